@@ -1,0 +1,88 @@
+# Shared build settings and helpers for every scittd target.
+
+add_compile_definitions(_GNU_SOURCE)
+
+set(SCITT_WARNINGS
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes
+    -Wvla -Wformat=2)
+if(WERROR)
+  list(APPEND SCITT_WARNINGS -Werror)
+endif()
+
+if(SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined -fno-sanitize-recover=all)
+endif()
+
+if(FUZZ AND NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "-DFUZZ=ON needs clang (CC=clang)")
+endif()
+
+# scitt_module(NAME SOURCES ... [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])
+# One object library per folder; libscitt and the executables are made from these.
+function(scitt_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
+  add_library(${name} OBJECT ${M_SOURCES})
+  target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR}/include
+                                     PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_compile_options(${name} PRIVATE ${SCITT_WARNINGS})
+  if(M_PUBLIC_LIBS)
+    target_link_libraries(${name} PUBLIC ${M_PUBLIC_LIBS})
+  endif()
+  if(M_PRIVATE_LIBS)
+    target_link_libraries(${name} PRIVATE ${M_PRIVATE_LIBS})
+  endif()
+endfunction()
+
+# scitt_executable(NAME SOURCES ... LIBS ...)
+function(scitt_executable name)
+  cmake_parse_arguments(E "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${E_SOURCES})
+  target_compile_options(${name} PRIVATE ${SCITT_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${E_LIBS})
+endfunction()
+
+# scitt_unit_test(NAME SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s] [ARGS ...])
+# A cmocka test binary registered with ctest. Tests get SCITT_SHARED_DIR and the source dir in
+# their environment so they can find vectors.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+function(scitt_unit_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS;ARGS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_compile_options(${name} PRIVATE ${SCITT_WARNINGS})
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/tests)
+  target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CMOCKA)
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
+  set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "SCITT_SHARED_DIR=${SCITT_SHARED_DIR};SCITT_SOURCE_DIR=${CMAKE_SOURCE_DIR};SCITT_BINARY_DIR=${CMAKE_BINARY_DIR}")
+endfunction()
+
+# scitt_fuzz_target(NAME SOURCES ... LIBS ... CORPUS dir)
+# With -DFUZZ=ON: a libFuzzer binary. Always: a replay binary that runs every corpus file through
+# the same entry point, registered with ctest (label fuzz-regress), so a crash found once stays fixed.
+function(scitt_fuzz_target name)
+  cmake_parse_arguments(F "" "CORPUS" "SOURCES;LIBS" ${ARGN})
+  set(corpus ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
+  add_executable(replay_${name} ${F_SOURCES} ${CMAKE_SOURCE_DIR}/tests/fuzz/replay.c)
+  target_compile_options(replay_${name} PRIVATE ${SCITT_WARNINGS})
+  target_include_directories(replay_${name} PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/tests)
+  target_link_libraries(replay_${name} PRIVATE ${F_LIBS})
+  add_test(NAME fuzz.${name} COMMAND replay_${name} ${corpus})
+  set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz-regress TIMEOUT 300)
+  if(FUZZ)
+    add_executable(fuzz_${name} ${F_SOURCES})
+    target_compile_options(fuzz_${name} PRIVATE ${SCITT_WARNINGS} -fsanitize=fuzzer,address,undefined)
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_include_directories(fuzz_${name} PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/tests)
+    target_link_libraries(fuzz_${name} PRIVATE ${F_LIBS})
+    set_property(GLOBAL APPEND PROPERTY SCITT_FUZZ_TARGETS fuzz_${name})
+  endif()
+endfunction()

@@ -1,0 +1,278 @@
+/*
+ * scitt/base.h — the basics every scittd module shares: the error type, byte spans, bounded
+ * reader and writer cursors, constant-time compare, allocation hooks and text encodings.
+ *
+ * Ownership conventions used across all public headers:
+ *  - scitt_span is borrowed: it never owns what it points to. Every function returning one says
+ *    what it points into and how long that stays valid.
+ *  - scitt_buf is caller-owned storage: the caller provides ptr/cap, the callee fills len.
+ *  - `_init/_clear` work on caller storage, `_new/_free` on heap objects; `_free(NULL)` is a no-op.
+ */
+#ifndef SCITT_BASE_H
+#define SCITT_BASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SCITT_MUST_USE __attribute__((warn_unused_result))
+#else
+#define SCITT_MUST_USE
+#endif
+
+/**
+ * The one error type. Numbers never change; new codes are appended inside their range.
+ *   0        success
+ *   1..99    caller misuse
+ *   100..199 malformed or hostile input
+ *   200..299 verification failed (well-formed input that does not check out)
+ *   300..399 environment, I/O and resources
+ *   400..499 integrity failure of our own stored state
+ */
+typedef enum scitt_err {
+    SCITT_OK = 0,
+
+    SCITT_ERR_INVALID_ARG = 1,      /**< a parameter is out of its documented domain */
+    SCITT_ERR_BUFFER_TOO_SMALL = 2, /**< caller storage cannot hold the output */
+    SCITT_ERR_NOMEM = 3,            /**< an allocation failed */
+    SCITT_ERR_UNSUPPORTED = 4,      /**< a valid request for something not implemented */
+    SCITT_ERR_STATE = 5,            /**< the object is not in a state that allows the call */
+
+    SCITT_ERR_MALFORMED = 100,          /**< input does not follow its grammar */
+    SCITT_ERR_TRUNCATED = 101,          /**< input ends before the item it declares */
+    SCITT_ERR_TRAILING = 102,           /**< bytes left over after a complete item */
+    SCITT_ERR_NON_CANONICAL = 103,      /**< a CBOR head not in its shortest form */
+    SCITT_ERR_INDEFINITE = 104,         /**< indefinite-length CBOR item */
+    SCITT_ERR_DUPLICATE_KEY = 105,      /**< a map key (or header label) appears twice */
+    SCITT_ERR_TOO_DEEP = 106,           /**< nesting deeper than the configured limit */
+    SCITT_ERR_TOO_LARGE = 107,          /**< a size or count beyond a configured limit */
+    SCITT_ERR_BAD_TAG = 108,            /**< a CBOR tag where none is allowed, or the wrong one */
+    SCITT_ERR_BAD_TYPE = 109,           /**< an item of the wrong CBOR major type */
+    SCITT_ERR_PROOF_MALFORMED = 110,    /**< a proof of the wrong shape for its sizes */
+    SCITT_ERR_HEADER = 111,             /**< a COSE header missing, misplaced or ill-typed */
+    SCITT_ERR_ALG = 112,                /**< an unknown, unsupported or mismatched algorithm */
+    SCITT_ERR_CRIT = 113,               /**< a critical header label we do not understand */
+    SCITT_ERR_KEY_MALFORMED = 114,      /**< a key encoding that does not parse */
+    SCITT_ERR_UTF8 = 115,               /**< text that is not valid UTF-8 */
+    SCITT_ERR_CERT_MALFORMED = 116,     /**< a certificate that does not parse */
+    SCITT_ERR_JSON = 117,               /**< JSON that does not parse */
+    SCITT_ERR_RANGE = 118,              /**< a number outside its allowed range */
+    SCITT_ERR_BAD_SIMPLE = 119,         /**< a CBOR simple value or float where none is allowed */
+    SCITT_ERR_PAYLOAD_MISSING = 120,    /**< detached payload not supplied */
+    SCITT_ERR_DID_MALFORMED = 121,      /**< a did:x509 string that does not parse */
+    SCITT_ERR_NOTE_MALFORMED = 122,     /**< a signed note that does not parse */
+    SCITT_ERR_EVIDENCE_MALFORMED = 123, /**< TEE evidence that does not parse */
+
+    SCITT_ERR_SIGNATURE = 200,      /**< a signature does not verify */
+    SCITT_ERR_PROOF_MISMATCH = 201, /**< a well-formed proof leads to a different root */
+    SCITT_ERR_CONSISTENCY = 202,    /**< two tree heads are not consistent */
+    SCITT_ERR_KEY_MISMATCH = 203,   /**< the key does not match what binds it */
+    SCITT_ERR_CERT_CHAIN = 204,     /**< X.509 path validation failed */
+    SCITT_ERR_UNTRUSTED = 205,      /**< no trusted key or root for this object */
+    SCITT_ERR_POLICY = 206,         /**< the registration or verification policy rejects it */
+    SCITT_ERR_DID_MISMATCH = 207,   /**< a did:x509 predicate or fingerprint does not hold */
+    SCITT_ERR_EXPIRED = 208,        /**< outside a validity window */
+    SCITT_ERR_EVIDENCE = 209,       /**< TEE evidence does not verify */
+    SCITT_ERR_INSECURE = 210,       /**< insecure (virtual) evidence without explicit consent */
+    SCITT_ERR_BINDING = 211,        /**< evidence does not bind the expected key or document */
+
+    SCITT_ERR_IO = 300,        /**< an operating-system call failed */
+    SCITT_ERR_NOT_FOUND = 301, /**< the requested item does not exist */
+    SCITT_ERR_MAP_FULL = 302,  /**< the storage map is full */
+    SCITT_ERR_CRYPTO = 303,    /**< the crypto library failed internally */
+    SCITT_ERR_BUSY = 304,      /**< try again later */
+    SCITT_ERR_NO_SPACE = 305,  /**< the disk is full */
+    SCITT_ERR_TIMEOUT = 306,   /**< an operation did not finish in time */
+    SCITT_ERR_NO_TEE = 307,    /**< no TEE device is available */
+    SCITT_ERR_CLOSED = 308,    /**< the object is shutting down */
+
+    SCITT_ERR_INTEGRITY = 400, /**< stored state contradicts its signed tree head */
+    SCITT_ERR_CORRUPT = 401,   /**< a stored value fails validation on read */
+} scitt_err;
+
+/** A short English description of @p err; never NULL (unknown codes get a generic text). */
+const char *scitt_err_str(scitt_err err);
+
+/** The symbolic name of @p err ("SCITT_ERR_MALFORMED"); never NULL. */
+const char *scitt_err_name(scitt_err err);
+
+/** Borrowed bytes: never owns `ptr`. */
+typedef struct scitt_span {
+    const uint8_t *ptr;
+    size_t len;
+} scitt_span;
+
+/** Caller-owned writable storage: `ptr` holds `cap` bytes, of which `len` are in use. */
+typedef struct scitt_buf {
+    uint8_t *ptr;
+    size_t len;
+    size_t cap;
+} scitt_buf;
+
+static inline scitt_span scitt_span_make(const void *ptr, size_t len)
+{
+    scitt_span s = {(const uint8_t *)ptr, len};
+    return s;
+}
+
+/** A span over the NUL-terminated string @p s (without the NUL). */
+scitt_span scitt_span_str(const char *s);
+
+/** True when both spans have the same length and bytes (not constant-time). */
+bool scitt_span_eq(scitt_span a, scitt_span b);
+
+/** True when @p a equals the NUL-terminated string @p s (not constant-time). */
+bool scitt_span_eq_str(scitt_span a, const char *s);
+
+/**
+ * Constant-time equality of two equal-length secrets: the time depends on @p len only.
+ * Use for tokens, MACs and keys. Returns true when equal.
+ */
+bool scitt_ct_equal(const void *a, const void *b, size_t len);
+
+/** Overwrites @p len bytes at @p p with zeros in a way the compiler cannot drop. */
+void scitt_wipe(void *p, size_t len);
+
+/*
+ * Allocation hooks. Every heap allocation in the libraries goes through these, so an embedder
+ * can route them (and tests can inject failures). Defaults are malloc/realloc/free.
+ */
+typedef struct scitt_allocator {
+    void *(*alloc)(void *ctx, size_t size);
+    void *(*realloc)(void *ctx, void *ptr, size_t size);
+    void (*free)(void *ctx, void *ptr);
+    void *ctx;
+} scitt_allocator;
+
+/** Installs @p a (NULL restores the defaults). Not thread-safe: call before any other use. */
+void scitt_set_allocator(const scitt_allocator *a);
+void *scitt_malloc(size_t size);
+void *scitt_calloc(size_t n, size_t size);
+void *scitt_realloc(void *ptr, size_t size);
+void scitt_free(void *ptr);
+
+/**
+ * Reader cursor over borrowed bytes with a sticky error: once a read fails every later read is a
+ * no-op, so a parser checks `r->err` once at the end. Reads never go past `len`.
+ */
+typedef struct scitt_reader {
+    const uint8_t *ptr;
+    size_t len;
+    size_t pos;
+    scitt_err err;
+} scitt_reader;
+
+void scitt_reader_init(scitt_reader *r, scitt_span in);
+/** Bytes not yet read. */
+size_t scitt_reader_left(const scitt_reader *r);
+/** Takes @p n bytes; returns a span into the input (valid while the input is), or an empty span. */
+scitt_span scitt_reader_take(scitt_reader *r, size_t n);
+uint8_t scitt_reader_u8(scitt_reader *r);
+uint16_t scitt_reader_be16(scitt_reader *r);
+uint32_t scitt_reader_be32(scitt_reader *r);
+uint64_t scitt_reader_be64(scitt_reader *r);
+uint16_t scitt_reader_le16(scitt_reader *r);
+uint32_t scitt_reader_le32(scitt_reader *r);
+uint64_t scitt_reader_le64(scitt_reader *r);
+/** SCITT_ERR_TRAILING when bytes remain, else the sticky error. */
+SCITT_MUST_USE scitt_err scitt_reader_finish(const scitt_reader *r);
+
+/**
+ * Writer cursor over caller storage with a sticky error. It never writes past `cap`; on overflow
+ * it keeps counting in `need` so the caller can learn the size it would have needed.
+ */
+typedef struct scitt_writer {
+    uint8_t *ptr;
+    size_t cap;
+    size_t len;
+    size_t need;
+    scitt_err err;
+} scitt_writer;
+
+void scitt_writer_init(scitt_writer *w, uint8_t *storage, size_t cap);
+void scitt_writer_put(scitt_writer *w, const void *data, size_t n);
+void scitt_writer_u8(scitt_writer *w, uint8_t v);
+void scitt_writer_be16(scitt_writer *w, uint16_t v);
+void scitt_writer_be32(scitt_writer *w, uint32_t v);
+void scitt_writer_be64(scitt_writer *w, uint64_t v);
+void scitt_writer_str(scitt_writer *w, const char *s);
+/** The bytes written so far (valid while the storage is); SCITT_ERR_BUFFER_TOO_SMALL on overflow.
+ */
+SCITT_MUST_USE scitt_err scitt_writer_finish(const scitt_writer *w, scitt_span *out);
+
+/**
+ * A growable heap byte buffer with a hard ceiling (`max`, 0 = SCITT_LIMIT_DYNBUF_MAX).
+ * Owns `ptr`; release with scitt_dynbuf_clear. Errors are sticky like the cursors'.
+ */
+typedef struct scitt_dynbuf {
+    uint8_t *ptr;
+    size_t len;
+    size_t cap;
+    size_t max;
+    scitt_err err;
+} scitt_dynbuf;
+
+void scitt_dynbuf_init(scitt_dynbuf *b, size_t max);
+void scitt_dynbuf_clear(scitt_dynbuf *b);
+void scitt_dynbuf_put(scitt_dynbuf *b, const void *data, size_t n);
+void scitt_dynbuf_u8(scitt_dynbuf *b, uint8_t v);
+void scitt_dynbuf_str(scitt_dynbuf *b, const char *s);
+/** Appends printf-formatted text. */
+void scitt_dynbuf_printf(scitt_dynbuf *b, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/** Reserves @p n bytes at the end and returns them (NULL on error); the caller fills them. */
+uint8_t *scitt_dynbuf_reserve(scitt_dynbuf *b, size_t n);
+/** Hands the buffer to the caller (free with scitt_free) and resets @p b. */
+uint8_t *scitt_dynbuf_steal(scitt_dynbuf *b, size_t *len);
+
+/*
+ * Text encodings. Encoders write a NUL-terminated string into @p out of size @p cap and return
+ * SCITT_ERR_BUFFER_TOO_SMALL when it does not fit. Decoders are strict: wrong alphabet, wrong
+ * padding or non-zero trailing bits are SCITT_ERR_MALFORMED.
+ */
+SCITT_MUST_USE scitt_err scitt_hex_encode(scitt_span in, char *out, size_t cap);
+/** Accepts upper and lower case; *out_len receives the byte count. */
+SCITT_MUST_USE scitt_err scitt_hex_decode(scitt_span text, uint8_t *out, size_t cap,
+                                          size_t *out_len);
+/** RFC 4648 §4 standard alphabet with padding. */
+SCITT_MUST_USE scitt_err scitt_base64_encode(scitt_span in, char *out, size_t cap);
+SCITT_MUST_USE scitt_err scitt_base64_decode(scitt_span text, uint8_t *out, size_t cap,
+                                             size_t *out_len);
+/** RFC 4648 §5 URL-safe alphabet without padding (padding is rejected when decoding). */
+SCITT_MUST_USE scitt_err scitt_base64url_encode(scitt_span in, char *out, size_t cap);
+SCITT_MUST_USE scitt_err scitt_base64url_decode(scitt_span text, uint8_t *out, size_t cap,
+                                                size_t *out_len);
+/** Output sizes including the NUL. */
+#define SCITT_HEX_LEN(n)       ((n)*2 + 1)
+#define SCITT_BASE64_LEN(n)    ((((n) + 2) / 3) * 4 + 1)
+#define SCITT_BASE64URL_LEN(n) ((((n) + 2) / 3) * 4 + 1)
+
+/** True when @p s is valid UTF-8 (RFC 3629: no overlongs, no surrogates, max U+10FFFF). */
+bool scitt_utf8_valid(scitt_span s);
+
+/*
+ * SHA-2 digests through OpenSSL, without allocation per call (a per-thread context is reused).
+ * Output sizes: SHA-256 32 bytes, SHA-384 48, SHA-512 64.
+ */
+#define SCITT_SHA256_LEN 32
+#define SCITT_SHA384_LEN 48
+#define SCITT_SHA512_LEN 64
+void scitt_sha256(const void *data, size_t len, uint8_t out[SCITT_SHA256_LEN]);
+/** SHA-256 over the concatenation of @p n spans. */
+void scitt_sha256_v(const scitt_span *parts, size_t n, uint8_t out[SCITT_SHA256_LEN]);
+void scitt_sha384(const void *data, size_t len, uint8_t out[SCITT_SHA384_LEN]);
+void scitt_sha512(const void *data, size_t len, uint8_t out[SCITT_SHA512_LEN]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCITT_BASE_H */

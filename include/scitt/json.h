@@ -1,0 +1,77 @@
+/*
+ * scitt/json.h — a strict, bounded JSON (RFC 8259) reader and a small writer.
+ *
+ * The reader tokenises the whole text into a flat array (no recursion, depth bounded by
+ * SCITT_LIMIT_JSON_DEPTH): no comments, no trailing commas, no duplicate object keys, valid UTF-8,
+ * numbers in RFC 8259 grammar. Token spans point into the input text, which must outlive the
+ * scitt_json.
+ */
+#ifndef SCITT_JSON_H
+#define SCITT_JSON_H
+
+#include "scitt/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum scitt_json_type {
+    SCITT_JSON_NULL,
+    SCITT_JSON_FALSE,
+    SCITT_JSON_TRUE,
+    SCITT_JSON_NUMBER,
+    SCITT_JSON_STRING,
+    SCITT_JSON_ARRAY,
+    SCITT_JSON_OBJECT,
+} scitt_json_type;
+
+typedef struct scitt_json_tok {
+    scitt_json_type type;
+    uint32_t start; /**< byte offset of the value (strings: first byte inside the quotes) */
+    uint32_t end;   /**< one past the last byte (strings: the closing quote) */
+    uint32_t count; /**< arrays: elements; objects: members (a member is a key token + value) */
+    uint32_t next;  /**< index of the token after this value and all its children */
+} scitt_json_tok;
+
+typedef struct scitt_json {
+    const scitt_json_tok *toks; /**< owned; freed by scitt_json_clear */
+    size_t ntoks;
+    scitt_span text; /**< borrowed input */
+} scitt_json;
+
+/** Parses @p text (the root may be any value). On success free with scitt_json_clear. */
+SCITT_MUST_USE scitt_err scitt_json_parse(scitt_span text, scitt_json *out);
+void scitt_json_clear(scitt_json *j);
+
+/** Index of the value under @p key in the object at @p obj, or -1. */
+long scitt_json_get(const scitt_json *j, size_t obj, const char *key);
+/** Index of element @p i of the array at @p arr, or -1. */
+long scitt_json_at(const scitt_json *j, size_t arr, size_t i);
+/** For iterating an object: index of member @p i's key token (its value is key + 1), or -1. */
+long scitt_json_member(const scitt_json *j, size_t obj, size_t i);
+scitt_json_type scitt_json_type_of(const scitt_json *j, size_t tok);
+
+/**
+ * Decodes the string token @p tok (escapes resolved, UTF-8) into @p out with a terminating NUL.
+ * Strings holding U+0000 are SCITT_ERR_MALFORMED here, so the result is a safe C string.
+ */
+SCITT_MUST_USE scitt_err scitt_json_string(const scitt_json *j, size_t tok, char *out, size_t cap,
+                                           size_t *len);
+/** Heap copy of a string token (free with scitt_free). */
+SCITT_MUST_USE scitt_err scitt_json_strdup(const scitt_json *j, size_t tok, char **out);
+/** True when the string token equals @p s after unescaping. */
+bool scitt_json_str_eq(const scitt_json *j, size_t tok, const char *s);
+/** An integer number token (no fraction or exponent) within int64 range. */
+SCITT_MUST_USE scitt_err scitt_json_int(const scitt_json *j, size_t tok, int64_t *out);
+
+/** A non-negative integer number token within uint64 range. */
+SCITT_MUST_USE scitt_err scitt_json_u64(const scitt_json *j, size_t tok, uint64_t *out);
+
+/** Appends @p s as a JSON string literal (quoted and escaped). @p s must be valid UTF-8. */
+void scitt_json_put_string(scitt_dynbuf *b, scitt_span s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCITT_JSON_H */

@@ -1,0 +1,36 @@
+/*
+ * scitt/limits.h — every hard limit in scittd, in one place. Each has the error it produces
+ * when exceeded noted beside it. Raising one is a deliberate decision: each bounds memory or
+ * work an attacker can cause.
+ */
+#ifndef SCITT_LIMITS_H
+#define SCITT_LIMITS_H
+
+/* CBOR reading (SCITT_ERR_TOO_DEEP / SCITT_ERR_TOO_LARGE). */
+#define SCITT_LIMIT_CBOR_DEPTH    16u    /**< nesting of arrays, maps and tags */
+#define SCITT_LIMIT_CBOR_ITEMS    4096u  /**< items in one array or map */
+#define SCITT_LIMIT_CBOR_TOTAL    65536u /**< items in one decoded object */
+#define SCITT_LIMIT_HEADER_LABELS 64u    /**< labels in one COSE header bucket */
+
+/* Objects (SCITT_ERR_TOO_LARGE). */
+#define SCITT_LIMIT_STATEMENT_DEFAULT 65535u      /**< default maximum registered statement */
+#define SCITT_LIMIT_STATEMENT_MAX     (16u << 20) /**< absolute maximum, even when configured */
+#define SCITT_LIMIT_X5CHAIN_CERTS     16u         /**< certificates in one x5chain */
+#define SCITT_LIMIT_RECEIPTS          16u         /**< receipts in one transparent statement */
+#define SCITT_LIMIT_ISS_CHARS         8192u       /**< RFC 9943: iss 1..8192 characters */
+#define SCITT_LIMIT_DYNBUF_MAX        (64u << 20) /**< default ceiling of a growable buffer */
+
+/* Merkle proofs (SCITT_ERR_PROOF_MALFORMED). */
+#define SCITT_LIMIT_PROOF_HASHES 64u /**< inclusion or consistency path length */
+
+/* JSON (SCITT_ERR_TOO_DEEP / SCITT_ERR_TOO_LARGE). */
+#define SCITT_LIMIT_JSON_DEPTH   32u
+#define SCITT_LIMIT_JSON_TOKENS  65536u
+#define SCITT_LIMIT_JSON_BYTES   (4u << 20)
+#define SCITT_LIMIT_JSON_MEMBERS 1024u /**< members of one object (keys are checked pairwise) */
+
+/* Signed notes (SCITT_ERR_TOO_LARGE). */
+#define SCITT_LIMIT_NOTE_BYTES 16384u
+#define SCITT_LIMIT_NOTE_SIGS  16u
+
+#endif /* SCITT_LIMITS_H */

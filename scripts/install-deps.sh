@@ -1,0 +1,55 @@
+#!/bin/sh
+# Installs the Debian 12 packages scittd needs to build, test and run, but only those that are
+# missing. This script is the one place system packages come from.
+#
+#   scripts/install-deps.sh            build + test + run dependencies
+#   scripts/install-deps.sh --check    print what is missing and exit 1 if anything is
+set -eu
+
+check_only=0
+[ "${1:-}" = "--check" ] && check_only=1
+
+# Build: compilers and generators the two README commands rely on.
+build_pkgs="gcc make cmake git pkg-config clang clang-format"
+# Libraries (headers + pkg-config files); node-llhttp ships the llhttp C sources the server compiles.
+lib_pkgs="libssl-dev liblmdb-dev libcbor-dev libuv1-dev node-llhttp libcmocka-dev"
+# Tests: real HTTP clients and certificate tools, valgrind for the memcheck run, and the
+# runtimes of the independent verifier harness (../shared/interop): Go + x/mod, Python cbor2 +
+# cryptography, Node.js + npm.
+test_pkgs="curl openssl ca-certificates valgrind python3 python3-cbor2 python3-cryptography golang-go golang-golang-x-mod-dev libclang-rt-14-dev"
+
+missing=""
+for p in $build_pkgs $lib_pkgs $test_pkgs; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+# Node.js and npm: accept any already on PATH (the interop harness needs Node >= 18 with npm);
+# otherwise take Debian's.
+if ! command -v node >/dev/null 2>&1; then
+    missing="$missing nodejs"
+fi
+if ! command -v npm >/dev/null 2>&1; then
+    missing="$missing npm"
+fi
+
+if [ -z "$missing" ]; then
+    echo "install-deps: all system packages present"
+    exit 0
+fi
+if [ "$check_only" = 1 ]; then
+    echo "install-deps: missing:$missing"
+    exit 1
+fi
+
+echo "install-deps: installing:$missing"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
+echo "install-deps: done"

@@ -1,0 +1,61 @@
+/*
+ * Helpers shared by the unit tests: locating the shared vectors, reading files, hex. Tests
+ * include this header only; it is not part of any library.
+ */
+#ifndef SCITT_TESTUTIL_H
+#define SCITT_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "scitt/base.h"
+
+/* Path under the shared directory (SCITT_SHARED_DIR, set by ctest); static storage. */
+static inline const char *tu_shared(const char *rel)
+{
+    static char buf[4096];
+    const char *base = getenv("SCITT_SHARED_DIR");
+    if (!base) {
+        base = "../shared";
+    }
+    snprintf(buf, sizeof(buf), "%s/%s", base, rel);
+    return buf;
+}
+
+/* Reads a whole file into a heap buffer (free with free); fails the test when unreadable. */
+static inline uint8_t *tu_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fail_msg("cannot open %s", path);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = 0;
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* Decodes hex text into a fresh heap buffer (free with free). */
+static inline uint8_t *tu_hex(const char *hex, size_t *len)
+{
+    size_t n = strlen(hex);
+    uint8_t *out = malloc(n / 2 + 1);
+    assert_non_null(out);
+    assert_int_equal(scitt_hex_decode(scitt_span_make(hex, n), out, n / 2 + 1, len), SCITT_OK);
+    return out;
+}
+
+#endif /* SCITT_TESTUTIL_H */
