@@ -19,10 +19,15 @@ if(FUZZ AND NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
   message(FATAL_ERROR "-DFUZZ=ON needs clang (CC=clang)")
 endif()
 
-# scitt_module(NAME SOURCES ... [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])
-# One object library per folder; libscitt and the executables are made from these.
+# scitt_module(NAME [SOURCES ...] [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])
+# One object library per folder; libscitt and the executables are made from these. Without
+# SOURCES, every .c file of the folder is compiled (so parallel work on one module does not
+# collide in its CMakeLists.txt).
 function(scitt_module name)
   cmake_parse_arguments(M "" "" "SOURCES;PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
+  if(NOT M_SOURCES)
+    file(GLOB M_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.c)
+  endif()
   add_library(${name} OBJECT ${M_SOURCES})
   target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR}/include
                                      PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
