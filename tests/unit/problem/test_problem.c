@@ -18,8 +18,8 @@ static void test_exact_bytes(void **state)
     /* a 30-byte detail takes the one-byte length head 0x78 0x1e */
     scitt_dynbuf_init(&b, 0);
     assert_int_equal(scitt_problem_encode("T", "012345678901234567890123456789", &b), SCITT_OK);
-    assert_int_equal(b.ptr[4], 0x78);
-    assert_int_equal(b.ptr[5], 30);
+    assert_int_equal(b.ptr[5], 0x78);
+    assert_int_equal(b.ptr[6], 30);
     scitt_dynbuf_clear(&b);
     scitt_dynbuf_init(&b, 0);
     assert_int_equal(scitt_problem_encode("T", "\xff", &b), SCITT_ERR_UTF8);
