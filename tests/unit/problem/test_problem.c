@@ -10,8 +10,8 @@ static void test_exact_bytes(void **state)
     scitt_dynbuf_init(&b, 0);
     assert_int_equal(scitt_problem_encode("Not Found", "no entry", &b), SCITT_OK);
     /* {-1: "Not Found", -2: "no entry"} */
-    static const uint8_t want[] = {0xa2, 0x20, 0x69, 'N', 'o', 't', ' ', 'F', 'o', 'u', 'n', 'd',
-                                   0x21, 0x68, 'n', 'o', ' ', 'e', 'n', 't', 'r', 'y'};
+    static const uint8_t want[] = {0xa2, 0x20, 0x69, 'N', 'o', 't', ' ', 'F', 'o', 'u', 'n',
+                                   'd',  0x21, 0x68, 'n', 'o', ' ', 'e', 'n', 't', 'r', 'y'};
     assert_int_equal(b.len, sizeof(want));
     assert_memory_equal(b.ptr, want, sizeof(want));
     scitt_dynbuf_clear(&b);

@@ -1,0 +1,207 @@
+/* Opening and closing the ledger, submissions, and statistics. */
+#include "ledger_int.h"
+
+#include <string.h>
+
+#include "scitt/limits.h"
+
+scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
+{
+    *out = NULL;
+    if (!cfg || !cfg->dir || (!cfg->read_only && (!cfg->signer || !cfg->signer->sign))) {
+        return SCITT_ERR_INVALID_ARG;
+    }
+    scitt_ledger *l = scitt_calloc(1, sizeof(*l));
+    if (!l) {
+        return SCITT_ERR_NOMEM;
+    }
+    l->cfg = *cfg;
+    if (!l->cfg.batch_max) {
+        l->cfg.batch_max = 4096;
+    }
+    if (!l->cfg.max_entry) {
+        l->cfg.max_entry = SCITT_LIMIT_STATEMENT_DEFAULT;
+    }
+    if (cfg->signer) {
+        l->signer = *cfg->signer;
+    }
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    pthread_mutex_init(&l->stats_mu, NULL);
+    scitt_err e =
+        scitt__store_open(&l->store, cfg->dir, cfg->map_size, cfg->map_size_max, cfg->read_only);
+    if (e != SCITT_OK) {
+        pthread_mutex_destroy(&l->mu);
+        pthread_cond_destroy(&l->cv);
+        pthread_mutex_destroy(&l->stats_mu);
+        scitt_free(l);
+        return e;
+    }
+    l->stats.map_size = l->store.map_size;
+    if (cfg->read_only) {
+        *out = l;
+        return SCITT_OK;
+    }
+    l->edge = scitt_malloc(sizeof(*l->edge));
+    if (!l->edge) {
+        scitt_ledger_close(l);
+        return SCITT_ERR_NOMEM;
+    }
+    e = scitt__edge_load(l, l->edge, true);
+    if (e != SCITT_OK && e != SCITT_ERR_INTEGRITY) {
+        scitt_ledger_close(l);
+        return e;
+    }
+    /* An integrity failure leaves the ledger readable but refusing writes. */
+    atomic_store(&l->state, (int)e);
+    l->stats.tree_size = l->edge->compact.size;
+    if (pthread_create(&l->thread, NULL, scitt__sequencer_main, l) != 0) {
+        scitt_ledger_close(l);
+        return SCITT_ERR_NOMEM;
+    }
+    l->thread_started = true;
+    *out = l;
+    return SCITT_OK;
+}
+
+void scitt_ledger_close(scitt_ledger *l)
+{
+    if (!l) {
+        return;
+    }
+    if (l->thread_started) {
+        pthread_mutex_lock(&l->mu);
+        l->stopping = true;
+        pthread_cond_broadcast(&l->cv);
+        pthread_mutex_unlock(&l->mu);
+        pthread_join(l->thread, NULL);
+    }
+    scitt__store_close(&l->store);
+    scitt_free(l->edge);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    pthread_mutex_destroy(&l->stats_mu);
+    scitt_free(l);
+}
+
+scitt_err scitt_ledger_state(const scitt_ledger *l)
+{
+    if (l->cfg.read_only) {
+        return SCITT_ERR_STATE;
+    }
+    return (scitt_err)atomic_load(&((scitt_ledger *)l)->state);
+}
+
+scitt_err scitt_ledger_submit(scitt_ledger *l, const scitt_submission *s, scitt_ledger_done done,
+                              void *ctx)
+{
+    if (!done || !s || s->entry.len == 0) {
+        return SCITT_ERR_INVALID_ARG;
+    }
+    if (s->entry.len > l->cfg.max_entry) {
+        return SCITT_ERR_TOO_LARGE;
+    }
+    scitt_err state = scitt_ledger_state(l);
+    if (state != SCITT_OK) {
+        return state;
+    }
+    /* One allocation for the copied bytes; the spans are re-pointed into it. */
+    size_t total = s->entry.len + s->iss.len + s->sub.len + s->digest.len;
+    pending_sub *p = scitt_calloc(1, sizeof(*p));
+    uint8_t *data = scitt_malloc(total);
+    if (!p || !data) {
+        scitt_free(p);
+        scitt_free(data);
+        return SCITT_ERR_NOMEM;
+    }
+    p->sub = *s;
+    p->data = data;
+    const scitt_span *src[4] = {&s->entry, &s->iss, &s->sub, &s->digest};
+    scitt_span *dst[4] = {&p->sub.entry, &p->sub.iss, &p->sub.sub, &p->sub.digest};
+    size_t at = 0;
+    for (int i = 0; i < 4; i++) {
+        if (src[i]->len) {
+            memcpy(data + at, src[i]->ptr, src[i]->len);
+        }
+        *dst[i] = scitt_span_make(data + at, src[i]->len);
+        at += src[i]->len;
+    }
+    p->done = done;
+    p->ctx = ctx;
+    pthread_mutex_lock(&l->mu);
+    if (l->stopping) {
+        pthread_mutex_unlock(&l->mu);
+        scitt_free(data);
+        scitt_free(p);
+        return SCITT_ERR_CLOSED;
+    }
+    if (l->tail) {
+        l->tail->next = p;
+    } else {
+        l->head = p;
+    }
+    l->tail = p;
+    l->queued++;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    return SCITT_OK;
+}
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    scitt_ledger_result res;
+} waiter;
+
+static void wake(void *ctx, const scitt_ledger_result *res)
+{
+    waiter *w = ctx;
+    pthread_mutex_lock(&w->mu);
+    w->res = *res;
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+scitt_err scitt_ledger_append(scitt_ledger *l, const scitt_submission *s, scitt_ledger_result *res)
+{
+    waiter w;
+    memset(&w, 0, sizeof(w));
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    scitt_err e = scitt_ledger_submit(l, s, wake, &w);
+    if (e == SCITT_OK) {
+        pthread_mutex_lock(&w.mu);
+        while (!w.done) {
+            pthread_cond_wait(&w.cv, &w.mu);
+        }
+        pthread_mutex_unlock(&w.mu);
+        *res = w.res;
+        e = w.res.err;
+    }
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    return e;
+}
+
+void scitt_ledger_get_stats(scitt_ledger *l, scitt_ledger_stats *out)
+{
+    pthread_mutex_lock(&l->stats_mu);
+    *out = l->stats;
+    pthread_mutex_unlock(&l->stats_mu);
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(l->store.env, &info) == MDB_SUCCESS &&
+        mdb_env_stat(l->store.env, &st) == MDB_SUCCESS) {
+        out->db_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+    }
+}
+
+void scitt_ledger_set_batch_observer(scitt_ledger *l, scitt_ledger_batch_cb cb, void *ctx)
+{
+    pthread_mutex_lock(&l->stats_mu);
+    l->batch_cb = cb;
+    l->batch_ctx = ctx;
+    pthread_mutex_unlock(&l->stats_mu);
+}

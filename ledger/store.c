@@ -1,0 +1,367 @@
+/* The LMDB environment, record codecs and zero-copy readers shared by the ledger. */
+#include "store.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+scitt_err scitt__mdb_err(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return SCITT_OK;
+    case MDB_NOTFOUND:
+        return SCITT_ERR_NOT_FOUND;
+    case MDB_MAP_FULL:
+        return SCITT_ERR_MAP_FULL;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_PANIC:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+        return SCITT_ERR_CORRUPT;
+    case MDB_READERS_FULL:
+    case MDB_MAP_RESIZED:
+        return SCITT_ERR_BUSY;
+    case ENOSPC:
+    case EDQUOT:
+        return SCITT_ERR_NO_SPACE;
+    case ENOMEM:
+        return SCITT_ERR_NOMEM;
+    default:
+        return SCITT_ERR_IO;
+    }
+}
+
+void scitt__be64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+uint64_t scitt__get_be64(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = (v << 8) | in[i];
+    }
+    return v;
+}
+
+void scitt__tile_key(uint8_t out[9], unsigned level, uint64_t index)
+{
+    out[0] = (uint8_t)level;
+    scitt__be64(out + 1, index);
+}
+
+void scitt__tile_slot(unsigned level, uint64_t index, unsigned *tile_level, uint64_t *tile_index,
+                      unsigned *slot)
+{
+    unsigned r = level % SCITT_TILE_HEIGHT;
+    *tile_level = level / SCITT_TILE_HEIGHT;
+    if (r == 0) {
+        *tile_index = index / TILE_BASE;
+        *slot = (unsigned)(index % TILE_BASE);
+        return;
+    }
+    /* interior level r holds 256 >> r nodes, after the levels below it */
+    unsigned per_tile = TILE_BASE >> r;
+    unsigned offset = TILE_BASE - (2 * TILE_BASE >> r);
+    *tile_index = index >> (SCITT_TILE_HEIGHT - r);
+    *slot = TILE_BASE + offset + (unsigned)(index & (per_tile - 1));
+}
+
+static scitt_err open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
+{
+    return scitt__mdb_err(mdb_dbi_open(txn, name, flags, dbi));
+}
+
+scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
+                            uint64_t map_size_max, bool read_only)
+{
+    memset(s, 0, sizeof(*s));
+    s->read_only = read_only;
+    s->map_size = map_size ? map_size : (UINT64_C(1) << 30);
+    s->map_size_max = map_size_max > s->map_size ? map_size_max : s->map_size;
+    if (!read_only && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        return SCITT_ERR_IO;
+    }
+    if (pthread_rwlock_init(&s->grow, NULL) != 0) {
+        return SCITT_ERR_NOMEM;
+    }
+    int rc = mdb_env_create(&s->env);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_set_maxdbs(s->env, 16);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_set_mapsize(s->env, (size_t)s->map_size);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_set_maxreaders(s->env, 512);
+    }
+    if (rc == MDB_SUCCESS) {
+        /* MDB_NOTLS: read transactions are used from worker threads, not one per thread. */
+        unsigned flags = MDB_NOTLS | (read_only ? MDB_RDONLY : 0);
+        rc = mdb_env_open(s->env, dir, flags, 0600);
+    }
+    if (rc != MDB_SUCCESS) {
+        scitt_err e = rc == ENOENT ? SCITT_ERR_NOT_FOUND : scitt__mdb_err(rc);
+        scitt__store_close(s);
+        return e;
+    }
+    /* A read-only opener sees the map size the writer set. */
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info) == MDB_SUCCESS && info.me_mapsize > s->map_size) {
+        s->map_size = info.me_mapsize;
+    }
+
+    MDB_txn *txn;
+    rc = mdb_txn_begin(s->env, NULL, read_only ? MDB_RDONLY : 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        scitt__store_close(s);
+        return scitt__mdb_err(rc);
+    }
+    unsigned c = read_only ? 0 : MDB_CREATE;
+    unsigned dup = c | MDB_DUPSORT | MDB_DUPFIXED;
+    scitt_err e = open_dbi(txn, "meta", c, &s->meta);
+    e = e ? e : open_dbi(txn, "heads", c, &s->heads);
+    e = e ? e : open_dbi(txn, "times", c, &s->times);
+    e = e ? e : open_dbi(txn, "tiles", c, &s->tiles);
+    e = e ? e : open_dbi(txn, "bundles", c, &s->bundles);
+    e = e ? e : open_dbi(txn, "pending", c, &s->pending);
+    e = e ? e : open_dbi(txn, "ids", dup, &s->ids);
+    e = e ? e : open_dbi(txn, "iss", dup, &s->iss);
+    e = e ? e : open_dbi(txn, "sub", dup, &s->sub);
+    e = e ? e : open_dbi(txn, "dig", dup, &s->dig);
+    if (e == SCITT_OK && !read_only) {
+        /* Record the schema version once; refuse a store written by another version. */
+        MDB_val k = {7, "version"}, v;
+        uint8_t ver = SCHEMA_VERSION;
+        int g = mdb_get(txn, s->meta, &k, &v);
+        if (g == MDB_NOTFOUND) {
+            v.mv_size = 1;
+            v.mv_data = &ver;
+            e = scitt__mdb_err(mdb_put(txn, s->meta, &k, &v, 0));
+        } else if (g != MDB_SUCCESS) {
+            e = scitt__mdb_err(g);
+        } else if (v.mv_size != 1 || *(uint8_t *)v.mv_data != SCHEMA_VERSION) {
+            e = SCITT_ERR_UNSUPPORTED;
+        }
+    }
+    if (e == SCITT_OK) {
+        e = scitt__mdb_err(mdb_txn_commit(txn));
+    } else {
+        mdb_txn_abort(txn);
+    }
+    if (e != SCITT_OK) {
+        scitt__store_close(s);
+    }
+    return e;
+}
+
+void scitt__store_close(scitt__store *s)
+{
+    if (s->env) {
+        mdb_env_close(s->env);
+        s->env = NULL;
+        pthread_rwlock_destroy(&s->grow);
+    }
+}
+
+scitt_err scitt__store_grow(scitt__store *s)
+{
+    if (s->map_size >= s->map_size_max) {
+        return SCITT_ERR_MAP_FULL;
+    }
+    uint64_t next = s->map_size * 2;
+    if (next > s->map_size_max) {
+        next = s->map_size_max;
+    }
+    pthread_rwlock_wrlock(&s->grow);
+    int rc = mdb_env_set_mapsize(s->env, (size_t)next);
+    pthread_rwlock_unlock(&s->grow);
+    if (rc != MDB_SUCCESS) {
+        return scitt__mdb_err(rc);
+    }
+    s->map_size = next;
+    return SCITT_OK;
+}
+
+/*
+ * Head record: version u8, root[32], time_ms be64, policy be64, then three be32-length-prefixed
+ * blobs: receipt protected header, receipt signature, checkpoint note.
+ */
+scitt_err scitt__head_encode(const scitt_tree_head *h, scitt_dynbuf *out)
+{
+    uint8_t n[8];
+    scitt_dynbuf_u8(out, HEAD_VERSION);
+    scitt_dynbuf_put(out, h->root, SCITT_HASH_LEN);
+    scitt__be64(n, (uint64_t)h->time_ms);
+    scitt_dynbuf_put(out, n, 8);
+    scitt__be64(n, h->policy_index);
+    scitt_dynbuf_put(out, n, 8);
+    const scitt_span blobs[3] = {h->receipt_protected, h->receipt_signature, h->checkpoint};
+    for (int i = 0; i < 3; i++) {
+        if (blobs[i].len > UINT32_MAX) {
+            return SCITT_ERR_TOO_LARGE;
+        }
+        uint8_t l[4] = {(uint8_t)(blobs[i].len >> 24), (uint8_t)(blobs[i].len >> 16),
+                        (uint8_t)(blobs[i].len >> 8), (uint8_t)blobs[i].len};
+        scitt_dynbuf_put(out, l, 4);
+        scitt_dynbuf_put(out, blobs[i].ptr, blobs[i].len);
+    }
+    return out->err;
+}
+
+scitt_err scitt__head_decode(uint64_t size, scitt_span value, scitt_tree_head *out)
+{
+    scitt_reader r;
+    scitt_reader_init(&r, value);
+    if (scitt_reader_u8(&r) != HEAD_VERSION) {
+        return SCITT_ERR_CORRUPT;
+    }
+    out->size = size;
+    scitt_span root = scitt_reader_take(&r, SCITT_HASH_LEN);
+    if (root.len == SCITT_HASH_LEN) {
+        memcpy(out->root, root.ptr, SCITT_HASH_LEN);
+    }
+    out->time_ms = (int64_t)scitt_reader_be64(&r);
+    out->policy_index = scitt_reader_be64(&r);
+    scitt_span *blobs[3] = {&out->receipt_protected, &out->receipt_signature, &out->checkpoint};
+    for (int i = 0; i < 3; i++) {
+        uint32_t len = scitt_reader_be32(&r);
+        *blobs[i] = scitt_reader_take(&r, len);
+    }
+    return scitt_reader_finish(&r) == SCITT_OK ? SCITT_OK : SCITT_ERR_CORRUPT;
+}
+
+scitt_err scitt__head_get(MDB_txn *txn, const scitt__store *s, uint64_t size, scitt_tree_head *out)
+{
+    uint8_t kb[8];
+    scitt__be64(kb, size);
+    MDB_val k = {8, kb}, v;
+    int rc = mdb_get(txn, s->heads, &k, &v);
+    if (rc != MDB_SUCCESS) {
+        return scitt__mdb_err(rc);
+    }
+    return scitt__head_decode(size, scitt_span_make(v.mv_data, v.mv_size), out);
+}
+
+scitt_err scitt__head_latest(MDB_txn *txn, const scitt__store *s, scitt_tree_head *out)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->heads, &c);
+    if (rc != MDB_SUCCESS) {
+        return scitt__mdb_err(rc);
+    }
+    MDB_val k, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    mdb_cursor_close(c);
+    if (rc != MDB_SUCCESS) {
+        return scitt__mdb_err(rc);
+    }
+    if (k.mv_size != 8) {
+        return SCITT_ERR_CORRUPT;
+    }
+    return scitt__head_decode(scitt__get_be64(k.mv_data), scitt_span_make(v.mv_data, v.mv_size),
+                              out);
+}
+
+scitt_err scitt__tile_get(MDB_txn *txn, const scitt__store *s, unsigned level, uint64_t index,
+                          const uint8_t **hashes)
+{
+    uint8_t kb[9];
+    scitt__tile_key(kb, level, index);
+    MDB_val k = {9, kb}, v;
+    int rc = mdb_get(txn, s->tiles, &k, &v);
+    if (rc != MDB_SUCCESS) {
+        return scitt__mdb_err(rc);
+    }
+    if (v.mv_size != TILE_BYTES) {
+        return SCITT_ERR_CORRUPT;
+    }
+    *hashes = v.mv_data;
+    return SCITT_OK;
+}
+
+/* Finds entry number `pos` in a bundle of be32-length-prefixed entries. */
+static scitt_err bundle_pick(scitt_span bundle, unsigned pos, scitt_span *entry)
+{
+    scitt_reader r;
+    scitt_reader_init(&r, bundle);
+    for (unsigned i = 0;; i++) {
+        uint32_t len = scitt_reader_be32(&r);
+        scitt_span e = scitt_reader_take(&r, len);
+        if (r.err != SCITT_OK) {
+            return SCITT_ERR_CORRUPT;
+        }
+        if (i == pos) {
+            *entry = e;
+            return SCITT_OK;
+        }
+    }
+}
+
+scitt_err scitt__entry_get(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
+                           scitt_span *entry)
+{
+    if (index >= size) {
+        return SCITT_ERR_NOT_FOUND;
+    }
+    uint8_t kb[8];
+    MDB_val k = {8, kb}, v;
+    scitt_err e;
+    uint64_t full_bundles = size / BUNDLE_ENTRIES;
+    if (index / BUNDLE_ENTRIES < full_bundles) {
+        scitt__be64(kb, index / BUNDLE_ENTRIES);
+        e = scitt__mdb_err(mdb_get(txn, s->bundles, &k, &v));
+        if (e == SCITT_OK) {
+            e = bundle_pick(scitt_span_make(v.mv_data, v.mv_size),
+                            (unsigned)(index % BUNDLE_ENTRIES), entry);
+        }
+    } else {
+        scitt__be64(kb, index);
+        e = scitt__mdb_err(mdb_get(txn, s->pending, &k, &v));
+        if (e == SCITT_OK) {
+            *entry = scitt_span_make(v.mv_data, v.mv_size);
+        }
+    }
+    if (e == SCITT_ERR_NOT_FOUND) {
+        return SCITT_ERR_CORRUPT; /* below the tree size, so it must exist */
+    }
+    if (e != SCITT_OK) {
+        return e;
+    }
+    /* LMDB keeps no checksums: the stored leaf hash is the check. */
+    const uint8_t *tile;
+    e = scitt__tile_get(txn, s, 0, index / TILE_BASE, &tile);
+    if (e != SCITT_OK) {
+        return e == SCITT_ERR_NOT_FOUND ? SCITT_ERR_CORRUPT : e;
+    }
+    uint8_t leaf[SCITT_HASH_LEN];
+    scitt_merkle_leaf_hash(*entry, leaf);
+    if (memcmp(leaf, tile + (index % TILE_BASE) * SCITT_HASH_LEN, SCITT_HASH_LEN) != 0) {
+        return SCITT_ERR_CORRUPT;
+    }
+    return SCITT_OK;
+}
+
+void scitt__posting_hash(scitt_span value, uint8_t out[8])
+{
+    uint8_t h[SCITT_SHA256_LEN];
+    scitt_sha256(value.ptr, value.len, h);
+    memcpy(out, h, 8);
+}
+
+void scitt__posting_make(const uint8_t hash[8], uint64_t index, uint8_t key[2],
+                         uint8_t val[POSTING_BYTES])
+{
+    key[0] = hash[0];
+    key[1] = hash[1];
+    memcpy(val, hash + 2, 6);
+    for (int i = 0; i < 6; i++) {
+        val[6 + i] = (uint8_t)(index >> (8 * (5 - i)));
+    }
+}
