@@ -64,18 +64,24 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
     return SCITT_OK;
 }
 
-void scitt_ledger_close(scitt_ledger *l)
+void scitt_ledger_drain(scitt_ledger *l)
 {
-    if (!l) {
-        return;
-    }
     if (l->thread_started) {
         pthread_mutex_lock(&l->mu);
         l->stopping = true;
         pthread_cond_broadcast(&l->cv);
         pthread_mutex_unlock(&l->mu);
         pthread_join(l->thread, NULL);
+        l->thread_started = false;
     }
+}
+
+void scitt_ledger_close(scitt_ledger *l)
+{
+    if (!l) {
+        return;
+    }
+    scitt_ledger_drain(l);
     scitt__store_close(&l->store);
     scitt_free(l->edge);
     pthread_mutex_destroy(&l->mu);
@@ -204,4 +210,27 @@ void scitt_ledger_set_batch_observer(scitt_ledger *l, scitt_ledger_batch_cb cb, 
     l->batch_cb = cb;
     l->batch_ctx = ctx;
     pthread_mutex_unlock(&l->stats_mu);
+}
+
+scitt_err scitt_ledger_meta_set(scitt_ledger *l, const char *name, scitt_span value)
+{
+    if (l->cfg.read_only) {
+        return SCITT_ERR_STATE;
+    }
+    size_t n = strlen(name);
+    if (n == 0 || n > 64 || strncmp(name, "scitt.", 6) == 0 || strcmp(name, "version") == 0) {
+        return SCITT_ERR_INVALID_ARG;
+    }
+    MDB_txn *txn;
+    scitt_err e = scitt__mdb_err(mdb_txn_begin(l->store.env, NULL, 0, &txn));
+    if (e != SCITT_OK) {
+        return e;
+    }
+    MDB_val k = {n, (void *)name}, v = {value.len, (void *)value.ptr};
+    e = scitt__mdb_err(mdb_put(txn, l->store.meta, &k, &v, 0));
+    if (e == SCITT_OK) {
+        return scitt__mdb_err(mdb_txn_commit(txn));
+    }
+    mdb_txn_abort(txn);
+    return e;
 }

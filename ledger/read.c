@@ -366,3 +366,13 @@ scitt_err scitt_ledger_entry_bundle(scitt_ledger_read *r, uint64_t index, unsign
     }
     return out->err;
 }
+
+scitt_err scitt_ledger_meta_get(scitt_ledger_read *r, const char *name, scitt_span *value)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    scitt_err e = scitt__mdb_err(mdb_get(r->txn, r->l->store.meta, &k, &v));
+    if (e == SCITT_OK) {
+        *value = scitt_span_make(v.mv_data, v.mv_size);
+    }
+    return e;
+}

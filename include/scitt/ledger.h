@@ -71,8 +71,13 @@ typedef struct scitt_ledger_config {
  */
 SCITT_MUST_USE scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out);
 
-/** Stops accepting submissions, commits everything already queued, stops the sequencer and
- * closes LMDB. NULL is a no-op. */
+/**
+ * Stops accepting submissions, commits everything already queued and stops the sequencer; every
+ * completion callback has run when it returns. Reads keep working until scitt_ledger_close.
+ */
+void scitt_ledger_drain(scitt_ledger *l);
+
+/** Drains (if not done yet) and closes LMDB. NULL is a no-op. */
 void scitt_ledger_close(scitt_ledger *l);
 
 /** SCITT_OK when writable; otherwise the reason writes are refused (integrity, map full...). */
@@ -132,6 +137,12 @@ typedef void (*scitt_ledger_batch_cb)(void *ctx, uint64_t entries, double batch_
                                       double commit_ms);
 void scitt_ledger_set_batch_observer(scitt_ledger *l, scitt_ledger_batch_cb cb, void *ctx);
 
+/**
+ * Settings the service keeps with the log (e.g. its origin): a small value under an ASCII name,
+ * written in its own durable transaction. Names starting with "scitt." are reserved.
+ */
+SCITT_MUST_USE scitt_err scitt_ledger_meta_set(scitt_ledger *l, const char *name, scitt_span value);
+
 /* Reading. */
 
 /** Opens a read snapshot. */
@@ -151,6 +162,10 @@ SCITT_MUST_USE scitt_err scitt_ledger_head_covering(scitt_ledger_read *r, uint64
 SCITT_MUST_USE scitt_err scitt_ledger_heads(scitt_ledger_read *r, uint64_t from, uint64_t to,
                                             scitt_err (*visit)(void *ctx, const scitt_tree_head *h),
                                             void *ctx);
+
+/** A setting written by scitt_ledger_meta_set (SCITT_ERR_NOT_FOUND); points into the snapshot. */
+SCITT_MUST_USE scitt_err scitt_ledger_meta_get(scitt_ledger_read *r, const char *name,
+                                               scitt_span *value);
 
 /** Index of the entry with this entry ID (SCITT_ERR_NOT_FOUND). */
 SCITT_MUST_USE scitt_err scitt_ledger_find(scitt_ledger_read *r,
