@@ -72,7 +72,8 @@ SCITT_MUST_USE scitt_err scitt_x509_roots_add_der(scitt_x509_roots *roots, scitt
 /**
  * Adds every certificate of a PEM bundle (one or many CERTIFICATE blocks; text between blocks is
  * ignored, any other block type is SCITT_ERR_CERT_MALFORMED). Nothing is added unless every block
- * parses. @p added (optional) receives the number of certificates in the bundle.
+ * parses; more than 1024 certificates is SCITT_ERR_TOO_LARGE. @p added (optional) receives the
+ * number of certificates in the bundle.
  */
 SCITT_MUST_USE scitt_err scitt_x509_roots_add_pem(scitt_x509_roots *roots, scitt_span pem,
                                                   size_t *added);
