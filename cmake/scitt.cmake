@@ -18,6 +18,12 @@ endif()
 if(FUZZ AND NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
   message(FATAL_ERROR "-DFUZZ=ON needs clang (CC=clang)")
 endif()
+if(FUZZ)
+  # Instrument every module, not only the fuzz entry points: libFuzzer's feedback comes from the
+  # code under test. Only the fuzz_* binaries link libFuzzer's main.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
 
 # scitt_module(NAME [SOURCES ...] [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])
 # One object library per folder; libscitt and the executables are made from these. Without
@@ -84,8 +90,8 @@ function(scitt_fuzz_target name)
   set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz-regress TIMEOUT 300)
   if(FUZZ)
     add_executable(fuzz_${name} ${F_SOURCES})
-    target_compile_options(fuzz_${name} PRIVATE ${SCITT_WARNINGS} -fsanitize=fuzzer,address,undefined)
-    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_compile_options(fuzz_${name} PRIVATE ${SCITT_WARNINGS})
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
     target_include_directories(fuzz_${name} PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/tests)
     target_link_libraries(fuzz_${name} PRIVATE ${F_LIBS})
     set_property(GLOBAL APPEND PROPERTY SCITT_FUZZ_TARGETS fuzz_${name})
