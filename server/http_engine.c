@@ -149,6 +149,9 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
 {
     scitt__http_conn *c = p->data;
     scitt_http_req *req = c->cur;
+    if (len == 0) {
+        return 0;
+    }
     if (len > c->srv->cfg.max_url_bytes - req->url_len) {
         return fail(c, 414, "URI Too Long", "The request target exceeds the server's limit");
     }
@@ -177,6 +180,9 @@ static bool header_budget(scitt__http_conn *c, size_t len)
 
 static bool append(scitt_http_req *req, scitt_span *s, const char *at, size_t len)
 {
+    if (len == 0) {
+        return true; /* llhttp reports empty pieces before some errors */
+    }
     uint8_t *q = scitt__arena_grow(&req->arena, (void *)(uintptr_t)s->ptr, s->len, s->len + len);
     if (!q) {
         return false;
