@@ -265,6 +265,10 @@ static int on_header_value_complete(llhttp_t *p)
     }
     c->last_was_value = true;
     c->val_end = NULL;
+    /* RFC 9112 §5.1: a field name is a token; llhttp 8 lets some bytes (spaces) through. */
+    if (!scitt__http_token(h->name)) {
+        return fail(c, 400, "Bad Request", "A header field name is not a token");
+    }
     if (scitt__span_ieq(h->name, "content-length")) {
         c->cl_count++;
     } else if (scitt__span_ieq(h->name, "transfer-encoding")) {
@@ -396,6 +400,20 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
+/* A chunk announcing more than the limit allows is refused before its data arrives. */
+static int on_chunk_header(llhttp_t *p)
+{
+    scitt__http_conn *c = p->data;
+    scitt_http_req *req = c->cur;
+    if (c->discarding || !req) {
+        return 0;
+    }
+    if (p->content_length > req->max_body - req->body_len) {
+        return fail(c, 413, "Content Too Large", "The request body exceeds the server's limit");
+    }
+    return 0;
+}
+
 static void dispatch(scitt__http_conn *c, scitt_http_req *req)
 {
     const scitt_http_route *r = &c->srv->routes[req->route];
@@ -441,6 +459,7 @@ static const llhttp_settings_t settings = {
     .on_header_value_complete = on_header_value_complete,
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
+    .on_chunk_header = on_chunk_header,
     .on_message_complete = on_message_complete,
 };
 
@@ -670,7 +689,8 @@ void scitt__http_out_sent(scitt__http_conn *c, size_t n)
     while (c->qhead) {
         scitt_http_req *req = c->qhead;
         size_t left = out_total(req) - c->out_off;
-        if (req->state != REQ_READY || n < left) {
+        /* A response whose head is not built yet was never offered: nothing of it was sent. */
+        if (req->state != REQ_READY || !req->head || n < left) {
             c->out_off += n < left ? n : left;
             return;
         }

@@ -181,6 +181,23 @@ typedef struct scitt__uv_conn {
     bool handshake_done;
 } scitt__uv_conn;
 
+/* The memory transport (http_mem.c), for fuzzing and unit tests. */
+typedef struct scitt__mem_conn {
+    scitt__http_conn c;
+    scitt_dynbuf out; /* every byte the engine sent */
+    size_t max_write; /* 0 = unlimited; else bytes taken per flush round */
+    bool closed, graceful, reading;
+    int timer_kind;
+    uint64_t deadline;
+} scitt__mem_conn;
+
+/** A server without loop or sockets; its clock is `fake_now` (milliseconds). */
+SCITT_MUST_USE scitt_err scitt__http_server_new_detached(const scitt_http_config *cfg,
+                                                         scitt_http_server **out);
+void scitt__http_server_free_detached(scitt_http_server *srv);
+scitt__mem_conn *scitt__http_mem_conn_new(scitt_http_server *srv, bool tls);
+void scitt__http_mem_conn_free(scitt__mem_conn *m);
+
 typedef struct scitt__listener {
     uv_tcp_t tcp;
     scitt_http_server *srv;
@@ -229,6 +246,7 @@ struct scitt_http_server {
     char date[40];
     uint64_t date_sec;
     uint64_t (*now_ms)(scitt_http_server *srv); /* clock (tests and fuzzing freeze it) */
+    uint64_t fake_now;
     /* scratch shared by every connection: safe because the loop thread uses it synchronously */
     uint8_t *iobuf;   /* socket reads */
     uint8_t *tlsbuf;  /* TLS plaintext reads and ciphertext drains */
@@ -279,6 +297,8 @@ bool scitt__http_split_target(scitt_http_req *req);
 unsigned scitt__http_method_bit(uint8_t llmethod);
 bool scitt__http_ctype_allowed(const char *list, scitt_span ctype);
 bool scitt__span_ieq(scitt_span a, const char *s);
+/** True when @p s is a non-empty RFC 9110 token. */
+bool scitt__http_token(scitt_span s);
 void scitt__http_allow_header(scitt_http_req *req, unsigned allow);
 
 /* responses (http_response.c) */

@@ -27,6 +27,24 @@ bool scitt__span_ieq(scitt_span a, const char *s)
     return a.len == n && mem_ieq(a.ptr, s, n);
 }
 
+bool scitt__http_token(scitt_span s)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (s.len == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char ch = s.ptr[i];
+        bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+                  (ch >= 'A' && ch <= 'Z') ||
+                  (ch != 0 && memchr(extra, ch, sizeof(extra) - 1) != NULL);
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
 unsigned scitt__http_method_bit(uint8_t llmethod)
 {
     switch (llmethod) {

@@ -120,9 +120,9 @@ static void test_chunked(void **state)
     it_conn *c = it_connect(srv.plain);
     const char *req = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
                       "5;ext=1\r\nhello\r\n1\r\n \r\n6\r\nworld!\r\n0\r\nTrailer: x\r\n\r\n";
-    for (size_t i = 0; req[i]; i += 3) {
-        size_t n = strlen(req + i) < 3 ? strlen(req + i) : 3;
-        it_send(c, req + i, n);
+    size_t req_len = strlen(req);
+    for (size_t i = 0; i < req_len; i += 3) {
+        it_send(c, req + i, req_len - i < 3 ? req_len - i : 3);
         it_sleep_ms(2);
     }
     it_resp r;
