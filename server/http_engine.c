@@ -515,7 +515,8 @@ static void parse_error(scitt__http_conn *c, llhttp_errno_t err)
             return;
         }
     }
-    req->cont = false;
+    /* An interim 100 already sent stays part of this request's output (collect drops it
+     * when it was not sent yet). */
     answer_error(c, req, status, title, detail, 0, true);
 }
 
@@ -606,7 +607,6 @@ void scitt__http_conn_timeout(scitt__http_conn *c, int kind)
     if ((kind == TMR_HEADER || kind == TMR_BODY) && c->cur) {
         scitt_http_req *req = c->cur;
         c->cur = NULL;
-        req->cont = false;
         answer_error(c, req, 408, "Request Timeout", "The request was not received in time", 0,
                      true);
         scitt__http_conn_pump(c);
@@ -705,6 +705,9 @@ void scitt__http_out_sent(scitt__http_conn *c, size_t n)
             c->no_more = true;
         }
         scitt__http_count(c->srv, req->route, req->status);
+        if (c->ops->sent) {
+            c->ops->sent(c, req);
+        }
         scitt__http_req_put(c->srv, req);
         if (!c->qhead) {
             c->tphase++; /* the idle period starts now */

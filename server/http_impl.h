@@ -120,6 +120,8 @@ typedef struct scitt__conn_ops {
     void (*close)(scitt__http_conn *c, bool graceful);
     /* Arm the connection's one deadline (@p ms 0 = none). */
     void (*timer)(scitt__http_conn *c, int kind, uint64_t ms);
+    /* Optional: a response was fully sent (the fuzzer checks the byte stream with it). */
+    void (*sent)(scitt__http_conn *c, const scitt_http_req *req);
 } scitt__conn_ops;
 
 struct scitt__http_conn {
@@ -182,9 +184,17 @@ typedef struct scitt__uv_conn {
 } scitt__uv_conn;
 
 /* The memory transport (http_mem.c), for fuzzing and unit tests. */
+typedef struct scitt__mem_sent {
+    int status;
+    bool cont, is_head;
+    size_t head_len, body_len;
+} scitt__mem_sent;
+
 typedef struct scitt__mem_conn {
     scitt__http_conn c;
     scitt_dynbuf out; /* every byte the engine sent */
+    scitt__mem_sent sent[256]; /* the first responses sent, in order */
+    size_t nsent;
     size_t max_write; /* 0 = unlimited; else bytes taken per flush round */
     bool closed, graceful, reading;
     int timer_kind;

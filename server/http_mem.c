@@ -56,11 +56,26 @@ static void mem_timer(scitt__http_conn *c, int kind, uint64_t deadline_ms)
     M(c)->deadline = deadline_ms;
 }
 
+static void mem_sent(scitt__http_conn *c, const scitt_http_req *req)
+{
+    scitt__mem_conn *m = M(c);
+    if (m->nsent < sizeof(m->sent) / sizeof(m->sent[0])) {
+        scitt__mem_sent *s = &m->sent[m->nsent];
+        s->status = req->status;
+        s->cont = req->cont;
+        s->is_head = req->is_head;
+        s->head_len = req->head_len;
+        s->body_len = req->is_head ? 0 : req->out_body.len;
+    }
+    m->nsent++;
+}
+
 static const scitt__conn_ops mem_ops = {
     .flush = mem_flush,
     .reading = mem_reading,
     .close = mem_close,
     .timer = mem_timer,
+    .sent = mem_sent,
 };
 
 static uint64_t fake_now(scitt_http_server *srv)
