@@ -34,7 +34,8 @@ static void h_echo(scitt_http_req *req, void *ctx)
     scitt_span v;
     scitt_http_res_status(req, 200);
     if (scitt_http_req_header(req, "x-status", &v) && v.len == 3) {
-        scitt_http_res_status(req, (v.ptr[0] - '0') * 100 + (v.ptr[1] - '0') * 10 + (v.ptr[2] - '0'));
+        scitt_http_res_status(req,
+                              (v.ptr[0] - '0') * 100 + (v.ptr[1] - '0') * 10 + (v.ptr[2] - '0'));
     }
     if (scitt_http_res_body_copy(req, "application/octet-stream", scitt_http_req_body(req)) !=
         SCITT_OK) {
