@@ -117,11 +117,11 @@ SCITT_MUST_USE scitt_err scitt_http_server_listen(scitt_http_server *srv, const 
 typedef void (*scitt_http_shutdown_cb)(scitt_http_server *srv, void *ctx);
 
 /**
- * Graceful shutdown (loop thread): stop accepting, close idle connections, answer requests
- * already received (later ones on the same connection get 503 and the connection closes), and
- * after @p grace_ms close whatever is still open. @p done runs on the loop thread once every
- * connection and listener is closed; with @p done NULL the loop is stopped (uv_stop) instead.
- * Requests still held by handlers then are discarded when they complete.
+ * Graceful shutdown (loop thread): stop accepting, close idle connections, finish reading the
+ * request being received, answer the requests already received (with Connection: close; bytes
+ * after them are not parsed), and after @p grace_ms close whatever is still open. @p done runs on
+ * the loop thread once every connection and listener is closed; with @p done NULL the loop is
+ * stopped (uv_stop) instead. Requests still held by handlers then are discarded when they complete.
  */
 void scitt_http_server_shutdown(scitt_http_server *srv, uint64_t grace_ms,
                                 scitt_http_shutdown_cb done, void *ctx);
@@ -172,7 +172,7 @@ void *scitt_http_req_alloc(scitt_http_req *req, size_t n);
 
 /* ---- responses: the owning thread fills the response, then completes it ---- */
 
-/** Sets the status (100..599 excluded 1xx; default 500 when never set). */
+/** Sets the status, 200..599 (anything else, or never setting one, sends 500). */
 void scitt_http_res_status(scitt_http_req *req, int status);
 /**
  * Adds a header line (copied into the arena). The layer writes Content-Length, Content-Type,

@@ -192,7 +192,7 @@ typedef struct scitt__mem_sent {
 
 typedef struct scitt__mem_conn {
     scitt__http_conn c;
-    scitt_dynbuf out; /* every byte the engine sent */
+    scitt_dynbuf out;          /* every byte the engine sent */
     scitt__mem_sent sent[256]; /* the first responses sent, in order */
     size_t nsent;
     size_t max_write; /* 0 = unlimited; else bytes taken per flush round */
