@@ -185,8 +185,9 @@ SCITT_MUST_USE scitt_err scitt_http_res_header(scitt_http_req *req, const char *
 SCITT_MUST_USE scitt_err scitt_http_res_body_copy(scitt_http_req *req, const char *content_type,
                                                   scitt_span body);
 /**
- * Uses @p body without copying; @p release(@p ctx) runs on the loop thread once the bytes are
- * written or the response is dropped (it always runs exactly once, release may be NULL).
+ * Uses @p body without copying; @p release(@p ctx) runs exactly once (release may be NULL): on
+ * the loop thread once the bytes are written or the response is dropped, or at once on the
+ * calling thread when this call fails or a later body setter replaces the body.
  */
 SCITT_MUST_USE scitt_err scitt_http_res_body_borrow(scitt_http_req *req, const char *content_type,
                                                     scitt_span body, void (*release)(void *ctx),

@@ -533,6 +533,11 @@ void scitt__http_conn_eof(scitt__http_conn *c)
     if (c->dead) {
         return;
     }
+    /* Requests still waiting behind a full pipeline were sent before the close: answer them. */
+    if (c->paused && c->pending_len > 0) {
+        c->eof_pending = true;
+        return;
+    }
     /* A request cut short by the peer's close gets no answer: nobody could act on it. */
     scitt_http_req *part = c->cur;
     c->cur = NULL;
@@ -637,6 +642,12 @@ void scitt__http_conn_pump(scitt__http_conn *c)
             if (buf) {
                 feed(c, buf, len);
                 scitt_free(buf);
+            }
+            if (c->eof_pending && !c->paused) {
+                c->eof_pending = false;
+                c->busy--;
+                scitt__http_conn_eof(c);
+                return;
             }
             if (!c->paused && !c->no_more) {
                 c->ops->reading(c, true);

@@ -146,6 +146,7 @@ struct scitt__http_conn {
     int err_status;
     const char *err_title, *err_detail;
     bool paused, no_more, discarding, in_body, closing, tls, draining, dead, peer_eof;
+    bool eof_pending; /* the peer closed while requests waited behind a full pipeline */
     int busy;
     bool again;
     bool dirty; /* queued for a batched flush */
