@@ -377,11 +377,12 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: http_testd [--listen A] [--tls-listen A --cert F --key F] "
-                    "[--header-timeout-ms N] [--body-timeout-ms N] [--keepalive-timeout-ms N] "
-                    "[--max-conn N] [--max-body N] [--max-header-bytes N] [--max-headers N] "
-                    "[--max-url N] [--pipeline N] [--rate R --burst B] [--grace-ms N] "
-                    "[--log-level L]\n");
+    fprintf(stderr,
+            "usage: http_testd [--listen A] [--listen6 A] [--tls-listen A --cert F --key F] "
+            "[--header-timeout-ms N] [--body-timeout-ms N] [--keepalive-timeout-ms N] "
+            "[--max-conn N] [--max-body N] [--max-header-bytes N] [--max-headers N] "
+            "[--max-url N] [--pipeline N] [--rate R --burst B] [--grace-ms N] "
+            "[--log-level L]\n");
     exit(2);
 }
 
@@ -389,7 +390,7 @@ int main(int argc, char **argv)
 {
     scitt_http_config cfg;
     scitt_http_config_defaults(&cfg);
-    const char *listen = NULL, *tls_listen = NULL, *cert = NULL, *key = NULL;
+    const char *listen = NULL, *listen6 = NULL, *tls_listen = NULL, *cert = NULL, *key = NULL;
     scitt_log_set_level(SCITT_LOG_WARN);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -400,6 +401,8 @@ int main(int argc, char **argv)
         unsigned long long n = strtoull(v, NULL, 10);
         if (!strcmp(a, "--listen")) {
             listen = v;
+        } else if (!strcmp(a, "--listen6")) {
+            listen6 = v;
         } else if (!strcmp(a, "--tls-listen")) {
             tls_listen = v;
         } else if (!strcmp(a, "--cert")) {
@@ -483,9 +486,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    int plain_port = 0, tls_port = 0;
+    int plain_port = 0, tls_port = 0, v6_port = 0;
     if (listen && scitt_http_server_listen(g_srv, listen, NULL, &plain_port) != SCITT_OK) {
         fprintf(stderr, "http_testd: cannot listen on %s\n", listen);
+        return 2;
+    }
+    if (listen6 && scitt_http_server_listen(g_srv, listen6, NULL, &v6_port) != SCITT_OK) {
+        fprintf(stderr, "http_testd: cannot listen on %s\n", listen6);
         return 2;
     }
     if (tls_listen) {
@@ -499,7 +506,7 @@ int main(int argc, char **argv)
     uv_signal_init(loop, &sig_int);
     uv_signal_start(&sig_term, on_signal, SIGTERM);
     uv_signal_start(&sig_int, on_signal, SIGINT);
-    printf("READY plain=%d tls=%d\n", plain_port, tls_port);
+    printf("READY plain=%d tls=%d v6=%d\n", plain_port, tls_port, v6_port);
     fflush(stdout);
     uv_run(loop, UV_RUN_DEFAULT);
     /* Handlers may still hold requests (a delay longer than the grace): let them finish. */

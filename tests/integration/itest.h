@@ -47,7 +47,7 @@ static inline void it_sleep_ms(int ms)
 
 typedef struct it_server {
     pid_t pid;
-    int plain, tls;
+    int plain, tls, v6;
 } it_server;
 
 static inline const char *it_bin(const char *name)
@@ -95,7 +95,7 @@ static inline void it_start(it_server *s, const char *const *args)
     }
     line[len] = 0;
     close(pfd[0]);
-    assert_int_equal(sscanf(line, "READY plain=%d tls=%d", &s->plain, &s->tls), 2);
+    assert_int_equal(sscanf(line, "READY plain=%d tls=%d v6=%d", &s->plain, &s->tls, &s->v6), 3);
 }
 
 /* Waits up to @p ms for the server to exit; returns its exit status or -1 on timeout. */

@@ -242,6 +242,40 @@ static void test_idle_thousands(void **state)
     free(fds);
 }
 
+/* Two listeners, IPv4 and IPv6, served by one loop. */
+static void test_ipv6(void **state)
+{
+    (void)state;
+    int probe = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a = {0};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    bool have_v6 = probe >= 0 && bind(probe, (struct sockaddr *)&a, sizeof(a)) == 0;
+    if (probe >= 0) {
+        close(probe);
+    }
+    if (!have_v6) {
+        skip(); /* no IPv6 loopback on this machine */
+    }
+    const char *args[] = {"--listen", "127.0.0.1:0", "--listen6", "[::1]:0", NULL};
+    it_start(&srv, args);
+    assert_true(srv.v6 > 0);
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    a.sin6_port = htons((uint16_t)srv.v6);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    it_conn *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    c->fd = fd;
+    it_sends(c, GET("/hello"));
+    expect_ok(c, "hello\n");
+    it_close(c);
+    c = it_connect(srv.plain);
+    it_sends(c, GET("/hello"));
+    expect_ok(c, "hello\n");
+    it_close(c);
+}
+
 /* ---- TLS ---- */
 
 static void start_tls(const char *const *extra)
@@ -427,6 +461,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_conn_limit, teardown),
         cmocka_unit_test_teardown(test_rate_limit, teardown),
         cmocka_unit_test_teardown(test_idle_thousands, teardown),
+        cmocka_unit_test_teardown(test_ipv6, teardown),
         cmocka_unit_test_teardown(test_tls, teardown),
         cmocka_unit_test_teardown(test_tls_handshake_timeout, teardown),
         cmocka_unit_test_teardown(test_shutdown_inflight, teardown),
