@@ -442,6 +442,9 @@ void scitt__http_conn_init(scitt__http_conn *c, scitt_http_server *srv, const sc
 
 static void save_pending(scitt__http_conn *c, const uint8_t *data, size_t len)
 {
+    if (len == 0) {
+        return;
+    }
     uint8_t *buf = scitt_realloc(c->pending, c->pending_len + len);
     if (!buf) {
         /* Cannot keep the client's bytes: stop here and close after what is queued. */

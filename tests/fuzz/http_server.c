@@ -41,7 +41,7 @@ static void h_echo(scitt_http_req *req, void *ctx)
         SCITT_OK) {
         scitt_http_res_status(req, 500);
     }
-    if (scitt_http_req_header(req, "x-loc", &v) && v.len < 64) {
+    if (scitt_http_req_header(req, "x-loc", &v) && v.len > 0 && v.len < 64) {
         char loc[64];
         memcpy(loc, v.ptr, v.len);
         loc[v.len] = 0;
