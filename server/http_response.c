@@ -1,0 +1,347 @@
+/*
+ * Responses: the setters a handler uses (on whatever thread owns the request), the layer's own
+ * problem-details errors, and the serialisation of the status line and headers.
+ */
+#include "http_impl.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "scitt/problem.h"
+
+const char *scitt_http_status_reason(int status)
+{
+    switch (status) {
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Unknown";
+    }
+}
+
+void scitt__http_date_refresh(scitt_http_server *srv)
+{
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t now = time(NULL);
+    if ((uint64_t)now == srv->date_sec && srv->date[0]) {
+        return;
+    }
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    /* IMF-fixdate (RFC 9110 §5.6.7), always 29 characters. */
+    snprintf(srv->date, sizeof(srv->date), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+             days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
+             tm.tm_hour, tm.tm_min, tm.tm_sec);
+    srv->date_sec = (uint64_t)now;
+}
+
+void scitt_http_res_status(scitt_http_req *req, int status)
+{
+    req->status = status;
+}
+
+static bool is_tchar(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+static bool name_ieq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = (*a >= 'A' && *a <= 'Z') ? (char)(*a + 32) : *a;
+        if (x != *b) {
+            return false;
+        }
+    }
+    return *a == *b;
+}
+
+scitt_err scitt_http_res_header(scitt_http_req *req, const char *name, const char *value)
+{
+    static const char *const reserved[] = {"content-length", "content-type", "date", "connection",
+                                           "transfer-encoding"};
+    size_t nlen = strlen(name), vlen = strlen(value);
+    if (nlen == 0) {
+        return SCITT_ERR_INVALID_ARG;
+    }
+    for (size_t i = 0; i < nlen; i++) {
+        if (!is_tchar((unsigned char)name[i])) {
+            return SCITT_ERR_INVALID_ARG;
+        }
+    }
+    /* A CR or LF here would let a value smuggle extra headers into the response. */
+    for (size_t i = 0; i < vlen; i++) {
+        unsigned char ch = (unsigned char)value[i];
+        if (ch == '\r' || ch == '\n' || ch == 0 || (ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            return SCITT_ERR_INVALID_ARG;
+        }
+    }
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+        if (name_ieq(name, reserved[i])) {
+            return SCITT_ERR_INVALID_ARG;
+        }
+    }
+    size_t add = nlen + 2 + vlen + 2;
+    char *x = scitt__arena_grow(&req->arena, req->xhdr, req->xhdr_len, req->xhdr_len + add);
+    if (!x) {
+        return SCITT_ERR_NOMEM;
+    }
+    char *p = x + req->xhdr_len;
+    memcpy(p, name, nlen);
+    p += nlen;
+    *p++ = ':';
+    *p++ = ' ';
+    memcpy(p, value, vlen);
+    p += vlen;
+    *p++ = '\r';
+    *p++ = '\n';
+    req->xhdr = x;
+    req->xhdr_len += add;
+    return SCITT_OK;
+}
+
+static scitt_err set_ctype(scitt_http_req *req, const char *content_type)
+{
+    if (!content_type) {
+        req->ctype = NULL;
+        return SCITT_OK;
+    }
+    size_t n = strlen(content_type);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)content_type[i];
+        if (ch < 0x20 || ch == 0x7f) {
+            return SCITT_ERR_INVALID_ARG;
+        }
+    }
+    char *c = scitt__arena_alloc(&req->arena, n + 1);
+    if (!c) {
+        return SCITT_ERR_NOMEM;
+    }
+    memcpy(c, content_type, n + 1);
+    req->ctype = c;
+    return SCITT_OK;
+}
+
+void scitt__http_res_drop_body(scitt_http_req *req)
+{
+    if (req->release) {
+        void (*release)(void *) = req->release;
+        req->release = NULL;
+        release(req->release_ctx);
+    }
+}
+
+scitt_err scitt_http_res_body_copy(scitt_http_req *req, const char *content_type, scitt_span body)
+{
+    scitt__http_res_drop_body(req);
+    req->out_body = scitt_span_make(NULL, 0);
+    scitt_err err = set_ctype(req, content_type);
+    if (err != SCITT_OK) {
+        return err;
+    }
+    if (body.len == 0) {
+        return SCITT_OK;
+    }
+    uint8_t *b = scitt__arena_alloc(&req->arena, body.len);
+    if (!b) {
+        return SCITT_ERR_NOMEM;
+    }
+    memcpy(b, body.ptr, body.len);
+    req->out_body = scitt_span_make(b, body.len);
+    return SCITT_OK;
+}
+
+scitt_err scitt_http_res_body_borrow(scitt_http_req *req, const char *content_type, scitt_span body,
+                                     void (*release)(void *ctx), void *ctx)
+{
+    scitt__http_res_drop_body(req);
+    scitt_err err = set_ctype(req, content_type);
+    if (err != SCITT_OK) {
+        /* The caller's bytes are not ours to keep: hand them back at once. */
+        if (release) {
+            release(ctx);
+        }
+        req->out_body = scitt_span_make(NULL, 0);
+        return err;
+    }
+    req->out_body = body;
+    req->release = release;
+    req->release_ctx = ctx;
+    return SCITT_OK;
+}
+
+scitt_err scitt_http_res_problem(scitt_http_req *req, int status, const char *title,
+                                 const char *detail)
+{
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 4096);
+    scitt_err err = scitt_problem_encode(title, detail, &b);
+    if (err == SCITT_OK) {
+        req->status = status;
+        err =
+            scitt_http_res_body_copy(req, SCITT_PROBLEM_MEDIA_TYPE, scitt_span_make(b.ptr, b.len));
+    }
+    scitt_dynbuf_clear(&b);
+    return err;
+}
+
+void scitt__http_res_error(scitt_http_req *req, int status, const char *title, const char *detail,
+                           uint32_t retry_after_s)
+{
+    if (scitt_http_res_problem(req, status, title, detail) != SCITT_OK) {
+        /* Our own titles are ASCII, so only memory can fail: send the status alone. */
+        req->status = status;
+        req->out_body = scitt_span_make(NULL, 0);
+    }
+    if (retry_after_s > 0) {
+        char v[16];
+        snprintf(v, sizeof(v), "%u", retry_after_s);
+        if (scitt_http_res_header(req, "Retry-After", v) != SCITT_OK) {
+            /* Out of memory: the status still tells the client to back off. */
+            req->close_after = true;
+        }
+    }
+    req->state = REQ_READY;
+}
+
+static char *put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) {
+        *p++ = tmp[--n];
+    }
+    return p;
+}
+
+bool scitt__http_res_build_head(scitt_http_req *req, bool close)
+{
+    static const char oom[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+                              "Connection: close\r\n\r\n";
+    scitt_http_server *srv = req->srv;
+    int status = req->status;
+    const char *reason = scitt_http_status_reason(status);
+    bool bodyless = status < 200 || status == 204 || status == 304;
+    size_t rlen = strlen(reason), clen = req->ctype ? strlen(req->ctype) : 0;
+    size_t size =
+        16 + rlen + 2 + 6 + 40 + 2 + 16 + clen + 2 + 18 + 20 + 2 + 24 + 2 + req->xhdr_len + 2;
+    char *h = scitt__arena_alloc(&req->arena, size);
+    if (!h) {
+        req->head = (char *)(uintptr_t)oom;
+        req->head_len = sizeof(oom) - 1;
+        req->close_after = true;
+        req->is_head = true; /* no body either */
+        return false;
+    }
+    scitt__http_date_refresh(srv);
+    char *p = put(h, "HTTP/1.1 ", 9);
+    p = put_u64(p, (uint64_t)status);
+    *p++ = ' ';
+    p = put(p, reason, rlen);
+    p = put(p, "\r\nDate: ", 8);
+    p = put(p, srv->date, strlen(srv->date));
+    p = put(p, "\r\n", 2);
+    if (req->ctype && !bodyless) {
+        p = put(p, "Content-Type: ", 14);
+        p = put(p, req->ctype, clen);
+        p = put(p, "\r\n", 2);
+    }
+    if (!bodyless) {
+        p = put(p, "Content-Length: ", 16);
+        p = put_u64(p, req->out_body.len);
+        p = put(p, "\r\n", 2);
+    } else {
+        req->out_body.len = 0;
+    }
+    if (close) {
+        p = put(p, "Connection: close\r\n", 19);
+        req->close_after = true;
+    } else if (req->http10) {
+        p = put(p, "Connection: keep-alive\r\n", 24);
+    }
+    if (req->xhdr_len) {
+        p = put(p, req->xhdr, req->xhdr_len);
+    }
+    p = put(p, "\r\n", 2);
+    req->head = h;
+    req->head_len = (size_t)(p - h);
+    return true;
+}
