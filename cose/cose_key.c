@@ -62,23 +62,28 @@ void scitt__thumbprint(const scitt__pub *pub, uint8_t out[SCITT_SHA256_LEN])
 /* ------------------------------------------------------------------------------------------ */
 /* Algorithm rules                                                                             */
 
+static bool is_pair(int64_t a, int64_t b, int64_t x, int64_t y)
+{
+    return (a == x && b == y) || (a == y && b == x);
+}
+
+/* Algorithm identifiers that name the same computation on a given curve (RFC 9864). */
 static bool equivalent(int64_t a, int64_t b, scitt_cose_crv crv)
 {
-    if (a > b) {
-        int64_t t = a;
-        a = b;
-        b = t;
+    switch (crv) {
+    case SCITT_COSE_CRV_P256:
+        return is_pair(a, b, SCITT_COSE_ALG_ES256, SCITT_COSE_ALG_ESP256);
+    case SCITT_COSE_CRV_P384:
+        return is_pair(a, b, SCITT_COSE_ALG_ES384, SCITT_COSE_ALG_ESP384);
+    case SCITT_COSE_CRV_P521:
+        return is_pair(a, b, SCITT_COSE_ALG_ES512, SCITT_COSE_ALG_ESP512);
+    case SCITT_COSE_CRV_ED25519:
+        return is_pair(a, b, SCITT_COSE_ALG_EDDSA, SCITT_COSE_ALG_ED25519);
+    case SCITT_COSE_CRV_ED448:
+        return is_pair(a, b, SCITT_COSE_ALG_EDDSA, SCITT_COSE_ALG_ED448);
+    default:
+        return false;
     }
-    /* Pairs (smaller value first) that name the same computation on a given curve. */
-    return (a == SCITT_COSE_ALG_ES256 && b == SCITT_COSE_ALG_ESP256 &&
-            crv == SCITT_COSE_CRV_P256) ||
-           (a == SCITT_COSE_ALG_ESP384 && b == SCITT_COSE_ALG_ES384 &&
-            crv == SCITT_COSE_CRV_P384) ||
-           (a == SCITT_COSE_ALG_ESP512 && b == SCITT_COSE_ALG_ES512 &&
-            crv == SCITT_COSE_CRV_P521) ||
-           (a == SCITT_COSE_ALG_ED25519 && b == SCITT_COSE_ALG_EDDSA &&
-            crv == SCITT_COSE_CRV_ED25519) ||
-           (a == SCITT_COSE_ALG_ED448 && b == SCITT_COSE_ALG_EDDSA && crv == SCITT_COSE_CRV_ED448);
 }
 
 bool scitt_cose_key_allows(const scitt_cose_key *k, int64_t alg)
