@@ -136,7 +136,7 @@ static scitt_err interpret(scitt_cose_headers *h, int64_t label, scitt_span raw,
     case SCITT_COSE_HDR_ALG:
         bit = SCITT_COSE_H_ALG;
         e = scitt_cbor_read_int(&r, &h->alg);
-        if (e == SCITT_ERR_BAD_TYPE) {
+        if (e == SCITT_ERR_BAD_TYPE && raw.len && (raw.ptr[0] >> 5) == 3) {
             e = SCITT_ERR_ALG; /* a text alg names nothing we implement */
         }
         break;

@@ -62,6 +62,17 @@ scitt_err scitt__key_priv(const scitt_cose_key *k, scitt__priv *out);
 scitt_err scitt__key_from_raw(const scitt__pub *pub, const scitt__priv *priv, scitt_cose_key **out);
 /** RFC 9679 thumbprint of public parameters (cose_key.c). */
 void scitt__thumbprint(const scitt__pub *pub, uint8_t out[SCITT_SHA256_LEN]);
+/**
+ * Sets the kid from a JWK "kid" string: the kid is the string's bytes (as JOSE and COSE
+ * libraries that copy a JWK kid into a COSE kid have it), and when the string is base64url its
+ * decoded bytes become an alias that key sets also match (an RFC 9679 thumbprint published as
+ * text in a JWKS, but carried raw in COSE).
+ */
+scitt_err scitt__key_set_jwk_kid(scitt_cose_key *k, scitt_span text);
+/** The alias set by scitt__key_set_jwk_kid (empty when none). */
+scitt_span scitt__key_kid_alias(const scitt_cose_key *k);
+/** True when the kid is text from a JWK. */
+bool scitt__key_kid_is_text(const scitt_cose_key *k);
 /** RSA modulus size in bits (0 for other key types). */
 unsigned scitt__key_bits(const scitt_cose_key *k);
 /** The bound algorithm, 0 when unbound. */

@@ -390,6 +390,12 @@ const scitt_cose_key *scitt_cose_keyset_find(const scitt_cose_keyset *s, scitt_s
             return s->keys[i];
         }
     }
+    for (size_t i = 0; i < s->n; i++) {
+        scitt_span alias = scitt__key_kid_alias(s->keys[i]);
+        if (alias.len && scitt_span_eq(alias, kid)) {
+            return s->keys[i];
+        }
+    }
     return NULL;
 }
 

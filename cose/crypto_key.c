@@ -603,7 +603,34 @@ scitt_err scitt_cose_key_set_kid(scitt_cose_key *k, scitt_span kid)
         memcpy(k->kid, kid.ptr, kid.len);
     }
     k->kid_len = kid.len;
+    k->kid_text = false;
+    k->kid_alias_len = 0;
     return SCITT_OK;
+}
+
+scitt_err scitt__key_set_jwk_kid(scitt_cose_key *k, scitt_span text)
+{
+    scitt_err e = scitt_cose_key_set_kid(k, text);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    k->kid_text = true;
+    size_t n = 0;
+    if (scitt_base64url_decode(text, k->kid_alias, sizeof(k->kid_alias), &n) != SCITT_OK) {
+        n = 0;
+    }
+    k->kid_alias_len = n;
+    return SCITT_OK;
+}
+
+scitt_span scitt__key_kid_alias(const scitt_cose_key *k)
+{
+    return scitt_span_make(k->kid_alias, k->kid_alias_len);
+}
+
+bool scitt__key_kid_is_text(const scitt_cose_key *k)
+{
+    return k->kid_text;
 }
 
 void scitt_cose_key_thumbprint(const scitt_cose_key *k, uint8_t out[SCITT_SHA256_LEN])

@@ -34,6 +34,9 @@ struct scitt_cose_key {
     uint8_t thumb[SCITT_SHA256_LEN];
     uint8_t kid[SCITT_LIMIT_KID_BYTES];
     size_t kid_len;
+    bool kid_text; /* the kid came from a JWK string: publish it as that string again */
+    uint8_t kid_alias[SCITT_LIMIT_KID_BYTES]; /* a base64url JWK kid, decoded */
+    size_t kid_alias_len;
     pthread_mutex_t pool_lock;
     scitt__sigctx *pool;
     unsigned pool_n;

@@ -2,9 +2,11 @@
  * JWK and JWKS (RFC 7517, 7518, 8037): encoding for publication, decoding for verification
  * trust inputs. Key parameters are base64url without padding.
  *
- * kid convention: a key's kid is bytes (COSE), a JWK's kid is a string. We write the base64url of
- * the kid bytes; when reading, a kid that is valid base64url decodes to its bytes, anything else
- * is taken as its UTF-8 bytes (so "kid": "11" stays "11").
+ * kid convention: a key's kid is bytes (COSE), a JWK's kid is a string. Reading, the kid is the
+ * string's UTF-8 bytes, which is what COSE libraries put in a kid header when they take it from a
+ * JWK; a base64url string also gets its decoded bytes as an alias (see scitt__key_set_jwk_kid).
+ * Writing, a kid that came from a JWK is written back as the same string, any other kid (an
+ * RFC 9679 thumbprint) as the base64url of its bytes.
  */
 #include "scitt/cose.h"
 
@@ -140,26 +142,13 @@ static scitt_err jwk_from_tok(const scitt_json *j, size_t obj, scitt_cose_key **
             e = SCITT_ERR_ALG;
         }
     }
-    uint8_t kid[SCITT_LIMIT_KID_BYTES];
+    char kid[SCITT_LIMIT_KID_BYTES + 1];
     size_t kid_len = 0;
-    bool has_kid = false;
     long kt = scitt_json_get(j, obj, "kid");
-    if (e == SCITT_OK && kt >= 0) {
-        char text[SCITT_BASE64URL_LEN(SCITT_LIMIT_KID_BYTES)];
-        size_t tl;
-        has_kid = true;
-        if (scitt_json_type_of(j, (size_t)kt) != SCITT_JSON_STRING ||
-            scitt_json_string(j, (size_t)kt, text, sizeof(text), &tl) != SCITT_OK) {
-            e = SCITT_ERR_KEY_MALFORMED;
-        } else if (scitt_base64url_decode(scitt_span_make(text, tl), kid, sizeof(kid), &kid_len) !=
-                   SCITT_OK) {
-            if (tl > sizeof(kid)) {
-                e = SCITT_ERR_TOO_LARGE;
-            } else {
-                memcpy(kid, text, tl);
-                kid_len = tl;
-            }
-        }
+    if (e == SCITT_OK && kt >= 0 &&
+        (scitt_json_type_of(j, (size_t)kt) != SCITT_JSON_STRING ||
+         scitt_json_string(j, (size_t)kt, kid, sizeof(kid), &kid_len) != SCITT_OK)) {
+        e = SCITT_ERR_KEY_MALFORMED;
     }
     scitt_cose_key *k = NULL;
     if (e == SCITT_OK) {
@@ -169,8 +158,8 @@ static scitt_err jwk_from_tok(const scitt_json *j, size_t obj, scitt_cose_key **
     if (e == SCITT_OK && alg) {
         e = scitt_cose_key_set_alg(k, alg);
     }
-    if (e == SCITT_OK && has_kid) {
-        e = scitt_cose_key_set_kid(k, scitt_span_make(kid, kid_len));
+    if (e == SCITT_OK && kt >= 0) {
+        e = scitt__key_set_jwk_kid(k, scitt_span_make(kid, kid_len));
     }
     if (e != SCITT_OK) {
         scitt_cose_key_free(k);
@@ -281,7 +270,10 @@ scitt_err scitt_cose_key_encode_jwk(const scitt_cose_key *k, bool with_private, 
         scitt_wipe(&priv, sizeof(priv));
     }
     scitt_span kid = scitt_cose_key_kid(k);
-    if (kid.len) {
+    if (kid.len && scitt__key_kid_is_text(k)) {
+        scitt_dynbuf_str(out, ",\"kid\":");
+        scitt_json_put_string(out, kid);
+    } else if (kid.len) {
         put_member(out, "kid", kid.ptr, kid.len);
     }
     int64_t alg = scitt__key_bound_alg(k);

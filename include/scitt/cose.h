@@ -132,7 +132,13 @@ SCITT_MUST_USE scitt_err scitt_cose_key_from_cert_der(scitt_span cert, scitt_cos
  * key to that algorithm; its `kid` (2) becomes the key's kid, else the RFC 9679 thumbprint.
  */
 SCITT_MUST_USE scitt_err scitt_cose_key_from_cose(scitt_span cbor, scitt_cose_key **out);
-/** Parses one JWK (RFC 7517/7518/8037; "kty" EC, OKP or RSA); "alg" and "kid" as for COSE_Key. */
+/**
+ * Parses one JWK (RFC 7517/7518/8037; "kty" EC, OKP or RSA); "alg" binds the key as for COSE_Key.
+ * The kid is the "kid" string's UTF-8 bytes (what COSE libraries copy from a JWK into a kid
+ * header); when that string is base64url, key sets also find the key by the decoded bytes (an
+ * RFC 9679 thumbprint published as text). scitt_cose_key_encode_jwk writes such a kid back as the
+ * same string, and any other kid as the base64url of its bytes.
+ */
 SCITT_MUST_USE scitt_err scitt_cose_key_from_jwk(scitt_span json, scitt_cose_key **out);
 
 /** Takes another reference to @p k (released by scitt_cose_key_free); returns @p k. */
@@ -171,7 +177,7 @@ void scitt_cose_key_thumbprint(const scitt_cose_key *k, uint8_t out[SCITT_SHA256
  */
 SCITT_MUST_USE scitt_err scitt_cose_key_encode_cose(const scitt_cose_key *k, bool with_private,
                                                     scitt_cbor_writer *w);
-/** Appends the key as a JWK JSON object ("kid" is the base64url of the kid bytes). */
+/** Appends the key as a JWK JSON object ("kid": see scitt_cose_key_from_jwk). */
 SCITT_MUST_USE scitt_err scitt_cose_key_encode_jwk(const scitt_cose_key *k, bool with_private,
                                                    scitt_dynbuf *out);
 /** Appends PEM: "PUBLIC KEY" (SPKI) or, with @p with_private, "PRIVATE KEY" (PKCS#8). */
@@ -195,9 +201,10 @@ SCITT_MUST_USE scitt_err scitt_cose_keyset_add(scitt_cose_keyset *s, scitt_cose_
 size_t scitt_cose_keyset_count(const scitt_cose_keyset *s);
 /** Key @p i (borrowed: valid while the set is), or NULL. */
 const scitt_cose_key *scitt_cose_keyset_at(const scitt_cose_keyset *s, size_t i);
-/** The key whose kid equals @p kid (borrowed), or NULL. */
+/** The key whose kid (or, for JWK keys, base64url-decoded kid) equals @p kid (borrowed), or NULL.
+ */
 const scitt_cose_key *scitt_cose_keyset_find(const scitt_cose_keyset *s, scitt_span kid);
-/** Parses a COSE_Key_Set (a CBOR array of COSE_Key maps; public keys only are kept public). */
+/** Parses a COSE_Key_Set (a CBOR array of COSE_Key maps). */
 SCITT_MUST_USE scitt_err scitt_cose_keyset_from_cose(scitt_span cbor, scitt_cose_keyset **out);
 /** Parses a JWKS ({"keys": [...]}) — for verification trust inputs. */
 SCITT_MUST_USE scitt_err scitt_cose_keyset_from_jwks(scitt_span json, scitt_cose_keyset **out);
