@@ -37,7 +37,7 @@ static scitt_err read_proof(scitt_span proof, uint64_t *a, uint64_t *b,
 {
     scitt_cbor_reader r;
     scitt_cbor_reader_init(&r, proof);
-    size_t len, count;
+    size_t len = 0, count = 0;
     scitt_err e = scitt_cbor_read_array(&r, &len);
     if (e == SCITT_OK && len != 3) {
         e = SCITT_ERR_PROOF_MALFORMED;
