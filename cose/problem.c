@@ -1,27 +1,7 @@
 /* RFC 9290 concise problem details: {-1: title, -2: detail}, deterministic CBOR. */
 #include "scitt/problem.h"
 
-#include <string.h>
-
-#include <cbor.h>
-
-static void put_head(scitt_dynbuf *out, size_t (*enc)(uint64_t, unsigned char *, size_t),
-                     uint64_t v)
-{
-    unsigned char head[9];
-    size_t n = enc(v, head, sizeof(head));
-    scitt_dynbuf_put(out, head, n);
-}
-
-static size_t enc_map(uint64_t v, unsigned char *b, size_t n)
-{
-    return cbor_encode_map_start((size_t)v, b, n);
-}
-
-static size_t enc_text(uint64_t v, unsigned char *b, size_t n)
-{
-    return cbor_encode_string_start((size_t)v, b, n);
-}
+#include "scitt/cbor.h"
 
 scitt_err scitt_problem_encode(const char *title, const char *detail, scitt_dynbuf *out)
 {
@@ -29,12 +9,12 @@ scitt_err scitt_problem_encode(const char *title, const char *detail, scitt_dynb
     if (!scitt_utf8_valid(t) || !scitt_utf8_valid(d)) {
         return SCITT_ERR_UTF8;
     }
-    put_head(out, enc_map, 2);
-    put_head(out, cbor_encode_negint, 0); /* -1: title */
-    put_head(out, enc_text, t.len);
-    scitt_dynbuf_put(out, t.ptr, t.len);
-    put_head(out, cbor_encode_negint, 1); /* -2: detail */
-    put_head(out, enc_text, d.len);
-    scitt_dynbuf_put(out, d.ptr, d.len);
-    return out->err;
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, out);
+    scitt_cbor_put_map(&w, 2);
+    scitt_cbor_put_int(&w, -1); /* title */
+    scitt_cbor_put_text(&w, t);
+    scitt_cbor_put_int(&w, -2); /* detail */
+    scitt_cbor_put_text(&w, d);
+    return w.err;
 }

@@ -20,6 +20,17 @@
 #define SCITT_LIMIT_ISS_CHARS         8192u       /**< RFC 9943: iss 1..8192 characters */
 #define SCITT_LIMIT_DYNBUF_MAX        (64u << 20) /**< default ceiling of a growable buffer */
 
+/* COSE headers, keys and receipts (SCITT_ERR_TOO_LARGE unless noted). */
+#define SCITT_LIMIT_CRIT_LABELS  16u    /**< labels in one crit array */
+#define SCITT_LIMIT_KEYS_STACK   64u    /**< map keys checked for duplicates without allocating */
+#define SCITT_LIMIT_KEY_TEXT     65536u /**< bytes of one PEM, DER, JWK(S) or COSE_Key(_Set) */
+#define SCITT_LIMIT_KEYSET_KEYS  64u    /**< keys in one COSE_Key_Set or JWKS */
+#define SCITT_LIMIT_KID_BYTES    256u   /**< bytes of one kid */
+#define SCITT_LIMIT_RSA_BITS_MIN 2048u  /**< smaller RSA keys are SCITT_ERR_UNSUPPORTED */
+#define SCITT_LIMIT_RSA_BITS_MAX 8192u  /**< larger RSA keys are SCITT_ERR_UNSUPPORTED */
+#define SCITT_LIMIT_RECEIPT_NAME 1024u  /**< bytes of iss / sub in a receipt we issue */
+#define SCITT_LIMIT_VDP_PROOFS   8u     /**< proofs in one 396 -1 / -2 array */
+
 /* Merkle proofs (SCITT_ERR_PROOF_MALFORMED). */
 #define SCITT_LIMIT_PROOF_HASHES 64u /**< inclusion or consistency path length */
 

@@ -1,0 +1,110 @@
+/*
+ * Internals shared by the files of the cose module (not installed, no OpenSSL types: those stay
+ * in the crypto adapter files and crypto_openssl.h).
+ */
+#ifndef SCITT_COSE_INTERNAL_H
+#define SCITT_COSE_INTERNAL_H
+
+#include "scitt/cbor.h"
+#include "scitt/cose.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Algorithms (cose_alg.c)                                                                     */
+
+typedef struct scitt__alg {
+    int64_t alg;
+    const char *name;
+    scitt_cose_kty kty;
+    scitt_cose_crv crv; /**< required curve; NONE = any curve of the key type */
+    unsigned hash_bits; /**< 256/384/512 for pre-hashing algorithms, 0 for EdDSA */
+} scitt__alg;
+
+/** The table row of a supported signature algorithm, or NULL. */
+const scitt__alg *scitt__alg_find(int64_t alg);
+/** Bytes of a raw ECDSA coordinate for @p crv (32, 48, 66), 0 for others. */
+size_t scitt__ec_coord_len(scitt_cose_crv crv);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Key material (crypto_key.c)                                                                 */
+
+#define SCITT__EC_MAX  66u   /* P-521 coordinate */
+#define SCITT__OKP_MAX 57u   /* Ed448 public/private key */
+#define SCITT__RSA_MAX 1024u /* 8192-bit modulus */
+
+/** Public parameters in COSE/JWK form (big-endian, EC coordinates padded to the field size). */
+typedef struct scitt__pub {
+    scitt_cose_kty kty;
+    scitt_cose_crv crv;
+    uint8_t x[SCITT__EC_MAX]; /* EC2 x, OKP x */
+    size_t x_len;
+    uint8_t y[SCITT__EC_MAX];
+    size_t y_len;
+    uint8_t n[SCITT__RSA_MAX];
+    size_t n_len;
+    uint8_t e[16];
+    size_t e_len;
+} scitt__pub;
+
+/** Private parameters (EC2/OKP: d; RSA: d, p, q, dp, dq, qi). Wipe after use. */
+typedef struct scitt__priv {
+    uint8_t d[SCITT__RSA_MAX];
+    size_t d_len;
+    uint8_t p[SCITT__RSA_MAX / 2], q[SCITT__RSA_MAX / 2];
+    uint8_t dp[SCITT__RSA_MAX / 2], dq[SCITT__RSA_MAX / 2], qi[SCITT__RSA_MAX / 2];
+    size_t p_len, q_len, dp_len, dq_len, qi_len;
+} scitt__priv;
+
+/** The cached public parameters of @p k (valid while the key is). */
+const scitt__pub *scitt__key_pub(const scitt_cose_key *k);
+/** Copies the private parameters out (SCITT_ERR_STATE for a public key). */
+scitt_err scitt__key_priv(const scitt_cose_key *k, scitt__priv *out);
+/** Builds a key from raw parameters (@p priv may be NULL for a public key). */
+scitt_err scitt__key_from_raw(const scitt__pub *pub, const scitt__priv *priv, scitt_cose_key **out);
+/** RFC 9679 thumbprint of public parameters (cose_key.c). */
+void scitt__thumbprint(const scitt__pub *pub, uint8_t out[SCITT_SHA256_LEN]);
+/**
+ * Sets the kid from a JWK "kid" string: the kid is the string's bytes (as JOSE and COSE
+ * libraries that copy a JWK kid into a COSE kid have it), and when the string is base64url its
+ * decoded bytes become an alias that key sets also match (an RFC 9679 thumbprint published as
+ * text in a JWKS, but carried raw in COSE).
+ */
+scitt_err scitt__key_set_jwk_kid(scitt_cose_key *k, scitt_span text);
+/** The alias set by scitt__key_set_jwk_kid (empty when none). */
+scitt_span scitt__key_kid_alias(const scitt_cose_key *k);
+/** True when the kid is text from a JWK. */
+bool scitt__key_kid_is_text(const scitt_cose_key *k);
+/** RSA modulus size in bits (0 for other key types). */
+unsigned scitt__key_bits(const scitt_cose_key *k);
+/** The bound algorithm, 0 when unbound. */
+int64_t scitt__key_bound_alg(const scitt_cose_key *k);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Signatures (crypto_sig.c). The message is the concatenation of @p parts.                    */
+
+scitt_err scitt__sig_verify(const scitt_cose_key *k, const scitt__alg *a, const scitt_span *parts,
+                            size_t nparts, scitt_span sig);
+scitt_err scitt__sig_sign(const scitt_cose_key *k, const scitt__alg *a, const scitt_span *parts,
+                          size_t nparts, uint8_t *sig, size_t cap, size_t *sig_len);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sig_structure and headers (cose_sign1.c, cose_headers.c)                                    */
+
+/** Storage for the heads a Sig_structure needs around the caller's byte strings. */
+typedef struct scitt__tbs {
+    uint8_t prefix[1 + 11 + 9]; /* array(4), "Signature1", bstr head of protected */
+    uint8_t aad_head[9];
+    uint8_t payload_head[9];
+    scitt_span parts[6];
+} scitt__tbs;
+
+/** Fills @p t with the six pieces of `["Signature1", bstr(prot), bstr(aad), bstr(payload)]`. */
+void scitt__tbs_init(scitt__tbs *t, scitt_span protected_map, scitt_span aad, scitt_span payload);
+
+/**
+ * Decodes both buckets into @p h: @p protected_map is the protected bstr contents (empty for an
+ * empty header), @p unprotected_item the encoded unprotected map.
+ */
+scitt_err scitt__headers_decode(scitt_span protected_map, scitt_span unprotected_item,
+                                unsigned flags, scitt_cose_headers *h);
+
+#endif /* SCITT_COSE_INTERNAL_H */

@@ -1,0 +1,448 @@
+/*
+ * COSE_Key (RFC 9052 §7, RFC 9053) and COSE_Key_Set encoding and decoding, RFC 9679 thumbprints,
+ * the rules tying algorithms to keys, and key sets. No OpenSSL here: keys are built from their
+ * raw parameters by the adapter (scitt__key_from_raw).
+ */
+#include "scitt/cose.h"
+
+#include <string.h>
+
+#include "cose_internal.h"
+
+/* COSE_Key labels. */
+enum {
+    KL_KTY = 1,
+    KL_KID = 2,
+    KL_ALG = 3,
+    KL_KEY_OPS = 4,
+    KL_BASE_IV = 5,
+};
+
+void scitt__thumbprint(const scitt__pub *pub, uint8_t out[SCITT_SHA256_LEN])
+{
+    /* Largest input: RSA-8192 {1: 3, -1: n, -2: e}. */
+    uint8_t buf[16 + SCITT__RSA_MAX + 32];
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, buf, sizeof(buf));
+    switch (pub->kty) {
+    case SCITT_COSE_KTY_EC2:
+        scitt_cbor_put_map(&w, 4);
+        scitt_cbor_put_uint(&w, KL_KTY);
+        scitt_cbor_put_uint(&w, SCITT_COSE_KTY_EC2);
+        scitt_cbor_put_int(&w, -1);
+        scitt_cbor_put_uint(&w, (uint64_t)pub->crv);
+        scitt_cbor_put_int(&w, -2);
+        scitt_cbor_put_bytes(&w, scitt_span_make(pub->x, pub->x_len));
+        scitt_cbor_put_int(&w, -3);
+        scitt_cbor_put_bytes(&w, scitt_span_make(pub->y, pub->y_len));
+        break;
+    case SCITT_COSE_KTY_OKP:
+        scitt_cbor_put_map(&w, 3);
+        scitt_cbor_put_uint(&w, KL_KTY);
+        scitt_cbor_put_uint(&w, SCITT_COSE_KTY_OKP);
+        scitt_cbor_put_int(&w, -1);
+        scitt_cbor_put_uint(&w, (uint64_t)pub->crv);
+        scitt_cbor_put_int(&w, -2);
+        scitt_cbor_put_bytes(&w, scitt_span_make(pub->x, pub->x_len));
+        break;
+    default:
+        scitt_cbor_put_map(&w, 3);
+        scitt_cbor_put_uint(&w, KL_KTY);
+        scitt_cbor_put_uint(&w, SCITT_COSE_KTY_RSA);
+        scitt_cbor_put_int(&w, -1);
+        scitt_cbor_put_bytes(&w, scitt_span_make(pub->n, pub->n_len));
+        scitt_cbor_put_int(&w, -2);
+        scitt_cbor_put_bytes(&w, scitt_span_make(pub->e, pub->e_len));
+        break;
+    }
+    /* The buffer is sized for the largest key, so the writer cannot fail here. */
+    scitt_sha256(buf, w.len, out);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Algorithm rules                                                                             */
+
+static bool is_pair(int64_t a, int64_t b, int64_t x, int64_t y)
+{
+    return (a == x && b == y) || (a == y && b == x);
+}
+
+/* Algorithm identifiers that name the same computation on a given curve (RFC 9864). */
+static bool equivalent(int64_t a, int64_t b, scitt_cose_crv crv)
+{
+    switch (crv) {
+    case SCITT_COSE_CRV_P256:
+        return is_pair(a, b, SCITT_COSE_ALG_ES256, SCITT_COSE_ALG_ESP256);
+    case SCITT_COSE_CRV_P384:
+        return is_pair(a, b, SCITT_COSE_ALG_ES384, SCITT_COSE_ALG_ESP384);
+    case SCITT_COSE_CRV_P521:
+        return is_pair(a, b, SCITT_COSE_ALG_ES512, SCITT_COSE_ALG_ESP512);
+    case SCITT_COSE_CRV_ED25519:
+        return is_pair(a, b, SCITT_COSE_ALG_EDDSA, SCITT_COSE_ALG_ED25519);
+    case SCITT_COSE_CRV_ED448:
+        return is_pair(a, b, SCITT_COSE_ALG_EDDSA, SCITT_COSE_ALG_ED448);
+    default:
+        return false;
+    }
+}
+
+bool scitt_cose_key_allows(const scitt_cose_key *k, int64_t alg)
+{
+    const scitt__alg *a = scitt__alg_find(alg);
+    const scitt__pub *pub = scitt__key_pub(k);
+    if (!a || a->kty != pub->kty || (a->crv != SCITT_COSE_CRV_NONE && a->crv != pub->crv)) {
+        return false;
+    }
+    int64_t bound = scitt__key_bound_alg(k);
+    return bound == 0 || bound == alg || equivalent(bound, alg, pub->crv);
+}
+
+int64_t scitt_cose_key_alg(const scitt_cose_key *k)
+{
+    int64_t bound = scitt__key_bound_alg(k);
+    if (bound) {
+        return bound;
+    }
+    const scitt__pub *pub = scitt__key_pub(k);
+    switch (pub->kty) {
+    case SCITT_COSE_KTY_EC2:
+        return pub->crv == SCITT_COSE_CRV_P384   ? SCITT_COSE_ALG_ES384
+               : pub->crv == SCITT_COSE_CRV_P521 ? SCITT_COSE_ALG_ES512
+                                                 : SCITT_COSE_ALG_ES256;
+    case SCITT_COSE_KTY_OKP:
+        return SCITT_COSE_ALG_EDDSA;
+    default:
+        return SCITT_COSE_ALG_PS256;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* COSE_Key                                                                                    */
+
+static void put_param(scitt_cbor_writer *w, int64_t label, const uint8_t *p, size_t n)
+{
+    scitt_cbor_put_int(w, label);
+    scitt_cbor_put_bytes(w, scitt_span_make(p, n));
+}
+
+scitt_err scitt_cose_key_encode_cose(const scitt_cose_key *k, bool with_private,
+                                     scitt_cbor_writer *w)
+{
+    const scitt__pub *pub = scitt__key_pub(k);
+    scitt__priv priv;
+    if (with_private) {
+        scitt_err e = scitt__key_priv(k, &priv);
+        if (e != SCITT_OK) {
+            return e;
+        }
+    }
+    scitt_span kid = scitt_cose_key_kid(k);
+    int64_t alg = scitt__key_bound_alg(k);
+    size_t n = 1u + (kid.len ? 1u : 0u) + (alg ? 1u : 0u);
+    n += pub->kty == SCITT_COSE_KTY_EC2 ? 3u : 2u;
+    if (with_private) {
+        n += pub->kty == SCITT_COSE_KTY_RSA ? 6u : 1u;
+    }
+    scitt_cbor_put_map(w, n);
+    scitt_cbor_put_uint(w, KL_KTY);
+    scitt_cbor_put_uint(w, (uint64_t)pub->kty);
+    if (kid.len) {
+        scitt_cbor_put_uint(w, KL_KID);
+        scitt_cbor_put_bytes(w, kid);
+    }
+    if (alg) {
+        scitt_cbor_put_uint(w, KL_ALG);
+        scitt_cbor_put_int(w, alg);
+    }
+    if (pub->kty == SCITT_COSE_KTY_RSA) {
+        put_param(w, -1, pub->n, pub->n_len);
+        put_param(w, -2, pub->e, pub->e_len);
+        if (with_private) {
+            put_param(w, -3, priv.d, priv.d_len);
+            put_param(w, -4, priv.p, priv.p_len);
+            put_param(w, -5, priv.q, priv.q_len);
+            put_param(w, -6, priv.dp, priv.dp_len);
+            put_param(w, -7, priv.dq, priv.dq_len);
+            put_param(w, -8, priv.qi, priv.qi_len);
+        }
+    } else {
+        scitt_cbor_put_int(w, -1);
+        scitt_cbor_put_uint(w, (uint64_t)pub->crv);
+        put_param(w, -2, pub->x, pub->x_len);
+        if (pub->kty == SCITT_COSE_KTY_EC2) {
+            put_param(w, -3, pub->y, pub->y_len);
+        }
+        if (with_private) {
+            put_param(w, -4, priv.d, priv.d_len);
+        }
+    }
+    if (with_private) {
+        scitt_wipe(&priv, sizeof(priv));
+    }
+    return w->err;
+}
+
+static scitt_err copy_param(scitt_span v, uint8_t *out, size_t cap, size_t *len)
+{
+    if (v.len == 0 || v.len > cap) {
+        return SCITT_ERR_KEY_MALFORMED;
+    }
+    memcpy(out, v.ptr, v.len);
+    *len = v.len;
+    return SCITT_OK;
+}
+
+/* Decodes the COSE_Key map at the reader into a key. */
+static scitt_err key_from_reader(scitt_cbor_reader *r, scitt_cose_key **out)
+{
+    size_t n;
+    scitt_err e = scitt_cbor_read_map(r, &n);
+    if (e != SCITT_OK) {
+        return e == SCITT_ERR_BAD_TYPE ? SCITT_ERR_KEY_MALFORMED : e;
+    }
+    int64_t kty = 0, alg = 0, crv = 0;
+    bool has_crv = false;
+    scitt_span kid = {NULL, 0}, neg[8] = {{NULL, 0}};
+    bool neg_bytes[8] = {false};
+    for (size_t i = 0; i < n && e == SCITT_OK; i++) {
+        scitt_cbor_item key;
+        e = scitt_cbor_next(r, &key);
+        if (e != SCITT_OK) {
+            break;
+        }
+        if (key.type == SCITT_CBOR_UINT && key.arg == KL_KTY) {
+            e = scitt_cbor_read_int(r, &kty); /* text kty values are not supported */
+        } else if (key.type == SCITT_CBOR_UINT && key.arg == KL_KID) {
+            e = scitt_cbor_read_bytes(r, &kid);
+        } else if (key.type == SCITT_CBOR_UINT && key.arg == KL_ALG) {
+            e = scitt_cbor_read_int(r, &alg);
+            if (e == SCITT_ERR_BAD_TYPE) {
+                e = SCITT_ERR_ALG;
+            }
+        } else if (key.type == SCITT_CBOR_NEGINT && key.arg < 8) {
+            scitt_cbor_item v;
+            e = scitt_cbor_peek(r, &v);
+            if (e == SCITT_OK && key.arg == 0 && v.type == SCITT_CBOR_UINT) {
+                has_crv = true;
+                e = scitt_cbor_read_int(r, &crv);
+            } else if (e == SCITT_OK && v.type == SCITT_CBOR_BYTES) {
+                neg_bytes[key.arg] = true;
+                e = scitt_cbor_read_bytes(r, &neg[key.arg]);
+            } else if (e == SCITT_OK) {
+                /* e.g. y as a bool: compressed points are not supported */
+                e = v.type == SCITT_CBOR_TRUE || v.type == SCITT_CBOR_FALSE
+                        ? SCITT_ERR_UNSUPPORTED
+                        : SCITT_ERR_KEY_MALFORMED;
+            }
+        } else {
+            e = scitt_cbor_skip(r, NULL); /* key_ops, base IV, private labels */
+        }
+    }
+    if (e != SCITT_OK) {
+        return e == SCITT_ERR_BAD_TYPE ? SCITT_ERR_KEY_MALFORMED : e;
+    }
+    scitt__pub pub;
+    scitt__priv priv;
+    memset(&pub, 0, sizeof(pub));
+    memset(&priv, 0, sizeof(priv));
+    bool has_priv = false;
+    pub.kty = (scitt_cose_kty)kty;
+    if (kty == SCITT_COSE_KTY_EC2 || kty == SCITT_COSE_KTY_OKP) {
+        if (!has_crv || neg_bytes[0]) {
+            return SCITT_ERR_KEY_MALFORMED;
+        }
+        pub.crv = (scitt_cose_crv)crv;
+        e = copy_param(neg[1], pub.x, sizeof(pub.x), &pub.x_len);
+        if (e == SCITT_OK && kty == SCITT_COSE_KTY_EC2) {
+            e = copy_param(neg[2], pub.y, sizeof(pub.y), &pub.y_len);
+        } else if (e == SCITT_OK && neg_bytes[2]) {
+            e = SCITT_ERR_KEY_MALFORMED; /* OKP has no -3 */
+        }
+        if (e == SCITT_OK && neg_bytes[3]) {
+            has_priv = true;
+            e = copy_param(neg[3], priv.d, sizeof(priv.d), &priv.d_len);
+        }
+        for (size_t i = 4; i < 8 && e == SCITT_OK; i++) {
+            e = neg_bytes[i] ? SCITT_ERR_KEY_MALFORMED : SCITT_OK;
+        }
+        if (e == SCITT_OK && crv != SCITT_COSE_CRV_P256 && crv != SCITT_COSE_CRV_P384 &&
+            crv != SCITT_COSE_CRV_P521 && crv != SCITT_COSE_CRV_ED25519 &&
+            crv != SCITT_COSE_CRV_ED448) {
+            e = SCITT_ERR_UNSUPPORTED;
+        }
+    } else if (kty == SCITT_COSE_KTY_RSA) {
+        if (has_crv) {
+            return SCITT_ERR_KEY_MALFORMED;
+        }
+        e = copy_param(neg[0], pub.n, sizeof(pub.n), &pub.n_len);
+        if (e == SCITT_OK) {
+            e = copy_param(neg[1], pub.e, sizeof(pub.e), &pub.e_len);
+        }
+        if (e == SCITT_OK && neg_bytes[2]) {
+            has_priv = true;
+            uint8_t *dst[] = {priv.d, priv.p, priv.q, priv.dp, priv.dq, priv.qi};
+            size_t caps[] = {sizeof(priv.d),  sizeof(priv.p),  sizeof(priv.q),
+                             sizeof(priv.dp), sizeof(priv.dq), sizeof(priv.qi)};
+            size_t *lens[] = {&priv.d_len,  &priv.p_len,  &priv.q_len,
+                              &priv.dp_len, &priv.dq_len, &priv.qi_len};
+            for (size_t i = 0; i < 6 && e == SCITT_OK; i++) {
+                e = copy_param(neg[2 + i], dst[i], caps[i], lens[i]);
+            }
+        }
+    } else {
+        e = kty == 4 ? SCITT_ERR_UNSUPPORTED : SCITT_ERR_KEY_MALFORMED;
+    }
+    if (e == SCITT_OK && kid.len > SCITT_LIMIT_KID_BYTES) {
+        e = SCITT_ERR_TOO_LARGE;
+    }
+    scitt_cose_key *k = NULL;
+    if (e == SCITT_OK) {
+        e = scitt__key_from_raw(&pub, has_priv ? &priv : NULL, &k);
+    }
+    scitt_wipe(&priv, sizeof(priv));
+    if (e == SCITT_OK && alg != 0) {
+        e = scitt_cose_key_set_alg(k, alg);
+    }
+    if (e == SCITT_OK && kid.ptr) {
+        e = scitt_cose_key_set_kid(k, kid);
+    }
+    if (e != SCITT_OK) {
+        scitt_cose_key_free(k);
+        return e;
+    }
+    *out = k;
+    return SCITT_OK;
+}
+
+scitt_err scitt_cose_key_from_cose(scitt_span cbor, scitt_cose_key **out)
+{
+    *out = NULL;
+    if (cbor.len > SCITT_LIMIT_KEY_TEXT) {
+        return SCITT_ERR_TOO_LARGE;
+    }
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, cbor);
+    scitt_cose_key *k = NULL;
+    scitt_err e = key_from_reader(&r, &k);
+    if (e == SCITT_OK) {
+        e = scitt_cbor_reader_finish(&r);
+    }
+    if (e != SCITT_OK) {
+        scitt_cose_key_free(k);
+        return e;
+    }
+    *out = k;
+    return SCITT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Key sets                                                                                    */
+
+struct scitt_cose_keyset {
+    scitt_cose_key *keys[SCITT_LIMIT_KEYSET_KEYS];
+    size_t n;
+};
+
+scitt_err scitt_cose_keyset_new(scitt_cose_keyset **out)
+{
+    *out = scitt_calloc(1, sizeof(**out));
+    return *out ? SCITT_OK : SCITT_ERR_NOMEM;
+}
+
+void scitt_cose_keyset_free(scitt_cose_keyset *s)
+{
+    if (!s) {
+        return;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        scitt_cose_key_free(s->keys[i]);
+    }
+    scitt_free(s);
+}
+
+scitt_err scitt_cose_keyset_add(scitt_cose_keyset *s, scitt_cose_key *k)
+{
+    if (s->n == SCITT_LIMIT_KEYSET_KEYS) {
+        return SCITT_ERR_TOO_LARGE;
+    }
+    scitt_span kid = scitt_cose_key_kid(k);
+    if (kid.len && scitt_cose_keyset_find(s, kid)) {
+        return SCITT_ERR_DUPLICATE_KEY;
+    }
+    s->keys[s->n++] = scitt_cose_key_ref(k);
+    return SCITT_OK;
+}
+
+size_t scitt_cose_keyset_count(const scitt_cose_keyset *s)
+{
+    return s->n;
+}
+
+const scitt_cose_key *scitt_cose_keyset_at(const scitt_cose_keyset *s, size_t i)
+{
+    return i < s->n ? s->keys[i] : NULL;
+}
+
+const scitt_cose_key *scitt_cose_keyset_find(const scitt_cose_keyset *s, scitt_span kid)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (scitt_span_eq(scitt_cose_key_kid(s->keys[i]), kid)) {
+            return s->keys[i];
+        }
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        scitt_span alias = scitt__key_kid_alias(s->keys[i]);
+        if (alias.len && scitt_span_eq(alias, kid)) {
+            return s->keys[i];
+        }
+    }
+    return NULL;
+}
+
+scitt_err scitt_cose_keyset_from_cose(scitt_span cbor, scitt_cose_keyset **out)
+{
+    *out = NULL;
+    if (cbor.len > SCITT_LIMIT_KEY_TEXT) {
+        return SCITT_ERR_TOO_LARGE;
+    }
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, cbor);
+    size_t n;
+    scitt_err e = scitt_cbor_read_array(&r, &n);
+    if (e == SCITT_OK && n > SCITT_LIMIT_KEYSET_KEYS) {
+        e = SCITT_ERR_TOO_LARGE;
+    }
+    scitt_cose_keyset *s = NULL;
+    if (e == SCITT_OK) {
+        e = scitt_cose_keyset_new(&s);
+    }
+    for (size_t i = 0; i < n && e == SCITT_OK; i++) {
+        scitt_cose_key *k = NULL;
+        e = key_from_reader(&r, &k);
+        if (e == SCITT_OK) {
+            e = scitt_cose_keyset_add(s, k);
+        }
+        scitt_cose_key_free(k);
+    }
+    if (e == SCITT_OK) {
+        e = scitt_cbor_reader_finish(&r);
+    }
+    if (e != SCITT_OK) {
+        scitt_cose_keyset_free(s);
+        return e == SCITT_ERR_BAD_TYPE ? SCITT_ERR_KEY_MALFORMED : e;
+    }
+    *out = s;
+    return SCITT_OK;
+}
+
+scitt_err scitt_cose_keyset_encode_cose(const scitt_cose_keyset *s, scitt_cbor_writer *w)
+{
+    scitt_cbor_put_array(w, s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        scitt_err e = scitt_cose_key_encode_cose(s->keys[i], false, w);
+        if (e != SCITT_OK && e != SCITT_ERR_BUFFER_TOO_SMALL) {
+            return e;
+        }
+    }
+    return w->err;
+}

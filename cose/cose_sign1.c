@@ -1,0 +1,251 @@
+/*
+ * COSE_Sign1 (RFC 9052 §4.2): strict decoding, the Sig_structure, signing and verification, and
+ * the SCITT Signed Statement profile check.
+ */
+#include "scitt/cose.h"
+
+#include <string.h>
+
+#include "cose_internal.h"
+
+void scitt__tbs_init(scitt__tbs *t, scitt_span protected_map, scitt_span aad, scitt_span payload)
+{
+    static const uint8_t context[] = {0x84, 0x6a, 'S', 'i', 'g', 'n', 'a', 't', 'u', 'r', 'e', '1'};
+    scitt_cbor_writer w;
+    memcpy(t->prefix, context, sizeof(context));
+    scitt_cbor_writer_init(&w, t->prefix + sizeof(context), sizeof(t->prefix) - sizeof(context));
+    scitt_cbor_put_bytes_head(&w, protected_map.len);
+    t->parts[0] = scitt_span_make(t->prefix, sizeof(context) + w.len);
+    t->parts[1] = protected_map;
+    scitt_cbor_writer_init(&w, t->aad_head, sizeof(t->aad_head));
+    scitt_cbor_put_bytes_head(&w, aad.len);
+    t->parts[2] = scitt_span_make(t->aad_head, w.len);
+    t->parts[3] = aad;
+    scitt_cbor_writer_init(&w, t->payload_head, sizeof(t->payload_head));
+    scitt_cbor_put_bytes_head(&w, payload.len);
+    t->parts[4] = scitt_span_make(t->payload_head, w.len);
+    t->parts[5] = payload;
+}
+
+/* The raw bytes of the item the reader is about to read next, after reading it with @p read. */
+static scitt_span item_span(const scitt_cbor_reader *r, size_t start)
+{
+    return scitt_span_make(r->ptr + start, r->pos - start);
+}
+
+scitt_err scitt_cose_sign1_decode(scitt_span in, unsigned flags, scitt_cose_sign1 *out)
+{
+    memset(out, 0, offsetof(scitt_cose_sign1, hdr));
+    out->raw = in;
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, in);
+    scitt_cbor_item it;
+    scitt_err e = scitt_cbor_peek(&r, &it);
+    if (e == SCITT_OK && it.type == SCITT_CBOR_TAG) {
+        uint64_t tag;
+        e = scitt_cbor_read_tag(&r, &tag);
+        if (e == SCITT_OK && tag != SCITT_COSE_TAG_SIGN1) {
+            e = SCITT_ERR_BAD_TAG;
+        }
+        out->tagged = true;
+    } else if (e == SCITT_OK && !(flags & SCITT_SIGN1_UNTAGGED)) {
+        e = SCITT_ERR_BAD_TAG; /* SCITT objects are #6.18(COSE_Sign1) */
+    }
+    size_t n = 0;
+    if (e == SCITT_OK) {
+        e = scitt_cbor_read_array(&r, &n);
+        if (e == SCITT_OK && n != 4) {
+            e = SCITT_ERR_MALFORMED;
+        }
+    }
+    size_t at = r.pos;
+    scitt_span prot = {NULL, 0};
+    if (e == SCITT_OK) {
+        e = scitt_cbor_read_bytes(&r, &prot);
+        out->protected_item = item_span(&r, at);
+    }
+    if (e == SCITT_OK) {
+        /* RFC 9052: an empty protected header may arrive as h'a0'; it is signed as h''. */
+        bool empty = prot.len == 0 || (prot.len == 1 && prot.ptr[0] == 0xa0);
+        out->protected_map = empty ? scitt_span_make(NULL, 0) : prot;
+        e = scitt_cbor_peek(&r, &it);
+    }
+    if (e == SCITT_OK) {
+        bool legacy_undef = (flags & SCITT_SIGN1_LEGACY) && it.type == SCITT_CBOR_UNDEFINED;
+        if (it.type != SCITT_CBOR_MAP && !legacy_undef) {
+            e = it.type == SCITT_CBOR_TAG ? SCITT_ERR_BAD_TAG : SCITT_ERR_BAD_TYPE;
+        } else {
+            e = scitt_cbor_skip(&r, &out->unprotected_item);
+        }
+    }
+    if (e == SCITT_OK) {
+        at = r.pos;
+        e = scitt_cbor_peek(&r, &it);
+    }
+    if (e == SCITT_OK && it.type == SCITT_CBOR_NULL) {
+        out->detached = true;
+        e = scitt_cbor_read_null(&r);
+    } else if (e == SCITT_OK) {
+        e = scitt_cbor_read_bytes(&r, &out->payload);
+    }
+    out->payload_item = item_span(&r, at);
+    if (e == SCITT_OK) {
+        at = r.pos;
+        e = scitt_cbor_read_bytes(&r, &out->signature);
+        out->signature_item = item_span(&r, at);
+    }
+    if (e == SCITT_OK) {
+        e = scitt_cbor_reader_finish(&r);
+    }
+    if (e == SCITT_OK) {
+        e = scitt__headers_decode(out->protected_map, out->unprotected_item, flags, &out->hdr);
+    }
+    if (e == SCITT_OK && !(out->hdr.prot & SCITT_COSE_H_ALG)) {
+        bool allowed =
+            (flags & SCITT_SIGN1_UNPROTECTED_ALG) && (out->hdr.unprot & SCITT_COSE_H_ALG);
+        e = allowed ? SCITT_OK : SCITT_ERR_HEADER;
+    }
+    return e;
+}
+
+scitt_err scitt_cose_signature_verify(const scitt_cose_key *key, int64_t alg,
+                                      scitt_span protected_map, scitt_span aad, scitt_span payload,
+                                      scitt_span sig)
+{
+    const scitt__alg *a = scitt__alg_find(alg);
+    if (!a || !scitt_cose_key_allows(key, alg)) {
+        return SCITT_ERR_ALG;
+    }
+    scitt__tbs t;
+    scitt__tbs_init(&t, protected_map, aad, payload);
+    return scitt__sig_verify(key, a, t.parts, 6, sig);
+}
+
+scitt_err scitt_cose_signature_create(const scitt_cose_key *key, int64_t alg,
+                                      scitt_span protected_map, scitt_span aad, scitt_span payload,
+                                      uint8_t *sig, size_t cap, size_t *sig_len)
+{
+    const scitt__alg *a = scitt__alg_find(alg);
+    if (!a || !scitt_cose_key_allows(key, alg)) {
+        return SCITT_ERR_ALG;
+    }
+    scitt__tbs t;
+    scitt__tbs_init(&t, protected_map, aad, payload);
+    return scitt__sig_sign(key, a, t.parts, 6, sig, cap, sig_len);
+}
+
+scitt_err scitt_cose_sign1_verify(const scitt_cose_sign1 *m, const scitt_cose_key *key,
+                                  scitt_span aad, const scitt_span *detached_payload)
+{
+    scitt_span payload = m->payload;
+    if (m->detached) {
+        if (!detached_payload) {
+            return SCITT_ERR_PAYLOAD_MISSING;
+        }
+        payload = *detached_payload;
+    } else if (detached_payload) {
+        return SCITT_ERR_INVALID_ARG; /* an attached payload is the one that was signed */
+    }
+    return scitt_cose_signature_verify(key, m->hdr.alg, m->protected_map, aad, payload,
+                                       m->signature);
+}
+
+scitt_err scitt_cose_sign1_sign(const scitt_cose_key *key, scitt_span protected_map,
+                                scitt_span unprotected_map, scitt_span payload, scitt_span aad,
+                                unsigned flags, scitt_cbor_writer *out)
+{
+    /* The headers must decode under the same rules a verifier applies. */
+    scitt_cose_headers *h = scitt_malloc(sizeof(*h));
+    if (!h) {
+        return SCITT_ERR_NOMEM;
+    }
+    scitt_err e = scitt__headers_decode(protected_map, unprotected_map, 0, h);
+    int64_t alg = h->alg;
+    if (e == SCITT_OK && !(h->prot & SCITT_COSE_H_ALG)) {
+        e = SCITT_ERR_HEADER;
+    }
+    scitt_free(h);
+    uint8_t sig[SCITT_COSE_SIG_MAX];
+    size_t sig_len = 0;
+    if (e == SCITT_OK) {
+        e = scitt_cose_signature_create(key, alg, protected_map, aad, payload, sig, sizeof(sig),
+                                        &sig_len);
+    }
+    if (e != SCITT_OK) {
+        return e;
+    }
+    if (!(flags & SCITT_SIGN1_NO_TAG_OUT)) {
+        scitt_cbor_put_tag(out, SCITT_COSE_TAG_SIGN1);
+    }
+    scitt_cbor_put_array(out, 4);
+    scitt_cbor_put_bytes(out, protected_map);
+    if (unprotected_map.len) {
+        scitt_cbor_put_raw(out, unprotected_map);
+    } else {
+        scitt_cbor_put_map(out, 0);
+    }
+    if (flags & SCITT_SIGN1_DETACHED) {
+        scitt_cbor_put_null(out);
+    } else {
+        scitt_cbor_put_bytes(out, payload);
+    }
+    scitt_cbor_put_bytes(out, scitt_span_make(sig, sig_len));
+    return out->err;
+}
+
+/* RFC 3986 URI: a scheme (ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )) followed by ':'. */
+static bool looks_like_uri(scitt_span s)
+{
+    size_t i = 0;
+    while (i < s.len && s.ptr[i] != ':') {
+        uint8_t c = s.ptr[i];
+        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        bool ok = alpha || (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+        if (!ok) {
+            return false;
+        }
+        i++;
+    }
+    if (i == 0 || i == s.len) {
+        return false;
+    }
+    for (size_t j = 0; j < s.len; j++) {
+        if (s.ptr[j] <= 0x20 || s.ptr[j] == 0x7f) {
+            return false; /* no spaces or controls in a URI */
+        }
+    }
+    return true;
+}
+
+static size_t utf8_chars(scitt_span s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        n += (s.ptr[i] & 0xc0) != 0x80;
+    }
+    return n;
+}
+
+scitt_err scitt_cose_check_statement(const scitt_cose_sign1 *m)
+{
+    const scitt_cose_headers *h = &m->hdr;
+    if (!m->tagged) {
+        return SCITT_ERR_BAD_TAG;
+    }
+    if (!(h->prot & SCITT_COSE_H_ALG)) {
+        return SCITT_ERR_HEADER;
+    }
+    if (!(h->prot & SCITT_COSE_H_CWT) || !h->cwt.has_iss || !h->cwt.has_sub) {
+        return SCITT_ERR_HEADER;
+    }
+    if (h->prot & (SCITT_COSE_H_X5T | SCITT_COSE_H_X5CHAIN)) {
+        size_t chars = utf8_chars(h->cwt.iss);
+        if (chars == 0 || chars > SCITT_LIMIT_ISS_CHARS || !looks_like_uri(h->cwt.iss)) {
+            return SCITT_ERR_HEADER;
+        }
+    } else if (!(h->prot & SCITT_COSE_H_KID)) {
+        /* Without a protected certificate binding the key must be named, and protected. */
+        return SCITT_ERR_HEADER;
+    }
+    return SCITT_OK;
+}

@@ -1,0 +1,585 @@
+/*
+ * RFC 9942 receipts: the registered form, once-per-tree-head signing, inclusion receipts for
+ * every leaf of every tree size up to N, consistency receipts for every pair of sizes, the signed
+ * tree size, mutation matrices, and the RFC 9942 example receipts against their .diag files.
+ */
+#include "cose_testutil.h"
+#include "memtree.h"
+
+#include "scitt/limits.h"
+
+#define N 11
+
+static scitt_cose_key *issuer, *service;
+static scitt_cose_keyset *trusted;
+static uint8_t *stmt[N];
+static size_t stmt_len[N];
+static uint8_t *entry[N];
+static size_t entry_len[N];
+static uint8_t leaves[N][SCITT_HASH_LEN];
+static uint8_t roots[N + 1][SCITT_HASH_LEN];
+static memtree tree;
+static scitt_merkle_source src;
+
+static const char *ISS = "https://scitt.example/service";
+static const char *SUB = "scitt.example/log";
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &issuer), SCITT_OK);
+    assert_int_equal(scitt_cose_key_generate(0, &service), SCITT_OK);
+    trusted = tc_keyset(&service, 1);
+    memtree_init(&tree);
+    scitt_cose_sign1 *m = malloc(sizeof(*m));
+    for (size_t i = 0; i < N; i++) {
+        char payload[64];
+        snprintf(payload, sizeof(payload), "{\"statement\": %zu}", i);
+        scitt_dynbuf b;
+        scitt_dynbuf_init(&b, 0);
+        /* Some statements carry unprotected parameters, which the registered form drops. */
+        tc_statement(issuer, payload, "https://issuer.example", "pkg:example/a", false,
+                     i % 3 ? NULL : "a13a0001116f686170686f7269736d", &b);
+        stmt[i] = scitt_dynbuf_steal(&b, &stmt_len[i]);
+        assert_int_equal(scitt_cose_sign1_decode(scitt_span_make(stmt[i], stmt_len[i]), 0, m),
+                         SCITT_OK);
+        entry_len[i] = scitt_receipt_entry_len(m);
+        entry[i] = malloc(entry_len[i]);
+        scitt_cbor_writer w;
+        scitt_cbor_writer_init(&w, entry[i], entry_len[i]);
+        assert_int_equal(scitt_receipt_entry(m, &w), SCITT_OK);
+        assert_int_equal(w.len, entry_len[i]);
+        scitt_receipt_leaf_hash(m, leaves[i]);
+        assert_int_equal(memtree_append(&tree, leaves[i]), SCITT_OK);
+    }
+    free(m);
+    src = memtree_source(&tree);
+    for (uint64_t s = 1; s <= N; s++) {
+        assert_int_equal(scitt_merkle_range_root(&src, 0, s, roots[s]), SCITT_OK);
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N; i++) {
+        free(stmt[i]);
+        free(entry[i]);
+    }
+    memtree_free(&tree);
+    scitt_cose_keyset_free(trusted);
+    scitt_cose_key_free(issuer);
+    scitt_cose_key_free(service);
+    return 0;
+}
+
+static void test_registered_form(void **state)
+{
+    (void)state;
+    scitt_cose_sign1 *m = malloc(sizeof(*m));
+    /* Statement 0 has an unprotected header: the entry is the byte splice with a0 in its place. */
+    assert_int_equal(scitt_cose_sign1_decode(scitt_span_make(stmt[0], stmt_len[0]), 0, m),
+                     SCITT_OK);
+    assert_true(m->unprotected_item.len > 1);
+    scitt_dynbuf want;
+    scitt_dynbuf_init(&want, 0);
+    scitt_dynbuf_put(&want, "\xd2\x84", 2);
+    scitt_dynbuf_put(&want, m->protected_item.ptr, m->protected_item.len);
+    scitt_dynbuf_u8(&want, 0xa0);
+    scitt_dynbuf_put(&want, m->payload_item.ptr, m->payload_item.len);
+    scitt_dynbuf_put(&want, m->signature_item.ptr, m->signature_item.len);
+    assert_int_equal(entry_len[0], want.len);
+    assert_memory_equal(entry[0], want.ptr, want.len);
+    /* The leaf is SHA-256(0x00 || entry), and the entry digest SHA-256(entry). */
+    uint8_t leaf[32], digest[32], direct[32];
+    scitt_merkle_leaf_hash(scitt_span_make(want.ptr, want.len), leaf);
+    assert_memory_equal(leaf, leaves[0], 32);
+    scitt_receipt_entry_digest(m, digest);
+    scitt_sha256(want.ptr, want.len, direct);
+    assert_memory_equal(digest, direct, 32);
+    /* The issuer signature still verifies on the registered form. */
+    scitt_cose_sign1 *r = malloc(sizeof(*r));
+    assert_int_equal(scitt_cose_sign1_decode(scitt_span_make(want.ptr, want.len), 0, r), SCITT_OK);
+    assert_int_equal(r->unprotected_item.len, 1);
+    assert_int_equal(scitt_cose_sign1_verify(r, issuer, scitt_span_make(NULL, 0), NULL), SCITT_OK);
+    /* An untagged statement still registers in the tagged form. */
+    assert_int_equal(scitt_cose_sign1_decode(scitt_span_make(stmt[1] + 1, stmt_len[1] - 1),
+                                             SCITT_SIGN1_UNTAGGED, m),
+                     SCITT_OK);
+    uint8_t leaf1[32];
+    scitt_receipt_leaf_hash(m, leaf1);
+    assert_memory_equal(leaf1, leaves[1], 32);
+    scitt_dynbuf_clear(&want);
+    free(r);
+    free(m);
+}
+
+static scitt_span inclusion_receipt(const scitt_receipt_head *h, uint64_t index, uint8_t *buf,
+                                    size_t cap)
+{
+    uint8_t path[SCITT_LIMIT_PROOF_HASHES][SCITT_HASH_LEN];
+    size_t n;
+    assert_int_equal(scitt_merkle_inclusion_proof(&src, index, h->tree_size, path, &n), SCITT_OK);
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, buf, cap);
+    assert_int_equal(scitt_receipt_encode_inclusion(h, index, (const uint8_t(*)[32])path, n, &w),
+                     SCITT_OK);
+    scitt_span out;
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_OK);
+    return out;
+}
+
+static void test_inclusion_every_leaf(void **state)
+{
+    (void)state;
+    for (uint64_t size = 1; size <= N; size++) {
+        scitt_receipt_head h;
+        assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB),
+                                                 1767225600 + (int64_t)size, size, roots[size], &h),
+                         SCITT_OK);
+        for (uint64_t i = 0; i < size; i++) {
+            uint8_t buf[4096];
+            scitt_span r = inclusion_receipt(&h, i, buf, sizeof(buf));
+            scitt_receipt_info info;
+            assert_int_equal(scitt_receipt_verify_inclusion(
+                                 r, scitt_span_make(entry[i], entry_len[i]), trusted,
+                                 SCITT_RECEIPT_REQUIRE_SUB | SCITT_RECEIPT_REQUIRE_SIZE, &info),
+                             SCITT_OK);
+            assert_int_equal(info.tree_size, size);
+            assert_int_equal(info.leaf_index, i);
+            assert_memory_equal(info.root, roots[size], 32);
+            assert_true(info.size_signed);
+            assert_int_equal(info.vds, SCITT_VDS_RFC9162_SHA256);
+            assert_int_equal(info.alg, SCITT_COSE_ALG_ES256);
+            assert_true(scitt_span_eq_str(info.iss, ISS));
+            assert_true(scitt_span_eq_str(info.sub, SUB));
+            assert_true(info.has_iat);
+            assert_int_equal(info.iat, 1767225600 + (int64_t)size);
+            assert_true(scitt_span_eq(info.kid, scitt_cose_key_kid(service)));
+            assert_int_equal(scitt_receipt_verify_inclusion_leaf(r, leaves[i], trusted, 0, NULL),
+                             SCITT_OK);
+            /* Another statement's entry folds to another root: the signature then fails. */
+            size_t other = (i + 1) % N;
+            assert_int_equal(
+                scitt_receipt_verify_inclusion(r, scitt_span_make(entry[other], entry_len[other]),
+                                               trusted, 0, NULL),
+                SCITT_ERR_SIGNATURE);
+        }
+        /* Proofs that do not fit the head are refused at issuance. */
+        uint8_t path[1][SCITT_HASH_LEN] = {{0}};
+        scitt_cbor_writer w;
+        uint8_t buf[512];
+        scitt_cbor_writer_init(&w, buf, sizeof(buf));
+        assert_int_equal(
+            scitt_receipt_encode_inclusion(&h, size, (const uint8_t(*)[32])path, 1, &w),
+            SCITT_ERR_PROOF_MALFORMED);
+    }
+}
+
+/* Counts allocations made through the library's hooks. */
+static size_t allocations;
+static void *count_alloc(void *c, size_t n)
+{
+    (void)c;
+    allocations++;
+    return malloc(n);
+}
+static void *count_realloc(void *c, void *p, size_t n)
+{
+    (void)c;
+    allocations++;
+    return realloc(p, n);
+}
+static void count_free(void *c, void *p)
+{
+    (void)c;
+    free(p);
+}
+
+static void test_signature_shared_per_tree_head(void **state)
+{
+    (void)state;
+    scitt_receipt_head h;
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB), 7,
+                                             N, roots[N], &h),
+                     SCITT_OK);
+    uint8_t a[4096], b[4096];
+    scitt_allocator counting = {count_alloc, count_realloc, count_free, NULL};
+    scitt_set_allocator(&counting);
+    allocations = 0;
+    scitt_span ra = inclusion_receipt(&h, 0, a, sizeof(a));
+    scitt_span rb = inclusion_receipt(&h, 9, b, sizeof(b));
+    scitt_set_allocator(NULL);
+    assert_int_equal(allocations, 0); /* stamping receipts out neither signs nor allocates */
+    /* Same tag, array head and protected header... */
+    size_t prefix = 2 + scitt_cbor_head_len(h.protected_len) + h.protected_len;
+    assert_memory_equal(ra.ptr, rb.ptr, prefix);
+    /* ...and the same nil payload and signature: only the proof differs. */
+    size_t suffix = 1 + scitt_cbor_head_len(h.signature_len) + h.signature_len;
+    assert_memory_equal(ra.ptr + ra.len - suffix, rb.ptr + rb.len - suffix, suffix);
+    assert_memory_equal(ra.ptr + ra.len - h.signature_len, h.signature, h.signature_len);
+    assert_true(ra.len != rb.len || memcmp(ra.ptr, rb.ptr, ra.len) != 0);
+}
+
+static void test_tree_size_is_signed(void **state)
+{
+    (void)state;
+    /* RFC 9162 paths do not commit to the tree size: leaf 3's path in a tree of 7 also folds to
+     * the same root when read as a tree of 5, 6 or 8. */
+    uint8_t path[SCITT_LIMIT_PROOF_HASHES][SCITT_HASH_LEN], root[32];
+    size_t n;
+    assert_int_equal(scitt_merkle_inclusion_proof(&src, 3, 7, path, &n), SCITT_OK);
+    static const uint64_t alias[] = {5, 6, 8};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(scitt_merkle_inclusion_len(3, alias[i]), n);
+        assert_int_equal(scitt_merkle_inclusion_root(3, alias[i], leaves[3],
+                                                     (const uint8_t(*)[32])path, n, root),
+                         SCITT_OK);
+        assert_memory_equal(root, roots[7], 32);
+    }
+    /* Our receipts sign the size, so a receipt whose proof claims another size is refused... */
+    scitt_receipt_head h;
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB), 1,
+                                             7, roots[7], &h),
+                     SCITT_OK);
+    for (size_t i = 0; i < 3; i++) {
+        scitt_receipt_head lie = h;
+        lie.tree_size =
+            alias[i]; /* same protected header and signature, another size in the proof */
+        uint8_t buf[4096];
+        scitt_cbor_writer w;
+        scitt_cbor_writer_init(&w, buf, sizeof(buf));
+        assert_int_equal(scitt_receipt_encode_inclusion(&lie, 3, (const uint8_t(*)[32])path, n, &w),
+                         SCITT_OK);
+        assert_int_equal(scitt_receipt_verify_inclusion_leaf(scitt_span_make(buf, w.len), leaves[3],
+                                                             trusted, 0, NULL),
+                         SCITT_ERR_PROOF_MISMATCH);
+    }
+    /* ...while a receipt without the label (as other logs issue) verifies at any of those sizes,
+     * unless the caller requires the signed size. */
+    uint8_t prot[256];
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, prot, sizeof(prot));
+    scitt_cbor_put_map(&w, 3);
+    scitt_cbor_put_uint(&w, 1);
+    scitt_cbor_put_int(&w, SCITT_COSE_ALG_ES256);
+    scitt_cbor_put_uint(&w, 4);
+    scitt_cbor_put_bytes(&w, scitt_cose_key_kid(service));
+    scitt_cbor_put_uint(&w, SCITT_COSE_HDR_VDS);
+    scitt_cbor_put_uint(&w, 1);
+    scitt_receipt_head bare;
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB), 1,
+                                             7, roots[7], &bare),
+                     SCITT_OK);
+    memcpy(bare.protected_map, prot, w.len);
+    bare.protected_len = w.len;
+    assert_int_equal(
+        scitt_cose_signature_create(service, SCITT_COSE_ALG_ES256, scitt_span_make(prot, w.len),
+                                    scitt_span_make(NULL, 0), scitt_span_make(roots[7], 32),
+                                    bare.signature, sizeof(bare.signature), &bare.signature_len),
+        SCITT_OK);
+    for (size_t i = 0; i < 3; i++) {
+        bare.tree_size = alias[i];
+        uint8_t buf[4096];
+        scitt_cbor_writer_init(&w, buf, sizeof(buf));
+        assert_int_equal(
+            scitt_receipt_encode_inclusion(&bare, 3, (const uint8_t(*)[32])path, n, &w), SCITT_OK);
+        scitt_receipt_info info;
+        assert_int_equal(scitt_receipt_verify_inclusion_leaf(scitt_span_make(buf, w.len), leaves[3],
+                                                             trusted, 0, &info),
+                         SCITT_OK);
+        assert_false(info.size_signed);
+        assert_int_equal(scitt_receipt_verify_inclusion_leaf(scitt_span_make(buf, w.len), leaves[3],
+                                                             trusted, SCITT_RECEIPT_REQUIRE_SIZE,
+                                                             NULL),
+                         SCITT_ERR_HEADER);
+    }
+}
+
+static void test_inclusion_mutations(void **state)
+{
+    (void)state;
+    scitt_receipt_head h;
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB), 5,
+                                             N, roots[N], &h),
+                     SCITT_OK);
+    uint8_t buf[4096], mut[4097];
+    scitt_span r = inclusion_receipt(&h, 5, buf, sizeof(buf));
+    scitt_span e = scitt_span_make(entry[5], entry_len[5]);
+    assert_int_equal(scitt_receipt_verify_inclusion(r, e, trusted, 0, NULL), SCITT_OK);
+    /* Every single-bit flip of every byte is refused. */
+    for (size_t i = 0; i < r.len; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(mut, r.ptr, r.len);
+            mut[i] ^= (uint8_t)(1u << bit);
+            scitt_err err =
+                scitt_receipt_verify_inclusion(scitt_span_make(mut, r.len), e, trusted, 0, NULL);
+            if (err == SCITT_OK) {
+                fail_msg("flip of bit %d in byte %zu accepted", bit, i);
+            }
+        }
+    }
+    /* Every truncation, and one extra byte. */
+    for (size_t len = 0; len < r.len; len++) {
+        assert_int_not_equal(
+            scitt_receipt_verify_inclusion(scitt_span_make(r.ptr, len), e, trusted, 0, NULL),
+            SCITT_OK);
+    }
+    memcpy(mut, r.ptr, r.len);
+    mut[r.len] = 0;
+    assert_int_equal(
+        scitt_receipt_verify_inclusion(scitt_span_make(mut, r.len + 1), e, trusted, 0, NULL),
+        SCITT_ERR_TRAILING);
+    /* Every flipped byte of the entry. */
+    memcpy(mut, e.ptr, e.len);
+    for (size_t i = 0; i < e.len; i++) {
+        mut[i] ^= 0x01;
+        assert_int_not_equal(
+            scitt_receipt_verify_inclusion(r, scitt_span_make(mut, e.len), trusted, 0, NULL),
+            SCITT_OK);
+        mut[i] ^= 0x01;
+    }
+    /* The right receipt under a key set that lacks its kid. */
+    scitt_cose_key *other = NULL;
+    assert_int_equal(scitt_cose_key_generate(0, &other), SCITT_OK);
+    scitt_cose_keyset *wrong = tc_keyset(&other, 1);
+    assert_int_equal(scitt_receipt_verify_inclusion(r, e, wrong, 0, NULL), SCITT_ERR_UNTRUSTED);
+    scitt_cose_keyset_free(wrong);
+    scitt_cose_key_free(other);
+}
+
+static void test_consistency_every_pair(void **state)
+{
+    (void)state;
+    for (uint64_t size = 2; size <= N; size++) {
+        scitt_receipt_head h;
+        assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB),
+                                                 9, size, roots[size], &h),
+                         SCITT_OK);
+        for (uint64_t old = 1; old < size; old++) {
+            uint8_t path[SCITT_LIMIT_PROOF_HASHES][SCITT_HASH_LEN], buf[4096];
+            size_t n;
+            assert_int_equal(scitt_merkle_consistency_proof(&src, old, size, path, &n), SCITT_OK);
+            scitt_cbor_writer w;
+            scitt_cbor_writer_init(&w, buf, sizeof(buf));
+            assert_int_equal(
+                scitt_receipt_encode_consistency(&h, old, (const uint8_t(*)[32])path, n, &w),
+                SCITT_OK);
+            scitt_span r = scitt_span_make(buf, w.len);
+            scitt_receipt_info info;
+            assert_int_equal(scitt_receipt_verify_consistency(r, old, roots[old], trusted,
+                                                              SCITT_RECEIPT_REQUIRE_SIZE, &info),
+                             SCITT_OK);
+            assert_int_equal(info.old_size, old);
+            assert_int_equal(info.tree_size, size);
+            assert_memory_equal(info.root, roots[size], 32);
+            /* A wrong old root: the proof does not reproduce it, or (when the old size is a power
+             * of two, whose root the path omits) it leads to a new root nobody signed. */
+            bool pow2 = (old & (old - 1)) == 0;
+            assert_int_equal(
+                scitt_receipt_verify_consistency(r, old, roots[old + 1], trusted, 0, NULL),
+                pow2 ? SCITT_ERR_SIGNATURE : SCITT_ERR_CONSISTENCY);
+            /* ...and a size it was not made for. */
+            assert_int_equal(
+                scitt_receipt_verify_consistency(r, old + 1, roots[old + 1], trusted, 0, NULL),
+                SCITT_ERR_PROOF_MISMATCH);
+            /* An inclusion verifier finds no inclusion proof in it. */
+            assert_int_equal(scitt_receipt_verify_inclusion_leaf(r, leaves[0], trusted, 0, NULL),
+                             SCITT_ERR_HEADER);
+            if (size == N && old == 6) {
+                uint8_t mut[4096];
+                for (size_t i = 0; i < r.len; i++) {
+                    memcpy(mut, r.ptr, r.len);
+                    mut[i] ^= 0x80;
+                    assert_int_not_equal(
+                        scitt_receipt_verify_consistency(scitt_span_make(mut, r.len), old,
+                                                         roots[old], trusted, 0, NULL),
+                        SCITT_OK);
+                }
+            }
+        }
+        /* No consistency receipt for an empty old tree or equal sizes. */
+        scitt_cbor_writer w;
+        uint8_t buf[256];
+        scitt_cbor_writer_init(&w, buf, sizeof(buf));
+        assert_int_equal(scitt_receipt_encode_consistency(&h, size, NULL, 0, &w),
+                         SCITT_ERR_PROOF_MALFORMED);
+        assert_int_equal(scitt_receipt_encode_consistency(&h, 0, NULL, 0, &w),
+                         SCITT_ERR_PROOF_MALFORMED);
+    }
+}
+
+static void test_head_load(void **state)
+{
+    (void)state;
+    scitt_receipt_head h, back;
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB), -5,
+                                             4, roots[4], &h),
+                     SCITT_OK);
+    scitt_span prot = scitt_span_make(h.protected_map, h.protected_len);
+    scitt_span sig = scitt_span_make(h.signature, h.signature_len);
+    assert_int_equal(scitt_receipt_head_load(prot, sig, roots[4], service, &back), SCITT_OK);
+    assert_int_equal(back.tree_size, 4);
+    assert_int_equal(back.iat, -5);
+    assert_int_equal(back.alg, SCITT_COSE_ALG_ES256);
+    uint8_t a[4096], b[4096];
+    scitt_span ra = inclusion_receipt(&h, 2, a, sizeof(a));
+    scitt_span rb = inclusion_receipt(&back, 2, b, sizeof(b));
+    assert_int_equal(ra.len, rb.len);
+    assert_memory_equal(ra.ptr, rb.ptr, ra.len);
+    /* With a key the stored signature is checked against the root it is loaded with. */
+    assert_int_equal(scitt_receipt_head_load(prot, sig, roots[5], service, &back),
+                     SCITT_ERR_SIGNATURE);
+    assert_int_equal(scitt_receipt_head_load(prot, sig, roots[5], NULL, &back), SCITT_OK);
+    /* A protected header without the scittd fields is not a receipt head. */
+    assert_int_equal(
+        scitt_receipt_head_load(scitt_span_make("\xa1\x01\x26", 3), sig, roots[4], NULL, &back),
+        SCITT_ERR_HEADER);
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_make(NULL, 0), scitt_span_str(SUB),
+                                             0, 4, roots[4], &h),
+                     SCITT_ERR_INVALID_ARG);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* RFC 9942 examples                                                                           */
+
+/* Collects the abbreviated byte strings h'xxxxxxxx...yyyyyyyy' of a .diag file, in order. */
+static size_t diag_abbrevs(const char *text, char prefix[][9], char suffix[][9], size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, "h'"); p && n < cap; p = strstr(p + 2, "h'")) {
+        const char *dots = strstr(p, "...");
+        if (!dots || dots - p != 10) {
+            continue;
+        }
+        memcpy(prefix[n], p + 2, 8);
+        prefix[n][8] = 0;
+        memcpy(suffix[n], dots + 3, 8);
+        suffix[n][8] = 0;
+        n++;
+    }
+    return n;
+}
+
+static void check_abbrev(scitt_span bytes, const char *prefix, const char *suffix)
+{
+    char hex[SCITT_HEX_LEN(64)];
+    assert_true(bytes.len >= 8 && bytes.len <= 64);
+    assert_int_equal(scitt_hex_encode(bytes, hex, sizeof(hex)), SCITT_OK);
+    assert_memory_equal(hex, prefix, 8);
+    assert_memory_equal(hex + strlen(hex) - 8, suffix, 8);
+}
+
+static void check_example(const char *name, int64_t vdp, uint64_t a, uint64_t b, size_t hashes)
+{
+    char path[256];
+    size_t len, dlen;
+    snprintf(path, sizeof(path), "vectors/cose-receipts-rfc9942-examples/%s.cbor", name);
+    uint8_t *cbor = tu_read_file(tu_shared(path), &len);
+    snprintf(path, sizeof(path), "vectors/cose-receipts-rfc9942-examples/%s.diag", name);
+    char *diag = (char *)tu_read_file(tu_shared(path), &dlen);
+
+    /* The .diag's hex dump is this very file. */
+    const char *hexdump = strstr(diag, "## Hex");
+    assert_non_null(hexdump);
+    uint8_t from_diag[512];
+    size_t k = 0;
+    for (const char *p = strstr(hexdump, "```") + 3; *p && strncmp(p, "```", 3); p++) {
+        if (p[0] != ' ' && p[0] != '\n' && p[1] != ' ' && p[1] != '\n') {
+            char byte[3] = {p[0], p[1], 0};
+            from_diag[k++] = (uint8_t)strtoul(byte, NULL, 16);
+            p++;
+        }
+    }
+    assert_int_equal(k, len);
+    assert_memory_equal(from_diag, cbor, len);
+
+    scitt_cose_sign1 *m = malloc(sizeof(*m));
+    assert_int_equal(scitt_cose_sign1_decode(scitt_span_make(cbor, len), 0, m), SCITT_OK);
+    assert_true(m->tagged);
+    assert_true(m->detached);
+    assert_int_equal(m->hdr.alg, SCITT_COSE_ALG_ES256);
+    assert_true(m->hdr.prot & SCITT_COSE_H_VDS);
+    assert_int_equal(m->hdr.vds, 1);
+    assert_true(scitt_span_eq_str(m->hdr.kid, "test-key-1"));
+    assert_true(scitt_span_eq_str(m->hdr.cwt.iss, "https://transparency-service.example.com"));
+    assert_false(m->hdr.cwt.has_sub); /* COSE-valid, but not a SCITT receipt (no sub) */
+    assert_true(m->hdr.unprot & SCITT_COSE_H_VDP);
+
+    char pre[16][9], suf[16][9];
+    size_t nab = diag_abbrevs(diag, pre, suf, 16);
+    assert_int_equal(nab, 1 + hashes + 1); /* kid, the path, the signature */
+    check_abbrev(m->hdr.kid, pre[0], suf[0]);
+    check_abbrev(m->signature, pre[nab - 1], suf[nab - 1]);
+
+    /* 396 -> {vdp: [bstr .cbor [a, b, path]]}: two layers of bstr/array. */
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, m->hdr.vdp);
+    size_t cnt;
+    int64_t key;
+    scitt_span proof;
+    assert_int_equal(scitt_cbor_read_map(&r, &cnt), SCITT_OK);
+    assert_int_equal(cnt, 1);
+    assert_int_equal(scitt_cbor_read_int(&r, &key), SCITT_OK);
+    assert_int_equal(key, vdp);
+    assert_int_equal(scitt_cbor_read_array(&r, &cnt), SCITT_OK);
+    assert_int_equal(cnt, 1);
+    assert_int_equal(scitt_cbor_read_bytes(&r, &proof), SCITT_OK);
+    scitt_cbor_reader_init(&r, proof);
+    uint64_t va, vb;
+    assert_int_equal(scitt_cbor_read_array(&r, &cnt), SCITT_OK);
+    assert_int_equal(cnt, 3);
+    assert_int_equal(scitt_cbor_read_uint(&r, &va), SCITT_OK);
+    assert_int_equal(scitt_cbor_read_uint(&r, &vb), SCITT_OK);
+    assert_int_equal(va, a);
+    assert_int_equal(vb, b);
+    assert_int_equal(scitt_cbor_read_array(&r, &cnt), SCITT_OK);
+    assert_int_equal(cnt, hashes);
+    for (size_t i = 0; i < hashes; i++) {
+        scitt_span hsh;
+        assert_int_equal(scitt_cbor_read_bytes(&r, &hsh), SCITT_OK);
+        assert_int_equal(hsh.len, 32);
+        check_abbrev(hsh, pre[1 + i], suf[1 + i]);
+    }
+    assert_int_equal(scitt_cbor_reader_finish(&r), SCITT_OK);
+
+    /* No key was published for them: the verifier runs the proof, then finds no trusted key. */
+    scitt_cose_keyset *empty = NULL;
+    assert_int_equal(scitt_cose_keyset_new(&empty), SCITT_OK);
+    uint8_t zero[32] = {0};
+    if (vdp == SCITT_VDP_INCLUSION) {
+        assert_int_equal(scitt_merkle_inclusion_len(vb, va), hashes);
+        assert_int_equal(
+            scitt_receipt_verify_inclusion_leaf(scitt_span_make(cbor, len), zero, empty, 0, NULL),
+            SCITT_ERR_UNTRUSTED);
+    } else {
+        assert_int_equal(scitt_merkle_consistency_len(va, vb), hashes);
+    }
+    scitt_cose_keyset_free(empty);
+    free(m);
+    free(diag);
+    free(cbor);
+}
+
+static void test_rfc9942_examples(void **state)
+{
+    (void)state;
+    check_example("inclusion-receipt", SCITT_VDP_INCLUSION, 5, 3, 3);
+    check_example("consistency-receipt", SCITT_VDP_CONSISTENCY, 3, 5, 4);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registered_form),
+        cmocka_unit_test(test_inclusion_every_leaf),
+        cmocka_unit_test(test_signature_shared_per_tree_head),
+        cmocka_unit_test(test_tree_size_is_signed),
+        cmocka_unit_test(test_inclusion_mutations),
+        cmocka_unit_test(test_consistency_every_pair),
+        cmocka_unit_test(test_head_load),
+        cmocka_unit_test(test_rfc9942_examples),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
