@@ -1,0 +1,310 @@
+/*
+ * Service identity: the receipt keys (COSE, ES256 by default; rotation keeps old ones) and the
+ * Ed25519 checkpoint note key, kept in a keystore blob; the identity document that TEE evidence
+ * binds; and the tree-head signer (one receipt signature and one checkpoint note per batch).
+ * Key material is never logged or returned; buffers that held it are wiped.
+ */
+#include "service_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+/* ---- the insecure file keystore ----------------------------------------------------------- */
+
+static scitt_err file_load(void *ctx, scitt_dynbuf *out)
+{
+    const char *path = ctx;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno == ENOENT ? SCITT_ERR_NOT_FOUND : SCITT_ERR_IO;
+    }
+    scitt_err e = SCITT_OK;
+    for (;;) {
+        uint8_t *at = scitt_dynbuf_reserve(out, 4096);
+        if (!at) {
+            e = out->err;
+            break;
+        }
+        ssize_t n = read(fd, at, 4096);
+        if (n < 0) {
+            out->len -= 4096;
+            e = SCITT_ERR_IO;
+            break;
+        }
+        out->len -= 4096 - (size_t)n;
+        if (n == 0) {
+            break;
+        }
+    }
+    close(fd);
+    return e;
+}
+
+static scitt_err file_store(void *ctx, scitt_span blob)
+{
+    const char *path = ctx;
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return SCITT_ERR_IO;
+    }
+    size_t off = 0;
+    while (off < blob.len) {
+        ssize_t n = write(fd, blob.ptr + off, blob.len - off);
+        if (n <= 0) {
+            close(fd);
+            unlink(tmp);
+            return errno == ENOSPC ? SCITT_ERR_NO_SPACE : SCITT_ERR_IO;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return SCITT_ERR_IO;
+    }
+    return SCITT_OK;
+}
+
+void scitt_keystore_file(const char *dir, char *path_storage, size_t cap, scitt_keystore *out)
+{
+    snprintf(path_storage, cap, "%s/service-keys", dir);
+    out->load = file_load;
+    out->store = file_store;
+    out->description = "INSECURE virtual platform: service keys in a 0600 file";
+    out->ctx = path_storage;
+}
+
+/* ---- the key blob: {1: [COSE_Key (private), ...], 2: bstr(32) note seed} ------------------ */
+
+static scitt_err blob_encode(const scitt_service *s, scitt_dynbuf *out)
+{
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, out);
+    scitt_cbor_put_map(&w, 2);
+    scitt_cbor_put_uint(&w, 1);
+    size_t n = scitt_cose_keyset_count(s->keys);
+    scitt_cbor_put_array(&w, n);
+    for (size_t i = 0; i < n && w.err == SCITT_OK; i++) {
+        scitt_err e = scitt_cose_key_encode_cose(scitt_cose_keyset_at(s->keys, i), true, &w);
+        if (e != SCITT_OK) {
+            return e;
+        }
+    }
+    scitt_cbor_put_uint(&w, 2);
+    scitt_cbor_put_bytes(&w, scitt_span_make(s->note_seed, sizeof(s->note_seed)));
+    return scitt_cbor_writer_finish(&w, NULL);
+}
+
+static scitt_err blob_decode(scitt_service *s, scitt_span blob)
+{
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, blob);
+    size_t n, nkeys;
+    uint64_t label;
+    scitt_err e = scitt_cbor_read_map(&r, &n);
+    if (e == SCITT_OK && n != 2) {
+        e = SCITT_ERR_MALFORMED;
+    }
+    e = e ? e : scitt_cbor_read_uint(&r, &label);
+    if (e == SCITT_OK && label != 1) {
+        e = SCITT_ERR_MALFORMED;
+    }
+    e = e ? e : scitt_cbor_read_array(&r, &nkeys);
+    if (e == SCITT_OK && nkeys == 0) {
+        e = SCITT_ERR_MALFORMED;
+    }
+    for (size_t i = 0; e == SCITT_OK && i < nkeys; i++) {
+        scitt_span raw;
+        scitt_cose_key *k = NULL;
+        e = scitt_cbor_skip(&r, &raw);
+        e = e ? e : scitt_cose_key_from_cose(raw, &k);
+        e = e ? e : scitt_cose_keyset_add(s->keys, k);
+        scitt_cose_key_free(k);
+    }
+    scitt_span seed;
+    e = e ? e : scitt_cbor_read_uint(&r, &label);
+    if (e == SCITT_OK && label != 2) {
+        e = SCITT_ERR_MALFORMED;
+    }
+    e = e ? e : scitt_cbor_read_bytes(&r, &seed);
+    if (e == SCITT_OK && seed.len != sizeof(s->note_seed)) {
+        e = SCITT_ERR_MALFORMED;
+    }
+    e = e ? e : scitt_cbor_reader_finish(&r);
+    if (e == SCITT_OK) {
+        memcpy(s->note_seed, seed.ptr, sizeof(s->note_seed));
+        s->have_note_seed = true;
+    }
+    return e;
+}
+
+/* The identity document: {1: receipt COSE_Key (public), 2: checkpoint vkey, 3: iss, 4: origin}. */
+static scitt_err identity_build(scitt_service *s)
+{
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, &b);
+    scitt_cbor_put_map(&w, 4);
+    scitt_cbor_put_uint(&w, 1);
+    scitt_err e = scitt_cose_key_encode_cose(s->current, false, &w);
+    scitt_cbor_put_uint(&w, 2);
+    scitt_cbor_put_cstr(&w, s->vkey);
+    scitt_cbor_put_uint(&w, 3);
+    scitt_cbor_put_cstr(&w, s->issuer);
+    scitt_cbor_put_uint(&w, 4);
+    scitt_cbor_put_cstr(&w, s->origin);
+    e = e ? e : scitt_cbor_writer_finish(&w, NULL);
+    if (e != SCITT_OK) {
+        scitt_dynbuf_clear(&b);
+        return e;
+    }
+    s->identity = scitt_dynbuf_steal(&b, &s->identity_len);
+    return SCITT_OK;
+}
+
+static scitt_err note_keys(scitt_service *s)
+{
+    uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN];
+    scitt_err e = scitt_note_ed25519_public(s->note_seed, pub);
+    e = e ? e : scitt_note_verifier_init(&s->note_verifier, scitt_span_str(s->origin), pub);
+    e = e ? e : scitt_note_vkey_format(scitt_span_str(s->origin), pub, s->vkey, sizeof(s->vkey));
+    return e;
+}
+
+scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
+{
+    scitt_err e = scitt_cose_keyset_new(&s->keys);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    const scitt_keystore *ks = s->cfg.keystore;
+    scitt_dynbuf blob;
+    scitt_dynbuf_init(&blob, 1u << 20);
+    e = ks->load(ks->ctx, &blob);
+    bool created = false;
+    if (e == SCITT_OK) {
+        e = blob_decode(s, scitt_span_make(blob.ptr, blob.len));
+        if (e != SCITT_OK) {
+            snprintf(reason, cap, "the stored service keys do not decode: %s", scitt_err_str(e));
+        }
+    } else if (e == SCITT_ERR_NOT_FOUND) {
+        /* First start: the keys are born here (inside the TEE when there is one). */
+        scitt_cose_key *k = NULL;
+        e = scitt_cose_key_generate(s->cfg.receipt_alg, &k);
+        e = e ? e : scitt_cose_keyset_add(s->keys, k);
+        scitt_cose_key_free(k);
+        if (e == SCITT_OK && RAND_priv_bytes(s->note_seed, sizeof(s->note_seed)) != 1) {
+            e = SCITT_ERR_CRYPTO;
+        }
+        s->have_note_seed = e == SCITT_OK;
+        created = true;
+        if (e != SCITT_OK) {
+            snprintf(reason, cap, "cannot generate the service keys: %s", scitt_err_str(e));
+        }
+    } else {
+        snprintf(reason, cap, "cannot read the service keys: %s", scitt_err_str(e));
+    }
+    scitt_wipe(blob.ptr, blob.len);
+    scitt_dynbuf_clear(&blob);
+    if (e == SCITT_OK && s->cfg.rotate_receipt_key && !created) {
+        scitt_cose_key *k = NULL;
+        e = scitt_cose_key_generate(s->cfg.receipt_alg, &k);
+        e = e ? e : scitt_cose_keyset_add(s->keys, k);
+        scitt_cose_key_free(k);
+        created = true;
+    }
+    if (e == SCITT_OK && created) {
+        scitt_dynbuf_init(&blob, 1u << 20);
+        e = blob_encode(s, &blob);
+        e = e ? e : ks->store(ks->ctx, scitt_span_make(blob.ptr, blob.len));
+        scitt_wipe(blob.ptr, blob.len);
+        scitt_dynbuf_clear(&blob);
+        if (e != SCITT_OK) {
+            snprintf(reason, cap, "cannot store the service keys: %s", scitt_err_str(e));
+        }
+    }
+    if (e == SCITT_OK) {
+        s->current = scitt_cose_keyset_at(s->keys, scitt_cose_keyset_count(s->keys) - 1);
+        e = note_keys(s);
+        e = e ? e : identity_build(s);
+    }
+    return e;
+}
+
+void scitt__identity_clear(scitt_service *s)
+{
+    scitt_cose_keyset_free(s->keys);
+    s->keys = NULL;
+    scitt_wipe(s->note_seed, sizeof(s->note_seed));
+    scitt_free(s->identity);
+    s->identity = NULL;
+}
+
+/* ---- the tree-head signer ----------------------------------------------------------------- */
+
+static scitt_err head_sign(void *ctx, uint64_t size, const uint8_t root[SCITT_HASH_LEN],
+                           int64_t time_ms, scitt_dynbuf *prot, scitt_dynbuf *sig, scitt_dynbuf *cp)
+{
+    scitt_service *s = ctx;
+    scitt_receipt_head head;
+    scitt_err e =
+        scitt_receipt_head_sign(s->current, scitt_span_str(s->issuer), scitt_span_str(s->origin),
+                                time_ms / 1000, size, root, &head);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    scitt_dynbuf_put(prot, head.protected_map, head.protected_len);
+    scitt_dynbuf_put(sig, head.signature, head.signature_len);
+    scitt_dynbuf text;
+    scitt_dynbuf_init(&text, 0);
+    e = scitt_checkpoint_format(scitt_span_str(s->origin), size, root, scitt_span_make(NULL, 0),
+                                &text);
+    scitt_note_signer signer = {scitt_span_str(s->origin), s->note_seed};
+    e = e ? e : scitt_note_sign(scitt_span_make(text.ptr, text.len), &signer, 1, cp);
+    scitt_dynbuf_clear(&text);
+    if (e == SCITT_OK && (prot->err || sig->err)) {
+        e = SCITT_ERR_NOMEM;
+    }
+    return e;
+}
+
+/* Re-checks a stored head at open: a receipt signature by one of our keys over the stored root
+ * and size, and a checkpoint note by our note key for the same size and root. */
+static scitt_err head_verify(void *ctx, const scitt_tree_head *h)
+{
+    scitt_service *s = ctx;
+    scitt_receipt_head rh;
+    scitt_err e = SCITT_ERR_SIGNATURE;
+    for (size_t i = 0; i < scitt_cose_keyset_count(s->keys) && e != SCITT_OK; i++) {
+        e = scitt_receipt_head_load(h->receipt_protected, h->receipt_signature, h->root,
+                                    scitt_cose_keyset_at(s->keys, i), &rh);
+    }
+    if (e != SCITT_OK) {
+        return SCITT_ERR_SIGNATURE;
+    }
+    if (rh.tree_size != h->size) {
+        return SCITT_ERR_SIGNATURE;
+    }
+    scitt_checkpoint cp;
+    e = scitt_checkpoint_open(h->checkpoint, &s->note_verifier, 1, scitt_span_str(s->origin), &cp,
+                              NULL);
+    if (e != SCITT_OK || cp.size != h->size || memcmp(cp.root, h->root, SCITT_HASH_LEN) != 0) {
+        return SCITT_ERR_SIGNATURE;
+    }
+    return SCITT_OK;
+}
+
+void scitt__identity_signer(scitt_service *s, scitt_ledger_signer *out)
+{
+    out->sign = head_sign;
+    out->verify = head_verify;
+    out->ctx = s;
+}

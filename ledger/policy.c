@@ -1,0 +1,382 @@
+/*
+ * The registration policy: parsing the JSON document and the admission check. See
+ * include/scitt/policy.h for the contract and docs/policy.md for the document.
+ */
+#include "policy_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scitt/json.h"
+#include "scitt/limits.h"
+#include "scitt/x509.h"
+
+/* The built-in development policy: any issuer, keys from self-signed (or any) x5chain leaves. */
+static const char development_text[] =
+    "{\n"
+    "  \"version\": 1,\n"
+    "  \"development\": true,\n"
+    "  \"issuers\": [{\"iss_prefix\": \"\", \"self_signed\": true}]\n"
+    "}\n";
+
+static void say(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *out, size_t cap, const char *fmt, ...)
+{
+    if (!out || !cap) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+}
+
+void scitt_policy_free(scitt_policy *p)
+{
+    if (!p) {
+        return;
+    }
+    for (size_t i = 0; i < p->nrules; i++) {
+        scitt_free(p->rules[i].iss);
+        scitt_free(p->rules[i].iss_prefix);
+        scitt_cose_keyset_free(p->rules[i].keys);
+        scitt_x509_roots_free(p->rules[i].roots);
+    }
+    for (size_t i = 0; i < p->nctypes; i++) {
+        scitt_free(p->ctypes[i]);
+    }
+    for (size_t i = 0; i < p->nptypes; i++) {
+        scitt_free(p->ptypes[i]);
+    }
+    scitt_free(p->text);
+    scitt_free(p);
+}
+
+static scitt_err string_list(const scitt_json *j, long tok, char **out, size_t cap, size_t *n,
+                             const char *what, char *reason, size_t rcap)
+{
+    if (tok < 0 || j->toks[tok].type != SCITT_JSON_ARRAY || j->toks[tok].count > cap) {
+        say(reason, rcap, "\"%s\" must be an array of at most %zu strings", what, cap);
+        return SCITT_ERR_POLICY;
+    }
+    for (size_t i = 0; i < j->toks[tok].count; i++) {
+        long t = scitt_json_at(j, (size_t)tok, i);
+        if (scitt_json_strdup(j, (size_t)t, &out[*n]) != SCITT_OK) {
+            say(reason, rcap, "\"%s\"[%zu] must be a string", what, i);
+            return SCITT_ERR_POLICY;
+        }
+        (*n)++;
+    }
+    return SCITT_OK;
+}
+
+static scitt_err parse_keys(const scitt_json *j, long tok, rule *r, size_t ri, char *reason,
+                            size_t cap)
+{
+    if (j->toks[tok].type != SCITT_JSON_ARRAY || j->toks[tok].count == 0) {
+        say(reason, cap, "issuers[%zu].keys must be a non-empty array", ri);
+        return SCITT_ERR_POLICY;
+    }
+    scitt_err e = scitt_cose_keyset_new(&r->keys);
+    for (size_t i = 0; e == SCITT_OK && i < j->toks[tok].count; i++) {
+        long t = scitt_json_at(j, (size_t)tok, i);
+        scitt_cose_key *k = NULL;
+        if (j->toks[t].type == SCITT_JSON_OBJECT) {
+            scitt_span raw =
+                scitt_span_make(j->text.ptr + j->toks[t].start, j->toks[t].end - j->toks[t].start);
+            e = scitt_cose_key_from_jwk(raw, &k);
+        } else {
+            char *pem = NULL;
+            e = scitt_json_strdup(j, (size_t)t, &pem);
+            if (e == SCITT_OK) {
+                e = scitt_cose_key_from_pem(scitt_span_str(pem), &k);
+            }
+            scitt_free(pem);
+        }
+        if (e == SCITT_OK) {
+            e = scitt_cose_keyset_add(r->keys, k);
+        }
+        scitt_cose_key_free(k);
+        if (e != SCITT_OK) {
+            say(reason, cap, "issuers[%zu].keys[%zu]: %s", ri, i, scitt_err_str(e));
+        }
+    }
+    return e == SCITT_OK ? SCITT_OK : SCITT_ERR_POLICY;
+}
+
+static scitt_err parse_roots(const scitt_json *j, long tok, rule *r, size_t ri, char *reason,
+                             size_t cap)
+{
+    if (j->toks[tok].type != SCITT_JSON_ARRAY || j->toks[tok].count == 0) {
+        say(reason, cap, "issuers[%zu].x509_roots must be a non-empty array of PEM strings", ri);
+        return SCITT_ERR_POLICY;
+    }
+    scitt_err e = scitt_x509_roots_new(&r->roots);
+    for (size_t i = 0; e == SCITT_OK && i < j->toks[tok].count; i++) {
+        char *pem = NULL;
+        e = scitt_json_strdup(j, (size_t)scitt_json_at(j, (size_t)tok, i), &pem);
+        if (e == SCITT_OK) {
+            e = scitt_x509_roots_add_pem(r->roots, scitt_span_str(pem), NULL);
+        }
+        scitt_free(pem);
+        if (e != SCITT_OK) {
+            say(reason, cap, "issuers[%zu].x509_roots[%zu]: %s", ri, i, scitt_err_str(e));
+        }
+    }
+    return e == SCITT_OK ? SCITT_OK : SCITT_ERR_POLICY;
+}
+
+static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, char *reason,
+                            size_t cap)
+{
+    if (j->toks[tok].type != SCITT_JSON_OBJECT) {
+        say(reason, cap, "issuers[%zu] must be an object", ri);
+        return SCITT_ERR_POLICY;
+    }
+    int matchers = 0, bindings = 0;
+    for (size_t m = 0; m < j->toks[tok].count; m++) {
+        long k = scitt_json_member(j, (size_t)tok, m), v = k + 1;
+        scitt_err e = SCITT_OK;
+        if (scitt_json_str_eq(j, (size_t)k, "iss")) {
+            e = scitt_json_strdup(j, (size_t)v, &r->iss);
+            matchers++;
+        } else if (scitt_json_str_eq(j, (size_t)k, "iss_prefix")) {
+            e = scitt_json_strdup(j, (size_t)v, &r->iss_prefix);
+            matchers++;
+        } else if (scitt_json_str_eq(j, (size_t)k, "did_x509")) {
+            r->did_x509 = j->toks[v].type == SCITT_JSON_TRUE;
+            e = r->did_x509 ? SCITT_OK : SCITT_ERR_POLICY;
+            matchers++;
+        } else if (scitt_json_str_eq(j, (size_t)k, "keys")) {
+            e = parse_keys(j, v, r, ri, reason, cap);
+            bindings++;
+            if (e) {
+                return e;
+            }
+        } else if (scitt_json_str_eq(j, (size_t)k, "x509_roots")) {
+            e = parse_roots(j, v, r, ri, reason, cap);
+            bindings++;
+            if (e) {
+                return e;
+            }
+        } else if (scitt_json_str_eq(j, (size_t)k, "self_signed")) {
+            r->self_signed = j->toks[v].type == SCITT_JSON_TRUE;
+            e = r->self_signed ? SCITT_OK : SCITT_ERR_POLICY;
+            bindings++;
+        } else {
+            char name[64];
+            size_t nl;
+            if (scitt_json_string(j, (size_t)k, name, sizeof(name), &nl) != SCITT_OK) {
+                snprintf(name, sizeof(name), "?");
+            }
+            say(reason, cap, "issuers[%zu]: unknown member \"%s\"", ri, name);
+            return SCITT_ERR_POLICY;
+        }
+        if (e != SCITT_OK) {
+            say(reason, cap, "issuers[%zu]: a member has the wrong type", ri);
+            return SCITT_ERR_POLICY;
+        }
+    }
+    if (matchers != 1) {
+        say(reason, cap, "issuers[%zu] needs exactly one of \"iss\", \"iss_prefix\", \"did_x509\"",
+            ri);
+        return SCITT_ERR_POLICY;
+    }
+    if (!r->did_x509 && bindings != 1) {
+        say(reason, cap,
+            "issuers[%zu] needs exactly one of \"keys\", \"x509_roots\", \"self_signed\"", ri);
+        return SCITT_ERR_POLICY;
+    }
+    if (r->did_x509 && (r->keys || r->self_signed)) {
+        say(reason, cap, "issuers[%zu]: a did_x509 rule takes only \"x509_roots\"", ri);
+        return SCITT_ERR_POLICY;
+    }
+    return SCITT_OK;
+}
+
+static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, size_t cap)
+{
+    if (j->toks[0].type != SCITT_JSON_OBJECT) {
+        say(reason, cap, "the policy must be a JSON object");
+        return SCITT_ERR_POLICY;
+    }
+    bool have_version = false, have_issuers = false;
+    for (size_t m = 0; m < j->toks[0].count; m++) {
+        long k = scitt_json_member(j, 0, m), v = k + 1;
+        int64_t n;
+        if (scitt_json_str_eq(j, (size_t)k, "version")) {
+            if (scitt_json_int(j, (size_t)v, &n) != SCITT_OK || n != 1) {
+                say(reason, cap, "\"version\" must be 1");
+                return SCITT_ERR_POLICY;
+            }
+            have_version = true;
+        } else if (scitt_json_str_eq(j, (size_t)k, "development")) {
+            p->development = j->toks[v].type == SCITT_JSON_TRUE;
+        } else if (scitt_json_str_eq(j, (size_t)k, "algorithms")) {
+            char *names[MAX_ALGS] = {0};
+            size_t nn = 0;
+            scitt_err e = string_list(j, v, names, MAX_ALGS, &nn, "algorithms", reason, cap);
+            for (size_t i = 0; e == SCITT_OK && i < nn; i++) {
+                int64_t alg = scitt_cose_alg_from_name(scitt_span_str(names[i]));
+                if (alg == 0) {
+                    say(reason, cap, "\"algorithms\": unknown algorithm \"%s\"", names[i]);
+                    e = SCITT_ERR_POLICY;
+                }
+                p->algs[p->nalgs++] = alg;
+            }
+            for (size_t i = 0; i < nn; i++) {
+                scitt_free(names[i]);
+            }
+            if (e) {
+                return e;
+            }
+        } else if (scitt_json_str_eq(j, (size_t)k, "max_statement_bytes")) {
+            if (scitt_json_int(j, (size_t)v, &n) != SCITT_OK || n < 64 ||
+                (uint64_t)n > SCITT_LIMIT_STATEMENT_MAX) {
+                say(reason, cap, "\"max_statement_bytes\" must be 64..%u",
+                    SCITT_LIMIT_STATEMENT_MAX);
+                return SCITT_ERR_POLICY;
+            }
+            p->max_bytes = (size_t)n;
+        } else if (scitt_json_str_eq(j, (size_t)k, "x509_time")) {
+            if (scitt_json_str_eq(j, (size_t)v, "registration")) {
+                p->tmode = TIME_REGISTRATION;
+            } else if (scitt_json_str_eq(j, (size_t)v, "iat")) {
+                p->tmode = TIME_IAT;
+            } else if (scitt_json_str_eq(j, (size_t)v, "off")) {
+                p->tmode = TIME_OFF;
+            } else {
+                say(reason, cap, "\"x509_time\" must be \"registration\", \"iat\" or \"off\"");
+                return SCITT_ERR_POLICY;
+            }
+        } else if (scitt_json_str_eq(j, (size_t)k, "required_claims")) {
+            char *names[8] = {0};
+            size_t nn = 0;
+            scitt_err e = string_list(j, v, names, 8, &nn, "required_claims", reason, cap);
+            for (size_t i = 0; e == SCITT_OK && i < nn; i++) {
+                if (!strcmp(names[i], "iat")) {
+                    p->need_iat = true;
+                } else if (!strcmp(names[i], "nbf")) {
+                    p->need_nbf = true;
+                } else if (!strcmp(names[i], "exp")) {
+                    p->need_exp = true;
+                } else if (strcmp(names[i], "iss") != 0 && strcmp(names[i], "sub") != 0) {
+                    say(reason, cap, "\"required_claims\": unknown claim \"%s\"", names[i]);
+                    e = SCITT_ERR_POLICY;
+                }
+            }
+            for (size_t i = 0; i < nn; i++) {
+                scitt_free(names[i]);
+            }
+            if (e) {
+                return e;
+            }
+        } else if (scitt_json_str_eq(j, (size_t)k, "content_types")) {
+            p->have_ctypes = true;
+            scitt_err e =
+                string_list(j, v, p->ctypes, MAX_TYPES, &p->nctypes, "content_types", reason, cap);
+            if (e) {
+                return e;
+            }
+        } else if (scitt_json_str_eq(j, (size_t)k, "preimage_content_types")) {
+            p->have_ptypes = true;
+            scitt_err e = string_list(j, v, p->ptypes, MAX_TYPES, &p->nptypes,
+                                      "preimage_content_types", reason, cap);
+            if (e) {
+                return e;
+            }
+        } else if (scitt_json_str_eq(j, (size_t)k, "issuers")) {
+            if (j->toks[v].type != SCITT_JSON_ARRAY || j->toks[v].count == 0 ||
+                j->toks[v].count > MAX_RULES) {
+                say(reason, cap, "\"issuers\" must be an array of 1..%d rules", MAX_RULES);
+                return SCITT_ERR_POLICY;
+            }
+            for (size_t i = 0; i < j->toks[v].count; i++) {
+                scitt_err e = parse_rule(j, scitt_json_at(j, (size_t)v, i), &p->rules[p->nrules++],
+                                         i, reason, cap);
+                if (e) {
+                    return e;
+                }
+            }
+            have_issuers = true;
+        } else {
+            char name[64];
+            size_t nl;
+            if (scitt_json_string(j, (size_t)k, name, sizeof(name), &nl) != SCITT_OK) {
+                snprintf(name, sizeof(name), "?");
+            }
+            say(reason, cap, "unknown member \"%s\"", name);
+            return SCITT_ERR_POLICY;
+        }
+    }
+    if (!have_version || !have_issuers) {
+        say(reason, cap, "the policy needs \"version\": 1 and \"issuers\"");
+        return SCITT_ERR_POLICY;
+    }
+    return SCITT_OK;
+}
+
+scitt_err scitt_policy_parse(scitt_span json, scitt_policy **out, char *reason, size_t cap)
+{
+    *out = NULL;
+    say(reason, cap, "ok");
+    scitt_policy *p = scitt_calloc(1, sizeof(*p));
+    if (!p) {
+        return SCITT_ERR_NOMEM;
+    }
+    p->max_bytes = SCITT_LIMIT_STATEMENT_DEFAULT;
+    p->tmode = TIME_REGISTRATION;
+    p->text = scitt_malloc(json.len);
+    if (!p->text) {
+        scitt_free(p);
+        return SCITT_ERR_NOMEM;
+    }
+    memcpy(p->text, json.ptr, json.len);
+    p->text_len = json.len;
+    scitt_json j;
+    scitt_err e = scitt_json_parse(scitt_span_make(p->text, p->text_len), &j);
+    if (e != SCITT_OK) {
+        say(reason, cap, "the policy is not valid JSON: %s", scitt_err_str(e));
+        scitt_policy_free(p);
+        return SCITT_ERR_POLICY;
+    }
+    e = parse_doc(p, &j, reason, cap);
+    scitt_json_clear(&j);
+    if (e != SCITT_OK) {
+        scitt_policy_free(p);
+        return e;
+    }
+    if (p->nalgs == 0) {
+        static const int64_t defaults[] = {
+            SCITT_COSE_ALG_ES256,  SCITT_COSE_ALG_ES384,   SCITT_COSE_ALG_ES512,
+            SCITT_COSE_ALG_ESP256, SCITT_COSE_ALG_ESP384,  SCITT_COSE_ALG_ESP512,
+            SCITT_COSE_ALG_EDDSA,  SCITT_COSE_ALG_ED25519, SCITT_COSE_ALG_PS256,
+            SCITT_COSE_ALG_PS384,  SCITT_COSE_ALG_PS512};
+        memcpy(p->algs, defaults, sizeof(defaults));
+        p->nalgs = sizeof(defaults) / sizeof(defaults[0]);
+    }
+    *out = p;
+    return SCITT_OK;
+}
+
+scitt_err scitt_policy_development(scitt_policy **out)
+{
+    return scitt_policy_parse(scitt_span_make(development_text, sizeof(development_text) - 1), out,
+                              NULL, 0);
+}
+
+scitt_span scitt_policy_text(const scitt_policy *p)
+{
+    return scitt_span_make(p->text, p->text_len);
+}
+
+bool scitt_policy_is_development(const scitt_policy *p)
+{
+    return p->development;
+}
+
+size_t scitt_policy_max_bytes(const scitt_policy *p)
+{
+    return p->max_bytes;
+}

@@ -1,0 +1,42 @@
+/* Internal to ledger/: the parsed policy, shared by the parser and the admission check. */
+#ifndef SCITT_POLICY_INT_H
+#define SCITT_POLICY_INT_H
+
+#include "scitt/policy.h"
+#include "scitt/x509.h"
+
+#define MAX_ALGS  16
+#define MAX_TYPES 64
+#define MAX_RULES 64
+
+typedef enum { TIME_REGISTRATION, TIME_IAT, TIME_OFF } time_mode;
+
+typedef struct rule {
+    char *iss;        /* exact match */
+    char *iss_prefix; /* prefix match */
+    bool did_x509;    /* iss is a did:x509 resolved against the x5chain */
+    scitt_cose_keyset *keys;
+    scitt_x509_roots *roots;
+    bool self_signed;
+} rule;
+
+struct scitt_policy {
+    uint8_t *text;
+    size_t text_len;
+    bool development;
+    int64_t algs[MAX_ALGS];
+    size_t nalgs;
+    size_t max_bytes;
+    time_mode tmode;
+    bool need_iat, need_nbf, need_exp;
+    char *ctypes[MAX_TYPES];
+    size_t nctypes;
+    bool have_ctypes;
+    char *ptypes[MAX_TYPES];
+    size_t nptypes;
+    bool have_ptypes;
+    rule rules[MAX_RULES];
+    size_t nrules;
+};
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * The service: opening (ledger + identity + policy in force), the check stage of registration,
+ * and the service settings kept with the log.
+ */
+#include "service_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static char *dupstr(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = scitt_malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n + 1);
+    }
+    return d;
+}
+
+/* The issuer and origin are fixed at the first start: checkpoints and receipts name them. */
+static scitt_err check_setting(scitt_service *s, const char *name, const char *want, char *reason,
+                               size_t cap)
+{
+    scitt_ledger_read *r;
+    scitt_err e = scitt_ledger_read_begin(s->ledger, &r);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    scitt_span have;
+    e = scitt_ledger_meta_get(r, name, &have);
+    bool differs = e == SCITT_OK && !scitt_span_eq_str(have, want);
+    char stored[256] = "";
+    if (differs) {
+        snprintf(stored, sizeof(stored), "%.*s", (int)(have.len < 200 ? have.len : 200),
+                 (const char *)have.ptr);
+    }
+    scitt_ledger_read_end(r);
+    if (differs) {
+        snprintf(reason, cap, "this data directory's %s is \"%s\"; it cannot change to \"%s\"",
+                 name, stored, want);
+        return SCITT_ERR_STATE;
+    }
+    if (e == SCITT_ERR_NOT_FOUND && !s->cfg.read_only) {
+        return scitt_ledger_meta_set(s->ledger, name, scitt_span_str(want));
+    }
+    return e;
+}
+
+/* Signs a statement registering the policy text: iss = the service, sub = SCITT_POLICY_SUBJECT. */
+static scitt_err policy_statement(scitt_service *s, scitt_dynbuf *out)
+{
+    uint8_t prot[1024];
+    scitt_cbor_writer pw;
+    scitt_cbor_writer_init(&pw, prot, sizeof(prot));
+    scitt_cose_header_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    spec.alg = scitt_cose_key_alg(s->current);
+    spec.kid = scitt_cose_key_kid(s->current);
+    spec.content_type.present = true;
+    spec.content_type.is_text = true;
+    spec.content_type.text = scitt_span_str(SCITT_POLICY_CONTENT_TYPE);
+    spec.cwt = true;
+    spec.cwt_iss = scitt_span_str(s->issuer);
+    spec.cwt_sub = scitt_span_str(SCITT_POLICY_SUBJECT);
+    spec.cwt_has_iat = true;
+    spec.cwt_iat = (int64_t)time(NULL);
+    scitt_err e = scitt_cose_headers_encode(&spec, &pw);
+    scitt_span pmap;
+    e = e ? e : scitt_cbor_writer_finish(&pw, &pmap);
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, out);
+    e = e ? e
+          : scitt_cose_sign1_sign(s->current, pmap, scitt_span_make(NULL, 0),
+                                  scitt_policy_text(s->policy), scitt_span_make(NULL, 0), 0, &w);
+    return e;
+}
+
+/* Is entry @p index a policy statement signed by us with exactly the configured text? */
+static bool is_current_policy(scitt_service *s, scitt_ledger_read *r, uint64_t index)
+{
+    scitt_span entry;
+    scitt_cose_sign1 m;
+    if (scitt_ledger_entry(r, index, &entry) != SCITT_OK ||
+        scitt_cose_sign1_decode(entry, 0, &m) != SCITT_OK ||
+        !scitt_span_eq_str(m.hdr.cwt.sub, SCITT_POLICY_SUBJECT) ||
+        !scitt_span_eq_str(m.hdr.cwt.iss, s->issuer)) {
+        return false;
+    }
+    const scitt_cose_key *k = scitt_cose_keyset_find(s->keys, m.hdr.kid);
+    return k && scitt_cose_sign1_verify(&m, k, scitt_span_make(NULL, 0), NULL) == SCITT_OK &&
+           scitt_span_eq(m.payload, scitt_policy_text(s->policy));
+}
+
+/* Makes the configured policy the one in force, registering it when it changed. */
+static scitt_err establish_policy(scitt_service *s, char *reason, size_t cap)
+{
+    scitt_ledger_read *r;
+    scitt_err e = scitt_ledger_read_begin(s->ledger, &r);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    scitt_tree_head h;
+    uint64_t size = 0;
+    bool current = false;
+    e = scitt_ledger_latest(r, &h);
+    if (e == SCITT_OK) {
+        size = h.size;
+        s->policy_index = h.policy_index;
+        current =
+            h.policy_index != SCITT_LEDGER_NO_POLICY && is_current_policy(s, r, h.policy_index);
+    } else if (e == SCITT_ERR_NOT_FOUND) {
+        e = SCITT_OK;
+    }
+    scitt_ledger_read_end(r);
+    if (e != SCITT_OK || current || scitt_ledger_state(s->ledger) != SCITT_OK) {
+        return e;
+    }
+    scitt_dynbuf stmt;
+    scitt_dynbuf_init(&stmt, 0);
+    e = policy_statement(s, &stmt);
+    scitt_prepared p;
+    memset(&p, 0, sizeof(p));
+    if (e == SCITT_OK) {
+        /* The check stage is skipped: the service vouches for its own policy. */
+        scitt_cose_sign1 m;
+        e = scitt_cose_sign1_decode(scitt_span_make(stmt.ptr, stmt.len), 0, &m);
+        if (e == SCITT_OK) {
+            p.sub.entry = m.raw; /* unprotected is already the empty map */
+            scitt_receipt_entry_digest(&m, p.sub.entry_id);
+            scitt_receipt_leaf_hash(&m, p.sub.leaf_hash);
+            p.sub.iss = m.hdr.cwt.iss;
+            p.sub.sub = m.hdr.cwt.sub;
+            /* a policy entry admits itself: it is the policy in force from its own index */
+            p.sub.policy_index = size;
+        }
+    }
+    scitt_ledger_result res;
+    e = e ? e : scitt_ledger_append(s->ledger, &p.sub, &res);
+    if (e == SCITT_OK) {
+        s->policy_index = res.index;
+    } else {
+        snprintf(reason, cap, "cannot register the registration policy: %s", scitt_err_str(e));
+    }
+    scitt_dynbuf_clear(&stmt);
+    return e;
+}
+
+scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **out, char *reason,
+                             size_t cap)
+{
+    *out = NULL;
+    snprintf(reason, cap, "ok");
+    if (!cfg->data_dir || (!cfg->read_only && !cfg->keystore)) {
+        snprintf(reason, cap, "a data directory and a keystore are required");
+        return SCITT_ERR_INVALID_ARG;
+    }
+    scitt_service *s = scitt_calloc(1, sizeof(*s));
+    if (!s) {
+        return SCITT_ERR_NOMEM;
+    }
+    s->cfg = *cfg;
+    s->policy_index = SCITT_LEDGER_NO_POLICY;
+    s->issuer = dupstr(cfg->issuer ? cfg->issuer : "scittd.local");
+    s->origin = dupstr(cfg->origin ? cfg->origin : (cfg->issuer ? cfg->issuer : "scittd.local"));
+    scitt_err e = s->issuer && s->origin ? SCITT_OK : SCITT_ERR_NOMEM;
+    if (e == SCITT_OK && (!scitt_note_name_valid(scitt_span_str(s->origin)) ||
+                          !scitt_utf8_valid(scitt_span_str(s->issuer)) || !s->issuer[0])) {
+        snprintf(reason, cap,
+                 "the origin must be a valid checkpoint key name (no spaces or '+')"
+                 " and the issuer non-empty UTF-8");
+        e = SCITT_ERR_INVALID_ARG;
+    }
+    if (e == SCITT_OK && !cfg->read_only) {
+        if (cfg->policy_json.len) {
+            e = scitt_policy_parse(cfg->policy_json, &s->policy, reason, cap);
+        } else {
+            e = scitt_policy_development(&s->policy);
+        }
+        e = e ? e : scitt_key_cache_new(4096, &s->cache);
+        e = e ? e : scitt__identity_load(s, reason, cap);
+    }
+    if (e == SCITT_OK) {
+        scitt__identity_signer(s, &s->signer);
+        scitt_ledger_config lc;
+        memset(&lc, 0, sizeof(lc));
+        lc.dir = cfg->data_dir;
+        lc.map_size = cfg->map_size;
+        lc.map_size_max = cfg->map_size_max;
+        lc.batch_max = cfg->batch_max;
+        lc.batch_delay_ms = cfg->batch_delay_ms;
+        lc.max_entry = s->policy ? scitt_policy_max_bytes(s->policy) : 0;
+        lc.read_only = cfg->read_only;
+        lc.signer = cfg->read_only ? NULL : &s->signer;
+        e = scitt_ledger_open(&lc, &s->ledger);
+        if (e != SCITT_OK) {
+            snprintf(reason, cap, "cannot open the ledger in %s: %s", cfg->data_dir,
+                     scitt_err_str(e));
+        }
+    }
+    e = e ? e : check_setting(s, "issuer", s->issuer, reason, cap);
+    e = e ? e : check_setting(s, "origin", s->origin, reason, cap);
+    if (e == SCITT_OK && !cfg->read_only) {
+        e = establish_policy(s, reason, cap);
+    }
+    if (e != SCITT_OK) {
+        scitt_service_close(s);
+        return e;
+    }
+    *out = s;
+    return SCITT_OK;
+}
+
+void scitt_service_close(scitt_service *s)
+{
+    if (!s) {
+        return;
+    }
+    scitt_ledger_close(s->ledger);
+    scitt_policy_free(s->policy);
+    scitt_key_cache_free(s->cache);
+    scitt__identity_clear(s);
+    scitt_free(s->issuer);
+    scitt_free(s->origin);
+    scitt_free(s);
+}
+
+scitt_ledger *scitt_service_ledger(scitt_service *s)
+{
+    return s->ledger;
+}
+
+const scitt_policy *scitt_service_policy(const scitt_service *s)
+{
+    return s->policy;
+}
+
+uint64_t scitt_service_policy_index(const scitt_service *s)
+{
+    return s->policy_index;
+}
+
+const char *scitt_service_issuer(const scitt_service *s)
+{
+    return s->issuer;
+}
+
+const char *scitt_service_origin(const scitt_service *s)
+{
+    return s->origin;
+}
+
+const scitt_cose_key *scitt_service_receipt_key(const scitt_service *s)
+{
+    return s->current;
+}
+
+const scitt_cose_keyset *scitt_service_keys(const scitt_service *s)
+{
+    return s->keys;
+}
+
+const char *scitt_service_vkey(const scitt_service *s)
+{
+    return s->vkey;
+}
+
+scitt_span scitt_service_identity(const scitt_service *s)
+{
+    return scitt_span_make(s->identity, s->identity_len);
+}
+
+void scitt_service_identity_hash(const scitt_service *s, uint8_t out[SCITT_SHA256_LEN])
+{
+    scitt_sha256(s->identity, s->identity_len, out);
+}
+
+scitt_err scitt_service_check(scitt_service *s, scitt_span statement, scitt_prepared *out,
+                              char *reason, size_t cap)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s->policy) {
+        snprintf(reason, cap, "the service is read-only");
+        return SCITT_ERR_STATE;
+    }
+    scitt_cose_sign1 m;
+    scitt_err e = scitt_cose_sign1_decode(statement, 0, &m);
+    if (e != SCITT_OK) {
+        snprintf(reason, cap, "not a valid COSE_Sign1: %s", scitt_err_str(e));
+        return e;
+    }
+    scitt_policy_decision d;
+    e = scitt_policy_check(s->policy, &m, (int64_t)time(NULL), s->cache, &d, reason, cap);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    size_t elen = scitt_receipt_entry_len(&m);
+    out->buf = scitt_malloc(elen + d.iss.len + d.sub.len + d.digest.len);
+    if (!out->buf) {
+        return SCITT_ERR_NOMEM;
+    }
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, out->buf, elen);
+    e = scitt_receipt_entry(&m, &w);
+    if (e != SCITT_OK) {
+        scitt_prepared_clear(out);
+        return e;
+    }
+    uint8_t *at = out->buf + elen;
+    out->sub.entry = scitt_span_make(out->buf, elen);
+    const scitt_span src[3] = {d.iss, d.sub, d.digest};
+    scitt_span *dst[3] = {&out->sub.iss, &out->sub.sub, &out->sub.digest};
+    for (int i = 0; i < 3; i++) {
+        if (src[i].len) {
+            memcpy(at, src[i].ptr, src[i].len);
+        }
+        *dst[i] = scitt_span_make(at, src[i].len);
+        at += src[i].len;
+    }
+    scitt_receipt_entry_digest(&m, out->sub.entry_id);
+    scitt_receipt_leaf_hash(&m, out->sub.leaf_hash);
+    out->sub.policy_index = s->policy_index;
+    return SCITT_OK;
+}
+
+void scitt_prepared_clear(scitt_prepared *p)
+{
+    scitt_free(p->buf);
+    memset(p, 0, sizeof(*p));
+}
+
+scitt_err scitt_service_submit(scitt_service *s, const scitt_prepared *p, scitt_ledger_done done,
+                               void *ctx)
+{
+    return scitt_ledger_submit(s->ledger, &p->sub, done, ctx);
+}
+
+void scitt_entry_id_hex(const uint8_t id[SCITT_HASH_LEN], char out[2 * SCITT_HASH_LEN + 1])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < SCITT_HASH_LEN; i++) {
+        out[2 * i] = digits[id[i] >> 4];
+        out[2 * i + 1] = digits[id[i] & 15];
+    }
+    out[2 * SCITT_HASH_LEN] = '\0';
+}
+
+scitt_err scitt_entry_id_parse(scitt_span hex, uint8_t id[SCITT_HASH_LEN])
+{
+    if (hex.len != 2 * SCITT_HASH_LEN) {
+        return SCITT_ERR_MALFORMED;
+    }
+    for (size_t i = 0; i < hex.len; i++) {
+        uint8_t c = hex.ptr[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return SCITT_ERR_MALFORMED;
+        }
+    }
+    size_t n;
+    return scitt_hex_decode(hex, id, SCITT_HASH_LEN, &n);
+}

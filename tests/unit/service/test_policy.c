@@ -1,0 +1,322 @@
+/*
+ * The registration policy: a table of rejected documents with reasons, then the admission check
+ * against real statements: pinned keys, issuer prefixes, X.509 roots and validity times,
+ * did:x509, algorithms, claims, content types and sizes.
+ */
+#include "testutil.h"
+#include "stmt_util.h"
+
+#include <time.h>
+
+#include "scitt/policy.h"
+#include "scitt/x509.h"
+
+static void test_bad_documents(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *doc;
+        const char *mention;
+    } rows[] = {
+        {"", "JSON"},
+        {"[]", "object"},
+        {"{\"issuers\": [{\"iss\": \"a\", \"self_signed\": true}]}", "version"},
+        {"{\"version\": 2, \"issuers\": []}", "version"},
+        {"{\"version\": 1}", "issuers"},
+        {"{\"version\": 1, \"issuers\": []}", "issuers"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\"}]}", "keys"},
+        {"{\"version\": 1, \"issuers\": [{\"self_signed\": true}]}", "iss"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"iss_prefix\": \"b\", \"self_signed\": "
+         "true}]}",
+         "exactly one"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"self_signed\": true, \"keys\": []}]}",
+         "keys"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"keys\": [\"not a key\"]}]}", "keys[0]"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"x509_roots\": [\"junk\"]}]}",
+         "x509_roots[0]"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"self_signed\": true, \"colour\": 1}]}",
+         "colour"},
+        {"{\"version\": 1, \"algorithms\": [\"RS1\"], \"issuers\": [{\"iss\": \"a\", "
+         "\"self_signed\": true}]}",
+         "RS1"},
+        {"{\"version\": 1, \"x509_time\": \"sometimes\", \"issuers\": [{\"iss\": \"a\", "
+         "\"self_signed\": true}]}",
+         "x509_time"},
+        {"{\"version\": 1, \"required_claims\": [\"foo\"], \"issuers\": [{\"iss\": \"a\", "
+         "\"self_signed\": true}]}",
+         "foo"},
+        {"{\"version\": 1, \"max_statement_bytes\": 1, \"issuers\": [{\"iss\": \"a\", "
+         "\"self_signed\": true}]}",
+         "max_statement_bytes"},
+        {"{\"version\": 1, \"verison\": 1, \"issuers\": [{\"iss\": \"a\", \"self_signed\": true}]}",
+         "verison"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        scitt_policy *p = NULL;
+        char reason[256];
+        scitt_err e = scitt_policy_parse(scitt_span_str(rows[i].doc), &p, reason, sizeof(reason));
+        if (e == SCITT_OK || !strstr(reason, rows[i].mention)) {
+            fail_msg("row %zu: %s -> %s (%s)", i, rows[i].doc, scitt_err_name(e), reason);
+        }
+        assert_null(p);
+    }
+}
+
+typedef struct world {
+    int64_t now;
+    scitt_cose_key *ca_key, *leaf_key, *other_key;
+    EVP_PKEY *ca_evp, *leaf_evp, *other_evp;
+    X509 *ca, *leaf, *expired_leaf, *self_leaf;
+    scitt_span ca_der, leaf_der, expired_der, self_der;
+    char *ca_pem;
+} world;
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof(*w));
+    w->now = (int64_t)time(NULL);
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &w->ca_key), SCITT_OK);
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &w->leaf_key), SCITT_OK);
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ED25519, &w->other_key), SCITT_OK);
+    w->ca_evp = su_evp(w->ca_key);
+    w->leaf_evp = su_evp(w->leaf_key);
+    w->other_evp = su_evp(w->other_key);
+    w->ca = su_cert(w->ca_evp, "Test Root CA", NULL, NULL, true, w->now - 86400 * 30,
+                    w->now + 86400 * 365, NULL);
+    w->leaf = su_cert(w->leaf_evp, "builder", w->ca_evp, w->ca, false, w->now - 3600,
+                      w->now + 86400, "codeSigning");
+    w->expired_leaf = su_cert(w->leaf_evp, "builder", w->ca_evp, w->ca, false, w->now - 86400 * 10,
+                              w->now - 86400 * 5, "codeSigning");
+    w->self_leaf =
+        su_cert(w->leaf_evp, "builder", NULL, NULL, false, w->now - 3600, w->now + 86400, NULL);
+    w->ca_der = su_der(w->ca);
+    w->leaf_der = su_der(w->leaf);
+    w->expired_der = su_der(w->expired_leaf);
+    w->self_der = su_der(w->self_leaf);
+    w->ca_pem = su_pem(w->ca);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    scitt_cose_key_free(w->ca_key);
+    scitt_cose_key_free(w->leaf_key);
+    scitt_cose_key_free(w->other_key);
+    EVP_PKEY_free(w->ca_evp);
+    EVP_PKEY_free(w->leaf_evp);
+    EVP_PKEY_free(w->other_evp);
+    X509_free(w->ca);
+    X509_free(w->leaf);
+    X509_free(w->expired_leaf);
+    X509_free(w->self_leaf);
+    OPENSSL_free((void *)w->ca_der.ptr);
+    OPENSSL_free((void *)w->leaf_der.ptr);
+    OPENSSL_free((void *)w->expired_der.ptr);
+    OPENSSL_free((void *)w->self_der.ptr);
+    free(w->ca_pem);
+    free(w);
+    return 0;
+}
+
+/* Checks one statement against a policy document; returns the error and the reason. */
+static scitt_err run(const char *doc, const scitt_cose_key *k, const su_opts *o, scitt_span payload,
+                     int64_t now, char *reason)
+{
+    scitt_policy *p;
+    char why[256];
+    scitt_err e = scitt_policy_parse(scitt_span_str(doc), &p, why, sizeof(why));
+    if (e != SCITT_OK) {
+        fail_msg("policy: %s", why);
+    }
+    scitt_dynbuf stmt;
+    scitt_dynbuf_init(&stmt, 0);
+    assert_int_equal(su_statement(k, o, payload, &stmt), SCITT_OK);
+    scitt_cose_sign1 m;
+    assert_int_equal(scitt_cose_sign1_decode(scitt_span_make(stmt.ptr, stmt.len), 0, &m), SCITT_OK);
+    scitt_policy_decision d;
+    e = scitt_policy_check(p, &m, now, NULL, &d, reason, SCITT_POLICY_REASON_MAX);
+    if (e == SCITT_OK) {
+        assert_true(scitt_span_eq_str(d.iss, o->iss));
+        assert_int_equal(d.digest.len, o->hash_alg ? payload.len : 32);
+    }
+    scitt_dynbuf_clear(&stmt);
+    scitt_policy_free(p);
+    return e;
+}
+
+static void test_pinned_keys(void **state)
+{
+    world *w = *state;
+    scitt_dynbuf jwk;
+    scitt_dynbuf_init(&jwk, 0);
+    assert_int_equal(scitt_cose_key_encode_jwk(w->leaf_key, false, &jwk), SCITT_OK);
+    char doc[4096];
+    snprintf(doc, sizeof(doc),
+             "{\"version\": 1, \"issuers\": [{\"iss\": \"https://ci.example\", \"keys\": [%.*s]}]}",
+             (int)jwk.len, (const char *)jwk.ptr);
+    scitt_dynbuf_clear(&jwk);
+    char reason[SCITT_POLICY_REASON_MAX];
+    su_opts o = {0};
+    o.iss = "https://ci.example";
+    o.sub = "s";
+    o.with_kid = true;
+    assert_int_equal(run(doc, w->leaf_key, &o, scitt_span_str("p"), w->now, reason), SCITT_OK);
+    /* another key with its own kid is not pinned */
+    assert_int_equal(run(doc, w->other_key, &o, scitt_span_str("p"), w->now, reason),
+                     SCITT_ERR_UNTRUSTED);
+    /* another issuer is not accepted at all */
+    o.iss = "https://other.example";
+    assert_int_equal(run(doc, w->leaf_key, &o, scitt_span_str("p"), w->now, reason),
+                     SCITT_ERR_POLICY);
+    assert_non_null(strstr(reason, "issuer"));
+}
+
+static void test_x509_roots_and_time(void **state)
+{
+    world *w = *state;
+    char doc[8192];
+    char *pem_json = malloc(strlen(w->ca_pem) * 2 + 1), *q = pem_json;
+    for (const char *c = w->ca_pem; *c; c++) {
+        if (*c == '\n') {
+            *q++ = '\\';
+            *q++ = 'n';
+        } else {
+            *q++ = *c;
+        }
+    }
+    *q = 0;
+    snprintf(doc, sizeof(doc),
+             "{\"version\": 1, \"x509_time\": \"registration\", \"issuers\": "
+             "[{\"iss_prefix\": \"https://ci.example/\", \"x509_roots\": [\"%s\"]}]}",
+             pem_json);
+    char reason[SCITT_POLICY_REASON_MAX];
+    su_opts o = {0};
+    o.iss = "https://ci.example/pipeline/7";
+    o.sub = "s";
+    scitt_span chain[2] = {w->leaf_der, w->ca_der};
+    o.x5chain = chain;
+    o.nx5chain = 2;
+    assert_int_equal(run(doc, w->leaf_key, &o, scitt_span_str("p"), w->now, reason), SCITT_OK);
+    o.nx5chain = 1; /* the root may be omitted */
+    assert_int_equal(run(doc, w->leaf_key, &o, scitt_span_str("p"), w->now, reason), SCITT_OK);
+    /* a leaf signed by no configured root */
+    scitt_span self = w->self_der;
+    o.x5chain = &self;
+    assert_int_equal(run(doc, w->leaf_key, &o, scitt_span_str("p"), w->now, reason),
+                     SCITT_ERR_UNTRUSTED);
+    /* an expired leaf: rejected at registration time, accepted when checked at iat or off */
+    scitt_span expired[2] = {w->expired_der, w->ca_der};
+    o.x5chain = expired;
+    o.nx5chain = 2;
+    assert_int_equal(run(doc, w->leaf_key, &o, scitt_span_str("p"), w->now, reason),
+                     SCITT_ERR_EXPIRED);
+    o.has_iat = true;
+    o.iat = w->now - 86400 * 7;
+    char *at = strstr(doc, "\"registration\"");
+    memcpy(at, "\"iat\"         ", 14);
+    assert_int_equal(run(doc, w->leaf_key, &o, scitt_span_str("p"), w->now, reason), SCITT_OK);
+    o.has_iat = false;
+    assert_int_equal(run(doc, w->leaf_key, &o, scitt_span_str("p"), w->now, reason),
+                     SCITT_ERR_POLICY);
+    /* the signer must be the leaf's key */
+    o.has_iat = true;
+    o.iat = w->now;
+    o.x5chain = chain;
+    assert_int_equal(run(doc, w->ca_key, &o, scitt_span_str("p"), w->now, reason),
+                     SCITT_ERR_SIGNATURE);
+    free(pem_json);
+}
+
+static void test_did_x509(void **state)
+{
+    world *w = *state;
+    uint8_t fp[SCITT_X509_FINGERPRINT_MAX];
+    size_t fl;
+    assert_int_equal(scitt_x509_fingerprint(w->ca_der, SCITT_X509_SHA256, fp, &fl), SCITT_OK);
+    char b64[64], did[256];
+    assert_int_equal(scitt_base64url_encode(scitt_span_make(fp, fl), b64, sizeof(b64)), SCITT_OK);
+    snprintf(did, sizeof(did), "did:x509:0:sha256:%s::subject:CN:builder", b64);
+    const char *doc =
+        "{\"version\": 1, \"x509_time\": \"off\", \"issuers\": [{\"did_x509\": true}]}";
+    char reason[SCITT_POLICY_REASON_MAX];
+    su_opts o = {0};
+    o.iss = did;
+    o.sub = "s";
+    scitt_span chain[2] = {w->leaf_der, w->ca_der};
+    o.x5chain = chain;
+    o.nx5chain = 2;
+    assert_int_equal(run(doc, w->leaf_key, &o, scitt_span_str("p"), w->now, reason), SCITT_OK);
+    snprintf(did, sizeof(did), "did:x509:0:sha256:%s::subject:CN:someone-else", b64);
+    assert_int_equal(run(doc, w->leaf_key, &o, scitt_span_str("p"), w->now, reason),
+                     SCITT_ERR_DID_MISMATCH);
+    /* the leaf is not a CA the DID may pin */
+    assert_int_equal(scitt_x509_fingerprint(w->leaf_der, SCITT_X509_SHA256, fp, &fl), SCITT_OK);
+    assert_int_equal(scitt_base64url_encode(scitt_span_make(fp, fl), b64, sizeof(b64)), SCITT_OK);
+    snprintf(did, sizeof(did), "did:x509:0:sha256:%s::subject:CN:builder", b64);
+    assert_int_not_equal(run(doc, w->leaf_key, &o, scitt_span_str("p"), w->now, reason), SCITT_OK);
+}
+
+static void test_rules(void **state)
+{
+    world *w = *state;
+    char reason[SCITT_POLICY_REASON_MAX];
+    su_opts o = {0};
+    o.iss = "https://ci.example";
+    o.sub = "s";
+    o.x5chain = &w->self_der;
+    o.nx5chain = 1;
+    const char *algs = "{\"version\": 1, \"algorithms\": [\"ES384\"], \"issuers\": "
+                       "[{\"iss\": \"https://ci.example\", \"self_signed\": true}]}";
+    assert_int_equal(run(algs, w->leaf_key, &o, scitt_span_str("p"), w->now, reason),
+                     SCITT_ERR_ALG);
+    const char *claims = "{\"version\": 1, \"required_claims\": [\"iat\"], \"issuers\": "
+                         "[{\"iss\": \"https://ci.example\", \"self_signed\": true}]}";
+    assert_int_equal(run(claims, w->leaf_key, &o, scitt_span_str("p"), w->now, reason),
+                     SCITT_ERR_POLICY);
+    assert_non_null(strstr(reason, "iat"));
+    o.has_iat = true;
+    o.iat = w->now;
+    assert_int_equal(run(claims, w->leaf_key, &o, scitt_span_str("p"), w->now, reason), SCITT_OK);
+    const char *types =
+        "{\"version\": 1, \"content_types\": [\"application/spdx+json\"], "
+        "\"preimage_content_types\": [\"application/vnd.oci.image.manifest.v1+json\"], "
+        "\"issuers\": [{\"iss\": \"https://ci.example\", \"self_signed\": true}]}";
+    o.content_type = "text/plain";
+    assert_int_equal(run(types, w->leaf_key, &o, scitt_span_str("p"), w->now, reason),
+                     SCITT_ERR_POLICY);
+    o.content_type = "application/spdx+json";
+    assert_int_equal(run(types, w->leaf_key, &o, scitt_span_str("{}"), w->now, reason), SCITT_OK);
+    /* a hash envelope: 259 checked instead of 3; the digest must fit its algorithm */
+    o.content_type = NULL;
+    o.hash_alg = SCITT_COSE_ALG_SHA256;
+    o.preimage_type = "application/vnd.oci.image.manifest.v1+json";
+    uint8_t digest[32] = {1, 2, 3};
+    assert_int_equal(run(types, w->leaf_key, &o, scitt_span_make(digest, 32), w->now, reason),
+                     SCITT_OK);
+    assert_int_equal(run(types, w->leaf_key, &o, scitt_span_make(digest, 31), w->now, reason),
+                     SCITT_ERR_HEADER);
+    o.preimage_type = "application/octet-stream";
+    assert_int_equal(run(types, w->leaf_key, &o, scitt_span_make(digest, 32), w->now, reason),
+                     SCITT_ERR_POLICY);
+    /* size */
+    const char *small = "{\"version\": 1, \"max_statement_bytes\": 100, \"issuers\": "
+                        "[{\"iss\": \"https://ci.example\", \"self_signed\": true}]}";
+    o.hash_alg = 0;
+    o.preimage_type = NULL;
+    assert_int_equal(run(small, w->leaf_key, &o, scitt_span_str("p"), w->now, reason),
+                     SCITT_ERR_TOO_LARGE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_documents),
+        cmocka_unit_test(test_pinned_keys),
+        cmocka_unit_test(test_x509_roots_and_time),
+        cmocka_unit_test(test_did_x509),
+        cmocka_unit_test(test_rules),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

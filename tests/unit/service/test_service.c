@@ -1,0 +1,355 @@
+/*
+ * The service on real LMDB files with real keys: identity at first start and after, the policy
+ * registered in the log, the check stage, receipts, transparent statements and consistency
+ * receipts verified with the receipt verifier, key rotation, and fixed settings.
+ */
+#include "testutil.h"
+#include "stmt_util.h"
+#include "unit/ledger/ledger_util.h"
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include "scitt/receipt.h"
+#include "scitt/service.h"
+
+typedef struct fx {
+    char *dir;
+    char ks_path[4200];
+    scitt_keystore ks;
+    scitt_service_config cfg;
+    scitt_service *s;
+    scitt_cose_key *issuer_key;
+    EVP_PKEY *issuer_evp;
+    X509 *issuer_cert;
+    scitt_span cert_der;
+} fx;
+
+static void open_service(fx *f)
+{
+    char reason[256];
+    scitt_err e = scitt_service_open(&f->cfg, &f->s, reason, sizeof(reason));
+    if (e != SCITT_OK) {
+        fail_msg("open: %s (%s)", reason, scitt_err_name(e));
+    }
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    f->dir = lu_tmpdir();
+    scitt_keystore_file(f->dir, f->ks_path, sizeof(f->ks_path), &f->ks);
+    f->cfg.data_dir = f->dir;
+    f->cfg.issuer = "https://ledger.example";
+    f->cfg.origin = "ledger.example/log";
+    f->cfg.keystore = &f->ks;
+    f->cfg.map_size = 64u << 20;
+    open_service(f);
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &f->issuer_key), SCITT_OK);
+    f->issuer_evp = su_evp(f->issuer_key);
+    int64_t now = (int64_t)time(NULL);
+    f->issuer_cert =
+        su_cert(f->issuer_evp, "ci.example", NULL, NULL, false, now - 3600, now + 86400, NULL);
+    f->cert_der = su_der(f->issuer_cert);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    scitt_service_close(f->s);
+    scitt_cose_key_free(f->issuer_key);
+    EVP_PKEY_free(f->issuer_evp);
+    X509_free(f->issuer_cert);
+    OPENSSL_free((void *)f->cert_der.ptr);
+    lu_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void make_stmt(fx *f, const char *sub, const char *payload, scitt_dynbuf *out)
+{
+    su_opts o = {0};
+    o.iss = "https://ci.example";
+    o.sub = sub;
+    o.x5chain = &f->cert_der;
+    o.nx5chain = 1;
+    o.content_type = "text/plain";
+    scitt_dynbuf_init(out, 0);
+    assert_int_equal(su_statement(f->issuer_key, &o, scitt_span_str(payload), out), SCITT_OK);
+}
+
+static scitt_ledger_result register_stmt(fx *f, scitt_span stmt, scitt_err want_check)
+{
+    scitt_prepared p;
+    char reason[256];
+    scitt_ledger_result res = {0};
+    scitt_err e = scitt_service_check(f->s, stmt, &p, reason, sizeof(reason));
+    if (e != want_check) {
+        fail_msg("check: got %s (%s)", scitt_err_name(e), reason);
+    }
+    if (e == SCITT_OK) {
+        assert_int_equal(scitt_ledger_append(scitt_service_ledger(f->s), &p.sub, &res), SCITT_OK);
+        scitt_prepared_clear(&p);
+    }
+    return res;
+}
+
+static void test_first_start(void **state)
+{
+    fx *f = *state;
+    /* keys stored 0600; the development policy registered as entry 0 */
+    struct stat st;
+    assert_int_equal(stat(f->ks_path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(scitt_service_policy_index(f->s), 0);
+    assert_true(scitt_policy_is_development(scitt_service_policy(f->s)));
+    assert_non_null(strstr(scitt_service_vkey(f->s), "ledger.example/log+"));
+    scitt_ledger_read *r;
+    assert_int_equal(scitt_ledger_read_begin(scitt_service_ledger(f->s), &r), SCITT_OK);
+    scitt_span e0;
+    assert_int_equal(scitt_ledger_entry(r, 0, &e0), SCITT_OK);
+    scitt_cose_sign1 m;
+    assert_int_equal(scitt_cose_sign1_decode(e0, 0, &m), SCITT_OK);
+    assert_true(scitt_span_eq_str(m.hdr.cwt.sub, SCITT_POLICY_SUBJECT));
+    assert_true(scitt_span_eq(m.payload, scitt_policy_text(scitt_service_policy(f->s))));
+    assert_int_equal(scitt_cose_sign1_verify(&m, scitt_service_receipt_key(f->s),
+                                             scitt_span_make(NULL, 0), NULL),
+                     SCITT_OK);
+    scitt_tree_head h;
+    assert_int_equal(scitt_ledger_latest(r, &h), SCITT_OK);
+    assert_int_equal(h.size, 1);
+    assert_int_equal(h.policy_index, 0);
+    scitt_ledger_read_end(r);
+    /* a restart keeps the same keys and does not register the policy again */
+    uint8_t idhash[32], idhash2[32];
+    scitt_service_identity_hash(f->s, idhash);
+    scitt_service_close(f->s);
+    open_service(f);
+    scitt_service_identity_hash(f->s, idhash2);
+    assert_memory_equal(idhash, idhash2, 32);
+    assert_int_equal(scitt_service_policy_index(f->s), 0);
+}
+
+static void test_register_and_receipts(void **state)
+{
+    fx *f = *state;
+    scitt_dynbuf stmt;
+    make_stmt(f, "artifact-a", "hello", &stmt);
+    scitt_ledger_result res = register_stmt(f, scitt_span_make(stmt.ptr, stmt.len), SCITT_OK);
+    assert_int_equal(res.index, 1);
+    scitt_ledger_read *r;
+    assert_int_equal(scitt_ledger_read_begin(scitt_service_ledger(f->s), &r), SCITT_OK);
+    scitt_dynbuf receipt, ts;
+    scitt_dynbuf_init(&receipt, 0);
+    scitt_dynbuf_init(&ts, 0);
+    assert_int_equal(scitt_service_receipt(f->s, r, res.index, 0, &receipt), SCITT_OK);
+    assert_int_equal(scitt_service_transparent(f->s, r, res.index, 0, &ts), SCITT_OK);
+    scitt_span stored;
+    assert_int_equal(scitt_ledger_entry(r, res.index, &stored), SCITT_OK);
+    /* copied out: spans from a read snapshot die with it */
+    uint8_t *entry_bytes = malloc(stored.len);
+    memcpy(entry_bytes, stored.ptr, stored.len);
+    scitt_span entry = scitt_span_make(entry_bytes, stored.len);
+    scitt_receipt_info info;
+    assert_int_equal(scitt_receipt_verify_inclusion(
+                         scitt_span_make(receipt.ptr, receipt.len), entry, scitt_service_keys(f->s),
+                         SCITT_RECEIPT_REQUIRE_SUB | SCITT_RECEIPT_REQUIRE_SIZE, &info),
+                     SCITT_OK);
+    assert_int_equal(info.leaf_index, 1);
+    assert_int_equal(info.tree_size, 2);
+    assert_true(info.size_signed);
+    assert_true(scitt_span_eq_str(info.iss, "https://ledger.example"));
+    assert_true(scitt_span_eq_str(info.sub, "ledger.example/log"));
+    scitt_ts_result tr;
+    assert_int_equal(scitt_receipt_verify_transparent(scitt_span_make(ts.ptr, ts.len),
+                                                      scitt_service_keys(f->s), 0, &tr),
+                     SCITT_OK);
+    assert_int_equal(tr.nverified, 1);
+    /* the transparent statement still carries a valid issuer signature */
+    scitt_cose_sign1 m;
+    assert_int_equal(scitt_cose_sign1_decode(scitt_span_make(ts.ptr, ts.len), 0, &m), SCITT_OK);
+    assert_int_equal(scitt_cose_sign1_verify(&m, f->issuer_key, scitt_span_make(NULL, 0), NULL),
+                     SCITT_OK);
+    scitt_ledger_read_end(r);
+
+    /* more entries; the old receipt against its own head and a consistency receipt */
+    for (int i = 0; i < 20; i++) {
+        scitt_dynbuf s2;
+        char sub[32];
+        snprintf(sub, sizeof(sub), "artifact-%d", i);
+        make_stmt(f, sub, "more", &s2);
+        register_stmt(f, scitt_span_make(s2.ptr, s2.len), SCITT_OK);
+        scitt_dynbuf_clear(&s2);
+    }
+    assert_int_equal(scitt_ledger_read_begin(scitt_service_ledger(f->s), &r), SCITT_OK);
+    scitt_dynbuf cons, fresh;
+    scitt_dynbuf_init(&cons, 0);
+    scitt_dynbuf_init(&fresh, 0);
+    assert_int_equal(scitt_service_receipt(f->s, r, 1, 0, &fresh), SCITT_OK);
+    assert_int_equal(scitt_receipt_verify_inclusion(scitt_span_make(fresh.ptr, fresh.len), entry,
+                                                    scitt_service_keys(f->s), 0, &info),
+                     SCITT_OK);
+    assert_int_equal(info.tree_size, 22);
+    scitt_tree_head old;
+    assert_int_equal(scitt_ledger_head(r, 2, &old), SCITT_OK);
+    assert_int_equal(scitt_service_consistency(f->s, r, 2, 22, &cons), SCITT_OK);
+    assert_int_equal(scitt_receipt_verify_consistency(scitt_span_make(cons.ptr, cons.len), 2,
+                                                      old.root, scitt_service_keys(f->s), 0, &info),
+                     SCITT_OK);
+    assert_int_equal(info.tree_size, 22);
+    assert_int_equal(scitt_service_receipt(f->s, r, 22, 0, &fresh), SCITT_ERR_NOT_FOUND);
+    scitt_ledger_read_end(r);
+    scitt_dynbuf_clear(&cons);
+    scitt_dynbuf_clear(&fresh);
+    free(entry_bytes);
+    scitt_dynbuf_clear(&receipt);
+    scitt_dynbuf_clear(&ts);
+    /* registering the same statement again (even with receipts attached) is the same entry */
+    res = register_stmt(f, scitt_span_make(stmt.ptr, stmt.len), SCITT_OK);
+    assert_true(res.duplicate);
+    assert_int_equal(res.index, 1);
+    scitt_dynbuf_clear(&stmt);
+}
+
+static void test_check_rejects(void **state)
+{
+    fx *f = *state;
+    scitt_dynbuf out;
+    su_opts o = {0};
+    o.iss = "https://ci.example";
+    o.sub = "x";
+    /* kid only: the development policy has no key for it */
+    o.with_kid = true;
+    scitt_dynbuf_init(&out, 0);
+    assert_int_equal(su_statement(f->issuer_key, &o, scitt_span_str("p"), &out), SCITT_OK);
+    register_stmt(f, scitt_span_make(out.ptr, out.len), SCITT_ERR_UNTRUSTED);
+    scitt_dynbuf_clear(&out);
+    /* no sub */
+    o.with_kid = false;
+    o.sub = NULL;
+    o.x5chain = &f->cert_der;
+    o.nx5chain = 1;
+    scitt_dynbuf_init(&out, 0);
+    assert_int_equal(su_statement(f->issuer_key, &o, scitt_span_str("p"), &out), SCITT_OK);
+    register_stmt(f, scitt_span_make(out.ptr, out.len), SCITT_ERR_HEADER);
+    scitt_dynbuf_clear(&out);
+    /* detached payload */
+    o.sub = "x";
+    o.flags = SCITT_SIGN1_DETACHED;
+    scitt_dynbuf_init(&out, 0);
+    assert_int_equal(su_statement(f->issuer_key, &o, scitt_span_str("p"), &out), SCITT_OK);
+    register_stmt(f, scitt_span_make(out.ptr, out.len), SCITT_ERR_PAYLOAD_MISSING);
+    scitt_dynbuf_clear(&out);
+    /* untagged */
+    o.flags = SCITT_SIGN1_NO_TAG_OUT;
+    scitt_dynbuf_init(&out, 0);
+    assert_int_equal(su_statement(f->issuer_key, &o, scitt_span_str("p"), &out), SCITT_OK);
+    register_stmt(f, scitt_span_make(out.ptr, out.len), SCITT_ERR_BAD_TAG);
+    scitt_dynbuf_clear(&out);
+    /* a flipped signature byte */
+    o.flags = 0;
+    scitt_dynbuf_init(&out, 0);
+    assert_int_equal(su_statement(f->issuer_key, &o, scitt_span_str("p"), &out), SCITT_OK);
+    out.ptr[out.len - 1] ^= 1;
+    register_stmt(f, scitt_span_make(out.ptr, out.len), SCITT_ERR_SIGNATURE);
+    /* garbage */
+    register_stmt(f, scitt_span_make(out.ptr, 3), SCITT_ERR_TRUNCATED);
+    scitt_dynbuf_clear(&out);
+}
+
+static void test_policy_change_and_rotation(void **state)
+{
+    fx *f = *state;
+    scitt_dynbuf stmt;
+    make_stmt(f, "before", "x", &stmt);
+    register_stmt(f, scitt_span_make(stmt.ptr, stmt.len), SCITT_OK);
+    scitt_ledger_read *r;
+    scitt_dynbuf old_receipt;
+    scitt_dynbuf_init(&old_receipt, 0);
+    assert_int_equal(scitt_ledger_read_begin(scitt_service_ledger(f->s), &r), SCITT_OK);
+    assert_int_equal(scitt_service_receipt(f->s, r, 1, 0, &old_receipt), SCITT_OK);
+    scitt_span entry1;
+    assert_int_equal(scitt_ledger_entry(r, 1, &entry1), SCITT_OK);
+    uint8_t *entry_copy = malloc(entry1.len);
+    memcpy(entry_copy, entry1.ptr, entry1.len);
+    size_t entry_len = entry1.len;
+    scitt_ledger_read_end(r);
+    scitt_service_close(f->s);
+    /* a new policy text is registered at the next index and is in force from there */
+    const char *policy = "{\"version\": 1, \"issuers\": [{\"iss\": \"https://ci.example\", "
+                         "\"self_signed\": true}]}";
+    f->cfg.policy_json = scitt_span_str(policy);
+    f->cfg.rotate_receipt_key = true;
+    open_service(f);
+    assert_int_equal(scitt_service_policy_index(f->s), 2);
+    assert_false(scitt_policy_is_development(scitt_service_policy(f->s)));
+    assert_int_equal(scitt_cose_keyset_count(scitt_service_keys(f->s)), 2);
+    scitt_dynbuf_clear(&stmt);
+    make_stmt(f, "after", "y", &stmt);
+    scitt_ledger_result res = register_stmt(f, scitt_span_make(stmt.ptr, stmt.len), SCITT_OK);
+    assert_int_equal(res.index, 3);
+    assert_int_equal(scitt_ledger_read_begin(scitt_service_ledger(f->s), &r), SCITT_OK);
+    scitt_tree_head h;
+    assert_int_equal(scitt_ledger_head_covering(r, 3, &h), SCITT_OK);
+    assert_int_equal(h.policy_index, 2);
+    assert_int_equal(scitt_ledger_head_covering(r, 1, &h), SCITT_OK);
+    assert_int_equal(h.policy_index, 0);
+    /* receipts signed by the old key still verify with the published key set */
+    scitt_receipt_info info;
+    assert_int_equal(
+        scitt_receipt_verify_inclusion(scitt_span_make(old_receipt.ptr, old_receipt.len),
+                                       scitt_span_make(entry_copy, entry_len),
+                                       scitt_service_keys(f->s), 0, &info),
+        SCITT_OK);
+    scitt_span old_kid = info.kid;
+    scitt_dynbuf fresh;
+    scitt_dynbuf_init(&fresh, 0);
+    assert_int_equal(scitt_service_receipt(f->s, r, 1, 0, &fresh), SCITT_OK);
+    assert_int_equal(scitt_receipt_verify_inclusion(scitt_span_make(fresh.ptr, fresh.len),
+                                                    scitt_span_make(entry_copy, entry_len),
+                                                    scitt_service_keys(f->s), 0, &info),
+                     SCITT_OK);
+    assert_false(scitt_span_eq(old_kid, info.kid));
+    assert_true(scitt_span_eq(info.kid, scitt_cose_key_kid(scitt_service_receipt_key(f->s))));
+    scitt_ledger_read_end(r);
+    scitt_dynbuf_clear(&fresh);
+    scitt_dynbuf_clear(&old_receipt);
+    scitt_dynbuf_clear(&stmt);
+    free(entry_copy);
+    /* the same policy again: nothing new registered */
+    scitt_service_close(f->s);
+    f->cfg.rotate_receipt_key = false;
+    open_service(f);
+    assert_int_equal(scitt_service_policy_index(f->s), 2);
+}
+
+static void test_settings_are_fixed(void **state)
+{
+    fx *f = *state;
+    scitt_service_close(f->s);
+    f->s = NULL;
+    f->cfg.origin = "other.example/log";
+    char reason[256];
+    assert_int_equal(scitt_service_open(&f->cfg, &f->s, reason, sizeof(reason)), SCITT_ERR_STATE);
+    assert_non_null(strstr(reason, "origin"));
+    f->cfg.origin = "ledger.example/log";
+    f->cfg.policy_json = scitt_span_str("{\"version\": 2}");
+    assert_int_equal(scitt_service_open(&f->cfg, &f->s, reason, sizeof(reason)), SCITT_ERR_POLICY);
+    assert_non_null(strstr(reason, "version"));
+    f->cfg.policy_json = scitt_span_make(NULL, 0);
+    open_service(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_first_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_register_and_receipts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_rejects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_change_and_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settings_are_fixed, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
