@@ -71,7 +71,7 @@ scitt_err scitt_snp_check_policy(const scitt_snp_verified *v, const scitt_snp_po
     if (p->n_measurements) {
         bool found = false;
         for (size_t i = 0; i < p->n_measurements && !found; i++) {
-            found = memcmp(p->measurements[i], r->measurement, 48) == 0;
+            found = memcmp(p->measurements + 48 * i, r->measurement, 48) == 0;
         }
         if (!found) {
             return scitt__tee_fail(why, SCITT_TEE_POLICY_MEASUREMENT, SCITT_ERR_POLICY);
@@ -80,7 +80,7 @@ scitt_err scitt_snp_check_policy(const scitt_snp_verified *v, const scitt_snp_po
     if (p->n_host_data) {
         bool found = false;
         for (size_t i = 0; i < p->n_host_data && !found; i++) {
-            found = memcmp(p->host_data[i], r->host_data, 32) == 0;
+            found = memcmp(p->host_data + 32 * i, r->host_data, 32) == 0;
         }
         if (!found) {
             return scitt__tee_fail(why, SCITT_TEE_POLICY_HOST_DATA, SCITT_ERR_POLICY);

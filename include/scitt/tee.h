@@ -392,9 +392,9 @@ typedef struct scitt_snp_policy {
     uint32_t allowed_products;        /**< bit (1 << product); 0 = any pinned product */
     const scitt_snp_min_tcb *min_tcb; /**< per product; a product without an entry has no minimum */
     size_t n_min_tcb;
-    const uint8_t (*measurements)[48];
+    const uint8_t *measurements; /**< n_measurements values of 48 bytes, back to back */
     size_t n_measurements;
-    const uint8_t (*host_data)[32];
+    const uint8_t *host_data; /**< n_host_data values of 32 bytes, back to back */
     size_t n_host_data;
     const uint8_t *report_data;        /**< 64 bytes to compare exactly, or NULL */
     scitt_snp_fw_version min_firmware; /**< compared with current_version (major, minor, build) */
