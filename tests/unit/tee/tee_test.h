@@ -75,4 +75,41 @@ static inline void tt_check(scitt_err got, scitt_tee_reason why, scitt_err want,
         tt_check(got_, (why), (want), (want_why), #got, __LINE__);                                 \
     } while (0)
 
+/* A GHCB table: entries {GUID, offset, length}, a zero entry, then the certificates. */
+typedef struct tt_tbl {
+    uint8_t buf[16384];
+    size_t len;
+} tt_tbl;
+
+static inline void tt_put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static inline void tt_tbl_make(tt_tbl *t, const uint8_t *const guids[], const scitt_span *ders,
+                               size_t n, size_t pad_to)
+{
+    memset(t, 0, sizeof(*t));
+    size_t off = (n + 1) * 24;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(t->buf + i * 24, guids[i], 16);
+        tt_put_le32(t->buf + i * 24 + 16, (uint32_t)off);
+        tt_put_le32(t->buf + i * 24 + 20, (uint32_t)ders[i].len);
+        memcpy(t->buf + off, ders[i].ptr, ders[i].len);
+        off += ders[i].len;
+    }
+    t->len = off > pad_to ? off : pad_to;
+}
+
+static const uint8_t tt_guid_vcek[16] = {0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64,
+                                         0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd};
+static const uint8_t tt_guid_ask[16] = {0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4,
+                                        0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7, 0x82};
+static const uint8_t tt_guid_ark[16] = {0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52,
+                                        0x97, 0x43, 0x3f, 0xb6, 0x01, 0x4c, 0xd0, 0xae};
+static const uint8_t tt_guid_other[16] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+                                          0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01};
+
 #endif /* SCITT_TEE_TEST_H */

@@ -198,51 +198,14 @@ static void test_pem_rejects(void **state)
     free(other);
 }
 
-/* A GHCB table: entries {GUID, offset, length}, a zero entry, then the certificates. */
-typedef struct tbl {
-    uint8_t buf[16384];
-    size_t len;
-} tbl;
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static void tbl_make(tbl *t, const uint8_t *const guids[], const scitt_span *ders, size_t n,
-                     size_t pad_to)
-{
-    memset(t, 0, sizeof(*t));
-    size_t off = (n + 1) * 24;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(t->buf + i * 24, guids[i], 16);
-        put_le32(t->buf + i * 24 + 16, (uint32_t)off);
-        put_le32(t->buf + i * 24 + 20, (uint32_t)ders[i].len);
-        memcpy(t->buf + off, ders[i].ptr, ders[i].len);
-        off += ders[i].len;
-    }
-    t->len = off > pad_to ? off : pad_to;
-}
-
-static const uint8_t guid_vcek[16] = {0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64,
-                                      0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd};
-static const uint8_t guid_ask[16] = {0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4,
-                                     0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7, 0x82};
-static const uint8_t guid_ark[16] = {0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52,
-                                     0x97, 0x43, 0x3f, 0xb6, 0x01, 0x4c, 0xd0, 0xae};
-static const uint8_t guid_other[16] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
-                                       0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01};
-
 static void test_cert_table(void **state)
 {
     (void)state;
     scitt_span vcek = scitt_span_make(vcek_der, vcek_len);
-    const uint8_t *guids[] = {guid_vcek, guid_ask, guid_ark};
+    const uint8_t *guids[] = {tt_guid_vcek, tt_guid_ask, tt_guid_ark};
     scitt_span ders[] = {vcek, ask_der, ark_der};
-    static tbl t;
-    tbl_make(&t, guids, ders, 3, 4 * 4096); /* hosts hand over whole pages, zero padded */
+    static tt_tbl t;
+    tt_tbl_make(&t, guids, ders, 3, 4 * 4096); /* hosts hand over whole pages, zero padded */
     scitt_snp_certs c;
     scitt_snp_certs_init(&c);
     scitt_tee_reason why;
@@ -259,9 +222,9 @@ static void test_cert_table(void **state)
         assert_int_equal(scitt_snp_certs_get(&c, (scitt_snp_cert_role)r).len, 0);
     }
     /* A provider-specific entry is skipped; a VCEK table entry plus a PEM chain verify. */
-    const uint8_t *g2[] = {guid_other, guid_vcek};
+    const uint8_t *g2[] = {tt_guid_other, tt_guid_vcek};
     scitt_span d2[] = {scitt_span_make("opaque", 6), vcek};
-    tbl_make(&t, g2, d2, 2, 0);
+    tt_tbl_make(&t, g2, d2, 2, 0);
     assert_int_equal(scitt_snp_certs_add_table(&c, scitt_span_make(t.buf, t.len), NULL), SCITT_OK);
     assert_int_equal(scitt_snp_certs_add_pem(&c, scitt_span_make(chain_pem, chain_len), NULL),
                      SCITT_OK);
@@ -270,7 +233,7 @@ static void test_cert_table(void **state)
 
     /* Malformed tables, each built from the good one with one change. */
     for (int row = 0; row < 9; row++) {
-        tbl_make(&t, guids, ders, 3, 0);
+        tt_tbl_make(&t, guids, ders, 3, 0);
         scitt_err want = SCITT_ERR_EVIDENCE_MALFORMED;
         scitt_tee_reason want_why = SCITT_TEE_CERT_TABLE;
         size_t len = t.len;
@@ -279,27 +242,27 @@ static void test_cert_table(void **state)
             len = 60;
             break;
         case 1: /* an offset pointing into the entries */
-            put_le32(t.buf + 16, 24);
+            tt_put_le32(t.buf + 16, 24);
             break;
         case 2: /* a length running past the end */
-            put_le32(t.buf + 20, (uint32_t)(t.len + 1));
+            tt_put_le32(t.buf + 20, (uint32_t)(t.len + 1));
             break;
         case 3: /* an offset that would wrap around */
-            put_le32(t.buf + 16, 0xffffffffu);
+            tt_put_le32(t.buf + 16, 0xffffffffu);
             break;
         case 4: /* a zero length */
-            put_le32(t.buf + 20, 0);
+            tt_put_le32(t.buf + 20, 0);
             break;
         case 5: /* the same GUID twice */
-            memcpy(t.buf + 24, guid_vcek, 16);
+            memcpy(t.buf + 24, tt_guid_vcek, 16);
             break;
         case 6: /* the VCEK slot holding the ARK: the certificate disagrees with its GUID */
-            memcpy(t.buf, guid_ark, 16);
-            memcpy(t.buf + 48, guid_vcek, 16);
+            memcpy(t.buf, tt_guid_ark, 16);
+            memcpy(t.buf + 48, tt_guid_vcek, 16);
             want_why = SCITT_TEE_CERT_ROLE;
             break;
         case 7: /* a length one short: the DER no longer parses */
-            put_le32(t.buf + 20, (uint32_t)vcek_len - 1);
+            tt_put_le32(t.buf + 20, (uint32_t)vcek_len - 1);
             want = SCITT_ERR_CERT_MALFORMED;
             want_why = SCITT_TEE_CERT_PARSE;
             break;
@@ -328,7 +291,7 @@ static void test_cert_table(void **state)
         many_g[i] = guids_store[i];
         many_d[i] = scitt_span_make("x", 1);
     }
-    tbl_make(&t, many_g, many_d, SCITT_LIMIT_TEE_CERTS + 1, 0);
+    tt_tbl_make(&t, many_g, many_d, SCITT_LIMIT_TEE_CERTS + 1, 0);
     TT_CHECK(scitt_snp_certs_add_table(&c, scitt_span_make(t.buf, t.len), &why), why,
              SCITT_ERR_TOO_LARGE, SCITT_TEE_CERT_TOO_MANY);
     /* Every 1- and 2-byte input is too short to hold a terminator. */
