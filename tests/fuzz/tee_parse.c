@@ -20,7 +20,8 @@ static void round_trip(const scitt_snp_certs *c)
     bool any = pem.len > 0;
     scitt_snp_certs back;
     scitt_snp_certs_init(&back);
-    if (any && scitt_snp_certs_add_pem(&back, scitt_span_make(pem.ptr, pem.len), NULL) != SCITT_OK) {
+    if (any &&
+        scitt_snp_certs_add_pem(&back, scitt_span_make(pem.ptr, pem.len), NULL) != SCITT_OK) {
         __builtin_trap(); /* our own output must parse */
     }
     for (int r = 0; r < SCITT_SNP_CERT_ROLES; r++) {

@@ -26,10 +26,16 @@ typedef struct sample {
 } sample;
 
 static sample samples[2] = {
-    {"tee/sev-snp/virtee-milan/report_milan.bin", "tee/sev-snp/virtee-milan/vcek_milan.der",
-     "tee/sev-snp/virtee-milan/cert_chain_milan", {0}, {{0}, {0}}},
-    {"tee/sev-snp/go-sev-guest-milan/attestation.bin", "tee/sev-snp/go-sev-guest-milan/vcek.testcer",
-     "tee/sev-snp/go-sev-guest-milan/milan.testcer", {0}, {{0}, {0}}},
+    {"tee/sev-snp/virtee-milan/report_milan.bin",
+     "tee/sev-snp/virtee-milan/vcek_milan.der",
+     "tee/sev-snp/virtee-milan/cert_chain_milan",
+     {0},
+     {{0}, {0}}},
+    {"tee/sev-snp/go-sev-guest-milan/attestation.bin",
+     "tee/sev-snp/go-sev-guest-milan/vcek.testcer",
+     "tee/sev-snp/go-sev-guest-milan/milan.testcer",
+     {0},
+     {{0}, {0}}},
 };
 
 static size_t load(const char *rel, uint8_t *buf, size_t cap)
@@ -61,8 +67,8 @@ static void init(void)
         }
         scitt_snp_certs_init(&s->certs);
         size_t n = load(s->vcek, buf, sizeof(buf));
-        if (scitt_snp_certs_add_der(&s->certs, SCITT_SNP_CERT_VCEK, scitt_span_make(buf, n), NULL) !=
-            SCITT_OK) {
+        if (scitt_snp_certs_add_der(&s->certs, SCITT_SNP_CERT_VCEK, scitt_span_make(buf, n),
+                                    NULL) != SCITT_OK) {
             abort();
         }
         n = load(s->chain, buf, sizeof(buf));
