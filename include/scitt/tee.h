@@ -450,8 +450,11 @@ typedef struct scitt_tee_evidence {
 void scitt_tee_evidence_init(scitt_tee_evidence *e);
 void scitt_tee_evidence_clear(scitt_tee_evidence *e);
 
-/** Which source is usable: configfs-tsm (its provider decides the platform), then
- *  /dev/sev-guest. SCITT_ERR_NO_TEE when neither. Creates and removes one configfs entry. */
+/**
+ * Which source is usable: configfs-tsm (its provider decides the platform), then /dev/sev-guest.
+ * It makes one throw-away request (zero REPORT_DATA) to find out, so call it once at start-up.
+ * SCITT_ERR_NO_TEE when neither answers.
+ */
 SCITT_MUST_USE scitt_err scitt_tee_detect(const scitt_tee_acquire_opts *o,
                                           scitt_tee_platform *platform, scitt_tee_source *source,
                                           scitt_tee_reason *why);
@@ -460,8 +463,9 @@ SCITT_MUST_USE scitt_err scitt_tee_detect(const scitt_tee_acquire_opts *o,
  * Gets evidence carrying @p report_data: configfs-tsm first, then /dev/sev-guest. For SNP the
  * report is parsed and its REPORT_DATA must equal @p report_data (SCITT_ERR_BINDING otherwise).
  * Errors: SCITT_ERR_NO_TEE (no usable source), SCITT_ERR_BUSY (another writer raced on the
- * configfs entry, or the host was busy: retry later), SCITT_ERR_IO, SCITT_ERR_TOO_LARGE,
- * SCITT_ERR_EVIDENCE_MALFORMED.
+ * configfs entry, or the host was busy: retry later), SCITT_ERR_UNSUPPORTED (a configfs-tsm
+ * provider other than sev_guest/tdx_guest), SCITT_ERR_IO, SCITT_ERR_TOO_LARGE,
+ * SCITT_ERR_EVIDENCE_MALFORMED. @p out is replaced only on success.
  */
 SCITT_MUST_USE scitt_err scitt_tee_acquire(const scitt_tee_acquire_opts *o,
                                            const uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN],
