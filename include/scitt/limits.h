@@ -44,4 +44,10 @@
 #define SCITT_LIMIT_NOTE_BYTES 16384u
 #define SCITT_LIMIT_NOTE_SIGS  16u
 
+/* TEE evidence (SCITT_ERR_TOO_LARGE / SCITT_ERR_EVIDENCE_MALFORMED). */
+#define SCITT_LIMIT_TEE_BLOB  (64u << 10) /**< configfs outblob/auxblob, cert table, PEM bundle */
+#define SCITT_LIMIT_TEE_CERT  (16u << 10) /**< one endorsement certificate (DER) */
+#define SCITT_LIMIT_TEE_CERTS 16u         /**< entries in a cert table or PEM bundle */
+#define SCITT_LIMIT_TEE_FILE  (4u << 20)  /**< one Confidential ACI security-context file */
+
 #endif /* SCITT_LIMITS_H */

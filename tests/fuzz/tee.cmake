@@ -1,0 +1,13 @@
+# TEE evidence parsers and the full SNP verification (tests/fuzz/tee_*.c).
+if(TARGET scitt_tee)
+  scitt_fuzz_target(tee_parse SOURCES tee_parse.c LIBS scitt)
+  scitt_fuzz_target(tee_verify SOURCES tee_verify.c LIBS scitt)
+  # tee_verify reads the real samples; the replay test finds them like the unit tests do.
+  target_compile_definitions(replay_tee_verify PRIVATE
+    SCITT_SHARED_DIR_DEFAULT="${SCITT_SHARED_DIR}")
+  set_tests_properties(fuzz.tee_verify PROPERTIES ENVIRONMENT "SCITT_SHARED_DIR=${SCITT_SHARED_DIR}")
+  if(TARGET fuzz_tee_verify)
+    target_compile_definitions(fuzz_tee_verify PRIVATE
+      SCITT_SHARED_DIR_DEFAULT="${SCITT_SHARED_DIR}")
+  endif()
+endif()
