@@ -4,7 +4,9 @@
  */
 #include "service_int.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 
@@ -154,6 +156,10 @@ scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **ou
     if (!cfg->data_dir || (!cfg->read_only && !cfg->keystore)) {
         snprintf(reason, cap, "a data directory and a keystore are required");
         return SCITT_ERR_INVALID_ARG;
+    }
+    if (!cfg->read_only && mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(reason, cap, "cannot create %s: %s", cfg->data_dir, strerror(errno));
+        return SCITT_ERR_IO;
     }
     scitt_service *s = scitt_calloc(1, sizeof(*s));
     if (!s) {
