@@ -100,7 +100,7 @@ static bool has_prefix(const char *s, const char *prefix)
 static scitt_err classify(scitt_span der, scitt_snp_cert_role *role, scitt_tee_reason *why)
 {
     scitt__x509 *x = NULL;
-    scitt_err err = scitt__x509_parse(der, &x);
+    scitt_err err = scitt__tee_x509_parse(der, &x);
     if (err != SCITT_OK) {
         return scitt__tee_fail(why, SCITT_TEE_CERT_PARSE, err);
     }
@@ -135,7 +135,7 @@ scitt_err scitt_snp_certs_add_der(scitt_snp_certs *c, scitt_snp_cert_role role, 
         return SCITT_ERR_INVALID_ARG;
     }
     scitt__x509 *x = NULL;
-    scitt_err err = scitt__x509_parse(der, &x);
+    scitt_err err = scitt__tee_x509_parse(der, &x);
     scitt__x509_free(x);
     if (err != SCITT_OK) {
         return scitt__tee_fail(why, SCITT_TEE_CERT_PARSE, err);

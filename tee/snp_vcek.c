@@ -162,7 +162,7 @@ scitt_err scitt_snp_vcek_parse(scitt_span der, scitt_snp_vcek_info *out, scitt_t
     }
     memset(out, 0, sizeof(*out));
     scitt__x509 *x = NULL;
-    scitt_err err = scitt__x509_parse(der, &x);
+    scitt_err err = scitt__tee_x509_parse(der, &x);
     if (err != SCITT_OK) {
         return scitt__tee_fail(why, SCITT_TEE_CERT_PARSE, err);
     }

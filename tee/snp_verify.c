@@ -56,7 +56,7 @@ static void chain_free(chain *c)
 static scitt_err load(scitt_span der, scitt__x509 **x, scitt__x509_info *info,
                       scitt_tee_reason *why)
 {
-    scitt_err err = scitt__x509_parse(der, x);
+    scitt_err err = scitt__tee_x509_parse(der, x);
     if (err == SCITT_OK) {
         err = scitt__x509_info_get(*x, info);
     }

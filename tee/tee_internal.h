@@ -45,7 +45,7 @@ typedef struct scitt__amd_ext {
 } scitt__amd_ext;
 
 /* Strict DER: the whole span must be one certificate. SCITT_ERR_CERT_MALFORMED otherwise. */
-scitt_err scitt__x509_parse(scitt_span der, scitt__x509 **out);
+scitt_err scitt__tee_x509_parse(scitt_span der, scitt__x509 **out);
 void scitt__x509_free(scitt__x509 *x);
 scitt_err scitt__x509_info_get(const scitt__x509 *x, scitt__x509_info *out);
 /* Lists the KDS extensions; SCITT_ERR_TOO_LARGE beyond SCITT__AMD_EXT_MAX, and

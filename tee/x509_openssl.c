@@ -25,7 +25,7 @@ struct scitt__x509 {
 /* DER contents of the OID 1.3.6.1.4.1.3704.1 (AMD KDS certificate extensions). */
 static const uint8_t amd_kds_prefix[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x9c, 0x78, 0x01};
 
-scitt_err scitt__x509_parse(scitt_span der, scitt__x509 **out)
+scitt_err scitt__tee_x509_parse(scitt_span der, scitt__x509 **out)
 {
     *out = NULL;
     if (der.len == 0 || der.len > SCITT_LIMIT_TEE_CERT) {
