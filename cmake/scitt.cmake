@@ -18,6 +18,13 @@ endif()
 if(FUZZ AND NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
   message(FATAL_ERROR "-DFUZZ=ON needs clang (CC=clang)")
 endif()
+if(FUZZ)
+  # Instrument every object for coverage, the libraries included: without it libFuzzer sees only
+  # the few edges of each target's own file and cannot steer into the parsers. Linking everything
+  # with the same flag gives the non-fuzzer executables (replays, unit tests) the runtime.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined)
+  add_link_options(-fsanitize=fuzzer-no-link,address,undefined)
+endif()
 
 # scitt_module(NAME [SOURCES ...] [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])
 # One object library per folder; libscitt and the executables are made from these. Without
