@@ -1,6 +1,6 @@
 /*
  * Fuzz target: transparent statements. Verifies the input as one against the fixed service key
- * set, and embeds a fixed receipt into it. Invariant: whatever embedding produces decodes, holds
+ * set, extracts its receipts, and embeds a fixed receipt into it. Invariant: whatever embedding produces decodes, holds
  * exactly that receipt at 394 and has the registered form (and leaf) of the input.
  */
 #include <stdlib.h>
@@ -22,6 +22,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     scitt_ts_result res;
     fuzz_ignore(scitt_receipt_verify_transparent(in, fuzz_service_keys(), 0, &res));
     fuzz_ignore(scitt_receipt_verify_transparent(in, fuzz_service_keys(), SCITT_TS_ANY, NULL));
+    scitt_span got[SCITT_LIMIT_RECEIPTS];
+    size_t ngot;
+    if (scitt_receipt_extract(in, got, &ngot) == SCITT_OK) {
+        for (size_t i = 0; i < ngot; i++) {
+            if (got[i].ptr < data || got[i].ptr + got[i].len > data + size) {
+                __builtin_trap(); /* extracted receipts point into the input */
+            }
+        }
+    }
 
     /* A minimal tagged receipt-shaped message to embed. */
     static const uint8_t receipt[] = {0xd2, 0x84, 0x43, 0xa1, 0x01, 0x26, 0xa0, 0xf6, 0x40};
