@@ -357,6 +357,24 @@ scitt_err scitt_receipt_verify_transparent(scitt_span ts, const scitt_cose_keyse
     return e;
 }
 
+scitt_err scitt_receipt_extract(scitt_span ts, scitt_span out[SCITT_LIMIT_RECEIPTS], size_t *n)
+{
+    *n = 0;
+    scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
+    if (!m) {
+        return SCITT_ERR_NOMEM;
+    }
+    scitt_err e = scitt_cose_sign1_decode(ts, 0, m);
+    if (e == SCITT_OK) {
+        for (size_t i = 0; i < m->hdr.nreceipts; i++) {
+            out[i] = m->hdr.receipts[i];
+        }
+        *n = m->hdr.nreceipts;
+    }
+    scitt_free(m);
+    return e;
+}
+
 /* Encoded form of a header label, for ordering the rewritten unprotected map. */
 static scitt_err label_bytes(const scitt_cose_label *l, scitt_dynbuf *b, size_t *start, size_t *len)
 {

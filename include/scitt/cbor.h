@@ -9,7 +9,8 @@
  *    before anything is read (SCITT_ERR_TRUNCATED), counts against SCITT_LIMIT_CBOR_ITEMS, nesting
  *    against SCITT_LIMIT_CBOR_DEPTH, items per reader against SCITT_LIMIT_CBOR_TOTAL;
  *  - text strings must be valid UTF-8 (SCITT_ERR_UTF8);
- *  - simple values other than false/true/null/undefined are SCITT_ERR_BAD_SIMPLE;
+ *  - simple values other than false/true/null/undefined are SCITT_ERR_BAD_SIMPLE; floats of any
+ *    width are read (a CWT NumericDate may be one) and left to the caller to refuse;
  *  - maps read with scitt_cbor_read_map() or skipped with scitt_cbor_skip() are checked for
  *    duplicate keys at every nesting level (SCITT_ERR_DUPLICATE_KEY); their keys must be
  *    integers or text/byte strings (SCITT_ERR_BAD_TYPE);

@@ -178,6 +178,13 @@ SCITT_MUST_USE scitt_err scitt_receipt_verify_consistency(scitt_span receipt, ui
 SCITT_MUST_USE scitt_err scitt_receipt_embed(scitt_span statement, const scitt_span *receipts,
                                              size_t n, scitt_cbor_writer *out);
 
+/**
+ * Decodes the transparent statement @p ts (tag 18) and copies out the spans of its receipts (the
+ * contents of each bstr at 394, in order; they point into @p ts). *n is 0 when it carries none.
+ */
+SCITT_MUST_USE scitt_err scitt_receipt_extract(scitt_span ts, scitt_span out[SCITT_LIMIT_RECEIPTS],
+                                               size_t *n);
+
 /** Per-receipt outcome of scitt_receipt_verify_transparent. */
 typedef struct scitt_ts_result {
     size_t nreceipts;

@@ -101,6 +101,16 @@ static void test_embed_and_verify(void **state)
     scitt_receipt_leaf_hash(orig, l2);
     assert_memory_equal(l1, l2, 32);
 
+    /* Extraction hands back exactly the embedded receipts, in order. */
+    scitt_span got[SCITT_LIMIT_RECEIPTS];
+    size_t ngot;
+    assert_int_equal(scitt_receipt_extract(ts, got, &ngot), SCITT_OK);
+    assert_int_equal(ngot, 2);
+    assert_true(scitt_span_eq(got[0], rec[0]));
+    assert_true(scitt_span_eq(got[1], rec[1]));
+    assert_int_equal(scitt_receipt_extract(stmt, got, &ngot), SCITT_OK);
+    assert_int_equal(ngot, 0);
+
     /* Embedding again replaces the receipts. */
     scitt_dynbuf tb2;
     scitt_dynbuf_init(&tb2, 0);
