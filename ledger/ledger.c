@@ -42,15 +42,25 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
         *out = l;
         return SCITT_OK;
     }
-    l->edge = scitt_malloc(sizeof(*l->edge));
+    l->edge = scitt_calloc(1, sizeof(*l->edge));
     if (!l->edge) {
         scitt_ledger_close(l);
         return SCITT_ERR_NOMEM;
     }
+    /* room for a whole bundle of the largest entries, so appends never reallocate */
+    scitt_dynbuf_init(&l->edge->bundle, SIZE_MAX);
     e = scitt__edge_load(l, l->edge, true);
     if (e != SCITT_OK && e != SCITT_ERR_INTEGRITY) {
         scitt_ledger_close(l);
         return e;
+    }
+    /* The index follows the log: catch it up (or rebuild it) before accepting anything. */
+    if (e == SCITT_OK) {
+        e = scitt__index_catch_up(l, l->edge->compact.size);
+        if (e != SCITT_OK) {
+            scitt_ledger_close(l);
+            return e;
+        }
     }
     /* An integrity failure leaves the ledger readable but refusing writes. */
     atomic_store(&l->state, (int)e);
@@ -83,6 +93,9 @@ void scitt_ledger_close(scitt_ledger *l)
     }
     scitt_ledger_drain(l);
     scitt__store_close(&l->store);
+    if (l->edge) {
+        scitt_dynbuf_clear(&l->edge->bundle);
+    }
     scitt_free(l->edge);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
@@ -201,6 +214,10 @@ void scitt_ledger_get_stats(scitt_ledger *l, scitt_ledger_stats *out)
     if (mdb_env_info(l->store.env, &info) == MDB_SUCCESS &&
         mdb_env_stat(l->store.env, &st) == MDB_SUCCESS) {
         out->db_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+    }
+    if (l->store.ienv && mdb_env_info(l->store.ienv, &info) == MDB_SUCCESS &&
+        mdb_env_stat(l->store.ienv, &st) == MDB_SUCCESS) {
+        out->db_bytes += (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
     }
 }
 

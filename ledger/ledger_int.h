@@ -22,6 +22,9 @@ typedef struct tree_edge {
     bool dirty[TILE_LEVELS];
     uint8_t tiles[TILE_LEVELS][TILE_BYTES];
     int64_t last_time_ms;
+    /* the last, incomplete entry bundle: rewritten once per batch, written whole when full */
+    scitt_dynbuf bundle;
+    bool bundle_dirty;
 } tree_edge;
 
 struct scitt_ledger {
@@ -39,6 +42,7 @@ struct scitt_ledger {
     size_t queued;
 
     tree_edge *edge; /* sequencer thread only */
+    bool index_lag;  /* the index environment may be behind the log (sequencer thread only) */
 
     pthread_mutex_t stats_mu;
     scitt_ledger_stats stats;
@@ -49,5 +53,6 @@ struct scitt_ledger {
 /* Rebuilds the edge from the committed state; checks the root against the last head. */
 scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signature);
 void *scitt__sequencer_main(void *arg);
+scitt_err scitt__index_catch_up(scitt_ledger *l, uint64_t size);
 
 #endif

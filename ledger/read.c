@@ -8,6 +8,7 @@
 struct scitt_ledger_read {
     scitt_ledger *l;
     MDB_txn *txn;
+    MDB_txn *itxn;
     bool have_latest;
     scitt_tree_head latest;
     /* the tile of the last node lookup: proofs ask for neighbours in the same tile */
@@ -35,6 +36,21 @@ scitt_err scitt_ledger_read_begin(scitt_ledger *l, scitt_ledger_read **out)
         pthread_rwlock_rdlock(&l->store.grow);
         rc = mdb_txn_begin(l->store.env, NULL, MDB_RDONLY, &r->txn);
     }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_txn_begin(l->store.ienv, NULL, MDB_RDONLY, &r->itxn);
+        if (rc == MDB_MAP_RESIZED) {
+            /* the writer grew the index map; adopt the new size as for the log */
+            pthread_rwlock_unlock(&l->store.grow);
+            pthread_rwlock_wrlock(&l->store.grow);
+            mdb_env_set_mapsize(l->store.ienv, 0);
+            pthread_rwlock_unlock(&l->store.grow);
+            pthread_rwlock_rdlock(&l->store.grow);
+            rc = mdb_txn_begin(l->store.ienv, NULL, MDB_RDONLY, &r->itxn);
+        }
+        if (rc != MDB_SUCCESS) {
+            mdb_txn_abort(r->txn);
+        }
+    }
     if (rc != MDB_SUCCESS) {
         pthread_rwlock_unlock(&l->store.grow);
         scitt_free(r);
@@ -49,6 +65,7 @@ void scitt_ledger_read_end(scitt_ledger_read *r)
     if (!r) {
         return;
     }
+    mdb_txn_abort(r->itxn);
     mdb_txn_abort(r->txn);
     pthread_rwlock_unlock(&r->l->store.grow);
     scitt_free(r);
@@ -159,7 +176,7 @@ static scitt_err walk_postings(scitt_ledger_read *r, MDB_dbi dbi, const uint8_t 
     scitt__posting_make(hash, from > UINT64_C(0xffffffffffff) ? UINT64_C(0xffffffffffff) : from, kb,
                         vb);
     MDB_cursor *c;
-    scitt_err e = scitt__mdb_err(mdb_cursor_open(r->txn, dbi, &c));
+    scitt_err e = scitt__mdb_err(mdb_cursor_open(r->itxn, dbi, &c));
     if (e != SCITT_OK) {
         return e;
     }
@@ -176,7 +193,7 @@ static scitt_err walk_postings(scitt_ledger_read *r, MDB_dbi dbi, const uint8_t 
         }
         uint64_t index = posting_index(v.mv_data);
         if (index >= size) {
-            break; /* newer than this snapshot's head (cannot happen within one txn) */
+            break; /* not in this snapshot's log (left over from a lost batch) */
         }
         e = visit(ctx, index);
         if (e != SCITT_OK) {
@@ -191,41 +208,10 @@ static scitt_err walk_postings(scitt_ledger_read *r, MDB_dbi dbi, const uint8_t 
     return e;
 }
 
-typedef struct {
-    scitt_ledger_read *r;
-    const uint8_t *id;
-    uint64_t found;
-    bool ok;
-} find_ctx;
-
-static scitt_err find_visit(void *ctx, uint64_t index)
-{
-    find_ctx *f = ctx;
-    scitt_span entry;
-    scitt_err e = scitt_ledger_entry(f->r, index, &entry);
-    if (e != SCITT_OK) {
-        return e;
-    }
-    uint8_t h[SCITT_HASH_LEN];
-    scitt_sha256(entry.ptr, entry.len, h);
-    if (memcmp(h, f->id, SCITT_HASH_LEN) == 0) {
-        f->found = index;
-        f->ok = true;
-        return SCITT_ERR_STATE; /* stop */
-    }
-    return SCITT_OK;
-}
-
 scitt_err scitt_ledger_find(scitt_ledger_read *r, const uint8_t entry_id[SCITT_HASH_LEN],
                             uint64_t *index)
 {
-    find_ctx f = {r, entry_id, 0, false};
-    scitt_err e = walk_postings(r, r->l->store.ids, entry_id, 0, find_visit, &f);
-    if (f.ok) {
-        *index = f.found;
-        return SCITT_OK;
-    }
-    return e == SCITT_OK ? SCITT_ERR_NOT_FOUND : e;
+    return scitt__index_find(r->itxn, r->txn, &r->l->store, entry_id, latest_size(r), index);
 }
 
 scitt_err scitt_ledger_postings(scitt_ledger_read *r, scitt_ledger_index which, scitt_span value,

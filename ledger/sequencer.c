@@ -111,6 +111,22 @@ scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signatur
             e = g == SCITT_ERR_NOT_FOUND ? SCITT_ERR_INTEGRITY : g;
         }
     }
+    /* the incomplete bundle at the edge, if any */
+    edge->bundle.len = 0;
+    edge->bundle.err = SCITT_OK;
+    edge->bundle_dirty = false;
+    if (e == SCITT_OK && size % BUNDLE_ENTRIES) {
+        uint8_t kb[8];
+        scitt__be64(kb, size / BUNDLE_ENTRIES);
+        MDB_val k = {8, kb}, v;
+        e = scitt__mdb_err(mdb_get(txn, l->store.bundles, &k, &v));
+        if (e == SCITT_OK) {
+            scitt_dynbuf_put(&edge->bundle, v.mv_data, v.mv_size);
+            e = edge->bundle.err;
+        } else if (e == SCITT_ERR_NOT_FOUND) {
+            e = SCITT_ERR_INTEGRITY;
+        }
+    }
     if (e == SCITT_OK && size > 0) {
         uint8_t root[SCITT_HASH_LEN];
         scitt_merkle_compact_root(&edge->compact, root);
@@ -131,7 +147,8 @@ scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signatur
 /* The batch being written: the transaction plus what the node callback needs. */
 typedef struct batch_ctx {
     scitt_ledger *l;
-    MDB_txn *txn;
+    MDB_txn *txn;  /* the log */
+    MDB_txn *itxn; /* the index environment, committed after the log */
     scitt_err err;
 } batch_ctx;
 
@@ -167,88 +184,15 @@ static void on_node(void *ctx, unsigned level, uint64_t index, const uint8_t has
     edge->dirty[lv] = true;
 }
 
-/* Moves a completed run of 256 pending entries into one bundle record. */
-static scitt_err pack_bundle(batch_ctx *b, uint64_t bundle)
+/* Writes the edge's bundle (complete or not) under its bundle index. */
+static scitt_err put_bundle(batch_ctx *b, uint64_t bundle)
 {
-    scitt__store *s = &b->l->store;
-    scitt_dynbuf buf;
-    scitt_dynbuf_init(&buf, SIZE_MAX);
-    scitt_err e = SCITT_OK;
-    for (uint64_t i = bundle * BUNDLE_ENTRIES; e == SCITT_OK && i < (bundle + 1) * BUNDLE_ENTRIES;
-         i++) {
-        uint8_t kb[8];
-        scitt__be64(kb, i);
-        MDB_val k = {8, kb}, v;
-        e = scitt__mdb_err(mdb_get(b->txn, s->pending, &k, &v));
-        if (e == SCITT_OK) {
-            uint8_t l4[4] = {(uint8_t)(v.mv_size >> 24), (uint8_t)(v.mv_size >> 16),
-                             (uint8_t)(v.mv_size >> 8), (uint8_t)v.mv_size};
-            scitt_dynbuf_put(&buf, l4, 4);
-            scitt_dynbuf_put(&buf, v.mv_data, v.mv_size);
-            e = buf.err;
-        }
-        if (e == SCITT_OK) {
-            e = scitt__mdb_err(mdb_del(b->txn, s->pending, &k, NULL));
-        }
-    }
-    if (e == SCITT_OK) {
-        uint8_t kb[8];
-        scitt__be64(kb, bundle);
-        MDB_val k = {8, kb}, v = {buf.len, buf.ptr};
-        e = scitt__mdb_err(mdb_put(b->txn, s->bundles, &k, &v, MDB_APPEND));
-    }
-    scitt_dynbuf_clear(&buf);
-    return e == SCITT_ERR_NOT_FOUND ? SCITT_ERR_INTEGRITY : e;
-}
-
-static scitt_err put_posting(batch_ctx *b, MDB_dbi dbi, const uint8_t hash[8], uint64_t index)
-{
-    uint8_t kb[2], vb[POSTING_BYTES];
-    scitt__posting_make(hash, index, kb, vb);
-    MDB_val k = {2, kb}, v = {POSTING_BYTES, vb};
-    return scitt__mdb_err(mdb_put(b->txn, dbi, &k, &v, 0));
-}
-
-/* Looks an entry ID up among committed entries (confirming the full hash). */
-static scitt_err lookup_committed(batch_ctx *b, const uint8_t id[SCITT_HASH_LEN], uint64_t size,
-                                  uint64_t *index)
-{
-    uint8_t kb[2], vb[POSTING_BYTES];
-    scitt__posting_make(id, 0, kb, vb);
-    MDB_cursor *c;
-    scitt_err e = scitt__mdb_err(mdb_cursor_open(b->txn, b->l->store.ids, &c));
-    if (e != SCITT_OK) {
-        return e;
-    }
-    MDB_val k = {2, kb}, v = {POSTING_BYTES, vb};
-    int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
-    e = SCITT_ERR_NOT_FOUND;
-    while (rc == MDB_SUCCESS && v.mv_size == POSTING_BYTES && memcmp(v.mv_data, id + 2, 6) == 0) {
-        const uint8_t *p = v.mv_data;
-        uint64_t cand = 0;
-        for (int i = 6; i < 12; i++) {
-            cand = (cand << 8) | p[i];
-        }
-        scitt_span entry;
-        scitt_err g = scitt__entry_get(b->txn, &b->l->store, cand, size, &entry);
-        if (g != SCITT_OK) {
-            e = g;
-            break;
-        }
-        uint8_t h[SCITT_HASH_LEN];
-        scitt_sha256(entry.ptr, entry.len, h);
-        if (memcmp(h, id, SCITT_HASH_LEN) == 0) {
-            *index = cand;
-            e = SCITT_OK;
-            break;
-        }
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
-    }
-    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-        e = scitt__mdb_err(rc);
-    }
-    mdb_cursor_close(c);
-    return e;
+    tree_edge *edge = b->l->edge;
+    uint8_t kb[8];
+    scitt__be64(kb, bundle);
+    MDB_val k = {8, kb}, v = {edge->bundle.len, edge->bundle.ptr};
+    edge->bundle_dirty = false;
+    return scitt__mdb_err(mdb_put(b->txn, b->l->store.bundles, &k, &v, 0));
 }
 
 /* Appends one new entry at the edge. */
@@ -257,30 +201,24 @@ static scitt_err append_one(batch_ctx *b, pending_sub *p)
     scitt__store *s = &b->l->store;
     tree_edge *edge = b->l->edge;
     uint64_t index = edge->compact.size;
-    uint8_t kb[8];
-    scitt__be64(kb, index);
-    MDB_val k = {8, kb}, v = {p->sub.entry.len, (void *)p->sub.entry.ptr};
-    scitt_err e = scitt__mdb_err(mdb_put(b->txn, s->pending, &k, &v, MDB_APPEND));
-    e = e ? e : put_posting(b, s->ids, p->sub.entry_id, index);
-    uint8_t h[8];
-    if (e == SCITT_OK && p->sub.iss.len) {
-        scitt__posting_hash(p->sub.iss, h);
-        e = put_posting(b, s->iss, h, index);
-    }
-    if (e == SCITT_OK && p->sub.sub.len) {
-        scitt__posting_hash(p->sub.sub, h);
-        e = put_posting(b, s->sub, h, index);
-    }
-    if (e == SCITT_OK && p->sub.digest.len) {
-        scitt__posting_hash(p->sub.digest, h);
-        e = put_posting(b, s->dig, h, index);
-    }
+    /* the entry joins the edge bundle as be32 length || bytes */
+    size_t n = p->sub.entry.len;
+    uint8_t l4[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    scitt_dynbuf_put(&edge->bundle, l4, 4);
+    scitt_dynbuf_put(&edge->bundle, p->sub.entry.ptr, n);
+    edge->bundle_dirty = true;
+    scitt_err e = edge->bundle.err;
+    e = e ? e
+          : scitt__index_add(b->itxn, s, index, p->sub.entry_id, p->sub.iss, p->sub.sub,
+                             p->sub.digest);
     if (e == SCITT_OK) {
         e = scitt_merkle_compact_append(&edge->compact, p->sub.leaf_hash, on_node, b);
     }
     e = e ? e : b->err;
     if (e == SCITT_OK && index % BUNDLE_ENTRIES == BUNDLE_ENTRIES - 1) {
-        e = pack_bundle(b, index / BUNDLE_ENTRIES);
+        /* complete: written once, and the next bundle starts empty */
+        e = put_bundle(b, index / BUNDLE_ENTRIES);
+        edge->bundle.len = 0;
     }
     p->res.index = index;
     return e;
@@ -331,9 +269,14 @@ static scitt_err put_head(batch_ctx *b, uint64_t policy_index, int64_t time_ms)
 /* Writes the batch; on any error nothing of it is committed. */
 static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, double *commit_ms)
 {
-    batch_ctx b = {l, NULL, SCITT_OK};
+    batch_ctx b = {l, NULL, NULL, SCITT_OK};
     scitt_err e = scitt__mdb_err(mdb_txn_begin(l->store.env, NULL, 0, &b.txn));
     if (e != SCITT_OK) {
+        return e;
+    }
+    e = scitt__mdb_err(mdb_txn_begin(l->store.ienv, NULL, 0, &b.itxn));
+    if (e != SCITT_OK) {
+        mdb_txn_abort(b.txn);
         return e;
     }
     uint64_t start_size = l->edge->compact.size;
@@ -347,6 +290,7 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
     pending_sub **table = scitt_calloc(slots, sizeof(*table));
     if (!table) {
         mdb_txn_abort(b.txn);
+        mdb_txn_abort(b.itxn);
         return SCITT_ERR_NOMEM;
     }
     for (pending_sub *p = list; e == SCITT_OK && p; p = p->next) {
@@ -367,7 +311,8 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
             continue;
         }
         uint64_t existing = 0;
-        scitt_err f = lookup_committed(&b, p->sub.entry_id, start_size, &existing);
+        scitt_err f =
+            scitt__index_find(b.itxn, b.txn, &l->store, p->sub.entry_id, start_size, &existing);
         if (f == SCITT_OK) {
             p->res.duplicate = true;
             p->res.index = existing;
@@ -388,6 +333,9 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
             e = put_tile(&b, lv);
         }
     }
+    if (e == SCITT_OK && l->edge->bundle_dirty) {
+        e = put_bundle(&b, l->edge->compact.size / BUNDLE_ENTRIES);
+    }
     int64_t time_ms = wall_ms();
     if (time_ms < l->edge->last_time_ms) {
         time_ms = l->edge->last_time_ms; /* registration times never go backwards */
@@ -395,15 +343,77 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
     if (e == SCITT_OK && added > 0) {
         e = put_head(&b, policy_index, time_ms);
     }
+    if (e == SCITT_OK && added > 0) {
+        e = scitt__index_set_watermark(b.itxn, &l->store, l->edge->compact.size);
+    }
     if (e != SCITT_OK) {
         mdb_txn_abort(b.txn);
+        mdb_txn_abort(b.itxn);
         return e;
     }
     double t0 = now_s();
     e = scitt__mdb_err(mdb_txn_commit(b.txn));
     *commit_ms = (now_s() - t0) * 1000;
-    if (e == SCITT_OK && added > 0) {
+    if (e != SCITT_OK) {
+        mdb_txn_abort(b.itxn);
+        return e;
+    }
+    if (added > 0) {
         l->edge->last_time_ms = time_ms;
+    }
+    /* The log is durable; the index follows without fsync. If it fails, the next batch catches
+     * it up from the log before looking anything up. */
+    if (mdb_txn_commit(b.itxn) != MDB_SUCCESS) {
+        l->index_lag = true;
+    }
+    return SCITT_OK;
+}
+
+/* Brings the index environment up to @p size entries from the log (or rebuilds it). */
+scitt_err scitt__index_catch_up(scitt_ledger *l, uint64_t size)
+{
+    scitt__store *s = &l->store;
+    MDB_txn *itxn = NULL, *txn = NULL;
+    uint64_t w = 0;
+    scitt_err e = scitt__mdb_err(mdb_txn_begin(s->ienv, NULL, 0, &itxn));
+    e = e ? e : scitt__index_watermark(itxn, s, &w);
+    if (e == SCITT_OK && w > size) {
+        /* An index ahead of the log cannot come from our write order: start it again. */
+        mdb_txn_abort(itxn);
+        itxn = NULL;
+        e = scitt__index_open(s, true);
+        e = e ? e : scitt__mdb_err(mdb_txn_begin(s->ienv, NULL, 0, &itxn));
+        w = 0;
+    }
+    e = e ? e : scitt__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+    for (uint64_t i = w; e == SCITT_OK && i < size; i++) {
+        scitt_span entry, iss = {NULL, 0}, sub = {NULL, 0}, digest = {NULL, 0};
+        uint8_t id[SCITT_HASH_LEN], storage[64];
+        e = scitt__entry_get(txn, s, i, size, &entry);
+        if (e == SCITT_OK && l->cfg.index_values &&
+            l->cfg.index_values(l->cfg.index_ctx, entry, &iss, &sub, &digest, storage) !=
+                SCITT_OK) {
+            iss.len = sub.len = digest.len = 0; /* not a statement we can read: ID only */
+        }
+        if (e == SCITT_OK) {
+            scitt_sha256(entry.ptr, entry.len, id);
+            e = scitt__index_add(itxn, s, i, id, iss, sub, digest);
+        }
+        /* Commit in slices so a rebuild of a large log does not hold one huge transaction. */
+        if (e == SCITT_OK && (i + 1 == size || (i + 1 - w) % 65536 == 0)) {
+            e = scitt__index_set_watermark(itxn, s, i + 1);
+            e = e ? e : scitt__mdb_err(mdb_txn_commit(itxn));
+            itxn = NULL;
+            if (e == SCITT_OK && i + 1 < size) {
+                e = scitt__mdb_err(mdb_txn_begin(s->ienv, NULL, 0, &itxn));
+            }
+        }
+    }
+    if (txn) {
+        mdb_txn_abort(txn);
+    }
+    if (itxn) {
+        mdb_txn_abort(itxn);
     }
     return e;
 }
@@ -412,8 +422,14 @@ static void process_batch(scitt_ledger *l, pending_sub *list, size_t count)
 {
     double t0 = now_s(), commit_ms = 0;
     uint64_t before = l->edge->compact.size;
-    scitt_err e;
-    for (;;) {
+    scitt_err e = SCITT_OK;
+    if (l->index_lag) {
+        e = scitt__index_catch_up(l, before);
+        l->index_lag = e != SCITT_OK;
+    }
+    bool retry = e == SCITT_OK;
+    while (retry) {
+        retry = false;
         e = write_batch(l, list, count, &commit_ms);
         if (e == SCITT_OK) {
             break;
@@ -424,10 +440,7 @@ static void process_batch(scitt_ledger *l, pending_sub *list, size_t count)
             atomic_store(&l->state, (int)r);
             break;
         }
-        if (e == SCITT_ERR_MAP_FULL && scitt__store_grow(&l->store) == SCITT_OK) {
-            continue;
-        }
-        break;
+        retry = e == SCITT_ERR_MAP_FULL && scitt__store_grow(&l->store) == SCITT_OK;
     }
     uint64_t size = l->edge->compact.size;
     double batch_ms = (now_s() - t0) * 1000;
@@ -485,6 +498,7 @@ static pending_sub *take_batch(scitt_ledger *l, size_t *count)
 void *scitt__sequencer_main(void *arg)
 {
     scitt_ledger *l = arg;
+    pthread_setname_np(pthread_self(), "sequencer");
     pthread_mutex_lock(&l->mu);
     for (;;) {
         while (!l->head && !l->stopping) {

@@ -148,6 +148,27 @@ static scitt_err establish_policy(scitt_service *s, char *reason, size_t cap)
     return e;
 }
 
+/* The auditor index values of a stored statement, for rebuilding the index from the log. */
+static scitt_err entry_index_values(void *ctx, scitt_span entry, scitt_span *iss, scitt_span *sub,
+                                    scitt_span *digest, uint8_t storage[64])
+{
+    (void)ctx;
+    scitt_cose_sign1 m;
+    scitt_err e = scitt_cose_sign1_decode(entry, 0, &m);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    *iss = m.hdr.cwt.iss;
+    *sub = m.hdr.cwt.sub;
+    if (m.hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) {
+        *digest = m.payload;
+    } else if (!m.detached) {
+        scitt_sha256(m.payload.ptr, m.payload.len, storage);
+        *digest = scitt_span_make(storage, SCITT_SHA256_LEN);
+    }
+    return SCITT_OK;
+}
+
 scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **out, char *reason,
                              size_t cap)
 {
@@ -198,6 +219,7 @@ scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **ou
         lc.max_entry = s->policy ? scitt_policy_max_bytes(s->policy) : 0;
         lc.read_only = cfg->read_only;
         lc.signer = cfg->read_only ? NULL : &s->signer;
+        lc.index_values = entry_index_values;
         e = scitt_ledger_open(&lc, &s->ledger);
         if (e != SCITT_OK) {
             snprintf(reason, cap, "cannot open the ledger in %s: %s", cfg->data_dir,

@@ -124,17 +124,11 @@ scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
         return scitt__mdb_err(rc);
     }
     unsigned c = read_only ? 0 : MDB_CREATE;
-    unsigned dup = c | MDB_DUPSORT | MDB_DUPFIXED;
     scitt_err e = open_dbi(txn, "meta", c, &s->meta);
     e = e ? e : open_dbi(txn, "heads", c, &s->heads);
     e = e ? e : open_dbi(txn, "times", c, &s->times);
     e = e ? e : open_dbi(txn, "tiles", c, &s->tiles);
     e = e ? e : open_dbi(txn, "bundles", c, &s->bundles);
-    e = e ? e : open_dbi(txn, "pending", c, &s->pending);
-    e = e ? e : open_dbi(txn, "ids", dup, &s->ids);
-    e = e ? e : open_dbi(txn, "iss", dup, &s->iss);
-    e = e ? e : open_dbi(txn, "sub", dup, &s->sub);
-    e = e ? e : open_dbi(txn, "dig", dup, &s->dig);
     if (e == SCITT_OK && !read_only) {
         /* Record the schema version once; refuse a store written by another version. */
         MDB_val k = {7, "version"}, v;
@@ -155,6 +149,14 @@ scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
     } else {
         mdb_txn_abort(txn);
     }
+    if (e == SCITT_OK) {
+        size_t n = strlen(dir);
+        s->dir = scitt_malloc(n + 1);
+        if (s->dir) {
+            memcpy(s->dir, dir, n + 1);
+        }
+        e = s->dir ? scitt__index_open(s, false) : SCITT_ERR_NOMEM;
+    }
     if (e != SCITT_OK) {
         scitt__store_close(s);
     }
@@ -163,11 +165,14 @@ scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
 
 void scitt__store_close(scitt__store *s)
 {
+    scitt__index_close(s);
     if (s->env) {
         mdb_env_close(s->env);
         s->env = NULL;
         pthread_rwlock_destroy(&s->grow);
     }
+    scitt_free(s->dir);
+    s->dir = NULL;
 }
 
 scitt_err scitt__store_grow(scitt__store *s)
@@ -181,6 +186,9 @@ scitt_err scitt__store_grow(scitt__store *s)
     }
     pthread_rwlock_wrlock(&s->grow);
     int rc = mdb_env_set_mapsize(s->env, (size_t)next);
+    if (rc == MDB_SUCCESS && s->ienv) {
+        rc = mdb_env_set_mapsize(s->ienv, (size_t)next);
+    }
     pthread_rwlock_unlock(&s->grow);
     if (rc != MDB_SUCCESS) {
         return scitt__mdb_err(rc);
@@ -311,22 +319,12 @@ scitt_err scitt__entry_get(MDB_txn *txn, const scitt__store *s, uint64_t index, 
         return SCITT_ERR_NOT_FOUND;
     }
     uint8_t kb[8];
+    scitt__be64(kb, index / BUNDLE_ENTRIES);
     MDB_val k = {8, kb}, v;
-    scitt_err e;
-    uint64_t full_bundles = size / BUNDLE_ENTRIES;
-    if (index / BUNDLE_ENTRIES < full_bundles) {
-        scitt__be64(kb, index / BUNDLE_ENTRIES);
-        e = scitt__mdb_err(mdb_get(txn, s->bundles, &k, &v));
-        if (e == SCITT_OK) {
-            e = bundle_pick(scitt_span_make(v.mv_data, v.mv_size),
-                            (unsigned)(index % BUNDLE_ENTRIES), entry);
-        }
-    } else {
-        scitt__be64(kb, index);
-        e = scitt__mdb_err(mdb_get(txn, s->pending, &k, &v));
-        if (e == SCITT_OK) {
-            *entry = scitt_span_make(v.mv_data, v.mv_size);
-        }
+    scitt_err e = scitt__mdb_err(mdb_get(txn, s->bundles, &k, &v));
+    if (e == SCITT_OK) {
+        e = bundle_pick(scitt_span_make(v.mv_data, v.mv_size), (unsigned)(index % BUNDLE_ENTRIES),
+                        entry);
     }
     if (e == SCITT_ERR_NOT_FOUND) {
         return SCITT_ERR_CORRUPT; /* below the tree size, so it must exist */

@@ -25,9 +25,19 @@
 #define HEAD_VERSION   1u
 #define SCHEMA_VERSION 1u
 
+/*
+ * Two environments. The main one is the log and is durable at every commit: everything in it is
+ * appended in index order, so a batch writes mostly new pages. The index environment holds the
+ * entry-ID and auditor postings: random keys that would dirty pages all over a B-tree, so it is
+ * committed without fsync and treated as derived data: a watermark says how many entries it
+ * covers, and it is caught up (or rebuilt) from the log whenever it lags or cannot be opened.
+ */
 typedef struct scitt__store {
     MDB_env *env;
-    MDB_dbi meta, heads, times, tiles, bundles, pending, ids, iss, sub, dig;
+    MDB_env *ienv;
+    MDB_dbi meta, heads, times, tiles, bundles;
+    MDB_dbi ids, iss, sub, dig, imeta;
+    char *dir;
     bool read_only;
     /* Readers hold it shared for the life of a transaction so the map can grow safely. */
     pthread_rwlock_t grow;
@@ -65,6 +75,25 @@ void scitt__tile_slot(unsigned level, uint64_t index, unsigned *tile_level, uint
 /* Entries. */
 scitt_err scitt__entry_get(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
                            scitt_span *entry);
+
+/* The index environment (ledger/index.c). */
+scitt_err scitt__index_open(scitt__store *s, bool reset);
+void scitt__index_close(scitt__store *s);
+/* Entries the index covers (0 when it was never written). */
+scitt_err scitt__index_watermark(MDB_txn *itxn, const scitt__store *s, uint64_t *w);
+scitt_err scitt__index_set_watermark(MDB_txn *itxn, const scitt__store *s, uint64_t w);
+/* Adds the postings of one entry. */
+scitt_err scitt__index_add(MDB_txn *itxn, const scitt__store *s, uint64_t index,
+                           const uint8_t id[SCITT_HASH_LEN], scitt_span iss, scitt_span sub,
+                           scitt_span digest);
+/*
+ * Finds the entry with this ID among entries [0, size): postings from @p itxn, confirmed by
+ * hashing the entry read from @p txn. Entries at or past the index watermark are searched
+ * directly (at most SCITT__INDEX_SCAN of them).
+ */
+#define SCITT__INDEX_SCAN 65536u
+scitt_err scitt__index_find(MDB_txn *itxn, MDB_txn *txn, const scitt__store *s,
+                            const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index);
 
 /* Postings: the 8-byte hash of an index value (entry IDs use their own first 8 bytes). */
 void scitt__posting_hash(scitt_span value, uint8_t out[8]);

@@ -61,6 +61,13 @@ typedef struct scitt_ledger_config {
     size_t max_entry;        /**< largest entry accepted (0: SCITT_LIMIT_STATEMENT_DEFAULT) */
     bool read_only;          /**< open for reading only (no sequencer; other processes write) */
     const scitt_ledger_signer *signer; /**< required unless read_only; borrowed until close */
+    /**
+     * Extracts the auditor index values of a stored entry, to rebuild the index from the log
+     * (spans point into the entry or @p storage). NULL: a rebuild indexes entry IDs only.
+     */
+    scitt_err (*index_values)(void *ctx, scitt_span entry, scitt_span *iss, scitt_span *sub,
+                              scitt_span *digest, uint8_t storage[64]);
+    void *index_ctx;
 } scitt_ledger_config;
 
 /**

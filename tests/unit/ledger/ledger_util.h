@@ -19,7 +19,8 @@ static inline char *lu_tmpdir(void)
     return d ? strdup(d) : NULL;
 }
 
-static inline void lu_rmdir(char *dir)
+/* Removes a test directory and everything under it. */
+static inline void lu_rmdir_rec(const char *dir)
 {
     DIR *d = opendir(dir);
     if (d) {
@@ -28,13 +29,23 @@ static inline void lu_rmdir(char *dir)
             if (e->d_name[0] == '.') {
                 continue;
             }
-            char p[4200];
-            snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-            unlink(p);
+            char *p = NULL;
+            if (asprintf(&p, "%s/%s", dir, e->d_name) < 0) {
+                continue;
+            }
+            if (unlink(p) != 0) {
+                lu_rmdir_rec(p);
+            }
+            free(p);
         }
         closedir(d);
     }
     rmdir(dir);
+}
+
+static inline void lu_rmdir(char *dir)
+{
+    lu_rmdir_rec(dir);
     free(dir);
 }
 

@@ -1,0 +1,253 @@
+/*
+ * The index environment: entry-ID and auditor postings in their own LMDB environment, committed
+ * without fsync. It is derived from the log: its watermark says how many entries it covers, the
+ * sequencer catches it up from the log when it lags, and a copy that cannot be opened is thrown
+ * away and rebuilt. See store.h for why it is separate.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char watermark_key[] = "indexed";
+
+static scitt_err index_path(const scitt__store *s, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/index", s->dir);
+    return n > 0 && (size_t)n < cap ? SCITT_OK : SCITT_ERR_TOO_LARGE;
+}
+
+static void index_remove(const scitt__store *s)
+{
+    char dir[4096], f[4200];
+    if (index_path(s, dir, sizeof(dir)) != SCITT_OK) {
+        return;
+    }
+    snprintf(f, sizeof(f), "%s/data.mdb", dir);
+    unlink(f);
+    snprintf(f, sizeof(f), "%s/lock.mdb", dir);
+    unlink(f);
+}
+
+void scitt__index_close(scitt__store *s)
+{
+    if (s->ienv) {
+        mdb_env_close(s->ienv);
+        s->ienv = NULL;
+    }
+}
+
+static scitt_err try_open(scitt__store *s, const char *dir)
+{
+    int rc = mdb_env_create(&s->ienv);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_set_maxdbs(s->ienv, 8);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_set_mapsize(s->ienv, (size_t)s->map_size);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_set_maxreaders(s->ienv, 512);
+    }
+    if (rc == MDB_SUCCESS) {
+        /* No fsync at commit: the index is rebuilt from the durable log whenever in doubt. */
+        unsigned flags =
+            MDB_NOTLS |
+            (s->read_only ? MDB_RDONLY
+                          : (MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC));
+        rc = mdb_env_open(s->ienv, dir, flags, 0600);
+    }
+    if (rc != MDB_SUCCESS) {
+        scitt__index_close(s);
+        return rc == ENOENT ? SCITT_ERR_NOT_FOUND : scitt__mdb_err(rc);
+    }
+    MDB_envinfo info;
+    if (mdb_env_info(s->ienv, &info) == MDB_SUCCESS && info.me_mapsize > s->map_size) {
+        mdb_env_set_mapsize(s->ienv, info.me_mapsize);
+    }
+    MDB_txn *txn;
+    rc = mdb_txn_begin(s->ienv, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        scitt__index_close(s);
+        return scitt__mdb_err(rc);
+    }
+    unsigned c = s->read_only ? 0 : MDB_CREATE;
+    unsigned dup = c | MDB_DUPSORT | MDB_DUPFIXED;
+    scitt_err e = scitt__mdb_err(mdb_dbi_open(txn, "meta", c, &s->imeta));
+    e = e ? e : scitt__mdb_err(mdb_dbi_open(txn, "ids", dup, &s->ids));
+    e = e ? e : scitt__mdb_err(mdb_dbi_open(txn, "iss", dup, &s->iss));
+    e = e ? e : scitt__mdb_err(mdb_dbi_open(txn, "sub", dup, &s->sub));
+    e = e ? e : scitt__mdb_err(mdb_dbi_open(txn, "dig", dup, &s->dig));
+    if (e == SCITT_OK) {
+        e = scitt__mdb_err(mdb_txn_commit(txn));
+    } else {
+        mdb_txn_abort(txn);
+    }
+    if (e != SCITT_OK) {
+        scitt__index_close(s);
+    }
+    return e;
+}
+
+scitt_err scitt__index_open(scitt__store *s, bool reset)
+{
+    char dir[4096];
+    scitt_err e = index_path(s, dir, sizeof(dir));
+    if (e != SCITT_OK) {
+        return e;
+    }
+    scitt__index_close(s);
+    if (!s->read_only) {
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            return SCITT_ERR_IO;
+        }
+        if (reset) {
+            index_remove(s);
+        }
+    }
+    e = try_open(s, dir);
+    if (e != SCITT_OK && e != SCITT_ERR_NOMEM && !s->read_only && !reset) {
+        /* A copy that does not open (a crash with unflushed pages can do that) is rebuilt. */
+        index_remove(s);
+        e = try_open(s, dir);
+    }
+    return e;
+}
+
+scitt_err scitt__index_watermark(MDB_txn *itxn, const scitt__store *s, uint64_t *w)
+{
+    MDB_val k = {sizeof(watermark_key) - 1, (void *)watermark_key}, v;
+    int rc = mdb_get(itxn, s->imeta, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        *w = 0;
+        return SCITT_OK;
+    }
+    if (rc != MDB_SUCCESS) {
+        return scitt__mdb_err(rc);
+    }
+    if (v.mv_size != 8) {
+        return SCITT_ERR_CORRUPT;
+    }
+    *w = scitt__get_be64(v.mv_data);
+    return SCITT_OK;
+}
+
+scitt_err scitt__index_set_watermark(MDB_txn *itxn, const scitt__store *s, uint64_t w)
+{
+    uint8_t b[8];
+    scitt__be64(b, w);
+    MDB_val k = {sizeof(watermark_key) - 1, (void *)watermark_key}, v = {8, b};
+    return scitt__mdb_err(mdb_put(itxn, s->imeta, &k, &v, 0));
+}
+
+static scitt_err put_posting(MDB_txn *itxn, MDB_dbi dbi, const uint8_t hash[8], uint64_t index)
+{
+    uint8_t kb[2], vb[POSTING_BYTES];
+    scitt__posting_make(hash, index, kb, vb);
+    MDB_val k = {2, kb}, v = {POSTING_BYTES, vb};
+    return scitt__mdb_err(mdb_put(itxn, dbi, &k, &v, 0));
+}
+
+scitt_err scitt__index_add(MDB_txn *itxn, const scitt__store *s, uint64_t index,
+                           const uint8_t id[SCITT_HASH_LEN], scitt_span iss, scitt_span sub,
+                           scitt_span digest)
+{
+    scitt_err e = put_posting(itxn, s->ids, id, index);
+    uint8_t h[8];
+    if (e == SCITT_OK && iss.len) {
+        scitt__posting_hash(iss, h);
+        e = put_posting(itxn, s->iss, h, index);
+    }
+    if (e == SCITT_OK && sub.len) {
+        scitt__posting_hash(sub, h);
+        e = put_posting(itxn, s->sub, h, index);
+    }
+    if (e == SCITT_OK && digest.len) {
+        scitt__posting_hash(digest, h);
+        e = put_posting(itxn, s->dig, h, index);
+    }
+    return e;
+}
+
+/* Is the entry at @p index the one with this ID? */
+static scitt_err confirm(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
+                         const uint8_t id[SCITT_HASH_LEN], bool *match)
+{
+    scitt_span entry;
+    scitt_err e = scitt__entry_get(txn, s, index, size, &entry);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    uint8_t h[SCITT_HASH_LEN];
+    scitt_sha256(entry.ptr, entry.len, h);
+    *match = memcmp(h, id, SCITT_HASH_LEN) == 0;
+    return SCITT_OK;
+}
+
+scitt_err scitt__index_find(MDB_txn *itxn, MDB_txn *txn, const scitt__store *s,
+                            const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index)
+{
+    uint64_t w;
+    scitt_err e = scitt__index_watermark(itxn, s, &w);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    uint8_t kb[2], vb[POSTING_BYTES];
+    scitt__posting_make(id, 0, kb, vb);
+    MDB_cursor *c;
+    e = scitt__mdb_err(mdb_cursor_open(itxn, s->ids, &c));
+    if (e != SCITT_OK) {
+        return e;
+    }
+    MDB_val k = {2, kb}, v = {POSTING_BYTES, vb};
+    int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
+    e = SCITT_ERR_NOT_FOUND;
+    while (rc == MDB_SUCCESS && v.mv_size == POSTING_BYTES && memcmp(v.mv_data, id + 2, 6) == 0) {
+        const uint8_t *p = v.mv_data;
+        uint64_t cand = 0;
+        for (int i = 6; i < 12; i++) {
+            cand = (cand << 8) | p[i];
+        }
+        bool match = false;
+        /* Postings past the log's size are left over from a lost batch: ignore them. */
+        if (cand < size) {
+            scitt_err g = confirm(txn, s, cand, size, id, &match);
+            if (g != SCITT_OK) {
+                e = g;
+                break;
+            }
+        }
+        if (match) {
+            *index = cand;
+            e = SCITT_OK;
+            break;
+        }
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+    }
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND && e == SCITT_ERR_NOT_FOUND) {
+        e = scitt__mdb_err(rc);
+    }
+    mdb_cursor_close(c);
+    /* Entries the index does not cover yet are searched directly. */
+    if (e == SCITT_ERR_NOT_FOUND && w < size) {
+        if (size - w > SCITT__INDEX_SCAN) {
+            return SCITT_ERR_BUSY; /* the index is being rebuilt */
+        }
+        for (uint64_t i = w; i < size; i++) {
+            bool match = false;
+            e = confirm(txn, s, i, size, id, &match);
+            if (e != SCITT_OK) {
+                return e;
+            }
+            if (match) {
+                *index = i;
+                return SCITT_OK;
+            }
+        }
+        e = SCITT_ERR_NOT_FOUND;
+    }
+    return e;
+}
