@@ -202,7 +202,8 @@ int main(int argc, char **argv)
             p->sub.entry = scitt_span_make(buf, len);
             scitt_sha256(buf, len, p->sub.entry_id);
             scitt_merkle_leaf_hash(p->sub.entry, p->sub.leaf_hash);
-            snprintf(p->iss, sizeof(p->iss), "https://ci%llu.example", (unsigned long long)(i % 50));
+            snprintf(p->iss, sizeof(p->iss), "https://ci%llu.example",
+                     (unsigned long long)(i % 50));
             snprintf(p->subj, sizeof(p->subj), "artifact-%llu", (unsigned long long)i);
             p->sub.iss = scitt_span_str(p->iss);
             p->sub.sub = scitt_span_str(p->subj);

@@ -47,7 +47,11 @@ static scitt_err try_open(scitt__store *s, const char *dir)
         rc = mdb_env_set_maxdbs(s->ienv, 8);
     }
     if (rc == MDB_SUCCESS) {
-        rc = mdb_env_set_mapsize(s->ienv, (size_t)s->map_size);
+        /*
+         * Write-mapped environments cannot grow while other threads read them, so the index gets
+         * the map ceiling at once. The file is sparse: only what is written takes disk space.
+         */
+        rc = mdb_env_set_mapsize(s->ienv, (size_t)s->map_size_max);
     }
     if (rc == MDB_SUCCESS) {
         rc = mdb_env_set_maxreaders(s->ienv, 512);
@@ -64,10 +68,7 @@ static scitt_err try_open(scitt__store *s, const char *dir)
         scitt__index_close(s);
         return rc == ENOENT ? SCITT_ERR_NOT_FOUND : scitt__mdb_err(rc);
     }
-    MDB_envinfo info;
-    if (mdb_env_info(s->ienv, &info) == MDB_SUCCESS && info.me_mapsize > s->map_size) {
-        mdb_env_set_mapsize(s->ienv, info.me_mapsize);
-    }
+
     MDB_txn *txn;
     rc = mdb_txn_begin(s->ienv, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc != MDB_SUCCESS) {
@@ -145,37 +146,56 @@ scitt_err scitt__index_set_watermark(MDB_txn *itxn, const scitt__store *s, uint6
 
 static scitt_err put_posting(MDB_txn *itxn, MDB_dbi dbi, const uint8_t hash[8], uint64_t index)
 {
-    uint8_t kb[2], vb[POSTING_BYTES];
+    if (index > POSTING_INDEX_MAX) {
+        return SCITT_ERR_RANGE;
+    }
+    uint8_t kb[POSTING_KEY_BYTES], vb[POSTING_BYTES];
     scitt__posting_make(hash, index, kb, vb);
-    MDB_val k = {2, kb}, v = {POSTING_BYTES, vb};
+    MDB_val k = {POSTING_KEY_BYTES, kb}, v = {POSTING_BYTES, vb};
     return scitt__mdb_err(mdb_put(itxn, dbi, &k, &v, 0));
 }
 
-scitt_err scitt__index_add(MDB_txn *itxn, const scitt__store *s, uint64_t index,
-                           const uint8_t id[SCITT_HASH_LEN], scitt_span iss, scitt_span sub,
-                           scitt_span digest)
+void scitt__postings_make(scitt__postings *p, uint64_t index, const uint8_t id[SCITT_HASH_LEN],
+                          scitt_span iss, scitt_span sub, scitt_span digest)
 {
-    scitt_err e = put_posting(itxn, s->ids, id, index);
-    uint8_t h[8];
-    if (e == SCITT_OK && iss.len) {
-        scitt__posting_hash(iss, h);
-        e = put_posting(itxn, s->iss, h, index);
+    p->index = index;
+    memcpy(p->id, id, SCITT_HASH_LEN);
+    p->has_iss = iss.len > 0;
+    p->has_sub = sub.len > 0;
+    p->has_dig = digest.len > 0;
+    if (p->has_iss) {
+        scitt__posting_hash(iss, p->iss);
     }
-    if (e == SCITT_OK && sub.len) {
-        scitt__posting_hash(sub, h);
-        e = put_posting(itxn, s->sub, h, index);
+    if (p->has_sub) {
+        scitt__posting_hash(sub, p->sub);
     }
-    if (e == SCITT_OK && digest.len) {
-        scitt__posting_hash(digest, h);
-        e = put_posting(itxn, s->dig, h, index);
+    if (p->has_dig) {
+        scitt__posting_hash(digest, p->dig);
+    }
+}
+
+scitt_err scitt__index_add(MDB_txn *itxn, const scitt__store *s, const scitt__postings *p)
+{
+    scitt_err e = put_posting(itxn, s->ids, p->id, p->index);
+    if (e == SCITT_OK && p->has_iss) {
+        e = put_posting(itxn, s->iss, p->iss, p->index);
+    }
+    if (e == SCITT_OK && p->has_sub) {
+        e = put_posting(itxn, s->sub, p->sub, p->index);
+    }
+    if (e == SCITT_OK && p->has_dig) {
+        e = put_posting(itxn, s->dig, p->dig, p->index);
     }
     return e;
 }
 
-/* Is the entry at @p index the one with this ID? */
-static scitt_err confirm(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
-                         const uint8_t id[SCITT_HASH_LEN], bool *match)
+scitt_err scitt__index_confirm(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
+                               const uint8_t id[SCITT_HASH_LEN], bool *match)
 {
+    *match = false;
+    if (index >= size) {
+        return SCITT_OK; /* left over from a lost batch, or not in this snapshot */
+    }
     scitt_span entry;
     scitt_err e = scitt__entry_get(txn, s, index, size, &entry);
     if (e != SCITT_OK) {
@@ -190,35 +210,24 @@ static scitt_err confirm(MDB_txn *txn, const scitt__store *s, uint64_t index, ui
 scitt_err scitt__index_find(MDB_txn *itxn, MDB_txn *txn, const scitt__store *s,
                             const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index)
 {
-    uint64_t w;
-    scitt_err e = scitt__index_watermark(itxn, s, &w);
-    if (e != SCITT_OK) {
-        return e;
-    }
-    uint8_t kb[2], vb[POSTING_BYTES];
+    uint8_t kb[POSTING_KEY_BYTES], vb[POSTING_BYTES];
     scitt__posting_make(id, 0, kb, vb);
     MDB_cursor *c;
-    e = scitt__mdb_err(mdb_cursor_open(itxn, s->ids, &c));
+    scitt_err e = scitt__mdb_err(mdb_cursor_open(itxn, s->ids, &c));
     if (e != SCITT_OK) {
         return e;
     }
-    MDB_val k = {2, kb}, v = {POSTING_BYTES, vb};
+    MDB_val k = {POSTING_KEY_BYTES, kb}, v = {POSTING_BYTES, vb};
     int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
     e = SCITT_ERR_NOT_FOUND;
-    while (rc == MDB_SUCCESS && v.mv_size == POSTING_BYTES && memcmp(v.mv_data, id + 2, 6) == 0) {
-        const uint8_t *p = v.mv_data;
-        uint64_t cand = 0;
-        for (int i = 6; i < 12; i++) {
-            cand = (cand << 8) | p[i];
-        }
+    while (rc == MDB_SUCCESS && v.mv_size == POSTING_BYTES &&
+           scitt__posting_matches(v.mv_data, id)) {
+        uint64_t cand = scitt__posting_index(v.mv_data);
         bool match = false;
-        /* Postings past the log's size are left over from a lost batch: ignore them. */
-        if (cand < size) {
-            scitt_err g = confirm(txn, s, cand, size, id, &match);
-            if (g != SCITT_OK) {
-                e = g;
-                break;
-            }
+        scitt_err g = scitt__index_confirm(txn, s, cand, size, id, &match);
+        if (g != SCITT_OK) {
+            e = g;
+            break;
         }
         if (match) {
             *index = cand;
@@ -231,23 +240,5 @@ scitt_err scitt__index_find(MDB_txn *itxn, MDB_txn *txn, const scitt__store *s,
         e = scitt__mdb_err(rc);
     }
     mdb_cursor_close(c);
-    /* Entries the index does not cover yet are searched directly. */
-    if (e == SCITT_ERR_NOT_FOUND && w < size) {
-        if (size - w > SCITT__INDEX_SCAN) {
-            return SCITT_ERR_BUSY; /* the index is being rebuilt */
-        }
-        for (uint64_t i = w; i < size; i++) {
-            bool match = false;
-            e = confirm(txn, s, i, size, id, &match);
-            if (e != SCITT_OK) {
-                return e;
-            }
-            if (match) {
-                *index = i;
-                return SCITT_OK;
-            }
-        }
-        e = SCITT_ERR_NOT_FOUND;
-    }
     return e;
 }

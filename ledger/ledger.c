@@ -57,6 +57,7 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
     /* The index follows the log: catch it up (or rebuild it) before accepting anything. */
     if (e == SCITT_OK) {
         e = scitt__index_catch_up(l, l->edge->compact.size);
+        e = e ? e : scitt__indexer_start(l);
         if (e != SCITT_OK) {
             scitt_ledger_close(l);
             return e;
@@ -92,6 +93,7 @@ void scitt_ledger_close(scitt_ledger *l)
         return;
     }
     scitt_ledger_drain(l);
+    scitt__indexer_stop(l);
     scitt__store_close(&l->store);
     if (l->edge) {
         scitt_dynbuf_clear(&l->edge->bundle);
@@ -124,33 +126,23 @@ scitt_err scitt_ledger_submit(scitt_ledger *l, const scitt_submission *s, scitt_
     if (state != SCITT_OK) {
         return state;
     }
-    /* One allocation for the copied bytes; the spans are re-pointed into it. */
-    size_t total = s->entry.len + s->iss.len + s->sub.len + s->digest.len;
-    pending_sub *p = scitt_calloc(1, sizeof(*p));
-    uint8_t *data = scitt_malloc(total);
-    if (!p || !data) {
-        scitt_free(p);
-        scitt_free(data);
+    /* One allocation: the submission and a copy of the entry. The index values are hashed
+     * here, on the caller's thread, and not kept. */
+    pending_sub *p = scitt_malloc(sizeof(*p) + s->entry.len);
+    if (!p) {
         return SCITT_ERR_NOMEM;
     }
+    memset(p, 0, sizeof(*p));
     p->sub = *s;
-    p->data = data;
-    const scitt_span *src[4] = {&s->entry, &s->iss, &s->sub, &s->digest};
-    scitt_span *dst[4] = {&p->sub.entry, &p->sub.iss, &p->sub.sub, &p->sub.digest};
-    size_t at = 0;
-    for (int i = 0; i < 4; i++) {
-        if (src[i]->len) {
-            memcpy(data + at, src[i]->ptr, src[i]->len);
-        }
-        *dst[i] = scitt_span_make(data + at, src[i]->len);
-        at += src[i]->len;
-    }
+    memcpy(p->data, s->entry.ptr, s->entry.len);
+    p->sub.entry = scitt_span_make(p->data, s->entry.len);
+    p->sub.iss = p->sub.sub = p->sub.digest = scitt_span_make(NULL, 0);
+    scitt__postings_make(&p->post, 0, s->entry_id, s->iss, s->sub, s->digest);
     p->done = done;
     p->ctx = ctx;
     pthread_mutex_lock(&l->mu);
     if (l->stopping) {
         pthread_mutex_unlock(&l->mu);
-        scitt_free(data);
         scitt_free(p);
         return SCITT_ERR_CLOSED;
     }

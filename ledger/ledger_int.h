@@ -9,10 +9,12 @@
 typedef struct pending_sub {
     struct pending_sub *next;
     scitt_submission sub; /* spans point into `data` */
+    scitt__postings post; /* hashed by the submitting thread; index set when appended */
     scitt_ledger_done done;
     void *ctx;
-    uint8_t *data;
     scitt_ledger_result res;
+    struct pending_sub *twin; /* an earlier copy in the same batch */
+    uint8_t data[];           /* the entry */
 } pending_sub;
 
 /* The right edge of the tree as the sequencer sees it: rebuilt from storage after any abort. */
@@ -41,8 +43,8 @@ struct scitt_ledger {
     pending_sub *head, *tail;
     size_t queued;
 
-    tree_edge *edge; /* sequencer thread only */
-    bool index_lag;  /* the index environment may be behind the log (sequencer thread only) */
+    tree_edge *edge;           /* sequencer thread only */
+    struct scitt__indexer *ix; /* ledger/indexer.c */
 
     pthread_mutex_t stats_mu;
     scitt_ledger_stats stats;
@@ -53,6 +55,25 @@ struct scitt_ledger {
 /* Rebuilds the edge from the committed state; checks the root against the last head. */
 scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signature);
 void *scitt__sequencer_main(void *arg);
+/*
+ * ledger/indexer.c: the index environment follows the log on its own thread. Entries the log has
+ * and the index does not cover yet are found through an in-memory table of recent entry IDs.
+ */
+typedef struct scitt__indexer scitt__indexer;
+/* Brings the index up to @p size entries from the log (or rebuilds it); before threads start. */
 scitt_err scitt__index_catch_up(scitt_ledger *l, uint64_t size);
+scitt_err scitt__indexer_start(scitt_ledger *l);
+/* Indexes everything queued, syncs the index environment and stops the thread. */
+void scitt__indexer_stop(scitt_ledger *l);
+/*
+ * Sequencer: remembers the IDs of a batch's new entries before its commit (so readers and the
+ * next batches find them before the index does), then hands their postings to the indexer.
+ * Remembering may wait for the indexer when it lags far behind.
+ */
+scitt_err scitt__indexer_remember(scitt_ledger *l, const scitt__postings *p);
+void scitt__indexer_enqueue(scitt_ledger *l, pending_sub *list);
+/* Finds an entry ID below @p size: recent IDs first, then the index environment. */
+scitt_err scitt__ledger_find(scitt_ledger *l, MDB_txn *itxn, MDB_txn *txn,
+                             const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index);
 
 #endif

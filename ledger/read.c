@@ -158,29 +158,19 @@ scitt_err scitt_ledger_entry(scitt_ledger_read *r, uint64_t index, scitt_span *e
     return scitt__entry_get(r->txn, &r->l->store, index, latest_size(r), entry);
 }
 
-static uint64_t posting_index(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 6; i < 12; i++) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
 /* Walks the postings of one 8-byte hash from index `from`. */
 static scitt_err walk_postings(scitt_ledger_read *r, MDB_dbi dbi, const uint8_t hash[8],
                                uint64_t from, scitt_err (*visit)(void *ctx, uint64_t index),
                                void *ctx)
 {
-    uint8_t kb[2], vb[POSTING_BYTES];
-    scitt__posting_make(hash, from > UINT64_C(0xffffffffffff) ? UINT64_C(0xffffffffffff) : from, kb,
-                        vb);
+    uint8_t kb[POSTING_KEY_BYTES], vb[POSTING_BYTES];
+    scitt__posting_make(hash, from > POSTING_INDEX_MAX ? POSTING_INDEX_MAX : from, kb, vb);
     MDB_cursor *c;
     scitt_err e = scitt__mdb_err(mdb_cursor_open(r->itxn, dbi, &c));
     if (e != SCITT_OK) {
         return e;
     }
-    MDB_val k = {2, kb}, v = {POSTING_BYTES, vb};
+    MDB_val k = {POSTING_KEY_BYTES, kb}, v = {POSTING_BYTES, vb};
     int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
     uint64_t size = latest_size(r);
     while (rc == MDB_SUCCESS) {
@@ -188,10 +178,10 @@ static scitt_err walk_postings(scitt_ledger_read *r, MDB_dbi dbi, const uint8_t 
             e = SCITT_ERR_CORRUPT;
             break;
         }
-        if (memcmp(v.mv_data, hash + 2, 6) != 0) {
+        if (!scitt__posting_matches(v.mv_data, hash)) {
             break;
         }
-        uint64_t index = posting_index(v.mv_data);
+        uint64_t index = scitt__posting_index(v.mv_data);
         if (index >= size) {
             break; /* not in this snapshot's log (left over from a lost batch) */
         }
@@ -205,13 +195,21 @@ static scitt_err walk_postings(scitt_ledger_read *r, MDB_dbi dbi, const uint8_t 
         e = scitt__mdb_err(rc);
     }
     mdb_cursor_close(c);
+    /* Entries the index does not cover yet are all candidates (callers check each one). */
+    uint64_t w = size;
+    if (e == SCITT_OK) {
+        e = scitt__index_watermark(r->itxn, &r->l->store, &w);
+    }
+    for (uint64_t i = w > from ? w : from; e == SCITT_OK && i < size; i++) {
+        e = visit(ctx, i);
+    }
     return e;
 }
 
 scitt_err scitt_ledger_find(scitt_ledger_read *r, const uint8_t entry_id[SCITT_HASH_LEN],
                             uint64_t *index)
 {
-    return scitt__index_find(r->itxn, r->txn, &r->l->store, entry_id, latest_size(r), index);
+    return scitt__ledger_find(r->l, r->itxn, r->txn, entry_id, latest_size(r), index);
 }
 
 scitt_err scitt_ledger_postings(scitt_ledger_read *r, scitt_ledger_index which, scitt_span value,
@@ -270,9 +268,9 @@ scitt_err scitt_ledger_size_at_time(scitt_ledger_read *r, int64_t time_ms, uint6
 static scitt_err read_node(void *ctx, unsigned level, uint64_t index, uint8_t out[SCITT_HASH_LEN])
 {
     scitt_ledger_read *r = ctx;
-    unsigned tl, slot;
+    unsigned tl;
     uint64_t ti;
-    scitt__tile_slot(level, index, &tl, &ti, &slot);
+    scitt__tile_locate(level, index, &tl, &ti);
     if (!r->cached_tile || r->cached_level != tl || r->cached_index != ti) {
         scitt_err e = scitt__tile_get(r->txn, &r->l->store, tl, ti, &r->cached_tile);
         if (e != SCITT_OK) {
@@ -282,7 +280,7 @@ static scitt_err read_node(void *ctx, unsigned level, uint64_t index, uint8_t ou
         r->cached_level = tl;
         r->cached_index = ti;
     }
-    memcpy(out, r->cached_tile + (size_t)slot * SCITT_HASH_LEN, SCITT_HASH_LEN);
+    scitt__tile_read(r->cached_tile, level, index, out);
     return SCITT_OK;
 }
 

@@ -32,15 +32,15 @@ typedef struct {
 static scitt_err txn_node(void *ctx, unsigned level, uint64_t index, uint8_t out[SCITT_HASH_LEN])
 {
     txn_source *ts = ctx;
-    unsigned tl, slot;
+    unsigned tl;
     uint64_t ti;
-    scitt__tile_slot(level, index, &tl, &ti, &slot);
+    scitt__tile_locate(level, index, &tl, &ti);
     const uint8_t *tile;
     scitt_err e = scitt__tile_get(ts->txn, ts->store, tl, ti, &tile);
     if (e != SCITT_OK) {
         return e == SCITT_ERR_NOT_FOUND ? SCITT_ERR_CORRUPT : e;
     }
-    memcpy(out, tile + (size_t)slot * SCITT_HASH_LEN, SCITT_HASH_LEN);
+    scitt__tile_read(tile, level, index, out);
     return SCITT_OK;
 }
 
@@ -51,19 +51,17 @@ static scitt_err txn_node(void *ctx, unsigned level, uint64_t index, uint8_t out
  */
 static bool tile_consistent(unsigned level, uint64_t index, const uint8_t *tile, unsigned width)
 {
-    for (unsigned r = 1; r < SCITT_TILE_HEIGHT; r++) {
+    for (unsigned r = 2; r < SCITT_TILE_HEIGHT; r++) {
+        unsigned lv = level * SCITT_TILE_HEIGHT + r;
         for (uint64_t i = 0; i < (width >> r); i++) {
             uint64_t node = (index << (SCITT_TILE_HEIGHT - r)) + i;
-            uint64_t child = node * 2;
-            unsigned lv, s_left, s_right, s_node;
-            uint64_t ti;
-            scitt__tile_slot(level * SCITT_TILE_HEIGHT + r - 1, child, &lv, &ti, &s_left);
-            scitt__tile_slot(level * SCITT_TILE_HEIGHT + r - 1, child + 1, &lv, &ti, &s_right);
-            scitt__tile_slot(level * SCITT_TILE_HEIGHT + r, node, &lv, &ti, &s_node);
-            uint8_t h[SCITT_HASH_LEN];
-            scitt_merkle_node_hash(tile + (size_t)s_left * SCITT_HASH_LEN,
-                                   tile + (size_t)s_right * SCITT_HASH_LEN, h);
-            if (memcmp(h, tile + (size_t)s_node * SCITT_HASH_LEN, SCITT_HASH_LEN) != 0) {
+            uint8_t left[SCITT_HASH_LEN], right[SCITT_HASH_LEN], want[SCITT_HASH_LEN];
+            uint8_t got[SCITT_HASH_LEN];
+            scitt__tile_read(tile, lv - 1, node * 2, left);
+            scitt__tile_read(tile, lv - 1, node * 2 + 1, right);
+            scitt_merkle_node_hash(left, right, want);
+            scitt__tile_read(tile, lv, node, got);
+            if (memcmp(want, got, SCITT_HASH_LEN) != 0) {
                 return false;
             }
         }
@@ -166,11 +164,11 @@ static void on_node(void *ctx, unsigned level, uint64_t index, const uint8_t has
 {
     batch_ctx *b = ctx;
     tree_edge *edge = b->l->edge;
-    unsigned lv, slot;
+    unsigned lv;
     uint64_t ti;
-    scitt__tile_slot(level, index, &lv, &ti, &slot);
-    if (lv >= TILE_LEVELS || b->err != SCITT_OK) {
-        return;
+    scitt__tile_locate(level, index, &lv, &ti);
+    if (lv >= TILE_LEVELS || b->err != SCITT_OK || level % SCITT_TILE_HEIGHT == 1) {
+        return; /* level-1 nodes are not stored */
     }
     if (ti != edge->tile_index[lv]) {
         /* The edge moved on: the previous tile is complete and already written when dirty. */
@@ -180,7 +178,7 @@ static void on_node(void *ctx, unsigned level, uint64_t index, const uint8_t has
         edge->tile_index[lv] = ti;
         memset(edge->tiles[lv], 0, TILE_BYTES);
     }
-    memcpy(edge->tiles[lv] + (size_t)slot * SCITT_HASH_LEN, hash, SCITT_HASH_LEN);
+    scitt__tile_write(edge->tiles[lv], level, index, hash);
     edge->dirty[lv] = true;
 }
 
@@ -198,7 +196,6 @@ static scitt_err put_bundle(batch_ctx *b, uint64_t bundle)
 /* Appends one new entry at the edge. */
 static scitt_err append_one(batch_ctx *b, pending_sub *p)
 {
-    scitt__store *s = &b->l->store;
     tree_edge *edge = b->l->edge;
     uint64_t index = edge->compact.size;
     /* the entry joins the edge bundle as be32 length || bytes */
@@ -208,9 +205,8 @@ static scitt_err append_one(batch_ctx *b, pending_sub *p)
     scitt_dynbuf_put(&edge->bundle, p->sub.entry.ptr, n);
     edge->bundle_dirty = true;
     scitt_err e = edge->bundle.err;
-    e = e ? e
-          : scitt__index_add(b->itxn, s, index, p->sub.entry_id, p->sub.iss, p->sub.sub,
-                             p->sub.digest);
+    p->post.index = index;
+    e = e ? e : scitt__indexer_remember(b->l, &p->post);
     if (e == SCITT_OK) {
         e = scitt_merkle_compact_append(&edge->compact, p->sub.leaf_hash, on_node, b);
     }
@@ -274,7 +270,7 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
     if (e != SCITT_OK) {
         return e;
     }
-    e = scitt__mdb_err(mdb_txn_begin(l->store.ienv, NULL, 0, &b.itxn));
+    e = scitt__mdb_err(mdb_txn_begin(l->store.ienv, NULL, MDB_RDONLY, &b.itxn));
     if (e != SCITT_OK) {
         mdb_txn_abort(b.txn);
         return e;
@@ -293,39 +289,46 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
         mdb_txn_abort(b.itxn);
         return SCITT_ERR_NOMEM;
     }
+    /*
+     * Deduplicate first, in one short read of the index (a long one would keep the indexer from
+     * reusing pages it frees), then append. A twin inside the batch points at its first copy.
+     */
     for (pending_sub *p = list; e == SCITT_OK && p; p = p->next) {
+        p->twin = NULL;
         p->res.duplicate = false;
         uint64_t h = scitt__get_be64(p->sub.entry_id);
         size_t at = (size_t)h & (slots - 1);
-        pending_sub *twin = NULL;
         while (table[at]) {
             if (memcmp(table[at]->sub.entry_id, p->sub.entry_id, SCITT_HASH_LEN) == 0) {
-                twin = table[at];
+                p->twin = table[at];
                 break;
             }
             at = (at + 1) & (slots - 1);
         }
-        if (twin) {
+        if (p->twin) {
             p->res.duplicate = true;
-            p->res.index = twin->res.index;
             continue;
         }
         uint64_t existing = 0;
-        scitt_err f =
-            scitt__index_find(b.itxn, b.txn, &l->store, p->sub.entry_id, start_size, &existing);
+        scitt_err f = scitt__ledger_find(l, b.itxn, b.txn, p->sub.entry_id, start_size, &existing);
         if (f == SCITT_OK) {
             p->res.duplicate = true;
             p->res.index = existing;
-            continue;
-        }
-        if (f != SCITT_ERR_NOT_FOUND) {
+        } else if (f != SCITT_ERR_NOT_FOUND) {
             e = f;
-            break;
         }
-        e = append_one(&b, p);
         table[at] = p;
-        policy_index = p->sub.policy_index;
-        added++;
+    }
+    mdb_txn_abort(b.itxn);
+    b.itxn = NULL;
+    for (pending_sub *p = list; e == SCITT_OK && p; p = p->next) {
+        if (p->twin) {
+            p->res.index = p->twin->res.index;
+        } else if (!p->res.duplicate) {
+            e = append_one(&b, p);
+            policy_index = p->sub.policy_index;
+            added++;
+        }
     }
     scitt_free(table);
     for (unsigned lv = 0; e == SCITT_OK && lv < TILE_LEVELS; lv++) {
@@ -343,79 +346,22 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
     if (e == SCITT_OK && added > 0) {
         e = put_head(&b, policy_index, time_ms);
     }
-    if (e == SCITT_OK && added > 0) {
-        e = scitt__index_set_watermark(b.itxn, &l->store, l->edge->compact.size);
-    }
     if (e != SCITT_OK) {
         mdb_txn_abort(b.txn);
-        mdb_txn_abort(b.itxn);
         return e;
     }
     double t0 = now_s();
     e = scitt__mdb_err(mdb_txn_commit(b.txn));
     *commit_ms = (now_s() - t0) * 1000;
     if (e != SCITT_OK) {
-        mdb_txn_abort(b.itxn);
         return e;
     }
     if (added > 0) {
         l->edge->last_time_ms = time_ms;
     }
-    /* The log is durable; the index follows without fsync. If it fails, the next batch catches
-     * it up from the log before looking anything up. */
-    if (mdb_txn_commit(b.itxn) != MDB_SUCCESS) {
-        l->index_lag = true;
-    }
+    /* The log is durable; the indexer writes the postings on its own thread. */
+    scitt__indexer_enqueue(l, list);
     return SCITT_OK;
-}
-
-/* Brings the index environment up to @p size entries from the log (or rebuilds it). */
-scitt_err scitt__index_catch_up(scitt_ledger *l, uint64_t size)
-{
-    scitt__store *s = &l->store;
-    MDB_txn *itxn = NULL, *txn = NULL;
-    uint64_t w = 0;
-    scitt_err e = scitt__mdb_err(mdb_txn_begin(s->ienv, NULL, 0, &itxn));
-    e = e ? e : scitt__index_watermark(itxn, s, &w);
-    if (e == SCITT_OK && w > size) {
-        /* An index ahead of the log cannot come from our write order: start it again. */
-        mdb_txn_abort(itxn);
-        itxn = NULL;
-        e = scitt__index_open(s, true);
-        e = e ? e : scitt__mdb_err(mdb_txn_begin(s->ienv, NULL, 0, &itxn));
-        w = 0;
-    }
-    e = e ? e : scitt__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
-    for (uint64_t i = w; e == SCITT_OK && i < size; i++) {
-        scitt_span entry, iss = {NULL, 0}, sub = {NULL, 0}, digest = {NULL, 0};
-        uint8_t id[SCITT_HASH_LEN], storage[64];
-        e = scitt__entry_get(txn, s, i, size, &entry);
-        if (e == SCITT_OK && l->cfg.index_values &&
-            l->cfg.index_values(l->cfg.index_ctx, entry, &iss, &sub, &digest, storage) !=
-                SCITT_OK) {
-            iss.len = sub.len = digest.len = 0; /* not a statement we can read: ID only */
-        }
-        if (e == SCITT_OK) {
-            scitt_sha256(entry.ptr, entry.len, id);
-            e = scitt__index_add(itxn, s, i, id, iss, sub, digest);
-        }
-        /* Commit in slices so a rebuild of a large log does not hold one huge transaction. */
-        if (e == SCITT_OK && (i + 1 == size || (i + 1 - w) % 65536 == 0)) {
-            e = scitt__index_set_watermark(itxn, s, i + 1);
-            e = e ? e : scitt__mdb_err(mdb_txn_commit(itxn));
-            itxn = NULL;
-            if (e == SCITT_OK && i + 1 < size) {
-                e = scitt__mdb_err(mdb_txn_begin(s->ienv, NULL, 0, &itxn));
-            }
-        }
-    }
-    if (txn) {
-        mdb_txn_abort(txn);
-    }
-    if (itxn) {
-        mdb_txn_abort(itxn);
-    }
-    return e;
 }
 
 static void process_batch(scitt_ledger *l, pending_sub *list, size_t count)
@@ -423,11 +369,7 @@ static void process_batch(scitt_ledger *l, pending_sub *list, size_t count)
     double t0 = now_s(), commit_ms = 0;
     uint64_t before = l->edge->compact.size;
     scitt_err e = SCITT_OK;
-    if (l->index_lag) {
-        e = scitt__index_catch_up(l, before);
-        l->index_lag = e != SCITT_OK;
-    }
-    bool retry = e == SCITT_OK;
+    bool retry = true;
     while (retry) {
         retry = false;
         e = write_batch(l, list, count, &commit_ms);
@@ -468,7 +410,6 @@ static void process_batch(scitt_ledger *l, pending_sub *list, size_t count)
         p->res.err = e;
         p->res.tree_size = size;
         p->done(p->ctx, &p->res);
-        scitt_free(p->data);
         scitt_free(p);
         p = next;
     }

@@ -56,21 +56,45 @@ void scitt__tile_key(uint8_t out[9], unsigned level, uint64_t index)
     scitt__be64(out + 1, index);
 }
 
-void scitt__tile_slot(unsigned level, uint64_t index, unsigned *tile_level, uint64_t *tile_index,
-                      unsigned *slot)
+void scitt__tile_locate(unsigned level, uint64_t index, unsigned *tile_level, uint64_t *tile_index)
 {
     unsigned r = level % SCITT_TILE_HEIGHT;
     *tile_level = level / SCITT_TILE_HEIGHT;
+    *tile_index = r == 0 ? index / TILE_BASE : index >> (SCITT_TILE_HEIGHT - r);
+}
+
+/* Slot of a stored node inside its record: base hashes first, then levels 2..7 in order. */
+static size_t tile_slot(unsigned level, uint64_t index)
+{
+    unsigned r = level % SCITT_TILE_HEIGHT;
     if (r == 0) {
-        *tile_index = index / TILE_BASE;
-        *slot = (unsigned)(index % TILE_BASE);
+        return (size_t)(index % TILE_BASE);
+    }
+    unsigned per_tile = TILE_BASE >> r;
+    unsigned offset = TILE_BASE / 2 - (TILE_BASE >> (r - 1)); /* levels 2 .. r-1 before it */
+    return TILE_BASE + offset + (size_t)(index & (per_tile - 1));
+}
+
+void scitt__tile_read(const uint8_t *tile, unsigned level, uint64_t index,
+                      uint8_t out[SCITT_HASH_LEN])
+{
+    if (level % SCITT_TILE_HEIGHT == 1) {
+        size_t left = tile_slot(level - 1, index * 2);
+        scitt_merkle_node_hash(tile + left * SCITT_HASH_LEN, tile + (left + 1) * SCITT_HASH_LEN,
+                               out);
         return;
     }
-    /* interior level r holds 256 >> r nodes, after the levels below it */
-    unsigned per_tile = TILE_BASE >> r;
-    unsigned offset = TILE_BASE - (2 * TILE_BASE >> r);
-    *tile_index = index >> (SCITT_TILE_HEIGHT - r);
-    *slot = TILE_BASE + offset + (unsigned)(index & (per_tile - 1));
+    memcpy(out, tile + tile_slot(level, index) * SCITT_HASH_LEN, SCITT_HASH_LEN);
+}
+
+bool scitt__tile_write(uint8_t *tile, unsigned level, uint64_t index,
+                       const uint8_t hash[SCITT_HASH_LEN])
+{
+    if (level % SCITT_TILE_HEIGHT == 1) {
+        return false;
+    }
+    memcpy(tile + tile_slot(level, index) * SCITT_HASH_LEN, hash, SCITT_HASH_LEN);
+    return true;
 }
 
 static scitt_err open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
@@ -186,9 +210,6 @@ scitt_err scitt__store_grow(scitt__store *s)
     }
     pthread_rwlock_wrlock(&s->grow);
     int rc = mdb_env_set_mapsize(s->env, (size_t)next);
-    if (rc == MDB_SUCCESS && s->ienv) {
-        rc = mdb_env_set_mapsize(s->ienv, (size_t)next);
-    }
     pthread_rwlock_unlock(&s->grow);
     if (rc != MDB_SUCCESS) {
         return scitt__mdb_err(rc);
@@ -353,13 +374,26 @@ void scitt__posting_hash(scitt_span value, uint8_t out[8])
     memcpy(out, h, 8);
 }
 
-void scitt__posting_make(const uint8_t hash[8], uint64_t index, uint8_t key[2],
+void scitt__posting_make(const uint8_t hash[8], uint64_t index, uint8_t key[POSTING_KEY_BYTES],
                          uint8_t val[POSTING_BYTES])
 {
-    key[0] = hash[0];
-    key[1] = hash[1];
-    memcpy(val, hash + 2, 6);
-    for (int i = 0; i < 6; i++) {
-        val[6 + i] = (uint8_t)(index >> (8 * (5 - i)));
+    memcpy(key, hash, POSTING_KEY_BYTES);
+    memcpy(val, hash + POSTING_KEY_BYTES, POSTING_HASH_BYTES);
+    for (unsigned i = 0; i < POSTING_INDEX_BYTES; i++) {
+        val[POSTING_HASH_BYTES + i] = (uint8_t)(index >> (8 * (POSTING_INDEX_BYTES - 1 - i)));
     }
+}
+
+uint64_t scitt__posting_index(const uint8_t val[POSTING_BYTES])
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < POSTING_INDEX_BYTES; i++) {
+        v = (v << 8) | val[POSTING_HASH_BYTES + i];
+    }
+    return v;
+}
+
+bool scitt__posting_matches(const uint8_t val[POSTING_BYTES], const uint8_t hash[8])
+{
+    return memcmp(val, hash + POSTING_KEY_BYTES, POSTING_HASH_BYTES) == 0;
 }

@@ -12,15 +12,28 @@
 
 #include "scitt/ledger.h"
 
-/* A stored tile: 256 base hashes then the 254 interior nodes of levels 1..7 of its subtree. */
+/*
+ * A stored tile: 256 base hashes, then the 126 interior nodes of levels 2..7 of its subtree
+ * (level-1 nodes are one hash of two base hashes away, and leaving them out makes a record
+ * exactly three 4 KiB pages with LMDB's overflow header).
+ */
 #define TILE_BASE      256u
-#define TILE_INTERIOR  254u
+#define TILE_INTERIOR  126u
 #define TILE_HASHES    (TILE_BASE + TILE_INTERIOR)
 #define TILE_BYTES     (TILE_HASHES * SCITT_HASH_LEN)
 #define BUNDLE_ENTRIES 256u
 
-/* Postings in the id and auditor indexes: key = 2-byte bucket, fixed 12-byte duplicates. */
-#define POSTING_BYTES 12u
+/*
+ * Postings in the id and auditor indexes: the key is the first byte of a hash (256 buckets, each
+ * a sub-database of fixed 8-byte duplicates packed without per-item headers): the next 3 bytes of
+ * the hash, then the entry index (u40). 32 bits of hash are enough to keep false matches rare
+ * (about 1 in 400 lookups at 10 M entries): every lookup confirms against the log.
+ */
+#define POSTING_KEY_BYTES   1u
+#define POSTING_HASH_BYTES  3u
+#define POSTING_INDEX_BYTES 5u
+#define POSTING_BYTES       (POSTING_HASH_BYTES + POSTING_INDEX_BYTES)
+#define POSTING_INDEX_MAX   ((UINT64_C(1) << (8 * POSTING_INDEX_BYTES)) - 1)
 
 #define HEAD_VERSION   1u
 #define SCHEMA_VERSION 1u
@@ -68,9 +81,14 @@ scitt_err scitt__head_latest(MDB_txn *txn, const scitt__store *s, scitt_tree_hea
 /* Tiles: the stored record (exactly TILE_BYTES) of (level, index), zero-copy. */
 scitt_err scitt__tile_get(MDB_txn *txn, const scitt__store *s, unsigned level, uint64_t index,
                           const uint8_t **hashes);
-/* Position of node (level, index) inside its stored tile record. */
-void scitt__tile_slot(unsigned level, uint64_t index, unsigned *tile_level, uint64_t *tile_index,
-                      unsigned *slot);
+/* The tile record that holds node (level, index). */
+void scitt__tile_locate(unsigned level, uint64_t index, unsigned *tile_level, uint64_t *tile_index);
+/* Reads node (level, index) out of its tile record (computing it for level 1). */
+void scitt__tile_read(const uint8_t *tile, unsigned level, uint64_t index,
+                      uint8_t out[SCITT_HASH_LEN]);
+/* Stores node (level, index) in its tile record; false for nodes not stored (level 1). */
+bool scitt__tile_write(uint8_t *tile, unsigned level, uint64_t index,
+                       const uint8_t hash[SCITT_HASH_LEN]);
 
 /* Entries. */
 scitt_err scitt__entry_get(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
@@ -82,22 +100,33 @@ void scitt__index_close(scitt__store *s);
 /* Entries the index covers (0 when it was never written). */
 scitt_err scitt__index_watermark(MDB_txn *itxn, const scitt__store *s, uint64_t *w);
 scitt_err scitt__index_set_watermark(MDB_txn *itxn, const scitt__store *s, uint64_t w);
-/* Adds the postings of one entry. */
-scitt_err scitt__index_add(MDB_txn *itxn, const scitt__store *s, uint64_t index,
-                           const uint8_t id[SCITT_HASH_LEN], scitt_span iss, scitt_span sub,
-                           scitt_span digest);
+/* The postings of one entry, hashed ahead (by the submitting thread). */
+typedef struct scitt__postings {
+    uint64_t index;
+    uint8_t id[SCITT_HASH_LEN];
+    uint8_t iss[8], sub[8], dig[8];
+    bool has_iss, has_sub, has_dig;
+} scitt__postings;
+
+void scitt__postings_make(scitt__postings *p, uint64_t index, const uint8_t id[SCITT_HASH_LEN],
+                          scitt_span iss, scitt_span sub, scitt_span digest);
+scitt_err scitt__index_add(MDB_txn *itxn, const scitt__store *s, const scitt__postings *p);
+/* Is entry @p index (below @p size) the one with this ID? Reads it from the log. */
+scitt_err scitt__index_confirm(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
+                               const uint8_t id[SCITT_HASH_LEN], bool *match);
 /*
- * Finds the entry with this ID among entries [0, size): postings from @p itxn, confirmed by
- * hashing the entry read from @p txn. Entries at or past the index watermark are searched
- * directly (at most SCITT__INDEX_SCAN of them).
+ * Finds the entry with this ID among the indexed entries below @p size: postings from @p itxn,
+ * confirmed by hashing the entry read from @p txn. SCITT_ERR_NOT_FOUND when it is not there.
  */
-#define SCITT__INDEX_SCAN 65536u
 scitt_err scitt__index_find(MDB_txn *itxn, MDB_txn *txn, const scitt__store *s,
                             const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index);
 
 /* Postings: the 8-byte hash of an index value (entry IDs use their own first 8 bytes). */
 void scitt__posting_hash(scitt_span value, uint8_t out[8]);
-void scitt__posting_make(const uint8_t hash[8], uint64_t index, uint8_t key[2],
+void scitt__posting_make(const uint8_t hash[8], uint64_t index, uint8_t key[POSTING_KEY_BYTES],
                          uint8_t val[POSTING_BYTES]);
+/* The entry index in a posting, and whether the posting belongs to @p hash. */
+uint64_t scitt__posting_index(const uint8_t val[POSTING_BYTES]);
+bool scitt__posting_matches(const uint8_t val[POSTING_BYTES], const uint8_t hash[8]);
 
 #endif
