@@ -47,6 +47,9 @@ static const char usage[] =
     "  --map-size-max BYTES    grow the map on demand up to this (default 1T)\n"
     "  --workers N             threads checking statements (default: 2 x cores)\n"
     "  --log-level L           error, warn, info or debug (default info)\n"
+    "  --print-ports           once listening, print \"READY port=P[,P...]\" on stdout, one\n"
+    "                          port per --listen in order (for supervisors and tests that\n"
+    "                          listen on port 0)\n"
     "  --help, --version\n"
     "\n"
     "Example (no TEE on this machine):\n"
@@ -124,6 +127,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_MAPMAX,
         O_WORKERS,
         O_LOG,
+        O_PORTS,
         O_HELP,
         O_VERSION
     };
@@ -147,6 +151,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"map-size-max", 1, 0, O_MAPMAX},
                                          {"workers", 1, 0, O_WORKERS},
                                          {"log-level", 1, 0, O_LOG},
+                                         {"print-ports", 0, 0, O_PORTS},
                                          {"help", 0, 0, O_HELP},
                                          {"version", 0, 0, O_VERSION},
                                          {0, 0, 0, 0}};
@@ -249,6 +254,9 @@ static void parse_args(int argc, char **argv, scittd_config *c)
             break;
         case O_LOG:
             c->log_level = optarg;
+            break;
+        case O_PORTS:
+            c->print_ports = true;
             break;
         case O_HELP:
             fputs(usage, stdout);
@@ -511,6 +519,7 @@ int main(int argc, char **argv)
     scittd_metrics_init(&d);
     add_routes(&d, max_body);
     scitt_http_tls tls = {d.cfg.tls_cert, d.cfg.tls_key};
+    char ready[16 + 8 * SCITTD_MAX_LISTEN] = "READY port=";
     for (size_t i = 0; i < d.cfg.nlisten; i++) {
         int port;
         e = scitt_http_server_listen(d.http, d.cfg.listen[i], d.cfg.tls_cert ? &tls : NULL, &port);
@@ -525,6 +534,13 @@ int main(int argc, char **argv)
                   d.cfg.listen[i], port, d.cfg.tls_cert != NULL, d.platform,
                   d.insecure ? " INSECURE=1" : "", scitt_service_issuer(d.svc),
                   scitt_service_origin(d.svc));
+        size_t at = strlen(ready);
+        snprintf(ready + at, sizeof(ready) - at, "%s%d", i ? "," : "", port);
+    }
+    if (d.cfg.print_ports) {
+        /* One line, flushed at once: whoever reads it may connect immediately. */
+        printf("%s\n", ready);
+        fflush(stdout);
     }
     uv_signal_init(d.loop, &sig_term);
     uv_signal_init(d.loop, &sig_int);
