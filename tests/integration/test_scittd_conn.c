@@ -408,6 +408,85 @@ static void test_shutdown_drain(void **state)
     sd_stop(&sd);
 }
 
+/*
+ * Eight connections at once, each sending the same five statements and three of its own,
+ * pipelined: every copy of a shared statement lands at one index (dedup within and across
+ * batches), every receipt verifies, and the log holds each statement once.
+ */
+static void test_concurrent_dedup(void **state)
+{
+    (void)state;
+    start(NULL);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    enum { CONNS = 8, SHARED = 5, OWN = 3 };
+    static scitt_dynbuf shared[SHARED], own[CONNS][OWN];
+    for (int i = 0; i < SHARED; i++) {
+        char sub[32];
+        snprintf(sub, sizeof(sub), "pkg:shared/%d", i);
+        sd_statement(&alice, sub, "{}", &shared[i]);
+    }
+    it_conn *cn[CONNS];
+    for (int c = 0; c < CONNS; c++) {
+        cn[c] = sd_connect(&sd);
+        for (int i = 0; i < OWN; i++) {
+            char sub[32];
+            snprintf(sub, sizeof(sub), "pkg:own/%d/%d", c, i);
+            sd_statement(&alice, sub, "{}", &own[c][i]);
+        }
+    }
+    /* Write everything first, so the requests overlap in the daemon. */
+    const char *cose = "Content-Type: application/cose\r\n";
+    for (int c = 0; c < CONNS; c++) {
+        for (int i = 0; i < SHARED; i++) {
+            sd_send(cn[c], "POST", "/entries", cose, span(&shared[(i + c) % SHARED]));
+            if (i < OWN) {
+                sd_send(cn[c], "POST", "/entries", cose, span(&own[c][i]));
+            }
+        }
+    }
+    uint64_t at[SHARED];
+    bool seen[1 + SHARED + CONNS * OWN] = {false};
+    for (int i = 0; i < SHARED; i++) {
+        at[i] = UINT64_MAX;
+    }
+    for (int c = 0; c < CONNS; c++) {
+        for (int i = 0; i < SHARED; i++) {
+            int k = (i + c) % SHARED;
+            uint64_t idx;
+            expect_receipt_for(cn[c], keys, &shared[k], &idx);
+            assert_true(at[k] == UINT64_MAX || at[k] == idx);
+            at[k] = idx;
+            assert_true(idx >= 1 && idx <= SHARED + CONNS * OWN);
+            seen[idx] = true;
+            if (i < OWN) {
+                expect_receipt_for(cn[c], keys, &own[c][i], &idx);
+                assert_true(idx >= 1 && idx <= SHARED + CONNS * OWN);
+                assert_false(seen[idx]);
+                seen[idx] = true;
+            }
+        }
+        it_close(cn[c]);
+    }
+    for (size_t i = 1; i < sizeof(seen); i++) {
+        assert_true(seen[i]); /* no gaps: every index holds one of ours */
+    }
+    sd_config c;
+    sd_get_config(&sd, &c);
+    sd_checkpoint cp;
+    sd_get_checkpoint(&sd, &c, &cp);
+    assert_int_equal(cp.cp.size, 1 + SHARED + CONNS * OWN);
+    for (int i = 0; i < SHARED; i++) {
+        scitt_dynbuf_clear(&shared[i]);
+    }
+    for (int k = 0; k < CONNS; k++) {
+        for (int i = 0; i < OWN; i++) {
+            scitt_dynbuf_clear(&own[k][i]);
+        }
+    }
+    scitt_cose_keyset_free(keys);
+    sd_stop(&sd);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -416,6 +495,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_drain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_dedup, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
