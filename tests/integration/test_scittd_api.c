@@ -415,6 +415,20 @@ static void test_configuration(void **state)
     }
     free(r);
 
+    /* Receipts name the same service: iss = the issuer, sub = the origin. */
+    scitt_dynbuf st;
+    sd_statement(&alice, "pkg:config", "{}", &st);
+    r = sd_post(&sd, scitt_span_make(st.ptr, st.len), NULL);
+    assert_int_equal(r->status, 201);
+    scitt_receipt_info info;
+    sd_verify_receipt(sd_body(r), scitt_span_make(st.ptr, st.len), keys, &info);
+    assert_true(scitt_span_eq_str(info.iss, c.issuer));
+    assert_true(scitt_span_eq_str(info.sub, c.origin));
+    assert_true(info.has_iat);
+    assert_true(info.iat >= (int64_t)time(NULL) - 60 && info.iat <= (int64_t)time(NULL) + 60);
+    free(r);
+    scitt_dynbuf_clear(&st);
+
     r = sd_get(&sd, "/healthz");
     assert_int_equal(r->status, 200);
     assert_int_equal(r->body_len, 3);

@@ -393,9 +393,20 @@ static void test_shutdown_drain(void **state)
     it_resp *r = sd_get(&sd, loc[0]);
     assert_int_equal(r->status, 204);
     free(r);
+    /* A synchronous registration waiting for the same batch when SIGTERM arrives is answered
+     * with its receipt before the daemon exits. */
+    scitt_dynbuf sync;
+    sd_statement(&alice, "pkg:drain/sync", "{}", &sync);
+    it_conn *cn = sd_connect(&sd);
+    sd_send(cn, "POST", "/entries", "Content-Type: application/cose\r\n", span(&sync));
+    it_sleep_ms(200);
     double t0 = it_now();
-    sd_stop(&sd);
+    assert_int_equal(kill(sd.srv.pid, SIGTERM), 0);
+    expect_receipt_for(cn, keys, &sync, NULL);
+    it_close(cn);
+    assert_int_equal(it_wait(&sd.srv, 10000), 0);
     assert_true(it_now() - t0 < 9);
+    scitt_dynbuf_clear(&sync);
     start(NULL);
     for (int i = 0; i < 3; i++) {
         r = sd_get(&sd, loc[i]);
