@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -341,6 +342,27 @@ static void hash_binary(scittd *d)
     free(bin);
 }
 
+/*
+ * One daemon per data directory: a second one would run its own sequencer on the same log, and
+ * its registrations would fail against the first one's appends (or, with another policy file,
+ * register a policy the first one does not apply). The lock is held until the process exits.
+ */
+static void lock_data_dir(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/scittd.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "scittd: cannot open %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "scittd: %s is in use by another scittd (%s is locked)\n", dir,
+                errno == EWOULDBLOCK ? path : strerror(errno));
+        exit(2);
+    }
+}
+
 static bool tee_device_present(void)
 {
     struct stat st;
@@ -469,6 +491,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "scittd: cannot create %s: %s\n", d.cfg.data_dir, strerror(errno));
         return 2;
     }
+    lock_data_dir(d.cfg.data_dir);
     char ks_path[4200];
     scitt_keystore ks;
     scitt_keystore_file(d.cfg.data_dir, ks_path, sizeof(ks_path), &ks);

@@ -405,6 +405,87 @@ static void test_map_full(void **state)
     sd_stop(&sd);
 }
 
+/* Runs scittd with @p args and its stderr captured; returns the exit status (-1: still running
+ * after 10 s, then killed). */
+static int run_scittd(const char *const *args, char *out, size_t cap)
+{
+    const char *argv[40] = {"sh", "-c", "exec \"$0\" \"$@\" 2>&1", sd_bin()};
+    size_t n = 4;
+    for (size_t i = 0; args[i] && n < 39; i++) {
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    return it_run(argv, out, cap, 10000);
+}
+
+/*
+ * A daemon that cannot run as configured exits at once with 2 (configuration) or 1 (the
+ * environment) and says why on stderr: no --insecure-virtual, no SEV-SNP device, bad policy or
+ * TLS files, bad option values, a port in use, and a data directory another scittd holds. The
+ * running daemon is not disturbed by any of them.
+ */
+static void test_startup_errors(void **state)
+{
+    (void)state;
+    const sd_issuer *list[] = {&alice};
+    sd_write_policy(sd_path(&sd, "policy.json"), list, 1, NULL);
+    sd_write_file(sd_path(&sd, "bad.json"), "{\"version\": 1,", 14);
+    sd_write_file(sd_path(&sd, "junk.pem"), "not a pem\n", 10);
+    sd_write_file(sd_path(&sd, "short-tokens"), "short\n", 6);
+    const char *args[] = {"--policy", sd_path(&sd, "policy.json"), NULL};
+    sd_start(&sd, args);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    static char other[256], policy[256], bad[256], junk[256], tokens[256], port[64];
+    snprintf(other, sizeof(other), "%s", sd_path(&sd, "other"));
+    snprintf(policy, sizeof(policy), "%s", sd_path(&sd, "policy.json"));
+    snprintf(bad, sizeof(bad), "%s", sd_path(&sd, "bad.json"));
+    snprintf(junk, sizeof(junk), "%s", sd_path(&sd, "junk.pem"));
+    snprintf(tokens, sizeof(tokens), "%s", sd_path(&sd, "short-tokens"));
+    snprintf(port, sizeof(port), "127.0.0.1:%d", sd.port);
+#define V "--platform", "virtual", "--insecure-virtual"
+#define L "--listen", "127.0.0.1:0"
+    static const struct {
+        int status;
+        const char *says;
+        const char *args[16];
+    } rows[] = {
+        {2, "INSECURE", {"--data", other, L, "--platform", "virtual", NULL}},
+        {2, "SEV-SNP", {"--data", other, L, "--platform", "snp", NULL}},
+        {2, "must be auto, snp or virtual", {"--data", other, L, "--platform", "sgx", NULL}},
+        {2, "cannot open", {"--data", other, L, V, "--policy", "/nonexistent/policy.json", NULL}},
+        {2, "JSON", {"--data", other, L, V, "--policy", bad, NULL}},
+        {2, "go together", {"--data", other, L, V, "--tls-cert", junk, NULL}},
+        {1,
+         "TLS certificate or key",
+         {"--data", other, L, V, "--tls-cert", junk, "--tls-key", junk, NULL}},
+        {2, "at least 16", {"--data", other, L, V, "--auth-tokens", tokens, NULL}},
+        {2, "--batch-max", {"--data", other, L, V, "--batch-max", "0", NULL}},
+        {2, "--rate-limit", {"--data", other, L, V, "--rate-limit", "fast", NULL}},
+        {2, "--map-size", {"--data", other, L, V, "--map-size", "10", NULL}},
+        {2, "--max-body", {"--data", other, L, V, "--max-body", "17M", NULL}},
+        {2, "--receipt-alg", {"--data", other, L, V, "--receipt-alg", "RS256", NULL}},
+        {2, "unknown option", {"--data", other, L, V, "--colour", NULL}},
+        {1, "cannot listen", {"--data", other, "--listen", port, V, NULL}},
+        {2, "in use", {"--data", sd.data, L, V, "--policy", policy, NULL}},
+    };
+#undef V
+#undef L
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        static char out[8192];
+        int st = run_scittd(rows[i].args, out, sizeof(out));
+        if (st != rows[i].status || !strstr(out, rows[i].says)) {
+            fail_msg("row %zu: exit %d (wanted %d), output: %s", i, st, rows[i].status, out);
+        }
+    }
+    /* The running daemon noticed nothing. */
+    scitt_dynbuf st;
+    sd_statement(&alice, "pkg:startup", "{}", &st);
+    assert_int_equal(sd_register(&sd, keys, scitt_span_make(st.ptr, st.len), NULL, NULL), 1);
+    scitt_dynbuf_clear(&st);
+    scitt_cose_keyset_free(keys);
+    sd_stop(&sd);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -414,6 +495,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_startup_errors, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
