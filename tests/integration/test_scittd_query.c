@@ -426,12 +426,64 @@ static void test_metrics(void **state)
     sd_stop(&sd);
 }
 
+/*
+ * A COSE hash envelope (RFC 9995: 258 hash algorithm, 259 preimage content type): registered like
+ * any statement, found by the digest it carries (not a hash of it), reported with the preimage's
+ * content type; a digest of the wrong length for its algorithm is refused.
+ */
+static void test_hash_envelope(void **state)
+{
+    (void)state;
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    uint8_t digest[48];
+    scitt_sha384("the artifact", 12, digest);
+    su_opts o;
+    memset(&o, 0, sizeof(o));
+    o.iss = alice.iss;
+    o.sub = "pkg:envelope";
+    o.with_kid = true;
+    o.hash_alg = SCITT_COSE_ALG_SHA384;
+    o.preimage_type = "application/spdx+json";
+    scitt_dynbuf st;
+    scitt_dynbuf_init(&st, 0);
+    assert_int_equal(su_statement(alice.key, &o, scitt_span_make(digest, 48), &st), SCITT_OK);
+    uint64_t index = sd_register(&sd, keys, scitt_span_make(st.ptr, st.len), NULL, NULL);
+    char hex[97], q[160];
+    assert_int_equal(scitt_hex_encode(scitt_span_make(digest, 48), hex, sizeof(hex)), SCITT_OK);
+    snprintf(q, sizeof(q), "digest=%s", hex);
+    page p;
+    query(q, &p);
+    assert_int_equal(p.n, 1);
+    assert_int_equal(p.rows[0].index, index);
+    assert_string_equal(p.rows[0].digest, hex);
+    assert_string_equal(p.rows[0].content_type, "application/spdx+json");
+    assert_string_equal(p.rows[0].sub, "pkg:envelope");
+    /* the SHA-256 of the digest bytes is not what the index holds */
+    uint8_t h[32];
+    scitt_sha256(digest, 48, h);
+    assert_int_equal(scitt_hex_encode(scitt_span_make(h, 32), hex, sizeof(hex)), SCITT_OK);
+    snprintf(q, sizeof(q), "digest=%s", hex);
+    query(q, &p);
+    assert_int_equal(p.n, 0);
+    scitt_dynbuf_clear(&st);
+    /* 32 bytes under SHA-384 */
+    scitt_dynbuf_init(&st, 0);
+    assert_int_equal(su_statement(alice.key, &o, scitt_span_make(digest, 32), &st), SCITT_OK);
+    it_resp *r = sd_post(&sd, scitt_span_make(st.ptr, st.len), NULL);
+    sd_expect_problem(r, 400, "Malformed request", "hash envelope");
+    free(r);
+    scitt_dynbuf_clear(&st);
+    scitt_cose_keyset_free(keys);
+    sd_stop(&sd);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_query, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hash_envelope, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
