@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +48,9 @@ static const char usage[] =
     "  --map-size-max BYTES    grow the map on demand up to this (default 1T)\n"
     "  --workers N             threads checking statements (default: 2 x cores)\n"
     "  --log-level L           error, warn, info or debug (default info)\n"
+    "  --print-ports           once listening, print \"READY port=P[,P...]\" on stdout, one\n"
+    "                          port per --listen in order (for supervisors and tests that\n"
+    "                          listen on port 0)\n"
     "  --help, --version\n"
     "\n"
     "Example (no TEE on this machine):\n"
@@ -124,6 +128,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_MAPMAX,
         O_WORKERS,
         O_LOG,
+        O_PORTS,
         O_HELP,
         O_VERSION
     };
@@ -147,6 +152,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"map-size-max", 1, 0, O_MAPMAX},
                                          {"workers", 1, 0, O_WORKERS},
                                          {"log-level", 1, 0, O_LOG},
+                                         {"print-ports", 0, 0, O_PORTS},
                                          {"help", 0, 0, O_HELP},
                                          {"version", 0, 0, O_VERSION},
                                          {0, 0, 0, 0}};
@@ -250,6 +256,9 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         case O_LOG:
             c->log_level = optarg;
             break;
+        case O_PORTS:
+            c->print_ports = true;
+            break;
         case O_HELP:
             fputs(usage, stdout);
             exit(0);
@@ -331,6 +340,27 @@ static void hash_binary(scittd *d)
     uint8_t *bin = slurp("/proc/self/exe", 1u << 30, &len);
     scitt_sha384(bin, len, d->binary_sha384);
     free(bin);
+}
+
+/*
+ * One daemon per data directory: a second one would run its own sequencer on the same log, and
+ * its registrations would fail against the first one's appends (or, with another policy file,
+ * register a policy the first one does not apply). The lock is held until the process exits.
+ */
+static void lock_data_dir(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/scittd.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "scittd: cannot open %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "scittd: %s is in use by another scittd (%s is locked)\n", dir,
+                errno == EWOULDBLOCK ? path : strerror(errno));
+        exit(2);
+    }
 }
 
 static bool tee_device_present(void)
@@ -461,6 +491,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "scittd: cannot create %s: %s\n", d.cfg.data_dir, strerror(errno));
         return 2;
     }
+    lock_data_dir(d.cfg.data_dir);
     char ks_path[4200];
     scitt_keystore ks;
     scitt_keystore_file(d.cfg.data_dir, ks_path, sizeof(ks_path), &ks);
@@ -511,6 +542,7 @@ int main(int argc, char **argv)
     scittd_metrics_init(&d);
     add_routes(&d, max_body);
     scitt_http_tls tls = {d.cfg.tls_cert, d.cfg.tls_key};
+    char ready[16 + 8 * SCITTD_MAX_LISTEN] = "READY port=";
     for (size_t i = 0; i < d.cfg.nlisten; i++) {
         int port;
         e = scitt_http_server_listen(d.http, d.cfg.listen[i], d.cfg.tls_cert ? &tls : NULL, &port);
@@ -525,6 +557,13 @@ int main(int argc, char **argv)
                   d.cfg.listen[i], port, d.cfg.tls_cert != NULL, d.platform,
                   d.insecure ? " INSECURE=1" : "", scitt_service_issuer(d.svc),
                   scitt_service_origin(d.svc));
+        size_t at = strlen(ready);
+        snprintf(ready + at, sizeof(ready) - at, "%s%d", i ? "," : "", port);
+    }
+    if (d.cfg.print_ports) {
+        /* One line, flushed at once: whoever reads it may connect immediately. */
+        printf("%s\n", ready);
+        fflush(stdout);
     }
     uv_signal_init(d.loop, &sig_term);
     uv_signal_init(d.loop, &sig_int);

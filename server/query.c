@@ -80,12 +80,36 @@ static bool pct_decode(scitt_span in, char *out, size_t cap, size_t *len)
     return scitt_utf8_valid(scitt_span_make(out, o));
 }
 
+/*
+ * Digits only, at most @p max. strtoull would take a sign, leading spaces and saturate on
+ * overflow, so "-1" would become a valid-looking huge cursor.
+ */
+static bool parse_dec(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s) {
+        return false;
+    }
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') {
+            return false;
+        }
+        uint64_t d = (uint64_t)(*s - '0');
+        if (v > (max - d) / 10) {
+            return false;
+        }
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
 /* Unix seconds, or RFC 3339 "YYYY-MM-DDTHH:MM:SSZ"; returns milliseconds. */
 static bool parse_time(const char *s, int64_t *ms)
 {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (*s && !*end && v >= 0) {
+    uint64_t v;
+    /* bounded so that the conversion to milliseconds cannot overflow */
+    if (parse_dec(s, (uint64_t)INT64_MAX / 1000, &v)) {
         *ms = (int64_t)v * 1000;
         return true;
     }
@@ -151,9 +175,8 @@ static const char *parse_query(scitt_http_req *req, scitt_ledger_read *r, query 
         return "cursor is not valid";
     }
     if (has) {
-        char *end;
-        unsigned long long c = strtoull(tmp, &end, 10);
-        if (!n || *end) {
+        uint64_t c;
+        if (!parse_dec(tmp, UINT64_MAX, &c)) {
             return "cursor must be the number a previous page returned";
         }
         if (c > q->from) {
@@ -165,9 +188,8 @@ static const char *parse_query(scitt_http_req *req, scitt_ledger_read *r, query 
         return "limit is not valid";
     }
     if (has) {
-        char *end;
-        unsigned long l = strtoul(tmp, &end, 10);
-        if (!n || *end || l == 0 || l > QUERY_MAX_LIMIT) {
+        uint64_t l;
+        if (!parse_dec(tmp, QUERY_MAX_LIMIT, &l) || l == 0) {
             return "limit must be 1..1000";
         }
         q->limit = l;

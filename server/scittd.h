@@ -28,6 +28,7 @@ typedef struct scittd_config {
     const char *platform; /* "auto", "snp", "virtual" */
     bool insecure_virtual;
     const char *log_level;
+    bool print_ports; /* print the bound ports on stdout once listening */
     uint64_t map_size, map_size_max;
     const char *receipt_alg;
     bool rotate_key;

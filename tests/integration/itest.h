@@ -58,16 +58,13 @@ static inline const char *it_bin(const char *name)
     return path;
 }
 
-/* Starts http_testd with @p args (NULL-terminated) and waits for its READY line. */
-static inline void it_start(it_server *s, const char *const *args)
+/*
+ * Spawns @p argv (argv[0] is a path) with its stdout on a pipe and waits up to 10 s for the first
+ * line it prints, which a server prints once it is accepting (its ports). The line, without its
+ * newline, goes to @p line. stderr stays the test's, so server logs land in the test output.
+ */
+static inline void it_spawn_ready(it_server *s, const char *const *argv, char *line, size_t cap)
 {
-    const char *argv[64];
-    size_t n = 0;
-    argv[n++] = it_bin("http_testd");
-    for (size_t i = 0; args && args[i] && n < 62; i++) {
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
     posix_spawn_file_actions_t fa;
@@ -78,23 +75,39 @@ static inline void it_start(it_server *s, const char *const *args)
     posix_spawn_file_actions_destroy(&fa);
     close(pfd[1]);
     assert_int_equal(rc, 0);
-    char line[256];
     size_t len = 0;
     double deadline = it_now() + 10;
-    while (len < sizeof(line) - 1 && (len == 0 || line[len - 1] != '\n')) {
+    while (len < cap - 1 && (len == 0 || line[len - 1] != '\n')) {
         struct pollfd p = {pfd[0], POLLIN, 0};
         int left = (int)((deadline - it_now()) * 1000);
         if (left <= 0 || poll(&p, 1, left) <= 0) {
-            fail_msg("http_testd did not become ready");
+            fail_msg("%s did not become ready", argv[0]);
         }
         ssize_t r = read(pfd[0], line + len, 1);
         if (r <= 0) {
-            fail_msg("http_testd exited before becoming ready");
+            fail_msg("%s exited before becoming ready", argv[0]);
         }
         len += (size_t)r;
     }
     line[len] = 0;
+    if (len > 0 && line[len - 1] == '\n') {
+        line[len - 1] = 0;
+    }
     close(pfd[0]);
+}
+
+/* Starts http_testd with @p args (NULL-terminated) and waits for its READY line. */
+static inline void it_start(it_server *s, const char *const *args)
+{
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = it_bin("http_testd");
+    for (size_t i = 0; args && args[i] && n < 62; i++) {
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    char line[256];
+    it_spawn_ready(s, argv, line, sizeof(line));
     assert_int_equal(sscanf(line, "READY plain=%d tls=%d v6=%d", &s->plain, &s->tls, &s->v6), 3);
 }
 
@@ -126,17 +139,25 @@ static inline int it_stop(it_server *s)
         kill(s->pid, SIGKILL);
         waitpid(s->pid, NULL, 0);
         s->pid = 0;
-        fail_msg("http_testd did not stop after SIGTERM");
+        fail_msg("the server did not stop after SIGTERM");
     }
     return st;
 }
 
 /* ---- connections ---- */
 
+/* Room for the responses a test reads; a test may define larger sizes before including this. */
+#ifndef IT_CONN_BUF
+#define IT_CONN_BUF (1 << 17)
+#endif
+#ifndef IT_BODY_MAX
+#define IT_BODY_MAX (1 << 16)
+#endif
+
 typedef struct it_conn {
     int fd;
     SSL *ssl;
-    uint8_t buf[1 << 17];
+    uint8_t buf[IT_CONN_BUF];
     size_t len;
 } it_conn;
 
@@ -262,7 +283,7 @@ static inline bool it_closed(it_conn *c, int ms)
 typedef struct it_resp {
     int status;
     char head[16384];
-    uint8_t body[1 << 16];
+    uint8_t body[IT_BODY_MAX];
     size_t body_len;
     size_t content_length;
 } it_resp;

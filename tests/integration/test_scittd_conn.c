@@ -1,0 +1,515 @@
+/*
+ * scittd's connections and lifetime: registration and reads over TLS (keep-alive and
+ * pipelining), pipelined POST and GET requests answered in order on one connection, and restarts
+ * on the same data directory (receipts still served and verifying, the log continuing, a changed
+ * policy registered as a new policy entry, a rotated receipt key, async registrations drained at
+ * shutdown).
+ *
+ * Run as `test_scittd_conn <case>`: each ctest entry runs one case with its own daemon.
+ */
+#include "certgen.h"
+#include "scittd_util.h"
+
+static sd_daemon sd;
+static sd_issuer alice, bob;
+
+static int setup(void **state)
+{
+    (void)state;
+    sd_init(&sd);
+    sd_issuer_init(&alice, SCITT_COSE_ALG_ES256, "https://ci.example");
+    sd_issuer_init(&bob, SCITT_COSE_ALG_ES384, "https://bob.example");
+    const sd_issuer *list[] = {&alice};
+    sd_write_policy(sd_path(&sd, "policy.json"), list, 1, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sd_issuer_clear(&alice);
+    sd_issuer_clear(&bob);
+    assert_int_equal(sd_teardown(&sd), 0);
+    return 0;
+}
+
+static void start(const char *const *more)
+{
+    const char *args[32] = {"--policy", sd_path(&sd, "policy.json")};
+    size_t n = 2;
+    for (size_t i = 0; more && more[i]; i++) {
+        args[n++] = more[i];
+    }
+    args[n] = NULL;
+    sd_start(&sd, args);
+}
+
+static scitt_span span(const scitt_dynbuf *b)
+{
+    return scitt_span_make(b->ptr, b->len);
+}
+
+static void expect_receipt_for(it_conn *c, const scitt_cose_keyset *keys, const scitt_dynbuf *st,
+                               uint64_t *index)
+{
+    it_resp *r = sd_recv(c);
+    if (r->status != 201) {
+        fail_msg("wanted 201, got %d", r->status);
+    }
+    scitt_receipt_info info;
+    sd_verify_receipt(sd_body(r), span(st), keys, &info);
+    if (index) {
+        *index = info.leaf_index;
+    }
+    free(r);
+}
+
+/*
+ * Several POST and GET requests written at once on one connection: the answers come back in
+ * request order (each receipt verifies for its own statement), a rejected statement in the
+ * middle does not disturb the others, and the connection stays usable.
+ */
+static void run_pipeline(const scitt_cose_keyset *keys)
+{
+    scitt_dynbuf a, b, c, bad;
+    sd_statement(&alice, "pkg:pipe/a", "{\"a\": 1}", &a);
+    sd_statement(&alice, "pkg:pipe/b", "{\"b\": 2}", &b);
+    sd_statement(&alice, "pkg:pipe/c", "{\"c\": 3}", &c);
+    sd_statement(&alice, "pkg:pipe/bad", "{}", &bad);
+    bad.ptr[bad.len - 1] ^= 1;
+    char id_c[65], loc_c[128];
+    scitt_dynbuf e;
+    sd_entry(span(&c), &e, id_c);
+    scitt_dynbuf_clear(&e);
+    snprintf(loc_c, sizeof(loc_c), "/entries/%s", id_c);
+    const char *cose = "Content-Type: application/cose\r\n";
+    it_conn *cn = sd_connect(&sd);
+    sd_send(cn, "POST", "/entries", cose, span(&a));
+    sd_send(cn, "GET", "/.well-known/scitt-keys", NULL, scitt_span_make(NULL, 0));
+    sd_send(cn, "POST", "/entries", cose, span(&b));
+    sd_send(cn, "GET", "/checkpoint", NULL, scitt_span_make(NULL, 0));
+    sd_send(cn, "POST", "/entries", cose, span(&bad));
+    sd_send(cn, "POST", "/entries", "Content-Type: application/cose\r\nPrefer: respond-async\r\n",
+            span(&c));
+    sd_send(cn, "GET", "/healthz", NULL, scitt_span_make(NULL, 0));
+    sd_send(cn, "POST", "/entries", cose, span(&a)); /* the same statement again */
+    sd_send(cn, "GET", "/entries/0000000000000000000000000000000000000000000000000000000000000000",
+            NULL, scitt_span_make(NULL, 0));
+    uint64_t ia, ib, ia2;
+    expect_receipt_for(cn, keys, &a, &ia);
+    it_resp *r = sd_recv(cn);
+    assert_int_equal(r->status, 200);
+    sd_expect_header(r, "Content-Type", "application/cbor");
+    free(r);
+    expect_receipt_for(cn, keys, &b, &ib);
+    r = sd_recv(cn);
+    assert_int_equal(r->status, 200);
+    sd_expect_header(r, "Content-Type", "text/plain; charset=utf-8");
+    free(r);
+    r = sd_recv(cn);
+    sd_expect_problem(r, 400, "Bad Signature", NULL);
+    free(r);
+    r = sd_recv(cn);
+    assert_int_equal(r->status, 202);
+    sd_expect_header(r, "Location", loc_c);
+    free(r);
+    r = sd_recv(cn);
+    assert_int_equal(r->status, 200);
+    assert_memory_equal(r->body, "ok\n", 3);
+    free(r);
+    expect_receipt_for(cn, keys, &a, &ia2);
+    assert_int_equal(ia2, ia);
+    assert_int_not_equal(ia, ib);
+    r = sd_recv(cn);
+    sd_expect_problem(r, 404, "Not Found", NULL);
+    free(r);
+    /* Still usable: the async statement's receipt, and its transparent statement, by polling. */
+    int status = 204;
+    for (int i = 0; i < 100 && status == 204; i++) {
+        sd_send(cn, "GET", loc_c, NULL, scitt_span_make(NULL, 0));
+        r = sd_recv(cn);
+        status = r->status;
+        if (status == 200) {
+            sd_verify_receipt(sd_body(r), span(&c), keys, NULL);
+        }
+        free(r);
+        it_sleep_ms(status == 204 ? 20 : 0);
+    }
+    assert_int_equal(status, 200);
+    it_close(cn);
+    scitt_dynbuf_clear(&a);
+    scitt_dynbuf_clear(&b);
+    scitt_dynbuf_clear(&c);
+    scitt_dynbuf_clear(&bad);
+}
+
+static void test_pipelining(void **state)
+{
+    (void)state;
+    start(NULL);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    run_pipeline(keys);
+    scitt_cose_keyset_free(keys);
+    sd_stop(&sd);
+}
+
+/* HTTPS with a certificate made now: registration and reads, keep-alive, pipelining. */
+static void test_tls(void **state)
+{
+    (void)state;
+    const char *cert = sd_path(&sd, "cert.pem"), *key = sd_path(&sd, "key.pem");
+    assert_true(certgen_write(cert, key));
+    sd.tls = SSL_CTX_new(TLS_client_method());
+    assert_non_null(sd.tls);
+    assert_int_equal(SSL_CTX_load_verify_locations(sd.tls, cert, NULL), 1);
+    SSL_CTX_set_verify(sd.tls, SSL_VERIFY_PEER, NULL);
+    const char *more[] = {"--tls-cert", cert, "--tls-key", key, NULL};
+    start(more);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    sd_config c;
+    sd_get_config(&sd, &c);
+    /* Keep-alive: one TLS connection, several requests one after another. */
+    it_conn *cn = sd_connect(&sd);
+    scitt_dynbuf st;
+    sd_statement(&alice, "pkg:tls", "{\"tls\": true}", &st);
+    char id[65], path[160];
+    scitt_dynbuf e;
+    sd_entry(span(&st), &e, id);
+    scitt_dynbuf_clear(&e);
+    for (int round = 0; round < 2; round++) {
+        sd_send(cn, "POST", "/entries", "Content-Type: application/cose\r\n", span(&st));
+        expect_receipt_for(cn, keys, &st, NULL);
+        snprintf(path, sizeof(path), "/entries/%s/statement", id);
+        sd_send(cn, "GET", path, NULL, scitt_span_make(NULL, 0));
+        it_resp *r = sd_recv(cn);
+        assert_int_equal(r->status, 200);
+        assert_int_equal(scitt_receipt_verify_transparent(sd_body(r), keys, SD_VERIFY_FLAGS, NULL),
+                         SCITT_OK);
+        char v[32];
+        assert_null(it_header(r, "Connection", v, sizeof(v)));
+        free(r);
+        sd_send(cn, "GET", "/checkpoint", NULL, scitt_span_make(NULL, 0));
+        r = sd_recv(cn);
+        assert_int_equal(r->status, 200);
+        scitt_note_verifier nv;
+        assert_int_equal(scitt_note_vkey_parse(scitt_span_str(c.vkey), &nv), SCITT_OK);
+        assert_int_equal(
+            scitt_checkpoint_open(sd_body(r), &nv, 1, scitt_span_str(c.origin), NULL, NULL),
+            SCITT_OK);
+        free(r);
+    }
+    it_close(cn);
+    /* Pipelining over TLS. */
+    run_pipeline(keys);
+    /* Plain HTTP to the TLS listener gets no HTTP answer. */
+    it_conn *plain = it_connect(sd.port);
+    it_sends(plain, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    it_fill(plain, 3000);
+    assert_true(plain->len < 8 || memcmp(plain->buf, "HTTP/1.1", 8) != 0);
+    it_close(plain);
+    scitt_dynbuf_clear(&st);
+    scitt_cose_keyset_free(keys);
+    sd_stop(&sd);
+}
+
+/* The registered receipts of a run: statements and where they landed. */
+#define N 20
+
+static void check_served(const scitt_cose_keyset *keys, scitt_dynbuf *st, const uint64_t *index,
+                         size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char id[65], path[160];
+        scitt_dynbuf e;
+        sd_entry(span(&st[i]), &e, id);
+        scitt_dynbuf_clear(&e);
+        snprintf(path, sizeof(path), "/entries/%s", id);
+        it_resp *r = sd_get(&sd, path);
+        assert_int_equal(r->status, 200);
+        scitt_receipt_info info;
+        sd_verify_receipt(sd_body(r), span(&st[i]), keys, &info);
+        assert_int_equal(info.leaf_index, index[i]);
+        free(r);
+    }
+}
+
+static bool same_keys(const scitt_cose_keyset *a, const scitt_cose_keyset *b)
+{
+    if (scitt_cose_keyset_count(a) != scitt_cose_keyset_count(b)) {
+        return false;
+    }
+    for (size_t i = 0; i < scitt_cose_keyset_count(a); i++) {
+        uint8_t x[32], y[32];
+        scitt_cose_key_thumbprint(scitt_cose_keyset_at(a, i), x);
+        scitt_cose_key_thumbprint(scitt_cose_keyset_at(b, i), y);
+        if (memcmp(x, y, 32) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Stop and start on the same data directory: the same keys and configuration, every receipt
+ * still served and verifying, the next registration at the next index; then a changed policy
+ * file registers a new policy entry; then a rotated receipt key joins the published set while
+ * receipts made with the old one still verify.
+ */
+static void test_restart(void **state)
+{
+    (void)state;
+    start(NULL);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    sd_config c0;
+    sd_get_config(&sd, &c0);
+    assert_int_equal(c0.policy_entry, 0);
+    static scitt_dynbuf st[N + 2];
+    static uint64_t index[N + 2];
+    for (size_t i = 0; i < N + 2; i++) {
+        char sub[32];
+        snprintf(sub, sizeof(sub), "pkg:restart/%zu", i);
+        sd_statement(i == N + 1 ? &bob : &alice, sub, "{}", &st[i]);
+    }
+    sd_register_many(&sd, keys, st, N, index);
+    scitt_dynbuf old_receipt;
+    sd_register(&sd, keys, span(&st[0]), NULL, &old_receipt);
+    /* bob is not in this policy */
+    it_resp *r = sd_post(&sd, span(&st[N + 1]), NULL);
+    sd_expect_problem(r, 400, "Rejected", "issuer");
+    free(r);
+    sd_checkpoint cp0;
+    sd_get_checkpoint(&sd, &c0, &cp0);
+    assert_int_equal(cp0.cp.size, N + 1);
+    sd_stop(&sd);
+
+    /* Same data, same policy: nothing new registered, everything served. */
+    start(NULL);
+    scitt_cose_keyset *keys1 = sd_keys(&sd);
+    assert_true(same_keys(keys, keys1));
+    sd_config c1;
+    sd_get_config(&sd, &c1);
+    assert_memory_equal(&c1, &c0, sizeof(c1));
+    sd_checkpoint cp1;
+    sd_get_checkpoint(&sd, &c1, &cp1);
+    assert_int_equal(cp1.cp.size, N + 1);
+    assert_memory_equal(cp1.cp.root, cp0.cp.root, 32);
+    check_served(keys, st, index, N);
+    index[N] = sd_register(&sd, keys, span(&st[N]), NULL, NULL);
+    assert_int_equal(index[N], N + 1);
+    sd_stop(&sd);
+
+    /* A changed policy (bob added): registered as a new entry at the end of the log. */
+    const sd_issuer *list[] = {&alice, &bob};
+    sd_write_policy(sd_path(&sd, "policy.json"), list, 2, NULL);
+    start(NULL);
+    sd_config c2;
+    sd_get_config(&sd, &c2);
+    assert_int_equal(c2.policy_entry, N + 2);
+    sd_checkpoint cp2;
+    sd_get_checkpoint(&sd, &c2, &cp2);
+    assert_int_equal(cp2.cp.size, N + 3);
+    index[N + 1] = sd_register(&sd, keys, span(&st[N + 1]), NULL, NULL);
+    assert_int_equal(index[N + 1], N + 3);
+    check_served(keys, st, index, N + 2);
+    /* The log before the restarts is a prefix of the log now. */
+    char path[128];
+    snprintf(path, sizeof(path), "/proofs/consistency?from=%d&to=%d", N + 1, N + 4);
+    r = sd_get(&sd, path);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(scitt_receipt_verify_consistency(sd_body(r), cp0.cp.size, cp0.cp.root, keys,
+                                                      SD_VERIFY_FLAGS, NULL),
+                     SCITT_OK);
+    free(r);
+    sd_stop(&sd);
+
+    /* A rotated receipt key: both published, new receipts under the new kid, old ones valid. */
+    const char *rotate[] = {"--rotate-receipt-key", NULL};
+    start(rotate);
+    scitt_cose_keyset *keys3 = sd_keys(&sd);
+    assert_int_equal(scitt_cose_keyset_count(keys3), 2);
+    const scitt_cose_key *old_key = scitt_cose_keyset_at(keys, 0);
+    assert_non_null(scitt_cose_keyset_find(keys3, scitt_cose_key_kid(old_key)));
+    check_served(keys3, st, index, N + 2);
+    scitt_receipt_info info;
+    sd_verify_receipt(span(&old_receipt), span(&st[0]), keys3, &info);
+    assert_true(scitt_span_eq(info.kid, scitt_cose_key_kid(old_key)));
+    /* Receipts come from the newest signed tree head, which the old key signed until a new
+     * batch is committed; the next registration's head is signed with the new key, and from
+     * then on every receipt (old entries included) carries the new kid. */
+    scitt_dynbuf more, fresh;
+    sd_statement(&alice, "pkg:restart/rotated", "{}", &more);
+    sd_register(&sd, keys3, span(&more), &info, &fresh);
+    scitt_receipt_info fi;
+    sd_verify_receipt(span(&fresh), span(&more), keys3, &fi);
+    assert_false(scitt_span_eq(fi.kid, scitt_cose_key_kid(old_key)));
+    assert_non_null(scitt_cose_keyset_find(keys3, fi.kid));
+    uint8_t new_kid[64];
+    size_t new_kid_len = fi.kid.len;
+    assert_true(new_kid_len <= sizeof(new_kid));
+    memcpy(new_kid, fi.kid.ptr, new_kid_len);
+    scitt_dynbuf_clear(&fresh);
+    sd_register(&sd, keys3, span(&st[0]), &info, &fresh);
+    sd_verify_receipt(span(&fresh), span(&st[0]), keys3, &info);
+    assert_true(scitt_span_eq(info.kid, scitt_span_make(new_kid, new_kid_len)));
+    scitt_dynbuf_clear(&more);
+    sd_get_config(&sd, &c2);
+    assert_int_equal(c2.policy_entry, N + 2); /* the policy did not change this time */
+    sd_stop(&sd);
+
+    scitt_dynbuf_clear(&fresh);
+    scitt_dynbuf_clear(&old_receipt);
+    for (size_t i = 0; i < N + 2; i++) {
+        scitt_dynbuf_clear(&st[i]);
+    }
+    scitt_cose_keyset_free(keys);
+    scitt_cose_keyset_free(keys1);
+    scitt_cose_keyset_free(keys3);
+}
+
+/*
+ * SIGTERM while async registrations wait for their batch (--batch-delay-ms 3000): the daemon
+ * drains and commits them before it exits 0, and after a restart their receipts are served.
+ */
+static void test_shutdown_drain(void **state)
+{
+    (void)state;
+    const char *more[] = {"--batch-delay-ms", "3000", NULL};
+    start(more);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    scitt_dynbuf st[3];
+    char loc[3][128];
+    for (int i = 0; i < 3; i++) {
+        char sub[32], id[65];
+        snprintf(sub, sizeof(sub), "pkg:drain/%d", i);
+        sd_statement(&alice, sub, "{}", &st[i]);
+        scitt_dynbuf e;
+        sd_entry(span(&st[i]), &e, id);
+        scitt_dynbuf_clear(&e);
+        snprintf(loc[i], sizeof(loc[i]), "/entries/%s", id);
+        it_resp *r = sd_post(&sd, span(&st[i]), "Prefer: respond-async\r\n");
+        assert_int_equal(r->status, 202);
+        free(r);
+    }
+    it_resp *r = sd_get(&sd, loc[0]);
+    assert_int_equal(r->status, 204);
+    free(r);
+    /* A synchronous registration waiting for the same batch when SIGTERM arrives is answered
+     * with its receipt before the daemon exits. */
+    scitt_dynbuf sync;
+    sd_statement(&alice, "pkg:drain/sync", "{}", &sync);
+    it_conn *cn = sd_connect(&sd);
+    sd_send(cn, "POST", "/entries", "Content-Type: application/cose\r\n", span(&sync));
+    it_sleep_ms(200);
+    double t0 = it_now();
+    assert_int_equal(kill(sd.srv.pid, SIGTERM), 0);
+    expect_receipt_for(cn, keys, &sync, NULL);
+    it_close(cn);
+    assert_int_equal(it_wait(&sd.srv, 10000), 0);
+    assert_true(it_now() - t0 < 9);
+    scitt_dynbuf_clear(&sync);
+    start(NULL);
+    for (int i = 0; i < 3; i++) {
+        r = sd_get(&sd, loc[i]);
+        assert_int_equal(r->status, 200);
+        sd_verify_receipt(sd_body(r), span(&st[i]), keys, NULL);
+        free(r);
+        scitt_dynbuf_clear(&st[i]);
+    }
+    scitt_cose_keyset_free(keys);
+    sd_stop(&sd);
+}
+
+/*
+ * Eight connections at once, each sending the same five statements and three of its own,
+ * pipelined: every copy of a shared statement lands at one index (dedup within and across
+ * batches), every receipt verifies, and the log holds each statement once.
+ */
+static void test_concurrent_dedup(void **state)
+{
+    (void)state;
+    start(NULL);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    enum { CONNS = 8, SHARED = 5, OWN = 3 };
+    static scitt_dynbuf shared[SHARED], own[CONNS][OWN];
+    for (int i = 0; i < SHARED; i++) {
+        char sub[32];
+        snprintf(sub, sizeof(sub), "pkg:shared/%d", i);
+        sd_statement(&alice, sub, "{}", &shared[i]);
+    }
+    it_conn *cn[CONNS];
+    for (int c = 0; c < CONNS; c++) {
+        cn[c] = sd_connect(&sd);
+        for (int i = 0; i < OWN; i++) {
+            char sub[32];
+            snprintf(sub, sizeof(sub), "pkg:own/%d/%d", c, i);
+            sd_statement(&alice, sub, "{}", &own[c][i]);
+        }
+    }
+    /* Write everything first, so the requests overlap in the daemon. */
+    const char *cose = "Content-Type: application/cose\r\n";
+    for (int c = 0; c < CONNS; c++) {
+        for (int i = 0; i < SHARED; i++) {
+            sd_send(cn[c], "POST", "/entries", cose, span(&shared[(i + c) % SHARED]));
+            if (i < OWN) {
+                sd_send(cn[c], "POST", "/entries", cose, span(&own[c][i]));
+            }
+        }
+    }
+    uint64_t at[SHARED];
+    bool seen[1 + SHARED + CONNS * OWN] = {false};
+    for (int i = 0; i < SHARED; i++) {
+        at[i] = UINT64_MAX;
+    }
+    for (int c = 0; c < CONNS; c++) {
+        for (int i = 0; i < SHARED; i++) {
+            int k = (i + c) % SHARED;
+            uint64_t idx;
+            expect_receipt_for(cn[c], keys, &shared[k], &idx);
+            assert_true(at[k] == UINT64_MAX || at[k] == idx);
+            at[k] = idx;
+            assert_true(idx >= 1 && idx <= SHARED + CONNS * OWN);
+            seen[idx] = true;
+            if (i < OWN) {
+                expect_receipt_for(cn[c], keys, &own[c][i], &idx);
+                assert_true(idx >= 1 && idx <= SHARED + CONNS * OWN);
+                assert_false(seen[idx]);
+                seen[idx] = true;
+            }
+        }
+        it_close(cn[c]);
+    }
+    for (size_t i = 1; i < sizeof(seen); i++) {
+        assert_true(seen[i]); /* no gaps: every index holds one of ours */
+    }
+    sd_config c;
+    sd_get_config(&sd, &c);
+    sd_checkpoint cp;
+    sd_get_checkpoint(&sd, &c, &cp);
+    assert_int_equal(cp.cp.size, 1 + SHARED + CONNS * OWN);
+    for (int i = 0; i < SHARED; i++) {
+        scitt_dynbuf_clear(&shared[i]);
+    }
+    for (int k = 0; k < CONNS; k++) {
+        for (int i = 0; i < OWN; i++) {
+            scitt_dynbuf_clear(&own[k][i]);
+        }
+    }
+    scitt_cose_keyset_free(keys);
+    sd_stop(&sd);
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_pipelining, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_drain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_dedup, setup, teardown),
+    };
+    if (argc > 1) {
+        cmocka_set_test_filter(argv[1]);
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
