@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build test test-sanitize bench fuzz format clean
+.PHONY: all deps build run test test-sanitize bench fuzz format clean
 
 all: build
 
@@ -21,6 +21,10 @@ $(BUILD)/CMakeCache.txt:
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
+
+# Starts scittd on ./data (virtual platform, INSECURE: no TEE) and prints how to use it.
+run: build
+	@scripts/run.sh $(BUILD)
 
 test: build
 	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
