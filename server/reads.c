@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scitt/attest.h"
 #include "scitt/merkle.h"
 
 void scittd_fail(scitt_http_req *req, scitt_err e, const char *detail)
@@ -200,31 +201,39 @@ void scittd_route_config(scitt_http_req *req, void *ctx)
 void scittd_route_attestation(scitt_http_req *req, void *ctx)
 {
     scittd *d = ctx;
+    /* ?nonce=<hex, up to 32 bytes> lets a verifier ask for fresh evidence bound to its nonce */
+    uint8_t nonce[32];
+    size_t nonce_len = 0;
+    scitt_span q;
+    if (scitt_http_req_query_param(req, "nonce", &q) &&
+        scitt_hex_decode(q, nonce, sizeof(nonce), &nonce_len) != SCITT_OK) {
+        scittd_problem(req, 400, "Malformed request", "nonce must be hex, at most 32 bytes");
+        scitt_http_complete(req);
+        return;
+    }
+    scitt_span identity = scitt_service_identity(d->svc);
+    uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN];
+    scitt_dynbuf ev, b;
+    scitt_dynbuf_init(&ev, 0);
+    scitt_dynbuf_init(&b, 0);
     /*
      * Virtual evidence: unsigned and marked insecure, so no verifier can mistake it for hardware
      * evidence. It binds the identity document the same way a TEE report does.
      */
-    uint8_t report_data[64] = {0};
-    scitt_service_identity_hash(d->svc, report_data);
-    scitt_dynbuf b;
-    scitt_dynbuf_init(&b, 0);
-    scitt_cbor_writer w;
-    scitt_cbor_writer_init_dynbuf(&w, &b);
-    scitt_cbor_put_map(&w, 3);
-    scitt_cbor_put_cstr(&w, "evidence");
-    scitt_cbor_put_map(&w, 4);
-    put_kv_text(&w, "type", "virtual");
-    scitt_cbor_put_cstr(&w, "insecure");
-    scitt_cbor_put_bool(&w, true);
-    scitt_cbor_put_cstr(&w, "measurement");
-    scitt_cbor_put_bytes(&w, scitt_span_make(d->binary_sha384, sizeof(d->binary_sha384)));
-    scitt_cbor_put_cstr(&w, "report_data");
-    scitt_cbor_put_bytes(&w, scitt_span_make(report_data, sizeof(report_data)));
-    scitt_cbor_put_cstr(&w, "identity");
-    scitt_cbor_put_bytes(&w, scitt_service_identity(d->svc));
-    put_kv_text(&w, "platform", d->platform);
-    if (scitt_cbor_writer_finish(&w, NULL) != SCITT_OK) {
-        b.err = SCITT_ERR_NOMEM;
+    scitt_err e =
+        scitt_attest_report_data(identity, scitt_span_make(nonce, nonce_len), report_data);
+    e = e ? e : scitt_attest_virtual_evidence(d->binary_sha384, report_data, &ev);
+    e = e ? e
+          : scitt_attest_bundle_encode(d->platform, identity, scitt_span_make(ev.ptr, ev.len),
+                                       scitt_span_make(NULL, 0), &b);
+    scitt_dynbuf_clear(&ev);
+    if (e != SCITT_OK) {
+        b.err = e;
+    }
+    if (nonce_len == 0) {
+        scittd_header(req, "Cache-Control", "max-age=60");
+    } else {
+        scittd_header(req, "Cache-Control", "no-store");
     }
     send_copy(req, 200, "application/cbor", &b);
     scitt_http_complete(req);

@@ -8,6 +8,8 @@
  */
 #include "scittd_util.h"
 
+#include "scitt/attest.h"
+
 #include "scitt/policy.h"
 
 static sd_daemon sd;
@@ -346,73 +348,47 @@ static void test_configuration(void **state)
     assert_true(scitt_span_eq(m.payload, scitt_span_make(text, tl)));
     scitt_dynbuf_clear(&pe);
 
-    /* /attestation: virtual, insecure, report_data[0:32] = SHA-256(identity document), and the
-     * identity document names this service's keys, issuer and origin. */
+    /* /attestation: a service bundle with virtual evidence binding the identity document
+     * (report_data[0:32] = SHA-256 of it); refused unless insecure evidence is allowed, and the
+     * document names this service's keys, issuer and origin. */
     it_resp *r = sd_get(&sd, "/attestation");
     assert_int_equal(r->status, 200);
     sd_expect_header(r, "Content-Type", "application/cbor");
-    scitt_cbor_reader rd;
-    scitt_cbor_reader_init(&rd, sd_body(r));
-    size_t n, en;
-    scitt_span k, identity = {0}, report = {0}, type = {0}, platform = {0};
-    bool insecure = false;
-    assert_int_equal(scitt_cbor_read_map(&rd, &n), SCITT_OK);
-    for (size_t i = 0; i < n; i++) {
-        assert_int_equal(scitt_cbor_read_text(&rd, &k), SCITT_OK);
-        if (scitt_span_eq_str(k, "identity")) {
-            assert_int_equal(scitt_cbor_read_bytes(&rd, &identity), SCITT_OK);
-        } else if (scitt_span_eq_str(k, "platform")) {
-            assert_int_equal(scitt_cbor_read_text(&rd, &platform), SCITT_OK);
-        } else if (scitt_span_eq_str(k, "evidence")) {
-            assert_int_equal(scitt_cbor_read_map(&rd, &en), SCITT_OK);
-            for (size_t j = 0; j < en; j++) {
-                assert_int_equal(scitt_cbor_read_text(&rd, &k), SCITT_OK);
-                scitt_cbor_item it;
-                if (scitt_span_eq_str(k, "report_data")) {
-                    assert_int_equal(scitt_cbor_read_bytes(&rd, &report), SCITT_OK);
-                } else if (scitt_span_eq_str(k, "type")) {
-                    assert_int_equal(scitt_cbor_read_text(&rd, &type), SCITT_OK);
-                } else if (scitt_span_eq_str(k, "insecure")) {
-                    assert_int_equal(scitt_cbor_next(&rd, &it), SCITT_OK);
-                    insecure = it.type == SCITT_CBOR_TRUE;
-                } else {
-                    assert_int_equal(scitt_cbor_skip(&rd, NULL), SCITT_OK);
-                }
-            }
-        } else {
-            assert_int_equal(scitt_cbor_skip(&rd, NULL), SCITT_OK);
-        }
-    }
-    assert_int_equal(scitt_cbor_reader_finish(&rd), SCITT_OK);
-    assert_true(scitt_span_eq_str(platform, "virtual"));
-    assert_true(scitt_span_eq_str(type, "virtual"));
-    assert_true(insecure);
-    assert_int_equal(report.len, 64);
-    uint8_t h[32], zero[32] = {0};
-    scitt_sha256(identity.ptr, identity.len, h);
-    assert_memory_equal(report.ptr, h, 32);
-    assert_memory_equal(report.ptr + 32, zero, 32);
-    /* identity = {1: receipt COSE_Key, 2: checkpoint vkey, 3: iss, 4: origin} */
-    scitt_cbor_reader_init(&rd, identity);
-    assert_int_equal(scitt_cbor_read_map(&rd, &n), SCITT_OK);
-    assert_int_equal(n, 4);
-    for (uint64_t want = 1; want <= 4; want++) {
-        uint64_t label;
-        scitt_span raw, t;
-        assert_int_equal(scitt_cbor_read_uint(&rd, &label), SCITT_OK);
-        assert_int_equal(label, want);
-        if (label == 1) {
-            assert_int_equal(scitt_cbor_skip(&rd, &raw), SCITT_OK);
-            scitt_cose_key *ik = NULL;
-            assert_int_equal(scitt_cose_key_from_cose(raw, &ik), SCITT_OK);
-            assert_non_null(scitt_cose_keyset_find(keys, scitt_cose_key_kid(ik)));
-            scitt_cose_key_free(ik);
-            continue;
-        }
-        assert_int_equal(scitt_cbor_read_text(&rd, &t), SCITT_OK);
-        const char *expect = label == 2 ? c.vkey : label == 3 ? "ts.example" : "ts.example/log";
-        assert_true(scitt_span_eq_str(t, expect));
-    }
+    scitt_attest_opts ao;
+    memset(&ao, 0, sizeof(ao));
+    ao.now = (int64_t)time(NULL);
+    scitt_attest_result ar;
+    assert_int_equal(scitt_attest_verify(sd_body(r), &ao, &ar), SCITT_ERR_INSECURE);
+    ao.allow_insecure_virtual = true;
+    assert_int_equal(scitt_attest_verify(sd_body(r), &ao, &ar), SCITT_OK);
+    assert_true(ar.insecure);
+    assert_string_equal(ar.platform, "virtual");
+    scitt_cose_key *ik = NULL;
+    assert_int_equal(scitt_cose_key_from_cose(ar.identity.receipt_key, &ik), SCITT_OK);
+    assert_non_null(scitt_cose_keyset_find(keys, scitt_cose_key_kid(ik)));
+    scitt_cose_key_free(ik);
+    assert_true(scitt_span_eq_str(ar.identity.vkey, c.vkey));
+    assert_true(scitt_span_eq_str(ar.identity.issuer, "ts.example"));
+    assert_true(scitt_span_eq_str(ar.identity.origin, "ts.example/log"));
+    /* the measurement of the virtual platform is the running binary's SHA-384 */
+    uint8_t wrong[48] = {0};
+    ao.measurements = wrong;
+    ao.n_measurements = 1;
+    assert_int_equal(scitt_attest_verify(sd_body(r), &ao, &ar), SCITT_ERR_POLICY);
+    free(r);
+    /* a nonce goes into report_data[32:64]; the bundle binds it */
+    r = sd_get(&sd, "/attestation?nonce=00112233445566778899aabbccddeeff");
+    assert_int_equal(r->status, 200);
+    ao.measurements = NULL;
+    ao.n_measurements = 0;
+    assert_int_equal(scitt_attest_verify(sd_body(r), &ao, &ar), SCITT_ERR_BINDING);
+    static const uint8_t nonce[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                      0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+    ao.nonce = scitt_span_make(nonce, sizeof(nonce));
+    assert_int_equal(scitt_attest_verify(sd_body(r), &ao, &ar), SCITT_OK);
+    free(r);
+    r = sd_get(&sd, "/attestation?nonce=zz");
+    assert_int_equal(r->status, 400);
     free(r);
 
     /* Receipts name the same service: iss = the issuer, sub = the origin. */

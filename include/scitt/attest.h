@@ -1,0 +1,91 @@
+/*
+ * scitt/attest.h — binding the service's keys to TEE evidence, and checking that binding offline.
+ *
+ * The service identity document is a CBOR map {1: receipt key (COSE_Key, public), 2: checkpoint
+ * note verifier key (C2SP vkey text), 3: issuer (text), 4: origin (text)}. TEE evidence binds it:
+ * REPORT_DATA[0:32] = SHA-256(identity document), REPORT_DATA[32:64] = a verifier's nonce or
+ * zeros. A *service bundle* carries the document, the evidence and its endorsements, so a relying
+ * party needs only AMD's pinned roots and the expected measurement to learn which keys a ledger
+ * running that code holds (docs/tee.md).
+ *
+ * Service bundle: CBOR map {"evidence": bstr, "identity": bstr, "platform": tstr,
+ * ? "endorsements": bstr}. For "snp" the evidence is the 1184-byte report and the endorsements a
+ * PEM bundle of VCEK (or VLEK), ASK (or ASVK) and ARK. For "virtual" the evidence is the CBOR map
+ * {"type": "scittd-insecure-virtual-v1", "insecure": true, "measurement": bstr .size 48,
+ * "report_data": bstr .size 64}: unsigned, and refused by every verifier unless it is told
+ * explicitly to allow insecure virtual evidence. Virtual evidence never satisfies an SNP check.
+ */
+#ifndef SCITT_ATTEST_H
+#define SCITT_ATTEST_H
+
+#include "scitt/base.h"
+#include "scitt/tee.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SCITT_ATTEST_VIRTUAL_TYPE    "scittd-insecure-virtual-v1"
+#define SCITT_ATTEST_MEASUREMENT_LEN 48
+
+/** The fields of an identity document; spans point into it. */
+typedef struct scitt_identity {
+    scitt_span receipt_key; /**< the encoded COSE_Key */
+    scitt_span vkey;        /**< C2SP verifier key text */
+    scitt_span issuer;
+    scitt_span origin;
+} scitt_identity;
+
+/** Parses an identity document strictly (exactly the four members). */
+SCITT_MUST_USE scitt_err scitt_identity_parse(scitt_span doc, scitt_identity *out);
+
+/** REPORT_DATA binding @p identity: SHA-256 of it, then @p nonce (0..32 bytes, zero-padded). */
+SCITT_MUST_USE scitt_err scitt_attest_report_data(scitt_span identity, scitt_span nonce,
+                                                  uint8_t out[SCITT_TEE_REPORT_DATA_LEN]);
+
+/** Appends virtual (INSECURE) evidence for @p measurement and @p report_data. */
+SCITT_MUST_USE scitt_err scitt_attest_virtual_evidence(
+    const uint8_t measurement[SCITT_ATTEST_MEASUREMENT_LEN],
+    const uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN], scitt_dynbuf *out);
+
+/** Appends a service bundle. @p platform is "snp" or "virtual"; @p endorsements may be empty. */
+SCITT_MUST_USE scitt_err scitt_attest_bundle_encode(const char *platform, scitt_span identity,
+                                                    scitt_span evidence, scitt_span endorsements,
+                                                    scitt_dynbuf *out);
+
+/** What a relying party requires of a bundle. Arrays are borrowed for the call. */
+typedef struct scitt_attest_opts {
+    int64_t now;                 /**< Unix seconds for certificate validity */
+    bool allow_insecure_virtual; /**< accept virtual evidence (it still is reported insecure) */
+    const uint8_t *measurements; /**< n values of 48 bytes; n == 0: not checked */
+    size_t n_measurements;
+    const uint8_t *host_data; /**< n values of 32 bytes (SNP); n == 0: not checked */
+    size_t n_host_data;
+    scitt_span nonce;                   /**< expected REPORT_DATA[32:64] (empty: zeros) */
+    const scitt_snp_policy *snp_policy; /**< NULL: scitt_snp_policy_init's defaults */
+} scitt_attest_opts;
+
+typedef struct scitt_attest_result {
+    bool insecure; /**< the evidence was virtual */
+    char platform[16];
+    uint8_t measurement[SCITT_ATTEST_MEASUREMENT_LEN];
+    uint8_t host_data[32]; /**< SNP only */
+    uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN];
+    scitt_identity identity; /**< spans point into the bundle */
+    scitt_tee_reason why;    /**< for SNP failures: which check */
+} scitt_attest_result;
+
+/**
+ * Verifies a service bundle offline: the evidence (SNP: chain to a pinned AMD root at opts->now,
+ * report signature, SNP policy with the expected measurements / host_data; virtual: only with
+ * allow_insecure_virtual, else SCITT_ERR_INSECURE), then the binding of the identity document
+ * (SCITT_ERR_BINDING), then parses the document. On success @p out says what was established.
+ */
+SCITT_MUST_USE scitt_err scitt_attest_verify(scitt_span bundle, const scitt_attest_opts *opts,
+                                             scitt_attest_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCITT_ATTEST_H */
