@@ -120,7 +120,7 @@ static void done(void *ctx, const scitt_ledger_result *res)
 
 static scitt_service *open_service(const char *dir, scitt_keystore *ks, char *ks_path, double *ms)
 {
-    scitt_keystore_file(dir, ks_path, 4200, ks);
+    scitt_keystore_file(dir, NULL, ks_path, 4200, ks);
     scitt_service_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.data_dir = dir;

@@ -72,9 +72,10 @@ static scitt_err file_store(void *ctx, scitt_span blob)
     return SCITT_OK;
 }
 
-void scitt_keystore_file(const char *dir, char *path_storage, size_t cap, scitt_keystore *out)
+void scitt_keystore_file(const char *dir, const char *name, char *path_storage, size_t cap,
+                         scitt_keystore *out)
 {
-    snprintf(path_storage, cap, "%s/service-keys", dir);
+    snprintf(path_storage, cap, "%s/%s", dir, name ? name : "service-keys");
     out->load = file_load;
     out->store = file_store;
     out->description = "INSECURE virtual platform: service keys in a 0600 file";

@@ -42,6 +42,11 @@ static const char usage[] =
     "  --auth-tokens FILE      bearer tokens required to register, one per line\n"
     "  --platform P            auto, snp or virtual (default auto)\n"
     "  --insecure-virtual      allow the INSECURE virtual platform (no TEE)\n"
+    "  --snp-endorsements F    PEM of the VCEK, ASK and ARK for SEV-SNP evidence (default: the\n"
+    "                          firmware's certificate table, then $UVM_SECURITY_CONTEXT_DIR)\n"
+    "  --tee-configfs DIR      configfs-tsm report directory (default "
+    "/sys/kernel/config/tsm/report)\n"
+    "  --sev-guest PATH        SEV guest device (default /dev/sev-guest)\n"
     "  --receipt-alg ALG       receipt key algorithm at first start: ES256, ES384 or EdDSA\n"
     "  --rotate-receipt-key    add a new receipt key; old keys stay published\n"
     "  --map-size BYTES        initial LMDB map size (default 1G; suffixes K, M, G, T)\n"
@@ -130,7 +135,10 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_LOG,
         O_PORTS,
         O_HELP,
-        O_VERSION
+        O_VERSION,
+        O_SNPCERTS,
+        O_CONFIGFS,
+        O_SEVGUEST
     };
     static const struct option opts[] = {{"data", 1, 0, O_DATA},
                                          {"listen", 1, 0, O_LISTEN},
@@ -153,6 +161,9 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"workers", 1, 0, O_WORKERS},
                                          {"log-level", 1, 0, O_LOG},
                                          {"print-ports", 0, 0, O_PORTS},
+                                         {"snp-endorsements", 1, 0, O_SNPCERTS},
+                                         {"tee-configfs", 1, 0, O_CONFIGFS},
+                                         {"sev-guest", 1, 0, O_SEVGUEST},
                                          {"help", 0, 0, O_HELP},
                                          {"version", 0, 0, O_VERSION},
                                          {0, 0, 0, 0}};
@@ -230,6 +241,15 @@ static void parse_args(int argc, char **argv, scittd_config *c)
             break;
         case O_INSECURE:
             c->insecure_virtual = true;
+            break;
+        case O_SNPCERTS:
+            c->snp_endorsements = optarg;
+            break;
+        case O_CONFIGFS:
+            c->tee_configfs = optarg;
+            break;
+        case O_SEVGUEST:
+            c->sev_guest = optarg;
             break;
         case O_ALG:
             c->receipt_alg = optarg;
@@ -363,37 +383,6 @@ static void lock_data_dir(const char *dir)
     }
 }
 
-static bool tee_device_present(void)
-{
-    struct stat st;
-    return stat("/dev/sev-guest", &st) == 0 || stat("/sys/kernel/config/tsm/report", &st) == 0;
-}
-
-static void choose_platform(scittd *d)
-{
-    const char *p = d->cfg.platform;
-    if (!strcmp(p, "auto")) {
-        p = tee_device_present() ? "snp" : "virtual";
-    }
-    if (!strcmp(p, "snp")) {
-        if (!tee_device_present()) {
-            fputs("scittd: no SEV-SNP device (/dev/sev-guest or configfs-tsm) on this machine\n",
-                  stderr);
-        } else {
-            fputs("scittd: running inside SEV-SNP is not supported by this build yet\n", stderr);
-        }
-        exit(2);
-    }
-    if (!d->cfg.insecure_virtual) {
-        fputs("scittd: no TEE in use: start with --platform virtual --insecure-virtual to run "
-              "INSECURE (keys in a plain file, no attestation)\n",
-              stderr);
-        exit(2);
-    }
-    d->platform = "virtual";
-    d->insecure = true;
-}
-
 static uv_signal_t sig_term, sig_int;
 
 static void on_http_closed(scitt_http_server *srv, void *ctx)
@@ -475,7 +464,11 @@ int main(int argc, char **argv)
     }
     scitt_log_set_level(lvl);
     signal(SIGPIPE, SIG_IGN);
-    choose_platform(&d);
+    char why[512];
+    if (scittd_platform_choose(&d, why, sizeof(why)) != SCITT_OK) {
+        fprintf(stderr, "scittd: %s\n", why);
+        return 2;
+    }
     if (d.cfg.auth_tokens_file) {
         load_tokens(&d);
     }
@@ -492,9 +485,6 @@ int main(int argc, char **argv)
         return 2;
     }
     lock_data_dir(d.cfg.data_dir);
-    char ks_path[4200];
-    scitt_keystore ks;
-    scitt_keystore_file(d.cfg.data_dir, ks_path, sizeof(ks_path), &ks);
     scitt_service_config sc;
     memset(&sc, 0, sizeof(sc));
     sc.data_dir = d.cfg.data_dir;
@@ -507,13 +497,24 @@ int main(int argc, char **argv)
     sc.map_size_max = d.cfg.map_size_max;
     sc.batch_max = d.cfg.batch_max;
     sc.batch_delay_ms = d.cfg.batch_delay_ms;
-    sc.keystore = &ks;
+    sc.keystore = &d.keystore;
     char reason[512];
     scitt_err e = scitt_service_open(&sc, &d.svc, reason, sizeof(reason));
     free(policy);
     if (e != SCITT_OK) {
         fprintf(stderr, "scittd: %s\n", reason);
         return e == SCITT_ERR_POLICY || e == SCITT_ERR_STATE || e == SCITT_ERR_INVALID_ARG ? 2 : 1;
+    }
+    /* The evidence binding this service's keys, made once at start (nonces ask for fresh). */
+    scitt_dynbuf_init(&d.bundle, 0);
+    if (scittd_platform_bundle(&d, scitt_span_make(NULL, 0), &d.bundle) != SCITT_OK) {
+        fprintf(stderr, "scittd: cannot obtain evidence from the %s platform\n", d.platform);
+        return 1;
+    }
+    if (d.insecure) {
+        SCITT_LOG(SCITT_LOG_WARN, "platform",
+                  "platform=virtual INSECURE=1 warning=\"no TEE: keys in a plain file, evidence "
+                  "unsigned\"");
     }
     scitt_err state = scitt_ledger_state(scitt_service_ledger(d.svc));
     if (state != SCITT_OK) {
@@ -578,6 +579,7 @@ int main(int argc, char **argv)
     scitt_service_close(d.svc);
     scitt_http_server_free(d.http);
     scittd_register_free(&d);
+    scitt_dynbuf_clear(&d.bundle);
     uv_loop_close(d.loop);
     SCITT_LOG(SCITT_LOG_INFO, "stopped", "clean=1");
     return 0;

@@ -198,45 +198,66 @@ void scittd_route_config(scitt_http_req *req, void *ctx)
     scitt_http_complete(req);
 }
 
+typedef struct attest_job {
+    scittd *d;
+    scitt_http_req *req;
+    uint8_t nonce[32];
+    size_t nonce_len;
+    uv_work_t work;
+} attest_job;
+
+/* Fresh evidence for a nonce: device I/O, so on the worker pool. */
+static void attest_work(uv_work_t *w)
+{
+    attest_job *j = w->data;
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    scitt_err e = scittd_platform_bundle(j->d, scitt_span_make(j->nonce, j->nonce_len), &b);
+    if (e != SCITT_OK) {
+        scitt_dynbuf_clear(&b);
+        scittd_fail(j->req, e == SCITT_ERR_BUSY ? e : SCITT_ERR_IO,
+                    "the platform gave no evidence");
+    } else {
+        scittd_header(j->req, "Cache-Control", "no-store");
+        send_copy(j->req, 200, "application/cbor", &b);
+    }
+    scitt_http_complete(j->req);
+}
+
+static void attest_done(uv_work_t *w, int status)
+{
+    (void)status;
+    scitt_free(w->data);
+}
+
 void scittd_route_attestation(scitt_http_req *req, void *ctx)
 {
     scittd *d = ctx;
-    /* ?nonce=<hex, up to 32 bytes> lets a verifier ask for fresh evidence bound to its nonce */
-    uint8_t nonce[32];
-    size_t nonce_len = 0;
     scitt_span q;
-    if (scitt_http_req_query_param(req, "nonce", &q) &&
-        scitt_hex_decode(q, nonce, sizeof(nonce), &nonce_len) != SCITT_OK) {
+    if (!scitt_http_req_query_param(req, "nonce", &q)) {
+        /* the bundle made at start: same evidence for everyone */
+        scitt_http_res_status(req, 200);
+        scittd_header(req, "Cache-Control", "max-age=60");
+        scittd_body(req, "application/cbor", scitt_span_make(d->bundle.ptr, d->bundle.len));
+        scitt_http_complete(req);
+        return;
+    }
+    /* ?nonce=<hex, up to 32 bytes>: fresh evidence bound to the verifier's nonce */
+    attest_job *j = scitt_calloc(1, sizeof(*j));
+    if (!j || scitt_hex_decode(q, j->nonce, sizeof(j->nonce), &j->nonce_len) != SCITT_OK) {
+        scitt_free(j);
         scittd_problem(req, 400, "Malformed request", "nonce must be hex, at most 32 bytes");
         scitt_http_complete(req);
         return;
     }
-    scitt_span identity = scitt_service_identity(d->svc);
-    uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN];
-    scitt_dynbuf ev, b;
-    scitt_dynbuf_init(&ev, 0);
-    scitt_dynbuf_init(&b, 0);
-    /*
-     * Virtual evidence: unsigned and marked insecure, so no verifier can mistake it for hardware
-     * evidence. It binds the identity document the same way a TEE report does.
-     */
-    scitt_err e =
-        scitt_attest_report_data(identity, scitt_span_make(nonce, nonce_len), report_data);
-    e = e ? e : scitt_attest_virtual_evidence(d->binary_sha384, report_data, &ev);
-    e = e ? e
-          : scitt_attest_bundle_encode(d->platform, identity, scitt_span_make(ev.ptr, ev.len),
-                                       scitt_span_make(NULL, 0), &b);
-    scitt_dynbuf_clear(&ev);
-    if (e != SCITT_OK) {
-        b.err = e;
+    j->d = d;
+    j->req = req;
+    j->work.data = j;
+    if (uv_queue_work(d->loop, &j->work, attest_work, attest_done) != 0) {
+        scitt_free(j);
+        scittd_problem(req, 503, "Service Unavailable", "cannot schedule the evidence request");
+        scitt_http_complete(req);
     }
-    if (nonce_len == 0) {
-        scittd_header(req, "Cache-Control", "max-age=60");
-    } else {
-        scittd_header(req, "Cache-Control", "no-store");
-    }
-    send_copy(req, 200, "application/cbor", &b);
-    scitt_http_complete(req);
 }
 
 void scittd_route_healthz(scitt_http_req *req, void *ctx)

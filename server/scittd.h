@@ -10,6 +10,7 @@
 #include "http.h"
 #include "log.h"
 #include "scitt/service.h"
+#include "scitt/tee.h"
 
 #define SCITTD_MAX_LISTEN 8
 #define SCITTD_MAX_TOKENS 256
@@ -27,6 +28,9 @@ typedef struct scittd_config {
     const char *auth_tokens_file;
     const char *platform; /* "auto", "snp", "virtual" */
     bool insecure_virtual;
+    const char *snp_endorsements; /* PEM of VCEK/ASK/ARK provided by the operator */
+    const char *tee_configfs;     /* configfs-tsm report directory (default: the kernel's) */
+    const char *sev_guest;        /* SEV guest device (default /dev/sev-guest) */
     const char *log_level;
     bool print_ports; /* print the bound ports on stdout once listening */
     uint64_t map_size, map_size_max;
@@ -54,6 +58,11 @@ typedef struct scittd {
     scitt_service *svc;
     const char *platform; /* what we run on, reported everywhere */
     bool insecure;
+    scitt_tee_acquire_opts tee_opts;
+    scitt_keystore keystore; /* where the service keys live */
+    scitt_keystore file_ks;  /* the file under a sealed keystore */
+    char ks_path[4200];
+    scitt_dynbuf bundle; /* the service bundle without a nonce, made at start */
     uint8_t binary_sha384[48];
     /* bearer tokens as SHA-256 digests, compared in constant time */
     uint8_t tokens[SCITTD_MAX_TOKENS][32];
@@ -66,6 +75,10 @@ typedef struct scittd {
     _Atomic uint64_t rejections;    /* statements refused by the check stage */
     scittd_hist batch_size, batch_ms, commit_ms;
 } scittd;
+
+/* platform.c: SEV-SNP or the INSECURE virtual platform; the keystore; the service bundle. */
+scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap);
+scitt_err scittd_platform_bundle(scittd *d, scitt_span nonce, scitt_dynbuf *out);
 
 /* register.c: POST /entries, GET /entries/{id}[/statement], the async bookkeeping. */
 scitt_err scittd_register_init(scittd *d);

@@ -84,6 +84,18 @@ typedef struct scitt_attest_result {
 SCITT_MUST_USE scitt_err scitt_attest_verify(scitt_span bundle, const scitt_attest_opts *opts,
                                              scitt_attest_result *out);
 
+/*
+ * Sealing: AES-256-GCM under a 32-byte key the TEE derives for this measurement (on SEV-SNP,
+ * SNP_GET_DERIVED_KEY). Sealed blob: "SCSEAL01" || 12-byte random nonce || ciphertext || 16-byte
+ * tag; @p aad is authenticated too. Another key (other code, other chip) or any changed byte
+ * makes scitt_unseal fail with SCITT_ERR_INTEGRITY and leaves @p out as it was.
+ */
+#define SCITT_SEAL_KEY_LEN 32
+SCITT_MUST_USE scitt_err scitt_seal(const uint8_t key[SCITT_SEAL_KEY_LEN], scitt_span plaintext,
+                                    scitt_span aad, scitt_dynbuf *out);
+SCITT_MUST_USE scitt_err scitt_unseal(const uint8_t key[SCITT_SEAL_KEY_LEN], scitt_span sealed,
+                                      scitt_span aad, scitt_dynbuf *out);
+
 #ifdef __cplusplus
 }
 #endif

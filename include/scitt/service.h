@@ -30,11 +30,13 @@ typedef struct scitt_keystore {
 } scitt_keystore;
 
 /**
- * The insecure file keystore: the blob in "<dir>/service-keys" with mode 0600, written through a
- * temporary file and rename. @p path_storage (PATH_MAX bytes) holds the path for the keystore's
- * lifetime.
+ * The file keystore: the blob in "<dir>/<name>" (NULL name: "service-keys") with mode 0600,
+ * written through a temporary file and rename. It protects nothing by itself: the virtual platform
+ * uses it as is (INSECURE), a TEE platform stores a sealed blob through it. @p path_storage
+ * (PATH_MAX bytes) holds the path for the keystore's lifetime.
  */
-void scitt_keystore_file(const char *dir, char *path_storage, size_t cap, scitt_keystore *out);
+void scitt_keystore_file(const char *dir, const char *name, char *path_storage, size_t cap,
+                         scitt_keystore *out);
 
 typedef struct scitt_service_config {
     const char *data_dir;

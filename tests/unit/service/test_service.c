@@ -38,7 +38,7 @@ static int setup(void **state)
 {
     fx *f = calloc(1, sizeof(*f));
     f->dir = lu_tmpdir();
-    scitt_keystore_file(f->dir, f->ks_path, sizeof(f->ks_path), &f->ks);
+    scitt_keystore_file(f->dir, NULL, f->ks_path, sizeof(f->ks_path), &f->ks);
     f->cfg.data_dir = f->dir;
     f->cfg.issuer = "https://ledger.example";
     f->cfg.origin = "ledger.example/log";

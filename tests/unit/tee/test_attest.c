@@ -283,12 +283,57 @@ static void test_malformed(void **state)
     }
 }
 
+static void test_seal(void **state)
+{
+    (void)state;
+    uint8_t key[32], other[32];
+    memset(key, 0x11, sizeof(key));
+    memset(other, 0x11, sizeof(other));
+    other[31] ^= 1;
+    const char *secret = "the service keys";
+    scitt_span aad = scitt_span_str("scittd-service-keys-v1");
+    scitt_dynbuf sealed, opened;
+    scitt_dynbuf_init(&sealed, 0);
+    scitt_dynbuf_init(&opened, 0);
+    assert_int_equal(scitt_seal(key, scitt_span_str(secret), aad, &sealed), SCITT_OK);
+    assert_int_equal(sealed.len, 8 + 12 + strlen(secret) + 16);
+    assert_null(memmem(sealed.ptr, sealed.len, secret, strlen(secret)));
+    scitt_span s = scitt_span_make(sealed.ptr, sealed.len);
+    assert_int_equal(scitt_unseal(key, s, aad, &opened), SCITT_OK);
+    assert_int_equal(opened.len, strlen(secret));
+    assert_memory_equal(opened.ptr, secret, opened.len);
+    opened.len = 0;
+    /* another key (other code or chip), other AAD, or any flipped byte: nothing comes out */
+    assert_int_equal(scitt_unseal(other, s, aad, &opened), SCITT_ERR_INTEGRITY);
+    assert_int_equal(scitt_unseal(key, s, scitt_span_str("other"), &opened), SCITT_ERR_INTEGRITY);
+    for (size_t i = 8; i < sealed.len; i++) {
+        sealed.ptr[i] ^= 0x40;
+        assert_int_equal(scitt_unseal(key, s, aad, &opened), SCITT_ERR_INTEGRITY);
+        sealed.ptr[i] ^= 0x40;
+    }
+    assert_int_equal(opened.len, 0);
+    sealed.ptr[0] ^= 1;
+    assert_int_equal(scitt_unseal(key, s, aad, &opened), SCITT_ERR_MALFORMED);
+    assert_int_equal(scitt_unseal(key, scitt_span_make(sealed.ptr, 20), aad, &opened),
+                     SCITT_ERR_MALFORMED);
+    /* two seals of the same secret differ (fresh nonce) */
+    scitt_dynbuf again;
+    scitt_dynbuf_init(&again, 0);
+    sealed.ptr[0] ^= 1;
+    assert_int_equal(scitt_seal(key, scitt_span_str(secret), aad, &again), SCITT_OK);
+    assert_int_not_equal(memcmp(again.ptr, sealed.ptr, sealed.len), 0);
+    scitt_dynbuf_clear(&again);
+    scitt_dynbuf_clear(&sealed);
+    scitt_dynbuf_clear(&opened);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_virtual),
         cmocka_unit_test(test_snp_samples),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_seal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

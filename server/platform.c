@@ -1,0 +1,191 @@
+/*
+ * The platform scittd runs on: SEV-SNP (evidence from configfs-tsm or /dev/sev-guest, service
+ * keys sealed under a key the firmware derives for this measurement) or the INSECURE virtual
+ * platform (unsigned evidence, keys in a 0600 file). It chooses the platform at start, provides
+ * the keystore, and builds the service bundle served at /attestation.
+ */
+#include "scittd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scitt/attest.h"
+
+static const char seal_aad[] = "scittd-service-keys-v1";
+
+/* ---- the sealed keystore (SEV-SNP) -------------------------------------------------------- */
+
+static scitt_err derive(scittd *d, uint8_t key[SCITT_SEAL_KEY_LEN])
+{
+    scitt_snp_key_request req;
+    scitt_snp_key_request_init(&req);
+    scitt_tee_reason why = SCITT_TEE_OK;
+    scitt_err e = scitt_tee_snp_derive_key(&d->tee_opts, &req, key, &why);
+    if (e != SCITT_OK) {
+        SCITT_LOG(SCITT_LOG_ERROR, "seal", "err=%s reason=\"%s\"", scitt_err_name(e),
+                  scitt_tee_reason_str(why));
+    }
+    return e;
+}
+
+static scitt_err sealed_load(void *ctx, scitt_dynbuf *out)
+{
+    scittd *d = ctx;
+    scitt_dynbuf sealed;
+    scitt_dynbuf_init(&sealed, 1u << 20);
+    scitt_err e = d->file_ks.load(d->file_ks.ctx, &sealed);
+    uint8_t key[SCITT_SEAL_KEY_LEN];
+    e = e ? e : derive(d, key);
+    e = e ? e
+          : scitt_unseal(key, scitt_span_make(sealed.ptr, sealed.len), scitt_span_str(seal_aad),
+                         out);
+    scitt_wipe(key, sizeof(key));
+    scitt_dynbuf_clear(&sealed);
+    return e;
+}
+
+static scitt_err sealed_store(void *ctx, scitt_span blob)
+{
+    scittd *d = ctx;
+    uint8_t key[SCITT_SEAL_KEY_LEN];
+    scitt_dynbuf sealed;
+    scitt_dynbuf_init(&sealed, 0);
+    scitt_err e = derive(d, key);
+    e = e ? e : scitt_seal(key, blob, scitt_span_str(seal_aad), &sealed);
+    scitt_wipe(key, sizeof(key));
+    e = e ? e : d->file_ks.store(d->file_ks.ctx, scitt_span_make(sealed.ptr, sealed.len));
+    scitt_dynbuf_clear(&sealed);
+    return e;
+}
+
+/* ---- choosing the platform ----------------------------------------------------------------- */
+
+scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap)
+{
+    d->tee_opts.tsm_root = d->cfg.tee_configfs;
+    d->tee_opts.sev_guest = d->cfg.sev_guest;
+    d->tee_opts.want_certs = true;
+    const char *p = d->cfg.platform;
+    scitt_tee_platform found = SCITT_TEE_NONE;
+    scitt_tee_source src;
+    scitt_tee_reason why = SCITT_TEE_OK;
+    if (strcmp(p, "virtual") != 0 &&
+        scitt_tee_detect(&d->tee_opts, &found, &src, &why) != SCITT_OK) {
+        found = SCITT_TEE_NONE;
+    }
+    if (!strcmp(p, "auto")) {
+        p = found == SCITT_TEE_SEV_SNP ? "snp" : "virtual";
+    }
+    if (!strcmp(p, "snp")) {
+        if (found != SCITT_TEE_SEV_SNP) {
+            snprintf(reason, cap,
+                     "no SEV-SNP guest device (configfs-tsm report or /dev/sev-guest) answers: %s",
+                     scitt_tee_reason_str(why));
+            return SCITT_ERR_NO_TEE;
+        }
+        d->platform = "snp";
+        d->insecure = false;
+        scitt_keystore_file(d->cfg.data_dir, "service-keys.sealed", d->ks_path, sizeof(d->ks_path),
+                            &d->file_ks);
+        d->keystore.load = sealed_load;
+        d->keystore.store = sealed_store;
+        d->keystore.description = "sealed to the SEV-SNP measurement (AES-256-GCM)";
+        d->keystore.ctx = d;
+        return SCITT_OK;
+    }
+    if (!d->cfg.insecure_virtual) {
+        snprintf(reason, cap,
+                 "no TEE in use: start with --platform virtual --insecure-virtual to "
+                 "run INSECURE (keys in a plain file, unsigned evidence)");
+        return SCITT_ERR_NO_TEE;
+    }
+    d->platform = "virtual";
+    d->insecure = true;
+    scitt_keystore_file(d->cfg.data_dir, NULL, d->ks_path, sizeof(d->ks_path), &d->keystore);
+    return SCITT_OK;
+}
+
+/* ---- evidence and the service bundle ------------------------------------------------------- */
+
+/* The endorsements of SNP evidence: an operator PEM, else the certificate table the firmware
+ * returned, else the Confidential ACI files. Never fetched from the network. */
+static scitt_err endorsements(scittd *d, const scitt_tee_evidence *ev, scitt_dynbuf *pem)
+{
+    scitt_snp_certs certs;
+    scitt_snp_certs_init(&certs);
+    scitt_tee_reason why = SCITT_TEE_OK;
+    scitt_err e;
+    if (d->cfg.snp_endorsements) {
+        FILE *f = fopen(d->cfg.snp_endorsements, "rb");
+        if (!f) {
+            return SCITT_ERR_IO;
+        }
+        uint8_t buf[65536];
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        e = scitt_snp_certs_add_pem(&certs, scitt_span_make(buf, n), &why);
+    } else if (ev->certs_len) {
+        e = scitt_snp_certs_add_table(&certs, scitt_span_make(ev->certs, ev->certs_len), &why);
+    } else {
+        scitt_tee_aci aci;
+        scitt_tee_aci_init(&aci);
+        e = scitt_tee_aci_read(NULL, &aci, &why);
+        if (e == SCITT_OK && aci.host_amd_cert) {
+            uint64_t tcbm;
+            bool has_tcbm;
+            e = scitt_snp_certs_add_thim(&certs,
+                                         scitt_span_make(aci.host_amd_cert, aci.host_amd_cert_len),
+                                         &tcbm, &has_tcbm, &why);
+        } else if (e == SCITT_OK) {
+            e = SCITT_ERR_NOT_FOUND;
+        }
+        scitt_tee_aci_clear(&aci);
+    }
+    e = e ? e : scitt_snp_certs_to_pem(&certs, pem);
+    scitt_snp_certs_clear(&certs);
+    if (e != SCITT_OK) {
+        SCITT_LOG(SCITT_LOG_ERROR, "endorsements", "err=%s reason=\"%s\"", scitt_err_name(e),
+                  scitt_tee_reason_str(why));
+    }
+    return e;
+}
+
+scitt_err scittd_platform_bundle(scittd *d, scitt_span nonce, scitt_dynbuf *out)
+{
+    scitt_span identity = scitt_service_identity(d->svc);
+    uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN];
+    scitt_err e = scitt_attest_report_data(identity, nonce, report_data);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    scitt_dynbuf ev;
+    scitt_dynbuf_init(&ev, 0);
+    if (d->insecure) {
+        /* Unsigned and marked insecure: no verifier can mistake it for hardware evidence. */
+        e = scitt_attest_virtual_evidence(d->binary_sha384, report_data, &ev);
+        e = e ? e
+              : scitt_attest_bundle_encode("virtual", identity, scitt_span_make(ev.ptr, ev.len),
+                                           scitt_span_make(NULL, 0), out);
+        scitt_dynbuf_clear(&ev);
+        return e;
+    }
+    scitt_tee_evidence evidence;
+    scitt_tee_evidence_init(&evidence);
+    scitt_tee_reason why = SCITT_TEE_OK;
+    e = scitt_tee_acquire(&d->tee_opts, report_data, &evidence, &why);
+    if (e != SCITT_OK) {
+        SCITT_LOG(SCITT_LOG_ERROR, "evidence", "err=%s reason=\"%s\"", scitt_err_name(e),
+                  scitt_tee_reason_str(why));
+    }
+    e = e ? e : endorsements(d, &evidence, &ev);
+    e = e ? e
+          : scitt_attest_bundle_encode("snp", identity,
+                                       scitt_span_make(evidence.report, evidence.report_len),
+                                       scitt_span_make(ev.ptr, ev.len), out);
+    scitt_tee_evidence_clear(&evidence);
+    scitt_dynbuf_clear(&ev);
+    return e;
+}
