@@ -42,6 +42,12 @@ void scitt_policy_free(scitt_policy *p)
         scitt_free(p->rules[i].iss_prefix);
         scitt_cose_keyset_free(p->rules[i].keys);
         scitt_x509_roots_free(p->rules[i].roots);
+        endorsement_rule *en = &p->rules[i].endorse;
+        for (size_t k = 0; k < en->nissuers; k++) {
+            scitt_free(en->issuers[k]);
+        }
+        scitt_cose_keyset_free(en->issuer_keys);
+        scitt_cose_keyset_free(en->receipt_keys);
     }
     for (size_t i = 0; i < p->nctypes; i++) {
         scitt_free(p->ctypes[i]);
@@ -71,14 +77,15 @@ static scitt_err string_list(const scitt_json *j, long tok, char **out, size_t c
     return SCITT_OK;
 }
 
-static scitt_err parse_keys(const scitt_json *j, long tok, rule *r, size_t ri, char *reason,
-                            size_t cap)
+/* An array of JWK objects or PEM strings into a key set; @p what names it in messages. */
+static scitt_err parse_keyset(const scitt_json *j, long tok, scitt_cose_keyset **out,
+                              const char *what, size_t ri, char *reason, size_t cap)
 {
     if (j->toks[tok].type != SCITT_JSON_ARRAY || j->toks[tok].count == 0) {
-        say(reason, cap, "issuers[%zu].keys must be a non-empty array", ri);
+        say(reason, cap, "issuers[%zu].%s must be a non-empty array", ri, what);
         return SCITT_ERR_POLICY;
     }
-    scitt_err e = scitt_cose_keyset_new(&r->keys);
+    scitt_err e = scitt_cose_keyset_new(out);
     for (size_t i = 0; e == SCITT_OK && i < j->toks[tok].count; i++) {
         long t = scitt_json_at(j, (size_t)tok, i);
         scitt_cose_key *k = NULL;
@@ -95,11 +102,11 @@ static scitt_err parse_keys(const scitt_json *j, long tok, rule *r, size_t ri, c
             scitt_free(pem);
         }
         if (e == SCITT_OK) {
-            e = scitt_cose_keyset_add(r->keys, k);
+            e = scitt_cose_keyset_add(*out, k);
         }
         scitt_cose_key_free(k);
         if (e != SCITT_OK) {
-            say(reason, cap, "issuers[%zu].keys[%zu]: %s", ri, i, scitt_err_str(e));
+            say(reason, cap, "issuers[%zu].%s[%zu]: %s", ri, what, i, scitt_err_str(e));
         }
     }
     return e == SCITT_OK ? SCITT_OK : SCITT_ERR_POLICY;
@@ -127,6 +134,44 @@ static scitt_err parse_roots(const scitt_json *j, long tok, rule *r, size_t ri, 
     return e == SCITT_OK ? SCITT_OK : SCITT_ERR_POLICY;
 }
 
+static scitt_err parse_endorsement(const scitt_json *j, long tok, endorsement_rule *en, size_t ri,
+                                   char *reason, size_t cap)
+{
+    if (j->toks[tok].type != SCITT_JSON_OBJECT) {
+        say(reason, cap, "issuers[%zu].measurement_endorsement must be an object", ri);
+        return SCITT_ERR_POLICY;
+    }
+    en->required = true;
+    for (size_t m = 0; m < j->toks[tok].count; m++) {
+        long k = scitt_json_member(j, (size_t)tok, m), v = k + 1;
+        scitt_err e;
+        if (scitt_json_str_eq(j, (size_t)k, "issuers")) {
+            e = string_list(j, v, en->issuers, MAX_ENDORSERS, &en->nissuers,
+                            "measurement_endorsement.issuers", reason, cap);
+        } else if (scitt_json_str_eq(j, (size_t)k, "issuer_keys")) {
+            e = parse_keyset(j, v, &en->issuer_keys, "measurement_endorsement.issuer_keys", ri,
+                             reason, cap);
+        } else if (scitt_json_str_eq(j, (size_t)k, "receipt_keys")) {
+            e = parse_keyset(j, v, &en->receipt_keys, "measurement_endorsement.receipt_keys", ri,
+                             reason, cap);
+        } else {
+            say(reason, cap, "issuers[%zu].measurement_endorsement: unknown member", ri);
+            return SCITT_ERR_POLICY;
+        }
+        if (e != SCITT_OK) {
+            return e;
+        }
+    }
+    if (!en->nissuers || !en->issuer_keys || !en->receipt_keys) {
+        say(reason, cap,
+            "issuers[%zu].measurement_endorsement needs \"issuers\", \"issuer_keys\" and "
+            "\"receipt_keys\"",
+            ri);
+        return SCITT_ERR_POLICY;
+    }
+    return SCITT_OK;
+}
+
 static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, char *reason,
                             size_t cap)
 {
@@ -149,7 +194,7 @@ static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, c
             e = r->did_x509 ? SCITT_OK : SCITT_ERR_POLICY;
             matchers++;
         } else if (scitt_json_str_eq(j, (size_t)k, "keys")) {
-            e = parse_keys(j, v, r, ri, reason, cap);
+            e = parse_keyset(j, v, &r->keys, "keys", ri, reason, cap);
             bindings++;
             if (e) {
                 return e;
@@ -157,6 +202,11 @@ static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, c
         } else if (scitt_json_str_eq(j, (size_t)k, "x509_roots")) {
             e = parse_roots(j, v, r, ri, reason, cap);
             bindings++;
+            if (e) {
+                return e;
+            }
+        } else if (scitt_json_str_eq(j, (size_t)k, "measurement_endorsement")) {
+            e = parse_endorsement(j, v, &r->endorse, ri, reason, cap);
             if (e) {
                 return e;
             }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "scitt/limits.h"
+#include "scitt/receipt.h"
 
 static void say(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(char *out, size_t cap, const char *fmt, ...)
@@ -260,6 +261,75 @@ static scitt_err resolve_key(const scitt_policy *p, const rule *r, const scitt_c
     return e;
 }
 
+/*
+ * "Receipt instead of a hash": the statement's measurement (its hash-envelope payload) must be
+ * endorsed by a transparent statement, carried in the protected header so the log keeps it for
+ * replay, from a configured issuer, signed by one of its keys, about the same digest with the
+ * same hash algorithm, with a receipt from a trusted transparency service.
+ */
+static scitt_err check_endorsement(const endorsement_rule *en, const scitt_cose_sign1 *m,
+                                   char *reason, size_t cap)
+{
+    const scitt_cose_headers *h = &m->hdr;
+    if (!(h->prot & SCITT_COSE_H_PAYLOAD_HASH_ALG)) {
+        say(reason, cap, "this issuer's statements must be measurement hash envelopes");
+        return SCITT_ERR_POLICY;
+    }
+    const scitt_cose_param *prm = scitt_cose_headers_find_text(h, ENDORSEMENT_LABEL);
+    scitt_cbor_reader r;
+    scitt_span ts = {NULL, 0};
+    if (prm && prm->bucket == SCITT_COSE_PROTECTED) {
+        scitt_cbor_reader_init(&r, prm->value);
+        if (scitt_cbor_read_bytes(&r, &ts) != SCITT_OK) {
+            ts.len = 0;
+        }
+    }
+    if (ts.len == 0) {
+        say(reason, cap,
+            "the measurement needs an endorsing transparent statement in the protected "
+            "header (\"" ENDORSEMENT_LABEL "\")");
+        return SCITT_ERR_POLICY;
+    }
+    scitt_cose_sign1 *es = scitt_malloc(sizeof(*es));
+    if (!es) {
+        return SCITT_ERR_NOMEM;
+    }
+    scitt_err e = scitt_cose_sign1_decode(ts, 0, es);
+    bool issuer_ok = false;
+    for (size_t i = 0; e == SCITT_OK && i < en->nissuers; i++) {
+        issuer_ok = issuer_ok || scitt_span_eq_str(es->hdr.cwt.iss, en->issuers[i]);
+    }
+    if (e != SCITT_OK) {
+        say(reason, cap, "the endorsement is not a valid COSE_Sign1: %s", scitt_err_str(e));
+    } else if (!issuer_ok) {
+        say(reason, cap, "the endorsement's issuer is not one the policy trusts");
+        e = SCITT_ERR_POLICY;
+    } else if (!(es->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) ||
+               es->hdr.payload_hash_alg != h->payload_hash_alg || es->detached ||
+               !scitt_span_eq(es->payload, m->payload)) {
+        say(reason, cap, "the endorsement is not about this measurement");
+        e = SCITT_ERR_POLICY;
+    }
+    if (e == SCITT_OK) {
+        const scitt_cose_key *k =
+            es->hdr.kid.len ? scitt_cose_keyset_find(en->issuer_keys, es->hdr.kid) : NULL;
+        e = k ? scitt_cose_sign1_verify(es, k, scitt_span_make(NULL, 0), NULL)
+              : SCITT_ERR_UNTRUSTED;
+        if (e != SCITT_OK) {
+            say(reason, cap, "the endorsement's signature: %s", scitt_err_str(e));
+        }
+    }
+    if (e == SCITT_OK) {
+        e = scitt_receipt_verify_transparent(ts, en->receipt_keys, SCITT_TS_ANY, NULL);
+        if (e != SCITT_OK) {
+            say(reason, cap, "the endorsement has no receipt from a trusted service: %s",
+                scitt_err_str(e));
+        }
+    }
+    scitt_free(es);
+    return e;
+}
+
 scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, int64_t now,
                              scitt_key_cache *cache, scitt_policy_decision *d, char *reason,
                              size_t cap)
@@ -302,6 +372,7 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
     scitt_cose_key_free(key);
     if (e != SCITT_OK) {
         say(reason, cap, "issuer signature: %s", scitt_err_str(e));
+        return e;
     }
-    return e;
+    return r->endorse.required ? check_endorsement(&r->endorse, m, reason, cap) : SCITT_OK;
 }

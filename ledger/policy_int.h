@@ -11,6 +11,20 @@
 
 typedef enum { TIME_REGISTRATION, TIME_IAT, TIME_OFF } time_mode;
 
+/* "measurement_endorsement": the statement's measurement must be endorsed by a transparent
+ * statement from one of these issuers, with a receipt from a trusted transparency service. */
+#define MAX_ENDORSERS 16
+typedef struct endorsement_rule {
+    bool required;
+    char *issuers[MAX_ENDORSERS];
+    size_t nissuers;
+    scitt_cose_keyset *issuer_keys;  /* keys of the endorsing issuers (by kid) */
+    scitt_cose_keyset *receipt_keys; /* keys of the transparency services trusted for receipts */
+} endorsement_rule;
+
+/* The protected header label that carries the endorsing transparent statement. */
+#define ENDORSEMENT_LABEL "measurement_endorsement"
+
 typedef struct rule {
     char *iss;        /* exact match */
     char *iss_prefix; /* prefix match */
@@ -18,6 +32,7 @@ typedef struct rule {
     scitt_cose_keyset *keys;
     scitt_x509_roots *roots;
     bool self_signed;
+    endorsement_rule endorse;
 } rule;
 
 struct scitt_policy {

@@ -109,7 +109,9 @@ typedef struct su_opts {
     const char *content_type;
     int64_t hash_alg; /* 258: payload is then a digest */
     const char *preimage_type;
-    unsigned flags; /* SCITT_SIGN1_DETACHED, SCITT_SIGN1_NO_TAG_OUT */
+    unsigned flags;          /* SCITT_SIGN1_DETACHED, SCITT_SIGN1_NO_TAG_OUT */
+    const char *extra_label; /* one more protected parameter with a text label... */
+    scitt_span extra_value;  /* ...and this already-encoded value */
 } su_opts;
 
 /* Appends a signed statement with @p payload made as @p o says. */
@@ -142,6 +144,14 @@ static inline scitt_err su_statement(const scitt_cose_key *k, const su_opts *o, 
         spec.preimage_content_type.present = true;
         spec.preimage_content_type.is_text = true;
         spec.preimage_content_type.text = scitt_span_str(o->preimage_type);
+    }
+    scitt_cose_label extra;
+    if (o->extra_label) {
+        extra.is_text = true;
+        extra.text = scitt_span_str(o->extra_label);
+        spec.extra_labels = &extra;
+        spec.extra_values = &o->extra_value;
+        spec.nextra = 1;
     }
     scitt_err e = scitt_cose_headers_encode(&spec, &pw);
     scitt_span pmap;

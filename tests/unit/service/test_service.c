@@ -342,6 +342,154 @@ static void test_settings_are_fixed(void **state)
     open_service(f);
 }
 
+/* A JWK of @p k's public part, as a policy lists it. */
+static char *jwk_of(const scitt_cose_key *k)
+{
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    assert_int_equal(scitt_cose_key_encode_jwk(k, false, &b), SCITT_OK);
+    scitt_dynbuf_u8(&b, 0);
+    size_t n;
+    return (char *)scitt_dynbuf_steal(&b, &n);
+}
+
+/* A measurement statement: hash envelope, SHA-384 digest, signed with a kid. */
+static void measurement_stmt(const scitt_cose_key *k, const char *iss, const uint8_t meas[48],
+                             scitt_span endorsement, scitt_dynbuf *out)
+{
+    su_opts o = {0};
+    o.iss = iss;
+    o.sub = "confidential-ledger";
+    o.with_kid = true;
+    o.hash_alg = SCITT_COSE_ALG_SHA384;
+    o.preimage_type = "application/octet-stream";
+    uint8_t enc[8192];
+    if (endorsement.len) {
+        scitt_cbor_writer w;
+        scitt_cbor_writer_init(&w, enc, sizeof(enc));
+        scitt_cbor_put_bytes(&w, endorsement);
+        scitt_span v;
+        assert_int_equal(scitt_cbor_writer_finish(&w, &v), SCITT_OK);
+        o.extra_label = "measurement_endorsement";
+        o.extra_value = v;
+    }
+    scitt_dynbuf_init(out, 0);
+    assert_int_equal(su_statement(k, &o, scitt_span_make(meas, 48), out), SCITT_OK);
+}
+
+/*
+ * "A receipt for the measurement, not a hash in the policy": a deployer's statement about a
+ * measurement is admitted only with a transparent statement from a trusted builder about the
+ * same measurement, carrying a receipt from a trusted transparency service (here: another
+ * scittd service, for real).
+ */
+static void test_measurement_endorsement(void **state)
+{
+    fx *f = *state;
+    scitt_cose_key *builder, *deployer, *stranger;
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES384, &builder), SCITT_OK);
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &deployer), SCITT_OK);
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &stranger), SCITT_OK);
+    uint8_t meas[48], other[48];
+    memset(meas, 0xa5, sizeof(meas));
+    memset(other, 0x5a, sizeof(other));
+    /* the builder's endorsement, registered in the first service under a pinned-key policy */
+    char *bj = jwk_of(builder), *dj = jwk_of(deployer),
+         *sj = jwk_of(scitt_service_receipt_key(f->s));
+    char pol[8192];
+    snprintf(
+        pol, sizeof(pol),
+        "{\"version\": 1, \"issuers\": [{\"iss\": \"https://builder.example\", \"keys\": [%s]}]}",
+        bj);
+    scitt_service_close(f->s);
+    f->cfg.policy_json = scitt_span_str(pol);
+    open_service(f);
+    free(sj);
+    sj = jwk_of(scitt_service_receipt_key(f->s));
+    scitt_dynbuf e1, e2;
+    measurement_stmt(builder, "https://builder.example", meas, scitt_span_make(NULL, 0), &e1);
+    measurement_stmt(builder, "https://builder.example", other, scitt_span_make(NULL, 0), &e2);
+    scitt_ledger_result r1 = register_stmt(f, scitt_span_make(e1.ptr, e1.len), SCITT_OK);
+    scitt_ledger_result r2 = register_stmt(f, scitt_span_make(e2.ptr, e2.len), SCITT_OK);
+    scitt_ledger_read *rd;
+    scitt_dynbuf ts1, ts2;
+    scitt_dynbuf_init(&ts1, 0);
+    scitt_dynbuf_init(&ts2, 0);
+    assert_int_equal(scitt_ledger_read_begin(scitt_service_ledger(f->s), &rd), SCITT_OK);
+    assert_int_equal(scitt_service_transparent(f->s, rd, r1.index, 0, &ts1), SCITT_OK);
+    assert_int_equal(scitt_service_transparent(f->s, rd, r2.index, 0, &ts2), SCITT_OK);
+    scitt_ledger_read_end(rd);
+
+    /* the ledger whose policy asks for endorsements */
+    snprintf(pol, sizeof(pol),
+             "{\"version\": 1, \"issuers\": [{\"iss\": \"https://deploy.example\", \"keys\": [%s], "
+             "\"measurement_endorsement\": {\"issuers\": [\"https://builder.example\"], "
+             "\"issuer_keys\": [%s], \"receipt_keys\": [%s]}}]}",
+             dj, bj, sj);
+    scitt_policy *p;
+    char reason[SCITT_POLICY_REASON_MAX];
+    assert_int_equal(scitt_policy_parse(scitt_span_str(pol), &p, reason, sizeof(reason)), SCITT_OK);
+    struct {
+        scitt_span endorsement;
+        const uint8_t *meas;
+        const scitt_cose_key *signer;
+        scitt_err want;
+        const char *why;
+    } rows[] = {
+        {scitt_span_make(ts1.ptr, ts1.len), meas, deployer, SCITT_OK, "endorsed"},
+        {scitt_span_make(NULL, 0), meas, deployer, SCITT_ERR_POLICY, "no endorsement"},
+        {scitt_span_make(ts2.ptr, ts2.len), meas, deployer, SCITT_ERR_POLICY,
+         "endorsement of another measurement"},
+        {scitt_span_make(e1.ptr, e1.len), meas, deployer, SCITT_ERR_HEADER,
+         "endorsement without a receipt"},
+        {scitt_span_make(ts1.ptr, ts1.len), meas, stranger, SCITT_ERR_UNTRUSTED,
+         "statement not by the deployer"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        scitt_dynbuf st;
+        measurement_stmt(rows[i].signer, "https://deploy.example", rows[i].meas,
+                         rows[i].endorsement, &st);
+        scitt_cose_sign1 m;
+        assert_int_equal(scitt_cose_sign1_decode(scitt_span_make(st.ptr, st.len), 0, &m), SCITT_OK);
+        scitt_policy_decision d;
+        scitt_err e =
+            scitt_policy_check(p, &m, (int64_t)time(NULL), NULL, &d, reason, sizeof(reason));
+        if (e != rows[i].want) {
+            fail_msg("%s: got %s (%s)", rows[i].why, scitt_err_name(e), reason);
+        }
+        scitt_dynbuf_clear(&st);
+    }
+    scitt_policy_free(p);
+    /* a receipt from a service the policy does not trust */
+    snprintf(pol, sizeof(pol),
+             "{\"version\": 1, \"issuers\": [{\"iss\": \"https://deploy.example\", \"keys\": [%s], "
+             "\"measurement_endorsement\": {\"issuers\": [\"https://builder.example\"], "
+             "\"issuer_keys\": [%s], \"receipt_keys\": [%s]}}]}",
+             dj, bj, dj);
+    assert_int_equal(scitt_policy_parse(scitt_span_str(pol), &p, reason, sizeof(reason)), SCITT_OK);
+    scitt_dynbuf st;
+    measurement_stmt(deployer, "https://deploy.example", meas, scitt_span_make(ts1.ptr, ts1.len),
+                     &st);
+    scitt_cose_sign1 m;
+    assert_int_equal(scitt_cose_sign1_decode(scitt_span_make(st.ptr, st.len), 0, &m), SCITT_OK);
+    scitt_policy_decision d;
+    assert_int_equal(
+        scitt_policy_check(p, &m, (int64_t)time(NULL), NULL, &d, reason, sizeof(reason)),
+        SCITT_ERR_UNTRUSTED);
+    scitt_dynbuf_clear(&st);
+    scitt_policy_free(p);
+    scitt_dynbuf_clear(&ts1);
+    scitt_dynbuf_clear(&ts2);
+    scitt_dynbuf_clear(&e1);
+    scitt_dynbuf_clear(&e2);
+    free(bj);
+    free(dj);
+    free(sj);
+    scitt_cose_key_free(builder);
+    scitt_cose_key_free(deployer);
+    scitt_cose_key_free(stranger);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +498,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_change_and_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings_are_fixed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_measurement_endorsement, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
