@@ -309,6 +309,83 @@ static void test_rules(void **state)
                      SCITT_ERR_TOO_LARGE);
 }
 
+/* The key cache: a fleet of 1,000 signers fits a 4,096-key cache (a second look-up is a hit,
+ * returning the same key object; set conflicts may cost a handful, where a direct-mapped table
+ * lost about a fifth), and a cache far smaller than the fleet still hands back
+ * the key of the certificate asked for. */
+static void test_key_cache(void **state)
+{
+    (void)state;
+    enum { FLEET = 1000, SMALL = 40 };
+    int64_t now = (int64_t)time(NULL);
+    scitt_cose_key *signer;
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &signer), SCITT_OK);
+    EVP_PKEY *evp = su_evp(signer);
+    scitt_span *certs = calloc(FLEET, sizeof(*certs));
+    scitt_cose_key **first = calloc(FLEET, sizeof(*first));
+    assert_non_null(certs);
+    assert_non_null(first);
+    for (size_t i = 0; i < FLEET; i++) {
+        char cn[32];
+        snprintf(cn, sizeof(cn), "builder-%zu", i);
+        X509 *c = su_cert(evp, cn, NULL, NULL, false, now - 60, now + 3600, NULL);
+        certs[i] = su_der(c);
+        X509_free(c);
+    }
+    scitt_key_cache *cache;
+    assert_int_equal(scitt_key_cache_new(4096, &cache), SCITT_OK);
+    for (size_t i = 0; i < FLEET; i++) {
+        assert_int_equal(scitt_key_cache_get(cache, certs[i], &first[i]), SCITT_OK);
+    }
+    size_t misses = 0;
+    for (size_t i = 0; i < FLEET; i++) {
+        scitt_cose_key *k;
+        assert_int_equal(scitt_key_cache_get(cache, certs[i], &k), SCITT_OK);
+        misses += k != first[i];
+        scitt_cose_key_free(k);
+    }
+    assert_true(misses <= FLEET / 100);
+    scitt_key_cache_free(cache);
+    for (size_t i = 0; i < FLEET; i++) {
+        scitt_cose_key_free(first[i]);
+        OPENSSL_free((void *)certs[i].ptr);
+    }
+    EVP_PKEY_free(evp);
+    scitt_cose_key_free(signer);
+
+    /* distinct keys through a 16-key cache, three rounds: always the right key */
+    scitt_cose_key *keys[SMALL];
+    uint8_t want[SMALL][SCITT_SHA256_LEN];
+    for (size_t i = 0; i < SMALL; i++) {
+        assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &keys[i]), SCITT_OK);
+        scitt_cose_key_thumbprint(keys[i], want[i]);
+        EVP_PKEY *e = su_evp(keys[i]);
+        X509 *c = su_cert(e, "small", NULL, NULL, false, now - 60, now + 3600, NULL);
+        certs[i] = su_der(c);
+        X509_free(c);
+        EVP_PKEY_free(e);
+    }
+    assert_int_equal(scitt_key_cache_new(16, &cache), SCITT_OK);
+    for (size_t round = 0; round < 3; round++) {
+        for (size_t i = 0; i < SMALL; i++) {
+            size_t at = (i * 7 + round) % SMALL;
+            scitt_cose_key *k;
+            uint8_t got[SCITT_SHA256_LEN];
+            assert_int_equal(scitt_key_cache_get(cache, certs[at], &k), SCITT_OK);
+            scitt_cose_key_thumbprint(k, got);
+            assert_memory_equal(got, want[at], sizeof(got));
+            scitt_cose_key_free(k);
+        }
+    }
+    scitt_key_cache_free(cache);
+    for (size_t i = 0; i < SMALL; i++) {
+        scitt_cose_key_free(keys[i]);
+        OPENSSL_free((void *)certs[i].ptr);
+    }
+    free(certs);
+    free(first);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_x509_roots_and_time),
         cmocka_unit_test(test_did_x509),
         cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_key_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
