@@ -4,7 +4,8 @@
  * It starts scittd (virtual platform) on a temporary data directory, pre-signs distinct ES256
  * statements of ~1 KB (1,000 issuer keys, each with a self-signed certificate in x5chain, so the
  * server's key cache holds them all, as it would for a fleet of CI signers), and measures:
- *   ceiling_ecdsa_p256_verify: n /s   OpenSSL P-256 verifies per second x cores, this run
+ *   ceiling_ecdsa_p256_verify: n /s   OpenSSL P-256 verifies per second, one thread per core at
+ *                                     once, before and after the closed loop (the mean)
  *   registrations: n /s               201 responses with the receipt, closed loop
  *   latency_p50 / p99 / p999: x ms    at a fixed offered rate (5,000/s by default)
  *   ratio registrations/ceiling: x
@@ -13,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +31,10 @@
 
 #define KEYS 1000
 
-static double ecdsa_rate(void)
+/* One thread's P-256 verifies per second over @p seconds. */
+static void *ecdsa_thread(void *arg)
 {
+    double *rate = arg;
     EVP_PKEY *k = EVP_EC_gen("P-256");
     uint8_t dgst[32] = {1}, sig[80];
     size_t siglen = sizeof(sig);
@@ -49,11 +53,35 @@ static double ecdsa_rate(void)
         }
         n += 200;
         t = bench_now();
-    } while (t - t0 < 1.0);
+    } while (t - t0 < *rate);
     EVP_PKEY_CTX_free(s);
     EVP_PKEY_CTX_free(v);
     EVP_PKEY_free(k);
-    return (double)n / (t - t0);
+    *rate = (double)n / (t - t0);
+    return NULL;
+}
+
+/*
+ * The ceiling: P-256 verifies per second with one thread per core running at once, so that
+ * whatever else the machine is doing lowers the ceiling as it lowers the server's share.
+ */
+static double ecdsa_ceiling(long cores)
+{
+    pthread_t th[64];
+    double rate[64];
+    long n = cores < 64 ? cores : 64;
+    double sum = 0;
+    for (long i = 0; i < n; i++) {
+        rate[i] = 1.0; /* seconds in, verifies per second out */
+        if (pthread_create(&th[i], NULL, ecdsa_thread, &rate[i]) != 0) {
+            abort();
+        }
+    }
+    for (long i = 0; i < n; i++) {
+        pthread_join(th[i], NULL);
+        sum += rate[i];
+    }
+    return sum;
 }
 
 /* Starts scittd; returns its pid and the port from its READY line. */
@@ -165,8 +193,7 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    double ceiling = ecdsa_rate() * (double)cores;
-    bench_print("ceiling_ecdsa_p256_verify", ceiling, "/s");
+    double ceiling = ecdsa_ceiling(cores);
 
     /* Enough distinct statements for both phases at the rates this machine can reach. */
     size_t count = (size_t)((ceiling + rate) * (seconds + 2) * 1.2);
@@ -220,6 +247,12 @@ int main(int argc, char **argv)
     hc_result closed;
     int rc = hc_run(&cfg, &closed);
     if (rc == 0) {
+        /* the ceiling again right after the closed loop: the figure is the mean of both */
+        double after = ecdsa_ceiling(cores);
+        bench_print("ceiling_before", ceiling, "/s");
+        bench_print("ceiling_after", after, "/s");
+        ceiling = (ceiling + after) / 2;
+        bench_print("ceiling_ecdsa_p256_verify", ceiling, "/s");
         bench_print("registrations", closed.rps, "/s");
         if (closed.non2xx || closed.errors) {
             fprintf(stderr, "load: %llu responses were not 2xx, %llu connection errors\n",
