@@ -1,6 +1,10 @@
-# Registrations against a running scittd: closed-loop throughput and latency at a fixed rate.
+# Benchmarks against a running scittd: registrations (closed loop, fixed-rate latency) and the
+# 10M-entry scale run. Both start the scittd built here.
 if(TARGET scittd)
-  scitt_executable(load SOURCES load.c httpclient.c LIBS scitt_server scitt OpenSSL::Crypto)
-  target_include_directories(load PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/bench)
-  add_dependencies(load scittd)
+  foreach(b load scale)
+    scitt_executable(${b} SOURCES ${b}.c scittd_run.c httpclient.c
+                     LIBS scitt_ledger scitt_server scitt OpenSSL::Crypto)
+    target_include_directories(${b} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/bench)
+    add_dependencies(${b} scittd)
+  endforeach()
 endif()
