@@ -51,7 +51,7 @@ typedef struct audit {
     source src;
     const char *state_dir;
     scitt_note_verifier vkey;
-    char vkey_text[SCITT_NOTE_VKEY_MAX];
+    char vkey_text[SCITT_NOTE_VKEY_MAX + 1];
     scitt_cose_keyset *keys; /* the service's receipt keys, pinned and merged */
     audit_state st;
     uint64_t new_size;

@@ -38,17 +38,22 @@ static const char help[] =
     "  --x509-time MODE     when certificates must be valid: iat (default, else now), now, off\n"
     "  --legacy-labels      also accept 2023-era labels: CWT claims 13, receipts -333, vds -111,\n"
     "                       proofs -222\n"
+    "  --digest [sha256:]HEX  require this signed digest (a hash envelope's payload, e.g. the\n"
+    "                       image digest about to be deployed; else SHA-256 of the payload)\n"
+    "  --iss ISS, --sub SUB require these CWT claims\n"
     "  --json               every check, the key used (kid, trust file), tree size and index\n"
     "\n"
     "Exit status: 0 verified, 1 a check failed, 2 usage or unreadable input.\n"
     "\n"
     "Example:\n"
-    "  scitt verify app.transparent --trust scitt-keys.cbor --issuer-roots release-ca.pem\n";
+    "  scitt verify app.transparent --trust scitt-keys.cbor --issuer-roots release-ca.pem \\\n"
+    "      --digest \"$IMAGE_DIGEST\"\n";
 
 #define MAX_RECEIPTS (2 * SCITT_LIMIT_RECEIPTS)
 
 typedef struct opts {
     const char *file, *payload, *issuer_key, *issuer_roots, *x509_time;
+    const char *want_digest, *want_iss, *want_sub;
     const char *trust[TRUST_FILES_MAX];
     size_t ntrust;
     const char *receipt[SCITT_LIMIT_RECEIPTS];
@@ -112,6 +117,9 @@ static int parse(int argc, char **argv, opts *o)
         O_DID,
         O_XTIME,
         O_LEGACY,
+        O_DIGEST,
+        O_ISS,
+        O_SUB,
         O_JSON,
         O_HELP
     };
@@ -124,6 +132,9 @@ static int parse(int argc, char **argv, opts *o)
                                        {"did-x509", 0, 0, O_DID},
                                        {"x509-time", 1, 0, O_XTIME},
                                        {"legacy-labels", 0, 0, O_LEGACY},
+                                       {"digest", 1, 0, O_DIGEST},
+                                       {"iss", 1, 0, O_ISS},
+                                       {"sub", 1, 0, O_SUB},
                                        {"json", 0, 0, O_JSON},
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
@@ -165,6 +176,15 @@ static int parse(int argc, char **argv, opts *o)
             break;
         case O_LEGACY:
             o->legacy = true;
+            break;
+        case O_DIGEST:
+            o->want_digest = optarg;
+            break;
+        case O_ISS:
+            o->want_iss = optarg;
+            break;
+        case O_SUB:
+            o->want_sub = optarg;
             break;
         case O_JSON:
             o->json = true;
@@ -462,6 +482,52 @@ static void issuer_check(const opts *o, const scitt_cose_sign1 *m, report *r, ch
     scitt_cose_key_free(key);
 }
 
+/* The signed digest: a hash envelope's payload, else SHA-256 of the (attached) payload. */
+static scitt_span signed_digest(const scitt_cose_sign1 *m, uint8_t buf[SCITT_SHA256_LEN])
+{
+    if (m->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) {
+        return m->payload;
+    }
+    if (m->detached) {
+        return scitt_span_make(NULL, 0);
+    }
+    scitt_sha256(m->payload.ptr, m->payload.len, buf);
+    return scitt_span_make(buf, SCITT_SHA256_LEN);
+}
+
+/* --digest, --iss, --sub: what a deploy gate requires of the statement. */
+static void expectations(const opts *o, const scitt_cose_sign1 *m, scitt_span iss, scitt_span sub,
+                         report *r)
+{
+    if (o->want_digest) {
+        const char *hex = o->want_digest;
+        const char *colon = strchr(hex, ':');
+        hex = colon ? colon + 1 : hex;
+        uint8_t want[64], buf[SCITT_SHA256_LEN];
+        size_t n = 0;
+        scitt_span have = signed_digest(m, buf);
+        if (scitt_hex_decode(scitt_span_str(hex), want, sizeof(want), &n) != SCITT_OK || n == 0) {
+            note(r, "digest", 1, "--digest %s is not hex", o->want_digest);
+        } else {
+            bool same = scitt_span_eq(have, scitt_span_make(want, n));
+            note(r, "digest", same ? 0 : 1, "the signed digest %s %s", same ? "is" : "is not",
+                 o->want_digest);
+        }
+    }
+    const char *names[2] = {"iss", "sub"};
+    const char *want[2] = {o->want_iss, o->want_sub};
+    scitt_span have[2] = {iss, sub};
+    for (int i = 0; i < 2; i++) {
+        if (want[i]) {
+            bool same = scitt_span_eq_str(have[i], want[i]);
+            char h[200];
+            cli_printable(have[i], h, sizeof(h));
+            note(r, names[i], same ? 0 : 1, "%s is \"%s\"%s", names[i], h,
+                 same ? "" : ", not the one required");
+        }
+    }
+}
+
 static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, scitt_span iss,
                    scitt_span sub, const char *entry_id, const rinfo *ri, size_t nri)
 {
@@ -493,8 +559,19 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, sc
     jw_key(&j, "entry_id");
     jw_str(&j, entry_id);
     if (m) {
+        bool envelope = (m->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) != 0;
         jw_key(&j, "hash_envelope");
-        jw_bool(&j, (m->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) != 0);
+        jw_bool(&j, envelope);
+        uint8_t buf[SCITT_SHA256_LEN];
+        scitt_span d = signed_digest(m, buf);
+        if (d.len) {
+            jw_key(&j, "digest");
+            jw_hex(&j, d);
+        }
+        if (envelope && m->hdr.payload_location.len) {
+            jw_key(&j, "location");
+            jw_text(&j, m->hdr.payload_location);
+        }
     }
     jw_key(&j, "checks");
     jw_arr(&j);
@@ -617,6 +694,7 @@ int cmd_verify(int argc, char **argv)
         receipts_check(&o, &t, m, scitt_span_make(entry.ptr, entry.len), ri, &nri, r, files);
         char key_desc[300];
         issuer_check(&o, m, r, key_desc, sizeof(key_desc));
+        expectations(&o, m, iss, sub, r);
     }
     output(&o, r, decoded ? m : NULL, iss, sub, entry_id, ri, nri);
     if (r->failed) {

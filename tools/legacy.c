@@ -139,7 +139,7 @@ scitt_err legacy_verify_receipt(scitt_span receipt, scitt_span entry, const scit
     }
     for (size_t i = 0; i < pairs && e == SCITT_OK; i++) {
         int64_t key;
-        size_t count;
+        size_t count = 0;
         e = scitt_cbor_read_int(&r, &key);
         if (e == SCITT_OK && key != -1) {
             e = scitt_cbor_skip(&r, NULL); /* consistency proofs are not about this entry */

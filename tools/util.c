@@ -15,6 +15,7 @@
 
 const char *cli_cmd = "scitt";
 
+static void vmsg(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static void vmsg(const char *fmt, va_list ap)
 {
     char line[1024];

@@ -187,7 +187,7 @@ static int legacy(const scitt_cose_key *issuer)
     scitt_cbor_put_array(&w, 2);
     scitt_cbor_put_bytes(&w, scitt_span_make(leaves[3], 32));
     scitt_cbor_put_bytes(&w, scitt_span_make(n01, 32));
-    scitt_span ps, pm;
+    scitt_span ps = {NULL, 0}, pm = {NULL, 0};
     scitt_err e = scitt_cbor_writer_finish(&w, &ps);
     scitt_cbor_writer_init(&w, prot, sizeof(prot));
     scitt_cbor_put_map(&w, 3);
@@ -238,6 +238,8 @@ static int legacy(const scitt_cose_key *issuer)
     }
     if (e == SCITT_OK) {
         rc = save("legacy/transparent.cbor", out.ptr, out.len) ||
+             save("legacy/statement.cbor", stmt.ptr, stmt.len) ||
+             save("legacy/receipt.cbor", receipt.ptr, receipt.len) ||
              save_pem_pub("legacy/service.pem", svc) || save_pem_pub("legacy/issuer.pem", issuer);
     }
     scitt_dynbuf_clear(&receipt);

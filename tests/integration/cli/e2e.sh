@@ -166,6 +166,13 @@ expect 0 "verify the image: x5chain against the CA, did:x509" "$SCITT" verify im
     --trust keys.cbor --issuer-roots ca.crt --did-x509
 has "$T/out" "ok   x5chain: validates" "x5chain checked"
 has "$T/out" "ok   did:x509: iss resolves" "did:x509 checked"
+expect 0 "verify as a deploy gate: --digest, --sub, --iss" "$SCITT" verify img.ts \
+    --trust keys.cbor --digest "sha256:$MAN" --sub registry.example/team/app --iss "$DID" --json
+has "$T/out" "\"digest\":\"$MAN\"" "JSON carries the signed digest"
+expect 1 "verify: another image digest" "$SCITT" verify img.ts --trust keys.cbor \
+    --digest "sha256:$CFG"
+has "$T/err" "digest: the signed digest is not" "the message names the digest check"
+expect 1 "verify: another subject" "$SCITT" verify img.ts --trust keys.cbor --sub other/app
 expect 1 "verify: x5chain against an unrelated root" "$SCITT" verify img.ts --trust keys.cbor \
     --issuer-roots ci.crt
 expect 1 "verify --did-x509 with an https issuer" "$SCITT" verify sbom.ts --trust keys.cbor \
