@@ -5,6 +5,7 @@
  * decided again under the policy in force. Exit 1 on any discrepancy, naming the index and why.
  */
 #include "audit.h"
+#include "parsers.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ static const char help[] =
     "  --vkey VKEY      pin this checkpoint key (\"origin+hex+base64\") at the first audit\n"
     "  --keys FILE      add these service keys (COSE_Key_Set) to the pinned ones\n"
     "  --no-progress    no progress bar on a terminal\n" NET_OPTIONS_HELP
+    "  --timeout S        give up on a request after S seconds (default 30)\n"
     "  --json           the summary as JSON: sizes, policies, discrepancies, undecidable checks\n"
     "\n"
     "Exit status: 0 no discrepancy, 1 a discrepancy (its index and reason are printed), 2 usage,\n"
@@ -42,40 +44,6 @@ static const char help[] =
     "\n"
     "Example:\n"
     "  scitt audit --url https://scitt.example --state ~/.scitt-audit/scitt.example\n";
-
-/* A text member of the transparency configuration (a CBOR map with text keys). */
-static bool config_text(scitt_span cfg, const char *key, char *out, size_t cap)
-{
-    scitt_cbor_reader r;
-    scitt_cbor_reader_init(&r, cfg);
-    size_t n;
-    if (scitt_cbor_read_map(&r, &n) != SCITT_OK) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        scitt_span k, v;
-        scitt_cbor_item it;
-        if (scitt_cbor_peek(&r, &it) != SCITT_OK) {
-            return false;
-        }
-        bool text_key = it.type == SCITT_CBOR_TEXT && scitt_cbor_read_text(&r, &k) == SCITT_OK;
-        if (!text_key && scitt_cbor_skip(&r, NULL) != SCITT_OK) {
-            return false;
-        }
-        if (text_key && scitt_span_eq_str(k, key) && scitt_cbor_read_text(&r, &v) == SCITT_OK) {
-            if (v.len >= cap) {
-                return false;
-            }
-            memcpy(out, v.ptr, v.len);
-            out[v.len] = 0;
-            return true;
-        }
-        if (scitt_cbor_skip(&r, NULL) != SCITT_OK) {
-            return false;
-        }
-    }
-    return false;
-}
 
 /* Adds the keys of @p cbor (a COSE_Key_Set) to a->keys; counts the new ones. */
 static int merge_keys(audit *a, scitt_span cbor, const char *from, size_t *added)
@@ -111,7 +79,7 @@ static int pins(audit *a, const char *vkey_opt, const char *keys_opt, const char
                              sizeof(why));
     scitt_span c = scitt_span_make(cfg.ptr, cfg.len);
     if (e == SCITT_OK && !a->st.issuer[0] &&
-        !config_text(c, "issuer", a->st.issuer, sizeof(a->st.issuer))) {
+        !wire_config_text(c, "issuer", a->st.issuer, sizeof(a->st.issuer))) {
         a->st.issuer[0] = 0;
     }
     if (pinned_vkey[0]) {
@@ -123,7 +91,7 @@ static int pins(audit *a, const char *vkey_opt, const char *keys_opt, const char
         }
     } else if (vkey_opt) {
         snprintf(vk, sizeof(vk), "%s", vkey_opt);
-    } else if (e != SCITT_OK || !config_text(c, "checkpoint_vkey", vk, sizeof(vk))) {
+    } else if (e != SCITT_OK || !wire_config_text(c, "checkpoint_vkey", vk, sizeof(vk))) {
         scitt_dynbuf_clear(&cfg);
         return cli_fail(CLI_USAGE,
                         "no checkpoint key to pin: %s serves no transparency configuration with "

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scitt/json.h"
 #include "scitt/note.h"
 #include "scitt/receipt.h"
 
@@ -16,7 +17,8 @@ static const char help[] =
     "COSE_Key or COSE_Key_Set, problem details or transparency configuration in CBOR diagnostic\n"
     "notation, naming labels in comments (/ alg /, / CWT claims /, / vds /, ...). Byte strings\n"
     "that hold CBOR (protected headers, receipts, proofs) are shown decoded as <<...>>. A C2SP\n"
-    "checkpoint (signed note) is shown field by field. Nothing is verified: see scitt verify.\n"
+    "checkpoint (signed note) is shown field by field, a JWKS key by key. Nothing is verified:\n"
+    "see scitt verify.\n"
     "  --full   print long byte strings whole (default: first 32 bytes past 4096)\n"
     "  --json   {\"kind\", \"diagnostic\", and the main fields of a COSE_Sign1}\n"
     "\n"
@@ -139,6 +141,62 @@ static bool print_note(scitt_span text, bool json)
     return true;
 }
 
+/* JSON inputs: a JWKS is listed key by key; any other JSON is shown as it is. */
+static bool print_json(scitt_span text, bool json)
+{
+    scitt_json j;
+    if (scitt_json_parse(text, &j) != SCITT_OK) {
+        return false;
+    }
+    bool is_jwks =
+        scitt_json_type_of(&j, 0) == SCITT_JSON_OBJECT && scitt_json_get(&j, 0, "keys") >= 0;
+    scitt_json_clear(&j);
+    scitt_cose_keyset *set = NULL;
+    if (is_jwks && scitt_cose_keyset_from_jwks(text, &set) != SCITT_OK) {
+        set = NULL;
+    }
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    cli_json w;
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_key(&w, "kind");
+    jw_str(&w, set ? "JWKS" : "JSON");
+    if (!json) {
+        printf("/ %s /\n", set ? "JWKS" : "JSON");
+    }
+    if (set) {
+        jw_key(&w, "keys");
+        jw_arr(&w);
+        for (size_t i = 0; i < scitt_cose_keyset_count(set); i++) {
+            const scitt_cose_key *k = scitt_cose_keyset_at(set, i);
+            const char *alg = scitt_cose_alg_name(scitt_cose_key_alg(k));
+            jw_obj(&w);
+            jw_key(&w, "kid");
+            jw_text(&w, scitt_cose_key_kid(k));
+            jw_key(&w, "alg");
+            jw_str(&w, alg ? alg : "?");
+            jw_end(&w);
+            if (!json) {
+                char kid[300];
+                cli_printable(scitt_cose_key_kid(k), kid, sizeof(kid));
+                printf("key %zu: kid \"%s\", %s\n", i + 1, kid, alg ? alg : "?");
+            }
+        }
+        jw_end_arr(&w);
+        scitt_cose_keyset_free(set);
+    } else if (!json) {
+        fwrite(text.ptr, 1, text.len, stdout);
+    }
+    jw_end(&w);
+    if (json) {
+        jw_print(&b);
+    } else {
+        scitt_dynbuf_clear(&b);
+    }
+    return true;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     enum { O_FULL = 1, O_JSON, O_HELP };
@@ -175,12 +233,12 @@ int cmd_inspect(int argc, char **argv)
     scitt_err e = diag_print(s, full, &out, &kind);
     if (e != SCITT_OK) {
         scitt_dynbuf_clear(&out);
-        if (scitt_utf8_valid(s) && print_note(s, json)) {
+        if (scitt_utf8_valid(s) && (print_note(s, json) || print_json(s, json))) {
             scitt_dynbuf_clear(&in);
             return CLI_OK;
         }
         scitt_dynbuf_clear(&in);
-        return cli_fail(CLI_USAGE, "%s is neither strict CBOR nor a checkpoint: %s", path,
+        return cli_fail(CLI_USAGE, "%s is neither strict CBOR, a checkpoint nor JSON: %s", path,
                         scitt_err_str(e));
     }
     if (json) {

@@ -1,6 +1,7 @@
 /* scitt query: entries by issuer, subject, payload digest or registration time (GET /query). */
 #include "cli.h"
 #include "net.h"
+#include "parsers.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@ static const char help[] =
     "service's pages until --limit entries (default 100). T is Unix seconds or RFC 3339 UTC\n"
     "(2026-01-02T03:04:05Z). The digest is the hash envelope's payload (e.g. an image's manifest\n"
     "digest) or SHA-256 of an attached payload.\n" NET_OPTIONS_HELP
+    "  --timeout S        give up on a request after S seconds (default 30)\n"
     "  --json   {\"entries\": [{entry_id, index, registered, iss, sub, content_type, digest}],\n"
     "            \"next\": cursor or null}\n"
     "\n"
@@ -24,90 +26,6 @@ static const char help[] =
     "2026-01-01T00:00:00Z\n";
 
 #define PAGE_MAX 1000u
-
-typedef struct row {
-    char entry_id[65];
-    uint64_t index;
-    int64_t registered;
-    char iss[512], sub[512], ctype[256], digest[130];
-} row;
-
-/* Text value into a C string (truncated for display; only the service's own fields). */
-static scitt_err text_field(scitt_cbor_reader *r, char *out, size_t cap)
-{
-    scitt_span t;
-    scitt_err e = scitt_cbor_read_text(r, &t);
-    if (e == SCITT_OK) {
-        cli_printable(t, out, cap);
-    }
-    return e;
-}
-
-static scitt_err read_row(scitt_cbor_reader *r, row *w)
-{
-    size_t n;
-    memset(w, 0, sizeof(*w));
-    scitt_err e = scitt_cbor_read_map(r, &n);
-    for (size_t i = 0; i < n && e == SCITT_OK; i++) {
-        scitt_span k;
-        e = scitt_cbor_read_text(r, &k);
-        if (e != SCITT_OK) {
-            break;
-        }
-        if (scitt_span_eq_str(k, "entry_id")) {
-            e = text_field(r, w->entry_id, sizeof(w->entry_id));
-        } else if (scitt_span_eq_str(k, "index")) {
-            e = scitt_cbor_read_uint(r, &w->index);
-        } else if (scitt_span_eq_str(k, "registered")) {
-            e = scitt_cbor_read_int(r, &w->registered);
-        } else if (scitt_span_eq_str(k, "iss")) {
-            e = text_field(r, w->iss, sizeof(w->iss));
-        } else if (scitt_span_eq_str(k, "sub")) {
-            e = text_field(r, w->sub, sizeof(w->sub));
-        } else if (scitt_span_eq_str(k, "content_type")) {
-            e = text_field(r, w->ctype, sizeof(w->ctype));
-        } else if (scitt_span_eq_str(k, "digest")) {
-            e = text_field(r, w->digest, sizeof(w->digest));
-        } else {
-            e = scitt_cbor_skip(r, NULL); /* fields added later are ignored */
-        }
-    }
-    return e;
-}
-
-/* Parses one page into @p rows; *next = 0 when there is no further page. */
-static scitt_err read_page(scitt_span body, row *rows, size_t cap, size_t *n, uint64_t *next)
-{
-    scitt_cbor_reader r;
-    scitt_cbor_reader_init(&r, body);
-    size_t pairs;
-    *n = 0;
-    *next = 0;
-    scitt_err e = scitt_cbor_read_map(&r, &pairs);
-    for (size_t i = 0; i < pairs && e == SCITT_OK; i++) {
-        scitt_span k;
-        e = scitt_cbor_read_text(&r, &k);
-        if (e == SCITT_OK && scitt_span_eq_str(k, "next")) {
-            scitt_cbor_item it;
-            e = scitt_cbor_peek(&r, &it);
-            e = e ? e
-                  : (it.type == SCITT_CBOR_NULL ? scitt_cbor_read_null(&r)
-                                                : scitt_cbor_read_uint(&r, next));
-        } else if (e == SCITT_OK && scitt_span_eq_str(k, "entries")) {
-            size_t count;
-            e = scitt_cbor_read_array(&r, &count);
-            if (e == SCITT_OK && count > cap) {
-                e = SCITT_ERR_TOO_LARGE;
-            }
-            for (size_t j = 0; j < count && e == SCITT_OK; j++) {
-                e = read_row(&r, &rows[(*n)++]);
-            }
-        } else if (e == SCITT_OK) {
-            e = scitt_cbor_skip(&r, NULL);
-        }
-    }
-    return e ? e : scitt_cbor_reader_finish(&r);
-}
 
 static void add_param(char *q, size_t cap, const char *name, const char *value)
 {
@@ -203,7 +121,7 @@ int cmd_query(int argc, char **argv)
     if (rc != CLI_OK) {
         return rc;
     }
-    row *rows = scitt_calloc(PAGE_MAX, sizeof(*rows));
+    wire_row *rows = scitt_calloc(PAGE_MAX, sizeof(*rows));
     if (!rows) {
         return cli_fail(CLI_USAGE, "out of memory");
     }
@@ -241,8 +159,8 @@ int cmd_query(int argc, char **argv)
         if (r.res.status != 200) {
             svc_problem(&r, problem, sizeof(problem));
             rc = cli_fail(CLI_USAGE, "GET /query: %s", problem);
-        } else if ((e = read_page(scitt_span_make(r.body.ptr, r.body.len), rows, PAGE_MAX, &n,
-                                  &next)) != SCITT_OK) {
+        } else if ((e = wire_query_page(scitt_span_make(r.body.ptr, r.body.len), rows, PAGE_MAX, &n,
+                                        &next)) != SCITT_OK) {
             rc = cli_fail(CLI_USAGE, "the query result is not what scittd serves: %s",
                           scitt_err_str(e));
         }
@@ -251,7 +169,7 @@ int cmd_query(int argc, char **argv)
             break;
         }
         for (size_t i = 0; i < n && got < limit; i++, got++) {
-            const row *w = &rows[i];
+            const wire_row *w = &rows[i];
             char t[32];
             cli_time(w->registered, t);
             if (!json) {

@@ -50,13 +50,15 @@ static const char get_help[] =
     "  scitt get --url https://scitt.example 3f1c...e0 --statement --out app.transparent\n";
 
 static const char keys_help[] =
-    "usage: scitt keys --url URL --out FILE [--jwks] [--config FILE] [--json]\n"
+    "usage: scitt keys --url URL --out FILE [--jwks] [--config FILE] [--timeout S] [--json]\n"
     "\n"
     "Fetches the service's receipt keys once (GET /.well-known/scitt-keys, a COSE_Key_Set; with\n"
     "--jwks, GET /jwks), checks that they parse, and writes them for offline verification\n"
     "(scitt verify --trust FILE). --config also saves the transparency configuration (CBOR: "
     "issuer,\n"
-    "origin, checkpoint_vkey), for audits of a static copy.\n" NET_OPTIONS_HELP "\n"
+    "origin, checkpoint_vkey), for audits of a static copy.\n" NET_OPTIONS_HELP
+    "  --timeout S        give up after S seconds (default 30)\n"
+    "\n"
     "Example:\n"
     "  scitt keys --url https://scitt.example --out scitt-keys.cbor\n";
 
@@ -523,13 +525,14 @@ int cmd_get(int argc, char **argv)
 
 int cmd_keys(int argc, char **argv)
 {
-    enum { O_URL = 1, O_OUT, O_JWKS, O_CONFIG, O_CACERT, O_JSON, O_HELP };
-    static const struct option lo[] = {{"url", 1, 0, O_URL},       {"out", 1, 0, O_OUT},
-                                       {"jwks", 0, 0, O_JWKS},     {"config", 1, 0, O_CONFIG},
-                                       {"cacert", 1, 0, O_CACERT}, {"json", 0, 0, O_JSON},
-                                       {"help", 0, 0, O_HELP},     {0, 0, 0, 0}};
+    enum { O_URL = 1, O_OUT, O_JWKS, O_CONFIG, O_CACERT, O_TIMEOUT, O_JSON, O_HELP };
+    static const struct option lo[] = {
+        {"url", 1, 0, O_URL},       {"out", 1, 0, O_OUT},       {"jwks", 0, 0, O_JWKS},
+        {"config", 1, 0, O_CONFIG}, {"cacert", 1, 0, O_CACERT}, {"timeout", 1, 0, O_TIMEOUT},
+        {"json", 0, 0, O_JSON},     {"help", 0, 0, O_HELP},     {0, 0, 0, 0}};
     const char *url = NULL, *out = NULL, *config = NULL, *cacert = NULL;
     bool jwks = false, json = false;
+    uint64_t timeout = 30;
     optind = 1;
     opterr = 0;
     int c;
@@ -550,6 +553,11 @@ int cmd_keys(int argc, char **argv)
         case O_CACERT:
             cacert = optarg;
             break;
+        case O_TIMEOUT:
+            if (!cli_parse_u64(optarg, 1, 3600, &timeout)) {
+                return cli_usage("--timeout must be 1..3600 seconds");
+            }
+            break;
         case O_JSON:
             json = true;
             break;
@@ -563,7 +571,7 @@ int cmd_keys(int argc, char **argv)
         return cli_usage("--url URL and --out FILE are required");
     }
     svc s;
-    int rc = svc_init(&s, url, cacert, 0);
+    int rc = svc_init(&s, url, cacert, (int)timeout * 1000);
     if (rc != CLI_OK) {
         return rc;
     }

@@ -1,5 +1,6 @@
 /* Service requests, problem details and log sources for the scitt tool. */
 #include "net.h"
+#include "parsers.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -32,63 +33,11 @@ scitt_err svc_get(const svc *s, const char *path, const char *accept, http_resul
     return http_do(&s->url, &req, &s->opts, out, why, cap);
 }
 
-/* Reads an RFC 9290 oltext: a text string or tag 38 [lang, text]. */
-static bool read_oltext(scitt_cbor_reader *r, scitt_span *text)
-{
-    scitt_cbor_item it;
-    if (scitt_cbor_peek(r, &it) != SCITT_OK) {
-        return false;
-    }
-    if (it.type == SCITT_CBOR_TAG) {
-        uint64_t tag;
-        size_t n;
-        scitt_span lang;
-        return scitt_cbor_read_tag(r, &tag) == SCITT_OK && tag == 38 &&
-               scitt_cbor_read_array(r, &n) == SCITT_OK && n >= 2 &&
-               scitt_cbor_read_text(r, &lang) == SCITT_OK &&
-               scitt_cbor_read_text(r, text) == SCITT_OK;
-    }
-    return scitt_cbor_read_text(r, text) == SCITT_OK;
-}
-
-static bool problem_fields(const http_result *r, scitt_span *title, scitt_span *detail)
-{
-    *title = *detail = scitt_span_make(NULL, 0);
-    scitt_cbor_reader rd;
-    scitt_cbor_reader_init(&rd, scitt_span_make(r->body.ptr, r->body.len));
-    size_t n;
-    if (r->body.len == 0 || scitt_cbor_read_map(&rd, &n) != SCITT_OK) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int64_t key;
-        scitt_cbor_item it;
-        if (scitt_cbor_peek(&rd, &it) != SCITT_OK) {
-            return false;
-        }
-        bool is_int = it.type == SCITT_CBOR_UINT || it.type == SCITT_CBOR_NEGINT;
-        if (is_int ? scitt_cbor_read_int(&rd, &key) != SCITT_OK
-                   : scitt_cbor_skip(&rd, NULL) != SCITT_OK) {
-            return false;
-        }
-        if (is_int && (key == -1 || key == -2)) {
-            if (!read_oltext(&rd, key == -1 ? title : detail)) {
-                return false;
-            }
-            continue;
-        }
-        if (scitt_cbor_skip(&rd, NULL) != SCITT_OK) {
-            return false;
-        }
-    }
-    return title->len || detail->len;
-}
-
 void svc_problem(const http_result *r, char *out, size_t cap)
 {
     scitt_span title, detail;
     char t[200], d[400];
-    if (problem_fields(r, &title, &detail)) {
+    if (wire_problem(scitt_span_make(r->body.ptr, r->body.len), &title, &detail)) {
         cli_printable(title, t, sizeof(t));
         cli_printable(detail, d, sizeof(d));
         snprintf(out, cap, "%d %s: %s", r->res.status, t, d);
@@ -101,7 +50,7 @@ void svc_problem(const http_result *r, char *out, size_t cap)
 void svc_problem_title(const http_result *r, char *out, size_t cap)
 {
     scitt_span title, detail;
-    if (problem_fields(r, &title, &detail)) {
+    if (wire_problem(scitt_span_make(r->body.ptr, r->body.len), &title, &detail)) {
         cli_printable(title, out, cap);
     } else if (cap) {
         out[0] = 0;

@@ -58,7 +58,6 @@ scitt_err source_get(const source *s, const char *rel, size_t max, scitt_dynbuf 
 
 /** Shared option text for the network options. */
 #define NET_OPTIONS_HELP                                                                           \
-    "  --cacert FILE     trust these CA certificates (PEM) for https instead of the system's\n"    \
-    "  --timeout S       give up after S seconds (default 30)\n"
+    "  --cacert FILE      trust these CA certificates (PEM) for https instead of the system's\n"
 
 #endif

@@ -4,7 +4,7 @@
 # tests (responses of scittd, archives made by GNU tar, cli_fixtures' receipts, the virtee report).
 if(TARGET scitt AND TARGET scitt_tools)
   foreach(t tools_http_response tools_tar tools_oci tools_snp_file tools_diag tools_bundle
-            tools_legacy)
+            tools_legacy tools_wire)
     scitt_fuzz_target(${t} SOURCES ${t}.c LIBS scitt_tools scitt)
   endforeach()
 endif()

@@ -74,3 +74,21 @@ seed $T/fx/legacy/statement.cbor $T/fx/legacy/receipt.cbor $C/tools_legacy/state
 printf '\x02\x00\x02ab\x00\x00\x00\x01c' >$C/tools_bundle/three
 printf '\x01\x00\x00\x00\x03xyz' >$C/tools_bundle/two
 echo "seeds written under $C"
+
+# What scittd answers: problem details (plain and tag 38), configuration, a query page.
+mkdir -p $C/tools_wire
+/usr/bin/python3 - "$C/tools_wire" <<'PY'
+import sys, cbor2
+d = sys.argv[1]
+def w(name, obj):
+    open(f"{d}/{name}", "wb").write(cbor2.dumps(obj, canonical=True))
+w("problem", {-1: "Not Found", -2: "Receipt with entry ID 00 not known to this service"})
+w("problem-tag38", {-1: cbor2.CBORTag(38, ["en", "Rejected"]), -2: "no", -4: 400})
+w("config", {"issuer": "scittd.local", "origin": "scittd.local", "checkpoint_vkey":
+             "scittd.local+7230b870+AXJYZH5FGB+Z4bDcHJvdFkl0kdHEUFYf8dpMh+uecXFj",
+             "policy_entry": 0})
+row = {"iss": "https://ci.example/app", "sub": "app", "index": 1, "digest": "00" * 32,
+       "entry_id": "ab" * 32, "registered": 1767225600, "content_type": "application/json"}
+w("query-page", {"next": 2, "entries": [row]})
+w("query-last", {"next": None, "entries": []})
+PY

@@ -58,6 +58,10 @@ expect 0 "statement + receipt.cbor, one JWK" "$SCITT" verify "$JS/statement.cbor
     --receipt "$JS/receipt.cbor" --trust "$JS/service.jwk.json" --json
 has "$T/out" '"tree_size":6' "tree size 6"
 has "$T/out" '"leaf_index":4' "leaf 4"
+expect 0 "entries/0004.cbor (the same entry) + receipt.cbor" "$SCITT" verify \
+    "$JS/entries/0004.cbor" --receipt "$JS/receipt.cbor" --trust "$JS/service.jwk.json"
+expect 0 "inspect a JWKS" "$SCITT" inspect "$JS/services.jwks.json"
+has "$T/out" 'kid "ed25519-service-1", EdDSA' "the JWKS keys are listed"
 expect 0 "statement + the Ed25519 receipt" "$SCITT" verify "$JS/statement.cbor" \
     --receipt "$JS/receipt-ed25519.cbor" --trust "$JS/services.jwks.json"
 expect 0 "a PEM service key finds its receipt by JWK thumbprint" "$SCITT" verify \
