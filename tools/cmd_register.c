@@ -232,11 +232,10 @@ static int load_token(const reg_opts *o, char *out, size_t cap)
 }
 
 /* Sends POST /entries and polls until a receipt, a rejection, or the deadline. */
-static int obtain_receipt(const reg_opts *o, const svc *s, scitt_span stmt, const char *token,
-                          scitt_dynbuf *receipt, char id[65])
+static int exchange(const reg_opts *o, const svc *s, scitt_span stmt, const char *token,
+                    scitt_dynbuf *receipt, char id[65], char *auth, size_t auth_cap)
 {
     int64_t deadline = now_s() + (int64_t)o->timeout;
-    char auth[4200];
     const char *hdrs[4] = {"Content-Type: application/cose", "Accept: application/cose", NULL,
                            NULL};
     size_t nh = 2;
@@ -244,7 +243,7 @@ static int obtain_receipt(const reg_opts *o, const svc *s, scitt_span stmt, cons
         hdrs[nh++] = "Prefer: respond-async";
     }
     if (token[0]) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        snprintf(auth, auth_cap, "Authorization: Bearer %s", token);
         hdrs[nh++] = auth;
     }
     char why[600], problem[800], path[128] = "";
@@ -301,6 +300,16 @@ static int obtain_receipt(const reg_opts *o, const svc *s, scitt_span stmt, cons
         left = (int)(deadline - now_s());
         sleep_s(wait < 1 ? 1 : (wait < left ? wait : (left > 0 ? left : 0)));
     }
+}
+
+/* The exchange, with the Authorization header's storage wiped whatever the outcome. */
+static int obtain_receipt(const reg_opts *o, const svc *s, scitt_span stmt, const char *token,
+                          scitt_dynbuf *receipt, char id[65])
+{
+    char auth[4200];
+    int rc = exchange(o, s, stmt, token, receipt, id, auth, sizeof(auth));
+    scitt_wipe(auth, sizeof(auth));
+    return rc;
 }
 
 int cmd_register(int argc, char **argv)

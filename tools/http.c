@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -210,6 +211,13 @@ static bool wait_fd(conn *c, short events)
     }
 }
 
+/* RFC 6066: server names in SNI are host names, never address literals. */
+static bool is_ip_literal(const http_url *u)
+{
+    struct in_addr a4;
+    return u->ipv6 || inet_pton(AF_INET, u->host, &a4) == 1;
+}
+
 static scitt_err tls_start(const http_url *u, const http_opts *o, conn *c, char *why, size_t cap)
 {
     c->ctx = SSL_CTX_new(TLS_client_method());
@@ -227,7 +235,7 @@ static scitt_err tls_start(const http_url *u, const http_opts *o, conn *c, char 
     }
     c->ssl = SSL_new(c->ctx);
     if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 ||
-        (!u->ipv6 && SSL_set_tlsext_host_name(c->ssl, u->host) != 1) ||
+        (!is_ip_literal(u) && SSL_set_tlsext_host_name(c->ssl, u->host) != 1) ||
         SSL_set1_host(c->ssl, u->host) != 1) {
         say(why, cap, "%s%s", "cannot set up TLS", "");
         return SCITT_ERR_CRYPTO;
