@@ -268,6 +268,21 @@ has "$T/out" '"ok":true' "clean"
 has "$T/out" 'consistency receipt verified' "consistency receipt checked"
 has "$T/out" '"replayed":1' "only the new entry is replayed"
 expect 0 "audit: nothing new" "$SCITT" audit --url "$URL" --state st
+# Past one tile: 260 more entries, so level-0 tiles fill and a level-1 tile appears.
+i=0
+ok=0
+while [ $i -lt 260 ]; do
+    printf '{"build":%d}\n' $i >n.json
+    "$SCITT" sign --key ci.key --cert ci.crt --iss https://ci.example/app --sub many \
+        --payload n.json --out n.stmt >/dev/null &&
+        "$SCITT" register --url "$URL" n.stmt --out n.ts >/dev/null && ok=$((ok + 1))
+    i=$((i + 1))
+done
+checks=$((checks + 1))
+[ $ok = 260 ] && echo "ok: 260 more registered" || { fails=$((fails + 1)); echo "FAIL: $ok of 260"; }
+expect 0 "audit: incremental across a tile boundary" "$SCITT" audit --url "$URL" --state st --json
+has "$T/out" '"replayed":260' "the 260 new entries are replayed"
+has "$T/out" '"ok":true' "clean"
 expect 0 "export-tiles while scittd runs" "$SCITT" export-tiles --data "$T/data" --out static \
     --keys keys.cbor --config config.cbor
 expect 0 "audit the static copy from scratch" "$SCITT" audit --url "file://$T/static" \
@@ -279,14 +294,18 @@ expect 0 "export-tiles again keeps what exists" "$SCITT" export-tiles --data "$T
     --out static --json
 has "$T/out" '"written":0' "nothing rewritten"
 cp -r static bad-tile
-TILE=$(ls bad-tile/tile/0/000.p/* | head -1)
-flip "$TILE" 40
+flip bad-tile/tile/0/000 40
 expect 1 "audit: a tampered hash tile" "$SCITT" audit --url bad-tile --state st-bad1
 has "$T/out" "DISCREPANCY: entry 1: its leaf hash differs" "the exact index and reason"
 one_line "audit discrepancy message"
+cp -r static bad-level1
+TILE1=$(ls bad-level1/tile/1/000.p/* | head -1)
+flip "$TILE1" 7
+expect 1 "audit: a tampered level-1 tile" "$SCITT" audit --url bad-level1 --state st-bad3
+has "$T/out" "DISCREPANCY: tile 1/0: hash 0 differs from the hash of the 8-level subtree" \
+    "the level-1 hash is recomputed from the level-0 tile"
 cp -r static bad-bundle
-BUNDLE=$(ls bad-bundle/tile/entries/000.p/* | head -1)
-flip "$BUNDLE" -10
+flip bad-bundle/tile/entries/000 -10
 expect 1 "audit: a tampered entry bundle" "$SCITT" audit --url bad-bundle --state st-bad2
 has "$T/out" "DISCREPANCY: entry" "discrepancy names the entry"
 cp -r static bad-cp
