@@ -15,6 +15,7 @@
 
 #include "ccf_util.h"
 #include "certgen.h"
+#include "scitt/json.h"
 #include "scitt/receipt.h"
 #include "stmt_util.h"
 
@@ -87,6 +88,35 @@ static scitt_err entry_of(scitt_span stmt, scitt_dynbuf *entry)
     return e ? e : scitt_receipt_entry(&m, &w);
 }
 
+/* A JWKS as Azure Code Transparency serves it at /jwks: the key's kid is the hex text. */
+static int save_ccf_jwks(const char *rel, const scitt_cose_key *k, const char *kid)
+{
+    scitt_dynbuf jwk;
+    scitt_dynbuf_init(&jwk, 0);
+    scitt_json j;
+    int rc = 1;
+    if (scitt_cose_key_encode_jwk(k, false, &jwk) == SCITT_OK &&
+        scitt_json_parse(scitt_span_make(jwk.ptr, jwk.len), &j) == SCITT_OK) {
+        char *x = NULL, *y = NULL, *crv = NULL;
+        if (scitt_json_strdup(&j, (size_t)scitt_json_get(&j, 0, "x"), &x) == SCITT_OK &&
+            scitt_json_strdup(&j, (size_t)scitt_json_get(&j, 0, "y"), &y) == SCITT_OK &&
+            scitt_json_strdup(&j, (size_t)scitt_json_get(&j, 0, "crv"), &crv) == SCITT_OK) {
+            char out[1024];
+            int n = snprintf(out, sizeof(out),
+                             "{\"keys\": [{\"kty\": \"EC\", \"crv\": \"%s\", \"x\": \"%s\", "
+                             "\"y\": \"%s\", \"kid\": \"%s\"}]}\n",
+                             crv, x, y, kid);
+            rc = n > 0 && (size_t)n < sizeof(out) ? save(rel, out, (size_t)n) : 1;
+        }
+        scitt_free(x);
+        scitt_free(y);
+        scitt_free(crv);
+        scitt_json_clear(&j);
+    }
+    scitt_dynbuf_clear(&jwk);
+    return rc;
+}
+
 static int ccf(const scitt_cose_key *issuer)
 {
     scitt_cose_key *svc = NULL;
@@ -129,7 +159,7 @@ static int ccf(const scitt_cose_key *issuer)
              save("ccf/transparent.cbor", ts.ptr, ts.len) ||
              save("ccf/store/service.json", json, strlen(json)) ||
              save("ccf/service-cert.pem", pem, strlen(pem)) ||
-             save_pem_pub("ccf/issuer.pem", issuer);
+             save_ccf_jwks("ccf/jwks.json", svc, kid) || save_pem_pub("ccf/issuer.pem", issuer);
         /* Flip a byte of the first path hash inside the embedded proof: a different root. */
         const uint8_t *p = memmem(ts.ptr, ts.len, "\x82\xf4\x58\x20", 4);
         const uint8_t *q = memmem(ts.ptr, ts.len, "\x82\xf5\x58\x20", 4);

@@ -22,6 +22,8 @@ expect 0 "verify with one service-parameters file" "$SCITT" verify fx/ccf/transp
 has "$T/out" "CCF ledger inclusion verified" "text output names the profile"
 expect 0 "verify with the service certificate (PEM)" "$SCITT" verify fx/ccf/transparent.cbor \
     --trust fx/ccf/service-cert.pem
+expect 0 "verify with the service's JWKS (hex kid, as Azure serves /jwks)" "$SCITT" verify \
+    fx/ccf/transparent.cbor --trust fx/ccf/jwks.json
 expect 0 "verify a statement with a separate CCF receipt" "$SCITT" verify fx/ccf/statement.cbor \
     --receipt fx/ccf/receipt.cbor --trust fx/ccf/store
 expect 1 "verify: a flipped bit in the CCF proof" "$SCITT" verify fx/ccf/tampered.cbor \
