@@ -309,10 +309,6 @@ static void receipts_check(const opts *o, const trust *t, const scitt_cose_sign1
         }
     }
     for (size_t i = 0; i < o->nreceipt && n < MAX_RECEIPTS; i++) {
-        if (cli_slurp(o->receipt[i], CLI_FILE_MAX, &files[i]) != CLI_OK) {
-            note(r, "receipt", 1, "cannot read %s", o->receipt[i]);
-            continue;
-        }
         snprintf(ri[n].src_buf, sizeof(ri[n].src_buf), "%s", o->receipt[i]);
         ri[n].source = ri[n].src_buf;
         list[n++] = scitt_span_make(files[i].ptr, files[i].len);
@@ -653,6 +649,10 @@ int cmd_verify(int argc, char **argv)
     }
     if (rc == CLI_OK) {
         rc = cli_slurp(o.file, CLI_FILE_MAX, &in);
+    }
+    for (size_t i = 0; rc == CLI_OK && i < o.nreceipt; i++) {
+        scitt_dynbuf_clear(&files[i]);
+        rc = cli_slurp(o.receipt[i], CLI_FILE_MAX, &files[i]); /* unreadable input: exit 2 */
     }
     report *r = scitt_calloc(1, sizeof(*r));
     scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));

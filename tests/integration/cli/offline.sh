@@ -89,6 +89,8 @@ for c in keygen sign register verify get keys inspect query audit export-tiles; 
 done
 expect 2 "verify: a trust file that is not one" "$SCITT" verify "$JS/statement.cbor" \
     --trust "$JS/log.json"
+expect 2 "verify: an unreadable --receipt" "$SCITT" verify "$JS/statement.cbor" \
+    --receipt "$T/none.cbor" --trust "$JS/service.jwk.json"
 expect 2 "export-tiles: not a data directory" "$SCITT" export-tiles --data "$T" --out "$T/x"
 
 finish
