@@ -187,8 +187,7 @@ static void test_oci_pick(void **state)
         {"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT
          "\",\"digest\":\"sha512:00\",\"size\":1}]}",
          SCITT_ERR_MALFORMED, "not a sha256 digest"},
-        {"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT
-         "\",\"digest\":\"sha256:"
+        {"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT "\",\"digest\":\"sha256:"
          "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\","
          "\"size\":1}]}",
          SCITT_ERR_MALFORMED, "upper-case hex"},
