@@ -107,4 +107,17 @@ void scitt__tbs_init(scitt__tbs *t, scitt_span protected_map, scitt_span aad, sc
 scitt_err scitt__headers_decode(scitt_span protected_map, scitt_span unprotected_item,
                                 unsigned flags, scitt_cose_headers *h);
 
+/* ------------------------------------------------------------------------------------------ */
+/* CCF ledger receipts, vds 2 (receipt_ccf.c)                                                  */
+
+/**
+ * Runs a CCF inclusion proof (the contents of one bstr of 396/-1) for the entry whose bytes are the
+ * concatenation of @p entry_parts: its data_hash must be SHA-256 of the entry
+ * (SCITT_ERR_PROOF_MISMATCH otherwise), and the root it folds to is written to @p root.
+ * @p evidence_out (may be NULL) receives the leaf's internal evidence text (points into @p proof).
+ * Shape errors are SCITT_ERR_PROOF_MALFORMED.
+ */
+scitt_err scitt__ccf_inclusion_root(const scitt_span *entry_parts, size_t nparts, scitt_span proof,
+                                    uint8_t root[32], scitt_span *evidence_out);
+
 #endif /* SCITT_COSE_INTERNAL_H */

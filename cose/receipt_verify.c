@@ -28,7 +28,8 @@ typedef scitt_err (*proof_fn)(const proof_input *in, scitt_span proof, uint8_t r
 typedef struct {
     int64_t vds;
     proof_fn inclusion;
-    proof_fn consistency;
+    proof_fn consistency; /* NULL: the structure has no consistency proofs we verify */
+    bool detached_only;   /* the profile requires a nil payload */
 } vds_row;
 
 /* Reads [a, b, [+ bstr32]] filling path; PROOF_MALFORMED for any other shape. */
@@ -113,8 +114,21 @@ static scitt_err rfc9162_consistency(const proof_input *in, scitt_span proof,
                                          (const uint8_t(*)[SCITT_HASH_LEN])path, n, root);
 }
 
+/* CCF hashes the entry itself (no 0x00 prefix) into its leaf, so a leaf hash alone is useless. */
+static scitt_err ccf_inclusion(const proof_input *in, scitt_span proof,
+                               uint8_t root[SCITT_HASH_LEN], scitt_receipt_info *info)
+{
+    (void)info; /* the proof names neither index nor size: both stay 0 */
+    if (!in->parts) {
+        return SCITT_ERR_UNSUPPORTED;
+    }
+    return scitt__ccf_inclusion_root(in->parts, in->nparts, proof, root, NULL);
+}
+
 static const vds_row vds_table[] = {
-    {SCITT_VDS_RFC9162_SHA256, rfc9162_inclusion, rfc9162_consistency},
+    {SCITT_VDS_RFC9162_SHA256, rfc9162_inclusion, rfc9162_consistency, false},
+    /* draft-ietf-scitt-receipts-ccf-profile-04; its -05 consistency proofs are not final yet */
+    {SCITT_VDS_CCF_LEDGER_SHA256, ccf_inclusion, NULL, true},
 };
 
 static const vds_row *find_vds(int64_t vds)
@@ -201,6 +215,12 @@ static scitt_err verify_receipt(scitt_span receipt, const proof_input *in, bool 
     const vds_row *row = e == SCITT_OK ? find_vds(h->vds) : NULL;
     if (e == SCITT_OK && !row) {
         e = SCITT_ERR_UNSUPPORTED; /* RFC 9942: unknown vds values are rejected */
+    }
+    if (e == SCITT_OK && consistency && !row->consistency) {
+        e = SCITT_ERR_UNSUPPORTED;
+    }
+    if (e == SCITT_OK && row->detached_only && !m->detached) {
+        e = SCITT_ERR_PROOF_MALFORMED; /* CCF: the root MUST be detached, so it is recomputed */
     }
     scitt_span proofs[SCITT_LIMIT_VDP_PROOFS];
     size_t nproofs = 0;

@@ -29,9 +29,11 @@ extern "C" {
 #endif
 
 /** Verifiable data structures (COSE VDS registry) and proof types (VDP). */
-#define SCITT_VDS_RFC9162_SHA256 1
-#define SCITT_VDP_INCLUSION      (-1)
-#define SCITT_VDP_CONSISTENCY    (-2)
+#define SCITT_VDS_RFC9162_SHA256    1
+/** CCF_LEDGER_SHA256 (draft-ietf-scitt-receipts-ccf-profile, requested value 2): inclusion only. */
+#define SCITT_VDS_CCF_LEDGER_SHA256 2
+#define SCITT_VDP_INCLUSION         (-1)
+#define SCITT_VDP_CONSISTENCY       (-2)
 
 /** The text label of the signed tree size in scittd receipts' protected header. */
 #define SCITT_RECEIPT_LABEL_TREE_SIZE "tree_size"
@@ -141,15 +143,21 @@ typedef struct scitt_receipt_info {
  * order: decode (tag 18 required), check alg/vds/crit, run every proof of the -1 array to its
  * root (all must agree), compare an attached payload with that root, check the signed
  * "tree_size", pick the key by kid from @p keys and verify the signature over the root.
- * Dispatches on vds through a table (1 = RFC9162_SHA256). @p info (may be NULL) is filled on
- * success. Errors: malformed input 1xx, SCITT_ERR_PROOF_MISMATCH / SCITT_ERR_SIGNATURE /
- * SCITT_ERR_UNTRUSTED (no key for the kid) for well-formed receipts that do not verify.
+ * Dispatches on vds through a table: 1 = RFC9162_SHA256; 2 = CCF_LEDGER_SHA256 (Azure Code
+ * Transparency: leaf SHA-256(ith || SHA-256(evidence) || SHA-256(entry)), unprefixed nodes, left/
+ * right path, nil payload required; its proofs carry no index or size, so info->leaf_index and
+ * info->tree_size are 0). @p info (may be NULL) is filled on success. Errors: malformed input 1xx,
+ * SCITT_ERR_PROOF_MISMATCH / SCITT_ERR_SIGNATURE / SCITT_ERR_UNTRUSTED (no key for the kid) for
+ * well-formed receipts that do not verify.
  */
 SCITT_MUST_USE scitt_err scitt_receipt_verify_inclusion(scitt_span receipt, scitt_span entry,
                                                         const scitt_cose_keyset *keys,
                                                         unsigned flags, scitt_receipt_info *info);
 
-/** As scitt_receipt_verify_inclusion for vds 1 when only the leaf hash is at hand. */
+/**
+ * As scitt_receipt_verify_inclusion for vds 1 when only the leaf hash is at hand (vds 2 needs the
+ * entry: SCITT_ERR_UNSUPPORTED).
+ */
 SCITT_MUST_USE scitt_err scitt_receipt_verify_inclusion_leaf(scitt_span receipt,
                                                              const uint8_t leaf[SCITT_HASH_LEN],
                                                              const scitt_cose_keyset *keys,

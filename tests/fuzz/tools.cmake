@@ -1,0 +1,18 @@
+# Fuzz targets of the scitt tool's parsers of untrusted bytes (HTTP responses, tar archives, OCI
+# layout JSON, SNP report files, CBOR diagnostic notation, entry bundles, 2023-era receipts) and of
+# the CCF receipt verifier the tool added to the cose module. Seeds come from real runs of the CLI
+# tests (responses of scittd, archives made by GNU tar, cli_fixtures' receipts, the virtee report).
+if(TARGET scitt AND TARGET scitt_tools)
+  foreach(t tools_http_response tools_tar tools_oci tools_snp_file tools_diag tools_bundle
+            tools_legacy tools_wire)
+    scitt_fuzz_target(${t} SOURCES ${t}.c LIBS scitt_tools scitt)
+  endforeach()
+endif()
+if(TARGET scitt_cose)
+  scitt_fuzz_target(receipt_ccf SOURCES receipt_ccf.c LIBS scitt)
+  foreach(kind replay fuzz)
+    if(TARGET ${kind}_receipt_ccf)
+      target_include_directories(${kind}_receipt_ccf PRIVATE ${CMAKE_SOURCE_DIR}/cose)
+    endif()
+  endforeach()
+endif()

@@ -1,0 +1,124 @@
+/*
+ * tools/cli.h — shared pieces of the scitt command-line tool: exit codes, one-line messages, file
+ * I/O with size caps, a small JSON writer, key loading and option helpers. Internal to tools/.
+ *
+ * Every subcommand is `int cmd_<name>(int argc, char **argv)` (argv[0] is the subcommand name) and
+ * returns one of the exit codes below. Messages go to stderr as one line:
+ *   "scitt <command>: <what failed>: <why>"
+ * Machine-readable output (--json) goes to stdout.
+ */
+#ifndef SCITT_TOOLS_CLI_H
+#define SCITT_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "scitt/base.h"
+#include "scitt/cose.h"
+
+#define CLI_OK    0 /* success */
+#define CLI_FAIL  1 /* verification failed, statement rejected, discrepancy found */
+#define CLI_USAGE 2 /* usage, input/output or network error */
+
+/* Largest file any subcommand reads whole (statements, keys, trust files, receipts). */
+#define CLI_FILE_MAX (16u << 20)
+
+int cmd_keygen(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_register(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_export_tiles(int argc, char **argv);
+
+/* ---- messages ------------------------------------------------------------------------------ */
+
+/** The subcommand running (for messages); set by main. */
+extern const char *cli_cmd;
+
+/** Prints "scitt <cmd>: <message>\n" to stderr. */
+void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** cli_msg, then returns @p code (for `return cli_fail(CLI_USAGE, ...)`). */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Prints @p help to stdout and returns CLI_OK. */
+int cli_help(const char *help);
+/** "unknown option" / "missing argument" style usage error; returns CLI_USAGE. */
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- options ------------------------------------------------------------------------------- */
+
+/**
+ * Parses a non-negative decimal within [min, max] into *out; false for anything else (sign,
+ * spaces, trailing characters, overflow).
+ */
+bool cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* ---- files --------------------------------------------------------------------------------- */
+
+/**
+ * Reads the whole of @p path ("-" = stdin) into @p out, failing with SCITT_ERR_TOO_LARGE past
+ * @p max bytes. @p out is initialised here; release it with scitt_dynbuf_clear. errno is kept.
+ */
+scitt_err cli_read_file(const char *path, size_t max, scitt_dynbuf *out);
+/** cli_read_file with a one-line message on failure ("cannot read F: why"); CLI_OK or CLI_USAGE. */
+int cli_slurp(const char *path, size_t max, scitt_dynbuf *out);
+/**
+ * Writes @p data to @p path through a temporary file in the same directory, fsync and rename, so a
+ * reader never sees a partial file. "-" writes to stdout. @p mode applies to a new file.
+ */
+scitt_err cli_write_file(const char *path, scitt_span data, mode_t mode);
+/** cli_write_file with a one-line message on failure; CLI_OK or CLI_USAGE. */
+int cli_save(const char *path, scitt_span data, mode_t mode);
+/** Creates @p dir and its missing parents (mode 0755 unless it exists). */
+scitt_err cli_mkdirs(const char *dir, mode_t mode);
+
+/* ---- JSON output --------------------------------------------------------------------------- */
+
+/** A JSON writer appending to a dynbuf; commas are placed automatically. */
+typedef struct cli_json {
+    scitt_dynbuf *b;
+    unsigned depth;
+    bool comma[32]; /* a value was written at this depth */
+    bool after_key;
+} cli_json;
+
+void jw_init(cli_json *j, scitt_dynbuf *b);
+void jw_obj(cli_json *j);
+void jw_end(cli_json *j); /* ends an object */
+void jw_arr(cli_json *j);
+void jw_end_arr(cli_json *j);
+void jw_key(cli_json *j, const char *key);
+void jw_str(cli_json *j, const char *s);
+/** Text that may not be valid UTF-8 is written with U+FFFD for each bad byte. */
+void jw_text(cli_json *j, scitt_span s);
+void jw_hex(cli_json *j, scitt_span bytes);
+void jw_int(cli_json *j, int64_t v);
+void jw_uint(cli_json *j, uint64_t v);
+void jw_bool(cli_json *j, bool v);
+void jw_null(cli_json *j);
+/** Prints the buffer with a final newline to stdout and clears it. */
+void jw_print(scitt_dynbuf *b);
+
+/* ---- keys and text ------------------------------------------------------------------------- */
+
+/**
+ * Loads a key from a file holding PEM (private or public key, or a certificate's key), DER, a
+ * COSE_Key or a JWK. With @p need_private, a public key is an error. On failure @p why gets a
+ * reason. Free the key with scitt_cose_key_free.
+ */
+scitt_err cli_load_key(const char *path, bool need_private, scitt_cose_key **out, char *why,
+                       size_t cap);
+
+/** Lowercase hex of @p s into a heap string (free with scitt_free); NULL on allocation failure. */
+char *cli_hex(scitt_span s);
+/** Prints @p s into @p out (size @p cap) with non-printable bytes escaped, for messages. */
+void cli_printable(scitt_span s, char *out, size_t cap);
+/** "2026-01-02T03:04:05Z" for Unix seconds @p t. */
+void cli_time(int64_t t, char out[32]);
+
+#endif

@@ -1,0 +1,218 @@
+/* scitt query: entries by issuer, subject, payload digest or registration time (GET /query). */
+#include "cli.h"
+#include "net.h"
+#include "parsers.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scitt/cbor.h"
+
+static const char help[] =
+    "usage: scitt query --url URL [--iss ISS] [--sub SUB] [--digest HEX] [--after T]\n"
+    "                   [--before T] [--limit N] [--json]\n"
+    "\n"
+    "Lists registered entries that match every given field, oldest first, following the\n"
+    "service's pages until --limit entries (default 100). T is Unix seconds or RFC 3339 UTC\n"
+    "(2026-01-02T03:04:05Z). The digest is the hash envelope's payload (e.g. an image's manifest\n"
+    "digest) or SHA-256 of an attached payload.\n" NET_OPTIONS_HELP
+    "  --timeout S        give up on a request after S seconds (default 30)\n"
+    "  --json   {\"entries\": [{entry_id, index, registered, iss, sub, content_type, digest}],\n"
+    "            \"next\": cursor or null}\n"
+    "\n"
+    "Example:\n"
+    "  scitt query --url https://scitt.example --sub registry.example/app --after "
+    "2026-01-01T00:00:00Z\n";
+
+#define PAGE_MAX 1000u
+
+static void add_param(char *q, size_t cap, const char *name, const char *value)
+{
+    if (!value) {
+        return;
+    }
+    char esc[3 * 1024 + 1];
+    if (http_query_escape(value, esc, sizeof(esc)) != SCITT_OK) {
+        esc[0] = 0;
+    }
+    size_t n = strlen(q);
+    snprintf(q + n, cap - n, "%s%s=%s", strchr(q, '?') ? "&" : "?", name, esc);
+}
+
+int cmd_query(int argc, char **argv)
+{
+    enum {
+        O_URL = 1,
+        O_ISS,
+        O_SUB,
+        O_DIGEST,
+        O_AFTER,
+        O_BEFORE,
+        O_LIMIT,
+        O_CACERT,
+        O_TIMEOUT,
+        O_JSON,
+        O_HELP
+    };
+    static const struct option lo[] = {
+        {"url", 1, 0, O_URL},       {"iss", 1, 0, O_ISS},       {"sub", 1, 0, O_SUB},
+        {"digest", 1, 0, O_DIGEST}, {"after", 1, 0, O_AFTER},   {"before", 1, 0, O_BEFORE},
+        {"limit", 1, 0, O_LIMIT},   {"cacert", 1, 0, O_CACERT}, {"timeout", 1, 0, O_TIMEOUT},
+        {"json", 0, 0, O_JSON},     {"help", 0, 0, O_HELP},     {0, 0, 0, 0}};
+    const char *url = NULL, *iss = NULL, *sub = NULL, *digest = NULL, *after = NULL, *before = NULL,
+               *cacert = NULL;
+    uint64_t limit = 100, timeout = 30;
+    bool json = false;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case O_URL:
+            url = optarg;
+            break;
+        case O_ISS:
+            iss = optarg;
+            break;
+        case O_SUB:
+            sub = optarg;
+            break;
+        case O_DIGEST:
+            digest = optarg;
+            break;
+        case O_AFTER:
+            after = optarg;
+            break;
+        case O_BEFORE:
+            before = optarg;
+            break;
+        case O_CACERT:
+            cacert = optarg;
+            break;
+        case O_LIMIT:
+            if (!cli_parse_u64(optarg, 1, 1000000, &limit)) {
+                return cli_usage("--limit must be 1..1000000");
+            }
+            break;
+        case O_TIMEOUT:
+            if (!cli_parse_u64(optarg, 1, 3600, &timeout)) {
+                return cli_usage("--timeout must be 1..3600 seconds");
+            }
+            break;
+        case O_JSON:
+            json = true;
+            break;
+        case O_HELP:
+            return cli_help(help);
+        default:
+            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
+        }
+    }
+    if (optind != argc) {
+        return cli_usage("unexpected argument \"%s\"", argv[optind]);
+    }
+    if ((iss && strlen(iss) > 1000) || (sub && strlen(sub) > 1000) ||
+        (digest && strlen(digest) > 128)) {
+        return cli_usage("--iss/--sub are at most 1000 bytes, --digest 128 hex digits");
+    }
+    svc s;
+    int rc = svc_init(&s, url, cacert, (int)timeout * 1000);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    wire_row *rows = scitt_calloc(PAGE_MAX, sizeof(*rows));
+    if (!rows) {
+        return cli_fail(CLI_USAGE, "out of memory");
+    }
+    scitt_dynbuf jb;
+    scitt_dynbuf_init(&jb, 0);
+    cli_json j;
+    jw_init(&j, &jb);
+    jw_obj(&j);
+    jw_key(&j, "entries");
+    jw_arr(&j);
+    uint64_t got = 0, cursor = 0, next = 0;
+    for (;;) {
+        char q[8192] = "/query";
+        add_param(q, sizeof(q), "iss", iss);
+        add_param(q, sizeof(q), "sub", sub);
+        add_param(q, sizeof(q), "digest", digest);
+        add_param(q, sizeof(q), "after", after);
+        add_param(q, sizeof(q), "before", before);
+        char num[24];
+        snprintf(num, sizeof(num), "%llu",
+                 (unsigned long long)(limit - got < PAGE_MAX ? limit - got : PAGE_MAX));
+        add_param(q, sizeof(q), "limit", num);
+        if (cursor) {
+            snprintf(num, sizeof(num), "%llu", (unsigned long long)cursor);
+            add_param(q, sizeof(q), "cursor", num);
+        }
+        http_result r;
+        char why[600], problem[800];
+        scitt_err e = svc_get(&s, q, "application/cbor", &r, why, sizeof(why));
+        if (e != SCITT_OK) {
+            rc = cli_fail(CLI_USAGE, "%s", why);
+            break;
+        }
+        size_t n = 0;
+        if (r.res.status != 200) {
+            svc_problem(&r, problem, sizeof(problem));
+            rc = cli_fail(CLI_USAGE, "GET /query: %s", problem);
+        } else if ((e = wire_query_page(scitt_span_make(r.body.ptr, r.body.len), rows, PAGE_MAX, &n,
+                                        &next)) != SCITT_OK) {
+            rc = cli_fail(CLI_USAGE, "the query result is not what scittd serves: %s",
+                          scitt_err_str(e));
+        }
+        http_result_clear(&r);
+        if (rc != CLI_OK) {
+            break;
+        }
+        for (size_t i = 0; i < n && got < limit; i++, got++) {
+            const wire_row *w = &rows[i];
+            char t[32];
+            cli_time(w->registered, t);
+            if (!json) {
+                printf("%llu %s %s iss=%s sub=%s%s%s%s%s\n", (unsigned long long)w->index,
+                       w->entry_id, t, w->iss, w->sub, w->ctype[0] ? " type=" : "", w->ctype,
+                       w->digest[0] ? " digest=" : "", w->digest);
+                continue;
+            }
+            jw_obj(&j);
+            jw_key(&j, "entry_id");
+            jw_str(&j, w->entry_id);
+            jw_key(&j, "index");
+            jw_uint(&j, w->index);
+            jw_key(&j, "registered");
+            jw_str(&j, t);
+            jw_key(&j, "iss");
+            jw_str(&j, w->iss);
+            jw_key(&j, "sub");
+            jw_str(&j, w->sub);
+            jw_key(&j, "content_type");
+            jw_str(&j, w->ctype);
+            jw_key(&j, "digest");
+            jw_str(&j, w->digest);
+            jw_end(&j);
+        }
+        if (!next || got >= limit || next <= cursor) {
+            break;
+        }
+        cursor = next;
+    }
+    jw_end_arr(&j);
+    jw_key(&j, "next");
+    if (next && got >= limit) {
+        jw_uint(&j, next);
+    } else {
+        jw_null(&j);
+    }
+    jw_end(&j);
+    if (rc == CLI_OK && json) {
+        jw_print(&jb);
+    } else {
+        scitt_dynbuf_clear(&jb);
+    }
+    scitt_free(rows);
+    return rc;
+}

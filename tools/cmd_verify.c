@@ -1,0 +1,715 @@
+/*
+ * scitt verify: a transparent statement, fully offline. Every receipt (RFC 9942 vds 1 from any
+ * log, CCF vds 2 from Azure Code Transparency, 2023-era labels on request) against trusted service
+ * keys; the issuer signature over the attached payload, a detached payload, or a hash envelope's
+ * digest (and its preimage when given); the x5chain against issuer roots; the did:x509 issuer.
+ */
+#include "cli.h"
+#include "parsers.h"
+#include "trust.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "scitt/receipt.h"
+#include "scitt/x509.h"
+
+#include <openssl/evp.h>
+
+static const char help[] =
+    "usage: scitt verify TRANSPARENT --trust FILE... [options]\n"
+    "\n"
+    "Verifies a transparent statement offline: each receipt against the trusted service keys,\n"
+    "then the issuer's signature. Trust files (--trust, repeatable): a COSE_Key_Set (scitt keys,\n"
+    "or /.well-known/scitt-keys), a COSE_Key, a JWKS or JWK, a PEM public key or certificate, or\n"
+    "a CCF service trust store (a directory of service-parameter .json files, or one file).\n"
+    "Receipts: RFC 9942 vds 1 (RFC 9162 SHA-256, any log) and vds 2 (CCF: Microsoft Signing\n"
+    "Transparency, Azure Code Transparency).\n"
+    "  --receipt FILE       also verify this receipt (TRANSPARENT may then be a plain statement)\n"
+    "  --any                one verified receipt suffices (default: every receipt must verify)\n"
+    "  --payload FILE       the detached payload; for a hash envelope, the preimage (hashed and\n"
+    "                       compared with the signed digest); for an attached payload, compared\n"
+    "  --issuer-key FILE    the issuer's key when the statement has no x5chain (PEM, JWK, ...)\n"
+    "  --issuer-roots PEM   validate the x5chain up to these roots\n"
+    "  --did-x509           resolve a did:x509 iss against the x5chain\n"
+    "  --x509-time MODE     when certificates must be valid: iat (default, else now), now, off\n"
+    "  --legacy-labels      also accept 2023-era labels: CWT claims 13, receipts -333, vds -111,\n"
+    "                       proofs -222\n"
+    "  --digest [sha256:]HEX  require this signed digest (a hash envelope's payload, e.g. the\n"
+    "                       image digest about to be deployed; else SHA-256 of the payload)\n"
+    "  --iss ISS, --sub SUB require these CWT claims\n"
+    "  --json               every check, the key used (kid, trust file), tree size and index\n"
+    "\n"
+    "Exit status: 0 verified, 1 a check failed, 2 usage or unreadable input.\n"
+    "\n"
+    "Example:\n"
+    "  scitt verify app.transparent --trust scitt-keys.cbor --issuer-roots release-ca.pem \\\n"
+    "      --digest \"$IMAGE_DIGEST\"\n";
+
+#define MAX_RECEIPTS (2 * SCITT_LIMIT_RECEIPTS)
+
+typedef struct opts {
+    const char *file, *payload, *issuer_key, *issuer_roots, *x509_time;
+    const char *want_digest, *want_iss, *want_sub;
+    const char *trust[TRUST_FILES_MAX];
+    size_t ntrust;
+    const char *receipt[SCITT_LIMIT_RECEIPTS];
+    size_t nreceipt;
+    bool any, did, legacy, json;
+} opts;
+
+typedef struct check {
+    char name[40];
+    int status; /* 0 ok, 1 failed, 2 skipped */
+    char detail[600];
+} check;
+
+typedef struct report {
+    check c[MAX_RECEIPTS + 16];
+    size_t n;
+    int failed;
+    char first[700];
+} report;
+
+static void note(report *r, const char *name, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void note(report *r, const char *name, int status, const char *fmt, ...)
+{
+    if (r->n == sizeof(r->c) / sizeof(r->c[0])) {
+        return;
+    }
+    check *c = &r->c[r->n++];
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+    va_end(ap);
+    if (status == 1 && !r->failed++) {
+        snprintf(r->first, sizeof(r->first), "%s: %s", c->name, c->detail);
+    }
+}
+
+typedef struct rinfo {
+    const char *source;
+    char src_buf[300];
+    scitt_err err;
+    int64_t vds, alg;
+    char kid[160];
+    const char *from;
+    uint64_t tree_size, leaf_index;
+    bool size_signed, legacy;
+    char iss[200];
+} rinfo;
+
+static int parse(int argc, char **argv, opts *o)
+{
+    enum {
+        O_TRUST = 1,
+        O_RECEIPT,
+        O_ANY,
+        O_PAYLOAD,
+        O_IKEY,
+        O_IROOTS,
+        O_DID,
+        O_XTIME,
+        O_LEGACY,
+        O_DIGEST,
+        O_ISS,
+        O_SUB,
+        O_JSON,
+        O_HELP
+    };
+    static const struct option lo[] = {{"trust", 1, 0, O_TRUST},
+                                       {"receipt", 1, 0, O_RECEIPT},
+                                       {"any", 0, 0, O_ANY},
+                                       {"payload", 1, 0, O_PAYLOAD},
+                                       {"issuer-key", 1, 0, O_IKEY},
+                                       {"issuer-roots", 1, 0, O_IROOTS},
+                                       {"did-x509", 0, 0, O_DID},
+                                       {"x509-time", 1, 0, O_XTIME},
+                                       {"legacy-labels", 0, 0, O_LEGACY},
+                                       {"digest", 1, 0, O_DIGEST},
+                                       {"iss", 1, 0, O_ISS},
+                                       {"sub", 1, 0, O_SUB},
+                                       {"json", 0, 0, O_JSON},
+                                       {"help", 0, 0, O_HELP},
+                                       {0, 0, 0, 0}};
+    memset(o, 0, sizeof(*o));
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case O_TRUST:
+            if (o->ntrust == TRUST_FILES_MAX) {
+                return cli_usage("at most %u --trust files", TRUST_FILES_MAX);
+            }
+            o->trust[o->ntrust++] = optarg;
+            break;
+        case O_RECEIPT:
+            if (o->nreceipt == SCITT_LIMIT_RECEIPTS) {
+                return cli_usage("at most %u --receipt files", SCITT_LIMIT_RECEIPTS);
+            }
+            o->receipt[o->nreceipt++] = optarg;
+            break;
+        case O_ANY:
+            o->any = true;
+            break;
+        case O_PAYLOAD:
+            o->payload = optarg;
+            break;
+        case O_IKEY:
+            o->issuer_key = optarg;
+            break;
+        case O_IROOTS:
+            o->issuer_roots = optarg;
+            break;
+        case O_DID:
+            o->did = true;
+            break;
+        case O_XTIME:
+            o->x509_time = optarg;
+            break;
+        case O_LEGACY:
+            o->legacy = true;
+            break;
+        case O_DIGEST:
+            o->want_digest = optarg;
+            break;
+        case O_ISS:
+            o->want_iss = optarg;
+            break;
+        case O_SUB:
+            o->want_sub = optarg;
+            break;
+        case O_JSON:
+            o->json = true;
+            break;
+        case O_HELP:
+            return -1;
+        default:
+            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1) {
+        return cli_usage("give exactly one TRANSPARENT statement file");
+    }
+    o->file = argv[optind];
+    if (o->ntrust == 0) {
+        return cli_usage("--trust is required: the service keys to trust");
+    }
+    if (o->x509_time && strcmp(o->x509_time, "iat") && strcmp(o->x509_time, "now") &&
+        strcmp(o->x509_time, "off")) {
+        return cli_usage("--x509-time must be iat, now or off");
+    }
+    return CLI_OK;
+}
+
+/* Does a receipt use the 2023 labels (vds at -111, no 395)? */
+static bool is_legacy_receipt(scitt_span r)
+{
+    scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
+    bool legacy = m && scitt_cose_sign1_decode(r, SCITT_SIGN1_LEGACY, m) == SCITT_OK &&
+                  !(m->hdr.prot & SCITT_COSE_H_VDS) &&
+                  scitt_cose_headers_find(&m->hdr, LEGACY_HDR_VDS) != NULL;
+    scitt_free(m);
+    return legacy;
+}
+
+/* A kid as text when it is printable ASCII (JWK-style kids), else as hex. */
+static char *kid_text(scitt_span kid)
+{
+    bool printable = kid.len > 0;
+    for (size_t i = 0; i < kid.len; i++) {
+        printable = printable && kid.ptr[i] > 0x20 && kid.ptr[i] < 0x7f;
+    }
+    if (!printable) {
+        return cli_hex(kid);
+    }
+    char *s = scitt_malloc(kid.len + 1);
+    if (s) {
+        memcpy(s, kid.ptr, kid.len);
+        s[kid.len] = 0;
+    }
+    return s;
+}
+
+static void verify_one(const trust *t, scitt_span receipt, scitt_span entry, bool legacy, rinfo *ri)
+{
+    char *kid = NULL;
+    if (legacy && is_legacy_receipt(receipt)) {
+        legacy_info li;
+        ri->legacy = true;
+        ri->vds = 1;
+        ri->err = legacy_verify_receipt(receipt, entry, t->keys, &li);
+        if (ri->err == SCITT_OK) {
+            ri->alg = li.alg;
+            ri->tree_size = li.tree_size;
+            ri->leaf_index = li.leaf_index;
+            kid = kid_text(li.kid);
+            ri->from = trust_origin(t, trust_pick(t, li.kid));
+            cli_printable(li.iss, ri->iss, sizeof(ri->iss));
+        }
+    } else {
+        scitt_receipt_info info;
+        ri->err = scitt_receipt_verify_inclusion(receipt, entry, t->keys, 0, &info);
+        if (ri->err == SCITT_OK) {
+            ri->vds = info.vds;
+            ri->alg = info.alg;
+            ri->tree_size = info.tree_size;
+            ri->leaf_index = info.leaf_index;
+            ri->size_signed = info.size_signed;
+            kid = kid_text(info.kid);
+            ri->from = trust_origin(t, trust_pick(t, info.kid));
+            cli_printable(info.iss, ri->iss, sizeof(ri->iss));
+        }
+    }
+    if (ri->err != SCITT_OK) {
+        /* Say which key would have been used, so a wrong trust file is easy to see. */
+        scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
+        if (m && scitt_cose_sign1_decode(receipt, SCITT_SIGN1_LEGACY, m) == SCITT_OK) {
+            ri->vds = m->hdr.vds;
+            kid = kid_text(m->hdr.kid);
+            const scitt_cose_key *k = trust_pick(t, m->hdr.kid);
+            ri->from = k ? trust_origin(t, k) : NULL;
+        }
+        scitt_free(m);
+    }
+    snprintf(ri->kid, sizeof(ri->kid), "%s", kid ? kid : "");
+    scitt_free(kid);
+}
+
+static const char *vds_name(int64_t vds, bool legacy)
+{
+    if (legacy) {
+        return "RFC 9162 SHA-256 (2023 labels)";
+    }
+    return vds == 1 ? "RFC 9162 SHA-256" : (vds == 2 ? "CCF ledger" : "unknown vds");
+}
+
+static void receipts_check(const opts *o, const trust *t, const scitt_cose_sign1 *m,
+                           scitt_span entry, rinfo *ri, size_t *nri, report *r, scitt_dynbuf *files)
+{
+    scitt_span list[MAX_RECEIPTS];
+    size_t n = 0;
+    for (size_t i = 0; i < m->hdr.nreceipts; i++) {
+        ri[n].source = "394";
+        list[n++] = m->hdr.receipts[i];
+    }
+    size_t nl = 0;
+    scitt_span legacy_list[SCITT_LIMIT_RECEIPTS];
+    if (o->legacy && legacy_receipts(m, legacy_list, SCITT_LIMIT_RECEIPTS, &nl) == SCITT_OK) {
+        for (size_t i = 0; i < nl && n < MAX_RECEIPTS; i++) {
+            ri[n].source = "-333";
+            list[n++] = legacy_list[i];
+        }
+    }
+    for (size_t i = 0; i < o->nreceipt && n < MAX_RECEIPTS; i++) {
+        snprintf(ri[n].src_buf, sizeof(ri[n].src_buf), "%s", o->receipt[i]);
+        ri[n].source = ri[n].src_buf;
+        list[n++] = scitt_span_make(files[i].ptr, files[i].len);
+    }
+    *nri = n;
+    if (n == 0) {
+        note(r, "receipts", 1, "the statement carries no receipt%s (and no --receipt was given)",
+             o->legacy ? " at 394 or -333" : " at 394");
+        return;
+    }
+    size_t good = 0;
+    for (size_t i = 0; i < n; i++) {
+        verify_one(t, list[i], entry, o->legacy, &ri[i]);
+        char name[40];
+        snprintf(name, sizeof(name), "receipt %zu", i + 1);
+        char where[400];
+        snprintf(where, sizeof(where), "kid %.64s%s (%s)", ri[i].kid,
+                 strlen(ri[i].kid) > 64 ? "..." : "",
+                 ri[i].from ? ri[i].from : "no trusted key has this kid");
+        if (ri[i].err == SCITT_OK) {
+            good++;
+            if (ri[i].vds == 2) {
+                note(r, name, 0, "%s inclusion verified, %s", vds_name(2, false), where);
+            } else {
+                note(r, name, 0, "%s inclusion verified: index %llu in a tree of %llu%s, %s",
+                     vds_name(ri[i].vds, ri[i].legacy), (unsigned long long)ri[i].leaf_index,
+                     (unsigned long long)ri[i].tree_size, ri[i].size_signed ? " (size signed)" : "",
+                     where);
+            }
+        } else {
+            note(r, name, o->any ? 2 : 1, "%s: %s, %s", vds_name(ri[i].vds, false),
+                 scitt_err_str(ri[i].err), where);
+        }
+    }
+    if (o->any && good == 0) {
+        note(r, "receipts", 1, "none of the %zu receipts verifies", n);
+    }
+}
+
+/* Hash of the preimage file with the hash envelope's algorithm. */
+static scitt_err hash_file(const char *path, int64_t alg, uint8_t *out, size_t *len)
+{
+    const EVP_MD *md = alg == SCITT_COSE_ALG_SHA256   ? EVP_sha256()
+                       : alg == SCITT_COSE_ALG_SHA384 ? EVP_sha384()
+                       : alg == SCITT_COSE_ALG_SHA512 ? EVP_sha512()
+                                                      : NULL;
+    if (!md) {
+        return SCITT_ERR_UNSUPPORTED;
+    }
+    scitt_dynbuf b;
+    scitt_err e = cli_read_file(path, CLI_FILE_MAX * 64, &b);
+    unsigned n = 0;
+    if (e == SCITT_OK && EVP_Digest(b.ptr, b.len, out, &n, md, NULL) != 1) {
+        e = SCITT_ERR_CRYPTO;
+    }
+    *len = n;
+    scitt_dynbuf_clear(&b);
+    return e;
+}
+
+static scitt_x509_time when_of(const opts *o, const scitt_cose_sign1 *m)
+{
+    if (o->x509_time && !strcmp(o->x509_time, "off")) {
+        return scitt_x509_time_none();
+    }
+    if ((!o->x509_time || !strcmp(o->x509_time, "iat")) && m->hdr.cwt.has_iat) {
+        return scitt_x509_time_at(m->hdr.cwt.iat);
+    }
+    return scitt_x509_time_at((int64_t)time(NULL));
+}
+
+static void issuer_check(const opts *o, const scitt_cose_sign1 *m, report *r, char *key_desc,
+                         size_t cap)
+{
+    const scitt_cose_headers *h = &m->hdr;
+    scitt_cose_key *key = NULL;
+    char why[512];
+    snprintf(key_desc, cap, "none");
+    if (h->nx5chain) {
+        scitt_err e = scitt_cose_key_from_cert_der(h->x5chain[0], &key);
+        if (e != SCITT_OK) {
+            note(r, "issuer signature", 1, "the x5chain leaf's key cannot be used: %s",
+                 scitt_err_str(e));
+            return;
+        }
+        snprintf(key_desc, cap, "x5chain leaf");
+    } else if (o->issuer_key) {
+        if (cli_load_key(o->issuer_key, false, &key, why, sizeof(why)) != SCITT_OK) {
+            note(r, "issuer signature", 1, "%s", why);
+            return;
+        }
+        snprintf(key_desc, cap, "%s", o->issuer_key);
+    }
+    /* The payload the signature covers, and what --payload is checked against. */
+    scitt_dynbuf pl;
+    scitt_dynbuf_init(&pl, 0);
+    bool envelope = (h->prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) != 0;
+    if (o->payload && (!envelope || m->detached)) {
+        if (cli_read_file(o->payload, CLI_FILE_MAX * 4, &pl) != SCITT_OK) {
+            note(r, "payload", 1, "cannot read %s", o->payload);
+            scitt_cose_key_free(key);
+            return;
+        }
+        if (!m->detached) {
+            bool same = scitt_span_eq(m->payload, scitt_span_make(pl.ptr, pl.len));
+            note(r, "payload", same ? 0 : 1, "%s %s the attached payload", o->payload,
+                 same ? "equals" : "differs from");
+        }
+    }
+    if (envelope && o->payload && !m->detached) {
+        uint8_t d[64];
+        size_t dl = 0;
+        scitt_err e = hash_file(o->payload, h->payload_hash_alg, d, &dl);
+        bool same = e == SCITT_OK && scitt_span_eq(m->payload, scitt_span_make(d, dl));
+        note(r, "preimage", same ? 0 : 1, "%s: %s", o->payload,
+             e != SCITT_OK
+                 ? scitt_err_str(e)
+                 : (same ? "hashes to the signed digest" : "does not hash to the signed digest"));
+    }
+    if (!key) {
+        note(r, "issuer signature", 2, "not checked: no x5chain and no --issuer-key");
+    } else if (m->detached && !o->payload) {
+        note(r, "issuer signature", 1, "the payload is detached: give it with --payload");
+    } else {
+        scitt_span dp = scitt_span_make(pl.ptr, pl.len);
+        scitt_err e =
+            scitt_cose_sign1_verify(m, key, scitt_span_make(NULL, 0), m->detached ? &dp : NULL);
+        const char *alg = scitt_cose_alg_name(h->alg);
+        note(r, "issuer signature", e ? 1 : 0, "%s with the %s%s%s",
+             e ? scitt_err_str(e) : "verified", key_desc, alg ? ", " : "", alg ? alg : "");
+    }
+    scitt_dynbuf_clear(&pl);
+
+    scitt_x509_time when = when_of(o, m);
+    if (o->issuer_roots) {
+        scitt_x509_roots *roots = NULL;
+        scitt_dynbuf pem;
+        const char *w = NULL;
+        scitt_err e = scitt_x509_roots_new(&roots);
+        if (e == SCITT_OK && cli_read_file(o->issuer_roots, CLI_FILE_MAX, &pem) == SCITT_OK) {
+            e = scitt_x509_roots_add_pem(roots, scitt_span_make(pem.ptr, pem.len), NULL);
+            scitt_dynbuf_clear(&pem);
+        } else if (e == SCITT_OK) {
+            e = SCITT_ERR_IO;
+        }
+        if (e != SCITT_OK) {
+            note(r, "x5chain", 1, "%s: cannot load the roots: %s", o->issuer_roots,
+                 scitt_err_str(e));
+        } else if (h->nx5chain == 0) {
+            note(r, "x5chain", 1, "--issuer-roots given, but the statement has no x5chain");
+        } else {
+            e = scitt_x509_verify_chain(roots, h->x5chain, h->nx5chain, &when, &w);
+            note(r, "x5chain", e ? 1 : 0, "%s (%zu certificates, roots %s)",
+                 e ? (w ? w : scitt_err_str(e)) : "validates", h->nx5chain, o->issuer_roots);
+        }
+        scitt_x509_roots_free(roots);
+    }
+    if (o->did) {
+        scitt_didx509_result res;
+        const char *w = NULL;
+        scitt_err e = h->nx5chain ? scitt_didx509_resolve(h->cwt.iss, h->x5chain, h->nx5chain,
+                                                          &when, &res, &w)
+                                  : SCITT_ERR_CERT_CHAIN;
+        note(r, "did:x509", e ? 1 : 0, "%s",
+             e ? (w ? w : scitt_err_str(e)) : "iss resolves against the x5chain");
+    }
+    scitt_cose_key_free(key);
+}
+
+/* The signed digest: a hash envelope's payload, else SHA-256 of the (attached) payload. */
+static scitt_span signed_digest(const scitt_cose_sign1 *m, uint8_t buf[SCITT_SHA256_LEN])
+{
+    if (m->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) {
+        return m->payload;
+    }
+    if (m->detached) {
+        return scitt_span_make(NULL, 0);
+    }
+    scitt_sha256(m->payload.ptr, m->payload.len, buf);
+    return scitt_span_make(buf, SCITT_SHA256_LEN);
+}
+
+/* --digest, --iss, --sub: what a deploy gate requires of the statement. */
+static void expectations(const opts *o, const scitt_cose_sign1 *m, scitt_span iss, scitt_span sub,
+                         report *r)
+{
+    if (o->want_digest) {
+        const char *hex = o->want_digest;
+        const char *colon = strchr(hex, ':');
+        hex = colon ? colon + 1 : hex;
+        uint8_t want[64], buf[SCITT_SHA256_LEN];
+        size_t n = 0;
+        scitt_span have = signed_digest(m, buf);
+        if (scitt_hex_decode(scitt_span_str(hex), want, sizeof(want), &n) != SCITT_OK || n == 0) {
+            note(r, "digest", 1, "--digest %s is not hex", o->want_digest);
+        } else {
+            bool same = scitt_span_eq(have, scitt_span_make(want, n));
+            note(r, "digest", same ? 0 : 1, "the signed digest %s %s", same ? "is" : "is not",
+                 o->want_digest);
+        }
+    }
+    const char *names[2] = {"iss", "sub"};
+    const char *want[2] = {o->want_iss, o->want_sub};
+    scitt_span have[2] = {iss, sub};
+    for (int i = 0; i < 2; i++) {
+        if (want[i]) {
+            bool same = scitt_span_eq_str(have[i], want[i]);
+            char h[200];
+            cli_printable(have[i], h, sizeof(h));
+            note(r, names[i], same ? 0 : 1, "%s is \"%s\"%s", names[i], h,
+                 same ? "" : ", not the one required");
+        }
+    }
+}
+
+static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, scitt_span iss,
+                   scitt_span sub, const char *entry_id, const rinfo *ri, size_t nri)
+{
+    if (!o->json) {
+        static const char *const mark[] = {"ok  ", "FAIL", "skip"};
+        for (size_t i = 0; i < r->n; i++) {
+            printf("%s %s: %s\n", mark[r->c[i].status], r->c[i].name, r->c[i].detail);
+        }
+        char is[200], su[200];
+        cli_printable(iss, is, sizeof(is));
+        cli_printable(sub, su, sizeof(su));
+        printf("%s: %s (iss %s, sub %s, entry %s)\n", r->failed ? "NOT VERIFIED" : "verified",
+               o->file, is, su, entry_id);
+        return;
+    }
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    cli_json j;
+    jw_init(&j, &b);
+    jw_obj(&j);
+    jw_key(&j, "ok");
+    jw_bool(&j, r->failed == 0);
+    jw_key(&j, "file");
+    jw_str(&j, o->file);
+    jw_key(&j, "iss");
+    jw_text(&j, iss);
+    jw_key(&j, "sub");
+    jw_text(&j, sub);
+    jw_key(&j, "entry_id");
+    jw_str(&j, entry_id);
+    if (m) {
+        bool envelope = (m->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) != 0;
+        jw_key(&j, "hash_envelope");
+        jw_bool(&j, envelope);
+        uint8_t buf[SCITT_SHA256_LEN];
+        scitt_span d = signed_digest(m, buf);
+        if (d.len) {
+            jw_key(&j, "digest");
+            jw_hex(&j, d);
+        }
+        if (envelope && m->hdr.payload_location.len) {
+            jw_key(&j, "location");
+            jw_text(&j, m->hdr.payload_location);
+        }
+    }
+    jw_key(&j, "checks");
+    jw_arr(&j);
+    static const char *const st[] = {"ok", "failed", "skipped"};
+    for (size_t i = 0; i < r->n; i++) {
+        jw_obj(&j);
+        jw_key(&j, "check");
+        jw_str(&j, r->c[i].name);
+        jw_key(&j, "result");
+        jw_str(&j, st[r->c[i].status]);
+        jw_key(&j, "detail");
+        jw_str(&j, r->c[i].detail);
+        jw_end(&j);
+    }
+    jw_end_arr(&j);
+    jw_key(&j, "receipts");
+    jw_arr(&j);
+    for (size_t i = 0; i < nri; i++) {
+        jw_obj(&j);
+        jw_key(&j, "source");
+        jw_str(&j, ri[i].source);
+        jw_key(&j, "ok");
+        jw_bool(&j, ri[i].err == SCITT_OK);
+        if (ri[i].err != SCITT_OK) {
+            jw_key(&j, "error");
+            jw_str(&j, scitt_err_name(ri[i].err));
+        }
+        jw_key(&j, "vds");
+        jw_int(&j, ri[i].vds);
+        jw_key(&j, "legacy_labels");
+        jw_bool(&j, ri[i].legacy);
+        jw_key(&j, "kid");
+        jw_str(&j, ri[i].kid);
+        jw_key(&j, "trust_file");
+        if (ri[i].from) {
+            jw_str(&j, ri[i].from);
+        } else {
+            jw_null(&j);
+        }
+        if (ri[i].err == SCITT_OK && ri[i].vds != 2) {
+            jw_key(&j, "tree_size");
+            jw_uint(&j, ri[i].tree_size);
+            jw_key(&j, "leaf_index");
+            jw_uint(&j, ri[i].leaf_index);
+            jw_key(&j, "size_signed");
+            jw_bool(&j, ri[i].size_signed);
+        }
+        if (ri[i].iss[0]) {
+            jw_key(&j, "service");
+            jw_str(&j, ri[i].iss);
+        }
+        jw_end(&j);
+    }
+    jw_end_arr(&j);
+    jw_end(&j);
+    jw_print(&b);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc == -1) {
+        return cli_help(help);
+    }
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    trust t;
+    rc = trust_init(&t);
+    for (size_t i = 0; rc == CLI_OK && i < o.ntrust; i++) {
+        rc = trust_load(&t, o.trust[i]);
+    }
+    scitt_dynbuf in, entry, files[SCITT_LIMIT_RECEIPTS];
+    scitt_dynbuf_init(&in, 0);
+    scitt_dynbuf_init(&entry, 0);
+    for (size_t i = 0; i < SCITT_LIMIT_RECEIPTS; i++) {
+        scitt_dynbuf_init(&files[i], 0);
+    }
+    if (rc == CLI_OK) {
+        rc = cli_slurp(o.file, CLI_FILE_MAX, &in);
+    }
+    for (size_t i = 0; rc == CLI_OK && i < o.nreceipt; i++) {
+        scitt_dynbuf_clear(&files[i]);
+        rc = cli_slurp(o.receipt[i], CLI_FILE_MAX, &files[i]); /* unreadable input: exit 2 */
+    }
+    report *r = scitt_calloc(1, sizeof(*r));
+    scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
+    rinfo *ri = scitt_calloc(MAX_RECEIPTS, sizeof(*ri));
+    size_t nri = 0;
+    if (rc != CLI_OK || !r || !m || !ri) {
+        rc = rc ? rc : cli_fail(CLI_USAGE, "out of memory");
+        goto out;
+    }
+    scitt_span s = scitt_span_make(in.ptr, in.len);
+    scitt_err e = scitt_cose_sign1_decode(s, o.legacy ? SCITT_SIGN1_LEGACY : 0, m);
+    bool decoded = e == SCITT_OK;
+    char entry_id[65] = "";
+    scitt_span iss = scitt_span_make(NULL, 0), sub = iss;
+    if (e != SCITT_OK) {
+        note(r, "decode", 1, "not a strict, tagged COSE_Sign1: %s", scitt_err_str(e));
+    } else {
+        iss = m->hdr.cwt.iss;
+        sub = m->hdr.cwt.sub;
+        if (o.legacy && !m->hdr.cwt.has_iss && legacy_claims(m, &iss, &sub) != SCITT_OK) {
+            iss = sub = scitt_span_make(NULL, 0);
+        }
+        e = scitt_cose_check_statement(m);
+        if (e != SCITT_OK && o.legacy) {
+            note(r, "profile", 2, "not an RFC 9943 Signed Statement (%s): 2023 labels accepted",
+                 scitt_err_str(e));
+        } else {
+            note(r, "profile", e ? 1 : 0, "%s", e ? scitt_err_str(e) : "RFC 9943 Signed Statement");
+        }
+        scitt_cbor_writer w;
+        scitt_cbor_writer_init_dynbuf(&w, &entry);
+        uint8_t id[SCITT_SHA256_LEN];
+        scitt_receipt_entry_digest(m, id);
+        if (scitt_receipt_entry(m, &w) != SCITT_OK ||
+            scitt_hex_encode(scitt_span_make(id, sizeof(id)), entry_id, sizeof(entry_id))) {
+            rc = cli_fail(CLI_USAGE, "out of memory");
+            goto out;
+        }
+        receipts_check(&o, &t, m, scitt_span_make(entry.ptr, entry.len), ri, &nri, r, files);
+        char key_desc[300];
+        issuer_check(&o, m, r, key_desc, sizeof(key_desc));
+        expectations(&o, m, iss, sub, r);
+    }
+    output(&o, r, decoded ? m : NULL, iss, sub, entry_id, ri, nri);
+    if (r->failed) {
+        cli_msg("%s: %s", o.file, r->first);
+        rc = CLI_FAIL;
+    }
+out:
+    scitt_free(r);
+    scitt_free(m);
+    scitt_free(ri);
+    for (size_t i = 0; i < SCITT_LIMIT_RECEIPTS; i++) {
+        scitt_dynbuf_clear(&files[i]);
+    }
+    scitt_dynbuf_clear(&in);
+    scitt_dynbuf_clear(&entry);
+    trust_clear(&t);
+    return rc;
+}

@@ -1,0 +1,178 @@
+/*
+ * tools/parsers.h — the scitt tool's parsers of untrusted bytes, kept apart from the commands so
+ * the fuzz targets (tests/fuzz/tools.cmake) can drive them: tar archives, OCI image layouts, SNP
+ * report files, C2SP entry bundles, CBOR diagnostic notation and 2023-era (legacy-label) receipts.
+ * Every one is bounded and recurses only to a fixed depth. Internal to tools/.
+ */
+#ifndef SCITT_TOOLS_PARSERS_H
+#define SCITT_TOOLS_PARSERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scitt/base.h"
+#include "scitt/cose.h"
+#include "scitt/merkle.h"
+
+/* ---- tar (ustar, GNU long names, PAX path/size) -------------------------------------------- */
+
+#define TAR_NAME_MAX    4096u       /* longest member name accepted */
+#define TAR_PAX_MAX     (64u << 10) /* bytes of one PAX extended header */
+#define TAR_MEMBERS_MAX 200000u     /* members walked before giving up */
+
+/** Reads @p n bytes at @p off; returns the count read (short only at the end), or -1. */
+typedef long (*tar_read_fn)(void *ctx, uint64_t off, uint8_t *buf, size_t n);
+
+typedef struct tar_member {
+    char name[TAR_NAME_MAX + 1]; /* without a leading "./" */
+    uint64_t size;
+    uint64_t data_off; /* where its bytes start in the archive */
+    char type;         /* '0' regular file, '5' directory, ... ('\0' reads as '0') */
+} tar_member;
+
+/**
+ * Finds the regular file @p name in the archive read through @p rd. SCITT_ERR_NOT_FOUND when it
+ * is not there; SCITT_ERR_MALFORMED (bad checksum, size field, PAX record, name) or
+ * SCITT_ERR_TOO_LARGE (name, PAX header, member count) for a broken archive.
+ */
+scitt_err tar_find(tar_read_fn rd, void *ctx, const char *name, tar_member *out);
+
+/** Parses one 512-byte ustar header (checksum, size, name with prefix). For tests and fuzzing. */
+scitt_err tar_header(const uint8_t blk[512], tar_member *out);
+
+/* ---- OCI image layout ---------------------------------------------------------------------- */
+
+#define OCI_JSON_MAX  (4u << 20) /* index.json, manifests, docker manifest.json */
+#define OCI_MEDIA_MAX 128u
+#define OCI_NAME_MAX  512u
+
+/** A manifest descriptor picked from an index.json. */
+typedef struct oci_desc {
+    char media_type[OCI_MEDIA_MAX];
+    uint8_t digest[SCITT_SHA256_LEN];
+    char digest_hex[2 * SCITT_SHA256_LEN + 1];
+    uint64_t size;
+    char name[OCI_NAME_MAX]; /* io.containerd.image.name or ref.name annotation, else "" */
+    bool is_index;           /* an image index / manifest list, not a single manifest */
+} oci_desc;
+
+/**
+ * Picks a manifest from an OCI index.json: the one whose "org.opencontainers.image.ref.name" or
+ * "io.containerd.image.name" annotation equals @p ref (or ends with ":" @p ref), or, with @p ref
+ * NULL, the only one. Only sha256 digests and manifest or index media types (OCI or Docker v2)
+ * are accepted. @p why explains a failure in one line.
+ */
+scitt_err oci_pick(scitt_span index_json, const char *ref, oci_desc *out, char *why, size_t cap);
+
+/**
+ * Checks a manifest blob against its descriptor: SHA-256 and size equal, valid JSON, and its own
+ * "mediaType" (when present) equal to the descriptor's.
+ */
+scitt_err oci_check_blob(scitt_span blob, const oci_desc *d, char *why, size_t cap);
+
+/** The first RepoTags entry of a `docker save` manifest.json ("" when there is none). */
+scitt_err oci_docker_repotag(scitt_span manifest_json, char *out, size_t cap);
+
+/**
+ * Splits an image reference "registry/repo[:tag][@sha256:hex]" into the repository (without tag
+ * and digest) and the digest, if any. SCITT_ERR_MALFORMED for an empty repository or a digest
+ * that is not sha256 with 64 hex digits.
+ */
+scitt_err oci_split_ref(const char *ref, char *repo, size_t cap, bool *has_digest,
+                        uint8_t digest[SCITT_SHA256_LEN]);
+
+/* ---- SEV-SNP report files ------------------------------------------------------------------ */
+
+#define SNP_FILE_MAX (64u << 10)
+
+/**
+ * Decodes a report file: the raw 1184-byte ATTESTATION_REPORT, or its hex or base64 text (white
+ * space ignored). The report is then parsed strictly (scitt_snp_report_parse).
+ */
+scitt_err snp_file_decode(scitt_span file, uint8_t report[1184], char *why, size_t cap);
+
+/* ---- C2SP entry bundles -------------------------------------------------------------------- */
+
+/**
+ * Splits an entry bundle (uint16 big-endian length || entry, repeated) into exactly @p want entries
+ * (1..256). SCITT_ERR_MALFORMED when it frames differently (fewer, more, or a torn length).
+ */
+scitt_err bundle_split(scitt_span bundle, size_t want, scitt_span *entries);
+
+/* ---- diagnostic notation ------------------------------------------------------------------- */
+
+/** What an object of this domain is, by its shape. */
+typedef enum diag_kind {
+    DIAG_CBOR = 0,      /* some other CBOR item */
+    DIAG_STATEMENT,     /* COSE_Sign1 without receipts */
+    DIAG_TRANSPARENT,   /* COSE_Sign1 with receipts at 394 (or -333) */
+    DIAG_RECEIPT,       /* COSE_Sign1 with vds (395 or -111) */
+    DIAG_COSE_KEY,      /* a map with kty (1) */
+    DIAG_COSE_KEY_SET,  /* an array of COSE_Key maps */
+    DIAG_PROBLEM,       /* RFC 9290: a map with -1 and/or -2 text */
+    DIAG_CONFIGURATION, /* a map with text keys such as "issuer" (transparency configuration) */
+} diag_kind;
+
+const char *diag_kind_name(diag_kind k);
+
+/**
+ * Appends @p cbor in CBOR diagnostic notation (RFC 8949 §8) to @p out, one item per line with
+ * indentation, naming the labels of this domain in comments (COSE headers, CWT claims, COSE_Key
+ * parameters, receipt proofs decoded from their bstr, problem details). Byte strings that hold
+ * CBOR of this domain (protected headers, receipts, proofs) are shown decoded as <<...>>. Byte
+ * strings over 4096 bytes are cut to their first 32 unless @p full.
+ * @p kind (may be NULL) gets the object's kind. Errors are the strict reader's.
+ */
+scitt_err diag_print(scitt_span cbor, bool full, scitt_dynbuf *out, diag_kind *kind);
+
+/* ---- what scittd answers ------------------------------------------------------------------ */
+
+/** RFC 9290 problem details: title (-1) and detail (-2), each a text or a tag 38 [lang, text]. */
+bool wire_problem(scitt_span body, scitt_span *title, scitt_span *detail);
+
+/** The text member @p key of a CBOR map with text keys (the transparency configuration). */
+bool wire_config_text(scitt_span cfg, const char *key, char *out, size_t cap);
+
+/** One entry of a GET /query page (texts made printable for display). */
+typedef struct wire_row {
+    char entry_id[65];
+    uint64_t index;
+    int64_t registered;
+    char iss[512], sub[512], ctype[256], digest[130];
+} wire_row;
+
+/** Parses one page ({"next": uint / null, "entries": [...]}); *next = 0 when it is the last. */
+scitt_err wire_query_page(scitt_span body, wire_row *rows, size_t cap, size_t *n, uint64_t *next);
+
+/* ---- legacy-label receipts (2023 drafts) --------------------------------------------------- */
+
+#define LEGACY_HDR_CWT      13 /* CWT claims before RFC 9597's 15 */
+#define LEGACY_HDR_RECEIPTS (-333)
+#define LEGACY_HDR_VDS      (-111)
+#define LEGACY_HDR_VDP      (-222)
+
+/** What a verified legacy receipt says. */
+typedef struct legacy_info {
+    uint64_t tree_size, leaf_index;
+    int64_t alg;
+    scitt_span kid;
+    scitt_span iss, sub; /* from CWT claims at 13 or 15, when present */
+} legacy_info;
+
+/**
+ * Verifies a receipt that uses the 2023 labels (vds at -111 protected, proofs at -222 unprotected:
+ * {-1: [+ bstr .cbor [size, index, [+ bstr]]]}) for @p entry (the registered form; leaf =
+ * SHA-256(0x00 || entry)), picking the key by kid from @p keys. Same order and errors as
+ * scitt_receipt_verify_inclusion.
+ */
+scitt_err legacy_verify_receipt(scitt_span receipt, scitt_span entry, const scitt_cose_keyset *keys,
+                                legacy_info *info);
+
+/** The receipts of a statement at -333 (each a bstr holding a receipt); *n = 0 when none. */
+scitt_err legacy_receipts(const scitt_cose_sign1 *m, scitt_span *out, size_t cap, size_t *n);
+
+/** iss and sub from CWT claims at 13 (legacy) when 15 is absent. */
+scitt_err legacy_claims(const scitt_cose_sign1 *m, scitt_span *iss, scitt_span *sub);
+
+#endif
