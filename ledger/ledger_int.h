@@ -24,9 +24,9 @@ typedef struct tree_edge {
     bool dirty[TILE_LEVELS];
     uint8_t tiles[TILE_LEVELS][TILE_BYTES];
     int64_t last_time_ms;
-    /* the last, incomplete entry bundle: rewritten once per batch, written whole when full */
+    /* the last, incomplete entry bundle (its entries are stored one per record in `recent`
+     * until it is complete, then written whole once) */
     scitt_dynbuf bundle;
-    bool bundle_dirty;
 } tree_edge;
 
 struct scitt_ledger {

@@ -45,6 +45,41 @@ static scitt_err txn_node(void *ctx, unsigned level, uint64_t index, uint8_t out
 }
 
 /*
+ * Reads the entries [first, end) of the incomplete last bundle from `recent` into @p bundle in
+ * the bundle format (be32 length || bytes each); any gap or extra record is an integrity error.
+ */
+static scitt_err load_recent(MDB_txn *txn, const scitt__store *s, uint64_t first, uint64_t end,
+                             scitt_dynbuf *bundle)
+{
+    MDB_cursor *c;
+    scitt_err e = scitt__mdb_err(mdb_cursor_open(txn, s->recent, &c));
+    if (e != SCITT_OK) {
+        return e;
+    }
+    uint8_t kb[8];
+    scitt__be64(kb, first);
+    MDB_val k = {8, kb}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    for (uint64_t i = first; e == SCITT_OK && i < end; i++) {
+        if (rc != MDB_SUCCESS || k.mv_size != 8 || scitt__get_be64(k.mv_data) != i) {
+            e = rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? SCITT_ERR_INTEGRITY : scitt__mdb_err(rc);
+            break;
+        }
+        uint8_t l4[4] = {(uint8_t)(v.mv_size >> 24), (uint8_t)(v.mv_size >> 16),
+                         (uint8_t)(v.mv_size >> 8), (uint8_t)v.mv_size};
+        scitt_dynbuf_put(bundle, l4, 4);
+        scitt_dynbuf_put(bundle, v.mv_data, v.mv_size);
+        e = bundle->err;
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    if (e == SCITT_OK && rc == MDB_SUCCESS) {
+        e = SCITT_ERR_INTEGRITY; /* a record past the tree size */
+    }
+    mdb_cursor_close(c);
+    return e;
+}
+
+/*
  * Recomputes the interior nodes of a tile from its first `width` base hashes and compares them
  * with the stored ones. Run on the edge tiles at open: a damaged base hash that the compact
  * range does not read would otherwise go unnoticed until an auditor replays the log.
@@ -109,21 +144,11 @@ scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signatur
             e = g == SCITT_ERR_NOT_FOUND ? SCITT_ERR_INTEGRITY : g;
         }
     }
-    /* the incomplete bundle at the edge, if any */
+    /* the incomplete bundle at the edge, if any: its entries, one record each in `recent` */
     edge->bundle.len = 0;
     edge->bundle.err = SCITT_OK;
-    edge->bundle_dirty = false;
     if (e == SCITT_OK && size % BUNDLE_ENTRIES) {
-        uint8_t kb[8];
-        scitt__be64(kb, size / BUNDLE_ENTRIES);
-        MDB_val k = {8, kb}, v;
-        e = scitt__mdb_err(mdb_get(txn, l->store.bundles, &k, &v));
-        if (e == SCITT_OK) {
-            scitt_dynbuf_put(&edge->bundle, v.mv_data, v.mv_size);
-            e = edge->bundle.err;
-        } else if (e == SCITT_ERR_NOT_FOUND) {
-            e = SCITT_ERR_INTEGRITY;
-        }
+        e = load_recent(txn, &l->store, size - size % BUNDLE_ENTRIES, size, &edge->bundle);
     }
     if (e == SCITT_OK && size > 0) {
         uint8_t root[SCITT_HASH_LEN];
@@ -182,15 +207,48 @@ static void on_node(void *ctx, unsigned level, uint64_t index, const uint8_t has
     edge->dirty[lv] = true;
 }
 
-/* Writes the edge's bundle (complete or not) under its bundle index. */
+/*
+ * Writes the edge's bundle, now complete, under its bundle index, and drops the records its
+ * entries had in `recent` while it was incomplete.
+ */
 static scitt_err put_bundle(batch_ctx *b, uint64_t bundle)
 {
     tree_edge *edge = b->l->edge;
     uint8_t kb[8];
     scitt__be64(kb, bundle);
     MDB_val k = {8, kb}, v = {edge->bundle.len, edge->bundle.ptr};
-    edge->bundle_dirty = false;
-    return scitt__mdb_err(mdb_put(b->txn, b->l->store.bundles, &k, &v, 0));
+    scitt_err e = scitt__mdb_err(mdb_put(b->txn, b->l->store.bundles, &k, &v, 0));
+    MDB_cursor *c = NULL;
+    e = e ? e : scitt__mdb_err(mdb_cursor_open(b->txn, b->l->store.recent, &c));
+    int rc = MDB_NOTFOUND;
+    while (e == SCITT_OK) {
+        /* re-seek after each delete rather than lean on the cursor's position after one */
+        scitt__be64(kb, bundle * BUNDLE_ENTRIES);
+        k.mv_size = 8;
+        k.mv_data = kb;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        if (rc != MDB_SUCCESS || k.mv_size != 8 ||
+            scitt__get_be64(k.mv_data) >= (bundle + 1) * BUNDLE_ENTRIES) {
+            break;
+        }
+        e = scitt__mdb_err(mdb_cursor_del(c, 0));
+    }
+    if (e == SCITT_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        e = scitt__mdb_err(rc);
+    }
+    if (c) {
+        mdb_cursor_close(c);
+    }
+    return e;
+}
+
+/* Stores an entry of the incomplete last bundle on its own. */
+static scitt_err put_recent(batch_ctx *b, uint64_t index, scitt_span entry)
+{
+    uint8_t kb[8];
+    scitt__be64(kb, index);
+    MDB_val k = {8, kb}, v = {entry.len, (void *)entry.ptr};
+    return scitt__mdb_err(mdb_put(b->txn, b->l->store.recent, &k, &v, MDB_APPEND));
 }
 
 /* Appends one new entry at the edge. */
@@ -203,7 +261,6 @@ static scitt_err append_one(batch_ctx *b, pending_sub *p)
     uint8_t l4[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
     scitt_dynbuf_put(&edge->bundle, l4, 4);
     scitt_dynbuf_put(&edge->bundle, p->sub.entry.ptr, n);
-    edge->bundle_dirty = true;
     scitt_err e = edge->bundle.err;
     p->post.index = index;
     e = e ? e : scitt__indexer_remember(b->l, &p->post);
@@ -215,6 +272,8 @@ static scitt_err append_one(batch_ctx *b, pending_sub *p)
         /* complete: written once, and the next bundle starts empty */
         e = put_bundle(b, index / BUNDLE_ENTRIES);
         edge->bundle.len = 0;
+    } else if (e == SCITT_OK) {
+        e = put_recent(b, index, p->sub.entry);
     }
     p->res.index = index;
     return e;
@@ -335,9 +394,6 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
         if (l->edge->dirty[lv]) {
             e = put_tile(&b, lv);
         }
-    }
-    if (e == SCITT_OK && l->edge->bundle_dirty) {
-        e = put_bundle(&b, l->edge->compact.size / BUNDLE_ENTRIES);
     }
     int64_t time_ms = wall_ms();
     if (time_ms < l->edge->last_time_ms) {

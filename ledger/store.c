@@ -102,6 +102,76 @@ static scitt_err open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_db
     return scitt__mdb_err(mdb_dbi_open(txn, name, flags, dbi));
 }
 
+/* Writes the entries of a be32-length-prefixed bundle, from bundle position 0, to `recent`. */
+static scitt_err bundle_split(MDB_txn *txn, const scitt__store *s, uint64_t first,
+                              scitt_span bundle)
+{
+    scitt_reader r;
+    scitt_reader_init(&r, bundle);
+    for (uint64_t i = first; r.err == SCITT_OK && scitt_reader_left(&r) > 0; i++) {
+        uint32_t len = scitt_reader_be32(&r);
+        scitt_span e = scitt_reader_take(&r, len);
+        if (r.err != SCITT_OK) {
+            break;
+        }
+        uint8_t kb[8];
+        scitt__be64(kb, i);
+        MDB_val k = {8, kb}, v = {e.len, (void *)e.ptr};
+        scitt_err pe = scitt__mdb_err(mdb_put(txn, s->recent, &k, &v, 0));
+        if (pe != SCITT_OK) {
+            return pe;
+        }
+    }
+    return r.err == SCITT_OK ? SCITT_OK : SCITT_ERR_CORRUPT;
+}
+
+/*
+ * Version 1 kept the incomplete last bundle as a record of its own: move its entries to
+ * `recent`, one record each, and drop the record, in the transaction that opens the store.
+ */
+static scitt_err upgrade_v1(MDB_txn *txn, const scitt__store *s)
+{
+    MDB_cursor *c = NULL;
+    scitt_err e = scitt__mdb_err(mdb_cursor_open(txn, s->bundles, &c));
+    MDB_val k, v;
+    int rc = e == SCITT_OK ? mdb_cursor_get(c, &k, &v, MDB_LAST) : MDB_SUCCESS;
+    if (e == SCITT_OK && rc == MDB_SUCCESS && k.mv_size == 8) {
+        /* count its entries: fewer than BUNDLE_ENTRIES means incomplete */
+        scitt_reader r;
+        scitt_reader_init(&r, scitt_span_make(v.mv_data, v.mv_size));
+        unsigned n = 0;
+        while (r.err == SCITT_OK && scitt_reader_left(&r) > 0) {
+            uint32_t len = scitt_reader_be32(&r);
+            if (scitt_reader_take(&r, len).ptr) {
+                n++;
+            }
+        }
+        if (r.err != SCITT_OK) {
+            e = SCITT_ERR_CORRUPT;
+        } else if (n < BUNDLE_ENTRIES) {
+            uint64_t first = scitt__get_be64(k.mv_data) * BUNDLE_ENTRIES;
+            /* copy first: the record's pages are freed by the delete */
+            scitt_dynbuf copy;
+            scitt_dynbuf_init(&copy, 0);
+            scitt_dynbuf_put(&copy, v.mv_data, v.mv_size);
+            e = copy.err ? copy.err : scitt__mdb_err(mdb_cursor_del(c, 0));
+            e = e ? e : bundle_split(txn, s, first, scitt_span_make(copy.ptr, copy.len));
+            scitt_dynbuf_clear(&copy);
+        }
+    } else if (e == SCITT_OK && rc != MDB_NOTFOUND && rc != MDB_SUCCESS) {
+        e = scitt__mdb_err(rc);
+    }
+    if (c) {
+        mdb_cursor_close(c);
+    }
+    if (e == SCITT_OK) {
+        uint8_t ver = SCHEMA_VERSION;
+        MDB_val vk = {7, "version"}, vv = {1, &ver};
+        e = scitt__mdb_err(mdb_put(txn, s->meta, &vk, &vv, 0));
+    }
+    return e;
+}
+
 scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
                             uint64_t map_size_max, bool read_only)
 {
@@ -153,6 +223,10 @@ scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
     e = e ? e : open_dbi(txn, "times", c, &s->times);
     e = e ? e : open_dbi(txn, "tiles", c, &s->tiles);
     e = e ? e : open_dbi(txn, "bundles", c, &s->bundles);
+    /* a read-only opener of a version-1 store finds no `recent`: every entry is in `bundles` */
+    if (e == SCITT_OK && open_dbi(txn, "recent", c, &s->recent) != SCITT_OK) {
+        s->recent = s->bundles;
+    }
     if (e == SCITT_OK && !read_only) {
         /* Record the schema version once; refuse a store written by another version. */
         MDB_val k = {7, "version"}, v;
@@ -164,6 +238,8 @@ scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
             e = scitt__mdb_err(mdb_put(txn, s->meta, &k, &v, 0));
         } else if (g != MDB_SUCCESS) {
             e = scitt__mdb_err(g);
+        } else if (v.mv_size == 1 && *(uint8_t *)v.mv_data == 1) {
+            e = upgrade_v1(txn, s);
         } else if (v.mv_size != 1 || *(uint8_t *)v.mv_data != SCHEMA_VERSION) {
             e = SCITT_ERR_UNSUPPORTED;
         }
@@ -346,6 +422,11 @@ scitt_err scitt__entry_get(MDB_txn *txn, const scitt__store *s, uint64_t index, 
     if (e == SCITT_OK) {
         e = bundle_pick(scitt_span_make(v.mv_data, v.mv_size), (unsigned)(index % BUNDLE_ENTRIES),
                         entry);
+    } else if (e == SCITT_ERR_NOT_FOUND) {
+        /* not in a complete bundle: one of the last, incomplete bundle's entries */
+        scitt__be64(kb, index);
+        e = scitt__mdb_err(mdb_get(txn, s->recent, &k, &v));
+        *entry = scitt_span_make(v.mv_data, v.mv_size);
     }
     if (e == SCITT_ERR_NOT_FOUND) {
         return SCITT_ERR_CORRUPT; /* below the tree size, so it must exist */

@@ -36,7 +36,11 @@
 #define POSTING_INDEX_MAX   ((UINT64_C(1) << (8 * POSTING_INDEX_BYTES)) - 1)
 
 #define HEAD_VERSION   1u
-#define SCHEMA_VERSION 1u
+/*
+ * 2: the entries of the incomplete last bundle live one per record in `recent` (version 1
+ * rewrote the whole partial bundle at every batch); a version-1 store is upgraded at open.
+ */
+#define SCHEMA_VERSION 2u
 
 /*
  * Two environments. The main one is the log and is durable at every commit: everything in it is
@@ -48,7 +52,7 @@
 typedef struct scitt__store {
     MDB_env *env;
     MDB_env *ienv;
-    MDB_dbi meta, heads, times, tiles, bundles;
+    MDB_dbi meta, heads, times, tiles, bundles, recent;
     MDB_dbi ids, iss, sub, dig, imeta;
     char *dir;
     bool read_only;
