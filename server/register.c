@@ -204,6 +204,15 @@ static void on_committed(void *ctx, const scitt_ledger_result *res)
         scitt_free(j);
         return;
     }
+    if (res->err == SCITT_OK) {
+        /* an async registration of the same statement that failed earlier is not "failed" any
+         * more: this one put it in the log */
+        pthread_mutex_lock(&d->pending->mu);
+        if (d->pending->count > 0) {
+            pending_remove(d->pending, j->id);
+        }
+        pthread_mutex_unlock(&d->pending->mu);
+    }
     j->res = *res;
     scittd_receipter *rc = d->receipter;
     pthread_mutex_lock(&rc->mu);
