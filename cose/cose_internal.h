@@ -71,6 +71,19 @@ void scitt__thumbprint(const scitt__pub *pub, uint8_t out[SCITT_SHA256_LEN]);
 scitt_err scitt__key_set_jwk_kid(scitt_cose_key *k, scitt_span text);
 /** The alias set by scitt__key_set_jwk_kid (empty when none). */
 scitt_span scitt__key_kid_alias(const scitt_cose_key *k);
+
+/*
+ * The keyset's memo of verified signatures (scitt_cose_keyset_memo). memo_digest names the tuple
+ * (key of the set, alg, signed parts, signature) and is false when the set keeps no memo (or
+ * there are more than SCITT__MEMO_PARTS parts); only then may memo_has and memo_add be called.
+ * Add a digest only after the signature it names verified.
+ */
+#define SCITT__MEMO_PARTS 4
+bool scitt__keyset_memo_digest(const scitt_cose_keyset *s, const scitt_cose_key *k, int64_t alg,
+                               const scitt_span *parts, size_t nparts, scitt_span sig,
+                               uint8_t out[SCITT_SHA256_LEN]);
+bool scitt__keyset_memo_has(const scitt_cose_keyset *s, const uint8_t digest[SCITT_SHA256_LEN]);
+void scitt__keyset_memo_add(const scitt_cose_keyset *s, const uint8_t digest[SCITT_SHA256_LEN]);
 /** True when the kid is text from a JWK. */
 bool scitt__key_kid_is_text(const scitt_cose_key *k);
 /** RSA modulus size in bits (0 for other key types). */

@@ -5,6 +5,7 @@
  */
 #include "scitt/cose.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "cose_internal.h"
@@ -338,9 +339,21 @@ scitt_err scitt_cose_key_from_cose(scitt_span cbor, scitt_cose_key **out)
 /* ------------------------------------------------------------------------------------------ */
 /* Key sets                                                                                    */
 
+/*
+ * The memo of verified signatures: SHA-256 digests of (key, algorithm, signed bytes, signature)
+ * tuples that verified, direct-mapped. A hit means this very signature by this very key over
+ * these very bytes already verified, so it is sound to skip the public-key operation.
+ */
+typedef struct sig_memo {
+    pthread_mutex_t mu;
+    size_t mask;
+    uint8_t (*slots)[SCITT_SHA256_LEN];
+} sig_memo;
+
 struct scitt_cose_keyset {
     scitt_cose_key *keys[SCITT_LIMIT_KEYSET_KEYS];
     size_t n;
+    sig_memo *memo; /* NULL unless enabled */
 };
 
 scitt_err scitt_cose_keyset_new(scitt_cose_keyset **out)
@@ -357,7 +370,81 @@ void scitt_cose_keyset_free(scitt_cose_keyset *s)
     for (size_t i = 0; i < s->n; i++) {
         scitt_cose_key_free(s->keys[i]);
     }
+    if (s->memo) {
+        pthread_mutex_destroy(&s->memo->mu);
+        scitt_free(s->memo->slots);
+        scitt_free(s->memo);
+    }
     scitt_free(s);
+}
+
+scitt_err scitt_cose_keyset_memo(scitt_cose_keyset *s, size_t capacity)
+{
+    if (s->memo || capacity == 0) {
+        return s->memo ? SCITT_ERR_STATE : SCITT_ERR_INVALID_ARG;
+    }
+    size_t n = 16;
+    while (n < capacity && n < ((size_t)1 << 20)) {
+        n *= 2;
+    }
+    sig_memo *m = scitt_calloc(1, sizeof(*m));
+    uint8_t(*slots)[SCITT_SHA256_LEN] = scitt_calloc(n, SCITT_SHA256_LEN);
+    if (!m || !slots || pthread_mutex_init(&m->mu, NULL) != 0) {
+        scitt_free(m);
+        scitt_free(slots);
+        return SCITT_ERR_NOMEM;
+    }
+    m->mask = n - 1;
+    m->slots = slots;
+    s->memo = m;
+    return SCITT_OK;
+}
+
+bool scitt__keyset_memo_digest(const scitt_cose_keyset *s, const scitt_cose_key *k, int64_t alg,
+                               const scitt_span *parts, size_t nparts, scitt_span sig,
+                               uint8_t out[SCITT_SHA256_LEN])
+{
+    if (!s->memo || nparts > SCITT__MEMO_PARTS) {
+        return false;
+    }
+    /* the key is named by its address: stable and unique while the set holds a reference */
+    uintptr_t kp = (uintptr_t)k;
+    uint64_t lens[SCITT__MEMO_PARTS];
+    scitt_span v[3 + 2 * SCITT__MEMO_PARTS];
+    size_t n = 0;
+    v[n++] = scitt_span_make(&kp, sizeof(kp));
+    v[n++] = scitt_span_make(&alg, sizeof(alg));
+    for (size_t i = 0; i < nparts; i++) {
+        lens[i] = parts[i].len; /* lengths keep the parts from running into each other */
+        v[n++] = scitt_span_make(&lens[i], sizeof(lens[i]));
+        v[n++] = parts[i];
+    }
+    v[n++] = sig;
+    scitt_sha256_v(v, n, out);
+    return true;
+}
+
+/* With the memo's lock held: the slot of @p digest. */
+static uint8_t *memo_slot(const sig_memo *m, const uint8_t digest[SCITT_SHA256_LEN])
+{
+    size_t at;
+    memcpy(&at, digest, sizeof(at));
+    return m->slots[at & m->mask];
+}
+
+bool scitt__keyset_memo_has(const scitt_cose_keyset *s, const uint8_t digest[SCITT_SHA256_LEN])
+{
+    pthread_mutex_lock(&s->memo->mu);
+    bool hit = memcmp(memo_slot(s->memo, digest), digest, SCITT_SHA256_LEN) == 0;
+    pthread_mutex_unlock(&s->memo->mu);
+    return hit;
+}
+
+void scitt__keyset_memo_add(const scitt_cose_keyset *s, const uint8_t digest[SCITT_SHA256_LEN])
+{
+    pthread_mutex_lock(&s->memo->mu);
+    memcpy(memo_slot(s->memo, digest), digest, SCITT_SHA256_LEN);
+    pthread_mutex_unlock(&s->memo->mu);
 }
 
 scitt_err scitt_cose_keyset_add(scitt_cose_keyset *s, scitt_cose_key *k)

@@ -271,8 +271,18 @@ static scitt_err verify_receipt(scitt_span receipt, const proof_input *in, bool 
         e = SCITT_ERR_UNTRUSTED;
     }
     if (e == SCITT_OK) {
-        e = scitt_cose_signature_verify(key, h->alg, m->protected_map, scitt_span_make(NULL, 0),
-                                        scitt_span_make(info.root, SCITT_HASH_LEN), m->signature);
+        /* receipts from one signed tree head share its signature: remembered when asked to */
+        const scitt_span signed_parts[3] = {m->protected_map, scitt_span_make(NULL, 0),
+                                            scitt_span_make(info.root, SCITT_HASH_LEN)};
+        uint8_t d[SCITT_SHA256_LEN];
+        bool memo = scitt__keyset_memo_digest(keys, key, h->alg, signed_parts, 3, m->signature, d);
+        if (!memo || !scitt__keyset_memo_has(keys, d)) {
+            e = scitt_cose_signature_verify(key, h->alg, signed_parts[0], signed_parts[1],
+                                            signed_parts[2], m->signature);
+            if (e == SCITT_OK && memo) {
+                scitt__keyset_memo_add(keys, d);
+            }
+        }
     }
     if (e == SCITT_OK && out) {
         info.vds = h->vds;

@@ -198,6 +198,13 @@ void scitt_cose_keyset_free(scitt_cose_keyset *s);
  * SCITT_ERR_DUPLICATE_KEY).
  */
 SCITT_MUST_USE scitt_err scitt_cose_keyset_add(scitt_cose_keyset *s, scitt_cose_key *k);
+/**
+ * Makes the set remember up to about @p capacity receipt signatures it has verified (direct-
+ * mapped, so fewer when they collide), so verifying another receipt with the same signed tree
+ * head costs the proof and no public-key operation: what a verifier checking many statements
+ * against the same service wants. Thread-safe. SCITT_ERR_STATE when already enabled.
+ */
+SCITT_MUST_USE scitt_err scitt_cose_keyset_memo(scitt_cose_keyset *s, size_t capacity);
 size_t scitt_cose_keyset_count(const scitt_cose_keyset *s);
 /** Key @p i (borrowed: valid while the set is), or NULL. */
 const scitt_cose_key *scitt_cose_keyset_at(const scitt_cose_keyset *s, size_t i);

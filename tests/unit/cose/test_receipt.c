@@ -6,6 +6,8 @@
 #include "cose_testutil.h"
 #include "memtree.h"
 
+#include "cose_internal.h" /* the keyset memo, looked at from inside */
+
 #include "scitt/limits.h"
 
 #define N 11
@@ -569,6 +571,59 @@ static void test_rfc9942_examples(void **state)
     check_example("consistency-receipt", SCITT_VDP_CONSISTENCY, 3, 5, 4);
 }
 
+/*
+ * A key set with a memo of verified signatures: another receipt of the same tree head is
+ * accepted through the memo, and with the good receipt remembered, every single-bit flip of it
+ * (a different signature, protected header or root) is still refused and never remembered.
+ */
+static void test_memo(void **state)
+{
+    (void)state;
+    scitt_cose_keyset *memo = tc_keyset(&service, 1);
+    assert_int_equal(scitt_cose_keyset_memo(memo, 0), SCITT_ERR_INVALID_ARG);
+    assert_int_equal(scitt_cose_keyset_memo(memo, 64), SCITT_OK);
+    assert_int_equal(scitt_cose_keyset_memo(memo, 64), SCITT_ERR_STATE);
+    scitt_receipt_head h;
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB), 5,
+                                             N, roots[N], &h),
+                     SCITT_OK);
+    const scitt_span parts[3] = {scitt_span_make(h.protected_map, h.protected_len),
+                                 scitt_span_make(NULL, 0), scitt_span_make(roots[N], 32)};
+    uint8_t d[SCITT_SHA256_LEN];
+    assert_true(scitt__keyset_memo_digest(memo, scitt_cose_keyset_at(memo, 0), h.alg, parts, 3,
+                                          scitt_span_make(h.signature, h.signature_len), d));
+    assert_false(scitt__keyset_memo_has(memo, d));
+    assert_false(scitt__keyset_memo_digest(trusted, scitt_cose_keyset_at(trusted, 0), h.alg, parts,
+                                           3, scitt_span_make(h.signature, h.signature_len), d));
+    assert_true(scitt__keyset_memo_digest(memo, scitt_cose_keyset_at(memo, 0), h.alg, parts, 3,
+                                          scitt_span_make(h.signature, h.signature_len), d));
+
+    uint8_t buf[4096], other[4096], mut[4096];
+    scitt_span r = inclusion_receipt(&h, 5, buf, sizeof(buf));
+    scitt_span e = scitt_span_make(entry[5], entry_len[5]);
+    assert_int_equal(scitt_receipt_verify_inclusion(r, e, memo, 0, NULL), SCITT_OK);
+    assert_true(scitt__keyset_memo_has(memo, d));
+    scitt_span r9 = inclusion_receipt(&h, 9, other, sizeof(other));
+    assert_int_equal(
+        scitt_receipt_verify_inclusion(r9, scitt_span_make(entry[9], entry_len[9]), memo, 0, NULL),
+        SCITT_OK);
+    for (size_t i = 0; i < r.len; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(mut, r.ptr, r.len);
+            mut[i] ^= (uint8_t)(1u << bit);
+            if (scitt_receipt_verify_inclusion(scitt_span_make(mut, r.len), e, memo, 0, NULL) ==
+                SCITT_OK) {
+                fail_msg("with the memo, flip of bit %d in byte %zu accepted", bit, i);
+            }
+        }
+    }
+    /* the wrong entry for a remembered receipt leads to another root: refused */
+    assert_int_not_equal(
+        scitt_receipt_verify_inclusion(r, scitt_span_make(entry[4], entry_len[4]), memo, 0, NULL),
+        SCITT_OK);
+    scitt_cose_keyset_free(memo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_signature_shared_per_tree_head),
         cmocka_unit_test(test_tree_size_is_signed),
         cmocka_unit_test(test_inclusion_mutations),
+        cmocka_unit_test(test_memo),
         cmocka_unit_test(test_consistency_every_pair),
         cmocka_unit_test(test_head_load),
         cmocka_unit_test(test_rfc9942_examples),
