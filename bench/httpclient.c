@@ -1,6 +1,6 @@
 /*
  * The load generator: libuv connections, llhttp for responses, OpenSSL over memory BIOs for
- * TLS, a 1 µs-resolution latency histogram.
+ * TLS, a latency histogram of 1 µs resolution up to 100 ms and 1 ms up to 60 s.
  */
 #include "httpclient.h"
 
@@ -15,8 +15,10 @@
 #include <openssl/ssl.h>
 #include <uv.h>
 
-#define HIST_US 100000 /* 1 µs buckets up to 100 ms, one overflow bucket above */
-#define BACKLOG (1u << 20)
+#define HIST_US   100000 /* 1 µs buckets up to 100 ms... */
+#define HIST_MS   60000  /* ...then 1 ms buckets up to 60 s, and one overflow bucket above */
+#define HIST_SIZE (HIST_US + (HIST_MS - HIST_US / 1000) + 1)
+#define BACKLOG   (1u << 20)
 
 typedef struct hc_run_state hc_run_state;
 
@@ -60,7 +62,10 @@ static void record(hc_run_state *r, uint64_t due, int status)
     }
     uint64_t ns = now - due;
     uint64_t us = ns / 1000;
-    r->hist[us < HIST_US ? us : HIST_US]++;
+    size_t b = us < HIST_US          ? (size_t)us
+               : us / 1000 < HIST_MS ? HIST_US + (size_t)(us / 1000 - HIST_US / 1000)
+                                     : HIST_SIZE - 1;
+    r->hist[b]++;
     if (ns > r->max_ns) {
         r->max_ns = ns;
     }
@@ -303,13 +308,14 @@ static double pct(const hc_run_state *r, double q)
 {
     uint64_t want = (uint64_t)((double)r->completed * q);
     uint64_t seen = 0;
-    for (size_t i = 0; i <= HIST_US; i++) {
+    for (size_t i = 0; i < HIST_SIZE; i++) {
         seen += r->hist[i];
         if (seen > want) {
-            return (double)i;
+            /* the bucket's lower bound in µs */
+            return i < HIST_US ? (double)i : (double)(i - HIST_US + HIST_US / 1000) * 1000;
         }
     }
-    return (double)HIST_US;
+    return (double)HIST_MS * 1000;
 }
 
 int hc_run(const hc_config *cfg, hc_result *out)
@@ -324,7 +330,7 @@ int hc_run(const hc_config *cfg, hc_result *out)
         return -1;
     }
     r->cfg = cfg;
-    r->hist = calloc(HIST_US + 1, sizeof(uint64_t));
+    r->hist = calloc(HIST_SIZE, sizeof(uint64_t));
     r->conns = calloc(cfg->connections, sizeof(hc_conn));
     r->backlog = cfg->rate > 0 ? malloc(BACKLOG * sizeof(uint64_t)) : NULL;
     if (!r->hist || !r->conns || (cfg->rate > 0 && !r->backlog) || uv_loop_init(&r->loop) != 0) {

@@ -27,6 +27,7 @@ typedef struct tree_edge {
     /* the last, incomplete entry bundle (its entries are stored one per record in `recent`
      * until it is complete, then written whole once) */
     scitt_dynbuf bundle;
+    unsigned bundle_stored; /* how many of its entries have their record in `recent` */
 } tree_edge;
 
 struct scitt_ledger {

@@ -150,6 +150,7 @@ scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signatur
     if (e == SCITT_OK && size % BUNDLE_ENTRIES) {
         e = load_recent(txn, &l->store, size - size % BUNDLE_ENTRIES, size, &edge->bundle);
     }
+    edge->bundle_stored = (unsigned)(size % BUNDLE_ENTRIES);
     if (e == SCITT_OK && size > 0) {
         uint8_t root[SCITT_HASH_LEN];
         scitt_merkle_compact_root(&edge->compact, root);
@@ -218,8 +219,11 @@ static scitt_err put_bundle(batch_ctx *b, uint64_t bundle)
     scitt__be64(kb, bundle);
     MDB_val k = {8, kb}, v = {edge->bundle.len, edge->bundle.ptr};
     scitt_err e = scitt__mdb_err(mdb_put(b->txn, b->l->store.bundles, &k, &v, 0));
+    if (e != SCITT_OK || edge->bundle_stored == 0) {
+        return e; /* none of its entries reached `recent`: the bundle filled up in one batch */
+    }
     MDB_cursor *c = NULL;
-    e = e ? e : scitt__mdb_err(mdb_cursor_open(b->txn, b->l->store.recent, &c));
+    e = scitt__mdb_err(mdb_cursor_open(b->txn, b->l->store.recent, &c));
     int rc = MDB_NOTFOUND;
     while (e == SCITT_OK) {
         /* re-seek after each delete rather than lean on the cursor's position after one */
@@ -242,13 +246,33 @@ static scitt_err put_bundle(batch_ctx *b, uint64_t bundle)
     return e;
 }
 
-/* Stores an entry of the incomplete last bundle on its own. */
-static scitt_err put_recent(batch_ctx *b, uint64_t index, scitt_span entry)
+/*
+ * At the end of a batch: the entries of the incomplete last bundle that this batch added, one
+ * record each in `recent` (a bundle completed inside the batch went to `bundles` whole).
+ */
+static scitt_err put_recent(batch_ctx *b)
 {
-    uint8_t kb[8];
-    scitt__be64(kb, index);
-    MDB_val k = {8, kb}, v = {entry.len, (void *)entry.ptr};
-    return scitt__mdb_err(mdb_put(b->txn, b->l->store.recent, &k, &v, MDB_APPEND));
+    tree_edge *edge = b->l->edge;
+    uint64_t first = edge->compact.size - edge->compact.size % BUNDLE_ENTRIES;
+    scitt_reader r;
+    scitt_reader_init(&r, scitt_span_make(edge->bundle.ptr, edge->bundle.len));
+    scitt_err e = SCITT_OK;
+    for (unsigned i = 0; e == SCITT_OK && scitt_reader_left(&r) > 0; i++) {
+        uint32_t len = scitt_reader_be32(&r);
+        scitt_span entry = scitt_reader_take(&r, len);
+        if (r.err != SCITT_OK) {
+            return SCITT_ERR_CORRUPT;
+        }
+        if (i < edge->bundle_stored) {
+            continue;
+        }
+        uint8_t kb[8];
+        scitt__be64(kb, first + i);
+        MDB_val k = {8, kb}, v = {entry.len, (void *)entry.ptr};
+        e = scitt__mdb_err(mdb_put(b->txn, b->l->store.recent, &k, &v, MDB_APPEND));
+        edge->bundle_stored = i + 1;
+    }
+    return e;
 }
 
 /* Appends one new entry at the edge. */
@@ -272,8 +296,7 @@ static scitt_err append_one(batch_ctx *b, pending_sub *p)
         /* complete: written once, and the next bundle starts empty */
         e = put_bundle(b, index / BUNDLE_ENTRIES);
         edge->bundle.len = 0;
-    } else if (e == SCITT_OK) {
-        e = put_recent(b, index, p->sub.entry);
+        edge->bundle_stored = 0;
     }
     p->res.index = index;
     return e;
@@ -394,6 +417,9 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
         if (l->edge->dirty[lv]) {
             e = put_tile(&b, lv);
         }
+    }
+    if (e == SCITT_OK) {
+        e = put_recent(&b);
     }
     int64_t time_ms = wall_ms();
     if (time_ms < l->edge->last_time_ms) {

@@ -1,14 +1,16 @@
 /*
  * The log's entry storage on real LMDB files: complete bundles of 256 entries, the incomplete
  * last bundle kept one entry per record in `recent` (so a batch writes only its own entries),
- * the hand-over when a bundle completes, damage found on read in either place, and the upgrade
- * of a version-1 store (which kept the incomplete bundle as one record rewritten every batch).
+ * the hand-over when a bundle completes (in one batch or across several), damage found on read in
+ * either place, and the upgrade of a version-1 store (which kept the incomplete bundle as one
+ * record rewritten every batch).
  */
 #include "testutil.h"
 #include "ledger_util.h"
 #include "test_signer.h"
 
 #include <lmdb.h>
+#include <pthread.h>
 
 typedef struct fixture {
     char *dir;
@@ -52,6 +54,40 @@ static void append(fixture *f, uint64_t from, uint64_t to)
         assert_int_equal(scitt_ledger_append(f->l, &e.sub_, &res), SCITT_OK);
         assert_int_equal(res.index, i);
     }
+}
+
+/* Submits entries [from, to) at once, so that they go in as few, large batches as the
+ * sequencer makes, and waits for them. */
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t done, failed;
+} waiter;
+
+static void on_done(void *ctx, const scitt_ledger_result *res)
+{
+    waiter *w = ctx;
+    pthread_mutex_lock(&w->mu);
+    w->done++;
+    w->failed += res->err != SCITT_OK || res->duplicate;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void append_at_once(fixture *f, uint64_t from, uint64_t to)
+{
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    lu_entry e;
+    for (uint64_t i = from; i < to; i++) {
+        lu_make(&e, i, 0);
+        assert_int_equal(scitt_ledger_submit(f->l, &e.sub_, on_done, &w), SCITT_OK);
+    }
+    pthread_mutex_lock(&w.mu);
+    while (w.done < to - from) {
+        pthread_cond_wait(&w.cv, &w.mu);
+    }
+    pthread_mutex_unlock(&w.mu);
+    assert_int_equal(w.failed, 0);
 }
 
 /* Every entry [0, n) reads back as made. */
@@ -174,6 +210,34 @@ static void test_recent_then_bundle(void **state)
     raw_close(&w, false);
     assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
     check_entries(f, 513);
+}
+
+/*
+ * Large batches: a bundle filled inside one batch goes to `bundles` without passing through
+ * `recent`, and a batch that completes a bundle begun by earlier ones clears its records.
+ */
+static void test_large_batches(void **state)
+{
+    fixture *f = *state;
+    uint64_t keys[1024];
+    raw w;
+    append_at_once(f, 0, 600);
+    append(f, 600, 610);
+    append_at_once(f, 610, 1000);
+    check_entries(f, 1000);
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    raw_open(&w, f->dir);
+    assert_int_equal(raw_keys(&w, "bundles", keys, 1024), 3);
+    assert_int_equal(raw_keys(&w, "recent", keys, 1024), 1000 - 768);
+    for (size_t i = 0; i < 1000 - 768; i++) {
+        assert_int_equal(keys[i], 768 + i);
+    }
+    raw_close(&w, false);
+    assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
+    assert_int_equal(scitt_ledger_state(f->l), SCITT_OK);
+    append_at_once(f, 1000, 1100);
+    check_entries(f, 1100);
 }
 
 /* A `recent` record missing or left over is an integrity failure at open. */
@@ -307,6 +371,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_recent_then_bundle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundle_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
