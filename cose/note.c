@@ -186,11 +186,16 @@ scitt_err scitt_note_sign(scitt_span text, const scitt_note_signer *signers, siz
         const scitt_note_signer *s = &signers[i];
         uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN];
         uint8_t blob[4 + SCITT_NOTE_ED25519_SIG_LEN];
-        if (s->seed == NULL || !scitt_note_name_valid(s->name)) {
+        if ((s->seed == NULL && s->key == NULL) || !scitt_note_name_valid(s->name)) {
             e = SCITT_ERR_INVALID_ARG;
             break;
         }
-        e = scitt_note_ed25519_public(s->seed, pub);
+        if (s->key != NULL) {
+            e = scitt__ed25519_sign_key(s->key, text, blob + 4, pub);
+        } else {
+            e = scitt_note_ed25519_public(s->seed, pub);
+            e = e ? e : scitt__ed25519_sign(s->seed, text, blob + 4);
+        }
         if (e == SCITT_OK) {
             uint32_t id = scitt_note_key_id(s->name, SCITT_NOTE_SIG_TYPE_ED25519,
                                             scitt_span_make(pub, sizeof(pub)));
@@ -198,7 +203,6 @@ scitt_err scitt_note_sign(scitt_span text, const scitt_note_signer *signers, siz
             blob[1] = (uint8_t)(id >> 16);
             blob[2] = (uint8_t)(id >> 8);
             blob[3] = (uint8_t)id;
-            e = scitt__ed25519_sign(s->seed, text, blob + 4);
         }
         if (e == SCITT_OK) {
             char b64[SCITT_BASE64_LEN(sizeof(blob))];

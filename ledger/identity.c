@@ -175,6 +175,10 @@ static scitt_err note_keys(scitt_service *s)
 {
     uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN];
     scitt_err e = scitt_note_ed25519_public(s->note_seed, pub);
+    /* the signing key made ready once: the sequencer signs a checkpoint for every batch */
+    scitt_note_key_free(s->note_key);
+    s->note_key = NULL;
+    e = e ? e : scitt_note_key_new(s->note_seed, &s->note_key);
     e = e ? e : scitt_note_verifier_init(&s->note_verifier, scitt_span_str(s->origin), pub);
     e = e ? e : scitt_note_vkey_format(scitt_span_str(s->origin), pub, s->vkey, sizeof(s->vkey));
     return e;
@@ -245,6 +249,8 @@ void scitt__identity_clear(scitt_service *s)
     scitt_cose_keyset_free(s->keys);
     s->keys = NULL;
     scitt_wipe(s->note_seed, sizeof(s->note_seed));
+    scitt_note_key_free(s->note_key);
+    s->note_key = NULL;
     scitt_free(s->identity);
     s->identity = NULL;
 }
@@ -268,7 +274,7 @@ static scitt_err head_sign(void *ctx, uint64_t size, const uint8_t root[SCITT_HA
     scitt_dynbuf_init(&text, 0);
     e = scitt_checkpoint_format(scitt_span_str(s->origin), size, root, scitt_span_make(NULL, 0),
                                 &text);
-    scitt_note_signer signer = {scitt_span_str(s->origin), s->note_seed};
+    scitt_note_signer signer = {scitt_span_str(s->origin), NULL, s->note_key};
     e = e ? e : scitt_note_sign(scitt_span_make(text.ptr, text.len), &signer, 1, cp);
     scitt_dynbuf_clear(&text);
     if (e == SCITT_OK && (prot->err || sig->err)) {

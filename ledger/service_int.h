@@ -18,6 +18,7 @@ struct scitt_service {
     const scitt_cose_key *current; /* borrowed from keys */
     uint8_t note_seed[SCITT_NOTE_ED25519_KEY_LEN];
     bool have_note_seed;
+    scitt_note_key *note_key; /* made from note_seed by note_keys() */
     scitt_note_verifier note_verifier;
     char vkey[SCITT_NOTE_VKEY_MAX];
     uint8_t *identity;

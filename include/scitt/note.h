@@ -70,10 +70,23 @@ SCITT_MUST_USE scitt_err scitt_note_vkey_format(scitt_span name,
                                                 const uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN],
                                                 char *out, size_t cap);
 
-/** One signing key: a key name and a 32-byte Ed25519 seed (borrowed for the call only). */
+/**
+ * An Ed25519 signing key made ready once (its public key derived, the library's key object
+ * built), for a signer that signs many notes. Free with scitt_note_key_free (NULL is a no-op).
+ */
+typedef struct scitt_note_key scitt_note_key;
+SCITT_MUST_USE scitt_err scitt_note_key_new(const uint8_t seed[SCITT_NOTE_ED25519_KEY_LEN],
+                                            scitt_note_key **out);
+void scitt_note_key_free(scitt_note_key *k);
+
+/**
+ * One signing key: a key name and either a 32-byte Ed25519 seed or a prepared key (used when
+ * not NULL); both borrowed for the call only.
+ */
 typedef struct scitt_note_signer {
     scitt_span name;
     const uint8_t *seed;
+    const scitt_note_key *key;
 } scitt_note_signer;
 
 /**

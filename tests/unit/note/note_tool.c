@@ -57,7 +57,7 @@ static int sign_checkpoint(const char *dir, const char *origin, const char *size
     scitt_dynbuf body, note;
     scitt_dynbuf_init(&body, 0);
     scitt_dynbuf_init(&note, 0);
-    scitt_note_signer signer = {name, seed};
+    scitt_note_signer signer = {name, seed, NULL};
     int rc = 2;
     if (scitt_note_ed25519_public(seed, pub) == SCITT_OK &&
         scitt_note_vkey_format(name, pub, vkey, sizeof(vkey)) == SCITT_OK &&

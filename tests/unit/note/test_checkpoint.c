@@ -67,7 +67,7 @@ static void test_witness_example(void **state)
     assert_int_equal(scitt_note_verify(scitt_span_str(note), &ours, 1, NULL), SCITT_ERR_UNTRUSTED);
 
     /* Sign the body with our key (same name, other key ID) and append the example's lines. */
-    scitt_note_signer s = {scitt_span_str("example.com/behind-the-sofa"), seed};
+    scitt_note_signer s = {scitt_span_str("example.com/behind-the-sofa"), seed, NULL};
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
     assert_int_equal(scitt_note_sign(p.text, &s, 1, &b), SCITT_OK);
@@ -204,7 +204,7 @@ static void test_open_rejects_bad_body(void **state)
     uint8_t seed[32];
     scitt_note_verifier v;
     seeded_key(seed, "example.com/log", &v);
-    scitt_note_signer s = {scitt_span_str("example.com/log"), seed};
+    scitt_note_signer s = {scitt_span_str("example.com/log"), seed, NULL};
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
     assert_int_equal(scitt_note_sign(scitt_span_str("example.com/log\n01\n" ROOT "\n"), &s, 1, &b),

@@ -116,6 +116,41 @@ static void make_key(uint8_t seed[32], uint8_t fill, const char *name, scitt_not
     assert_int_equal(scitt_note_verifier_init(v, scitt_span_str(name), pub), SCITT_OK);
 }
 
+/* A prepared key signs exactly what its seed signs (Ed25519 is deterministic), and the note
+ * opens with the seed's verifier. */
+static void test_prepared_key(void **state)
+{
+    (void)state;
+    uint8_t seed[32];
+    scitt_note_verifier v;
+    make_key(seed, 3, "log.example/prepared", &v);
+    scitt_note_key *k = NULL;
+    assert_int_equal(scitt_note_key_new(NULL, &k), SCITT_ERR_INVALID_ARG);
+    assert_int_equal(scitt_note_key_new(seed, &k), SCITT_OK);
+    scitt_note_signer by_seed = {scitt_span_str("log.example/prepared"), seed, NULL};
+    scitt_note_signer by_key = {scitt_span_str("log.example/prepared"), NULL, k};
+    scitt_dynbuf a, b;
+    scitt_dynbuf_init(&a, 0);
+    scitt_dynbuf_init(&b, 0);
+    for (int i = 0; i < 3; i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "log.example/prepared\n%d\nroot\n", i);
+        a.len = b.len = 0;
+        assert_int_equal(scitt_note_sign(scitt_span_str(text), &by_seed, 1, &a), SCITT_OK);
+        assert_int_equal(scitt_note_sign(scitt_span_str(text), &by_key, 1, &b), SCITT_OK);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.ptr, b.ptr, a.len);
+        assert_int_equal(scitt_note_verify(scitt_span_make(b.ptr, b.len), &v, 1, NULL), SCITT_OK);
+    }
+    scitt_note_signer neither = {scitt_span_str("log.example/prepared"), NULL, NULL};
+    assert_int_equal(scitt_note_sign(scitt_span_str("x\n"), &neither, 1, &a),
+                     SCITT_ERR_INVALID_ARG);
+    scitt_dynbuf_clear(&a);
+    scitt_dynbuf_clear(&b);
+    scitt_note_key_free(k);
+    scitt_note_key_free(NULL);
+}
+
 static void test_round_trip(void **state)
 {
     (void)state;
@@ -127,8 +162,8 @@ static void test_round_trip(void **state)
     assert_true(v[0].key_id != v[2].key_id);
 
     const char *text = "hello\n\nblank lines inside the text are fine\n";
-    scitt_note_signer signers[2] = {{scitt_span_str("log.example/one"), s1},
-                                    {scitt_span_str("witness.example/w1"), s2}};
+    scitt_note_signer signers[2] = {{scitt_span_str("log.example/one"), s1, NULL},
+                                    {scitt_span_str("witness.example/w1"), s2, NULL}};
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
     assert_int_equal(scitt_note_sign(scitt_span_str(text), signers, 2, &b), SCITT_OK);
@@ -179,7 +214,7 @@ static void test_sign_rejects(void **state)
     uint8_t seed[32];
     scitt_note_verifier v;
     make_key(seed, 9, "k", &v);
-    scitt_note_signer s = {scitt_span_str("k"), seed};
+    scitt_note_signer s = {scitt_span_str("k"), seed, NULL};
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
     assert_int_equal(scitt_note_sign(scitt_span_str("no newline"), &s, 1, &b),
@@ -386,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_ed25519_known_answer), cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_sign_rejects),         cmocka_unit_test(test_vkey_rejects),
         cmocka_unit_test(test_malformed_table),      cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_prepared_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
