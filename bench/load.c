@@ -7,6 +7,7 @@
  *   ceiling_ecdsa_p256_verify: n /s   OpenSSL P-256 verifies per second, one thread per core at
  *                                     once, before and after the closed loop (the mean)
  *   registrations: n /s               201 responses with the receipt, closed loop
+ *   entries_per_batch: x              the mean batch the sequencer committed in the closed loop
  *   latency_p50 / p99 / p999: x ms    at a fixed offered rate (5,000/s by default)
  *   ratio registrations/ceiling: x
  * The load client runs on the same machine and shares its cores with the server.
@@ -23,6 +24,21 @@
 #include "scittd_run.h"
 
 #define KEYS 1000
+
+/* The server's batch and entry counters (from /metrics), to report the mean batch size. */
+static void metric(int port, double *batches, double *entries)
+{
+    static char body[1 << 16];
+    if (hc_fetch("127.0.0.1", port, "/metrics", body, sizeof(body)) != 200) {
+        return;
+    }
+    const char *b = strstr(body, "\nscittd_batches_total ");
+    const char *e = strstr(body, "\nscittd_tree_size ");
+    if (b && e) {
+        *batches = atof(b + strlen("\nscittd_batches_total "));
+        *entries = atof(e + strlen("\nscittd_tree_size "));
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -85,7 +101,10 @@ int main(int argc, char **argv)
     cfg.requests = reqs;
     cfg.nrequests = count / 2;
     hc_result closed;
+    double b0 = 0, e0 = 0, b1 = 0, e1 = 0;
+    metric(port, &b0, &e0);
     int rc = hc_run(&cfg, &closed);
+    metric(port, &b1, &e1);
     if (rc == 0) {
         /* the ceiling again right after the closed loop: the figure is the mean of both */
         double after = sr_ecdsa_ceiling(cores);
@@ -94,6 +113,9 @@ int main(int argc, char **argv)
         ceiling = (ceiling + after) / 2;
         bench_print("ceiling_ecdsa_p256_verify", ceiling, "/s");
         bench_print("registrations", closed.rps, "/s");
+        if (b1 > b0) {
+            bench_print("entries_per_batch", (e1 - e0) / (b1 - b0), "");
+        }
         if (closed.non2xx || closed.errors) {
             fprintf(stderr, "load: %llu responses were not 2xx, %llu connection errors\n",
                     (unsigned long long)closed.non2xx, (unsigned long long)closed.errors);

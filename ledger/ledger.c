@@ -153,7 +153,9 @@ scitt_err scitt_ledger_submit(scitt_ledger *l, const scitt_submission *s, scitt_
     }
     l->tail = p;
     l->queued++;
-    pthread_cond_signal(&l->cv);
+    if (l->idle || (l->filling && l->queued >= l->cfg.batch_max)) {
+        pthread_cond_signal(&l->cv);
+    }
     pthread_mutex_unlock(&l->mu);
     return SCITT_OK;
 }

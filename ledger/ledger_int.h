@@ -43,6 +43,11 @@ struct scitt_ledger {
     bool stopping;
     pending_sub *head, *tail;
     size_t queued;
+    /* the sequencer waits: for any submission (idle) or for its batch to fill (filling); a
+     * submission wakes it when idle, and when filling only once the batch is full */
+    bool idle, filling;
+    double rate;        /* submissions per second, averaged over recent batches (sequencer) */
+    double last_take_s; /* when the sequencer last took a batch */
 
     tree_edge *edge;           /* sequencer thread only */
     struct scitt__indexer *ix; /* ledger/indexer.c */

@@ -518,6 +518,34 @@ static pending_sub *take_batch(scitt_ledger *l, size_t *count)
     return first;
 }
 
+/*
+ * How long to let a batch fill after its first submission. With an explicit batch delay, that.
+ * Otherwise adaptive: none while submissions are sparse (a lone registration is committed at
+ * once), AUTO_WAIT_US once they arrive faster than AUTO_RATE per second, so that the fixed cost
+ * of a batch (two signatures, a commit, an fsync) is shared by more entries under load.
+ */
+#define AUTO_RATE    2000.0
+#define AUTO_WAIT_US 1000
+
+static long fill_wait_us(const scitt_ledger *l)
+{
+    if (l->cfg.batch_delay_ms > 0) {
+        return (long)l->cfg.batch_delay_ms * 1000;
+    }
+    return l->rate >= AUTO_RATE ? AUTO_WAIT_US : 0;
+}
+
+/* Records a batch of @p n taken now in the submission rate (an average over a few batches). */
+static void note_rate(scitt_ledger *l, size_t n)
+{
+    double now = now_s();
+    if (l->last_take_s > 0 && now > l->last_take_s) {
+        double inst = (double)n / (now - l->last_take_s);
+        l->rate = l->rate > 0 ? 0.75 * l->rate + 0.25 * inst : inst;
+    }
+    l->last_take_s = now;
+}
+
 void *scitt__sequencer_main(void *arg)
 {
     scitt_ledger *l = arg;
@@ -525,24 +553,30 @@ void *scitt__sequencer_main(void *arg)
     pthread_mutex_lock(&l->mu);
     for (;;) {
         while (!l->head && !l->stopping) {
+            l->idle = true;
             pthread_cond_wait(&l->cv, &l->mu);
         }
+        l->idle = false;
         if (!l->head) {
             break; /* stopping and drained */
         }
-        if (l->cfg.batch_delay_ms > 0 && l->queued < l->cfg.batch_max && !l->stopping) {
-            /* Give a busy moment a chance to fill the batch, bounded by the delay. */
+        long wait_us = fill_wait_us(l);
+        if (wait_us > 0 && l->queued < l->cfg.batch_max && !l->stopping) {
+            /* Give a busy moment a chance to fill the batch, bounded by the wait. */
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += (long)(l->cfg.batch_delay_ms % 1000) * 1000000L;
-            until.tv_sec += l->cfg.batch_delay_ms / 1000 + until.tv_nsec / 1000000000L;
+            until.tv_nsec += (wait_us % 1000000) * 1000L;
+            until.tv_sec += wait_us / 1000000 + until.tv_nsec / 1000000000L;
             until.tv_nsec %= 1000000000L;
+            l->filling = true;
             while (l->queued < l->cfg.batch_max && !l->stopping &&
                    pthread_cond_timedwait(&l->cv, &l->mu, &until) == 0) {
             }
+            l->filling = false;
         }
         size_t count;
         pending_sub *batch = take_batch(l, &count);
+        note_rate(l, count);
         pthread_mutex_unlock(&l->mu);
         process_batch(l, batch, count);
         pthread_mutex_lock(&l->mu);
