@@ -57,7 +57,8 @@ typedef struct scitt_ledger_config {
     uint64_t map_size;       /**< initial LMDB map size in bytes (0: 1 GiB) */
     uint64_t map_size_max;   /**< grow the map up to this on demand (0: no growth) */
     unsigned batch_max;      /**< entries per batch (0: 4096) */
-    unsigned batch_delay_ms; /**< wait this long after the first arrival (0: group commit) */
+    unsigned batch_delay_ms; /**< let a batch fill this long after its first submission (0:
+                                  adaptive: none while sparse, 1 ms above 2,000/s) */
     size_t max_entry;        /**< largest entry accepted (0: SCITT_LIMIT_STATEMENT_DEFAULT) */
     bool read_only;          /**< open for reading only (no sequencer; other processes write) */
     const scitt_ledger_signer *signer; /**< required unless read_only; borrowed until close */
