@@ -1,8 +1,10 @@
 #!/bin/sh
 # interop.sh SCITT SCITTD INTEROP_HOME
 # Both directions with the independent harness (label interop, needs the interop fixture):
-# a fresh fixture from @transmute/cose verified by `scitt verify`, and a transparent statement
-# registered in a real scittd and written by `scitt register`, verified by the harness.
+# a fresh fixture from @transmute/cose verified by `scitt verify`; a transparent statement
+# registered in a real scittd and written by `scitt register`, verified by the harness; what
+# `scitt sign` makes with every algorithm (attached, detached, hash envelope) through the strict
+# Python checker; and a static `scitt export-tiles` copy through the Go tlog checker.
 SCITT=$1
 SCITTD=$2
 H=$3
@@ -33,6 +35,54 @@ expect 0 "verify-receipt (@transmute/cose) accepts scitt's transparent statement
 has "$T/out" "RESULT: OK" "the harness says OK"
 expect 0 "cose-check (cbor2, cryptography) accepts scitt's statement" \
     "$H/bin/cose-check" p.stmt --key ci.pub --require-tag --deterministic
+step "scitt sign, every algorithm and form, through the strict checker (cbor2, cryptography)"
+printf 'an artifact\n' >artifact.bin
+for pair in ES256:-7 ES384:-35 ES512:-36 EdDSA:-8 PS256:-37; do
+    alg=${pair%%:*}
+    num=${pair#*:}
+    "$SCITT" keygen --out "k-$alg" --alg "$alg" --self-signed-cert --subject "ci-$alg" >/dev/null ||
+        { echo "FAIL: keygen $alg"; fails=$((fails + 1)); continue; }
+    expect 0 "sign $alg attached" "$SCITT" sign --key "k-$alg.key" --cert "k-$alg.crt" \
+        --iss https://ci.example --sub "alg/$alg" --payload p.json --out "a-$alg.stmt"
+    expect 0 "cose-check: $alg attached" "$H/bin/cose-check" "a-$alg.stmt" --key "k-$alg.pub" \
+        --require-tag --deterministic --alg "$num"
+    has "$T/out" "RESULT: OK" "$alg attached: the checker says OK"
+    expect 0 "sign $alg detached" "$SCITT" sign --key "k-$alg.key" --cert "k-$alg.crt" \
+        --iss https://ci.example --sub "alg/$alg" --payload p.json --detached --out "d-$alg.stmt"
+    expect 0 "cose-check: $alg detached, payload supplied" "$H/bin/cose-check" "d-$alg.stmt" \
+        --key "k-$alg.pub" --payload p.json --require-tag --deterministic
+    printf 'x' >other.json
+    expect 1 "cose-check: $alg detached, another payload fails" "$H/bin/cose-check" \
+        "d-$alg.stmt" --key "k-$alg.pub" --payload other.json --require-tag
+    expect 0 "sign $alg hash envelope" "$SCITT" sign --key "k-$alg.key" --cert "k-$alg.crt" \
+        --iss https://ci.example --sub "alg/$alg" --hash-envelope artifact.bin \
+        --preimage-content-type application/octet-stream --out "h-$alg.stmt"
+    expect 0 "cose-check: $alg hash envelope" "$H/bin/cose-check" "h-$alg.stmt" \
+        --key "k-$alg.pub" --require-tag --deterministic
+    expect 0 "register the $alg statement" "$SCITT" register --url "$URL" "a-$alg.stmt" \
+        --out "a-$alg.ts"
+done
+
+step "a static export-tiles copy, checked by the Go tlog harness (x/mod sumdb)"
+expect 0 "configuration" "$SCITT" keys --url "$URL" --out keys.cbor --config config.cbor
+expect 0 "inspect the configuration" "$SCITT" inspect config.cbor
+vkey=$(sed -n 's/.*"checkpoint_vkey": "\([^"]*\)".*/\1/p' "$T/out")
+expect 0 "export-tiles while scittd runs" "$SCITT" export-tiles --data "$T/data" --out static
+expect 0 "tlogcheck: the exported checkpoint" "$H/bin/tlogcheck" checkpoint -vkey "$vkey" \
+    static/checkpoint
+has "$T/out" "RESULT: OK" "checkpoint OK"
+size=$(sed -n 2p static/checkpoint)
+for idx in 0 $((size / 2)) $((size - 1)); do
+    expect 0 "tlogcheck: inclusion of entry $idx from the static tiles and bundles" \
+        "$H/bin/tlogcheck" inclusion -vkey "$vkey" -tiles "$T/static" -index "$idx" -from-bundle
+done
+cp static/checkpoint old.checkpoint
+"$SCITT" register --url "$URL" "d-ES256.stmt" --out late.ts >/dev/null 2>&1
+expect 0 "export-tiles after one more registration" "$SCITT" export-tiles --data "$T/data" \
+    --out static
+expect 0 "tlogcheck: consistency of the two exported checkpoints" "$H/bin/tlogcheck" \
+    consistency -vkey "$vkey" -old old.checkpoint -new static/checkpoint -tiles "$T/static"
+has "$T/out" "RESULT: OK" "consistency OK"
 stop_scittd
 
 finish
