@@ -7,4 +7,9 @@ if(TARGET scittd)
     target_include_directories(${b} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/bench)
     add_dependencies(${b} scittd)
   endforeach()
+  # the check stage alone, in process
+  scitt_executable(check_bench SOURCES check_bench.c scittd_run.c httpclient.c
+                   LIBS scitt_ledger scitt_server scitt OpenSSL::Crypto)
+  target_include_directories(check_bench PRIVATE ${CMAKE_SOURCE_DIR}/tests
+                             ${CMAKE_SOURCE_DIR}/bench)
 endif()

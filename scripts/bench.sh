@@ -17,6 +17,7 @@ mkdir -p "$out"
 # name | command line (run from the repository root)
 runs="merkle_bench|$build/bench/merkle_bench
 cose_bench|$build/bench/cose_bench 2
+check_bench|$build/bench/check_bench 2
 ledger_bench|$build/bench/ledger_bench 1000000
 tee_bench|$build/bench/tee_bench
 http_bench|$build/bench/http_bench
@@ -84,6 +85,8 @@ at_scale=$(fig scale registrations_at_scale)
 empty=$(fig scale registrations_empty)
 tv=$(fig cose_bench transparent_verify)
 raw2=$(fig cose_bench ecdsa_p256_verify_raw_again)
+chk=$(fig check_bench service_check)
+chkraw=$(fig check_bench ecdsa_p256_verify_raw)
 la=$(fig ledger_bench ledger_append)
 lraw=$(fig ledger_bench lmdb_raw_append)
 
@@ -110,6 +113,7 @@ lraw=$(fig ledger_bench lmdb_raw_append)
     row "restart at $scale_entries entries, exec to READY (scale)" "$(fig scale restart)" "ms" "" "" "" "≤ 1,000 ms" "<=" 1000
     row "storage overhead at $scale_entries entries (scale)" "$(fig scale storage_overhead)" "B/entry" "" "" "" "≤ 200 B/entry" "<=" 200
     row "offline verification: issuer signature + receipt (cose_bench)" "$tv" "/s" "raw ECDSA P-256 verify" "$raw2" "$(ratio "$tv" "$raw2")" "ratio ≥ 0.85" ">=" 0 ">=" 0.85
+    row "check stage alone, one thread (check_bench)" "$chk" "/s" "raw ECDSA P-256 verify" "$chkraw" "$(ratio "$chk" "$chkraw")" "" "" ""
     row "ledger append, durable, no HTTP (ledger_bench)" "$la" "entries/s" "raw LMDB append" "$lraw" "$(ratio "$la" "$lraw")" "" "" ""
     echo
     echo "Building the scale ledger took $(fig scale fill) s ($(fig scale fill_rate) entries/s, every"
