@@ -187,8 +187,12 @@ static scitt_err verify_snp(const scitt_attest_bundle *b, const scitt_attest_opt
     if (!v) {
         return SCITT_ERR_NOMEM;
     }
-    scitt_err e = b->endorsements.len ? scitt_snp_certs_add_pem(&certs, b->endorsements, &out->why)
-                                      : SCITT_ERR_EVIDENCE_MALFORMED;
+    scitt_err e = SCITT_ERR_EVIDENCE_MALFORMED;
+    if (b->endorsements.len) {
+        e = scitt_snp_certs_add_pem(&certs, b->endorsements, &out->why);
+    } else {
+        out->why = SCITT_TEE_MISSING_LEAF; /* nothing to verify the report with */
+    }
     if (e == SCITT_OK) {
         scitt_snp_verify_opts vo;
         scitt_snp_verify_opts_init(&vo, opts->now);

@@ -257,6 +257,9 @@ static void test_malformed(void **state)
         if (e != rows[i].want) {
             fail_msg("%s: got %s", rows[i].why, scitt_err_name(e));
         }
+        if (!strcmp(rows[i].why, "snp without endorsements")) {
+            assert_int_equal(r.why, SCITT_TEE_MISSING_LEAF); /* the reason says what is missing */
+        }
         free(bytes);
     }
     /* identity documents: exactly {1: key, 2: text, 3: text, 4: text} in that order */
