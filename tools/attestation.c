@@ -290,7 +290,8 @@ int attest_run(const attest_req *r, scitt_span input, attest_view *v)
             e = scitt_snp_certs_add_pem(&c, b.endorsements, &rs);
         }
         char plat[16];
-        if (e == SCITT_OK && b.platform.len >= sizeof(plat)) {
+        if (e == SCITT_OK &&
+            (b.platform.len >= sizeof(plat) || memchr(b.platform.ptr, 0, b.platform.len))) {
             e = SCITT_ERR_EVIDENCE_MALFORMED;
         }
         if (e == SCITT_OK && r->n_certs) {
@@ -432,6 +433,9 @@ static void print_text(const attest_view *v, const attest_req *r, const char *fi
     }
     if (v->have_identity) {
         char k[400], t[600];
+        if (v->err != SCITT_OK) {
+            printf("%-14s what the bundle claims, NOT established:\n", "identity:");
+        }
         key_text(v, k, sizeof(k));
         printf("%-14s %s\n", "receipt key:", k);
         cli_printable(v->identity.vkey, t, sizeof(t));
