@@ -62,7 +62,7 @@ static const char verify_help[] =
     "refused unless --allow-insecure-virtual, and then reported as INSECURE.\n"
     "  --certs FILE         endorsements: PEM (VCEK/ASK/ARK in any order), one DER certificate,\n"
     "                       THIM JSON (or its base64), or a GHCB certificate table; repeatable.\n"
-    "                       Needed for a bare report; added to a bundle's own\n" ATTEST_POLICY_HELP
+    "                       Needed for a bare report; added to a bundle's own.\n" ATTEST_POLICY_HELP
     "  --expect-report-data HEX  a bare report's exact REPORT_DATA (64 bytes)\n"
     "  --at TIME            check certificate validity at TIME (Unix seconds or\n"
     "                       2025-07-01T00:00:00Z) instead of now\n"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# attest.sh SCITT SCITTD SHARED_DIR ATTEST_FIXTURES
+# attest.sh SCITT SCITTD SHARED_DIR ATTEST_FIXTURES CLI_FIXTURES
 # scitt attest export / verify and scitt verify --service-bundle. Against real scittd instances on
 # the INSECURE virtual platform (this machine has no TEE): export, refusal without
 # --allow-insecure-virtual, receipts trusted through the bundle, another instance's bundle, a
@@ -10,6 +10,7 @@ SCITT=$1
 SCITTD=$2
 SHARED=$3
 FIXTURES=$4
+CLI_FIXTURES=$5
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 2
 SNP=$SHARED/tee/sev-snp
@@ -186,10 +187,15 @@ expect 1 "receipts must name the bundle's issuer" "$SCITT" verify ts.cbor \
 has "$T/out" "FAIL receipt 1 issuer: the receipt names \"scittd.local\", not the service" \
     "the issuer check fails"
 
-step "another scittd instance"
+step "another scittd instance (over https)"
 stop_scittd
-start_scittd "$T/d2"
-expect 0 "export the other instance's bundle" "$SCITT" attest export --url "$URL" --out b2.cbor
+"$CLI_FIXTURES" "$T/fx" >/dev/null || { echo "FAIL: cli_fixtures"; exit 1; }
+start_scittd "$T/d2" --tls-cert "$T/fx/tls/cert.pem" --tls-key "$T/fx/tls/key.pem"
+expect 2 "export over https without the CA: untrusted" "$SCITT" attest export --url "$URL" \
+    --out b2.cbor
+has "$T/err" "not trusted" "the TLS failure is named"
+expect 0 "export the other instance's bundle (--cacert)" "$SCITT" attest export --url "$URL" \
+    --cacert "$T/fx/tls/cert.pem" --out b2.cbor
 expect 0 "it is a valid (virtual) bundle" "$SCITT" attest verify b2.cbor --allow-insecure-virtual \
     --expect-measurement "$MEAS"
 expect 1 "verify with the other instance's bundle (other keys)" "$SCITT" verify ts.cbor \
