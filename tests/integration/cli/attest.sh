@@ -141,7 +141,10 @@ step "register, then verify --service-bundle"
 printf '{"app":1}\n' >p.json
 "$SCITT" sign --key ci.key --cert ci.crt --iss https://ci.example/app --sub app --payload p.json \
     --out st.cbor >/dev/null
-expect 0 "register" "$SCITT" register --url "$URL1" st.cbor --out ts.cbor
+expect 0 "register" "$SCITT" register --url "$URL1" st.cbor --out reg.cbor --json
+EID=$(json_field entry_id)
+expect 0 "get the transparent statement" "$SCITT" get --url "$URL1" "$EID" --statement \
+    --out ts.cbor
 expect 0 "verify with the bundle's receipt key (INSECURE allowed)" "$SCITT" verify ts.cbor \
     --service-bundle b1.cbor --allow-insecure-virtual
 has "$T/out" "ok   service bundle: b1.cbor: INSECURE virtual evidence accepted" "bundle check"
