@@ -87,12 +87,9 @@ scitt_err scitt_attest_bundle_encode(const char *platform, scitt_span identity, 
     return scitt_cbor_writer_finish(&w, NULL);
 }
 
-typedef struct bundle {
-    scitt_span evidence, identity, platform, endorsements;
-} bundle;
-
-/* Reads a map of known text keys into spans; unknown or repeated keys are malformed. */
-static scitt_err parse_bundle(scitt_span in, bundle *b)
+/* Reads a map of known text keys into spans; unknown or repeated keys are malformed (the strict
+ * map reader refuses duplicates). */
+scitt_err scitt_attest_bundle_parse(scitt_span in, scitt_attest_bundle *b)
 {
     memset(b, 0, sizeof(*b));
     scitt_cbor_reader r;
@@ -125,8 +122,9 @@ static scitt_err parse_bundle(scitt_span in, bundle *b)
 }
 
 /* Virtual evidence: the exact four members, insecure true, the right type. */
-static scitt_err parse_virtual(scitt_span ev, scitt_attest_result *out)
+scitt_err scitt_attest_virtual_parse(scitt_span ev, scitt_attest_virtual *out)
 {
+    memset(out, 0, sizeof(*out));
     scitt_cbor_reader r;
     scitt_cbor_reader_init(&r, ev);
     size_t n;
@@ -180,7 +178,7 @@ static bool in_list(const uint8_t *list, size_t n, size_t width, const uint8_t *
     return false;
 }
 
-static scitt_err verify_snp(const bundle *b, const scitt_attest_opts *opts,
+static scitt_err verify_snp(const scitt_attest_bundle *b, const scitt_attest_opts *opts,
                             scitt_attest_result *out)
 {
     scitt_snp_certs certs;
@@ -189,8 +187,12 @@ static scitt_err verify_snp(const bundle *b, const scitt_attest_opts *opts,
     if (!v) {
         return SCITT_ERR_NOMEM;
     }
-    scitt_err e = b->endorsements.len ? scitt_snp_certs_add_pem(&certs, b->endorsements, &out->why)
-                                      : SCITT_ERR_EVIDENCE_MALFORMED;
+    scitt_err e = SCITT_ERR_EVIDENCE_MALFORMED;
+    if (b->endorsements.len) {
+        e = scitt_snp_certs_add_pem(&certs, b->endorsements, &out->why);
+    } else {
+        out->why = SCITT_TEE_MISSING_LEAF; /* nothing to verify the report with */
+    }
     if (e == SCITT_OK) {
         scitt_snp_verify_opts vo;
         scitt_snp_verify_opts_init(&vo, opts->now);
@@ -223,8 +225,8 @@ scitt_err scitt_attest_verify(scitt_span in, const scitt_attest_opts *opts,
                               scitt_attest_result *out)
 {
     memset(out, 0, sizeof(*out));
-    bundle b;
-    scitt_err e = parse_bundle(in, &b);
+    scitt_attest_bundle b;
+    scitt_err e = scitt_attest_bundle_parse(in, &b);
     if (e != SCITT_OK) {
         return e;
     }
@@ -234,11 +236,17 @@ scitt_err scitt_attest_verify(scitt_span in, const scitt_attest_opts *opts,
     memcpy(out->platform, b.platform.ptr, b.platform.len);
     if (scitt_span_eq_str(b.platform, "virtual")) {
         out->insecure = true;
-        e = parse_virtual(b.evidence, out);
+        scitt_attest_virtual v;
+        e = scitt_attest_virtual_parse(b.evidence, &v);
+        if (e == SCITT_OK) {
+            memcpy(out->measurement, v.measurement, SCITT_ATTEST_MEASUREMENT_LEN);
+            memcpy(out->report_data, v.report_data, SCITT_TEE_REPORT_DATA_LEN);
+        }
         if (e == SCITT_OK && !opts->allow_insecure_virtual) {
             return SCITT_ERR_INSECURE;
         }
         if (e == SCITT_OK && opts->n_host_data) {
+            out->why = SCITT_TEE_POLICY_HOST_DATA;
             e = SCITT_ERR_POLICY; /* virtual evidence carries no host data to match */
         }
         if (e == SCITT_OK && opts->n_measurements &&

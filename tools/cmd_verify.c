@@ -1,9 +1,11 @@
 /*
  * scitt verify: a transparent statement, fully offline. Every receipt (RFC 9942 vds 1 from any
  * log, CCF vds 2 from Azure Code Transparency, 2023-era labels on request) against trusted service
- * keys; the issuer signature over the attached payload, a detached payload, or a hash envelope's
- * digest (and its preimage when given); the x5chain against issuer roots; the did:x509 issuer.
+ * keys, or against the receipt key a TEE-attested service bundle binds; the issuer signature over
+ * the attached payload, a detached payload, or a hash envelope's digest (and its preimage when
+ * given); the x5chain against issuer roots; the did:x509 issuer.
  */
+#include "attestation.h"
 #include "cli.h"
 #include "parsers.h"
 #include "trust.h"
@@ -21,6 +23,7 @@
 
 static const char help[] =
     "usage: scitt verify TRANSPARENT --trust FILE... [options]\n"
+    "       scitt verify TRANSPARENT --service-bundle FILE --expect-measurement HEX [options]\n"
     "\n"
     "Verifies a transparent statement offline: each receipt against the trusted service keys,\n"
     "then the issuer's signature. Trust files (--trust, repeatable): a COSE_Key_Set (scitt keys,\n"
@@ -42,18 +45,27 @@ static const char help[] =
     "                       image digest about to be deployed; else SHA-256 of the payload)\n"
     "  --iss ISS, --sub SUB require these CWT claims\n"
     "  --json               every check, the key used (kid, trust file), tree size and index\n"
-    "\n"
+    "Trust from hardware roots instead of a trust store (see scitt attest verify --help):\n"
+    "  --service-bundle FILE  a service bundle (scitt attest export): its TEE evidence is\n"
+    "                       verified first (AMD's pinned roots, the binding of the identity),\n"
+    "                       then receipts are checked with the receipt key it binds and must\n"
+    "                       name its issuer. SEV-SNP bundles need "
+    "--expect-measurement\n" ATTEST_POLICY_HELP "\n"
     "Exit status: 0 verified, 1 a check failed, 2 usage or unreadable input.\n"
     "\n"
     "Example:\n"
     "  scitt verify app.transparent --trust scitt-keys.cbor --issuer-roots release-ca.pem \\\n"
-    "      --digest \"$IMAGE_DIGEST\"\n";
+    "      --digest \"$IMAGE_DIGEST\"\n"
+    "  scitt verify app.transparent --service-bundle scitt.bundle \\\n"
+    "      --expect-measurement \"$LEDGER_MEASUREMENT\" --digest \"$IMAGE_DIGEST\"\n";
 
 #define MAX_RECEIPTS (2 * SCITT_LIMIT_RECEIPTS)
 
 typedef struct opts {
     const char *file, *payload, *issuer_key, *issuer_roots, *x509_time;
-    const char *want_digest, *want_iss, *want_sub;
+    const char *want_digest, *want_iss, *want_sub, *bundle;
+    attest_req att;
+    bool att_given;
     const char *trust[TRUST_FILES_MAX];
     size_t ntrust;
     const char *receipt[SCITT_LIMIT_RECEIPTS];
@@ -121,6 +133,7 @@ static int parse(int argc, char **argv, opts *o)
         O_ISS,
         O_SUB,
         O_JSON,
+        O_BUNDLE,
         O_HELP
     };
     static const struct option lo[] = {{"trust", 1, 0, O_TRUST},
@@ -136,9 +149,12 @@ static int parse(int argc, char **argv, opts *o)
                                        {"iss", 1, 0, O_ISS},
                                        {"sub", 1, 0, O_SUB},
                                        {"json", 0, 0, O_JSON},
+                                       {"service-bundle", 1, 0, O_BUNDLE},
+                                       ATTEST_POLICY_OPTIONS,
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
     memset(o, 0, sizeof(*o));
+    attest_req_init(&o->att);
     optind = 1;
     opterr = 0;
     int c;
@@ -189,9 +205,20 @@ static int parse(int argc, char **argv, opts *o)
         case O_JSON:
             o->json = true;
             break;
+        case O_BUNDLE:
+            o->bundle = optarg;
+            break;
         case O_HELP:
             return -1;
         default:
+            if (c >= AO_MEAS && c < AO_END) {
+                o->att_given = true;
+                int rc = attest_option(&o->att, c, optarg);
+                if (rc != CLI_OK) {
+                    return rc;
+                }
+                break;
+            }
             return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
@@ -199,8 +226,12 @@ static int parse(int argc, char **argv, opts *o)
         return cli_usage("give exactly one TRANSPARENT statement file");
     }
     o->file = argv[optind];
-    if (o->ntrust == 0) {
-        return cli_usage("--trust is required: the service keys to trust");
+    if (o->ntrust == 0 && !o->bundle) {
+        return cli_usage("--trust or --service-bundle is required: the service keys to trust");
+    }
+    if (o->att_given && !o->bundle) {
+        return cli_usage("--expect-measurement, --expect-host-data, --min-tcb, --nonce and "
+                         "--allow-insecure-virtual apply to a --service-bundle");
     }
     if (o->x509_time && strcmp(o->x509_time, "iat") && strcmp(o->x509_time, "now") &&
         strcmp(o->x509_time, "off")) {
@@ -345,6 +376,26 @@ static void receipts_check(const opts *o, const trust *t, const scitt_cose_sign1
     }
     if (o->any && good == 0) {
         note(r, "receipts", 1, "none of the %zu receipts verifies", n);
+    }
+}
+
+/* A receipt checked with a service bundle's key must name the issuer the bundle binds. */
+static void bundle_issuer_check(const opts *o, const attest_view *av, const rinfo *ri, size_t nri,
+                                report *r)
+{
+    if (!o->bundle || av->err != SCITT_OK) {
+        return;
+    }
+    char want[200], label[40];
+    cli_printable(av->identity.issuer, want, sizeof(want));
+    for (size_t i = 0; i < nri; i++) {
+        if (ri[i].err == SCITT_OK && ri[i].from && !strncmp(ri[i].from, "service bundle ", 15)) {
+            bool same = strcmp(ri[i].iss, want) == 0;
+            snprintf(label, sizeof(label), "receipt %zu issuer", i + 1);
+            note(r, label, same ? 0 : 1, "the receipt names \"%s\"%s\"%s\"", ri[i].iss,
+                 same ? ", the service bundle's issuer " : ", not the service bundle's issuer ",
+                 want);
+        }
     }
 }
 
@@ -525,7 +576,8 @@ static void expectations(const opts *o, const scitt_cose_sign1 *m, scitt_span is
 }
 
 static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, scitt_span iss,
-                   scitt_span sub, const char *entry_id, const rinfo *ri, size_t nri)
+                   scitt_span sub, const char *entry_id, const rinfo *ri, size_t nri,
+                   const attest_view *av)
 {
     if (!o->json) {
         static const char *const mark[] = {"ok  ", "FAIL", "skip"};
@@ -535,7 +587,10 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, sc
         char is[200], su[200];
         cli_printable(iss, is, sizeof(is));
         cli_printable(sub, su, sizeof(su));
-        printf("%s: %s (iss %s, sub %s, entry %s)\n", r->failed ? "NOT VERIFIED" : "verified",
+        printf("%s: %s (iss %s, sub %s, entry %s)\n",
+               r->failed            ? "NOT VERIFIED"
+               : av && av->insecure ? "verified INSECURELY (service keys from virtual evidence)"
+                                    : "verified",
                o->file, is, su, entry_id);
         return;
     }
@@ -546,6 +601,10 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, sc
     jw_obj(&j);
     jw_key(&j, "ok");
     jw_bool(&j, r->failed == 0);
+    if (av) {
+        jw_key(&j, "insecure");
+        jw_bool(&j, av->insecure);
+    }
     jw_key(&j, "file");
     jw_str(&j, o->file);
     jw_key(&j, "iss");
@@ -622,6 +681,10 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, sc
         jw_end(&j);
     }
     jw_end_arr(&j);
+    if (av) {
+        jw_key(&j, "service_bundle");
+        attest_json(&j, av, &o->att);
+    }
     jw_end(&j);
     jw_print(&b);
 }
@@ -640,6 +703,11 @@ int cmd_verify(int argc, char **argv)
     rc = trust_init(&t);
     for (size_t i = 0; rc == CLI_OK && i < o.ntrust; i++) {
         rc = trust_load(&t, o.trust[i]);
+    }
+    attest_view av;
+    memset(&av, 0, sizeof(av));
+    if (rc == CLI_OK && o.bundle) {
+        rc = attest_trust_bundle(o.bundle, &o.att, &t, &av);
     }
     scitt_dynbuf in, entry, files[SCITT_LIMIT_RECEIPTS];
     scitt_dynbuf_init(&in, 0);
@@ -661,6 +729,11 @@ int cmd_verify(int argc, char **argv)
     if (rc != CLI_OK || !r || !m || !ri) {
         rc = rc ? rc : cli_fail(CLI_USAGE, "out of memory");
         goto out;
+    }
+    if (o.bundle) {
+        char sum[600];
+        attest_summary(&av, &o.att, sum, sizeof(sum));
+        note(r, "service bundle", av.err ? 1 : 0, "%s: %s", o.bundle, av.err ? av.reason : sum);
     }
     scitt_span s = scitt_span_make(in.ptr, in.len);
     scitt_err e = scitt_cose_sign1_decode(s, o.legacy ? SCITT_SIGN1_LEGACY : 0, m);
@@ -692,16 +765,20 @@ int cmd_verify(int argc, char **argv)
             goto out;
         }
         receipts_check(&o, &t, m, scitt_span_make(entry.ptr, entry.len), ri, &nri, r, files);
+        bundle_issuer_check(&o, &av, ri, nri, r);
         char key_desc[300];
         issuer_check(&o, m, r, key_desc, sizeof(key_desc));
         expectations(&o, m, iss, sub, r);
     }
-    output(&o, r, decoded ? m : NULL, iss, sub, entry_id, ri, nri);
+    output(&o, r, decoded ? m : NULL, iss, sub, entry_id, ri, nri, o.bundle ? &av : NULL);
     if (r->failed) {
         cli_msg("%s: %s", o.file, r->first);
         rc = CLI_FAIL;
+    } else if (o.bundle && av.insecure) {
+        attest_warn_insecure();
     }
 out:
+    attest_view_clear(&av);
     scitt_free(r);
     scitt_free(m);
     scitt_free(ri);

@@ -1,6 +1,6 @@
 /*
  * scitt: the command-line tool of scittd for issuers (keygen, sign, register), relying parties
- * (verify, get, keys, inspect, query) and auditors (audit, export-tiles).
+ * (verify, get, keys, inspect, query, attest) and auditors (audit, export-tiles).
  */
 #include "cli.h"
 
@@ -29,6 +29,7 @@ static const command commands[] = {
     {"query", cmd_query, "find entries by issuer, subject, digest or time"},
     {"audit", cmd_audit, "replay the log incrementally and check every entry"},
     {"export-tiles", cmd_export_tiles, "write checkpoint, tiles and bundles as static files"},
+    {"attest", cmd_attest, "export a service's TEE attestation bundle; verify TEE evidence"},
 };
 
 static const char usage_head[] =

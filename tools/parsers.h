@@ -1,7 +1,8 @@
 /*
  * tools/parsers.h — the scitt tool's parsers of untrusted bytes, kept apart from the commands so
  * the fuzz targets (tests/fuzz/tools.cmake) can drive them: tar archives, OCI image layouts, SNP
- * report files, C2SP entry bundles, CBOR diagnostic notation and 2023-era (legacy-label) receipts.
+ * report files, attestation inputs (service bundle or report, endorsement files, --min-tcb, --at),
+ * C2SP entry bundles, CBOR diagnostic notation and 2023-era (legacy-label) receipts.
  * Every one is bounded and recurses only to a fixed depth. Internal to tools/.
  */
 #ifndef SCITT_TOOLS_PARSERS_H
@@ -14,6 +15,7 @@
 #include "scitt/base.h"
 #include "scitt/cose.h"
 #include "scitt/merkle.h"
+#include "scitt/tee.h"
 
 /* ---- tar (ustar, GNU long names, PAX path/size) -------------------------------------------- */
 
@@ -91,6 +93,42 @@ scitt_err oci_split_ref(const char *ref, char *repo, size_t cap, bool *has_diges
  * space ignored). The report is then parsed strictly (scitt_snp_report_parse).
  */
 scitt_err snp_file_decode(scitt_span file, uint8_t report[1184], char *why, size_t cap);
+
+/* ---- attestation inputs -------------------------------------------------------------------- */
+
+#define SNP_CERTS_FILE_MAX (256u << 10) /* one endorsement file (PEM, DER, JSON or table) */
+
+typedef enum attest_kind {
+    ATTEST_NONE = 0,   /* neither; @p why says what it was expected to be */
+    ATTEST_BUNDLE,     /* a service bundle (its structure parses; nothing verified) */
+    ATTEST_SNP_REPORT, /* an SNP report file: raw, hex or base64 (snp_file_decode) */
+} attest_kind;
+
+/**
+ * What a file given to `scitt attest verify` is. For ATTEST_SNP_REPORT @p report receives the
+ * 1184 bytes. A file that starts with a CBOR map head is only ever tried as a bundle.
+ */
+attest_kind attest_input_kind(scitt_span file, uint8_t report[SCITT_SNP_REPORT_LEN], char *why,
+                              size_t cap);
+
+/**
+ * Adds the SEV-SNP endorsement certificates in one file to @p c, whatever form the platform gave
+ * them in: a PEM bundle (KDS cert_chain, an operator's file, what /attestation carries), one DER
+ * certificate (KDS /vcek), Confidential ACI's THIM JSON or its base64 (host-amd-cert-base64), or a
+ * GHCB certificate table (configfs-tsm auxblob). Roles come from the certificates themselves. On
+ * failure @p why says which form was tried and what is wrong; @p c is unchanged.
+ */
+scitt_err attest_certs_add(scitt_snp_certs *c, scitt_span file, char *why, size_t cap);
+
+/**
+ * Parses a --min-tcb value: "PRODUCT:bl=N,tee=N,snp=N,ucode=N[,fmc=N]" (components 0..255, each
+ * at most once, the ones left out are 0; fmc on Turin only) or "PRODUCT:0xHEX", a TCB_VERSION in
+ * the product's layout as reports show it. PRODUCT is milan, genoa or turin (any case).
+ */
+scitt_err attest_parse_min_tcb(const char *arg, scitt_snp_min_tcb *out, char *why, size_t cap);
+
+/** Unix seconds (up to 11 digits) or RFC 3339 UTC with whole seconds (2025-07-01T00:00:00Z). */
+bool attest_parse_time(const char *s, int64_t *out);
 
 /* ---- C2SP entry bundles -------------------------------------------------------------------- */
 

@@ -87,6 +87,11 @@ static int add(trust *t, scitt_cose_key *k, const char *from)
     return CLI_OK;
 }
 
+int trust_add(trust *t, scitt_cose_key *k, const char *from)
+{
+    return add(t, k, from);
+}
+
 /* RFC 7638 JWK thumbprint (base64url): the kid JOSE-minded services such as @transmute/cose use. */
 static scitt_err jwk_thumbprint(const scitt_cose_key *k, char out[SCITT_BASE64URL_LEN(32)])
 {

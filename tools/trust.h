@@ -22,6 +22,12 @@ typedef struct trust {
 int trust_init(trust *t);
 /** Adds every key in @p path; prints a message and returns CLI_USAGE when it cannot. */
 int trust_load(trust *t, const char *path);
+/**
+ * Trusts one key (a new reference is taken) under the label @p from, e.g. a service bundle's
+ * attested receipt key. The same key twice is fine; another key under a trusted kid is a usage
+ * error (message printed).
+ */
+int trust_add(trust *t, scitt_cose_key *k, const char *from);
 /** Releases everything. */
 void trust_clear(trust *t);
 /** The file @p k came from (or "?"). */

@@ -53,6 +53,34 @@ SCITT_MUST_USE scitt_err scitt_attest_bundle_encode(const char *platform, scitt_
                                                     scitt_span evidence, scitt_span endorsements,
                                                     scitt_dynbuf *out);
 
+/** The members of a service bundle. Spans point into the bundle and live as long as it. */
+typedef struct scitt_attest_bundle {
+    scitt_span platform;     /**< "snp" or "virtual" when it verifies; other text parses too */
+    scitt_span identity;     /**< the identity document (not parsed here) */
+    scitt_span evidence;     /**< the report (snp) or the virtual evidence map */
+    scitt_span endorsements; /**< PEM of VCEK/ASK/ARK; empty when absent */
+} scitt_attest_bundle;
+
+/**
+ * Parses the structure of a service bundle only, for tools that store or display one: a CBOR map
+ * of the known members, each at most once, with evidence, identity and platform present and not
+ * empty. Nothing is verified. SCITT_ERR_EVIDENCE_MALFORMED otherwise.
+ */
+SCITT_MUST_USE scitt_err scitt_attest_bundle_parse(scitt_span bundle, scitt_attest_bundle *out);
+
+/** The fields of virtual evidence. */
+typedef struct scitt_attest_virtual {
+    uint8_t measurement[SCITT_ATTEST_MEASUREMENT_LEN];
+    uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN];
+} scitt_attest_virtual;
+
+/**
+ * Parses virtual evidence strictly (the exact four members in order, "insecure" true, the type
+ * SCITT_ATTEST_VIRTUAL_TYPE, the sizes above). Reading it proves nothing: anybody can make one.
+ * SCITT_ERR_EVIDENCE_MALFORMED otherwise.
+ */
+SCITT_MUST_USE scitt_err scitt_attest_virtual_parse(scitt_span evidence, scitt_attest_virtual *out);
+
 /** What a relying party requires of a bundle. Arrays are borrowed for the call. */
 typedef struct scitt_attest_opts {
     int64_t now;                 /**< Unix seconds for certificate validity */

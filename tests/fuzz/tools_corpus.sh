@@ -10,7 +10,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
 mkdir -p $C/tools_http_response $C/tools_tar $C/tools_oci $C/tools_snp_file $C/tools_diag \
-    $C/tools_bundle $C/tools_legacy $C/receipt_ccf
+    $C/tools_bundle $C/tools_legacy $C/receipt_ccf $C/tools_attest
 
 # HTTP responses: sized, chunked with trailers, interim 100, 202 + Location, 204, problem details.
 H=$C/tools_http_response
@@ -73,6 +73,29 @@ seed $T/fx/legacy/statement.cbor $T/fx/legacy/receipt.cbor $C/tools_legacy/state
 # Bundles: three entries, then two of which one is empty.
 printf '\x02\x00\x02ab\x00\x00\x00\x01c' >$C/tools_bundle/three
 printf '\x01\x00\x00\x00\x03xyz' >$C/tools_bundle/two
+
+# Attestation inputs: a selector byte, then the input. Bundles and reports from the other corpora,
+# the tee corpus's self-made certificates in every form files come in, option values.
+A=$C/tools_attest
+mkdir -p $A
+sel() { # sel SELECTOR_OCTAL FILE OUT
+    printf "\\$1" >"$3"
+    cat "$2" >>"$3"
+}
+sel 000 $C/attest_verify/virtual $A/kind-virtual
+sel 000 $C/attest_verify/snp $A/kind-snp
+sel 000 $C/tools_snp_file/report-v2.hex $A/kind-report-hex
+sel 000 $C/tools_snp_file/report-v5.bin $A/kind-report-bin
+for s in pem-bundle table thim aci-b64 vcek-milan vcek-turin; do
+    tail -c +2 $C/tee_parse/$s >$T/cert
+    sel 001 $T/cert $A/certs-$s
+done
+printf '\002milan:bl=3,tee=0,snp=8,ucode=115' >$A/min-tcb-parts
+printf '\002turin:fmc=1,bl=2,tee=0,snp=4,ucode=9' >$A/min-tcb-turin
+printf '\002genoa:0x1b00000000000007' >$A/min-tcb-raw
+printf '\0032025-07-01T00:00:00Z' >$A/time-rfc3339
+printf '\0031751328000' >$A/time-unix
+printf '\0032024-02-29T23:59:59Z' >$A/time-leap
 echo "seeds written under $C"
 
 # What scittd answers: problem details (plain and tag 38), configuration, a query page.

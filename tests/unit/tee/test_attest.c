@@ -1,7 +1,8 @@
 /*
  * Service bundles: virtual evidence (refused unless allowed, binding, measurement), SNP evidence
  * from the real Milan sample (verifies, then fails the binding: its REPORT_DATA binds somebody
- * else's document), the debug-policy sample, and tables of malformed bundles and documents.
+ * else's document), the debug-policy sample, tables of malformed bundles and documents, and the
+ * structure-only parsers of bundles and virtual evidence.
  */
 #include "testutil.h"
 
@@ -79,6 +80,7 @@ static void test_virtual(void **state)
     o.host_data = hd;
     o.n_host_data = 1;
     assert_int_equal(scitt_attest_verify(scitt_span_make(b.ptr, b.len), &o, &r), SCITT_ERR_POLICY);
+    assert_int_equal(r.why, SCITT_TEE_POLICY_HOST_DATA);
     o.n_host_data = 0;
     /* the nonce is part of the binding */
     static const uint8_t nonce[4] = {1, 2, 3, 4};
@@ -255,6 +257,9 @@ static void test_malformed(void **state)
         if (e != rows[i].want) {
             fail_msg("%s: got %s", rows[i].why, scitt_err_name(e));
         }
+        if (!strcmp(rows[i].why, "snp without endorsements")) {
+            assert_int_equal(r.why, SCITT_TEE_MISSING_LEAF); /* the reason says what is missing */
+        }
         free(bytes);
     }
     /* identity documents: exactly {1: key, 2: text, 3: text, 4: text} in that order */
@@ -281,6 +286,114 @@ static void test_malformed(void **state)
         }
         free(bytes);
     }
+}
+
+/* Virtual evidence with one member changed; the members in the encoder's order. */
+static void virtual_variant(const char *type, bool insecure, size_t meas_len, size_t rd_len,
+                            scitt_dynbuf *out)
+{
+    uint8_t bytes[80] = {0};
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, out);
+    scitt_cbor_put_map(&w, 4);
+    scitt_cbor_put_cstr(&w, "type");
+    scitt_cbor_put_cstr(&w, type);
+    scitt_cbor_put_cstr(&w, "insecure");
+    scitt_cbor_put_bool(&w, insecure);
+    scitt_cbor_put_cstr(&w, "measurement");
+    scitt_cbor_put_bytes(&w, scitt_span_make(bytes, meas_len));
+    scitt_cbor_put_cstr(&w, "report_data");
+    scitt_cbor_put_bytes(&w, scitt_span_make(bytes, rd_len));
+    assert_int_equal(scitt_cbor_writer_finish(&w, NULL), SCITT_OK);
+}
+
+static void test_parse(void **state)
+{
+    (void)state;
+    scitt_dynbuf id, b;
+    scitt_dynbuf_init(&id, 0);
+    scitt_dynbuf_init(&b, 0);
+    make_identity(&id);
+    uint8_t meas[48], rd[64];
+    memset(meas, 0x33, sizeof(meas));
+    memset(rd, 0x44, sizeof(rd));
+    scitt_dynbuf ev;
+    scitt_dynbuf_init(&ev, 0);
+    assert_int_equal(scitt_attest_virtual_evidence(meas, rd, &ev), SCITT_OK);
+    /* the structure comes back member for member, with and without endorsements */
+    static const char pem[] = "-----BEGIN CERTIFICATE-----\n";
+    for (int with = 0; with < 2; with++) {
+        b.len = 0;
+        scitt_span endorse = with ? scitt_span_str(pem) : scitt_span_make(NULL, 0);
+        assert_int_equal(scitt_attest_bundle_encode("virtual", scitt_span_make(id.ptr, id.len),
+                                                    scitt_span_make(ev.ptr, ev.len), endorse, &b),
+                         SCITT_OK);
+        scitt_attest_bundle p;
+        assert_int_equal(scitt_attest_bundle_parse(scitt_span_make(b.ptr, b.len), &p), SCITT_OK);
+        assert_true(scitt_span_eq_str(p.platform, "virtual"));
+        assert_true(scitt_span_eq(p.identity, scitt_span_make(id.ptr, id.len)));
+        assert_true(scitt_span_eq(p.evidence, scitt_span_make(ev.ptr, ev.len)));
+        assert_true(scitt_span_eq(p.endorsements, endorse));
+        /* every truncation of it is refused */
+        for (size_t n = 0; n < b.len; n++) {
+            assert_int_equal(scitt_attest_bundle_parse(scitt_span_make(b.ptr, n), &p),
+                             SCITT_ERR_EVIDENCE_MALFORMED);
+        }
+    }
+    /* a member given twice is refused even though each copy is well-formed */
+    b.len = 0;
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, &b);
+    scitt_cbor_put_map(&w, 4);
+    scitt_cbor_put_cstr(&w, "evidence");
+    scitt_cbor_put_bytes(&w, scitt_span_make(ev.ptr, ev.len));
+    scitt_cbor_put_cstr(&w, "identity");
+    scitt_cbor_put_bytes(&w, scitt_span_make(id.ptr, id.len));
+    scitt_cbor_put_cstr(&w, "platform");
+    scitt_cbor_put_cstr(&w, "virtual");
+    scitt_cbor_put_cstr(&w, "identity");
+    scitt_cbor_put_bytes(&w, scitt_span_make(id.ptr, id.len));
+    assert_int_equal(scitt_cbor_writer_finish(&w, NULL), SCITT_OK);
+    scitt_attest_bundle p;
+    assert_int_equal(scitt_attest_bundle_parse(scitt_span_make(b.ptr, b.len), &p),
+                     SCITT_ERR_EVIDENCE_MALFORMED);
+    /* virtual evidence: the encoder's output reads back; each changed member is refused */
+    scitt_attest_virtual v;
+    assert_int_equal(scitt_attest_virtual_parse(scitt_span_make(ev.ptr, ev.len), &v), SCITT_OK);
+    assert_memory_equal(v.measurement, meas, sizeof(meas));
+    assert_memory_equal(v.report_data, rd, sizeof(rd));
+    static const struct {
+        const char *type;
+        bool insecure;
+        size_t meas_len, rd_len;
+        const char *why;
+    } rows[] = {
+        {SCITT_ATTEST_VIRTUAL_TYPE, false, 48, 64, "insecure must be true"},
+        {"scittd-insecure-virtual-v2", true, 48, 64, "another type"},
+        {"sev-snp", true, 48, 64, "a hardware name"},
+        {SCITT_ATTEST_VIRTUAL_TYPE, true, 47, 64, "short measurement"},
+        {SCITT_ATTEST_VIRTUAL_TYPE, true, 48, 63, "short report_data"},
+        {SCITT_ATTEST_VIRTUAL_TYPE, true, 32, 64, "a SHA-256 measurement"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        scitt_dynbuf x;
+        scitt_dynbuf_init(&x, 0);
+        virtual_variant(rows[i].type, rows[i].insecure, rows[i].meas_len, rows[i].rd_len, &x);
+        if (scitt_attest_virtual_parse(scitt_span_make(x.ptr, x.len), &v) !=
+            SCITT_ERR_EVIDENCE_MALFORMED) {
+            fail_msg("%s: accepted", rows[i].why);
+        }
+        scitt_dynbuf_clear(&x);
+    }
+    /* the control row: the same helper with nothing changed is accepted */
+    scitt_dynbuf x;
+    scitt_dynbuf_init(&x, 0);
+    virtual_variant(SCITT_ATTEST_VIRTUAL_TYPE, true, 48, 64, &x);
+    assert_int_equal(scitt_attest_virtual_parse(scitt_span_make(x.ptr, x.len), &v), SCITT_OK);
+    scitt_dynbuf_clear(&x);
+    scitt_dynbuf_clear(&ev);
+    scitt_dynbuf_clear(&b);
+    scitt_dynbuf_clear(&id);
 }
 
 static void test_seal(void **state)
@@ -330,9 +443,8 @@ static void test_seal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_virtual),
-        cmocka_unit_test(test_snp_samples),
-        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_virtual),   cmocka_unit_test(test_snp_samples),
+        cmocka_unit_test(test_malformed), cmocka_unit_test(test_parse),
         cmocka_unit_test(test_seal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,682 @@
+/*
+ * Checking TEE evidence for the scitt tool (tools/attestation.h). The verdict always comes from
+ * the library (scitt_attest_verify, or scitt_snp_verify and scitt_snp_check_policy for a bare
+ * report); the fields shown next to it are parsed separately so that a failed check still says
+ * what the evidence claims.
+ */
+#include "attestation.h"
+#include "parsers.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void attest_req_init(attest_req *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+/* Exactly @p want bytes of hex into @p out. */
+static bool hex_exact(const char *arg, uint8_t *out, size_t want)
+{
+    size_t n = 0;
+    return scitt_hex_decode(scitt_span_str(arg), out, want, &n) == SCITT_OK && n == want;
+}
+
+int attest_option(attest_req *r, int code, const char *arg)
+{
+    char why[300];
+    switch (code) {
+    case AO_MEAS:
+        if (r->n_meas == ATTEST_LIST_MAX) {
+            return cli_usage("at most %u --expect-measurement values", ATTEST_LIST_MAX);
+        }
+        if (!hex_exact(arg, r->meas + r->n_meas * SCITT_ATTEST_MEASUREMENT_LEN,
+                       SCITT_ATTEST_MEASUREMENT_LEN)) {
+            return cli_usage("--expect-measurement must be 96 hex digits (48 bytes)");
+        }
+        r->n_meas++;
+        return CLI_OK;
+    case AO_HOST:
+        if (r->n_host == ATTEST_LIST_MAX) {
+            return cli_usage("at most %u --expect-host-data values", ATTEST_LIST_MAX);
+        }
+        if (!hex_exact(arg, r->host + r->n_host * 32, 32)) {
+            return cli_usage("--expect-host-data must be 64 hex digits (32 bytes)");
+        }
+        r->n_host++;
+        return CLI_OK;
+    case AO_MIN_TCB: {
+        scitt_snp_min_tcb m;
+        if (attest_parse_min_tcb(arg, &m, why, sizeof(why)) != SCITT_OK) {
+            return cli_usage("--min-tcb %s: %s", arg, why);
+        }
+        for (size_t i = 0; i < r->n_min_tcb; i++) {
+            if (r->min_tcb[i].product == m.product) {
+                return cli_usage("--min-tcb: %s is given twice", scitt_snp_product_name(m.product));
+            }
+        }
+        r->min_tcb[r->n_min_tcb++] = m; /* three products at most, below ATTEST_LIST_MAX */
+        return CLI_OK;
+    }
+    case AO_INSECURE:
+        r->allow_insecure_virtual = true;
+        return CLI_OK;
+    case AO_NONCE:
+        if (scitt_hex_decode(scitt_span_str(arg), r->nonce, sizeof(r->nonce), &r->nonce_len) !=
+                SCITT_OK ||
+            r->nonce_len == 0) {
+            return cli_usage("--nonce must be 2 to 64 hex digits (1 to 32 bytes)");
+        }
+        r->has_nonce = true;
+        return CLI_OK;
+    case AO_AT:
+        if (!attest_parse_time(arg, &r->now)) {
+            return cli_usage("--at must be Unix seconds or RFC 3339 UTC (2025-07-01T00:00:00Z)");
+        }
+        r->has_now = true;
+        return CLI_OK;
+    case AO_CERTS:
+        if (r->n_certs == ATTEST_CERTS_MAX) {
+            return cli_usage("at most %u --certs files", ATTEST_CERTS_MAX);
+        }
+        r->certs[r->n_certs++] = arg;
+        return CLI_OK;
+    case AO_REPORT_DATA:
+        if (!hex_exact(arg, r->report_data, sizeof(r->report_data))) {
+            return cli_usage("--expect-report-data must be 128 hex digits (64 bytes)");
+        }
+        r->has_report_data = true;
+        return CLI_OK;
+    default:
+        return cli_usage("unknown attestation option");
+    }
+}
+
+void attest_view_clear(attest_view *v)
+{
+    scitt_cose_key_free(v->receipt_key);
+    scitt_dynbuf_clear(&v->bytes);
+    memset(v, 0, sizeof(*v));
+}
+
+/* Loads every --certs file into @p c (each may be PEM, DER, THIM JSON or a certificate table). An
+ * unreadable file is a usage error; one that does not hold certificates fails the check. */
+static int load_certs(const attest_req *r, scitt_snp_certs *c, attest_view *v)
+{
+    for (size_t i = 0; i < r->n_certs; i++) {
+        scitt_dynbuf b;
+        int rc = cli_slurp(r->certs[i], SNP_CERTS_FILE_MAX, &b);
+        char why[400];
+        if (rc == CLI_OK) {
+            v->err = attest_certs_add(c, scitt_span_make(b.ptr, b.len), why, sizeof(why));
+            if (v->err != SCITT_OK) {
+                snprintf(v->reason, sizeof(v->reason), "--certs %s: %s", r->certs[i], why);
+                rc = CLI_FAIL;
+            }
+        }
+        scitt_dynbuf_clear(&b);
+        if (rc != CLI_OK) {
+            return rc;
+        }
+    }
+    return CLI_OK;
+}
+
+/* The display fields of an SNP report and the certificates that came with it. */
+static void show_snp(attest_view *v, scitt_span report, const scitt_snp_certs *c)
+{
+    scitt_tee_reason rs;
+    v->have_report = scitt_snp_report_parse(report, &v->report, &rs) == SCITT_OK;
+    if (!v->have_report) {
+        return;
+    }
+    scitt_span leaf = scitt_snp_certs_get(c, SCITT_SNP_CERT_VCEK);
+    leaf = leaf.len ? leaf : scitt_snp_certs_get(c, SCITT_SNP_CERT_VLEK);
+    scitt_snp_vcek_info info;
+    v->product = scitt_snp_report_product(&v->report);
+    if (leaf.len && scitt_snp_vcek_parse(leaf, &info, &rs) == SCITT_OK) {
+        snprintf(v->product_name, sizeof(v->product_name), "%s", info.product_name);
+        v->product = v->product ? v->product : info.product;
+    }
+    v->have_tcb = scitt_snp_tcb_decode(v->product, v->report.reported_tcb, &v->tcb) == SCITT_OK;
+    scitt_span ark = scitt_snp_certs_get(c, SCITT_SNP_CERT_ARK);
+    if (ark.len) {
+        scitt_sha256(ark.ptr, ark.len, v->ark_sha256);
+        v->have_ark = true;
+    }
+}
+
+static void show_identity(attest_view *v, scitt_span doc)
+{
+    scitt_sha256(doc.ptr, doc.len, v->identity_sha256);
+    v->have_identity = scitt_identity_parse(doc, &v->identity) == SCITT_OK;
+    if (v->have_identity &&
+        scitt_cose_key_from_cose(v->identity.receipt_key, &v->receipt_key) != SCITT_OK) {
+        v->receipt_key = NULL;
+    }
+}
+
+/* A sentence for a failed check: the reason the library named, with the values that matter. */
+static void explain(attest_view *v, const attest_req *r)
+{
+    char *have = NULL;
+    const char *what = v->why != SCITT_TEE_OK ? scitt_tee_reason_str(v->why) : NULL;
+    switch (v->err) {
+    case SCITT_ERR_INSECURE:
+        snprintf(v->reason, sizeof(v->reason),
+                 "the evidence is from the INSECURE virtual platform (unsigned, anybody can make "
+                 "it): refused without --allow-insecure-virtual");
+        return;
+    case SCITT_ERR_BINDING: {
+        bool same_doc = v->have_virtual || v->have_report;
+        const uint8_t *rd = v->have_virtual ? v->virt.report_data : v->report.report_data;
+        same_doc = same_doc && memcmp(rd, v->identity_sha256, 32) == 0;
+        snprintf(v->reason, sizeof(v->reason), "%s",
+                 same_doc ? (r->has_nonce ? "the evidence is bound to another nonce than --nonce"
+                                          : "the evidence is bound to a nonce: give the one the "
+                                            "bundle was fetched with (--nonce)")
+                          : "the evidence does not bind this identity document (REPORT_DATA is "
+                            "not SHA-256 of it): the identity was changed or comes from elsewhere");
+        return;
+    }
+    case SCITT_ERR_POLICY:
+        if (v->why == SCITT_TEE_POLICY_MEASUREMENT) {
+            have = cli_hex(
+                scitt_span_make(v->have_virtual ? v->virt.measurement : v->report.measurement,
+                                SCITT_ATTEST_MEASUREMENT_LEN));
+            snprintf(v->reason, sizeof(v->reason),
+                     "the launch measurement %s is not the one expected (--expect-measurement)",
+                     have ? have : "?");
+            scitt_free(have);
+            return;
+        }
+        if (v->why == SCITT_TEE_POLICY_HOST_DATA && v->have_virtual) {
+            snprintf(v->reason, sizeof(v->reason),
+                     "virtual evidence has no HOST_DATA, so --expect-host-data cannot be met");
+            return;
+        }
+        break;
+    case SCITT_ERR_UNSUPPORTED:
+        snprintf(v->reason, sizeof(v->reason),
+                 "unknown platform \"%s\" (snp and virtual are known)", v->platform);
+        return;
+    default:
+        break;
+    }
+    snprintf(v->reason, sizeof(v->reason), "%s (%s)", what ? what : scitt_err_str(v->err),
+             what ? scitt_tee_reason_name(v->why) : scitt_err_name(v->err));
+}
+
+static void build_policy(const attest_req *r, scitt_snp_policy *p)
+{
+    scitt_snp_policy_init(p);
+    p->min_tcb = r->min_tcb;
+    p->n_min_tcb = r->n_min_tcb;
+    p->measurements = r->meas;
+    p->n_measurements = r->n_meas;
+    p->host_data = r->host;
+    p->n_host_data = r->n_host;
+    p->report_data = r->has_report_data ? r->report_data : NULL;
+}
+
+/* A bare SNP report: verified with --certs, no identity to bind. */
+static int run_report(const attest_req *r, const uint8_t report[SCITT_SNP_REPORT_LEN],
+                      const scitt_snp_certs *c, attest_view *v)
+{
+    scitt_span rep = scitt_span_make(report, SCITT_SNP_REPORT_LEN);
+    snprintf(v->platform, sizeof(v->platform), "snp");
+    show_snp(v, rep, c);
+    if (r->n_certs == 0) {
+        return cli_fail(CLI_USAGE, "a bare SNP report needs its endorsements: give --certs "
+                                   "(VCEK, ASK and ARK as PEM or DER)");
+    }
+    scitt_snp_verified *ver = scitt_calloc(1, sizeof(*ver));
+    if (!ver) {
+        return cli_fail(CLI_USAGE, "out of memory");
+    }
+    scitt_snp_verify_opts vo;
+    scitt_snp_verify_opts_init(&vo, v->now);
+    v->err = scitt_snp_verify(rep, c, &vo, ver, &v->why);
+    if (v->err == SCITT_OK) {
+        scitt_snp_policy p;
+        build_policy(r, &p);
+        v->err = scitt_snp_check_policy(ver, &p, &v->why);
+    }
+    scitt_free(ver);
+    if (v->err != SCITT_OK) {
+        explain(v, r);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int attest_run(const attest_req *r, scitt_span input, attest_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    scitt_dynbuf_init(&v->bytes, 0);
+    v->now = r->has_now ? r->now : (int64_t)time(NULL);
+    uint8_t report[SCITT_SNP_REPORT_LEN];
+    char why[400];
+    attest_kind kind = attest_input_kind(input, report, why, sizeof(why));
+    if (kind == ATTEST_NONE) {
+        v->err = SCITT_ERR_EVIDENCE_MALFORMED;
+        snprintf(v->reason, sizeof(v->reason), "%s", why);
+        return CLI_FAIL;
+    }
+    if (kind == ATTEST_SNP_REPORT && r->has_nonce) {
+        return cli_usage("--nonce applies to a service bundle; for a bare report give "
+                         "--expect-report-data");
+    }
+    if (kind == ATTEST_BUNDLE && r->has_report_data) {
+        return cli_usage("--expect-report-data applies to a bare report; a bundle's REPORT_DATA "
+                         "is computed from its identity document (and --nonce)");
+    }
+    scitt_snp_certs c;
+    scitt_snp_certs_init(&c);
+    int rc = load_certs(r, &c, v);
+    if (rc == CLI_OK && kind == ATTEST_SNP_REPORT) {
+        rc = run_report(r, report, &c, v);
+    } else if (rc == CLI_OK) {
+        v->is_bundle = true;
+        scitt_attest_bundle b;
+        scitt_tee_reason rs = SCITT_TEE_OK;
+        scitt_err e = scitt_attest_bundle_parse(input, &b);
+        scitt_dynbuf pem;
+        scitt_dynbuf_init(&pem, 0);
+        /* --certs adds endorsements (a bundle without them, or newer ones): merged with the
+         * bundle's own, and a conflicting certificate for a role is an error. */
+        if (e == SCITT_OK && r->n_certs && b.endorsements.len) {
+            e = scitt_snp_certs_add_pem(&c, b.endorsements, &rs);
+        }
+        char plat[16];
+        if (e == SCITT_OK &&
+            (b.platform.len >= sizeof(plat) || memchr(b.platform.ptr, 0, b.platform.len))) {
+            e = SCITT_ERR_EVIDENCE_MALFORMED;
+        }
+        if (e == SCITT_OK && r->n_certs) {
+            memcpy(plat, b.platform.ptr, b.platform.len);
+            plat[b.platform.len] = 0;
+            e = scitt_snp_certs_to_pem(&c, &pem);
+            e = e ? e
+                  : scitt_attest_bundle_encode(plat, b.identity, b.evidence,
+                                               scitt_span_make(pem.ptr, pem.len), &v->bytes);
+        } else if (e == SCITT_OK) {
+            scitt_dynbuf_put(&v->bytes, input.ptr, input.len);
+            e = v->bytes.err;
+            if (b.endorsements.len && scitt_snp_certs_add_pem(&c, b.endorsements, &rs)) {
+                scitt_snp_certs_clear(&c); /* shown only; the verdict reports it */
+            }
+        }
+        scitt_dynbuf_clear(&pem);
+        if (e != SCITT_OK) {
+            v->err = e;
+            v->why = rs;
+            explain(v, r);
+            rc = CLI_FAIL;
+        } else {
+            rc = CLI_OK;
+        }
+        scitt_span bytes = scitt_span_make(v->bytes.ptr, v->bytes.len);
+        if (rc == CLI_OK && scitt_attest_bundle_parse(bytes, &b) == SCITT_OK) {
+            memcpy(v->platform, b.platform.ptr, b.platform.len); /* shorter than 16, above */
+            v->insecure = scitt_span_eq_str(b.platform, "virtual");
+            if (v->insecure) {
+                v->have_virtual = scitt_attest_virtual_parse(b.evidence, &v->virt) == SCITT_OK;
+            } else if (scitt_span_eq_str(b.platform, "snp")) {
+                show_snp(v, b.evidence, &c);
+            }
+            show_identity(v, b.identity);
+            scitt_snp_policy p;
+            build_policy(r, &p);
+            scitt_attest_opts o;
+            memset(&o, 0, sizeof(o));
+            o.now = v->now;
+            o.allow_insecure_virtual = r->allow_insecure_virtual;
+            o.measurements = r->meas;
+            o.n_measurements = r->n_meas;
+            o.host_data = r->host;
+            o.n_host_data = r->n_host;
+            o.nonce = scitt_span_make(r->nonce, r->nonce_len);
+            o.snp_policy = &p;
+            scitt_attest_result res;
+            v->err = scitt_attest_verify(bytes, &o, &res);
+            v->why = res.why;
+            if (v->err != SCITT_OK) {
+                explain(v, r);
+                rc = CLI_FAIL;
+            }
+        }
+    }
+    scitt_snp_certs_clear(&c);
+    return rc;
+}
+
+/* ---- output -------------------------------------------------------------------------------- */
+
+static void hexline(const char *name, const uint8_t *p, size_t n)
+{
+    char *h = cli_hex(scitt_span_make(p, n));
+    printf("%-14s %s\n", name, h ? h : "?");
+    scitt_free(h);
+}
+
+static const char *signer_name(const scitt_snp_report *rep)
+{
+    unsigned k = SCITT_SNP_SIGNING_KEY(rep->signer_info);
+    return k == SCITT_SNP_KEY_VCEK ? "VCEK" : k == SCITT_SNP_KEY_VLEK ? "VLEK" : "none";
+}
+
+/* The receipt key as "kid K, ALG" (kid as text when printable, else hex). */
+static void key_text(const attest_view *v, char *out, size_t cap)
+{
+    if (!v->receipt_key) {
+        snprintf(out, cap, "(not a usable COSE_Key)");
+        return;
+    }
+    scitt_span kid = scitt_cose_key_kid(v->receipt_key);
+    char *h = cli_hex(kid);
+    const char *alg = scitt_cose_alg_name(scitt_cose_key_alg(v->receipt_key));
+    snprintf(out, cap, "kid %s, %s", h ? h : "?", alg ? alg : "no alg");
+    scitt_free(h);
+}
+
+static void print_text(const attest_view *v, const attest_req *r, const char *file)
+{
+    printf("%-14s %s (%s%s%s)\n", "input:", file, v->is_bundle ? "service bundle" : "SNP report",
+           v->platform[0] ? ", platform " : "", v->platform);
+    if (v->have_virtual) {
+        printf("%-14s virtual: INSECURE, unsigned evidence made by software\n", "platform:");
+        hexline("measurement:", v->virt.measurement, sizeof(v->virt.measurement));
+        hexline("report_data:", v->virt.report_data, sizeof(v->virt.report_data));
+    }
+    if (v->have_report) {
+        const scitt_snp_report *p = &v->report;
+        char prod[80] = "";
+        const char *pname = scitt_snp_product_name(v->product);
+        if (v->product_name[0]) {
+            snprintf(prod, sizeof(prod), ", %s (VCEK %s)", pname, v->product_name);
+        } else if (v->product) {
+            snprintf(prod, sizeof(prod), ", %s", pname);
+        }
+        printf("%-14s AMD SEV-SNP%s\n", "platform:", prod);
+        hexline("measurement:", p->measurement, sizeof(p->measurement));
+        hexline("host_data:", p->host_data, sizeof(p->host_data));
+        hexline("report_data:", p->report_data, sizeof(p->report_data));
+        printf("%-14s 0x%llx (debug %s, migration agent %s, SMT %s)\n",
+               "policy:", (unsigned long long)p->policy,
+               p->policy & SCITT_SNP_POLICY_DEBUG ? "ALLOWED" : "off",
+               p->policy & SCITT_SNP_POLICY_MIGRATE_MA ? "allowed" : "off",
+               p->policy & SCITT_SNP_POLICY_SMT ? "allowed" : "off");
+        printf("%-14s %u\n", "vmpl:", p->vmpl);
+        printf("%-14s 0x%016llx", "reported_tcb:", (unsigned long long)p->reported_tcb);
+        if (v->have_tcb) {
+            printf(" (bl %u, tee %u, snp %u, ucode %u", v->tcb.bootloader, v->tcb.tee, v->tcb.snp,
+                   v->tcb.microcode);
+            if (v->product == SCITT_SNP_TURIN) {
+                printf(", fmc %u", v->tcb.fmc);
+            }
+            printf(")");
+        }
+        printf("\n");
+        hexline("chip_id:", p->chip_id, sizeof(p->chip_id));
+        printf("%-14s %s\n", "product:", v->product ? pname : "unknown (no VCEK to name it)");
+        printf("%-14s %u (firmware %u.%u.%u, guest svn %u, signed by the %s)\n",
+               "version:", p->version, p->current_version.major, p->current_version.minor,
+               p->current_version.build, p->guest_svn, signer_name(p));
+        if (v->have_ark) {
+            char *h = cli_hex(scitt_span_make(v->ark_sha256, 32));
+            printf("%-14s sha256 %s%s\n", "ark:", h ? h : "?",
+                   v->err == SCITT_OK ? " (the pinned AMD root)" : "");
+            scitt_free(h);
+        }
+    }
+    if (v->have_identity) {
+        char k[400], t[600];
+        if (v->err != SCITT_OK) {
+            printf("%-14s what the bundle claims, NOT established:\n", "identity:");
+        }
+        key_text(v, k, sizeof(k));
+        printf("%-14s %s\n", "receipt key:", k);
+        cli_printable(v->identity.vkey, t, sizeof(t));
+        printf("%-14s %s\n", "note key:", t);
+        cli_printable(v->identity.issuer, t, sizeof(t));
+        printf("%-14s %s\n", "issuer:", t);
+        cli_printable(v->identity.origin, t, sizeof(t));
+        printf("%-14s %s\n", "origin:", t);
+        if (v->err == SCITT_OK) {
+            char *n = cli_hex(scitt_span_make(r->nonce, r->nonce_len));
+            printf("%-14s REPORT_DATA = SHA-256(identity) || %s%s\n",
+                   "binding:", r->has_nonce ? "nonce " : "zeros", r->has_nonce && n ? n : "");
+            scitt_free(n);
+        }
+    }
+    if (v->err != SCITT_OK) {
+        printf("%-14s NOT VERIFIED: %s\n", "verdict:", v->reason);
+        return;
+    }
+    if (v->insecure) {
+        printf("%-14s INSECURE: virtual evidence accepted only because of "
+               "--allow-insecure-virtual; nothing about the hardware or the code is proven\n",
+               "verdict:");
+        return;
+    }
+    printf("%-14s VERIFIED: signed by AMD firmware on a genuine %s chip (pinned root)%s%s\n",
+           "verdict:", scitt_snp_product_name(v->product),
+           v->is_bundle ? ", the identity's keys are bound to it" : "",
+           r->n_meas ? ", measurement as expected" : "");
+    if (!r->n_meas) {
+        printf("%-14s the measurement was not checked (no --expect-measurement): authentic "
+               "evidence from *some* guest, not necessarily yours\n",
+               "warning:");
+    }
+}
+
+static void json_report(cli_json *j, const attest_view *v)
+{
+    const scitt_snp_report *p = &v->report;
+    char buf[40];
+    jw_key(j, "report");
+    jw_obj(j);
+    jw_key(j, "version");
+    jw_uint(j, p->version);
+    jw_key(j, "guest_svn");
+    jw_uint(j, p->guest_svn);
+    snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)p->policy);
+    jw_key(j, "policy");
+    jw_str(j, buf);
+    jw_key(j, "debug");
+    jw_bool(j, (p->policy & SCITT_SNP_POLICY_DEBUG) != 0);
+    jw_key(j, "vmpl");
+    jw_uint(j, p->vmpl);
+    jw_key(j, "measurement");
+    jw_hex(j, scitt_span_make(p->measurement, sizeof(p->measurement)));
+    jw_key(j, "host_data");
+    jw_hex(j, scitt_span_make(p->host_data, sizeof(p->host_data)));
+    jw_key(j, "report_data");
+    jw_hex(j, scitt_span_make(p->report_data, sizeof(p->report_data)));
+    snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)p->reported_tcb);
+    jw_key(j, "reported_tcb");
+    jw_str(j, buf);
+    if (v->have_tcb) {
+        jw_key(j, "reported_tcb_parts");
+        jw_obj(j);
+        jw_key(j, "bootloader");
+        jw_uint(j, v->tcb.bootloader);
+        jw_key(j, "tee");
+        jw_uint(j, v->tcb.tee);
+        jw_key(j, "snp");
+        jw_uint(j, v->tcb.snp);
+        jw_key(j, "microcode");
+        jw_uint(j, v->tcb.microcode);
+        jw_key(j, "fmc");
+        jw_uint(j, v->tcb.fmc);
+        jw_end(j);
+    }
+    jw_key(j, "chip_id");
+    jw_hex(j, scitt_span_make(p->chip_id, sizeof(p->chip_id)));
+    jw_key(j, "report_id");
+    jw_hex(j, scitt_span_make(p->report_id, sizeof(p->report_id)));
+    jw_key(j, "product");
+    jw_str(j, scitt_snp_product_name(v->product));
+    jw_key(j, "product_name");
+    jw_str(j, v->product_name);
+    snprintf(buf, sizeof(buf), "%u.%u.%u", p->current_version.major, p->current_version.minor,
+             p->current_version.build);
+    jw_key(j, "current_version");
+    jw_str(j, buf);
+    jw_key(j, "signer");
+    jw_str(j, signer_name(p));
+    if (v->have_ark) {
+        jw_key(j, "ark_sha256");
+        jw_hex(j, scitt_span_make(v->ark_sha256, 32));
+    }
+    jw_end(j);
+}
+
+void attest_json(cli_json *j, const attest_view *v, const attest_req *r)
+{
+    jw_obj(j);
+    jw_key(j, "ok");
+    jw_bool(j, v->err == SCITT_OK);
+    jw_key(j, "verdict");
+    jw_str(j, v->err ? "failed" : (v->insecure ? "insecure" : "verified"));
+    jw_key(j, "insecure");
+    jw_bool(j, v->insecure);
+    jw_key(j, "input");
+    jw_str(j, v->is_bundle ? "service bundle" : "snp report");
+    jw_key(j, "platform");
+    jw_str(j, v->platform);
+    if (v->err != SCITT_OK) {
+        jw_key(j, "error");
+        jw_str(j, scitt_err_name(v->err));
+        jw_key(j, "reason");
+        jw_str(j, v->reason);
+        jw_key(j, "check");
+        jw_str(j, scitt_tee_reason_name(v->why));
+    }
+    if (v->have_report) {
+        json_report(j, v);
+    }
+    if (v->have_virtual) {
+        jw_key(j, "virtual");
+        jw_obj(j);
+        jw_key(j, "measurement");
+        jw_hex(j, scitt_span_make(v->virt.measurement, sizeof(v->virt.measurement)));
+        jw_key(j, "report_data");
+        jw_hex(j, scitt_span_make(v->virt.report_data, sizeof(v->virt.report_data)));
+        jw_end(j);
+    }
+    if (v->have_identity) {
+        jw_key(j, "identity");
+        jw_obj(j);
+        jw_key(j, "sha256");
+        jw_hex(j, scitt_span_make(v->identity_sha256, 32));
+        if (v->receipt_key) {
+            const char *alg = scitt_cose_alg_name(scitt_cose_key_alg(v->receipt_key));
+            jw_key(j, "receipt_kid");
+            jw_hex(j, scitt_cose_key_kid(v->receipt_key));
+            jw_key(j, "receipt_alg");
+            jw_str(j, alg ? alg : "");
+        }
+        jw_key(j, "note_key");
+        jw_text(j, v->identity.vkey);
+        jw_key(j, "issuer");
+        jw_text(j, v->identity.issuer);
+        jw_key(j, "origin");
+        jw_text(j, v->identity.origin);
+        jw_end(j);
+    }
+    jw_key(j, "expected");
+    jw_obj(j);
+    jw_key(j, "measurements");
+    jw_uint(j, r->n_meas);
+    jw_key(j, "host_data");
+    jw_uint(j, r->n_host);
+    jw_key(j, "min_tcb");
+    jw_uint(j, r->n_min_tcb);
+    jw_key(j, "nonce");
+    if (r->has_nonce) {
+        jw_hex(j, scitt_span_make(r->nonce, r->nonce_len));
+    } else {
+        jw_null(j);
+    }
+    jw_key(j, "time");
+    jw_int(j, v->now);
+    jw_end(j);
+    jw_end(j);
+}
+
+void attest_print(const attest_view *v, const attest_req *r, const char *file, bool json)
+{
+    if (!json) {
+        print_text(v, r, file);
+        return;
+    }
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    cli_json j;
+    jw_init(&j, &b);
+    attest_json(&j, v, r);
+    jw_print(&b);
+}
+
+void attest_summary(const attest_view *v, const attest_req *r, char *out, size_t cap)
+{
+    char k[400], iss[300];
+    key_text(v, k, sizeof(k));
+    cli_printable(v->identity.issuer, iss, sizeof(iss));
+    if (v->insecure) {
+        snprintf(out, cap,
+                 "INSECURE virtual evidence accepted (--allow-insecure-virtual, measurement %s): "
+                 "receipt key %s of %s",
+                 r->n_meas ? "as expected" : "not checked", k, iss);
+        return;
+    }
+    snprintf(out, cap,
+             "SEV-SNP evidence verified to the pinned AMD %s root, measurement as expected, "
+             "binds receipt key %s of %s",
+             scitt_snp_product_name(v->product), k, iss);
+}
+
+void attest_warn_insecure(void)
+{
+    cli_msg("WARNING: INSECURE virtual evidence accepted (--allow-insecure-virtual): it is "
+            "unsigned and proves nothing about the hardware or the code holding the keys");
+}
+
+int attest_trust_bundle(const char *file, const attest_req *r, trust *t, attest_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    scitt_dynbuf_init(&v->bytes, 0);
+    scitt_dynbuf in;
+    int rc = cli_slurp(file, ATTEST_FILE_MAX, &in);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    scitt_attest_bundle b;
+    scitt_span s = scitt_span_make(in.ptr, in.len);
+    if (scitt_attest_bundle_parse(s, &b) != SCITT_OK) {
+        v->err = SCITT_ERR_EVIDENCE_MALFORMED;
+        snprintf(v->reason, sizeof(v->reason), "%s is not a service bundle", file);
+    } else if (scitt_span_eq_str(b.platform, "snp") && r->n_meas == 0) {
+        rc = cli_usage("%s holds SEV-SNP evidence: --expect-measurement is required, since "
+                       "authentic evidence says only that *some* guest holds the keys",
+                       file);
+    } else {
+        rc = attest_run(r, s, v);
+        rc = rc == CLI_FAIL ? CLI_OK : rc; /* v->err carries the failed check */
+    }
+    scitt_dynbuf_clear(&in);
+    if (rc == CLI_OK && v->err == SCITT_OK && !v->receipt_key) {
+        v->err = SCITT_ERR_KEY_MALFORMED;
+        snprintf(v->reason, sizeof(v->reason),
+                 "the identity's receipt key is not a usable COSE_Key");
+    }
+    if (rc == CLI_OK && v->err == SCITT_OK) {
+        char from[600];
+        snprintf(from, sizeof(from), "service bundle %s", file);
+        rc = trust_add(t, v->receipt_key, from);
+    }
+    return rc;
+}
