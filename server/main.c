@@ -47,6 +47,8 @@ static const char usage[] =
     "  --map-size BYTES        initial LMDB map size (default 1G; suffixes K, M, G, T)\n"
     "  --map-size-max BYTES    grow the map on demand up to this (default 1T)\n"
     "  --workers N             threads checking statements (default: 2 x cores)\n"
+    "  --header-timeout-ms T   time to receive a request's headers (default 10000)\n"
+    "  --body-timeout-ms T     time to receive a request's body (default 30000)\n"
     "  --log-level L           error, warn, info or debug (default info)\n"
     "  --print-ports           once listening, print \"READY port=P[,P...]\" on stdout, one\n"
     "                          port per --listen in order (for supervisors and tests that\n"
@@ -128,6 +130,8 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_MAPMAX,
         O_WORKERS,
         O_LOG,
+        O_HTIMEOUT,
+        O_BTIMEOUT,
         O_PORTS,
         O_HELP,
         O_VERSION
@@ -152,6 +156,8 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"map-size-max", 1, 0, O_MAPMAX},
                                          {"workers", 1, 0, O_WORKERS},
                                          {"log-level", 1, 0, O_LOG},
+                                         {"header-timeout-ms", 1, 0, O_HTIMEOUT},
+                                         {"body-timeout-ms", 1, 0, O_BTIMEOUT},
                                          {"print-ports", 0, 0, O_PORTS},
                                          {"help", 0, 0, O_HELP},
                                          {"version", 0, 0, O_VERSION},
@@ -255,6 +261,14 @@ static void parse_args(int argc, char **argv, scittd_config *c)
             break;
         case O_LOG:
             c->log_level = optarg;
+            break;
+        case O_HTIMEOUT:
+        case O_BTIMEOUT:
+            if (!parse_uint(optarg, 3600000, &v) || v < 100) {
+                die("--%s-timeout-ms must be 100..3600000, not \"%s\"",
+                    o == O_HTIMEOUT ? "header" : "body", optarg);
+            }
+            *(o == O_HTIMEOUT ? &c->header_timeout_ms : &c->body_timeout_ms) = (unsigned)v;
             break;
         case O_PORTS:
             c->print_ports = true;
@@ -531,6 +545,12 @@ int main(int argc, char **argv)
     size_t max_body =
         d.cfg.max_body ? d.cfg.max_body : scitt_policy_max_bytes(scitt_service_policy(d.svc));
     hc.max_body_bytes = max_body;
+    if (d.cfg.header_timeout_ms) {
+        hc.header_timeout_ms = d.cfg.header_timeout_ms;
+    }
+    if (d.cfg.body_timeout_ms) {
+        hc.body_timeout_ms = d.cfg.body_timeout_ms;
+    }
     if (d.cfg.rate_limit > 0) {
         hc.rate_per_sec = d.cfg.rate_limit;
         hc.rate_burst = d.cfg.rate_limit * 2;

@@ -33,6 +33,7 @@ typedef struct scittd_config {
     const char *receipt_alg;
     bool rotate_key;
     unsigned workers;
+    unsigned header_timeout_ms, body_timeout_ms; /* 0 = the HTTP layer's defaults */
 } scittd_config;
 
 /* A histogram with fixed bucket bounds (Prometheus style, cumulative when printed). */

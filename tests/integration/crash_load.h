@@ -223,7 +223,7 @@ enum { REQ_NEW, REQ_AGAIN, REQ_CHECKPOINT };
 
 typedef struct cl_req {
     int kind;
-    scitt_dynbuf entry; /* REQ_NEW, REQ_AGAIN: the registered form it must be acknowledged as */
+    scitt_dynbuf entry;  /* REQ_NEW, REQ_AGAIN: the registered form it must be acknowledged as */
     uint64_t want_index; /* REQ_AGAIN */
 } cl_req;
 
@@ -313,9 +313,8 @@ static void cl_answer(cl_client *c, cl_req *q, const cl_resp *r)
     scitt_span body = scitt_span_make(r->body, r->body_len);
     if (q->kind == REQ_CHECKPOINT) {
         scitt_checkpoint cp;
-        if (r->status != 200 ||
-            scitt_checkpoint_open(body, &CL.vkey, 1, scitt_span_str(CL.origin), &cp, NULL) !=
-                SCITT_OK) {
+        if (r->status != 200 || scitt_checkpoint_open(body, &CL.vkey, 1, scitt_span_str(CL.origin),
+                                                      &cp, NULL) != SCITT_OK) {
             cl_violation("client %u: /checkpoint answered %d with a note that does not verify",
                          c->id, r->status);
             return;

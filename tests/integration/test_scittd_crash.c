@@ -43,9 +43,12 @@ static uint64_t rnd(uint64_t n)
 
 static void start_daemon(void)
 {
-    const char *args[] = {"--policy",         sd_path(&sd, "policy.json"),
-                          "--batch-delay-ms", rnd(2) ? "0" : "2",
-                          "--map-size",       "64M",
+    const char *args[] = {"--policy",
+                          sd_path(&sd, "policy.json"),
+                          "--batch-delay-ms",
+                          rnd(2) ? "0" : "2",
+                          "--map-size",
+                          "64M",
                           NULL};
     sd_start(&sd, args);
     CL.port = sd.port;
@@ -86,8 +89,8 @@ static bool in_storage_syscall(pid_t pid)
         }
         long nr = -1;
         if (fgets(text, sizeof(text), f) && sscanf(text, "%ld", &nr) == 1) {
-            hit = nr == SYS_fdatasync || nr == SYS_fsync || nr == SYS_msync ||
-                  nr == SYS_pwrite64 || nr == SYS_pwritev || nr == SYS_sync_file_range;
+            hit = nr == SYS_fdatasync || nr == SYS_fsync || nr == SYS_msync || nr == SYS_pwrite64 ||
+                  nr == SYS_pwritev || nr == SYS_sync_file_range;
         }
         fclose(f);
     }
@@ -133,9 +136,12 @@ static void join_clients(void)
 /* Starts scittd without waiting for it and kills it during its start-up (open and recovery). */
 static void kill_during_startup(void)
 {
-    const char *argv[] = {sd_bin(),      "--data",       sd.data,         "--listen",
-                          "127.0.0.1:0", "--platform",   "virtual",       "--insecure-virtual",
-                          "--policy",    sd_path(&sd, "policy.json"), "--log-level", "error",
+    const char *argv[] = {sd_bin(),      "--data",
+                          sd.data,       "--listen",
+                          "127.0.0.1:0", "--platform",
+                          "virtual",     "--insecure-virtual",
+                          "--policy",    sd_path(&sd, "policy.json"),
+                          "--log-level", "error",
                           NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -339,14 +345,15 @@ static uint64_t check_all(void)
         assert_int_equal(info.leaf_index, a->index);
         if (rnd(8) == 0) {
             char hex[65], path[96];
-            assert_int_equal(scitt_hex_encode(scitt_span_make(a->id, 32), hex, sizeof(hex)), SCITT_OK);
+            assert_int_equal(scitt_hex_encode(scitt_span_make(a->id, 32), hex, sizeof(hex)),
+                             SCITT_OK);
             snprintf(path, sizeof(path), "/entries/%s", hex);
             sd_send(c, "GET", path, NULL, scitt_span_make(NULL, 0));
             it_resp *r = sd_recv(c);
             assert_int_equal(r->status, 200);
-            assert_int_equal(scitt_receipt_verify_inclusion(sd_body(r), entry, keys,
-                                                            SD_VERIFY_FLAGS, &info),
-                             SCITT_OK);
+            assert_int_equal(
+                scitt_receipt_verify_inclusion(sd_body(r), entry, keys, SD_VERIFY_FLAGS, &info),
+                SCITT_OK);
             assert_int_equal(info.leaf_index, a->index);
             free(r);
         }
@@ -452,8 +459,8 @@ static void test_crash(void **state)
     size_t again = atomic_load(&CL.resubmits);
     print_message("crash: %u rounds, %zu acknowledged entries, %zu re-submissions answered with "
                   "their index, final log %llu, kills inside a storage syscall %u of %u, %.1f s\n",
-                  rounds, CL.nacks, again, (unsigned long long)size, mode_hits[1],
-                  (rounds + 3) / 4, it_now() - t0);
+                  rounds, CL.nacks, again, (unsigned long long)size, mode_hits[1], (rounds + 3) / 4,
+                  it_now() - t0);
     /* The load must really have been there for the rounds to mean anything. */
     assert_true(CL.nacks >= rounds * 10u);
 
