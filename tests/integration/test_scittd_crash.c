@@ -194,71 +194,6 @@ static void load_and_kill(unsigned mode)
 
 /* ---- checking ---- */
 
-/* Every entry of the log, read back through the entry bundles. */
-typedef struct log_copy {
-    scitt_dynbuf bytes;
-    size_t *off, *len;
-    uint8_t (*id)[32];
-    uint64_t n;
-} log_copy;
-
-static void read_log(it_conn *c, uint64_t n, log_copy *lc)
-{
-    memset(lc, 0, sizeof(*lc));
-    scitt_dynbuf_init(&lc->bytes, 0);
-    lc->off = calloc(n + 1, sizeof(size_t));
-    lc->len = calloc(n + 1, sizeof(size_t));
-    lc->id = calloc(n + 1, 32);
-    lc->n = n;
-    assert_true(lc->off && lc->len && lc->id);
-    scitt_merkle_compact mc;
-    scitt_merkle_compact_init(&mc);
-    for (uint64_t b = 0; b * 256 < n; b++) {
-        unsigned width = n - b * 256 >= 256 ? 256 : (unsigned)(n - b * 256);
-        char path[80];
-        path[0] = '/';
-        assert_int_equal(scitt_tile_entries_path(b, width, path + 1, sizeof(path) - 1), SCITT_OK);
-        sd_send(c, "GET", path, NULL, scitt_span_make(NULL, 0));
-        it_resp *r = sd_recv(c);
-        if (r->status != 200) {
-            fail_msg("%s answered %d", path, r->status);
-        }
-        size_t pos = 0;
-        for (unsigned i = 0; i < width; i++) {
-            assert_true(r->body_len - pos >= 2);
-            size_t len = (size_t)r->body[pos] << 8 | r->body[pos + 1];
-            pos += 2;
-            assert_true(len <= r->body_len - pos);
-            uint64_t idx = b * 256 + i;
-            lc->off[idx] = lc->bytes.len;
-            lc->len[idx] = len;
-            scitt_dynbuf_put(&lc->bytes, r->body + pos, len);
-            scitt_sha256(r->body + pos, len, lc->id[idx]);
-            uint8_t leaf[32];
-            scitt_merkle_leaf_hash(scitt_span_make(r->body + pos, len), leaf);
-            assert_int_equal(scitt_merkle_compact_append(&mc, leaf, NULL, NULL), SCITT_OK);
-            pos += len;
-        }
-        assert_int_equal(pos, r->body_len);
-        free(r);
-    }
-    assert_int_equal(lc->bytes.err, SCITT_OK);
-    scitt_merkle_compact_root(&mc, lc->id[n]); /* the root goes in the spare slot */
-}
-
-static void free_log(log_copy *lc)
-{
-    scitt_dynbuf_clear(&lc->bytes);
-    free(lc->off);
-    free(lc->len);
-    free(lc->id);
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-    return memcmp(a, b, 32);
-}
-
 static int cmp_head(const void *a, const void *b)
 {
     const cl_head *x = a, *y = b;
@@ -305,12 +240,12 @@ static uint64_t check_all(void)
     it_conn *c = sd_connect(&sd);
 
     /* The log read back reproduces the signed root; no entry is in it twice. */
-    log_copy lc;
-    read_log(c, now.cp.size, &lc);
+    sd_log lc;
+    sd_read_log(c, now.cp.size, &lc);
     assert_memory_equal(lc.id[now.cp.size], now.cp.root, 32);
     uint8_t(*sorted)[32] = malloc((now.cp.size + 1) * 32);
     memcpy(sorted, lc.id, now.cp.size * 32);
-    qsort(sorted, now.cp.size, 32, cmp_id);
+    qsort(sorted, now.cp.size, 32, sd_cmp_id);
     for (uint64_t i = 1; i < now.cp.size; i++) {
         if (memcmp(sorted[i - 1], sorted[i], 32) == 0) {
             fail_msg("an entry occurs twice in a log of %llu", (unsigned long long)now.cp.size);
@@ -358,7 +293,7 @@ static uint64_t check_all(void)
             free(r);
         }
     }
-    free_log(&lc);
+    sd_log_free(&lc);
 
     /* Every head seen since the last check, and that check's head, against the current one.
      * Two heads of one size must have one root. */
