@@ -427,46 +427,6 @@ static void on_signal(uv_signal_t *h, int signum)
     scitt_http_server_shutdown(d->http, 10000, on_http_closed, d);
 }
 
-static void add_route(scittd *d, const char *name, unsigned methods, const char *path, bool prefix,
-                      scitt_http_handler h, size_t max_body, const char *types)
-{
-    scitt_http_route r;
-    memset(&r, 0, sizeof(r));
-    r.name = name;
-    r.methods = methods;
-    r.path = path;
-    r.prefix = prefix;
-    r.handler = h;
-    r.ctx = d;
-    r.max_body = max_body;
-    r.content_types = types;
-    r.require_length = max_body > 0;
-    if (scitt_http_server_route(d->http, &r) != SCITT_OK) {
-        fprintf(stderr, "scittd: cannot add route %s\n", name);
-        exit(1);
-    }
-}
-
-static void add_routes(scittd *d, size_t max_body)
-{
-    const unsigned G = SCITT_HTTP_GET;
-    add_route(d, "entries_post", SCITT_HTTP_POST, "/entries", false, scittd_route_entries_post,
-              max_body, "application/cose");
-    add_route(d, "entries_get", G, "/entries/", true, scittd_route_entries_get, 0, NULL);
-    add_route(d, "scitt_keys", G, "/.well-known/scitt-keys", false, scittd_route_keys, 0, NULL);
-    add_route(d, "scitt_key", G, "/.well-known/scitt-keys/", true, scittd_route_keys, 0, NULL);
-    add_route(d, "jwks", G, "/jwks", false, scittd_route_jwks, 0, NULL);
-    add_route(d, "configuration", G, "/.well-known/transparency-configuration", false,
-              scittd_route_config, 0, NULL);
-    add_route(d, "checkpoint", G, "/checkpoint", false, scittd_route_checkpoint, 0, NULL);
-    add_route(d, "tile", G, "/tile/", true, scittd_route_tile, 0, NULL);
-    add_route(d, "consistency", G, "/proofs/consistency", false, scittd_route_consistency, 0, NULL);
-    add_route(d, "query", G, "/query", false, scittd_route_query, 0, NULL);
-    add_route(d, "attestation", G, "/attestation", false, scittd_route_attestation, 0, NULL);
-    add_route(d, "metrics", G, "/metrics", false, scittd_route_metrics, 0, NULL);
-    add_route(d, "healthz", G, "/healthz", false, scittd_route_healthz, 0, NULL);
-}
-
 static int64_t receipt_alg(const char *name)
 {
     if (!name) {
@@ -560,7 +520,10 @@ int main(int argc, char **argv)
         return 1;
     }
     scittd_metrics_init(&d);
-    add_routes(&d, max_body);
+    if (scittd_add_routes(&d, max_body) != SCITT_OK) {
+        fputs("scittd: cannot add the routes\n", stderr);
+        return 1;
+    }
     scitt_http_tls tls = {d.cfg.tls_cert, d.cfg.tls_key};
     char ready[16 + 8 * SCITTD_MAX_LISTEN] = "READY port=";
     for (size_t i = 0; i < d.cfg.nlisten; i++) {
