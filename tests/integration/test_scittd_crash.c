@@ -394,7 +394,7 @@ static void test_crash(void **state)
     size_t again = atomic_load(&CL.resubmits);
     print_message("crash: %u rounds, %zu acknowledged entries, %zu re-submissions answered with "
                   "their index, final log %llu, kills inside a storage syscall %u of %u, %.1f s\n",
-                  rounds, CL.nacks, again, (unsigned long long)size, mode_hits[1], (rounds + 3) / 4,
+                  rounds, CL.nacks, again, (unsigned long long)size, mode_hits[1], (rounds + 2) / 4,
                   it_now() - t0);
     /* The load must really have been there for the rounds to mean anything. */
     assert_true(CL.nacks >= rounds * 10u);
