@@ -765,6 +765,7 @@ static void idle_thousands(void)
 static void test_hostile_http(void **state)
 {
     (void)state;
+    it_raise_nofile(); /* before the start, so that the daemon inherits the limit too */
     start(false);
     raw_rows();
     slow_rows();
