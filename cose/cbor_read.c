@@ -453,6 +453,8 @@ scitt_err scitt_cbor_read_text(scitt_cbor_reader *r, scitt_span *out)
 
 scitt_err scitt_cbor_read_array(scitt_cbor_reader *r, size_t *n)
 {
+    /* Zero on failure: callers loop `i < n && e == SCITT_OK`, which reads n first. */
+    *n = 0;
     scitt_cbor_item it;
     scitt_err e = read_typed(r, SCITT_CBOR_ARRAY, &it);
     if (e == SCITT_OK) {
@@ -463,6 +465,7 @@ scitt_err scitt_cbor_read_array(scitt_cbor_reader *r, size_t *n)
 
 scitt_err scitt_cbor_read_map(scitt_cbor_reader *r, size_t *n)
 {
+    *n = 0; /* as for arrays */
     scitt_cbor_item it;
     scitt_err e = scitt_cbor_peek(r, &it);
     if (e == SCITT_OK && it.type != SCITT_CBOR_MAP) {
