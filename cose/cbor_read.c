@@ -330,7 +330,9 @@ static scitt_err decode_at(const scitt_cbor_reader *r, scitt_cbor_item *it)
 
 void scitt_cbor_reader_init(scitt_cbor_reader *r, scitt_span in)
 {
-    r->ptr = in.ptr;
+    /* An empty input may come as NULL; even NULL + 0 is undefined, so point at a real byte. */
+    static const uint8_t none[1];
+    r->ptr = in.ptr ? in.ptr : none;
     r->len = in.ptr ? in.len : 0;
     r->pos = 0;
     r->err = SCITT_OK;
