@@ -4,12 +4,15 @@
 BUILD       ?= build
 BUILD_ASAN  ?= build-asan
 BUILD_FUZZ  ?= build-fuzz
+BUILD_VALGRIND ?= build-valgrind
+CRASH_ROUNDS ?= 500
+SOAK_SECONDS ?= 600
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build run test test-sanitize bench fuzz format clean
+.PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz format clean
 
 all: build
 
@@ -35,6 +38,21 @@ test-sanitize: deps
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS)
 
+# The unit tests under valgrind memcheck: fails on any memory error or definite/indirect leak.
+test-valgrind: deps
+	cmake -S . -B $(BUILD_VALGRIND) -DCMAKE_BUILD_TYPE=Debug -DVALGRIND=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD_VALGRIND) -j $(JOBS)
+	ctest --test-dir $(BUILD_VALGRIND) -L unit $(CTEST_FLAGS)
+
+# SIGKILL rounds against scittd under load for a long run (make test runs 24): CRASH_ROUNDS=N.
+crash-soak: build
+	SCITT_BINARY_DIR=$(abspath $(BUILD)) SCITT_CRASH_ROUNDS=$(CRASH_ROUNDS) \
+	    $(BUILD)/tests/integration/test_scittd_crash
+
+# scittd at 70% of its measured capacity for SOAK_SECONDS (600); fails if its heap grows >10%.
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD)/bench/scittd_soak $(BUILD)/server/scittd
+
 bench: build
 	@scripts/bench.sh $(BUILD)
 
@@ -49,4 +67,4 @@ format:
 	    | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_VALGRIND)

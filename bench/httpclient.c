@@ -125,7 +125,8 @@ static void tls_drain(hc_conn *c)
 static void send_one(hc_conn *c, uint64_t due)
 {
     hc_run_state *r = c->run;
-    const hc_request *q = &r->cfg->requests[r->next_req++ % r->cfg->nrequests];
+    const hc_request *q = r->cfg->next ? r->cfg->next(r->cfg->next_ctx, r->next_req++)
+                                       : &r->cfg->requests[r->next_req++ % r->cfg->nrequests];
     c->sent_at[(c->head + c->inflight) % r->cfg->depth] = due;
     c->inflight++;
     if (c->ssl) {
@@ -321,7 +322,7 @@ static double pct(const hc_run_state *r, double q)
 int hc_run(const hc_config *cfg, hc_result *out)
 {
     memset(out, 0, sizeof(*out));
-    if (cfg->connections == 0 || cfg->depth == 0 || cfg->nrequests == 0) {
+    if (cfg->connections == 0 || cfg->depth == 0 || (cfg->nrequests == 0 && !cfg->next)) {
         return -1;
     }
     hc_run_state *r = calloc(1, sizeof(*r));

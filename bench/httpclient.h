@@ -31,6 +31,12 @@ typedef struct hc_config {
     double duration_s;          /* then record for this long */
     const hc_request *requests; /* sent round-robin */
     size_t nrequests;
+    /*
+     * Instead of the list (when set): the n-th request to send, e.g. each a new registration.
+     * The bytes only need to stay valid until the next call; it runs on the client's thread.
+     */
+    const hc_request *(*next)(void *ctx, uint64_t n);
+    void *next_ctx;
 } hc_config;
 
 typedef struct hc_result {

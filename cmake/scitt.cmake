@@ -9,6 +9,9 @@ if(WERROR)
   list(APPEND SCITT_WARNINGS -Werror)
 endif()
 
+if(SANITIZE AND VALGRIND)
+  message(FATAL_ERROR "SANITIZE and VALGRIND exclude each other")
+endif()
 if(SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
                       -fno-omit-frame-pointer)
@@ -71,7 +74,17 @@ function(scitt_unit_test name)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
-  add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
+  if(VALGRIND)
+    # Under memcheck: any memory error or definite/indirect leak fails the test. Valgrind runs
+    # code tens of times slower, hence the longer timeout.
+    add_test(NAME ${name} COMMAND valgrind --quiet --error-exitcode=99 --leak-check=full
+      --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+      --track-origins=yes --suppressions=${CMAKE_SOURCE_DIR}/tests/valgrind.supp
+      $<TARGET_FILE:${name}> ${T_ARGS})
+    math(EXPR T_TIMEOUT "${T_TIMEOUT} * 10")
+  else()
+    add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
+  endif()
   set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
     ENVIRONMENT "SCITT_SHARED_DIR=${SCITT_SHARED_DIR};SCITT_SOURCE_DIR=${CMAKE_SOURCE_DIR};SCITT_BINARY_DIR=${CMAKE_BINARY_DIR}")
 endfunction()

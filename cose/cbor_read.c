@@ -330,7 +330,9 @@ static scitt_err decode_at(const scitt_cbor_reader *r, scitt_cbor_item *it)
 
 void scitt_cbor_reader_init(scitt_cbor_reader *r, scitt_span in)
 {
-    r->ptr = in.ptr;
+    /* An empty input may come as NULL; even NULL + 0 is undefined, so point at a real byte. */
+    static const uint8_t none[1];
+    r->ptr = in.ptr ? in.ptr : none;
     r->len = in.ptr ? in.len : 0;
     r->pos = 0;
     r->err = SCITT_OK;
@@ -453,6 +455,8 @@ scitt_err scitt_cbor_read_text(scitt_cbor_reader *r, scitt_span *out)
 
 scitt_err scitt_cbor_read_array(scitt_cbor_reader *r, size_t *n)
 {
+    /* Zero on failure: callers loop `i < n && e == SCITT_OK`, which reads n first. */
+    *n = 0;
     scitt_cbor_item it;
     scitt_err e = read_typed(r, SCITT_CBOR_ARRAY, &it);
     if (e == SCITT_OK) {
@@ -463,6 +467,7 @@ scitt_err scitt_cbor_read_array(scitt_cbor_reader *r, size_t *n)
 
 scitt_err scitt_cbor_read_map(scitt_cbor_reader *r, size_t *n)
 {
+    *n = 0; /* as for arrays */
     scitt_cbor_item it;
     scitt_err e = scitt_cbor_peek(r, &it);
     if (e == SCITT_OK && it.type != SCITT_CBOR_MAP) {

@@ -30,6 +30,12 @@ static void say(char *out, size_t cap, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(out, cap, fmt, ap);
     va_end(ap);
+    /* A reason is one line of text even when it quotes a name from the input. */
+    for (char *c = out; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = '?';
+        }
+    }
 }
 
 void scitt_policy_free(scitt_policy *p)

@@ -433,7 +433,7 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
         return e;
     }
     double t0 = now_s();
-    e = scitt__mdb_err(mdb_txn_commit(b.txn));
+    e = scitt__store_commit_err(&l->store, mdb_txn_commit(b.txn));
     *commit_ms = (now_s() - t0) * 1000;
     if (e != SCITT_OK) {
         return e;

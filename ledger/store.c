@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 scitt_err scitt__mdb_err(int rc)
 {
@@ -292,6 +293,18 @@ scitt_err scitt__store_grow(scitt__store *s)
     }
     s->map_size = next;
     return SCITT_OK;
+}
+
+scitt_err scitt__store_commit_err(scitt__store *s, int rc)
+{
+    scitt_err e = scitt__mdb_err(rc);
+    mdb_filehandle_t fd;
+    struct statvfs vfs;
+    if (e == SCITT_ERR_IO && mdb_env_get_fd(s->env, &fd) == MDB_SUCCESS &&
+        fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < (UINT64_C(1) << 20)) {
+        e = SCITT_ERR_NO_SPACE;
+    }
+    return e;
 }
 
 /*

@@ -70,6 +70,12 @@ scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
 void scitt__store_close(scitt__store *s);
 /* Doubles the map (up to map_size_max); no transaction may be active in this process. */
 scitt_err scitt__store_grow(scitt__store *s);
+/**
+ * The error of a failed commit. LMDB reports a short write as EIO, and a write cut short is
+ * what a full file system gives: when the file system holding the log has (almost) no room
+ * left, SCITT_ERR_IO becomes SCITT_ERR_NO_SPACE, so callers see a condition that passes.
+ */
+scitt_err scitt__store_commit_err(scitt__store *s, int rc);
 
 /* Key encoders. */
 void scitt__be64(uint8_t out[8], uint64_t v);

@@ -148,6 +148,11 @@ scitt_span scitt_http_req_query(const scitt_http_req *req);
  * empty value). The first occurrence wins.
  */
 bool scitt_http_req_query_param(const scitt_http_req *req, const char *name, scitt_span *value);
+/**
+ * The same lookup in a query string @p query given on its own (without the '?'): what the
+ * request accessor uses, exposed so that query parsing can be tested and fuzzed without a request.
+ */
+bool scitt_http_query_param(scitt_span query, const char *name, scitt_span *value);
 /** First header named @p name (ASCII case-insensitive), OWS trimmed; false when absent. */
 bool scitt_http_req_header(const scitt_http_req *req, const char *name, scitt_span *value);
 /** Number of headers and the i-th name/value (for logging or forwarding). */

@@ -233,9 +233,14 @@ scitt_span scitt_http_req_query(const scitt_http_req *req)
 
 bool scitt_http_req_query_param(const scitt_http_req *req, const char *name, scitt_span *value)
 {
+    return scitt_http_query_param(req->query, name, value);
+}
+
+bool scitt_http_query_param(scitt_span query, const char *name, scitt_span *value)
+{
     size_t nlen = strlen(name);
-    const uint8_t *q = req->query.ptr;
-    size_t n = req->query.len, i = 0;
+    const uint8_t *q = query.ptr;
+    size_t n = query.len, i = 0;
     while (i < n) {
         size_t e = i;
         while (e < n && q[e] != '&') {

@@ -53,6 +53,8 @@ static const char usage[] =
     "  --map-size BYTES        initial LMDB map size (default 1G; suffixes K, M, G, T)\n"
     "  --map-size-max BYTES    grow the map on demand up to this (default 1T)\n"
     "  --workers N             threads checking statements (default: 2 x cores)\n"
+    "  --header-timeout-ms T   time to receive a request's headers (default 10000)\n"
+    "  --body-timeout-ms T     time to receive a request's body (default 30000)\n"
     "  --log-level L           error, warn, info or debug (default info)\n"
     "  --print-ports           once listening, print \"READY port=P[,P...]\" on stdout, one\n"
     "                          port per --listen in order (for supervisors and tests that\n"
@@ -134,6 +136,8 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_MAPMAX,
         O_WORKERS,
         O_LOG,
+        O_HTIMEOUT,
+        O_BTIMEOUT,
         O_PORTS,
         O_HELP,
         O_VERSION,
@@ -161,6 +165,8 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"map-size-max", 1, 0, O_MAPMAX},
                                          {"workers", 1, 0, O_WORKERS},
                                          {"log-level", 1, 0, O_LOG},
+                                         {"header-timeout-ms", 1, 0, O_HTIMEOUT},
+                                         {"body-timeout-ms", 1, 0, O_BTIMEOUT},
                                          {"print-ports", 0, 0, O_PORTS},
                                          {"snp-endorsements", 1, 0, O_SNPCERTS},
                                          {"tee-configfs", 1, 0, O_CONFIGFS},
@@ -276,6 +282,14 @@ static void parse_args(int argc, char **argv, scittd_config *c)
             break;
         case O_LOG:
             c->log_level = optarg;
+            break;
+        case O_HTIMEOUT:
+        case O_BTIMEOUT:
+            if (!parse_uint(optarg, 3600000, &v) || v < 100) {
+                die("--%s-timeout-ms must be 100..3600000, not \"%s\"",
+                    o == O_HTIMEOUT ? "header" : "body", optarg);
+            }
+            *(o == O_HTIMEOUT ? &c->header_timeout_ms : &c->body_timeout_ms) = (unsigned)v;
             break;
         case O_PORTS:
             c->print_ports = true;
@@ -403,46 +417,6 @@ static void on_signal(uv_signal_t *h, int signum)
     scitt_http_server_shutdown(d->http, 10000, on_http_closed, d);
 }
 
-static void add_route(scittd *d, const char *name, unsigned methods, const char *path, bool prefix,
-                      scitt_http_handler h, size_t max_body, const char *types)
-{
-    scitt_http_route r;
-    memset(&r, 0, sizeof(r));
-    r.name = name;
-    r.methods = methods;
-    r.path = path;
-    r.prefix = prefix;
-    r.handler = h;
-    r.ctx = d;
-    r.max_body = max_body;
-    r.content_types = types;
-    r.require_length = max_body > 0;
-    if (scitt_http_server_route(d->http, &r) != SCITT_OK) {
-        fprintf(stderr, "scittd: cannot add route %s\n", name);
-        exit(1);
-    }
-}
-
-static void add_routes(scittd *d, size_t max_body)
-{
-    const unsigned G = SCITT_HTTP_GET;
-    add_route(d, "entries_post", SCITT_HTTP_POST, "/entries", false, scittd_route_entries_post,
-              max_body, "application/cose");
-    add_route(d, "entries_get", G, "/entries/", true, scittd_route_entries_get, 0, NULL);
-    add_route(d, "scitt_keys", G, "/.well-known/scitt-keys", false, scittd_route_keys, 0, NULL);
-    add_route(d, "scitt_key", G, "/.well-known/scitt-keys/", true, scittd_route_keys, 0, NULL);
-    add_route(d, "jwks", G, "/jwks", false, scittd_route_jwks, 0, NULL);
-    add_route(d, "configuration", G, "/.well-known/transparency-configuration", false,
-              scittd_route_config, 0, NULL);
-    add_route(d, "checkpoint", G, "/checkpoint", false, scittd_route_checkpoint, 0, NULL);
-    add_route(d, "tile", G, "/tile/", true, scittd_route_tile, 0, NULL);
-    add_route(d, "consistency", G, "/proofs/consistency", false, scittd_route_consistency, 0, NULL);
-    add_route(d, "query", G, "/query", false, scittd_route_query, 0, NULL);
-    add_route(d, "attestation", G, "/attestation", false, scittd_route_attestation, 0, NULL);
-    add_route(d, "metrics", G, "/metrics", false, scittd_route_metrics, 0, NULL);
-    add_route(d, "healthz", G, "/healthz", false, scittd_route_healthz, 0, NULL);
-}
-
 static int64_t receipt_alg(const char *name)
 {
     if (!name) {
@@ -533,6 +507,12 @@ int main(int argc, char **argv)
     size_t max_body =
         d.cfg.max_body ? d.cfg.max_body : scitt_policy_max_bytes(scitt_service_policy(d.svc));
     hc.max_body_bytes = max_body;
+    if (d.cfg.header_timeout_ms) {
+        hc.header_timeout_ms = d.cfg.header_timeout_ms;
+    }
+    if (d.cfg.body_timeout_ms) {
+        hc.body_timeout_ms = d.cfg.body_timeout_ms;
+    }
     if (d.cfg.rate_limit > 0) {
         hc.rate_per_sec = d.cfg.rate_limit;
         hc.rate_burst = d.cfg.rate_limit * 2;
@@ -542,7 +522,10 @@ int main(int argc, char **argv)
         return 1;
     }
     scittd_metrics_init(&d);
-    add_routes(&d, max_body);
+    if (scittd_add_routes(&d, max_body) != SCITT_OK) {
+        fputs("scittd: cannot add the routes\n", stderr);
+        return 1;
+    }
     scitt_http_tls tls = {d.cfg.tls_cert, d.cfg.tls_key};
     char ready[16 + 8 * SCITTD_MAX_LISTEN] = "READY port=";
     for (size_t i = 0; i < d.cfg.nlisten; i++) {

@@ -9,24 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "scitt/json.h"
 
-#define QUERY_DEFAULT_LIMIT 100
-#define QUERY_MAX_LIMIT     1000
-#define QUERY_MAX_SCAN      100000 /* candidates read per request, bounding the work */
-
-typedef struct query {
-    char iss[1024], sub[1024];
-    size_t iss_len, sub_len;
-    bool has_iss, has_sub, has_digest;
-    uint8_t digest[64];
-    size_t digest_len;
-    uint64_t from, to; /* index range [from, to) from cursor and times */
-    size_t limit;
-    bool json;
-} query;
+#define QUERY_MAX_SCAN 100000 /* candidates read per request, bounding the work */
 
 typedef struct row {
     uint64_t index;
@@ -37,8 +23,8 @@ typedef struct row {
 typedef struct run {
     scittd *d;
     scitt_ledger_read *r;
-    const query *q;
-    row rows[QUERY_MAX_LIMIT];
+    const scittd_query *q;
+    row rows[SCITTD_QUERY_MAX_LIMIT];
     size_t nrows;
     size_t scanned;
     uint64_t next;        /* cursor for the next page, 0 when done */
@@ -46,158 +32,9 @@ typedef struct run {
     bool have_head;
 } run;
 
-static int hexval(uint8_t c)
+static scitt_err size_at_time(void *ctx, int64_t ms, uint64_t *size)
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = (uint8_t)(c | 0x20);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Percent-decodes a query value (and '+' as space) into a NUL-terminated string. */
-static bool pct_decode(scitt_span in, char *out, size_t cap, size_t *len)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < in.len; i++) {
-        uint8_t c = in.ptr[i];
-        if (c == '%') {
-            if (in.len - i < 3 || hexval(in.ptr[i + 1]) < 0 || hexval(in.ptr[i + 2]) < 0) {
-                return false;
-            }
-            c = (uint8_t)(hexval(in.ptr[i + 1]) * 16 + hexval(in.ptr[i + 2]));
-            i += 2;
-        } else if (c == '+') {
-            c = ' ';
-        }
-        if (o + 1 >= cap || c == 0) {
-            return false;
-        }
-        out[o++] = (char)c;
-    }
-    out[o] = 0;
-    *len = o;
-    return scitt_utf8_valid(scitt_span_make(out, o));
-}
-
-/*
- * Digits only, at most @p max. strtoull would take a sign, leading spaces and saturate on
- * overflow, so "-1" would become a valid-looking huge cursor.
- */
-static bool parse_dec(const char *s, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!*s) {
-        return false;
-    }
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') {
-            return false;
-        }
-        uint64_t d = (uint64_t)(*s - '0');
-        if (v > (max - d) / 10) {
-            return false;
-        }
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
-/* Unix seconds, or RFC 3339 "YYYY-MM-DDTHH:MM:SSZ"; returns milliseconds. */
-static bool parse_time(const char *s, int64_t *ms)
-{
-    uint64_t v;
-    /* bounded so that the conversion to milliseconds cannot overflow */
-    if (parse_dec(s, (uint64_t)INT64_MAX / 1000, &v)) {
-        *ms = (int64_t)v * 1000;
-        return true;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (!rest || *rest) {
-        return false;
-    }
-    *ms = (int64_t)timegm(&tm) * 1000;
-    return true;
-}
-
-static bool field_text(scitt_http_req *req, const char *name, char *out, size_t cap, size_t *len,
-                       bool *has)
-{
-    scitt_span v;
-    *has = scitt_http_req_query_param(req, name, &v);
-    return !*has || pct_decode(v, out, cap, len);
-}
-
-static const char *parse_query(scitt_http_req *req, scitt_ledger_read *r, query *q)
-{
-    memset(q, 0, sizeof(*q));
-    size_t n;
-    bool has;
-    char tmp[256];
-    if (!field_text(req, "iss", q->iss, sizeof(q->iss), &q->iss_len, &q->has_iss)) {
-        return "iss is not percent-encoded UTF-8";
-    }
-    if (!field_text(req, "sub", q->sub, sizeof(q->sub), &q->sub_len, &q->has_sub)) {
-        return "sub is not percent-encoded UTF-8";
-    }
-    if (!field_text(req, "digest", tmp, sizeof(tmp), &n, &q->has_digest)) {
-        return "digest is not valid";
-    }
-    if (q->has_digest &&
-        scitt_hex_decode(scitt_span_make(tmp, n), q->digest, sizeof(q->digest), &q->digest_len)) {
-        return "digest must be hexadecimal";
-    }
-    scitt_tree_head h;
-    uint64_t size = scitt_ledger_latest(r, &h) == SCITT_OK ? h.size : 0;
-    q->from = 0;
-    q->to = size;
-    int64_t ms;
-    if (!field_text(req, "after", tmp, sizeof(tmp), &n, &has)) {
-        return "after is not valid";
-    }
-    if (has) {
-        if (!parse_time(tmp, &ms) || scitt_ledger_size_at_time(r, ms, &q->from) != SCITT_OK) {
-            return "after must be Unix seconds or RFC 3339 UTC (2026-01-02T03:04:05Z)";
-        }
-    }
-    if (!field_text(req, "before", tmp, sizeof(tmp), &n, &has)) {
-        return "before is not valid";
-    }
-    if (has) {
-        if (!parse_time(tmp, &ms) || scitt_ledger_size_at_time(r, ms, &q->to) != SCITT_OK) {
-            return "before must be Unix seconds or RFC 3339 UTC (2026-01-02T03:04:05Z)";
-        }
-    }
-    if (!field_text(req, "cursor", tmp, sizeof(tmp), &n, &has)) {
-        return "cursor is not valid";
-    }
-    if (has) {
-        uint64_t c;
-        if (!parse_dec(tmp, UINT64_MAX, &c)) {
-            return "cursor must be the number a previous page returned";
-        }
-        if (c > q->from) {
-            q->from = c;
-        }
-    }
-    q->limit = QUERY_DEFAULT_LIMIT;
-    if (!field_text(req, "limit", tmp, sizeof(tmp), &n, &has)) {
-        return "limit is not valid";
-    }
-    if (has) {
-        uint64_t l;
-        if (!parse_dec(tmp, QUERY_MAX_LIMIT, &l) || l == 0) {
-            return "limit must be 1..1000";
-        }
-        q->limit = l;
-    }
-    scitt_span accept;
-    q->json = scitt_http_req_header(req, "Accept", &accept) &&
-              memmem(accept.ptr, accept.len, "application/json", 16) != NULL;
-    return NULL;
+    return scitt_ledger_size_at_time(ctx, ms, size);
 }
 
 /* Reads entry @p index and checks every field; adds a row when it matches. */
@@ -311,12 +148,17 @@ static void emit_row(run *u, const row *rw, scitt_cbor_writer *w, scitt_dynbuf *
 
 static void query_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
 {
-    query q;
-    const char *bad = parse_query(req, r, &q);
+    scittd_query q;
+    scitt_tree_head h;
+    uint64_t size = scitt_ledger_latest(r, &h) == SCITT_OK ? h.size : 0;
+    const char *bad = scittd_query_parse(scitt_http_req_query(req), size, size_at_time, r, &q);
     if (bad) {
         scittd_problem(req, 400, "Malformed request", bad);
         return;
     }
+    scitt_span accept;
+    q.json = scitt_http_req_header(req, "Accept", &accept) &&
+             memmem(accept.ptr, accept.len, "application/json", 16) != NULL;
     run *u = scitt_calloc(1, sizeof(*u));
     if (!u) {
         scittd_problem(req, 503, "Service Unavailable", "out of memory");

@@ -37,6 +37,7 @@ typedef struct scittd_config {
     const char *receipt_alg;
     bool rotate_key;
     unsigned workers;
+    unsigned header_timeout_ms, body_timeout_ms; /* 0 = the HTTP layer's defaults */
 } scittd_config;
 
 /* A histogram with fixed bucket bounds (Prometheus style, cumulative when printed). */
@@ -80,6 +81,9 @@ typedef struct scittd {
 scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap);
 scitt_err scittd_platform_bundle(scittd *d, scitt_span nonce, scitt_dynbuf *out);
 
+/* routes.c: adds every route of the daemon to d->http (POST /entries takes @p max_body). */
+SCITT_MUST_USE scitt_err scittd_add_routes(scittd *d, size_t max_body);
+
 /* register.c: POST /entries, GET /entries/{id}[/statement], the async bookkeeping. */
 scitt_err scittd_register_init(scittd *d);
 void scittd_register_stop(scittd *d);
@@ -99,6 +103,31 @@ void scittd_route_healthz(scitt_http_req *req, void *ctx);
 
 /* query.c */
 void scittd_route_query(scitt_http_req *req, void *ctx);
+
+/* query_parse.c: the query string of GET /query, checked and decoded. */
+#define SCITTD_QUERY_DEFAULT_LIMIT 100
+#define SCITTD_QUERY_MAX_LIMIT     1000
+
+typedef struct scittd_query {
+    char iss[1024], sub[1024]; /* NUL-terminated, valid UTF-8 */
+    size_t iss_len, sub_len;
+    bool has_iss, has_sub, has_digest;
+    uint8_t digest[64];
+    size_t digest_len;
+    uint64_t from, to; /* index range [from, to) from cursor and times */
+    size_t limit;      /* 1..SCITTD_QUERY_MAX_LIMIT */
+    bool json;         /* set by the route from Accept, not by the parser */
+} scittd_query;
+
+/** Turns a registration time (ms) into the tree size at that time. */
+typedef scitt_err (*scittd_size_at_fn)(void *ctx, int64_t ms, uint64_t *size);
+
+/**
+ * Parses query string @p qs (without '?') for a log of @p size entries into @p q. Returns NULL,
+ * or the reason the request is malformed (static text for a 400 answer).
+ */
+const char *scittd_query_parse(scitt_span qs, uint64_t size, scittd_size_at_fn size_at, void *ctx,
+                               scittd_query *q);
 
 /* metrics.c */
 void scittd_metrics_init(scittd *d);

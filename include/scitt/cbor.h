@@ -97,11 +97,12 @@ SCITT_MUST_USE scitt_err scitt_cbor_read_int(scitt_cbor_reader *r, int64_t *out)
 SCITT_MUST_USE scitt_err scitt_cbor_read_bytes(scitt_cbor_reader *r, scitt_span *out);
 /** A text string (valid UTF-8); *out points into the input. */
 SCITT_MUST_USE scitt_err scitt_cbor_read_text(scitt_cbor_reader *r, scitt_span *out);
-/** An array head; its *n elements follow. */
+/** An array head; its *n elements follow (*n is 0 on failure). */
 SCITT_MUST_USE scitt_err scitt_cbor_read_array(scitt_cbor_reader *r, size_t *n);
 /**
  * A map head; its *n key/value pairs follow. The whole map is validated first (every nested item,
  * duplicate keys at every level), so callers can read its pairs without checking duplicates.
+ * *n is 0 on failure.
  */
 SCITT_MUST_USE scitt_err scitt_cbor_read_map(scitt_cbor_reader *r, size_t *n);
 /** A tag head; *tag receives its number and the tagged item follows. */

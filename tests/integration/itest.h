@@ -451,6 +451,10 @@ static inline int it_run(const char *const *argv, char *out, size_t cap, int ms)
         }
         len += (size_t)r;
     }
+    /* The output is read as text: a NUL byte (a tool printing raw bytes) must not cut it. */
+    for (size_t i = 0; i < len; i++) {
+        out[i] = out[i] ? out[i] : '?';
+    }
     out[len] = 0;
     close(pfd[0]);
     int st;

@@ -538,4 +538,98 @@ static inline void sd_register_many(const sd_daemon *d, const scitt_cose_keyset 
     it_close(c);
 }
 
+/* ---- the whole log ---- */
+
+/*
+ * Every entry of a log of @p n entries, read back over @p c through the entry bundles: bytes,
+ * entry IDs, and in id[n] the root the entries hash to (compare it with a checkpoint's).
+ */
+typedef struct sd_log {
+    scitt_dynbuf bytes;
+    size_t *off, *len;
+    uint8_t (*id)[32];
+    uint64_t n;
+} sd_log;
+
+static inline void sd_read_log(it_conn *c, uint64_t n, sd_log *lc)
+{
+    memset(lc, 0, sizeof(*lc));
+    scitt_dynbuf_init(&lc->bytes, 0);
+    lc->off = calloc(n + 1, sizeof(size_t));
+    lc->len = calloc(n + 1, sizeof(size_t));
+    lc->id = calloc(n + 1, 32);
+    lc->n = n;
+    assert_true(lc->off && lc->len && lc->id);
+    scitt_merkle_compact mc;
+    scitt_merkle_compact_init(&mc);
+    for (uint64_t b = 0; b * 256 < n; b++) {
+        unsigned width = n - b * 256 >= 256 ? 256 : (unsigned)(n - b * 256);
+        char path[80];
+        path[0] = '/';
+        assert_int_equal(scitt_tile_entries_path(b, width, path + 1, sizeof(path) - 1), SCITT_OK);
+        sd_send(c, "GET", path, NULL, scitt_span_make(NULL, 0));
+        it_resp *r = sd_recv(c);
+        if (r->status != 200) {
+            fail_msg("%s answered %d", path, r->status);
+        }
+        size_t pos = 0;
+        for (unsigned i = 0; i < width; i++) {
+            assert_true(r->body_len - pos >= 2);
+            size_t len = (size_t)r->body[pos] << 8 | r->body[pos + 1];
+            pos += 2;
+            assert_true(len <= r->body_len - pos);
+            uint64_t idx = b * 256 + i;
+            lc->off[idx] = lc->bytes.len;
+            lc->len[idx] = len;
+            scitt_dynbuf_put(&lc->bytes, r->body + pos, len);
+            scitt_sha256(r->body + pos, len, lc->id[idx]);
+            uint8_t leaf[32];
+            scitt_merkle_leaf_hash(scitt_span_make(r->body + pos, len), leaf);
+            assert_int_equal(scitt_merkle_compact_append(&mc, leaf, NULL, NULL), SCITT_OK);
+            pos += len;
+        }
+        assert_int_equal(pos, r->body_len);
+        free(r);
+    }
+    assert_int_equal(lc->bytes.err, SCITT_OK);
+    scitt_merkle_compact_root(&mc, lc->id[n]); /* the root goes in the spare slot */
+}
+
+static inline void sd_log_free(sd_log *lc)
+{
+    scitt_dynbuf_clear(&lc->bytes);
+    free(lc->off);
+    free(lc->len);
+    free(lc->id);
+}
+
+static inline int sd_cmp_id(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+/*
+ * Nothing is corrupted: the signed checkpoint verifies, the entries read back through the
+ * bundles hash to its root, and no entry occurs twice. @p out gets the checkpoint.
+ */
+static inline void sd_expect_intact(const sd_daemon *d, sd_checkpoint *out)
+{
+    sd_config c;
+    sd_get_config(d, &c);
+    sd_get_checkpoint(d, &c, out);
+    uint64_t n = out->cp.size;
+    it_conn *conn = sd_connect(d);
+    sd_log lc;
+    sd_read_log(conn, n, &lc);
+    it_close(conn);
+    assert_memory_equal(lc.id[n], out->cp.root, 32);
+    qsort(lc.id, n, 32, sd_cmp_id);
+    for (uint64_t i = 1; i < n; i++) {
+        if (memcmp(lc.id[i - 1], lc.id[i], 32) == 0) {
+            fail_msg("an entry occurs twice in a log of %llu", (unsigned long long)n);
+        }
+    }
+    sd_log_free(&lc);
+}
+
 #endif /* SCITT_SCITTD_UTIL_H */

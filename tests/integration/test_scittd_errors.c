@@ -1,9 +1,10 @@
 /*
  * scittd's error paths over real HTTP: every rejection of the check stage (malformed CBOR, bad
  * signatures, policy rules, untagged and detached statements, algorithms), 413 before the body,
- * 411, 415, 404/405, 429 with Retry-After, 401 for registration without the bearer token, and
- * 503 with Retry-After when the LMDB map is full while reads go on. Every error body must be
- * RFC 9290 concise problem details with a title (-1) and a detail (-2).
+ * 411, 415, 404/405, 429 with Retry-After and 401 for registration without the bearer token.
+ * Every error body must be
+ * RFC 9290 concise problem details with a title (-1) and a detail (-2). The full map is in
+ * test_scittd_exhaust.c.
  *
  * Run as `test_scittd_errors <case>`: each ctest entry runs one case with its own daemon.
  */
@@ -312,99 +313,6 @@ static void test_auth(void **state)
     sd_stop(&sd);
 }
 
-/*
- * A map that cannot grow (--map-size = --map-size-max = 1M): registrations fail with 503 and
- * Retry-After once it is full, an async one ends as "Registration Failed", and every read (the
- * receipts registered before, the checkpoint, tiles, health) still works; the daemon then stops
- * cleanly.
- */
-static void test_map_full(void **state)
-{
-    (void)state;
-    const sd_issuer *list[] = {&alice};
-    sd_write_policy(sd_path(&sd, "policy.json"), list, 1, NULL);
-    const char *args[] = {
-        "--policy", sd_path(&sd, "policy.json"), "--map-size", "1M", "--map-size-max", "1M", NULL};
-    sd_start(&sd, args);
-    scitt_cose_keyset *keys = sd_keys(&sd);
-    static char payload[30000];
-    static scitt_dynbuf st[100];
-    size_t ok = 0;
-    bool full = false;
-    for (size_t i = 0; i < 100 && !full; i++) {
-        snprintf(payload, sizeof(payload), "{\"n\": %zu, \"pad\": \"", i);
-        size_t l = strlen(payload);
-        memset(payload + l, 'p', sizeof(payload) - l - 3);
-        memcpy(payload + sizeof(payload) - 3, "\"}", 3);
-        sd_statement(&alice, "pkg:big", payload, &st[i]);
-        it_resp *r = sd_post(&sd, scitt_span_make(st[i].ptr, st[i].len), NULL);
-        if (r->status == 201) {
-            sd_verify_receipt(sd_body(r), scitt_span_make(st[i].ptr, st[i].len), keys, NULL);
-            ok++;
-        } else {
-            sd_expect_problem(r, 503, "Service Unavailable", "full");
-            char v[32];
-            assert_non_null(it_header(r, "Retry-After", v, sizeof(v)));
-            assert_true(atoi(v) >= 1);
-            full = true;
-        }
-        free(r);
-    }
-    assert_true(full);
-    assert_true(ok >= 5); /* the map held a good number before it filled */
-
-    /* An async registration is accepted, then fails for good. */
-    char id[65], loc[128];
-    scitt_dynbuf entry;
-    sd_entry(scitt_span_make(st[ok].ptr, st[ok].len), &entry, id);
-    scitt_dynbuf_clear(&entry);
-    snprintf(loc, sizeof(loc), "/entries/%s", id);
-    it_resp *r = sd_post(&sd, scitt_span_make(st[ok].ptr, st[ok].len), "Prefer: respond-async\r\n");
-    assert_int_equal(r->status, 202);
-    free(r);
-    int status = 204;
-    for (int i = 0; i < 100 && status == 204; i++) {
-        r = sd_get(&sd, loc);
-        status = r->status;
-        if (status == 404) {
-            sd_expect_problem(r, 404, "Registration Failed", "full");
-        }
-        free(r);
-        it_sleep_ms(status == 204 ? 50 : 0);
-    }
-    assert_int_equal(status, 404);
-
-    /* Reads go on: every receipt registered before, the checkpoint, the tiles, health. */
-    for (size_t i = 0; i < ok; i++) {
-        sd_entry(scitt_span_make(st[i].ptr, st[i].len), &entry, id);
-        scitt_dynbuf_clear(&entry);
-        snprintf(loc, sizeof(loc), "/entries/%s", id);
-        r = sd_get(&sd, loc);
-        assert_int_equal(r->status, 200);
-        sd_verify_receipt(sd_body(r), scitt_span_make(st[i].ptr, st[i].len), keys, NULL);
-        free(r);
-    }
-    sd_config c;
-    sd_get_config(&sd, &c);
-    sd_checkpoint cp;
-    sd_get_checkpoint(&sd, &c, &cp);
-    assert_int_equal(cp.cp.size, ok + 1);
-    char tile[64];
-    snprintf(tile, sizeof(tile), "/tile/0/000.p/%zu", ok + 1);
-    r = sd_get(&sd, tile);
-    assert_int_equal(r->status, 200);
-    assert_int_equal(r->body_len, 32 * (ok + 1));
-    free(r);
-    r = sd_get(&sd, "/healthz");
-    assert_int_equal(r->status, 200);
-    free(r);
-    for (size_t i = 0; i <= ok; i++) {
-        scitt_dynbuf_clear(&st[i]);
-    }
-    scitt_cose_keyset_free(keys);
-    sd_stop(&sd);
-}
-
 /* Runs scittd with @p args and its stderr captured; returns the exit status (-1: still running
  * after 10 s, then killed). */
 static int run_scittd(const char *const *args, char *out, size_t cap)
@@ -494,7 +402,6 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_http_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_startup_errors, setup, teardown),
     };
     if (argc > 1) {

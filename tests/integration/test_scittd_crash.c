@@ -1,0 +1,430 @@
+/*
+ * Crash consistency of the running daemon under load. Four client threads register statements
+ * (two of them pipelining eight deep) and record every 201; the test SIGKILLs scittd at chosen
+ * moments, restarts it on the same data directory and checks the whole log after every round:
+ *
+ *  - every acknowledged entry is at its acknowledged index, byte for byte, and its receipt still
+ *    verifies with the keys the restarted service publishes;
+ *  - every tree head any client saw (receipts, checkpoints) is consistent with the current one:
+ *    each head seen since the last check is proved consistent with the current head, and so is
+ *    the head of the last check, so by transitivity every head ever seen is;
+ *  - the entries, read back through the entry bundles, hash to the signed checkpoint's root and
+ *    no entry occurs twice; re-submitting an acknowledged statement answers its old index;
+ *  - the restarted server registers new statements.
+ *
+ * Kill moments, in turn: under load at a random time after the first acknowledgement; while a
+ * thread of scittd is inside a storage write or sync (seen in /proc/PID/task/TID/syscall); after
+ * the load went idle (every response received); and early, a few milliseconds into the load,
+ * after a kill during start-up itself (before the daemon says it is ready).
+ *
+ * SCITT_CRASH_ROUNDS sets the number of rounds (default 24; `make crash-soak` runs many more).
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+
+#include "crash_load.h"
+
+#define NCLIENTS 4
+
+static sd_daemon sd;
+static sd_issuer issuers[NCLIENTS];
+static cl_client clients[NCLIENTS];
+static sd_config cfg;
+static cl_head anchor; /* the head of the last check */
+static uint64_t rng_state;
+static unsigned mode_hits[4];
+static const char *const mode_names[4] = {"load", "commit", "idle", "startup"};
+
+static uint64_t rnd(uint64_t n)
+{
+    return cl_rand(&rng_state) % n;
+}
+
+static void start_daemon(void)
+{
+    const char *args[] = {"--policy",
+                          sd_path(&sd, "policy.json"),
+                          "--batch-delay-ms",
+                          rnd(2) ? "0" : "2",
+                          "--map-size",
+                          "64M",
+                          NULL};
+    sd_start(&sd, args);
+    CL.port = sd.port;
+}
+
+/* ---- killing ---- */
+
+static void kill_daemon(void)
+{
+    assert_true(sd.srv.pid > 0);
+    assert_int_equal(kill(sd.srv.pid, SIGKILL), 0);
+    int st;
+    assert_int_equal(waitpid(sd.srv.pid, &st, 0), sd.srv.pid);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    sd.srv.pid = 0;
+}
+
+/* True when some thread of @p pid is blocked in a storage write or sync right now. */
+static bool in_storage_syscall(pid_t pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(dir);
+    if (!d) {
+        return false;
+    }
+    bool hit = false;
+    struct dirent *e;
+    while (!hit && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        char path[400], text[64] = "";
+        snprintf(path, sizeof(path), "%s/%s/syscall", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) {
+            continue;
+        }
+        long nr = -1;
+        if (fgets(text, sizeof(text), f) && sscanf(text, "%ld", &nr) == 1) {
+            hit = nr == SYS_fdatasync || nr == SYS_fsync || nr == SYS_msync || nr == SYS_pwrite64 ||
+                  nr == SYS_pwritev || nr == SYS_sync_file_range;
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return hit;
+}
+
+static void wait_first_ack(size_t ms)
+{
+    double deadline = it_now() + (double)ms / 1000.0;
+    while (atomic_load(&CL.round_acks) == 0 && it_now() < deadline) {
+        it_sleep_ms(1);
+    }
+}
+
+static bool clients_running;
+
+static void start_clients(void)
+{
+    clients_running = true;
+    atomic_store(&CL.stop, false);
+    atomic_store(&CL.round_acks, 0);
+    for (unsigned i = 0; i < NCLIENTS; i++) {
+        assert_int_equal(pthread_create(&clients[i].thread, NULL, cl_main, &clients[i]), 0);
+    }
+}
+
+static void join_clients(void)
+{
+    if (!clients_running) {
+        return;
+    }
+    clients_running = false;
+    atomic_store(&CL.stop, true);
+    for (unsigned i = 0; i < NCLIENTS; i++) {
+        pthread_join(clients[i].thread, NULL);
+    }
+    if (CL.violation[0]) {
+        fail_msg("round %u: %s", CL.round, CL.violation);
+    }
+}
+
+/* Starts scittd without waiting for it and kills it during its start-up (open and recovery). */
+static void kill_during_startup(void)
+{
+    const char *argv[] = {sd_bin(),      "--data",
+                          sd.data,       "--listen",
+                          "127.0.0.1:0", "--platform",
+                          "virtual",     "--insecure-virtual",
+                          "--policy",    sd_path(&sd, "policy.json"),
+                          "--log-level", "error",
+                          NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    it_sleep_ms((int)rnd(60));
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+}
+
+/* One round of load ended by SIGKILL at the moment @p mode says. */
+static void load_and_kill(unsigned mode)
+{
+    start_clients();
+    bool hit = true;
+    switch (mode) {
+    case 0:
+        wait_first_ack(5000);
+        it_sleep_ms(20 + (int)rnd(300));
+        kill_daemon();
+        break;
+    case 1: {
+        wait_first_ack(5000);
+        it_sleep_ms((int)rnd(50));
+        double deadline = it_now() + 3;
+        hit = false;
+        while (!hit && it_now() < deadline) {
+            hit = in_storage_syscall(sd.srv.pid);
+        }
+        kill_daemon();
+        break;
+    }
+    case 2:
+        wait_first_ack(5000);
+        it_sleep_ms(20 + (int)rnd(200));
+        join_clients(); /* every request answered: the server is idle */
+        it_sleep_ms(10 + (int)rnd(100));
+        kill_daemon();
+        break;
+    default:
+        it_sleep_ms(1 + (int)rnd(25));
+        kill_daemon();
+        break;
+    }
+    join_clients();
+    mode_hits[mode] += hit;
+}
+
+/* ---- checking ---- */
+
+static int cmp_head(const void *a, const void *b)
+{
+    const cl_head *x = a, *y = b;
+    return x->size < y->size ? -1 : x->size > y->size;
+}
+
+/* Head @p h (seen by a client) is the current head or consistent with it. */
+static void check_head(it_conn *c, const scitt_cose_keyset *keys, const cl_head *h,
+                       const sd_checkpoint *now)
+{
+    if (h->size > now->cp.size) {
+        fail_msg("a tree head of size %llu was seen, the log restarted at %llu",
+                 (unsigned long long)h->size, (unsigned long long)now->cp.size);
+    }
+    if (h->size == now->cp.size) {
+        assert_memory_equal(h->root, now->cp.root, 32);
+        return;
+    }
+    char path[96];
+    snprintf(path, sizeof(path), "/proofs/consistency?from=%llu&to=%llu",
+             (unsigned long long)h->size, (unsigned long long)now->cp.size);
+    sd_send(c, "GET", path, NULL, scitt_span_make(NULL, 0));
+    it_resp *r = sd_recv(c);
+    if (r->status != 200) {
+        fail_msg("%s answered %d", path, r->status);
+    }
+    scitt_receipt_info info;
+    scitt_err e = scitt_receipt_verify_consistency(sd_body(r), h->size, h->root, keys, 0, &info);
+    if (e != SCITT_OK) {
+        fail_msg("the head of size %llu is not consistent with the current one: %s",
+                 (unsigned long long)h->size, scitt_err_name(e));
+    }
+    assert_int_equal(info.tree_size, now->cp.size);
+    assert_memory_equal(info.root, now->cp.root, 32);
+    free(r);
+}
+
+/* The whole check after a restart; returns the current tree size. */
+static uint64_t check_all(void)
+{
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    sd_checkpoint now;
+    sd_get_checkpoint(&sd, &cfg, &now);
+    it_conn *c = sd_connect(&sd);
+
+    /* The log read back reproduces the signed root; no entry is in it twice. */
+    sd_log lc;
+    sd_read_log(c, now.cp.size, &lc);
+    assert_memory_equal(lc.id[now.cp.size], now.cp.root, 32);
+    uint8_t(*sorted)[32] = malloc((now.cp.size + 1) * 32);
+    memcpy(sorted, lc.id, now.cp.size * 32);
+    qsort(sorted, now.cp.size, 32, sd_cmp_id);
+    for (uint64_t i = 1; i < now.cp.size; i++) {
+        if (memcmp(sorted[i - 1], sorted[i], 32) == 0) {
+            fail_msg("an entry occurs twice in a log of %llu", (unsigned long long)now.cp.size);
+        }
+    }
+    free(sorted);
+
+    /* Every acknowledged entry at its index, byte for byte; receipts of the last round verify,
+     * and so does a sample of older ones, fetched again by entry ID. */
+    size_t fresh = 0;
+    for (size_t i = 0; i < CL.nacks; i++) {
+        const cl_ack *a = &CL.acks[i];
+        if (a->index >= now.cp.size) {
+            fail_msg("entry acknowledged at %llu is gone: the log has %llu",
+                     (unsigned long long)a->index, (unsigned long long)now.cp.size);
+        }
+        if (lc.len[a->index] != a->entry_len ||
+            memcmp(lc.bytes.ptr + lc.off[a->index], a->entry, a->entry_len) != 0) {
+            fail_msg("index %llu does not hold the entry acknowledged there",
+                     (unsigned long long)a->index);
+        }
+        bool recent = a->round + 1 >= CL.round;
+        if (!recent && rnd(64) != 0) {
+            continue;
+        }
+        fresh += recent;
+        scitt_receipt_info info;
+        scitt_span entry = scitt_span_make(a->entry, a->entry_len);
+        assert_int_equal(scitt_receipt_verify_inclusion(scitt_span_make(a->receipt, a->receipt_len),
+                                                        entry, keys, SD_VERIFY_FLAGS, &info),
+                         SCITT_OK);
+        assert_int_equal(info.leaf_index, a->index);
+        if (rnd(8) == 0) {
+            char hex[65], path[96];
+            assert_int_equal(scitt_hex_encode(scitt_span_make(a->id, 32), hex, sizeof(hex)),
+                             SCITT_OK);
+            snprintf(path, sizeof(path), "/entries/%s", hex);
+            sd_send(c, "GET", path, NULL, scitt_span_make(NULL, 0));
+            it_resp *r = sd_recv(c);
+            assert_int_equal(r->status, 200);
+            assert_int_equal(
+                scitt_receipt_verify_inclusion(sd_body(r), entry, keys, SD_VERIFY_FLAGS, &info),
+                SCITT_OK);
+            assert_int_equal(info.leaf_index, a->index);
+            free(r);
+        }
+    }
+    sd_log_free(&lc);
+
+    /* Every head seen since the last check, and that check's head, against the current one.
+     * Two heads of one size must have one root. */
+    if (anchor.size > 0) {
+        cl_add_head(anchor.size, anchor.root);
+    }
+    qsort(CL.heads, CL.nheads, sizeof(*CL.heads), cmp_head);
+    size_t distinct = 0;
+    for (size_t i = 0; i < CL.nheads; i++) {
+        if (i > 0 && CL.heads[i].size == CL.heads[i - 1].size) {
+            if (memcmp(CL.heads[i].root, CL.heads[i - 1].root, 32) != 0) {
+                fail_msg("two roots for tree size %llu", (unsigned long long)CL.heads[i].size);
+            }
+            continue;
+        }
+        check_head(c, keys, &CL.heads[i], &now);
+        distinct++;
+    }
+    CL.nheads = 0;
+    anchor.size = now.cp.size;
+    memcpy(anchor.root, now.cp.root, 32);
+    it_close(c);
+
+    /* The restarted service registers. */
+    char payload[64];
+    snprintf(payload, sizeof(payload), "{\"after round\": %u}", CL.round);
+    scitt_dynbuf st;
+    sd_statement(&issuers[0], "pkg:crash/check", payload, &st);
+    scitt_dynbuf receipt;
+    uint64_t idx = sd_register(&sd, keys, scitt_span_make(st.ptr, st.len), NULL, &receipt);
+    assert_int_equal(idx, now.cp.size);
+    scitt_dynbuf entry;
+    char hex[65];
+    sd_entry(scitt_span_make(st.ptr, st.len), &entry, hex);
+    uint8_t id[32];
+    scitt_sha256(entry.ptr, entry.len, id);
+    cl_add_ack(scitt_span_make(entry.ptr, entry.len), id, idx,
+               scitt_span_make(receipt.ptr, receipt.len));
+    scitt_dynbuf_clear(&entry);
+    scitt_dynbuf_clear(&receipt);
+    scitt_dynbuf_clear(&st);
+    scitt_cose_keyset_free(keys);
+    print_message("crash: checked %llu entries, %zu acknowledged (%zu receipts of the last round), "
+                  "%zu distinct tree heads\n",
+                  (unsigned long long)now.cp.size, CL.nacks, fresh, distinct);
+    return now.cp.size + 1;
+}
+
+static void test_crash(void **state)
+{
+    (void)state;
+    const char *env = getenv("SCITT_CRASH_ROUNDS");
+    unsigned rounds = env ? (unsigned)atoi(env) : 24;
+    assert_true(rounds >= 1);
+    rng_state = (uint64_t)time(NULL) * 2654435761u + (uint64_t)getpid();
+    print_message("crash: seed %llu\n", (unsigned long long)rng_state);
+    pthread_mutex_init(&CL.mu, NULL);
+    sd_init(&sd);
+    const sd_issuer *list[NCLIENTS];
+    for (unsigned i = 0; i < NCLIENTS; i++) {
+        char iss[64];
+        snprintf(iss, sizeof(iss), "https://issuer%u.example", i);
+        sd_issuer_init(&issuers[i], SCITT_COSE_ALG_ES256, iss);
+        list[i] = &issuers[i];
+        clients[i].id = i;
+        clients[i].issuer = issuers[i];
+        clients[i].depth = i < 2 ? 1 : 8;
+        clients[i].rng = rng_state + i + 1;
+    }
+    sd_write_policy(sd_path(&sd, "policy.json"), list, NCLIENTS, NULL);
+    start_daemon();
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    CL.keys = keys;
+    sd_get_config(&sd, &cfg);
+    assert_int_equal(scitt_note_vkey_parse(scitt_span_str(cfg.vkey), &CL.vkey), SCITT_OK);
+    snprintf(CL.origin, sizeof(CL.origin), "%s", cfg.origin);
+
+    double t0 = it_now();
+    uint64_t size = 0;
+    for (unsigned r = 0; r < rounds; r++) {
+        CL.round = r;
+        unsigned mode = r % 4;
+        size_t before = CL.nacks;
+        load_and_kill(mode);
+        if (mode == 3) {
+            kill_during_startup();
+        }
+        start_daemon();
+        size = check_all();
+        print_message("crash: round %u (kill %s) acknowledged %zu\n", r + 1, mode_names[mode],
+                      CL.nacks - before - 1);
+    }
+    sd_stop(&sd);
+    start_daemon();
+    CL.round = rounds;
+    size = check_all();
+    sd_stop(&sd);
+    size_t again = atomic_load(&CL.resubmits);
+    print_message("crash: %u rounds, %zu acknowledged entries, %zu re-submissions answered with "
+                  "their index, final log %llu, kills inside a storage syscall %u of %u, %.1f s\n",
+                  rounds, CL.nacks, again, (unsigned long long)size, mode_hits[1], (rounds + 2) / 4,
+                  it_now() - t0);
+    /* The load must really have been there for the rounds to mean anything. */
+    assert_true(CL.nacks >= rounds * 10u);
+
+    for (size_t i = 0; i < CL.nacks; i++) {
+        free(CL.acks[i].entry);
+        free(CL.acks[i].receipt);
+    }
+    free(CL.acks);
+    free(CL.heads);
+    scitt_cose_keyset_free(keys);
+    for (unsigned i = 0; i < NCLIENTS; i++) {
+        sd_issuer_clear(&issuers[i]);
+    }
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    CL.violation[0] = 0; /* the test already failed if there was one */
+    join_clients();
+    sd_teardown(&sd);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test_teardown(test_crash, teardown)};
+    if (argc > 1) {
+        cmocka_set_test_filter(argv[1]);
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
