@@ -335,6 +335,50 @@ scitt_err scitt_receipt_verify_consistency(scitt_span receipt, uint64_t old_size
 /* ------------------------------------------------------------------------------------------ */
 /* Transparent statements                                                                      */
 
+scitt_err scitt_receipt_verify_transparent_msg(const scitt_cose_sign1 *m,
+                                               const scitt_cose_keyset *service_keys,
+                                               unsigned flags, scitt_ts_result *res)
+{
+    if (res) {
+        memset(res, 0, sizeof(*res));
+    }
+    if (!(m->hdr.unprot & SCITT_COSE_H_RECEIPTS)) {
+        return SCITT_ERR_HEADER; /* a transparent statement carries at least one receipt */
+    }
+    /* The registered form: the statement with its unprotected header replaced by {}. */
+    static const uint8_t head[2] = {0xd2, 0x84}, empty[1] = {0xa0};
+    scitt_span parts[5] = {scitt_span_make(head, 2), m->protected_item, scitt_span_make(empty, 1),
+                           m->payload_item, m->signature_item};
+    proof_input in;
+    memset(&in, 0, sizeof(in));
+    in.parts = parts;
+    in.nparts = 5;
+    scitt_err first = SCITT_OK;
+    size_t good = 0;
+    for (size_t i = 0; i < m->hdr.nreceipts; i++) {
+        scitt_receipt_info info;
+        scitt_err r = verify_receipt(m->hdr.receipts[i], &in, false, service_keys,
+                                     flags & ~(unsigned)SCITT_TS_ANY, &info);
+        if (r == SCITT_OK) {
+            good++;
+        } else if (first == SCITT_OK) {
+            first = r;
+        }
+        if (res) {
+            res->err[i] = r;
+            if (r == SCITT_OK) {
+                res->info[i] = info;
+            }
+        }
+    }
+    if (res) {
+        res->nreceipts = m->hdr.nreceipts;
+        res->nverified = good;
+    }
+    bool ok = (flags & SCITT_TS_ANY) ? good > 0 : good == m->hdr.nreceipts;
+    return ok ? SCITT_OK : first;
+}
+
 scitt_err scitt_receipt_verify_transparent(scitt_span ts, const scitt_cose_keyset *service_keys,
                                            unsigned flags, scitt_ts_result *res)
 {
@@ -343,45 +387,10 @@ scitt_err scitt_receipt_verify_transparent(scitt_span ts, const scitt_cose_keyse
         return SCITT_ERR_NOMEM;
     }
     scitt_err e = scitt_cose_sign1_decode(ts, 0, m);
-    if (e == SCITT_OK && !(m->hdr.unprot & SCITT_COSE_H_RECEIPTS)) {
-        e = SCITT_ERR_HEADER; /* a transparent statement carries at least one receipt */
-    }
-    if (res) {
-        memset(res, 0, sizeof(*res));
-    }
-    scitt_err first = SCITT_OK;
-    size_t good = 0;
     if (e == SCITT_OK) {
-        /* The registered form: the statement with its unprotected header replaced by {}. */
-        static const uint8_t head[2] = {0xd2, 0x84}, empty[1] = {0xa0};
-        scitt_span parts[5] = {scitt_span_make(head, 2), m->protected_item,
-                               scitt_span_make(empty, 1), m->payload_item, m->signature_item};
-        proof_input in;
-        memset(&in, 0, sizeof(in));
-        in.parts = parts;
-        in.nparts = 5;
-        for (size_t i = 0; i < m->hdr.nreceipts; i++) {
-            scitt_receipt_info info;
-            scitt_err r = verify_receipt(m->hdr.receipts[i], &in, false, service_keys,
-                                         flags & ~(unsigned)SCITT_TS_ANY, &info);
-            if (r == SCITT_OK) {
-                good++;
-            } else if (first == SCITT_OK) {
-                first = r;
-            }
-            if (res) {
-                res->err[i] = r;
-                if (r == SCITT_OK) {
-                    res->info[i] = info;
-                }
-            }
-        }
-        if (res) {
-            res->nreceipts = m->hdr.nreceipts;
-            res->nverified = good;
-        }
-        bool ok = (flags & SCITT_TS_ANY) ? good > 0 : good == m->hdr.nreceipts;
-        e = ok ? SCITT_OK : first;
+        e = scitt_receipt_verify_transparent_msg(m, service_keys, flags, res);
+    } else if (res) {
+        memset(res, 0, sizeof(*res));
     }
     scitt_free(m);
     return e;

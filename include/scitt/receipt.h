@@ -212,6 +212,15 @@ SCITT_MUST_USE scitt_err scitt_receipt_verify_transparent(scitt_span ts,
                                                           const scitt_cose_keyset *service_keys,
                                                           unsigned flags, scitt_ts_result *res);
 
+/**
+ * The same for a transparent statement already decoded into @p m (scitt_cose_sign1_decode), so
+ * that a verifier checking the issuer signature too decodes it once. Spans in @p res point into
+ * the bytes @p m was decoded from.
+ */
+SCITT_MUST_USE scitt_err scitt_receipt_verify_transparent_msg(const scitt_cose_sign1 *m,
+                                                              const scitt_cose_keyset *service_keys,
+                                                              unsigned flags, scitt_ts_result *res);
+
 #ifdef __cplusplus
 }
 #endif

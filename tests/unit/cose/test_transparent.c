@@ -88,6 +88,16 @@ static void test_embed_and_verify(void **state)
     assert_int_equal(scitt_cose_sign1_decode(ts, 0, m), SCITT_OK);
     assert_int_equal(scitt_cose_sign1_decode(stmt, 0, orig), SCITT_OK);
     assert_int_equal(scitt_cose_sign1_verify(m, issuer, scitt_span_make(NULL, 0), NULL), SCITT_OK);
+    /* Verified on the decoded message, the receipts give the same outcomes. */
+    assert_int_equal(scitt_receipt_verify_transparent_msg(m, all, SCITT_RECEIPT_REQUIRE_SUB, &res),
+                     SCITT_OK);
+    assert_int_equal(res.nverified, 2);
+    assert_int_equal(res.info[1].leaf_index, 1);
+    assert_int_equal(scitt_receipt_verify_transparent_msg(m, only1, 0, &res), SCITT_ERR_UNTRUSTED);
+    assert_int_equal(res.err[1], SCITT_ERR_UNTRUSTED);
+    assert_int_equal(scitt_receipt_verify_transparent_msg(m, only1, SCITT_TS_ANY, NULL), SCITT_OK);
+    assert_int_equal(scitt_receipt_verify_transparent_msg(orig, all, 0, &res), SCITT_ERR_HEADER);
+    assert_int_equal(res.nreceipts, 0);
     assert_int_equal(m->hdr.nreceipts, 2);
     assert_true(scitt_span_eq(m->hdr.receipts[0], rec[0]));
     assert_non_null(scitt_cose_headers_find(&m->hdr, -70000));
