@@ -2,8 +2,10 @@
 #ifndef SCITT_BENCH_H
 #define SCITT_BENCH_H
 
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static inline double bench_now(void)
@@ -22,6 +24,17 @@ static inline void bench_print(const char *name, double value, const char *unit)
         printf("%s: %.3f %s\n", name, value, unit);
     }
     fflush(stdout);
+}
+
+/* With --help or -h anywhere among the arguments: prints @p usage and exits 0. */
+static inline void bench_help(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            exit(0);
+        }
+    }
 }
 
 /* xorshift64*: a fast deterministic generator for picking random indices. */

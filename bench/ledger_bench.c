@@ -144,6 +144,10 @@ static scitt_service *open_service(const char *dir, scitt_keystore *ks, char *ks
 
 int main(int argc, char **argv)
 {
+    bench_help(argc, argv,
+               "usage: ledger_bench [ENTRIES] [DIR]\n  durable ledger appends against raw LMDB "
+               "appends, proofs, reopen and storage overhead\n  (default 1000000 entries in a "
+               "fresh directory under TMPDIR)\n");
     uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
     char base[4096];
     if (argc > 2) {

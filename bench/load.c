@@ -42,6 +42,10 @@ static void metric(int port, double *batches, double *entries)
 
 int main(int argc, char **argv)
 {
+    bench_help(argc, argv,
+               "usage: load [--scittd PATH] [--rate N] [--seconds S] [--connections C] [--keep "
+               "DIR]\n  closed-loop registrations and latency at a fixed rate against a scittd it "
+               "starts\n  (defaults: build/server/scittd, 5000/s, 10 s, 64 connections)\n");
     const char *bin = "build/server/scittd", *keep = NULL;
     double rate = 5000, seconds = 10;
     unsigned conns = 64;

@@ -33,6 +33,9 @@ static double rate_sha256_64(void)
 
 int main(int argc, char **argv)
 {
+    bench_help(argc, argv,
+               "usage: merkle_bench [LEAVES]\n  Merkle append and proofs against raw SHA-256 "
+               "(default 1000000 leaves)\n");
     uint64_t leaves = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
     if (leaves < 2) {
         fprintf(stderr, "merkle_bench: need at least 2 leaves\n");

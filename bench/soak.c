@@ -195,6 +195,9 @@ static double env_num(const char *name, double def)
 
 int main(int argc, char **argv)
 {
+    bench_help(argc, argv,
+               "usage: scittd_soak PATH/TO/scittd\n  scittd at 70% of its measured capacity for "
+               "SOAK_SECONDS (600) with its memory sampled\n");
     if (argc != 2) {
         fprintf(stderr, "usage: scittd_soak PATH/TO/scittd\n");
         return 2;

@@ -53,8 +53,11 @@ static uint8_t *load(const char *rel, size_t *len)
         name = (double)n_ / (t_ - t0_);                                                            \
     } while (0)
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_help(argc, argv,
+               "usage: tee_bench\n  SEV-SNP report parsing and verification against RSA-4096 PSS "
+               "verify\n  (SCITT_SHARED_DIR overrides where the samples are)\n");
     size_t rl, vl, cl;
     uint8_t *report = load("tee/sev-snp/virtee-milan/report_milan.bin", &rl);
     uint8_t *vcek = load("tee/sev-snp/virtee-milan/vcek_milan.der", &vl);

@@ -100,6 +100,9 @@ static void pair(bool (*a)(void *), bool (*b)(void *), void *ctx, double *ra, do
 
 int main(int argc, char **argv)
 {
+    bench_help(argc, argv,
+               "usage: tools_bench [SECONDS]\n  CCF receipt verification and HTTP response parsing "
+               "against their baselines\n  (default 0.5 s per round)\n");
     if (argc > 1) {
         seconds = atof(argv[1]);
         need(seconds > 0, "the argument");
