@@ -39,6 +39,8 @@ echo "$runs" | while IFS='|' read -r name cmd; do
         continue
     fi
     echo "== $name: $cmd"
+    # each benchmark starts with the data written by the one before it on disk, not in flight
+    sync
     t0=$(date +%s)
     # shellcheck disable=SC2086
     if ! $cmd >"$out/$name.txt" 2>"$out/$name.err"; then
