@@ -57,9 +57,10 @@ static scitt_err try_open(scitt__store *s, const char *dir)
         rc = mdb_env_set_maxreaders(s->ienv, 512);
     }
     if (rc == MDB_SUCCESS) {
-        /* No fsync at commit: the index is rebuilt from the durable log whenever in doubt. */
+        /* No fsync at commit: the index is rebuilt from the durable log whenever in doubt.
+         * No read-ahead: lookups land on random pages (see scitt__store_open). */
         unsigned flags =
-            MDB_NOTLS |
+            MDB_NOTLS | MDB_NORDAHEAD |
             (s->read_only ? MDB_RDONLY
                           : (MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC));
         rc = mdb_env_open(s->ienv, dir, flags, 0600);

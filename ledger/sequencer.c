@@ -219,6 +219,9 @@ static scitt_err put_bundle(batch_ctx *b, uint64_t bundle)
     scitt__be64(kb, bundle);
     MDB_val k = {8, kb}, v = {edge->bundle.len, edge->bundle.ptr};
     scitt_err e = scitt__mdb_err(mdb_put(b->txn, b->l->store.bundles, &k, &v, 0));
+    e = e ? e
+          : scitt__bundle_offsets_put(b->txn, &b->l->store, bundle,
+                                      scitt_span_make(edge->bundle.ptr, edge->bundle.len));
     if (e != SCITT_OK || edge->bundle_stored == 0) {
         return e; /* none of its entries reached `recent`: the bundle filled up in one batch */
     }

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 scitt_err scitt__mdb_err(int rc)
 {
@@ -197,8 +199,12 @@ scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
         rc = mdb_env_set_maxreaders(s->env, 512);
     }
     if (rc == MDB_SUCCESS) {
-        /* MDB_NOTLS: read transactions are used from worker threads, not one per thread. */
-        unsigned flags = MDB_NOTLS | (read_only ? MDB_RDONLY : 0);
+        /* MDB_NOTLS: read transactions are used from worker threads, not one per thread.
+         * MDB_NORDAHEAD: reads of a large log land on random pages, and a fault on a page not in
+         * memory would otherwise read the device's whole read-ahead window around it (8 MB on
+         * some virtual disks); entry bundles, the one multi-page value read whole, are asked for
+         * explicitly (scitt__entry_get). */
+        unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (read_only ? MDB_RDONLY : 0);
         rc = mdb_env_open(s->env, dir, flags, 0600);
     }
     if (rc != MDB_SUCCESS) {
@@ -227,6 +233,12 @@ scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
     /* a read-only opener of a version-1 store finds no `recent`: every entry is in `bundles` */
     if (e == SCITT_OK && open_dbi(txn, "recent", c, &s->recent) != SCITT_OK) {
         s->recent = s->bundles;
+    }
+    /* a read-only opener of a store written before `boffsets` walks every bundle */
+    if (e == SCITT_OK) {
+        scitt_err oe = open_dbi(txn, "boffsets", c, &s->boffsets);
+        s->has_boffsets = oe == SCITT_OK;
+        e = read_only ? SCITT_OK : oe;
     }
     if (e == SCITT_OK && !read_only) {
         /* Record the schema version once; refuse a store written by another version. */
@@ -405,21 +417,67 @@ scitt_err scitt__tile_get(MDB_txn *txn, const scitt__store *s, unsigned level, u
 }
 
 /* Finds entry number `pos` in a bundle of be32-length-prefixed entries. */
-static scitt_err bundle_pick(scitt_span bundle, unsigned pos, scitt_span *entry)
+/* Asks the kernel to read the pages of a value in the map at once, before a scan walks them one
+ * fault at a time (the map has no read-ahead); only a hint, so its failure changes nothing. */
+static void will_read(const void *p, size_t len)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)p & ~(page - 1), end = (uintptr_t)p + len;
+    (void)madvise((void *)a, end - a, MADV_WILLNEED);
+}
+
+/* Entry @p pos of a bundle: at its recorded offset when @p offsets is not empty, else found by
+ * walking the length prefixes from the start. */
+static scitt_err bundle_pick(scitt_span bundle, scitt_span offsets, unsigned pos, scitt_span *entry)
 {
     scitt_reader r;
     scitt_reader_init(&r, bundle);
+    unsigned skip = pos;
+    if (offsets.len) {
+        if (offsets.len != 4u * BUNDLE_ENTRIES) {
+            return SCITT_ERR_CORRUPT;
+        }
+        scitt_reader o;
+        scitt_reader_init(&o, offsets);
+        (void)scitt_reader_take(&o, 4u * pos);
+        (void)scitt_reader_take(&r, scitt_reader_be32(&o)); /* fails past the end */
+        skip = 0;
+    } else {
+        will_read(bundle.ptr, bundle.len);
+    }
     for (unsigned i = 0;; i++) {
         uint32_t len = scitt_reader_be32(&r);
         scitt_span e = scitt_reader_take(&r, len);
         if (r.err != SCITT_OK) {
             return SCITT_ERR_CORRUPT;
         }
-        if (i == pos) {
+        if (i == skip) {
             *entry = e;
             return SCITT_OK;
         }
     }
+}
+
+scitt_err scitt__bundle_offsets_put(MDB_txn *txn, const scitt__store *s, uint64_t bundle,
+                                    scitt_span bytes)
+{
+    uint8_t off[4u * BUNDLE_ENTRIES];
+    scitt_writer w;
+    scitt_writer_init(&w, off, sizeof(off));
+    scitt_reader r;
+    scitt_reader_init(&r, bytes);
+    for (unsigned i = 0; i < BUNDLE_ENTRIES; i++) {
+        scitt_writer_be32(&w, (uint32_t)(bytes.len - scitt_reader_left(&r)));
+        uint32_t len = scitt_reader_be32(&r);
+        (void)scitt_reader_take(&r, len);
+    }
+    if (r.err != SCITT_OK || scitt_reader_left(&r) != 0) {
+        return SCITT_ERR_CORRUPT; /* not a complete bundle */
+    }
+    uint8_t kb[8];
+    scitt__be64(kb, bundle);
+    MDB_val k = {8, kb}, v = {sizeof(off), off};
+    return scitt__mdb_err(mdb_put(txn, s->boffsets, &k, &v, 0));
 }
 
 scitt_err scitt__entry_get(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
@@ -433,7 +491,18 @@ scitt_err scitt__entry_get(MDB_txn *txn, const scitt__store *s, uint64_t index, 
     MDB_val k = {8, kb}, v;
     scitt_err e = scitt__mdb_err(mdb_get(txn, s->bundles, &k, &v));
     if (e == SCITT_OK) {
-        e = bundle_pick(scitt_span_make(v.mv_data, v.mv_size), (unsigned)(index % BUNDLE_ENTRIES),
+        MDB_val ov = {0, NULL};
+        if (s->has_boffsets) {
+            int rc = mdb_get(txn, s->boffsets, &k, &ov);
+            if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+                return scitt__mdb_err(rc);
+            }
+            if (rc == MDB_NOTFOUND) {
+                ov.mv_size = 0;
+            }
+        }
+        e = bundle_pick(scitt_span_make(v.mv_data, v.mv_size),
+                        scitt_span_make(ov.mv_data, ov.mv_size), (unsigned)(index % BUNDLE_ENTRIES),
                         entry);
     } else if (e == SCITT_ERR_NOT_FOUND) {
         /* not in a complete bundle: one of the last, incomplete bundle's entries */

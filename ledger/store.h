@@ -53,6 +53,12 @@ typedef struct scitt__store {
     MDB_env *env;
     MDB_env *ienv;
     MDB_dbi meta, heads, times, tiles, bundles, recent;
+    /* `boffsets`: per complete bundle, where each of its entries starts (BUNDLE_ENTRIES be32
+     * byte offsets), so one entry is read without walking its bundle. Bundles written before it
+     * existed have none and are walked; has_boffsets is false for a read-only opener of such a
+     * store, which has no `boffsets` at all. */
+    MDB_dbi boffsets;
+    bool has_boffsets;
     MDB_dbi ids, iss, sub, dig, imeta;
     char *dir;
     bool read_only;
@@ -101,6 +107,9 @@ bool scitt__tile_write(uint8_t *tile, unsigned level, uint64_t index,
                        const uint8_t hash[SCITT_HASH_LEN]);
 
 /* Entries. */
+/* Records where the entries of complete bundle @p bundle (be32 length || bytes, each) start. */
+scitt_err scitt__bundle_offsets_put(MDB_txn *txn, const scitt__store *s, uint64_t bundle,
+                                    scitt_span bytes);
 scitt_err scitt__entry_get(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
                            scitt_span *entry);
 

@@ -367,6 +367,111 @@ static void test_upgrade_v1(void **state)
     assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
 }
 
+/* Puts (or with @p v NULL deletes) the `boffsets` record of bundle @p bundle by hand. */
+static void put_offsets(const char *dir, uint64_t bundle, const uint8_t *v, size_t n)
+{
+    raw w;
+    raw_open(&w, dir);
+    uint8_t kb[8];
+    be64(kb, bundle);
+    MDB_val k = {8, kb}, val = {n, (void *)v};
+    MDB_dbi d = raw_dbi(&w, "boffsets");
+    assert_int_equal(v ? mdb_put(w.txn, d, &k, &val, 0) : mdb_del(w.txn, d, &k, NULL), 0);
+    raw_close(&w, true);
+}
+
+/*
+ * Complete bundles record where each entry starts, so a read touches only the entry's pages;
+ * a bundle without the record (written before it existed) is walked, and a record that points
+ * anywhere but at the entry is damage found on read.
+ */
+static void test_bundle_offsets(void **state)
+{
+    fixture *f = *state;
+    append_at_once(f, 0, 600);
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    uint64_t keys[8];
+    raw w;
+    raw_open(&w, f->dir);
+    assert_int_equal(raw_keys(&w, "boffsets", keys, 8), 2);
+    assert_int_equal(keys[0], 0);
+    assert_int_equal(keys[1], 1);
+    uint8_t kb[8];
+    be64(kb, 1);
+    MDB_val k = {8, kb}, v;
+    assert_int_equal(mdb_get(w.txn, raw_dbi(&w, "boffsets"), &k, &v), 0);
+    assert_int_equal(v.mv_size, 4 * 256);
+    uint8_t off[4 * 256];
+    memcpy(off, v.mv_data, sizeof(off));
+    raw_close(&w, false);
+    /* entry 256 + i starts at the sum of the sizes before it */
+    size_t at = 0;
+    lu_entry e;
+    for (uint64_t i = 0; i < 256; i++) {
+        assert_int_equal((size_t)off[4 * i] << 24 | (size_t)off[4 * i + 1] << 16 |
+                             (size_t)off[4 * i + 2] << 8 | off[4 * i + 3],
+                         at);
+        lu_make(&e, 256 + i, 0);
+        at += 4 + e.len;
+    }
+
+    /* bundle 0 as written before the records existed: walked */
+    put_offsets(f->dir, 0, NULL, 0);
+    /* bundle 1: entry 300 (position 44) pointed at entry 301, entry 302 past the end */
+    uint8_t bad[sizeof(off)];
+    memcpy(bad, off, sizeof(off));
+    memcpy(bad + 4 * 44, off + 4 * 45, 4);
+    memset(bad + 4 * 46, 0xff, 4);
+    put_offsets(f->dir, 1, bad, sizeof(bad));
+    assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
+    scitt_ledger_read *r;
+    scitt_span got;
+    assert_int_equal(scitt_ledger_read_begin(f->l, &r), SCITT_OK);
+    for (uint64_t i = 0; i < 256; i++) {
+        assert_int_equal(scitt_ledger_entry(r, i, &got), SCITT_OK);
+    }
+    assert_int_equal(scitt_ledger_entry(r, 300, &got), SCITT_ERR_CORRUPT);
+    assert_int_equal(scitt_ledger_entry(r, 301, &got), SCITT_OK);
+    assert_int_equal(scitt_ledger_entry(r, 302, &got), SCITT_ERR_CORRUPT);
+    assert_int_equal(scitt_ledger_entry(r, 599, &got), SCITT_OK);
+    scitt_ledger_read_end(r);
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    /* a record of the wrong size is damage too */
+    put_offsets(f->dir, 1, off, 100);
+    assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
+    assert_int_equal(scitt_ledger_read_begin(f->l, &r), SCITT_OK);
+    assert_int_equal(scitt_ledger_entry(r, 257, &got), SCITT_ERR_CORRUPT);
+    scitt_ledger_read_end(r);
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+
+    /* a store with no `boffsets` at all, opened read-only, walks every bundle */
+    put_offsets(f->dir, 1, off, sizeof(off));
+    raw_open(&w, f->dir);
+    assert_int_equal(mdb_drop(w.txn, raw_dbi(&w, "boffsets"), 1), 0);
+    raw_close(&w, true);
+    scitt_ledger_config ro = f->cfg;
+    ro.read_only = true;
+    ro.signer = NULL;
+    assert_int_equal(scitt_ledger_open(&ro, &f->l), SCITT_OK);
+    check_entries(f, 600);
+    scitt_ledger_close(f->l);
+    /* opened for writing again, it gets the database back and new bundles get their record */
+    assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
+    check_entries(f, 600);
+    append(f, 600, 800);
+    check_entries(f, 800);
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    raw_open(&w, f->dir);
+    assert_int_equal(raw_keys(&w, "boffsets", keys, 8), 1);
+    assert_int_equal(keys[0], 2);
+    raw_close(&w, false);
+    assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +480,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recent_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundle_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bundle_offsets, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
