@@ -139,26 +139,6 @@ static bool cl_fill(cl_conn *c, int ms)
     return true;
 }
 
-/* The value of header @p name within head [@p h, @p end), copied NUL-terminated. */
-static bool cl_header(const char *h, const char *end, const char *name, char *out, size_t cap)
-{
-    size_t n = strlen(name);
-    for (const char *p = strstr(h, "\r\n"); p && p + 2 < end; p = strstr(p + 2, "\r\n")) {
-        if (strncasecmp(p + 2, name, n) == 0 && p[2 + n] == ':') {
-            const char *v = p + 3 + n;
-            while (*v == ' ') {
-                v++;
-            }
-            const char *e = strstr(v, "\r\n");
-            size_t len = (size_t)(e - v) < cap - 1 ? (size_t)(e - v) : cap - 1;
-            memcpy(out, v, len);
-            out[len] = 0;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Drops the previous response's bytes, then reads one response; false when none arrives. */
 static bool cl_read(cl_conn *c, cl_resp *r, size_t *consumed)
 {
@@ -183,11 +163,11 @@ static bool cl_read(cl_conn *c, cl_resp *r, size_t *consumed)
     }
     char v[32];
     size_t cl = 0;
-    if (cl_header((const char *)c->buf, end, "Content-Length", v, sizeof(v))) {
+    if (it_head_value((const char *)c->buf, end, "Content-Length", v, sizeof(v))) {
         cl = (size_t)strtoull(v, NULL, 10);
     }
     r->location[0] = 0;
-    cl_header((const char *)c->buf, end, "Location", r->location, sizeof(r->location));
+    it_head_value((const char *)c->buf, end, "Location", r->location, sizeof(r->location));
     if (cl > c->cap - hlen - 1) {
         cl_violation("a response body of %zu bytes", cl);
         return false;

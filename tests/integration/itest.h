@@ -288,15 +288,18 @@ typedef struct it_resp {
     size_t content_length;
 } it_resp;
 
-/* The value of header @p name in @p r (NUL-terminated copy), or NULL. */
-static inline const char *it_header(const it_resp *r, const char *name, char *out, size_t cap)
+/*
+ * The value of header @p name in the response head that starts at @p head (its status line) and
+ * whose header lines end at @p end (where its "\r\n\r\n" starts), copied NUL-terminated.
+ */
+static inline bool it_head_value(const char *head, const char *end, const char *name, char *out,
+                                 size_t cap)
 {
     size_t n = strlen(name);
-    const char *p = strstr(r->head, "\r\n");
-    while (p && p[2] != '\r') {
-        p += 2;
-        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            const char *v = p + n + 1;
+    for (const char *p = strstr(head, "\r\n"); p && p < end; p = strstr(p + 2, "\r\n")) {
+        const char *line = p + 2;
+        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
             while (*v == ' ') {
                 v++;
             }
@@ -304,11 +307,17 @@ static inline const char *it_header(const it_resp *r, const char *name, char *ou
             size_t len = (size_t)(e - v) < cap - 1 ? (size_t)(e - v) : cap - 1;
             memcpy(out, v, len);
             out[len] = 0;
-            return out;
+            return true;
         }
-        p = strstr(p, "\r\n");
     }
-    return NULL;
+    return false;
+}
+
+/* The value of header @p name in @p r (NUL-terminated copy), or NULL. */
+static inline const char *it_header(const it_resp *r, const char *name, char *out, size_t cap)
+{
+    const char *end = strstr(r->head, "\r\n\r\n");
+    return end && it_head_value(r->head, end, name, out, cap) ? out : NULL;
 }
 
 /*
