@@ -1,7 +1,8 @@
 /*
  * Fuzz target: transparent statements. Verifies the input as one against the fixed service key
- * set, extracts its receipts, and embeds a fixed receipt into it. Invariant: whatever embedding produces decodes, holds
- * exactly that receipt at 394 and has the registered form (and leaf) of the input.
+ * set, extracts its receipts, and embeds a fixed receipt into it. Invariant: whatever embedding
+ * produces decodes, holds exactly that receipt at 394 and has the registered form (and leaf) of the
+ * input.
  */
 #include <stdlib.h>
 #include <string.h>
