@@ -1,0 +1,129 @@
+#!/bin/sh
+# docs_ci.sh SCITT SCITTD DOCS_CI_MD
+# Runs the scitt commands of docs/ci.md as written, against a real scittd whose registration
+# policy requires the release CA's did:x509 (as the page suggests): the one-time setup, then the
+# GitHub Actions and the GitLab CI jobs' sign, register and verify steps. The commands are read
+# out of the page, so a page that drifts from the tool fails here. Only what the page leaves to
+# the CI system is supplied: the service URL (for https://scitt.example), the CA fingerprint (for
+# REPLACE-WITH-CA-FINGERPRINT), and the variables the CI system and the image build would set.
+SCITT=$1
+SCITTD=$2
+DOC=$3
+. "$(dirname "$0")/lib.sh"
+cd "$T" || exit 2
+mkdir bin && ln -s "$SCITT" bin/scitt
+PATH=$T/bin:$PATH
+export PATH
+
+# commands SECTION: the scitt command lines of one part of the page, continuations joined
+# ("\" line ends in shell, deeper-indented lines of a YAML plain scalar), list dashes dropped.
+commands() {
+    awk -v want="$1" '
+        function indent(s) { match(s, /^[ \t]*/); return RLENGTH }
+        function flush() { if (cur != "") print cur; cur = "" }
+        /^## / { flush(); section = $0; next }
+        /^```/ { flush(); block = !block; next }
+        !block || index(section, want) == 0 { next }
+        {
+            line = $0
+            sub(/^[ \t]+/, "", line)
+            if (cur != "" && shell) {        # a shell line that ended in a backslash
+                cur = cur " " line
+                if (cur ~ /\\$/) { sub(/[ \t]*\\$/, "", cur); next }
+                flush()
+                next
+            }
+            if (cur != "" && indent($0) > ind && line !~ /^- /) {    # YAML plain scalar
+                cur = cur " " line
+                next
+            }
+            flush()
+            dash = line ~ /^- /
+            sub(/^- /, "", line)
+            if (line !~ /^scitt /) { next }
+            cur = line
+            ind = indent($0)
+            shell = !dash
+            if (shell && cur ~ /\\$/) { sub(/[ \t]*\\$/, "", cur); next }
+            if (shell) { flush() }
+        }
+        END { flush() }
+    ' "$DOC"
+}
+
+# run DESCRIPTION LINE: a command line of the page with the placeholders filled in, run by sh.
+run_doc() {
+    line=$(printf '%s\n' "$2" | sed -e "s#https://scitt.example#$URL#g" \
+        -e "s#REPLACE-WITH-CA-FINGERPRINT#$FP#g" -e 's#\${{ github.repository }}#example/app#g')
+    expect "${3:-0}" "$1: $line" sh -c "$line"
+}
+
+step "one-time setup"
+setup=$(commands "One-time setup")
+[ "$(printf '%s\n' "$setup" | wc -l)" = 3 ] || {
+    echo "FAIL: expected the three setup commands of docs/ci.md, found:"
+    printf '%s\n' "$setup"
+    exit 1
+}
+expect 0 "keygen (the release CA)" sh -c "$(printf '%s\n' "$setup" | sed -n 1p)"
+expect 0 "keygen (the CI key)" sh -c "$(printf '%s\n' "$setup" | sed -n 2p)"
+DID=$(json_field did_x509)
+FP=$(printf '%s' "$DID" | sed -n 's/^did:x509:0:sha256:\([^:]*\)::.*/\1/p')
+[ -n "$FP" ] || {
+    echo "FAIL: no did:x509 from keygen --json"
+    exit 1
+}
+# the registration policy the page describes: did:x509 rules with the release CA as the root
+ca=$(awk 'BEGIN { ORS = "\\n" } { print }' release-ca.crt)
+printf '{"version": 1, "issuers": [{"did_x509": true, "x509_roots": ["%s"]}]}\n' "$ca" \
+    >policy.json
+start_scittd "$T/data" --policy policy.json
+run_doc "setup" "$(printf '%s\n' "$setup" | sed -n 3p)"
+checks=$((checks + 1))
+if [ -s scitt-keys.cbor ]; then echo "ok: the service keys were written"; else
+    fails=$((fails + 1))
+    echo "FAIL: no scitt-keys.cbor"
+fi
+
+# what the CI system and the image build provide
+DIGEST=sha256:$(printf 'an image manifest' | sha256sum | cut -c1-64)
+ISS=$DID
+IMAGE=ghcr.io/example/app
+GITHUB_REF_NAME=v1.4.2
+CI_COMMIT_TAG=v1.4.2
+export DIGEST ISS IMAGE GITHUB_REF_NAME CI_COMMIT_TAG
+cp ci.chain.pem chain.keep
+
+for ci in "GitHub Actions" "GitLab CI"; do
+    step "$ci"
+    lines=$(commands "$ci")
+    n=$(printf '%s\n' "$lines" | grep -c '^scitt ')
+    [ "$n" = 3 ] || {
+        echo "FAIL: expected sign, register and verify in the $ci section, found:"
+        printf '%s\n' "$lines"
+        exit 1
+    }
+    cp chain.keep ci.chain.pem
+    cp ci.key.keep ci.key 2>/dev/null || cp ci.key ci.key.keep
+    rm -f app.statement app.transparent
+    run_doc "$ci sign" "$(printf '%s\n' "$lines" | grep '^scitt sign')"
+    run_doc "$ci register" "$(printf '%s\n' "$lines" | grep '^scitt register')"
+    verify=$(printf '%s\n' "$lines" | grep '^scitt verify')
+    run_doc "$ci deploy gate" "$verify"
+    # the gate refuses an image whose digest is not the registered one
+    good=$DIGEST
+    DIGEST=sha256:$(printf 'another manifest' | sha256sum | cut -c1-64)
+    run_doc "$ci deploy gate, another digest" "$verify" 1
+    has "$T/err" "digest: the signed digest is not $DIGEST" "$ci: refused for the digest"
+    DIGEST=$good
+done
+
+step "the policy holds"
+expect 0 "keygen: a key the release CA did not issue" \
+    scitt keygen --out stranger --self-signed-cert --subject release-pipeline
+expect 0 "sign with it" scitt sign --key stranger.key --cert stranger.crt --iss "$ISS" \
+    --image "$IMAGE:$GITHUB_REF_NAME@$DIGEST" --out stranger.statement
+expect 1 "register: refused by the did:x509 policy" scitt register --url "$URL" \
+    stranger.statement --out stranger.transparent
+stop_scittd
+finish
