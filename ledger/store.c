@@ -416,7 +416,6 @@ scitt_err scitt__tile_get(MDB_txn *txn, const scitt__store *s, unsigned level, u
     return SCITT_OK;
 }
 
-/* Finds entry number `pos` in a bundle of be32-length-prefixed entries. */
 /* Asks the kernel to read the pages of a value in the map at once, before a scan walks them one
  * fault at a time (the map has no read-ahead); only a hint, so its failure changes nothing. */
 static void will_read(const void *p, size_t len)
