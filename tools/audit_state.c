@@ -22,8 +22,8 @@ int audit_state_load(audit *a, bool from_scratch, char *pinned_vkey, size_t cap,
 {
     char p[4200];
     if (cli_mkdirs(a->state_dir, 0700) != SCITT_OK) {
-        return cli_fail(CLI_USAGE, "cannot create the state directory %s: %s", a->state_dir,
-                        strerror(errno));
+        return audit_fail(a, "cannot create the state directory %s: %s", a->state_dir,
+                          strerror(errno));
     }
     scitt_dynbuf b;
     pinned_vkey[0] = 0;
@@ -37,13 +37,13 @@ int audit_state_load(audit *a, bool from_scratch, char *pinned_vkey, size_t cap,
         snprintf(pinned_vkey, cap, "%.*s", (int)n, (const char *)b.ptr);
     } else if (e != SCITT_ERR_NOT_FOUND) {
         scitt_dynbuf_clear(&b);
-        return cli_fail(CLI_USAGE, "cannot read %s", p);
+        return audit_fail(a, "cannot read %s", p);
     }
     scitt_dynbuf_clear(&b);
     path_of(a, "keys.cbor", p, sizeof(p));
     e = cli_read_file(p, SCITT_LIMIT_KEY_TEXT, pinned_keys);
     if (e != SCITT_OK && e != SCITT_ERR_NOT_FOUND) {
-        return cli_fail(CLI_USAGE, "cannot read %s", p);
+        return audit_fail(a, "cannot read %s", p);
     }
     if (from_scratch) {
         return CLI_OK;
@@ -55,11 +55,11 @@ int audit_state_load(audit *a, bool from_scratch, char *pinned_vkey, size_t cap,
         e = audit_state_decode(&a->st, scitt_span_make(b.ptr, b.len), why, sizeof(why));
         if (e != SCITT_OK) {
             scitt_dynbuf_clear(&b);
-            return cli_fail(CLI_USAGE, "%s is damaged: %s; rerun with --from-scratch", p, why);
+            return audit_fail(a, "%s is damaged: %s; rerun with --from-scratch", p, why);
         }
     } else if (e != SCITT_ERR_NOT_FOUND) {
         scitt_dynbuf_clear(&b);
-        return cli_fail(CLI_USAGE, "cannot read %s", p);
+        return audit_fail(a, "cannot read %s", p);
     }
     scitt_dynbuf_clear(&b);
     return CLI_OK;
@@ -74,11 +74,11 @@ int audit_state_save(audit *a)
     scitt_dynbuf_init(&keys, 0);
     scitt_cbor_writer kw;
     scitt_cbor_writer_init_dynbuf(&kw, &keys);
-    e = e ? e : scitt_cose_keyset_encode_cose(a->keys, &kw);
+    e = e ? e : scitt_cose_keyset_encode_cose(a->keys.pinned, &kw);
     if (e != SCITT_OK) {
         scitt_dynbuf_clear(&b);
         scitt_dynbuf_clear(&keys);
-        return cli_fail(CLI_USAGE, "cannot encode the audit state");
+        return audit_fail(a, "cannot encode the audit state");
     }
     char p[4200], vk[SCITT_NOTE_VKEY_MAX + 2];
     snprintf(vk, sizeof(vk), "%s\n", a->vkey_text);
