@@ -503,21 +503,21 @@ int cmd_audit(int argc, char **argv)
         }
         audit_keys_churn(&a);
     }
-    outcome o = outcome_of(&a);
-    if (rc == CLI_OK || json) {
-        if (json) {
-            json_summary(&a, old_size, o, earlier);
-        } else {
-            text_summary(&a, old_size, o, earlier);
-        }
-    }
     if (rc == CLI_OK && !a.cannot && a.tree_discrepancies == 0) {
         /* The tree verified: move past it, entry discrepancies included (each reported once). */
         remember_reported(&a);
         a.st.time = a.now;
         a.st.time_is_live = a.src.is_http;
         if (audit_state_save(&a) != CLI_OK) {
-            rc = CLI_USAGE;
+            audit_cannot(&a, "the state could not be saved in %s", a.state_dir);
+        }
+    }
+    outcome o = outcome_of(&a);
+    if (rc == CLI_OK || json) {
+        if (json) {
+            json_summary(&a, old_size, o, earlier);
+        } else {
+            text_summary(&a, old_size, o, earlier);
         }
     }
     if (rc == CLI_OK) {
