@@ -93,9 +93,15 @@ expect 2 "state.cbor whose policy is not a byte string is refused" "$SCITT" audi
     --url "$L/keys/d" --state kd
 has "$T/err" "kd/state.cbor is damaged: \"policy\" is not a byte string" "the file and field"
 one_line "damaged state message"
-# The read of the damaged field touched bytes it never set: memcheck fails (99) on that.
-expect 2 "the damaged state under valgrind: no uninitialised read" valgrind -q \
-    --error-exitcode=99 "$SCITT" audit --url "$L/keys/d" --state kd
+# The read of the damaged field touched bytes it never set: memcheck fails (99) on that. ASan does
+# not see such reads and memcheck cannot run an ASan binary: that build says so and skips it.
+if [ -n "${SCITT_SANITIZED:-}" ]; then
+    echo "SKIP: the damaged state under valgrind (a sanitizer build; run in the other builds)"
+else
+    command -v valgrind >/dev/null || { echo "FAIL: valgrind is required (install-deps.sh)"; exit 1; }
+    expect 2 "the damaged state under valgrind: no uninitialised read" valgrind -q \
+        --error-exitcode=99 "$SCITT" audit --url "$L/keys/d" --state kd
+fi
 expect 0 "--from-scratch replaces a damaged state" "$SCITT" audit --url "$L/keys/d" --state kd \
     --from-scratch
 expect 0 "and the state is whole again" "$SCITT" audit --url "$L/keys/d" --state kd
