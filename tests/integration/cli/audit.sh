@@ -65,6 +65,18 @@ expect 0 "--from-scratch with the same state" "$SCITT" audit --url "$L/keys/c" -
     --from-scratch --json
 num pinned 1 "still one key pinned"
 
+step "a static copy without served keys"
+cp -r "$L/keys/a" nokeys
+mv nokeys/.well-known/scitt-keys service-keys.cbor
+expect 2 "no key pinned, none served: could not audit" "$SCITT" audit --url nokeys --state nk
+has "$T/err" "no service keys to recognise policy statements with" "the message says what is missing"
+has "$T/err" "give --keys" "and what to add"
+expect 0 "--keys pins the service's keys" "$SCITT" audit --url nokeys --state nk \
+    --keys service-keys.cbor --json
+num pinned 1 "pinned"
+has "$T/out" '"served":null' "nothing served"
+has "$T/out" '"key_churn":false' "a source without keys is no churn"
+
 step "could not audit (exit 2) and discrepancy (exit 1) told apart"
 cp -r "$L/keys/d" missing
 rm missing/tile/entries/000.p/7
