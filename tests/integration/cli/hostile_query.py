@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """hostile_query.py MODE COUNT_FILE: a /query server on 127.0.0.1 (a free port, printed as
 "PORT <n>" on stdout) that pages the way a hostile or broken service could, so that `scitt query`
-is shown to end anyway. It writes how many requests it has answered to COUNT_FILE after each one.
+is shown to end anyway. It writes how many requests it has answered to COUNT_FILE (before each
+answer is sent).
 
   empty    every page is empty and names the next cursor (cursor + 1), forever
   trickle  every page holds one entry and names the next cursor, forever
@@ -9,7 +10,9 @@ is shown to end anyway. It writes how many requests it has answered to COUNT_FIL
   slow     as trickle, but each answer takes a second
   finite   three pages of one entry each, then "next": null (what an honest service does)
 """
+import os
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -74,20 +77,26 @@ class Handler(BaseHTTPRequestHandler):
             if mode == "slow":
                 time.sleep(1)
             body, status = page([row(cursor)], cursor + 1), 200
+        # Counted before the answer leaves, and the file replaced whole, so a reader that has the
+        # answer never sees a count without it or a half-written file.
+        with self.server.lock:
+            Handler.answered += 1
+            tmp = self.server.count_file + ".tmp"
+            with open(tmp, "w") as f:
+                f.write("%d\n" % Handler.answered)
+            os.replace(tmp, self.server.count_file)
         self.send_response(status)
         self.send_header("Content-Type", "application/cbor")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        Handler.answered += 1
-        with open(self.server.count_file, "w") as f:
-            f.write("%d\n" % Handler.answered)
 
 
 def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.mode = sys.argv[1]
     server.count_file = sys.argv[2]
+    server.lock = threading.Lock()
     server.daemon_threads = True
     print("PORT %d" % server.server_address[1], flush=True)
     server.serve_forever()

@@ -62,8 +62,8 @@ answered -eq 50 "fifty requests"
 has "$T/err" "--max-pages reached" "the message names the bound"
 has "$T/err" "continue with --cursor 50" "and where to continue"
 serve trickle
-expect 2 "the default page limit bounds the requests" timeout 60 "$SCITT" query --url "$URL" \
-    --limit 1000000 --timeout 55
+expect 2 "the default page limit bounds the requests" timeout 120 "$SCITT" query --url "$URL" \
+    --limit 1000000 --timeout 110
 answered -eq 1000 "a thousand requests"
 expect 0 "--limit still ends a query normally" timeout 20 "$SCITT" query --url "$URL" --limit 3 \
     --json
@@ -82,7 +82,8 @@ expect 2 "--timeout bounds the whole command" timeout 30 "$SCITT" query --url "$
     --timeout 3 --limit 100
 took=$(($(date +%s) - start))
 checks=$((checks + 1))
-[ "$took" -le 6 ] && echo "ok: ended after ${took}s" ||
+# not a timing test: the slow server never ends, so anything near 3 s shows the bound held
+[ "$took" -le 15 ] && echo "ok: ended after ${took}s" ||
     { fails=$((fails + 1)); echo "FAIL: took ${took}s with --timeout 3"; }
 has "$T/err" "--timeout reached" "the message names the bound"
 answered -le 4 "at most four requests"
