@@ -9,6 +9,9 @@
 #include "note_internal.h"
 #include "scitt/limits.h"
 
+/* Base64 text decoded at a time when a signature line is checked (a multiple of 4). */
+#define B64_PIECE 256u
+
 /* "— " : U+2014 EM DASH in UTF-8, then a space. */
 static const uint8_t sig_prefix[4] = {0xe2, 0x80, 0x94, ' '};
 
@@ -241,15 +244,34 @@ static scitt_err parse_line(scitt_span line, scitt_note_sig *out)
     if (!scitt_note_name_valid(out->name) || out->blob_b64.len == 0) {
         return SCITT_ERR_NOTE_MALFORMED;
     }
-    /* Signatures of other types (cosignatures, ML-DSA) are longer; decode them all to check
-     * their syntax. The note's size limit bounds the buffer. */
-    uint8_t blob[SCITT_LIMIT_NOTE_BYTES];
-    size_t n;
-    if (scitt_base64_decode(out->blob_b64, blob, sizeof(blob), &n) != SCITT_OK || n < 5) {
+    /* Signatures of other types (timestamped cosignatures, ML-DSA) are longer: the whole blob is
+     * decoded, in pieces of whole 4-character groups, to check its syntax; only its first bytes
+     * (the key ID) are kept. */
+    size_t body = out->blob_b64.len - (out->blob_b64.len < 2 ? out->blob_b64.len : 2);
+    if (out->blob_b64.len % 4 != 0 || (body && memchr(out->blob_b64.ptr, '=', body) != NULL)) {
+        return SCITT_ERR_NOTE_MALFORMED; /* padding only at the very end */
+    }
+    uint8_t head[4] = {0};
+    size_t n = 0;
+    for (size_t pos = 0; pos < out->blob_b64.len;) {
+        size_t len = out->blob_b64.len - pos < B64_PIECE ? out->blob_b64.len - pos : B64_PIECE;
+        uint8_t piece[B64_PIECE / 4 * 3];
+        size_t got;
+        if (scitt_base64_decode(scitt_span_make(out->blob_b64.ptr + pos, len), piece, sizeof(piece),
+                                &got) != SCITT_OK) {
+            return SCITT_ERR_NOTE_MALFORMED;
+        }
+        if (pos == 0) {
+            memcpy(head, piece, got < sizeof(head) ? got : sizeof(head));
+        }
+        n += got;
+        pos += len;
+    }
+    if (n < 5) {
         return SCITT_ERR_NOTE_MALFORMED;
     }
     out->key_id =
-        (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
+        (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3];
     out->sig_len = n - 4;
     return SCITT_OK;
 }

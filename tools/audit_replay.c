@@ -31,18 +31,34 @@ static cached cache[TILE_CACHE];
 static unsigned cache_next;
 static bool edge_checked[AUDIT_EDGE_LEVELS];
 
-void audit_bad(audit *a, int64_t index, const char *fmt, ...)
+static void record(audit *a, bool entry, bool has_index, uint64_t index, const char *fmt,
+                   va_list ap)
 {
     a->discrepancies++;
+    a->tree_discrepancies += !entry;
     if (a->nbad == AUDIT_MAX_REPORTED) {
         return;
     }
     audit_item *it = &a->bad[a->nbad++];
-    it->has_index = index >= 0;
-    it->index = index >= 0 ? (uint64_t)index : 0;
+    it->has_index = has_index;
+    it->index = index;
+    it->entry = entry;
+    vsnprintf(it->what, sizeof(it->what), fmt, ap);
+}
+
+void audit_bad(audit *a, int64_t index, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(it->what, sizeof(it->what), fmt, ap);
+    record(a, false, index >= 0, index >= 0 ? (uint64_t)index : 0, fmt, ap);
+    va_end(ap);
+}
+
+void audit_bad_entry(audit *a, uint64_t index, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(a, true, true, index, fmt, ap);
     va_end(ap);
 }
 
@@ -61,6 +77,31 @@ void audit_undecidable(audit *a, uint64_t index, const char *fmt, ...)
     va_end(ap);
 }
 
+void audit_cannot(audit *a, const char *fmt, ...)
+{
+    if (a->cannot) {
+        return; /* the first reason is the one to act on */
+    }
+    a->cannot = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->cannot_why, sizeof(a->cannot_why), fmt, ap);
+    va_end(ap);
+}
+
+int audit_fail(audit *a, const char *fmt, ...)
+{
+    if (!a->cannot) {
+        a->cannot = true;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(a->cannot_why, sizeof(a->cannot_why), fmt, ap);
+        va_end(ap);
+    }
+    cli_msg("%s", a->cannot_why);
+    return CLI_USAGE;
+}
+
 /* Tile (level, index) at the width the new checkpoint implies, fetched once and cached. */
 static scitt_err get_tile(audit *a, unsigned level, uint64_t index, const cached **out)
 {
@@ -75,13 +116,21 @@ static scitt_err get_tile(audit *a, unsigned level, uint64_t index, const cached
             return SCITT_OK;
         }
     }
+    if (a->cannot) {
+        return SCITT_ERR_STATE; /* stop fetching: this audit will not complete */
+    }
     char rel[SCITT_TILE_PATH_MAX], why[600];
     scitt_err e =
         scitt_tile_path(level, index, width == SCITT_TILE_WIDTH ? 0 : width, rel, sizeof(rel));
     scitt_dynbuf b;
     e = e ? e : source_get(&a->src, rel, SCITT_TILE_WIDTH * SCITT_HASH_LEN, &b, why, sizeof(why));
+    if (e == SCITT_ERR_TOO_LARGE) {
+        /* more bytes than the tile may have: what was served is wrong, not unavailable */
+        audit_bad(a, -1, "%s: larger than a tile of %u hashes", rel, width);
+    } else if (e != SCITT_OK) {
+        audit_cannot(a, "%s: %s", rel, e == SCITT_ERR_NOT_FOUND ? "missing" : why);
+    }
     if (e != SCITT_OK) {
-        audit_bad(a, -1, "%s: %s", rel, e == SCITT_ERR_NOT_FOUND ? "missing" : why);
         scitt_dynbuf_clear(&b);
         return e;
     }
@@ -180,16 +229,36 @@ void audit_consistency(audit *a)
                  "; no consistency receipt (%.150s)", e ? why : problem);
         return;
     }
+    /* The key named by the receipt's kid, pinned or only served: a served key that signs the
+     * consistency of two checkpoints the auditor verified is proven to be the service's. */
+    scitt_span body = scitt_span_make(r.body.ptr, r.body.len);
+    scitt_cose_sign1 *rm = scitt_malloc(sizeof(*rm));
+    const scitt_cose_key *key = NULL;
+    if (rm && scitt_cose_sign1_decode(body, 0, rm) == SCITT_OK) {
+        key = audit_key_find(a, rm->hdr.kid);
+    }
+    scitt_free(rm);
+    scitt_cose_keyset *one = NULL;
+    e = key ? scitt_cose_keyset_new(&one) : SCITT_ERR_UNTRUSTED;
+    e = e ? e : scitt_cose_keyset_add(one, (scitt_cose_key *)key);
     scitt_receipt_info info;
-    e = scitt_receipt_verify_consistency(scitt_span_make(r.body.ptr, r.body.len), m, a->st.root,
-                                         a->keys, SCITT_RECEIPT_REQUIRE_SUB, &info);
+    e = e ? e
+          : scitt_receipt_verify_consistency(body, m, a->st.root, one, SCITT_RECEIPT_REQUIRE_SUB,
+                                             &info);
+    scitt_cose_keyset_free(one);
     if (e == SCITT_OK &&
         (info.tree_size != n || memcmp(info.root, a->new_root, SCITT_HASH_LEN) != 0)) {
         e = SCITT_ERR_CONSISTENCY;
     }
     if (e != SCITT_OK) {
         audit_bad(a, -1, "the service's consistency receipt %llu -> %llu does not verify: %s",
-                  (unsigned long long)m, (unsigned long long)n, scitt_err_str(e));
+                  (unsigned long long)m, (unsigned long long)n,
+                  key ? scitt_err_str(e) : "its kid names no key of the service");
+    } else {
+        char how[160];
+        snprintf(how, sizeof(how), "signed the consistency receipt %llu -> %llu",
+                 (unsigned long long)m, (unsigned long long)n);
+        audit_key_proven(a, key, how);
     }
     snprintf(a->consistency + used, sizeof(a->consistency) - (size_t)used,
              "; consistency receipt %s", e == SCITT_OK ? "verified" : "FAILED");
@@ -220,70 +289,103 @@ static void check_node(void *ctx, unsigned level, uint64_t index,
     }
 }
 
-static bool service_signed(audit *a, const scitt_cose_sign1 *m, const scitt_cose_key **key)
+/*
+ * An entry with CWT sub SCITT_POLICY_SUBJECT. Only the service registers policies, signed with
+ * one of its keys under its own iss; scittd refuses the subject from anybody else. So the entry
+ * is a policy change only when its kid names a service key (pinned or served), that key's
+ * signature verifies and the iss is the service's (when the configuration names it). Anything
+ * else with this subject is a statement the service should never have admitted: a discrepancy
+ * about this one entry (reported once), and the policy in force does not change.
+ */
+static void policy_entry(audit *a, uint64_t i, const scitt_cose_sign1 *m)
 {
-    *key = m->hdr.kid.len ? scitt_cose_keyset_find(a->keys, m->hdr.kid) : NULL;
-    return *key && scitt_cose_sign1_verify(m, *key, scitt_span_make(NULL, 0), NULL) == SCITT_OK;
+    char kid[80], iss[160];
+    char *h = cli_hex(m->hdr.kid);
+    snprintf(kid, sizeof(kid), "%.64s", h && h[0] ? h : "(none)");
+    scitt_free(h);
+    cli_printable(m->hdr.cwt.iss, iss, sizeof(iss));
+    const scitt_cose_key *key = audit_key_find(a, m->hdr.kid);
+    if (!key) {
+        audit_bad_entry(a, i,
+                        "a statement with the policy subject under kid %s, which is no key of the "
+                        "service: not a policy change (the service should not have admitted it)",
+                        kid);
+        return;
+    }
+    if (scitt_cose_sign1_verify(m, key, scitt_span_make(NULL, 0), NULL) != SCITT_OK) {
+        audit_bad_entry(a, i,
+                        "a statement with the policy subject under the service key %s whose "
+                        "signature does not verify: not a policy change (the service should not "
+                        "have admitted it)",
+                        kid);
+        return;
+    }
+    if (a->st.issuer[0] && !scitt_span_eq_str(m->hdr.cwt.iss, a->st.issuer)) {
+        audit_bad_entry(a, i,
+                        "a statement with the policy subject signed by the service key %s but "
+                        "with iss \"%s\", not the service's: not a policy change",
+                        kid, iss);
+        return;
+    }
+    char reason[SCITT_POLICY_REASON_MAX];
+    scitt_policy *p = NULL;
+    if (scitt_policy_parse(m->payload, &p, reason, sizeof(reason)) != SCITT_OK) {
+        audit_bad_entry(a, i,
+                        "a policy statement signed by the service that does not parse (%s): the "
+                        "policy in force does not change",
+                        reason);
+        return;
+    }
+    char how[160];
+    snprintf(how, sizeof(how), "signed the policy statement at entry %llu", (unsigned long long)i);
+    audit_key_proven(a, key, how);
+    audit_policy ap;
+    memset(&ap, 0, sizeof(ap));
+    ap.index = i;
+    scitt_sha256(m->payload.ptr, m->payload.len, ap.sha256);
+    snprintf(ap.kid, sizeof(ap.kid), "%s", kid);
+    ap.development = scitt_policy_is_development(p);
+    /* A policy in force before this one (from the state or an earlier entry): a change. */
+    if (a->st.have_policy) {
+        ap.replaces = true;
+        ap.replaced_index = a->st.policy_index;
+        scitt_sha256(a->st.policy_text.ptr, a->st.policy_text.len, ap.replaced_sha256);
+        ap.same_text = memcmp(ap.replaced_sha256, ap.sha256, SCITT_SHA256_LEN) == 0;
+        a->policy_changes += !ap.same_text;
+    }
+    if (a->npol < AUDIT_MAX_REPORTED) {
+        a->pol[a->npol++] = ap;
+    }
+    scitt_policy_free(a->policy);
+    a->policy = p;
+    a->st.have_policy = true;
+    a->st.policy_index = i;
+    a->st.policy_text.len = 0;
+    scitt_dynbuf_put(&a->st.policy_text, m->payload.ptr, m->payload.len);
+    a->st.policies++;
 }
 
 static void replay_entry(audit *a, uint64_t i, scitt_span entry)
 {
     scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
     if (!m) {
-        audit_bad(a, (int64_t)i, "out of memory");
+        audit_cannot(a, "out of memory");
         return;
     }
     scitt_err e = scitt_cose_sign1_decode(entry, 0, m);
     if (e != SCITT_OK || m->unprotected_item.len != 1 || m->unprotected_item.ptr[0] != 0xa0) {
-        audit_bad(a, (int64_t)i, "not a registered statement: %s",
-                  e ? scitt_err_str(e) : "its unprotected header is not the empty map");
+        audit_bad_entry(a, i, "not a registered statement: %s",
+                        e ? scitt_err_str(e) : "its unprotected header is not the empty map");
         scitt_free(m);
         return;
     }
-    const scitt_cose_key *key = NULL;
-    bool policy_sub = scitt_span_eq_str(m->hdr.cwt.sub, SCITT_POLICY_SUBJECT);
-    if (policy_sub && !service_signed(a, m, &key) && key) {
-        /* Under a service key's kid, yet not signed by it: a forged or damaged policy. */
-        char *h = cli_hex(m->hdr.kid);
-        audit_bad(a, (int64_t)i,
-                  "a policy statement under the service key %.64s whose signature does not verify",
-                  h ? h : "");
-        scitt_free(h);
-        scitt_free(m);
-        return;
-    }
-    if (policy_sub && key &&
-        (!a->st.issuer[0] || scitt_span_eq_str(m->hdr.cwt.iss, a->st.issuer))) {
-        /* A registration policy statement: in force from this index on. */
-        char reason[SCITT_POLICY_REASON_MAX];
-        scitt_policy *p = NULL;
-        e = scitt_policy_parse(m->payload, &p, reason, sizeof(reason));
-        if (e != SCITT_OK) {
-            audit_bad(a, (int64_t)i,
-                      "a policy statement signed by the service that does not parse: %s", reason);
-        } else {
-            scitt_policy_free(a->policy);
-            a->policy = p;
-            a->st.have_policy = true;
-            a->st.policy_index = i;
-            a->st.policy_text.len = 0;
-            scitt_dynbuf_put(&a->st.policy_text, m->payload.ptr, m->payload.len);
-            a->st.policies++;
-            if (a->npol < AUDIT_MAX_REPORTED) {
-                audit_policy *ap = &a->pol[a->npol++];
-                ap->index = i;
-                scitt_sha256(m->payload.ptr, m->payload.len, ap->sha256);
-                char *h = cli_hex(scitt_cose_key_kid(key));
-                snprintf(ap->kid, sizeof(ap->kid), "%.64s", h ? h : "");
-                scitt_free(h);
-                ap->development = scitt_policy_is_development(p);
-            }
-        }
+    if (scitt_span_eq_str(m->hdr.cwt.sub, SCITT_POLICY_SUBJECT)) {
+        policy_entry(a, i, m);
         scitt_free(m);
         return;
     }
     if (!a->policy) {
-        audit_bad(a, (int64_t)i, "registered while no registration policy was in force");
+        audit_bad_entry(a, i, "registered while no registration policy was in force");
         scitt_free(m);
         return;
     }
@@ -298,16 +400,16 @@ static void replay_entry(audit *a, uint64_t i, scitt_span entry)
             lo ? scitt_policy_check(a->policy, m, a->st.time, NULL, &d, reason, sizeof(reason))
                : SCITT_ERR_STATE;
         if (lo && e2 != SCITT_OK && e2 != SCITT_ERR_STATE) {
-            audit_bad(a, (int64_t)i, "the policy in force (entry %llu) rejects it: %s",
-                      (unsigned long long)a->st.policy_index, reason);
+            audit_bad_entry(a, i, "the policy in force (entry %llu) rejects it: %s",
+                            (unsigned long long)a->st.policy_index, reason);
         } else {
             audit_undecidable(a, i,
                               "a certificate is outside its validity now; whether it was valid at "
                               "registration cannot be decided from the log");
         }
     } else if (e != SCITT_OK) {
-        audit_bad(a, (int64_t)i, "the policy in force (entry %llu) rejects it: %s",
-                  (unsigned long long)a->st.policy_index, reason);
+        audit_bad_entry(a, i, "the policy in force (entry %llu) rejects it: %s",
+                        (unsigned long long)a->st.policy_index, reason);
     }
     scitt_free(m);
 }
@@ -335,25 +437,29 @@ static void progress(audit *a, uint64_t done, uint64_t total, bool last)
     }
 }
 
-int audit_replay(audit *a)
+void audit_replay(audit *a)
 {
     uint64_t m = a->st.size, n = a->new_size;
     if (a->st.have_policy && a->st.policy_text.len) {
         char reason[SCITT_POLICY_REASON_MAX];
         if (scitt_policy_parse(scitt_span_make(a->st.policy_text.ptr, a->st.policy_text.len),
                                &a->policy, reason, sizeof(reason)) != SCITT_OK) {
-            return cli_fail(CLI_USAGE, "the saved policy does not parse (%s); use --from-scratch",
-                            reason);
+            audit_cannot(a,
+                         "the policy saved in %s/state.cbor does not parse (%s); rerun with "
+                         "--from-scratch",
+                         a->state_dir, reason);
+            return;
         }
     }
     scitt_span *entries = scitt_calloc(SCITT_TILE_WIDTH, sizeof(scitt_span));
     if (!entries) {
-        return cli_fail(CLI_USAGE, "out of memory");
+        audit_cannot(a, "out of memory");
+        return;
     }
     scitt_merkle_compact c = a->st.compact;
     bool stopped = false;
-    for (uint64_t t = m / SCITT_TILE_WIDTH; m < n && t <= (n - 1) / SCITT_TILE_WIDTH && !stopped;
-         t++) {
+    for (uint64_t t = m / SCITT_TILE_WIDTH;
+         m < n && t <= (n - 1) / SCITT_TILE_WIDTH && !stopped && !a->cannot; t++) {
         unsigned w = scitt_tile_width(0, t, n);
         const cached *tile;
         if (get_tile(a, 0, t, &tile) != SCITT_OK) {
@@ -370,15 +476,21 @@ int audit_replay(audit *a)
                 snprintf(why, sizeof(why), "does not frame %u entries", w);
             }
         }
-        if (e != SCITT_OK) {
+        if (e == SCITT_ERR_NOT_FOUND || e == SCITT_ERR_IO || e == SCITT_ERR_TIMEOUT ||
+            e == SCITT_ERR_UNTRUSTED) {
+            /* not served (now): the audit cannot go on, but nothing wrong was shown */
+            audit_cannot(a, "%s: %s", rel, e == SCITT_ERR_NOT_FOUND ? "missing" : why);
+        } else if (e != SCITT_OK) {
             audit_bad(a, (int64_t)(t * SCITT_TILE_WIDTH), "%s: %s; the replay stops here", rel,
-                      e == SCITT_ERR_NOT_FOUND ? "missing" : why);
+                      e == SCITT_ERR_TOO_LARGE ? "larger than any entry bundle" : why);
+        }
+        if (e != SCITT_OK) {
             scitt_dynbuf_clear(&b);
             stopped = true;
             break;
         }
         uint64_t base = t * SCITT_TILE_WIDTH;
-        for (uint64_t i = base > m ? base : m; i < base + w; i++) {
+        for (uint64_t i = base > m ? base : m; i < base + w && !a->cannot; i++) {
             uint8_t leaf[SCITT_HASH_LEN];
             scitt_merkle_leaf_hash(entries[i - base], leaf);
             if (memcmp(leaf, tile->hashes[i - base], SCITT_HASH_LEN) != 0) {
@@ -390,9 +502,9 @@ int audit_replay(audit *a)
                           (unsigned long long)(i - base), tp);
             }
             if (scitt_merkle_compact_append(&c, leaf, check_node, a) != SCITT_OK) {
-                scitt_dynbuf_clear(&b);
-                scitt_free(entries);
-                return cli_fail(CLI_USAGE, "the tree is full");
+                audit_cannot(a, "the tree is full");
+                stopped = true;
+                break;
             }
             replay_entry(a, i, entries[i - base]);
             a->replayed++;
@@ -404,7 +516,7 @@ int audit_replay(audit *a)
     if (m < n) {
         progress(a, a->replayed, n - m, true);
     }
-    if (!stopped) {
+    if (!stopped && !a->cannot) {
         uint8_t root[SCITT_HASH_LEN];
         scitt_merkle_compact_root(&c, root);
         if (memcmp(root, a->new_root, SCITT_HASH_LEN) != 0) {
@@ -412,7 +524,7 @@ int audit_replay(audit *a)
                       (unsigned long long)n);
         }
     }
-    /* What the next audit resumes from (saved only when this one is clean). */
+    /* What the next audit resumes from (saved only when the tree verified). */
     a->st.compact = c;
     a->st.size = c.size;
     memcpy(a->st.root, a->new_root, SCITT_HASH_LEN);
@@ -429,5 +541,4 @@ int audit_replay(audit *a)
         a->st.edge_width[level] = tile->width;
         scitt_dynbuf_put(&a->st.edge[level], tile->hashes, (size_t)tile->width * SCITT_HASH_LEN);
     }
-    return CLI_OK;
 }

@@ -17,11 +17,10 @@
 
 static const char help[] =
     "usage: scitt audit --url URL --state DIR [--from-scratch] [--vkey VKEY] [--keys FILE]\n"
-    "                   [--no-progress] [--json]\n"
+    "                   [--fail-on-policy-change] [--no-progress] [--json]\n"
     "\n"
     "Replays the log incrementally. The first audit pins the checkpoint key (from the\n"
-    "service's /.well-known/transparency-configuration, or --vkey) and the service keys\n"
-    "(.well-known/scitt-keys, or --keys) in DIR; every audit then\n"
+    "service's /.well-known/transparency-configuration, or --vkey) in DIR; every audit then\n"
     "  - verifies the checkpoint's signature with the pinned key,\n"
     "  - proves it consistent with the last audited checkpoint (RFC 9162, from the tiles, and the\n"
     "    service's consistency receipt when it serves one),\n"
@@ -30,119 +29,112 @@ static const char help[] =
     "    hash above them and the root,\n"
     "  - checks every new entry again with the registration policy in force when it was\n"
     "    registered (the issuer signature included), as the service did.\n"
+    "Service keys are pinned only when the log proves them: a key that signed a policy statement\n"
+    "in the log or the consistency receipt (or given with --keys). Keys the service serves but\n"
+    "never used, and pinned keys it stopped serving, are reported as key churn.\n"
     "URL is the service, any static copy of its tiles (https://cdn.example/log), a directory or\n"
-    "file:///path written by scitt export-tiles. State is saved only after a clean audit.\n"
+    "file:///path written by scitt export-tiles.\n"
     "  --from-scratch   replay from entry 0 (the pinned keys are kept)\n"
     "  --vkey VKEY      pin this checkpoint key (\"origin+hex+base64\") at the first audit\n"
-    "  --keys FILE      add these service keys (COSE_Key_Set) to the pinned ones\n"
+    "  --keys FILE      pin these service keys (COSE_Key_Set) as well\n"
+    "  --fail-on-policy-change\n"
+    "                   exit 1 when a new policy entry changes the registration policy\n"
     "  --no-progress    no progress bar on a terminal\n" NET_OPTIONS_HELP
     "  --timeout S        give up on a request after S seconds (default 30)\n"
-    "  --json           the summary as JSON: sizes, policies, discrepancies, undecidable checks\n"
+    "  --json           the summary as JSON: result, sizes, keys, policies, discrepancies\n"
     "\n"
-    "Exit status: 0 no discrepancy, 1 a discrepancy (its index and reason are printed), 2 usage,\n"
-    "network or state error.\n"
+    "Exit status (\"result\" in --json):\n"
+    "  0 ok               the log verified\n"
+    "  1 discrepancy      the log or an entry in it is wrong (each is printed with its index);\n"
+    "    policy_change    with --fail-on-policy-change, the registration policy changed\n"
+    "  2 could_not_audit  network, missing files, a damaged state, usage\n"
+    "A discrepancy in an entry of a tree that verified is reported once: the state moves past it.\n"
+    "A discrepancy in the tree itself is reported until the service serves a consistent log.\n"
     "\n"
     "Example:\n"
     "  scitt audit --url https://scitt.example --state ~/.scitt-audit/scitt.example\n";
 
-/* Adds the keys of @p cbor (a COSE_Key_Set) to a->keys; counts the new ones. */
-static int merge_keys(audit *a, scitt_span cbor, const char *from, size_t *added)
-{
-    scitt_cose_keyset *s = NULL;
-    scitt_err e = scitt_cose_keyset_from_cose(cbor, &s);
-    if (e != SCITT_OK) {
-        return cli_fail(CLI_USAGE, "%s is not a COSE_Key_Set: %s", from, scitt_err_str(e));
-    }
-    for (size_t i = 0; i < scitt_cose_keyset_count(s); i++) {
-        scitt_cose_key *k = (scitt_cose_key *)scitt_cose_keyset_at(s, i);
-        if (scitt_cose_keyset_find(a->keys, scitt_cose_key_kid(k))) {
-            continue;
-        }
-        e = scitt_cose_keyset_add(a->keys, k);
-        if (e != SCITT_OK) {
-            scitt_cose_keyset_free(s);
-            return cli_fail(CLI_USAGE, "%s: %s", from, scitt_err_str(e));
-        }
-        (*added)++;
-    }
-    scitt_cose_keyset_free(s);
-    return CLI_OK;
-}
-
-/* Pins: the checkpoint key and the service keys. */
+/* The checkpoint key, the service's issuer, and the service keys (audit_keys.c). */
 static int pins(audit *a, const char *vkey_opt, const char *keys_opt, const char *pinned_vkey,
-                scitt_dynbuf *pinned_keys, size_t *new_keys)
+                scitt_dynbuf *pinned_keys)
 {
     char why[600], vk[SCITT_NOTE_VKEY_MAX + 1] = "";
     scitt_dynbuf cfg;
     scitt_err e = source_get(&a->src, ".well-known/transparency-configuration", 1u << 16, &cfg, why,
                              sizeof(why));
     scitt_span c = scitt_span_make(cfg.ptr, cfg.len);
-    if (e == SCITT_OK && !a->st.issuer[0] &&
-        !wire_config_text(c, "issuer", a->st.issuer, sizeof(a->st.issuer))) {
-        a->st.issuer[0] = 0;
+    if (e == SCITT_OK && !a->st.issuer[0]) {
+        /* Kept whole or not at all (AUDIT_ISSUER_MAX): a cut issuer would never equal the iss of
+         * the service's policy statements. */
+        static char issuer[SCITT_LIMIT_ISS_CHARS * 4 + 1];
+        if (wire_config_text(c, "issuer", issuer, sizeof(issuer))) {
+            size_t n = strlen(issuer);
+            if (n <= AUDIT_ISSUER_MAX) {
+                memcpy(a->st.issuer, issuer, n + 1);
+            } else {
+                a->issuer_too_long = true;
+            }
+        }
     }
     if (pinned_vkey[0]) {
         snprintf(vk, sizeof(vk), "%s", pinned_vkey);
         if (vkey_opt && strcmp(vkey_opt, pinned_vkey) != 0) {
             scitt_dynbuf_clear(&cfg);
-            return cli_fail(CLI_USAGE, "%s pins another checkpoint key (%s); use a new --state",
-                            a->state_dir, pinned_vkey);
+            return audit_fail(a, "%s pins another checkpoint key (%s); use a new --state",
+                              a->state_dir, pinned_vkey);
         }
     } else if (vkey_opt) {
         snprintf(vk, sizeof(vk), "%s", vkey_opt);
     } else if (e != SCITT_OK || !wire_config_text(c, "checkpoint_vkey", vk, sizeof(vk))) {
         scitt_dynbuf_clear(&cfg);
-        return cli_fail(CLI_USAGE,
-                        "no checkpoint key to pin: %s serves no transparency configuration with "
-                        "checkpoint_vkey%s%s; give --vkey",
-                        a->src.label, e != SCITT_OK ? ": " : "", e != SCITT_OK ? why : "");
+        return audit_fail(a,
+                          "no checkpoint key to pin: %s serves no transparency configuration with "
+                          "checkpoint_vkey%s%s; give --vkey",
+                          a->src.label, e != SCITT_OK ? ": " : "", e != SCITT_OK ? why : "");
     }
     scitt_dynbuf_clear(&cfg);
     if (scitt_note_vkey_parse(scitt_span_str(vk), &a->vkey) != SCITT_OK) {
-        return cli_fail(CLI_USAGE, "\"%s\" is not a checkpoint verifier key", vk);
+        return audit_fail(a, "\"%s\" is not a checkpoint verifier key", vk);
     }
     snprintf(a->vkey_text, sizeof(a->vkey_text), "%s", vk);
-    if (scitt_cose_keyset_new(&a->keys) != SCITT_OK) {
-        return cli_fail(CLI_USAGE, "out of memory");
-    }
-    size_t ignored = 0;
-    int rc = pinned_keys->len ? merge_keys(a, scitt_span_make(pinned_keys->ptr, pinned_keys->len),
-                                           "the pinned keys.cbor", &ignored)
-                              : CLI_OK;
-    if (rc == CLI_OK && keys_opt) {
-        scitt_dynbuf b;
-        rc = cli_slurp(keys_opt, SCITT_LIMIT_KEY_TEXT, &b);
-        rc = rc ? rc : merge_keys(a, scitt_span_make(b.ptr, b.len), keys_opt, new_keys);
-        scitt_dynbuf_clear(&b);
-    }
-    /* Keys the service publishes later (rotation) are added; old ones are never dropped. */
-    scitt_dynbuf served;
-    e = source_get(&a->src, ".well-known/scitt-keys", SCITT_LIMIT_KEY_TEXT, &served, why,
-                   sizeof(why));
-    if (rc == CLI_OK && e == SCITT_OK) {
-        rc = merge_keys(a, scitt_span_make(served.ptr, served.len), "the served scitt-keys",
-                        new_keys);
-    }
-    scitt_dynbuf_clear(&served);
-    if (rc == CLI_OK && scitt_cose_keyset_count(a->keys) == 0) {
-        rc = cli_fail(CLI_USAGE,
-                      "no service keys (to recognise policy statements): %s serves "
-                      "none; give --keys",
-                      a->src.label);
-    }
-    return rc;
+    return audit_keys_load(a, scitt_span_make(pinned_keys->ptr, pinned_keys->len), keys_opt);
 }
 
-static void summary(const audit *a, bool json, uint64_t old_size, size_t new_keys)
+/* The outcome a monitor acts on. */
+typedef enum outcome { OUT_OK, OUT_DISCREPANCY, OUT_POLICY_CHANGE, OUT_CANNOT } outcome;
+static const char *const outcome_names[] = {"ok", "discrepancy", "policy_change",
+                                            "could_not_audit"};
+
+static outcome outcome_of(const audit *a)
 {
-    char root[65];
-    if (scitt_hex_encode(scitt_span_make(a->new_root, 32), root, sizeof(root)) != SCITT_OK) {
-        root[0] = 0;
+    if (a->discrepancies) {
+        return OUT_DISCREPANCY; /* evidence outranks an audit that could not finish */
     }
-    if (!json) {
-        printf("audit of %s: origin %s, checkpoint key %s\n", a->src.label, a->vkey.name,
-               a->vkey_text);
+    if (a->cannot) {
+        return OUT_CANNOT;
+    }
+    return a->policy_changes && a->fail_on_policy_change ? OUT_POLICY_CHANGE : OUT_OK;
+}
+
+static int exit_of(outcome o)
+{
+    return o == OUT_OK ? CLI_OK : o == OUT_CANNOT ? CLI_USAGE : CLI_FAIL;
+}
+
+static void hex32(const uint8_t h[32], char out[65])
+{
+    if (scitt_hex_encode(scitt_span_make(h, 32), out, 65) != SCITT_OK) {
+        out[0] = 0;
+    }
+}
+
+static void text_summary(const audit *a, uint64_t old_size, outcome o, uint64_t earlier)
+{
+    const audit_keys *ks = &a->keys;
+    char root[65];
+    hex32(a->new_root, root);
+    printf("audit of %s: origin %s, checkpoint key %s\n", a->src.label, a->vkey.name, a->vkey_text);
+    if (a->new_size || a->consistency[0]) {
         printf("checkpoint: size %llu, root %s (signature verified)\n",
                (unsigned long long)a->new_size, root);
         printf("consistency: %s\n", a->consistency);
@@ -150,41 +142,129 @@ static void summary(const audit *a, bool json, uint64_t old_size, size_t new_key
                "recomputed, registrations checked again\n",
                (unsigned long long)a->replayed, (unsigned long long)old_size,
                (unsigned long long)(a->new_size ? a->new_size - 1 : 0));
-        if (new_keys) {
-            printf("service keys: %zu new key(s) pinned\n", new_keys);
-        }
-        for (size_t i = 0; i < a->npol; i++) {
-            char h[65];
-            if (scitt_hex_encode(scitt_span_make(a->pol[i].sha256, 32), h, sizeof(h))) {
-                h[0] = 0;
-            }
-            printf("policy: entry %llu is a registration policy (SHA-256 %s, signed by %s)%s\n",
-                   (unsigned long long)a->pol[i].index, h, a->pol[i].kid,
-                   a->pol[i].development ? " DEVELOPMENT: any issuer with an x5chain" : "");
-        }
-        for (size_t i = 0; i < a->nnotes; i++) {
-            printf("undecidable: entry %llu: %s\n", (unsigned long long)a->notes[i].index,
-                   a->notes[i].what);
-        }
-        for (size_t i = 0; i < a->nbad; i++) {
-            if (a->bad[i].has_index) {
-                printf("DISCREPANCY: entry %llu: %s\n", (unsigned long long)a->bad[i].index,
-                       a->bad[i].what);
-            } else {
-                printf("DISCREPANCY: %s\n", a->bad[i].what);
-            }
-        }
-        printf("%s: %llu discrepancies, %llu undecidable\n", a->discrepancies ? "FAILED" : "OK",
-               (unsigned long long)a->discrepancies, (unsigned long long)a->undecidable);
-        return;
     }
+    printf("service keys: %zu pinned", ks->pinned ? scitt_cose_keyset_count(ks->pinned) : 0);
+    if (ks->served_known) {
+        printf(", %zu served", ks->nserved);
+    } else if (ks->served_why[0] && !ks->served_garbage) {
+        printf(" (%s)", ks->served_why);
+    }
+    printf("\n");
+    if (ks->served_garbage) {
+        printf("KEY CHURN: %s\n", ks->served_why);
+    }
+    for (size_t i = 0; i < ks->nadded && i < AUDIT_KEYS_LISTED; i++) {
+        printf("service key %s pinned: it %s\n", ks->added[i].kid, ks->added[i].how);
+    }
+    if (ks->nunproven) {
+        /* a few kids here, more in --json */
+        printf("KEY CHURN: %zu served key(s) signed nothing the audited log holds and are not "
+               "pinned:",
+               ks->nunproven);
+        for (size_t i = 0; i < ks->nunproven && i < 4; i++) {
+            printf(" %.16s...", ks->unproven[i].kid);
+        }
+        printf("\n");
+    }
+    for (size_t i = 0; i < ks->nwithdrawn && i < AUDIT_KEYS_LISTED; i++) {
+        printf("KEY CHURN: service key %s is %s\n", ks->withdrawn[i].kid, ks->withdrawn[i].how);
+    }
+    if (ks->served_bad) {
+        printf("KEY CHURN: %zu element(s) of the served key set are no usable COSE_Key\n",
+               ks->served_bad);
+    }
+    if (a->issuer_too_long) {
+        printf("issuer: the configuration's issuer is over %u bytes; policy statements are "
+               "recognised by the service's keys alone\n",
+               AUDIT_ISSUER_MAX);
+    }
+    for (size_t i = 0; i < a->npol; i++) {
+        const audit_policy *p = &a->pol[i];
+        char h[65], was[65];
+        hex32(p->sha256, h);
+        hex32(p->replaced_sha256, was);
+        if (p->replaces && !p->same_text) {
+            printf("POLICY CHANGE: entry %llu replaces the policy of entry %llu (SHA-256 %s -> %s, "
+                   "signed by %s)%s\n",
+                   (unsigned long long)p->index, (unsigned long long)p->replaced_index, was, h,
+                   p->kid, p->development ? " DEVELOPMENT: any issuer with an x5chain" : "");
+        } else {
+            printf("policy: entry %llu is a registration policy (SHA-256 %s, signed by %s)%s%s\n",
+                   (unsigned long long)p->index, h, p->kid,
+                   p->replaces ? ", the same text as the policy it follows" : "",
+                   p->development ? " DEVELOPMENT: any issuer with an x5chain" : "");
+        }
+    }
+    for (size_t i = 0; i < a->nnotes; i++) {
+        printf("undecidable: entry %llu: %s\n", (unsigned long long)a->notes[i].index,
+               a->notes[i].what);
+    }
+    for (size_t i = 0; i < a->nbad; i++) {
+        if (a->bad[i].has_index) {
+            printf("DISCREPANCY: entry %llu: %s\n", (unsigned long long)a->bad[i].index,
+                   a->bad[i].what);
+        } else {
+            printf("DISCREPANCY: %s\n", a->bad[i].what);
+        }
+    }
+    if (earlier) {
+        printf("earlier audits reported %llu discrepancies in entries (not repeated):",
+               (unsigned long long)earlier);
+        for (size_t i = 0; i < a->st.nreported && a->st.reported_entries[i] < old_size; i++) {
+            printf(" %llu", (unsigned long long)a->st.reported_entries[i]);
+        }
+        printf("\n");
+    }
+    if (a->cannot) {
+        printf("COULD NOT AUDIT: %s\n", a->cannot_why);
+    }
+    static const char *const verdict[] = {"OK", "FAILED", "POLICY CHANGED", "INCOMPLETE"};
+    printf("%s: %llu discrepancies, %llu undecidable, %llu policy change(s)%s\n", verdict[o],
+           (unsigned long long)a->discrepancies, (unsigned long long)a->undecidable,
+           (unsigned long long)a->policy_changes, audit_keys_churned(a) ? ", key churn" : "");
+}
+
+static void key_list(cli_json *j, const char *name, const audit_key_item *l, size_t n, bool how)
+{
+    jw_key(j, name);
+    jw_arr(j);
+    for (size_t i = 0; i < n && i < AUDIT_KEYS_LISTED; i++) {
+        if (!how) {
+            jw_str(j, l[i].kid);
+            continue;
+        }
+        jw_obj(j);
+        jw_key(j, "kid");
+        jw_str(j, l[i].kid);
+        jw_key(j, "proof");
+        jw_str(j, l[i].how);
+        jw_end(j);
+    }
+    jw_end_arr(j);
+}
+
+static void json_summary(const audit *a, uint64_t old_size, outcome o, uint64_t earlier)
+{
+    const audit_keys *ks = &a->keys;
+    char root[65];
+    hex32(a->new_root, root);
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
     cli_json j;
     jw_init(&j, &b);
     jw_obj(&j);
     jw_key(&j, "ok");
-    jw_bool(&j, a->discrepancies == 0);
+    jw_bool(&j, o == OUT_OK);
+    jw_key(&j, "result");
+    jw_str(&j, outcome_names[o]);
+    jw_key(&j, "exit");
+    jw_uint(&j, (uint64_t)exit_of(o));
+    jw_key(&j, "could_not_audit");
+    if (a->cannot) {
+        jw_str(&j, a->cannot_why);
+    } else {
+        jw_null(&j);
+    }
     jw_key(&j, "source");
     jw_str(&j, a->src.label);
     jw_key(&j, "origin");
@@ -202,48 +282,103 @@ static void summary(const audit *a, bool json, uint64_t old_size, size_t new_key
     jw_key(&j, "replayed");
     jw_uint(&j, a->replayed);
     jw_key(&j, "new_service_keys");
-    jw_uint(&j, new_keys);
+    jw_uint(&j, ks->nadded - ks->not_pinned);
+    jw_key(&j, "service_keys");
+    jw_obj(&j);
+    jw_key(&j, "pinned");
+    jw_uint(&j, ks->pinned ? scitt_cose_keyset_count(ks->pinned) : 0);
+    jw_key(&j, "served");
+    if (ks->served_known) {
+        jw_uint(&j, ks->nserved);
+    } else {
+        jw_null(&j);
+    }
+    key_list(&j, "new", ks->added, ks->nadded, true);
+    jw_key(&j, "unproven");
+    jw_uint(&j, ks->nunproven);
+    key_list(&j, "unproven_kids", ks->unproven, ks->nunproven, false);
+    key_list(&j, "withdrawn", ks->withdrawn, ks->nwithdrawn, false);
+    jw_key(&j, "malformed");
+    jw_uint(&j, ks->served_bad + ks->served_garbage);
+    jw_key(&j, "not_pinned");
+    jw_uint(&j, ks->not_pinned);
+    jw_end(&j);
+    jw_key(&j, "key_churn");
+    jw_bool(&j, audit_keys_churned(a));
     jw_key(&j, "policies");
     jw_arr(&j);
     for (size_t i = 0; i < a->npol; i++) {
+        const audit_policy *p = &a->pol[i];
         jw_obj(&j);
         jw_key(&j, "index");
-        jw_uint(&j, a->pol[i].index);
+        jw_uint(&j, p->index);
         jw_key(&j, "sha256");
-        jw_hex(&j, scitt_span_make(a->pol[i].sha256, 32));
+        jw_hex(&j, scitt_span_make(p->sha256, 32));
         jw_key(&j, "kid");
-        jw_str(&j, a->pol[i].kid);
+        jw_str(&j, p->kid);
         jw_key(&j, "development");
-        jw_bool(&j, a->pol[i].development);
+        jw_bool(&j, p->development);
+        jw_key(&j, "change");
+        jw_bool(&j, p->replaces && !p->same_text);
+        jw_key(&j, "replaces");
+        if (p->replaces) {
+            jw_uint(&j, p->replaced_index);
+        } else {
+            jw_null(&j);
+        }
         jw_end(&j);
     }
     jw_end_arr(&j);
-    const audit_item *lists[2] = {a->bad, a->notes};
-    size_t counts[2] = {a->nbad, a->nnotes};
-    const char *names[2] = {"discrepancies", "undecidable"};
-    for (int l = 0; l < 2; l++) {
-        jw_key(&j, names[l]);
-        jw_arr(&j);
-        for (size_t i = 0; i < counts[l]; i++) {
-            jw_obj(&j);
-            jw_key(&j, "index");
-            if (lists[l][i].has_index) {
-                jw_uint(&j, lists[l][i].index);
-            } else {
-                jw_null(&j);
-            }
-            jw_key(&j, "reason");
-            jw_str(&j, lists[l][i].what);
-            jw_end(&j);
+    jw_key(&j, "policy_changes");
+    jw_uint(&j, a->policy_changes);
+    jw_key(&j, "discrepancies");
+    jw_arr(&j);
+    for (size_t i = 0; i < a->nbad; i++) {
+        jw_obj(&j);
+        jw_key(&j, "index");
+        if (a->bad[i].has_index) {
+            jw_uint(&j, a->bad[i].index);
+        } else {
+            jw_null(&j);
         }
-        jw_end_arr(&j);
+        jw_key(&j, "kind");
+        jw_str(&j, a->bad[i].entry ? "entry" : "tree");
+        jw_key(&j, "reason");
+        jw_str(&j, a->bad[i].what);
+        jw_end(&j);
     }
+    jw_end_arr(&j);
+    jw_key(&j, "undecidable");
+    jw_arr(&j);
+    for (size_t i = 0; i < a->nnotes; i++) {
+        jw_obj(&j);
+        jw_key(&j, "index");
+        jw_uint(&j, a->notes[i].index);
+        jw_key(&j, "reason");
+        jw_str(&j, a->notes[i].what);
+        jw_end(&j);
+    }
+    jw_end_arr(&j);
     jw_key(&j, "discrepancy_count");
     jw_uint(&j, a->discrepancies);
     jw_key(&j, "undecidable_count");
     jw_uint(&j, a->undecidable);
+    jw_key(&j, "reported_earlier");
+    jw_uint(&j, earlier);
     jw_end(&j);
     jw_print(&b);
+}
+
+/* Entry discrepancies of this run join those the state remembers: reported once. */
+static void remember_reported(audit *a)
+{
+    audit_state *s = &a->st;
+    for (size_t i = 0; i < a->nbad; i++) {
+        if (a->bad[i].entry && s->nreported < AUDIT_MAX_REPORTED) {
+            s->reported_entries[s->nreported++] = a->bad[i].index;
+        }
+    }
+    s->reported += a->discrepancies - a->tree_discrepancies;
 }
 
 int cmd_audit(int argc, char **argv)
@@ -257,6 +392,7 @@ int cmd_audit(int argc, char **argv)
         O_NOPROG,
         O_CACERT,
         O_TIMEOUT,
+        O_FAIL_POLICY,
         O_JSON,
         O_HELP
     };
@@ -268,6 +404,7 @@ int cmd_audit(int argc, char **argv)
                                        {"no-progress", 0, 0, O_NOPROG},
                                        {"cacert", 1, 0, O_CACERT},
                                        {"timeout", 1, 0, O_TIMEOUT},
+                                       {"fail-on-policy-change", 0, 0, O_FAIL_POLICY},
                                        {"json", 0, 0, O_JSON},
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
@@ -307,6 +444,9 @@ int cmd_audit(int argc, char **argv)
                 return cli_usage("--timeout must be 1..3600 seconds");
             }
             break;
+        case O_FAIL_POLICY:
+            a.fail_on_policy_change = true;
+            break;
         case O_JSON:
             json = true;
             break;
@@ -322,15 +462,18 @@ int cmd_audit(int argc, char **argv)
     audit_state_init(&a.st);
     scitt_dynbuf_init(&a.checkpoint, 0);
     a.progress = !noprog && !json && isatty(STDERR_FILENO);
-    char pinned_vkey[SCITT_NOTE_VKEY_MAX + 1];
+    char pinned_vkey[SCITT_NOTE_VKEY_MAX + 1] = "";
     scitt_dynbuf pinned_keys;
     scitt_dynbuf_init(&pinned_keys, 0);
-    size_t new_keys = 0;
     int rc = source_open(&a.src, url, cacert, (int)timeout * 1000);
+    if (rc != CLI_OK) {
+        a.cannot = true; /* source_open printed why */
+        snprintf(a.cannot_why, sizeof(a.cannot_why), "%s is not a usable source", url);
+    }
     rc = rc ? rc : audit_state_load(&a, scratch, pinned_vkey, sizeof(pinned_vkey), &pinned_keys);
-    rc = rc ? rc : pins(&a, vkey, keys, pinned_vkey, &pinned_keys, &new_keys);
+    rc = rc ? rc : pins(&a, vkey, keys, pinned_vkey, &pinned_keys);
     scitt_dynbuf_clear(&pinned_keys);
-    uint64_t old_size = a.st.size;
+    uint64_t old_size = a.st.size, earlier = a.st.reported;
     if (rc == CLI_OK) {
         char why[600];
         a.now = (int64_t)time(NULL);
@@ -338,7 +481,7 @@ int cmd_audit(int argc, char **argv)
                                  sizeof(why));
         scitt_checkpoint cp;
         if (e != SCITT_OK) {
-            rc = cli_fail(CLI_USAGE, "%s", why);
+            audit_cannot(&a, "checkpoint: %s", e == SCITT_ERR_TOO_LARGE ? "too large" : why);
         } else if ((e = scitt_checkpoint_open(scitt_span_make(a.checkpoint.ptr, a.checkpoint.len),
                                               &a.vkey, 1, scitt_span_str(a.vkey.name), &cp,
                                               NULL)) != SCITT_OK) {
@@ -355,28 +498,53 @@ int cmd_audit(int argc, char **argv)
                           (unsigned long long)cp.size);
             } else {
                 audit_consistency(&a);
-                rc = audit_replay(&a);
+                audit_replay(&a);
             }
+        }
+        audit_keys_churn(&a);
+    }
+    if (rc == CLI_OK && !a.cannot && a.tree_discrepancies == 0) {
+        /* The tree verified: move past it, entry discrepancies included (each reported once). */
+        remember_reported(&a);
+        a.st.time = a.now;
+        a.st.time_is_live = a.src.is_http;
+        if (audit_state_save(&a) != CLI_OK) {
+            audit_cannot(&a, "the state could not be saved in %s", a.state_dir);
+        }
+    }
+    outcome o = outcome_of(&a);
+    if (rc == CLI_OK || json) {
+        if (json) {
+            json_summary(&a, old_size, o, earlier);
+        } else {
+            text_summary(&a, old_size, o, earlier);
         }
     }
     if (rc == CLI_OK) {
-        summary(&a, json, old_size, new_keys);
-        if (a.discrepancies == 0) {
-            a.st.time = a.now;
-            a.st.time_is_live = a.src.is_http;
-            rc = audit_state_save(&a);
-        } else {
+        rc = exit_of(o);
+        if (o == OUT_DISCREPANCY) {
             const audit_item *f = &a.bad[0];
             if (f->has_index) {
                 cli_msg("entry %llu: %s", (unsigned long long)f->index, f->what);
             } else {
                 cli_msg("%s", f->what);
             }
-            rc = CLI_FAIL;
+        } else if (o == OUT_CANNOT) {
+            cli_msg("could not audit: %s", a.cannot_why);
+        } else if (o == OUT_POLICY_CHANGE) {
+            for (size_t i = 0; i < a.npol; i++) {
+                if (a.pol[i].replaces && !a.pol[i].same_text) {
+                    cli_msg("entry %llu: the registration policy changed (replaces entry %llu); "
+                            "--fail-on-policy-change",
+                            (unsigned long long)a.pol[i].index,
+                            (unsigned long long)a.pol[i].replaced_index);
+                    break;
+                }
+            }
         }
     }
     scitt_policy_free(a.policy);
-    scitt_cose_keyset_free(a.keys);
+    audit_keys_clear(&a.keys);
     scitt_dynbuf_clear(&a.checkpoint);
     audit_state_clear(&a.st);
     return rc;

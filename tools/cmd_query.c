@@ -6,26 +6,41 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "scitt/cbor.h"
 
 static const char help[] =
     "usage: scitt query --url URL [--iss ISS] [--sub SUB] [--digest HEX] [--after T]\n"
-    "                   [--before T] [--limit N] [--json]\n"
+    "                   [--before T] [--limit N] [--cursor C] [--max-pages N] [--json]\n"
     "\n"
     "Lists registered entries that match every given field, oldest first, following the\n"
     "service's pages until --limit entries (default 100). T is Unix seconds or RFC 3339 UTC\n"
     "(2026-01-02T03:04:05Z). The digest is the hash envelope's payload (e.g. an image's manifest\n"
     "digest) or SHA-256 of an attached payload.\n" NET_OPTIONS_HELP
-    "  --timeout S        give up on a request after S seconds (default 30)\n"
+    "  --timeout S      give up after S seconds for the whole command (default 60)\n"
+    "  --max-pages N    request at most N pages (default 1000)\n"
+    "  --cursor C       start from the cursor a previous query printed as \"next\"\n"
     "  --json   {\"entries\": [{entry_id, index, registered, iss, sub, content_type, digest}],\n"
     "            \"next\": cursor or null}\n"
+    "\n"
+    "A page that is empty but names a next cursor, a cursor that does not advance, --max-pages or\n"
+    "--timeout stop the query: what was found is printed (\"next\" says where to continue) and "
+    "the\n"
+    "exit status is 2. Exit 0 when the result is complete or --limit was reached.\n"
     "\n"
     "Example:\n"
     "  scitt query --url https://scitt.example --sub registry.example/app --after "
     "2026-01-01T00:00:00Z\n";
 
 #define PAGE_MAX 1000u
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static void add_param(char *q, size_t cap, const char *name, const char *value)
 {
@@ -52,17 +67,22 @@ int cmd_query(int argc, char **argv)
         O_LIMIT,
         O_CACERT,
         O_TIMEOUT,
+        O_MAX_PAGES,
+        O_CURSOR,
         O_JSON,
         O_HELP
     };
     static const struct option lo[] = {
-        {"url", 1, 0, O_URL},       {"iss", 1, 0, O_ISS},       {"sub", 1, 0, O_SUB},
-        {"digest", 1, 0, O_DIGEST}, {"after", 1, 0, O_AFTER},   {"before", 1, 0, O_BEFORE},
-        {"limit", 1, 0, O_LIMIT},   {"cacert", 1, 0, O_CACERT}, {"timeout", 1, 0, O_TIMEOUT},
-        {"json", 0, 0, O_JSON},     {"help", 0, 0, O_HELP},     {0, 0, 0, 0}};
+        {"url", 1, 0, O_URL},         {"iss", 1, 0, O_ISS},
+        {"sub", 1, 0, O_SUB},         {"digest", 1, 0, O_DIGEST},
+        {"after", 1, 0, O_AFTER},     {"before", 1, 0, O_BEFORE},
+        {"limit", 1, 0, O_LIMIT},     {"cacert", 1, 0, O_CACERT},
+        {"timeout", 1, 0, O_TIMEOUT}, {"max-pages", 1, 0, O_MAX_PAGES},
+        {"cursor", 1, 0, O_CURSOR},   {"json", 0, 0, O_JSON},
+        {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
     const char *url = NULL, *iss = NULL, *sub = NULL, *digest = NULL, *after = NULL, *before = NULL,
                *cacert = NULL;
-    uint64_t limit = 100, timeout = 30;
+    uint64_t limit = 100, timeout = 60, max_pages = 1000, cursor = 0;
     bool json = false;
     optind = 1;
     opterr = 0;
@@ -100,6 +120,16 @@ int cmd_query(int argc, char **argv)
                 return cli_usage("--timeout must be 1..3600 seconds");
             }
             break;
+        case O_MAX_PAGES:
+            if (!cli_parse_u64(optarg, 1, 100000, &max_pages)) {
+                return cli_usage("--max-pages must be 1..100000");
+            }
+            break;
+        case O_CURSOR:
+            if (!cli_parse_u64(optarg, 1, INT64_MAX, &cursor)) {
+                return cli_usage("--cursor must be the number a previous query printed");
+            }
+            break;
         case O_JSON:
             json = true;
             break;
@@ -132,8 +162,20 @@ int cmd_query(int argc, char **argv)
     jw_obj(&j);
     jw_key(&j, "entries");
     jw_arr(&j);
-    uint64_t got = 0, cursor = 0, next = 0;
+    /* The whole command is bounded in time and in requests, whatever the service answers. */
+    int64_t deadline = now_ms() + (int64_t)timeout * 1000;
+    uint64_t got = 0, next = 0, pages = 0;
+    char stopped[300] = "";
     for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0 || pages == max_pages) {
+            snprintf(stopped, sizeof(stopped), "stopped after %llu page(s) and %llu entries: %s",
+                     (unsigned long long)pages, (unsigned long long)got,
+                     left <= 0 ? "--timeout reached" : "--max-pages reached");
+            next = cursor;
+            break;
+        }
+        s.opts.timeout_ms = (int)left;
         char q[8192] = "/query";
         add_param(q, sizeof(q), "iss", iss);
         add_param(q, sizeof(q), "sub", sub);
@@ -151,7 +193,15 @@ int cmd_query(int argc, char **argv)
         http_result r;
         char why[600], problem[800];
         scitt_err e = svc_get(&s, q, "application/cbor", &r, why, sizeof(why));
+        pages++;
         if (e != SCITT_OK) {
+            if (e == SCITT_ERR_TIMEOUT && got) {
+                snprintf(stopped, sizeof(stopped),
+                         "stopped after %llu page(s) and %llu entries: --timeout reached",
+                         (unsigned long long)pages, (unsigned long long)got);
+                next = cursor;
+                break;
+            }
             rc = cli_fail(CLI_USAGE, "%s", why);
             break;
         }
@@ -195,14 +245,26 @@ int cmd_query(int argc, char **argv)
             jw_str(&j, w->digest);
             jw_end(&j);
         }
-        if (!next || got >= limit || next <= cursor) {
+        if (!next || got >= limit) {
+            break;
+        }
+        /* A page that claims more must carry some of it and move the cursor forward; anything
+         * else would have the client ask forever. */
+        if (n == 0 || next <= cursor) {
+            snprintf(stopped, sizeof(stopped),
+                     "stopped after %llu page(s) and %llu entries: the service %s (cursor %llu)",
+                     (unsigned long long)pages, (unsigned long long)got,
+                     n == 0 ? "returned an empty page that claims more"
+                            : "returned a cursor that does not advance",
+                     (unsigned long long)next);
+            next = next > cursor ? next : cursor;
             break;
         }
         cursor = next;
     }
     jw_end_arr(&j);
     jw_key(&j, "next");
-    if (next && got >= limit) {
+    if (next && (got >= limit || stopped[0])) {
         jw_uint(&j, next);
     } else {
         jw_null(&j);
@@ -214,5 +276,13 @@ int cmd_query(int argc, char **argv)
         scitt_dynbuf_clear(&jb);
     }
     scitt_free(rows);
+    if (rc == CLI_OK && stopped[0]) {
+        /* What was found is printed; the result is incomplete, so the exit status says so. */
+        if (next) {
+            return cli_fail(CLI_USAGE, "%s; continue with --cursor %llu", stopped,
+                            (unsigned long long)next);
+        }
+        return cli_fail(CLI_USAGE, "%s", stopped);
+    }
     return rc;
 }

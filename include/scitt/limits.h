@@ -40,9 +40,11 @@
 #define SCITT_LIMIT_JSON_BYTES   (4u << 20)
 #define SCITT_LIMIT_JSON_MEMBERS 1024u /**< members of one object (keys are checked pairwise) */
 
-/* Signed notes (SCITT_ERR_TOO_LARGE). */
-#define SCITT_LIMIT_NOTE_BYTES 16384u
-#define SCITT_LIMIT_NOTE_SIGS  16u
+/* Signed notes (SCITT_ERR_TOO_LARGE): a checkpoint with its log signature and up to 127 witness
+ * cosignatures (C2SP signed-note: verifiers accept at least 16; Go's x/mod/sumdb/note takes 100),
+ * each line up to a 255-byte key name and a timestamped cosignature, fits in the byte limit. */
+#define SCITT_LIMIT_NOTE_BYTES 65536u
+#define SCITT_LIMIT_NOTE_SIGS  128u
 
 /* TEE evidence (SCITT_ERR_TOO_LARGE / SCITT_ERR_EVIDENCE_MALFORMED). */
 #define SCITT_LIMIT_TEE_BLOB  (64u << 10) /**< configfs outblob/auxblob, cert table, PEM bundle */

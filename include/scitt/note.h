@@ -130,8 +130,10 @@ typedef struct scitt_note_result {
 
 /**
  * Verifies a signed note against known keys (at most SCITT_NOTE_MAX_VERIFIERS). Signature lines
- * from unknown (name, key ID) pairs are ignored; a line from a known key that does not verify
- * rejects the note; at least one known key must verify.
+ * from unknown (name, key ID) pairs are ignored (a checkpoint may carry the cosignatures of many
+ * witnesses: up to SCITT_LIMIT_NOTE_SIGS lines, at least the 100 other implementations accept); a
+ * line from a known key that does not verify rejects the note; at least one known key must
+ * verify. Every line's base64 is checked whatever its length (other signature types are longer).
  *
  * @param out optional; filled on SCITT_OK.
  * @return SCITT_OK; SCITT_ERR_TOO_LARGE (over SCITT_LIMIT_NOTE_BYTES bytes or

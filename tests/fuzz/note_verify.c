@@ -1,10 +1,13 @@
 /*
  * Fuzz target: C2SP signed notes, checkpoints and vkeys from untrusted bytes. Verifies the input
- * as a note against two fixed keys, checks that parsing and verification agree on syntax, and
- * that any checkpoint body that parses formats back to exactly the same bytes.
+ * as a note against two fixed keys, checks that parsing and verification agree on syntax and on
+ * the signature lines they count, that what parses stays within the byte and line limits (up to
+ * SCITT_LIMIT_NOTE_SIGS lines, unknown signers ignored), and that any checkpoint body that parses
+ * formats back to exactly the same bytes.
  */
 #include <string.h>
 
+#include "scitt/limits.h"
 #include "scitt/note.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,8 +55,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pe != SCITT_OK && ve != pe) {
         __builtin_trap(); /* verification must report the syntax error parsing found */
     }
-    if (ve == SCITT_OK && (pe != SCITT_OK || r.verified == 0 || r.text.len != p.text.len)) {
+    if (ve == SCITT_OK && (pe != SCITT_OK || r.verified == 0 || r.text.len != p.text.len ||
+                           r.sigs != p.n_sigs || r.unknown > r.sigs || r.verified > 3)) {
         __builtin_trap();
+    }
+    /* The bounds: what parses is within the byte and line limits, and each line's key ID is the
+     * first 4 bytes of a blob of at least 5. */
+    if (pe == SCITT_OK) {
+        if (size > SCITT_LIMIT_NOTE_BYTES || p.n_sigs == 0 || p.n_sigs > SCITT_LIMIT_NOTE_SIGS) {
+            __builtin_trap();
+        }
+        for (size_t i = 0; i < p.n_sigs; i++) {
+            if (p.sigs[i].sig_len == 0 || p.sigs[i].blob_b64.len % 4 != 0 ||
+                !scitt_note_name_valid(p.sigs[i].name)) {
+                __builtin_trap();
+            }
+        }
+    } else if (pe == SCITT_ERR_TOO_LARGE && size <= SCITT_LIMIT_NOTE_BYTES) {
+        /* only the line limit can make a note of allowed size too large */
+        size_t lines = 0;
+        for (size_t i = 0; i < size; i++) {
+            lines += data[i] == '\n';
+        }
+        if (lines <= SCITT_LIMIT_NOTE_SIGS) {
+            __builtin_trap();
+        }
     }
     if (pe == SCITT_OK) {
         checkpoint_round_trip(p.text);

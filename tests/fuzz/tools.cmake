@@ -1,11 +1,12 @@
 # Fuzz targets of the scitt tool's parsers of untrusted bytes (HTTP responses, tar archives, OCI
 # layout JSON, SNP report files, attestation inputs, CBOR diagnostic notation, entry bundles,
-# 2023-era receipts) and of the CCF receipt verifier the tool added to the cose module. Seeds come
-# from real runs of the CLI tests (responses of scittd, archives made by GNU tar, cli_fixtures'
-# receipts, the virtee report and its certificates, service bundles).
+# 2023-era receipts, the auditor's state file) and of the CCF receipt verifier the tool added to
+# the cose module. Seeds come from real runs of the CLI tests (responses of scittd, archives made
+# by GNU tar, cli_fixtures' receipts, the virtee report and its certificates, service bundles,
+# state files of audits).
 if(TARGET scitt AND TARGET scitt_tools)
   foreach(t tools_http_response tools_tar tools_oci tools_snp_file tools_diag tools_bundle
-            tools_legacy tools_wire tools_attest)
+            tools_legacy tools_wire tools_attest tools_audit_state)
     scitt_fuzz_target(${t} SOURCES ${t}.c LIBS scitt_tools scitt)
   endforeach()
 endif()

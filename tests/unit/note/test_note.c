@@ -414,6 +414,130 @@ static void test_limits(void **state)
         SCITT_OK);
 }
 
+/* A checkpoint cosigned by many witnesses (C2SP tlog-cosignature lines: type 0x04, a timestamp and
+ * an Ed25519 signature, 76 bytes) verifies with the log's key alone: at least 100 signature lines
+ * are accepted, unknown signers ignored; the line limit and the byte limit still hold. */
+static void test_many_witnesses(void **state)
+{
+    (void)state;
+    uint8_t seed[32], wseed[32];
+    scitt_note_verifier log, w7;
+    make_key(seed, 5, "log.example/witnessed", &log);
+    make_key(wseed, 6, "witness-007.example.org/w", &w7);
+    const char *text = "log.example/witnessed\n42\n"
+                       "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
+    scitt_note_signer signer = {scitt_span_str("log.example/witnessed"), seed, NULL};
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    assert_int_equal(scitt_note_sign(scitt_span_str(text), &signer, 1, &b), SCITT_OK);
+    /* A line of witness w7 over another text, then lines of unknown witnesses with long names
+     * and 76-byte blobs, up to the limit. */
+    scitt_note_signer wsigner = {scitt_span_str("witness-007.example.org/w"), wseed, NULL};
+    scitt_dynbuf other;
+    scitt_dynbuf_init(&other, 0);
+    assert_int_equal(scitt_note_sign(scitt_span_str("other\n"), &wsigner, 1, &other), SCITT_OK);
+    scitt_dynbuf_put(&b, other.ptr + 7, other.len - 7); /* skip "other\n\n" */
+    scitt_dynbuf_clear(&other);
+    uint8_t blob[76];
+    char b64[SCITT_BASE64_LEN(sizeof(blob))];
+    scitt_note_result r;
+    for (size_t i = 0; i + 2 < SCITT_LIMIT_NOTE_SIGS || i + 2 < 100; i++) {
+        memset(blob, (int)i, sizeof(blob));
+        assert_int_equal(scitt_base64_encode(scitt_span_make(blob, sizeof(blob)), b64, sizeof(b64)),
+                         SCITT_OK);
+        scitt_dynbuf_printf(
+            &b, "\xe2\x80\x94 witness-%03zu.example.org/cosigner-with-a-long-name %s\n", i, b64);
+        if (i + 3 == 100) { /* 100 lines: what Go's sumdb/note accepts */
+            assert_int_equal(scitt_note_verify(scitt_span_make(b.ptr, b.len), &log, 1, &r),
+                             SCITT_OK);
+            assert_int_equal(r.sigs, 100);
+        }
+    }
+    assert_int_equal(scitt_note_verify(scitt_span_make(b.ptr, b.len), &log, 1, &r), SCITT_OK);
+    assert_int_equal(r.verified, 1);
+    assert_int_equal(r.sigs, SCITT_LIMIT_NOTE_SIGS);
+    assert_int_equal(r.unknown, SCITT_LIMIT_NOTE_SIGS - 1);
+    scitt_checkpoint cp;
+    assert_int_equal(scitt_checkpoint_open(scitt_span_make(b.ptr, b.len), &log, 1,
+                                           scitt_span_str("log.example/witnessed"), &cp, NULL),
+                     SCITT_OK);
+    assert_int_equal(cp.size, 42);
+    scitt_note_parsed p;
+    assert_int_equal(scitt_note_parse(scitt_span_make(b.ptr, b.len), &p), SCITT_OK);
+    assert_int_equal(p.n_sigs, SCITT_LIMIT_NOTE_SIGS);
+    assert_int_equal(p.sigs[2].sig_len, 72);
+    /* Once the caller knows w7, its line (a signature of another text) rejects the note. */
+    scitt_note_verifier both[2] = {log, w7};
+    assert_int_equal(scitt_note_verify(scitt_span_make(b.ptr, b.len), both, 2, &r),
+                     SCITT_ERR_SIGNATURE);
+    /* One line more than the limit is refused before any signature is checked. */
+    scitt_dynbuf_printf(&b, "\xe2\x80\x94 one-too-many.example %s\n", b64);
+    assert_int_equal(scitt_note_verify(scitt_span_make(b.ptr, b.len), &log, 1, &r),
+                     SCITT_ERR_TOO_LARGE);
+    assert_int_equal(scitt_note_parse(scitt_span_make(b.ptr, b.len), &p), SCITT_ERR_TOO_LARGE);
+    /* The byte limit has room for the line limit at the longest key names. */
+    b.len = 0;
+    assert_int_equal(scitt_note_sign(scitt_span_str(text), &signer, 1, &b), SCITT_OK);
+    char name[SCITT_NOTE_NAME_MAX + 1];
+    memset(name, 'w', SCITT_NOTE_NAME_MAX);
+    name[SCITT_NOTE_NAME_MAX] = 0;
+    for (size_t i = 1; i < SCITT_LIMIT_NOTE_SIGS; i++) {
+        memcpy(name, &"0123456789"[i % 10], 1);
+        scitt_dynbuf_printf(&b, "\xe2\x80\x94 %s %s\n", name, b64);
+    }
+    assert_true(b.len <= SCITT_LIMIT_NOTE_BYTES);
+    assert_int_equal(scitt_note_verify(scitt_span_make(b.ptr, b.len), &log, 1, &r), SCITT_OK);
+    scitt_dynbuf_clear(&b);
+}
+
+/* A signature line of a longer private type (an ML-DSA-44 cosignature is 2,432 bytes) is checked
+ * whole; padding anywhere but at its end is malformed. */
+static void test_long_signature_line(void **state)
+{
+    (void)state;
+    uint8_t seed[32];
+    scitt_note_verifier log;
+    make_key(seed, 8, "log.example/pq", &log);
+    scitt_note_signer signer = {scitt_span_str("log.example/pq"), seed, NULL};
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    assert_int_equal(scitt_note_sign(scitt_span_str("log.example/pq\n1\nroot\n"), &signer, 1, &b),
+                     SCITT_OK);
+    size_t signed_len = b.len;
+    static uint8_t blob[2432];
+    for (size_t i = 0; i < sizeof(blob); i++) {
+        blob[i] = (uint8_t)(i * 31);
+    }
+    static char b64[SCITT_BASE64_LEN(sizeof(blob) + 1)];
+    assert_int_equal(scitt_base64_encode(scitt_span_make(blob, sizeof(blob)), b64, sizeof(b64)),
+                     SCITT_OK);
+    scitt_dynbuf_printf(&b, "\xe2\x80\x94 pq-witness.example %s\n", b64);
+    scitt_note_parsed p;
+    assert_int_equal(scitt_note_parse(scitt_span_make(b.ptr, b.len), &p), SCITT_OK);
+    assert_int_equal(p.sigs[1].sig_len, sizeof(blob) - 4);
+    assert_int_equal(p.sigs[1].key_id, (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
+                                           (uint32_t)blob[2] << 8 | blob[3]);
+    assert_int_equal(scitt_note_verify(scitt_span_make(b.ptr, b.len), &log, 1, NULL), SCITT_OK);
+    /* Padding in the middle (after the first, in a later piece, at the end of a piece). */
+    size_t at[] = {8, 300, 255, 256, strlen(b64) - 8};
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        b.len = signed_len;
+        char bad[sizeof(b64)];
+        memcpy(bad, b64, sizeof(b64));
+        bad[at[i]] = '=';
+        scitt_dynbuf_printf(&b, "\xe2\x80\x94 pq-witness.example %s\n", bad);
+        assert_int_equal(scitt_note_parse(scitt_span_make(b.ptr, b.len), &p),
+                         SCITT_ERR_NOTE_MALFORMED);
+    }
+    /* A character outside the alphabet in a later piece. */
+    b.len = signed_len;
+    b64[1000] = '*';
+    scitt_dynbuf_printf(&b, "\xe2\x80\x94 pq-witness.example %s\n", b64);
+    assert_int_equal(scitt_note_verify(scitt_span_make(b.ptr, b.len), &log, 1, NULL),
+                     SCITT_ERR_NOTE_MALFORMED);
+    scitt_dynbuf_clear(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,7 +545,8 @@ int main(void)
         cmocka_unit_test(test_ed25519_known_answer), cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_sign_rejects),         cmocka_unit_test(test_vkey_rejects),
         cmocka_unit_test(test_malformed_table),      cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_prepared_key),
+        cmocka_unit_test(test_prepared_key),         cmocka_unit_test(test_many_witnesses),
+        cmocka_unit_test(test_long_signature_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
