@@ -29,14 +29,17 @@ build: deps $(BUILD)/CMakeCache.txt
 run: build
 	@scripts/run.sh $(BUILD)
 
+# Every run ends with the list of skipped tests and why (scripts/test-skips.sh).
 test: build
-	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
+	@rc=0; ctest --test-dir $(BUILD) $(CTEST_FLAGS) --output-junit junit.xml || rc=$$?; \
+	    scripts/test-skips.sh $(BUILD)/junit.xml; exit $$rc
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (no recovery).
 test-sanitize: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS)
+	@rc=0; ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS) --output-junit junit.xml || rc=$$?; \
+	    scripts/test-skips.sh $(BUILD_ASAN)/junit.xml; exit $$rc
 
 # The unit tests under valgrind memcheck: fails on any memory error or definite/indirect leak.
 test-valgrind: deps
