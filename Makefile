@@ -12,7 +12,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz format clean
+.PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean
 
 all: build
 
@@ -58,6 +58,11 @@ soak: build
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# Plants each bug of scripts/mutations.txt in a scratch copy, runs the tests that must catch it,
+# prints the kill table (docs/testing.md); fails unless every planted bug is caught.
+mutate: deps
+	@scripts/mutate.py --jobs $(JOBS)
 
 # libFuzzer targets (clang); each runs FUZZ_SECONDS on its corpus in tests/fuzz/corpus/.
 fuzz: deps
