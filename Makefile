@@ -12,7 +12,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz format clean
+.PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean
 
 all: build
 
@@ -29,14 +29,17 @@ build: deps $(BUILD)/CMakeCache.txt
 run: build
 	@scripts/run.sh $(BUILD)
 
+# Every run ends with the list of skipped tests and why (scripts/test-skips.sh).
 test: build
-	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
+	@rc=0; ctest --test-dir $(BUILD) $(CTEST_FLAGS) --output-junit junit.xml || rc=$$?; \
+	    scripts/test-skips.sh $(BUILD)/junit.xml; exit $$rc
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (no recovery).
 test-sanitize: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS)
+	@rc=0; ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS) --output-junit junit.xml || rc=$$?; \
+	    scripts/test-skips.sh $(BUILD_ASAN)/junit.xml; exit $$rc
 
 # The unit tests under valgrind memcheck: fails on any memory error or definite/indirect leak.
 test-valgrind: deps
@@ -55,6 +58,11 @@ soak: build
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# Plants each bug of scripts/mutations.txt in a scratch copy, runs the tests that must catch it,
+# prints the kill table (docs/testing.md); fails unless every planted bug is caught.
+mutate: deps
+	@scripts/mutate.py --jobs $(JOBS)
 
 # libFuzzer targets (clang); each runs FUZZ_SECONDS on its corpus in tests/fuzz/corpus/.
 fuzz: deps

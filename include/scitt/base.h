@@ -26,80 +26,96 @@ extern "C" {
 #endif
 
 /**
- * The one error type. Numbers never change; new codes are appended inside their range.
+ * The one list of errors, X(NAME, NUMBER, CLASS, TEXT): the enum, scitt_err_name(),
+ * scitt_err_str() and scitt_err_class() are all made from it, so they cannot drift apart.
+ * Numbers never change; new codes are appended inside their range:
  *   0        success
  *   1..99    caller misuse
  *   100..199 malformed or hostile input
  *   200..299 verification failed (well-formed input that does not check out)
  *   300..399 environment, I/O and resources
  *   400..499 integrity failure of our own stored state
+ * CLASS (SCITT_ERRCLASS_<CLASS>) says who is to blame, and so what a server answers.
  */
+#define SCITT_ERROR_LIST(X)                                                                        \
+    X(SCITT_OK, 0, NONE, "success")                                                                \
+    X(SCITT_ERR_INVALID_ARG, 1, MISUSE, "invalid argument")                                        \
+    X(SCITT_ERR_BUFFER_TOO_SMALL, 2, MISUSE, "output buffer too small")                            \
+    X(SCITT_ERR_NOMEM, 3, RESOURCE, "out of memory")                                               \
+    X(SCITT_ERR_UNSUPPORTED, 4, INPUT, "not supported")                                            \
+    X(SCITT_ERR_STATE, 5, MISUSE, "operation not allowed in the current state")                    \
+    X(SCITT_ERR_MALFORMED, 100, INPUT, "malformed input")                                          \
+    X(SCITT_ERR_TRUNCATED, 101, INPUT, "input truncated")                                          \
+    X(SCITT_ERR_TRAILING, 102, INPUT, "trailing bytes after the item")                             \
+    X(SCITT_ERR_NON_CANONICAL, 103, INPUT, "CBOR head not in shortest form")                       \
+    X(SCITT_ERR_INDEFINITE, 104, INPUT, "indefinite-length CBOR item")                             \
+    X(SCITT_ERR_DUPLICATE_KEY, 105, INPUT, "duplicate map key or header label")                    \
+    X(SCITT_ERR_TOO_DEEP, 106, INPUT, "nesting too deep")                                          \
+    X(SCITT_ERR_TOO_LARGE, 107, INPUT, "size or count over its limit")                             \
+    X(SCITT_ERR_BAD_TAG, 108, INPUT, "CBOR tag not allowed here")                                  \
+    X(SCITT_ERR_BAD_TYPE, 109, INPUT, "CBOR item of the wrong type")                               \
+    X(SCITT_ERR_PROOF_MALFORMED, 110, INPUT, "proof has the wrong shape for its sizes")            \
+    X(SCITT_ERR_HEADER, 111, INPUT, "COSE header missing, misplaced or of the wrong type")         \
+    X(SCITT_ERR_ALG, 112, INPUT, "algorithm unknown, unsupported or not matching the key")         \
+    X(SCITT_ERR_CRIT, 113, INPUT, "critical header label not understood")                          \
+    X(SCITT_ERR_KEY_MALFORMED, 114, INPUT, "key does not parse")                                   \
+    X(SCITT_ERR_UTF8, 115, INPUT, "text is not valid UTF-8")                                       \
+    X(SCITT_ERR_CERT_MALFORMED, 116, INPUT, "certificate does not parse")                          \
+    X(SCITT_ERR_JSON, 117, INPUT, "JSON does not parse")                                           \
+    X(SCITT_ERR_RANGE, 118, INPUT, "number out of range")                                          \
+    X(SCITT_ERR_BAD_SIMPLE, 119, INPUT, "CBOR simple value or float not allowed here")             \
+    X(SCITT_ERR_PAYLOAD_MISSING, 120, INPUT, "detached payload not supplied")                      \
+    X(SCITT_ERR_DID_MALFORMED, 121, INPUT, "did:x509 does not parse")                              \
+    X(SCITT_ERR_NOTE_MALFORMED, 122, INPUT, "signed note does not parse")                          \
+    X(SCITT_ERR_EVIDENCE_MALFORMED, 123, INPUT, "TEE evidence does not parse")                     \
+    X(SCITT_ERR_SIGNATURE, 200, INPUT, "signature does not verify")                                \
+    X(SCITT_ERR_PROOF_MISMATCH, 201, INPUT, "proof does not lead to the expected root")            \
+    X(SCITT_ERR_CONSISTENCY, 202, INPUT, "tree heads are not consistent")                          \
+    X(SCITT_ERR_KEY_MISMATCH, 203, INPUT, "key does not match")                                    \
+    X(SCITT_ERR_CERT_CHAIN, 204, INPUT, "certificate path validation failed")                      \
+    X(SCITT_ERR_UNTRUSTED, 205, INPUT, "no trusted key or root")                                   \
+    X(SCITT_ERR_POLICY, 206, INPUT, "rejected by policy")                                          \
+    X(SCITT_ERR_DID_MISMATCH, 207, INPUT, "did:x509 does not match the certificate chain")         \
+    X(SCITT_ERR_EXPIRED, 208, INPUT, "outside the validity period")                                \
+    X(SCITT_ERR_EVIDENCE, 209, INPUT, "TEE evidence does not verify")                              \
+    X(SCITT_ERR_INSECURE, 210, INPUT, "insecure virtual evidence not allowed")                     \
+    X(SCITT_ERR_BINDING, 211, INPUT, "evidence does not bind the expected key")                    \
+    X(SCITT_ERR_IO, 300, RESOURCE, "I/O error")                                                    \
+    X(SCITT_ERR_NOT_FOUND, 301, INPUT, "not found")                                                \
+    X(SCITT_ERR_MAP_FULL, 302, RESOURCE, "storage map full")                                       \
+    X(SCITT_ERR_CRYPTO, 303, INTERNAL, "crypto library failure")                                   \
+    X(SCITT_ERR_BUSY, 304, RESOURCE, "busy, try again later")                                      \
+    X(SCITT_ERR_NO_SPACE, 305, RESOURCE, "no space left on device")                                \
+    X(SCITT_ERR_TIMEOUT, 306, RESOURCE, "timed out")                                               \
+    X(SCITT_ERR_NO_TEE, 307, RESOURCE, "no TEE available")                                         \
+    X(SCITT_ERR_CLOSED, 308, RESOURCE, "shutting down")                                            \
+    X(SCITT_ERR_INTEGRITY, 400, INTERNAL, "stored state contradicts its signed tree head")         \
+    X(SCITT_ERR_CORRUPT, 401, INTERNAL, "stored value fails validation")
+
+/** The one error type (see SCITT_ERROR_LIST). */
 typedef enum scitt_err {
-    SCITT_OK = 0,
-
-    SCITT_ERR_INVALID_ARG = 1,      /**< a parameter is out of its documented domain */
-    SCITT_ERR_BUFFER_TOO_SMALL = 2, /**< caller storage cannot hold the output */
-    SCITT_ERR_NOMEM = 3,            /**< an allocation failed */
-    SCITT_ERR_UNSUPPORTED = 4,      /**< a valid request for something not implemented */
-    SCITT_ERR_STATE = 5,            /**< the object is not in a state that allows the call */
-
-    SCITT_ERR_MALFORMED = 100,          /**< input does not follow its grammar */
-    SCITT_ERR_TRUNCATED = 101,          /**< input ends before the item it declares */
-    SCITT_ERR_TRAILING = 102,           /**< bytes left over after a complete item */
-    SCITT_ERR_NON_CANONICAL = 103,      /**< a CBOR head not in its shortest form */
-    SCITT_ERR_INDEFINITE = 104,         /**< indefinite-length CBOR item */
-    SCITT_ERR_DUPLICATE_KEY = 105,      /**< a map key (or header label) appears twice */
-    SCITT_ERR_TOO_DEEP = 106,           /**< nesting deeper than the configured limit */
-    SCITT_ERR_TOO_LARGE = 107,          /**< a size or count beyond a configured limit */
-    SCITT_ERR_BAD_TAG = 108,            /**< a CBOR tag where none is allowed, or the wrong one */
-    SCITT_ERR_BAD_TYPE = 109,           /**< an item of the wrong CBOR major type */
-    SCITT_ERR_PROOF_MALFORMED = 110,    /**< a proof of the wrong shape for its sizes */
-    SCITT_ERR_HEADER = 111,             /**< a COSE header missing, misplaced or ill-typed */
-    SCITT_ERR_ALG = 112,                /**< an unknown, unsupported or mismatched algorithm */
-    SCITT_ERR_CRIT = 113,               /**< a critical header label we do not understand */
-    SCITT_ERR_KEY_MALFORMED = 114,      /**< a key encoding that does not parse */
-    SCITT_ERR_UTF8 = 115,               /**< text that is not valid UTF-8 */
-    SCITT_ERR_CERT_MALFORMED = 116,     /**< a certificate that does not parse */
-    SCITT_ERR_JSON = 117,               /**< JSON that does not parse */
-    SCITT_ERR_RANGE = 118,              /**< a number outside its allowed range */
-    SCITT_ERR_BAD_SIMPLE = 119,         /**< a CBOR simple value or float where none is allowed */
-    SCITT_ERR_PAYLOAD_MISSING = 120,    /**< detached payload not supplied */
-    SCITT_ERR_DID_MALFORMED = 121,      /**< a did:x509 string that does not parse */
-    SCITT_ERR_NOTE_MALFORMED = 122,     /**< a signed note that does not parse */
-    SCITT_ERR_EVIDENCE_MALFORMED = 123, /**< TEE evidence that does not parse */
-
-    SCITT_ERR_SIGNATURE = 200,      /**< a signature does not verify */
-    SCITT_ERR_PROOF_MISMATCH = 201, /**< a well-formed proof leads to a different root */
-    SCITT_ERR_CONSISTENCY = 202,    /**< two tree heads are not consistent */
-    SCITT_ERR_KEY_MISMATCH = 203,   /**< the key does not match what binds it */
-    SCITT_ERR_CERT_CHAIN = 204,     /**< X.509 path validation failed */
-    SCITT_ERR_UNTRUSTED = 205,      /**< no trusted key or root for this object */
-    SCITT_ERR_POLICY = 206,         /**< the registration or verification policy rejects it */
-    SCITT_ERR_DID_MISMATCH = 207,   /**< a did:x509 predicate or fingerprint does not hold */
-    SCITT_ERR_EXPIRED = 208,        /**< outside a validity window */
-    SCITT_ERR_EVIDENCE = 209,       /**< TEE evidence does not verify */
-    SCITT_ERR_INSECURE = 210,       /**< insecure (virtual) evidence without explicit consent */
-    SCITT_ERR_BINDING = 211,        /**< evidence does not bind the expected key or document */
-
-    SCITT_ERR_IO = 300,        /**< an operating-system call failed */
-    SCITT_ERR_NOT_FOUND = 301, /**< the requested item does not exist */
-    SCITT_ERR_MAP_FULL = 302,  /**< the storage map is full */
-    SCITT_ERR_CRYPTO = 303,    /**< the crypto library failed internally */
-    SCITT_ERR_BUSY = 304,      /**< try again later */
-    SCITT_ERR_NO_SPACE = 305,  /**< the disk is full */
-    SCITT_ERR_TIMEOUT = 306,   /**< an operation did not finish in time */
-    SCITT_ERR_NO_TEE = 307,    /**< no TEE device is available */
-    SCITT_ERR_CLOSED = 308,    /**< the object is shutting down */
-
-    SCITT_ERR_INTEGRITY = 400, /**< stored state contradicts its signed tree head */
-    SCITT_ERR_CORRUPT = 401,   /**< a stored value fails validation on read */
+#define SCITT__ERR_ENUM(name, number, cls, text) name = number,
+    SCITT_ERROR_LIST(SCITT__ERR_ENUM)
+#undef SCITT__ERR_ENUM
 } scitt_err;
+
+/** Who is to blame for an error, and so what a service answers for it. */
+typedef enum scitt_errclass {
+    SCITT_ERRCLASS_NONE = 0,     /**< SCITT_OK */
+    SCITT_ERRCLASS_MISUSE = 1,   /**< the calling code broke an API contract: a bug (500) */
+    SCITT_ERRCLASS_INPUT = 2,    /**< the input is malformed, refused or does not verify (4xx) */
+    SCITT_ERRCLASS_RESOURCE = 3, /**< memory, disk, I/O, time or a busy service: retry (503) */
+    SCITT_ERRCLASS_INTERNAL = 4, /**< a library or our own stored state failed (500) */
+} scitt_errclass;
 
 /** A short English description of @p err; never NULL (unknown codes get a generic text). */
 const char *scitt_err_str(scitt_err err);
 
 /** The symbolic name of @p err ("SCITT_ERR_MALFORMED"); never NULL. */
 const char *scitt_err_name(scitt_err err);
+
+/** The class of @p err; an unknown code is SCITT_ERRCLASS_INTERNAL. */
+scitt_errclass scitt_err_class(scitt_err err);
 
 /** Borrowed bytes: never owns `ptr`. */
 typedef struct scitt_span {

@@ -8,6 +8,7 @@
  */
 #include "certgen.h"
 #include "itest.h"
+#include "skip.h"
 
 static it_server srv;
 static char tmpdir[64], cert[128], key[128];
@@ -255,7 +256,7 @@ static void test_ipv6(void **state)
         close(probe);
     }
     if (!have_v6) {
-        skip(); /* no IPv6 loopback on this machine */
+        tu_skip("no IPv6 loopback on this machine (cannot bind [::1])");
     }
     const char *args[] = {"--listen", "127.0.0.1:0", "--listen6", "[::1]:0", NULL};
     it_start(&srv, args);
@@ -470,5 +471,5 @@ int main(int argc, char **argv)
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
     }
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
 }

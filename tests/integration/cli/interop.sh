@@ -77,9 +77,20 @@ for idx in 0 $((size / 2)) $((size - 1)); do
         "$H/bin/tlogcheck" inclusion -vkey "$vkey" -tiles "$T/static" -index "$idx" -from-bundle
 done
 cp static/checkpoint old.checkpoint
-"$SCITT" register --url "$URL" "d-ES256.stmt" --out late.ts >/dev/null 2>&1
+# One more statement the service accepts (the hash envelope, not registered yet), so the tree
+# grows and the consistency check below compares two different sizes.
+expect 0 "register one more statement" "$SCITT" register --url "$URL" "h-ES256.stmt" \
+    --out late.ts
 expect 0 "export-tiles after one more registration" "$SCITT" export-tiles --data "$T/data" \
     --out static
+new_size=$(sed -n 2p static/checkpoint)
+checks=$((checks + 1))
+if [ -n "$size" ] && [ -n "$new_size" ] && [ "$new_size" -gt "$size" ]; then
+    echo "ok: the tree grew from $size to $new_size"
+else
+    echo "FAIL: the tree did not grow (before: '$size', after: '$new_size')"
+    fails=$((fails + 1))
+fi
 expect 0 "tlogcheck: consistency of the two exported checkpoints" "$H/bin/tlogcheck" \
     consistency -vkey "$vkey" -old old.checkpoint -new static/checkpoint -tiles "$T/static"
 has "$T/out" "RESULT: OK" "consistency OK"

@@ -6,12 +6,48 @@
 static void test_err_strings(void **state)
 {
     (void)state;
-    for (int code = 0; code < 500; code++) {
-        assert_non_null(scitt_err_str((scitt_err)code));
-        assert_non_null(scitt_err_name((scitt_err)code));
+    /* Every code of the list has its own name, a real text and a class that fits its range. */
+    static const struct {
+        scitt_err code;
+        int number;
+        const char *name;
+    } list[] = {
+#define ROW(name, number, cls, text) {name, number, #name},
+        SCITT_ERROR_LIST(ROW)
+#undef ROW
+    };
+    size_t n = sizeof(list) / sizeof(list[0]);
+    assert_true(n > 50);
+    for (size_t i = 0; i < n; i++) {
+        scitt_err e = list[i].code;
+        assert_int_equal((int)e, list[i].number);
+        assert_string_equal(scitt_err_name(e), list[i].name);
+        assert_string_not_equal(scitt_err_str(e), "unknown error");
+        for (size_t j = 0; j < i; j++) {
+            assert_int_not_equal(list[j].number, list[i].number);
+            assert_string_not_equal(scitt_err_str(list[j].code), scitt_err_str(e));
+        }
+        scitt_errclass c = scitt_err_class(e);
+        if (e == SCITT_OK) {
+            assert_int_equal(c, SCITT_ERRCLASS_NONE);
+        } else if (list[i].number >= 100 && list[i].number < 300) {
+            assert_int_equal(c, SCITT_ERRCLASS_INPUT); /* malformed, or does not verify */
+        } else if (list[i].number >= 400) {
+            assert_int_equal(c, SCITT_ERRCLASS_INTERNAL); /* our own state */
+        } else {
+            assert_int_not_equal(c, SCITT_ERRCLASS_NONE);
+        }
     }
+    /* What a service answers depends on these: out of memory and crypto failures are never the
+     * client's fault. */
+    assert_int_equal(scitt_err_class(SCITT_ERR_NOMEM), SCITT_ERRCLASS_RESOURCE);
+    assert_int_equal(scitt_err_class(SCITT_ERR_CRYPTO), SCITT_ERRCLASS_INTERNAL);
+    assert_int_equal(scitt_err_class(SCITT_ERR_IO), SCITT_ERRCLASS_RESOURCE);
+    assert_int_equal(scitt_err_class(SCITT_ERR_INVALID_ARG), SCITT_ERRCLASS_MISUSE);
+    assert_int_equal(scitt_err_class((scitt_err)9999), SCITT_ERRCLASS_INTERNAL);
     assert_string_equal(scitt_err_name(SCITT_ERR_MALFORMED), "SCITT_ERR_MALFORMED");
     assert_string_equal(scitt_err_str((scitt_err)9999), "unknown error");
+    assert_string_equal(scitt_err_name((scitt_err)9999), "SCITT_ERR_UNKNOWN");
     /* the numbers are part of the ABI */
     assert_int_equal(SCITT_ERR_MALFORMED, 100);
     assert_int_equal(SCITT_ERR_SIGNATURE, 200);

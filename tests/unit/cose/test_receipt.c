@@ -351,6 +351,151 @@ static void test_inclusion_mutations(void **state)
     scitt_cose_key_free(other);
 }
 
+/* The encoded proof of one inclusion or consistency: [a, b, [path...]]. */
+static scitt_span encode_proof(uint64_t a, uint64_t b, const uint8_t path[][SCITT_HASH_LEN],
+                               size_t n, uint8_t *buf, size_t cap)
+{
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, buf, cap);
+    scitt_cbor_put_array(&w, 3);
+    scitt_cbor_put_uint(&w, a);
+    scitt_cbor_put_uint(&w, b);
+    scitt_cbor_put_array(&w, n);
+    for (size_t i = 0; i < n; i++) {
+        scitt_cbor_put_bytes(&w, scitt_span_make(path[i], SCITT_HASH_LEN));
+    }
+    scitt_span out;
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_OK);
+    return out;
+}
+
+/* A receipt of head @p h carrying several proofs under vdp key @p kind (RFC 9942 allows more
+ * than one): the shape scitt_receipt_encode_* writes, with a longer proof array. */
+static scitt_span multi_receipt(const scitt_receipt_head *h, int64_t kind, const scitt_span *proofs,
+                                size_t n, uint8_t *buf, size_t cap)
+{
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, buf, cap);
+    scitt_cbor_put_tag(&w, SCITT_COSE_TAG_SIGN1);
+    scitt_cbor_put_array(&w, 4);
+    scitt_cbor_put_bytes(&w, scitt_span_make(h->protected_map, h->protected_len));
+    scitt_cbor_put_map(&w, 1);
+    scitt_cbor_put_uint(&w, SCITT_COSE_HDR_VDP);
+    scitt_cbor_put_map(&w, 1);
+    scitt_cbor_put_int(&w, kind);
+    scitt_cbor_put_array(&w, n);
+    for (size_t i = 0; i < n; i++) {
+        scitt_cbor_put_bytes(&w, proofs[i]);
+    }
+    scitt_cbor_put_null(&w);
+    scitt_cbor_put_bytes(&w, scitt_span_make(h->signature, h->signature_len));
+    scitt_span out;
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_OK);
+    return out;
+}
+
+/*
+ * A receipt with several proofs verifies only when every proof leads to the signed root of the
+ * signed tree: the signature covers one root, and a proof that reaches another one (another tree
+ * size, another leaf, a damaged path) must not ride along with a good one, in either order.
+ */
+static void test_several_proofs(void **state)
+{
+    (void)state;
+    const uint64_t leaf = 5;
+    scitt_receipt_head h;
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB), 3,
+                                             N, roots[N], &h),
+                     SCITT_OK);
+    uint8_t path[SCITT_LIMIT_PROOF_HASHES][SCITT_HASH_LEN], p8[SCITT_LIMIT_PROOF_HASHES][32];
+    uint8_t p6[SCITT_LIMIT_PROOF_HASHES][32], bad[SCITT_LIMIT_PROOF_HASHES][32];
+    size_t n, n8, n6;
+    assert_int_equal(scitt_merkle_inclusion_proof(&src, leaf, N, path, &n), SCITT_OK);
+    assert_int_equal(scitt_merkle_inclusion_proof(&src, leaf, 8, p8, &n8), SCITT_OK);
+    assert_int_equal(scitt_merkle_inclusion_proof(&src, leaf + 1, N, p6, &n6), SCITT_OK);
+    memcpy(bad, path, sizeof(path));
+    bad[n - 1][7] ^= 0x10;
+    uint8_t b0[1024], b1[1024], b2[1024], b3[1024];
+    scitt_span good = encode_proof(N, leaf, (const uint8_t(*)[32])path, n, b0, sizeof(b0));
+    struct {
+        const char *why;
+        scitt_span other;
+    } rows[] = {
+        /* a smaller tree holding the same leaf: another root and another size */
+        {"proof in a tree of 8",
+         encode_proof(8, leaf, (const uint8_t(*)[32])p8, n8, b1, sizeof(b1))},
+        /* same size, the path of the next leaf folded over this entry */
+        {"proof of another leaf",
+         encode_proof(N, leaf + 1, (const uint8_t(*)[32])p6, n6, b2, sizeof(b2))},
+        /* same size and index, one hash of the path damaged */
+        {"damaged path", encode_proof(N, leaf, (const uint8_t(*)[32])bad, n, b3, sizeof(b3))},
+    };
+    scitt_span e = scitt_span_make(entry[leaf], entry_len[leaf]);
+    uint8_t buf[4096];
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        for (int order = 0; order < 2; order++) {
+            scitt_span pair[2] = {order ? rows[i].other : good, order ? good : rows[i].other};
+            scitt_span r = multi_receipt(&h, SCITT_VDP_INCLUSION, pair, 2, buf, sizeof(buf));
+            scitt_err err = scitt_receipt_verify_inclusion(r, e, trusted, 0, NULL);
+            if (err == SCITT_OK) {
+                fail_msg("%s accepted beside a good proof (order %d)", rows[i].why, order);
+            }
+            assert_int_equal(scitt_receipt_verify_inclusion_leaf(r, leaves[leaf], trusted, 0, NULL),
+                             err);
+        }
+    }
+    /* The same good proof twice, or three times, still verifies: several proofs are allowed. */
+    scitt_span three[3] = {good, good, good};
+    for (size_t k = 1; k <= 3; k++) {
+        scitt_receipt_info info;
+        scitt_span r = multi_receipt(&h, SCITT_VDP_INCLUSION, three, k, buf, sizeof(buf));
+        assert_int_equal(scitt_receipt_verify_inclusion(r, e, trusted, 0, &info), SCITT_OK);
+        assert_memory_equal(info.root, roots[N], 32);
+    }
+    /* An alias of the good proof (same path and root, another claimed size) is refused too. */
+    uint8_t p7[SCITT_LIMIT_PROOF_HASHES][32];
+    size_t n7;
+    assert_int_equal(scitt_merkle_inclusion_proof(&src, 3, 7, p7, &n7), SCITT_OK);
+    scitt_receipt_head h7;
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB), 3,
+                                             7, roots[7], &h7),
+                     SCITT_OK);
+    scitt_span alias[2] = {encode_proof(7, 3, (const uint8_t(*)[32])p7, n7, b0, sizeof(b0)),
+                           encode_proof(8, 3, (const uint8_t(*)[32])p7, n7, b1, sizeof(b1))};
+    scitt_span r = multi_receipt(&h7, SCITT_VDP_INCLUSION, alias, 2, buf, sizeof(buf));
+    assert_int_equal(scitt_receipt_verify_inclusion_leaf(r, leaves[3], trusted, 0, NULL),
+                     SCITT_ERR_PROOF_MISMATCH);
+
+    /* Consistency receipts: a second proof from another old size, or a damaged one. */
+    const uint64_t old = 6;
+    uint8_t c[SCITT_LIMIT_PROOF_HASHES][32], c5[SCITT_LIMIT_PROOF_HASHES][32];
+    uint8_t cbad[SCITT_LIMIT_PROOF_HASHES][32];
+    size_t nc, nc5;
+    assert_int_equal(scitt_merkle_consistency_proof(&src, old, N, c, &nc), SCITT_OK);
+    assert_int_equal(scitt_merkle_consistency_proof(&src, old - 1, N, c5, &nc5), SCITT_OK);
+    memcpy(cbad, c, sizeof(c));
+    cbad[0][0] ^= 0x01;
+    scitt_span cgood = encode_proof(old, N, (const uint8_t(*)[32])c, nc, b0, sizeof(b0));
+    scitt_span cother[2] = {
+        encode_proof(old - 1, N, (const uint8_t(*)[32])c5, nc5, b1, sizeof(b1)),
+        encode_proof(old, N, (const uint8_t(*)[32])cbad, nc, b2, sizeof(b2)),
+    };
+    for (size_t i = 0; i < 2; i++) {
+        for (int order = 0; order < 2; order++) {
+            scitt_span pair[2] = {order ? cother[i] : cgood, order ? cgood : cother[i]};
+            scitt_span cr = multi_receipt(&h, SCITT_VDP_CONSISTENCY, pair, 2, buf, sizeof(buf));
+            if (scitt_receipt_verify_consistency(cr, old, roots[old], trusted, 0, NULL) ==
+                SCITT_OK) {
+                fail_msg("consistency proof %zu accepted beside a good one (order %d)", i, order);
+            }
+        }
+    }
+    scitt_span ctwo[2] = {cgood, cgood};
+    scitt_span cr = multi_receipt(&h, SCITT_VDP_CONSISTENCY, ctwo, 2, buf, sizeof(buf));
+    assert_int_equal(scitt_receipt_verify_consistency(cr, old, roots[old], trusted, 0, NULL),
+                     SCITT_OK);
+}
+
 static void test_consistency_every_pair(void **state)
 {
     (void)state;
@@ -634,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_inclusion_mutations),
         cmocka_unit_test(test_memo),
         cmocka_unit_test(test_consistency_every_pair),
+        cmocka_unit_test(test_several_proofs),
         cmocka_unit_test(test_head_load),
         cmocka_unit_test(test_rfc9942_examples),
     };

@@ -6,11 +6,10 @@
  * reports itself skipped: it prints why and exits 77, which ctest records as "Skipped".
  */
 #include "tee_test.h"
+#include "skip.h"
 
 #include <sys/stat.h>
 #include <time.h>
-
-#define SKIP_CODE 77
 
 static bool exists(const char *path)
 {
@@ -42,9 +41,10 @@ static void test_acquire_and_verify(void **state)
         fail_msg("acquire: %s (%s)", scitt_err_str(err), scitt_tee_reason_str(why));
     }
     if (ev.platform != SCITT_TEE_SEV_SNP) {
+        char provider[sizeof(ev.provider)];
+        memcpy(provider, ev.provider, sizeof(provider));
         scitt_tee_evidence_clear(&ev);
-        print_message("not an SEV-SNP guest (provider %s): nothing to verify\n", ev.provider);
-        skip();
+        tu_skip("not an SEV-SNP guest (provider %.31s): nothing to verify", provider);
     }
     scitt_snp_report r;
     assert_int_equal(scitt_snp_report_parse(scitt_span_make(ev.report, ev.report_len), &r, NULL),
@@ -68,8 +68,7 @@ static void test_acquire_and_verify(void **state)
         !scitt_snp_certs_get(&certs, SCITT_SNP_CERT_VLEK).len) {
         scitt_snp_certs_clear(&certs);
         scitt_tee_evidence_clear(&ev);
-        print_message("the host supplied no VCEK: report acquired, not verified\n");
-        skip();
+        tu_skip("the host supplied no VCEK: report acquired, not verified");
     }
     scitt_snp_verify_opts vo;
     scitt_snp_verify_opts_init(&vo, (int64_t)time(NULL));
@@ -90,8 +89,7 @@ static void test_derived_key(void **state)
 {
     (void)state;
     if (!exists("/dev/sev-guest")) {
-        print_message("no /dev/sev-guest: derived keys need the ioctl device\n");
-        skip();
+        tu_skip("no /dev/sev-guest: derived keys need the ioctl device");
     }
     scitt_tee_acquire_opts o;
     memset(&o, 0, sizeof(o));
@@ -118,11 +116,11 @@ int main(void)
 {
     if (!exists("/sys/kernel/config/tsm/report") && !exists("/dev/sev-guest")) {
         printf("SKIP: no /sys/kernel/config/tsm/report and no /dev/sev-guest: not a TEE guest\n");
-        return SKIP_CODE;
+        return TU_SKIP_CODE;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_acquire_and_verify),
         cmocka_unit_test(test_derived_key),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
 }
