@@ -218,19 +218,12 @@ static scitt_err step_ext(vstate *s)
     return err == SCITT_OK ? SCITT_OK : rej(s, why, err);
 }
 
-/* Step 5: QE report, binding, quote signature. */
+/* Step 5: QE report signature, quote signature, and the binding between them. */
 static scitt_err step_signatures(vstate *s)
 {
     const scitt_dcap_quote *q = &s->q;
     if (scitt__dcap_cert_verify(s->leaf, q->qe_report, q->qe_report_signature) != SCITT_OK) {
         return rej(s, SCITT_TEE_DCAP_QE_REPORT_SIG, SCITT_ERR_SIGNATURE);
-    }
-    uint8_t h[32];
-    scitt_span parts[2] = {scitt_span_make(q->att_key, 64), q->qe_auth_data};
-    scitt_sha256_v(parts, 2, h);
-    static const uint8_t zero[32];
-    if (memcmp(h, q->qe.report_data, 32) != 0 || memcmp(q->qe.report_data + 32, zero, 32) != 0) {
-        return rej(s, SCITT_TEE_DCAP_QE_BINDING, SCITT_ERR_BINDING);
     }
     scitt_err err = scitt__dcap_key_verify(q->att_key, q->signed_part, q->signature);
     if (err == SCITT_ERR_KEY_MALFORMED) {
@@ -238,6 +231,13 @@ static scitt_err step_signatures(vstate *s)
     }
     if (err != SCITT_OK) {
         return rej(s, SCITT_TEE_DCAP_QUOTE_SIG, SCITT_ERR_SIGNATURE);
+    }
+    uint8_t h[32];
+    scitt_span parts[2] = {scitt_span_make(q->att_key, 64), q->qe_auth_data};
+    scitt_sha256_v(parts, 2, h);
+    static const uint8_t zero[32];
+    if (memcmp(h, q->qe.report_data, 32) != 0 || memcmp(q->qe.report_data + 32, zero, 32) != 0) {
+        return rej(s, SCITT_TEE_DCAP_QE_BINDING, SCITT_ERR_BINDING);
     }
     return SCITT_OK;
 }
@@ -270,12 +270,17 @@ static scitt_err check_signer(vstate *s, const scitt__dcap_chain *ch, const scit
     return SCITT_OK;
 }
 
-static scitt_err check_doc(vstate *s, const scitt__dcap_doc *d, const scitt__dcap_cert *signer,
-                           scitt_tee_reason bad_sig)
+static scitt_err check_doc_sig(vstate *s, const scitt__dcap_doc *d, const scitt__dcap_cert *signer,
+                               scitt_tee_reason bad_sig)
 {
     if (scitt__dcap_cert_verify(signer, d->body, d->sig) != SCITT_OK) {
         return rej(s, bad_sig, SCITT_ERR_SIGNATURE);
     }
+    return SCITT_OK;
+}
+
+static scitt_err check_window(vstate *s, const scitt__dcap_doc *d)
+{
     if (s->o->now < d->issue_date || s->o->now > d->next_update) {
         return rej(s, SCITT_TEE_DCAP_COLLATERAL_EXPIRED, SCITT_ERR_EXPIRED);
     }
@@ -312,10 +317,12 @@ static scitt_err step_collateral(vstate *s)
     } else if ((err = check_signer(s, &c->qe_identity_chain, &qi_signer))) {
         return err;
     }
-    if ((err = check_doc(s, ti, ti_signer, SCITT_TEE_DCAP_TCB_INFO_SIG)) ||
-        (err = check_doc(s, qi, qi_signer, SCITT_TEE_DCAP_QE_IDENTITY_SIG))) {
+    if ((err = check_doc_sig(s, ti, ti_signer, SCITT_TEE_DCAP_TCB_INFO_SIG)) ||
+        (err = check_doc_sig(s, qi, qi_signer, SCITT_TEE_DCAP_QE_IDENTITY_SIG))) {
         return err;
     }
+    /* Whether the documents are for this platform comes before whether they are current, so a
+     * wrong file is named as such. */
     bool tdx = s->q.tee == SCITT_DCAP_TEE_TDX;
     if (strcmp(ti->id, tdx ? "TDX" : "SGX") != 0) {
         return rej(s, SCITT_TEE_DCAP_TCB_INFO_TEE, SCITT_ERR_EVIDENCE);
@@ -325,6 +332,9 @@ static scitt_err step_collateral(vstate *s)
     }
     if (strcmp(qi->id, tdx ? "TD_QE" : "QE") != 0) {
         return rej(s, SCITT_TEE_DCAP_QE_IDENTITY_TEE, SCITT_ERR_EVIDENCE);
+    }
+    if ((err = check_window(s, ti)) || (err = check_window(s, qi))) {
+        return err;
     }
     const scitt_dcap_enclave_report *qe = &s->q.qe;
     /* MISCSELECT is a 32-bit value: the JSON hex reads big-endian, the report little-endian. */

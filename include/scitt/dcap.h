@@ -289,17 +289,18 @@ typedef struct scitt_dcap_result {
  *     certificate not listed; the PCK CRL chain (when given) ends in the pinned root and names the
  *     same CA;
  *  4. the PCK certificate's SGX extensions (FMSPC, PCE-ID, TCB components, PCE SVN) parse;
- *  5. the QE report signature with the PCK key; QE report_data[0:32] = SHA-256(attestation key ||
- *     QE auth data) and [32:64] zero; the quote signature over header || body with the attestation
- *     key;
+ *  5. the QE report signature with the PCK key; the quote signature over header || body with the
+ *     attestation key (a key that is not a P-256 point: SCITT_TEE_DCAP_ATT_KEY); QE
+ *     report_data[0:32] = SHA-256(attestation key || QE auth data) and [32:64] zero;
  *  6. the TCB info and QE identity issuer chains: TCB Signing certificate signed by the pinned
  *     root, valid, not in the root CRL; their signatures over the exact bytes of the tcbInfo /
- *     enclaveIdentity values; issueDate <= now <= nextUpdate for both;
+ *     enclaveIdentity values;
  *  7. the collateral belongs to the quote: tcbInfo.id TDX/SGX and enclaveIdentity.id TD_QE/QE
- *     for the quote's TEE, FMSPC and PCE-ID equal to the PCK certificate's; the QE report matches
- *     the QE identity (MRSIGNER, ISVPRODID, masked MISCSELECT and ATTRIBUTES); for TDX the TDX
- *     module identity (TDX_<TEE_TCB_SVN[1]>, or tdxModule for module version 0) matches
- *     MRSIGNERSEAM and the masked SEAM attributes;
+ *     for the quote's TEE, FMSPC and PCE-ID equal to the PCK certificate's; then both documents
+ *     are current (issueDate <= now <= nextUpdate); the QE report matches the QE identity
+ *     (MRSIGNER, ISVPRODID, masked MISCSELECT and ATTRIBUTES); for TDX the TDX module identity
+ *     (TDX_<TEE_TCB_SVN[1]>, or tdxModule for module version 0) matches MRSIGNERSEAM and the
+ *     masked SEAM attributes;
  *  8. TCB evaluation: the first level whose 16 SGX components and PCE SVN are <= the PCK
  *     certificate's (and, for TDX, whose TDX components are <= TEE_TCB_SVN, from index 2 when
  *     TEE_TCB_SVN[1] > 0) gives the platform status (none: SCITT_ERR_EVIDENCE,
