@@ -327,8 +327,8 @@ static void test_pck_chain(void **state)
         if (i != DT_MOBILECOIN) {
             /* a genuine Intel chain of another platform: chains to the root, but its key did not
              * sign this QE report */
-            scitt_dcap_collateral *no_pck_crl =
-                dt_collateral(b.s->collateral, 1u << SCITT_DCAP_PCK_CRL);
+            scitt_dcap_collateral *no_pck_crl = dt_collateral(
+                b.s->collateral, 1u << SCITT_DCAP_PCK_CRL | 1u << SCITT_DCAP_PCK_CRL_CHAIN);
             DT_EXPECT(with_chain_col(&b, o_leaf, o_ca, root, no_pck_crl, &r), r,
                       SCITT_ERR_SIGNATURE, SCITT_TEE_DCAP_QE_REPORT_SIG);
             scitt_dcap_collateral_free(no_pck_crl);
@@ -584,6 +584,29 @@ static void test_crls(void **state)
     free(crl);
     EXPECT_WITH(&b, SCITT_DCAP_ROOT_CRL, "tdx-automata/collateral/root_ca_crl.der", n - 3,
                 SCITT_ERR_CERT_CHAIN, SCITT_TEE_DCAP_CRL_SIG);
+    /* the PCK CRL issuer chain of the Processor CA for a Platform CA quote */
+    EXPECT_WITH(&b, SCITT_DCAP_PCK_CRL_CHAIN, "sgx-mobilecoin/collateral/pck_crl_issuer_chain.pem",
+                SIZE_MAX, SCITT_ERR_CERT_CHAIN, SCITT_TEE_DCAP_PCK_CRL_CHAIN);
+    /* and the right CA with the impostor as its root */
+    {
+        uint8_t *real = dt_load("tdx-automata/collateral/pck_crl_issuer_chain.pem", &n);
+        size_t in;
+        uint8_t *imp = dt_load("negative/impostor_root_ca.pem", &in);
+        char *ca = pem_block((char *)real, 0);
+        char chain[8192];
+        snprintf(chain, sizeof(chain), "%s%s", ca, (char *)imp);
+        scitt_err set_err;
+        scitt_dcap_collateral *c =
+            swap(&b, SCITT_DCAP_PCK_CRL_CHAIN, scitt_span_str(chain), &set_err);
+        assert_int_equal(set_err, SCITT_OK);
+        scitt_dcap_result r;
+        DT_EXPECT(verify(&b, scitt_span_make(b.quote, b.len), c, NULL, &r), r, SCITT_ERR_CERT_CHAIN,
+                  SCITT_TEE_DCAP_PCK_CRL_CHAIN);
+        scitt_dcap_collateral_free(c);
+        free(ca);
+        free(imp);
+        free(real);
+    }
     /* an older root CRL (2023-2024) is not current in 2025 */
     EXPECT_WITH(&b, SCITT_DCAP_ROOT_CRL, "tdx-spr-e4/collateral/root_ca_crl.der", SIZE_MAX,
                 SCITT_ERR_EXPIRED, SCITT_TEE_DCAP_CRL_EXPIRED);
