@@ -75,4 +75,138 @@ extern const uint8_t scitt__snp_guid_vlek[16];
 extern const uint8_t scitt__snp_guid_ask[16];
 extern const uint8_t scitt__snp_guid_ark[16];
 
+/* ---- Intel DCAP (dcap_*.c) ---------------------------------------------------------------- */
+
+#include "scitt/dcap.h"
+
+/* A parsed certificate or CRL of the DCAP adapter (dcap_openssl.c). */
+typedef struct scitt__dcap_cert scitt__dcap_cert;
+typedef struct scitt__dcap_crl scitt__dcap_crl;
+
+typedef struct scitt__dcap_cert_info {
+    bool p256;          /* the subject key is ECDSA P-256 */
+    bool is_ca;         /* basicConstraints CA:TRUE */
+    int64_t not_before; /* Unix seconds */
+    int64_t not_after;
+} scitt__dcap_cert_info;
+
+/* Strict DER: the whole span one certificate. SCITT_ERR_CERT_MALFORMED / SCITT_ERR_TOO_LARGE. */
+scitt_err scitt__dcap_cert_parse(scitt_span der, scitt__dcap_cert **out);
+void scitt__dcap_cert_free(scitt__dcap_cert *c);
+scitt_err scitt__dcap_cert_info_get(const scitt__dcap_cert *c, scitt__dcap_cert_info *out);
+/* True when @p child's issuer name equals @p parent's subject name. */
+bool scitt__dcap_cert_issued_by(const scitt__dcap_cert *child, const scitt__dcap_cert *parent);
+/* ecdsa-with-SHA256 (outer and inner algorithm) verified with @p parent's key: SCITT_OK,
+ * SCITT_ERR_ALG (another algorithm) or SCITT_ERR_SIGNATURE. */
+scitt_err scitt__dcap_cert_check_signed(const scitt__dcap_cert *child,
+                                        const scitt__dcap_cert *parent);
+/* The extnValue contents of the SGX extensions (1.2.840.113741.1.13.1), pointing into @p c.
+ * SCITT_ERR_NOT_FOUND when absent, SCITT_ERR_CERT_MALFORMED when repeated. */
+scitt_err scitt__dcap_cert_sgx_ext(const scitt__dcap_cert *c, scitt_span *value);
+/* ECDSA P-256 / SHA-256 of @p msg, signature raw r || s, with the certificate's key. */
+scitt_err scitt__dcap_cert_verify(const scitt__dcap_cert *c, scitt_span msg, const uint8_t sig[64]);
+/* The same with a raw public key x || y: SCITT_ERR_KEY_MALFORMED when it is not a P-256 point. */
+scitt_err scitt__dcap_key_verify(const uint8_t key[64], scitt_span msg, const uint8_t sig[64]);
+
+/* Strict DER CRL. SCITT_ERR_EVIDENCE_MALFORMED / SCITT_ERR_TOO_LARGE. */
+scitt_err scitt__dcap_crl_parse(scitt_span der, scitt__dcap_crl **out);
+void scitt__dcap_crl_free(scitt__dcap_crl *c);
+/* thisUpdate and nextUpdate (a CRL without nextUpdate is SCITT_ERR_EVIDENCE_MALFORMED). */
+scitt_err scitt__dcap_crl_times(const scitt__dcap_crl *c, int64_t *this_update,
+                                int64_t *next_update);
+bool scitt__dcap_crl_issued_by(const scitt__dcap_crl *crl, const scitt__dcap_cert *issuer);
+/* ecdsa-with-SHA256 verified with @p issuer's key: SCITT_OK / SCITT_ERR_ALG / SIGNATURE. */
+scitt_err scitt__dcap_crl_check_signed(const scitt__dcap_crl *crl, const scitt__dcap_cert *issuer);
+/* True when @p c's serial number is listed in @p crl. */
+bool scitt__dcap_crl_lists(const scitt__dcap_crl *crl, const scitt__dcap_cert *c);
+
+/* PEM blocks labelled @p label ("CERTIFICATE", "X509 CRL"): strict base64 lines, whitespace
+ * between blocks and NUL bytes after the last one allowed, nothing else. The DER of each block is
+ * appended to @p der; spans[0..*n) point into it once it no longer grows. SCITT_ERR_MALFORMED,
+ * SCITT_ERR_TOO_LARGE (more than @p cap blocks), SCITT_ERR_NOMEM. */
+scitt_err scitt__dcap_pem_decode(scitt_span pem, const char *label, scitt_dynbuf *der,
+                                 scitt_span *spans, size_t cap, size_t *n);
+/* True when @p in starts with "-----BEGIN " after optional whitespace. */
+bool scitt__dcap_is_pem(scitt_span in);
+
+/* A certificate chain from a collateral file: parsed certificates and their DER fingerprints. */
+#define SCITT__DCAP_CHAIN_MAX 4
+typedef struct scitt__dcap_chain {
+    size_t n;
+    scitt__dcap_cert *cert[SCITT__DCAP_CHAIN_MAX];
+    uint8_t sha256[SCITT__DCAP_CHAIN_MAX][32];
+} scitt__dcap_chain;
+
+/* Parses a PEM chain of 1..SCITT__DCAP_CHAIN_MAX certificates into @p out (empty on failure). */
+scitt_err scitt__dcap_chain_parse(scitt_span pem, scitt__dcap_chain *out);
+void scitt__dcap_chain_clear(scitt__dcap_chain *c);
+
+/* Parsed TCB info and QE identity documents (dcap_json.c). */
+#define SCITT__DCAP_LEVELS_MAX  256u  /* TCB levels in one document, every list together */
+#define SCITT__DCAP_ADV_MAX     4096u /* advisory IDs in one document, every level together */
+#define SCITT__DCAP_MODULES_MAX 16u   /* tdxModuleIdentities entries */
+
+typedef struct scitt__dcap_level {
+    uint8_t sgx[16]; /* TCB info: sgxtcbcomponents */
+    uint16_t pcesvn;
+    bool has_tdx;
+    uint8_t tdx[16]; /* TCB info (TDX): tdxtcbcomponents */
+    uint16_t isvsvn; /* QE identity and TDX module levels */
+    int64_t date;    /* tcbDate */
+    scitt_dcap_tcb_status status;
+    uint32_t adv_first, adv_n; /* into scitt__dcap_doc.adv */
+} scitt__dcap_level;
+
+typedef struct scitt__dcap_module {
+    uint8_t version; /* N of "TDX_NN" */
+    uint8_t mrsigner[48], attributes[8], attributes_mask[8];
+    uint32_t level_first, level_n;
+} scitt__dcap_module;
+
+typedef enum scitt__dcap_doc_kind {
+    SCITT__DCAP_DOC_TCB_INFO = 0,
+    SCITT__DCAP_DOC_QE_IDENTITY = 1,
+} scitt__dcap_doc_kind;
+
+typedef struct scitt__dcap_doc {
+    scitt__dcap_doc_kind kind;
+    uint8_t *bytes; /* owned copy of the file */
+    size_t len;
+    scitt_span body; /* the signed value (tcbInfo / enclaveIdentity), inside bytes */
+    uint8_t sig[64];
+    char id[8]; /* "TDX", "SGX", "TD_QE", "QE" (other ids are refused at parse) */
+    uint32_t version;
+    int64_t issue_date, next_update;
+    uint64_t eval_number;
+    /* TCB info */
+    uint8_t fmspc[6], pce_id[2];
+    bool has_module; /* tdxModule */
+    uint8_t module_mrsigner[48], module_attributes[8], module_attributes_mask[8];
+    size_t n_modules;
+    scitt__dcap_module modules[SCITT__DCAP_MODULES_MAX];
+    /* QE identity */
+    uint8_t miscselect[4], miscselect_mask[4], attributes[16], attributes_mask[16], mrsigner[32];
+    uint16_t isvprodid;
+    /* tcbLevels of either document */
+    uint32_t level_first, level_n;
+    size_t n_levels;
+    scitt__dcap_level levels[SCITT__DCAP_LEVELS_MAX];
+    size_t n_adv;
+    scitt_span adv[SCITT__DCAP_ADV_MAX];
+} scitt__dcap_doc;
+
+/* Copies and parses @p bytes as a document of @p kind; *out is a heap object (free with
+ * scitt__dcap_doc_free). SCITT_ERR_EVIDENCE_MALFORMED / SCITT_ERR_UNSUPPORTED with *why. */
+scitt_err scitt__dcap_doc_parse(scitt__dcap_doc_kind kind, scitt_span bytes, scitt__dcap_doc **out,
+                                scitt_tee_reason *why);
+void scitt__dcap_doc_free(scitt__dcap_doc *d);
+
+struct scitt_dcap_collateral {
+    bool has[SCITT_DCAP_ITEMS];
+    scitt__dcap_doc *tcb_info;
+    scitt__dcap_doc *qe_identity;
+    scitt__dcap_chain tcb_info_chain, qe_identity_chain, pck_crl_chain;
+    scitt__dcap_crl *pck_crl, *root_crl;
+};
+
 #endif /* SCITT_TEE_INTERNAL_H */

@@ -106,6 +106,46 @@ typedef enum scitt_tee_reason {
     SCITT_TEE_ACQ_TOO_LARGE = 110,     /**< a blob is larger than SCITT_LIMIT_TEE_BLOB */
     SCITT_TEE_ACQ_IO = 111,            /**< another operating-system error */
     SCITT_TEE_ACQ_ACI_FILE = 112,      /**< a Confidential ACI security-context file is missing */
+    /* Intel DCAP quotes (scitt/dcap.h) */
+    SCITT_TEE_DCAP_TRUNCATED = 130,       /**< the quote ends inside a field it declares */
+    SCITT_TEE_DCAP_VERSION = 131,         /**< a quote version other than 3 (SGX) or 4 (TDX) */
+    SCITT_TEE_DCAP_KEY_TYPE = 132,        /**< an attestation key type other than ECDSA P-256 */
+    SCITT_TEE_DCAP_TEE_TYPE = 133,        /**< a TEE type the quote version does not carry */
+    SCITT_TEE_DCAP_QE_VENDOR = 134,       /**< the QE vendor ID is not Intel's */
+    SCITT_TEE_DCAP_SIG_DATA = 135,        /**< a length in the signature data does not add up */
+    SCITT_TEE_DCAP_CERT_TYPE = 136,       /**< certification data of a type not handled */
+    SCITT_TEE_DCAP_TRAILING = 137,        /**< non-zero bytes after the signature data */
+    SCITT_TEE_DCAP_PCK_CHAIN = 138,       /**< the PCK chain is not 3 PEM certificates */
+    SCITT_TEE_DCAP_PCK_EXTENSION = 139,   /**< the PCK SGX extensions are missing or ill-encoded */
+    SCITT_TEE_DCAP_ROOT_NOT_PINNED = 140, /**< a root presented is not the pinned Intel root */
+    SCITT_TEE_DCAP_CHAIN_NAMES = 141,     /**< an issuer name is not its parent's subject */
+    SCITT_TEE_DCAP_CHAIN_KEY = 142,       /**< not a P-256 key, or a CA certificate not a CA */
+    SCITT_TEE_DCAP_CHAIN_SIG = 143,       /**< a certificate's ECDSA-SHA256 signature fails */
+    SCITT_TEE_DCAP_CRL_PARSE = 144,       /**< a CRL does not parse */
+    SCITT_TEE_DCAP_CRL_ISSUER = 145,      /**< a CRL is not issued by the expected CA */
+    SCITT_TEE_DCAP_CRL_SIG = 146,         /**< a CRL's signature does not verify */
+    SCITT_TEE_DCAP_CRL_EXPIRED = 147,     /**< a CRL is not current at the given time */
+    SCITT_TEE_DCAP_REVOKED = 148,         /**< a certificate of a chain is revoked */
+    SCITT_TEE_DCAP_QE_REPORT_SIG = 149,   /**< the QE report signature fails with the PCK key */
+    SCITT_TEE_DCAP_QE_BINDING = 150,      /**< QE report_data does not bind the attestation key */
+    SCITT_TEE_DCAP_ATT_KEY = 151,         /**< the attestation key is not a P-256 point */
+    SCITT_TEE_DCAP_QUOTE_SIG = 152,       /**< the quote signature does not verify */
+    SCITT_TEE_DCAP_COLLATERAL_MISSING = 153, /**< a required collateral item was not given */
+    SCITT_TEE_DCAP_TCB_INFO_FORMAT = 154,    /**< the TCB info JSON does not parse */
+    SCITT_TEE_DCAP_QE_IDENTITY_FORMAT = 155, /**< the QE identity JSON does not parse */
+    SCITT_TEE_DCAP_COLLATERAL_VERSION = 156, /**< a TCB info / QE identity version not handled */
+    SCITT_TEE_DCAP_TCB_SIGNER = 157,         /**< the TCB Signing chain does not verify */
+    SCITT_TEE_DCAP_TCB_INFO_SIG = 158,       /**< the TCB info signature does not verify */
+    SCITT_TEE_DCAP_QE_IDENTITY_SIG = 159,    /**< the QE identity signature does not verify */
+    SCITT_TEE_DCAP_COLLATERAL_EXPIRED = 160, /**< outside a document's issueDate..nextUpdate */
+    SCITT_TEE_DCAP_TCB_INFO_TEE = 161,       /**< the TCB info is for the other TEE */
+    SCITT_TEE_DCAP_FMSPC = 162,              /**< FMSPC or PCE-ID differs from the PCK's */
+    SCITT_TEE_DCAP_QE_IDENTITY_TEE = 163,    /**< the QE identity is for the other TEE's QE */
+    SCITT_TEE_DCAP_QE_MISMATCH = 164,        /**< the QE report does not match the QE identity */
+    SCITT_TEE_DCAP_TDX_MODULE = 165,         /**< no or another TDX module identity matches */
+    SCITT_TEE_DCAP_TCB_NOT_SUPPORTED = 166,  /**< no TCB level matches the platform */
+    SCITT_TEE_DCAP_TCB_STATUS = 167,         /**< a TCB status the caller does not accept */
+    SCITT_TEE_DCAP_PCK_CRL_CHAIN = 168,      /**< the PCK CRL chain is not the quote's CA */
 } scitt_tee_reason;
 
 /** A sentence describing @p r for CLI messages; never NULL. */
@@ -418,7 +458,7 @@ typedef enum scitt_tee_platform {
     SCITT_TEE_NONE = 0,
     SCITT_TEE_VIRTUAL = 1, /**< INSECURE, no hardware (provided by later work) */
     SCITT_TEE_SEV_SNP = 2,
-    SCITT_TEE_TDX = 3, /**< acquisition through configfs-tsm only; no verifier yet */
+    SCITT_TEE_TDX = 3, /**< acquisition through configfs-tsm; quotes verify with scitt/dcap.h */
 } scitt_tee_platform;
 
 typedef enum scitt_tee_source {

@@ -1,0 +1,316 @@
+/*
+ * The OpenSSL adapter of the DCAP verifier: Intel's certificates and CRLs, the SGX extension of
+ * the PCK certificate, and ECDSA P-256/SHA-256 with raw (r, s) signatures. OpenSSL types stay in
+ * this file; everything else in dcap_*.c is plain C over bytes.
+ */
+#include "tee_internal.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "scitt/limits.h"
+
+struct scitt__dcap_cert {
+    X509 *x;
+};
+
+struct scitt__dcap_crl {
+    X509_CRL *c;
+};
+
+/* DER contents of the OID 1.2.840.113741.1.13.1 (Intel SGX extensions). */
+static const uint8_t sgx_ext_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
+
+scitt_err scitt__dcap_cert_parse(scitt_span der, scitt__dcap_cert **out)
+{
+    *out = NULL;
+    if (der.len == 0) {
+        return SCITT_ERR_CERT_MALFORMED;
+    }
+    if (der.len > SCITT_LIMIT_TEE_CERT) {
+        return SCITT_ERR_TOO_LARGE;
+    }
+    const unsigned char *p = der.ptr;
+    X509 *x = d2i_X509(NULL, &p, (long)der.len);
+    if (!x || p != der.ptr + der.len) {
+        X509_free(x);
+        ERR_clear_error();
+        return SCITT_ERR_CERT_MALFORMED;
+    }
+    scitt__dcap_cert *w = scitt_malloc(sizeof(*w));
+    if (!w) {
+        X509_free(x);
+        return SCITT_ERR_NOMEM;
+    }
+    w->x = x;
+    *out = w;
+    return SCITT_OK;
+}
+
+void scitt__dcap_cert_free(scitt__dcap_cert *c)
+{
+    if (c) {
+        X509_free(c->x);
+        scitt_free(c);
+    }
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static bool asn1_time_unix(const ASN1_TIME *t, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) {
+        ERR_clear_error();
+        return false;
+    }
+    int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday);
+    *out = days * 86400 + (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
+    return true;
+}
+
+static bool is_p256(const EVP_PKEY *pk)
+{
+    char group[32];
+    size_t glen = 0;
+    bool ok = pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC &&
+              EVP_PKEY_get_group_name(pk, group, sizeof(group), &glen) == 1 &&
+              strcmp(group, "prime256v1") == 0;
+    ERR_clear_error();
+    return ok;
+}
+
+scitt_err scitt__dcap_cert_info_get(const scitt__dcap_cert *c, scitt__dcap_cert_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->p256 = is_p256(X509_get0_pubkey(c->x));
+    /* X509_check_ca also caches the extensions; 1 means a CA by basicConstraints. */
+    out->is_ca = X509_check_ca(c->x) == 1;
+    ERR_clear_error();
+    if (!asn1_time_unix(X509_get0_notBefore(c->x), &out->not_before) ||
+        !asn1_time_unix(X509_get0_notAfter(c->x), &out->not_after)) {
+        return SCITT_ERR_CERT_MALFORMED;
+    }
+    return SCITT_OK;
+}
+
+bool scitt__dcap_cert_issued_by(const scitt__dcap_cert *child, const scitt__dcap_cert *parent)
+{
+    return X509_NAME_cmp(X509_get_issuer_name(child->x), X509_get_subject_name(parent->x)) == 0;
+}
+
+static bool algor_is_ecdsa_sha256(const X509_ALGOR *a)
+{
+    const ASN1_OBJECT *obj;
+    int ptype;
+    const void *pval;
+    if (!a) {
+        return false;
+    }
+    X509_ALGOR_get0(&obj, &ptype, &pval, a);
+    /* RFC 5758: the parameters of ecdsa-with-SHA256 are absent. */
+    return OBJ_obj2nid(obj) == NID_ecdsa_with_SHA256 && ptype == V_ASN1_UNDEF;
+}
+
+scitt_err scitt__dcap_cert_check_signed(const scitt__dcap_cert *child,
+                                        const scitt__dcap_cert *parent)
+{
+    const X509_ALGOR *alg = NULL;
+    X509_get0_signature(NULL, &alg, child->x);
+    if (!algor_is_ecdsa_sha256(alg) || X509_ALGOR_cmp(alg, X509_get0_tbs_sigalg(child->x)) != 0) {
+        return SCITT_ERR_ALG;
+    }
+    EVP_PKEY *pk = X509_get0_pubkey(parent->x);
+    if (!is_p256(pk)) {
+        return SCITT_ERR_ALG;
+    }
+    int rc = X509_verify(child->x, pk);
+    ERR_clear_error();
+    return rc == 1 ? SCITT_OK : SCITT_ERR_SIGNATURE;
+}
+
+scitt_err scitt__dcap_cert_sgx_ext(const scitt__dcap_cert *c, scitt_span *value)
+{
+    *value = scitt_span_make(NULL, 0);
+    bool found = false;
+    int count = X509_get_ext_count(c->x);
+    for (int i = 0; i < count; i++) {
+        X509_EXTENSION *ext = X509_get_ext(c->x, i);
+        const ASN1_OBJECT *obj = X509_EXTENSION_get_object(ext);
+        const unsigned char *od = OBJ_get0_data(obj);
+        if (!od || OBJ_length(obj) != sizeof(sgx_ext_oid) ||
+            memcmp(od, sgx_ext_oid, sizeof(sgx_ext_oid)) != 0) {
+            continue;
+        }
+        if (found) {
+            return SCITT_ERR_CERT_MALFORMED;
+        }
+        found = true;
+        const ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(ext);
+        *value = scitt_span_make(ASN1_STRING_get0_data(data), (size_t)ASN1_STRING_length(data));
+    }
+    return found ? SCITT_OK : SCITT_ERR_NOT_FOUND;
+}
+
+/* ECDSA-SHA256 of @p msg with @p pk, the signature given as raw 32-byte r and s. */
+static scitt_err verify_raw(EVP_PKEY *pk, scitt_span msg, const uint8_t sig[64])
+{
+    scitt_err err = SCITT_ERR_CRYPTO;
+    ECDSA_SIG *s = ECDSA_SIG_new();
+    BIGNUM *br = BN_bin2bn(sig, 32, NULL);
+    BIGNUM *bs = BN_bin2bn(sig + 32, 32, NULL);
+    unsigned char *der = NULL;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!s || !br || !bs || !ctx || ECDSA_SIG_set0(s, br, bs) != 1) {
+        goto out;
+    }
+    br = bs = NULL; /* owned by s now */
+    int dlen = i2d_ECDSA_SIG(s, &der);
+    if (dlen <= 0 || EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pk) != 1) {
+        goto out;
+    }
+    /* r or s of zero (or >= n) makes the verification fail, as it must. */
+    err = EVP_DigestVerify(ctx, der, (size_t)dlen, msg.ptr, msg.len) == 1 ? SCITT_OK
+                                                                          : SCITT_ERR_SIGNATURE;
+out:
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(der);
+    BN_free(br);
+    BN_free(bs);
+    ECDSA_SIG_free(s);
+    ERR_clear_error();
+    return err;
+}
+
+scitt_err scitt__dcap_cert_verify(const scitt__dcap_cert *c, scitt_span msg, const uint8_t sig[64])
+{
+    EVP_PKEY *pk = X509_get0_pubkey(c->x);
+    if (!is_p256(pk)) {
+        return SCITT_ERR_KEY_MALFORMED;
+    }
+    return verify_raw(pk, msg, sig);
+}
+
+scitt_err scitt__dcap_key_verify(const uint8_t key[64], scitt_span msg, const uint8_t sig[64])
+{
+    uint8_t point[65];
+    point[0] = 0x04; /* uncompressed */
+    memcpy(point + 1, key, 64);
+    scitt_err err = SCITT_ERR_CRYPTO;
+    OSSL_PARAM params[3];
+    params[0] =
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point));
+    params[2] = OSSL_PARAM_construct_end();
+    EVP_PKEY *pk = NULL;
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (!pctx || EVP_PKEY_fromdata_init(pctx) != 1) {
+        goto out;
+    }
+    /* Importing the point checks that it lies on the curve. */
+    if (EVP_PKEY_fromdata(pctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pk) {
+        err = SCITT_ERR_KEY_MALFORMED;
+        goto out;
+    }
+    err = verify_raw(pk, msg, sig);
+out:
+    EVP_PKEY_free(pk);
+    EVP_PKEY_CTX_free(pctx);
+    ERR_clear_error();
+    return err;
+}
+
+scitt_err scitt__dcap_crl_parse(scitt_span der, scitt__dcap_crl **out)
+{
+    *out = NULL;
+    if (der.len == 0) {
+        return SCITT_ERR_EVIDENCE_MALFORMED;
+    }
+    if (der.len > SCITT_DCAP_COLLATERAL_FILE_MAX) {
+        return SCITT_ERR_TOO_LARGE;
+    }
+    const unsigned char *p = der.ptr;
+    X509_CRL *c = d2i_X509_CRL(NULL, &p, (long)der.len);
+    if (!c || p != der.ptr + der.len) {
+        X509_CRL_free(c);
+        ERR_clear_error();
+        return SCITT_ERR_EVIDENCE_MALFORMED;
+    }
+    scitt__dcap_crl *w = scitt_malloc(sizeof(*w));
+    if (!w) {
+        X509_CRL_free(c);
+        return SCITT_ERR_NOMEM;
+    }
+    w->c = c;
+    *out = w;
+    return SCITT_OK;
+}
+
+void scitt__dcap_crl_free(scitt__dcap_crl *c)
+{
+    if (c) {
+        X509_CRL_free(c->c);
+        scitt_free(c);
+    }
+}
+
+scitt_err scitt__dcap_crl_times(const scitt__dcap_crl *c, int64_t *this_update,
+                                int64_t *next_update)
+{
+    if (!asn1_time_unix(X509_CRL_get0_lastUpdate(c->c), this_update) ||
+        !asn1_time_unix(X509_CRL_get0_nextUpdate(c->c), next_update)) {
+        return SCITT_ERR_EVIDENCE_MALFORMED;
+    }
+    return SCITT_OK;
+}
+
+bool scitt__dcap_crl_issued_by(const scitt__dcap_crl *crl, const scitt__dcap_cert *issuer)
+{
+    return X509_NAME_cmp(X509_CRL_get_issuer(crl->c), X509_get_subject_name(issuer->x)) == 0;
+}
+
+scitt_err scitt__dcap_crl_check_signed(const scitt__dcap_crl *crl, const scitt__dcap_cert *issuer)
+{
+    const X509_ALGOR *alg = NULL;
+    X509_CRL_get0_signature(crl->c, NULL, &alg);
+    /* OpenSSL 3.0 has no accessor for the inner algorithm of a CRL; the signature covers it. */
+    if (!algor_is_ecdsa_sha256(alg)) {
+        return SCITT_ERR_ALG;
+    }
+    EVP_PKEY *pk = X509_get0_pubkey(issuer->x);
+    if (!is_p256(pk)) {
+        return SCITT_ERR_ALG;
+    }
+    int rc = X509_CRL_verify(crl->c, pk);
+    ERR_clear_error();
+    return rc == 1 ? SCITT_OK : SCITT_ERR_SIGNATURE;
+}
+
+bool scitt__dcap_crl_lists(const scitt__dcap_crl *crl, const scitt__dcap_cert *c)
+{
+    X509_REVOKED *entry = NULL;
+    /* 1: listed; 2: listed as removeFromCRL (not revoked); 0: not listed. */
+    int rc = X509_CRL_get0_by_serial(crl->c, &entry, X509_get0_serialNumber(c->x));
+    ERR_clear_error();
+    return rc == 1;
+}
