@@ -6,6 +6,7 @@
  *   ecdsa_p256_verify_raw: n /s    one key, a precomputed digest, a reused context (the ceiling)
  *   service_check: n /s            one thread
  *   ratio service_check/ecdsa_raw: x
+ * and first "filesystem: TYPE DIR" for the service's data directory (opened, never appended to).
  * Usage: check_bench [seconds, default 2]
  */
 #include <stdio.h>
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir)) {
         return 2;
     }
+    bench_fs_record("check_bench", dir, false);
     char ks_path[4200];
     scitt_keystore ks;
     scitt_keystore_file(dir, NULL, ks_path, sizeof(ks_path), &ks);

@@ -8,6 +8,8 @@
  *   reopen: x ms                      closing and opening the service at N entries
  *   storage_overhead: n bytes/entry   (database size - statement bytes) / entries
  *   ratio ledger_append/lmdb_raw_append: x
+ * and first "filesystem: TYPE DIR", where both write; a file system kept in memory (tmpfs) is
+ * refused, since the figures are of durable commits.
  * Usage: ledger_bench [entries] [dir]   (default 1000000 entries in a fresh directory under TMPDIR)
  */
 #include <dirent.h>
@@ -160,6 +162,12 @@ int main(int argc, char **argv)
                     tmp ? tmp : "/tmp");
             return 2;
         }
+    }
+    if (bench_fs_record("ledger_bench", base, true) != 0) {
+        if (argc <= 2) {
+            rmdir(base);
+        }
+        return 1;
     }
     char raw_dir[4200], led_dir[4200], ks_path[4200];
     snprintf(raw_dir, sizeof(raw_dir), "%s/raw", base);
