@@ -349,7 +349,7 @@ int main(int argc, char **argv)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t count = (size_t)(sr_ecdsa_ceiling(cores) * (seconds + 1) * 1.3);
     uint64_t series = (uint64_t)time(NULL);
-    hc_request *posts = sr_post_requests(fleet, series, 0, 2 * ROUNDS * count);
+    hc_request *posts = sr_post_requests(fleet, series, 0, 2 * ROUNDS * count, NULL);
     char empty[4200];
     snprintf(empty, sizeof(empty), "%s-empty-XXXXXX", dir);
     double at_scale = 0, on_empty = 0;
