@@ -179,14 +179,16 @@ sr_fleet *sr_fleet_new_ca(size_t keys)
     return fleet_new(keys, true);
 }
 
-int sr_fleet_write_policy(const sr_fleet *f, const char *path)
+char *sr_fleet_policy(const sr_fleet *f)
 {
     if (!f->root_pem) {
-        return -1;
+        return NULL;
     }
-    FILE *o = fopen(path, "w");
+    char *out = NULL;
+    size_t len = 0;
+    FILE *o = open_memstream(&out, &len);
     if (!o) {
-        return -1;
+        return NULL;
     }
     fprintf(o,
             "{\"version\": 1, \"algorithms\": [\"ES256\"], \"x509_time\": \"registration\",\n"
@@ -201,7 +203,23 @@ int sr_fleet_write_policy(const sr_fleet *f, const char *path)
         }
     }
     fputs("\"]}]}\n", o);
-    return fclose(o) == 0 ? 0 : -1;
+    if (fclose(o) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+int sr_fleet_write_policy(const sr_fleet *f, const char *path)
+{
+    char *json = sr_fleet_policy(f);
+    FILE *o = json ? fopen(path, "w") : NULL;
+    int rc = o && fputs(json, o) >= 0 ? 0 : -1;
+    if (o && fclose(o) != 0) {
+        rc = -1;
+    }
+    free(json);
+    return rc;
 }
 
 void sr_fleet_free(sr_fleet *f)

@@ -48,6 +48,8 @@ void sr_fleet_free(sr_fleet *f);
  * SR_ISSUER whose protected x5chain must validate (RFC 5280) to the fleet's root. 0 on success.
  */
 int sr_fleet_write_policy(const sr_fleet *f, const char *path);
+/** The same policy document (free with free()), or NULL for a fleet without a CA. */
+char *sr_fleet_policy(const sr_fleet *f);
 
 /**
  * Appends the ~1 KB statement number @p i of series @p series to @p out (distinct for every
