@@ -404,6 +404,7 @@ struct sr_receipts {
     const uint8_t (*leaves)[32];
     size_t count;
     unsigned every;
+    int status; /* what a good response answers */
     scitt_cose_keyset *keys;
     uint64_t seen, verified;
     double check_s; /* CPU time spent verifying */
@@ -423,6 +424,7 @@ sr_receipts *sr_receipts_new_keys(scitt_cose_keyset *keys, const hc_request *req
     v->leaves = leaves;
     v->count = count;
     v->every = every ? every : 1;
+    v->status = 201;
     return v;
 }
 
@@ -438,6 +440,11 @@ sr_receipts *sr_receipts_new(int port, const hc_request *reqs, const uint8_t (*l
         return NULL;
     }
     return sr_receipts_new_keys(keys, reqs, leaves, count, every);
+}
+
+void sr_receipts_expect(sr_receipts *v, int status)
+{
+    v->status = status;
 }
 
 void sr_receipts_free(sr_receipts *v)
@@ -467,10 +474,10 @@ bool sr_receipt_check(void *ctx, const hc_request *req, uint64_t n, int status, 
 {
     sr_receipts *v = ctx;
     (void)n;
-    if (status != 201) {
+    if (status != v->status) {
         char text[128];
         printable(body, len, text, sizeof(text));
-        snprintf(why, why_cap, "not a registration (201): %s", text);
+        snprintf(why, why_cap, "status %d where %d was due: %s", status, v->status, text);
         return false;
     }
     if (req < v->reqs || req >= v->reqs + v->count) {

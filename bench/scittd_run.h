@@ -68,11 +68,11 @@ hc_request *sr_get_requests(const char *prefix, const uint8_t (*ids)[32], size_t
 void sr_requests_free(hc_request *reqs, size_t count);
 
 /**
- * Checks the 201s of registrations: each one's receipt must verify (RFC 9942 inclusion, signed
+ * Checks the 201s of registrations (or the 200s of receipt reads): each one's receipt must verify (RFC 9942 inclusion, signed
  * tree size required) for the leaf of the statement it answers, with the receipt key the scittd
  * serves at /.well-known/scitt-keys. Verified signatures are memoised per signed tree head
  * (scitt_cose_keyset_memo), so a batch's receipts cost one ECDSA verification and a proof each.
- * With @p every > 1 only every n-th 201 is verified (the others still count only when 201).
+ * With @p every > 1 only every n-th good status is verified (the others count when the status is).
  */
 typedef struct sr_receipts sr_receipts;
 /** For requests @p reqs[0..count) with leaves @p leaves, against the scittd on @p port. */
@@ -81,6 +81,8 @@ sr_receipts *sr_receipts_new(int port, const hc_request *reqs, const uint8_t (*l
 /** The same with the receipt keys at hand (@p keys is taken over, freed with the checker). */
 sr_receipts *sr_receipts_new_keys(scitt_cose_keyset *keys, const hc_request *reqs,
                                   const uint8_t (*leaves)[32], size_t count, unsigned every);
+/** The status a good response has: 201 (registrations, the default) or 200 (receipt reads). */
+void sr_receipts_expect(sr_receipts *v, int status);
 void sr_receipts_free(sr_receipts *v);
 /** The hc_config.check callback, with an sr_receipts as its context. */
 bool sr_receipt_check(void *ctx, const hc_request *req, uint64_t n, int status, const uint8_t *body,

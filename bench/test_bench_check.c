@@ -188,6 +188,20 @@ static void test_sampling(void **state)
     sr_receipts_free(v);
 }
 
+/* Receipt reads: a 200 is what is due, and a 201 is not. */
+static void test_reads_expect_200(void **state)
+{
+    fixture *f = *state;
+    sr_receipts *v = checker(f, f->service, 1);
+    sr_receipts_expect(v, 200);
+    char why[200];
+    assert_true(check(v, f, 4, 200, 4, why));
+    assert_false(check(v, f, 4, 201, 4, why));
+    assert_false(check(v, f, 3, 200, 4, why));
+    assert_non_null(strstr(why, "does not verify"));
+    sr_receipts_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_other_statuses),
         cmocka_unit_test(test_unknown_request),
         cmocka_unit_test(test_sampling),
+        cmocka_unit_test(test_reads_expect_200),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
