@@ -205,6 +205,7 @@ int main(int argc, char **argv)
         printf("receipts_verified: every %u-th 201 (signature memoised per signed tree head)\n",
                every);
     }
+    printf("verify_every: %u\n", every);
     fflush(stdout);
 
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

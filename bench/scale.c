@@ -562,6 +562,8 @@ int main(int argc, char **argv)
     printf("reads_warm: %zu entries spread over the log, read round robin, %.1f%% of the data "
            "files in the page cache before\n",
            nids, resident_warm);
+    printf("warm_reads_entries: %zu\n", nids);
+    bench_print("page_cache_warm", resident_warm, "%");
     bench_print("receipt_reads", reads, "/s");
 
     /*
@@ -597,8 +599,13 @@ int main(int argc, char **argv)
            "scittd stopped), %.1f%% after the reads\n",
            (unsigned long long)cr.completed, ncold, (unsigned long long)size, cr.elapsed_s, before,
            evicted, after);
+    printf("cold_reads_entries: %llu\n", (unsigned long long)cr.completed);
+    bench_print("page_cache_cold_before", before, "%");
+    bench_print("page_cache_cold_dropped", evicted, "%");
+    bench_print("page_cache_cold_after", after, "%");
     bench_print("receipt_reads_cold", cold, "/s");
     printf("receipts_verified: every %d-th read, every registration's 201\n", READ_VERIFY_EVERY);
+    printf("read_verify_every: %d\n", READ_VERIFY_EVERY);
 
     /* Registrations at scale and on an empty ledger (same file system), both daemons up, in
      * alternating rounds with fresh statements for each; the best round of each is reported, so
