@@ -477,7 +477,7 @@ bool sr_receipt_check(void *ctx, const hc_request *req, uint64_t n, int status, 
     if (status != v->status) {
         char text[128];
         printable(body, len, text, sizeof(text));
-        snprintf(why, why_cap, "status %d where %d was due: %s", status, v->status, text);
+        snprintf(why, why_cap, "not the %d due: %s", v->status, text);
         return false;
     }
     if (req < v->reqs || req >= v->reqs + v->count) {
