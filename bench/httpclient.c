@@ -53,7 +53,8 @@ struct hc_run_state {
     uint64_t start_ns, measure_ns, end_ns;
     uint64_t *hist;
     uint64_t completed, good, non2xx, rejected, errors, dropped, max_ns;
-    uint64_t answered; /* responses of the whole run */
+    uint64_t answered;   /* responses of the whole run */
+    uint64_t unanswered; /* fixed rate: measured requests without a response at the end */
     uint64_t stop_ns;
     char first_error[256];
     /* fixed rate: due times not yet sent */
@@ -82,13 +83,8 @@ static void note(hc_run_state *r, const char *fmt, ...)
     }
 }
 
-static void record(hc_run_state *r, uint64_t due, bool good)
+static void hist_add(hc_run_state *r, uint64_t ns)
 {
-    uint64_t now = uv_hrtime();
-    if (due < r->measure_ns || now > r->end_ns) {
-        return;
-    }
-    uint64_t ns = now - due;
     uint64_t us = ns / 1000;
     size_t b = us < HIST_US          ? (size_t)us
                : us / 1000 < HIST_MS ? HIST_US + (size_t)(us / 1000 - HIST_US / 1000)
@@ -97,8 +93,30 @@ static void record(hc_run_state *r, uint64_t due, bool good)
     if (ns > r->max_ns) {
         r->max_ns = ns;
     }
+}
+
+static void record(hc_run_state *r, uint64_t due, bool good)
+{
+    uint64_t now = uv_hrtime();
+    if (due < r->measure_ns || now > r->end_ns) {
+        return;
+    }
+    hist_add(r, now - due);
     r->completed++;
     r->good += good;
+}
+
+/*
+ * Fixed rate, at the end: a request due in the measured phase and still unanswered (in flight or
+ * never sent) has waited at least until now, so its latency enters the histogram at that age, a
+ * lower bound. Leaving it out would make a server that stops answering look fast.
+ */
+static void record_unanswered(hc_run_state *r, uint64_t due, uint64_t now)
+{
+    if (due >= r->measure_ns && due <= now) {
+        hist_add(r, now - due);
+        r->unanswered++;
+    }
 }
 
 static void conn_fail(hc_conn *c, const char *why);
@@ -369,6 +387,17 @@ static void stop_run(hc_run_state *r)
     }
     r->stopping = true;
     r->stop_ns = uv_hrtime();
+    if (r->cfg->rate > 0) {
+        for (unsigned i = 0; i < r->cfg->connections; i++) {
+            const hc_conn *c = &r->conns[i];
+            for (unsigned k = 0; c->sent_at && k < c->inflight; k++) {
+                record_unanswered(r, c->sent_at[(c->head + k) % r->cfg->depth], r->stop_ns);
+            }
+        }
+        for (size_t k = 0; k < r->bl_len; k++) {
+            record_unanswered(r, r->backlog[(r->bl_head + k) % BACKLOG], r->stop_ns);
+        }
+    }
     uv_timer_stop(&r->tick);
     uv_close((uv_handle_t *)&r->tick, NULL);
     for (unsigned i = 0; i < r->cfg->connections; i++) {
@@ -410,7 +439,7 @@ static void on_tick(uv_timer_t *t)
 
 static double pct(const hc_run_state *r, double q)
 {
-    uint64_t want = (uint64_t)((double)r->completed * q);
+    uint64_t want = (uint64_t)((double)(r->completed + r->unanswered) * q);
     uint64_t seen = 0;
     for (size_t i = 0; i < HIST_SIZE; i++) {
         seen += r->hist[i];
@@ -490,6 +519,7 @@ int hc_run(const hc_config *cfg, hc_result *out)
     uv_timer_start(&r->tick, on_tick, 1, 1);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     out->completed = r->completed;
+    out->unanswered = r->unanswered;
     out->good = r->good;
     out->sent = r->next_req;
     out->non2xx = r->non2xx;
@@ -507,7 +537,7 @@ int hc_run(const hc_config *cfg, hc_result *out)
     out->p99_us = pct(r, 0.99);
     out->p999_us = pct(r, 0.999);
     out->max_us = (double)r->max_ns / 1000.0;
-    rc = r->completed > 0 ? 0 : -1;
+    rc = r->completed + r->unanswered > 0 ? 0 : -1;
 out_loop:
     for (unsigned i = 0; i < cfg->connections; i++) {
         SSL_free(r->conns[i].ssl);

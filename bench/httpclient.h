@@ -5,7 +5,9 @@
  * closed loop (a new request as soon as a response arrives) or at a fixed offered rate. In the
  * fixed-rate mode latency is measured from the moment a request was due, not from when a
  * connection was free to send it, so a server that falls behind shows it in the percentiles
- * (no coordinated omission). Runs its own loop on the calling thread.
+ * (no coordinated omission), and a request still unanswered when the run ends counts at its age
+ * then, so a server that stops answering shows in the percentiles instead of leaving them. Runs
+ * its own loop on the calling thread.
  *
  * Every response can be checked (hc_config.check) against the request that asked for it, e.g. a
  * receipt verified against the entry it was requested for; only 2xx responses that pass count as
@@ -61,16 +63,18 @@ typedef struct hc_config {
 } hc_config;
 
 typedef struct hc_result {
-    uint64_t completed; /* responses recorded in the measured phase */
-    uint64_t good;      /* of which 2xx and passing the check (all 2xx without one) */
-    uint64_t sent;      /* requests sent in the whole run, warm-up included */
-    uint64_t non2xx;    /* responses of the whole run, warm-up included, outside 200..299 */
-    uint64_t rejected;  /* responses of the whole run, 2xx or not, the check refused */
-    uint64_t errors;    /* connections that failed (connect, TLS, parse, reset) */
-    uint64_t dropped;   /* fixed rate: requests never sent (the backlog was full) */
-    double elapsed_s;   /* length of the measured phase (once: until the last response) */
-    double rps;         /* completed / elapsed_s */
-    double good_rps;    /* good / elapsed_s */
+    uint64_t completed;  /* responses recorded in the measured phase */
+    uint64_t good;       /* of which 2xx and passing the check (all 2xx without one) */
+    uint64_t unanswered; /* fixed rate: requests due in the measured phase without a response at
+                            its end; they count in the percentiles at their age then */
+    uint64_t sent;       /* requests sent in the whole run, warm-up included */
+    uint64_t non2xx;     /* responses of the whole run, warm-up included, outside 200..299 */
+    uint64_t rejected;   /* responses of the whole run, 2xx or not, the check refused */
+    uint64_t errors;     /* connections that failed (connect, TLS, parse, reset) */
+    uint64_t dropped;    /* fixed rate: requests never sent (the backlog was full) */
+    double elapsed_s;    /* length of the measured phase (once: until the last response) */
+    double rps;          /* completed / elapsed_s */
+    double good_rps;     /* good / elapsed_s */
     double p50_us, p99_us, p999_us, max_us;
     char first_error[256]; /* the first bad response or connection error, one line; "" if none */
 } hc_result;
