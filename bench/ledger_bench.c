@@ -43,6 +43,7 @@ static void entry_fill(uint8_t *buf, uint64_t i, size_t len)
     memcpy(buf, &i, sizeof(i));
 }
 
+/* Removes @p dir and everything under it (the ledger keeps its index in a subdirectory). */
 static void rm_tree(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -51,9 +52,15 @@ static void rm_tree(const char *dir)
     }
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] != '.') {
-            char p[4200];
-            snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) {
+            continue;
+        }
+        char p[4200];
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            rm_tree(p);
+        } else {
             unlink(p);
         }
     }
