@@ -5,6 +5,7 @@
 #include "httpclient.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,15 @@ typedef struct hc_conn {
     llhttp_t parser;
     SSL *ssl;
     BIO *rbio, *wbio;
-    uint64_t *sent_at; /* FIFO of the due times of requests in flight (depth entries) */
+    /* FIFO of the requests in flight (depth entries): due time, request, sequence number */
+    uint64_t *sent_at;
+    const hc_request **sent_req;
+    uint64_t *sent_n;
     unsigned head, inflight;
     bool up, dead;
+    uint8_t *body; /* the body of the response being read, HC_BODY_MAX bytes at most */
+    size_t body_len;
+    bool body_over;
     char rbuf[65536];
 } hc_conn;
 
@@ -45,7 +52,11 @@ struct hc_run_state {
     size_t next_req;
     uint64_t start_ns, measure_ns, end_ns;
     uint64_t *hist;
-    uint64_t completed, non2xx, errors, dropped, max_ns;
+    uint64_t completed, good, non2xx, rejected, errors, dropped, max_ns;
+    uint64_t answered;   /* responses of the whole run */
+    uint64_t unanswered; /* fixed rate: measured requests without a response at the end */
+    uint64_t stop_ns;
+    char first_error[256];
     /* fixed rate: due times not yet sent */
     uint64_t *backlog;
     size_t bl_head, bl_len;
@@ -54,13 +65,26 @@ struct hc_run_state {
     bool stopping;
 };
 
-static void record(hc_run_state *r, uint64_t due, int status)
+/* Keeps the first bad thing that happened in the run, as one printable line. */
+static void note(hc_run_state *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(hc_run_state *r, const char *fmt, ...)
 {
-    uint64_t now = uv_hrtime();
-    if (due < r->measure_ns || now > r->end_ns) {
+    if (r->first_error[0]) {
         return;
     }
-    uint64_t ns = now - due;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->first_error, sizeof(r->first_error), fmt, ap);
+    va_end(ap);
+    for (char *c = r->first_error; *c; c++) {
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) {
+            *c = '?';
+        }
+    }
+}
+
+static void hist_add(hc_run_state *r, uint64_t ns)
+{
     uint64_t us = ns / 1000;
     size_t b = us < HIST_US          ? (size_t)us
                : us / 1000 < HIST_MS ? HIST_US + (size_t)(us / 1000 - HIST_US / 1000)
@@ -69,20 +93,40 @@ static void record(hc_run_state *r, uint64_t due, int status)
     if (ns > r->max_ns) {
         r->max_ns = ns;
     }
+}
+
+static void record(hc_run_state *r, uint64_t due, bool good)
+{
+    uint64_t now = uv_hrtime();
+    if (due < r->measure_ns || now > r->end_ns) {
+        return;
+    }
+    hist_add(r, now - due);
     r->completed++;
-    if (status < 200 || status > 299) {
-        r->non2xx++;
+    r->good += good;
+}
+
+/*
+ * Fixed rate, at the end: a request due in the measured phase and still unanswered (in flight or
+ * never sent) has waited at least until now, so its latency enters the histogram at that age, a
+ * lower bound. Leaving it out would make a server that stops answering look fast.
+ */
+static void record_unanswered(hc_run_state *r, uint64_t due, uint64_t now)
+{
+    if (due >= r->measure_ns && due <= now) {
+        hist_add(r, now - due);
+        r->unanswered++;
     }
 }
 
-static void conn_fail(hc_conn *c);
+static void conn_fail(hc_conn *c, const char *why);
 
 static void on_written(uv_write_t *w, int status)
 {
     hc_conn *c = w->data;
     free(w);
     if (status < 0) {
-        conn_fail(c);
+        conn_fail(c, uv_err_name(status));
     }
 }
 
@@ -96,12 +140,12 @@ static void sock_write(hc_conn *c, const char *p, size_t n)
     }
     size_t done = r > 0 ? (size_t)r : 0;
     if (r < 0 && r != UV_EAGAIN) {
-        conn_fail(c);
+        conn_fail(c, uv_err_name(r));
         return;
     }
     uv_write_t *w = malloc(sizeof(*w) + n - done);
     if (!w) {
-        conn_fail(c);
+        conn_fail(c, "out of memory");
         return;
     }
     memcpy(w + 1, p + done, n - done);
@@ -109,7 +153,7 @@ static void sock_write(hc_conn *c, const char *p, size_t n)
     b = uv_buf_init((char *)(w + 1), (unsigned)(n - done));
     if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
         free(w);
-        conn_fail(c);
+        conn_fail(c, "write");
     }
 }
 
@@ -122,16 +166,26 @@ static void tls_drain(hc_conn *c)
     }
 }
 
+/* once: every request of the list has been sent */
+static bool exhausted(const hc_run_state *r)
+{
+    return r->cfg->once && r->next_req >= r->cfg->nrequests;
+}
+
 static void send_one(hc_conn *c, uint64_t due)
 {
     hc_run_state *r = c->run;
-    const hc_request *q = r->cfg->next ? r->cfg->next(r->cfg->next_ctx, r->next_req++)
-                                       : &r->cfg->requests[r->next_req++ % r->cfg->nrequests];
-    c->sent_at[(c->head + c->inflight) % r->cfg->depth] = due;
+    uint64_t n = r->next_req++;
+    const hc_request *q =
+        r->cfg->next ? r->cfg->next(r->cfg->next_ctx, n) : &r->cfg->requests[n % r->cfg->nrequests];
+    unsigned at = (c->head + c->inflight) % r->cfg->depth;
+    c->sent_at[at] = due;
+    c->sent_req[at] = q;
+    c->sent_n[at] = n;
     c->inflight++;
     if (c->ssl) {
         if (SSL_write(c->ssl, q->bytes, (int)q->len) <= 0) {
-            conn_fail(c);
+            conn_fail(c, "TLS write");
             return;
         }
         tls_drain(c);
@@ -147,7 +201,7 @@ static void pump(hc_conn *c)
     if (!c->up || c->dead || r->stopping) {
         return;
     }
-    while (c->inflight < r->cfg->depth && !c->dead) {
+    while (c->inflight < r->cfg->depth && !c->dead && !exhausted(r)) {
         if (r->cfg->rate > 0) {
             if (r->bl_len == 0) {
                 return;
@@ -162,21 +216,77 @@ static void pump(hc_conn *c)
     }
 }
 
+static void stop_run(hc_run_state *r);
+
+static int on_message_begin(llhttp_t *p)
+{
+    hc_conn *c = p->data;
+    c->body_len = 0;
+    c->body_over = false;
+    return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t n)
+{
+    hc_conn *c = p->data;
+    if (n > HC_BODY_MAX - c->body_len) {
+        c->body_over = true;
+        return 0;
+    }
+    memcpy(c->body + c->body_len, at, n);
+    c->body_len += n;
+    return 0;
+}
+
 static int on_message_complete(llhttp_t *p)
 {
     hc_conn *c = p->data;
     hc_run_state *r = c->run;
+    if (r->stopping) {
+        return 0;
+    }
     if (c->inflight == 0) {
         return -1; /* a response nobody asked for */
     }
     uint64_t due = c->sent_at[c->head];
+    const hc_request *q = c->sent_req[c->head];
+    uint64_t n = c->sent_n[c->head];
     c->head = (c->head + 1) % r->cfg->depth;
     c->inflight--;
-    record(r, due, llhttp_get_status_code(p));
+    int status = llhttp_get_status_code(p);
+    bool ok = status >= 200 && status <= 299;
+    char why[192] = "";
+    bool pass = true;
+    if (c->body_over) {
+        pass = false;
+        snprintf(why, sizeof(why), "a body over %u bytes", HC_BODY_MAX);
+    } else if (r->cfg->check) {
+        pass =
+            r->cfg->check(r->cfg->check_ctx, q, n, status, c->body, c->body_len, why, sizeof(why));
+    }
+    if (!ok) {
+        r->non2xx++;
+        if (why[0]) {
+            note(r, "status %d: %s", status, why);
+        } else {
+            note(r, "status %d: %.*s", status, (int)(c->body_len < 160 ? c->body_len : 160),
+                 (const char *)c->body);
+        }
+    } else if (!pass) {
+        r->rejected++;
+        note(r, "status %d, refused: %s", status, why);
+    }
+    record(r, due, ok && pass);
+    r->answered++;
+    if (r->cfg->once && r->answered >= r->cfg->nrequests) {
+        stop_run(r);
+    }
     return 0;
 }
 
-static const llhttp_settings_t settings = {.on_message_complete = on_message_complete};
+static const llhttp_settings_t settings = {.on_message_begin = on_message_begin,
+                                           .on_body = on_body,
+                                           .on_message_complete = on_message_complete};
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
@@ -197,12 +307,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (nread < 0) {
-        conn_fail(c);
+        conn_fail(c, uv_err_name((int)nread));
         return;
     }
     if (!c->ssl) {
         if (!parse(c, buf->base, (size_t)nread)) {
-            conn_fail(c);
+            conn_fail(c, llhttp_errno_name(llhttp_get_errno(&c->parser)));
             return;
         }
     } else {
@@ -212,14 +322,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             int n = SSL_read(c->ssl, plain, sizeof(plain));
             if (n > 0) {
                 if (!parse(c, plain, (size_t)n)) {
-                    conn_fail(c);
+                    conn_fail(c, llhttp_errno_name(llhttp_get_errno(&c->parser)));
                     return;
                 }
                 continue;
             }
             int e = SSL_get_error(c->ssl, n);
             if (e != SSL_ERROR_WANT_READ) {
-                conn_fail(c);
+                conn_fail(c, "TLS read");
                 return;
             }
             break;
@@ -238,7 +348,7 @@ static void on_closed(uv_handle_t *h)
     c->run->open--;
 }
 
-static void conn_fail(hc_conn *c)
+static void conn_fail(hc_conn *c, const char *why)
 {
     if (c->dead) {
         return;
@@ -246,6 +356,7 @@ static void conn_fail(hc_conn *c)
     c->dead = true;
     if (!c->run->stopping) {
         c->run->errors++;
+        note(c->run, "a connection failed: %s", why);
     }
     uv_close((uv_handle_t *)&c->tcp, on_closed);
 }
@@ -254,7 +365,7 @@ static void on_connect(uv_connect_t *req, int status)
 {
     hc_conn *c = req->data;
     if (status < 0) {
-        conn_fail(c);
+        conn_fail(c, uv_err_name(status));
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
@@ -268,20 +379,41 @@ static void on_connect(uv_connect_t *req, int status)
     pump(c);
 }
 
+/* Ends the run: the timer and every connection close, uv_run returns. */
+static void stop_run(hc_run_state *r)
+{
+    if (r->stopping) {
+        return;
+    }
+    r->stopping = true;
+    r->stop_ns = uv_hrtime();
+    if (r->cfg->rate > 0) {
+        for (unsigned i = 0; i < r->cfg->connections; i++) {
+            const hc_conn *c = &r->conns[i];
+            for (unsigned k = 0; c->sent_at && k < c->inflight; k++) {
+                record_unanswered(r, c->sent_at[(c->head + k) % r->cfg->depth], r->stop_ns);
+            }
+        }
+        for (size_t k = 0; k < r->bl_len; k++) {
+            record_unanswered(r, r->backlog[(r->bl_head + k) % BACKLOG], r->stop_ns);
+        }
+    }
+    uv_timer_stop(&r->tick);
+    uv_close((uv_handle_t *)&r->tick, NULL);
+    for (unsigned i = 0; i < r->cfg->connections; i++) {
+        if (!r->conns[i].dead) {
+            r->conns[i].dead = true;
+            uv_close((uv_handle_t *)&r->conns[i].tcp, on_closed);
+        }
+    }
+}
+
 static void on_tick(uv_timer_t *t)
 {
     hc_run_state *r = t->data;
     uint64_t now = uv_hrtime();
     if (now >= r->end_ns) {
-        r->stopping = true;
-        uv_timer_stop(t);
-        uv_close((uv_handle_t *)t, NULL);
-        for (unsigned i = 0; i < r->cfg->connections; i++) {
-            if (!r->conns[i].dead) {
-                r->conns[i].dead = true;
-                uv_close((uv_handle_t *)&r->conns[i].tcp, on_closed);
-            }
-        }
+        stop_run(r);
         return;
     }
     if (r->cfg->rate <= 0) {
@@ -307,7 +439,7 @@ static void on_tick(uv_timer_t *t)
 
 static double pct(const hc_run_state *r, double q)
 {
-    uint64_t want = (uint64_t)((double)r->completed * q);
+    uint64_t want = (uint64_t)((double)(r->completed + r->unanswered) * q);
     uint64_t seen = 0;
     for (size_t i = 0; i < HIST_SIZE; i++) {
         seen += r->hist[i];
@@ -322,7 +454,8 @@ static double pct(const hc_run_state *r, double q)
 int hc_run(const hc_config *cfg, hc_result *out)
 {
     memset(out, 0, sizeof(*out));
-    if (cfg->connections == 0 || cfg->depth == 0 || (cfg->nrequests == 0 && !cfg->next)) {
+    if (cfg->connections == 0 || cfg->depth == 0 || (cfg->nrequests == 0 && !cfg->next) ||
+        (cfg->once && (cfg->next || cfg->warmup_s > 0))) {
         return -1;
     }
     hc_run_state *r = calloc(1, sizeof(*r));
@@ -358,6 +491,9 @@ int hc_run(const hc_config *cfg, hc_result *out)
         hc_conn *c = &r->conns[i];
         c->run = r;
         c->sent_at = calloc(cfg->depth, sizeof(uint64_t));
+        c->sent_req = calloc(cfg->depth, sizeof(*c->sent_req));
+        c->sent_n = calloc(cfg->depth, sizeof(uint64_t));
+        c->body = malloc(HC_BODY_MAX);
         llhttp_init(&c->parser, HTTP_RESPONSE, &settings);
         c->parser.data = c;
         uv_tcp_init(&r->loop, &c->tcp);
@@ -373,9 +509,9 @@ int hc_run(const hc_config *cfg, hc_result *out)
             SSL_set1_host(c->ssl, "localhost");
             SSL_set_connect_state(c->ssl);
         }
-        if (!c->sent_at ||
+        if (!c->sent_at || !c->sent_req || !c->sent_n || !c->body ||
             uv_tcp_connect(&c->creq, &c->tcp, (const struct sockaddr *)&addr, on_connect) != 0) {
-            conn_fail(c);
+            conn_fail(c, "connect");
         }
     }
     uv_timer_init(&r->loop, &r->tick);
@@ -383,20 +519,32 @@ int hc_run(const hc_config *cfg, hc_result *out)
     uv_timer_start(&r->tick, on_tick, 1, 1);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     out->completed = r->completed;
+    out->unanswered = r->unanswered;
+    out->good = r->good;
+    out->sent = r->next_req;
     out->non2xx = r->non2xx;
+    out->rejected = r->rejected;
     out->errors = r->errors;
     out->dropped = r->dropped;
     out->elapsed_s = cfg->duration_s;
-    out->rps = (double)r->completed / cfg->duration_s;
+    if (cfg->once && r->stop_ns < r->end_ns) {
+        out->elapsed_s = (double)(r->stop_ns - r->measure_ns) / 1e9;
+    }
+    out->rps = (double)r->completed / out->elapsed_s;
+    out->good_rps = (double)r->good / out->elapsed_s;
+    memcpy(out->first_error, r->first_error, sizeof(out->first_error));
     out->p50_us = pct(r, 0.50);
     out->p99_us = pct(r, 0.99);
     out->p999_us = pct(r, 0.999);
     out->max_us = (double)r->max_ns / 1000.0;
-    rc = r->completed > 0 ? 0 : -1;
+    rc = r->completed + r->unanswered > 0 ? 0 : -1;
 out_loop:
     for (unsigned i = 0; i < cfg->connections; i++) {
         SSL_free(r->conns[i].ssl);
         free(r->conns[i].sent_at);
+        free(r->conns[i].sent_req);
+        free(r->conns[i].sent_n);
+        free(r->conns[i].body);
     }
     uv_loop_close(&r->loop);
     SSL_CTX_free(r->ctx);
@@ -408,7 +556,12 @@ out:
     return rc;
 }
 
-int hc_fetch(const char *host, int port, const char *path, char *body, size_t cap)
+/*
+ * One GET on a fresh plain connection (Connection: close, read to EOF): the status, and the body
+ * into @p body (@p cap bytes at most, its length in @p len); -1 on failure or a longer body.
+ */
+static int fetch(const char *host, int port, const char *path, uint8_t *body, size_t cap,
+                 size_t *len)
 {
     struct sockaddr_in a;
     if (uv_ip4_addr(host, port, &a) != 0) {
@@ -425,28 +578,55 @@ int hc_fetch(const char *host, int port, const char *path, char *body, size_t ca
     char req[512];
     int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
                      path, host);
-    if (write(fd, req, (size_t)n) != n) {
+    if (n < 0 || (size_t)n >= sizeof(req) || write(fd, req, (size_t)n) != n) {
         close(fd);
         return -1;
     }
-    char buf[8192];
-    size_t len = 0;
-    ssize_t r;
-    while (len < sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
-        len += (size_t)r;
+    size_t room = cap + 8192, got = 0; /* the body and the head before it */
+    char *buf = malloc(room + 1);
+    ssize_t r = 0;
+    while (buf && got < room && (r = read(fd, buf + got, room - got)) > 0) {
+        got += (size_t)r;
     }
+    char extra;
+    bool longer = got == room && read(fd, &extra, 1) > 0;
     close(fd);
-    buf[len] = 0;
     int status = -1;
-    if (sscanf(buf, "HTTP/1.1 %d", &status) != 1) {
+    if (!buf || longer || r < 0) {
+        free(buf);
         return -1;
     }
+    buf[got] = 0;
     const char *b = strstr(buf, "\r\n\r\n");
-    size_t blen = b ? strlen(b + 4) : 0;
-    if (blen >= cap) {
-        blen = cap - 1;
+    if (sscanf(buf, "HTTP/1.1 %d", &status) != 1 || !b) {
+        free(buf);
+        return -1;
     }
-    memcpy(body, b ? b + 4 : "", blen);
-    body[blen] = 0;
+    size_t off = (size_t)(b + 4 - buf);
+    if (got - off > cap) {
+        free(buf);
+        return -1;
+    }
+    memcpy(body, buf + off, got - off);
+    *len = got - off;
+    free(buf);
     return status;
+}
+
+int hc_fetch(const char *host, int port, const char *path, char *body, size_t cap)
+{
+    size_t len = 0;
+    if (cap == 0) {
+        return -1;
+    }
+    int status = fetch(host, port, path, (uint8_t *)body, cap - 1, &len);
+    body[status < 0 ? 0 : len] = 0;
+    return status;
+}
+
+int hc_fetch_bin(const char *host, int port, const char *path, uint8_t *body, size_t cap,
+                 size_t *len)
+{
+    *len = 0;
+    return fetch(host, port, path, body, cap, len);
 }

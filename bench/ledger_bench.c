@@ -8,6 +8,8 @@
  *   reopen: x ms                      closing and opening the service at N entries
  *   storage_overhead: n bytes/entry   (database size - statement bytes) / entries
  *   ratio ledger_append/lmdb_raw_append: x
+ * and first "filesystem: TYPE DIR", where both write; a file system kept in memory (tmpfs) is
+ * refused, since the figures are of durable commits.
  * Usage: ledger_bench [entries] [dir]   (default 1000000 entries in a fresh directory under TMPDIR)
  */
 #include <dirent.h>
@@ -41,6 +43,7 @@ static void entry_fill(uint8_t *buf, uint64_t i, size_t len)
     memcpy(buf, &i, sizeof(i));
 }
 
+/* Removes @p dir and everything under it (the ledger keeps its index in a subdirectory). */
 static void rm_tree(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -49,9 +52,15 @@ static void rm_tree(const char *dir)
     }
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] != '.') {
-            char p[4200];
-            snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) {
+            continue;
+        }
+        char p[4200];
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            rm_tree(p);
+        } else {
             unlink(p);
         }
     }
@@ -160,6 +169,12 @@ int main(int argc, char **argv)
                     tmp ? tmp : "/tmp");
             return 2;
         }
+    }
+    if (bench_fs_record("ledger_bench", base, true) != 0) {
+        if (argc <= 2) {
+            rmdir(base);
+        }
+        return 1;
     }
     char raw_dir[4200], led_dir[4200], ks_path[4200];
     snprintf(raw_dir, sizeof(raw_dir), "%s/raw", base);

@@ -1,29 +1,53 @@
 /*
- * bench/load: registrations against a running scittd with durable commits.
+ * bench/load: registrations against running scittd daemons with durable commits, under a
+ * production registration policy and under the development policy, in the same run.
  *
- * It starts scittd (virtual platform) on a temporary data directory, pre-signs distinct ES256
- * statements of ~1 KB (1,000 issuer keys, each with a self-signed certificate in x5chain, so the
- * server's key cache holds them all, as it would for a fleet of CI signers), and measures:
+ * It pre-signs distinct ES256 statements of ~1 KB (1,000 issuer keys, each with a certificate
+ * issued by one P-256 root CA, carried in x5chain, so the server's key cache holds them all, as it
+ * would for a fleet of CI signers) and starts two scittd (virtual platform) side by side on a
+ * data directory it makes (under TMPDIR; a file system kept in memory is refused):
+ *   production    --policy with one issuer rule whose x5chain must validate to the root CA
+ *                 (x509_roots: RFC 5280 path validation at every registration), ES256 only
+ *   development   no --policy: any issuer, the x5chain leaf's key, no path validation
+ * Every statement is sent once, to one of them. A response counts as a registration only when it
+ * is a 201 whose receipt verifies for that statement against the receipt key the server serves
+ * (every 201 by default: the signature of a tree head is verified once and memoised, the proof of
+ * every receipt is checked; --verify-every N checks every N-th). Any other response, a receipt
+ * that does not verify or a failed connection fails the benchmark (exit 1) and is printed with the
+ * figures, on stdout. It prints:
+ *   filesystem: TYPE DIR, policy_production: ..., receipts_verified: ...   how it was measured
  *   ceiling_ecdsa_p256_verify: n /s   OpenSSL P-256 verifies per second, one thread per core at
- *                                     once, before and after the closed loop (the mean)
- *   registrations: n /s               201 responses with the receipt, closed loop
- *   entries_per_batch: x              the mean batch the sequencer committed in the closed loop
- *   latency_p50 / p99 / p999: x ms    at a fixed offered rate (5,000/s by default)
- *   ratio registrations/ceiling: x
- * The load client runs on the same machine and shares its cores with the server.
+ *                                     once, before and after the closed loops (the mean)
+ *   registrations_production: n /s    closed loop, verified 201s per second (mean of the rounds)
+ *   registrations_development: n /s   the same, in rounds alternating with the production ones
+ *   entries_per_batch_P: x            the mean batch the sequencer committed in P's closed loop
+ *   latency_P_p50 / p99 / p999: x ms  at a fixed offered rate (5,000/s by default), per policy;
+ *                                     a request still unanswered at the end counts at its age
+ *                                     then (unanswered_P says how many)
+ *   ratio registrations_P/ceiling: x, ratio production/development: x
+ * The load client runs on the same machine and shares its cores with the servers.
  * Usage: load [--scittd PATH] [--rate N] [--seconds S] [--connections C] [--keep DIR]
+ *             [--verify-every N] [--statements N]
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
 #include "scittd_run.h"
 
-#define KEYS 1000
+#define KEYS   1000
+#define ROUNDS 2 /* closed-loop rounds per policy, alternating */
+#define WARMUP 1.0
+#define PROD   0
+#define DEV    1
+
+static const char *const policy_name[2] = {"production", "development"};
 
 /* The server's batch and entry counters (from /metrics), to report the mean batch size. */
 static void metric(int port, double *batches, double *entries)
@@ -40,15 +64,92 @@ static void metric(int port, double *batches, double *entries)
     }
 }
 
+/* Hands out the pre-signed statements in order, each once, across every run. */
+typedef struct pool {
+    const hc_request *reqs;
+    size_t count, next;
+    bool exhausted;
+} pool;
+
+static const hc_request *pool_next(void *ctx, uint64_t n)
+{
+    pool *p = ctx;
+    (void)n;
+    if (p->next == p->count) {
+        p->exhausted = true; /* sent again: a duplicate, which the run then reports as an error */
+        return &p->reqs[p->count - 1];
+    }
+    return &p->reqs[p->next++];
+}
+
+typedef struct server {
+    pid_t pid;
+    int port;
+    sr_receipts *check;
+} server;
+
+/* CPU seconds (user + system) this process has used. */
+static double cpu_s(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
+           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
+}
+
+static double client_cpu, client_requests; /* the load client's CPU over the closed loops */
+
+/* One run against @p d; false (after printing why) when any response was bad. */
+static bool run(const char *name, server *d, pool *p, const hc_config *base, double rate,
+                double warmup, double seconds, hc_result *res)
+{
+    double c0 = cpu_s();
+    hc_config cfg = *base;
+    cfg.port = d->port;
+    cfg.rate = rate;
+    cfg.warmup_s = warmup;
+    cfg.duration_s = seconds;
+    cfg.next = pool_next;
+    cfg.next_ctx = p;
+    cfg.check = sr_receipt_check;
+    cfg.check_ctx = d->check;
+    int rc = hc_run(&cfg, res);
+    if (rate == 0) {
+        client_cpu += cpu_s() - c0;
+        client_requests += (double)res->sent;
+    }
+    bool ok = sr_report_errors(name, res);
+    if (rc != 0) {
+        printf("error: %s: nothing was measured\n", name);
+        ok = false;
+    }
+    if (p->exhausted) {
+        printf("error: %s: the %zu pre-signed statements ran out, so some were sent twice "
+               "(raise --statements)\n",
+               name, p->count);
+        ok = false;
+    }
+    if (res->dropped) {
+        printf("error: %s: %llu requests were never sent (the client fell behind)\n", name,
+               (unsigned long long)res->dropped);
+        ok = false;
+    }
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     bench_help(argc, argv,
                "usage: load [--scittd PATH] [--rate N] [--seconds S] [--connections C] [--keep "
-               "DIR]\n  closed-loop registrations and latency at a fixed rate against a scittd it "
-               "starts\n  (defaults: build/server/scittd, 5000/s, 10 s, 64 connections)\n");
+               "DIR]\n            [--verify-every N] [--statements N]\n"
+               "  closed-loop registrations and latency at a fixed rate against two scittd it "
+               "starts,\n  one with a production policy (x5chain validated to a root CA), one "
+               "with the\n  development policy; every 201's receipt is verified (or every N-th)\n"
+               "  (defaults: build/server/scittd, 5000/s, 10 s, 64 connections, every 201)\n");
     const char *bin = "build/server/scittd", *keep = NULL;
     double rate = 5000, seconds = 10;
-    unsigned conns = 64;
+    unsigned conns = 64, every = 1;
+    size_t statements = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--scittd")) {
             bin = argv[i + 1];
@@ -60,98 +161,198 @@ int main(int argc, char **argv)
             conns = (unsigned)atoi(argv[i + 1]);
         } else if (!strcmp(argv[i], "--keep")) {
             keep = argv[i + 1];
+        } else if (!strcmp(argv[i], "--verify-every")) {
+            every = (unsigned)atoi(argv[i + 1]);
+        } else if (!strcmp(argv[i], "--statements")) {
+            statements = strtoull(argv[i + 1], NULL, 10);
         } else {
             fprintf(stderr, "load: unknown option %s\n", argv[i]);
             return 2;
         }
     }
+    if (!(seconds > 0) || !(rate > 0) || conns == 0 || every == 0) {
+        fprintf(stderr, "load: --seconds, --rate, --connections and --verify-every must be > 0\n");
+        return 2;
+    }
     signal(SIGPIPE, SIG_IGN);
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    double ceiling = sr_ecdsa_ceiling(cores);
-
-    /* Enough distinct statements for both phases at the rates this machine can reach. */
-    size_t count = (size_t)((ceiling + rate) * (seconds + 2) * 1.2);
-    sr_fleet *fleet = sr_fleet_new(KEYS);
-    double t0 = bench_now();
-    /* a series of its own per run, so a kept directory never sees a duplicate */
-    hc_request *reqs = sr_post_requests(fleet, (uint64_t)time(NULL), 0, count);
-    fprintf(stderr, "load: %zu statements of ~%zu bytes signed in %.1f s\n", count, reqs[0].len,
-            bench_now() - t0);
 
     char dir[4096];
     if (keep) {
         snprintf(dir, sizeof(dir), "%s", keep);
+        if (mkdir(dir, 0700) != 0 && access(dir, W_OK) != 0) {
+            fprintf(stderr, "load: cannot use %s\n", dir);
+            return 2;
+        }
     } else {
         const char *tmp = getenv("TMPDIR");
         snprintf(dir, sizeof(dir), "%s/scitt-load-XXXXXX", tmp ? tmp : "/tmp");
         if (!mkdtemp(dir)) {
+            fprintf(stderr, "load: cannot create a directory under %s\n", tmp ? tmp : "/tmp");
             return 2;
         }
     }
-    int port;
-    pid_t pid = sr_start(bin, dir, &port, NULL);
-    if (pid < 0) {
-        fprintf(stderr, "load: cannot start %s\n", bin);
-        return 2;
+    if (bench_fs_record("load", dir, true) != 0) {
+        if (!keep) {
+            sr_rm_tree(dir);
+        }
+        return 1;
     }
+    printf("policy_production: x509_roots, x5chain [leaf] issued by a P-256 root CA, validated "
+           "at every registration\n");
+    printf("policy_development: self_signed, the x5chain leaf's key, no path validation\n");
+    if (every == 1) {
+        printf("receipts_verified: every 201 (signature memoised per signed tree head, proof of "
+               "each receipt checked)\n");
+    } else {
+        printf("receipts_verified: every %u-th 201 (signature memoised per signed tree head)\n",
+               every);
+    }
+    printf("verify_every: %u\n", every);
+    fflush(stdout);
+
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    double ceiling = sr_ecdsa_ceiling(cores);
+    /*
+     * Distinct statements for every run: no closed loop registers more than half the ECDSA
+     * ceiling on a machine it shares with its client (a development registration costs one
+     * verification, a production one two), the fixed-rate runs need the rate. A run that
+     * exhausts them reports it as an error.
+     */
+    double closed_s = 2.0 * ROUNDS * (WARMUP + seconds / ROUNDS);
+    double fixed_s = 2.0 * (2 + seconds);
+    size_t count =
+        statements ? statements : (size_t)((0.5 * ceiling * closed_s + rate * fixed_s) * 1.1);
+    sr_fleet *fleet = sr_fleet_new_ca(KEYS);
+    double t0 = bench_now();
+    uint8_t(*leaves)[32] = malloc(count * 32);
+    /* a series of its own per run, so a kept directory never sees a duplicate */
+    hc_request *reqs = sr_post_requests(fleet, (uint64_t)time(NULL), 0, count, leaves);
+    fprintf(stderr, "load: %zu statements of ~%zu bytes signed in %.1f s\n", count, reqs[0].len,
+            bench_now() - t0);
+
+    char policy[4200], data[2][4200];
+    snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+    server d[2] = {{-1, 0, NULL}, {-1, 0, NULL}};
+    int rc = 0;
+    if (sr_fleet_write_policy(fleet, policy) != 0) {
+        printf("error: cannot write %s\n", policy);
+        rc = 1;
+        goto out;
+    }
+    for (int k = 0; k < 2; k++) {
+        snprintf(data[k], sizeof(data[k]), "%s/%s", dir, policy_name[k]);
+        mkdir(data[k], 0700);
+        d[k].pid = sr_start_policy(bin, data[k], k == PROD ? policy : NULL, &d[k].port, NULL);
+        d[k].check = d[k].pid > 0 ? sr_receipts_new(d[k].port, reqs, (const uint8_t(*)[32])leaves,
+                                                    count, every)
+                                  : NULL;
+        if (!d[k].check) {
+            printf("error: %s: cannot start %s on %s or read its receipt key\n", policy_name[k],
+                   bin, data[k]);
+            rc = 1;
+            goto out;
+        }
+    }
+
     hc_config cfg = {0};
     cfg.host = "127.0.0.1";
-    cfg.port = port;
     cfg.connections = conns;
     cfg.depth = 1;
-    cfg.warmup_s = 2;
-    cfg.duration_s = seconds;
-    /* closed loop: the first half of the statements */
-    cfg.requests = reqs;
-    cfg.nrequests = count / 2;
-    hc_result closed;
-    double b0 = 0, e0 = 0, b1 = 0, e1 = 0;
-    metric(port, &b0, &e0);
-    int rc = hc_run(&cfg, &closed);
-    metric(port, &b1, &e1);
-    if (rc == 0) {
-        /* the ceiling again right after the closed loop: the figure is the mean of both */
-        double after = sr_ecdsa_ceiling(cores);
-        bench_print("ceiling_before", ceiling, "/s");
-        bench_print("ceiling_after", after, "/s");
-        ceiling = (ceiling + after) / 2;
-        bench_print("ceiling_ecdsa_p256_verify", ceiling, "/s");
-        bench_print("registrations", closed.rps, "/s");
-        if (b1 > b0) {
-            bench_print("entries_per_batch", (e1 - e0) / (b1 - b0), "");
-        }
-        if (closed.non2xx || closed.errors) {
-            fprintf(stderr, "load: %llu responses were not 2xx, %llu connection errors\n",
-                    (unsigned long long)closed.non2xx, (unsigned long long)closed.errors);
+    pool p = {reqs, count, 0, false};
+    /* closed loop, rounds alternating between the policies so other load hits both alike */
+    uint64_t good[2] = {0, 0};
+    double secs[2] = {0, 0}, b0[2] = {0, 0}, e0[2] = {0, 0}, b1[2] = {0, 0}, e1[2] = {0, 0};
+    double batches[2] = {0, 0}, entries[2] = {0, 0};
+    for (int r = 0; r < ROUNDS && rc == 0; r++) {
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            char name[64];
+            snprintf(name, sizeof(name), "closed_%s_round%d", policy_name[k], r + 1);
+            hc_result res;
+            metric(d[k].port, &b0[k], &e0[k]);
+            rc = run(name, &d[k], &p, &cfg, 0, WARMUP, seconds / ROUNDS, &res) ? 0 : 1;
+            metric(d[k].port, &b1[k], &e1[k]);
+            good[k] += res.good;
+            secs[k] += res.elapsed_s;
+            batches[k] += b1[k] - b0[k];
+            entries[k] += e1[k] - e0[k];
+            fprintf(stderr, "load: %s: %.0f /s\n", name, res.good_rps);
         }
     }
-    /* fixed rate: the other half, so nothing is a duplicate */
-    cfg.requests = reqs + count / 2;
-    cfg.nrequests = count - count / 2;
-    cfg.rate = rate;
-    hc_result fixed;
-    if (rc == 0 && hc_run(&cfg, &fixed) == 0) {
+    if (rc != 0) {
+        goto out;
+    }
+    /* the ceiling again right after the closed loops: the figure is the mean of both */
+    double after = sr_ecdsa_ceiling(cores);
+    bench_print("ceiling_before", ceiling, "/s");
+    bench_print("ceiling_after", after, "/s");
+    ceiling = (ceiling + after) / 2;
+    bench_print("ceiling_ecdsa_p256_verify", ceiling, "/s");
+    double reg[2];
+    for (int k = 0; k < 2; k++) {
         char name[64];
-        snprintf(name, sizeof(name), "offered_rate");
-        bench_print(name, rate, "/s");
-        bench_print("achieved_rate", fixed.rps, "/s");
-        bench_print("latency_p50", fixed.p50_us / 1000, "ms");
-        bench_print("latency_p99", fixed.p99_us / 1000, "ms");
-        bench_print("latency_p999", fixed.p999_us / 1000, "ms");
-        if (fixed.non2xx || fixed.errors || fixed.dropped) {
-            fprintf(stderr, "load: fixed rate: %llu not 2xx, %llu errors, %llu dropped\n",
-                    (unsigned long long)fixed.non2xx, (unsigned long long)fixed.errors,
-                    (unsigned long long)fixed.dropped);
+        reg[k] = (double)good[k] / secs[k];
+        snprintf(name, sizeof(name), "registrations_%s", policy_name[k]);
+        bench_print(name, reg[k], "/s");
+        if (batches[k] > 0) {
+            snprintf(name, sizeof(name), "entries_per_batch_%s", policy_name[k]);
+            bench_print(name, entries[k] / batches[k], "");
         }
-        bench_print("ratio registrations/ceiling", closed.rps / ceiling, "");
-    } else {
-        rc = 1;
     }
-    sr_stop(pid);
+
+    /* fixed rate, each policy in turn, with statements not sent before */
+    bench_print("offered_rate", rate, "/s");
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        char name[64];
+        snprintf(name, sizeof(name), "fixed_%s", policy_name[k]);
+        hc_result res;
+        rc = run(name, &d[k], &p, &cfg, rate, 2, seconds, &res) ? 0 : 1;
+        if (rc != 0) {
+            break;
+        }
+        snprintf(name, sizeof(name), "achieved_rate_%s", policy_name[k]);
+        bench_print(name, res.good_rps, "/s");
+        /* requests due in the measured phase still unanswered at its end: in the percentiles
+         * at their age then (a lower bound) */
+        printf("unanswered_%s: %llu\n", policy_name[k], (unsigned long long)res.unanswered);
+        snprintf(name, sizeof(name), "latency_%s_p50", policy_name[k]);
+        bench_print(name, res.p50_us / 1000, "ms");
+        snprintf(name, sizeof(name), "latency_%s_p99", policy_name[k]);
+        bench_print(name, res.p99_us / 1000, "ms");
+        snprintf(name, sizeof(name), "latency_%s_p999", policy_name[k]);
+        bench_print(name, res.p999_us / 1000, "ms");
+    }
+    if (rc == 0) {
+        uint64_t seen = 0, verified = 0;
+        double check = 0;
+        for (int k = 0; k < 2; k++) {
+            uint64_t s1, v1;
+            double c1;
+            sr_receipts_counts(d[k].check, &s1, &v1, &c1);
+            seen += s1;
+            verified += v1;
+            check += c1;
+        }
+        printf("receipts: %llu 201s, %llu receipts verified, %zu of %zu statements sent\n",
+               (unsigned long long)seen, (unsigned long long)verified, p.next, p.count);
+        bench_print("receipt_check_time", verified ? check / (double)verified * 1e6 : 0,
+                    "us CPU per verified receipt");
+        bench_print("client_cpu_per_request", client_cpu / client_requests * 1e6,
+                    "us (closed loops, receipt checks included)");
+        printf("ratio registrations_production/ceiling: %.3f\n", reg[PROD] / ceiling);
+        printf("ratio registrations_development/ceiling: %.3f\n", reg[DEV] / ceiling);
+        printf("ratio production/development: %.3f\n", reg[PROD] / reg[DEV]);
+    }
+out:
+    for (int k = 0; k < 2; k++) {
+        sr_stop(d[k].pid);
+        sr_receipts_free(d[k].check);
+    }
     if (!keep && sr_rm_tree(dir) != 0) {
         fprintf(stderr, "load: could not remove %s\n", dir);
     }
     sr_requests_free(reqs, count);
+    free(leaves);
     sr_fleet_free(fleet);
+    fflush(stdout);
     return rc;
 }

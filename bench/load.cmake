@@ -13,3 +13,9 @@ if(TARGET scittd)
   target_include_directories(check_bench PRIVATE ${CMAKE_SOURCE_DIR}/tests
                              ${CMAKE_SOURCE_DIR}/bench)
 endif()
+# The load generator's registration check: only a 201 whose receipt verifies counts.
+if(TARGET scittd)
+  scitt_unit_test(test_bench_check SOURCES test_bench_check.c scittd_run.c httpclient.c
+                  LIBS scitt_ledger scitt_server scitt OpenSSL::Crypto)
+  target_include_directories(test_bench_check PRIVATE ${CMAKE_SOURCE_DIR}/bench)
+endif()

@@ -4,40 +4,60 @@
  * Builds (once) a ledger of N real statements (ES256, ~1 KB, 1,000 issuer keys with x5chain) in a
  * directory, through the same check stage and sequencer scittd uses, without HTTP: threads sign,
  * check (scitt_service_check) and submit (scitt_service_submit) as fast as the cores allow. The
- * directory is kept and reused by later runs. Then, with scittd on that directory, it prints:
+ * directory is kept and reused by later runs (a file system kept in memory is refused: the
+ * figures are of durable commits). Then, with scittd on that directory, it prints:
+ *   filesystem: TYPE DIR                  where the ledger (and the empty one beside it) live
  *   fill: x s, fill_rate: n entries/s    how long building the ledger took (when it was built)
  *   disk: n bytes                         allocated on disk by the data directory when built
  *   storage_overhead: n bytes/entry       (disk - statement bytes) / entries, as built
  *   restart: x ms                         exec to READY (integrity checks included), median of 3
  *   http_ceiling: n /s                    GET /healthz, closed loop: the HTTP stack alone
- *   receipt_reads: n /s                   GET /entries/{id} for random entries, closed loop
+ *   receipt_reads: n /s                   warm: GET /entries/{id} for 65,536 entries spread over
+ *                                         the log (1 in n/65,536), shuffled, read round robin, so
+ *                                         in the page cache after the first pass
+ *   receipt_reads_cold: n /s              cold-ish: scittd stopped, the data files' pages dropped
+ *                                         from the page cache (POSIX_FADV_DONTNEED on those files
+ *                                         only), scittd started, then --cold-reads entries at
+ *                                         random indices over the whole log each read once; the
+ *                                         residency of the data files in the page cache is printed
+ *                                         before and after (mincore)
  *   registrations_at_scale: n /s          POST /entries with the receipt, closed loop
  *   registrations_empty: n /s             the same on an empty ledger beside it, in this run
  *                                         (three alternating rounds each, the best of each)
- *   ratio receipt_reads/http_ceiling, ratio registrations_at_scale/registrations_empty
+ *   ratio receipt_reads/http_ceiling, ratio receipt_reads_cold/receipt_reads,
+ *   ratio registrations_at_scale/registrations_empty
+ * A read counts when it is a 200 (every 64th receipt is verified for its entry, which the
+ * benchmark reads from the ledger itself), a registration when it is a 201 whose receipt
+ * verifies; any other response fails the benchmark with an "error:" line on stdout.
  * Usage: scale [--scittd PATH] [--entries N] [--dir DIR] [--seconds S] [--connections C]
- *        (defaults: build/server/scittd, 10000000, build/bench-scale, 5, 64)
+ *              [--cold-reads N]
+ *        (defaults: build/server/scittd, 10000000, build/bench-scale, 5, 64, 16384)
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "scitt/ledger.h"
 #include "scitt/service.h"
 #include "scittd_run.h"
 
-#define KEYS        1000
-#define SAMPLE      65536 /* entry IDs kept for random reads */
-#define IN_FLIGHT   16384 /* submissions queued at most */
-#define FILL_SERIES 0
-#define ROUNDS      3 /* alternating registration rounds, at scale and empty */
+#define KEYS              1000
+#define SAMPLE            65536 /* entry IDs kept for random reads */
+#define IN_FLIGHT         16384 /* submissions queued at most */
+#define FILL_SERIES       0
+#define ROUNDS            3  /* alternating registration rounds, at scale and empty */
+#define READ_VERIFY_EVERY 64 /* receipt reads: every 64th receipt is verified */
 
 typedef struct fill {
     scitt_service *svc;
@@ -227,42 +247,206 @@ static size_t ids_read(const char *dir, uint8_t (*ids)[32])
     return n;
 }
 
+static bool failed; /* any bad response or run: the benchmark exits 1 */
+
+/*
+ * A closed loop of @p n requests (round robin; or each once with @p once), every response
+ * checked by @p check when given; the rate of good responses, 0 when nothing was measured.
+ */
 static double closed_loop(int port, const hc_request *reqs, size_t n, unsigned conns,
-                          double seconds, const char *what)
+                          double seconds, bool once, sr_receipts *check, const char *name,
+                          hc_result *out)
 {
     hc_config cfg = {0};
     cfg.host = "127.0.0.1";
     cfg.port = port;
     cfg.connections = conns;
     cfg.depth = 1;
-    cfg.warmup_s = 1;
+    cfg.warmup_s = once ? 0 : 1;
     cfg.duration_s = seconds;
     cfg.requests = reqs;
     cfg.nrequests = n;
+    cfg.once = once;
+    cfg.check = check ? sr_receipt_check : NULL;
+    cfg.check_ctx = check;
     hc_result r;
-    if (hc_run(&cfg, &r) != 0) {
-        fprintf(stderr, "scale: %s: nothing measured\n", what);
+    int rc = hc_run(&cfg, &r);
+    if (!sr_report_errors(name, &r)) {
+        failed = true;
+    }
+    if (rc != 0) {
+        printf("error: %s: nothing was measured\n", name);
+        failed = true;
         return 0;
     }
-    if (r.non2xx || r.errors) {
-        fprintf(stderr, "scale: %s: %llu responses not 2xx, %llu connection errors\n", what,
-                (unsigned long long)r.non2xx, (unsigned long long)r.errors);
-        return 0;
+    if (out) {
+        *out = r;
     }
-    return r.rps;
+    return r.good_rps;
+}
+
+/* ---- the page cache of the data directory ----------------------------------------------- */
+
+/*
+ * Adds the bytes of the data extents of @p fd (holes of sparse files are skipped: LMDB files can
+ * be sparse up to their map size) to *total, and those of them in the page cache to *resident
+ * (mincore over a read-only mapping, a window at a time).
+ */
+static void count_resident(int fd, uint64_t size, uint64_t *resident, uint64_t *total)
+{
+    const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), window = 256ull << 20;
+    static unsigned char vec[(256u << 20) / 4096];
+    off_t at = 0;
+    while ((uint64_t)at < size) {
+        off_t data = lseek(fd, at, SEEK_DATA);
+        if (data < 0) {
+            break;
+        }
+        off_t hole = lseek(fd, data, SEEK_HOLE);
+        if (hole < 0) {
+            hole = (off_t)size;
+        }
+        for (uint64_t off = (uint64_t)data / page * page; off < (uint64_t)hole; off += window) {
+            uint64_t len = (uint64_t)hole - off < window ? (uint64_t)hole - off : window;
+            size_t pages = (size_t)((len + page - 1) / page);
+            void *m = pages <= sizeof(vec)
+                          ? mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, fd, (off_t)off)
+                          : MAP_FAILED;
+            if (m != MAP_FAILED && mincore(m, (size_t)len, vec) == 0) {
+                for (size_t i = 0; i < pages; i++) {
+                    *resident += (vec[i] & 1) ? page : 0;
+                }
+            }
+            if (m != MAP_FAILED) {
+                munmap(m, (size_t)len);
+            }
+            *total += (uint64_t)pages * page;
+        }
+        at = hole;
+    }
+}
+
+/* Resident (in the page cache) and total bytes of the regular files under @p dir; with @p evict,
+ * asks the kernel to drop their clean cached pages first (POSIX_FADV_DONTNEED, these files only:
+ * the rest of the machine's cache is left alone). */
+static void cache_walk(const char *dir, bool evict, uint64_t *resident, uint64_t *total)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) {
+            continue;
+        }
+        char p[4200];
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) != 0) {
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            cache_walk(p, evict, resident, total);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+            continue;
+        }
+        int fd = open(p, O_RDONLY);
+        if (fd < 0) {
+            continue;
+        }
+        if (evict) {
+            fdatasync(fd);
+            posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        }
+        count_resident(fd, (uint64_t)st.st_size, resident, total);
+        close(fd);
+    }
+    closedir(d);
+}
+
+static double cache_resident(const char *dir, bool evict)
+{
+    uint64_t resident = 0, total = 0;
+    cache_walk(dir, evict, &resident, &total);
+    return total ? 100.0 * (double)resident / (double)total : 0;
+}
+
+/* ---- entries read from the ledger itself ------------------------------------------------- */
+
+/*
+ * With scittd stopped, from the ledger in @p dir (read-only): the leaf hashes of the entries
+ * whose IDs are @p ids[0..nids) (into @p id_leaves), and @p ncold entries at random indices over
+ * the whole log (their IDs into @p cold_ids, leaves into @p cold_leaves). Each entry's ID is
+ * checked to find that same entry. 0 on success.
+ */
+static int from_ledger(const char *dir, const uint8_t (*ids)[32], size_t nids,
+                       uint8_t (*id_leaves)[32], size_t ncold, uint64_t seed,
+                       uint8_t (*cold_ids)[32], uint8_t (*cold_leaves)[32], uint64_t *size)
+{
+    scitt_ledger_config lc;
+    memset(&lc, 0, sizeof(lc));
+    lc.dir = dir;
+    lc.read_only = true;
+    lc.map_size_max = 1ull << 40;
+    scitt_ledger *l = NULL;
+    scitt_ledger_read *r = NULL;
+    scitt_tree_head head;
+    int rc = -1;
+    if (scitt_ledger_open(&lc, &l) != SCITT_OK || scitt_ledger_read_begin(l, &r) != SCITT_OK ||
+        scitt_ledger_latest(r, &head) != SCITT_OK || head.size == 0) {
+        fprintf(stderr, "scale: cannot read the ledger in %s\n", dir);
+        goto out;
+    }
+    *size = head.size;
+    for (size_t i = 0; i < nids; i++) {
+        uint64_t index;
+        scitt_span entry;
+        if (scitt_ledger_find(r, ids[i], &index) != SCITT_OK ||
+            scitt_ledger_entry(r, index, &entry) != SCITT_OK) {
+            fprintf(stderr, "scale: a recorded entry ID is not in the ledger\n");
+            goto out;
+        }
+        scitt_merkle_leaf_hash(entry, id_leaves[i]);
+    }
+    for (size_t i = 0; i < ncold; i++) {
+        uint64_t index = bench_rand(&seed) % head.size, found;
+        scitt_span entry;
+        if (scitt_ledger_entry(r, index, &entry) != SCITT_OK) {
+            fprintf(stderr, "scale: entry %llu cannot be read\n", (unsigned long long)index);
+            goto out;
+        }
+        scitt_sha256(entry.ptr, entry.len, cold_ids[i]);
+        scitt_merkle_leaf_hash(entry, cold_leaves[i]);
+        if (scitt_ledger_find(r, cold_ids[i], &found) != SCITT_OK || found != index) {
+            fprintf(stderr, "scale: entry %llu is not found by its ID\n",
+                    (unsigned long long)index);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    scitt_ledger_read_end(r);
+    scitt_ledger_close(l);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
     bench_help(
         argc, argv,
-        "usage: scale [--scittd PATH] [--entries N] [--dir DIR] [--seconds S] [--connections C]\n  "
-        "builds (once) and measures a large ledger: restart, reads, registrations against empty\n  "
-        "(defaults: build/server/scittd, 10000000, build/bench-scale, 5 s, 64 connections)\n");
+        "usage: scale [--scittd PATH] [--entries N] [--dir DIR] [--seconds S] [--connections C]\n"
+        "             [--cold-reads N]\n  "
+        "builds (once) and measures a large ledger: restart, reads warm and cold, registrations\n"
+        "  against empty (defaults: build/server/scittd, 10000000, build/bench-scale, 5 s, 64\n"
+        "  connections, 16384 cold reads)\n");
     const char *bin = "build/server/scittd", *dir = "build/bench-scale";
     uint64_t n = 10000000;
     double seconds = 5;
     unsigned conns = 64;
+    size_t ncold = 16384;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--scittd")) {
             bin = argv[i + 1];
@@ -274,16 +458,22 @@ int main(int argc, char **argv)
             seconds = atof(argv[i + 1]);
         } else if (!strcmp(argv[i], "--connections")) {
             conns = (unsigned)atoi(argv[i + 1]);
+        } else if (!strcmp(argv[i], "--cold-reads")) {
+            ncold = strtoull(argv[i + 1], NULL, 10);
         } else {
             fprintf(stderr, "scale: unknown option %s\n", argv[i]);
             return 2;
         }
     }
-    if (n == 0) {
-        fprintf(stderr, "scale: --entries must be at least 1\n");
+    if (n == 0 || ncold == 0 || !(seconds > 0) || conns == 0) {
+        fprintf(stderr,
+                "scale: --entries, --cold-reads, --seconds and --connections must be > 0\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (bench_fs_record("scale", dir, true) != 0) {
+        return 1;
+    }
     sr_fleet *fleet = sr_fleet_new(KEYS);
     uint8_t(*ids)[32] = calloc(SAMPLE, 32);
     info in;
@@ -307,6 +497,18 @@ int main(int argc, char **argv)
     bench_print("storage_overhead", ((double)disk - (double)in.statement_bytes) / (double)n,
                 "bytes/entry");
 
+    /* The leaves of the warm sample and a cold sample over the whole log, from the ledger. */
+    uint8_t(*id_leaves)[32] = calloc(nids, 32);
+    uint8_t(*cold_ids)[32] = calloc(ncold, 32);
+    uint8_t(*cold_leaves)[32] = calloc(ncold, 32);
+    uint64_t size = 0;
+    if (!id_leaves || !cold_ids || !cold_leaves ||
+        from_ledger(dir, (const uint8_t(*)[32])ids, nids, id_leaves, ncold,
+                    (uint64_t)time(NULL) | 1, cold_ids, cold_leaves, &size) != 0) {
+        printf("error: scale: the entries to read could not be taken from the ledger\n");
+        return 1;
+    }
+
     /* restart: exec to READY, median of three */
     double t[3];
     int port = 0;
@@ -314,7 +516,7 @@ int main(int argc, char **argv)
     for (int k = 0; k < 3; k++) {
         pid = sr_start(bin, dir, &port, &t[k]);
         if (pid < 0) {
-            fprintf(stderr, "scale: %s does not start on %s\n", bin, dir);
+            printf("error: scale: %s does not start on %s\n", bin, dir);
             return 1;
         }
         if (k < 2) {
@@ -325,7 +527,11 @@ int main(int argc, char **argv)
     double med = t[2] < lo ? lo : t[2] > hi ? hi : t[2];
     bench_print("restart", med * 1000, "ms");
 
-    /* reads against the 10M ledger; the HTTP stack alone as their ceiling */
+    /*
+     * Warm reads: the sample of entries spread over the log (1 in n/65536), shuffled, read round
+     * robin after a 1 s warm-up, so after the first pass they are in the page cache. The HTTP
+     * stack alone is their ceiling. Every 64th receipt is verified for its entry.
+     */
     uint64_t seed = 0x5ca1ab1e;
     for (size_t i = nids - 1; i > 0; i--) {
         size_t j = (size_t)(bench_rand(&seed) % (i + 1));
@@ -333,33 +539,115 @@ int main(int argc, char **argv)
         memcpy(tmp, ids[i], 32);
         memcpy(ids[i], ids[j], 32);
         memcpy(ids[j], tmp, 32);
+        memcpy(tmp, id_leaves[i], 32);
+        memcpy(id_leaves[i], id_leaves[j], 32);
+        memcpy(id_leaves[j], tmp, 32);
     }
     hc_request health = {"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 0};
     health.len = strlen(health.bytes);
-    double ceiling = closed_loop(port, &health, 1, conns, seconds, "healthz");
+    double ceiling = closed_loop(port, &health, 1, conns, seconds, false, NULL, "healthz", NULL);
     hc_request *gets = sr_get_requests("/entries/", (const uint8_t(*)[32])ids, nids);
-    double reads = closed_loop(port, gets, nids, conns, seconds, "receipt reads");
+    sr_receipts *rcheck =
+        sr_receipts_new(port, gets, (const uint8_t(*)[32])id_leaves, nids, READ_VERIFY_EVERY);
+    if (!rcheck) {
+        printf("error: scale: cannot read the receipt key of the scittd on %s\n", dir);
+        return 1;
+    }
+    sr_receipts_expect(rcheck, 200);
+    double resident_warm = cache_resident(dir, false);
+    double reads = closed_loop(port, gets, nids, conns, seconds, false, rcheck, "reads_warm", NULL);
+    sr_receipts_free(rcheck);
     sr_requests_free(gets, nids);
     bench_print("http_ceiling", ceiling, "/s");
+    printf("reads_warm: %zu entries spread over the log, read round robin, %.1f%% of the data "
+           "files in the page cache before\n",
+           nids, resident_warm);
+    printf("warm_reads_entries: %zu\n", nids);
+    bench_print("page_cache_warm", resident_warm, "%");
     bench_print("receipt_reads", reads, "/s");
+
+    /*
+     * Cold-ish reads: scittd stopped, the data files' pages dropped from the page cache, scittd
+     * started again, then each of ncold entries at random indices over the whole log read once.
+     * The upper levels of the B-trees come back into the cache quickly, hence "-ish".
+     */
+    sr_stop(pid);
+    double before = cache_resident(dir, false);
+    double evicted = cache_resident(dir, true);
+    pid = sr_start(bin, dir, &port, NULL);
+    if (pid < 0) {
+        printf("error: scale: %s does not start again on %s\n", bin, dir);
+        return 1;
+    }
+    gets = sr_get_requests("/entries/", (const uint8_t(*)[32])cold_ids, ncold);
+    rcheck =
+        sr_receipts_new(port, gets, (const uint8_t(*)[32])cold_leaves, ncold, READ_VERIFY_EVERY);
+    if (!rcheck) {
+        printf("error: scale: cannot read the receipt key of the scittd on %s\n", dir);
+        return 1;
+    }
+    sr_receipts_expect(rcheck, 200);
+    hc_result cr;
+    memset(&cr, 0, sizeof(cr));
+    double cold =
+        closed_loop(port, gets, ncold, conns, seconds * 4, true, rcheck, "reads_cold", &cr);
+    double after = cache_resident(dir, false);
+    sr_receipts_free(rcheck);
+    sr_requests_free(gets, ncold);
+    printf("reads_cold: %llu of %zu random entries of %llu read once each in %.1f s; data files "
+           "in the page cache: %.1f%% before, %.1f%% after dropping them (POSIX_FADV_DONTNEED, "
+           "scittd stopped), %.1f%% after the reads\n",
+           (unsigned long long)cr.completed, ncold, (unsigned long long)size, cr.elapsed_s, before,
+           evicted, after);
+    printf("cold_reads_entries: %llu\n", (unsigned long long)cr.completed);
+    bench_print("page_cache_cold_before", before, "%");
+    bench_print("page_cache_cold_dropped", evicted, "%");
+    bench_print("page_cache_cold_after", after, "%");
+    bench_print("receipt_reads_cold", cold, "/s");
+    printf("receipts_verified: every %d-th read, every registration's 201\n", READ_VERIFY_EVERY);
+    printf("read_verify_every: %d\n", READ_VERIFY_EVERY);
 
     /* Registrations at scale and on an empty ledger (same file system), both daemons up, in
      * alternating rounds with fresh statements for each; the best round of each is reported, so
-     * load from elsewhere on the machine hits both alike. */
+     * load from elsewhere on the machine hits both alike. Only verified 201s count. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t count = (size_t)(sr_ecdsa_ceiling(cores) * (seconds + 1) * 1.3);
     uint64_t series = (uint64_t)time(NULL);
-    hc_request *posts = sr_post_requests(fleet, series, 0, 2 * ROUNDS * count);
+    uint8_t(*leaves)[32] = malloc(2 * ROUNDS * count * 32);
+    hc_request *posts = sr_post_requests(fleet, series, 0, 2 * ROUNDS * count, leaves);
     char empty[4200];
     snprintf(empty, sizeof(empty), "%s-empty-XXXXXX", dir);
     double at_scale = 0, on_empty = 0;
     int eport = 0;
-    pid_t epid = mkdtemp(empty) ? sr_start(bin, empty, &eport, NULL) : -1;
-    for (size_t r = 0; epid > 0 && r < ROUNDS; r++) {
-        double a = closed_loop(port, posts + 2 * r * count, count, conns, seconds,
-                               "registrations at scale");
-        double b = closed_loop(eport, posts + (2 * r + 1) * count, count, conns, seconds,
-                               "registrations empty");
+    bool made = mkdtemp(empty) != NULL;
+    if (made && bench_fs_record("scale", empty, true) != 0) {
+        sr_rm_tree(empty);
+        made = false;
+    }
+    pid_t epid = made ? sr_start(bin, empty, &eport, NULL) : -1;
+    sr_receipts *scheck =
+        sr_receipts_new(port, posts, (const uint8_t(*)[32])leaves, 2 * ROUNDS * count, 1);
+    sr_receipts *echeck = epid > 0 ? sr_receipts_new(eport, posts, (const uint8_t(*)[32])leaves,
+                                                     2 * ROUNDS * count, 1)
+                                   : NULL;
+    if (!scheck || !echeck) {
+        printf("error: scale: the empty scittd did not start or a receipt key is missing\n");
+        failed = true;
+    }
+    for (size_t r = 0; !failed && r < ROUNDS; r++) {
+        hc_result ra, rb;
+        char name[64];
+        snprintf(name, sizeof(name), "registrations_at_scale_round%zu", r + 1);
+        double a = closed_loop(port, posts + 2 * r * count, count, conns, seconds, false, scheck,
+                               name, &ra);
+        snprintf(name, sizeof(name), "registrations_empty_round%zu", r + 1);
+        double b = closed_loop(eport, posts + (2 * r + 1) * count, count, conns, seconds, false,
+                               echeck, name, &rb);
+        if (ra.sent > count || rb.sent > count) {
+            printf("error: scale: round %zu ran out of its %zu statements (some were sent twice)\n",
+                   r + 1, count);
+            failed = true;
+        }
         fprintf(stderr, "scale: round %zu: %.0f /s at scale, %.0f /s empty\n", r + 1, a, b);
         at_scale = a > at_scale ? a : at_scale;
         on_empty = b > on_empty ? b : on_empty;
@@ -368,14 +656,23 @@ int main(int argc, char **argv)
         sr_stop(epid);
     }
     sr_stop(pid);
-    sr_rm_tree(empty);
+    if (made) {
+        sr_rm_tree(empty);
+    }
+    sr_receipts_free(scheck);
+    sr_receipts_free(echeck);
     sr_requests_free(posts, 2 * ROUNDS * count);
+    free(leaves);
     bench_print("registrations_at_scale", at_scale, "/s");
     bench_print("registrations_empty", on_empty, "/s");
     bench_print("ratio receipt_reads/http_ceiling", ceiling > 0 ? reads / ceiling : 0, "");
+    bench_print("ratio receipt_reads_cold/receipt_reads", reads > 0 ? cold / reads : 0, "");
     bench_print("ratio registrations_at_scale/registrations_empty",
                 on_empty > 0 ? at_scale / on_empty : 0, "");
     free(ids);
+    free(id_leaves);
+    free(cold_ids);
+    free(cold_leaves);
     sr_fleet_free(fleet);
-    return reads > 0 && at_scale > 0 && on_empty > 0 ? 0 : 1;
+    return !failed && reads > 0 && cold > 0 && at_scale > 0 && on_empty > 0 ? 0 : 1;
 }
