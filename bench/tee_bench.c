@@ -1,5 +1,5 @@
 /*
- * SEV-SNP verification benchmark over the real virtee sample (read from the shared samples).
+ * SEV-SNP verification benchmark over the real virtee sample (tests/data/tee in the repository).
  * Prints, one per line:
  *   rsa4096_pss_verify: n /s   one RSASSA-PSS-SHA-384 verification of the ASK by the ARK with
  *                              OpenSSL directly (the baseline: a chain check does three)
@@ -7,7 +7,7 @@
  *   certs_add_pem: n /s        parsing the ASK+ARK PEM bundle into a certificate set
  *   snp_verify: n /s           scitt_snp_verify: pin, PSS chain, extensions, ECDSA signature
  *   ratio snp_verify/rsa4096_pss_verify: x
- * Usage: tee_bench   (SCITT_SHARED_DIR overrides where the samples are)
+ * Usage: tee_bench   (SCITT_TEST_DATA overrides where the test data are)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +17,18 @@
 #include "bench.h"
 #include "scitt/tee.h"
 
-#ifndef SCITT_SHARED_DIR_DEFAULT
-#define SCITT_SHARED_DIR_DEFAULT "../shared"
+#ifndef SCITT_TEST_DATA_DEFAULT
+#define SCITT_TEST_DATA_DEFAULT "tests/data"
 #endif
 
 static uint8_t *load(const char *rel, size_t *len)
 {
-    const char *dir = getenv("SCITT_SHARED_DIR");
+    const char *dir = getenv("SCITT_TEST_DATA");
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : SCITT_SHARED_DIR_DEFAULT, rel);
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : SCITT_TEST_DATA_DEFAULT, rel);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "tee_bench: cannot open %s (set SCITT_SHARED_DIR)\n", path);
+        fprintf(stderr, "tee_bench: cannot open %s (set SCITT_TEST_DATA)\n", path);
         exit(2);
     }
     static uint8_t buf[3][16384];
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 {
     bench_help(argc, argv,
                "usage: tee_bench\n  SEV-SNP report parsing and verification against RSA-4096 PSS "
-               "verify\n  (SCITT_SHARED_DIR overrides where the samples are)\n");
+               "verify\n  (SCITT_TEST_DATA overrides where the test data are)\n");
     size_t rl, vl, cl;
     uint8_t *report = load("tee/sev-snp/virtee-milan/report_milan.bin", &rl);
     uint8_t *vcek = load("tee/sev-snp/virtee-milan/vcek_milan.der", &vl);
