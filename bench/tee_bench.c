@@ -1,5 +1,5 @@
 /*
- * SEV-SNP verification benchmark over the real virtee sample (read from the shared samples).
+ * SEV-SNP verification benchmark over the real virtee sample (tests/data/tee in the repository).
  * Prints, one per line:
  *   rsa4096_pss_verify: n /s   one RSASSA-PSS-SHA-384 verification of the ASK by the ARK with
  *                              OpenSSL directly (the baseline: a chain check does three)
@@ -15,7 +15,7 @@
  *                              certificate, root CRL, PCK CRL, QE report, quote, TCB Signing
  *                              certificate, TCB info, QE identity), TCB evaluation
  *   ratio tdx_quote_verify/(ecdsa_p256_verify/9): x   1.0 would be the ECDSA work alone
- * Usage: tee_bench   (SCITT_SHARED_DIR and SCITT_SOURCE_DIR override where the samples are)
+ * Usage: tee_bench   (SCITT_TEST_DATA overrides where the test data are)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,21 +29,18 @@
 #include "scitt/dcap.h"
 #include "scitt/tee.h"
 
-#ifndef SCITT_SHARED_DIR_DEFAULT
-#define SCITT_SHARED_DIR_DEFAULT "../shared"
-#endif
-#ifndef SCITT_SOURCE_DIR_DEFAULT
-#define SCITT_SOURCE_DIR_DEFAULT "."
+#ifndef SCITT_TEST_DATA_DEFAULT
+#define SCITT_TEST_DATA_DEFAULT "tests/data"
 #endif
 
 static uint8_t *load(const char *rel, size_t *len)
 {
-    const char *dir = getenv("SCITT_SHARED_DIR");
+    const char *dir = getenv("SCITT_TEST_DATA");
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : SCITT_SHARED_DIR_DEFAULT, rel);
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : SCITT_TEST_DATA_DEFAULT, rel);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "tee_bench: cannot open %s (set SCITT_SHARED_DIR)\n", path);
+        fprintf(stderr, "tee_bench: cannot open %s (set SCITT_TEST_DATA)\n", path);
         exit(2);
     }
     static uint8_t buf[3][16384];
@@ -71,13 +68,12 @@ static uint8_t *load(const char *rel, size_t *len)
 /* Reads tests/data/dcap/@p rel into a fresh heap buffer. */
 static uint8_t *load_dcap(const char *rel, size_t *len)
 {
-    const char *dir = getenv("SCITT_SOURCE_DIR");
+    const char *dir = getenv("SCITT_TEST_DATA");
     char path[4096];
-    snprintf(path, sizeof(path), "%s/tests/data/dcap/%s", dir ? dir : SCITT_SOURCE_DIR_DEFAULT,
-             rel);
+    snprintf(path, sizeof(path), "%s/dcap/%s", dir ? dir : SCITT_TEST_DATA_DEFAULT, rel);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "tee_bench: cannot open %s (set SCITT_SOURCE_DIR)\n", path);
+        fprintf(stderr, "tee_bench: cannot open %s (set SCITT_TEST_DATA)\n", path);
         exit(2);
     }
     uint8_t *b = malloc(1u << 16);
@@ -171,7 +167,7 @@ int main(int argc, char **argv)
     bench_help(argc, argv,
                "usage: tee_bench\n  SEV-SNP report parsing and verification against RSA-4096 PSS "
                "verify,\n  Intel TDX quote verification against ECDSA P-256 verify\n"
-               "  (SCITT_SHARED_DIR and SCITT_SOURCE_DIR override where the samples are)\n");
+               "  (SCITT_TEST_DATA overrides where the test data are)\n");
     size_t rl, vl, cl;
     uint8_t *report = load("tee/sev-snp/virtee-milan/report_milan.bin", &rl);
     uint8_t *vcek = load("tee/sev-snp/virtee-milan/vcek_milan.der", &vl);

@@ -58,8 +58,8 @@ function(scitt_executable name)
 endfunction()
 
 # scitt_unit_test(NAME SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s] [ARGS ...])
-# A cmocka test binary registered with ctest. Tests get SCITT_SHARED_DIR and the source dir in
-# their environment so they can find vectors.
+# A cmocka test binary registered with ctest. Tests get SCITT_TEST_DATA (tests/data) and the source
+# dir in their environment so they can find vectors.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 function(scitt_unit_test name)
@@ -86,7 +86,7 @@ function(scitt_unit_test name)
     add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
   endif()
   set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-    SKIP_RETURN_CODE 77 ENVIRONMENT "SCITT_SHARED_DIR=${SCITT_SHARED_DIR};SCITT_SOURCE_DIR=${CMAKE_SOURCE_DIR};SCITT_BINARY_DIR=${CMAKE_BINARY_DIR}")
+    SKIP_RETURN_CODE 77 ENVIRONMENT "SCITT_TEST_DATA=${SCITT_TEST_DATA};SCITT_SOURCE_DIR=${CMAKE_SOURCE_DIR};SCITT_BINARY_DIR=${CMAKE_BINARY_DIR}")
 endfunction()
 
 # scitt_fuzz_target(NAME SOURCES ... LIBS ... CORPUS dir)

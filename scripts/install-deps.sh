@@ -14,8 +14,9 @@ build_pkgs="gcc make cmake git pkg-config clang clang-format"
 # Libraries (headers + pkg-config files); node-llhttp ships the llhttp C sources the server compiles.
 lib_pkgs="libssl-dev liblmdb-dev libcbor-dev libuv1-dev node-llhttp libcmocka-dev"
 # Tests: real HTTP clients and certificate tools, valgrind for the memcheck run, and the
-# runtimes of the independent verifier harness (../shared/interop): Go + x/mod, Python cbor2 +
-# cryptography, Node.js + npm.
+# runtimes of the interoperability harness (tests/interop, installed into the build tree by the
+# ctest fixture interop.setup): Go + x/mod (GOPATH mode, no network), Python cbor2 + cryptography,
+# Node.js + npm (its npm packages come from tests/interop/js/package-lock.json).
 test_pkgs="curl openssl ca-certificates valgrind python3 python3-cbor2 python3-cryptography golang-go golang-golang-x-mod-dev libclang-rt-14-dev"
 
 missing=""

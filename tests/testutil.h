@@ -1,5 +1,5 @@
 /*
- * Helpers shared by the unit tests: locating the shared vectors, reading files, hex. Tests
+ * Helpers shared by the unit tests: locating the test data (tests/data), reading files, hex. Tests
  * include this header only; it is not part of any library.
  */
 #ifndef SCITT_TESTUTIL_H
@@ -17,13 +17,16 @@
 
 #include "scitt/base.h"
 
-/* Path under the shared directory (SCITT_SHARED_DIR, set by ctest); static storage. */
+/*
+ * Path under the repository's test data, tests/data (SCITT_TEST_DATA, set by ctest; see
+ * tests/data/PROVENANCE.md); static storage.
+ */
 static inline const char *tu_shared(const char *rel)
 {
     static char buf[4096];
-    const char *base = getenv("SCITT_SHARED_DIR");
+    const char *base = getenv("SCITT_TEST_DATA");
     if (!base) {
-        base = "../shared";
+        base = "tests/data";
     }
     snprintf(buf, sizeof(buf), "%s/%s", base, rel);
     return buf;

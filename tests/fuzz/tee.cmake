@@ -4,11 +4,11 @@ if(TARGET scitt_tee)
   scitt_fuzz_target(tee_verify SOURCES tee_verify.c LIBS scitt)
   # tee_verify reads the real samples; the replay test finds them like the unit tests do.
   target_compile_definitions(replay_tee_verify PRIVATE
-    SCITT_SHARED_DIR_DEFAULT="${SCITT_SHARED_DIR}")
-  set_tests_properties(fuzz.tee_verify PROPERTIES ENVIRONMENT "SCITT_SHARED_DIR=${SCITT_SHARED_DIR}")
+    SCITT_TEST_DATA_DEFAULT="${SCITT_TEST_DATA}")
+  set_tests_properties(fuzz.tee_verify PROPERTIES ENVIRONMENT "SCITT_TEST_DATA=${SCITT_TEST_DATA}")
   if(TARGET fuzz_tee_verify)
     target_compile_definitions(fuzz_tee_verify PRIVATE
-      SCITT_SHARED_DIR_DEFAULT="${SCITT_SHARED_DIR}")
+      SCITT_TEST_DATA_DEFAULT="${SCITT_TEST_DATA}")
   endif()
 endif()
 if(TARGET scitt_tee)

@@ -1,9 +1,9 @@
 /*
  * Fuzz target: full SNP verification with the real virtee and go-sev-guest chains (read from the
- * shared samples at start-up) and a mutated real report. Input: one byte picking the sample
- * (bit 0) and whether to cut the report (bit 1: the next two bytes give the length), then
- * (offset hi, offset lo, xor) triples applied to the report. Property: a report that still
- * verifies has exactly the signed bytes [0, 0x2A0) of the original.
+ * repository's samples in tests/data at start-up) and a mutated real report. Input: one byte
+ * picking the sample (bit 0) and whether to cut the report (bit 1: the next two bytes give the
+ * length), then (offset hi, offset lo, xor) triples applied to the report. Property: a report that
+ * still verifies has exactly the signed bytes [0, 0x2A0) of the original.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +11,8 @@
 
 #include "scitt/tee.h"
 
-#ifndef SCITT_SHARED_DIR_DEFAULT
-#define SCITT_SHARED_DIR_DEFAULT "../shared"
+#ifndef SCITT_TEST_DATA_DEFAULT
+#define SCITT_TEST_DATA_DEFAULT "tests/data"
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -40,12 +40,12 @@ static sample samples[2] = {
 
 static size_t load(const char *rel, uint8_t *buf, size_t cap)
 {
-    const char *dir = getenv("SCITT_SHARED_DIR");
+    const char *dir = getenv("SCITT_TEST_DATA");
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : SCITT_SHARED_DIR_DEFAULT, rel);
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : SCITT_TEST_DATA_DEFAULT, rel);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "tee_verify: cannot open %s (set SCITT_SHARED_DIR)\n", path);
+        fprintf(stderr, "tee_verify: cannot open %s (set SCITT_TEST_DATA)\n", path);
         abort();
     }
     size_t n = fread(buf, 1, cap, f);

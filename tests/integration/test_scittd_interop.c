@@ -1,14 +1,13 @@
 /*
  * What the running scittd serves, checked by independent implementations (the harness in
- * shared/interop, installed by the ctest fixture `interop`):
+ * tests/interop, installed by the ctest fixture `interop`):
  *   - receipts and transparent statements through bin/verify-receipt (@transmute/cose; cose-kit
  *     for the EdDSA receipt key), consistency receipts in strict RFC 9162 mode;
  *   - /checkpoint, hash tiles, entry bundles, our inclusion and consistency proofs through
  *     bin/tlogcheck (Go x/mod sumdb tlog and note), on a tree past 256 entries;
- *   - statements signed by @transmute/cose (the harness fixtures) registered under a policy that
- *     pins the fixture issuer's key, and their receipts verified by @transmute/cose.
- * A harness that is not installed fails the case loudly: the fixture installs it in every
- * make test, so a missing one is a broken setup, never a reason to skip.
+ *   - statements signed by @transmute/cose (tests/data/interop/fixtures/js) registered under a
+ *     policy that pins the fixture issuer's key, and their receipts verified by @transmute/cose.
+ * A missing harness fails the test (the fixture interop.setup installs it).
  *
  * Run as `test_scittd_interop <case>`: each ctest entry runs one case with its own daemon.
  */
@@ -486,8 +485,8 @@ static void test_interop_tlog(void **state)
 }
 
 /*
- * Statements signed by @transmute/cose (fixtures/js/entries, ES256, kid = the JWK's kid as
- * text) register under a policy pinning the fixture issuer's JWK; their receipts and
+ * Statements signed by @transmute/cose (tests/data/interop/fixtures/js/entries, ES256, kid = the
+ * JWK's kid as text) register under a policy pinning the fixture issuer's JWK; their receipts and
  * transparent statements verify with @transmute/cose, issuer signature included.
  */
 static void test_interop_js_statements(void **state)

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The node the independent verifier harness runs on (its SCITT_INTEROP_NODE): Debian 12's own
-# node with one addition when that node is older than 20.19.
+# The node the interoperability harness runs on (install.sh installs it as DEST/lib/node.sh and
+# records it in DEST/lib/env.sh): Debian 12's own node with one addition when that node is older
+# than 20.19.
 #
 # Node 20.19 and later load a .js file written as an ES module as one even when its package does
 # not say "type": "module" (module syntax detection). The harness's EdDSA and RSA receipt path

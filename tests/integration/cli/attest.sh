@@ -1,5 +1,5 @@
 #!/bin/sh
-# attest.sh SCITT SCITTD SHARED_DIR ATTEST_FIXTURES CLI_FIXTURES
+# attest.sh SCITT SCITTD TEST_DATA ATTEST_FIXTURES CLI_FIXTURES
 # scitt attest export / verify and scitt verify --service-bundle. Against real scittd instances on
 # the INSECURE virtual platform (this machine has no TEE): export, refusal without
 # --allow-insecure-virtual, receipts trusted through the bundle, another instance's bundle, a
@@ -8,12 +8,12 @@
 # lists them, flipped bytes, wrong roots, policy, and SNP bundles made by attest_fixtures.
 SCITT=$1
 SCITTD=$2
-SHARED=$3
+DATA=$3
 FIXTURES=$4
 CLI_FIXTURES=$5
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 2
-SNP=$SHARED/tee/sev-snp
+SNP=$DATA/tee/sev-snp
 AT=2025-07-01T00:00:00Z
 # The virtual platform's measurement: SHA-384 of the scittd binary.
 MEAS=$(sha384sum "$SCITTD" | cut -c1-96)
@@ -304,7 +304,7 @@ expect 2 "--at that is not a time" "$SCITT" attest verify "$V/report_milan.bin" 
     --certs "$V/vcek_milan.der" --at 2025-02-30T00:00:00Z
 
 step "SEV-SNP service bundles offline"
-expect 0 "attest_fixtures snp" "$FIXTURES" snp "$SHARED" "$T"
+expect 0 "attest_fixtures snp" "$FIXTURES" snp "$DATA" "$T"
 expect 1 "an SNP bundle around the virtee report: the binding fails" "$SCITT" attest verify \
     snp.bundle --at "$AT" --json
 has "$T/out" '"check":"SCITT_TEE_POLICY_REPORT_DATA"' "the chain and signature passed, the binding not"

@@ -1,7 +1,7 @@
 /*
  * attest_fixtures: service bundles no running scittd on this machine can give (it has no TEE).
  *
- *   attest_fixtures snp SHARED_DIR OUT_DIR
+ *   attest_fixtures snp TEST_DATA OUT_DIR
  *     OUT_DIR/snp.bundle: the real virtee Milan report with its VCEK, ASK and ARK around a fresh
  *     identity document; OUT_DIR/snp-bare.bundle: the same without endorsements. The report's
  *     REPORT_DATA binds somebody else's document, so both verify up to the binding and fail there.
@@ -88,12 +88,12 @@ static void pem_block(scitt_span der, scitt_dynbuf *out)
     free(b64);
 }
 
-static int snp(const char *shared, const char *out_dir)
+static int snp(const char *data, const char *out_dir)
 {
     size_t rl = 0, vl = 0, cl = 0;
-    uint8_t *rep = slurp(shared, "tee/sev-snp/virtee-milan/report_milan.bin", &rl);
-    uint8_t *vcek = slurp(shared, "tee/sev-snp/virtee-milan/vcek_milan.der", &vl);
-    uint8_t *chain = slurp(shared, "tee/sev-snp/virtee-milan/cert_chain_milan", &cl);
+    uint8_t *rep = slurp(data, "tee/sev-snp/virtee-milan/report_milan.bin", &rl);
+    uint8_t *vcek = slurp(data, "tee/sev-snp/virtee-milan/vcek_milan.der", &vl);
+    uint8_t *chain = slurp(data, "tee/sev-snp/virtee-milan/cert_chain_milan", &cl);
     scitt_cose_key *k = NULL;
     scitt_dynbuf key, id, pem, b1, b2;
     scitt_dynbuf_init(&key, 0);
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
     if (argc == 5 && !strcmp(argv[1], "rebind")) {
         return rebind(argv[2], argv[3], argv[4]);
     }
-    fprintf(stderr, "usage: attest_fixtures snp SHARED_DIR OUT_DIR\n"
+    fprintf(stderr, "usage: attest_fixtures snp TEST_DATA OUT_DIR\n"
                     "       attest_fixtures rebind IN ISSUER OUT\n");
     return 2;
 }

@@ -1,12 +1,12 @@
 #!/bin/sh
-# e2e.sh SCITT SCITTD SHARED_DIR CLI_FIXTURES
+# e2e.sh SCITT SCITTD TEST_DATA CLI_FIXTURES
 # The CLI against a real scittd (free port, temporary data directory, stopped at the end):
 # keygen -> sign (payload, detached, OCI layout, docker archive, image reference, measurement,
 # SNP report, hash envelope) -> register -> keys -> verify (and its failures) -> query -> get ->
 # inspect -> audit (live, static copy, tampered copies).
 SCITT=$1
 SCITTD=$2
-SHARED=$3
+DATA=$3
 FIXTURES=$4
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 2
@@ -107,12 +107,12 @@ expect 2 "sign: a 47-byte SNP measurement" "$SCITT" sign --key ci.key --iss http
     --measurement "snp:$(printf 'ab%.0s' $(seq 47))" --out x.stmt
 expect 0 "sign --snp-report (virtee Milan report, hex)" "$SCITT" sign --key ci.key --cert ci.crt \
     --iss https://ci.example/uvm --sub uvm \
-    --snp-report "$SHARED/tee/sev-snp/virtee-milan/report_milan.hex" --out report.stmt --json
+    --snp-report "$DATA/tee/sev-snp/virtee-milan/report_milan.hex" --out report.stmt --json
 has "$T/out" '"digest":"7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f' \
     "the report's measurement (as expected.json lists it)"
 expect 0 "sign --snp-report (binary)" "$SCITT" sign --key ci.key --cert ci.crt \
     --iss https://ci.example/uvm --sub uvm \
-    --snp-report "$SHARED/tee/sev-snp/virtee-milan/report_milan.bin" --out report2.stmt
+    --snp-report "$DATA/tee/sev-snp/virtee-milan/report_milan.bin" --out report2.stmt
 expect 2 "sign --snp-report: not a report" "$SCITT" sign --key ci.key --iss https://x --sub s \
     --snp-report sbom.json --out x.stmt
 printf 'package policy\nallow := true\n' >policy.rego

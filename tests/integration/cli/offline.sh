@@ -1,15 +1,15 @@
 #!/bin/sh
-# offline.sh SCITT CLI_FIXTURES SHARED_DIR
+# offline.sh SCITT CLI_FIXTURES TEST_DATA
 # scitt verify and inspect with no service at all: CCF ledger receipts (vds 2) and 2023-era labels
 # built by cli_fixtures from their profiles' rules, and the receipts @transmute/cose made for the
-# independent harness (../shared/interop/fixtures/js, read in place).
+# independent harness (tests/data/interop/fixtures/js, read in place).
 SCITT=$1
 FIXTURES=$2
-SHARED=$3
+DATA=$3
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 2
 "$FIXTURES" "$T/fx" >/dev/null || { echo "FAIL: cli_fixtures"; exit 1; }
-JS=$SHARED/interop/fixtures/js
+JS=$DATA/interop/fixtures/js
 
 step "CCF receipts (vds 2)"
 expect 0 "verify with a CCF trust store directory" "$SCITT" verify fx/ccf/transparent.cbor \

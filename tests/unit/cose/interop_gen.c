@@ -1,6 +1,6 @@
 /*
  * Writes what our code makes into a directory, for the independent verifier harness
- * (../shared/interop) to check: signed statements for every algorithm cose-check knows, an
+ * (tests/interop) to check: signed statements for every algorithm cose-check knows, an
  * 11-entry log's inclusion receipts (ES256 and Ed25519 service keys), a transparent statement,
  * consistency receipts, and the public keys and roots the checks need.
  *

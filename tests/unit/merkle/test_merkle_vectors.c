@@ -1,6 +1,6 @@
 /*
  * Known-answer vectors: the RFC 9162 / RFC 6962 reference tree and all 196 transparency-dev probe
- * files (happy paths and wantErr mutations) from ../shared/vectors/merkle/.
+ * files (happy paths and wantErr mutations) from tests/data/vectors/merkle/.
  */
 #include "testutil.h"
 #include "memtree.h"

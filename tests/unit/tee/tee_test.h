@@ -1,6 +1,6 @@
 /*
  * Helpers shared by the tee unit tests: the pinned test clock and loading the real SEV-SNP
- * samples from the shared directory (never copied into the repository).
+ * samples from the repository's test data (tests/data/tee, see tests/data/PROVENANCE.md).
  */
 #ifndef SCITT_TEE_TEST_H
 #define SCITT_TEE_TEST_H
@@ -14,7 +14,7 @@
 
 /* One real report with the endorsements it was issued with. */
 typedef struct tt_sample {
-    const char *report; /* path under SCITT_SHARED_DIR; ".hex" files are decoded */
+    const char *report; /* path under tests/data; ".hex" files are decoded */
     const char *vcek;   /* DER */
     const char *chain;  /* PEM ASK then ARK */
 } tt_sample;

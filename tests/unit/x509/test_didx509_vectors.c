@@ -1,5 +1,5 @@
 /*
- * The 58 did:x509 conformance vectors (microsoft/did-x509 test-vectors.json in ../shared/vectors).
+ * The 58 did:x509 conformance vectors (microsoft/did-x509 test-vectors.json in tests/data/vectors).
  * Success cases: the resolved leaf key, turned into a JWK here with OpenSSL, must equal the
  * document's publicKeyJwk, and the verification relationships must match. Error cases: each must
  * fail with the error code of its category below.
