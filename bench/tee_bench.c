@@ -11,9 +11,11 @@
  *   ecdsa_p256_verify: n /s    one ECDSA P-256/SHA-256 verification of the quote signature with
  *                              OpenSSL directly and a prepared key (the baseline)
  *   tdx_quote_verify: n /s     scitt_dcap_verify with the collateral parsed once (cached): quote
- *                              and PEM chain parsing, 9 ECDSA verifications (PCK CA, PCK
- *                              certificate, root CRL, PCK CRL, QE report, quote, TCB Signing
- *                              certificate, TCB info, QE identity), TCB evaluation
+ *                              and PEM parsing, the three PCK certificates and the attestation
+ *                              key found in the collateral set's parse cache (parsed on the first
+ *                              call only), 9 ECDSA verifications (PCK CA, PCK certificate, root
+ *                              CRL, PCK CRL, QE report, quote, TCB Signing certificate, TCB info,
+ *                              QE identity), TCB evaluation
  *   ratio tdx_quote_verify/(ecdsa_p256_verify/9): x   1.0 would be the ECDSA work alone
  * Usage: tee_bench   (SCITT_TEST_DATA overrides where the test data are)
  */

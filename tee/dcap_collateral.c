@@ -1,6 +1,8 @@
 /*
  * A DCAP collateral set: the seven files of a collateral directory, each parsed once when it is
- * set (JSON, PEM, DER) so that verification does only the checks. Nothing is verified here.
+ * set (JSON, PEM, DER) so that verification does only the checks, and the cache of the PCK
+ * certificates and attestation keys parsed from quotes verified with it (dcap_cache.c). Nothing
+ * is verified here.
  */
 #include "scitt/dcap.h"
 
@@ -33,8 +35,14 @@ bool scitt_dcap_item_required(scitt_dcap_item item)
 
 scitt_err scitt_dcap_collateral_new(scitt_dcap_collateral **out)
 {
-    *out = scitt_calloc(1, sizeof(**out));
-    return *out ? SCITT_OK : SCITT_ERR_NOMEM;
+    scitt_dcap_collateral *c = scitt_calloc(1, sizeof(*c));
+    if (!c || scitt__dcap_cache_new(&c->cache) != SCITT_OK) {
+        scitt_free(c);
+        *out = NULL;
+        return SCITT_ERR_NOMEM;
+    }
+    *out = c;
+    return SCITT_OK;
 }
 
 void scitt_dcap_collateral_free(scitt_dcap_collateral *c)
@@ -49,6 +57,7 @@ void scitt_dcap_collateral_free(scitt_dcap_collateral *c)
     scitt__dcap_chain_clear(&c->pck_crl_chain);
     scitt__dcap_crl_free(c->pck_crl);
     scitt__dcap_crl_free(c->root_crl);
+    scitt__dcap_cache_free(c->cache);
     scitt_free(c);
 }
 

@@ -1,7 +1,9 @@
 /*
  * The OpenSSL adapter of the DCAP verifier: Intel's certificates and CRLs, the SGX extension of
  * the PCK certificate, and ECDSA P-256/SHA-256 with raw (r, s) signatures. OpenSSL types stay in
- * this file; everything else in dcap_*.c is plain C over bytes.
+ * this file; everything else in dcap_*.c is plain C over bytes. Parsed certificates and imported
+ * keys are immutable once made, so references to them (scitt__dcap_cert_ref,
+ * scitt__dcap_key_ref) may be used by several threads at once.
  */
 #include "tee_internal.h"
 
@@ -211,8 +213,30 @@ scitt_err scitt__dcap_cert_verify(const scitt__dcap_cert *c, scitt_span msg, con
     return verify_raw(pk, msg, sig);
 }
 
-scitt_err scitt__dcap_key_verify(const uint8_t key[64], scitt_span msg, const uint8_t sig[64])
+scitt_err scitt__dcap_cert_ref(const scitt__dcap_cert *c, scitt__dcap_cert **out)
 {
+    *out = NULL;
+    scitt__dcap_cert *w = scitt_malloc(sizeof(*w));
+    if (!w) {
+        return SCITT_ERR_NOMEM;
+    }
+    if (X509_up_ref(c->x) != 1) {
+        ERR_clear_error();
+        scitt_free(w);
+        return SCITT_ERR_CRYPTO;
+    }
+    w->x = c->x;
+    *out = w;
+    return SCITT_OK;
+}
+
+struct scitt__dcap_key {
+    EVP_PKEY *pk;
+};
+
+scitt_err scitt__dcap_key_import(const uint8_t key[64], scitt__dcap_key **out)
+{
+    *out = NULL;
     uint8_t point[65];
     point[0] = 0x04; /* uncompressed */
     memcpy(point + 1, key, 64);
@@ -224,6 +248,11 @@ scitt_err scitt__dcap_key_verify(const uint8_t key[64], scitt_span msg, const ui
     params[2] = OSSL_PARAM_construct_end();
     EVP_PKEY *pk = NULL;
     EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    scitt__dcap_key *w = scitt_malloc(sizeof(*w));
+    if (!w) {
+        err = SCITT_ERR_NOMEM;
+        goto out;
+    }
     if (!pctx || EVP_PKEY_fromdata_init(pctx) != 1) {
         goto out;
     }
@@ -232,11 +261,57 @@ scitt_err scitt__dcap_key_verify(const uint8_t key[64], scitt_span msg, const ui
         err = SCITT_ERR_KEY_MALFORMED;
         goto out;
     }
-    err = verify_raw(pk, msg, sig);
+    w->pk = pk;
+    *out = w;
+    w = NULL;
+    pk = NULL;
+    err = SCITT_OK;
 out:
+    scitt_free(w);
     EVP_PKEY_free(pk);
     EVP_PKEY_CTX_free(pctx);
     ERR_clear_error();
+    return err;
+}
+
+scitt_err scitt__dcap_key_ref(const scitt__dcap_key *k, scitt__dcap_key **out)
+{
+    *out = NULL;
+    scitt__dcap_key *w = scitt_malloc(sizeof(*w));
+    if (!w) {
+        return SCITT_ERR_NOMEM;
+    }
+    if (EVP_PKEY_up_ref(k->pk) != 1) {
+        ERR_clear_error();
+        scitt_free(w);
+        return SCITT_ERR_CRYPTO;
+    }
+    w->pk = k->pk;
+    *out = w;
+    return SCITT_OK;
+}
+
+void scitt__dcap_key_free(scitt__dcap_key *k)
+{
+    if (k) {
+        EVP_PKEY_free(k->pk);
+        scitt_free(k);
+    }
+}
+
+scitt_err scitt__dcap_key_check(const scitt__dcap_key *k, scitt_span msg, const uint8_t sig[64])
+{
+    return verify_raw(k->pk, msg, sig);
+}
+
+scitt_err scitt__dcap_key_verify(const uint8_t key[64], scitt_span msg, const uint8_t sig[64])
+{
+    scitt__dcap_key *k = NULL;
+    scitt_err err = scitt__dcap_key_import(key, &k);
+    if (err == SCITT_OK) {
+        err = scitt__dcap_key_check(k, msg, sig);
+    }
+    scitt__dcap_key_free(k);
     return err;
 }
 

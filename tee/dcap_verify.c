@@ -1,7 +1,8 @@
 /*
  * Offline verification of DCAP quotes against a collateral set (scitt/dcap.h lists the steps).
  * Everything is checked on every call: no verification result is remembered between calls, so a
- * collateral set can be shared by threads and replaced at any time.
+ * collateral set can be shared by threads and replaced at any time. Only parsing is shared: the
+ * quote's certificates and attestation key come from the set's parse cache (dcap_cache.c).
  */
 #include "scitt/dcap.h"
 
@@ -122,7 +123,7 @@ static scitt_err step_pck_chain(vstate *s)
     memcpy(s->r->root_sha256, fp, 32);
     scitt__dcap_cert **dst[3] = {&s->leaf, &s->ca, &s->root};
     for (int i = 0; i < 3; i++) {
-        err = scitt__dcap_cert_parse(der[i], dst[i]);
+        err = scitt__dcap_cache_cert(s->col->cache, der[i], dst[i]);
         if (err != SCITT_OK) {
             return rej(s, SCITT_TEE_DCAP_PCK_CHAIN, err);
         }
@@ -225,7 +226,12 @@ static scitt_err step_signatures(vstate *s)
     if (scitt__dcap_cert_verify(s->leaf, q->qe_report, q->qe_report_signature) != SCITT_OK) {
         return rej(s, SCITT_TEE_DCAP_QE_REPORT_SIG, SCITT_ERR_SIGNATURE);
     }
-    scitt_err err = scitt__dcap_key_verify(q->att_key, q->signed_part, q->signature);
+    scitt__dcap_key *ak = NULL;
+    scitt_err err = scitt__dcap_cache_key(s->col->cache, q->att_key, &ak);
+    if (err == SCITT_OK) {
+        err = scitt__dcap_key_check(ak, q->signed_part, q->signature);
+    }
+    scitt__dcap_key_free(ak);
     if (err == SCITT_ERR_KEY_MALFORMED) {
         return rej(s, SCITT_TEE_DCAP_ATT_KEY, SCITT_ERR_SIGNATURE);
     }

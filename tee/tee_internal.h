@@ -107,6 +107,39 @@ scitt_err scitt__dcap_cert_sgx_ext(const scitt__dcap_cert *c, scitt_span *value)
 scitt_err scitt__dcap_cert_verify(const scitt__dcap_cert *c, scitt_span msg, const uint8_t sig[64]);
 /* The same with a raw public key x || y: SCITT_ERR_KEY_MALFORMED when it is not a P-256 point. */
 scitt_err scitt__dcap_key_verify(const uint8_t key[64], scitt_span msg, const uint8_t sig[64]);
+/* Another reference to @p c (free each with scitt__dcap_cert_free). */
+scitt_err scitt__dcap_cert_ref(const scitt__dcap_cert *c, scitt__dcap_cert **out);
+
+/* An imported attestation key (P-256 point x || y). */
+typedef struct scitt__dcap_key scitt__dcap_key;
+/* SCITT_ERR_KEY_MALFORMED when @p key is not a P-256 point. */
+scitt_err scitt__dcap_key_import(const uint8_t key[64], scitt__dcap_key **out);
+scitt_err scitt__dcap_key_ref(const scitt__dcap_key *k, scitt__dcap_key **out);
+void scitt__dcap_key_free(scitt__dcap_key *k);
+/* ECDSA P-256 / SHA-256 of @p msg with @p k, signature raw r || s. */
+scitt_err scitt__dcap_key_check(const scitt__dcap_key *k, scitt_span msg, const uint8_t sig[64]);
+
+/*
+ * The parse cache of a collateral set (dcap_cache.c): PCK certificates by the SHA-256 of their
+ * DER, attestation keys by the SHA-256 of the point. It saves parsing only; nothing about what
+ * was verified is kept. Bounded (least recently used evicted) and thread-safe.
+ */
+#define SCITT__DCAP_CACHE_CERTS 32u
+#define SCITT__DCAP_CACHE_KEYS  16u
+typedef struct scitt__dcap_cache scitt__dcap_cache;
+typedef struct scitt__dcap_cache_stats {
+    uint64_t hits, misses;
+    size_t certs, keys; /* entries held */
+} scitt__dcap_cache_stats;
+scitt_err scitt__dcap_cache_new(scitt__dcap_cache **out);
+void scitt__dcap_cache_free(scitt__dcap_cache *c);
+/* The certificate of @p der, parsed now or earlier (free with scitt__dcap_cert_free): what
+ * scitt__dcap_cert_parse returns for it. @p c NULL parses without a cache. */
+scitt_err scitt__dcap_cache_cert(scitt__dcap_cache *c, scitt_span der, scitt__dcap_cert **out);
+/* The key @p key, imported now or earlier (free with scitt__dcap_key_free): what
+ * scitt__dcap_key_import returns for it. @p c NULL imports without a cache. */
+scitt_err scitt__dcap_cache_key(scitt__dcap_cache *c, const uint8_t key[64], scitt__dcap_key **out);
+void scitt__dcap_cache_stats_get(scitt__dcap_cache *c, scitt__dcap_cache_stats *out);
 
 /* Strict DER CRL. SCITT_ERR_EVIDENCE_MALFORMED / SCITT_ERR_TOO_LARGE. */
 scitt_err scitt__dcap_crl_parse(scitt_span der, scitt__dcap_crl **out);
@@ -207,6 +240,7 @@ struct scitt_dcap_collateral {
     scitt__dcap_doc *qe_identity;
     scitt__dcap_chain tcb_info_chain, qe_identity_chain, pck_crl_chain;
     scitt__dcap_crl *pck_crl, *root_crl;
+    scitt__dcap_cache *cache; /* the only part that changes while verifications run */
 };
 
 #endif /* SCITT_TEE_INTERNAL_H */

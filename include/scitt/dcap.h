@@ -199,7 +199,10 @@ bool scitt_dcap_item_required(scitt_dcap_item item);
 
 /**
  * A parsed collateral set. Built once (e.g. from a directory, refreshed on SIGHUP) and then
- * shared read-only: any number of threads may call scitt_dcap_verify with it at once.
+ * shared: any number of threads may call scitt_dcap_verify with it at once. It also keeps a
+ * bounded, thread-safe cache of the PCK certificates (32) and attestation keys (16) parsed from
+ * the quotes verified with it, keyed by the SHA-256 of their bytes, so that quotes of the same
+ * platforms are not parsed again; the cache saves parsing only, every check runs on every call.
  */
 typedef struct scitt_dcap_collateral scitt_dcap_collateral;
 
