@@ -365,6 +365,13 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
 {
     memset(d, 0, sizeof(*d));
     say(reason, cap, "ok");
+    /* The log keeps the statement with its unprotected header emptied, and an auditor replays
+     * this check on that: a rule that could see an unprotected parameter would admit what the
+     * replay rejects. So the check runs on the registered form only, where there is none. */
+    if (m->unprotected_item.len != 1 || m->unprotected_item.ptr[0] != 0xa0 || m->hdr.unprot != 0) {
+        say(reason, cap, "the policy decides on the registered form only (unprotected header {})");
+        return SCITT_ERR_INVALID_ARG;
+    }
     if (m->raw.len > p->max_bytes) {
         say(reason, cap, "the statement is %zu bytes, the registration policy allows %zu",
             m->raw.len, p->max_bytes);

@@ -317,33 +317,38 @@ scitt_err scitt_service_check(scitt_service *s, scitt_span statement, scitt_prep
         snprintf(reason, cap, "not a valid COSE_Sign1: %s", scitt_err_str(e));
         return e;
     }
-    scitt_policy_decision d;
-    e = scitt_policy_check(s->policy, &m, (int64_t)time(NULL), s->cache, &d, reason, cap);
-    if (e != SCITT_OK) {
-        return e;
-    }
+    /* The registered form first: the decision is taken on exactly the bytes the log will keep
+     * (the unprotected header emptied), decoded again, so no rule can see a parameter that the
+     * log, and an auditor replaying the decision, never will. */
     size_t elen = scitt_receipt_entry_len(&m);
-    out->buf = scitt_malloc(elen + d.iss.len + d.sub.len + d.digest.len);
+    out->buf = scitt_malloc(elen + SCITT_SHA256_LEN);
     if (!out->buf) {
         return SCITT_ERR_NOMEM;
     }
     scitt_cbor_writer w;
     scitt_cbor_writer_init(&w, out->buf, elen);
     e = scitt_receipt_entry(&m, &w);
+    scitt_span entry = scitt_span_make(out->buf, elen);
+    e = e ? e : scitt_cose_sign1_decode(entry, 0, &m);
+    if (e != SCITT_OK) {
+        snprintf(reason, cap, "the registered form does not decode: %s", scitt_err_str(e));
+        scitt_prepared_clear(out);
+        return e;
+    }
+    scitt_policy_decision d;
+    e = scitt_policy_check(s->policy, &m, (int64_t)time(NULL), s->cache, &d, reason, cap);
     if (e != SCITT_OK) {
         scitt_prepared_clear(out);
         return e;
     }
-    uint8_t *at = out->buf + elen;
-    out->sub.entry = scitt_span_make(out->buf, elen);
-    const scitt_span src[3] = {d.iss, d.sub, d.digest};
-    scitt_span *dst[3] = {&out->sub.iss, &out->sub.sub, &out->sub.digest};
-    for (int i = 0; i < 3; i++) {
-        if (src[i].len) {
-            memcpy(at, src[i].ptr, src[i].len);
-        }
-        *dst[i] = scitt_span_make(at, src[i].len);
-        at += src[i].len;
+    /* iss, sub and an envelope's digest point into the entry; a payload's SHA-256 is copied. */
+    out->sub.entry = entry;
+    out->sub.iss = d.iss;
+    out->sub.sub = d.sub;
+    out->sub.digest = d.digest;
+    if (d.digest.ptr == d.payload_sha256) {
+        memcpy(out->buf + elen, d.payload_sha256, SCITT_SHA256_LEN);
+        out->sub.digest = scitt_span_make(out->buf + elen, SCITT_SHA256_LEN);
     }
     scitt_receipt_entry_digest(&m, out->sub.entry_id);
     scitt_receipt_leaf_hash(&m, out->sub.leaf_hash);

@@ -23,7 +23,8 @@ extern "C" {
 typedef struct scitt_policy scitt_policy;
 
 /** The CWT sub of the service-signed statements that register a policy in the log. */
-#define SCITT_POLICY_SUBJECT      "scittd/registration-policy"
+#define SCITT_POLICY_SUBJECT "scittd/registration-policy"
+
 /** Their content type. */
 #define SCITT_POLICY_CONTENT_TYPE "application/json"
 
@@ -68,9 +69,12 @@ typedef struct scitt_policy_decision {
 } scitt_policy_decision;
 
 /**
- * Decides whether @p m (decoded from @p raw bytes) may be registered at time @p now (Unix
- * seconds). @p cache may be NULL. Returns SCITT_OK and fills @p d, or the error of the first
- * check that failed with @p reason naming it: SCITT_ERR_TOO_LARGE, profile errors
+ * Decides whether @p m may be registered at time @p now (Unix seconds). @p m must be the
+ * registered form of the statement (its unprotected header the empty map, as the log keeps it:
+ * decode the bytes scitt_receipt_entry writes), so that the decision rests only on what is
+ * logged and an auditor replaying it from the log decides the same; anything else is
+ * SCITT_ERR_INVALID_ARG. @p cache may be NULL. Returns SCITT_OK and fills @p d, or the error of
+ * the first check that failed with @p reason naming it: SCITT_ERR_TOO_LARGE, profile errors
  * (SCITT_ERR_HEADER, SCITT_ERR_BAD_TAG), SCITT_ERR_ALG, SCITT_ERR_PAYLOAD_MISSING,
  * SCITT_ERR_POLICY (issuer, claims, content types), SCITT_ERR_UNTRUSTED (no key),
  * SCITT_ERR_CERT_CHAIN / SCITT_ERR_EXPIRED / SCITT_ERR_DID_MISMATCH, SCITT_ERR_SIGNATURE.
