@@ -303,6 +303,35 @@ void scitt_service_identity_hash(const scitt_service *s, uint8_t out[SCITT_SHA25
     scitt_sha256(s->identity, s->identity_len, out);
 }
 
+/*
+ * The service's own subjects (the policy statements, and any it adds) belong to the service: an
+ * auditor treats an entry under one as the service's word, so a registrant must not be able to
+ * log one, whatever kid it names. Only a statement that verifies under a service key passes.
+ */
+static scitt_err check_reserved(scitt_service *s, const scitt_cose_sign1 *m, char *reason,
+                                size_t cap)
+{
+    static const char prefix[] = SCITT_RESERVED_SUBJECT_PREFIX;
+    scitt_span sub = m->hdr.cwt.sub;
+    if (sub.len < sizeof(prefix) - 1 || memcmp(sub.ptr, prefix, sizeof(prefix) - 1) != 0) {
+        return SCITT_OK;
+    }
+    const scitt_cose_key *k = m->hdr.kid.len ? scitt_cose_keyset_find(s->keys, m->hdr.kid) : NULL;
+    if (k && scitt_cose_sign1_verify(m, k, scitt_span_make(NULL, 0), NULL) == SCITT_OK) {
+        return SCITT_OK;
+    }
+    snprintf(reason, cap,
+             "CWT sub \"%.*s\" is reserved: subjects starting with \"%s\" are for statements "
+             "signed by this service's receipt key",
+             (int)(sub.len < 64 ? sub.len : 64), (const char *)sub.ptr, prefix);
+    for (char *c = reason; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = '?';
+        }
+    }
+    return SCITT_ERR_POLICY;
+}
+
 scitt_err scitt_service_check(scitt_service *s, scitt_span statement, scitt_prepared *out,
                               char *reason, size_t cap)
 {
@@ -333,6 +362,12 @@ scitt_err scitt_service_check(scitt_service *s, scitt_span statement, scitt_prep
     if (e != SCITT_OK) {
         snprintf(reason, cap, "the registered form does not decode: %s", scitt_err_str(e));
         scitt_prepared_clear(out);
+        return e;
+    }
+    e = check_reserved(s, &m, reason, cap);
+    if (e != SCITT_OK) {
+        scitt_prepared_clear(out);
+        out->title = "Reserved Subject";
         return e;
     }
     scitt_policy_decision d;

@@ -25,8 +25,15 @@ typedef struct scitt_policy scitt_policy;
 /** The CWT sub of the service-signed statements that register a policy in the log. */
 #define SCITT_POLICY_SUBJECT "scittd/registration-policy"
 
+/**
+ * Every CWT sub that starts with this prefix (SCITT_POLICY_SUBJECT, and any subject the service
+ * uses later) is reserved for statements signed by one of the service's own receipt keys:
+ * registration refuses such a statement from anybody else (scitt_service_check), so every entry
+ * of an honest log under a reserved subject verifies under a service key.
+ */
+#define SCITT_RESERVED_SUBJECT_PREFIX "scittd/"
 /** Their content type. */
-#define SCITT_POLICY_CONTENT_TYPE "application/json"
+#define SCITT_POLICY_CONTENT_TYPE     "application/json"
 
 /** Room for a rejection reason. */
 #define SCITT_POLICY_REASON_MAX 256

@@ -84,12 +84,17 @@ void scitt_service_identity_hash(const scitt_service *s, uint8_t out[SCITT_SHA25
 typedef struct scitt_prepared {
     scitt_submission sub; /**< spans point into `buf` */
     uint8_t *buf;         /**< owned: freed by scitt_prepared_clear */
+    /** After a failed check that has a problem title of its own ("Reserved Subject", ...): that
+     * title (static storage); NULL otherwise. */
+    const char *title;
 } scitt_prepared;
 
 /**
- * The thread-safe check stage: strict decode, SCITT profile, registration policy (issuer, keys,
- * X.509 / did:x509) and the issuer signature; then builds the registered form, its entry ID and
- * leaf hash. On failure @p reason names the check that failed.
+ * The thread-safe check stage: strict decode, then on the registered form (the statement with
+ * its unprotected header emptied, decoded again): the reserved subjects (a CWT sub starting with
+ * SCITT_RESERVED_SUBJECT_PREFIX must verify under one of the service's receipt keys), the SCITT
+ * profile, the registration policy (issuer, keys, X.509 / did:x509) and the issuer signature;
+ * then its entry ID and leaf hash. On failure @p reason names the check that failed.
  */
 SCITT_MUST_USE scitt_err scitt_service_check(scitt_service *s, scitt_span statement,
                                              scitt_prepared *out, char *reason, size_t cap);

@@ -4,7 +4,8 @@
  * lengths, duplicate labels, alg and crit abuse, missing or oversized or non-UTF-8 claims, bad
  * and DER-encoded signatures, x5chain garbage and mismatched keys, hash-envelope violations,
  * empty and 10 MB bodies, wrong media types, broken framing, slow-loris headers and bodies,
- * thousands of idle connections). Statement rows are signed with the issuer's real key, so each
+ * thousands of idle connections; and admission: parameters that only an unprotected header
+ * carries, subjects reserved for the service). Statement rows are signed with the issuer's real key, so each
  * is refused for the rule it breaks. Every row must get its 4xx with valid concise problem
  * details (or, for the connection-level rows, a close in time), and after every row a valid
  * registration must succeed at the next index: the hostile requests never change the tree.
@@ -12,6 +13,8 @@
  * Run as `test_scittd_hostile <case>`; each ctest entry runs one case with its own daemon.
  */
 #include "hostile_cbor.h"
+
+#include "scitt/policy.h"
 
 static sd_daemon sd;
 static sd_issuer alice, mallory;
@@ -40,12 +43,12 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Starts scittd with a policy pinning alice's key (or the development policy) and short
- * timeouts for the connection-level rows. */
-static void start(bool development)
+/* Starts scittd with a policy pinning alice's key (with @p extra members, may be NULL) or the
+ * development policy, and short timeouts for the connection-level rows. */
+static void start_ex(bool development, const char *extra)
 {
     const sd_issuer *list[] = {&alice};
-    sd_write_policy(sd_path(&sd, "policy.json"), list, 1, NULL);
+    sd_write_policy(sd_path(&sd, "policy.json"), list, 1, extra);
     const char *args[] = {"--header-timeout-ms",
                           "1000",
                           "--body-timeout-ms",
@@ -56,6 +59,11 @@ static void start(bool development)
     sd_start(&sd, args);
     keys = sd_keys(&sd);
     tree_size = 1; /* the policy statement */
+}
+
+static void start(bool development)
+{
+    start_ex(development, NULL);
 }
 
 /* A valid registration between hostile rows: it must land at the next index. */
@@ -525,6 +533,97 @@ static void test_hostile_x5chain(void **state)
     sd_stop(&sd);
 }
 
+/* Lowercase hex of @p b into @p out (for hc_sign1's unprotected header). */
+static const char *hexof(const scitt_dynbuf *b, char *out, size_t cap)
+{
+    assert_true(2 * b->len < cap);
+    for (size_t i = 0; i < b->len; i++) {
+        snprintf(out + 2 * i, 3, "%02x", b->ptr[i]);
+    }
+    out[2 * b->len] = 0;
+    return out;
+}
+
+/*
+ * Admission decided on what the log keeps: parameters only in the unprotected header (which the
+ * log replaces by {}) never satisfy a rule; subjects under "scittd/" are the service's.
+ */
+static void test_hostile_admission(void **state)
+{
+    (void)state;
+    start_ex(false, "\"content_types\": [\"application/json\"], ");
+    EVP_PKEY *ak = su_evp(alice.key);
+    int64_t now = (int64_t)time(NULL);
+    X509 *ac = su_cert(ak, "alice", NULL, NULL, false, now - 3600, now + 86400, NULL);
+    scitt_span a_der = su_der(ac);
+    scitt_dynbuf q, u;
+    char uhex[1024];
+
+    /* {1: -7, 4: kid, 15: cwt}, content type {3: json} only unprotected */
+    scitt_dynbuf_init(&q, 0);
+    hc_head(&q, 5, 3);
+    hc_alg(&q);
+    hc_kid(&q, &alice);
+    hc_cwt(&q, alice.iss, "pkg:hostile");
+    scitt_dynbuf_init(&u, 0);
+    hc_head(&u, 5, 1);
+    hc_ctype(&u);
+    hc_sign1(&alice, "d284", S(&q), hexof(&u, uhex, sizeof(uhex)), "{}", SIG_RAW,
+             row("the allowed content type only in the unprotected header", "Rejected"));
+    scitt_dynbuf_clear(&q);
+    scitt_dynbuf_clear(&u);
+
+    /* {1: -7, 3: json, 15: cwt, 33: alice's certificate}, the pinned kid only unprotected */
+    scitt_dynbuf_init(&q, 0);
+    hc_head(&q, 5, 4);
+    hc_alg(&q);
+    hc_ctype(&q);
+    hc_cwt(&q, alice.iss, "pkg:hostile");
+    hc_raw(&q, "1821");
+    hc_bstr(&q, a_der);
+    scitt_dynbuf_init(&u, 0);
+    hc_head(&u, 5, 1);
+    hc_kid(&u, &alice);
+    hc_sign1(&alice, "d284", S(&q), hexof(&u, uhex, sizeof(uhex)), "{}", SIG_RAW,
+             row("the pinned kid only in the unprotected header", "Rejected"));
+    scitt_dynbuf_clear(&q);
+    scitt_dynbuf_clear(&u);
+
+    /* Reserved subjects: alice's own statement, and one naming the service's receipt kid. */
+    static const char *const reserved[] = {SCITT_POLICY_SUBJECT, "scittd/anything"};
+    for (size_t i = 0; i < 2; i++) {
+        scitt_dynbuf_init(&q, 0);
+        hc_head(&q, 5, 4);
+        hc_alg(&q);
+        hc_ctype(&q);
+        hc_kid(&q, &alice);
+        hc_cwt(&q, alice.iss, reserved[i]);
+        hc_sign1(&alice, "d284", S(&q), "a0", "{}", SIG_RAW,
+                 row("a reserved subject, signed by a registrant", "Reserved Subject"));
+        scitt_dynbuf_clear(&q);
+    }
+    scitt_dynbuf_init(&q, 0);
+    hc_head(&q, 5, 4);
+    hc_alg(&q);
+    hc_ctype(&q);
+    hc_int(&q, 4);
+    hc_bstr(&q, scitt_cose_key_kid(scitt_cose_keyset_at(keys, 0)));
+    hc_cwt(&q, alice.iss, SCITT_POLICY_SUBJECT);
+    hc_sign1(&alice, "d284", S(&q), "a0", "{\"version\": 1}", SIG_RAW,
+             row("the policy subject under the service's receipt kid, signed by a registrant",
+                 "Reserved Subject"));
+    scitt_dynbuf_clear(&q);
+
+    run_rows(&alice, NULL);
+    expect_tree_size();
+    print_message("hostile: %u admission rows refused\n", hostile_rows);
+    assert_true(hostile_rows >= 5);
+    OPENSSL_free((void *)a_der.ptr);
+    X509_free(ac);
+    EVP_PKEY_free(ak);
+    sd_stop(&sd);
+}
+
 /* ---- connection-level rows ---- */
 
 /* Sends without failing the test when the server has stopped reading (it may close first). */
@@ -783,6 +882,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_hostile_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_x5chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_http, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_admission, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

@@ -731,6 +731,14 @@ static size_t rejection_rows(row *r)
                             scitt_span_make(W.endorsement.ptr, W.endorsement.len));
     x->want = SCITT_ERR_POLICY;
 
+    x = &r[n++];
+    x->rule = "reserved subjects (service)";
+    snprintf(x->policy, sizeof(x->policy), "{\"version\": 1, %s}", self_signed_rule);
+    x->base = base_self();
+    x->base.sub = SCITT_POLICY_SUBJECT;
+    x->f = claim_text(SCITT_CWT_SUB, "pkg:app");
+    x->want = SCITT_ERR_POLICY;
+
     assert_true(n <= ROWS_MAX);
     return n;
 }
@@ -891,6 +899,91 @@ static void test_unprotected_twin_never_refuses(void **state)
     free(rows);
 }
 
+/*
+ * Subjects under "scittd/" belong to the service: refused ("Reserved Subject") from any other
+ * signer, also one naming the service's receipt kid; admitted when the service key signed.
+ */
+static void test_reserved_subjects(void **state)
+{
+    (void)state;
+    char pol[4096];
+    snprintf(pol, sizeof(pol),
+             "{\"version\": 1, \"issuers\": [{\"iss\": \"https://ledger.example\", \"keys\": "
+             "[%s]}, {\"iss_prefix\": \"\", \"self_signed\": true}]}",
+             W.receipt_jwk);
+    open_with(pol);
+    const scitt_cose_key *rk = scitt_service_receipt_key(W.s);
+    static const struct {
+        const char *sub;
+        bool service_kid; /* the protected kid names the receipt key (not the signer) */
+        bool reserved;
+    } rows[] = {
+        {SCITT_POLICY_SUBJECT, false, true},
+        {SCITT_POLICY_SUBJECT, true, true},
+        {"scittd/anything-later", false, true},
+        {"scittd/", false, true},
+        {"scittd", false, false},
+        {"pkg:scittd/registration-policy", false, false},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        spec s = base_self();
+        s.sub = rows[i].sub;
+        if (rows[i].service_kid) {
+            s.nx5chain = 0;
+            s.xl[0] = (scitt_cose_label){false, SCITT_COSE_HDR_KID, {NULL, 0}};
+            field f = param_bytes(SCITT_COSE_HDR_KID, scitt_cose_key_kid(rk));
+            s.xv[0] = scitt_span_make(f.enc, f.enc_len);
+            s.nx = 1;
+            scitt_dynbuf st;
+            build(&s, &st);
+            scitt_prepared p;
+            char reason[SCITT_POLICY_REASON_MAX];
+            assert_int_equal(scitt_service_check(W.s, scitt_span_make(st.ptr, st.len), &p, reason,
+                                                 sizeof(reason)),
+                             SCITT_ERR_POLICY);
+            assert_string_equal(p.title, "Reserved Subject");
+            scitt_dynbuf_clear(&st);
+            continue;
+        }
+        scitt_dynbuf st;
+        build(&s, &st);
+        scitt_prepared p;
+        char reason[SCITT_POLICY_REASON_MAX];
+        scitt_err e =
+            scitt_service_check(W.s, scitt_span_make(st.ptr, st.len), &p, reason, sizeof(reason));
+        scitt_dynbuf_clear(&st);
+        if (rows[i].reserved) {
+            if (e != SCITT_ERR_POLICY || !p.title || strcmp(p.title, "Reserved Subject") != 0 ||
+                !strstr(reason, "reserved")) {
+                fail_msg("sub %s: %s (%s)", rows[i].sub, scitt_err_name(e), reason);
+            }
+        } else {
+            if (e != SCITT_OK) {
+                fail_msg("sub %s: %s (%s)", rows[i].sub, scitt_err_name(e), reason);
+            }
+            scitt_prepared_clear(&p);
+        }
+    }
+    /* The service key itself may use its subjects (through the policy like anyone). */
+    spec s = base_self();
+    s.key = rk;
+    s.iss = "https://ledger.example";
+    s.sub = SCITT_POLICY_SUBJECT;
+    s.nx5chain = 0;
+    s.kid = true;
+    scitt_dynbuf st;
+    build(&s, &st);
+    scitt_prepared p;
+    char reason[SCITT_POLICY_REASON_MAX];
+    scitt_err e =
+        scitt_service_check(W.s, scitt_span_make(st.ptr, st.len), &p, reason, sizeof(reason));
+    if (e != SCITT_OK) {
+        fail_msg("signed by the service: %s (%s)", scitt_err_name(e), reason);
+    }
+    scitt_prepared_clear(&p);
+    scitt_dynbuf_clear(&st);
+}
+
 /* The policy check itself refuses anything but the registered form. */
 static void test_policy_needs_registered_form(void **state)
 {
@@ -930,6 +1023,7 @@ int main(void)
         cmocka_unit_test(test_unprotected_twin_never_admits),
         cmocka_unit_test(test_unprotected_twin_never_refuses),
         cmocka_unit_test(test_policy_needs_registered_form),
+        cmocka_unit_test(test_reserved_subjects),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
