@@ -382,6 +382,19 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
         say(reason, cap, "not a SCITT Signed Statement: %s", scitt_err_str(e));
         return e;
     }
+    e = scitt_cose_check_x5t(m);
+    if (e != SCITT_OK) {
+        d->title = e == SCITT_ERR_KEY_MISMATCH ? "Certificate Thumbprint Mismatch"
+                                               : "Unverifiable Certificate Thumbprint";
+        say(reason, cap, "%s",
+            e == SCITT_ERR_KEY_MISMATCH
+                ? "the protected x5t (34) names another certificate than the x5chain (33) leaf"
+            : e == SCITT_ERR_ALG
+                ? "the x5t (34) hash algorithm is not SHA-256, SHA-384 or SHA-512"
+                : "x5t (34) without a protected x5chain (33): which certificate it names cannot be "
+                  "checked; add the x5chain");
+        return e;
+    }
     d->iss = m->hdr.cwt.iss;
     d->sub = m->hdr.cwt.sub;
     e = check_rules(p, m, d, reason, cap);

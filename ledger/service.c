@@ -374,6 +374,7 @@ scitt_err scitt_service_check(scitt_service *s, scitt_span statement, scitt_prep
     e = scitt_policy_check(s->policy, &m, (int64_t)time(NULL), s->cache, &d, reason, cap);
     if (e != SCITT_OK) {
         scitt_prepared_clear(out);
+        out->title = d.title;
         return e;
     }
     /* iss, sub and an envelope's digest point into the entry; a payload's SHA-256 is copied. */

@@ -73,6 +73,9 @@ typedef struct scitt_policy_decision {
     scitt_span digest; /**< hash-envelope payload (the digest), else SHA-256 of the payload */
     uint8_t payload_sha256[SCITT_SHA256_LEN]; /**< storage for the latter */
     size_t rule;                              /**< which issuer rule admitted it (0-based) */
+    /** On failure of a check that has a problem title of its own ("Certificate Thumbprint
+     * Mismatch", ...): that title (static storage); NULL otherwise. */
+    const char *title;
 } scitt_policy_decision;
 
 /**
@@ -82,7 +85,8 @@ typedef struct scitt_policy_decision {
  * logged and an auditor replaying it from the log decides the same; anything else is
  * SCITT_ERR_INVALID_ARG. @p cache may be NULL. Returns SCITT_OK and fills @p d, or the error of
  * the first check that failed with @p reason naming it: SCITT_ERR_TOO_LARGE, profile errors
- * (SCITT_ERR_HEADER, SCITT_ERR_BAD_TAG), SCITT_ERR_ALG, SCITT_ERR_PAYLOAD_MISSING,
+ * (SCITT_ERR_HEADER, SCITT_ERR_BAD_TAG), the x5t binding (scitt_cose_check_x5t:
+ * SCITT_ERR_KEY_MISMATCH, SCITT_ERR_HEADER, SCITT_ERR_ALG), SCITT_ERR_ALG, SCITT_ERR_PAYLOAD_MISSING,
  * SCITT_ERR_POLICY (issuer, claims, content types), SCITT_ERR_UNTRUSTED (no key),
  * SCITT_ERR_CERT_CHAIN / SCITT_ERR_EXPIRED / SCITT_ERR_DID_MISMATCH, SCITT_ERR_SIGNATURE.
  */

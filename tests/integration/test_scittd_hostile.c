@@ -5,10 +5,11 @@
  * and DER-encoded signatures, x5chain garbage and mismatched keys, hash-envelope violations,
  * empty and 10 MB bodies, wrong media types, broken framing, slow-loris headers and bodies,
  * thousands of idle connections; and admission: parameters that only an unprotected header
- * carries, subjects reserved for the service). Statement rows are signed with the issuer's real key, so each
- * is refused for the rule it breaks. Every row must get its 4xx with valid concise problem
- * details (or, for the connection-level rows, a close in time), and after every row a valid
- * registration must succeed at the next index: the hostile requests never change the tree.
+ * carries, an x5t naming another certificate, subjects reserved for the service). Statement rows
+ * are signed with the issuer's real key, so each is refused for the rule it breaks. Every row must
+ * get its 4xx with valid concise problem details (or, for the connection-level rows, a close in
+ * time), and after every row a valid registration must succeed at the next index: the hostile
+ * requests never change the tree.
  *
  * Run as `test_scittd_hostile <case>`; each ctest entry runs one case with its own daemon.
  */
@@ -589,6 +590,33 @@ static void test_hostile_admission(void **state)
     scitt_dynbuf_clear(&q);
     scitt_dynbuf_clear(&u);
 
+    /* x5t (34) naming another certificate than the x5chain leaf, and x5t without x5chain */
+    X509 *oc = su_cert(ak, "someone else", NULL, NULL, false, now - 3600, now + 86400, NULL);
+    scitt_span o_der = su_der(oc);
+    uint8_t h[32];
+    scitt_sha256(o_der.ptr, o_der.len, h);
+    for (int with_chain = 1; with_chain >= 0; with_chain--) {
+        scitt_dynbuf_init(&q, 0);
+        hc_head(&q, 5, 5 + (unsigned)with_chain);
+        hc_alg(&q);
+        hc_ctype(&q);
+        hc_kid(&q, &alice);
+        hc_cwt(&q, alice.iss, "pkg:hostile");
+        if (with_chain) {
+            hc_raw(&q, "1821");
+            hc_bstr(&q, a_der);
+        }
+        hc_raw(&q, "1822822f"); /* 34: [-16, h] */
+        hc_bstr(&q, scitt_span_make(h, 32));
+        hc_sign1(&alice, "d284", S(&q), "a0", "{}", SIG_RAW,
+                 with_chain ? row("x5t names another certificate than the x5chain leaf",
+                                  "Certificate Thumbprint Mismatch")
+                            : row("x5t without an x5chain", "Unverifiable Certificate Thumbprint"));
+        scitt_dynbuf_clear(&q);
+    }
+    OPENSSL_free((void *)o_der.ptr);
+    X509_free(oc);
+
     /* Reserved subjects: alice's own statement, and one naming the service's receipt kid. */
     static const char *const reserved[] = {SCITT_POLICY_SUBJECT, "scittd/anything"};
     for (size_t i = 0; i < 2; i++) {
@@ -617,7 +645,7 @@ static void test_hostile_admission(void **state)
     run_rows(&alice, NULL);
     expect_tree_size();
     print_message("hostile: %u admission rows refused\n", hostile_rows);
-    assert_true(hostile_rows >= 5);
+    assert_true(hostile_rows >= 7);
     OPENSSL_free((void *)a_der.ptr);
     X509_free(ac);
     EVP_PKEY_free(ak);

@@ -251,6 +251,18 @@ static void place(const spec *base, const field *f, placement where,
             if (f->kind == F_PARAM && f->label == SCITT_COSE_HDR_PREIMAGE_CONTENT_TYPE) {
                 s.ptype = NULL;
             }
+            /* ...also an extra parameter of the base statement */
+            for (size_t i = 0; i < s.nx; i++) {
+                bool same = f->kind == F_PARAM
+                                ? !s.xl[i].is_text && s.xl[i].num == f->label
+                                : s.xl[i].is_text && scitt_span_eq_str(s.xl[i].text, f->tlabel);
+                if (same) {
+                    s.xl[i] = s.xl[s.nx - 1];
+                    s.xv[i] = s.xv[s.nx - 1];
+                    s.nx--;
+                    break;
+                }
+            }
             s.xl[s.nx] = f->kind == F_PARAM
                              ? (scitt_cose_label){false, f->label, {NULL, 0}}
                              : (scitt_cose_label){true, 0, scitt_span_str(f->tlabel)};
@@ -323,6 +335,38 @@ static field param_chain(const scitt_span *certs, size_t n)
     }
     enc_finish(&f, &w);
     return f;
+}
+
+/* x5t [alg, hash of @p cert]. */
+static field param_x5t(int64_t alg, scitt_span cert)
+{
+    field f = param(SCITT_COSE_HDR_X5T);
+    uint8_t d[SCITT_SHA512_LEN];
+    size_t n = alg == SCITT_COSE_ALG_SHA384   ? SCITT_SHA384_LEN
+               : alg == SCITT_COSE_ALG_SHA512 ? SCITT_SHA512_LEN
+                                              : SCITT_SHA256_LEN;
+    if (alg == SCITT_COSE_ALG_SHA384) {
+        scitt_sha384(cert.ptr, cert.len, d);
+    } else if (alg == SCITT_COSE_ALG_SHA512) {
+        scitt_sha512(cert.ptr, cert.len, d);
+    } else {
+        scitt_sha256(cert.ptr, cert.len, d);
+    }
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, f.enc, sizeof(f.enc));
+    scitt_cbor_put_array(&w, 2);
+    scitt_cbor_put_int(&w, alg);
+    scitt_cbor_put_bytes(&w, scitt_span_make(d, n));
+    enc_finish(&f, &w);
+    return f;
+}
+
+/* Adds @p f to the protected header of @p s (as an extra parameter; f must outlive s). */
+static void add_protected(spec *s, const field *f)
+{
+    s->xl[s->nx] = f->kind == F_PARAM ? (scitt_cose_label){false, f->label, {NULL, 0}}
+                                      : (scitt_cose_label){true, 0, scitt_span_str(f->tlabel)};
+    s->xv[s->nx++] = scitt_span_make(f->enc, f->enc_len);
 }
 
 static field text_param_bytes(const char *label, scitt_span b)
@@ -731,6 +775,17 @@ static size_t rejection_rows(row *r)
                             scitt_span_make(W.endorsement.ptr, W.endorsement.len));
     x->want = SCITT_ERR_POLICY;
 
+    /* x5t must name the x5chain leaf; the base names another certificate. */
+    static field wrong_x5t;
+    wrong_x5t = param_x5t(SCITT_COSE_ALG_SHA256, W.other_self_der);
+    x = &r[n++];
+    x->rule = "x5t names the x5chain leaf";
+    snprintf(x->policy, sizeof(x->policy), "{\"version\": 1, %s}", self_signed_rule);
+    x->base = base_self();
+    add_protected(&x->base, &wrong_x5t);
+    x->f = param_x5t(SCITT_COSE_ALG_SHA256, W.self_der);
+    x->want = SCITT_ERR_KEY_MISMATCH;
+
     x = &r[n++];
     x->rule = "reserved subjects (service)";
     snprintf(x->policy, sizeof(x->policy), "{\"version\": 1, %s}", self_signed_rule);
@@ -853,6 +908,12 @@ static size_t keep_rows(keep *r)
         memcpy(x->f.enc, v, sizeof(v));
         x->f.enc_len = sizeof(v);
     }
+
+    x = &r[n++];
+    x->why = "x5chain statement, unprotected x5t of another certificate";
+    snprintf(x->policy, sizeof(x->policy), "{\"version\": 1, %s}", self_signed_rule);
+    x->s = base_self();
+    x->f = param_x5t(SCITT_COSE_ALG_SHA256, W.other_self_der);
 
     x = &r[n++];
     x->why = "max_statement_bytes counts the registered form";
@@ -984,6 +1045,82 @@ static void test_reserved_subjects(void **state)
     scitt_dynbuf_clear(&st);
 }
 
+/*
+ * RFC 9943: every identifier the service knows is checked. A protected x5t must be the hash of
+ * the protected x5chain's leaf, with SHA-256, SHA-384 or SHA-512; without an x5chain it names a
+ * certificate nobody can check, and is refused.
+ */
+static void test_x5t(void **state)
+{
+    (void)state;
+    char pol[4096];
+    snprintf(pol, sizeof(pol),
+             "{\"version\": 1, \"issuers\": [{\"iss\": \"https://ci.example/app\", "
+             "\"keys\": [%s]}, {\"iss_prefix\": \"\", \"self_signed\": true}]}",
+             W.leaf_jwk);
+    open_with(pol);
+    static field fs[8];
+    fs[0] = param_x5t(SCITT_COSE_ALG_SHA256, W.self_der);
+    fs[1] = param_x5t(SCITT_COSE_ALG_SHA384, W.self_der);
+    fs[2] = param_x5t(SCITT_COSE_ALG_SHA512, W.self_der);
+    fs[3] = param_x5t(SCITT_COSE_ALG_SHA256, W.other_self_der);
+    fs[4] = param_x5t(SCITT_COSE_ALG_SHA384, W.leaf_der);
+    fs[5] = param_x5t(SCITT_COSE_ALG_SHA256, W.self_der);
+    fs[5].enc[1] = 0x2e; /* alg -15 (SHA-256/64) instead of -16: not accepted */
+    fs[6] = param_x5t(SCITT_COSE_ALG_SHA256, W.self_der);
+    fs[6].enc[fs[6].enc_len - 1] ^= 1;
+    static const struct {
+        size_t field;
+        bool x5chain;
+        scitt_err want;
+        const char *title;
+    } rows[] = {
+        {0, true, SCITT_OK, NULL},
+        {1, true, SCITT_OK, NULL},
+        {2, true, SCITT_OK, NULL},
+        {3, true, SCITT_ERR_KEY_MISMATCH, "Certificate Thumbprint Mismatch"},
+        {4, true, SCITT_ERR_KEY_MISMATCH, "Certificate Thumbprint Mismatch"},
+        {5, true, SCITT_ERR_ALG, "Unverifiable Certificate Thumbprint"},
+        {6, true, SCITT_ERR_KEY_MISMATCH, "Certificate Thumbprint Mismatch"},
+        {0, false, SCITT_ERR_HEADER, "Unverifiable Certificate Thumbprint"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        spec s = base_self();
+        s.iss = "https://self.example/app"; /* the self_signed rule */
+        if (!rows[i].x5chain) {
+            s.iss = "https://ci.example/app";
+            s.nx5chain = 0;
+            s.kid = true; /* a pinned key: admitted without the x5t */
+        }
+        add_protected(&s, &fs[rows[i].field]);
+        scitt_dynbuf st;
+        build(&s, &st);
+        scitt_prepared p;
+        char reason[SCITT_POLICY_REASON_MAX];
+        scitt_err e =
+            scitt_service_check(W.s, scitt_span_make(st.ptr, st.len), &p, reason, sizeof(reason));
+        scitt_dynbuf_clear(&st);
+        if (e != rows[i].want || (rows[i].title && (!p.title || strcmp(p.title, rows[i].title)))) {
+            fail_msg("x5t row %zu: %s (%s), title %s", i, scitt_err_name(e), reason,
+                     p.title ? p.title : "none");
+        }
+        if (e == SCITT_OK) {
+            scitt_prepared_clear(&p);
+        } else {
+            assert_non_null(strstr(reason, "x5t"));
+        }
+    }
+    /* the same pinned-key statement without the x5t is admitted */
+    spec s = base_self();
+    s.nx5chain = 0;
+    s.kid = true;
+    scitt_dynbuf st;
+    build(&s, &st);
+    char reason[SCITT_POLICY_REASON_MAX];
+    assert_int_equal(check(&st, reason, sizeof(reason), NULL), SCITT_OK);
+    scitt_dynbuf_clear(&st);
+}
+
 /* The policy check itself refuses anything but the registered form. */
 static void test_policy_needs_registered_form(void **state)
 {
@@ -1024,6 +1161,7 @@ int main(void)
         cmocka_unit_test(test_unprotected_twin_never_refuses),
         cmocka_unit_test(test_policy_needs_registered_form),
         cmocka_unit_test(test_reserved_subjects),
+        cmocka_unit_test(test_x5t),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
