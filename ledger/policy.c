@@ -295,9 +295,16 @@ static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, s
                 return SCITT_ERR_POLICY;
             }
             p->max_bytes = (size_t)n;
+        } else if (scitt_json_str_eq(j, (size_t)k, "clock_skew_seconds")) {
+            if (scitt_json_int(j, (size_t)v, &n) != SCITT_OK || n < 0 || n > CLOCK_SKEW_MAX) {
+                say(reason, cap, "\"clock_skew_seconds\" must be 0..%d", CLOCK_SKEW_MAX);
+                return SCITT_ERR_POLICY;
+            }
+            p->clock_skew = n;
         } else if (scitt_json_str_eq(j, (size_t)k, "x509_time")) {
             if (scitt_json_str_eq(j, (size_t)v, "registration")) {
                 p->tmode = TIME_REGISTRATION;
+                p->clock_skew = CLOCK_SKEW_DEFAULT;
             } else if (scitt_json_str_eq(j, (size_t)v, "iat")) {
                 p->tmode = TIME_IAT;
             } else if (scitt_json_str_eq(j, (size_t)v, "off")) {
@@ -383,6 +390,7 @@ scitt_err scitt_policy_parse(scitt_span json, scitt_policy **out, char *reason, 
     }
     p->max_bytes = SCITT_LIMIT_STATEMENT_DEFAULT;
     p->tmode = TIME_REGISTRATION;
+    p->clock_skew = CLOCK_SKEW_DEFAULT;
     p->text = scitt_malloc(json.len);
     if (!p->text) {
         scitt_free(p);

@@ -183,8 +183,33 @@ static size_t digest_len(int64_t alg)
     }
 }
 
+/* CWT exp and nbf (RFC 8392) at @p now, with the policy's clock skew either way. */
+static scitt_err check_validity(const scitt_policy *p, const scitt_cose_cwt *c, int64_t now,
+                                scitt_policy_decision *d, char *reason, size_t cap)
+{
+    if (c->has_exp && c->exp <= now - p->clock_skew) {
+        d->title = "Statement Expired";
+        say(reason, cap,
+            "the statement expired at %lld (CWT exp), %llu s before registration; the "
+            "registration policy allows %lld s of clock skew",
+            (long long)c->exp, (unsigned long long)((uint64_t)now - (uint64_t)c->exp),
+            (long long)p->clock_skew);
+        return SCITT_ERR_EXPIRED;
+    }
+    if (c->has_nbf && c->nbf > now + p->clock_skew) {
+        d->title = "Statement Not Yet Valid";
+        say(reason, cap,
+            "the statement is not valid before %lld (CWT nbf), %llu s after registration; the "
+            "registration policy allows %lld s of clock skew",
+            (long long)c->nbf, (unsigned long long)((uint64_t)c->nbf - (uint64_t)now),
+            (long long)p->clock_skew);
+        return SCITT_ERR_EXPIRED;
+    }
+    return SCITT_OK;
+}
+
 /* The claims, algorithm, payload and content-type rules: everything but the key. */
-static scitt_err check_rules(const scitt_policy *p, const scitt_cose_sign1 *m,
+static scitt_err check_rules(const scitt_policy *p, const scitt_cose_sign1 *m, int64_t now,
                              scitt_policy_decision *d, char *reason, size_t cap)
 {
     const scitt_cose_headers *h = &m->hdr;
@@ -204,6 +229,10 @@ static scitt_err check_rules(const scitt_policy *p, const scitt_cose_sign1 *m,
             p->need_iat && !h->cwt.has_iat ? "iat"
                                            : (p->need_nbf && !h->cwt.has_nbf ? "nbf" : "exp"));
         return SCITT_ERR_POLICY;
+    }
+    scitt_err e = check_validity(p, &h->cwt, now, d, reason, cap);
+    if (e != SCITT_OK) {
+        return e;
     }
     if (m->detached) {
         say(reason, cap,
@@ -397,7 +426,7 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
     }
     d->iss = m->hdr.cwt.iss;
     d->sub = m->hdr.cwt.sub;
-    e = check_rules(p, m, d, reason, cap);
+    e = check_rules(p, m, now, d, reason, cap);
     if (e != SCITT_OK) {
         return e;
     }

@@ -9,6 +9,10 @@
 #define MAX_TYPES 64
 #define MAX_RULES 64
 
+/* Default and largest clock skew allowed for CWT exp / nbf (seconds). */
+#define CLOCK_SKEW_DEFAULT 60
+#define CLOCK_SKEW_MAX     86400
+
 typedef enum { TIME_REGISTRATION, TIME_IAT, TIME_OFF } time_mode;
 
 /* "measurement_endorsement": the statement's measurement must be endorsed by a transparent
@@ -44,6 +48,7 @@ struct scitt_policy {
     size_t max_bytes;
     time_mode tmode;
     bool need_iat, need_nbf, need_exp;
+    int64_t clock_skew; /* seconds of leeway for the statement's CWT exp and nbf */
     char *ctypes[MAX_TYPES];
     size_t nctypes;
     bool have_ctypes;

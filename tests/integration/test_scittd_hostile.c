@@ -5,7 +5,8 @@
  * and DER-encoded signatures, x5chain garbage and mismatched keys, hash-envelope violations,
  * empty and 10 MB bodies, wrong media types, broken framing, slow-loris headers and bodies,
  * thousands of idle connections; and admission: parameters that only an unprotected header
- * carries, an x5t naming another certificate, subjects reserved for the service). Statement rows
+ * carries, an x5t naming another certificate, expired and not yet valid statements, subjects
+ * reserved for the service). Statement rows
  * are signed with the issuer's real key, so each is refused for the rule it breaks. Every row must
  * get its 4xx with valid concise problem details (or, for the connection-level rows, a close in
  * time), and after every row a valid registration must succeed at the next index: the hostile
@@ -617,6 +618,29 @@ static void test_hostile_admission(void **state)
     OPENSSL_free((void *)o_der.ptr);
     X509_free(oc);
 
+    /* CWT exp in 1970, CWT nbf in 2100 */
+    for (int which = 0; which < 2; which++) {
+        scitt_dynbuf_init(&q, 0);
+        hc_head(&q, 5, 4);
+        hc_alg(&q);
+        hc_ctype(&q);
+        hc_kid(&q, &alice);
+        hc_int(&q, 15);
+        hc_head(&q, 5, 3);
+        hc_int(&q, 1);
+        hc_text(&q, alice.iss);
+        hc_int(&q, 2);
+        hc_text(&q, "pkg:hostile");
+        hc_int(&q, which == 0 ? 4 : 5);
+        hc_int(&q, which == 0 ? 0 : 4102444800);
+        hc_sign1(
+            &alice, "d284", S(&q), "a0", "{}", SIG_RAW,
+            which == 0
+                ? row("a statement that expired in 1970 (CWT exp 0)", "Statement Expired")
+                : row("a statement not valid before 2100 (CWT nbf)", "Statement Not Yet Valid"));
+        scitt_dynbuf_clear(&q);
+    }
+
     /* Reserved subjects: alice's own statement, and one naming the service's receipt kid. */
     static const char *const reserved[] = {SCITT_POLICY_SUBJECT, "scittd/anything"};
     for (size_t i = 0; i < 2; i++) {
@@ -645,7 +669,7 @@ static void test_hostile_admission(void **state)
     run_rows(&alice, NULL);
     expect_tree_size();
     print_message("hostile: %u admission rows refused\n", hostile_rows);
-    assert_true(hostile_rows >= 7);
+    assert_true(hostile_rows >= 9);
     OPENSSL_free((void *)a_der.ptr);
     X509_free(ac);
     EVP_PKEY_free(ak);

@@ -775,6 +775,22 @@ static size_t rejection_rows(row *r)
                             scitt_span_make(W.endorsement.ptr, W.endorsement.len));
     x->want = SCITT_ERR_POLICY;
 
+    x = &r[n++];
+    x->rule = "CWT exp (expired)";
+    snprintf(x->policy, sizeof(x->policy), "{\"version\": 1, %s}", self_signed_rule);
+    x->base = base_self();
+    x->base.exp = (claim){true, W.now - 3600};
+    x->f = claim_num(SCITT_CWT_EXP, W.now + 3600);
+    x->want = SCITT_ERR_EXPIRED;
+
+    x = &r[n++];
+    x->rule = "CWT nbf (not yet valid)";
+    snprintf(x->policy, sizeof(x->policy), "{\"version\": 1, %s}", self_signed_rule);
+    x->base = base_self();
+    x->base.nbf = (claim){true, W.now + 3600};
+    x->f = claim_num(SCITT_CWT_NBF, W.now - 3600);
+    x->want = SCITT_ERR_EXPIRED;
+
     /* x5t must name the x5chain leaf; the base names another certificate. */
     static field wrong_x5t;
     wrong_x5t = param_x5t(SCITT_COSE_ALG_SHA256, W.other_self_der);
@@ -1121,6 +1137,80 @@ static void test_x5t(void **state)
     scitt_dynbuf_clear(&st);
 }
 
+/*
+ * CWT exp and nbf at registration, with the policy's clock skew (60 s unless the policy says
+ * clock_skew_seconds): a statement that expired in 1970 is refused ("Statement Expired"), one not
+ * valid for another hour too ("Statement Not Yet Valid"); within the skew both are admitted.
+ */
+static void test_exp_nbf(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t skew; /* -1: the default */
+        bool has_exp, has_nbf;
+        int64_t exp, nbf; /* relative to now, except exp 0 */
+        bool absolute_exp;
+        scitt_err want;
+        const char *title;
+    } rows[] = {
+        {-1, true, false, 0, 0, true, SCITT_ERR_EXPIRED, "Statement Expired"},
+        {-1, true, false, -3600, 0, false, SCITT_ERR_EXPIRED, "Statement Expired"},
+        {-1, true, false, -61, 0, false, SCITT_ERR_EXPIRED, "Statement Expired"},
+        {-1, true, false, -30, 0, false, SCITT_OK, NULL},
+        {-1, true, false, 3600, 0, false, SCITT_OK, NULL},
+        {-1, false, true, 0, 3600, false, SCITT_ERR_EXPIRED, "Statement Not Yet Valid"},
+        {-1, false, true, 0, 61, false, SCITT_ERR_EXPIRED, "Statement Not Yet Valid"},
+        {-1, false, true, 0, 30, false, SCITT_OK, NULL},
+        {-1, false, true, 0, -3600, false, SCITT_OK, NULL},
+        {-1, true, true, 3600, -3600, false, SCITT_OK, NULL},
+        {0, true, false, -30, 0, false, SCITT_ERR_EXPIRED, "Statement Expired"},
+        {0, false, true, 0, 30, false, SCITT_ERR_EXPIRED, "Statement Not Yet Valid"},
+        {0, true, false, 30, 0, false, SCITT_OK, NULL},
+        {7200, true, false, -3600, 0, false, SCITT_OK, NULL},
+        {7200, false, true, 0, 3600, false, SCITT_OK, NULL},
+        {-1, true, false, INT64_MIN, 0, true, SCITT_ERR_EXPIRED, "Statement Expired"},
+        {-1, false, true, 0, INT64_MAX, true, SCITT_ERR_EXPIRED, "Statement Not Yet Valid"},
+    };
+    int64_t skew = -2;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        if (rows[i].skew != skew) {
+            skew = rows[i].skew;
+            char pol[1024], sk[64] = "";
+            if (skew >= 0) {
+                snprintf(sk, sizeof(sk), "\"clock_skew_seconds\": %lld, ", (long long)skew);
+            }
+            snprintf(pol, sizeof(pol), "{\"version\": 1, %s%s}", sk, self_signed_rule);
+            open_with(pol);
+        }
+        spec s = base_self();
+        int64_t now = (int64_t)time(NULL);
+        if (rows[i].has_exp) {
+            s.exp = (claim){true, rows[i].absolute_exp ? rows[i].exp : now + rows[i].exp};
+        }
+        if (rows[i].has_nbf) {
+            s.nbf = (claim){true, rows[i].absolute_exp ? rows[i].nbf : now + rows[i].nbf};
+        }
+        scitt_dynbuf st;
+        build(&s, &st);
+        scitt_prepared p;
+        char reason[SCITT_POLICY_REASON_MAX];
+        scitt_err e =
+            scitt_service_check(W.s, scitt_span_make(st.ptr, st.len), &p, reason, sizeof(reason));
+        scitt_dynbuf_clear(&st);
+        if (e != rows[i].want || (rows[i].title && (!p.title || strcmp(p.title, rows[i].title)))) {
+            fail_msg("exp/nbf row %zu: %s (%s), title %s", i, scitt_err_name(e), reason,
+                     p.title ? p.title : "none");
+        }
+        if (e == SCITT_OK) {
+            scitt_prepared_clear(&p);
+        } else {
+            assert_non_null(strstr(
+                reason, strcmp(rows[i].title, "Statement Expired") == 0 ? "CWT exp" : "CWT nbf"));
+            assert_non_null(strstr(reason, "clock skew"));
+        }
+    }
+}
+
 /* The policy check itself refuses anything but the registered form. */
 static void test_policy_needs_registered_form(void **state)
 {
@@ -1162,6 +1252,7 @@ int main(void)
         cmocka_unit_test(test_policy_needs_registered_form),
         cmocka_unit_test(test_reserved_subjects),
         cmocka_unit_test(test_x5t),
+        cmocka_unit_test(test_exp_nbf),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

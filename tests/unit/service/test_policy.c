@@ -48,6 +48,15 @@ static void test_bad_documents(void **state)
         {"{\"version\": 1, \"max_statement_bytes\": 1, \"issuers\": [{\"iss\": \"a\", "
          "\"self_signed\": true}]}",
          "max_statement_bytes"},
+        {"{\"version\": 1, \"clock_skew_seconds\": -1, \"issuers\": [{\"iss\": \"a\", "
+         "\"self_signed\": true}]}",
+         "clock_skew_seconds"},
+        {"{\"version\": 1, \"clock_skew_seconds\": 86401, \"issuers\": [{\"iss\": \"a\", "
+         "\"self_signed\": true}]}",
+         "clock_skew_seconds"},
+        {"{\"version\": 1, \"clock_skew_seconds\": \"60\", \"issuers\": [{\"iss\": \"a\", "
+         "\"self_signed\": true}]}",
+         "clock_skew_seconds"},
         {"{\"version\": 1, \"verison\": 1, \"issuers\": [{\"iss\": \"a\", \"self_signed\": true}]}",
          "verison"},
     };
