@@ -118,6 +118,15 @@ static scitt_err establish_policy(scitt_service *s, char *reason, size_t cap)
     if (e != SCITT_OK || current || scitt_ledger_state(s->ledger) != SCITT_OK) {
         return e;
     }
+    /* The policy of a running log changes only when the operator names the new one: starting
+     * without one must not quietly put the development policy in force over another. */
+    if (s->policy_index != SCITT_LEDGER_NO_POLICY && !s->cfg.policy_json.ptr) {
+        snprintf(reason, cap,
+                 "the policy in force (entry %llu) is not the development policy and no policy "
+                 "was given: name the policy to keep, or the new one (scittd --policy FILE)",
+                 (unsigned long long)s->policy_index);
+        return SCITT_ERR_STATE;
+    }
     scitt_dynbuf stmt;
     scitt_dynbuf_init(&stmt, 0);
     e = policy_statement(s, &stmt);
@@ -199,7 +208,7 @@ scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **ou
         e = SCITT_ERR_INVALID_ARG;
     }
     if (e == SCITT_OK && !cfg->read_only) {
-        if (cfg->policy_json.len) {
+        if (cfg->policy_json.ptr) {
             e = scitt_policy_parse(cfg->policy_json, &s->policy, reason, cap);
         } else {
             e = scitt_policy_development(&s->policy);

@@ -40,9 +40,13 @@ void scitt_keystore_file(const char *dir, const char *name, char *path_storage, 
 
 typedef struct scitt_service_config {
     const char *data_dir;
-    const char *issuer;      /**< iss of receipts and policy statements (default "scittd.local") */
-    const char *origin;      /**< checkpoint origin and receipt sub (default: the issuer) */
-    scitt_span policy_json;  /**< empty: the development policy */
+    const char *issuer; /**< iss of receipts and policy statements (default "scittd.local") */
+    const char *origin; /**< checkpoint origin and receipt sub (default: the issuer) */
+    /** The policy document. {NULL, 0} (none given): the development policy on a new log, the
+     * policy in force on a log whose policy in force is the development policy; a log with
+     * another policy in force refuses to open without one (SCITT_ERR_STATE). An empty
+     * document given is a JSON error, never the development policy. */
+    scitt_span policy_json;
     int64_t receipt_alg;     /**< for a newly generated receipt key (0: ES256) */
     bool rotate_receipt_key; /**< add a new receipt key at open; old ones stay published */
     uint64_t map_size, map_size_max;
@@ -56,7 +60,8 @@ typedef struct scitt_service scitt_service;
 /**
  * Opens the ledger, loads (or at first start generates and stores) the service keys, and makes
  * the configured policy the one in force, registering it as a service-signed statement when it
- * differs from the last one registered. @p reason gets a one-line explanation on failure.
+ * differs from the last one registered (only when a policy was given: see policy_json).
+ * @p reason gets a one-line explanation on failure.
  */
 SCITT_MUST_USE scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **out,
                                             char *reason, size_t cap);
