@@ -304,3 +304,62 @@ out:
     }
     return err;
 }
+
+/* ----------------------------------------------------------------------------------------- */
+
+scitt_err scitt_x509_check_signing_purpose(scitt_span der, const char *const *ekus, size_t n,
+                                           const char **why)
+{
+    static const char *const code_signing[] = {SCITT_X509_EKU_CODE_SIGNING};
+    if (ekus == NULL || n == 0) {
+        ekus = code_signing;
+        n = 1;
+    }
+    X509 *x;
+    scitt_err e = scitt__x509_parse(der, &x);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    const char *reason = NULL;
+    /* X509_get_key_usage reports every bit when the extension is absent: check presence. */
+    uint32_t flags = X509_get_extension_flags(x);
+    if (flags & EXFLAG_INVALID) {
+        e = SCITT_ERR_CERT_MALFORMED;
+        reason = "the leaf certificate has an extension that does not decode";
+    } else if (!(flags & EXFLAG_KUSAGE)) {
+        e = SCITT_ERR_POLICY;
+        reason = "the leaf certificate has no keyUsage (digitalSignature is required)";
+    } else if (!(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE)) {
+        e = SCITT_ERR_POLICY;
+        reason = "the leaf certificate's keyUsage lacks digitalSignature";
+    }
+    int crit = 0;
+    EXTENDED_KEY_USAGE *eku =
+        e == SCITT_OK ? X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL) : NULL;
+    if (e == SCITT_OK && eku == NULL) {
+        e = crit == -1 ? SCITT_ERR_POLICY : SCITT_ERR_CERT_MALFORMED;
+        reason = crit == -1 ? "the leaf certificate has no extendedKeyUsage (code signing, or an "
+                              "EKU the policy names, is required)"
+                            : "the leaf certificate's extendedKeyUsage does not decode";
+    }
+    bool found = false;
+    for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku) && !found; i++) {
+        char have[128];
+        int len = OBJ_obj2txt(have, sizeof(have), sk_ASN1_OBJECT_value(eku, i), 1);
+        for (size_t k = 0; len > 0 && len < (int)sizeof(have) && k < n && !found; k++) {
+            found = ekus[k] && strcmp(have, ekus[k]) == 0;
+        }
+    }
+    if (e == SCITT_OK && !found) {
+        e = SCITT_ERR_POLICY;
+        reason = "the leaf certificate's extendedKeyUsage has none of the purposes required "
+                 "(code signing, or an EKU the policy names)";
+    }
+    EXTENDED_KEY_USAGE_free(eku);
+    X509_free(x);
+    ERR_clear_error();
+    if (e != SCITT_OK && why) {
+        *why = reason;
+    }
+    return e;
+}

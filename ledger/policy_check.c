@@ -264,6 +264,46 @@ static scitt_err check_rules(const scitt_policy *p, const scitt_cose_sign1 *m, i
     return SCITT_OK;
 }
 
+/* bind_iss: the statement's iss is a SAN URI of the leaf, or the did:x509 of the chain. */
+static scitt_err bind_iss(const rule *r, const scitt_cose_headers *h, const scitt_x509_time *when,
+                          char *reason, size_t cap)
+{
+    if (r->bind == BIND_DID_X509) {
+        const char *why = NULL;
+        scitt_err e = scitt_didx509_resolve(h->cwt.iss, h->x5chain, h->nx5chain, when, NULL, &why);
+        if (e != SCITT_OK) {
+            say(reason, cap, "iss must be a did:x509 of the x5chain (bind_iss), and is not: %s",
+                why ? why : scitt_err_str(e));
+        }
+        return e;
+    }
+    if (r->bind != BIND_SAN_URI) {
+        return SCITT_OK;
+    }
+    for (size_t i = 0;; i++) {
+        char uri[SCITT_LIMIT_ISS_CHARS + 1];
+        size_t len;
+        scitt_x509_san_type type;
+        scitt_err e = scitt_x509_san_get(h->x5chain[0], i, &type, uri, sizeof(uri), &len);
+        if (e == SCITT_ERR_BUFFER_TOO_SMALL) {
+            continue; /* longer than any iss can be */
+        }
+        if (e == SCITT_ERR_NOT_FOUND) {
+            break;
+        }
+        if (e != SCITT_OK) {
+            say(reason, cap, "x5chain leaf: its subjectAltName cannot be read: %s",
+                scitt_err_str(e));
+            return e;
+        }
+        if (type == SCITT_X509_SAN_URI && scitt_span_eq(h->cwt.iss, scitt_span_make(uri, len))) {
+            return SCITT_OK;
+        }
+    }
+    say(reason, cap, "iss is not a subjectAltName URI of the x5chain leaf (bind_iss)");
+    return SCITT_ERR_POLICY;
+}
+
 /* Picks the key that must have signed: pinned by kid, or the x5chain leaf (validated). */
 static scitt_err resolve_key(const scitt_policy *p, const rule *r, const scitt_cose_sign1 *m,
                              int64_t now, scitt_key_cache *cache, scitt_cose_key **key,
@@ -308,6 +348,18 @@ static scitt_err resolve_key(const scitt_policy *p, const rule *r, const scitt_c
         if (e != SCITT_OK) {
             say(reason, cap, "x5chain does not validate to the policy's roots: %s",
                 why ? why : scitt_err_str(e));
+            return e;
+        }
+        /* A certificate under the roots is not enough: it must be one for signing code (or for
+         * what the rule names), and, when the rule says so, for this iss. */
+        e = scitt_x509_check_signing_purpose(h->x5chain[0], (const char *const *)r->ekus, r->nekus,
+                                             &why);
+        if (e != SCITT_OK) {
+            say(reason, cap, "x5chain leaf: %s", why ? why : scitt_err_str(e));
+            return e;
+        }
+        e = bind_iss(r, h, &when, reason, cap);
+        if (e != SCITT_OK) {
             return e;
         }
     }

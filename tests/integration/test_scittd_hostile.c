@@ -6,11 +6,11 @@
  * empty and 10 MB bodies, wrong media types, broken framing, slow-loris headers and bodies,
  * thousands of idle connections; and admission: parameters that only an unprotected header
  * carries, an x5t naming another certificate, expired and not yet valid statements, subjects
- * reserved for the service). Statement rows
- * are signed with the issuer's real key, so each is refused for the rule it breaks. Every row must
- * get its 4xx with valid concise problem details (or, for the connection-level rows, a close in
- * time), and after every row a valid registration must succeed at the next index: the hostile
- * requests never change the tree.
+ * reserved for the service, x509_roots leaves for another purpose, another iss or revoked).
+ * Statement rows are signed with the issuer's real key, so each is refused for the rule it breaks.
+ * Every row must get its 4xx with valid concise problem details (or, for the connection-level rows,
+ * a close in time), and after every row a valid registration must succeed at the next index: the
+ * hostile requests never change the tree.
  *
  * Run as `test_scittd_hostile <case>`; each ctest entry runs one case with its own daemon.
  */
@@ -66,6 +66,16 @@ static void start_ex(bool development, const char *extra)
 static void start(bool development)
 {
     start_ex(development, NULL);
+}
+
+/* Starts scittd with the policy document @p doc. */
+static void start_doc(const char *doc)
+{
+    sd_write_file(sd_path(&sd, "policy.json"), doc, strlen(doc));
+    const char *args[] = {"--policy", sd_path(&sd, "policy.json"), NULL};
+    sd_start(&sd, args);
+    keys = sd_keys(&sd);
+    tree_size = 1;
 }
 
 /* A valid registration between hostile rows: it must land at the next index. */
@@ -553,9 +563,36 @@ static const char *hexof(const scitt_dynbuf *b, char *out, size_t cap)
 static void test_hostile_admission(void **state)
 {
     (void)state;
-    start_ex(false, "\"content_types\": [\"application/json\"], ");
-    EVP_PKEY *ak = su_evp(alice.key);
+    /* alice's pinned key with a content-type allow-list, and an x509_roots rule binding iss to
+     * the leaf's SAN URI, with a CRL */
     int64_t now = (int64_t)time(NULL);
+    sd_issuer builder;
+    sd_issuer_init(&builder, SCITT_COSE_ALG_ES256, "https://x509.example/pipeline/7");
+    scitt_cose_key *cak;
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &cak), SCITT_OK);
+    EVP_PKEY *ca = su_evp(cak), *bk = su_evp(builder.key);
+    X509 *cac = su_cert(ca, "Release CA", NULL, NULL, true, now - 86400, now + 86400 * 30, NULL);
+    const char *ds = "critical,digitalSignature", *uri = "URI:https://x509.example/pipeline/7";
+    X509 *leaves[3] = {
+        su_leaf(bk, "builder", ca, cac, now - 3600, now + 86400, ds, "serverAuth", uri),
+        su_leaf(bk, "builder", ca, cac, now - 3600, now + 86400, ds, "codeSigning",
+                "URI:https://x509.example/pipeline/8"),
+        su_leaf(bk, "builder", ca, cac, now - 3600, now + 86400, ds, "codeSigning", uri),
+    };
+    char *crl = su_crl_pem(ca, cac, &leaves[2], 1, now - 3600, now + 86400);
+    char *cap = su_pem(cac), *ca_j = su_json_escape(cap), *crl_j = su_json_escape(crl);
+    static char doc[16384];
+    snprintf(doc, sizeof(doc),
+             "{\"version\": 1, \"content_types\": [\"application/json\"], \"issuers\": ["
+             "{\"iss\": \"%s\", \"keys\": [%s]}, {\"iss_prefix\": \"https://x509.example/\", "
+             "\"x509_roots\": [\"%s\"], \"bind_iss\": \"san_uri\", \"crls\": [\"%s\"]}]}\n",
+             alice.iss, alice.jwk, ca_j, crl_j);
+    free(crl);
+    free(cap);
+    free(ca_j);
+    free(crl_j);
+    start_doc(doc);
+    EVP_PKEY *ak = su_evp(alice.key);
     X509 *ac = su_cert(ak, "alice", NULL, NULL, false, now - 3600, now + 86400, NULL);
     scitt_span a_der = su_der(ac);
     scitt_dynbuf q, u;
@@ -666,10 +703,58 @@ static void test_hostile_admission(void **state)
                  "Reserved Subject"));
     scitt_dynbuf_clear(&q);
 
+    /* x509_roots: a TLS leaf, a leaf whose SAN URI is another iss, a revoked leaf */
+    static const char *const why[3] = {
+        "an x5chain leaf for TLS (serverAuth), not code signing",
+        "an x5chain leaf whose SAN URI is not the iss (bind_iss)",
+        "a revoked x5chain leaf (the policy's CRL)",
+    };
+    scitt_span lder[3];
+    for (size_t i = 0; i < 3; i++) {
+        lder[i] = su_der(leaves[i]);
+        scitt_dynbuf_init(&q, 0);
+        hc_head(&q, 5, 4);
+        hc_alg(&q);
+        hc_ctype(&q);
+        hc_cwt(&q, builder.iss, "pkg:hostile");
+        hc_raw(&q, "1821");
+        hc_bstr(&q, lder[i]);
+        hc_sign1(&builder, "d284", S(&q), "a0", "{}", SIG_RAW, row(why[i], "Rejected"));
+        scitt_dynbuf_clear(&q);
+    }
+
     run_rows(&alice, NULL);
+    /* ...while a code-signing leaf with the iss as SAN URI, not revoked, is admitted */
+    X509 *good = su_leaf(bk, "builder", ca, cac, now - 3600, now + 86400, ds, "codeSigning", uri);
+    scitt_span gder[2] = {su_der(good), su_der(cac)};
+    su_opts o;
+    memset(&o, 0, sizeof(o));
+    o.iss = builder.iss;
+    o.sub = "pkg:hostile";
+    o.x5chain = gder;
+    o.nx5chain = 2;
+    o.content_type = "application/json";
+    scitt_dynbuf gs;
+    scitt_dynbuf_init(&gs, 0);
+    assert_int_equal(su_statement(builder.key, &o, scitt_span_str("{}"), &gs), SCITT_OK);
+    assert_int_equal(sd_register(&sd, keys, scitt_span_make(gs.ptr, gs.len), NULL, NULL),
+                     tree_size++);
+    scitt_dynbuf_clear(&gs);
+    OPENSSL_free((void *)gder[0].ptr);
+    OPENSSL_free((void *)gder[1].ptr);
+    X509_free(good);
     expect_tree_size();
     print_message("hostile: %u admission rows refused\n", hostile_rows);
-    assert_true(hostile_rows >= 9);
+    assert_true(hostile_rows >= 12);
+    for (size_t i = 0; i < 3; i++) {
+        OPENSSL_free((void *)lder[i].ptr);
+        X509_free(leaves[i]);
+    }
+    X509_free(cac);
+    EVP_PKEY_free(ca);
+    EVP_PKEY_free(bk);
+    scitt_cose_key_free(cak);
+    sd_issuer_clear(&builder);
     OPENSSL_free((void *)a_der.ptr);
     X509_free(ac);
     EVP_PKEY_free(ak);

@@ -29,8 +29,9 @@ typedef struct world {
     scitt_service *s;
     scitt_cose_key *ca_key, *leaf_key, *other_key, *es384_key, *builder_key;
     EVP_PKEY *ca_evp, *leaf_evp, *other_evp;
-    X509 *ca, *leaf, *self, *other_self;
-    scitt_span ca_der, leaf_der, self_der, other_self_der;
+    X509 *ca, *leaf, *self, *other_self, *tls, *san, *revoked;
+    scitt_span ca_der, leaf_der, self_der, other_self_der, tls_der, san_der, revoked_der;
+    char *crl;                /* JSON-escaped PEM of a CRL of the CA revoking `revoked` */
     char ca_pem[8192];        /* JSON-escaped PEM of the CA */
     char leaf_jwk[1024];      /* the leaf key as a JWK */
     char builder_jwk[1024];   /* the endorsing builder's key */
@@ -480,6 +481,19 @@ static int setup(void **state)
     W.self = su_cert(W.leaf_evp, "builder", NULL, NULL, false, W.now - 3600, W.now + 86400, NULL);
     W.other_self =
         su_cert(W.other_evp, "other", NULL, NULL, false, W.now - 3600, W.now + 86400, NULL);
+    const char *ds = "critical,digitalSignature";
+    W.tls = su_leaf(W.leaf_evp, "builder", W.ca_evp, W.ca, W.now - 3600, W.now + 86400, ds,
+                    "serverAuth", NULL);
+    W.san = su_leaf(W.leaf_evp, "builder", W.ca_evp, W.ca, W.now - 3600, W.now + 86400, ds,
+                    "codeSigning", "URI:https://ci.example/pipeline/7");
+    W.revoked = su_leaf(W.leaf_evp, "builder", W.ca_evp, W.ca, W.now - 3600, W.now + 86400, ds,
+                        "codeSigning", NULL);
+    W.tls_der = su_der(W.tls);
+    W.san_der = su_der(W.san);
+    W.revoked_der = su_der(W.revoked);
+    char *crl = su_crl_pem(W.ca_evp, W.ca, &W.revoked, 1, W.now - 3600, W.now + 86400);
+    W.crl = su_json_escape(crl);
+    free(crl);
     W.ca_der = su_der(W.ca);
     W.leaf_der = su_der(W.leaf);
     W.self_der = su_der(W.self);
@@ -544,8 +558,10 @@ static int teardown(void **state)
     EVP_PKEY_free(W.ca_evp);
     EVP_PKEY_free(W.leaf_evp);
     EVP_PKEY_free(W.other_evp);
-    X509 *certs[] = {W.ca, W.leaf, W.self, W.other_self};
-    scitt_span ders[] = {W.ca_der, W.leaf_der, W.self_der, W.other_self_der};
+    X509 *certs[] = {W.ca, W.leaf, W.self, W.other_self, W.tls, W.san, W.revoked};
+    scitt_span ders[] = {W.ca_der,  W.leaf_der, W.self_der,   W.other_self_der,
+                         W.tls_der, W.san_der,  W.revoked_der};
+    free(W.crl);
     for (size_t i = 0; i < sizeof(certs) / sizeof(certs[0]); i++) {
         X509_free(certs[i]);
         OPENSSL_free((void *)ders[i].ptr);
@@ -742,6 +758,89 @@ static size_t rejection_rows(row *r)
     x->base.nx5chain = 2;
     x->f = claim_text(SCITT_CWT_ISS, W.did);
     x->want = SCITT_ERR_DID_MALFORMED;
+
+    /* x509_roots: the leaf's purpose, the iss binding and revocation */
+    scitt_span tls_chain[2] = {W.tls_der, W.ca_der}, san_chain[2] = {W.san_der, W.ca_der},
+               revoked_chain[2] = {W.revoked_der, W.ca_der};
+    x = &r[n++];
+    x->rule = "x509_roots: code-signing leaf";
+    snprintf(x->policy, sizeof(x->policy),
+             "{\"version\": 1, \"issuers\": [{\"iss_prefix\": \"https://ci.example/\", "
+             "\"x509_roots\": [\"%s\"]}]}",
+             W.ca_pem);
+    x->base = base_self();
+    x->base.x5chain[0] = W.tls_der;
+    x->base.x5chain[1] = W.ca_der;
+    x->base.nx5chain = 2;
+    x->f = param_chain(chain, 2);
+    x->want = SCITT_ERR_POLICY;
+
+    x = &r[n++];
+    x->rule = "x509_roots: eku named";
+    snprintf(x->policy, sizeof(x->policy),
+             "{\"version\": 1, \"issuers\": [{\"iss_prefix\": \"https://ci.example/\", "
+             "\"x509_roots\": [\"%s\"], \"eku\": [\"1.3.6.1.5.5.7.3.1\"]}]}",
+             W.ca_pem);
+    x->base = base_self();
+    x->base.x5chain[0] = W.leaf_der;
+    x->base.x5chain[1] = W.ca_der;
+    x->base.nx5chain = 2;
+    x->f = param_chain(tls_chain, 2);
+    x->want = SCITT_ERR_POLICY;
+
+    x = &r[n++];
+    x->rule = "x509_roots: bind_iss san_uri";
+    snprintf(x->policy, sizeof(x->policy),
+             "{\"version\": 1, \"issuers\": [{\"iss_prefix\": \"https://ci.example/\", "
+             "\"x509_roots\": [\"%s\"], \"bind_iss\": \"san_uri\"}]}",
+             W.ca_pem);
+    x->base = base_self();
+    x->base.x5chain[0] = W.san_der;
+    x->base.x5chain[1] = W.ca_der;
+    x->base.nx5chain = 2;
+    x->f = claim_text(SCITT_CWT_ISS, "https://ci.example/pipeline/7");
+    x->want = SCITT_ERR_POLICY;
+
+    x = &r[n++];
+    x->rule = "x509_roots: bind_iss san_uri (x5chain)";
+    snprintf(x->policy, sizeof(x->policy),
+             "{\"version\": 1, \"issuers\": [{\"iss_prefix\": \"https://ci.example/\", "
+             "\"x509_roots\": [\"%s\"], \"bind_iss\": \"san_uri\"}]}",
+             W.ca_pem);
+    x->base = base_self();
+    x->base.iss = "https://ci.example/pipeline/7";
+    x->base.x5chain[0] = W.leaf_der;
+    x->base.x5chain[1] = W.ca_der;
+    x->base.nx5chain = 2;
+    x->f = param_chain(san_chain, 2);
+    x->want = SCITT_ERR_POLICY;
+
+    x = &r[n++];
+    x->rule = "x509_roots: bind_iss did_x509";
+    snprintf(x->policy, sizeof(x->policy),
+             "{\"version\": 1, \"issuers\": [{\"iss_prefix\": \"did:x509:\", "
+             "\"x509_roots\": [\"%s\"], \"bind_iss\": \"did_x509\"}]}",
+             W.ca_pem);
+    x->base = base_self();
+    x->base.iss = "did:x509:0:sha256:AAAA::subject:CN:builder";
+    x->base.x5chain[0] = W.leaf_der;
+    x->base.x5chain[1] = W.ca_der;
+    x->base.nx5chain = 2;
+    x->f = claim_text(SCITT_CWT_ISS, W.did);
+    x->want = SCITT_ERR_DID_MALFORMED;
+
+    x = &r[n++];
+    x->rule = "x509_roots: crls";
+    snprintf(x->policy, sizeof(x->policy),
+             "{\"version\": 1, \"issuers\": [{\"iss_prefix\": \"https://ci.example/\", "
+             "\"x509_roots\": [\"%s\"], \"crls\": [\"%s\"]}]}",
+             W.ca_pem, W.crl);
+    x->base = base_self();
+    x->base.x5chain[0] = revoked_chain[0];
+    x->base.x5chain[1] = revoked_chain[1];
+    x->base.nx5chain = 2;
+    x->f = param_chain(chain, 2);
+    x->want = SCITT_ERR_CERT_CHAIN;
 
     x = &r[n++];
     x->rule = "x509_time iat";
