@@ -318,6 +318,10 @@ scitt_err scitt_x509_check_signing_purpose(scitt_span der, const char *const *ek
     X509 *x;
     scitt_err e = scitt__x509_parse(der, &x);
     if (e != SCITT_OK) {
+        if (why) {
+            *why = e == SCITT_ERR_TOO_LARGE ? "the certificate is too large"
+                                            : "the certificate does not parse as strict DER";
+        }
         return e;
     }
     const char *reason = NULL;
