@@ -488,12 +488,14 @@ scitt_err scitt_policy_parse(scitt_span json, scitt_policy **out, char *reason, 
     p->max_bytes = SCITT_LIMIT_STATEMENT_DEFAULT;
     p->tmode = TIME_REGISTRATION;
     p->clock_skew = CLOCK_SKEW_DEFAULT;
-    p->text = scitt_malloc(json.len);
+    p->text = scitt_malloc(json.len ? json.len : 1);
     if (!p->text) {
         scitt_free(p);
         return SCITT_ERR_NOMEM;
     }
-    memcpy(p->text, json.ptr, json.len);
+    if (json.len) {
+        memcpy(p->text, json.ptr, json.len);
+    }
     p->text_len = json.len;
     scitt_json j;
     scitt_err e = scitt_json_parse(scitt_span_make(p->text, p->text_len), &j);
