@@ -86,9 +86,9 @@ typedef struct scitt_policy_decision {
  * SCITT_ERR_INVALID_ARG. @p cache may be NULL. Returns SCITT_OK and fills @p d, or the error of
  * the first check that failed with @p reason naming it: SCITT_ERR_TOO_LARGE, profile errors
  * (SCITT_ERR_HEADER, SCITT_ERR_BAD_TAG), the x5t binding (scitt_cose_check_x5t:
- * SCITT_ERR_KEY_MISMATCH, SCITT_ERR_HEADER, SCITT_ERR_ALG), SCITT_ERR_ALG, SCITT_ERR_PAYLOAD_MISSING,
- * SCITT_ERR_POLICY (issuer, claims, content types), SCITT_ERR_UNTRUSTED (no key),
- * SCITT_ERR_CERT_CHAIN / SCITT_ERR_EXPIRED / SCITT_ERR_DID_MISMATCH, SCITT_ERR_SIGNATURE.
+ * SCITT_ERR_KEY_MISMATCH, SCITT_ERR_HEADER, SCITT_ERR_ALG), SCITT_ERR_ALG,
+ * SCITT_ERR_PAYLOAD_MISSING, SCITT_ERR_POLICY (issuer, claims, content types), SCITT_ERR_UNTRUSTED
+ * (no key), SCITT_ERR_CERT_CHAIN / SCITT_ERR_EXPIRED / SCITT_ERR_DID_MISMATCH, SCITT_ERR_SIGNATURE.
  */
 SCITT_MUST_USE scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m,
                                             int64_t now, scitt_key_cache *cache,
