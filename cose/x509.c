@@ -406,6 +406,13 @@ out:
 scitt_err scitt_x509_verify_chain(const scitt_x509_roots *roots, const scitt_span *chain, size_t n,
                                   const scitt_x509_time *when, const char **why)
 {
+    return scitt_x509_verify_chain_leaf(roots, chain, n, when, NULL, why);
+}
+
+scitt_err scitt_x509_verify_chain_leaf(const scitt_x509_roots *roots, const scitt_span *chain,
+                                       size_t n, const scitt_x509_time *when,
+                                       const scitt_x509_leaf_rules *rules, const char **why)
+{
     if (roots == NULL || chain == NULL || when == NULL || n == 0) {
         return SCITT_ERR_INVALID_ARG;
     }
@@ -421,6 +428,11 @@ scitt_err scitt_x509_verify_chain(const scitt_x509_roots *roots, const scitt_spa
         return e;
     }
     e = scitt__x509_path_verify(roots->store, certs, n, when, false, roots->ncrls > 0, why);
+    /* On the certificate already parsed: parsing is what a check costs most after the
+     * signatures. */
+    if (e == SCITT_OK && rules) {
+        e = scitt__x509_leaf_check(certs[0], rules, why);
+    }
     scitt__x509_free_chain(certs, n);
     return e;
 }

@@ -30,6 +30,9 @@ scitt_err scitt__x509_path_verify(X509_STORE *store, X509 *const *certs, size_t 
                                   const scitt_x509_time *when, bool exact, bool crl_check,
                                   const char **why);
 
+/** The leaf rules on a parsed certificate (SCITT_ERR_POLICY with a static @p why). */
+scitt_err scitt__x509_leaf_check(X509 *x, const scitt_x509_leaf_rules *rules, const char **why);
+
 /** Copies an ASN1 string as UTF-8 into a fresh OPENSSL buffer (OPENSSL_free); NUL-free. */
 scitt_err scitt__x509_utf8(const ASN1_STRING *s, unsigned char **out, size_t *len);
 

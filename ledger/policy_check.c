@@ -264,44 +264,17 @@ static scitt_err check_rules(const scitt_policy *p, const scitt_cose_sign1 *m, i
     return SCITT_OK;
 }
 
-/* bind_iss: the statement's iss is a SAN URI of the leaf, or the did:x509 of the chain. */
-static scitt_err bind_iss(const rule *r, const scitt_cose_headers *h, const scitt_x509_time *when,
-                          char *reason, size_t cap)
+/* bind_iss did_x509: the statement's iss is a did:x509 that resolves against the chain. */
+static scitt_err bind_iss_did(const scitt_cose_headers *h, const scitt_x509_time *when,
+                              char *reason, size_t cap)
 {
-    if (r->bind == BIND_DID_X509) {
-        const char *why = NULL;
-        scitt_err e = scitt_didx509_resolve(h->cwt.iss, h->x5chain, h->nx5chain, when, NULL, &why);
-        if (e != SCITT_OK) {
-            say(reason, cap, "iss must be a did:x509 of the x5chain (bind_iss), and is not: %s",
-                why ? why : scitt_err_str(e));
-        }
-        return e;
+    const char *why = NULL;
+    scitt_err e = scitt_didx509_resolve(h->cwt.iss, h->x5chain, h->nx5chain, when, NULL, &why);
+    if (e != SCITT_OK) {
+        say(reason, cap, "iss must be a did:x509 of the x5chain (bind_iss), and is not: %s",
+            why ? why : scitt_err_str(e));
     }
-    if (r->bind != BIND_SAN_URI) {
-        return SCITT_OK;
-    }
-    for (size_t i = 0;; i++) {
-        char uri[SCITT_LIMIT_ISS_CHARS + 1];
-        size_t len;
-        scitt_x509_san_type type;
-        scitt_err e = scitt_x509_san_get(h->x5chain[0], i, &type, uri, sizeof(uri), &len);
-        if (e == SCITT_ERR_BUFFER_TOO_SMALL) {
-            continue; /* longer than any iss can be */
-        }
-        if (e == SCITT_ERR_NOT_FOUND) {
-            break;
-        }
-        if (e != SCITT_OK) {
-            say(reason, cap, "x5chain leaf: its subjectAltName cannot be read: %s",
-                scitt_err_str(e));
-            return e;
-        }
-        if (type == SCITT_X509_SAN_URI && scitt_span_eq(h->cwt.iss, scitt_span_make(uri, len))) {
-            return SCITT_OK;
-        }
-    }
-    say(reason, cap, "iss is not a subjectAltName URI of the x5chain leaf (bind_iss)");
-    return SCITT_ERR_POLICY;
+    return e;
 }
 
 /* Picks the key that must have signed: pinned by kid, or the x5chain leaf (validated). */
@@ -344,23 +317,27 @@ static scitt_err resolve_key(const scitt_policy *p, const rule *r, const scitt_c
         }
     }
     if (r->roots) {
-        e = scitt_x509_verify_chain(r->roots, h->x5chain, h->nx5chain, &when, &why);
+        /* A certificate under the roots is not enough: it must be one for signing code (or for
+         * what the rule names), and, when the rule says so, for this iss. The leaf rules run on
+         * the certificate path validation parsed. */
+        scitt_x509_leaf_rules leaf = {true, (const char *const *)r->ekus, r->nekus,
+                                      r->bind == BIND_SAN_URI ? h->cwt.iss
+                                                              : scitt_span_make(NULL, 0)};
+        e = scitt_x509_verify_chain_leaf(r->roots, h->x5chain, h->nx5chain, &when, &leaf, &why);
+        if (e == SCITT_ERR_POLICY) {
+            say(reason, cap, "x5chain leaf: %s", why ? why : scitt_err_str(e));
+            return e;
+        }
         if (e != SCITT_OK) {
             say(reason, cap, "x5chain does not validate to the policy's roots: %s",
                 why ? why : scitt_err_str(e));
             return e;
         }
-        /* A certificate under the roots is not enough: it must be one for signing code (or for
-         * what the rule names), and, when the rule says so, for this iss. */
-        e = scitt_x509_check_signing_purpose(h->x5chain[0], (const char *const *)r->ekus, r->nekus,
-                                             &why);
-        if (e != SCITT_OK) {
-            say(reason, cap, "x5chain leaf: %s", why ? why : scitt_err_str(e));
-            return e;
-        }
-        e = bind_iss(r, h, &when, reason, cap);
-        if (e != SCITT_OK) {
-            return e;
+        if (r->bind == BIND_DID_X509) {
+            e = bind_iss_did(h, &when, reason, cap);
+            if (e != SCITT_OK) {
+                return e;
+            }
         }
     }
     e = cache ? scitt_key_cache_get(cache, h->x5chain[0], key)

@@ -113,12 +113,32 @@ SCITT_MUST_USE scitt_err scitt_x509_verify_chain(const scitt_x509_roots *roots,
 /** The extended key usage of code signing (RFC 5280 id-kp-codeSigning). */
 #define SCITT_X509_EKU_CODE_SIGNING "1.3.6.1.5.5.7.3.3"
 
+/** What a leaf certificate must also satisfy (scitt_x509_verify_chain_leaf). */
+typedef struct scitt_x509_leaf_rules {
+    /** The leaf may sign statements: a keyUsage extension with digitalSignature, and an
+     * extendedKeyUsage holding one of @p ekus (dotted OIDs; none: SCITT_X509_EKU_CODE_SIGNING).
+     * anyExtendedKeyUsage counts only when listed. */
+    bool signing;
+    const char *const *ekus;
+    size_t nekus;
+    /** Non-empty: the leaf must have exactly this subjectAltName URI. */
+    scitt_span san_uri;
+} scitt_x509_leaf_rules;
+
 /**
- * Whether the certificate @p der may sign statements: a keyUsage extension with
- * digitalSignature, and an extendedKeyUsage holding one of @p ekus (dotted OIDs; NULL or @p n 0:
- * SCITT_X509_EKU_CODE_SIGNING). anyExtendedKeyUsage counts only when listed.
- * @return SCITT_OK; SCITT_ERR_POLICY (with @p why, optional, a static reason);
- *         SCITT_ERR_CERT_MALFORMED / SCITT_ERR_TOO_LARGE for the certificate.
+ * scitt_x509_verify_chain, then the leaf @p rules (NULL: none) on the certificate already parsed:
+ * SCITT_ERR_POLICY (with @p why) when the path validates but the leaf breaks a rule.
+ */
+SCITT_MUST_USE scitt_err scitt_x509_verify_chain_leaf(const scitt_x509_roots *roots,
+                                                      const scitt_span *chain, size_t n,
+                                                      const scitt_x509_time *when,
+                                                      const scitt_x509_leaf_rules *rules,
+                                                      const char **why);
+
+/**
+ * The signing rule of scitt_x509_leaf_rules on the certificate @p der alone: SCITT_OK;
+ * SCITT_ERR_POLICY (with @p why, optional, a static reason); SCITT_ERR_CERT_MALFORMED /
+ * SCITT_ERR_TOO_LARGE for the certificate.
  */
 SCITT_MUST_USE scitt_err scitt_x509_check_signing_purpose(scitt_span der, const char *const *ekus,
                                                           size_t n, const char **why);

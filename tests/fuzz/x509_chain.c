@@ -89,6 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (v2 == SCITT_OK && v1 != SCITT_OK) {
             __builtin_trap();
         }
+        /* The leaf rules of x509_roots policies only ever refuse more. */
+        scitt_x509_leaf_rules lr = {true, NULL, 0, scitt_span_str("https://fuzz.example/x")};
+        scitt_err v3 = scitt_x509_verify_chain_leaf(roots, certs, n, &at, &lr, NULL);
+        if (v3 == SCITT_OK && v2 != SCITT_OK) {
+            __builtin_trap();
+        }
         scitt_didx509_result res;
         scitt_err dr = scitt_didx509_resolve(
             scitt_span_str("did:x509:0:sha256:GHeM3UVoL2GxthyJ0bMG6GjC2VqEP6IksC1JX0XsplU"

@@ -564,6 +564,64 @@ static void test_signing_purpose(void **state)
                      SCITT_ERR_CERT_MALFORMED);
 }
 
+/* The leaf rules run after path validation, on the certificate it parsed. */
+static void test_leaf_rules(void **state)
+{
+    (void)state;
+    cg_opts lo = {.cn = "leaf",
+                  .ku = "critical,digitalSignature",
+                  .eku = "codeSigning",
+                  .san = "URI:https://ci.example/a,DNS:ci.example,URI:https://ci.example/b"};
+    cg_chain c;
+    cg_chain_make(&c, &lo);
+    cg_opts tls_o = {.cn = "tls",
+                     .ku = "critical,digitalSignature",
+                     .eku = "serverAuth",
+                     .san = "URI:https://ci.example/a",
+                     .issuer = &c.inter};
+    cg_cert tls;
+    cg_make(&tls, &tls_o);
+    scitt_x509_roots *r = roots_of(&c.root);
+    scitt_x509_time at = scitt_x509_time_at(T_2024_06);
+    scitt_span chain[2] = {cg_span(&c.leaf), cg_span(&c.inter)};
+    scitt_span tchain[2] = {cg_span(&tls), cg_span(&c.inter)};
+    static const char *const tls_eku[] = {"1.3.6.1.5.5.7.3.1"};
+    static const struct {
+        bool tls, signing, named;
+        const char *uri;
+        scitt_err want;
+    } rows[] = {
+        {false, true, false, NULL, SCITT_OK},
+        {false, true, false, "https://ci.example/a", SCITT_OK},
+        {false, true, false, "https://ci.example/b", SCITT_OK},
+        {false, false, false, "https://ci.example/c", SCITT_ERR_POLICY},
+        {false, false, false, "https://ci.example/", SCITT_ERR_POLICY},
+        {false, false, false, "ci.example", SCITT_ERR_POLICY}, /* a DNS name is not a URI */
+        {true, true, false, NULL, SCITT_ERR_POLICY},
+        {true, true, true, "https://ci.example/a", SCITT_OK},
+        {true, false, false, "https://ci.example/a", SCITT_OK},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        scitt_x509_leaf_rules lr = {
+            rows[i].signing, rows[i].named ? tls_eku : NULL, rows[i].named ? 1u : 0u,
+            rows[i].uri ? scitt_span_str(rows[i].uri) : scitt_span_make(NULL, 0)};
+        const char *why = NULL;
+        scitt_err e =
+            scitt_x509_verify_chain_leaf(r, rows[i].tls ? tchain : chain, 2, &at, &lr, &why);
+        if (e != rows[i].want) {
+            fail_msg("row %zu: %s (%s)", i, scitt_err_name(e), why ? why : "");
+        }
+    }
+    /* a path that does not validate fails as such, whatever the leaf */
+    scitt_x509_leaf_rules lr = {true, NULL, 0, scitt_span_str("https://nowhere.example")};
+    scitt_x509_time late = scitt_x509_time_at(2300000000);
+    assert_int_equal(scitt_x509_verify_chain_leaf(r, tchain, 2, &late, &lr, NULL),
+                     SCITT_ERR_EXPIRED);
+    scitt_x509_roots_free(r);
+    cg_free(&tls);
+    cg_chain_free(&c);
+}
+
 typedef struct thread_arg {
     const scitt_x509_roots *roots;
     scitt_span chain[2];
@@ -613,7 +671,7 @@ int main(void)
         cmocka_unit_test(test_rules),           cmocka_unit_test(test_malformed_and_limits),
         cmocka_unit_test(test_helpers),         cmocka_unit_test(test_pem),
         cmocka_unit_test(test_concurrent),      cmocka_unit_test(test_crls),
-        cmocka_unit_test(test_signing_purpose),
+        cmocka_unit_test(test_signing_purpose), cmocka_unit_test(test_leaf_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
