@@ -249,3 +249,34 @@ scitt_err scitt_cose_check_statement(const scitt_cose_sign1 *m)
     }
     return SCITT_OK;
 }
+
+scitt_err scitt_cose_check_x5t(const scitt_cose_sign1 *m)
+{
+    const scitt_cose_headers *h = &m->hdr;
+    if (!(h->prot & SCITT_COSE_H_X5T)) {
+        return SCITT_OK;
+    }
+    if (!(h->prot & SCITT_COSE_H_X5CHAIN) || h->nx5chain == 0) {
+        return SCITT_ERR_HEADER;
+    }
+    uint8_t d[SCITT_SHA512_LEN];
+    size_t n;
+    scitt_span leaf = h->x5chain[0];
+    switch (h->x5t_alg) {
+    case SCITT_COSE_ALG_SHA256:
+        scitt_sha256(leaf.ptr, leaf.len, d);
+        n = SCITT_SHA256_LEN;
+        break;
+    case SCITT_COSE_ALG_SHA384:
+        scitt_sha384(leaf.ptr, leaf.len, d);
+        n = SCITT_SHA384_LEN;
+        break;
+    case SCITT_COSE_ALG_SHA512:
+        scitt_sha512(leaf.ptr, leaf.len, d);
+        n = SCITT_SHA512_LEN;
+        break;
+    default:
+        return SCITT_ERR_ALG;
+    }
+    return scitt_span_eq(h->x5t_hash, scitt_span_make(d, n)) ? SCITT_OK : SCITT_ERR_KEY_MISMATCH;
+}

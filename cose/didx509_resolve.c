@@ -284,7 +284,7 @@ static scitt_err resolve(const scitt_didx509 *d, const scitt_span *chain, size_t
         e = SCITT_ERR_NOMEM;
         goto out;
     }
-    e = scitt__x509_path_verify(store, certs, n, when, true, why);
+    e = scitt__x509_path_verify(store, certs, n, when, true, false, why);
     if (e == SCITT_ERR_UNTRUSTED) {
         /* The anchor is the chain's own last certificate, so "no path to an anchor" means the
          * supplied certificates do not link up: a chain error, not a trust decision. */

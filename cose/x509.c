@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "scitt/limits.h"
@@ -14,6 +15,7 @@
 
 struct scitt_x509_roots {
     X509_STORE *store;
+    size_t ncrls; /* CRLs added: when any, every path is checked against them */
 };
 
 scitt_err scitt__x509_parse(scitt_span der, X509 **out)
@@ -169,6 +171,91 @@ scitt_err scitt_x509_roots_add_pem(scitt_x509_roots *roots, scitt_span pem, size
     return e;
 }
 
+/* Parses exactly one strictly encoded DER CRL (caller frees with X509_CRL_free). */
+static scitt_err parse_crl(const unsigned char *der, long len, X509_CRL **out)
+{
+    *out = NULL;
+    const unsigned char *p = der;
+    X509_CRL *c = d2i_X509_CRL(NULL, &p, len);
+    if (c == NULL) {
+        ERR_clear_error();
+        return SCITT_ERR_CERT_MALFORMED;
+    }
+    unsigned char *enc = NULL;
+    int n = i2d_X509_CRL(c, &enc);
+    bool same = p - der == len && n == len && enc && memcmp(enc, der, (size_t)len) == 0;
+    OPENSSL_free(enc);
+    ERR_clear_error();
+    if (!same) {
+        X509_CRL_free(c);
+        return SCITT_ERR_CERT_MALFORMED;
+    }
+    *out = c;
+    return SCITT_OK;
+}
+
+scitt_err scitt_x509_roots_add_crl_pem(scitt_x509_roots *roots, scitt_span pem, size_t *added)
+{
+    enum { MAX_CRLS = 1024 };
+    if (roots == NULL || (pem.ptr == NULL && pem.len != 0) || pem.len > (size_t)INT32_MAX) {
+        return SCITT_ERR_INVALID_ARG;
+    }
+    X509_CRL **crls = scitt_calloc(MAX_CRLS, sizeof(*crls));
+    if (crls == NULL) {
+        return SCITT_ERR_NOMEM;
+    }
+    size_t n = 0;
+    scitt_err err = SCITT_ERR_NOMEM;
+    BIO *bio = BIO_new_mem_buf(pem.len ? pem.ptr : (const void *)"", (int)pem.len);
+    while (bio != NULL) {
+        char *name = NULL, *header = NULL;
+        unsigned char *data = NULL;
+        long len = 0;
+        if (!PEM_read_bio(bio, &name, &header, &data, &len)) {
+            unsigned long last = ERR_peek_last_error();
+            bool end = ERR_GET_LIB(last) == ERR_LIB_PEM &&
+                       ERR_GET_REASON(last) == PEM_R_NO_START_LINE && n > 0;
+            err = end ? SCITT_OK : SCITT_ERR_CERT_MALFORMED;
+            break;
+        }
+        scitt_err e = SCITT_OK;
+        if (strcmp(name, PEM_STRING_X509_CRL) != 0 || header[0] != '\0' || len <= 0) {
+            e = SCITT_ERR_CERT_MALFORMED;
+        } else if (n == MAX_CRLS) {
+            e = SCITT_ERR_TOO_LARGE;
+        } else {
+            e = parse_crl(data, len, &crls[n]);
+            n += e == SCITT_OK;
+        }
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        if (e != SCITT_OK) {
+            err = e;
+            break;
+        }
+    }
+    /* Nothing is added unless every block parsed. */
+    for (size_t i = 0; err == SCITT_OK && i < n; i++) {
+        if (!X509_STORE_add_crl(roots->store, crls[i])) {
+            err = SCITT_ERR_NOMEM;
+        }
+    }
+    if (err == SCITT_OK) {
+        roots->ncrls += n;
+        if (added) {
+            *added = n;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        X509_CRL_free(crls[i]);
+    }
+    ERR_clear_error();
+    BIO_free(bio);
+    scitt_free(crls);
+    return err;
+}
+
 size_t scitt_x509_roots_count(const scitt_x509_roots *roots)
 {
     if (roots == NULL) {
@@ -218,6 +305,8 @@ static scitt_err map_verify_error(int code)
     switch (code) {
     case X509_V_ERR_CERT_NOT_YET_VALID:
     case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID: /* time-dependent, like a certificate's validity */
+    case X509_V_ERR_CRL_HAS_EXPIRED:
         return SCITT_ERR_EXPIRED;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -238,7 +327,8 @@ static scitt_err map_verify_error(int code)
 }
 
 scitt_err scitt__x509_path_verify(X509_STORE *store, X509 *const *certs, size_t n,
-                                  const scitt_x509_time *when, bool exact, const char **why)
+                                  const scitt_x509_time *when, bool exact, bool crl_check,
+                                  const char **why)
 {
     scitt_err err = SCITT_ERR_NOMEM;
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -259,6 +349,9 @@ scitt_err scitt__x509_path_verify(X509_STORE *store, X509 *const *certs, size_t 
      * are checked, and OpenSSL's strict RFC 5280 profile applies. */
     unsigned long flags =
         X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_CHECK_SS_SIGNATURE | X509_V_FLAG_X509_STRICT;
+    if (crl_check) {
+        flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+    }
     if (!when->check) {
         flags |= X509_V_FLAG_NO_CHECK_TIME;
     } else {
@@ -313,6 +406,13 @@ out:
 scitt_err scitt_x509_verify_chain(const scitt_x509_roots *roots, const scitt_span *chain, size_t n,
                                   const scitt_x509_time *when, const char **why)
 {
+    return scitt_x509_verify_chain_leaf(roots, chain, n, when, NULL, why);
+}
+
+scitt_err scitt_x509_verify_chain_leaf(const scitt_x509_roots *roots, const scitt_span *chain,
+                                       size_t n, const scitt_x509_time *when,
+                                       const scitt_x509_leaf_rules *rules, const char **why)
+{
     if (roots == NULL || chain == NULL || when == NULL || n == 0) {
         return SCITT_ERR_INVALID_ARG;
     }
@@ -327,7 +427,12 @@ scitt_err scitt_x509_verify_chain(const scitt_x509_roots *roots, const scitt_spa
     if (e != SCITT_OK) {
         return e;
     }
-    e = scitt__x509_path_verify(roots->store, certs, n, when, false, why);
+    e = scitt__x509_path_verify(roots->store, certs, n, when, false, roots->ncrls > 0, why);
+    /* On the certificate already parsed: parsing is what a check costs most after the
+     * signatures. */
+    if (e == SCITT_OK && rules) {
+        e = scitt__x509_leaf_check(certs[0], rules, why);
+    }
     scitt__x509_free_chain(certs, n);
     return e;
 }

@@ -304,3 +304,95 @@ out:
     }
     return err;
 }
+
+/* ----------------------------------------------------------------------------------------- */
+
+scitt_err scitt__x509_leaf_check(X509 *x, const scitt_x509_leaf_rules *rules, const char **why)
+{
+    static const char *const code_signing[] = {SCITT_X509_EKU_CODE_SIGNING};
+    const char *reason = NULL;
+    scitt_err e = SCITT_OK;
+    if (rules->signing) {
+        const char *const *ekus = rules->nekus ? rules->ekus : code_signing;
+        size_t n = rules->nekus ? rules->nekus : 1;
+        /* X509_get_key_usage reports every bit when the extension is absent: check presence. */
+        uint32_t flags = X509_get_extension_flags(x);
+        if (flags & EXFLAG_INVALID) {
+            e = SCITT_ERR_CERT_MALFORMED;
+            reason = "the leaf certificate has an extension that does not decode";
+        } else if (!(flags & EXFLAG_KUSAGE)) {
+            e = SCITT_ERR_POLICY;
+            reason = "the leaf certificate has no keyUsage (digitalSignature is required)";
+        } else if (!(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE)) {
+            e = SCITT_ERR_POLICY;
+            reason = "the leaf certificate's keyUsage lacks digitalSignature";
+        }
+        int crit = 0;
+        EXTENDED_KEY_USAGE *eku =
+            e == SCITT_OK ? X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL) : NULL;
+        if (e == SCITT_OK && eku == NULL) {
+            e = crit == -1 ? SCITT_ERR_POLICY : SCITT_ERR_CERT_MALFORMED;
+            reason = crit == -1 ? "the leaf certificate has no extendedKeyUsage (code signing, or "
+                                  "an EKU the policy names, is required)"
+                                : "the leaf certificate's extendedKeyUsage does not decode";
+        }
+        bool found = false;
+        for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku) && !found; i++) {
+            char have[128];
+            int len = OBJ_obj2txt(have, sizeof(have), sk_ASN1_OBJECT_value(eku, i), 1);
+            for (size_t k = 0; len > 0 && len < (int)sizeof(have) && k < n && !found; k++) {
+                found = ekus[k] && strcmp(have, ekus[k]) == 0;
+            }
+        }
+        if (e == SCITT_OK && !found) {
+            e = SCITT_ERR_POLICY;
+            reason = "the leaf certificate's extendedKeyUsage has none of the purposes required "
+                     "(code signing, or an EKU the policy names)";
+        }
+        EXTENDED_KEY_USAGE_free(eku);
+    }
+    if (e == SCITT_OK && rules->san_uri.len) {
+        int crit = 0;
+        GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+        bool found = false;
+        for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && !found; i++) {
+            const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+            if (gn->type == GEN_URI) {
+                const ASN1_STRING *u = gn->d.uniformResourceIdentifier;
+                found =
+                    scitt_span_eq(rules->san_uri, scitt_span_make(ASN1_STRING_get0_data(u),
+                                                                  (size_t)ASN1_STRING_length(u)));
+            }
+        }
+        GENERAL_NAMES_free(sans);
+        if (!found) {
+            e = sans || crit == -1 ? SCITT_ERR_POLICY : SCITT_ERR_CERT_MALFORMED;
+            reason = sans || crit == -1 ? "the iss is not a subjectAltName URI of the leaf "
+                                          "certificate (bind_iss)"
+                                        : "the leaf certificate's subjectAltName does not decode";
+        }
+    }
+    ERR_clear_error();
+    if (e != SCITT_OK && why) {
+        *why = reason;
+    }
+    return e;
+}
+
+scitt_err scitt_x509_check_signing_purpose(scitt_span der, const char *const *ekus, size_t n,
+                                           const char **why)
+{
+    X509 *x;
+    scitt_err e = scitt__x509_parse(der, &x);
+    if (e != SCITT_OK) {
+        if (why) {
+            *why = e == SCITT_ERR_TOO_LARGE ? "the certificate is too large"
+                                            : "the certificate does not parse as strict DER";
+        }
+        return e;
+    }
+    scitt_x509_leaf_rules rules = {true, ekus, n, {NULL, 0}};
+    e = scitt__x509_leaf_check(x, &rules, why);
+    X509_free(x);
+    return e;
+}

@@ -22,10 +22,16 @@ void scitt__x509_free_chain(X509 **certs, size_t n);
 /**
  * Path validation of @p certs (leaf first) against @p store at @p when. With @p exact the
  * validated path must equal the supplied certificates one for one (did:x509: the last supplied
- * certificate is the anchor); otherwise the supplied certificates must be a prefix of it.
+ * certificate is the anchor); otherwise the supplied certificates must be a prefix of it. With
+ * @p crl_check every certificate of the path is checked against the CRL of its issuer in
+ * @p store, and a missing CRL fails.
  */
 scitt_err scitt__x509_path_verify(X509_STORE *store, X509 *const *certs, size_t n,
-                                  const scitt_x509_time *when, bool exact, const char **why);
+                                  const scitt_x509_time *when, bool exact, bool crl_check,
+                                  const char **why);
+
+/** The leaf rules on a parsed certificate (SCITT_ERR_POLICY with a static @p why). */
+scitt_err scitt__x509_leaf_check(X509 *x, const scitt_x509_leaf_rules *rules, const char **why);
 
 /** Copies an ASN1 string as UTF-8 into a fresh OPENSSL buffer (OPENSSL_free); NUL-free. */
 scitt_err scitt__x509_utf8(const ASN1_STRING *s, unsigned char **out, size_t *len);

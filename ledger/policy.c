@@ -48,6 +48,9 @@ void scitt_policy_free(scitt_policy *p)
         scitt_free(p->rules[i].iss_prefix);
         scitt_cose_keyset_free(p->rules[i].keys);
         scitt_x509_roots_free(p->rules[i].roots);
+        for (size_t k = 0; k < p->rules[i].nekus; k++) {
+            scitt_free(p->rules[i].ekus[k]);
+        }
         endorsement_rule *en = &p->rules[i].endorse;
         for (size_t k = 0; k < en->nissuers; k++) {
             scitt_free(en->issuers[k]);
@@ -140,6 +143,56 @@ static scitt_err parse_roots(const scitt_json *j, long tok, rule *r, size_t ri, 
     return e == SCITT_OK ? SCITT_OK : SCITT_ERR_POLICY;
 }
 
+/* A dotted OID: at least two arcs of digits, the first 0..2, no empty arc, no leading zero. */
+static bool dotted_oid(const char *s)
+{
+    size_t arcs = 0, len = strlen(s);
+    if (len == 0 || len > 127 || s[0] < '0' || s[0] > '2' || s[1] != '.') {
+        return false;
+    }
+    for (const char *c = s; *c;) {
+        const char *start = c;
+        while (*c >= '0' && *c <= '9') {
+            c++;
+        }
+        if (c == start || (c - start > 1 && *start == '0')) {
+            return false;
+        }
+        arcs++;
+        if (*c == '.') {
+            c++;
+            if (!*c) {
+                return false;
+            }
+        } else if (*c) {
+            return false;
+        }
+    }
+    return arcs >= 2;
+}
+
+static scitt_err parse_crls(const scitt_json *j, long tok, rule *r, size_t ri, char *reason,
+                            size_t cap)
+{
+    if (j->toks[tok].type != SCITT_JSON_ARRAY || j->toks[tok].count == 0) {
+        say(reason, cap, "issuers[%zu].crls must be a non-empty array of PEM strings", ri);
+        return SCITT_ERR_POLICY;
+    }
+    scitt_err e = SCITT_OK;
+    for (size_t i = 0; e == SCITT_OK && i < j->toks[tok].count; i++) {
+        char *pem = NULL;
+        e = scitt_json_strdup(j, (size_t)scitt_json_at(j, (size_t)tok, i), &pem);
+        if (e == SCITT_OK) {
+            e = scitt_x509_roots_add_crl_pem(r->roots, scitt_span_str(pem), NULL);
+        }
+        scitt_free(pem);
+        if (e != SCITT_OK) {
+            say(reason, cap, "issuers[%zu].crls[%zu]: %s", ri, i, scitt_err_str(e));
+        }
+    }
+    return e == SCITT_OK ? SCITT_OK : SCITT_ERR_POLICY;
+}
+
 static scitt_err parse_endorsement(const scitt_json *j, long tok, endorsement_rule *en, size_t ri,
                                    char *reason, size_t cap)
 {
@@ -186,6 +239,7 @@ static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, c
         return SCITT_ERR_POLICY;
     }
     int matchers = 0, bindings = 0;
+    long crls = -1, ekus = -1, bind = -1;
     for (size_t m = 0; m < j->toks[tok].count; m++) {
         long k = scitt_json_member(j, (size_t)tok, m), v = k + 1;
         scitt_err e = SCITT_OK;
@@ -211,6 +265,12 @@ static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, c
             if (e) {
                 return e;
             }
+        } else if (scitt_json_str_eq(j, (size_t)k, "crls")) {
+            crls = v; /* added to the roots once they are known */
+        } else if (scitt_json_str_eq(j, (size_t)k, "eku")) {
+            ekus = v;
+        } else if (scitt_json_str_eq(j, (size_t)k, "bind_iss")) {
+            bind = v;
         } else if (scitt_json_str_eq(j, (size_t)k, "measurement_endorsement")) {
             e = parse_endorsement(j, v, &r->endorse, ri, reason, cap);
             if (e) {
@@ -247,6 +307,43 @@ static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, c
     if (r->did_x509 && (r->keys || r->self_signed)) {
         say(reason, cap, "issuers[%zu]: a did_x509 rule takes only \"x509_roots\"", ri);
         return SCITT_ERR_POLICY;
+    }
+    if ((crls >= 0 || ekus >= 0 || bind >= 0) && !r->roots) {
+        say(reason, cap,
+            "issuers[%zu]: \"crls\", \"eku\" and \"bind_iss\" apply to \"x509_roots\" rules", ri);
+        return SCITT_ERR_POLICY;
+    }
+    if (crls >= 0 && parse_crls(j, crls, r, ri, reason, cap) != SCITT_OK) {
+        return SCITT_ERR_POLICY;
+    }
+    if (ekus >= 0) {
+        if (string_list(j, ekus, r->ekus, MAX_EKUS, &r->nekus, "eku", reason, cap) != SCITT_OK ||
+            r->nekus == 0) {
+            say(reason, cap, "issuers[%zu].eku must be an array of 1..%d dotted OIDs", ri,
+                MAX_EKUS);
+            return SCITT_ERR_POLICY;
+        }
+        for (size_t i = 0; i < r->nekus; i++) {
+            if (!dotted_oid(r->ekus[i])) {
+                say(reason, cap, "issuers[%zu].eku[%zu] is not a dotted OID", ri, i);
+                return SCITT_ERR_POLICY;
+            }
+        }
+    }
+    if (bind >= 0) {
+        if (scitt_json_str_eq(j, (size_t)bind, "san_uri")) {
+            r->bind = BIND_SAN_URI;
+        } else if (scitt_json_str_eq(j, (size_t)bind, "did_x509")) {
+            r->bind = BIND_DID_X509;
+        } else {
+            say(reason, cap, "issuers[%zu].bind_iss must be \"san_uri\" or \"did_x509\"", ri);
+            return SCITT_ERR_POLICY;
+        }
+        if (r->did_x509) {
+            say(reason, cap, "issuers[%zu]: a did_x509 rule binds iss already (no \"bind_iss\")",
+                ri);
+            return SCITT_ERR_POLICY;
+        }
     }
     return SCITT_OK;
 }
@@ -295,9 +392,16 @@ static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, s
                 return SCITT_ERR_POLICY;
             }
             p->max_bytes = (size_t)n;
+        } else if (scitt_json_str_eq(j, (size_t)k, "clock_skew_seconds")) {
+            if (scitt_json_int(j, (size_t)v, &n) != SCITT_OK || n < 0 || n > CLOCK_SKEW_MAX) {
+                say(reason, cap, "\"clock_skew_seconds\" must be 0..%d", CLOCK_SKEW_MAX);
+                return SCITT_ERR_POLICY;
+            }
+            p->clock_skew = n;
         } else if (scitt_json_str_eq(j, (size_t)k, "x509_time")) {
             if (scitt_json_str_eq(j, (size_t)v, "registration")) {
                 p->tmode = TIME_REGISTRATION;
+                p->clock_skew = CLOCK_SKEW_DEFAULT;
             } else if (scitt_json_str_eq(j, (size_t)v, "iat")) {
                 p->tmode = TIME_IAT;
             } else if (scitt_json_str_eq(j, (size_t)v, "off")) {
@@ -383,12 +487,15 @@ scitt_err scitt_policy_parse(scitt_span json, scitt_policy **out, char *reason, 
     }
     p->max_bytes = SCITT_LIMIT_STATEMENT_DEFAULT;
     p->tmode = TIME_REGISTRATION;
-    p->text = scitt_malloc(json.len);
+    p->clock_skew = CLOCK_SKEW_DEFAULT;
+    p->text = scitt_malloc(json.len ? json.len : 1);
     if (!p->text) {
         scitt_free(p);
         return SCITT_ERR_NOMEM;
     }
-    memcpy(p->text, json.ptr, json.len);
+    if (json.len) {
+        memcpy(p->text, json.ptr, json.len);
+    }
     p->text_len = json.len;
     scitt_json j;
     scitt_err e = scitt_json_parse(scitt_span_make(p->text, p->text_len), &j);

@@ -183,8 +183,33 @@ static size_t digest_len(int64_t alg)
     }
 }
 
+/* CWT exp and nbf (RFC 8392) at @p now, with the policy's clock skew either way. */
+static scitt_err check_validity(const scitt_policy *p, const scitt_cose_cwt *c, int64_t now,
+                                scitt_policy_decision *d, char *reason, size_t cap)
+{
+    if (c->has_exp && c->exp <= now - p->clock_skew) {
+        d->title = "Statement Expired";
+        say(reason, cap,
+            "the statement expired at %lld (CWT exp), %llu s before registration; the "
+            "registration policy allows %lld s of clock skew",
+            (long long)c->exp, (unsigned long long)((uint64_t)now - (uint64_t)c->exp),
+            (long long)p->clock_skew);
+        return SCITT_ERR_EXPIRED;
+    }
+    if (c->has_nbf && c->nbf > now + p->clock_skew) {
+        d->title = "Statement Not Yet Valid";
+        say(reason, cap,
+            "the statement is not valid before %lld (CWT nbf), %llu s after registration; the "
+            "registration policy allows %lld s of clock skew",
+            (long long)c->nbf, (unsigned long long)((uint64_t)c->nbf - (uint64_t)now),
+            (long long)p->clock_skew);
+        return SCITT_ERR_EXPIRED;
+    }
+    return SCITT_OK;
+}
+
 /* The claims, algorithm, payload and content-type rules: everything but the key. */
-static scitt_err check_rules(const scitt_policy *p, const scitt_cose_sign1 *m,
+static scitt_err check_rules(const scitt_policy *p, const scitt_cose_sign1 *m, int64_t now,
                              scitt_policy_decision *d, char *reason, size_t cap)
 {
     const scitt_cose_headers *h = &m->hdr;
@@ -204,6 +229,10 @@ static scitt_err check_rules(const scitt_policy *p, const scitt_cose_sign1 *m,
             p->need_iat && !h->cwt.has_iat ? "iat"
                                            : (p->need_nbf && !h->cwt.has_nbf ? "nbf" : "exp"));
         return SCITT_ERR_POLICY;
+    }
+    scitt_err e = check_validity(p, &h->cwt, now, d, reason, cap);
+    if (e != SCITT_OK) {
+        return e;
     }
     if (m->detached) {
         say(reason, cap,
@@ -233,6 +262,19 @@ static scitt_err check_rules(const scitt_policy *p, const scitt_cose_sign1 *m,
         d->digest = scitt_span_make(d->payload_sha256, SCITT_SHA256_LEN);
     }
     return SCITT_OK;
+}
+
+/* bind_iss did_x509: the statement's iss is a did:x509 that resolves against the chain. */
+static scitt_err bind_iss_did(const scitt_cose_headers *h, const scitt_x509_time *when,
+                              char *reason, size_t cap)
+{
+    const char *why = NULL;
+    scitt_err e = scitt_didx509_resolve(h->cwt.iss, h->x5chain, h->nx5chain, when, NULL, &why);
+    if (e != SCITT_OK) {
+        say(reason, cap, "iss must be a did:x509 of the x5chain (bind_iss), and is not: %s",
+            why ? why : scitt_err_str(e));
+    }
+    return e;
 }
 
 /* Picks the key that must have signed: pinned by kid, or the x5chain leaf (validated). */
@@ -275,11 +317,27 @@ static scitt_err resolve_key(const scitt_policy *p, const rule *r, const scitt_c
         }
     }
     if (r->roots) {
-        e = scitt_x509_verify_chain(r->roots, h->x5chain, h->nx5chain, &when, &why);
+        /* A certificate under the roots is not enough: it must be one for signing code (or for
+         * what the rule names), and, when the rule says so, for this iss. The leaf rules run on
+         * the certificate path validation parsed. */
+        scitt_x509_leaf_rules leaf = {true, (const char *const *)r->ekus, r->nekus,
+                                      r->bind == BIND_SAN_URI ? h->cwt.iss
+                                                              : scitt_span_make(NULL, 0)};
+        e = scitt_x509_verify_chain_leaf(r->roots, h->x5chain, h->nx5chain, &when, &leaf, &why);
+        if (e == SCITT_ERR_POLICY) {
+            say(reason, cap, "x5chain leaf: %s", why ? why : scitt_err_str(e));
+            return e;
+        }
         if (e != SCITT_OK) {
             say(reason, cap, "x5chain does not validate to the policy's roots: %s",
                 why ? why : scitt_err_str(e));
             return e;
+        }
+        if (r->bind == BIND_DID_X509) {
+            e = bind_iss_did(h, &when, reason, cap);
+            if (e != SCITT_OK) {
+                return e;
+            }
         }
     }
     e = cache ? scitt_key_cache_get(cache, h->x5chain[0], key)
@@ -365,6 +423,13 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
 {
     memset(d, 0, sizeof(*d));
     say(reason, cap, "ok");
+    /* The log keeps the statement with its unprotected header emptied, and an auditor replays
+     * this check on that: a rule that could see an unprotected parameter would admit what the
+     * replay rejects. So the check runs on the registered form only, where there is none. */
+    if (m->unprotected_item.len != 1 || m->unprotected_item.ptr[0] != 0xa0 || m->hdr.unprot != 0) {
+        say(reason, cap, "the policy decides on the registered form only (unprotected header {})");
+        return SCITT_ERR_INVALID_ARG;
+    }
     if (m->raw.len > p->max_bytes) {
         say(reason, cap, "the statement is %zu bytes, the registration policy allows %zu",
             m->raw.len, p->max_bytes);
@@ -375,9 +440,22 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
         say(reason, cap, "not a SCITT Signed Statement: %s", scitt_err_str(e));
         return e;
     }
+    e = scitt_cose_check_x5t(m);
+    if (e != SCITT_OK) {
+        d->title = e == SCITT_ERR_KEY_MISMATCH ? "Certificate Thumbprint Mismatch"
+                                               : "Unverifiable Certificate Thumbprint";
+        say(reason, cap, "%s",
+            e == SCITT_ERR_KEY_MISMATCH
+                ? "the protected x5t (34) names another certificate than the x5chain (33) leaf"
+            : e == SCITT_ERR_ALG
+                ? "the x5t (34) hash algorithm is not SHA-256, SHA-384 or SHA-512"
+                : "x5t (34) without a protected x5chain (33): which certificate it names cannot be "
+                  "checked; add the x5chain");
+        return e;
+    }
     d->iss = m->hdr.cwt.iss;
     d->sub = m->hdr.cwt.sub;
-    e = check_rules(p, m, d, reason, cap);
+    e = check_rules(p, m, now, d, reason, cap);
     if (e != SCITT_OK) {
         return e;
     }

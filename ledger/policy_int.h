@@ -9,6 +9,10 @@
 #define MAX_TYPES 64
 #define MAX_RULES 64
 
+/* Default and largest clock skew allowed for CWT exp / nbf (seconds). */
+#define CLOCK_SKEW_DEFAULT 60
+#define CLOCK_SKEW_MAX     86400
+
 typedef enum { TIME_REGISTRATION, TIME_IAT, TIME_OFF } time_mode;
 
 /* "measurement_endorsement": the statement's measurement must be endorsed by a transparent
@@ -25,12 +29,20 @@ typedef struct endorsement_rule {
 /* The protected header label that carries the endorsing transparent statement. */
 #define ENDORSEMENT_LABEL "measurement_endorsement"
 
+/* How a rule with x509_roots ties the statement's iss to its x5chain leaf. */
+typedef enum { BIND_NONE, BIND_SAN_URI, BIND_DID_X509 } iss_binding;
+
+#define MAX_EKUS 16
+
 typedef struct rule {
     char *iss;        /* exact match */
     char *iss_prefix; /* prefix match */
     bool did_x509;    /* iss is a did:x509 resolved against the x5chain */
     scitt_cose_keyset *keys;
-    scitt_x509_roots *roots;
+    scitt_x509_roots *roots; /* with the rule's CRLs, if any */
+    char *ekus[MAX_EKUS];    /* purposes the leaf may have (none listed: code signing) */
+    size_t nekus;
+    iss_binding bind;
     bool self_signed;
     endorsement_rule endorse;
 } rule;
@@ -44,6 +56,7 @@ struct scitt_policy {
     size_t max_bytes;
     time_mode tmode;
     bool need_iat, need_nbf, need_exp;
+    int64_t clock_skew; /* seconds of leeway for the statement's CWT exp and nbf */
     char *ctypes[MAX_TYPES];
     size_t nctypes;
     bool have_ctypes;

@@ -118,6 +118,15 @@ static scitt_err establish_policy(scitt_service *s, char *reason, size_t cap)
     if (e != SCITT_OK || current || scitt_ledger_state(s->ledger) != SCITT_OK) {
         return e;
     }
+    /* The policy of a running log changes only when the operator names the new one: starting
+     * without one must not quietly put the development policy in force over another. */
+    if (s->policy_index != SCITT_LEDGER_NO_POLICY && !s->cfg.policy_json.ptr) {
+        snprintf(reason, cap,
+                 "the policy in force (entry %llu) is not the development policy and no policy "
+                 "was given: name the policy to keep, or the new one (scittd --policy FILE)",
+                 (unsigned long long)s->policy_index);
+        return SCITT_ERR_STATE;
+    }
     scitt_dynbuf stmt;
     scitt_dynbuf_init(&stmt, 0);
     e = policy_statement(s, &stmt);
@@ -199,7 +208,7 @@ scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **ou
         e = SCITT_ERR_INVALID_ARG;
     }
     if (e == SCITT_OK && !cfg->read_only) {
-        if (cfg->policy_json.len) {
+        if (cfg->policy_json.ptr) {
             e = scitt_policy_parse(cfg->policy_json, &s->policy, reason, cap);
         } else {
             e = scitt_policy_development(&s->policy);
@@ -303,6 +312,35 @@ void scitt_service_identity_hash(const scitt_service *s, uint8_t out[SCITT_SHA25
     scitt_sha256(s->identity, s->identity_len, out);
 }
 
+/*
+ * The service's own subjects (the policy statements, and any it adds) belong to the service: an
+ * auditor treats an entry under one as the service's word, so a registrant must not be able to
+ * log one, whatever kid it names. Only a statement that verifies under a service key passes.
+ */
+static scitt_err check_reserved(scitt_service *s, const scitt_cose_sign1 *m, char *reason,
+                                size_t cap)
+{
+    static const char prefix[] = SCITT_RESERVED_SUBJECT_PREFIX;
+    scitt_span sub = m->hdr.cwt.sub;
+    if (sub.len < sizeof(prefix) - 1 || memcmp(sub.ptr, prefix, sizeof(prefix) - 1) != 0) {
+        return SCITT_OK;
+    }
+    const scitt_cose_key *k = m->hdr.kid.len ? scitt_cose_keyset_find(s->keys, m->hdr.kid) : NULL;
+    if (k && scitt_cose_sign1_verify(m, k, scitt_span_make(NULL, 0), NULL) == SCITT_OK) {
+        return SCITT_OK;
+    }
+    snprintf(reason, cap,
+             "CWT sub \"%.*s\" is reserved: subjects starting with \"%s\" are for statements "
+             "signed by this service's receipt key",
+             (int)(sub.len < 64 ? sub.len : 64), (const char *)sub.ptr, prefix);
+    for (char *c = reason; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = '?';
+        }
+    }
+    return SCITT_ERR_POLICY;
+}
+
 scitt_err scitt_service_check(scitt_service *s, scitt_span statement, scitt_prepared *out,
                               char *reason, size_t cap)
 {
@@ -317,33 +355,45 @@ scitt_err scitt_service_check(scitt_service *s, scitt_span statement, scitt_prep
         snprintf(reason, cap, "not a valid COSE_Sign1: %s", scitt_err_str(e));
         return e;
     }
-    scitt_policy_decision d;
-    e = scitt_policy_check(s->policy, &m, (int64_t)time(NULL), s->cache, &d, reason, cap);
-    if (e != SCITT_OK) {
-        return e;
-    }
+    /* The registered form first: the decision is taken on exactly the bytes the log will keep
+     * (the unprotected header emptied), decoded again, so no rule can see a parameter that the
+     * log, and an auditor replaying the decision, never will. */
     size_t elen = scitt_receipt_entry_len(&m);
-    out->buf = scitt_malloc(elen + d.iss.len + d.sub.len + d.digest.len);
+    out->buf = scitt_malloc(elen + SCITT_SHA256_LEN);
     if (!out->buf) {
         return SCITT_ERR_NOMEM;
     }
     scitt_cbor_writer w;
     scitt_cbor_writer_init(&w, out->buf, elen);
     e = scitt_receipt_entry(&m, &w);
+    scitt_span entry = scitt_span_make(out->buf, elen);
+    e = e ? e : scitt_cose_sign1_decode(entry, 0, &m);
     if (e != SCITT_OK) {
+        snprintf(reason, cap, "the registered form does not decode: %s", scitt_err_str(e));
         scitt_prepared_clear(out);
         return e;
     }
-    uint8_t *at = out->buf + elen;
-    out->sub.entry = scitt_span_make(out->buf, elen);
-    const scitt_span src[3] = {d.iss, d.sub, d.digest};
-    scitt_span *dst[3] = {&out->sub.iss, &out->sub.sub, &out->sub.digest};
-    for (int i = 0; i < 3; i++) {
-        if (src[i].len) {
-            memcpy(at, src[i].ptr, src[i].len);
-        }
-        *dst[i] = scitt_span_make(at, src[i].len);
-        at += src[i].len;
+    e = check_reserved(s, &m, reason, cap);
+    if (e != SCITT_OK) {
+        scitt_prepared_clear(out);
+        out->title = "Reserved Subject";
+        return e;
+    }
+    scitt_policy_decision d;
+    e = scitt_policy_check(s->policy, &m, (int64_t)time(NULL), s->cache, &d, reason, cap);
+    if (e != SCITT_OK) {
+        scitt_prepared_clear(out);
+        out->title = d.title;
+        return e;
+    }
+    /* iss, sub and an envelope's digest point into the entry; a payload's SHA-256 is copied. */
+    out->sub.entry = entry;
+    out->sub.iss = d.iss;
+    out->sub.sub = d.sub;
+    out->sub.digest = d.digest;
+    if (d.digest.ptr == d.payload_sha256) {
+        memcpy(out->buf + elen, d.payload_sha256, SCITT_SHA256_LEN);
+        out->sub.digest = scitt_span_make(out->buf + elen, SCITT_SHA256_LEN);
     }
     scitt_receipt_entry_digest(&m, out->sub.entry_id);
     scitt_receipt_leaf_hash(&m, out->sub.leaf_hash);

@@ -337,7 +337,7 @@ static void check_done(uv_work_t *w, int status)
         atomic_fetch_add(&d->rejections, 1);
         SCITT_LOG(SCITT_LOG_INFO, "rejected", "req=%llu err=%s reason=\"%s\"",
                   (unsigned long long)scitt_http_req_id(req), scitt_err_name(j->err), j->reason);
-        scittd_problem(req, 400, reject_title(j->err), j->reason);
+        scittd_problem(req, 400, j->prep.title ? j->prep.title : reject_title(j->err), j->reason);
         scitt_http_complete(req);
         scitt_prepared_clear(&j->prep);
         scitt_free(j);

@@ -77,6 +77,93 @@ static inline X509 *su_cert(EVP_PKEY *subject_key, const char *cn, EVP_PKEY *iss
     return c;
 }
 
+/*
+ * A leaf certificate for @p subject_key (CN @p cn) issued by @p issuer_key as @p issuer_cert,
+ * valid [not_before, not_after], with keyUsage @p ku, extendedKeyUsage @p eku and
+ * subjectAltName @p san (each an OpenSSL config value; NULL: no such extension).
+ */
+static inline X509 *su_leaf(EVP_PKEY *subject_key, const char *cn, EVP_PKEY *issuer_key,
+                            X509 *issuer_cert, int64_t not_before, int64_t not_after,
+                            const char *ku, const char *eku, const char *san)
+{
+    static long serial = 1000000;
+    X509 *c = X509_new();
+    X509_set_version(c, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(c), serial++);
+    ASN1_TIME_set(X509_getm_notBefore(c), (time_t)not_before);
+    ASN1_TIME_set(X509_getm_notAfter(c), (time_t)not_after);
+    X509_set_pubkey(c, subject_key);
+    X509_NAME *n = X509_get_subject_name(c);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(c, X509_get_subject_name(issuer_cert));
+    su_ext(c, issuer_cert, NID_basic_constraints, "critical,CA:FALSE");
+    if (ku) {
+        su_ext(c, issuer_cert, NID_key_usage, ku);
+    }
+    su_ext(c, issuer_cert, NID_subject_key_identifier, "hash");
+    su_ext(c, issuer_cert, NID_authority_key_identifier, "keyid:always");
+    if (eku) {
+        su_ext(c, issuer_cert, NID_ext_key_usage, eku);
+    }
+    if (san) {
+        su_ext(c, issuer_cert, NID_subject_alt_name, san);
+    }
+    X509_sign(c, issuer_key, EVP_sha256());
+    return c;
+}
+
+/*
+ * A CRL by @p issuer_key as @p issuer_cert, valid [this_update, next_update], revoking the @p n
+ * certificates of @p revoked; as PEM (free with free()).
+ */
+static inline char *su_crl_pem(EVP_PKEY *issuer_key, X509 *issuer_cert, X509 *const *revoked,
+                               size_t n, int64_t this_update, int64_t next_update)
+{
+    X509_CRL *crl = X509_CRL_new();
+    X509_CRL_set_version(crl, 1);
+    X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer_cert));
+    ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)this_update);
+    X509_CRL_set1_lastUpdate(crl, t);
+    ASN1_TIME_set(t, (time_t)next_update);
+    X509_CRL_set1_nextUpdate(crl, t);
+    for (size_t i = 0; i < n; i++) {
+        X509_REVOKED *r = X509_REVOKED_new();
+        X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked[i]));
+        ASN1_TIME_set(t, (time_t)this_update);
+        X509_REVOKED_set_revocationDate(r, t);
+        X509_CRL_add0_revoked(crl, r);
+    }
+    ASN1_TIME_free(t);
+    X509_CRL_sort(crl);
+    X509_CRL_sign(crl, issuer_key, EVP_sha256());
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509_CRL(b, crl);
+    char *data;
+    long len = BIO_get_mem_data(b, &data);
+    char *out = malloc((size_t)len + 1);
+    memcpy(out, data, (size_t)len);
+    out[len] = 0;
+    BIO_free(b);
+    X509_CRL_free(crl);
+    return out;
+}
+
+/* @p text with its newlines as \n, for a JSON string (free with free()). */
+static inline char *su_json_escape(const char *text)
+{
+    char *out = malloc(2 * strlen(text) + 1), *q = out;
+    for (const char *c = text; *c; c++) {
+        if (*c == '\n') {
+            *q++ = '\\';
+            *q++ = 'n';
+        } else {
+            *q++ = *c;
+        }
+    }
+    *q = 0;
+    return out;
+}
+
 /* DER bytes of @p c into a fresh heap buffer (free with OPENSSL_free). */
 static inline scitt_span su_der(X509 *c)
 {

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "scitt/receipt.h"
@@ -34,16 +35,24 @@ static const char help[] =
     "  --receipt FILE       also verify this receipt (TRANSPARENT may then be a plain statement)\n"
     "  --any                one verified receipt suffices (default: every receipt must verify)\n"
     "  --payload FILE       the detached payload; for a hash envelope, the preimage (hashed and\n"
-    "                       compared with the signed digest); for an attached payload, compared\n"
-    "  --issuer-key FILE    the issuer's key when the statement has no x5chain (PEM, JWK, ...)\n"
-    "  --issuer-roots PEM   validate the x5chain up to these roots\n"
-    "  --did-x509           resolve a did:x509 iss against the x5chain\n"
-    "  --x509-time MODE     when certificates must be valid: iat (default, else now), now, off\n"
+    "                       compared with the signed digest); for an attached payload, compared.\n"
+    "                       A payload that cannot be checked (detached, no issuer key) fails\n"
+    "  --issuer-key FILE    the issuer's key (PEM, JWK, ...): the signature must verify with it,\n"
+    "                       and it establishes the issuer\n"
+    "  --issuer-roots PEM   validate the x5chain up to these roots (establishes the issuer)\n"
+    "  --did-x509           require iss to be a did:x509 (a did:x509 iss is always resolved\n"
+    "                       against the x5chain, and establishes the issuer)\n"
+    "  --x509-time MODE     when certificates must be valid: iat (default, else --at), at, off\n"
+    "  --at TIME            the instant of the checks (CWT exp and nbf, certificates with\n"
+    "                       --x509-time at): Unix seconds or 2025-07-01T00:00:00Z (default now)\n"
     "  --legacy-labels      also accept 2023-era labels: CWT claims 13, receipts -333, vds -111,\n"
     "                       proofs -222\n"
-    "  --digest [sha256:]HEX  require this signed digest (a hash envelope's payload, e.g. the\n"
-    "                       image digest about to be deployed; else SHA-256 of the payload)\n"
-    "  --iss ISS, --sub SUB require these CWT claims\n"
+    "  --digest [ALG:]HEX   require this signed digest (a hash envelope's payload, e.g. the\n"
+    "                       image digest about to be deployed; else SHA-256 of the payload);\n"
+    "                       ALG (sha256, sha384, sha512) must be the statement's algorithm\n"
+    "  --iss ISS            require this issuer: the iss claim, and established by a did:x509\n"
+    "                       iss, --issuer-roots or --issuer-key (a self-asserted x5chain fails)\n"
+    "  --sub SUB            require this CWT sub\n"
     "  --json               every check, the key used (kid, trust file), tree size and index\n"
     "Trust from hardware roots instead of a trust store (see scitt attest verify --help):\n"
     "  --service-bundle FILE  a service bundle (scitt attest export): its TEE evidence is\n"
@@ -51,6 +60,8 @@ static const char help[] =
     "                       then receipts are checked with the receipt key it binds and must\n"
     "                       name its issuer. SEV-SNP bundles need "
     "--expect-measurement\n" ATTEST_POLICY_HELP "\n"
+    "An issuer that nothing establishes is reported (\"verified, issuer not established\"),\n"
+    "and is a failure with --iss.\n"
     "Exit status: 0 verified, 1 a check failed, 2 usage or unreadable input.\n"
     "\n"
     "Example:\n"
@@ -64,6 +75,7 @@ static const char help[] =
 typedef struct opts {
     const char *file, *payload, *issuer_key, *issuer_roots, *x509_time;
     const char *want_digest, *want_iss, *want_sub, *bundle;
+    int64_t at; /* --at, else now */
     attest_req att;
     bool att_given;
     const char *trust[TRUST_FILES_MAX];
@@ -117,6 +129,39 @@ typedef struct rinfo {
     char iss[200];
 } rinfo;
 
+/* The COSE hash algorithm a --digest value names by its prefix (0: none given); false for an
+ * unknown prefix. */
+static bool digest_alg_of(const char *arg, int64_t *alg)
+{
+    static const struct {
+        const char *prefix;
+        int64_t alg;
+    } names[] = {{"sha256:", SCITT_COSE_ALG_SHA256},
+                 {"sha384:", SCITT_COSE_ALG_SHA384},
+                 {"sha512:", SCITT_COSE_ALG_SHA512}};
+    int64_t a = 0;
+    if (strchr(arg, ':')) {
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !a; i++) {
+            a = strncasecmp(arg, names[i].prefix, strlen(names[i].prefix)) == 0 ? names[i].alg : 0;
+        }
+        if (!a) {
+            return false;
+        }
+    }
+    if (alg) {
+        *alg = a;
+    }
+    return true;
+}
+
+static const char *hash_name(int64_t alg)
+{
+    return alg == SCITT_COSE_ALG_SHA256   ? "sha256"
+           : alg == SCITT_COSE_ALG_SHA384 ? "sha384"
+           : alg == SCITT_COSE_ALG_SHA512 ? "sha512"
+                                          : NULL;
+}
+
 static int parse(int argc, char **argv, opts *o)
 {
     enum {
@@ -134,6 +179,7 @@ static int parse(int argc, char **argv, opts *o)
         O_SUB,
         O_JSON,
         O_BUNDLE,
+        O_AT,
         O_HELP
     };
     static const struct option lo[] = {{"trust", 1, 0, O_TRUST},
@@ -150,11 +196,13 @@ static int parse(int argc, char **argv, opts *o)
                                        {"sub", 1, 0, O_SUB},
                                        {"json", 0, 0, O_JSON},
                                        {"service-bundle", 1, 0, O_BUNDLE},
+                                       {"at", 1, 0, O_AT},
                                        ATTEST_POLICY_OPTIONS,
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
     memset(o, 0, sizeof(*o));
     attest_req_init(&o->att);
+    o->at = (int64_t)time(NULL);
     optind = 1;
     opterr = 0;
     int c;
@@ -208,6 +256,15 @@ static int parse(int argc, char **argv, opts *o)
         case O_BUNDLE:
             o->bundle = optarg;
             break;
+        case O_AT:
+            if (!attest_parse_time(optarg, &o->at)) {
+                return cli_usage(
+                    "--at must be Unix seconds or RFC 3339 UTC (2025-07-01T00:00:00Z)");
+            }
+            /* the service bundle is checked at the same instant */
+            o->att.now = o->at;
+            o->att.has_now = true;
+            break;
         case O_HELP:
             return -1;
         default:
@@ -234,8 +291,11 @@ static int parse(int argc, char **argv, opts *o)
                          "--allow-insecure-virtual apply to a --service-bundle");
     }
     if (o->x509_time && strcmp(o->x509_time, "iat") && strcmp(o->x509_time, "now") &&
-        strcmp(o->x509_time, "off")) {
-        return cli_usage("--x509-time must be iat, now or off");
+        strcmp(o->x509_time, "at") && strcmp(o->x509_time, "off")) {
+        return cli_usage("--x509-time must be iat, at or off");
+    }
+    if (o->want_digest && !digest_alg_of(o->want_digest, NULL)) {
+        return cli_usage("--digest: the algorithm prefix must be sha256:, sha384: or sha512:");
     }
     return CLI_OK;
 }
@@ -428,17 +488,80 @@ static scitt_x509_time when_of(const opts *o, const scitt_cose_sign1 *m)
     if ((!o->x509_time || !strcmp(o->x509_time, "iat")) && m->hdr.cwt.has_iat) {
         return scitt_x509_time_at(m->hdr.cwt.iat);
     }
-    return scitt_x509_time_at((int64_t)time(NULL));
+    return scitt_x509_time_at(o->at);
 }
 
-static void issuer_check(const opts *o, const scitt_cose_sign1 *m, report *r, char *key_desc,
-                         size_t cap)
+/* What the issuer checks established, for the issuer identity, the digest and the verdict. */
+typedef struct issuer_view {
+    bool sig_ok;             /* the issuer signature verified... */
+    bool sig_by_leaf;        /* ...with the protected x5chain leaf's key */
+    bool sig_pinned;         /* ...with --issuer-key */
+    bool chain_rooted;       /* the protected x5chain validates to --issuer-roots */
+    bool did_tried;          /* iss was resolved as a did:x509... */
+    bool did_ok;             /* ...and resolves against the protected x5chain */
+    const char *established; /* how the issuer is established, or NULL */
+    /* the signed digest: a hash envelope's payload, else SHA-256 of the payload (for a detached
+     * one, of the --payload the signature verified); empty when there is none */
+    scitt_span digest;
+    int64_t digest_alg;
+    uint8_t buf[64]; /* a SHA-256 computed here, or a detached envelope's digest */
+} issuer_view;
+
+/* CWT exp and nbf against --at (RFC 8392: not accepted on or after exp, or before nbf). */
+static void validity_check(const opts *o, const scitt_cose_sign1 *m, report *r)
+{
+    const scitt_cose_cwt *c = &m->hdr.cwt;
+    if (!c->has_exp && !c->has_nbf) {
+        return;
+    }
+    char at[32], t[32];
+    cli_time(o->at, at);
+    if (c->has_exp && c->exp <= o->at) {
+        cli_time(c->exp, t);
+        note(r, "validity", 1, "the statement expired at %s (CWT exp), before %s", t, at);
+    } else if (c->has_nbf && c->nbf > o->at) {
+        cli_time(c->nbf, t);
+        note(r, "validity", 1, "the statement is not valid before %s (CWT nbf), after %s", t, at);
+    } else {
+        note(r, "validity", 0, "CWT %s%s%s %s at %s", c->has_nbf ? "nbf" : "",
+             c->has_nbf && c->has_exp ? " and " : "", c->has_exp ? "exp" : "",
+             c->has_nbf && c->has_exp ? "hold" : "holds", at);
+    }
+}
+
+static bool is_did_x509(scitt_span iss)
+{
+    return iss.len > 9 && memcmp(iss.ptr, "did:x509:", 9) == 0;
+}
+
+static void issuer_check(const opts *o, const scitt_cose_sign1 *m, scitt_span iss, report *r,
+                         issuer_view *v, char *key_desc, size_t cap)
 {
     const scitt_cose_headers *h = &m->hdr;
     scitt_cose_key *key = NULL;
     char why[512];
     snprintf(key_desc, cap, "none");
-    if (h->nx5chain) {
+    /* Only a protected x5chain is covered by the issuer's signature (and kept by a log). */
+    bool chain = (h->prot & SCITT_COSE_H_X5CHAIN) && h->nx5chain > 0;
+    if (!chain && h->nx5chain > 0) {
+        note(r, "x5chain", 2, "only in the unprotected header, which no signature covers: ignored");
+    }
+    if (h->prot & SCITT_COSE_H_X5T) {
+        scitt_err e = scitt_cose_check_x5t(m);
+        note(r, "x5t", e ? 1 : 0, "%s",
+             e == SCITT_OK                 ? "names the x5chain leaf"
+             : e == SCITT_ERR_KEY_MISMATCH ? "names another certificate than the x5chain leaf"
+             : e == SCITT_ERR_ALG          ? "its hash algorithm is not SHA-256, SHA-384 or SHA-512"
+                                  : "there is no protected x5chain whose leaf it could name");
+    }
+    if (o->issuer_key) {
+        /* A pinned key decides, whatever certificate the statement carries. */
+        if (cli_load_key(o->issuer_key, false, &key, why, sizeof(why)) != SCITT_OK) {
+            note(r, "issuer signature", 1, "%s", why);
+            return;
+        }
+        snprintf(key_desc, cap, "%s", o->issuer_key);
+    } else if (chain) {
         scitt_err e = scitt_cose_key_from_cert_der(h->x5chain[0], &key);
         if (e != SCITT_OK) {
             note(r, "issuer signature", 1, "the x5chain leaf's key cannot be used: %s",
@@ -446,12 +569,6 @@ static void issuer_check(const opts *o, const scitt_cose_sign1 *m, report *r, ch
             return;
         }
         snprintf(key_desc, cap, "x5chain leaf");
-    } else if (o->issuer_key) {
-        if (cli_load_key(o->issuer_key, false, &key, why, sizeof(why)) != SCITT_OK) {
-            note(r, "issuer signature", 1, "%s", why);
-            return;
-        }
-        snprintf(key_desc, cap, "%s", o->issuer_key);
     }
     /* The payload the signature covers, and what --payload is checked against. */
     scitt_dynbuf pl;
@@ -481,6 +598,13 @@ static void issuer_check(const opts *o, const scitt_cose_sign1 *m, report *r, ch
     }
     if (!key) {
         note(r, "issuer signature", 2, "not checked: no x5chain and no --issuer-key");
+        if (m->detached && o->payload) {
+            /* Only the issuer signature covers a detached payload. */
+            note(r, "payload", 1,
+                 "%s cannot be checked: the payload is detached and no issuer key is known "
+                 "(give --issuer-key)",
+                 o->payload);
+        }
     } else if (m->detached && !o->payload) {
         note(r, "issuer signature", 1, "the payload is detached: give it with --payload");
     } else {
@@ -490,6 +614,30 @@ static void issuer_check(const opts *o, const scitt_cose_sign1 *m, report *r, ch
         const char *alg = scitt_cose_alg_name(h->alg);
         note(r, "issuer signature", e ? 1 : 0, "%s with the %s%s%s",
              e ? scitt_err_str(e) : "verified", key_desc, alg ? ", " : "", alg ? alg : "");
+        v->sig_ok = e == SCITT_OK;
+        v->sig_pinned = v->sig_ok && o->issuer_key;
+        v->sig_by_leaf = v->sig_ok && !o->issuer_key;
+        if (v->sig_ok && m->detached && o->payload) {
+            note(r, "payload", 0, "%s is the payload the issuer signed", o->payload);
+        }
+    }
+    /* The signed digest. */
+    scitt_span payload =
+        m->detached ? (v->sig_ok ? scitt_span_make(pl.ptr, pl.len) : scitt_span_make(NULL, 0))
+                    : m->payload;
+    if (envelope) {
+        v->digest = payload.len ? payload : scitt_span_make(NULL, 0);
+        v->digest_alg = h->payload_hash_alg;
+    } else if (!m->detached || v->sig_ok) {
+        scitt_sha256(payload.ptr, payload.len, v->buf);
+        v->digest = scitt_span_make(v->buf, SCITT_SHA256_LEN);
+        v->digest_alg = SCITT_COSE_ALG_SHA256;
+    }
+    if (v->digest.len && v->digest.ptr == pl.ptr) {
+        /* keep the digest past the payload buffer (a detached envelope's digest) */
+        size_t n = v->digest.len < sizeof(v->buf) ? v->digest.len : sizeof(v->buf);
+        memcpy(v->buf, pl.ptr, n);
+        v->digest = scitt_span_make(v->buf, n);
     }
     scitt_dynbuf_clear(&pl);
 
@@ -508,76 +656,102 @@ static void issuer_check(const opts *o, const scitt_cose_sign1 *m, report *r, ch
         if (e != SCITT_OK) {
             note(r, "x5chain", 1, "%s: cannot load the roots: %s", o->issuer_roots,
                  scitt_err_str(e));
-        } else if (h->nx5chain == 0) {
-            note(r, "x5chain", 1, "--issuer-roots given, but the statement has no x5chain");
+        } else if (!chain) {
+            note(r, "x5chain", 1,
+                 "--issuer-roots given, but the statement has no protected x5chain");
         } else {
             e = scitt_x509_verify_chain(roots, h->x5chain, h->nx5chain, &when, &w);
             note(r, "x5chain", e ? 1 : 0, "%s (%zu certificates, roots %s)",
                  e ? (w ? w : scitt_err_str(e)) : "validates", h->nx5chain, o->issuer_roots);
+            v->chain_rooted = e == SCITT_OK;
         }
         scitt_x509_roots_free(roots);
     }
-    if (o->did) {
+    /* A did:x509 iss is always resolved: it names the CA and the leaf, so it binds itself. */
+    if (o->did || is_did_x509(iss)) {
         scitt_didx509_result res;
         const char *w = NULL;
-        scitt_err e = h->nx5chain ? scitt_didx509_resolve(h->cwt.iss, h->x5chain, h->nx5chain,
-                                                          &when, &res, &w)
-                                  : SCITT_ERR_CERT_CHAIN;
+        scitt_err e = chain ? scitt_didx509_resolve(iss, h->x5chain, h->nx5chain, &when, &res, &w)
+                            : SCITT_ERR_CERT_CHAIN;
         note(r, "did:x509", e ? 1 : 0, "%s",
-             e ? (w ? w : scitt_err_str(e)) : "iss resolves against the x5chain");
+             e ? (w && chain ? w
+                  : chain    ? scitt_err_str(e)
+                             : "no protected x5chain to resolve against")
+               : "iss resolves against the x5chain");
+        v->did_tried = true;
+        v->did_ok = e == SCITT_OK;
     }
+    v->established = v->sig_pinned                 ? "the signature verifies with --issuer-key"
+                     : v->sig_by_leaf && v->did_ok ? "did:x509 resolves against the x5chain "
+                                                     "whose leaf signed"
+                     : v->sig_by_leaf && v->chain_rooted ? "the x5chain whose leaf signed "
+                                                           "validates to --issuer-roots"
+                                                         : NULL;
     scitt_cose_key_free(key);
 }
 
-/* The signed digest: a hash envelope's payload, else SHA-256 of the (attached) payload. */
-static scitt_span signed_digest(const scitt_cose_sign1 *m, uint8_t buf[SCITT_SHA256_LEN])
+/*
+ * The issuer's identity: "ok" only when something the user trusts establishes it (a pinned
+ * key, the roots, or a did:x509 that binds itself); never for a self-asserted x5chain.
+ */
+static void identity_check(const opts *o, scitt_span iss, const issuer_view *v, report *r)
 {
-    if (m->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) {
-        return m->payload;
+    char have[200];
+    cli_printable(iss, have, sizeof(have));
+    if (o->want_iss && !scitt_span_eq_str(iss, o->want_iss)) {
+        note(r, "iss", 1, "iss is \"%s\", not the one required", have);
+    } else if (v->established) {
+        note(r, o->want_iss ? "iss" : "issuer", 0, "\"%s\", established: %s", have, v->established);
+    } else if (v->did_tried && !v->did_ok) {
+        note(r, o->want_iss ? "iss" : "issuer", o->want_iss ? 1 : 2,
+             "\"%s\" is claimed but not established: the did:x509 does not resolve against the "
+             "x5chain",
+             have);
+    } else {
+        note(r, o->want_iss ? "iss" : "issuer", o->want_iss ? 1 : 2,
+             "\"%s\" is claimed but not established: nothing you trust ties it to the signing "
+             "key; give --issuer-roots PEM or --issuer-key FILE, or use a did:x509 issuer",
+             have);
     }
-    if (m->detached) {
-        return scitt_span_make(NULL, 0);
-    }
-    scitt_sha256(m->payload.ptr, m->payload.len, buf);
-    return scitt_span_make(buf, SCITT_SHA256_LEN);
 }
 
-/* --digest, --iss, --sub: what a deploy gate requires of the statement. */
-static void expectations(const opts *o, const scitt_cose_sign1 *m, scitt_span iss, scitt_span sub,
-                         report *r)
+/* --digest and --sub: what a deploy gate requires of the statement. */
+static void expectations(const opts *o, const issuer_view *v, scitt_span sub, report *r)
 {
     if (o->want_digest) {
-        const char *hex = o->want_digest;
-        const char *colon = strchr(hex, ':');
-        hex = colon ? colon + 1 : hex;
-        uint8_t want[64], buf[SCITT_SHA256_LEN];
+        int64_t named = 0;
+        (void)digest_alg_of(o->want_digest, &named);
+        const char *colon = strchr(o->want_digest, ':');
+        const char *hex = colon ? colon + 1 : o->want_digest;
+        uint8_t want[64];
         size_t n = 0;
-        scitt_span have = signed_digest(m, buf);
+        const char *have_alg = hash_name(v->digest_alg);
         if (scitt_hex_decode(scitt_span_str(hex), want, sizeof(want), &n) != SCITT_OK || n == 0) {
             note(r, "digest", 1, "--digest %s is not hex", o->want_digest);
+        } else if (v->digest.len == 0) {
+            note(r, "digest", 1,
+                 "the payload is detached and was not checked, so there is no signed digest to "
+                 "compare (give --payload and the issuer's key)");
+        } else if (named && named != v->digest_alg) {
+            note(r, "digest", 1, "--digest names %s, but the statement's digest is %s",
+                 hash_name(named), have_alg ? have_alg : "of another hash algorithm");
         } else {
-            bool same = scitt_span_eq(have, scitt_span_make(want, n));
-            note(r, "digest", same ? 0 : 1, "the signed digest %s %s", same ? "is" : "is not",
+            bool same = scitt_span_eq(v->digest, scitt_span_make(want, n));
+            note(r, "digest", same ? 0 : 1, "the signed digest is%s %s", same ? "" : " not",
                  o->want_digest);
         }
     }
-    const char *names[2] = {"iss", "sub"};
-    const char *want[2] = {o->want_iss, o->want_sub};
-    scitt_span have[2] = {iss, sub};
-    for (int i = 0; i < 2; i++) {
-        if (want[i]) {
-            bool same = scitt_span_eq_str(have[i], want[i]);
-            char h[200];
-            cli_printable(have[i], h, sizeof(h));
-            note(r, names[i], same ? 0 : 1, "%s is \"%s\"%s", names[i], h,
-                 same ? "" : ", not the one required");
-        }
+    if (o->want_sub) {
+        bool same = scitt_span_eq_str(sub, o->want_sub);
+        char h[200];
+        cli_printable(sub, h, sizeof(h));
+        note(r, "sub", same ? 0 : 1, "sub is \"%s\"%s", h, same ? "" : ", not the one required");
     }
 }
 
-static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, scitt_span iss,
-                   scitt_span sub, const char *entry_id, const rinfo *ri, size_t nri,
-                   const attest_view *av)
+static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, const issuer_view *v,
+                   scitt_span iss, scitt_span sub, const char *entry_id, const rinfo *ri,
+                   size_t nri, const attest_view *av)
 {
     if (!o->json) {
         static const char *const mark[] = {"ok  ", "FAIL", "skip"};
@@ -587,11 +761,13 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, sc
         char is[200], su[200];
         cli_printable(iss, is, sizeof(is));
         cli_printable(sub, su, sizeof(su));
-        printf("%s: %s (iss %s, sub %s, entry %s)\n",
+        bool established = m && v->established;
+        printf("%s%s: %s (%s %s, sub %s, entry %s)\n",
                r->failed            ? "NOT VERIFIED"
                : av && av->insecure ? "verified INSECURELY (service keys from virtual evidence)"
                                     : "verified",
-               o->file, is, su, entry_id);
+               r->failed || established ? "" : ", issuer not established", o->file,
+               established ? "iss" : "claimed iss", is, su, entry_id);
         return;
     }
     scitt_dynbuf b;
@@ -613,15 +789,26 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, sc
     jw_text(&j, sub);
     jw_key(&j, "entry_id");
     jw_str(&j, entry_id);
+    jw_key(&j, "issuer_established");
+    jw_bool(&j, m && v->established);
+    jw_key(&j, "issuer_established_by");
+    if (m && v->established) {
+        jw_str(&j, v->sig_pinned ? "issuer-key" : v->did_ok ? "did:x509" : "issuer-roots");
+    } else {
+        jw_null(&j);
+    }
     if (m) {
         bool envelope = (m->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) != 0;
         jw_key(&j, "hash_envelope");
         jw_bool(&j, envelope);
-        uint8_t buf[SCITT_SHA256_LEN];
-        scitt_span d = signed_digest(m, buf);
-        if (d.len) {
+        if (v->digest.len) {
             jw_key(&j, "digest");
-            jw_hex(&j, d);
+            jw_hex(&j, v->digest);
+            const char *an = hash_name(v->digest_alg);
+            if (an) {
+                jw_key(&j, "digest_alg");
+                jw_str(&j, an);
+            }
         }
         if (envelope && m->hdr.payload_location.len) {
             jw_key(&j, "location");
@@ -740,6 +927,8 @@ int cmd_verify(int argc, char **argv)
     bool decoded = e == SCITT_OK;
     char entry_id[65] = "";
     scitt_span iss = scitt_span_make(NULL, 0), sub = iss;
+    issuer_view iv;
+    memset(&iv, 0, sizeof(iv));
     if (e != SCITT_OK) {
         note(r, "decode", 1, "not a strict, tagged COSE_Sign1: %s", scitt_err_str(e));
     } else {
@@ -767,10 +956,12 @@ int cmd_verify(int argc, char **argv)
         receipts_check(&o, &t, m, scitt_span_make(entry.ptr, entry.len), ri, &nri, r, files);
         bundle_issuer_check(&o, &av, ri, nri, r);
         char key_desc[300];
-        issuer_check(&o, m, r, key_desc, sizeof(key_desc));
-        expectations(&o, m, iss, sub, r);
+        validity_check(&o, m, r);
+        issuer_check(&o, m, iss, r, &iv, key_desc, sizeof(key_desc));
+        identity_check(&o, iss, &iv, r);
+        expectations(&o, &iv, sub, r);
     }
-    output(&o, r, decoded ? m : NULL, iss, sub, entry_id, ri, nri, o.bundle ? &av : NULL);
+    output(&o, r, decoded ? m : NULL, &iv, iss, sub, entry_id, ri, nri, o.bundle ? &av : NULL);
     if (r->failed) {
         cli_msg("%s: %s", o.file, r->first);
         rc = CLI_FAIL;

@@ -441,6 +441,16 @@ SCITT_MUST_USE scitt_err scitt_cose_signature_verify(const scitt_cose_key *key, 
  */
 SCITT_MUST_USE scitt_err scitt_cose_check_statement(const scitt_cose_sign1 *m);
 
+/**
+ * RFC 9360 x5t against the certificate it names, protected header only (an unprotected x5t is
+ * covered by no signature and is not kept in a log): SCITT_OK without a protected x5t, or when
+ * its hash of the protected x5chain's leaf matches; SCITT_ERR_KEY_MISMATCH when it names another
+ * certificate; SCITT_ERR_HEADER when there is no protected x5chain to compare with (which
+ * certificate it names cannot be told); SCITT_ERR_ALG for a hash other than SHA-256, SHA-384
+ * or SHA-512 (-16, -43, -44).
+ */
+SCITT_MUST_USE scitt_err scitt_cose_check_x5t(const scitt_cose_sign1 *m);
+
 #ifdef __cplusplus
 }
 #endif

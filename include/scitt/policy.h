@@ -23,9 +23,17 @@ extern "C" {
 typedef struct scitt_policy scitt_policy;
 
 /** The CWT sub of the service-signed statements that register a policy in the log. */
-#define SCITT_POLICY_SUBJECT      "scittd/registration-policy"
+#define SCITT_POLICY_SUBJECT "scittd/registration-policy"
+
+/**
+ * Every CWT sub that starts with this prefix (SCITT_POLICY_SUBJECT, and any subject the service
+ * uses later) is reserved for statements signed by one of the service's own receipt keys:
+ * registration refuses such a statement from anybody else (scitt_service_check), so every entry
+ * of an honest log under a reserved subject verifies under a service key.
+ */
+#define SCITT_RESERVED_SUBJECT_PREFIX "scittd/"
 /** Their content type. */
-#define SCITT_POLICY_CONTENT_TYPE "application/json"
+#define SCITT_POLICY_CONTENT_TYPE     "application/json"
 
 /** Room for a rejection reason. */
 #define SCITT_POLICY_REASON_MAX 256
@@ -65,15 +73,22 @@ typedef struct scitt_policy_decision {
     scitt_span digest; /**< hash-envelope payload (the digest), else SHA-256 of the payload */
     uint8_t payload_sha256[SCITT_SHA256_LEN]; /**< storage for the latter */
     size_t rule;                              /**< which issuer rule admitted it (0-based) */
+    /** On failure of a check that has a problem title of its own ("Certificate Thumbprint
+     * Mismatch", ...): that title (static storage); NULL otherwise. */
+    const char *title;
 } scitt_policy_decision;
 
 /**
- * Decides whether @p m (decoded from @p raw bytes) may be registered at time @p now (Unix
- * seconds). @p cache may be NULL. Returns SCITT_OK and fills @p d, or the error of the first
- * check that failed with @p reason naming it: SCITT_ERR_TOO_LARGE, profile errors
- * (SCITT_ERR_HEADER, SCITT_ERR_BAD_TAG), SCITT_ERR_ALG, SCITT_ERR_PAYLOAD_MISSING,
- * SCITT_ERR_POLICY (issuer, claims, content types), SCITT_ERR_UNTRUSTED (no key),
- * SCITT_ERR_CERT_CHAIN / SCITT_ERR_EXPIRED / SCITT_ERR_DID_MISMATCH, SCITT_ERR_SIGNATURE.
+ * Decides whether @p m may be registered at time @p now (Unix seconds). @p m must be the
+ * registered form of the statement (its unprotected header the empty map, as the log keeps it:
+ * decode the bytes scitt_receipt_entry writes), so that the decision rests only on what is
+ * logged and an auditor replaying it from the log decides the same; anything else is
+ * SCITT_ERR_INVALID_ARG. @p cache may be NULL. Returns SCITT_OK and fills @p d, or the error of
+ * the first check that failed with @p reason naming it: SCITT_ERR_TOO_LARGE, profile errors
+ * (SCITT_ERR_HEADER, SCITT_ERR_BAD_TAG), the x5t binding (scitt_cose_check_x5t:
+ * SCITT_ERR_KEY_MISMATCH, SCITT_ERR_HEADER, SCITT_ERR_ALG), SCITT_ERR_ALG,
+ * SCITT_ERR_PAYLOAD_MISSING, SCITT_ERR_POLICY (issuer, claims, content types), SCITT_ERR_UNTRUSTED
+ * (no key), SCITT_ERR_CERT_CHAIN / SCITT_ERR_EXPIRED / SCITT_ERR_DID_MISMATCH, SCITT_ERR_SIGNATURE.
  */
 SCITT_MUST_USE scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m,
                                             int64_t now, scitt_key_cache *cache,

@@ -40,9 +40,13 @@ void scitt_keystore_file(const char *dir, const char *name, char *path_storage, 
 
 typedef struct scitt_service_config {
     const char *data_dir;
-    const char *issuer;      /**< iss of receipts and policy statements (default "scittd.local") */
-    const char *origin;      /**< checkpoint origin and receipt sub (default: the issuer) */
-    scitt_span policy_json;  /**< empty: the development policy */
+    const char *issuer; /**< iss of receipts and policy statements (default "scittd.local") */
+    const char *origin; /**< checkpoint origin and receipt sub (default: the issuer) */
+    /** The policy document. {NULL, 0} (none given): the development policy on a new log, the
+     * policy in force on a log whose policy in force is the development policy; a log with
+     * another policy in force refuses to open without one (SCITT_ERR_STATE). An empty
+     * document given is a JSON error, never the development policy. */
+    scitt_span policy_json;
     int64_t receipt_alg;     /**< for a newly generated receipt key (0: ES256) */
     bool rotate_receipt_key; /**< add a new receipt key at open; old ones stay published */
     uint64_t map_size, map_size_max;
@@ -56,7 +60,8 @@ typedef struct scitt_service scitt_service;
 /**
  * Opens the ledger, loads (or at first start generates and stores) the service keys, and makes
  * the configured policy the one in force, registering it as a service-signed statement when it
- * differs from the last one registered. @p reason gets a one-line explanation on failure.
+ * differs from the last one registered (only when a policy was given: see policy_json).
+ * @p reason gets a one-line explanation on failure.
  */
 SCITT_MUST_USE scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **out,
                                             char *reason, size_t cap);
@@ -84,12 +89,17 @@ void scitt_service_identity_hash(const scitt_service *s, uint8_t out[SCITT_SHA25
 typedef struct scitt_prepared {
     scitt_submission sub; /**< spans point into `buf` */
     uint8_t *buf;         /**< owned: freed by scitt_prepared_clear */
+    /** After a failed check that has a problem title of its own ("Reserved Subject", ...): that
+     * title (static storage); NULL otherwise. */
+    const char *title;
 } scitt_prepared;
 
 /**
- * The thread-safe check stage: strict decode, SCITT profile, registration policy (issuer, keys,
- * X.509 / did:x509) and the issuer signature; then builds the registered form, its entry ID and
- * leaf hash. On failure @p reason names the check that failed.
+ * The thread-safe check stage: strict decode, then on the registered form (the statement with
+ * its unprotected header emptied, decoded again): the reserved subjects (a CWT sub starting with
+ * SCITT_RESERVED_SUBJECT_PREFIX must verify under one of the service's receipt keys), the SCITT
+ * profile, the registration policy (issuer, keys, X.509 / did:x509) and the issuer signature;
+ * then its entry ID and leaf hash. On failure @p reason names the check that failed.
  */
 SCITT_MUST_USE scitt_err scitt_service_check(scitt_service *s, scitt_span statement,
                                              scitt_prepared *out, char *reason, size_t cap);

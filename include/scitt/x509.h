@@ -77,6 +77,17 @@ SCITT_MUST_USE scitt_err scitt_x509_roots_add_der(scitt_x509_roots *roots, scitt
  */
 SCITT_MUST_USE scitt_err scitt_x509_roots_add_pem(scitt_x509_roots *roots, scitt_span pem,
                                                   size_t *added);
+/**
+ * Adds every CRL of a PEM bundle (X509 CRL blocks; any other block, or a CRL that is not strictly
+ * encoded DER, is SCITT_ERR_CERT_MALFORMED; more than 1024 is SCITT_ERR_TOO_LARGE). Nothing is
+ * added unless every block parses. Once a store holds a CRL, scitt_x509_verify_chain checks every
+ * certificate of the validated path but a self-signed root against the CRL of its issuer (also an
+ * intermediate configured as a root): a revoked certificate or a missing CRL fails
+ * (SCITT_ERR_CERT_CHAIN), a CRL outside its validity at the instant checked is SCITT_ERR_EXPIRED.
+ * @p added (optional) receives the number of CRLs.
+ */
+SCITT_MUST_USE scitt_err scitt_x509_roots_add_crl_pem(scitt_x509_roots *roots, scitt_span pem,
+                                                      size_t *added);
 /** Number of distinct trust anchors in @p roots. */
 size_t scitt_x509_roots_count(const scitt_x509_roots *roots);
 
@@ -89,14 +100,48 @@ size_t scitt_x509_roots_count(const scitt_x509_roots *roots);
  * @param why optional; receives a static English reason on failure (never freed).
  * @return SCITT_OK; SCITT_ERR_INVALID_ARG (n == 0, NULLs); SCITT_ERR_TOO_LARGE (more than
  *         SCITT_LIMIT_X5CHAIN_CERTS certificates or an oversized one); SCITT_ERR_CERT_MALFORMED;
- *         SCITT_ERR_EXPIRED (outside a validity period at @p when); SCITT_ERR_UNTRUSTED (no path
- *         to a configured root); SCITT_ERR_CERT_CHAIN (any other path validation failure:
- *         signatures, CA flags, key usage, path length, name constraints, critical extensions);
+ *         SCITT_ERR_EXPIRED (a certificate, or a CRL, outside its validity at @p when);
+ *         SCITT_ERR_UNTRUSTED (no path to a configured root); SCITT_ERR_CERT_CHAIN (any other path
+ *         validation failure: signatures, CA flags, key usage, path length, name constraints,
+ *         critical extensions, revocation when the roots hold CRLs);
  *         SCITT_ERR_NOMEM.
  */
 SCITT_MUST_USE scitt_err scitt_x509_verify_chain(const scitt_x509_roots *roots,
                                                  const scitt_span *chain, size_t n,
                                                  const scitt_x509_time *when, const char **why);
+
+/** The extended key usage of code signing (RFC 5280 id-kp-codeSigning). */
+#define SCITT_X509_EKU_CODE_SIGNING "1.3.6.1.5.5.7.3.3"
+
+/** What a leaf certificate must also satisfy (scitt_x509_verify_chain_leaf). */
+typedef struct scitt_x509_leaf_rules {
+    /** The leaf may sign statements: a keyUsage extension with digitalSignature, and an
+     * extendedKeyUsage holding one of @p ekus (dotted OIDs; none: SCITT_X509_EKU_CODE_SIGNING).
+     * anyExtendedKeyUsage counts only when listed. */
+    bool signing;
+    const char *const *ekus;
+    size_t nekus;
+    /** Non-empty: the leaf must have exactly this subjectAltName URI. */
+    scitt_span san_uri;
+} scitt_x509_leaf_rules;
+
+/**
+ * scitt_x509_verify_chain, then the leaf @p rules (NULL: none) on the certificate already parsed:
+ * SCITT_ERR_POLICY (with @p why) when the path validates but the leaf breaks a rule.
+ */
+SCITT_MUST_USE scitt_err scitt_x509_verify_chain_leaf(const scitt_x509_roots *roots,
+                                                      const scitt_span *chain, size_t n,
+                                                      const scitt_x509_time *when,
+                                                      const scitt_x509_leaf_rules *rules,
+                                                      const char **why);
+
+/**
+ * The signing rule of scitt_x509_leaf_rules on the certificate @p der alone: SCITT_OK;
+ * SCITT_ERR_POLICY (with @p why, optional, a static reason); SCITT_ERR_CERT_MALFORMED /
+ * SCITT_ERR_TOO_LARGE for the certificate.
+ */
+SCITT_MUST_USE scitt_err scitt_x509_check_signing_purpose(scitt_span der, const char *const *ekus,
+                                                          size_t n, const char **why);
 
 /** SCITT_OK when @p der is exactly one strictly encoded certificate. */
 SCITT_MUST_USE scitt_err scitt_x509_check_der(scitt_span der);

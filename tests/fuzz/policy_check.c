@@ -3,6 +3,8 @@
  * it decides on three fixed, validly signed statements (a pinned key by kid, a hash envelope, an
  * x5chain under a test CA) at a fixed time, through a shared key cache. Whatever the input, a
  * failure must come with a reason, and an admission must report the statement's own iss and sub.
+ * A fourth message, the first with a parameter in its unprotected header, is never decided: the
+ * policy decides on registered forms only (SCITT_ERR_INVALID_ARG for anything else).
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static scitt_span stmts[3];
 static scitt_cose_sign1 msgs[3];
+static uint8_t twin_buf[4096];
+static scitt_cose_sign1 twin; /* msgs[0] with {"x": 0} unprotected */
 static scitt_key_cache *cache;
 
 static void setup(void)
@@ -31,7 +35,20 @@ static void setup(void)
             abort();
         }
     }
-    if (scitt_key_cache_new(8, &cache) != SCITT_OK) {
+    const scitt_cose_sign1 *m = &msgs[0];
+    static const uint8_t head[2] = {0xd2, 0x84}, unprot[4] = {0xa1, 0x61, 0x78, 0x00};
+    const scitt_span parts[5] = {scitt_span_make(head, 2), m->protected_item,
+                                 scitt_span_make(unprot, 4), m->payload_item, m->signature_item};
+    size_t at = 0;
+    for (int i = 0; i < 5; i++) {
+        if (parts[i].len > sizeof(twin_buf) - at) {
+            abort();
+        }
+        memcpy(twin_buf + at, parts[i].ptr, parts[i].len);
+        at += parts[i].len;
+    }
+    if (scitt_cose_sign1_decode(scitt_span_make(twin_buf, at), 0, &twin) != SCITT_OK ||
+        scitt_key_cache_new(8, &cache) != SCITT_OK) {
         abort();
     }
 }
@@ -78,6 +95,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FAIL();
         }
     }
+    scitt_policy_decision d;
+    if (scitt_policy_check(p, &twin, FUZZ_NOW, cache, &d, reason, sizeof(reason)) !=
+        SCITT_ERR_INVALID_ARG) {
+        FAIL();
+    }
+    check_reason(reason, sizeof(reason));
     scitt_policy_free(p);
     return 0;
 }

@@ -2,7 +2,8 @@
  * Fuzz target: certificate chains from untrusted bytes. The first input byte picks the form:
  * even, the rest is a PEM bundle; odd, the rest is a sequence of DER certificates, each preceded
  * by a 2-byte big-endian length. The certificates are validated against the fixed root, run
- * through every helper, and resolved as a did:x509 chain.
+ * through every helper (the signing-purpose check of x509_roots rules too), and resolved as a
+ * did:x509 chain.
  */
 #include <string.h>
 
@@ -22,6 +23,12 @@ static void helpers(scitt_span cert)
     /* A certificate OpenSSL accepts always has a findable SPKI inside it, and vice versa. */
     if (ok != (e == SCITT_OK) ||
         (ok && (spki.ptr < cert.ptr || spki.ptr + spki.len > cert.ptr + cert.len))) {
+        __builtin_trap();
+    }
+    /* The purpose check (x509_roots rules) parses extensions of untrusted leaves. */
+    const char *why = NULL;
+    scitt_err pe = scitt_x509_check_signing_purpose(cert, NULL, 0, &why);
+    if ((pe == SCITT_OK && !ok) || (pe != SCITT_OK && (!why || !why[0]))) {
         __builtin_trap();
     }
     char buf[256];
@@ -80,6 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         scitt_err v2 = scitt_x509_verify_chain(roots, certs, n, &at, NULL);
         /* A chain valid at a given instant is valid with time checks off. */
         if (v2 == SCITT_OK && v1 != SCITT_OK) {
+            __builtin_trap();
+        }
+        /* The leaf rules of x509_roots policies only ever refuse more. */
+        scitt_x509_leaf_rules lr = {true, NULL, 0, scitt_span_str("https://fuzz.example/x")};
+        scitt_err v3 = scitt_x509_verify_chain_leaf(roots, certs, n, &at, &lr, NULL);
+        if (v3 == SCITT_OK && v2 != SCITT_OK) {
             __builtin_trap();
         }
         scitt_didx509_result res;

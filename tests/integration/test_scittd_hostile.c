@@ -4,14 +4,19 @@
  * lengths, duplicate labels, alg and crit abuse, missing or oversized or non-UTF-8 claims, bad
  * and DER-encoded signatures, x5chain garbage and mismatched keys, hash-envelope violations,
  * empty and 10 MB bodies, wrong media types, broken framing, slow-loris headers and bodies,
- * thousands of idle connections). Statement rows are signed with the issuer's real key, so each
- * is refused for the rule it breaks. Every row must get its 4xx with valid concise problem
- * details (or, for the connection-level rows, a close in time), and after every row a valid
- * registration must succeed at the next index: the hostile requests never change the tree.
+ * thousands of idle connections; and admission: parameters that only an unprotected header
+ * carries, an x5t naming another certificate, expired and not yet valid statements, subjects
+ * reserved for the service, x509_roots leaves for another purpose, another iss or revoked).
+ * Statement rows are signed with the issuer's real key, so each is refused for the rule it breaks.
+ * Every row must get its 4xx with valid concise problem details (or, for the connection-level rows,
+ * a close in time), and after every row a valid registration must succeed at the next index: the
+ * hostile requests never change the tree.
  *
  * Run as `test_scittd_hostile <case>`; each ctest entry runs one case with its own daemon.
  */
 #include "hostile_cbor.h"
+
+#include "scitt/policy.h"
 
 static sd_daemon sd;
 static sd_issuer alice, mallory;
@@ -40,12 +45,12 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Starts scittd with a policy pinning alice's key (or the development policy) and short
- * timeouts for the connection-level rows. */
-static void start(bool development)
+/* Starts scittd with a policy pinning alice's key (with @p extra members, may be NULL) or the
+ * development policy, and short timeouts for the connection-level rows. */
+static void start_ex(bool development, const char *extra)
 {
     const sd_issuer *list[] = {&alice};
-    sd_write_policy(sd_path(&sd, "policy.json"), list, 1, NULL);
+    sd_write_policy(sd_path(&sd, "policy.json"), list, 1, extra);
     const char *args[] = {"--header-timeout-ms",
                           "1000",
                           "--body-timeout-ms",
@@ -56,6 +61,21 @@ static void start(bool development)
     sd_start(&sd, args);
     keys = sd_keys(&sd);
     tree_size = 1; /* the policy statement */
+}
+
+static void start(bool development)
+{
+    start_ex(development, NULL);
+}
+
+/* Starts scittd with the policy document @p doc. */
+static void start_doc(const char *doc)
+{
+    sd_write_file(sd_path(&sd, "policy.json"), doc, strlen(doc));
+    const char *args[] = {"--policy", sd_path(&sd, "policy.json"), NULL};
+    sd_start(&sd, args);
+    keys = sd_keys(&sd);
+    tree_size = 1;
 }
 
 /* A valid registration between hostile rows: it must land at the next index. */
@@ -525,6 +545,222 @@ static void test_hostile_x5chain(void **state)
     sd_stop(&sd);
 }
 
+/* Lowercase hex of @p b into @p out (for hc_sign1's unprotected header). */
+static const char *hexof(const scitt_dynbuf *b, char *out, size_t cap)
+{
+    assert_true(2 * b->len < cap);
+    for (size_t i = 0; i < b->len; i++) {
+        snprintf(out + 2 * i, 3, "%02x", b->ptr[i]);
+    }
+    out[2 * b->len] = 0;
+    return out;
+}
+
+/*
+ * Admission decided on what the log keeps: parameters only in the unprotected header (which the
+ * log replaces by {}) never satisfy a rule; subjects under "scittd/" are the service's.
+ */
+static void test_hostile_admission(void **state)
+{
+    (void)state;
+    /* alice's pinned key with a content-type allow-list, and an x509_roots rule binding iss to
+     * the leaf's SAN URI, with a CRL */
+    int64_t now = (int64_t)time(NULL);
+    sd_issuer builder;
+    sd_issuer_init(&builder, SCITT_COSE_ALG_ES256, "https://x509.example/pipeline/7");
+    scitt_cose_key *cak;
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &cak), SCITT_OK);
+    EVP_PKEY *ca = su_evp(cak), *bk = su_evp(builder.key);
+    X509 *cac = su_cert(ca, "Release CA", NULL, NULL, true, now - 86400, now + 86400 * 30, NULL);
+    const char *ds = "critical,digitalSignature", *uri = "URI:https://x509.example/pipeline/7";
+    X509 *leaves[3] = {
+        su_leaf(bk, "builder", ca, cac, now - 3600, now + 86400, ds, "serverAuth", uri),
+        su_leaf(bk, "builder", ca, cac, now - 3600, now + 86400, ds, "codeSigning",
+                "URI:https://x509.example/pipeline/8"),
+        su_leaf(bk, "builder", ca, cac, now - 3600, now + 86400, ds, "codeSigning", uri),
+    };
+    char *crl = su_crl_pem(ca, cac, &leaves[2], 1, now - 3600, now + 86400);
+    char *cap = su_pem(cac), *ca_j = su_json_escape(cap), *crl_j = su_json_escape(crl);
+    static char doc[16384];
+    snprintf(doc, sizeof(doc),
+             "{\"version\": 1, \"content_types\": [\"application/json\"], \"issuers\": ["
+             "{\"iss\": \"%s\", \"keys\": [%s]}, {\"iss_prefix\": \"https://x509.example/\", "
+             "\"x509_roots\": [\"%s\"], \"bind_iss\": \"san_uri\", \"crls\": [\"%s\"]}]}\n",
+             alice.iss, alice.jwk, ca_j, crl_j);
+    free(crl);
+    free(cap);
+    free(ca_j);
+    free(crl_j);
+    start_doc(doc);
+    EVP_PKEY *ak = su_evp(alice.key);
+    X509 *ac = su_cert(ak, "alice", NULL, NULL, false, now - 3600, now + 86400, NULL);
+    scitt_span a_der = su_der(ac);
+    scitt_dynbuf q, u;
+    char uhex[1024];
+
+    /* {1: -7, 4: kid, 15: cwt}, content type {3: json} only unprotected */
+    scitt_dynbuf_init(&q, 0);
+    hc_head(&q, 5, 3);
+    hc_alg(&q);
+    hc_kid(&q, &alice);
+    hc_cwt(&q, alice.iss, "pkg:hostile");
+    scitt_dynbuf_init(&u, 0);
+    hc_head(&u, 5, 1);
+    hc_ctype(&u);
+    hc_sign1(&alice, "d284", S(&q), hexof(&u, uhex, sizeof(uhex)), "{}", SIG_RAW,
+             row("the allowed content type only in the unprotected header", "Rejected"));
+    scitt_dynbuf_clear(&q);
+    scitt_dynbuf_clear(&u);
+
+    /* {1: -7, 3: json, 15: cwt, 33: alice's certificate}, the pinned kid only unprotected */
+    scitt_dynbuf_init(&q, 0);
+    hc_head(&q, 5, 4);
+    hc_alg(&q);
+    hc_ctype(&q);
+    hc_cwt(&q, alice.iss, "pkg:hostile");
+    hc_raw(&q, "1821");
+    hc_bstr(&q, a_der);
+    scitt_dynbuf_init(&u, 0);
+    hc_head(&u, 5, 1);
+    hc_kid(&u, &alice);
+    hc_sign1(&alice, "d284", S(&q), hexof(&u, uhex, sizeof(uhex)), "{}", SIG_RAW,
+             row("the pinned kid only in the unprotected header", "Rejected"));
+    scitt_dynbuf_clear(&q);
+    scitt_dynbuf_clear(&u);
+
+    /* x5t (34) naming another certificate than the x5chain leaf, and x5t without x5chain */
+    X509 *oc = su_cert(ak, "someone else", NULL, NULL, false, now - 3600, now + 86400, NULL);
+    scitt_span o_der = su_der(oc);
+    uint8_t h[32];
+    scitt_sha256(o_der.ptr, o_der.len, h);
+    for (int with_chain = 1; with_chain >= 0; with_chain--) {
+        scitt_dynbuf_init(&q, 0);
+        hc_head(&q, 5, 5 + (unsigned)with_chain);
+        hc_alg(&q);
+        hc_ctype(&q);
+        hc_kid(&q, &alice);
+        hc_cwt(&q, alice.iss, "pkg:hostile");
+        if (with_chain) {
+            hc_raw(&q, "1821");
+            hc_bstr(&q, a_der);
+        }
+        hc_raw(&q, "1822822f"); /* 34: [-16, h] */
+        hc_bstr(&q, scitt_span_make(h, 32));
+        hc_sign1(&alice, "d284", S(&q), "a0", "{}", SIG_RAW,
+                 with_chain ? row("x5t names another certificate than the x5chain leaf",
+                                  "Certificate Thumbprint Mismatch")
+                            : row("x5t without an x5chain", "Unverifiable Certificate Thumbprint"));
+        scitt_dynbuf_clear(&q);
+    }
+    OPENSSL_free((void *)o_der.ptr);
+    X509_free(oc);
+
+    /* CWT exp in 1970, CWT nbf in 2100 */
+    for (int which = 0; which < 2; which++) {
+        scitt_dynbuf_init(&q, 0);
+        hc_head(&q, 5, 4);
+        hc_alg(&q);
+        hc_ctype(&q);
+        hc_kid(&q, &alice);
+        hc_int(&q, 15);
+        hc_head(&q, 5, 3);
+        hc_int(&q, 1);
+        hc_text(&q, alice.iss);
+        hc_int(&q, 2);
+        hc_text(&q, "pkg:hostile");
+        hc_int(&q, which == 0 ? 4 : 5);
+        hc_int(&q, which == 0 ? 0 : 4102444800);
+        hc_sign1(
+            &alice, "d284", S(&q), "a0", "{}", SIG_RAW,
+            which == 0
+                ? row("a statement that expired in 1970 (CWT exp 0)", "Statement Expired")
+                : row("a statement not valid before 2100 (CWT nbf)", "Statement Not Yet Valid"));
+        scitt_dynbuf_clear(&q);
+    }
+
+    /* Reserved subjects: alice's own statement, and one naming the service's receipt kid. */
+    static const char *const reserved[] = {SCITT_POLICY_SUBJECT, "scittd/anything"};
+    for (size_t i = 0; i < 2; i++) {
+        scitt_dynbuf_init(&q, 0);
+        hc_head(&q, 5, 4);
+        hc_alg(&q);
+        hc_ctype(&q);
+        hc_kid(&q, &alice);
+        hc_cwt(&q, alice.iss, reserved[i]);
+        hc_sign1(&alice, "d284", S(&q), "a0", "{}", SIG_RAW,
+                 row("a reserved subject, signed by a registrant", "Reserved Subject"));
+        scitt_dynbuf_clear(&q);
+    }
+    scitt_dynbuf_init(&q, 0);
+    hc_head(&q, 5, 4);
+    hc_alg(&q);
+    hc_ctype(&q);
+    hc_int(&q, 4);
+    hc_bstr(&q, scitt_cose_key_kid(scitt_cose_keyset_at(keys, 0)));
+    hc_cwt(&q, alice.iss, SCITT_POLICY_SUBJECT);
+    hc_sign1(&alice, "d284", S(&q), "a0", "{\"version\": 1}", SIG_RAW,
+             row("the policy subject under the service's receipt kid, signed by a registrant",
+                 "Reserved Subject"));
+    scitt_dynbuf_clear(&q);
+
+    /* x509_roots: a TLS leaf, a leaf whose SAN URI is another iss, a revoked leaf */
+    static const char *const why[3] = {
+        "an x5chain leaf for TLS (serverAuth), not code signing",
+        "an x5chain leaf whose SAN URI is not the iss (bind_iss)",
+        "a revoked x5chain leaf (the policy's CRL)",
+    };
+    scitt_span lder[3];
+    for (size_t i = 0; i < 3; i++) {
+        lder[i] = su_der(leaves[i]);
+        scitt_dynbuf_init(&q, 0);
+        hc_head(&q, 5, 4);
+        hc_alg(&q);
+        hc_ctype(&q);
+        hc_cwt(&q, builder.iss, "pkg:hostile");
+        hc_raw(&q, "1821");
+        hc_bstr(&q, lder[i]);
+        hc_sign1(&builder, "d284", S(&q), "a0", "{}", SIG_RAW, row(why[i], "Rejected"));
+        scitt_dynbuf_clear(&q);
+    }
+
+    run_rows(&alice, NULL);
+    /* ...while a code-signing leaf with the iss as SAN URI, not revoked, is admitted */
+    X509 *good = su_leaf(bk, "builder", ca, cac, now - 3600, now + 86400, ds, "codeSigning", uri);
+    scitt_span gder[2] = {su_der(good), su_der(cac)};
+    su_opts o;
+    memset(&o, 0, sizeof(o));
+    o.iss = builder.iss;
+    o.sub = "pkg:hostile";
+    o.x5chain = gder;
+    o.nx5chain = 2;
+    o.content_type = "application/json";
+    scitt_dynbuf gs;
+    scitt_dynbuf_init(&gs, 0);
+    assert_int_equal(su_statement(builder.key, &o, scitt_span_str("{}"), &gs), SCITT_OK);
+    assert_int_equal(sd_register(&sd, keys, scitt_span_make(gs.ptr, gs.len), NULL, NULL),
+                     tree_size++);
+    scitt_dynbuf_clear(&gs);
+    OPENSSL_free((void *)gder[0].ptr);
+    OPENSSL_free((void *)gder[1].ptr);
+    X509_free(good);
+    expect_tree_size();
+    print_message("hostile: %u admission rows refused\n", hostile_rows);
+    assert_true(hostile_rows >= 12);
+    for (size_t i = 0; i < 3; i++) {
+        OPENSSL_free((void *)lder[i].ptr);
+        X509_free(leaves[i]);
+    }
+    X509_free(cac);
+    EVP_PKEY_free(ca);
+    EVP_PKEY_free(bk);
+    scitt_cose_key_free(cak);
+    sd_issuer_clear(&builder);
+    OPENSSL_free((void *)a_der.ptr);
+    X509_free(ac);
+    EVP_PKEY_free(ak);
+    sd_stop(&sd);
+}
+
 /* ---- connection-level rows ---- */
 
 /* Sends without failing the test when the server has stopped reading (it may close first). */
@@ -783,6 +1019,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_hostile_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_x5chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_http, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_admission, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

@@ -212,12 +212,105 @@ static void test_x509_policy(void **state)
     sd_stop(&sd);
 }
 
+/* Runs scittd on the test's data directory with @p extra args, stderr captured; its exit status
+ * (-1: still running after 10 s, then killed). */
+static int run_scittd(const char *const *extra, char *out, size_t cap)
+{
+    const char *argv[40] = {"sh",
+                            "-c",
+                            "exec \"$0\" \"$@\" 2>&1",
+                            sd_bin(),
+                            "--data",
+                            sd.data,
+                            "--listen",
+                            "127.0.0.1:0",
+                            "--platform",
+                            "virtual",
+                            "--insecure-virtual"};
+    size_t n = 11;
+    for (size_t i = 0; extra && extra[i] && n < 39; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    return it_run(argv, out, cap, 10000);
+}
+
+/*
+ * A policy change is the operator's explicit act: scittd started without --policy on a log whose
+ * policy in force is not the development policy refuses to start (exit 2, one line saying how)
+ * and writes nothing; with the policy in force it starts as before; naming a new policy changes
+ * it at the next index.
+ */
+static void test_policy_restart(void **state)
+{
+    (void)state;
+    static char doc[1024], doc2[1024];
+    snprintf(doc, sizeof(doc),
+             "{\"version\": 1, \"issuers\": [{\"iss_prefix\": \"https://ci.example/\", "
+             "\"self_signed\": true}]}\n");
+    snprintf(doc2, sizeof(doc2),
+             "{\"version\": 1, \"issuers\": [{\"iss_prefix\": \"https://ci.example/\", "
+             "\"self_signed\": true}], \"algorithms\": [\"ES256\"]}\n");
+    static char p1[256], p2[256];
+    snprintf(p1, sizeof(p1), "%s", sd_path(&sd, "policy.json"));
+    snprintf(p2, sizeof(p2), "%s", sd_path(&sd, "policy2.json"));
+    sd_write_file(p1, doc, strlen(doc));
+    sd_write_file(p2, doc2, strlen(doc2));
+    const char *with_p1[] = {"--policy", p1, NULL};
+    sd_start(&sd, with_p1);
+    sd_config c;
+    sd_get_config(&sd, &c);
+    assert_int_equal(c.policy_entry, 0);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    scitt_dynbuf st;
+    x5_statement(w.leaf_key, "https://ci.example/a", &w.self_der, 1, false, &st);
+    assert_int_equal(sd_register(&sd, keys, scitt_span_make(st.ptr, st.len), NULL, NULL), 1);
+    scitt_dynbuf_clear(&st);
+    sd_stop(&sd);
+
+    /* no --policy: refused, one line naming the way out; an empty --policy file is no policy */
+    static char out[8192];
+    int rc = run_scittd(NULL, out, sizeof(out));
+    if (rc != 2 || !strstr(out, "policy in force (entry 0)") || !strstr(out, "--policy FILE") ||
+        strchr(out, '\n') != out + strlen(out) - 1) {
+        fail_msg("restart without --policy: exit %d, output: %s", rc, out);
+    }
+    static char empty[256];
+    snprintf(empty, sizeof(empty), "%s", sd_path(&sd, "empty.json"));
+    sd_write_file(empty, "", 0);
+    const char *with_empty[] = {"--policy", empty, NULL};
+    rc = run_scittd(with_empty, out, sizeof(out));
+    if (rc != 2 || !strstr(out, "JSON")) {
+        fail_msg("restart with an empty --policy file: exit %d, output: %s", rc, out);
+    }
+
+    /* the policy in force, named: same entry, nothing new in the log */
+    sd_start(&sd, with_p1);
+    sd_get_config(&sd, &c);
+    assert_int_equal(c.policy_entry, 0);
+    sd_checkpoint cp;
+    sd_get_checkpoint(&sd, &c, &cp);
+    assert_int_equal(cp.cp.size, 2);
+    sd_stop(&sd);
+
+    /* a new policy, named: registered at the next index */
+    const char *with_p2[] = {"--policy", p2, NULL};
+    sd_start(&sd, with_p2);
+    sd_get_config(&sd, &c);
+    assert_int_equal(c.policy_entry, 2);
+    sd_get_checkpoint(&sd, &c, &cp);
+    assert_int_equal(cp.cp.size, 3);
+    scitt_cose_keyset_free(keys);
+    sd_stop(&sd);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_development_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_x509_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_restart, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

@@ -77,6 +77,79 @@ expect 1 "an entry the receipt is not for" "$SCITT" verify "$JS/entries/0003.cbo
 expect 1 "typed-array tag 64 in 394 is refused" "$SCITT" verify \
     "$JS/negative/transparent-statement-receipt-tag64.cbor" --trust "$JS/services.jwks.json"
 
+step "the verifier's own checks (statements no scittd would register)"
+V=fx/verify
+K="--trust $V/service.pem"
+expect 0 "a self-asserted x5chain: receipts and signature verify" "$SCITT" verify $V/forged.ts $K
+has "$T/out" "skip issuer: \"https://release.example\" is claimed but not established" \
+    "the issuer is reported as not established"
+has "$T/out" "verified, issuer not established: $V/forged.ts (claimed iss" \
+    "the verdict does not call the issuer verified"
+lacks "$T/out" "ok   issuer: " "no ok line for the issuer"
+expect 1 "--iss with a forged issuer (anyone's self-signed chain)" "$SCITT" verify $V/forged.ts \
+    $K --iss https://release.example
+has "$T/err" "iss: \"https://release.example\" is claimed but not established" \
+    "the message says the issuer is not established"
+has "$T/err" "give --issuer-roots PEM or --issuer-key FILE, or use a did:x509 issuer" \
+    "the message says what to add"
+one_line "forged issuer message"
+expect 0 "--iss with the issuer's key pinned" "$SCITT" verify $V/forged.ts $K \
+    --iss https://release.example --issuer-key $V/forged.pub --json
+has "$T/out" '"issuer_established":true,"issuer_established_by":"issuer-key"' "established by the key"
+expect 1 "--iss with another issuer's chain as --issuer-roots" "$SCITT" verify $V/forged.ts $K \
+    --iss https://release.example --issuer-roots $V/ca.crt
+DID=$(cat $V/did.txt)
+expect 0 "--iss did:x509 resolves without --did-x509" "$SCITT" verify $V/did.ts $K --iss "$DID"
+has "$T/out" "ok   did:x509: iss resolves against the x5chain" "the DID was resolved"
+has "$T/out" "established: did:x509 resolves against the x5chain whose leaf signed" "and established"
+expect 1 "a did:x509 iss with a chain of another CA, no flag needed" "$SCITT" verify \
+    $V/did-other-ca.ts $K
+has "$T/out" "FAIL did:x509: CA fingerprint does not match" "the DID does not resolve"
+expect 1 "... and with --iss" "$SCITT" verify $V/did-other-ca.ts $K --iss "$DID"
+expect 1 "x5t naming another certificate than the x5chain leaf" "$SCITT" verify $V/x5t.ts $K
+has "$T/err" "x5t: names another certificate than the x5chain leaf" "the message names x5t"
+expect 1 "CWT exp in 2020, checked now" "$SCITT" verify $V/expired.ts $K
+has "$T/err" "validity: the statement expired at 2020-01-01T00:00:00Z (CWT exp)" "exp named"
+expect 0 "... checked --at 2019-06-01" "$SCITT" verify $V/expired.ts $K --at 2019-06-01T00:00:00Z
+expect 1 "... --at 2020-01-01T00:00:00Z (exp itself is too late)" "$SCITT" verify $V/expired.ts $K \
+    --at 2020-01-01T00:00:00Z
+expect 1 "CWT nbf in 2100, checked now" "$SCITT" verify $V/notyet.ts $K
+has "$T/err" "validity: the statement is not valid before 2100-01-01T00:00:00Z (CWT nbf)" "nbf named"
+expect 0 "... checked --at 4102444800 (Unix seconds)" "$SCITT" verify $V/notyet.ts $K \
+    --at 4102444800
+expect 2 "--at that is not a time" "$SCITT" verify $V/notyet.ts $K --at tomorrow
+expect 1 "a detached payload given, no issuer key: it cannot be checked" "$SCITT" verify \
+    $V/detached.ts $K --payload $V/detached.payload
+has "$T/err" "payload: $V/detached.payload cannot be checked: the payload is detached and no issuer key is known" \
+    "the message says why"
+expect 0 "... with the issuer key: checked" "$SCITT" verify $V/detached.ts $K \
+    --payload $V/detached.payload --issuer-key $V/detached.pub
+has "$T/out" "ok   payload: $V/detached.payload is the payload the issuer signed" "payload checked"
+printf 'another payload' >other.payload
+expect 1 "... another payload with the issuer key" "$SCITT" verify $V/detached.ts $K \
+    --payload other.payload --issuer-key $V/detached.pub
+PD=$(sha256sum $V/detached.payload | cut -c1-64)
+expect 1 "--digest of a detached payload nobody checked" "$SCITT" verify $V/detached.ts $K \
+    --digest "sha256:$PD"
+has "$T/err" "digest: the payload is detached and was not checked" "the message says why"
+expect 0 "... once the payload is checked" "$SCITT" verify $V/detached.ts $K --digest "sha256:$PD" \
+    --payload $V/detached.payload --issuer-key $V/detached.pub
+H=$(cat $V/sha384.hex)
+expect 1 "--digest sha256:<SHA-384 hex> of a SHA-384 envelope" "$SCITT" verify $V/sha384.ts $K \
+    --digest "sha256:$H"
+has "$T/err" "digest: --digest names sha256, but the statement's digest is sha384" "prefix checked"
+expect 0 "--digest sha384:<hex>" "$SCITT" verify $V/sha384.ts $K --digest "sha384:$H" --json
+has "$T/out" '"digest_alg":"sha384"' "JSON names the digest algorithm"
+expect 0 "--digest without a prefix" "$SCITT" verify $V/sha384.ts $K --digest "$H"
+expect 2 "--digest with an unknown prefix" "$SCITT" verify $V/sha384.ts $K --digest "md5:$H"
+expect 0 "an x5chain only in the unprotected header is ignored" "$SCITT" verify $V/unprot.ts $K
+has "$T/out" "skip x5chain: only in the unprotected header" "it says so"
+has "$T/out" "skip issuer signature: not checked" "the unprotected leaf's key is not used"
+expect 1 "... and --issuer-roots cannot validate it" "$SCITT" verify $V/unprot.ts $K \
+    --issuer-roots $V/unprot.crt
+expect 1 "... nor does it establish --iss" "$SCITT" verify $V/unprot.ts $K \
+    --iss https://release.example
+
 step "usage"
 expect 2 "unknown command" "$SCITT" frobnicate
 one_line "unknown command message"

@@ -11,9 +11,26 @@
 #include "scitt/policy.h"
 #include "scitt/x509.h"
 
+/* A throw-away root certificate as a JSON string, for documents that need a valid one. */
+static char *root_json(void)
+{
+    scitt_cose_key *k;
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &k), SCITT_OK);
+    EVP_PKEY *e = su_evp(k);
+    int64_t now = (int64_t)time(NULL);
+    X509 *c = su_cert(e, "Root", NULL, NULL, true, now - 60, now + 3600, NULL);
+    char *pem = su_pem(c), *json = su_json_escape(pem);
+    free(pem);
+    X509_free(c);
+    EVP_PKEY_free(e);
+    scitt_cose_key_free(k);
+    return json;
+}
+
 static void test_bad_documents(void **state)
 {
     (void)state;
+    char *root = root_json();
     static const struct {
         const char *doc;
         const char *mention;
@@ -48,18 +65,73 @@ static void test_bad_documents(void **state)
         {"{\"version\": 1, \"max_statement_bytes\": 1, \"issuers\": [{\"iss\": \"a\", "
          "\"self_signed\": true}]}",
          "max_statement_bytes"},
+        {"{\"version\": 1, \"clock_skew_seconds\": -1, \"issuers\": [{\"iss\": \"a\", "
+         "\"self_signed\": true}]}",
+         "clock_skew_seconds"},
+        {"{\"version\": 1, \"clock_skew_seconds\": 86401, \"issuers\": [{\"iss\": \"a\", "
+         "\"self_signed\": true}]}",
+         "clock_skew_seconds"},
+        {"{\"version\": 1, \"clock_skew_seconds\": \"60\", \"issuers\": [{\"iss\": \"a\", "
+         "\"self_signed\": true}]}",
+         "clock_skew_seconds"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"self_signed\": true, \"eku\": "
+         "[\"1.3.6.1.5.5.7.3.3\"]}]}",
+         "x509_roots"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"self_signed\": true, \"crls\": "
+         "[\"x\"]}]}",
+         "x509_roots"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"self_signed\": true, "
+         "\"bind_iss\": \"san_uri\"}]}",
+         "x509_roots"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"x509_roots\": [\"%ROOT%\"], "
+         "\"eku\": [\"codeSigning\"]}]}",
+         "dotted OID"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"x509_roots\": [\"%ROOT%\"], "
+         "\"eku\": [\"1.3.6.1.5.5.7.3.03\"]}]}",
+         "dotted OID"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"x509_roots\": [\"%ROOT%\"], "
+         "\"eku\": [\"1.3.6.1.\"]}]}",
+         "dotted OID"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"x509_roots\": [\"%ROOT%\"], "
+         "\"eku\": []}]}",
+         "eku"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"x509_roots\": [\"%ROOT%\"], "
+         "\"bind_iss\": \"cn\"}]}",
+         "bind_iss"},
+        {"{\"version\": 1, \"issuers\": [{\"did_x509\": true, \"x509_roots\": [\"%ROOT%\"], "
+         "\"bind_iss\": \"san_uri\"}]}",
+         "bind_iss"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"x509_roots\": [\"%ROOT%\"], "
+         "\"crls\": [\"junk\"]}]}",
+         "crls[0]"},
+        {"{\"version\": 1, \"issuers\": [{\"iss\": \"a\", \"x509_roots\": [\"%ROOT%\"], "
+         "\"crls\": [\"%ROOT%\"]}]}",
+         "crls[0]"},
         {"{\"version\": 1, \"verison\": 1, \"issuers\": [{\"iss\": \"a\", \"self_signed\": true}]}",
          "verison"},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         scitt_policy *p = NULL;
         char reason[256];
-        scitt_err e = scitt_policy_parse(scitt_span_str(rows[i].doc), &p, reason, sizeof(reason));
+        /* %ROOT% stands for a valid root certificate */
+        scitt_dynbuf doc;
+        scitt_dynbuf_init(&doc, 0);
+        const char *d = rows[i].doc, *at;
+        while ((at = strstr(d, "%ROOT%")) != NULL) {
+            scitt_dynbuf_put(&doc, d, (size_t)(at - d));
+            scitt_dynbuf_str(&doc, root);
+            d = at + 6;
+        }
+        scitt_dynbuf_str(&doc, d);
+        scitt_err e =
+            scitt_policy_parse(scitt_span_make(doc.ptr, doc.len), &p, reason, sizeof(reason));
         if (e == SCITT_OK || !strstr(reason, rows[i].mention)) {
             fail_msg("row %zu: %s -> %s (%s)", i, rows[i].doc, scitt_err_name(e), reason);
         }
         assert_null(p);
+        scitt_dynbuf_clear(&doc);
     }
+    free(root);
 }
 
 typedef struct world {
@@ -229,6 +301,119 @@ static void test_x509_roots_and_time(void **state)
     free(pem_json);
 }
 
+/*
+ * x509_roots rules are about code signing: the leaf needs keyUsage digitalSignature and the
+ * code-signing EKU (or one the rule names); with bind_iss the iss must be a SAN URI of the leaf
+ * or the did:x509 of the chain; with crls a revoked leaf is refused, and so is a chain whose CA's
+ * CRL is missing or stale.
+ */
+static void test_x509_purpose_binding_crls(void **state)
+{
+    world *w = *state;
+    int64_t now = w->now;
+    const char *ds = "critical,digitalSignature";
+    X509 *tls = su_leaf(w->leaf_evp, "builder", w->ca_evp, w->ca, now - 3600, now + 86400, ds,
+                        "serverAuth", NULL);
+    X509 *noeku =
+        su_leaf(w->leaf_evp, "builder", w->ca_evp, w->ca, now - 3600, now + 86400, ds, NULL, NULL);
+    X509 *noku = su_leaf(w->leaf_evp, "builder", w->ca_evp, w->ca, now - 3600, now + 86400, NULL,
+                         "codeSigning", NULL);
+    X509 *enc = su_leaf(w->leaf_evp, "builder", w->ca_evp, w->ca, now - 3600, now + 86400,
+                        "critical,keyEncipherment", "codeSigning", NULL);
+    X509 *san = su_leaf(w->leaf_evp, "builder", w->ca_evp, w->ca, now - 3600, now + 86400, ds,
+                        "codeSigning", "URI:https://ci.example/pipeline/7,DNS:ci.example");
+    X509 *revoked = su_leaf(w->leaf_evp, "builder", w->ca_evp, w->ca, now - 3600, now + 86400, ds,
+                            "codeSigning", NULL);
+    X509 *certs[] = {tls, noeku, noku, enc, san, revoked};
+    scitt_span der[6];
+    for (size_t i = 0; i < 6; i++) {
+        der[i] = su_der(certs[i]);
+    }
+    char *crl = su_crl_pem(w->ca_evp, w->ca, &revoked, 1, now - 3600, now + 86400);
+    char *stale = su_crl_pem(w->ca_evp, w->ca, NULL, 0, now - 86400 * 10, now - 86400 * 5);
+    char *root = su_json_escape(w->ca_pem), *crl_j = su_json_escape(crl),
+         *stale_j = su_json_escape(stale);
+    uint8_t fp[SCITT_X509_FINGERPRINT_MAX];
+    size_t fl;
+    assert_int_equal(scitt_x509_fingerprint(w->ca_der, SCITT_X509_SHA256, fp, &fl), SCITT_OK);
+    char b64[64], did[256], did_other[256];
+    assert_int_equal(scitt_base64url_encode(scitt_span_make(fp, fl), b64, sizeof(b64)), SCITT_OK);
+    snprintf(did, sizeof(did), "did:x509:0:sha256:%s::subject:CN:builder", b64);
+    snprintf(did_other, sizeof(did_other), "did:x509:0:sha256:%s::subject:CN:someone", b64);
+
+    enum { PLAIN, TLS_EKU, SAN_BIND, DID_BIND, CRLS, STALE, NDOCS };
+    static char docs[NDOCS][20000];
+    const char *head = "{\"version\": 1, \"x509_time\": \"registration\", \"issuers\": [";
+    snprintf(docs[PLAIN], sizeof(docs[0]), "%s{\"iss_prefix\": \"\", \"x509_roots\": [\"%s\"]}]}",
+             head, root);
+    snprintf(docs[TLS_EKU], sizeof(docs[0]),
+             "%s{\"iss_prefix\": \"\", \"x509_roots\": [\"%s\"], \"eku\": "
+             "[\"1.3.6.1.5.5.7.3.1\"]}]}",
+             head, root);
+    snprintf(docs[SAN_BIND], sizeof(docs[0]),
+             "%s{\"iss_prefix\": \"\", \"x509_roots\": [\"%s\"], \"bind_iss\": \"san_uri\"}]}",
+             head, root);
+    snprintf(docs[DID_BIND], sizeof(docs[0]),
+             "%s{\"iss_prefix\": \"did:x509:\", \"x509_roots\": [\"%s\"], \"bind_iss\": "
+             "\"did_x509\"}]}",
+             head, root);
+    snprintf(docs[CRLS], sizeof(docs[0]),
+             "%s{\"iss_prefix\": \"\", \"x509_roots\": [\"%s\"], \"crls\": [\"%s\"]}]}", head, root,
+             crl_j);
+    snprintf(docs[STALE], sizeof(docs[0]),
+             "%s{\"iss_prefix\": \"\", \"x509_roots\": [\"%s\"], \"crls\": [\"%s\"]}]}", head, root,
+             stale_j);
+    enum { LEAF = 6 };
+    static const struct {
+        int doc;
+        int cert; /* index into der, or LEAF: the world's code-signing leaf */
+        const char *iss;
+        scitt_err want;
+        const char *mention;
+    } rows[] = {
+        {PLAIN, LEAF, "https://ci.example/pipeline/7", SCITT_OK, NULL},
+        {PLAIN, 0, "https://ci.example/pipeline/7", SCITT_ERR_POLICY, "extendedKeyUsage"},
+        {PLAIN, 1, "https://ci.example/pipeline/7", SCITT_ERR_POLICY, "no extendedKeyUsage"},
+        {PLAIN, 2, "https://ci.example/pipeline/7", SCITT_ERR_POLICY, "no keyUsage"},
+        {PLAIN, 3, "https://ci.example/pipeline/7", SCITT_ERR_POLICY, "digitalSignature"},
+        {TLS_EKU, 0, "https://ci.example/pipeline/7", SCITT_OK, NULL},
+        {TLS_EKU, LEAF, "https://ci.example/pipeline/7", SCITT_ERR_POLICY, "extendedKeyUsage"},
+        {SAN_BIND, 4, "https://ci.example/pipeline/7", SCITT_OK, NULL},
+        {SAN_BIND, 4, "https://ci.example/pipeline/8", SCITT_ERR_POLICY, "subjectAltName URI"},
+        {SAN_BIND, 4, "https://ci.example", SCITT_ERR_POLICY, "subjectAltName URI"},
+        {SAN_BIND, LEAF, "https://ci.example/pipeline/7", SCITT_ERR_POLICY, "subjectAltName URI"},
+        {DID_BIND, LEAF, "DID", SCITT_OK, NULL},
+        {DID_BIND, LEAF, "DID_OTHER", SCITT_ERR_DID_MISMATCH, "did:x509"},
+        {CRLS, LEAF, "https://ci.example/pipeline/7", SCITT_OK, NULL},
+        {CRLS, 5, "https://ci.example/pipeline/7", SCITT_ERR_CERT_CHAIN, "revoked"},
+        {STALE, LEAF, "https://ci.example/pipeline/7", SCITT_ERR_EXPIRED, "CRL"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        su_opts o = {0};
+        o.iss = !strcmp(rows[i].iss, "DID")         ? did
+                : !strcmp(rows[i].iss, "DID_OTHER") ? did_other
+                                                    : rows[i].iss;
+        o.sub = "s";
+        scitt_span chain[2] = {rows[i].cert == LEAF ? w->leaf_der : der[rows[i].cert], w->ca_der};
+        o.x5chain = chain;
+        o.nx5chain = 2;
+        char reason[SCITT_POLICY_REASON_MAX];
+        scitt_err e = run(docs[rows[i].doc], w->leaf_key, &o, scitt_span_str("p"), now, reason);
+        if (e != rows[i].want || (rows[i].mention && !strstr(reason, rows[i].mention))) {
+            fail_msg("row %zu: %s (%s)", i, scitt_err_name(e), reason);
+        }
+    }
+    for (size_t i = 0; i < 6; i++) {
+        X509_free(certs[i]);
+        OPENSSL_free((void *)der[i].ptr);
+    }
+    free(crl);
+    free(stale);
+    free(root);
+    free(crl_j);
+    free(stale_j);
+}
+
 static void test_did_x509(void **state)
 {
     world *w = *state;
@@ -393,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_pinned_keys),
         cmocka_unit_test(test_x509_roots_and_time),
         cmocka_unit_test(test_did_x509),
+        cmocka_unit_test(test_x509_purpose_binding_crls),
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_key_cache),
     };

@@ -342,6 +342,70 @@ static void test_settings_are_fixed(void **state)
     open_service(f);
 }
 
+/* The size of the log's newest signed tree head. */
+static uint64_t tree_size(fx *f)
+{
+    scitt_ledger_read *r;
+    scitt_tree_head h;
+    assert_int_equal(scitt_ledger_read_begin(scitt_service_ledger(f->s), &r), SCITT_OK);
+    assert_int_equal(scitt_ledger_latest(r, &h), SCITT_OK);
+    scitt_ledger_read_end(r);
+    return h.size;
+}
+
+/*
+ * A running log's policy changes only when a new one is named: without a policy, a log whose
+ * policy in force is not the development policy refuses to open (and writes nothing); with the
+ * policy in force it opens as before; naming another one (also the development policy's text)
+ * changes it. An empty document is an error, not "no policy".
+ */
+static void test_policy_change_needs_a_name(void **state)
+{
+    fx *f = *state;
+    const char *policy = "{\"version\": 1, \"issuers\": [{\"iss\": \"https://ci.example\", "
+                         "\"self_signed\": true}]}";
+    scitt_service_close(f->s);
+    f->cfg.policy_json = scitt_span_str(policy);
+    open_service(f);
+    assert_int_equal(scitt_service_policy_index(f->s), 1);
+    uint64_t size = tree_size(f);
+    scitt_service_close(f->s);
+    f->s = NULL;
+    f->cfg.policy_json = scitt_span_make(NULL, 0);
+    char reason[256];
+    assert_int_equal(scitt_service_open(&f->cfg, &f->s, reason, sizeof(reason)), SCITT_ERR_STATE);
+    assert_null(f->s);
+    assert_non_null(strstr(reason, "policy in force (entry 1)"));
+    assert_non_null(strstr(reason, "--policy"));
+    assert_null(strchr(reason, '\n'));
+    f->cfg.policy_json = scitt_span_make((const uint8_t *)"", 0);
+    assert_int_equal(scitt_service_open(&f->cfg, &f->s, reason, sizeof(reason)), SCITT_ERR_POLICY);
+    assert_null(f->s);
+    /* the policy in force, named again: opens, nothing registered */
+    f->cfg.policy_json = scitt_span_str(policy);
+    open_service(f);
+    assert_int_equal(scitt_service_policy_index(f->s), 1);
+    assert_int_equal(tree_size(f), size);
+    /* the development policy, named explicitly: a change, registered */
+    scitt_policy *dev;
+    assert_int_equal(scitt_policy_development(&dev), SCITT_OK);
+    char devtext[512];
+    snprintf(devtext, sizeof(devtext), "%.*s", (int)scitt_policy_text(dev).len,
+             (const char *)scitt_policy_text(dev).ptr);
+    scitt_policy_free(dev);
+    scitt_service_close(f->s);
+    f->cfg.policy_json = scitt_span_str(devtext);
+    open_service(f);
+    assert_int_equal(scitt_service_policy_index(f->s), size);
+    assert_true(scitt_policy_is_development(scitt_service_policy(f->s)));
+    /* and with the development policy in force, no policy given is that policy */
+    scitt_service_close(f->s);
+    f->cfg.policy_json = scitt_span_make(NULL, 0);
+    open_service(f);
+    assert_int_equal(scitt_service_policy_index(f->s), size);
+    assert_int_equal(tree_size(f), size + 1);
+}
+
 /* A JWK of @p k's public part, as a policy lists it. */
 static char *jwk_of(const scitt_cose_key *k)
 {
@@ -498,6 +562,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_change_and_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings_are_fixed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_change_needs_a_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_measurement_endorsement, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #define SCITT_TEST_CERTGEN_H
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -167,6 +168,43 @@ static inline void cg_chain_free(cg_chain *c)
     cg_free(&c->root);
     cg_free(&c->inter);
     cg_free(&c->leaf);
+}
+
+/*
+ * A CRL issued by @p issuer, valid [this_update, next_update] (Unix seconds), revoking the
+ * @p n certificates in @p revoked, as PEM (free with free()).
+ */
+static inline char *cg_crl_pem(const cg_cert *issuer, const cg_cert *const *revoked, size_t n,
+                               int64_t this_update, int64_t next_update)
+{
+    X509_CRL *crl = X509_CRL_new();
+    assert_non_null(crl);
+    assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+    assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer->x)), 1);
+    ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)this_update);
+    X509_CRL_set1_lastUpdate(crl, t);
+    ASN1_TIME_set(t, (time_t)next_update);
+    X509_CRL_set1_nextUpdate(crl, t);
+    for (size_t i = 0; i < n; i++) {
+        X509_REVOKED *r = X509_REVOKED_new();
+        X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked[i]->x));
+        ASN1_TIME_set(t, (time_t)this_update);
+        X509_REVOKED_set_revocationDate(r, t);
+        assert_int_equal(X509_CRL_add0_revoked(crl, r), 1);
+    }
+    ASN1_TIME_free(t);
+    X509_CRL_sort(crl);
+    assert_true(X509_CRL_sign(crl, issuer->key, EVP_sha256()) > 0);
+    BIO *b = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_X509_CRL(b, crl), 1);
+    char *data;
+    long len = BIO_get_mem_data(b, &data);
+    char *out = malloc((size_t)len + 1);
+    memcpy(out, data, (size_t)len);
+    out[len] = 0;
+    BIO_free(b);
+    X509_CRL_free(crl);
+    return out;
 }
 
 #endif /* SCITT_TEST_CERTGEN_H */

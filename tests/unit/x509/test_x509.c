@@ -402,6 +402,226 @@ static void test_pem(void **state)
     cg_chain_free(&c);
 }
 
+/* Roots with the root certificate and the CRLs of @p pems (NULL-terminated). */
+static scitt_x509_roots *roots_crls(const cg_cert *root, char *const *pems)
+{
+    scitt_x509_roots *r = roots_of(root);
+    for (size_t i = 0; pems[i]; i++) {
+        size_t n = 0;
+        assert_int_equal(scitt_x509_roots_add_crl_pem(r, scitt_span_str(pems[i]), &n), SCITT_OK);
+        assert_int_equal(n, 1);
+    }
+    return r;
+}
+
+/*
+ * CRLs: once a store holds one, every certificate of the path must be checked against the CRL of
+ * its issuer: a revoked leaf or intermediate fails, so does a path with a CA whose CRL is
+ * missing, a CRL outside its validity at the instant checked (time-dependent: SCITT_ERR_EXPIRED)
+ * or one signed by another key. Malformed CRL bundles add nothing.
+ */
+static void test_crls(void **state)
+{
+    (void)state;
+    cg_opts lo = {.cn = "leaf", .ku = "critical,digitalSignature", .eku = "codeSigning"};
+    cg_chain c;
+    cg_chain_make(&c, &lo);
+    cg_opts oo = {.cn = "other leaf", .ku = "critical,digitalSignature", .issuer = &c.inter};
+    cg_cert other;
+    cg_make(&other, &oo);
+    const cg_cert *leaf_only[] = {&c.leaf}, *inter_only[] = {&c.inter};
+    int64_t t0 = T_2024_06 - 86400, t1 = T_2024_06 + 86400 * 30;
+    char *root_empty = cg_crl_pem(&c.root, NULL, 0, t0, t1);
+    char *inter_empty = cg_crl_pem(&c.inter, NULL, 0, t0, t1);
+    char *inter_leaf = cg_crl_pem(&c.inter, leaf_only, 1, t0, t1);
+    char *root_inter = cg_crl_pem(&c.root, inter_only, 1, t0, t1);
+    char *inter_stale = cg_crl_pem(&c.inter, NULL, 0, t0 - 86400 * 60, t0 - 86400 * 30);
+    char *inter_by_leaf = cg_crl_pem(&c.leaf, NULL, 0, t0, t1); /* wrong issuer name and key */
+    const cg_cert *path[] = {&c.leaf, &c.inter};
+    const cg_cert *opath[] = {&other, &c.inter};
+    scitt_x509_time at = scitt_x509_time_at(T_2024_06);
+
+    scitt_x509_roots *r = roots_crls(&c.root, (char *[]){root_empty, inter_empty, NULL});
+    assert_int_equal(verify(r, path, 2, at), SCITT_OK);
+    scitt_x509_roots_free(r);
+
+    r = roots_crls(&c.root, (char *[]){root_empty, inter_leaf, NULL});
+    assert_int_equal(verify(r, path, 2, at), SCITT_ERR_CERT_CHAIN);
+    assert_int_equal(verify(r, opath, 2, at), SCITT_OK); /* another leaf of that CA is fine */
+    scitt_x509_roots_free(r);
+
+    r = roots_crls(&c.root, (char *[]){root_inter, inter_empty, NULL});
+    assert_int_equal(verify(r, path, 2, at), SCITT_ERR_CERT_CHAIN);
+    scitt_x509_roots_free(r);
+
+    r = roots_crls(&c.root, (char *[]){inter_empty, NULL}); /* no CRL from the root */
+    assert_int_equal(verify(r, path, 2, at), SCITT_ERR_CERT_CHAIN);
+    scitt_x509_roots_free(r);
+
+    r = roots_crls(&c.root, (char *[]){root_empty, NULL}); /* no CRL from the intermediate */
+    assert_int_equal(verify(r, path, 2, at), SCITT_ERR_CERT_CHAIN);
+    scitt_x509_roots_free(r);
+
+    /* an intermediate as the trust anchor still needs the CRL of its own issuer */
+    r = roots_crls(&c.inter, (char *[]){inter_empty, NULL});
+    assert_int_equal(verify(r, path, 2, at), SCITT_ERR_CERT_CHAIN);
+    scitt_x509_roots_free(r);
+    /* a self-signed root is not checked against itself; the chain may include it */
+    r = roots_crls(&c.root, (char *[]){inter_empty, root_empty, NULL});
+    const cg_cert *full[] = {&c.leaf, &c.inter, &c.root};
+    assert_int_equal(verify(r, full, 3, at), SCITT_OK);
+    scitt_x509_roots_free(r);
+
+    r = roots_crls(&c.root, (char *[]){root_empty, inter_stale, NULL});
+    assert_int_equal(verify(r, path, 2, at), SCITT_ERR_EXPIRED);
+    assert_int_equal(verify(r, path, 2, scitt_x509_time_none()), SCITT_OK);
+    scitt_x509_roots_free(r);
+
+    r = roots_crls(&c.root, (char *[]){root_empty, inter_by_leaf, NULL});
+    assert_int_equal(verify(r, path, 2, at), SCITT_ERR_CERT_CHAIN);
+    scitt_x509_roots_free(r);
+
+    /* the same chain without any CRL in the store: no revocation checking at all */
+    r = roots_of(&c.root);
+    assert_int_equal(verify(r, path, 2, at), SCITT_OK);
+    /* bundles: a certificate is not a CRL, garbage and empty input add nothing */
+    char *cert_pem = NULL;
+    {
+        BIO *b = BIO_new(BIO_s_mem());
+        PEM_write_bio_X509(b, c.leaf.x);
+        char *d;
+        long n = BIO_get_mem_data(b, &d);
+        cert_pem = strndup(d, (size_t)n);
+        BIO_free(b);
+    }
+    scitt_dynbuf both;
+    scitt_dynbuf_init(&both, 0);
+    scitt_dynbuf_str(&both, inter_leaf);
+    scitt_dynbuf_str(&both, cert_pem);
+    const char *bad[] = {cert_pem, "", "not a crl",
+                         "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(scitt_x509_roots_add_crl_pem(r, scitt_span_str(bad[i]), NULL),
+                         SCITT_ERR_CERT_MALFORMED);
+    }
+    assert_int_equal(scitt_x509_roots_add_crl_pem(r, scitt_span_make(both.ptr, both.len), NULL),
+                     SCITT_ERR_CERT_MALFORMED);
+    assert_int_equal(verify(r, path, 2, at), SCITT_OK); /* still no CRL: nothing was added */
+    scitt_x509_roots_free(r);
+    scitt_dynbuf_clear(&both);
+    free(cert_pem);
+    char *all[] = {root_empty, inter_empty, inter_leaf, root_inter, inter_stale, inter_by_leaf};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        free(all[i]);
+    }
+    cg_free(&other);
+    cg_chain_free(&c);
+}
+
+/* A leaf may sign statements with keyUsage digitalSignature and code signing (or a named EKU). */
+static void test_signing_purpose(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ku, *eku;
+        const char *ekus[2];
+        size_t n;
+        scitt_err want;
+    } rows[] = {
+        {"critical,digitalSignature", "codeSigning", {NULL}, 0, SCITT_OK},
+        {"digitalSignature,keyEncipherment", "serverAuth,codeSigning", {NULL}, 0, SCITT_OK},
+        {"critical,digitalSignature", "serverAuth", {NULL}, 0, SCITT_ERR_POLICY},
+        {"critical,digitalSignature", NULL, {NULL}, 0, SCITT_ERR_POLICY},
+        {"critical,digitalSignature", "anyExtendedKeyUsage", {NULL}, 0, SCITT_ERR_POLICY},
+        {"critical,digitalSignature", "anyExtendedKeyUsage", {"2.5.29.37.0"}, 1, SCITT_OK},
+        {"critical,keyEncipherment", "codeSigning", {NULL}, 0, SCITT_ERR_POLICY},
+        {"", "codeSigning", {NULL}, 0, SCITT_ERR_POLICY}, /* no keyUsage at all */
+        {"critical,digitalSignature", "1.3.6.1.4.1.55555.7", {"1.3.6.1.4.1.55555.7"}, 1, SCITT_OK},
+        {"critical,digitalSignature",
+         "codeSigning",
+         {"1.3.6.1.4.1.55555.7", "1.3.6.1.5.5.7.3.3"},
+         2,
+         SCITT_OK},
+        {"critical,digitalSignature", "codeSigning", {"1.3.6.1.4.1.55555.7"}, 1, SCITT_ERR_POLICY},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        cg_opts o = {.cn = "leaf", .ku = rows[i].ku, .eku = rows[i].eku};
+        cg_cert c;
+        cg_make(&c, &o);
+        const char *why = NULL;
+        scitt_err e = scitt_x509_check_signing_purpose(cg_span(&c), rows[i].n ? rows[i].ekus : NULL,
+                                                       rows[i].n, &why);
+        if (e != rows[i].want) {
+            fail_msg("row %zu: %s (%s)", i, scitt_err_name(e), why ? why : "");
+        }
+        if (e != SCITT_OK) {
+            assert_non_null(why);
+        }
+        cg_free(&c);
+    }
+    const char *why = NULL;
+    assert_int_equal(scitt_x509_check_signing_purpose(scitt_span_str("junk"), NULL, 0, &why),
+                     SCITT_ERR_CERT_MALFORMED);
+}
+
+/* The leaf rules run after path validation, on the certificate it parsed. */
+static void test_leaf_rules(void **state)
+{
+    (void)state;
+    cg_opts lo = {.cn = "leaf",
+                  .ku = "critical,digitalSignature",
+                  .eku = "codeSigning",
+                  .san = "URI:https://ci.example/a,DNS:ci.example,URI:https://ci.example/b"};
+    cg_chain c;
+    cg_chain_make(&c, &lo);
+    cg_opts tls_o = {.cn = "tls",
+                     .ku = "critical,digitalSignature",
+                     .eku = "serverAuth",
+                     .san = "URI:https://ci.example/a",
+                     .issuer = &c.inter};
+    cg_cert tls;
+    cg_make(&tls, &tls_o);
+    scitt_x509_roots *r = roots_of(&c.root);
+    scitt_x509_time at = scitt_x509_time_at(T_2024_06);
+    scitt_span chain[2] = {cg_span(&c.leaf), cg_span(&c.inter)};
+    scitt_span tchain[2] = {cg_span(&tls), cg_span(&c.inter)};
+    static const char *const tls_eku[] = {"1.3.6.1.5.5.7.3.1"};
+    static const struct {
+        bool tls, signing, named;
+        const char *uri;
+        scitt_err want;
+    } rows[] = {
+        {false, true, false, NULL, SCITT_OK},
+        {false, true, false, "https://ci.example/a", SCITT_OK},
+        {false, true, false, "https://ci.example/b", SCITT_OK},
+        {false, false, false, "https://ci.example/c", SCITT_ERR_POLICY},
+        {false, false, false, "https://ci.example/", SCITT_ERR_POLICY},
+        {false, false, false, "ci.example", SCITT_ERR_POLICY}, /* a DNS name is not a URI */
+        {true, true, false, NULL, SCITT_ERR_POLICY},
+        {true, true, true, "https://ci.example/a", SCITT_OK},
+        {true, false, false, "https://ci.example/a", SCITT_OK},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        scitt_x509_leaf_rules lr = {
+            rows[i].signing, rows[i].named ? tls_eku : NULL, rows[i].named ? 1u : 0u,
+            rows[i].uri ? scitt_span_str(rows[i].uri) : scitt_span_make(NULL, 0)};
+        const char *why = NULL;
+        scitt_err e =
+            scitt_x509_verify_chain_leaf(r, rows[i].tls ? tchain : chain, 2, &at, &lr, &why);
+        if (e != rows[i].want) {
+            fail_msg("row %zu: %s (%s)", i, scitt_err_name(e), why ? why : "");
+        }
+    }
+    /* a path that does not validate fails as such, whatever the leaf */
+    scitt_x509_leaf_rules lr = {true, NULL, 0, scitt_span_str("https://nowhere.example")};
+    scitt_x509_time late = scitt_x509_time_at(2300000000);
+    assert_int_equal(scitt_x509_verify_chain_leaf(r, tchain, 2, &late, &lr, NULL),
+                     SCITT_ERR_EXPIRED);
+    scitt_x509_roots_free(r);
+    cg_free(&tls);
+    cg_chain_free(&c);
+}
+
 typedef struct thread_arg {
     const scitt_x509_roots *roots;
     scitt_span chain[2];
@@ -447,10 +667,11 @@ static void test_concurrent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_paths),      cmocka_unit_test(test_time),
-        cmocka_unit_test(test_rules),      cmocka_unit_test(test_malformed_and_limits),
-        cmocka_unit_test(test_helpers),    cmocka_unit_test(test_pem),
-        cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_paths),           cmocka_unit_test(test_time),
+        cmocka_unit_test(test_rules),           cmocka_unit_test(test_malformed_and_limits),
+        cmocka_unit_test(test_helpers),         cmocka_unit_test(test_pem),
+        cmocka_unit_test(test_concurrent),      cmocka_unit_test(test_crls),
+        cmocka_unit_test(test_signing_purpose), cmocka_unit_test(test_leaf_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
