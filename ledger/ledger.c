@@ -2,8 +2,26 @@
 #include "ledger_int.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "scitt/limits.h"
+
+uint64_t scitt__ledger_durable(scitt_ledger *l, uint64_t snapshot_size)
+{
+    uint64_t d = atomic_load(&l->durable);
+    if (snapshot_size <= d || !l->cfg.read_only) {
+        return snapshot_size <= d ? snapshot_size : d;
+    }
+    /* Another process writes the log. Every page this snapshot shows was written before it
+     * began, so one fdatasync of the file makes all of it durable. */
+    mdb_filehandle_t fd;
+    if (mdb_env_get_fd(l->store.env, &fd) != MDB_SUCCESS || fdatasync(fd) != 0) {
+        return d;
+    }
+    while (d < snapshot_size && !atomic_compare_exchange_weak(&l->durable, &d, snapshot_size)) {
+    }
+    return snapshot_size;
+}
 
 scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
 {
@@ -54,6 +72,14 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
         scitt_ledger_close(l);
         return e;
     }
+    /* What the log holds now may still be in the page cache only (a process killed inside a
+     * commit): make it durable before serving any of it. */
+    scitt_err se = scitt__mdb_err(mdb_env_sync(l->store.env, 1));
+    if (se != SCITT_OK) {
+        scitt_ledger_close(l);
+        return se;
+    }
+    atomic_store(&l->durable, l->edge->compact.size);
     /* The index follows the log: catch it up (or rebuild it) before accepting anything. */
     if (e == SCITT_OK) {
         e = scitt__index_catch_up(l, l->edge->compact.size);

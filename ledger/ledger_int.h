@@ -35,6 +35,14 @@ struct scitt_ledger {
     scitt_ledger_config cfg;
     scitt_ledger_signer signer;
     _Atomic int state; /* scitt_err: why writes are refused, or SCITT_OK */
+    /*
+     * The largest tree size known to be on stable storage. Readers serve nothing past it: LMDB
+     * makes a commit visible to new snapshots when it writes the meta page, before that write is
+     * synced (and a failed sync leaves it visible too), so a snapshot alone can show a head that a
+     * power cut would take back. The sequencer sets it after each commit returns, before any
+     * completion runs; a read-only opener syncs the file itself before it moves it on.
+     */
+    _Atomic uint64_t durable;
 
     pthread_mutex_t mu;
     pthread_cond_t cv; /* queue non-empty or stopping */
@@ -58,6 +66,12 @@ struct scitt_ledger {
     void *batch_ctx;
 };
 
+/*
+ * The tree size readers of a snapshot whose newest head has @p snapshot_size may serve: that size
+ * when it is durable, else the last size known durable. A read-only opener first tries to make
+ * the snapshot durable itself (an fdatasync of the log file).
+ */
+uint64_t scitt__ledger_durable(scitt_ledger *l, uint64_t snapshot_size);
 /* Rebuilds the edge from the committed state; checks the root against the last head. */
 scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signature);
 void *scitt__sequencer_main(void *arg);

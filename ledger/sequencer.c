@@ -444,6 +444,8 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
     if (added > 0) {
         l->edge->last_time_ms = time_ms;
     }
+    /* Readers may serve the new head from now on; completions run after this. */
+    atomic_store(&l->durable, l->edge->compact.size);
     /* The log is durable; the indexer writes the postings on its own thread. */
     scitt__indexer_enqueue(l, list);
     return SCITT_OK;

@@ -1,0 +1,446 @@
+/*
+ * Durability of the log, watched from inside: this executable defines pwrite, writev, fdatasync,
+ * fsync and msync, so LMDB's calls land here first (a definition in the executable wins over
+ * libc's); each records what it did to the log file (data.mdb) and then makes the system call.
+ *
+ *  - The log environment is opened with syncing commits (no MDB_NOSYNC, MDB_NOMETASYNC or
+ *    MDB_MAPASYNC).
+ *  - When a completion runs (what the server turns into a 201), nothing written to the log file
+ *    is still unsynced: every write was followed by an fdatasync/fsync of the file, or went
+ *    through a descriptor opened O_DSYNC.
+ *  - Readers serve nothing past the size the sequencer knows is durable. LMDB 0.9 readers take
+ *    the newest transaction from the lock file, which a commit updates only once its meta write
+ *    returned; but the first opener after a crash takes the newest meta page from the file (the
+ *    page cache), synced or not. So the writer syncs the log at open before it serves anything,
+ *    a read-only opener syncs it before it serves a head it has not seen durable, and the read
+ *    functions are bounded by the durable size the ledger keeps.
+ */
+#include "testutil.h"
+#include "ledger_util.h"
+#include "test_signer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "ledger_int.h"
+
+/* ---- the interposed system calls ---- */
+
+static pthread_mutex_t W_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct {
+    dev_t dev;
+    ino_t ino;              /* the log file; 0: not watching */
+    unsigned pending;       /* writes to it not yet synced */
+    unsigned writes, syncs; /* totals while watching */
+    unsigned meta_writes, meta_dsync;
+    unsigned late; /* completions that ran with writes pending */
+    unsigned acks;
+} W;
+
+static bool is_log(int fd)
+{
+    struct stat st;
+    return W.ino != 0 && fstat(fd, &st) == 0 && st.st_ino == W.ino && st.st_dev == W.dev;
+}
+
+/* Records a write of @p n bytes at @p off. */
+static void wrote(int fd, off_t off, ssize_t n)
+{
+    if (n <= 0 || !is_log(fd)) {
+        return;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    bool dsync = fl >= 0 && (fl & (O_DSYNC | O_SYNC)) != 0;
+    bool meta = off < 2 * 4096; /* pages 0 and 1 are LMDB's meta pages */
+    pthread_mutex_lock(&W_mu);
+    W.writes++;
+    if (!dsync) {
+        W.pending++;
+    }
+    if (meta) {
+        W.meta_writes++;
+        W.meta_dsync += dsync;
+    }
+    pthread_mutex_unlock(&W_mu);
+}
+
+static void synced(int fd)
+{
+    if (!is_log(fd)) {
+        return;
+    }
+    pthread_mutex_lock(&W_mu);
+    W.syncs++;
+    W.pending = 0;
+    pthread_mutex_unlock(&W_mu);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off);
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    ssize_t r = (ssize_t)syscall(SYS_pwrite64, fd, buf, n, off);
+    int saved = errno;
+    wrote(fd, off, r);
+    errno = saved;
+    return r;
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int n);
+ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+    off_t off = lseek(fd, 0, SEEK_CUR);
+    ssize_t r = (ssize_t)syscall(SYS_writev, fd, iov, n);
+    int saved = errno;
+    wrote(fd, off, r);
+    errno = saved;
+    return r;
+}
+
+int fdatasync(int fd);
+int fdatasync(int fd)
+{
+    int r = (int)syscall(SYS_fdatasync, fd);
+    int saved = errno;
+    if (r == 0) {
+        synced(fd);
+    }
+    errno = saved;
+    return r;
+}
+
+int fsync(int fd);
+int fsync(int fd)
+{
+    int r = (int)syscall(SYS_fsync, fd);
+    int saved = errno;
+    if (r == 0) {
+        synced(fd);
+    }
+    errno = saved;
+    return r;
+}
+
+/* The log is not write-mapped (the flags test says so), so msync never syncs it: only counted
+ * through the system call for the index environment. */
+int msync(void *addr, size_t len, int flags);
+int msync(void *addr, size_t len, int flags)
+{
+    return (int)syscall(SYS_msync, addr, len, flags);
+}
+
+static void watch(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    pthread_mutex_lock(&W_mu);
+    W.dev = st.st_dev;
+    W.ino = st.st_ino;
+    W.pending = W.writes = W.syncs = W.meta_writes = W.meta_dsync = 0;
+    W.late = W.acks = 0;
+    pthread_mutex_unlock(&W_mu);
+}
+
+static void unwatch(void)
+{
+    pthread_mutex_lock(&W_mu);
+    W.ino = 0;
+    pthread_mutex_unlock(&W_mu);
+}
+
+/* ---- fixture ---- */
+
+typedef struct fixture {
+    char *dir;
+    test_signer ts;
+    scitt_ledger_signer signer;
+    scitt_ledger_config cfg;
+    scitt_ledger *l;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->dir = lu_tmpdir();
+    assert_non_null(f->dir);
+    ts_init(&f->ts, &f->signer);
+    f->cfg.dir = f->dir;
+    f->cfg.signer = &f->signer;
+    f->cfg.map_size = 64u << 20;
+    assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    unwatch();
+    scitt_ledger_close(f->l);
+    ts_clear(&f->ts);
+    lu_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t done, failed;
+} waiter;
+
+/* A completion: the moment the server would send its 201. */
+static void on_done(void *ctx, const scitt_ledger_result *r)
+{
+    pthread_mutex_lock(&W_mu);
+    W.acks++;
+    W.late += W.pending > 0;
+    pthread_mutex_unlock(&W_mu);
+    waiter *w = ctx;
+    pthread_mutex_lock(&w->mu);
+    w->done++;
+    w->failed += r->err != SCITT_OK;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void wait_done(waiter *w, size_t n)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->done < n) {
+        pthread_cond_wait(&w->cv, &w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    assert_int_equal(w->failed, 0);
+}
+
+static void append(fixture *f, uint64_t from, uint64_t to, waiter *w)
+{
+    lu_entry *e = malloc(sizeof(*e));
+    for (uint64_t i = from; i < to; i++) {
+        lu_make(e, i, 0);
+        assert_int_equal(scitt_ledger_submit(f->l, &e->sub_, on_done, w), SCITT_OK);
+    }
+    free(e);
+}
+
+/* ---- tests ---- */
+
+/* The log is opened with syncing commits; the index (derived data) is the one that is not. */
+static void test_env_flags(void **state)
+{
+    fixture *f = *state;
+    unsigned flags = 0;
+    assert_int_equal(mdb_env_get_flags(f->l->store.env, &flags), 0);
+    assert_int_equal(flags & (MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC), 0);
+    assert_int_equal(flags & MDB_RDONLY, 0);
+    assert_int_equal(mdb_env_get_flags(f->l->store.ienv, &flags), 0);
+    assert_int_equal(flags & MDB_NOSYNC, MDB_NOSYNC);
+}
+
+/* Every completion runs after everything written to the log file is on stable storage. */
+static void test_ack_after_sync(void **state)
+{
+    fixture *f = *state;
+    watch(f->dir);
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    uint64_t n = 0;
+    /* bursts of varied sizes make batches of one and of many entries */
+    for (unsigned round = 0; round < 40; round++) {
+        uint64_t burst = 1 + (round * 37) % 90;
+        append(f, n, n + burst, &w);
+        n += burst;
+        if (round % 3 == 0) {
+            wait_done(&w, (size_t)n);
+        }
+    }
+    wait_done(&w, (size_t)n);
+    scitt_ledger_stats st;
+    scitt_ledger_get_stats(f->l, &st);
+    pthread_mutex_lock(&W_mu);
+    unsigned late = W.late, acks = W.acks, syncs = W.syncs, metas = W.meta_writes;
+    unsigned dsync = W.meta_dsync;
+    pthread_mutex_unlock(&W_mu);
+    print_message("durable: %u completions, %llu batches, %u syncs, %u meta writes (%u O_DSYNC)\n",
+                  acks, (unsigned long long)st.batches, syncs, metas, dsync);
+    assert_int_equal(acks, n);
+    assert_int_equal(late, 0);
+    /* one data sync and one synchronous meta write per commit */
+    assert_true(syncs >= st.batches);
+    assert_true(metas >= st.batches);
+    assert_int_equal(dsync, metas);
+}
+
+typedef struct view {
+    uint64_t size;
+    scitt_err head, covering, entry, find, proof, tile;
+    uint64_t heads_seen;
+} view;
+
+static scitt_err count_head(void *ctx, const scitt_tree_head *h)
+{
+    (void)h;
+    (*(uint64_t *)ctx)++;
+    return SCITT_OK;
+}
+
+/* What a reader of a fresh snapshot is served about entry @p index (tree size index + 1). */
+static void look(fixture *f, uint64_t index, const uint8_t id[32], view *v)
+{
+    scitt_ledger_read *r;
+    assert_int_equal(scitt_ledger_read_begin(f->l, &r), SCITT_OK);
+    scitt_tree_head h;
+    assert_int_equal(scitt_ledger_latest(r, &h), SCITT_OK);
+    v->size = h.size;
+    v->head = scitt_ledger_head(r, index + 1, &h);
+    v->covering = scitt_ledger_head_covering(r, index, &h);
+    scitt_span e;
+    v->entry = scitt_ledger_entry(r, index, &e);
+    uint64_t at;
+    v->find = scitt_ledger_find(r, id, &at);
+    uint8_t path[64][SCITT_HASH_LEN];
+    size_t n;
+    v->proof = scitt_ledger_inclusion_proof(r, index, index + 1, path, &n);
+    scitt_span tile;
+    v->tile = scitt_ledger_tile(r, 0, index / 256, (unsigned)(index % 256) + 1, &tile);
+    v->heads_seen = 0;
+    assert_int_equal(scitt_ledger_heads(r, 1, UINT64_MAX, count_head, &v->heads_seen), SCITT_OK);
+    scitt_ledger_read_end(r);
+}
+
+/*
+ * The read functions are bounded by the durable size: a commit the snapshot shows but the ledger
+ * does not know durable (as the first opener after a crash can find one in the page cache) is not
+ * served. The ledger's durable size is moved back by hand to make that state.
+ */
+static void test_reads_bounded_by_durable(void **state)
+{
+    fixture *f = *state;
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    append(f, 0, 300, &w);
+    wait_done(&w, 300);
+    append(f, 300, 301, &w);
+    wait_done(&w, 301);
+    lu_entry e;
+    lu_make(&e, 300, 0);
+    view v;
+    look(f, 300, e.sub_.entry_id, &v);
+    assert_int_equal(v.size, 301);
+    uint64_t heads_all = v.heads_seen;
+
+    /* LMDB shows the head of 301; the ledger has not seen it durable */
+    atomic_store(&f->l->durable, 300);
+    MDB_txn *txn;
+    scitt_tree_head raw;
+    assert_int_equal(mdb_txn_begin(f->l->store.env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(scitt__head_latest(txn, &f->l->store, &raw), SCITT_OK);
+    mdb_txn_abort(txn);
+    assert_int_equal(raw.size, 301);
+    look(f, 300, e.sub_.entry_id, &v);
+    assert_int_equal(v.size, 300);
+    assert_int_equal(v.head, SCITT_ERR_NOT_FOUND);
+    assert_int_equal(v.covering, SCITT_ERR_NOT_FOUND);
+    assert_int_equal(v.entry, SCITT_ERR_NOT_FOUND);
+    assert_int_equal(v.find, SCITT_ERR_NOT_FOUND);
+    assert_int_equal(v.proof, SCITT_ERR_NOT_FOUND);
+    assert_int_equal(v.tile, SCITT_ERR_NOT_FOUND);
+    assert_int_equal(v.heads_seen, heads_all - 1);
+    scitt_ledger_read *r;
+    uint64_t size = 0;
+    assert_int_equal(scitt_ledger_read_begin(f->l, &r), SCITT_OK);
+    assert_int_equal(scitt_ledger_size_at_time(r, INT64_MAX, &size), SCITT_OK);
+    uint8_t path[64][SCITT_HASH_LEN];
+    size_t n;
+    assert_int_equal(scitt_ledger_consistency_proof(r, 100, 301, path, &n), SCITT_ERR_NOT_FOUND);
+    assert_int_equal(scitt_ledger_consistency_proof(r, 100, 300, path, &n), SCITT_OK);
+    scitt_dynbuf bundle;
+    scitt_dynbuf_init(&bundle, 0);
+    assert_int_equal(scitt_ledger_entry_bundle(r, 1, 45, &bundle), SCITT_ERR_NOT_FOUND);
+    assert_int_equal(scitt_ledger_entry_bundle(r, 1, 44, &bundle), SCITT_OK);
+    scitt_dynbuf_clear(&bundle);
+    scitt_ledger_read_end(r);
+    assert_int_equal(size, 300);
+
+    /* known durable again: served */
+    atomic_store(&f->l->durable, 301);
+    look(f, 300, e.sub_.entry_id, &v);
+    assert_int_equal(v.size, 301);
+    assert_int_equal(v.head, SCITT_OK);
+    assert_int_equal(v.covering, SCITT_OK);
+    assert_int_equal(v.entry, SCITT_OK);
+    assert_int_equal(v.find, SCITT_OK);
+    assert_int_equal(v.proof, SCITT_OK);
+    assert_int_equal(v.tile, SCITT_OK);
+    assert_int_equal(v.heads_seen, heads_all);
+}
+
+/* The writer syncs the log file at open, before anything can read it. */
+static void test_open_syncs(void **state)
+{
+    fixture *f = *state;
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    append(f, 0, 10, &w);
+    wait_done(&w, 10);
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    watch(f->dir);
+    assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
+    pthread_mutex_lock(&W_mu);
+    unsigned syncs = W.syncs;
+    pthread_mutex_unlock(&W_mu);
+    assert_true(syncs >= 1);
+    assert_int_equal(atomic_load(&f->l->durable), 10);
+}
+
+/* A read-only opener syncs the log file before it serves a head it has not seen durable. */
+static void test_read_only_syncs(void **state)
+{
+    fixture *f = *state;
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    append(f, 0, 10, &w);
+    wait_done(&w, 10);
+    scitt_ledger_config ro = f->cfg;
+    ro.read_only = true;
+    ro.signer = NULL;
+    scitt_ledger *l2;
+    assert_int_equal(scitt_ledger_open(&ro, &l2), SCITT_OK);
+    watch(f->dir);
+    scitt_ledger_read *r;
+    scitt_tree_head h;
+    assert_int_equal(scitt_ledger_read_begin(l2, &r), SCITT_OK);
+    assert_int_equal(scitt_ledger_latest(r, &h), SCITT_OK);
+    scitt_ledger_read_end(r);
+    assert_int_equal(h.size, 10);
+    pthread_mutex_lock(&W_mu);
+    unsigned syncs = W.syncs;
+    pthread_mutex_unlock(&W_mu);
+    assert_int_equal(syncs, 1);
+    /* nothing new: no sync */
+    assert_int_equal(scitt_ledger_read_begin(l2, &r), SCITT_OK);
+    assert_int_equal(scitt_ledger_latest(r, &h), SCITT_OK);
+    scitt_ledger_read_end(r);
+    pthread_mutex_lock(&W_mu);
+    syncs = W.syncs;
+    pthread_mutex_unlock(&W_mu);
+    assert_int_equal(syncs, 1);
+    scitt_ledger_close(l2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_env_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_after_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reads_bounded_by_durable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_syncs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_syncs, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
