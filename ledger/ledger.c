@@ -1,7 +1,10 @@
 /* Opening and closing the ledger, submissions, and statistics. */
 #include "ledger_int.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "scitt/limits.h"
@@ -99,6 +102,66 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
     l->thread_started = true;
     *out = l;
     return SCITT_OK;
+}
+
+scitt_err scitt_ledger_peek_latest(const char *dir, scitt_tree_head *out, scitt_dynbuf *storage)
+{
+    storage->len = 0;
+    storage->err = SCITT_OK;
+    char path[4200];
+    struct stat st;
+    if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path)) {
+        return SCITT_ERR_TOO_LARGE;
+    }
+    if (stat(path, &st) != 0) {
+        return errno == ENOENT ? SCITT_ERR_NOT_FOUND : SCITT_ERR_IO;
+    }
+    if (st.st_size == 0) {
+        return SCITT_ERR_NOT_FOUND; /* created by a first start that stopped right there */
+    }
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    int rc = mdb_env_create(&env);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_set_maxdbs(env, 16);
+    }
+    if (rc == MDB_SUCCESS) {
+        /* no lock file: nothing else has the log open (the caller is about to open it) */
+        rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS | MDB_NORDAHEAD, 0600);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    }
+    scitt__store s;
+    memset(&s, 0, sizeof(s));
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_dbi_open(txn, "heads", 0, &s.heads);
+    }
+    scitt_err e = rc == ENOENT ? SCITT_ERR_NOT_FOUND : scitt__mdb_err(rc);
+    scitt_tree_head h;
+    e = e ? e : scitt__head_latest(txn, &s, &h);
+    if (e == SCITT_OK) {
+        /* copy out of the map, then point the spans at the copy */
+        const scitt_span parts[3] = {h.receipt_protected, h.receipt_signature, h.checkpoint};
+        scitt_span *dst[3] = {&out->receipt_protected, &out->receipt_signature, &out->checkpoint};
+        *out = h;
+        size_t at[3];
+        for (int i = 0; i < 3; i++) {
+            at[i] = storage->len;
+            scitt_dynbuf_put(storage, parts[i].ptr, parts[i].len);
+        }
+        e = storage->err;
+        for (int i = 0; e == SCITT_OK && i < 3; i++) {
+            *dst[i] = scitt_span_make(storage->ptr + at[i], parts[i].len);
+        }
+    }
+    if (txn) {
+        mdb_txn_abort(txn);
+    }
+    if (env) {
+        mdb_env_close(env);
+    }
+    return e;
 }
 
 void scitt_ledger_drain(scitt_ledger *l)
