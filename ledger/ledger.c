@@ -85,7 +85,7 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
     atomic_store(&l->durable, l->edge->compact.size);
     /* The index follows the log: catch it up (or rebuild it) before accepting anything. */
     if (e == SCITT_OK) {
-        e = scitt__index_catch_up(l, l->edge->compact.size);
+        e = scitt__index_prepare(l, l->edge->compact.size, &l->stats.index_rebuilt);
         e = e ? e : scitt__indexer_start(l);
         if (e != SCITT_OK) {
             scitt_ledger_close(l);
@@ -182,7 +182,12 @@ void scitt_ledger_close(scitt_ledger *l)
         return;
     }
     scitt_ledger_drain(l);
-    scitt__indexer_stop(l);
+    bool synced = scitt__indexer_stop(l);
+    if (synced && l->index_marked) {
+        /* the index is whole on disk: the next open trusts it (a failure here only means a
+         * rebuild at the next open) */
+        (void)scitt__index_mark_clean(l);
+    }
     scitt__store_close(&l->store);
     if (l->edge) {
         scitt_dynbuf_clear(&l->edge->bundle);

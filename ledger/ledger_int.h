@@ -57,7 +57,11 @@ struct scitt_ledger {
     double rate;        /* submissions per second, averaged over recent batches (sequencer) */
     double last_take_s; /* when the sequencer last took a batch */
 
-    tree_edge *edge;           /* sequencer thread only */
+    tree_edge *edge; /* sequencer thread only */
+    /* the index marker says "open <this boot>" (set before the index is first written; the
+     * sequencer writes it with its first batch when open did not need to) */
+    bool index_marked;
+    char index_mark_open[INDEX_MARK_MAX];
     struct scitt__indexer *ix; /* ledger/indexer.c */
 
     pthread_mutex_t stats_mu;
@@ -82,9 +86,20 @@ void *scitt__sequencer_main(void *arg);
 typedef struct scitt__indexer scitt__indexer;
 /* Brings the index up to @p size entries from the log (or rebuilds it); before threads start. */
 scitt_err scitt__index_catch_up(scitt_ledger *l, uint64_t size);
+/*
+ * At open, before threads start: trusts the index after a clean stop, or after a stop of the
+ * process alone (same boot), and rebuilds it from the log otherwise (see INDEX_MARK_KEY); then
+ * catches it up to @p size. *rebuilt says whether it was rebuilt.
+ */
+scitt_err scitt__index_prepare(scitt_ledger *l, uint64_t size, bool *rebuilt);
+/* Commits the "clean" index marker to the log (after scitt__indexer_stop synced the index). */
+scitt_err scitt__index_mark_clean(scitt_ledger *l);
 scitt_err scitt__indexer_start(scitt_ledger *l);
-/* Indexes everything queued, syncs the index environment and stops the thread. */
-void scitt__indexer_stop(scitt_ledger *l);
+/*
+ * Indexes everything queued, syncs the index environment and stops the thread; true when the
+ * index environment was synced (so the next open may trust it).
+ */
+bool scitt__indexer_stop(scitt_ledger *l);
 /*
  * Sequencer: remembers the IDs of a batch's new entries before its commit (so readers and the
  * next batches find them before the index does), then hands their postings to the indexer.

@@ -145,7 +145,8 @@ typedef struct scitt_ledger_stats {
     double last_batch_ms;  /**< batch assembly to durable commit */
     double last_commit_ms; /**< the LMDB commit alone */
     uint64_t map_size;
-    uint64_t db_bytes; /**< bytes of the map in use */
+    uint64_t db_bytes;  /**< bytes of the map in use */
+    bool index_rebuilt; /**< the index was rebuilt from the log at open (after an unclean stop) */
 } scitt_ledger_stats;
 
 void scitt_ledger_get_stats(scitt_ledger *l, scitt_ledger_stats *out);

@@ -14,6 +14,10 @@
  *    page cache), synced or not. So the writer syncs the log at open before it serves anything,
  *    a read-only opener syncs it before it serves a head it has not seen durable, and the read
  *    functions are bounded by the durable size the ledger keeps.
+ *  - The index (committed without fsync) is trusted only after a clean stop or a stop of the
+ *    process alone; after a power cut (another boot) it is rebuilt from the log. A torn index is
+ *    made by emptying its posting pages (as unflushed pages after a power cut can leave it): it
+ *    still opens and, trusted, misses entries; rebuilt, every lookup is right again.
  */
 #include "testutil.h"
 #include "ledger_util.h"
@@ -433,6 +437,280 @@ static void test_read_only_syncs(void **state)
     scitt_ledger_close(l2);
 }
 
+/* ---- the index after an unclean stop ---- */
+
+/* Sets (or with NULL removes) the index marker in the log, as a stop of that kind leaves it. */
+static void set_mark(const char *dir, const char *value)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    MDB_val k = {strlen(INDEX_MARK_KEY), INDEX_MARK_KEY};
+    if (value) {
+        MDB_val v = {strlen(value), (void *)value};
+        assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    } else {
+        int rc = mdb_del(txn, dbi, &k, NULL);
+        assert_true(rc == 0 || rc == MDB_NOTFOUND);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+static void get_mark(const char *dir, char out[INDEX_MARK_MAX])
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    MDB_val k = {strlen(INDEX_MARK_KEY), INDEX_MARK_KEY}, v;
+    out[0] = 0;
+    if (mdb_get(txn, dbi, &k, &v) == 0) {
+        assert_true(v.mv_size < INDEX_MARK_MAX);
+        memcpy(out, v.mv_data, v.mv_size);
+        out[v.mv_size] = 0;
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+}
+
+/*
+ * Empties every leaf page of the index's posting databases (keys of one byte, or packed
+ * duplicate pages): the B-tree still opens, its meta database (the watermark) is intact, and the
+ * postings are gone, as when a power cut keeps the index's meta page and loses data pages.
+ * LMDB page: pgno u64, pad u16, flags u16, lower u16, upper u16, then u16 node offsets; a leaf
+ * node: lo u16, hi u16, flags u16, key size u16, key.
+ */
+static unsigned tear_index(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/index/data.mdb", dir);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    const size_t psize = 4096;
+    unsigned torn = 0;
+    uint8_t page[4096];
+    for (off_t at = 2 * (off_t)psize; at + (off_t)psize <= st.st_size; at += (off_t)psize) {
+        if (pread(fd, page, psize, at) != (ssize_t)psize) {
+            break;
+        }
+        uint16_t flags, lower, upper;
+        memcpy(&flags, page + 10, 2);
+        memcpy(&lower, page + 12, 2);
+        memcpy(&upper, page + 14, 2);
+        bool leaf = (flags & 0x02) != 0, leaf2 = (flags & 0x20) != 0;
+        if (!leaf || (flags & 0x0c) != 0 || lower <= 16 || lower > psize) {
+            continue; /* not a leaf with entries (branch, overflow, meta, free, empty) */
+        }
+        bool postings = leaf2;
+        if (!leaf2) {
+            postings = true;
+            for (unsigned i = 0; postings && i < (unsigned)(lower - 16) / 2; i++) {
+                uint16_t ptr, ksize;
+                memcpy(&ptr, page + 16 + 2 * i, 2);
+                if (ptr + 8u > psize) {
+                    postings = false;
+                    break;
+                }
+                memcpy(&ksize, page + ptr + 6, 2);
+                postings = ksize == POSTING_KEY_BYTES;
+            }
+        }
+        if (!postings) {
+            continue;
+        }
+        lower = 16;
+        upper = (uint16_t)psize;
+        memcpy(page + 12, &lower, 2);
+        memcpy(page + 14, &upper, 2);
+        assert_int_equal(pwrite(fd, page, psize, at), (ssize_t)psize);
+        torn++;
+    }
+    close(fd);
+    return torn;
+}
+
+typedef struct confirm {
+    scitt_ledger_read *r;
+    uint64_t n;
+} confirm;
+
+/* Counts a candidate that really is issuer 1's (candidates are a superset: callers confirm). */
+static scitt_err count_posting(void *ctx, uint64_t index)
+{
+    confirm *c = ctx;
+    scitt_span e;
+    assert_int_equal(scitt_ledger_entry(c->r, index, &e), SCITT_OK);
+    uint64_t i;
+    memcpy(&i, e.ptr, sizeof(i));
+    c->n += i % 3 == 1;
+    return SCITT_OK;
+}
+
+/* What the index answers: entry @p index found by its ID, and candidates for issuer 1. */
+static void index_answers(fixture *f, uint64_t index, scitt_err *find, uint64_t *issuer1)
+{
+    lu_entry e;
+    lu_make(&e, index, 0);
+    scitt_ledger_read *r;
+    assert_int_equal(scitt_ledger_read_begin(f->l, &r), SCITT_OK);
+    uint64_t at = UINT64_MAX;
+    *find = scitt_ledger_find(r, e.sub_.entry_id, &at);
+    if (*find == SCITT_OK) {
+        assert_int_equal(at, index);
+    }
+    confirm c = {r, 0};
+    assert_int_equal(scitt_ledger_postings(r, SCITT_INDEX_ISS,
+                                           scitt_span_str("https://issuer1.example"), 0,
+                                           count_posting, &c),
+                     SCITT_OK);
+    *issuer1 = c.n;
+    scitt_ledger_read_end(r);
+}
+
+/* The index values of an lu_make entry, for a rebuild (entry index in its first 8 bytes). */
+static scitt_err entry_values(void *ctx, scitt_span entry, scitt_span *iss, scitt_span *sub,
+                              scitt_span *digest, uint8_t storage[64])
+{
+    (void)ctx;
+    static const char *const issuers[3] = {"https://issuer0.example", "https://issuer1.example",
+                                           "https://issuer2.example"};
+    static const char *const subjects[10] = {"subject-0", "subject-1", "subject-2", "subject-3",
+                                             "subject-4", "subject-5", "subject-6", "subject-7",
+                                             "subject-8", "subject-9"};
+    uint64_t i;
+    if (entry.len < 16) {
+        return SCITT_ERR_MALFORMED;
+    }
+    memcpy(&i, entry.ptr, sizeof(i));
+    *iss = scitt_span_str(issuers[i % 3]);
+    *sub = scitt_span_str(subjects[i % 10]);
+    scitt_sha256(entry.ptr, entry.len, storage);
+    *digest = scitt_span_make(storage, 32);
+    return SCITT_OK;
+}
+
+static bool reopen(fixture *f)
+{
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
+    assert_int_equal(scitt_ledger_state(f->l), SCITT_OK);
+    scitt_ledger_stats st;
+    scitt_ledger_get_stats(f->l, &st);
+    return st.index_rebuilt;
+}
+
+static void test_torn_index_rebuilt(void **state)
+{
+    fixture *f = *state;
+    f->cfg.index_values = entry_values;
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    const uint64_t n = 3000;
+    append(f, 0, n, &w);
+    wait_done(&w, n);
+    scitt_err find;
+    uint64_t issuer1;
+    index_answers(f, 5, &find, &issuer1);
+    assert_int_equal(find, SCITT_OK);
+    assert_int_equal(issuer1, n / 3);
+
+    /* a clean stop leaves "clean"; the next open trusts the index */
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    char mark[INDEX_MARK_MAX], here[INDEX_MARK_MAX];
+    get_mark(f->dir, mark);
+    assert_string_equal(mark, INDEX_MARK_CLEAN);
+    assert_false(reopen(f));
+    scitt__index_mark_open(here);
+    assert_non_null(strstr(here, "open "));
+
+    /* torn pages, and the marker of a process that died on this boot: trusted, and wrong (this
+     * is what the tear does; only a power cut can make it, which changes the boot) */
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    assert_true(tear_index(f->dir) > 0);
+    set_mark(f->dir, here);
+    assert_false(reopen(f));
+    index_answers(f, 5, &find, &issuer1);
+    assert_int_equal(find, SCITT_ERR_NOT_FOUND);
+    assert_true(issuer1 < n / 3);
+
+    /* the same damage after a power cut (another boot): rebuilt from the log, right again */
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    assert_int_equal(tear_index(f->dir), 0); /* (already empty) */
+    set_mark(f->dir, "open 00000000-0000-4000-8000-000000000000");
+    assert_true(reopen(f));
+    for (uint64_t i = 0; i < n; i += 97) {
+        index_answers(f, i, &find, &issuer1);
+        assert_int_equal(find, SCITT_OK);
+    }
+    assert_int_equal(issuer1, n / 3);
+    /* a duplicate is answered with its index; a new entry registers after the last */
+    lu_entry e;
+    lu_make(&e, 5, 0);
+    scitt_ledger_result res;
+    assert_int_equal(scitt_ledger_append(f->l, &e.sub_, &res), SCITT_OK);
+    assert_true(res.duplicate);
+    assert_int_equal(res.index, 5);
+    lu_make(&e, n, 0);
+    assert_int_equal(scitt_ledger_append(f->l, &e.sub_, &res), SCITT_OK);
+    assert_false(res.duplicate);
+    assert_int_equal(res.index, n);
+    get_mark(f->dir, mark);
+    assert_string_equal(mark, here); /* open, on this boot */
+
+    /* no marker under a non-empty log (a store from before markers): rebuilt */
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    set_mark(f->dir, NULL);
+    assert_true(reopen(f));
+    /* a process that died on this boot: trusted as it is (the page cache kept its writes) */
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    set_mark(f->dir, here);
+    assert_false(reopen(f));
+    index_answers(f, n, &find, &issuer1);
+    assert_int_equal(find, SCITT_OK);
+}
+
+/* A run that writes nothing leaves the marker as it found it; the first batch marks it open. */
+static void test_index_mark_lifecycle(void **state)
+{
+    fixture *f = *state;
+    char mark[INDEX_MARK_MAX], here[INDEX_MARK_MAX];
+    scitt__index_mark_open(here);
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    get_mark(f->dir, mark);
+    assert_string_equal(mark, ""); /* an empty log never wrote its index */
+    assert_false(reopen(f));
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    append(f, 0, 1, &w);
+    wait_done(&w, 1);
+    get_mark(f->dir, mark);
+    assert_string_equal(mark, here);
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    get_mark(f->dir, mark);
+    assert_string_equal(mark, INDEX_MARK_CLEAN);
+    assert_false(reopen(f));
+    get_mark(f->dir, mark);
+    assert_string_equal(mark, INDEX_MARK_CLEAN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +719,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reads_bounded_by_durable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_syncs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_syncs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_index_rebuilt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_mark_lifecycle, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
