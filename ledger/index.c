@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scitt/file.h"
+
 static const char watermark_key[] = "indexed";
 
 static scitt_err index_path(const scitt__store *s, char *out, size_t cap)
@@ -102,6 +104,10 @@ scitt_err scitt__index_open(scitt__store *s, bool reset)
         return e;
     }
     scitt__index_close(s);
+    char file[4200];
+    struct stat st;
+    snprintf(file, sizeof(file), "%s/data.mdb", dir);
+    bool fresh = !s->read_only && (reset || stat(file, &st) != 0);
     if (!s->read_only) {
         if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
             return SCITT_ERR_IO;
@@ -115,6 +121,13 @@ scitt_err scitt__index_open(scitt__store *s, bool reset)
         /* A copy that does not open (a crash with unflushed pages can do that) is rebuilt. */
         index_remove(s);
         e = try_open(s, dir);
+        fresh = true;
+    }
+    if (e == SCITT_OK && fresh) {
+        /* Name a new index durably (its directory, its file): without it, a power cut soon after
+         * would lose the whole index and force a rebuild of it from the log. */
+        e = scitt_dir_sync(s->dir);
+        e = e ? e : scitt_dir_sync(dir);
     }
     return e;
 }
