@@ -33,15 +33,18 @@ static cl_client clients[NCLIENTS];
 static sd_config cfg;
 static cl_head anchor; /* the head of the last check */
 static uint64_t rng_state;
-static unsigned mode_hits[4];
+/* Rounds planned for each kill moment, and rounds whose kill came at that moment. */
+static unsigned mode_planned[4], mode_hits[4];
 static const char *const mode_names[4] = {"load", "commit", "idle", "startup"};
+static double startup_s = 0.05; /* the last start-up seen, exec to READY */
 
 static uint64_t rnd(uint64_t n)
 {
     return cl_rand(&rng_state) % n;
 }
 
-static void start_daemon(void)
+/* Starts scittd on the data directory, with @p extra (one more option, or NULL). */
+static void start_daemon_with(const char *extra)
 {
     const char *args[] = {"--policy",
                           sd_path(&sd, "policy.json"),
@@ -49,9 +52,17 @@ static void start_daemon(void)
                           rnd(2) ? "0" : "2",
                           "--map-size",
                           "64M",
+                          extra,
                           NULL};
+    double t0 = it_now();
     sd_start(&sd, args);
+    startup_s = it_now() - t0;
     CL.port = sd.port;
+}
+
+static void start_daemon(void)
+{
+    start_daemon_with(NULL);
 }
 
 /* ---- killing ---- */
@@ -114,6 +125,7 @@ static void start_clients(void)
     atomic_store(&CL.stop, false);
     atomic_store(&CL.round_acks, 0);
     for (unsigned i = 0; i < NCLIENTS; i++) {
+        clients[i].sent = clients[i].answered = 0; /* per round */
         assert_int_equal(pthread_create(&clients[i].thread, NULL, cl_main, &clients[i]), 0);
     }
 }
@@ -133,28 +145,62 @@ static void join_clients(void)
     }
 }
 
-/* Starts scittd without waiting for it and kills it during its start-up (open and recovery). */
-static void kill_during_startup(void)
+/*
+ * Starts scittd without waiting for it and kills it during its start-up (open and recovery),
+ * before it says it is ready; true when the kill came before READY. A start-up quicker than the
+ * delay drawn is tried again with a shorter one.
+ */
+static bool kill_during_startup(void)
 {
-    const char *argv[] = {sd_bin(),      "--data",
-                          sd.data,       "--listen",
-                          "127.0.0.1:0", "--platform",
-                          "virtual",     "--insecure-virtual",
-                          "--policy",    sd_path(&sd, "policy.json"),
-                          "--log-level", "error",
-                          NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    it_sleep_ms((int)rnd(60));
-    kill(pid, SIGKILL);
-    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    const char *argv[] = {sd_bin(),        "--data",
+                          sd.data,         "--listen",
+                          "127.0.0.1:0",   "--platform",
+                          "virtual",       "--insecure-virtual",
+                          "--policy",      sd_path(&sd, "policy.json"),
+                          "--log-level",   "error",
+                          "--print-ports", NULL};
+    double window_ms = startup_s * 1000 * 0.8;
+    for (int attempt = 0; attempt < 8; attempt++, window_ms /= 2) {
+        int out[2];
+        assert_int_equal(pipe(out), 0);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+        posix_spawn_file_actions_addclose(&fa, out[0]);
+        pid_t pid;
+        assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+        posix_spawn_file_actions_destroy(&fa);
+        close(out[1]);
+        it_sleep_ms((int)rnd(window_ms >= 2 ? (uint64_t)window_ms : 2));
+        kill(pid, SIGKILL);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        char c;
+        bool ready = read(out[0], &c, 1) == 1; /* READY is its first output */
+        close(out[0]);
+        if (!ready) {
+            return true;
+        }
+    }
+    return false;
 }
 
-/* One round of load ended by SIGKILL at the moment @p mode says. */
+/* True when every request every client sent was answered. */
+static bool all_answered(void)
+{
+    for (unsigned i = 0; i < NCLIENTS; i++) {
+        if (clients[i].sent != clients[i].answered) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * One round of load ended by SIGKILL at the moment @p mode says; counts the round as a hit when
+ * the kill came at that moment: under load (registrations acknowledged, clients still sending),
+ * inside a storage write or sync, with the server idle (every request answered), or a few
+ * milliseconds into the load, followed by a kill during start-up (before READY).
+ */
 static void load_and_kill(unsigned mode)
 {
     start_clients();
@@ -163,12 +209,13 @@ static void load_and_kill(unsigned mode)
     case 0:
         wait_first_ack(5000);
         it_sleep_ms(20 + (int)rnd(300));
+        hit = atomic_load(&CL.round_acks) > 0; /* and the clients still send */
         kill_daemon();
         break;
     case 1: {
         wait_first_ack(5000);
         it_sleep_ms((int)rnd(50));
-        double deadline = it_now() + 3;
+        double deadline = it_now() + 10;
         hit = false;
         while (!hit && it_now() < deadline) {
             hit = in_storage_syscall(sd.srv.pid);
@@ -180,6 +227,7 @@ static void load_and_kill(unsigned mode)
         wait_first_ack(5000);
         it_sleep_ms(20 + (int)rnd(200));
         join_clients(); /* every request answered: the server is idle */
+        hit = atomic_load(&CL.round_acks) > 0 && all_answered();
         it_sleep_ms(10 + (int)rnd(100));
         kill_daemon();
         break;
@@ -189,6 +237,10 @@ static void load_and_kill(unsigned mode)
         break;
     }
     join_clients();
+    if (mode == 3) {
+        hit = kill_during_startup();
+    }
+    mode_planned[mode]++;
     mode_hits[mode] += hit;
 }
 
@@ -231,8 +283,11 @@ static void check_head(it_conn *c, const scitt_cose_keyset *keys, const cl_head 
     free(r);
 }
 
-/* The whole check after a restart; returns the current tree size. */
-static uint64_t check_all(void)
+/*
+ * The whole check after a restart; returns the current tree size. With @p every_id, every
+ * acknowledged entry is also fetched by its entry ID (the index must find each one), not a sample.
+ */
+static uint64_t check_all_ex(bool every_id)
 {
     scitt_cose_keyset *keys = sd_keys(&sd);
     sd_checkpoint now;
@@ -268,7 +323,7 @@ static uint64_t check_all(void)
                      (unsigned long long)a->index);
         }
         bool recent = a->round + 1 >= CL.round;
-        if (!recent && rnd(64) != 0) {
+        if (!recent && !every_id && rnd(64) != 0) {
             continue;
         }
         fresh += recent;
@@ -278,14 +333,16 @@ static uint64_t check_all(void)
                                                         entry, keys, SD_VERIFY_FLAGS, &info),
                          SCITT_OK);
         assert_int_equal(info.leaf_index, a->index);
-        if (rnd(8) == 0) {
+        if (every_id || rnd(8) == 0) {
             char hex[65], path[96];
             assert_int_equal(scitt_hex_encode(scitt_span_make(a->id, 32), hex, sizeof(hex)),
                              SCITT_OK);
             snprintf(path, sizeof(path), "/entries/%s", hex);
             sd_send(c, "GET", path, NULL, scitt_span_make(NULL, 0));
             it_resp *r = sd_recv(c);
-            assert_int_equal(r->status, 200);
+            if (r->status != 200) {
+                fail_msg("%s answered %d after the restart", path, r->status);
+            }
             assert_int_equal(
                 scitt_receipt_verify_inclusion(sd_body(r), entry, keys, SD_VERIFY_FLAGS, &info),
                 SCITT_OK);
@@ -342,6 +399,11 @@ static uint64_t check_all(void)
     return now.cp.size + 1;
 }
 
+static uint64_t check_all(void)
+{
+    return check_all_ex(false);
+}
+
 static void test_crash(void **state)
 {
     (void)state;
@@ -378,9 +440,6 @@ static void test_crash(void **state)
         unsigned mode = r % 4;
         size_t before = CL.nacks;
         load_and_kill(mode);
-        if (mode == 3) {
-            kill_during_startup();
-        }
         start_daemon();
         size = check_all();
         print_message("crash: round %u (kill %s) acknowledged %zu\n", r + 1, mode_names[mode],
@@ -393,11 +452,22 @@ static void test_crash(void **state)
     sd_stop(&sd);
     size_t again = atomic_load(&CL.resubmits);
     print_message("crash: %u rounds, %zu acknowledged entries, %zu re-submissions answered with "
-                  "their index, final log %llu, kills inside a storage syscall %u of %u, %.1f s\n",
-                  rounds, CL.nacks, again, (unsigned long long)size, mode_hits[1], (rounds + 2) / 4,
-                  it_now() - t0);
-    /* The load must really have been there for the rounds to mean anything. */
+                  "their index, final log %llu, %.1f s\n",
+                  rounds, CL.nacks, again, (unsigned long long)size, it_now() - t0);
+    /* The load must really have been there for the rounds to mean anything, and every round's
+     * kill must have come at the moment it planned. */
     assert_true(CL.nacks >= rounds * 10u);
+    for (unsigned m = 0; m < 4; m++) {
+        print_message("crash: kills %s: %u of %u planned\n", mode_names[m], mode_hits[m],
+                      mode_planned[m]);
+    }
+    for (unsigned m = 0; m < 4; m++) {
+        if (mode_hits[m] != mode_planned[m]) {
+            fail_msg("%u of %u kills planned at moment \"%s\" came at another",
+                     mode_planned[m] - mode_hits[m], mode_planned[m], mode_names[m]);
+        }
+        assert_int_equal(mode_planned[m], (rounds + 3 - m) / 4);
+    }
 
     for (size_t i = 0; i < CL.nacks; i++) {
         free(CL.acks[i].entry);
