@@ -26,6 +26,19 @@ uint64_t scitt__ledger_durable(scitt_ledger *l, uint64_t snapshot_size)
     return snapshot_size;
 }
 
+/* Did the last writer stop cleanly (index marker "clean")? */
+static bool opened_clean(scitt_ledger *l)
+{
+    MDB_txn *txn;
+    char mark[INDEX_MARK_MAX] = "";
+    if (mdb_txn_begin(l->store.env, NULL, MDB_RDONLY, &txn) != MDB_SUCCESS) {
+        return false;
+    }
+    scitt_err e = scitt__index_mark_get(txn, &l->store, mark);
+    mdb_txn_abort(txn);
+    return e == SCITT_OK && strcmp(mark, INDEX_MARK_CLEAN) == 0;
+}
+
 scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
 {
     *out = NULL;
@@ -76,8 +89,9 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
         return e;
     }
     /* What the log holds now may still be in the page cache only (a process killed inside a
-     * commit): make it durable before serving any of it. */
-    scitt_err se = scitt__mdb_err(mdb_env_sync(l->store.env, 1));
+     * commit): make it durable before serving any of it. After a clean stop (the index marker
+     * says so: a run that writes the log marks it open first) every commit was synced. */
+    scitt_err se = opened_clean(l) ? SCITT_OK : scitt__mdb_err(mdb_env_sync(l->store.env, 1));
     if (se != SCITT_OK) {
         scitt_ledger_close(l);
         return se;
