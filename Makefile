@@ -11,8 +11,12 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
+# make install / uninstall: under PREFIX, staged under DESTDIR when set.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
 
-.PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean
+.PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean \
+        install uninstall
 
 all: build
 
@@ -28,6 +32,18 @@ build: deps $(BUILD)/CMakeCache.txt
 # Starts scittd on ./data (virtual platform, INSECURE: no TEE) and prints how to use it.
 run: build
 	@scripts/run.sh $(BUILD)
+
+# scittd, scitt, libscitt (.so with its SONAME, .a, headers, scitt.pc), man pages, bash
+# completion, the systemd unit and an example configuration under PREFIX (DESTDIR honoured);
+# what was put where is recorded in PREFIX/share/scittd/install-manifest for make uninstall.
+install: deps $(BUILD)/CMakeCache.txt
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR="$(DESTDIR)" scripts/install.sh $(BUILD) $(PREFIX)
+
+# Removes exactly what make install put under PREFIX (DESTDIR honoured).
+uninstall:
+	DESTDIR="$(DESTDIR)" scripts/uninstall.sh $(PREFIX)
 
 # Every run ends with the list of skipped tests and why (scripts/test-skips.sh).
 test: build
