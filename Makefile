@@ -14,6 +14,8 @@ CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 # make install / uninstall: under PREFIX, staged under DESTDIR when set.
 PREFIX      ?= /usr/local
 DESTDIR     ?=
+# make run ARGS="--policy p.json ...": more scittd flags.
+ARGS        ?=
 
 .PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean \
         install uninstall
@@ -29,9 +31,10 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Starts scittd on ./data (virtual platform, INSECURE: no TEE) and prints how to use it.
+# Starts scittd on ./data (virtual platform, INSECURE: no TEE) and prints how to use it;
+# ARGS="..." adds scittd flags (make run ARGS="--policy p.json --rate-limit 100/s").
 run: build
-	@scripts/run.sh $(BUILD)
+	@scripts/run.sh $(BUILD) $(ARGS)
 
 # scittd, scitt, libscitt (.so with its SONAME, .a, headers, scitt.pc), man pages, bash
 # completion, the systemd unit and an example configuration under PREFIX (DESTDIR honoured);
