@@ -14,11 +14,13 @@ CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 # make install / uninstall: under PREFIX, staged under DESTDIR when set.
 PREFIX      ?= /usr/local
 DESTDIR     ?=
+# make deb / test-package: where the packages and the cached fresh root go.
+DEB_DIR     ?= $(BUILD)/deb
 # make run ARGS="--policy p.json ...": more scittd flags.
 ARGS        ?=
 
 .PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean \
-        install uninstall
+        install uninstall deb test-package
 
 all: build
 
@@ -47,6 +49,15 @@ install: deps $(BUILD)/CMakeCache.txt
 # Removes exactly what make install put under PREFIX (DESTDIR honoured).
 uninstall:
 	DESTDIR="$(DESTDIR)" scripts/uninstall.sh $(PREFIX)
+
+# Debian packages scittd, scitt, libscitt0, libscitt-dev (debian/, docs/deploy.md) in DEB_DIR.
+deb:
+	@scripts/install-deps.sh --package
+	scripts/build-deb.sh $(DEB_DIR)
+
+# The packages in a fresh Debian 12 root: install, run, register, verify, lintian, purge.
+test-package: deb
+	scripts/test-package.sh $(DEB_DIR)
 
 # Every run ends with the list of skipped tests and why (scripts/test-skips.sh).
 test: build
