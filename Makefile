@@ -20,7 +20,7 @@ DEB_DIR     ?= $(BUILD)/deb
 ARGS        ?=
 
 .PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean \
-        install uninstall deb test-package
+        install uninstall deb test-package test-fresh-clone
 
 all: build
 
@@ -58,6 +58,11 @@ deb:
 # The packages in a fresh Debian 12 root: install, run, register, verify, lintian, purge.
 test-package: deb
 	scripts/test-package.sh $(DEB_DIR)
+
+# A clone of HEAD in a fresh Debian 12 root with only a compiler, make, cmake and git: make test
+# and make test-sanitize there (root; about an hour on two cores, so not part of .ci/run).
+test-fresh-clone:
+	scripts/test-fresh-clone.sh $(BUILD)/fresh-clone
 
 # Every run ends with the list of skipped tests and why (scripts/test-skips.sh).
 test: build
