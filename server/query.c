@@ -235,5 +235,6 @@ static void query_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
 
 void scittd_route_query(scitt_http_req *req, void *ctx)
 {
-    scittd_offload_read(ctx, req, query_read);
+    /* Up to 100,000 entries read and decoded: the costly lane. */
+    scittd_offload_costly(ctx, req, query_read);
 }
