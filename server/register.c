@@ -405,21 +405,30 @@ static void check_done(uv_work_t *w, int status)
     scitt_free(j);
 }
 
-void scittd_route_entries_post(scitt_http_req *req, void *ctx)
+/*
+ * Loop thread, as soon as the headers are complete: who may register, and whether the ledger
+ * takes registrations at all, is decided before a byte of the statement is read.
+ */
+bool scittd_entries_admit(scitt_http_req *req, void *ctx)
 {
     scittd *d = ctx;
     if (!authorized(d, req)) {
         scittd_header(req, "WWW-Authenticate", "Bearer");
         scittd_problem(req, 401, "Unauthorized", "a valid bearer token is required to register");
-        scitt_http_complete(req);
-        return;
+        return false;
     }
     scitt_err state = scitt_ledger_state(scitt_service_ledger(d->svc));
     if (state != SCITT_OK) {
         scittd_fail(req, state, "the ledger is not accepting registrations");
-        scitt_http_complete(req);
-        return;
+        return false;
     }
+    return true;
+}
+
+/* The statement has been read: scittd_entries_admit let it through. */
+void scittd_route_entries_post(scitt_http_req *req, void *ctx)
+{
+    scittd *d = ctx;
     job *j = scitt_calloc(1, sizeof(*j));
     if (!j) {
         scittd_busy(req, "out of memory");

@@ -30,7 +30,7 @@ enum {
 
 static const route_row table[] = {
     {"entries_post", SCITT_HTTP_POST, "/entries", false, scittd_route_entries_post, true, R_SMALL,
-     NULL},
+     scittd_entries_admit},
     {"entries_get", SCITT_HTTP_GET, "/entries/", true, scittd_route_entries_get, false, R_STATEMENT,
      NULL},
     {"scitt_keys", SCITT_HTTP_GET, "/.well-known/scitt-keys", false, scittd_route_keys, false,

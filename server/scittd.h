@@ -118,6 +118,8 @@ scitt_err scittd_register_init(scittd *d);
 void scittd_register_stop(scittd *d);
 void scittd_register_free(scittd *d);
 void scittd_route_entries_post(scitt_http_req *req, void *ctx);
+/* Admission of POST /entries when its headers are complete: bearer token, ledger state. */
+bool scittd_entries_admit(scitt_http_req *req, void *ctx);
 void scittd_route_entries_get(scitt_http_req *req, void *ctx);
 
 /* reads.c: keys, configuration, checkpoint, tiles, consistency, attestation, health. */

@@ -308,6 +308,32 @@ static void test_auth(void **state)
     r = sd_post(&sd, s, "Authorization: bearer second-token-abcdefghij\r\n");
     assert_int_equal(r->status, 201);
     free(r);
+    /*
+     * The token is checked as soon as the headers are complete: the 401 comes before a byte of
+     * the announced body is sent (it used to wait for the whole body, up to the body timeout),
+     * the body is not read, and the connection closes after the answer. With Expect:
+     * 100-continue the client gets the 401 instead of a 100.
+     */
+    static const char *const early[] = {
+        "POST /entries HTTP/1.1\r\nHost: t\r\nContent-Type: application/cose\r\n"
+        "Authorization: Bearer wrong-token-0123456789\r\nContent-Length: 60000\r\n\r\n",
+        "POST /entries HTTP/1.1\r\nHost: t\r\nContent-Type: application/cose\r\n"
+        "Content-Length: 60000\r\nExpect: 100-continue\r\n\r\n",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        it_conn *c = sd_connect(&sd);
+        it_sends(c, early[i]);
+        it_resp *e = malloc(sizeof(*e));
+        assert_non_null(e);
+        double t0 = it_now();
+        assert_int_equal(it_read(c, e, 3000, false), 1);
+        print_message("401 before the body after %.0f ms\n", (it_now() - t0) * 1000);
+        sd_expect_problem(e, 401, "Unauthorized", "bearer token");
+        sd_expect_header(e, "Connection", "close");
+        assert_true(it_closed(c, 3000));
+        free(e);
+        it_close(c);
+    }
     scitt_dynbuf_clear(&st);
     scitt_cose_keyset_free(keys);
     sd_stop(&sd);

@@ -1235,6 +1235,22 @@ static void row_one_address(void)
     }
 }
 
+/* 10: a wrong token is refused when the headers end: no body is read, the connection closes. */
+static void row_token_first(void)
+{
+    it_conn *c = sd_connect(&sd);
+    it_sends(c, "POST /entries HTTP/1.1\r\nHost: t\r\nContent-Type: application/cose\r\n"
+                "Authorization: Bearer not-the-token-0123\r\nContent-Length: 60000\r\n\r\n");
+    it_resp *r = malloc(sizeof(*r));
+    assert_int_equal(it_read(c, r, 3000, false), 1);
+    sd_expect_problem(r, 401, "Unauthorized", NULL);
+    assert_true(it_closed(c, 3000));
+    print_message("limits row (wrong token, body not sent): 401 at once, closed\n");
+    free(r);
+    it_close(c);
+    valid_with_token();
+}
+
 /* 11 and 13: 120 /query requests at once against one costly-read thread: each is answered, 200
  * or 503 with Retry-After, and a registration made meanwhile goes through. */
 static void row_query_flood(void)
@@ -1327,10 +1343,11 @@ static void test_hostile_limits(void **state)
     row_tls_flood();
     row_trickle(ids);
     row_one_address();
+    row_token_first();
     row_query_flood();
     expect_tree_size();
     print_message("hostile: %u limit rows held\n", hostile_rows);
-    assert_true(hostile_rows >= 4);
+    assert_true(hostile_rows >= 5);
     sd_stop(&sd);
 }
 
