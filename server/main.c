@@ -398,6 +398,10 @@ static void load_tokens(scittd *d)
     char *text = (char *)slurp(d->cfg.auth_tokens_file, 1u << 20, &len);
     text[len] = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        /* Blanks around a token (an indented line, a trailing CR) are not part of it. */
+        while (*line == ' ' || *line == '\t') {
+            line++;
+        }
         size_t n = strlen(line);
         while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) {
             line[--n] = 0;

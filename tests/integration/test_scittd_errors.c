@@ -271,7 +271,8 @@ static void test_auth(void **state)
     const sd_issuer *list[] = {&alice};
     sd_write_policy(sd_path(&sd, "policy.json"), list, 1, NULL);
     const char tokens[] = "# registration tokens\n\nfirst-token-0123456789\r\n"
-                          "second-token-abcdefghij   \n";
+                          "second-token-abcdefghij   \n"
+                          "   \tthird-token-indented-0123\n";
     sd_write_file(sd_path(&sd, "tokens"), tokens, strlen(tokens));
     const char *args[] = {"--policy", sd_path(&sd, "policy.json"), "--auth-tokens",
                           sd_path(&sd, "tokens"), NULL};
@@ -306,6 +307,10 @@ static void test_auth(void **state)
     sd_verify_receipt(sd_body(r), s, keys, NULL);
     free(r);
     r = sd_post(&sd, s, "Authorization: bearer second-token-abcdefghij\r\n");
+    assert_int_equal(r->status, 201);
+    free(r);
+    /* A token on an indented line is the token without its indentation. */
+    r = sd_post(&sd, s, "Authorization: Bearer third-token-indented-0123\r\n");
     assert_int_equal(r->status, 201);
     free(r);
     /*

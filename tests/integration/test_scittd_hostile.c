@@ -1302,7 +1302,7 @@ static void test_hostile_limits(void **state)
     sd.tls = SSL_CTX_new(TLS_client_method());
     assert_int_equal(SSL_CTX_load_verify_locations(sd.tls, cert, NULL), 1);
     SSL_CTX_set_verify(sd.tls, SSL_VERIFY_PEER, NULL);
-    const char tokens[] = "hostile-token-0123456789\n";
+    const char tokens[] = "  hostile-token-0123456789\n"; /* 13: an indented line */
     sd_write_file(tok, tokens, strlen(tokens));
     const sd_issuer *list[] = {&alice};
     sd_write_policy(pol, list, 1, NULL);
