@@ -1288,6 +1288,38 @@ static void row_query_flood(void)
     assert_int_equal(ok + busy, N);
 }
 
+/* 12: a content type cut at 255 bytes inside a character does not break /query pages. */
+static void row_query_utf8(void)
+{
+    char ctype[300];
+    memset(ctype, 'a', 254);
+    memcpy(ctype + 254, "\xc3\xa9", 3);
+    su_opts o;
+    memset(&o, 0, sizeof(o));
+    o.iss = alice.iss;
+    o.sub = "pkg:hostile";
+    o.with_kid = true;
+    o.content_type = ctype;
+    scitt_dynbuf st;
+    scitt_dynbuf_init(&st, 0);
+    assert_int_equal(su_statement(alice.key, &o, scitt_span_str("{\"utf8\": 1}"), &st), SCITT_OK);
+    it_resp *r = sd_post(&sd, scitt_span_make(st.ptr, st.len), limits_token);
+    assert_int_equal(r->status, 201);
+    free(r);
+    tree_size++;
+    scitt_dynbuf_clear(&st);
+    r = sd_get(&sd, "/query?limit=1000");
+    assert_int_equal(r->status, 200);
+    scitt_cbor_reader rd;
+    scitt_cbor_reader_init(&rd, sd_body(r));
+    assert_int_equal(scitt_cbor_skip(&rd, NULL), SCITT_OK); /* strict: text must be UTF-8 */
+    assert_int_equal(scitt_cbor_reader_finish(&rd), SCITT_OK);
+    free(r);
+    print_message("limits row (content type cut inside a character): /query still answers\n");
+    hostile_rows++;
+    valid_with_token();
+}
+
 static void test_hostile_limits(void **state)
 {
     (void)state;
@@ -1345,9 +1377,10 @@ static void test_hostile_limits(void **state)
     row_one_address();
     row_token_first();
     row_query_flood();
+    row_query_utf8();
     expect_tree_size();
     print_message("hostile: %u limit rows held\n", hostile_rows);
-    assert_true(hostile_rows >= 5);
+    assert_true(hostile_rows >= 6);
     sd_stop(&sd);
 }
 
