@@ -9,6 +9,7 @@
  */
 #include "certgen.h"
 #include "scittd_util.h"
+#include "skip.h"
 
 static sd_daemon sd;
 static sd_issuer alice, bob;
@@ -520,6 +521,19 @@ static uint64_t mem_global(void)
     return (cores2 + 1) * 2 * MEM_RESPONSE + 1024u * 4700u + cores2 * 4 * 65535u;
 }
 
+/* Under AddressSanitizer (the daemon is built like this test) freed memory waits in a
+ * quarantine and every block has redzones: RSS then says nothing about the bound. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEM_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEM_SANITIZED 1
+#endif
+#endif
+#ifndef MEM_SANITIZED
+#define MEM_SANITIZED 0
+#endif
+
 /* A field of /proc/<pid>/status in KiB ("RssAnon", "VmRSS"), -1 when absent. */
 static long proc_kb(pid_t pid, const char *field)
 {
@@ -712,7 +726,7 @@ static void memory_attack(bool tls)
             last_sample = now;
             long rss = proc_kb(sd.srv.pid, "RssAnon");
             peak = rss > peak ? rss : peak;
-            if (rss > bound) {
+            if (rss > bound && !MEM_SANITIZED) {
                 /* Stop it at once: an unbounded daemon would go on taking the machine's memory. */
                 kill(sd.srv.pid, SIGKILL);
                 waitpid(sd.srv.pid, NULL, 0);
@@ -753,6 +767,11 @@ static void memory_attack(bool tls)
     }
     scitt_cose_keyset_free(keys);
     sd_stop(&sd);
+    if (MEM_SANITIZED) {
+        tu_skip("the RSS bound is not checked under AddressSanitizer (quarantine and redzones "
+                "keep freed memory); the attack ran and the daemon served and registered after "
+                "it");
+    }
 }
 
 static void test_memory_plain(void **state)
@@ -782,5 +801,5 @@ int main(int argc, char **argv)
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
     }
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
 }
