@@ -243,6 +243,7 @@ void scitt_http_server_metrics(const scitt_http_server *srv, scitt_http_metrics 
     out->conns_open = SCITT__CTR_GET(s->conns_open);
     out->conns_total = SCITT__CTR_GET(s->conns_total);
     out->conns_rejected = SCITT__CTR_GET(s->conns_rejected);
+    out->conns_rejected_ip = SCITT__CTR_GET(s->conns_rejected_ip);
     out->bytes_in = SCITT__CTR_GET(s->bytes_in);
     out->bytes_out = SCITT__CTR_GET(s->bytes_out);
     out->requests = SCITT__CTR_GET(s->requests);

@@ -56,8 +56,28 @@ static size_t part_len(const scitt_http_req *req, int part)
     case 1:
         return req->state == REQ_READY ? req->head_len : 0;
     default:
-        return req->state == REQ_READY && !req->is_head ? req->out_body.len : 0;
+        if (req->state != REQ_READY || req->is_head) {
+            return 0;
+        }
+        return req->stream ? (size_t)req->stream_total : req->out_body.len;
     }
+}
+
+size_t scitt__http_req_bytes(const scitt_http_req *req)
+{
+    size_t n = sizeof(*req) + SCITT__REQ_INLINE + req->arena.spilled;
+    if (req->release && !req->stream) {
+        n += req->out_body.len; /* a borrowed body lives outside the arena */
+    }
+    return n;
+}
+
+/* Body bytes of the queue head already offered and sent (its interim and head come first). */
+size_t scitt__http_body_sent(const scitt__http_conn *c)
+{
+    const scitt_http_req *req = c->qhead;
+    size_t pre = part_len(req, 0) + part_len(req, 1);
+    return c->out_off > pre ? c->out_off - pre : 0;
 }
 
 static const uint8_t *part_ptr(const scitt_http_req *req, int part)
@@ -85,6 +105,22 @@ size_t scitt__http_out_collect(scitt__http_conn *c, uv_buf_t *bufs, size_t max, 
             size_t len = part_len(req, part);
             if (off >= len) {
                 off -= len;
+                continue;
+            }
+            if (part == 2 && req->stream) {
+                /* Only what has been produced can go: the piece in sbuf, from where it is. */
+                size_t start = (size_t)(req->stream_done - req->slen);
+                if (off >= req->stream_done || off < start) {
+                    return n;
+                }
+                bufs[n].base = (char *)(req->sbuf + (off - start));
+                bufs[n].len = (size_t)req->stream_done - off;
+                bytes += bufs[n].len;
+                n++;
+                if (req->stream_done < req->stream_total) {
+                    return n; /* the rest of this body comes first */
+                }
+                off = 0;
                 continue;
             }
             bufs[n].base = (char *)(uintptr_t)(part_ptr(req, part) + off);
@@ -122,6 +158,11 @@ void scitt__http_out_sent(scitt__http_conn *c, size_t n)
             c->qtail = NULL;
         }
         c->nq--;
+        c->held -= req->charge;
+        req->charge = 0;
+        if (c->send_id == req->id) {
+            c->send_id = 0;
+        }
         if (req->close_after) {
             c->no_more = true;
         }

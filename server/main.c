@@ -57,6 +57,15 @@ static const char usage[] =
     "  --workers N             threads checking statements (default: 2 x cores)\n"
     "  --header-timeout-ms T   time to receive a request's headers (default 10000)\n"
     "  --body-timeout-ms T     time to receive a request's body (default 30000)\n"
+    "  --send-timeout-ms T     total time to send one response to a client (default 60000)\n"
+    "  --max-connections N     open connections, all listeners together (default 4096)\n"
+    "  --max-conns-per-ip N    open connections per client address (IPv6: per /64); 0 = no\n"
+    "                          cap (default 256)\n"
+    "  --conn-buffer BYTES     request and response bytes one connection holds before it\n"
+    "                          waits for its answers to drain (default 256K)\n"
+    "  --read-workers N        threads serving reads (default: 2 x cores)\n"
+    "  --costly-read-workers N low-priority threads for costly reads: /query, fresh\n"
+    "                          attestation, entry bundles (default 1)\n"
     "  --log-level L           error, warn, info or debug (default info)\n"
     "  --print-ports           once listening, print \"READY port=P[,P...]\" on stdout, one\n"
     "                          port per --listen in order (for supervisors and tests that\n"
@@ -145,7 +154,13 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_VERSION,
         O_SNPCERTS,
         O_CONFIGFS,
-        O_SEVGUEST
+        O_SEVGUEST,
+        O_STIMEOUT,
+        O_MAXCONN,
+        O_MAXCONNIP,
+        O_CONNBUF,
+        O_READW,
+        O_COSTLYW
     };
     static const struct option opts[] = {{"data", 1, 0, O_DATA},
                                          {"listen", 1, 0, O_LISTEN},
@@ -173,6 +188,12 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"snp-endorsements", 1, 0, O_SNPCERTS},
                                          {"tee-configfs", 1, 0, O_CONFIGFS},
                                          {"sev-guest", 1, 0, O_SEVGUEST},
+                                         {"send-timeout-ms", 1, 0, O_STIMEOUT},
+                                         {"max-connections", 1, 0, O_MAXCONN},
+                                         {"max-conns-per-ip", 1, 0, O_MAXCONNIP},
+                                         {"conn-buffer", 1, 0, O_CONNBUF},
+                                         {"read-workers", 1, 0, O_READW},
+                                         {"costly-read-workers", 1, 0, O_COSTLYW},
                                          {"help", 0, 0, O_HELP},
                                          {"version", 0, 0, O_VERSION},
                                          {0, 0, 0, 0}};
@@ -293,6 +314,41 @@ static void parse_args(int argc, char **argv, scittd_config *c)
             }
             *(o == O_HTIMEOUT ? &c->header_timeout_ms : &c->body_timeout_ms) = (unsigned)v;
             break;
+        case O_STIMEOUT:
+            if (!parse_uint(optarg, 3600000, &v) || v < 100) {
+                die("--send-timeout-ms must be 100..3600000, not \"%s\"", optarg);
+            }
+            c->send_timeout_ms = (unsigned)v;
+            break;
+        case O_MAXCONN:
+            if (!parse_uint(optarg, 1u << 20, &v) || v == 0) {
+                die("--max-connections must be 1..1048576, not \"%s\"", optarg);
+            }
+            c->max_connections = (size_t)v;
+            break;
+        case O_MAXCONNIP:
+            if (!parse_uint(optarg, 1u << 20, &v)) {
+                die("--max-conns-per-ip must be 0..1048576, not \"%s\"", optarg);
+            }
+            c->max_conns_per_ip = (size_t)v;
+            c->conns_per_ip_off = v == 0;
+            break;
+        case O_CONNBUF: {
+            uint64_t b;
+            if (!parse_size(optarg, &b) || b < (16u << 10) || b > (1u << 30)) {
+                die("--conn-buffer must be 16K..1G, not \"%s\"", optarg);
+            }
+            c->conn_buffer = (size_t)b;
+            break;
+        }
+        case O_READW:
+        case O_COSTLYW:
+            if (!parse_uint(optarg, SCITTD_MAX_READ_WORKERS, &v) || v == 0) {
+                die("--%sread-workers must be 1..%d, not \"%s\"", o == O_COSTLYW ? "costly-" : "",
+                    SCITTD_MAX_READ_WORKERS, optarg);
+            }
+            *(o == O_READW ? &c->read_workers : &c->costly_read_workers) = (unsigned)v;
+            break;
         case O_PORTS:
             c->print_ports = true;
             break;
@@ -343,6 +399,10 @@ static void load_tokens(scittd *d)
     char *text = (char *)slurp(d->cfg.auth_tokens_file, 1u << 20, &len);
     text[len] = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        /* Blanks around a token (an indented line, a trailing CR) are not part of it. */
+        while (*line == ' ' || *line == '\t') {
+            line++;
+        }
         size_t n = strlen(line);
         while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) {
             line[--n] = 0;
@@ -451,9 +511,10 @@ int main(int argc, char **argv)
         load_tokens(&d);
     }
     hash_binary(&d);
+    /* The libuv pool runs the registrations' check stage only; reads have a pool of their own. */
+    unsigned cores2 = (unsigned)(2 * sysconf(_SC_NPROCESSORS_ONLN));
     char workers[16];
-    snprintf(workers, sizeof(workers), "%u",
-             d.cfg.workers ? d.cfg.workers : (unsigned)(2 * sysconf(_SC_NPROCESSORS_ONLN)));
+    snprintf(workers, sizeof(workers), "%u", d.cfg.workers ? d.cfg.workers : cores2);
     setenv("UV_THREADPOOL_SIZE", workers, 1);
 
     size_t policy_len = 0;
@@ -520,7 +581,19 @@ int main(int argc, char **argv)
         hc.rate_per_sec = d.cfg.rate_limit;
         hc.rate_burst = d.cfg.rate_limit * 2;
     }
-    if (scitt_http_server_new(d.loop, &hc, &d.http) != SCITT_OK || scittd_register_init(&d)) {
+    hc.max_connections = d.cfg.max_connections ? d.cfg.max_connections : SCITTD_MAX_CONNECTIONS;
+    if (d.cfg.max_conns_per_ip || d.cfg.conns_per_ip_off) {
+        hc.max_conns_per_ip = d.cfg.max_conns_per_ip;
+    }
+    if (d.cfg.conn_buffer) {
+        hc.conn_buffer_bytes = d.cfg.conn_buffer;
+    }
+    if (d.cfg.send_timeout_ms) {
+        hc.send_timeout_ms = d.cfg.send_timeout_ms;
+    }
+    if (scitt_http_server_new(d.loop, &hc, &d.http) != SCITT_OK || scittd_register_init(&d) ||
+        scittd_reads_start(&d, d.cfg.read_workers ? d.cfg.read_workers : cores2,
+                           d.cfg.costly_read_workers ? d.cfg.costly_read_workers : 1) != SCITT_OK) {
         fputs("scittd: cannot start the HTTP server\n", stderr);
         return 1;
     }
@@ -564,9 +637,11 @@ int main(int argc, char **argv)
     /* The loop has drained: commit the last batches, answer them, then close. */
     scitt_ledger_drain(scitt_service_ledger(d.svc));
     scittd_register_stop(&d);
+    scittd_reads_stop(&d);
     scitt_service_close(d.svc);
     scitt_http_server_free(d.http);
     scittd_register_free(&d);
+    scittd_reads_free(&d);
     scitt_dynbuf_clear(&d.bundle);
     uv_loop_close(d.loop);
     SCITT_LOG(SCITT_LOG_INFO, "stopped", "clean=1");

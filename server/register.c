@@ -12,7 +12,7 @@
 
 #include <openssl/crypto.h>
 
-#define PENDING_MAX   (1u << 20)
+#define PENDING_MAX   (1u << 16) /* about 11 MiB of entries at most (docs/deploy.md) */
 #define FAILED_TTL_S  600
 #define RETRY_AFTER_S "1"
 
@@ -101,6 +101,7 @@ typedef struct job {
     scitt_http_req *req; /* NULL for an async registration */
     uint8_t id[SCITT_HASH_LEN];
     scitt_prepared prep;
+    size_t entry_len; /* counted in d->submitted_bytes while submitted */
     bool async;
     char reason[SCITT_POLICY_REASON_MAX];
     scitt_err err;
@@ -183,6 +184,7 @@ static void on_committed(void *ctx, const scitt_ledger_result *res)
 {
     job *j = ctx;
     scittd *d = j->d;
+    atomic_fetch_sub(&d->submitted_bytes, j->entry_len);
     if (res->err == SCITT_OK) {
         atomic_fetch_add(res->duplicate ? &d->duplicates : &d->registrations, 1);
     }
@@ -348,12 +350,24 @@ static void check_done(uv_work_t *w, int status)
      * on_committed: take the prepared bytes out of the job and free them here. */
     scitt_prepared prep = j->prep;
     memset(&j->prep, 0, sizeof(j->prep));
+    /* What waits for the sequencer is bounded too: past the limit, clients come back later. */
+    j->entry_len = prep.sub.entry.len;
+    if (atomic_fetch_add(&d->submitted_bytes, j->entry_len) + j->entry_len >
+        SCITTD_SUBMITTED_MAX_BYTES) {
+        atomic_fetch_sub(&d->submitted_bytes, j->entry_len);
+        scittd_busy(req, "too many registrations are waiting for the sequencer");
+        scitt_http_complete(req);
+        scitt_prepared_clear(&prep);
+        scitt_free(j);
+        return;
+    }
     scitt_err e;
     if (j->async) {
         pthread_mutex_lock(&d->pending->mu);
         pend *p = pending_add(d->pending, j->id);
         pthread_mutex_unlock(&d->pending->mu);
         if (!p) {
+            atomic_fetch_sub(&d->submitted_bytes, j->entry_len);
             scittd_header(req, "Retry-After", RETRY_AFTER_S);
             scittd_problem(req, 503, "Service Unavailable", "too many registrations are pending");
             scitt_http_complete(req);
@@ -385,29 +399,39 @@ static void check_done(uv_work_t *w, int status)
             return; /* on_committed takes it from here */
         }
     }
+    atomic_fetch_sub(&d->submitted_bytes, j->entry_len);
     scittd_fail(req, e, "the ledger is not accepting registrations");
     scitt_http_complete(req);
     scitt_free(j);
 }
 
-void scittd_route_entries_post(scitt_http_req *req, void *ctx)
+/*
+ * Loop thread, as soon as the headers are complete: who may register, and whether the ledger
+ * takes registrations at all, is decided before a byte of the statement is read.
+ */
+bool scittd_entries_admit(scitt_http_req *req, void *ctx)
 {
     scittd *d = ctx;
     if (!authorized(d, req)) {
         scittd_header(req, "WWW-Authenticate", "Bearer");
         scittd_problem(req, 401, "Unauthorized", "a valid bearer token is required to register");
-        scitt_http_complete(req);
-        return;
+        return false;
     }
     scitt_err state = scitt_ledger_state(scitt_service_ledger(d->svc));
     if (state != SCITT_OK) {
         scittd_fail(req, state, "the ledger is not accepting registrations");
-        scitt_http_complete(req);
-        return;
+        return false;
     }
+    return true;
+}
+
+/* The statement has been read: scittd_entries_admit let it through. */
+void scittd_route_entries_post(scitt_http_req *req, void *ctx)
+{
+    scittd *d = ctx;
     job *j = scitt_calloc(1, sizeof(*j));
     if (!j) {
-        scittd_problem(req, 503, "Service Unavailable", "out of memory");
+        scittd_busy(req, "out of memory");
         scitt_http_complete(req);
         return;
     }
@@ -419,7 +443,7 @@ void scittd_route_entries_post(scitt_http_req *req, void *ctx)
     j->work.data = j;
     if (uv_queue_work(d->loop, &j->work, check_work, check_done) != 0) {
         scitt_free(j);
-        scittd_problem(req, 503, "Service Unavailable", "cannot schedule the check");
+        scittd_busy(req, "cannot schedule the check");
         scitt_http_complete(req);
     }
 }

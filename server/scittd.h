@@ -38,7 +38,31 @@ typedef struct scittd_config {
     bool rotate_key;
     unsigned workers;
     unsigned header_timeout_ms, body_timeout_ms; /* 0 = the HTTP layer's defaults */
+    /* connection limits: 0 = the defaults below */
+    size_t max_connections, max_conns_per_ip, conn_buffer;
+    bool conns_per_ip_off; /* --max-conns-per-ip 0 */
+    unsigned send_timeout_ms;
+    unsigned read_workers, costly_read_workers; /* 0 = 2 x cores, and 1 */
 } scittd_config;
+
+/* The daemon's defaults where they differ from the HTTP layer's (docs/deploy.md). */
+#define SCITTD_MAX_CONNECTIONS 4096
+
+/* The read pool (reads.c): two lanes of threads with bounded queues. */
+#define SCITTD_MAX_READ_WORKERS 128
+#define SCITTD_READ_QUEUE       4096 /* reads waiting for a thread before 503 */
+#define SCITTD_COSTLY_QUEUE     64   /* costly reads waiting for a thread before 503 */
+enum { SCITTD_LANE_READ = 0, SCITTD_LANE_COSTLY = 1 };
+
+typedef struct scittd_read_job {
+    struct scittd_read_job *next;
+    void (*run)(struct scittd_read_job *j); /* on a pool thread */
+} scittd_read_job;
+
+typedef struct scittd_reads scittd_reads;
+
+/* Registrations checked and submitted but not yet committed, in entry bytes, before 503. */
+#define SCITTD_SUBMITTED_MAX_BYTES (64u << 20)
 
 /* A histogram with fixed bucket bounds (Prometheus style, cumulative when printed). */
 #define SCITTD_HIST_BUCKETS 14
@@ -70,6 +94,8 @@ typedef struct scittd {
     size_t ntokens;
     scittd_pending *pending;
     scittd_receipter *receipter;
+    scittd_reads *reads;
+    _Atomic uint64_t submitted_bytes; /* entry bytes submitted and not yet committed */
     /* metrics */
     _Atomic uint64_t registrations; /* new entries acknowledged */
     _Atomic uint64_t duplicates;    /* registrations answered with an existing entry */
@@ -83,12 +109,17 @@ scitt_err scittd_platform_bundle(scittd *d, scitt_span nonce, scitt_dynbuf *out)
 
 /* routes.c: adds every route of the daemon to d->http (POST /entries takes @p max_body). */
 SCITT_MUST_USE scitt_err scittd_add_routes(scittd *d, size_t max_body);
+/* The largest response body of route kind @p kind, and of any route, for @p max_body. */
+size_t scittd_route_max_response(int kind, size_t max_body);
+size_t scittd_largest_response(size_t max_body);
 
 /* register.c: POST /entries, GET /entries/{id}[/statement], the async bookkeeping. */
 scitt_err scittd_register_init(scittd *d);
 void scittd_register_stop(scittd *d);
 void scittd_register_free(scittd *d);
 void scittd_route_entries_post(scitt_http_req *req, void *ctx);
+/* Admission of POST /entries when its headers are complete: bearer token, ledger state. */
+bool scittd_entries_admit(scitt_http_req *req, void *ctx);
 void scittd_route_entries_get(scitt_http_req *req, void *ctx);
 
 /* reads.c: keys, configuration, checkpoint, tiles, consistency, attestation, health. */
@@ -107,6 +138,7 @@ void scittd_route_query(scitt_http_req *req, void *ctx);
 /* query_parse.c: the query string of GET /query, checked and decoded. */
 #define SCITTD_QUERY_DEFAULT_LIMIT 100
 #define SCITTD_QUERY_MAX_LIMIT     1000
+#define SCITTD_QUERY_PAGE_BYTES    (64u << 10) /* rows of one page; a page holds at least one */
 
 typedef struct scittd_query {
     char iss[1024], sub[1024]; /* NUL-terminated, valid UTF-8 */
@@ -162,11 +194,28 @@ static inline void scittd_body(scitt_http_req *req, const char *type, scitt_span
     }
 }
 
-/* Runs @p fn on the worker pool inside one read snapshot, then completes @p req. */
+/* The read pool: @p cheap_threads serve reads, @p costly_threads (at a lower priority) the
+ * costly ones. Stop joins the threads after every queued job has run. */
+scitt_err scittd_reads_start(scittd *d, unsigned cheap_threads, unsigned costly_threads);
+void scittd_reads_stop(scittd *d);
+void scittd_reads_free(scittd *d);
+/* Queues @p j on lane @p which; false when that lane's queue is full (unless @p admitted: work
+ * for a response already under way) or the pool stops. */
+bool scittd_reads_submit(scittd *d, int which, scittd_read_job *j, bool admitted);
+size_t scittd_reads_queued(scittd *d, int which);
+
+/* Runs @p fn on the read pool inside one read snapshot, then completes @p req; the queue full
+ * answers 503 with Retry-After. */
 typedef void (*scittd_read_fn)(scittd *d, scitt_http_req *req, scitt_ledger_read *r);
 void scittd_offload_read(scittd *d, scitt_http_req *req, scittd_read_fn fn);
+/* The same on the costly lane. */
+void scittd_offload_costly(scittd *d, scitt_http_req *req, scittd_read_fn fn);
 
 /* Answers @p req with problem details for a scitt_err from the service or the ledger. */
 void scittd_fail(scitt_http_req *req, scitt_err e, const char *detail);
+/* The Retry-After value (seconds) scittd_fail gives a 503 for @p e. */
+const char *scittd_retry_after(scitt_err e);
+/* 503 with Retry-After: 1 and @p detail (a transient shortage: memory, a full queue). */
+void scittd_busy(scitt_http_req *req, const char *detail);
 
 #endif

@@ -271,7 +271,8 @@ static void test_auth(void **state)
     const sd_issuer *list[] = {&alice};
     sd_write_policy(sd_path(&sd, "policy.json"), list, 1, NULL);
     const char tokens[] = "# registration tokens\n\nfirst-token-0123456789\r\n"
-                          "second-token-abcdefghij   \n";
+                          "second-token-abcdefghij   \n"
+                          "   \tthird-token-indented-0123\n";
     sd_write_file(sd_path(&sd, "tokens"), tokens, strlen(tokens));
     const char *args[] = {"--policy", sd_path(&sd, "policy.json"), "--auth-tokens",
                           sd_path(&sd, "tokens"), NULL};
@@ -308,6 +309,36 @@ static void test_auth(void **state)
     r = sd_post(&sd, s, "Authorization: bearer second-token-abcdefghij\r\n");
     assert_int_equal(r->status, 201);
     free(r);
+    /* A token on an indented line is the token without its indentation. */
+    r = sd_post(&sd, s, "Authorization: Bearer third-token-indented-0123\r\n");
+    assert_int_equal(r->status, 201);
+    free(r);
+    /*
+     * The token is checked as soon as the headers are complete: the 401 comes before a byte of
+     * the announced body is sent (it used to wait for the whole body, up to the body timeout),
+     * the body is not read, and the connection closes after the answer. With Expect:
+     * 100-continue the client gets the 401 instead of a 100.
+     */
+    static const char *const early[] = {
+        "POST /entries HTTP/1.1\r\nHost: t\r\nContent-Type: application/cose\r\n"
+        "Authorization: Bearer wrong-token-0123456789\r\nContent-Length: 60000\r\n\r\n",
+        "POST /entries HTTP/1.1\r\nHost: t\r\nContent-Type: application/cose\r\n"
+        "Content-Length: 60000\r\nExpect: 100-continue\r\n\r\n",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        it_conn *c = sd_connect(&sd);
+        it_sends(c, early[i]);
+        it_resp *e = malloc(sizeof(*e));
+        assert_non_null(e);
+        double t0 = it_now();
+        assert_int_equal(it_read(c, e, 3000, false), 1);
+        print_message("401 before the body after %.0f ms\n", (it_now() - t0) * 1000);
+        sd_expect_problem(e, 401, "Unauthorized", "bearer token");
+        sd_expect_header(e, "Connection", "close");
+        assert_true(it_closed(c, 3000));
+        free(e);
+        it_close(c);
+    }
     scitt_dynbuf_clear(&st);
     scitt_cose_keyset_free(keys);
     sd_stop(&sd);
