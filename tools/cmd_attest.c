@@ -219,35 +219,35 @@ static int do_export(int argc, char **argv)
     if (rc == CLI_OK && json) {
         scitt_dynbuf jb;
         scitt_dynbuf_init(&jb, 0);
-        cli_json j;
-        jw_init(&j, &jb);
-        jw_obj(&j);
-        jw_key(&j, "ok");
-        jw_bool(&j, true);
-        jw_key(&j, "out");
-        jw_str(&j, out);
-        jw_key(&j, "platform");
-        jw_text(&j, b.platform);
-        jw_key(&j, "insecure");
-        jw_bool(&j, insecure);
-        jw_key(&j, "bytes");
-        jw_uint(&j, body.len);
-        jw_key(&j, "nonce");
+        scitt_json_writer j;
+        scitt_json_writer_init(&j, &jb);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "ok");
+        scitt_json_put_bool(&j, true);
+        scitt_json_put_key(&j, "out");
+        scitt_json_put_cstr(&j, out);
+        scitt_json_put_key(&j, "platform");
+        scitt_json_put_text(&j, b.platform);
+        scitt_json_put_key(&j, "insecure");
+        scitt_json_put_bool(&j, insecure);
+        scitt_json_put_key(&j, "bytes");
+        scitt_json_put_uint(&j, body.len);
+        scitt_json_put_key(&j, "nonce");
         if (nonce_len) {
-            jw_str(&j, hex);
+            scitt_json_put_cstr(&j, hex);
         } else {
-            jw_null(&j);
+            scitt_json_put_null(&j);
         }
-        jw_key(&j, "issuer");
-        jw_text(&j, id.issuer);
-        jw_key(&j, "origin");
-        jw_text(&j, id.origin);
+        scitt_json_put_key(&j, "issuer");
+        scitt_json_put_text(&j, id.issuer);
+        scitt_json_put_key(&j, "origin");
+        scitt_json_put_text(&j, id.origin);
         uint8_t h[32];
         scitt_sha256(b.identity.ptr, b.identity.len, h);
-        jw_key(&j, "identity_sha256");
-        jw_hex(&j, scitt_span_make(h, sizeof(h)));
-        jw_end(&j);
-        jw_print(&jb);
+        scitt_json_put_key(&j, "identity_sha256");
+        scitt_json_put_hex(&j, scitt_span_make(h, sizeof(h)));
+        scitt_json_end_object(&j);
+        cli_json_print(&j);
     } else if (rc == CLI_OK && strcmp(out, "-") != 0) {
         char iss[300];
         cli_printable(id.issuer, iss, sizeof(iss));

@@ -157,11 +157,11 @@ int cmd_query(int argc, char **argv)
     }
     scitt_dynbuf jb;
     scitt_dynbuf_init(&jb, 0);
-    cli_json j;
-    jw_init(&j, &jb);
-    jw_obj(&j);
-    jw_key(&j, "entries");
-    jw_arr(&j);
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &jb);
+    scitt_json_begin_object(&j);
+    scitt_json_put_key(&j, "entries");
+    scitt_json_begin_array(&j);
     /* The whole command is bounded in time and in requests, whatever the service answers. */
     int64_t deadline = now_ms() + (int64_t)timeout * 1000;
     uint64_t got = 0, next = 0, pages = 0;
@@ -228,22 +228,22 @@ int cmd_query(int argc, char **argv)
                        w->digest[0] ? " digest=" : "", w->digest);
                 continue;
             }
-            jw_obj(&j);
-            jw_key(&j, "entry_id");
-            jw_str(&j, w->entry_id);
-            jw_key(&j, "index");
-            jw_uint(&j, w->index);
-            jw_key(&j, "registered");
-            jw_str(&j, t);
-            jw_key(&j, "iss");
-            jw_str(&j, w->iss);
-            jw_key(&j, "sub");
-            jw_str(&j, w->sub);
-            jw_key(&j, "content_type");
-            jw_str(&j, w->ctype);
-            jw_key(&j, "digest");
-            jw_str(&j, w->digest);
-            jw_end(&j);
+            scitt_json_begin_object(&j);
+            scitt_json_put_key(&j, "entry_id");
+            scitt_json_put_cstr(&j, w->entry_id);
+            scitt_json_put_key(&j, "index");
+            scitt_json_put_uint(&j, w->index);
+            scitt_json_put_key(&j, "registered");
+            scitt_json_put_cstr(&j, t);
+            scitt_json_put_key(&j, "iss");
+            scitt_json_put_cstr(&j, w->iss);
+            scitt_json_put_key(&j, "sub");
+            scitt_json_put_cstr(&j, w->sub);
+            scitt_json_put_key(&j, "content_type");
+            scitt_json_put_cstr(&j, w->ctype);
+            scitt_json_put_key(&j, "digest");
+            scitt_json_put_cstr(&j, w->digest);
+            scitt_json_end_object(&j);
         }
         if (!next || got >= limit) {
             break;
@@ -262,16 +262,16 @@ int cmd_query(int argc, char **argv)
         }
         cursor = next;
     }
-    jw_end_arr(&j);
-    jw_key(&j, "next");
+    scitt_json_end_array(&j);
+    scitt_json_put_key(&j, "next");
     if (next && (got >= limit || stopped[0])) {
-        jw_uint(&j, next);
+        scitt_json_put_uint(&j, next);
     } else {
-        jw_null(&j);
+        scitt_json_put_null(&j);
     }
-    jw_end(&j);
+    scitt_json_end_object(&j);
     if (rc == CLI_OK && json) {
-        jw_print(&jb);
+        cli_json_print(&j);
     } else {
         scitt_dynbuf_clear(&jb);
     }

@@ -393,29 +393,29 @@ int cmd_register(int argc, char **argv)
         if (o.json) {
             scitt_dynbuf b;
             scitt_dynbuf_init(&b, 0);
-            cli_json j;
-            jw_init(&j, &b);
-            jw_obj(&j);
-            jw_key(&j, "entry_id");
-            jw_str(&j, id);
-            jw_key(&j, "location");
+            scitt_json_writer j;
+            scitt_json_writer_init(&j, &b);
+            scitt_json_begin_object(&j);
+            scitt_json_put_key(&j, "entry_id");
+            scitt_json_put_cstr(&j, id);
+            scitt_json_put_key(&j, "location");
             char loc[128];
             snprintf(loc, sizeof(loc), "/entries/%s", id);
-            jw_str(&j, loc);
-            jw_key(&j, "tree_size");
-            jw_uint(&j, size);
-            jw_key(&j, "leaf_index");
-            jw_uint(&j, index);
-            jw_key(&j, "out");
-            jw_str(&j, out);
-            jw_key(&j, "receipt_verified");
+            scitt_json_put_cstr(&j, loc);
+            scitt_json_put_key(&j, "tree_size");
+            scitt_json_put_uint(&j, size);
+            scitt_json_put_key(&j, "leaf_index");
+            scitt_json_put_uint(&j, index);
+            scitt_json_put_key(&j, "out");
+            scitt_json_put_cstr(&j, out);
+            scitt_json_put_key(&j, "receipt_verified");
             if (verified < 0) {
-                jw_null(&j);
+                scitt_json_put_null(&j);
             } else {
-                jw_bool(&j, verified == 1);
+                scitt_json_put_bool(&j, verified == 1);
             }
-            jw_end(&j);
-            jw_print(&b);
+            scitt_json_end_object(&j);
+            cli_json_print(&j);
         } else {
             printf("registered %s: entry %s, index %llu in a tree of %llu; wrote %s\n", o.statement,
                    id, (unsigned long long)index, (unsigned long long)size, out);
@@ -496,15 +496,19 @@ int cmd_get(int argc, char **argv)
         if (r.res.status == 200) {
             rc = cli_save(out, scitt_span_make(r.body.ptr, r.body.len), 0644);
             if (rc == CLI_OK && json) {
-                printf("{\"entry_id\":\"%s\",\"out\":", id);
                 scitt_dynbuf b;
                 scitt_dynbuf_init(&b, 0);
-                cli_json j;
-                jw_init(&j, &b);
-                jw_str(&j, out);
-                fwrite(b.ptr, 1, b.len, stdout);
-                scitt_dynbuf_clear(&b);
-                printf(",\"bytes\":%zu}\n", r.body.len);
+                scitt_json_writer j;
+                scitt_json_writer_init(&j, &b);
+                scitt_json_begin_object(&j);
+                scitt_json_put_key(&j, "entry_id");
+                scitt_json_put_cstr(&j, id);
+                scitt_json_put_key(&j, "out");
+                scitt_json_put_cstr(&j, out);
+                scitt_json_put_key(&j, "bytes");
+                scitt_json_put_uint(&j, r.body.len);
+                scitt_json_end_object(&j);
+                cli_json_print(&j);
             } else if (rc == CLI_OK) {
                 printf("wrote %s (%zu bytes)\n", out, r.body.len);
             }
@@ -624,31 +628,31 @@ int cmd_keys(int argc, char **argv)
     if (rc == CLI_OK) {
         scitt_dynbuf b;
         scitt_dynbuf_init(&b, 0);
-        cli_json j;
-        jw_init(&j, &b);
-        jw_obj(&j);
-        jw_key(&j, "out");
-        jw_str(&j, out);
-        jw_key(&j, "keys");
-        jw_arr(&j);
+        scitt_json_writer j;
+        scitt_json_writer_init(&j, &b);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "out");
+        scitt_json_put_cstr(&j, out);
+        scitt_json_put_key(&j, "keys");
+        scitt_json_begin_array(&j);
         for (size_t i = 0; i < scitt_cose_keyset_count(set); i++) {
             const scitt_cose_key *k = scitt_cose_keyset_at(set, i);
-            jw_obj(&j);
-            jw_key(&j, "kid");
-            jw_hex(&j, scitt_cose_key_kid(k));
-            jw_key(&j, "alg");
-            jw_str(&j, scitt_cose_alg_name(scitt_cose_key_alg(k)));
-            jw_end(&j);
+            scitt_json_begin_object(&j);
+            scitt_json_put_key(&j, "kid");
+            scitt_json_put_hex(&j, scitt_cose_key_kid(k));
+            scitt_json_put_key(&j, "alg");
+            scitt_json_put_cstr(&j, scitt_cose_alg_name(scitt_cose_key_alg(k)));
+            scitt_json_end_object(&j);
             if (!json) {
                 char *h = cli_hex(scitt_cose_key_kid(k));
                 printf("key %s %s\n", scitt_cose_alg_name(scitt_cose_key_alg(k)), h ? h : "");
                 scitt_free(h);
             }
         }
-        jw_end_arr(&j);
-        jw_end(&j);
+        scitt_json_end_array(&j);
+        scitt_json_end_object(&j);
         if (json) {
-            jw_print(&b);
+            cli_json_print(&j);
         } else {
             printf("wrote %s (%zu keys)\n", out, scitt_cose_keyset_count(set));
             scitt_dynbuf_clear(&b);
