@@ -438,11 +438,11 @@ static void print_text(const attest_view *v, const attest_req *r, const char *fi
         }
         key_text(v, k, sizeof(k));
         printf("%-14s %s\n", "receipt key:", k);
-        cli_printable(v->identity.vkey, t, sizeof(t));
+        scitt_client_printable(v->identity.vkey, t, sizeof(t));
         printf("%-14s %s\n", "note key:", t);
-        cli_printable(v->identity.issuer, t, sizeof(t));
+        scitt_client_printable(v->identity.issuer, t, sizeof(t));
         printf("%-14s %s\n", "issuer:", t);
-        cli_printable(v->identity.origin, t, sizeof(t));
+        scitt_client_printable(v->identity.origin, t, sizeof(t));
         printf("%-14s %s\n", "origin:", t);
         if (v->err == SCITT_OK) {
             char *n = cli_hex(scitt_span_make(r->nonce, r->nonce_len));
@@ -625,7 +625,7 @@ void attest_summary(const attest_view *v, const attest_req *r, char *out, size_t
 {
     char k[400], iss[300];
     key_text(v, k, sizeof(k));
-    cli_printable(v->identity.issuer, iss, sizeof(iss));
+    scitt_client_printable(v->identity.issuer, iss, sizeof(iss));
     if (v->insecure) {
         snprintf(out, cap,
                  "INSECURE virtual evidence accepted (--allow-insecure-virtual, measurement %s): "

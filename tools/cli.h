@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "scitt/base.h"
+#include "scitt/client.h"
 #include "scitt/cose.h"
 #include "scitt/json.h"
 
@@ -99,8 +100,7 @@ scitt_err cli_load_key(const char *path, bool need_private, scitt_cose_key **out
 
 /** Lowercase hex of @p s into a heap string (free with scitt_free); NULL on allocation failure. */
 char *cli_hex(scitt_span s);
-/** Prints @p s into @p out (size @p cap) with non-printable bytes escaped, for messages. */
-void cli_printable(scitt_span s, char *out, size_t cap);
+/* Text from input for messages: scitt_client_printable (scitt/client.h). */
 /** "2026-01-02T03:04:05Z" for Unix seconds @p t. */
 void cli_time(int64_t t, char out[32]);
 

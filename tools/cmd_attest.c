@@ -190,28 +190,31 @@ static int do_export(int argc, char **argv)
                             out);
         }
     }
-    svc s;
-    int rc = svc_init(&s, url, cacert, (int)timeout * 1000);
+    scitt_client *cl = NULL;
+    int rc = cli_client_open(url, cacert, (uint32_t)timeout * 1000, NULL, &cl);
     if (rc != CLI_OK) {
         return rc;
     }
-    s.opts.max_body = ATTEST_FILE_MAX;
-    char path[100], hex[65] = "", why[600], problem[800];
+    char path[100], hex[65] = "", why[600];
+    scitt_dynbuf got;
+    scitt_dynbuf_init(&got, ATTEST_FILE_MAX);
     scitt_err e = scitt_hex_encode(scitt_span_make(nonce, nonce_len), hex, sizeof(hex));
     snprintf(path, sizeof(path), "/attestation%s%s", nonce_len ? "?nonce=" : "", hex);
-    http_result r;
-    e = e ? e : svc_get(&s, path, "application/cbor", &r, why, sizeof(why));
-    if (e != SCITT_OK) {
-        return cli_fail(CLI_USAGE, "%s", why);
+    e = e ? e : scitt_client_attestation(cl, nonce, nonce_len, &got, why, sizeof(why));
+    int status = scitt_client_last(cl)->status;
+    if (e != SCITT_OK && status != 0 && status != 200) {
+        rc = cli_fail(CLI_USAGE, "GET %s%s: %s", url, path, scitt_client_last(cl)->problem);
+    } else if (e != SCITT_OK) {
+        rc = cli_fail(CLI_USAGE, "%s", why);
     }
-    if (r.res.status != 200) {
-        svc_problem(&r, problem, sizeof(problem));
-        http_result_clear(&r);
-        return cli_fail(CLI_USAGE, "GET %s%s: %s", url, path, problem);
+    scitt_client_free(cl);
+    if (rc != CLI_OK) {
+        scitt_dynbuf_clear(&got);
+        return rc;
     }
-    scitt_span body = scitt_span_make(r.body.ptr, r.body.len);
+    scitt_span body = scitt_span_make(got.ptr, got.len);
     if (!bundle_ok(body, nonce, nonce_len, &b, &id, why, sizeof(why))) {
-        http_result_clear(&r);
+        scitt_dynbuf_clear(&got);
         return cli_fail(CLI_FAIL, "%s%s: %s; nothing written", url, path, why);
     }
     bool insecure = scitt_span_eq_str(b.platform, "virtual");
@@ -250,7 +253,7 @@ static int do_export(int argc, char **argv)
         cli_json_print(&j);
     } else if (rc == CLI_OK && strcmp(out, "-") != 0) {
         char iss[300];
-        cli_printable(id.issuer, iss, sizeof(iss));
+        scitt_client_printable(id.issuer, iss, sizeof(iss));
         printf("wrote %s: service bundle of %s, platform %s%s, %zu bytes%s%s\n", out, iss,
                insecure ? "virtual" : "snp",
                insecure ? " (INSECURE: unsigned evidence, refused by verifiers unless told "
@@ -258,7 +261,7 @@ static int do_export(int argc, char **argv)
                         : "",
                body.len, nonce_len ? ", nonce " : "", hex);
     }
-    http_result_clear(&r);
+    scitt_dynbuf_clear(&got);
     return rc;
 }
 

@@ -67,7 +67,7 @@ static int pins(audit *a, const char *vkey_opt, const char *keys_opt, const char
         /* Kept whole or not at all (AUDIT_ISSUER_MAX): a cut issuer would never equal the iss of
          * the service's policy statements. */
         static char issuer[SCITT_LIMIT_ISS_CHARS * 4 + 1];
-        if (wire_config_text(c, "issuer", issuer, sizeof(issuer))) {
+        if (scitt_client_config_text(c, "issuer", issuer, sizeof(issuer))) {
             size_t n = strlen(issuer);
             if (n <= AUDIT_ISSUER_MAX) {
                 memcpy(a->st.issuer, issuer, n + 1);
@@ -85,7 +85,7 @@ static int pins(audit *a, const char *vkey_opt, const char *keys_opt, const char
         }
     } else if (vkey_opt) {
         snprintf(vk, sizeof(vk), "%s", vkey_opt);
-    } else if (e != SCITT_OK || !wire_config_text(c, "checkpoint_vkey", vk, sizeof(vk))) {
+    } else if (e != SCITT_OK || !scitt_client_config_text(c, "checkpoint_vkey", vk, sizeof(vk))) {
         scitt_dynbuf_clear(&cfg);
         return audit_fail(a,
                           "no checkpoint key to pin: %s serves no transparency configuration with "
@@ -466,7 +466,7 @@ int cmd_audit(int argc, char **argv)
     char pinned_vkey[SCITT_NOTE_VKEY_MAX + 1] = "";
     scitt_dynbuf pinned_keys;
     scitt_dynbuf_init(&pinned_keys, 0);
-    int rc = source_open(&a.src, url, cacert, (int)timeout * 1000);
+    int rc = source_open(&a.src, url, cacert, (uint32_t)timeout * 1000);
     if (rc != CLI_OK) {
         a.cannot = true; /* source_open printed why */
         snprintf(a.cannot_why, sizeof(a.cannot_why), "%s is not a usable source", url);
@@ -545,6 +545,7 @@ int cmd_audit(int argc, char **argv)
         }
     }
     scitt_policy_free(a.policy);
+    source_close(&a.src);
     audit_keys_clear(&a.keys);
     scitt_dynbuf_clear(&a.checkpoint);
     audit_state_clear(&a.st);

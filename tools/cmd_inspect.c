@@ -111,13 +111,13 @@ static bool print_note(scitt_span text, bool json)
         scitt_json_begin_array(&j);
     } else {
         char o[300];
-        cli_printable(cp.origin, o, sizeof(o));
+        scitt_client_printable(cp.origin, o, sizeof(o));
         printf("/ C2SP checkpoint (signed note) /\norigin: %s\nsize:   %llu\nroot:   %s\n", o,
                (unsigned long long)cp.size, root);
     }
     for (size_t i = 0; i < n.n_sigs; i++) {
         char name[300];
-        cli_printable(n.sigs[i].name, name, sizeof(name));
+        scitt_client_printable(n.sigs[i].name, name, sizeof(name));
         if (json) {
             scitt_json_begin_object(&j);
             scitt_json_put_key(&j, "name");
@@ -179,7 +179,7 @@ static bool print_json(scitt_span text, bool json)
             scitt_json_end_object(&w);
             if (!json) {
                 char kid[300];
-                cli_printable(scitt_cose_key_kid(k), kid, sizeof(kid));
+                scitt_client_printable(scitt_cose_key_kid(k), kid, sizeof(kid));
                 printf("key %zu: kid \"%s\", %s\n", i + 1, kid, alg ? alg : "?");
             }
         }

@@ -343,7 +343,7 @@ static void verify_one(const trust *t, scitt_span receipt, scitt_span entry, boo
             ri->leaf_index = li.leaf_index;
             kid = kid_text(li.kid);
             ri->from = trust_origin(t, trust_pick(t, li.kid));
-            cli_printable(li.iss, ri->iss, sizeof(ri->iss));
+            scitt_client_printable(li.iss, ri->iss, sizeof(ri->iss));
         }
     } else {
         scitt_receipt_info info;
@@ -356,7 +356,7 @@ static void verify_one(const trust *t, scitt_span receipt, scitt_span entry, boo
             ri->size_signed = info.size_signed;
             kid = kid_text(info.kid);
             ri->from = trust_origin(t, trust_pick(t, info.kid));
-            cli_printable(info.iss, ri->iss, sizeof(ri->iss));
+            scitt_client_printable(info.iss, ri->iss, sizeof(ri->iss));
         }
     }
     if (ri->err != SCITT_OK) {
@@ -447,7 +447,7 @@ static void bundle_issuer_check(const opts *o, const attest_view *av, const rinf
         return;
     }
     char want[200], label[40];
-    cli_printable(av->identity.issuer, want, sizeof(want));
+    scitt_client_printable(av->identity.issuer, want, sizeof(want));
     for (size_t i = 0; i < nri; i++) {
         if (ri[i].err == SCITT_OK && ri[i].from && !strncmp(ri[i].from, "service bundle ", 15)) {
             bool same = strcmp(ri[i].iss, want) == 0;
@@ -697,7 +697,7 @@ static void issuer_check(const opts *o, const scitt_cose_sign1 *m, scitt_span is
 static void identity_check(const opts *o, scitt_span iss, const issuer_view *v, report *r)
 {
     char have[200];
-    cli_printable(iss, have, sizeof(have));
+    scitt_client_printable(iss, have, sizeof(have));
     if (o->want_iss && !scitt_span_eq_str(iss, o->want_iss)) {
         note(r, "iss", 1, "iss is \"%s\", not the one required", have);
     } else if (v->established) {
@@ -744,7 +744,7 @@ static void expectations(const opts *o, const issuer_view *v, scitt_span sub, re
     if (o->want_sub) {
         bool same = scitt_span_eq_str(sub, o->want_sub);
         char h[200];
-        cli_printable(sub, h, sizeof(h));
+        scitt_client_printable(sub, h, sizeof(h));
         note(r, "sub", same ? 0 : 1, "sub is \"%s\"%s", h, same ? "" : ", not the one required");
     }
 }
@@ -759,8 +759,8 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, co
             printf("%s %s: %s\n", mark[r->c[i].status], r->c[i].name, r->c[i].detail);
         }
         char is[200], su[200];
-        cli_printable(iss, is, sizeof(is));
-        cli_printable(sub, su, sizeof(su));
+        scitt_client_printable(iss, is, sizeof(is));
+        scitt_client_printable(sub, su, sizeof(su));
         bool established = m && v->established;
         printf("%s%s: %s (%s %s, sub %s, entry %s)\n",
                r->failed            ? "NOT VERIFIED"

@@ -310,29 +310,6 @@ char *cli_hex(scitt_span s)
     return h;
 }
 
-void cli_printable(scitt_span s, char *out, size_t cap)
-{
-    if (cap == 0) {
-        return;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        uint8_t c = s.ptr[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            if (cap - o < 2) {
-                break;
-            }
-            out[o++] = (char)c;
-        } else {
-            if (cap - o < 5) {
-                break;
-            }
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        }
-    }
-    out[o] = 0;
-}
-
 void cli_time(int64_t t, char out[32])
 {
     time_t tt = (time_t)t;
