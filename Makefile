@@ -11,8 +11,16 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
+# make install / uninstall: under PREFIX, staged under DESTDIR when set.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+# make deb / test-package: where the packages and the cached fresh root go.
+DEB_DIR     ?= $(BUILD)/deb
+# make run ARGS="--policy p.json ...": more scittd flags.
+ARGS        ?=
 
-.PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean
+.PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean \
+        install uninstall deb test-package
 
 all: build
 
@@ -25,9 +33,31 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Starts scittd on ./data (virtual platform, INSECURE: no TEE) and prints how to use it.
+# Starts scittd on ./data (virtual platform, INSECURE: no TEE) and prints how to use it;
+# ARGS="..." adds scittd flags (make run ARGS="--policy p.json --rate-limit 100/s").
 run: build
-	@scripts/run.sh $(BUILD)
+	@scripts/run.sh $(BUILD) $(ARGS)
+
+# scittd, scitt, libscitt (.so with its SONAME, .a, headers, scitt.pc), man pages, bash
+# completion, the systemd unit and an example configuration under PREFIX (DESTDIR honoured);
+# what was put where is recorded in PREFIX/share/scittd/install-manifest for make uninstall.
+install: deps $(BUILD)/CMakeCache.txt
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR="$(DESTDIR)" scripts/install.sh $(BUILD) $(PREFIX)
+
+# Removes exactly what make install put under PREFIX (DESTDIR honoured).
+uninstall:
+	DESTDIR="$(DESTDIR)" scripts/uninstall.sh $(PREFIX)
+
+# Debian packages scittd, scitt, libscitt0, libscitt-dev (debian/, docs/deploy.md) in DEB_DIR.
+deb:
+	@scripts/install-deps.sh --package
+	scripts/build-deb.sh $(DEB_DIR)
+
+# The packages in a fresh Debian 12 root: install, run, register, verify, lintian, purge.
+test-package: deb
+	scripts/test-package.sh $(DEB_DIR)
 
 # Every run ends with the list of skipped tests and why (scripts/test-skips.sh).
 test: build

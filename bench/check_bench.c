@@ -4,14 +4,22 @@
  * form, entry ID and leaf hash) on distinct ~1 KB ES256 statements from 1,000 signers whose
  * certificates one P-256 root CA issued, against raw OpenSSL P-256 verification measured in
  * alternating rounds, under the development policy (the x5chain leaf's key) and under the
- * production policy bench/load uses (the x5chain validated to the root at every check). Prints:
+ * production policy bench/load uses (the x5chain validated to the root CA; the result is cached
+ * with the window in which it holds, docs/policy.md, so a warm check hashes the chain and
+ * compares the instant). Prints:
  *   ecdsa_p256_verify_raw: n /s              one key, a precomputed digest, a reused context
  *   service_check: n /s                      development policy, one thread
  *   service_check_production: n /s           production policy, one thread
  *   ratio service_check/ecdsa_raw: x
  *   ratio service_check_production/ecdsa_raw: x
  * and first "filesystem: TYPE DIR" for the service's data directory (opened, never appended to).
- * Usage: check_bench [seconds, default 2]
+ * With --count N it makes instead exactly N warm checks under each policy, in the functions
+ * counted_development and counted_production, for an instruction count that the machine's load
+ * does not disturb:
+ *   valgrind --tool=callgrind build/bench/check_bench --count 2000
+ *   callgrind_annotate --inclusive=yes callgrind.out.PID | grep counted_
+ * (inclusive instructions of each function / N = instructions per check).
+ * Usage: check_bench [seconds, default 2] | check_bench --count N
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,14 +83,50 @@ static double check_for(scitt_service *svc, scitt_dynbuf *st, size_t *next, doub
     return (double)n / (t - t0);
 }
 
+/* Exactly @p n checks, each in a function of its own so that a profiler can tell them apart. */
+static __attribute__((noinline)) void counted(scitt_service *svc, scitt_dynbuf *st, size_t *next,
+                                              long n)
+{
+    char reason[256];
+    for (long i = 0; i < n; i++) {
+        scitt_dynbuf *b = &st[(*next)++ % STATEMENTS];
+        scitt_prepared p;
+        if (scitt_service_check(svc, scitt_span_make(b->ptr, b->len), &p, reason, sizeof(reason)) !=
+            SCITT_OK) {
+            fprintf(stderr, "check_bench: refused: %s\n", reason);
+            exit(1);
+        }
+        scitt_prepared_clear(&p);
+    }
+}
+
+static __attribute__((noinline)) void counted_development(scitt_service *svc, scitt_dynbuf *st,
+                                                          size_t *next, long n)
+{
+    counted(svc, st, next, n);
+}
+
+static __attribute__((noinline)) void counted_production(scitt_service *svc, scitt_dynbuf *st,
+                                                         size_t *next, long n)
+{
+    counted(svc, st, next, n);
+}
+
 int main(int argc, char **argv)
 {
     bench_help(argc, argv,
-               "usage: check_bench [SECONDS]\n  the check stage (scitt_service_check) on one "
-               "thread against raw ECDSA P-256 verify\n  (default 2 s per figure)\n");
-    double seconds = argc > 1 ? atof(argv[1]) : 2;
-    if (!(seconds > 0)) {
-        fprintf(stderr, "usage: check_bench [seconds]\n");
+               "usage: check_bench [SECONDS] | check_bench --count N\n  the check stage "
+               "(scitt_service_check) on one thread against raw ECDSA P-256 verify\n  (default 2 "
+               "s per figure); --count N: exactly N warm checks per policy, for callgrind\n");
+    long count = 0;
+    double seconds = 2;
+    if (argc > 2 && !strcmp(argv[1], "--count")) {
+        count = atol(argv[2]);
+    } else if (argc > 1) {
+        seconds = atof(argv[1]);
+    }
+    if (!(seconds > 0) || count < 0 || (argc > 1 && !strcmp(argv[1], "--count") && count == 0)) {
+        fprintf(stderr, "usage: check_bench [seconds] | check_bench --count N\n");
         return 2;
     }
     char dir[4096];
@@ -139,7 +183,12 @@ int main(int argc, char **argv)
         check_for(svc[1], st, &pnext, 0.01);
     }
     double raw = 0, chk = 0, prod = 0;
-    for (int round = 0; round < ROUNDS; round++) {
+    if (count > 0) {
+        counted_development(svc[0], st, &next, count);
+        counted_production(svc[1], st, &pnext, count);
+        printf("counted: %ld checks per policy (counted_development, counted_production)\n", count);
+    }
+    for (int round = 0; round < ROUNDS && count == 0; round++) {
         double a = raw_for(&r, seconds / ROUNDS);
         double b = check_for(svc[0], st, &next, seconds / ROUNDS);
         double c = check_for(svc[1], st, &pnext, seconds / ROUNDS);
@@ -147,11 +196,14 @@ int main(int argc, char **argv)
         chk = b > chk ? b : chk;
         prod = c > prod ? c : prod;
     }
-    bench_print("ecdsa_p256_verify_raw", raw, "/s");
-    bench_print("service_check", chk, "/s");
-    bench_print("service_check_production", prod, "/s");
-    printf("ratio service_check/ecdsa_raw: %.3f\n", chk / raw);
-    printf("ratio service_check_production/ecdsa_raw: %.3f\n", prod / raw);
+    if (count == 0) {
+        bench_print("ecdsa_p256_verify_raw", raw, "/s");
+        bench_print("service_check", chk, "/s");
+        bench_print("service_check_production", prod, "/s");
+        printf("ratio service_check/ecdsa_raw: %.3f\n", chk / raw);
+        printf("ratio service_check_production/ecdsa_raw: %.3f\n", prod / raw);
+        printf("ratio service_check_production/service_check: %.3f\n", prod / chk);
+    }
     EVP_PKEY_CTX_free(s);
     EVP_PKEY_CTX_free(r.v);
     EVP_PKEY_free(k);

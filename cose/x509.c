@@ -5,6 +5,7 @@
 #include "scitt/x509.h"
 
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -16,7 +17,74 @@
 struct scitt_x509_roots {
     X509_STORE *store;
     size_t ncrls; /* CRLs added: when any, every path is checked against them */
+    /* SHA-256 chained over everything added, in order: the store's identity. */
+    uint8_t digest[SCITT_SHA256_LEN];
+    /* The validity bounds of every certificate and CRL added (int64_t Unix seconds), for
+     * scitt_x509_time_window; bounds_bad when one did not convert. */
+    scitt_dynbuf bounds;
+    bool bounds_bad;
 };
+
+/* ----------------------------------------------------------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* @p t in Unix seconds, whole seconds as OpenSSL compares certificate and CRL times with the
+ * instant checked (X509_cmp_time); false when it does not convert. */
+static bool time_seconds(const ASN1_TIME *t, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (t == NULL || !ASN1_TIME_to_tm(t, &tm)) {
+        ERR_clear_error();
+        return false;
+    }
+    int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday);
+    *out = days * 86400 + (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
+    return true;
+}
+
+/* Records a validity bound of something added to the store. */
+static void add_bound(scitt_x509_roots *r, const ASN1_TIME *t)
+{
+    int64_t v;
+    if (!time_seconds(t, &v)) {
+        r->bounds_bad = true;
+        return;
+    }
+    scitt_dynbuf_put(&r->bounds, &v, sizeof(v));
+}
+
+/* Chains @p der, tagged with what it is, into the store's identity. */
+static void add_identity(scitt_x509_roots *r, uint8_t what, const void *der, size_t len)
+{
+    uint8_t h[SCITT_SHA256_LEN];
+    scitt_sha256(der, len, h);
+    scitt_span parts[3] = {scitt_span_make(r->digest, sizeof(r->digest)), scitt_span_make(&what, 1),
+                           scitt_span_make(h, sizeof(h))};
+    scitt_sha256_v(parts, 3, r->digest);
+}
+
+/* Narrows [*lo, *hi) around @p at by the bound @p e: OpenSSL's comparisons with @p e are all of
+ * the form "e <= instant" (notBefore and thisUpdate not after it: valid; notAfter and
+ * nextUpdate not after it: expired). */
+static void narrow(int64_t at, int64_t e, int64_t *lo, int64_t *hi)
+{
+    if (e <= at) {
+        *lo = e > *lo ? e : *lo;
+    } else {
+        *hi = e < *hi ? e : *hi;
+    }
+}
 
 scitt_err scitt__x509_parse(scitt_span der, X509 **out)
 {
@@ -113,6 +181,7 @@ scitt_err scitt_x509_roots_new(scitt_x509_roots **out)
         ERR_clear_error();
         return SCITT_ERR_NOMEM;
     }
+    scitt_dynbuf_init(&r->bounds, 0);
     *out = r;
     return SCITT_OK;
 }
@@ -123,6 +192,7 @@ void scitt_x509_roots_free(scitt_x509_roots *roots)
         return;
     }
     X509_STORE_free(roots->store);
+    scitt_dynbuf_clear(&roots->bounds);
     scitt_free(roots);
 }
 
@@ -138,8 +208,13 @@ scitt_err scitt_x509_roots_add_der(scitt_x509_roots *roots, scitt_span der)
     }
     /* The store takes its own reference; adding a certificate twice is not an error. */
     int ok = X509_STORE_add_cert(roots->store, x);
+    if (ok) {
+        add_identity(roots, 'C', der.ptr, der.len);
+        add_bound(roots, X509_get0_notBefore(x));
+        add_bound(roots, X509_get0_notAfter(x));
+    }
     X509_free(x);
-    if (!ok) {
+    if (!ok || roots->bounds.err) {
         ERR_clear_error();
         return SCITT_ERR_NOMEM;
     }
@@ -237,9 +312,20 @@ scitt_err scitt_x509_roots_add_crl_pem(scitt_x509_roots *roots, scitt_span pem, 
     }
     /* Nothing is added unless every block parsed. */
     for (size_t i = 0; err == SCITT_OK && i < n; i++) {
-        if (!X509_STORE_add_crl(roots->store, crls[i])) {
+        unsigned char *der = NULL;
+        int len = i2d_X509_CRL(crls[i], &der);
+        if (len <= 0 || !X509_STORE_add_crl(roots->store, crls[i])) {
             err = SCITT_ERR_NOMEM;
+        } else {
+            /* The bytes as received: parse_crl checked that they re-encode identically. */
+            add_identity(roots, 'R', der, (size_t)len);
+            add_bound(roots, X509_CRL_get0_lastUpdate(crls[i]));
+            if (X509_CRL_get0_nextUpdate(crls[i]) != NULL) {
+                add_bound(roots, X509_CRL_get0_nextUpdate(crls[i]));
+            }
+            err = roots->bounds.err ? SCITT_ERR_NOMEM : SCITT_OK;
         }
+        OPENSSL_free(der);
     }
     if (err == SCITT_OK) {
         roots->ncrls += n;
@@ -264,6 +350,64 @@ size_t scitt_x509_roots_count(const scitt_x509_roots *roots)
     STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(roots->store);
     int n = sk_X509_OBJECT_num(objs);
     return n > 0 ? (size_t)n : 0;
+}
+
+void scitt_x509_roots_digest(const scitt_x509_roots *roots, uint8_t out[SCITT_SHA256_LEN])
+{
+    if (roots == NULL) {
+        memset(out, 0, SCITT_SHA256_LEN);
+        return;
+    }
+    memcpy(out, roots->digest, SCITT_SHA256_LEN);
+}
+
+/*
+ * OpenSSL (3.0) reads the instant of a path validation only by comparing it with the validity
+ * bounds of the certificates and CRLs it looks at: notBefore and notAfter of every certificate
+ * it considers (the supplied ones, and the store's as candidate issuers), thisUpdate and
+ * nextUpdate of every CRL it scores. Between two consecutive bounds every one of these
+ * comparisons, and so the whole decision, is the same.
+ */
+scitt_err scitt_x509_time_window(const scitt_x509_roots *roots, const scitt_span *chain, size_t n,
+                                 int64_t at, int64_t *from, int64_t *until)
+{
+    if ((chain == NULL && n != 0) || from == NULL || until == NULL) {
+        return SCITT_ERR_INVALID_ARG;
+    }
+    if (n > SCITT_LIMIT_X5CHAIN_CERTS) {
+        return SCITT_ERR_TOO_LARGE;
+    }
+    int64_t lo = INT64_MIN, hi = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        X509 *x;
+        scitt_err e = scitt__x509_parse(chain[i], &x);
+        if (e != SCITT_OK) {
+            return e;
+        }
+        int64_t nb, na;
+        bool ok =
+            time_seconds(X509_get0_notBefore(x), &nb) && time_seconds(X509_get0_notAfter(x), &na);
+        X509_free(x);
+        if (!ok) {
+            return SCITT_ERR_CERT_MALFORMED;
+        }
+        narrow(at, nb, &lo, &hi);
+        narrow(at, na, &lo, &hi);
+    }
+    if (roots != NULL) {
+        if (roots->bounds_bad) {
+            return SCITT_ERR_CERT_MALFORMED;
+        }
+        size_t nb = roots->bounds.len / sizeof(int64_t);
+        for (size_t i = 0; i < nb; i++) {
+            int64_t v;
+            memcpy(&v, roots->bounds.ptr + i * sizeof(v), sizeof(v));
+            narrow(at, v, &lo, &hi);
+        }
+    }
+    *from = lo;
+    *until = hi;
+    return SCITT_OK;
 }
 
 /* ----------------------------------------------------------------------------------------- */

@@ -15,6 +15,9 @@
 
 #include <openssl/rand.h>
 
+#include "scitt/file.h"
+#include "scitt/limits.h"
+
 /* ---- the insecure file keystore ----------------------------------------------------------- */
 
 static scitt_err file_load(void *ctx, scitt_dynbuf *out)
@@ -46,30 +49,10 @@ static scitt_err file_load(void *ctx, scitt_dynbuf *out)
     return e;
 }
 
+/* Durable (directory synced) before any key in it signs anything. */
 static scitt_err file_store(void *ctx, scitt_span blob)
 {
-    const char *path = ctx;
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return SCITT_ERR_IO;
-    }
-    size_t off = 0;
-    while (off < blob.len) {
-        ssize_t n = write(fd, blob.ptr + off, blob.len - off);
-        if (n <= 0) {
-            close(fd);
-            unlink(tmp);
-            return errno == ENOSPC ? SCITT_ERR_NO_SPACE : SCITT_ERR_IO;
-        }
-        off += (size_t)n;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return SCITT_ERR_IO;
-    }
-    return SCITT_OK;
+    return scitt_file_replace(ctx, blob, 0600, 0);
 }
 
 void scitt_keystore_file(const char *dir, const char *name, char *path_storage, size_t cap,
@@ -184,11 +167,54 @@ static scitt_err note_keys(scitt_service *s)
     return e;
 }
 
+/* Does one of the receipt keys we hold verify @p head's signature? */
+static bool signed_by_us(const scitt_service *s, const scitt_tree_head *head)
+{
+    for (size_t i = 0; i < scitt_cose_keyset_count(s->keys); i++) {
+        scitt_receipt_head rh;
+        if (scitt_receipt_head_load(head->receipt_protected, head->receipt_signature, head->root,
+                                    scitt_cose_keyset_at(s->keys, i), &rh) == SCITT_OK) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Adds a new receipt key at the end of the set (the one that signs from now on). */
+static scitt_err add_receipt_key(scitt_service *s)
+{
+    scitt_cose_key *k = NULL;
+    scitt_err e = scitt_cose_key_generate(s->cfg.receipt_alg, &k);
+    e = e ? e : scitt_cose_keyset_add(s->keys, k);
+    scitt_cose_key_free(k);
+    return e;
+}
+
+/*
+ * Keys and log must belong together. Every key that ever signed a tree head stays in the keystore
+ * and is published, so the receipts it signed keep verifying; the published set holds at most
+ * SCITT_LIMIT_KEYSET_KEYS keys (what verifiers accept), so rotation stops there, with a message.
+ * A keystore that is missing, or older than the log (a rotation whose rename a crash undid), is
+ * never papered over with new keys: the service refuses to start and says which.
+ */
 scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
 {
     scitt_err e = scitt_cose_keyset_new(&s->keys);
     if (e != SCITT_OK) {
+        snprintf(reason, cap, "cannot load the service keys: %s", scitt_err_str(e));
         return e;
+    }
+    /* What the log says about the keys, before they are loaded or made. */
+    scitt_tree_head head;
+    scitt_dynbuf head_store;
+    scitt_dynbuf_init(&head_store, 0);
+    scitt_err pe = scitt_ledger_peek_latest(s->cfg.data_dir, &head, &head_store);
+    bool have_heads = pe == SCITT_OK;
+    if (pe != SCITT_OK && pe != SCITT_ERR_NOT_FOUND) {
+        snprintf(reason, cap, "cannot read the signed tree heads of the log in %s: %s",
+                 s->cfg.data_dir, scitt_err_str(pe));
+        scitt_dynbuf_clear(&head_store);
+        return pe;
     }
     const scitt_keystore *ks = s->cfg.keystore;
     scitt_dynbuf blob;
@@ -197,15 +223,24 @@ scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
     bool created = false;
     if (e == SCITT_OK) {
         e = blob_decode(s, scitt_span_make(blob.ptr, blob.len));
-        if (e != SCITT_OK) {
+        if (e == SCITT_ERR_TOO_LARGE) {
+            snprintf(reason, cap,
+                     "the stored service keys hold more than %u receipt keys, the most one "
+                     "published key set may carry",
+                     SCITT_LIMIT_KEYSET_KEYS);
+        } else if (e != SCITT_OK) {
             snprintf(reason, cap, "the stored service keys do not decode: %s", scitt_err_str(e));
         }
+    } else if (e == SCITT_ERR_NOT_FOUND && have_heads) {
+        snprintf(reason, cap,
+                 "the service keys are missing, but the log in %s holds signed tree heads (up "
+                 "to size %llu): new keys could not have signed them, so none are created; "
+                 "restore the service keys from a backup",
+                 s->cfg.data_dir, (unsigned long long)head.size);
+        e = SCITT_ERR_STATE;
     } else if (e == SCITT_ERR_NOT_FOUND) {
         /* First start: the keys are born here (inside the TEE when there is one). */
-        scitt_cose_key *k = NULL;
-        e = scitt_cose_key_generate(s->cfg.receipt_alg, &k);
-        e = e ? e : scitt_cose_keyset_add(s->keys, k);
-        scitt_cose_key_free(k);
+        e = add_receipt_key(s);
         if (e == SCITT_OK && RAND_priv_bytes(s->note_seed, sizeof(s->note_seed)) != 1) {
             e = SCITT_ERR_CRYPTO;
         }
@@ -219,14 +254,35 @@ scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
     }
     scitt_wipe(blob.ptr, blob.len);
     scitt_dynbuf_clear(&blob);
+    if (e == SCITT_OK && have_heads && !signed_by_us(s, &head)) {
+        snprintf(reason, cap,
+                 "the newest tree head of the log in %s (size %llu) is signed by none of the %zu "
+                 "receipt keys in the keystore: the keystore is older than the log (a key "
+                 "rotation lost in a crash?) or belongs to another log; restore the keystore "
+                 "that signed it",
+                 s->cfg.data_dir, (unsigned long long)head.size, scitt_cose_keyset_count(s->keys));
+        e = SCITT_ERR_STATE;
+    }
+    scitt_dynbuf_clear(&head_store);
     if (e == SCITT_OK && s->cfg.rotate_receipt_key && !created) {
-        scitt_cose_key *k = NULL;
-        e = scitt_cose_key_generate(s->cfg.receipt_alg, &k);
-        e = e ? e : scitt_cose_keyset_add(s->keys, k);
-        scitt_cose_key_free(k);
-        created = true;
+        if (scitt_cose_keyset_count(s->keys) >= SCITT_LIMIT_KEYSET_KEYS) {
+            snprintf(reason, cap,
+                     "cannot rotate the receipt key: the keystore holds %zu receipt keys, the "
+                     "most one published key set may carry (retired keys stay published so that "
+                     "the receipts they signed keep verifying); start without rotating to keep "
+                     "signing with the current key",
+                     scitt_cose_keyset_count(s->keys));
+            e = SCITT_ERR_TOO_LARGE;
+        } else {
+            e = add_receipt_key(s);
+            created = true;
+            if (e != SCITT_OK) {
+                snprintf(reason, cap, "cannot generate a new receipt key: %s", scitt_err_str(e));
+            }
+        }
     }
     if (e == SCITT_OK && created) {
+        /* stored durably before the new key signs anything */
         scitt_dynbuf_init(&blob, 1u << 20);
         e = blob_encode(s, &blob);
         e = e ? e : ks->store(ks->ctx, scitt_span_make(blob.ptr, blob.len));
@@ -240,6 +296,9 @@ scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
         s->current = scitt_cose_keyset_at(s->keys, scitt_cose_keyset_count(s->keys) - 1);
         e = note_keys(s);
         e = e ? e : identity_build(s);
+        if (e != SCITT_OK) {
+            snprintf(reason, cap, "cannot prepare the service identity: %s", scitt_err_str(e));
+        }
     }
     return e;
 }

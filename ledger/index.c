@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scitt/file.h"
+
 static const char watermark_key[] = "indexed";
 
 static scitt_err index_path(const scitt__store *s, char *out, size_t cap)
@@ -102,6 +104,10 @@ scitt_err scitt__index_open(scitt__store *s, bool reset)
         return e;
     }
     scitt__index_close(s);
+    char file[4200];
+    struct stat st;
+    snprintf(file, sizeof(file), "%s/data.mdb", dir);
+    bool fresh = !s->read_only && (reset || stat(file, &st) != 0);
     if (!s->read_only) {
         if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
             return SCITT_ERR_IO;
@@ -115,8 +121,55 @@ scitt_err scitt__index_open(scitt__store *s, bool reset)
         /* A copy that does not open (a crash with unflushed pages can do that) is rebuilt. */
         index_remove(s);
         e = try_open(s, dir);
+        fresh = true;
+    }
+    if (e == SCITT_OK && fresh) {
+        /* Name a new index durably (its directory, its file): without it, a power cut soon after
+         * would lose the whole index and force a rebuild of it from the log. */
+        e = scitt_dir_sync(s->dir);
+        e = e ? e : scitt_dir_sync(dir);
     }
     return e;
+}
+
+scitt_err scitt__index_mark_get(MDB_txn *txn, const scitt__store *s, char out[INDEX_MARK_MAX])
+{
+    out[0] = 0;
+    MDB_val k = {sizeof(INDEX_MARK_KEY) - 1, (void *)INDEX_MARK_KEY}, v;
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        return SCITT_OK;
+    }
+    if (rc != MDB_SUCCESS) {
+        return scitt__mdb_err(rc);
+    }
+    if (v.mv_size >= INDEX_MARK_MAX) {
+        return SCITT_ERR_CORRUPT;
+    }
+    memcpy(out, v.mv_data, v.mv_size);
+    out[v.mv_size] = 0;
+    return SCITT_OK;
+}
+
+scitt_err scitt__index_mark_put(MDB_txn *txn, const scitt__store *s, const char *value)
+{
+    MDB_val k = {sizeof(INDEX_MARK_KEY) - 1, (void *)INDEX_MARK_KEY};
+    MDB_val v = {strlen(value), (void *)value};
+    return scitt__mdb_err(mdb_put(txn, s->meta, &k, &v, 0));
+}
+
+void scitt__index_mark_open(char out[INDEX_MARK_MAX])
+{
+    char boot[64] = "";
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (f) {
+        if (!fgets(boot, sizeof(boot), f)) {
+            boot[0] = 0;
+        }
+        fclose(f);
+    }
+    boot[strcspn(boot, "\n")] = 0;
+    snprintf(out, INDEX_MARK_MAX, "open%s%s", boot[0] ? " " : "", boot);
 }
 
 scitt_err scitt__index_watermark(MDB_txn *itxn, const scitt__store *s, uint64_t *w)

@@ -38,7 +38,8 @@ struct scitt__indexer {
     uint64_t watermark; /* entries the index environment covers */
     bool stop;
     bool started;
-    int failed; /* the error the indexer set as the ledger's state, 0 when none */
+    bool synced; /* the final sync of the index environment succeeded */
+    int failed;  /* the error the indexer set as the ledger's state, 0 when none */
     pthread_t thread;
 };
 
@@ -245,7 +246,8 @@ static void *indexer_main(void *arg)
         }
     }
     pthread_mutex_unlock(&x->mu);
-    mdb_env_sync(l->store.ienv, 1); /* a clean stop leaves an index that needs no catch-up */
+    /* a clean stop leaves an index that needs no catch-up and no rebuild */
+    x->synced = mdb_env_sync(l->store.ienv, 1) == MDB_SUCCESS;
     return NULL;
 }
 
@@ -275,12 +277,13 @@ scitt_err scitt__indexer_start(scitt_ledger *l)
     return SCITT_OK;
 }
 
-void scitt__indexer_stop(scitt_ledger *l)
+bool scitt__indexer_stop(scitt_ledger *l)
 {
     scitt__indexer *x = l->ix;
     if (!x) {
-        return;
+        return false;
     }
+    bool synced = false;
     if (x->started) {
         pthread_mutex_lock(&x->mu);
         x->stop = true;
@@ -288,6 +291,7 @@ void scitt__indexer_stop(scitt_ledger *l)
         pthread_cond_broadcast(&x->progress);
         pthread_mutex_unlock(&x->mu);
         pthread_join(x->thread, NULL);
+        synced = x->synced && !x->head;
     }
     while (x->head) {
         ix_batch *next = x->head->next;
@@ -301,6 +305,77 @@ void scitt__indexer_stop(scitt_ledger *l)
     scitt_free(x->gen[1].slots);
     scitt_free(x);
     l->ix = NULL;
+    return synced;
+}
+
+/* Commits the index marker @p value to the log, durably. */
+static scitt_err mark(scitt_ledger *l, const char *value)
+{
+    MDB_txn *txn;
+    scitt_err e = scitt__mdb_err(mdb_txn_begin(l->store.env, NULL, 0, &txn));
+    if (e != SCITT_OK) {
+        return e;
+    }
+    e = scitt__index_mark_put(txn, &l->store, value);
+    if (e == SCITT_OK) {
+        return scitt__store_commit_err(&l->store, mdb_txn_commit(txn));
+    }
+    mdb_txn_abort(txn);
+    return e;
+}
+
+scitt_err scitt__index_prepare(scitt_ledger *l, uint64_t size, bool *rebuilt)
+{
+    scitt__store *s = &l->store;
+    *rebuilt = false;
+    scitt__index_mark_open(l->index_mark_open);
+    char found[INDEX_MARK_MAX];
+    MDB_txn *txn;
+    scitt_err e = scitt__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+    if (e != SCITT_OK) {
+        return e;
+    }
+    e = scitt__index_mark_get(txn, s, found);
+    mdb_txn_abort(txn);
+    if (e == SCITT_ERR_CORRUPT) {
+        found[0] = 0; /* not a marker we wrote: trust nothing */
+    } else if (e != SCITT_OK) {
+        return e;
+    }
+    /* "open" without a boot ID never matches: without one, any unclean stop rebuilds */
+    bool same_boot = strcmp(found, l->index_mark_open) == 0 && strcmp(found, "open") != 0;
+    bool trust = strcmp(found, INDEX_MARK_CLEAN) == 0 || same_boot || (!found[0] && size == 0);
+    l->index_marked = same_boot;
+    uint64_t w = 0;
+    if (trust) {
+        MDB_txn *itxn;
+        e = scitt__mdb_err(mdb_txn_begin(s->ienv, NULL, MDB_RDONLY, &itxn));
+        if (e == SCITT_OK) {
+            e = scitt__index_watermark(itxn, s, &w);
+            mdb_txn_abort(itxn);
+        }
+        if (e != SCITT_OK) {
+            trust = false; /* it does not even read: rebuild */
+        }
+    }
+    if ((!trust || w != size) && !l->index_marked) {
+        /* durable before the first write to the index in this run */
+        e = mark(l, l->index_mark_open);
+        if (e != SCITT_OK) {
+            return e;
+        }
+        l->index_marked = true;
+    }
+    if (!trust) {
+        e = scitt__index_open(s, true);
+        *rebuilt = e == SCITT_OK;
+    }
+    return e ? e : scitt__index_catch_up(l, size);
+}
+
+scitt_err scitt__index_mark_clean(scitt_ledger *l)
+{
+    return mark(l, INDEX_MARK_CLEAN);
 }
 
 scitt_err scitt__index_catch_up(scitt_ledger *l, uint64_t size)

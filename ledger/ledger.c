@@ -1,9 +1,43 @@
 /* Opening and closing the ledger, submissions, and statistics. */
 #include "ledger_int.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "scitt/limits.h"
+
+uint64_t scitt__ledger_durable(scitt_ledger *l, uint64_t snapshot_size)
+{
+    uint64_t d = atomic_load(&l->durable);
+    if (snapshot_size <= d || !l->cfg.read_only) {
+        return snapshot_size <= d ? snapshot_size : d;
+    }
+    /* Another process writes the log. Every page this snapshot shows was written before it
+     * began, so one fdatasync of the file makes all of it durable. */
+    mdb_filehandle_t fd;
+    if (mdb_env_get_fd(l->store.env, &fd) != MDB_SUCCESS || fdatasync(fd) != 0) {
+        return d;
+    }
+    while (d < snapshot_size && !atomic_compare_exchange_weak(&l->durable, &d, snapshot_size)) {
+    }
+    return snapshot_size;
+}
+
+/* Did the last writer stop cleanly (index marker "clean")? */
+static bool opened_clean(scitt_ledger *l)
+{
+    MDB_txn *txn;
+    char mark[INDEX_MARK_MAX] = "";
+    if (mdb_txn_begin(l->store.env, NULL, MDB_RDONLY, &txn) != MDB_SUCCESS) {
+        return false;
+    }
+    scitt_err e = scitt__index_mark_get(txn, &l->store, mark);
+    mdb_txn_abort(txn);
+    return e == SCITT_OK && strcmp(mark, INDEX_MARK_CLEAN) == 0;
+}
 
 scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
 {
@@ -54,9 +88,18 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
         scitt_ledger_close(l);
         return e;
     }
+    /* What the log holds now may still be in the page cache only (a process killed inside a
+     * commit): make it durable before serving any of it. After a clean stop (the index marker
+     * says so: a run that writes the log marks it open first) every commit was synced. */
+    scitt_err se = opened_clean(l) ? SCITT_OK : scitt__mdb_err(mdb_env_sync(l->store.env, 1));
+    if (se != SCITT_OK) {
+        scitt_ledger_close(l);
+        return se;
+    }
+    atomic_store(&l->durable, l->edge->compact.size);
     /* The index follows the log: catch it up (or rebuild it) before accepting anything. */
     if (e == SCITT_OK) {
-        e = scitt__index_catch_up(l, l->edge->compact.size);
+        e = scitt__index_prepare(l, l->edge->compact.size, &l->stats.index_rebuilt);
         e = e ? e : scitt__indexer_start(l);
         if (e != SCITT_OK) {
             scitt_ledger_close(l);
@@ -73,6 +116,66 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
     l->thread_started = true;
     *out = l;
     return SCITT_OK;
+}
+
+scitt_err scitt_ledger_peek_latest(const char *dir, scitt_tree_head *out, scitt_dynbuf *storage)
+{
+    storage->len = 0;
+    storage->err = SCITT_OK;
+    char path[4200];
+    struct stat st;
+    if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path)) {
+        return SCITT_ERR_TOO_LARGE;
+    }
+    if (stat(path, &st) != 0) {
+        return errno == ENOENT ? SCITT_ERR_NOT_FOUND : SCITT_ERR_IO;
+    }
+    if (st.st_size == 0) {
+        return SCITT_ERR_NOT_FOUND; /* created by a first start that stopped right there */
+    }
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    int rc = mdb_env_create(&env);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_set_maxdbs(env, 16);
+    }
+    if (rc == MDB_SUCCESS) {
+        /* no lock file: nothing else has the log open (the caller is about to open it) */
+        rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS | MDB_NORDAHEAD, 0600);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    }
+    scitt__store s;
+    memset(&s, 0, sizeof(s));
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_dbi_open(txn, "heads", 0, &s.heads);
+    }
+    scitt_err e = rc == ENOENT ? SCITT_ERR_NOT_FOUND : scitt__mdb_err(rc);
+    scitt_tree_head h;
+    e = e ? e : scitt__head_latest(txn, &s, &h);
+    if (e == SCITT_OK) {
+        /* copy out of the map, then point the spans at the copy */
+        const scitt_span parts[3] = {h.receipt_protected, h.receipt_signature, h.checkpoint};
+        scitt_span *dst[3] = {&out->receipt_protected, &out->receipt_signature, &out->checkpoint};
+        *out = h;
+        size_t at[3];
+        for (int i = 0; i < 3; i++) {
+            at[i] = storage->len;
+            scitt_dynbuf_put(storage, parts[i].ptr, parts[i].len);
+        }
+        e = storage->err;
+        for (int i = 0; e == SCITT_OK && i < 3; i++) {
+            *dst[i] = scitt_span_make(storage->ptr + at[i], parts[i].len);
+        }
+    }
+    if (txn) {
+        mdb_txn_abort(txn);
+    }
+    if (env) {
+        mdb_env_close(env);
+    }
+    return e;
 }
 
 void scitt_ledger_drain(scitt_ledger *l)
@@ -93,7 +196,12 @@ void scitt_ledger_close(scitt_ledger *l)
         return;
     }
     scitt_ledger_drain(l);
-    scitt__indexer_stop(l);
+    bool synced = scitt__indexer_stop(l);
+    if (synced && l->index_marked) {
+        /* the index is whole on disk: the next open trusts it (a failure here only means a
+         * rebuild at the next open) */
+        (void)scitt__index_mark_clean(l);
+    }
     scitt__store_close(&l->store);
     if (l->edge) {
         scitt_dynbuf_clear(&l->edge->bundle);

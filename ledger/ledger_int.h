@@ -35,6 +35,14 @@ struct scitt_ledger {
     scitt_ledger_config cfg;
     scitt_ledger_signer signer;
     _Atomic int state; /* scitt_err: why writes are refused, or SCITT_OK */
+    /*
+     * The largest tree size known to be on stable storage. Readers serve nothing past it: LMDB
+     * makes a commit visible to new snapshots when it writes the meta page, before that write is
+     * synced (and a failed sync leaves it visible too), so a snapshot alone can show a head that a
+     * power cut would take back. The sequencer sets it after each commit returns, before any
+     * completion runs; a read-only opener syncs the file itself before it moves it on.
+     */
+    _Atomic uint64_t durable;
 
     pthread_mutex_t mu;
     pthread_cond_t cv; /* queue non-empty or stopping */
@@ -49,7 +57,11 @@ struct scitt_ledger {
     double rate;        /* submissions per second, averaged over recent batches (sequencer) */
     double last_take_s; /* when the sequencer last took a batch */
 
-    tree_edge *edge;           /* sequencer thread only */
+    tree_edge *edge; /* sequencer thread only */
+    /* the index marker says "open <this boot>" (set before the index is first written; the
+     * sequencer writes it with its first batch when open did not need to) */
+    bool index_marked;
+    char index_mark_open[INDEX_MARK_MAX];
     struct scitt__indexer *ix; /* ledger/indexer.c */
 
     pthread_mutex_t stats_mu;
@@ -58,6 +70,12 @@ struct scitt_ledger {
     void *batch_ctx;
 };
 
+/*
+ * The tree size readers of a snapshot whose newest head has @p snapshot_size may serve: that size
+ * when it is durable, else the last size known durable. A read-only opener first tries to make
+ * the snapshot durable itself (an fdatasync of the log file).
+ */
+uint64_t scitt__ledger_durable(scitt_ledger *l, uint64_t snapshot_size);
 /* Rebuilds the edge from the committed state; checks the root against the last head. */
 scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signature);
 void *scitt__sequencer_main(void *arg);
@@ -68,9 +86,20 @@ void *scitt__sequencer_main(void *arg);
 typedef struct scitt__indexer scitt__indexer;
 /* Brings the index up to @p size entries from the log (or rebuilds it); before threads start. */
 scitt_err scitt__index_catch_up(scitt_ledger *l, uint64_t size);
+/*
+ * At open, before threads start: trusts the index after a clean stop, or after a stop of the
+ * process alone (same boot), and rebuilds it from the log otherwise (see INDEX_MARK_KEY); then
+ * catches it up to @p size. *rebuilt says whether it was rebuilt.
+ */
+scitt_err scitt__index_prepare(scitt_ledger *l, uint64_t size, bool *rebuilt);
+/* Commits the "clean" index marker to the log (after scitt__indexer_stop synced the index). */
+scitt_err scitt__index_mark_clean(scitt_ledger *l);
 scitt_err scitt__indexer_start(scitt_ledger *l);
-/* Indexes everything queued, syncs the index environment and stops the thread. */
-void scitt__indexer_stop(scitt_ledger *l);
+/*
+ * Indexes everything queued, syncs the index environment and stops the thread; true when the
+ * index environment was synced (so the next open may trust it).
+ */
+bool scitt__indexer_stop(scitt_ledger *l);
 /*
  * Sequencer: remembers the IDs of a batch's new entries before its commit (so readers and the
  * next batches find them before the index does), then hands their postings to the indexer.

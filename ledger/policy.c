@@ -345,7 +345,29 @@ static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, c
             return SCITT_ERR_POLICY;
         }
     }
+    scitt__policy_rule_digest(r);
     return SCITT_OK;
+}
+
+void scitt__policy_rule_digest(rule *r)
+{
+    static const char tag[] = "scittd policy rule v1";
+    uint8_t roots[SCITT_SHA256_LEN];
+    scitt_x509_roots_digest(r->roots, roots);
+    uint8_t flags[4] = {r->did_x509, (uint8_t)r->bind, r->roots != NULL, (uint8_t)r->nekus};
+    scitt_span parts[3 + 2 * MAX_EKUS];
+    uint8_t lens[MAX_EKUS];
+    size_t np = 0;
+    parts[np++] = scitt_span_make(tag, sizeof(tag));
+    parts[np++] = scitt_span_make(roots, sizeof(roots));
+    parts[np++] = scitt_span_make(flags, sizeof(flags));
+    for (size_t i = 0; i < r->nekus; i++) {
+        size_t len = strlen(r->ekus[i]); /* a dotted OID of at most 127 characters */
+        lens[i] = (uint8_t)len;
+        parts[np++] = scitt_span_make(&lens[i], 1);
+        parts[np++] = scitt_span_make(r->ekus[i], len);
+    }
+    scitt_sha256_v(parts, np, r->digest);
 }
 
 static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, size_t cap)

@@ -34,15 +34,23 @@ static void say(char *out, size_t cap, const char *fmt, ...)
 /* ------------------------------------------------------------------------------------------ */
 
 /*
- * Set-associative: a certificate can sit in any of WAYS slots of its set, and a miss evicts the
- * least recently used of them. (A direct-mapped table of 4,096 slots made about a fifth of a
- * fleet of 1,000 signers evict each other on every request.)
+ * One cache for two kinds of entries, told apart by how their 32-byte name is made:
+ *  - keys parsed from a certificate, named by the certificate's SHA-256 (scitt_key_cache_get);
+ *  - validation results, named by scitt__policy_cache_key: the leaf's key, stored after the
+ *    chain was validated under a rule, with the instants [from, until) at which that validation
+ *    holds (scitt_x509_time_window). A hit outside the window is a miss.
+ * Only successes are stored: a refusal is always decided afresh.
+ *
+ * Set-associative: an entry can sit in any of WAYS slots of its set, and a miss evicts the least
+ * recently used of them. (A direct-mapped table of 4,096 slots made about a fifth of a fleet of
+ * 1,000 signers evict each other on every request.)
  */
 #define WAYS 8
 
 typedef struct cache_slot {
     uint8_t hash[SCITT_SHA256_LEN];
     uint64_t used; /* tick of the last hit; 0: empty */
+    int64_t from, until;
     scitt_cose_key *key;
 } cache_slot;
 
@@ -50,6 +58,7 @@ struct scitt_key_cache {
     pthread_mutex_t mu;
     size_t sets_mask;
     uint64_t tick;
+    uint64_t hits;     /* look-ups that found an entry holding at their instant */
     cache_slot *slots; /* (sets_mask + 1) * WAYS */
 };
 
@@ -87,34 +96,43 @@ void scitt_key_cache_free(scitt_key_cache *c)
     scitt_free(c);
 }
 
-scitt_err scitt_key_cache_get(scitt_key_cache *c, scitt_span cert, scitt_cose_key **out)
+static cache_slot *set_of(scitt_key_cache *c, const uint8_t h[SCITT_SHA256_LEN])
 {
-    uint8_t h[SCITT_SHA256_LEN];
-    scitt_sha256(cert.ptr, cert.len, h);
     uint64_t at = 0;
     memcpy(&at, h, sizeof(at));
-    cache_slot *set = &c->slots[(at & c->sets_mask) * WAYS];
+    return &c->slots[(at & c->sets_mask) * WAYS];
+}
+
+/* The key of entry @p h when the entry holds at @p at: a new reference, else NULL. */
+static scitt_cose_key *cache_find(scitt_key_cache *c, const uint8_t h[SCITT_SHA256_LEN], int64_t at)
+{
+    cache_slot *set = set_of(c, h);
+    scitt_cose_key *k = NULL;
     pthread_mutex_lock(&c->mu);
     for (size_t w = 0; w < WAYS; w++) {
-        if (set[w].key && memcmp(set[w].hash, h, sizeof(h)) == 0) {
-            set[w].used = ++c->tick;
-            *out = scitt_cose_key_ref(set[w].key);
-            pthread_mutex_unlock(&c->mu);
-            return SCITT_OK;
+        if (set[w].key && memcmp(set[w].hash, h, SCITT_SHA256_LEN) == 0) {
+            if (set[w].from <= at && at < set[w].until) {
+                c->hits++;
+                set[w].used = ++c->tick;
+                k = scitt_cose_key_ref(set[w].key);
+            }
+            break;
         }
     }
     pthread_mutex_unlock(&c->mu);
-    /* Parsing happens outside the lock. */
-    scitt_cose_key *k;
-    scitt_err e = scitt_cose_key_from_cert_der(cert, &k);
-    if (e != SCITT_OK) {
-        return e;
-    }
+    return k;
+}
+
+/* Stores (or replaces) entry @p h: @p key (a reference is taken) holds at [from, until). */
+static void cache_put(scitt_key_cache *c, const uint8_t h[SCITT_SHA256_LEN], int64_t from,
+                      int64_t until, scitt_cose_key *key)
+{
+    cache_slot *set = set_of(c, h);
     pthread_mutex_lock(&c->mu);
     cache_slot *victim = &set[0];
     for (size_t w = 0; w < WAYS; w++) {
-        if (set[w].key && memcmp(set[w].hash, h, sizeof(h)) == 0) {
-            victim = &set[w]; /* another thread parsed the same certificate meanwhile */
+        if (set[w].key && memcmp(set[w].hash, h, SCITT_SHA256_LEN) == 0) {
+            victim = &set[w]; /* another thread stored it meanwhile, or its window ended */
             break;
         }
         if (set[w].used < victim->used) {
@@ -122,13 +140,78 @@ scitt_err scitt_key_cache_get(scitt_key_cache *c, scitt_span cert, scitt_cose_ke
         }
     }
     scitt_cose_key *old = victim->key;
-    memcpy(victim->hash, h, sizeof(h));
+    memcpy(victim->hash, h, SCITT_SHA256_LEN);
     victim->used = ++c->tick;
-    victim->key = scitt_cose_key_ref(k);
+    victim->from = from;
+    victim->until = until;
+    victim->key = scitt_cose_key_ref(key);
     pthread_mutex_unlock(&c->mu);
     scitt_cose_key_free(old);
+}
+
+scitt_err scitt_key_cache_get(scitt_key_cache *c, scitt_span cert, scitt_cose_key **out)
+{
+    uint8_t h[SCITT_SHA256_LEN];
+    scitt_sha256(cert.ptr, cert.len, h);
+    *out = cache_find(c, h, 0);
+    if (*out) {
+        return SCITT_OK;
+    }
+    /* Parsing happens outside the lock. */
+    scitt_cose_key *k;
+    scitt_err e = scitt_cose_key_from_cert_der(cert, &k);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    cache_put(c, h, INT64_MIN, INT64_MAX, k);
     *out = k;
     return SCITT_OK;
+}
+
+uint64_t scitt__key_cache_hits(scitt_key_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    uint64_t n = c->hits;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+static void put_u64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+bool scitt__policy_cache_key(const uint8_t rule_digest[SCITT_SHA256_LEN], bool time_check,
+                             scitt_span iss, const scitt_span *chain, size_t n,
+                             uint8_t out[SCITT_SHA256_LEN])
+{
+    if (n > SCITT_LIMIT_X5CHAIN_CERTS) {
+        return false;
+    }
+    /* Every variable-length part is preceded by its length, so that no two different inputs
+     * read as the same byte string. */
+    static const char tag[] = "scittd policy validation v1";
+    scitt_span parts[6 + 2 * SCITT_LIMIT_X5CHAIN_CERTS];
+    uint8_t lens[1 + SCITT_LIMIT_X5CHAIN_CERTS][8], counts[8], flag = time_check ? 1 : 0;
+    size_t np = 0;
+    parts[np++] = scitt_span_make(tag, sizeof(tag)); /* with its NUL */
+    parts[np++] = scitt_span_make(rule_digest, SCITT_SHA256_LEN);
+    parts[np++] = scitt_span_make(&flag, 1);
+    put_u64(lens[0], iss.len);
+    parts[np++] = scitt_span_make(lens[0], 8);
+    parts[np++] = iss;
+    put_u64(counts, n);
+    parts[np++] = scitt_span_make(counts, 8);
+    for (size_t i = 0; i < n; i++) {
+        put_u64(lens[1 + i], chain[i].len);
+        parts[np++] = scitt_span_make(lens[1 + i], 8);
+        parts[np++] = chain[i];
+    }
+    scitt_sha256_v(parts, np, out);
+    return true;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -277,6 +360,83 @@ static scitt_err bind_iss_did(const scitt_cose_headers *h, const scitt_x509_time
     return e;
 }
 
+/* The x5chain under a did_x509 or x509_roots rule: did:x509 resolution, path validation to the
+ * rule's roots, the leaf's purpose and the iss binding, at @p when. */
+static scitt_err validate_chain(const rule *r, const scitt_cose_headers *h,
+                                const scitt_x509_time *when, char *reason, size_t cap)
+{
+    const char *why = NULL;
+    scitt_err e = SCITT_OK;
+    if (r->did_x509) {
+        e = scitt_didx509_resolve(h->cwt.iss, h->x5chain, h->nx5chain, when, NULL, &why);
+        if (e != SCITT_OK) {
+            say(reason, cap, "did:x509 issuer does not resolve against the x5chain: %s",
+                why ? why : scitt_err_str(e));
+            return e;
+        }
+    }
+    if (r->roots) {
+        /* A certificate under the roots is not enough: it must be one for signing code (or for
+         * what the rule names), and, when the rule says so, for this iss. The leaf rules run on
+         * the certificate path validation parsed. */
+        scitt_x509_leaf_rules leaf = {true, (const char *const *)r->ekus, r->nekus,
+                                      r->bind == BIND_SAN_URI ? h->cwt.iss
+                                                              : scitt_span_make(NULL, 0)};
+        e = scitt_x509_verify_chain_leaf(r->roots, h->x5chain, h->nx5chain, when, &leaf, &why);
+        if (e == SCITT_ERR_POLICY) {
+            say(reason, cap, "x5chain leaf: %s", why ? why : scitt_err_str(e));
+            return e;
+        }
+        if (e != SCITT_OK) {
+            say(reason, cap, "x5chain does not validate to the policy's roots: %s",
+                why ? why : scitt_err_str(e));
+            return e;
+        }
+        if (r->bind == BIND_DID_X509) {
+            e = bind_iss_did(h, when, reason, cap);
+        }
+    }
+    return e;
+}
+
+/*
+ * The leaf's key once the chain validates under @p r at @p when. With a cache, a validation that
+ * succeeded is remembered under everything it depended on (scitt__policy_cache_key) with the
+ * instants at which it holds, so that the next statement with the same chain, iss and rule only
+ * hashes them and compares the instant.
+ */
+static scitt_err validated_key(const rule *r, const scitt_cose_headers *h,
+                               const scitt_x509_time *when, scitt_key_cache *cache,
+                               scitt_cose_key **key, char *reason, size_t cap)
+{
+    uint8_t name[SCITT_SHA256_LEN];
+    bool cached = cache && scitt__policy_cache_key(r->digest, when->check, h->cwt.iss, h->x5chain,
+                                                   h->nx5chain, name);
+    int64_t at = when->check ? when->at : 0;
+    if (cached && (*key = cache_find(cache, name, at)) != NULL) {
+        return SCITT_OK;
+    }
+    scitt_err e = validate_chain(r, h, when, reason, cap);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    e = scitt_cose_key_from_cert_der(h->x5chain[0], key);
+    if (e != SCITT_OK) {
+        say(reason, cap, "the x5chain leaf certificate's key cannot be used: %s", scitt_err_str(e));
+        return e;
+    }
+    int64_t from = INT64_MIN, until = INT64_MAX;
+    if (cached && when->check &&
+        scitt_x509_time_window(r->roots, h->x5chain, h->nx5chain, when->at, &from, &until) !=
+            SCITT_OK) {
+        cached = false; /* a bound that does not convert: decide afresh every time */
+    }
+    if (cached) {
+        cache_put(cache, name, from, until, *key);
+    }
+    return SCITT_OK;
+}
+
 /* Picks the key that must have signed: pinned by kid, or the x5chain leaf (validated). */
 static scitt_err resolve_key(const scitt_policy *p, const rule *r, const scitt_cose_sign1 *m,
                              int64_t now, scitt_key_cache *cache, scitt_cose_key **key,
@@ -306,42 +466,12 @@ static scitt_err resolve_key(const scitt_policy *p, const rule *r, const scitt_c
         }
         when = scitt_x509_time_at(h->cwt.iat);
     }
-    const char *why = NULL;
-    scitt_err e = SCITT_OK;
-    if (r->did_x509) {
-        e = scitt_didx509_resolve(h->cwt.iss, h->x5chain, h->nx5chain, &when, NULL, &why);
-        if (e != SCITT_OK) {
-            say(reason, cap, "did:x509 issuer does not resolve against the x5chain: %s",
-                why ? why : scitt_err_str(e));
-            return e;
-        }
+    if (r->did_x509 || r->roots) {
+        return validated_key(r, h, &when, cache, key, reason, cap);
     }
-    if (r->roots) {
-        /* A certificate under the roots is not enough: it must be one for signing code (or for
-         * what the rule names), and, when the rule says so, for this iss. The leaf rules run on
-         * the certificate path validation parsed. */
-        scitt_x509_leaf_rules leaf = {true, (const char *const *)r->ekus, r->nekus,
-                                      r->bind == BIND_SAN_URI ? h->cwt.iss
-                                                              : scitt_span_make(NULL, 0)};
-        e = scitt_x509_verify_chain_leaf(r->roots, h->x5chain, h->nx5chain, &when, &leaf, &why);
-        if (e == SCITT_ERR_POLICY) {
-            say(reason, cap, "x5chain leaf: %s", why ? why : scitt_err_str(e));
-            return e;
-        }
-        if (e != SCITT_OK) {
-            say(reason, cap, "x5chain does not validate to the policy's roots: %s",
-                why ? why : scitt_err_str(e));
-            return e;
-        }
-        if (r->bind == BIND_DID_X509) {
-            e = bind_iss_did(h, &when, reason, cap);
-            if (e != SCITT_OK) {
-                return e;
-            }
-        }
-    }
-    e = cache ? scitt_key_cache_get(cache, h->x5chain[0], key)
-              : scitt_cose_key_from_cert_der(h->x5chain[0], key);
+    /* self_signed: the leaf's key, no validation */
+    scitt_err e = cache ? scitt_key_cache_get(cache, h->x5chain[0], key)
+                        : scitt_cose_key_from_cert_der(h->x5chain[0], key);
     if (e != SCITT_OK) {
         say(reason, cap, "the x5chain leaf certificate's key cannot be used: %s", scitt_err_str(e));
     }

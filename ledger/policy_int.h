@@ -45,6 +45,10 @@ typedef struct rule {
     iss_binding bind;
     bool self_signed;
     endorsement_rule endorse;
+    /* SHA-256 of everything a validation of an x5chain under this rule depends on besides the
+     * chain, the iss and the instant: the roots and CRLs (their digest), did_x509, bind_iss and
+     * the EKUs (scitt__policy_rule_digest). */
+    uint8_t digest[SCITT_SHA256_LEN];
 } rule;
 
 struct scitt_policy {
@@ -66,5 +70,21 @@ struct scitt_policy {
     rule rules[MAX_RULES];
     size_t nrules;
 };
+
+/* How many look-ups of @p c found an entry that holds (tests). */
+uint64_t scitt__key_cache_hits(scitt_key_cache *c);
+
+/* Sets @p r->digest from the rule as parsed. */
+void scitt__policy_rule_digest(rule *r);
+
+/*
+ * The name under which the policy cache keeps a successful validation: SHA-256 over the rule's
+ * digest, whether certificate times are checked, the iss and every certificate of the chain
+ * (each part preceded by its length). False (no name: the cache is not used) for more than
+ * SCITT_LIMIT_X5CHAIN_CERTS certificates.
+ */
+bool scitt__policy_cache_key(const uint8_t rule_digest[SCITT_SHA256_LEN], bool time_check,
+                             scitt_span iss, const scitt_span *chain, size_t n,
+                             uint8_t out[SCITT_SHA256_LEN]);
 
 #endif

@@ -71,12 +71,53 @@ void scitt_ledger_read_end(scitt_ledger_read *r)
     scitt_free(r);
 }
 
+/* The newest head of the snapshot with size <= @p bound (SCITT_ERR_NOT_FOUND when none). */
+static scitt_err head_at_most(scitt_ledger_read *r, uint64_t bound, scitt_tree_head *out)
+{
+    if (bound == 0) {
+        return SCITT_ERR_NOT_FOUND;
+    }
+    scitt_err e = scitt__head_get(r->txn, &r->l->store, bound, out);
+    if (e != SCITT_ERR_NOT_FOUND) {
+        return e;
+    }
+    /* not a head of its own (a size is durable only with its head, but be exact anyway) */
+    MDB_cursor *c;
+    e = scitt__mdb_err(mdb_cursor_open(r->txn, r->l->store.heads, &c));
+    if (e != SCITT_OK) {
+        return e;
+    }
+    uint8_t kb[8];
+    scitt__be64(kb, bound);
+    MDB_val k = {8, kb}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) {
+        rc = mdb_cursor_get(c, &k, &v, rc == MDB_SUCCESS ? MDB_PREV : MDB_LAST);
+    }
+    e = scitt__mdb_err(rc);
+    if (e == SCITT_OK) {
+        e = k.mv_size == 8 ? scitt__head_decode(scitt__get_be64(k.mv_data),
+                                                scitt_span_make(v.mv_data, v.mv_size), out)
+                           : SCITT_ERR_CORRUPT;
+    }
+    mdb_cursor_close(c);
+    return e;
+}
+
 scitt_err scitt_ledger_latest(scitt_ledger_read *r, scitt_tree_head *out)
 {
     if (!r->have_latest) {
         scitt_err e = scitt__head_latest(r->txn, &r->l->store, &r->latest);
         if (e != SCITT_OK) {
             return e;
+        }
+        /* Never past what is known durable (see scitt__ledger_durable). */
+        uint64_t durable = scitt__ledger_durable(r->l, r->latest.size);
+        if (durable < r->latest.size) {
+            e = head_at_most(r, durable, &r->latest);
+            if (e != SCITT_OK) {
+                return e;
+            }
         }
         r->have_latest = true;
     }
@@ -92,6 +133,9 @@ static uint64_t latest_size(scitt_ledger_read *r)
 
 scitt_err scitt_ledger_head(scitt_ledger_read *r, uint64_t size, scitt_tree_head *out)
 {
+    if (size > latest_size(r)) {
+        return SCITT_ERR_NOT_FOUND;
+    }
     return scitt__head_get(r->txn, &r->l->store, size, out);
 }
 
@@ -112,6 +156,9 @@ scitt_err scitt_ledger_head_covering(scitt_ledger_read *r, uint64_t index, scitt
                            : SCITT_ERR_CORRUPT;
     }
     mdb_cursor_close(c);
+    if (e == SCITT_OK && out->size > latest_size(r)) {
+        e = SCITT_ERR_NOT_FOUND;
+    }
     return e;
 }
 
@@ -122,6 +169,10 @@ scitt_err scitt_ledger_heads(scitt_ledger_read *r, uint64_t from, uint64_t to,
     scitt_err e = scitt__mdb_err(mdb_cursor_open(r->txn, r->l->store.heads, &c));
     if (e != SCITT_OK) {
         return e;
+    }
+    uint64_t latest = latest_size(r);
+    if (to > latest) {
+        to = latest;
     }
     uint8_t kb[8];
     scitt__be64(kb, from);
@@ -262,6 +313,9 @@ scitt_err scitt_ledger_size_at_time(scitt_ledger_read *r, int64_t time_ms, uint6
         rc = MDB_SUCCESS;
     }
     mdb_cursor_close(c);
+    if (rc == MDB_SUCCESS && *size > latest_size(r)) {
+        *size = latest_size(r); /* registered then, but not durable yet */
+    }
     return scitt__mdb_err(rc);
 }
 

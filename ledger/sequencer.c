@@ -431,6 +431,10 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
     if (e == SCITT_OK && added > 0) {
         e = put_head(&b, policy_index, time_ms);
     }
+    if (e == SCITT_OK && !l->index_marked) {
+        /* the indexer writes this batch's postings once it is committed: say so first */
+        e = scitt__index_mark_put(b.txn, &l->store, l->index_mark_open);
+    }
     if (e != SCITT_OK) {
         mdb_txn_abort(b.txn);
         return e;
@@ -444,6 +448,9 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
     if (added > 0) {
         l->edge->last_time_ms = time_ms;
     }
+    l->index_marked = true;
+    /* Readers may serve the new head from now on; completions run after this. */
+    atomic_store(&l->durable, l->edge->compact.size);
     /* The log is durable; the indexer writes the postings on its own thread. */
     scitt__indexer_enqueue(l, list);
     return SCITT_OK;

@@ -182,7 +182,7 @@ scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **ou
                              size_t cap)
 {
     *out = NULL;
-    snprintf(reason, cap, "ok");
+    snprintf(reason, cap, "%s", "");
     if (!cfg->data_dir || (!cfg->read_only && !cfg->keystore)) {
         snprintf(reason, cap, "a data directory and a keystore are required");
         return SCITT_ERR_INVALID_ARG;
@@ -193,6 +193,7 @@ scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **ou
     }
     scitt_service *s = scitt_calloc(1, sizeof(*s));
     if (!s) {
+        snprintf(reason, cap, "out of memory");
         return SCITT_ERR_NOMEM;
     }
     s->cfg = *cfg;
@@ -241,9 +242,15 @@ scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **ou
         e = establish_policy(s, reason, cap);
     }
     if (e != SCITT_OK) {
+        /* every failure says what failed, never "ok" (a step that left no reason of its own) */
+        if (!reason[0] || strcmp(reason, "ok") == 0) {
+            snprintf(reason, cap, "cannot open the service in %s: %s", cfg->data_dir,
+                     scitt_err_str(e));
+        }
         scitt_service_close(s);
         return e;
     }
+    snprintf(reason, cap, "ok");
     *out = s;
     return SCITT_OK;
 }

@@ -2,11 +2,14 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+
+#include "scitt/file.h"
 
 scitt_err scitt__mdb_err(int rc)
 {
@@ -188,6 +191,10 @@ scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
     if (pthread_rwlock_init(&s->grow, NULL) != 0) {
         return SCITT_ERR_NOMEM;
     }
+    char data_path[4200];
+    struct stat st;
+    snprintf(data_path, sizeof(data_path), "%s/data.mdb", dir);
+    bool fresh = !read_only && stat(data_path, &st) != 0;
     int rc = mdb_env_create(&s->env);
     if (rc == MDB_SUCCESS) {
         rc = mdb_env_set_maxdbs(s->env, 16);
@@ -261,6 +268,12 @@ scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
         e = scitt__mdb_err(mdb_txn_commit(txn));
     } else {
         mdb_txn_abort(txn);
+    }
+    if (e == SCITT_OK && fresh) {
+        /* A new log file is a new name in the data directory (which may be new itself): LMDB
+         * syncs the file at every commit, never the directories that name it. */
+        e = scitt_dir_sync(dir);
+        e = e ? e : scitt_dir_sync_parent(dir);
     }
     if (e == SCITT_OK) {
         size_t n = strlen(dir);

@@ -113,6 +113,22 @@ scitt_err scitt__bundle_offsets_put(MDB_txn *txn, const scitt__store *s, uint64_
 scitt_err scitt__entry_get(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
                            scitt_span *entry);
 
+/*
+ * Whether the index can be trusted after the last stop: a marker in the log's `meta` database
+ * (durable), "clean" once a stop synced the index, "open <boot id>" before a run first writes it.
+ * Found "open" with another boot ID (or missing under a non-empty log), the index may have lost
+ * unsynced pages in a power cut while still opening: it is rebuilt from the log. Found "open"
+ * with this boot's ID, only the process died: the page cache still holds every index write.
+ */
+#define INDEX_MARK_KEY   "scitt.index"
+#define INDEX_MARK_CLEAN "clean"
+#define INDEX_MARK_MAX   80u
+/* The marker as stored ("" when absent), NUL-terminated in @p out. */
+scitt_err scitt__index_mark_get(MDB_txn *txn, const scitt__store *s, char out[INDEX_MARK_MAX]);
+scitt_err scitt__index_mark_put(MDB_txn *txn, const scitt__store *s, const char *value);
+/* "open <boot id>" for this boot ("open" alone when the boot ID cannot be read). */
+void scitt__index_mark_open(char out[INDEX_MARK_MAX]);
+
 /* The index environment (ledger/index.c). */
 scitt_err scitt__index_open(scitt__store *s, bool reset);
 void scitt__index_close(scitt__store *s);

@@ -3,11 +3,20 @@
 # missing. This script is the one place system packages come from.
 #
 #   scripts/install-deps.sh            build + test + run dependencies
+#   scripts/install-deps.sh --package  and the Debian packaging tools (make deb, make test-package)
 #   scripts/install-deps.sh --check    print what is missing and exit 1 if anything is
+#                                      (--check --package: the packaging tools included)
 set -eu
 
 check_only=0
-[ "${1:-}" = "--check" ] && check_only=1
+package=0
+for arg in "$@"; do
+    case $arg in
+    --check) check_only=1 ;;
+    --package) package=1 ;;
+    *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
+    esac
+done
 
 # Build: compilers and generators the two README commands rely on.
 build_pkgs="gcc make cmake git pkg-config clang clang-format"
@@ -18,9 +27,18 @@ lib_pkgs="libssl-dev liblmdb-dev libcbor-dev libuv1-dev node-llhttp libcmocka-de
 # ctest fixture interop.setup): Go + x/mod (GOPATH mode, no network), Python cbor2 + cryptography,
 # Node.js + npm (its npm packages come from tests/interop/js/package-lock.json).
 test_pkgs="curl openssl ca-certificates valgrind python3 python3-cbor2 python3-cryptography golang-go golang-golang-x-mod-dev libclang-rt-14-dev"
+# Install tests (tests/package): systemd for `systemd-analyze verify/security` on the unit (only
+# the tool is used: nothing is booted or started), groff-base to render the man pages, binutils
+# for readelf on the installed library.
+test_pkgs="$test_pkgs systemd groff-base binutils"
+# Packaging (make deb, make test-package): debhelper builds the .deb files (dpkg-shlibdeps
+# computes their Depends), lintian checks them, debootstrap makes the fresh Debian 12 root the
+# packages are installed into.
+package_pkgs="dpkg-dev debhelper lintian debootstrap"
+[ "$package" = 1 ] || package_pkgs=""
 
 missing=""
-for p in $build_pkgs $lib_pkgs $test_pkgs; do
+for p in $build_pkgs $lib_pkgs $test_pkgs $package_pkgs; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
         missing="$missing $p"
     fi

@@ -1,8 +1,10 @@
 #!/bin/sh
 # `make run`: starts scittd on an embedded LMDB in ./data on the INSECURE virtual platform (no TEE
-# on a development machine), after printing how to register and verify a statement.
+# on a development machine), after printing how to register and verify a statement. Arguments
+# after the build directory are passed on to scittd (make run ARGS="--policy p.json ...").
 set -eu
 build=${1:-build}
+[ $# -gt 0 ] && shift
 listen=${SCITTD_LISTEN:-127.0.0.1:8000}
 url="http://$listen"
 scitt="$build/tools/scitt"
@@ -17,4 +19,4 @@ Register and verify a statement from another terminal:
   $scitt verify demo.transparent --trust scitt-keys.cbor
 Stop with Ctrl-C (the batch in flight is finished and LMDB is closed cleanly).
 MSG
-exec "$build/server/scittd" --data ./data --listen "$listen" --platform virtual --insecure-virtual
+exec "$build/server/scittd" --data ./data --listen "$listen" --platform virtual --insecure-virtual "$@"

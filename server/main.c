@@ -4,6 +4,7 @@
  * finishes what is in flight and closes the ledger cleanly.
  */
 #include "scittd.h"
+#include "notify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -413,6 +414,7 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     scittd *d = h->data;
     SCITT_LOG(SCITT_LOG_INFO, "shutdown", "signal=%d", signum);
+    scittd_notify("STOPPING=1");
     uv_signal_stop(&sig_term);
     uv_signal_stop(&sig_int);
     scitt_http_server_shutdown(d->http, 10000, on_http_closed, d);
@@ -551,6 +553,7 @@ int main(int argc, char **argv)
         printf("%s\n", ready);
         fflush(stdout);
     }
+    scittd_notify("READY=1"); /* every listener accepts: Type=notify units start now */
     uv_signal_init(d.loop, &sig_term);
     uv_signal_init(d.loop, &sig_int);
     sig_term.data = sig_int.data = &d;

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scitt/file.h"
 #include "scitt/ledger.h"
 #include "scitt/merkle.h"
 
@@ -41,8 +42,12 @@ typedef struct exporter {
     uint64_t written, kept, bytes;
 } exporter;
 
-/* Writes through a temporary file and rename, without fsync (one sync of the file system at the
- * end covers them all). */
+/*
+ * Writes one file through a temporary file and rename (so a web server never serves half a tile),
+ * without syncing it: an export writes thousands of files, and an fsync of each file and of its
+ * directory would make it many times slower. One syncfs of the output at the end makes all of
+ * them durable at once, before the checkpoint that covers them is written (durably, on its own).
+ */
 static int put(exporter *x, const char *rel, scitt_span data, bool immutable)
 {
     char path[4608];
@@ -61,24 +66,11 @@ static int put(exporter *x, const char *rel, scitt_span data, bool immutable)
             return cli_fail(CLI_USAGE, "cannot create %s: %s", dir, strerror(errno));
         }
     }
-    char tmp[4640];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    size_t off = 0;
-    while (fd >= 0 && off < data.len) {
-        ssize_t n = write(fd, data.ptr + off, data.len - off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        off += (size_t)n;
-    }
-    if (fd < 0 || off != data.len || close(fd) != 0 || rename(tmp, path) != 0) {
-        int saved = errno;
-        unlink(tmp);
-        return cli_fail(CLI_USAGE, "cannot write %s: %s", path, strerror(saved));
+    errno = 0;
+    scitt_err e = scitt_file_replace(path, data, 0644, SCITT_FILE_NO_SYNC);
+    if (e != SCITT_OK) {
+        return cli_fail(CLI_USAGE, "cannot write %s: %s", path,
+                        errno ? strerror(errno) : scitt_err_str(e));
     }
     x->written++;
     x->bytes += data.len;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scitt/file.h"
 #include "scitt/json.h"
 
 const char *cli_cmd = "scitt";
@@ -168,46 +169,8 @@ scitt_err cli_write_file(const char *path, scitt_span data, mode_t mode)
                    ? SCITT_OK
                    : SCITT_ERR_IO;
     }
-    size_t n = strlen(path);
-    char *tmp = scitt_malloc(n + 32);
-    if (!tmp) {
-        return SCITT_ERR_NOMEM;
-    }
-    snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) {
-        scitt_free(tmp);
-        return SCITT_ERR_IO;
-    }
-    size_t off = 0;
-    scitt_err e = SCITT_OK;
-    while (off < data.len) {
-        ssize_t w = write(fd, data.ptr + off, data.len - off);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            e = errno == ENOSPC ? SCITT_ERR_NO_SPACE : SCITT_ERR_IO;
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (e == SCITT_OK && fsync(fd) != 0) {
-        e = SCITT_ERR_IO;
-    }
-    if (close(fd) != 0 && e == SCITT_OK) {
-        e = SCITT_ERR_IO;
-    }
-    if (e == SCITT_OK && rename(tmp, path) != 0) {
-        e = SCITT_ERR_IO;
-    }
-    if (e != SCITT_OK) {
-        int saved = errno;
-        unlink(tmp);
-        errno = saved;
-    }
-    scitt_free(tmp);
-    return e;
+    /* Durable before it is relied on: the auditor's state names what it has already checked. */
+    return scitt_file_replace(path, data, mode, 0);
 }
 
 int cli_save(const char *path, scitt_span data, mode_t mode)

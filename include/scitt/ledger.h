@@ -85,6 +85,16 @@ SCITT_MUST_USE scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt
  */
 void scitt_ledger_drain(scitt_ledger *l);
 
+/**
+ * The newest signed tree head of the log in @p dir, read without opening the ledger (no writer,
+ * no index, no lock): for the service to check, before it opens the log, that the keys it holds
+ * are the ones that signed it. Only while no other process writes the log. SCITT_ERR_NOT_FOUND
+ * when @p dir holds no log or a log without heads. The spans of @p out point into @p storage
+ * (its previous content is replaced), valid until @p storage changes.
+ */
+SCITT_MUST_USE scitt_err scitt_ledger_peek_latest(const char *dir, scitt_tree_head *out,
+                                                  scitt_dynbuf *storage);
+
 /** Drains (if not done yet) and closes LMDB. NULL is a no-op. */
 void scitt_ledger_close(scitt_ledger *l);
 
@@ -135,7 +145,8 @@ typedef struct scitt_ledger_stats {
     double last_batch_ms;  /**< batch assembly to durable commit */
     double last_commit_ms; /**< the LMDB commit alone */
     uint64_t map_size;
-    uint64_t db_bytes; /**< bytes of the map in use */
+    uint64_t db_bytes;  /**< bytes of the map in use */
+    bool index_rebuilt; /**< the index was rebuilt from the log at open (after an unclean stop) */
 } scitt_ledger_stats;
 
 void scitt_ledger_get_stats(scitt_ledger *l, scitt_ledger_stats *out);

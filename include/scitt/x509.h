@@ -92,6 +92,28 @@ SCITT_MUST_USE scitt_err scitt_x509_roots_add_crl_pem(scitt_x509_roots *roots, s
 size_t scitt_x509_roots_count(const scitt_x509_roots *roots);
 
 /**
+ * The identity of @p roots: a SHA-256 chained over every certificate and CRL added to it (their
+ * DER bytes, in the order added). Two stores with the same digest were given the same bytes in
+ * the same order, so validate alike; NULL gives 32 zero bytes.
+ */
+void scitt_x509_roots_digest(const scitt_x509_roots *roots, uint8_t out[SCITT_SHA256_LEN]);
+
+/**
+ * The instants around @p at at which validating @p chain against @p roots (NULL: against the
+ * chain's own last certificate, as did:x509 resolution does) decides as it does at @p at:
+ * [*from, *until), the interval between the validity bounds (notBefore, notAfter, thisUpdate,
+ * nextUpdate) of the certificates of @p chain and the certificates and CRLs of @p roots nearest
+ * to @p at (the largest bound not after @p at, the smallest one after it; INT64_MIN / INT64_MAX
+ * when there is none). Path validation reads its instant only through comparisons with these
+ * bounds, so a result obtained at @p at holds at every instant of the window. The certificates
+ * are parsed (not validated): SCITT_ERR_CERT_MALFORMED / SCITT_ERR_TOO_LARGE for one that does
+ * not parse or a bound that does not convert; SCITT_ERR_INVALID_ARG.
+ */
+SCITT_MUST_USE scitt_err scitt_x509_time_window(const scitt_x509_roots *roots,
+                                                const scitt_span *chain, size_t n, int64_t at,
+                                                int64_t *from, int64_t *until);
+
+/**
  * Validates @p chain (DER certificates, leaf first, each certified by the next; the root may be
  * included or omitted) against @p roots at @p when (required; use scitt_x509_time_none() to
  * skip time checks). The certificates supplied must be exactly the start of the validated path:

@@ -7,6 +7,11 @@
  * entries read back hash to the signed checkpoint, none twice), and writes must resume once there
  * is room again: after a restart with a larger map, or once the file system has grown.
  *
+ * The receipt keys are a third thing to run out of: every key that signed stays published, and a
+ * published key set holds at most 64 (what verifiers accept). The daemon starts with 64 and
+ * serves them all; asked to rotate past them, or given a keystore beyond them, it refuses to start
+ * and says why (it printed "scittd: ok" and exited 1), leaving the keystore as it was.
+ *
  * Run as `test_scittd_exhaust <case>`: each ctest entry runs one case with its own daemon.
  */
 #include <sys/mount.h>
@@ -253,6 +258,117 @@ static void test_disk_full(void **state)
     sd_stop(&sd);
 }
 
+/* Writes a keystore of @p n fresh receipt keys ({1: [COSE_Key...], 2: note seed}) to @p path. */
+static void write_keystore(const char *path, size_t n)
+{
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, &b);
+    scitt_cbor_put_map(&w, 2);
+    scitt_cbor_put_uint(&w, 1);
+    scitt_cbor_put_array(&w, n);
+    for (size_t i = 0; i < n; i++) {
+        scitt_cose_key *k;
+        assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &k), SCITT_OK);
+        assert_int_equal(scitt_cose_key_encode_cose(k, true, &w), SCITT_OK);
+        scitt_cose_key_free(k);
+    }
+    uint8_t seed[32] = {4, 5, 6};
+    scitt_cbor_put_uint(&w, 2);
+    scitt_cbor_put_bytes(&w, scitt_span_make(seed, sizeof(seed)));
+    assert_int_equal(scitt_cbor_writer_finish(&w, NULL), SCITT_OK);
+    sd_write_file(path, b.ptr, b.len);
+    scitt_dynbuf_clear(&b);
+}
+
+/* Runs scittd to its exit with stderr in @p out; its exit status (-1: it kept running). */
+static int run_scittd(const char *data, const char *extra, char *out, size_t cap)
+{
+    const char *argv[] = {"sh",
+                          "-c",
+                          "exec \"$0\" \"$@\" 2>&1",
+                          sd_bin(),
+                          "--data",
+                          data,
+                          "--listen",
+                          "127.0.0.1:0",
+                          "--platform",
+                          "virtual",
+                          "--insecure-virtual",
+                          "--policy",
+                          sd_path(&sd, "policy.json"),
+                          extra,
+                          NULL};
+    return it_run(argv, out, cap, 20000);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t *b = malloc(1 << 20);
+    *len = fread(b, 1, 1 << 20, f);
+    fclose(f);
+    return b;
+}
+
+static void test_key_ceiling(void **state)
+{
+    (void)state;
+    const sd_issuer *list[] = {&alice};
+    sd_write_policy(sd_path(&sd, "policy.json"), list, 1, NULL);
+    assert_int_equal(mkdir(sd.data, 0700), 0);
+    char ks[300];
+    snprintf(ks, sizeof(ks), "%s/service-keys", sd.data);
+    write_keystore(ks, 64);
+
+    /* at the ceiling: it starts, publishes every key, registers */
+    const char *args[] = {"--policy", sd_path(&sd, "policy.json"), NULL};
+    sd_start(&sd, args);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    assert_int_equal(scitt_cose_keyset_count(keys), 64);
+    scitt_dynbuf stmt;
+    sd_statement(&alice, "pkg:keys", "{}", &stmt);
+    assert_int_equal(sd_register(&sd, keys, scitt_span_make(stmt.ptr, stmt.len), NULL, NULL), 1);
+    scitt_dynbuf_clear(&stmt);
+    sd_stop(&sd);
+
+    /* one rotation more: refused with the reason, the keystore untouched */
+    size_t len, len2;
+    uint8_t *before = slurp(ks, &len);
+    static char out[8192];
+    int status = run_scittd(sd.data, "--rotate-receipt-key", out, sizeof(out));
+    if (status != 1 || !strstr(out, "cannot rotate the receipt key") ||
+        !strstr(out, "64 receipt keys") || strstr(out, "scittd: ok")) {
+        fail_msg("rotation past the ceiling: exit %d, output: %s", status, out);
+    }
+    uint8_t *after = slurp(ks, &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(before, after, len);
+    free(before);
+    free(after);
+
+    /* a keystore beyond the ceiling: refused by name */
+    char other[300], oks[320];
+    snprintf(other, sizeof(other), "%s/other", sd.dir);
+    assert_int_equal(mkdir(other, 0700), 0);
+    snprintf(oks, sizeof(oks), "%s/service-keys", other);
+    write_keystore(oks, 65);
+    status = run_scittd(other, NULL, out, sizeof(out));
+    if (status != 1 || !strstr(out, "more than 64 receipt keys") || strstr(out, "scittd: ok")) {
+        fail_msg("a keystore of 65 keys: exit %d, output: %s", status, out);
+    }
+
+    /* and the service at the ceiling still starts, with its entry */
+    sd_start(&sd, args);
+    sd_checkpoint cp;
+    sd_expect_intact(&sd, &cp);
+    assert_int_equal(cp.cp.size, 2);
+    scitt_cose_keyset_free(keys);
+    sd_stop(&sd);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -269,6 +385,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_ceiling, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

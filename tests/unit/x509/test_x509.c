@@ -518,6 +518,111 @@ static void test_crls(void **state)
     cg_chain_free(&c);
 }
 
+/* [from, until) of scitt_x509_time_window, asserted. */
+static void window_is(const scitt_x509_roots *r, const cg_cert *const *certs, size_t n, int64_t at,
+                      int64_t from, int64_t until)
+{
+    scitt_span spans[SCITT_LIMIT_X5CHAIN_CERTS];
+    for (size_t i = 0; i < n; i++) {
+        spans[i] = cg_span(certs[i]);
+    }
+    int64_t f = 0, u = 0;
+    assert_int_equal(scitt_x509_time_window(r, spans, n, at, &f, &u), SCITT_OK);
+    assert_int_equal(f, from);
+    assert_int_equal(u, until);
+}
+
+/*
+ * The window in which a validation result holds: between the validity bounds of the chain's
+ * certificates and the store's certificates and CRLs nearest to the instant. Validation decides
+ * the same at every instant of it and differently just outside when the bound is the path's;
+ * an unrelated root of the store narrows it too. The store's digest names what it was given.
+ */
+static void test_time_window(void **state)
+{
+    (void)state;
+    const int64_t nb = 1704067200 /* 2024-01-01 */, na = 1735689600 /* 2025-01-01 */;
+    const int64_t ca_nb = 1577836800, ca_na = 2208988800; /* certgen's defaults */
+    cg_opts lo = {.cn = "leaf", .not_before = nb, .not_after = na};
+    cg_chain c;
+    cg_chain_make(&c, &lo);
+    const cg_cert *chain[] = {&c.leaf, &c.inter};
+    scitt_x509_roots *r = roots_of(&c.root);
+    window_is(r, chain, 2, T_2024_06, nb, na);
+    window_is(NULL, chain, 2, T_2024_06, nb, na);
+    window_is(r, chain, 2, nb, nb, na);
+    window_is(r, chain, 2, T_2023_06, ca_nb, nb);
+    window_is(r, chain, 2, T_2026_06, na, ca_na);
+    const cg_cert *root_only[] = {&c.root};
+    window_is(NULL, root_only, 1, 0, INT64_MIN, ca_nb);
+    window_is(NULL, NULL, 0, 0, INT64_MIN, INT64_MAX);
+    /* OpenSSL's flip points are exactly the bounds: valid from notBefore, expired at notAfter. */
+    int64_t inside[] = {nb, nb + 1, T_2024_06, na - 1};
+    for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+        assert_int_equal(verify(r, chain, 2, scitt_x509_time_at(inside[i])), SCITT_OK);
+    }
+    assert_int_equal(verify(r, chain, 2, scitt_x509_time_at(nb - 1)), SCITT_ERR_EXPIRED);
+    assert_int_equal(verify(r, chain, 2, scitt_x509_time_at(na)), SCITT_ERR_EXPIRED);
+
+    /* A root of the store that becomes valid inside the leaf's validity ends the window there:
+     * from then on OpenSSL has another candidate issuer to consider. */
+    uint8_t d0[SCITT_SHA256_LEN], d1[SCITT_SHA256_LEN], d2[SCITT_SHA256_LEN];
+    scitt_x509_roots_digest(r, d0);
+    cg_opts later = {.cn = "Later Root",
+                     .ca = true,
+                     .pathlen = -1,
+                     .not_before = T_2024_06 + 100,
+                     .not_after = ca_na - 5};
+    cg_cert lr;
+    cg_make(&lr, &later);
+    assert_int_equal(scitt_x509_roots_add_der(r, cg_span(&lr)), SCITT_OK);
+    window_is(r, chain, 2, T_2024_06, nb, T_2024_06 + 100);
+    window_is(r, chain, 2, T_2024_06 + 100, T_2024_06 + 100, na);
+    scitt_x509_roots_digest(r, d1);
+    assert_memory_not_equal(d0, d1, sizeof(d0));
+
+    /* CRLs: from thisUpdate, expired at nextUpdate. */
+    int64_t t0 = T_2024_06 - 86400, t1 = T_2024_06 + 86400 * 30;
+    char *root_crl = cg_crl_pem(&c.root, NULL, 0, t0 - 7, t1 + 7);
+    char *inter_crl = cg_crl_pem(&c.inter, NULL, 0, t0, t1);
+    scitt_x509_roots *rc = roots_crls(&c.root, (char *[]){root_crl, inter_crl, NULL});
+    window_is(rc, chain, 2, T_2024_06, t0, t1);
+    assert_int_equal(verify(rc, chain, 2, scitt_x509_time_at(t0)), SCITT_OK);
+    assert_int_equal(verify(rc, chain, 2, scitt_x509_time_at(t1 - 1)), SCITT_OK);
+    assert_int_equal(verify(rc, chain, 2, scitt_x509_time_at(t0 - 1)), SCITT_ERR_EXPIRED);
+    assert_int_equal(verify(rc, chain, 2, scitt_x509_time_at(t1)), SCITT_ERR_EXPIRED);
+
+    /* Digests: the same bytes in the same order agree; a CRL, another root, NULL differ. */
+    scitt_x509_roots *same = roots_of(&c.root);
+    scitt_x509_roots_digest(same, d2);
+    assert_memory_equal(d0, d2, sizeof(d0));
+    scitt_x509_roots_digest(rc, d2);
+    assert_memory_not_equal(d0, d2, sizeof(d0));
+    scitt_x509_roots *other = roots_of(&c.inter);
+    scitt_x509_roots_digest(other, d2);
+    assert_memory_not_equal(d0, d2, sizeof(d0));
+    scitt_x509_roots_digest(NULL, d2);
+    static const uint8_t zeros[SCITT_SHA256_LEN];
+    assert_memory_equal(d2, zeros, sizeof(zeros));
+    assert_memory_not_equal(d0, zeros, sizeof(zeros));
+
+    /* Bad input. */
+    int64_t f, u;
+    scitt_span bad[2] = {cg_span(&c.leaf), scitt_span_str("not a certificate")};
+    assert_int_equal(scitt_x509_time_window(r, bad, 2, 0, &f, &u), SCITT_ERR_CERT_MALFORMED);
+    assert_int_equal(scitt_x509_time_window(r, bad, SCITT_LIMIT_X5CHAIN_CERTS + 1, 0, &f, &u),
+                     SCITT_ERR_TOO_LARGE);
+    assert_int_equal(scitt_x509_time_window(r, bad, 1, 0, NULL, &u), SCITT_ERR_INVALID_ARG);
+    free(root_crl);
+    free(inter_crl);
+    scitt_x509_roots_free(r);
+    scitt_x509_roots_free(rc);
+    scitt_x509_roots_free(same);
+    scitt_x509_roots_free(other);
+    cg_free(&lr);
+    cg_chain_free(&c);
+}
+
 /* A leaf may sign statements with keyUsage digitalSignature and code signing (or a named EKU). */
 static void test_signing_purpose(void **state)
 {
@@ -672,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_helpers),         cmocka_unit_test(test_pem),
         cmocka_unit_test(test_concurrent),      cmocka_unit_test(test_crls),
         cmocka_unit_test(test_signing_purpose), cmocka_unit_test(test_leaf_rules),
+        cmocka_unit_test(test_time_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
