@@ -90,16 +90,16 @@ typedef struct scitt_client_reply {
  * Opens a client (nothing is sent yet). SCITT_ERR_INVALID_ARG for a URL that is not http(s), a
  * token over SCITT_CLIENT_TOKEN_MAX bytes or holding a line break. Free with scitt_client_free.
  */
-SCITT_MUST_USE scitt_err scitt_client_new(const scitt_client_options *o, scitt_client **out,
-                                          char *reason, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_new(const scitt_client_options *o,
+                                                    scitt_client **out, char *reason, size_t cap);
 /** Frees @p c and wipes its token; NULL is a no-op. */
-void scitt_client_free(scitt_client *c);
+SCITT_API void scitt_client_free(scitt_client *c);
 /** Changes the deadline of each later request (0: SCITT_CLIENT_TIMEOUT_MS). */
-void scitt_client_set_timeout(scitt_client *c, uint32_t timeout_ms);
+SCITT_API void scitt_client_set_timeout(scitt_client *c, uint32_t timeout_ms);
 /** The URL the client was opened with (as given). */
-const char *scitt_client_url(const scitt_client *c);
+SCITT_API const char *scitt_client_url(const scitt_client *c);
 /** What the service answered last; valid until the next call on @p c. */
-const scitt_client_reply *scitt_client_last(const scitt_client *c);
+SCITT_API const scitt_client_reply *scitt_client_last(const scitt_client *c);
 
 /* ---- registration ---------------------------------------------------------------------------- */
 
@@ -115,8 +115,8 @@ typedef struct scitt_client_registration {
     scitt_dynbuf receipt; /**< owned (ceiling SCITT_CLIENT_RECEIPT_MAX) */
 } scitt_client_registration;
 
-void scitt_client_registration_init(scitt_client_registration *r);
-void scitt_client_registration_clear(scitt_client_registration *r);
+SCITT_API void scitt_client_registration_init(scitt_client_registration *r);
+SCITT_API void scitt_client_registration_clear(scitt_client_registration *r);
 
 /**
  * One POST /entries of @p statement (a tagged COSE_Sign1, sent as application/cose). SCITT_OK
@@ -125,17 +125,17 @@ void scitt_client_registration_clear(scitt_client_registration *r);
  * SCITT_ERR_POLICY when the service refuses the statement (400), SCITT_ERR_MALFORMED for a 202
  * without a usable Location.
  */
-SCITT_MUST_USE scitt_err scitt_client_submit(scitt_client *c, scitt_span statement, unsigned flags,
-                                             scitt_client_registration *r, char *reason,
-                                             size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_submit(scitt_client *c, scitt_span statement,
+                                                       unsigned flags, scitt_client_registration *r,
+                                                       char *reason, size_t cap);
 /**
  * One GET /entries/{r->entry_id} for a pending registration. SCITT_OK with r->done (200), or
  * still pending (204: r->retry_after). SCITT_ERR_POLICY when the registration failed (400, or a
  * 404 titled "Registration Failed"), SCITT_ERR_NOT_FOUND when the service does not know the
  * entry, SCITT_ERR_BUSY for 429 and 503.
  */
-SCITT_MUST_USE scitt_err scitt_client_poll(scitt_client *c, scitt_client_registration *r,
-                                           char *reason, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_poll(scitt_client *c, scitt_client_registration *r,
+                                                     char *reason, size_t cap);
 /**
  * Registers @p statement and waits at most @p wait_ms for its receipt, by these rules:
  *  - POST /entries; 200 or 201 carry the receipt; 202 names the entry to poll;
@@ -147,10 +147,10 @@ SCITT_MUST_USE scitt_err scitt_client_poll(scitt_client *c, scitt_client_registr
  * Errors as scitt_client_submit and scitt_client_poll, and SCITT_ERR_TIMEOUT at the deadline
  * ("no receipt within N s"). r->entry_id is kept whenever it became known.
  */
-SCITT_MUST_USE scitt_err scitt_client_register(scitt_client *c, scitt_span statement,
-                                               unsigned flags, uint32_t wait_ms,
-                                               scitt_client_registration *r, char *reason,
-                                               size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_register(scitt_client *c, scitt_span statement,
+                                                         unsigned flags, uint32_t wait_ms,
+                                                         scitt_client_registration *r, char *reason,
+                                                         size_t cap);
 
 /* ---- entries, keys, configuration ------------------------------------------------------------ */
 
@@ -167,13 +167,13 @@ SCITT_MUST_USE scitt_err scitt_client_register(scitt_client *c, scitt_span state
  * an entry the service does not know, SCITT_ERR_INVALID_ARG for an entry ID that is not 64
  * lowercase hex digits.
  */
-SCITT_MUST_USE scitt_err scitt_client_receipt(scitt_client *c, const char *entry_id,
-                                              uint32_t wait_ms, scitt_dynbuf *out, char *reason,
-                                              size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_receipt(scitt_client *c, const char *entry_id,
+                                                        uint32_t wait_ms, scitt_dynbuf *out,
+                                                        char *reason, size_t cap);
 /** GET /entries/{entry_id}/statement: the transparent statement; as scitt_client_receipt. */
-SCITT_MUST_USE scitt_err scitt_client_statement(scitt_client *c, const char *entry_id,
-                                                uint32_t wait_ms, scitt_dynbuf *out, char *reason,
-                                                size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_statement(scitt_client *c, const char *entry_id,
+                                                          uint32_t wait_ms, scitt_dynbuf *out,
+                                                          char *reason, size_t cap);
 
 /** Fetch the key set as a JWKS (GET /jwks) instead of a COSE_Key_Set. */
 #define SCITT_CLIENT_JWKS 1u
@@ -183,21 +183,22 @@ SCITT_MUST_USE scitt_err scitt_client_statement(scitt_client *c, const char *ent
  * @p raw (may be NULL) receives the document as served; @p keys (may be NULL) the parsed set
  * (free with scitt_cose_keyset_free). A document that does not parse is the parser's error.
  */
-SCITT_MUST_USE scitt_err scitt_client_keys(scitt_client *c, unsigned flags, scitt_dynbuf *raw,
-                                           scitt_cose_keyset **keys, char *reason, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_keys(scitt_client *c, unsigned flags,
+                                                     scitt_dynbuf *raw, scitt_cose_keyset **keys,
+                                                     char *reason, size_t cap);
 /**
  * GET /.well-known/transparency-configuration: a CBOR map (checked to be well-formed CBOR).
  * Read its text members with scitt_client_config_text.
  */
-SCITT_MUST_USE scitt_err scitt_client_configuration(scitt_client *c, scitt_dynbuf *out,
-                                                    char *reason, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_configuration(scitt_client *c, scitt_dynbuf *out,
+                                                              char *reason, size_t cap);
 /**
  * GET /attestation[?nonce=HEX]: the service bundle (its identity document and the TEE evidence
  * binding it), unverified: scitt/attest.h checks it. @p nonce_len is 0..32.
  */
-SCITT_MUST_USE scitt_err scitt_client_attestation(scitt_client *c, const uint8_t *nonce,
-                                                  size_t nonce_len, scitt_dynbuf *out, char *reason,
-                                                  size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_attestation(scitt_client *c, const uint8_t *nonce,
+                                                            size_t nonce_len, scitt_dynbuf *out,
+                                                            char *reason, size_t cap);
 
 /* ---- query ----------------------------------------------------------------------------------- */
 
@@ -233,38 +234,41 @@ typedef struct scitt_client_query {
  * and q->cursor moves to q->next unless the page is the last or stalled.
  * SCITT_ERR_TOO_LARGE when the page holds more than @p rows_cap entries.
  */
-SCITT_MUST_USE scitt_err scitt_client_query_page(scitt_client *c, scitt_client_query *q,
-                                                 size_t limit, scitt_client_row *rows,
-                                                 size_t rows_cap, size_t *n, char *reason,
-                                                 size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_query_page(scitt_client *c, scitt_client_query *q,
+                                                           size_t limit, scitt_client_row *rows,
+                                                           size_t rows_cap, size_t *n, char *reason,
+                                                           size_t cap);
 
 /* ---- the log, as an auditor reads it ------------------------------------------------------- */
 
 /** GET /checkpoint: the C2SP signed checkpoint note (unverified: scitt/note.h checks it). */
-SCITT_MUST_USE scitt_err scitt_client_checkpoint(scitt_client *c, scitt_dynbuf *out, char *reason,
-                                                 size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_checkpoint(scitt_client *c, scitt_dynbuf *out,
+                                                           char *reason, size_t cap);
 /**
  * GET /tile/<level>/<index>[.p/<width>]: a tlog-tiles hash tile; @p width 1..256, 256 for a full
  * tile. Unverified: an auditor recomputes its hashes.
  */
-SCITT_MUST_USE scitt_err scitt_client_tile(scitt_client *c, unsigned level, uint64_t index,
-                                           unsigned width, scitt_dynbuf *out, char *reason,
-                                           size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_tile(scitt_client *c, unsigned level,
+                                                     uint64_t index, unsigned width,
+                                                     scitt_dynbuf *out, char *reason, size_t cap);
 /** GET /tile/entries/<index>[.p/<width>]: an entry bundle (split it with the entries' lengths). */
-SCITT_MUST_USE scitt_err scitt_client_entry_bundle(scitt_client *c, uint64_t index, unsigned width,
-                                                   scitt_dynbuf *out, char *reason, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_entry_bundle(scitt_client *c, uint64_t index,
+                                                             unsigned width, scitt_dynbuf *out,
+                                                             char *reason, size_t cap);
 /**
  * GET /proofs/consistency?from=&to=: the service's consistency receipt between two tree sizes
  * (scitt_receipt_verify_consistency checks it).
  */
-SCITT_MUST_USE scitt_err scitt_client_consistency(scitt_client *c, uint64_t from, uint64_t to,
-                                                  scitt_dynbuf *out, char *reason, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_consistency(scitt_client *c, uint64_t from,
+                                                            uint64_t to, scitt_dynbuf *out,
+                                                            char *reason, size_t cap);
 /**
  * GET of any @p path under the URL ("/checkpoint", "/tile/0/000", ...; it starts with '/') with
  * @p accept (NULL: any). Only 200 succeeds; 404 is SCITT_ERR_NOT_FOUND.
  */
-SCITT_MUST_USE scitt_err scitt_client_get(scitt_client *c, const char *path, const char *accept,
-                                          scitt_dynbuf *out, char *reason, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_get(scitt_client *c, const char *path,
+                                                    const char *accept, scitt_dynbuf *out,
+                                                    char *reason, size_t cap);
 
 /* ---- what the service answers, parsed (pure functions, for any response source) ------------ */
 
@@ -272,18 +276,18 @@ SCITT_MUST_USE scitt_err scitt_client_get(scitt_client *c, const char *path, con
  * RFC 9290 problem details: title (-1) and detail (-2), each a text or tag 38 [lang, text].
  * The spans point into @p body. False when @p body is not a CBOR map or carries neither.
  */
-bool scitt_client_problem_parse(scitt_span body, scitt_span *title, scitt_span *detail);
+SCITT_API bool scitt_client_problem_parse(scitt_span body, scitt_span *title, scitt_span *detail);
 /** The text member @p key of the transparency configuration (a CBOR map with text keys). */
-bool scitt_client_config_text(scitt_span config, const char *key, char *out, size_t cap);
+SCITT_API bool scitt_client_config_text(scitt_span config, const char *key, char *out, size_t cap);
 /**
  * A GET /query page as scittd serves it ({"next": uint / null, "entries": [...]}, CBOR): at most
  * @p cap rows into @p rows (*n of them), *next = 0 on the last page. Fields added later are
  * skipped; SCITT_ERR_TOO_LARGE for more than @p cap entries.
  */
-SCITT_MUST_USE scitt_err scitt_client_query_parse(scitt_span body, scitt_client_row *rows,
-                                                  size_t cap, size_t *n, uint64_t *next);
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_query_parse(scitt_span body, scitt_client_row *rows,
+                                                            size_t cap, size_t *n, uint64_t *next);
 /** @p s for a message: printable ASCII kept, other bytes as \xNN, cut to fit @p cap. */
-void scitt_client_printable(scitt_span s, char *out, size_t cap);
+SCITT_API void scitt_client_printable(scitt_span s, char *out, size_t cap);
 
 #ifdef __cplusplus
 }
