@@ -443,11 +443,19 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_cose_signature_verify(const scitt_cose_
 
 /**
  * SCITT Signed Statement profile (RFC 9943 §4) on a decoded message: tagged; alg protected; CWT
- * claims protected with text iss and sub; x5t or x5chain protected, else kid present; with x5t or
- * x5chain protected, iss a URI of 1..SCITT_LIMIT_ISS_CHARS characters. SCITT_ERR_HEADER (or
- * SCITT_ERR_BAD_TAG for a missing tag) names the first rule broken.
+ * claims protected with text iss and sub; iss of 1..SCITT_LIMIT_ISS_CHARS characters; x5t or
+ * x5chain protected, else kid present; with x5t or x5chain protected, iss a URI. SCITT_ERR_HEADER
+ * (or SCITT_ERR_BAD_TAG for a missing tag) names the first rule broken.
  */
 SCITT_API SCITT_MUST_USE scitt_err scitt_cose_check_statement(const scitt_cose_sign1 *m);
+
+/**
+ * scitt_cose_check_statement, and in @p why (when not NULL) the rule broken, as a sentence
+ * without a final period (a static string; NULL on SCITT_OK). The sentences about the iss claim
+ * (empty, too long, not a URI) and only those start with "iss ".
+ */
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_check_statement_why(const scitt_cose_sign1 *m,
+                                                                  const char **why);
 
 /**
  * RFC 9360 x5t against the certificate it names, protected header only (an unprotected x5t is
