@@ -242,10 +242,10 @@ static void test_env_flags(void **state)
 {
     fixture *f = *state;
     unsigned flags = 0;
-    assert_int_equal(mdb_env_get_flags(f->l->store.env, &flags), 0);
+    assert_int_equal(mdb_env_get_flags(f->l->store.lmdb.env, &flags), 0);
     assert_int_equal(flags & (MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC), 0);
     assert_int_equal(flags & MDB_RDONLY, 0);
-    assert_int_equal(mdb_env_get_flags(f->l->store.ienv, &flags), 0);
+    assert_int_equal(mdb_env_get_flags(f->l->store.lmdb.ienv, &flags), 0);
     assert_int_equal(flags & MDB_NOSYNC, MDB_NOSYNC);
 }
 
@@ -343,8 +343,8 @@ static void test_reads_bounded_by_durable(void **state)
     atomic_store(&f->l->durable, 300);
     MDB_txn *txn;
     scitt_tree_head raw;
-    assert_int_equal(mdb_txn_begin(f->l->store.env, NULL, MDB_RDONLY, &txn), 0);
-    assert_int_equal(scitt__head_latest(txn, &f->l->store, &raw), SCITT_OK);
+    assert_int_equal(mdb_txn_begin(f->l->store.lmdb.env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(scitt__head_latest((scitt__txn *)txn, &f->l->store, &raw), SCITT_OK);
     mdb_txn_abort(txn);
     assert_int_equal(raw.size, 301);
     look(f, 300, e.sub_.entry_id, &v);
