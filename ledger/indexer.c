@@ -346,7 +346,8 @@ scitt_err scitt__index_prepare(scitt_ledger *l, uint64_t size, bool *rebuilt)
     }
     /* "open" without a boot ID never matches: without one, any unclean stop rebuilds */
     bool same_boot = strcmp(found, l->index_mark_open) == 0 && strcmp(found, "open") != 0;
-    bool trust = strcmp(found, INDEX_MARK_CLEAN) == 0 || same_boot || (!found[0] && size == 0);
+    bool trust = s->index_durable || strcmp(found, INDEX_MARK_CLEAN) == 0 || same_boot ||
+                 (!found[0] && size == 0);
     l->index_marked = same_boot;
     uint64_t w = 0;
     if (trust) {

@@ -41,7 +41,8 @@ static bool opened_clean(scitt_ledger *l)
 scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
 {
     *out = NULL;
-    if (!cfg || !cfg->dir || (!cfg->read_only && (!cfg->signer || !cfg->signer->sign))) {
+    if (!cfg || (!cfg->dir && !cfg->storage) ||
+        (!cfg->read_only && (!cfg->signer || !cfg->signer->sign))) {
         return SCITT_ERR_INVALID_ARG;
     }
     scitt_ledger *l = scitt_calloc(1, sizeof(*l));
@@ -61,8 +62,14 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     pthread_mutex_init(&l->stats_mu, NULL);
-    scitt_err e =
-        scitt__lmdb_open(&l->store, cfg->dir, cfg->map_size, cfg->map_size_max, cfg->read_only);
+    scitt_err e;
+    if (cfg->storage && !scitt__pg_url(cfg->storage)) {
+        e = SCITT_ERR_INVALID_ARG;
+    } else if (cfg->storage) {
+        e = scitt__pg_open(&l->store, cfg->storage, cfg->read_only);
+    } else {
+        e = scitt__lmdb_open(&l->store, cfg->dir, cfg->map_size, cfg->map_size_max, cfg->read_only);
+    }
     if (e != SCITT_OK) {
         pthread_mutex_destroy(&l->mu);
         pthread_cond_destroy(&l->cv);
@@ -120,6 +127,41 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
 scitt_err scitt_ledger_peek_latest(const char *dir, scitt_tree_head *out, scitt_dynbuf *storage)
 {
     return scitt__lmdb_peek_latest(dir, out, storage);
+}
+
+scitt_err scitt_ledger_peek_latest_url(const char *url, scitt_tree_head *out, scitt_dynbuf *storage)
+{
+    storage->len = 0;
+    storage->err = SCITT_OK;
+    if (!scitt__pg_url(url)) {
+        return SCITT_ERR_INVALID_ARG;
+    }
+    scitt__store s;
+    scitt_err e = scitt__pg_open(&s, url, true);
+    scitt__txn *txn = NULL;
+    e = e ? e : scitt__txn_begin(&s, SCITT__TXN_LOG_READ, &txn);
+    scitt_tree_head h;
+    e = e ? e : scitt__head_latest(txn, &s, &h);
+    if (e == SCITT_OK) {
+        /* copy out of the result, then point the spans at the copy */
+        const scitt_span parts[3] = {h.receipt_protected, h.receipt_signature, h.checkpoint};
+        scitt_span *dst[3] = {&out->receipt_protected, &out->receipt_signature, &out->checkpoint};
+        *out = h;
+        size_t at[3];
+        for (int i = 0; i < 3; i++) {
+            at[i] = storage->len;
+            scitt_dynbuf_put(storage, parts[i].ptr, parts[i].len);
+        }
+        e = storage->err;
+        for (int i = 0; e == SCITT_OK && i < 3; i++) {
+            *dst[i] = scitt_span_make(storage->ptr + at[i], parts[i].len);
+        }
+    }
+    if (txn) {
+        scitt__txn_abort(&s, txn);
+    }
+    scitt__store_close(&s);
+    return e;
 }
 
 void scitt_ledger_drain(scitt_ledger *l)

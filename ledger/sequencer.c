@@ -104,6 +104,29 @@ static bool tile_consistent(unsigned level, uint64_t index, const uint8_t *tile,
     return true;
 }
 
+/*
+ * Whether the entries of the edge bundle hash to the leaves of the edge tile: storage is not
+ * trusted, and the bundle is written whole, as read, once it completes.
+ */
+static bool bundle_matches_tile(const scitt_dynbuf *bundle, const uint8_t *tile)
+{
+    scitt_reader r;
+    scitt_reader_init(&r, scitt_span_make(bundle->ptr, bundle->len));
+    for (unsigned i = 0; scitt_reader_left(&r) > 0; i++) {
+        uint32_t len = scitt_reader_be32(&r);
+        scitt_span entry = scitt_reader_take(&r, len);
+        uint8_t leaf[SCITT_HASH_LEN];
+        if (r.err != SCITT_OK || i >= TILE_BASE) {
+            return false;
+        }
+        scitt_merkle_leaf_hash(entry, leaf);
+        if (memcmp(leaf, tile + (size_t)i * SCITT_HASH_LEN, SCITT_HASH_LEN) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signature)
 {
     scitt__txn *txn;
@@ -151,6 +174,9 @@ scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signatur
         e = load_recent(txn, &l->store, size - size % BUNDLE_ENTRIES, size, &edge->bundle);
     }
     edge->bundle_stored = (unsigned)(size % BUNDLE_ENTRIES);
+    if (e == SCITT_OK && !bundle_matches_tile(&edge->bundle, edge->tiles[0])) {
+        e = SCITT_ERR_INTEGRITY; /* storage changed an entry the sequencer would extend */
+    }
     if (e == SCITT_OK && size > 0) {
         uint8_t root[SCITT_HASH_LEN];
         scitt_merkle_compact_root(&edge->compact, root);
@@ -466,6 +492,10 @@ static void process_batch(scitt_ledger *l, pending_sub *list, size_t count)
         e = write_batch(l, list, count, &commit_ms);
         if (e == SCITT_OK) {
             break;
+        }
+        if (e == SCITT_ERR_STATE) {
+            /* another writer holds the storage now (a fenced commit): stop writing */
+            atomic_store(&l->state, (int)e);
         }
         /* Nothing was committed: rebuild the edge from storage before anything else. */
         scitt_err r = scitt__edge_load(l, l->edge, false);

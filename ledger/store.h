@@ -85,6 +85,14 @@ extern const scitt__storage_ops scitt__lmdb_ops;
 /* Opens (creating unless read-only) the LMDB log and index in @p dir (ledger/store_lmdb.c). */
 scitt_err scitt__lmdb_open(scitt__store *s, const char *dir, uint64_t map_size,
                            uint64_t map_size_max, bool read_only);
+extern const scitt__storage_ops scitt__pg_ops;
+/* Whether @p storage names a PostgreSQL database (postgresql:// or postgres://). */
+bool scitt__pg_url(const char *storage);
+/*
+ * Connects to the PostgreSQL database @p url (ledger/store_pg.c), creates or checks its tables
+ * and, unless read-only, takes the writer's fencing token.
+ */
+scitt_err scitt__pg_open(scitt__store *s, const char *url, bool read_only);
 /* Closes whichever backend @p s was opened with (nothing when none was). */
 void scitt__store_close(scitt__store *s);
 /* Makes room after SCITT_ERR_MAP_FULL; no transaction may be active in this process. */
