@@ -12,6 +12,9 @@
 uint64_t scitt__ledger_durable(scitt_ledger *l, uint64_t snapshot_size)
 {
     uint64_t d = atomic_load(&l->durable);
+    if (l->store.visible_durable) {
+        return snapshot_size; /* another instance may have written it: it is durable all the same */
+    }
     if (snapshot_size <= d || !l->cfg.read_only) {
         return snapshot_size <= d ? snapshot_size : d;
     }

@@ -72,6 +72,9 @@ struct scitt__store {
     bool has_boffsets;
     /* whether the index tables are durable at every commit (no marker, no rebuild after a crash) */
     bool index_durable;
+    /* whether whatever a snapshot shows is durable (PostgreSQL: a commit is visible once it is
+     * durable, written by whichever instance holds the fencing token) */
+    bool visible_durable;
     uint64_t map_size;
     uint64_t map_size_max;
     scitt__lmdb lmdb;     /* ops == &scitt__lmdb_ops */

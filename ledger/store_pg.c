@@ -625,6 +625,7 @@ scitt_err scitt__pg_open(scitt__store *s, const char *url, bool read_only)
     s->read_only = read_only;
     s->has_boffsets = true;
     s->index_durable = true;
+    s->visible_durable = true;
     struct scitt__pg *pg = scitt_calloc(1, sizeof(*pg));
     size_t n = strlen(url);
     char *copy = scitt_malloc(n + 1);
