@@ -9,8 +9,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include <lmdb.h>
-
 #include "scitt/ledger.h"
 #include "storage.h"
 
@@ -44,24 +42,6 @@
  */
 #define SCHEMA_VERSION 2u
 
-/*
- * The LMDB backend keeps two environments. The main one is the log and is durable at every
- * commit: everything in it is appended in index order, so a batch writes mostly new pages. The
- * index environment holds the entry-ID and auditor postings: random keys that would dirty pages
- * all over a B-tree, so it is committed without fsync and treated as derived data: a watermark
- * says how many entries it covers, and it is caught up (or rebuilt) from the log whenever it lags
- * or cannot be opened.
- */
-typedef struct scitt__lmdb {
-    MDB_env *env;
-    MDB_env *ienv;
-    MDB_dbi dbi[SCITT__T_COUNT];
-    char *dir;
-    /* Readers hold it shared for the life of a snapshot so the map can grow safely. */
-    pthread_rwlock_t grow;
-    bool grow_init;
-} scitt__lmdb;
-
 struct scitt__store {
     const scitt__storage_ops *ops;
     bool read_only;
@@ -77,12 +57,13 @@ struct scitt__store {
     bool visible_durable;
     uint64_t map_size;
     uint64_t map_size_max;
-    scitt__lmdb lmdb;     /* ops == &scitt__lmdb_ops */
-    struct scitt__pg *pg; /* ops == &scitt__pg_ops (ledger/store_pg.c) */
+    /* the backend's own state, defined in its implementation file only */
+    struct scitt__lmdb *lmdb; /* ops == &scitt__lmdb_ops (ledger/store_lmdb.c) */
+    struct scitt__pg *pg;     /* ops == &scitt__pg_ops (ledger/store_pg.c) */
 };
 
-/* Maps an LMDB or errno code to scitt_err (the one adapter for LMDB codes). */
-scitt_err scitt__mdb_err(int rc);
+/* The LMDB environment (MDB_env *) of the log or of the index, for tests that inspect it. */
+void *scitt__lmdb_env(const scitt__store *s, bool index);
 
 extern const scitt__storage_ops scitt__lmdb_ops;
 /* Opens (creating unless read-only) the LMDB log and index in @p dir (ledger/store_lmdb.c). */
