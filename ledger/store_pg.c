@@ -73,10 +73,11 @@ static void pg_quiet(void *arg, const char *message)
 
 /* ---- connections --------------------------------------------------------------------------- */
 
-static scitt_err pg_get_conn(struct scitt__pg *pg, pg_conn **out)
+/* A connection from the pool (@p fresh: a new one). */
+static scitt_err pg_get_conn(struct scitt__pg *pg, pg_conn **out, bool fresh)
 {
     pthread_mutex_lock(&pg->mu);
-    pg_conn *pc = pg->idle;
+    pg_conn *pc = fresh ? NULL : pg->idle;
     if (pc) {
         pg->idle = pc->next;
         pg->idle_count--;
@@ -223,10 +224,19 @@ static scitt_err pg_txn_begin(scitt__store *s, scitt__txn_kind kind, scitt__txn 
     }
     t->s = s;
     t->write = write;
-    scitt_err e = pg_get_conn(s->pg, &t->pc);
-    if (e == SCITT_OK) {
-        e = pg_exec(t->pc->c, write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
-                                    : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    /* a pooled connection may have died with its server (a database failover): one retry on a
+     * fresh connection */
+    scitt_err e = SCITT_ERR_IO;
+    for (int attempt = 0; attempt < 2 && e != SCITT_OK; attempt++) {
+        if (t->pc) {
+            pg_put_conn(s->pg, t->pc, false);
+            t->pc = NULL;
+        }
+        e = pg_get_conn(s->pg, &t->pc, attempt > 0);
+        if (e == SCITT_OK) {
+            e = pg_exec(t->pc->c, write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                        : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        }
     }
     if (e != SCITT_OK) {
         txn_free(t, false);
@@ -498,7 +508,7 @@ static scitt_err pg_sync(scitt__store *s, bool index)
 static scitt_err pg_index_reset(scitt__store *s)
 {
     pg_conn *pc;
-    scitt_err e = pg_get_conn(s->pg, &pc);
+    scitt_err e = pg_get_conn(s->pg, &pc, false);
     if (e != SCITT_OK) {
         return e;
     }
@@ -510,7 +520,7 @@ static scitt_err pg_index_reset(scitt__store *s)
 static uint64_t pg_bytes_used(scitt__store *s)
 {
     pg_conn *pc;
-    if (pg_get_conn(s->pg, &pc) != SCITT_OK) {
+    if (pg_get_conn(s->pg, &pc, false) != SCITT_OK) {
         return 0;
     }
     uint64_t n = 0;
@@ -639,7 +649,7 @@ scitt_err scitt__pg_open(scitt__store *s, const char *url, bool read_only)
     pthread_mutex_init(&pg->mu, NULL);
     s->pg = pg;
     pg_conn *pc;
-    scitt_err e = pg_get_conn(pg, &pc);
+    scitt_err e = pg_get_conn(pg, &pc, false);
     if (e != SCITT_OK) {
         pg_close(s);
         return e;

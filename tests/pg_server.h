@@ -91,7 +91,8 @@ static inline bool pg__chown_nobody(const char *path)
     return pw && chown(path, pw->pw_uid, pw->pw_gid) == 0;
 }
 
-/* Creates the cluster (once) and starts it; false (with the log on stderr) when it cannot. */
+/* Creates the cluster (once) and starts it (again after pg_server_stop, on the same port);
+ * false (with the log on stderr) when it cannot. */
 static inline bool pg_server_start(pg_server *p)
 {
     char log[320], opts[400], bin[200], bin2[200];
@@ -109,7 +110,9 @@ static inline bool pg_server_start(pg_server *p)
             return false;
         }
     }
-    p->port = pg__free_port();
+    if (!p->port) {
+        p->port = pg__free_port(); /* a restart keeps its port, so URLs stay valid */
+    }
     if (p->port <= 0) {
         return false;
     }

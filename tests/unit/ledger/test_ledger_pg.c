@@ -3,7 +3,7 @@
  * temporary folder, a free loopback port): appends in batches across bundle and tile boundaries,
  * reads, proofs, lookups and postings checked against an in-memory tree; reopening; the writer's
  * fencing token (a replaced writer cannot commit); a newer schema refused; rows altered in the
- * database caught on read and at open.
+ * database caught on read and at open; a restart of the server under an idle ledger.
  */
 #include "testutil.h"
 #include "memtree.h"
@@ -312,6 +312,23 @@ static void pg_altered_rows(void **state)
     assert_int_equal(scitt_ledger_state(f->l), SCITT_ERR_INTEGRITY);
 }
 
+/* The database restarts under an idle ledger: its pooled connections are dead, it reconnects. */
+static void pg_server_restarted(void **state)
+{
+    fixture *f = *state;
+    append_range(f, 0, 20);
+    pg_server_stop(&server, "fast");
+    assert_true(pg_server_start(&server));
+    /* an index write cut by the stop refuses writes until the indexer's retry (every 0.5 s)
+     * goes through on a new connection */
+    for (int i = 0; i < 100 && scitt_ledger_state(f->l) != SCITT_OK; i++) {
+        usleep(100000);
+    }
+    assert_int_equal(scitt_ledger_state(f->l), SCITT_OK);
+    append_range(f, 20, 40);
+    check_all(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pg_fenced_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_altered_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(pg_server_restarted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
