@@ -35,9 +35,27 @@ static const char *const table_names[SCITT__T_COUNT] = {
     [SCITT__T_SUB] = "scitt_sub",           [SCITT__T_DIG] = "scitt_dig",
 };
 
+/* The statements of a table, prepared once per connection. */
+enum {
+    Q_GET,
+    Q_PUT_DUP,
+    Q_PUT_APPEND,
+    Q_PUT,
+    Q_FIRST,
+    Q_LAST,
+    Q_NEXT,
+    Q_PREV,
+    Q_SET_RANGE,
+    Q_GET_BOTH_RANGE,
+    Q_NEXT_DUP,
+    Q_DEL,
+    Q_KINDS
+};
+
 typedef struct pg_conn {
     struct pg_conn *next;
     PGconn *c;
+    bool prepared[SCITT__T_COUNT * Q_KINDS];
 } pg_conn;
 
 struct scitt__pg {
@@ -159,9 +177,12 @@ static scitt_err pg_exec(PGconn *c, const char *sql)
     return e;
 }
 
-/* Runs a statement with binary parameters and results; the result is kept by the transaction. */
-static scitt_err pg_query(scitt__txn *t, const char *sql, int n, const scitt_span *params,
-                          PGresult **out)
+/*
+ * Runs statement @p kind of table @p tb (text @p sql, prepared on the connection the first time)
+ * with binary parameters and results; the result is kept by the transaction.
+ */
+static scitt_err pg_query(scitt__txn *t, scitt__table tb, int kind, const char *sql, int n,
+                          const scitt_span *params, PGresult **out)
 {
     if (t->nres == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
@@ -172,6 +193,19 @@ static scitt_err pg_query(scitt__txn *t, const char *sql, int n, const scitt_spa
         t->res = res;
         t->cap = cap;
     }
+    unsigned id = (unsigned)tb * Q_KINDS + (unsigned)kind;
+    char name[16];
+    snprintf(name, sizeof(name), "s%u", id);
+    PGconn *c = t->pc->c;
+    if (!t->pc->prepared[id]) {
+        PGresult *p = PQprepare(c, name, sql, n, NULL);
+        scitt_err e = pg_result_err(p);
+        PQclear(p);
+        if (e != SCITT_OK) {
+            return e;
+        }
+        t->pc->prepared[id] = true;
+    }
     const char *values[3];
     int lengths[3], formats[3];
     static const char empty[1] = {0};
@@ -180,7 +214,7 @@ static scitt_err pg_query(scitt__txn *t, const char *sql, int n, const scitt_spa
         lengths[i] = (int)params[i].len;
         formats[i] = 1;
     }
-    PGresult *r = PQexecParams(t->pc->c, sql, n, NULL, values, lengths, formats, 1);
+    PGresult *r = PQexecPrepared(c, name, n, values, lengths, formats, 1);
     scitt_err e = pg_result_err(r);
     if (e != SCITT_OK) {
         PQclear(r);
@@ -327,7 +361,7 @@ static scitt_err pg_get(const scitt__store *s, scitt__txn *t, scitt__table tb, s
     char sql[128];
     snprintf(sql, sizeof(sql), "SELECT v FROM %s WHERE k = $1 ORDER BY v LIMIT 1", table_names[tb]);
     PGresult *r;
-    scitt_err e = pg_query(t, sql, 1, &key, &r);
+    scitt_err e = pg_query(t, tb, Q_GET, sql, 1, &key, &r);
     if (e != SCITT_OK) {
         return e;
     }
@@ -347,6 +381,7 @@ static scitt_err pg_put(const scitt__store *s, scitt__txn *t, scitt__table tb, s
     }
     char sql[160];
     const char *n = table_names[tb];
+    int kind = is_dup(tb) ? Q_PUT_DUP : (flags & SCITT__PUT_APPEND) ? Q_PUT_APPEND : Q_PUT;
     if (is_dup(tb)) {
         snprintf(sql, sizeof(sql), "INSERT INTO %s (k, v) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                  n);
@@ -361,7 +396,7 @@ static scitt_err pg_put(const scitt__store *s, scitt__txn *t, scitt__table tb, s
     }
     scitt_span p[2] = {key, val};
     PGresult *r;
-    return pg_query(t, sql, 2, p, &r);
+    return pg_query(t, tb, kind, sql, 2, p, &r);
 }
 
 static scitt_err pg_cursor_open(const scitt__store *s, scitt__txn *t, scitt__table tb,
@@ -439,7 +474,13 @@ static scitt_err pg_cursor_get(scitt__cursor *c, scitt_span *key, scitt_span *va
         return SCITT_ERR_INVALID_ARG;
     }
     PGresult *r;
-    scitt_err e = pg_query(c->t, sql, np, p, &r);
+    static const int kinds[] = {
+        [SCITT__OP_FIRST] = Q_FIRST,         [SCITT__OP_LAST] = Q_LAST,
+        [SCITT__OP_NEXT] = Q_NEXT,           [SCITT__OP_PREV] = Q_PREV,
+        [SCITT__OP_SET_RANGE] = Q_SET_RANGE, [SCITT__OP_GET_BOTH_RANGE] = Q_GET_BOTH_RANGE,
+        [SCITT__OP_NEXT_DUP] = Q_NEXT_DUP,
+    };
+    scitt_err e = pg_query(c->t, c->tb, kinds[op], sql, np, p, &r);
     if (e != SCITT_OK) {
         return e;
     }
@@ -464,7 +505,7 @@ static scitt_err pg_cursor_del(scitt__cursor *c)
     snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE k = $1 AND v = $2", table_names[c->tb]);
     scitt_span p[2] = {c->key, c->val};
     PGresult *r;
-    return pg_query(c->t, sql, 2, p, &r);
+    return pg_query(c->t, c->tb, Q_DEL, sql, 2, p, &r);
 }
 
 static void pg_cursor_close(scitt__cursor *c)

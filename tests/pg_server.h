@@ -79,7 +79,25 @@ static inline bool pg__run(char *const argv[], const char *cwd, const char *log)
     if (waitpid(pid, &st, 0) != pid) {
         return false;
     }
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "%s: exit status %d\n", argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        return false;
+    }
+    return true;
+}
+
+/* Copies a log to stderr (the folder holding it is removed when a start fails). */
+static inline void pg__dump(const char *what, const char *log)
+{
+    fprintf(stderr, "%s failed; %s:\n", what, log);
+    FILE *f = fopen(log, "r");
+    char line[512];
+    while (f && fgets(line, sizeof(line), f)) {
+        fputs(line, stderr);
+    }
+    if (f) {
+        fclose(f);
+    }
 }
 
 static inline bool pg__chown_nobody(const char *path)
@@ -106,7 +124,7 @@ static inline bool pg_server_start(pg_server *p)
         snprintf(bin, sizeof(bin), "%s/initdb", SCITT_PG_BIN);
         char *argv[] = {bin, "-D", p->data, "-U", "scitt", "-A", "trust", "-E", "UTF8", NULL};
         if (!pg__run(argv, p->dir, log)) {
-            fprintf(stderr, "initdb failed, see %s\n", log);
+            pg__dump("initdb", log);
             return false;
         }
     }
@@ -122,7 +140,7 @@ static inline bool pg_server_start(pg_server *p)
     snprintf(bin2, sizeof(bin2), "%s/pg_ctl", SCITT_PG_BIN);
     char *argv[] = {bin2, "-D", p->data, "-l", log, "-o", opts, "-w", "-t", "60", "start", NULL};
     if (!pg__run(argv, p->dir, NULL)) {
-        fprintf(stderr, "pg_ctl start failed, see %s\n", log);
+        pg__dump("pg_ctl start", log);
         return false;
     }
     snprintf(p->url, sizeof(p->url), "postgresql://scitt@127.0.0.1:%d/postgres", p->port);
