@@ -21,7 +21,8 @@ done
 # Build: compilers and generators the two README commands rely on.
 build_pkgs="gcc make cmake git pkg-config clang clang-format"
 # Libraries (headers + pkg-config files); node-llhttp ships the llhttp C sources the server compiles.
-lib_pkgs="libssl-dev liblmdb-dev libcbor-dev libuv1-dev node-llhttp libcmocka-dev"
+# libpq-dev: the PostgreSQL storage backend (ledger/store_pg.c; libscitt does not link it).
+lib_pkgs="libssl-dev liblmdb-dev libcbor-dev libuv1-dev node-llhttp libcmocka-dev libpq-dev"
 # Tests: real HTTP clients and certificate tools, valgrind for the memcheck run, and the
 # runtimes of the interoperability harness (tests/interop, installed into the build tree by the
 # ctest fixture interop.setup): Go + x/mod (GOPATH mode, no network), Python cbor2 + cryptography,
@@ -31,6 +32,9 @@ test_pkgs="curl openssl ca-certificates valgrind python3 python3-cbor2 python3-c
 # the tool is used: nothing is booted or started), groff-base to render the man pages, binutils
 # for readelf on the installed library.
 test_pkgs="$test_pkgs systemd groff-base binutils"
+# PostgreSQL storage tests: the Debian server (initdb, pg_ctl under /usr/lib/postgresql/15/bin),
+# started by the tests themselves on loopback in a temporary folder (tests/pg_server.h).
+test_pkgs="$test_pkgs postgresql"
 # Packaging (make deb, make test-package): debhelper builds the .deb files (dpkg-shlibdeps
 # computes their Depends), lintian checks them, debootstrap makes the fresh Debian 12 root the
 # packages are installed into.

@@ -29,6 +29,8 @@ static const char usage[] =
     "to an RFC 9162 Merkle tree in LMDB and returns RFC 9942 receipts.\n"
     "\n"
     "  --data DIR              data directory (default ./data)\n"
+    "  --storage URL           keep the log in PostgreSQL (postgresql://...) instead of LMDB\n"
+    "                          in --data (which then holds the service keys only)\n"
     "  --listen HOST:PORT      listen address, repeatable (default 127.0.0.1:8000)\n"
     "  --tls-cert FILE         TLS certificate chain (PEM) for every listener\n"
     "  --tls-key FILE          TLS private key (PEM)\n"
@@ -160,7 +162,8 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_MAXCONNIP,
         O_CONNBUF,
         O_READW,
-        O_COSTLYW
+        O_COSTLYW,
+        O_STORAGE
     };
     static const struct option opts[] = {{"data", 1, 0, O_DATA},
                                          {"listen", 1, 0, O_LISTEN},
@@ -194,6 +197,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"conn-buffer", 1, 0, O_CONNBUF},
                                          {"read-workers", 1, 0, O_READW},
                                          {"costly-read-workers", 1, 0, O_COSTLYW},
+                                         {"storage", 1, 0, O_STORAGE},
                                          {"help", 0, 0, O_HELP},
                                          {"version", 0, 0, O_VERSION},
                                          {0, 0, 0, 0}};
@@ -209,6 +213,13 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         switch (o) {
         case O_DATA:
             c->data_dir = optarg;
+            break;
+        case O_STORAGE:
+            if (strncmp(optarg, "postgresql://", 13) != 0 &&
+                strncmp(optarg, "postgres://", 11) != 0) {
+                die("--storage must be a postgresql:// URL");
+            }
+            c->storage = optarg;
             break;
         case O_LISTEN:
             if (c->nlisten == SCITTD_MAX_LISTEN) {
@@ -527,6 +538,7 @@ int main(int argc, char **argv)
     scitt_service_config sc;
     memset(&sc, 0, sizeof(sc));
     sc.data_dir = d.cfg.data_dir;
+    sc.storage = d.cfg.storage;
     sc.issuer = d.cfg.issuer;
     sc.origin = d.cfg.origin;
     sc.policy_json = scitt_span_make(policy, policy_len);

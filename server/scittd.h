@@ -17,6 +17,7 @@
 
 typedef struct scittd_config {
     const char *data_dir;
+    const char *storage; /* postgresql:// URL of the log (NULL: LMDB in data_dir) */
     const char *listen[SCITTD_MAX_LISTEN];
     size_t nlisten;
     const char *tls_cert, *tls_key;

@@ -53,7 +53,12 @@ typedef struct scitt_ledger_signer {
 } scitt_ledger_signer;
 
 typedef struct scitt_ledger_config {
-    const char *dir;         /**< data directory (created if missing) */
+    const char *dir; /**< data directory of an LMDB log (created if missing) */
+    /**
+     * A postgresql:// URL: the log lives in that database instead (dir and the map sizes are not
+     * used). NULL: LMDB in dir.
+     */
+    const char *storage;
     uint64_t map_size;       /**< initial LMDB map size in bytes (0: 1 GiB) */
     uint64_t map_size_max;   /**< grow the map up to this on demand (0: no growth) */
     unsigned batch_max;      /**< entries per batch (0: 4096) */
@@ -94,6 +99,9 @@ void scitt_ledger_drain(scitt_ledger *l);
  */
 SCITT_MUST_USE scitt_err scitt_ledger_peek_latest(const char *dir, scitt_tree_head *out,
                                                   scitt_dynbuf *storage);
+/** The same for a log in PostgreSQL (@p url as scitt_ledger_config.storage). */
+SCITT_MUST_USE scitt_err scitt_ledger_peek_latest_url(const char *url, scitt_tree_head *out,
+                                                      scitt_dynbuf *storage);
 
 /** Drains (if not done yet) and closes LMDB. NULL is a no-op. */
 void scitt_ledger_close(scitt_ledger *l);
