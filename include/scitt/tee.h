@@ -146,6 +146,12 @@ typedef enum scitt_tee_reason {
     SCITT_TEE_DCAP_TCB_NOT_SUPPORTED = 166,  /**< no TCB level matches the platform */
     SCITT_TEE_DCAP_TCB_STATUS = 167,         /**< a TCB status the caller does not accept */
     SCITT_TEE_DCAP_PCK_CRL_CHAIN = 168,      /**< the PCK CRL chain is not the quote's CA */
+    /* evidence policy for TDX / SGX bundles (scitt/attest.h) */
+    SCITT_TEE_DCAP_PLATFORM = 180,      /**< the quote is of another TEE than the platform */
+    SCITT_TEE_POLICY_RTMR = 181,        /**< an RTMR differs from the expected value */
+    SCITT_TEE_POLICY_MRENCLAVE = 182,   /**< MRENCLAVE not in the allowed list */
+    SCITT_TEE_POLICY_MRSIGNER = 183,    /**< MRSIGNER not in the allowed list */
+    SCITT_TEE_DCAP_NO_COLLATERAL = 184, /**< no collateral in the bundle nor given */
 } scitt_tee_reason;
 
 /** A sentence describing @p r for CLI messages; never NULL. */
