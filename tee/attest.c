@@ -4,6 +4,7 @@
  */
 #include "scitt/attest.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "scitt/cbor.h"
@@ -278,19 +279,19 @@ scitt_err scitt_attest_collateral_load(scitt_span in, scitt_dcap_collateral *c,
 
 /* A TDX or SGX quote: DCAP verification with the collateral, then the TEE the bundle names, the
  * DEBUG attribute and the measurement lists. */
-static scitt_err verify_dcap(const scitt_attest_bundle *b, scitt_dcap_tee want,
+static scitt_err verify_dcap(scitt_span evidence, scitt_span endorsements, scitt_dcap_tee want,
                              const scitt_attest_opts *opts, scitt_attest_result *out)
 {
     scitt_dcap_collateral *own = NULL;
     const scitt_dcap_collateral *c = opts->dcap_collateral;
     scitt_err e = SCITT_OK;
-    if (!c && !b->endorsements.len) {
+    if (!c && !endorsements.len) {
         out->why = SCITT_TEE_DCAP_NO_COLLATERAL;
         return SCITT_ERR_EVIDENCE;
     }
     if (!c) {
         e = scitt_dcap_collateral_new(&own);
-        e = e ? e : scitt_attest_collateral_load(b->endorsements, own, &out->why);
+        e = e ? e : scitt_attest_collateral_load(endorsements, own, &out->why);
         c = own;
     }
     scitt_dcap_result *r = &out->dcap;
@@ -299,7 +300,7 @@ static scitt_err verify_dcap(const scitt_attest_bundle *b, scitt_dcap_tee want,
         scitt_dcap_verify_opts_init(&vo, opts->now);
         vo.root_sha256 = opts->dcap_root_sha256;
         vo.accept = opts->dcap_accept;
-        e = scitt_dcap_verify(b->evidence, c, &vo, r);
+        e = scitt_dcap_verify(evidence, c, &vo, r);
         out->why = r->why;
     }
     scitt_dcap_collateral_free(own);
@@ -361,6 +362,19 @@ static scitt_err verify_dcap(const scitt_attest_bundle *b, scitt_dcap_tee want,
     return SCITT_OK;
 }
 
+scitt_err scitt_attest_verify_quote(scitt_span quote, const scitt_attest_opts *opts,
+                                    scitt_attest_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    scitt_dcap_quote q;
+    scitt_err e = scitt_dcap_quote_parse(quote, &q, &out->why);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    snprintf(out->platform, sizeof(out->platform), "%s", scitt_dcap_tee_name(q.tee));
+    return verify_dcap(quote, scitt_span_make(NULL, 0), q.tee, opts, out);
+}
+
 scitt_err scitt_attest_verify(scitt_span in, const scitt_attest_opts *opts,
                               scitt_attest_result *out)
 {
@@ -406,9 +420,9 @@ scitt_err scitt_attest_verify(scitt_span in, const scitt_attest_opts *opts,
     } else if (scitt_span_eq_str(b.platform, "snp")) {
         e = verify_snp(&b, opts, out);
     } else if (scitt_span_eq_str(b.platform, "tdx")) {
-        e = verify_dcap(&b, SCITT_DCAP_TEE_TDX, opts, out);
+        e = verify_dcap(b.evidence, b.endorsements, SCITT_DCAP_TEE_TDX, opts, out);
     } else if (scitt_span_eq_str(b.platform, "sgx")) {
-        e = verify_dcap(&b, SCITT_DCAP_TEE_SGX, opts, out);
+        e = verify_dcap(b.evidence, b.endorsements, SCITT_DCAP_TEE_SGX, opts, out);
     } else {
         return SCITT_ERR_UNSUPPORTED;
     }

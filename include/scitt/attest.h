@@ -157,6 +157,16 @@ typedef struct scitt_attest_result {
 SCITT_MUST_USE scitt_err scitt_attest_verify(scitt_span bundle, const scitt_attest_opts *opts,
                                              scitt_attest_result *out);
 
+/**
+ * Verifies a bare Intel DCAP quote as scitt_attest_verify verifies a bundle's, with no identity
+ * document to bind: scitt_dcap_verify with opts->dcap_collateral (NULL: SCITT_ERR_EVIDENCE,
+ * SCITT_TEE_DCAP_NO_COLLATERAL), the accepted TCB statuses and the root, then the DEBUG attribute
+ * and the TDX or SGX lists of @p opts. out->platform is the quote's TEE ("tdx" / "sgx") and
+ * out->report_data its REPORTDATA, for the caller to compare with what it expects.
+ */
+SCITT_MUST_USE scitt_err scitt_attest_verify_quote(scitt_span quote, const scitt_attest_opts *opts,
+                                                   scitt_attest_result *out);
+
 /*
  * Sealing: AES-256-GCM under a 32-byte key the TEE derives for this measurement (on SEV-SNP,
  * SNP_GET_DERIVED_KEY). Sealed blob: "SCSEAL01" || 12-byte random nonce || ciphertext || 16-byte
