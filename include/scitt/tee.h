@@ -554,6 +554,16 @@ SCITT_MUST_USE scitt_err scitt_tee_snp_derive_key(const scitt_tee_acquire_opts *
                                                   const scitt_snp_key_request *req, uint8_t key[32],
                                                   scitt_tee_reason *why);
 
+/**
+ * Reads an Intel DCAP collateral directory (the files scitt_dcap_item_file names; docs/tee.md)
+ * and appends it as a service bundle's endorsements (scitt_attest_collateral_encode). Every file
+ * present must parse (scitt_dcap_collateral_set); the required ones must be present
+ * (SCITT_ERR_NOT_FOUND, SCITT_TEE_DCAP_COLLATERAL_MISSING); each is at most
+ * SCITT_DCAP_COLLATERAL_FILE_MAX bytes (SCITT_ERR_TOO_LARGE).
+ */
+SCITT_MUST_USE scitt_err scitt_tee_dcap_collateral_read(const char *dir, scitt_dynbuf *out,
+                                                        scitt_tee_reason *why);
+
 /** The decoded Confidential ACI security-context files. Owned; release with _clear. */
 typedef struct scitt_tee_aci {
     uint8_t *host_amd_cert; /**< THIM JSON (give to scitt_snp_certs_add_thim), or NULL */

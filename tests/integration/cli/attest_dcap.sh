@@ -1,14 +1,16 @@
 #!/bin/sh
-# attest_dcap.sh SCITT TEST_DATA ATTEST_FIXTURES
+# attest_dcap.sh SCITT TEST_DATA ATTEST_FIXTURES SCITTD
 # scitt attest verify and scitt verify --service-bundle with Intel TDX and SGX evidence, offline
 # with the real samples of tests/data/dcap at their pinned times: bare quotes with --collateral,
 # every printed field, the TCB status (OutOfDate refused unless --accept-tcb names it), pinned
 # MRTD, RTMRs, MRENCLAVE, MRSIGNER and REPORTDATA (right and wrong), a flipped byte, a time
 # outside the collateral, and bundles made by attest_fixtures: the quote binds somebody else's
-# identity, a bundle without collateral, the other platform's evidence.
+# identity, a bundle without collateral, the other platform's evidence. scitt sign with
+# --tdx-quote, --sgx-quote and tdx:MRTD,rtmrN=HEX. scittd --platform tdx where there is no TDX.
 SCITT=$1
 DATA=$2
 FIXTURES=$3
+SCITTD=$4
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 2
 D=$DATA/dcap
@@ -138,6 +140,46 @@ expect 1 "the TDX bundle is refused before any receipt is trusted" "$SCITT" veri
     --service-bundle tdx.bundle --expect-mrtd "$MRTD" --accept-tcb OutOfDate
 has "$T/err" "service bundle: tdx.bundle" "the bundle check fails"
 expect 2 "TDX options without a bundle" "$SCITT" verify ts.cbor --trust x --expect-mrtd "$MRTD"
+
+step "scitt sign: TDX and SGX measurement statements"
+"$SCITT" keygen --out k >/dev/null 2>&1
+expect 0 "--tdx-quote" "$SCITT" sign --key k.key --iss https://builder.example --sub td \
+    --tdx-quote "$D/tdx-gcp/quote.bin" --out t.cose
+expect 0 "inspect it" "$SCITT" inspect t.cose
+has "$T/out" "h'dae67181d3d65e07" "the payload is MRTD"
+has "$T/out" '"tee": "tdx"' "the tee claim"
+has "$T/out" "\"rtmr0\": h'3fa2f61f" "RTMR0 as a claim"
+has "$T/out" '"rtmr3": h'"'"'0000' "RTMR3 as a claim"
+has "$T/out" "258: -43" "SHA-384"
+expect 0 "--sgx-quote" "$SCITT" sign --key k.key --iss https://builder.example --sub enc \
+    --sgx-quote "$SGXQ" --out s.cose
+expect 0 "inspect it" "$SCITT" inspect s.cose
+has "$T/out" "h'$MRENCLAVE'" "the payload is MRENCLAVE"
+has "$T/out" "\"mrsigner\": h'$MRSIGNER'" "MRSIGNER as a claim"
+has "$T/out" '"isv_prod_id": 0' "the ISV product ID"
+has "$T/out" '"svn": 0' "the ISV SVN"
+expect 2 "a TDX quote given as --sgx-quote" "$SCITT" sign --key k.key --iss https://b.example \
+    --sub e --sgx-quote "$TDXQ" --out x.cose
+has "$T/err" "is a TDX quote: give --tdx-quote" "the message says which"
+expect 0 "--measurement tdx:MRTD,rtmr1=HEX" "$SCITT" sign --key k.key --iss https://b.example \
+    --sub e --measurement "tdx:$MRTD,rtmr1=$OTHER48" --out m.cose
+expect 0 "inspect it" "$SCITT" inspect m.cose
+has "$T/out" "\"rtmr1\": h'abab" "RTMR1 as a claim"
+expect 2 "an RTMR on an SGX measurement" "$SCITT" sign --key k.key --iss https://b.example \
+    --sub e --measurement "sgx:$MRENCLAVE,rtmr1=$OTHER48" --out m.cose
+expect 2 "rtmr4" "$SCITT" sign --key k.key --iss https://b.example --sub e \
+    --measurement "tdx:$MRTD,rtmr4=$OTHER48" --out m.cose
+expect 2 "rtmr1 twice" "$SCITT" sign --key k.key --iss https://b.example --sub e \
+    --measurement "tdx:$MRTD,rtmr1=$OTHER48,rtmr1=$OTHER48" --out m.cose
+expect 2 "an RTMR of 47 bytes" "$SCITT" sign --key k.key --iss https://b.example --sub e \
+    --measurement "tdx:$MRTD,rtmr0=$(printf 'ab%.0s' $(seq 47))" --out m.cose
+
+step "scittd --platform tdx without TDX"
+mkdir tsm
+expect 2 "refused: no TDX guest answers" "$SCITTD" --data d1 --listen 127.0.0.1:0 \
+    --platform tdx --tee-configfs "$T/tsm" --sev-guest "$T/nothing" --dcap-collateral "$TDXC"
+has "$T/err" "no TDX guest" "the message says so"
+expect 2 "--platform tdx is a known value, tpm is not" "$SCITTD" --data d1 --platform tpm
 
 step "usage"
 expect 0 "attest verify --help names the Intel options" "$SCITT" attest verify --help
