@@ -125,6 +125,9 @@ static const reason_row rows[] = {
     ROW(SCITT_TEE_POLICY_RTMR, "an RTMR is not the expected value"),
     ROW(SCITT_TEE_POLICY_MRENCLAVE, "MRENCLAVE is not one of the allowed values"),
     ROW(SCITT_TEE_POLICY_MRSIGNER, "MRSIGNER is not one of the allowed values"),
+    ROW(SCITT_TEE_DCAP_LEAF_USAGE,
+        "a PCK or TCB Signing certificate may not sign (keyUsage without digitalSignature, or a "
+        "CA)"),
     ROW(SCITT_TEE_DCAP_NO_COLLATERAL,
         "no DCAP collateral: the bundle carries none and no collateral directory was given"),
 };

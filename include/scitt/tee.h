@@ -152,6 +152,7 @@ typedef enum scitt_tee_reason {
     SCITT_TEE_POLICY_MRENCLAVE = 182,   /**< MRENCLAVE not in the allowed list */
     SCITT_TEE_POLICY_MRSIGNER = 183,    /**< MRSIGNER not in the allowed list */
     SCITT_TEE_DCAP_NO_COLLATERAL = 184, /**< no collateral in the bundle nor given */
+    SCITT_TEE_DCAP_LEAF_USAGE = 185, /**< a PCK / TCB Signing leaf not for signing (keyUsage, CA) */
 } scitt_tee_reason;
 
 /** A sentence describing @p r for CLI messages; never NULL. */
