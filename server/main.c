@@ -45,8 +45,9 @@ static const char usage[] =
     "  --max-body BYTES        largest request body (default: the policy's statement limit)\n"
     "  --rate-limit N/s        per-IP request rate (token bucket, burst 2N; default off)\n"
     "  --auth-tokens FILE      bearer tokens required to register, one per line\n"
-    "  --platform P            auto, snp or virtual (default auto)\n"
+    "  --platform P            auto, snp, tdx or virtual (default auto)\n"
     "  --insecure-virtual      allow the INSECURE virtual platform (no TEE)\n"
+    "  --dcap-collateral DIR   Intel DCAP collateral served with TDX evidence (docs/tee.md)\n"
     "  --snp-endorsements F    PEM of the VCEK, ASK and ARK for SEV-SNP evidence (default: the\n"
     "                          firmware's certificate table, then $UVM_SECURITY_CONTEXT_DIR)\n"
     "  --tee-configfs DIR      configfs-tsm report directory (default "
@@ -155,6 +156,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_HELP,
         O_VERSION,
         O_SNPCERTS,
+        O_DCAPCOLL,
         O_CONFIGFS,
         O_SEVGUEST,
         O_STIMEOUT,
@@ -189,6 +191,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"body-timeout-ms", 1, 0, O_BTIMEOUT},
                                          {"print-ports", 0, 0, O_PORTS},
                                          {"snp-endorsements", 1, 0, O_SNPCERTS},
+                                         {"dcap-collateral", 1, 0, O_DCAPCOLL},
                                          {"tee-configfs", 1, 0, O_CONFIGFS},
                                          {"sev-guest", 1, 0, O_SEVGUEST},
                                          {"send-timeout-ms", 1, 0, O_STIMEOUT},
@@ -275,8 +278,9 @@ static void parse_args(int argc, char **argv, scittd_config *c)
             c->auth_tokens_file = optarg;
             break;
         case O_PLATFORM:
-            if (strcmp(optarg, "auto") && strcmp(optarg, "snp") && strcmp(optarg, "virtual")) {
-                die("--platform must be auto, snp or virtual, not \"%s\"", optarg);
+            if (strcmp(optarg, "auto") && strcmp(optarg, "snp") && strcmp(optarg, "tdx") &&
+                strcmp(optarg, "virtual")) {
+                die("--platform must be auto, snp, tdx or virtual, not \"%s\"", optarg);
             }
             c->platform = optarg;
             break;
@@ -285,6 +289,9 @@ static void parse_args(int argc, char **argv, scittd_config *c)
             break;
         case O_SNPCERTS:
             c->snp_endorsements = optarg;
+            break;
+        case O_DCAPCOLL:
+            c->dcap_collateral = optarg;
             break;
         case O_CONFIGFS:
             c->tee_configfs = optarg;

@@ -27,9 +27,10 @@ typedef struct scittd_config {
     size_t max_body;
     double rate_limit;
     const char *auth_tokens_file;
-    const char *platform; /* "auto", "snp", "virtual" */
+    const char *platform; /* "auto", "snp", "tdx", "virtual" */
     bool insecure_virtual;
     const char *snp_endorsements; /* PEM of VCEK/ASK/ARK provided by the operator */
+    const char *dcap_collateral;  /* Intel DCAP collateral directory served with TDX quotes */
     const char *tee_configfs;     /* configfs-tsm report directory (default: the kernel's) */
     const char *sev_guest;        /* SEV guest device (default /dev/sev-guest) */
     const char *log_level;

@@ -14,7 +14,7 @@
 
 static const char help[] =
     "usage: scitt attest export --url URL --out FILE [--nonce HEX] [--json]\n"
-    "       scitt attest verify INPUT [--certs FILE...] [--expect-measurement HEX] [options]\n"
+    "       scitt attest verify INPUT [--certs FILE... | --collateral DIR] [--expect-* ...]\n"
     "\n"
     "export fetches the service bundle of a scittd (GET /attestation: its identity document -\n"
     "receipt key, checkpoint key, issuer, origin - and the TEE evidence binding it) and writes it\n"
@@ -49,21 +49,29 @@ static const char export_help[] =
 static const char verify_help[] =
     "usage: scitt attest verify INPUT [--certs FILE...] [--expect-measurement HEX...]\n"
     "                           [--expect-host-data HEX...] [--min-tcb T] [--nonce HEX]\n"
-    "                           [--at TIME] [--allow-insecure-virtual] [--json]\n"
+    "                           [--collateral DIR] [--accept-tcb LIST] [--expect-mrtd HEX]\n"
+    "                           [--expect-rtmr N=HEX] [--expect-mrenclave HEX]\n"
+    "                           [--expect-mrsigner HEX] [--at TIME] [--allow-insecure-virtual]\n"
+    "                           [--json]\n"
     "\n"
     "Verifies TEE evidence offline and prints what it says: measurement, host_data,\n"
-    "report_data, guest policy, vmpl, TCB, chip id, product, and for a service bundle the\n"
-    "identity it binds (receipt key, checkpoint note key, issuer, origin), then the verdict.\n"
-    "INPUT is a service bundle (scitt attest export) or a bare SEV-SNP report (raw 1184 bytes,\n"
-    "hex or base64) given with --certs. SEV-SNP: the VCEK must chain to the AMD root pinned for\n"
-    "its product (Milan, Genoa, Turin) - a root inside the input is never trusted by itself -,\n"
-    "the report signature must verify, debugging and migration agents must be off, vmpl 0, and\n"
-    "REPORT_DATA must be SHA-256(identity document) || nonce (or zeros). Virtual evidence is\n"
-    "refused unless --allow-insecure-virtual, and then reported as INSECURE.\n"
+    "report_data, guest policy, vmpl, TCB, chip id, product (SEV-SNP); MRTD, RTMR0-3, MRSEAM,\n"
+    "FMSPC, TCB status and advisories (TDX); MRENCLAVE, MRSIGNER, ISV product ID and SVN (SGX);\n"
+    "and for a service bundle the identity it binds (receipt key, checkpoint note key, issuer,\n"
+    "origin), then the verdict. INPUT is a service bundle (scitt attest export), a bare SEV-SNP\n"
+    "report (raw 1184 bytes, hex or base64) given with --certs, or a bare Intel DCAP quote (TDX\n"
+    "v4, SGX v3, raw) given with --collateral. SEV-SNP: the VCEK must chain to the AMD root\n"
+    "pinned for its product (Milan, Genoa, Turin) - a root inside the input is never trusted\n"
+    "by itself -, the report signature must verify, debugging and migration agents must be\n"
+    "off, vmpl 0. TDX/SGX: the quote must chain to Intel's pinned root with the collateral,\n"
+    "the TCB status be accepted, DEBUG be off. REPORT_DATA must be SHA-256(identity document)\n"
+    "|| nonce (or zeros). Virtual evidence is refused unless --allow-insecure-virtual, and\n"
+    "then reported as INSECURE.\n"
     "  --certs FILE         endorsements: PEM (VCEK/ASK/ARK in any order), one DER certificate,\n"
     "                       THIM JSON (or its base64), or a GHCB certificate table; repeatable.\n"
     "                       Needed for a bare report; added to a bundle's own.\n" ATTEST_POLICY_HELP
-    "  --expect-report-data HEX  a bare report's exact REPORT_DATA (64 bytes)\n"
+        ATTEST_INTEL_HELP
+    "  --expect-report-data HEX  a bare report's or quote's exact REPORT_DATA (64 bytes)\n"
     "  --at TIME            check certificate validity at TIME (Unix seconds or\n"
     "                       2025-07-01T00:00:00Z) instead of now\n"
     "  --json               the fields, the identity and the verdict as one JSON object\n"
@@ -74,7 +82,9 @@ static const char verify_help[] =
     "Examples:\n"
     "  scitt attest verify scitt.bundle --expect-measurement \"$MEASUREMENT\" \\\n"
     "      --min-tcb milan:bl=3,tee=0,snp=8,ucode=115\n"
-    "  scitt attest verify report.bin --certs vcek.der --certs cert_chain.pem\n";
+    "  scitt attest verify report.bin --certs vcek.der --certs cert_chain.pem\n"
+    "  scitt attest verify quote.bin --collateral collateral/ --expect-mrtd \"$MRTD\" \\\n"
+    "      --expect-rtmr 1=\"$RTMR1\" --accept-tcb UpToDate,SWHardeningNeeded\n";
 
 /* Checks that @p body is a service bundle whose parts parse; @p why says what is wrong. */
 static bool bundle_ok(scitt_span body, const uint8_t *nonce, size_t nonce_len,
@@ -108,9 +118,26 @@ static bool bundle_ok(scitt_span body, const uint8_t *nonce, size_t nonce_len,
         scitt_snp_certs_clear(&c);
         rd = rep->report_data;
         snprintf(why, cap, "the SNP evidence does not parse: %s", scitt_tee_reason_str(rs));
+    } else if (ok &&
+               (scitt_span_eq_str(b->platform, "tdx") || scitt_span_eq_str(b->platform, "sgx"))) {
+        scitt_dcap_quote *q = scitt_malloc(sizeof(*q));
+        scitt_dcap_collateral *c = NULL;
+        ok = q && scitt_dcap_quote_parse(b->evidence, q, &rs) == SCITT_OK &&
+             scitt_dcap_collateral_new(&c) == SCITT_OK &&
+             (!b->endorsements.len ||
+              scitt_attest_collateral_load(b->endorsements, c, &rs) == SCITT_OK);
+        if (ok) {
+            memcpy(rep->report_data,
+                   q->tee == SCITT_DCAP_TEE_TDX ? q->td.report_data : q->enclave.report_data,
+                   sizeof(rep->report_data));
+            rd = rep->report_data;
+        }
+        scitt_dcap_collateral_free(c);
+        scitt_free(q);
+        snprintf(why, cap, "the DCAP evidence does not parse: %s", scitt_tee_reason_str(rs));
     } else if (ok) {
         ok = false;
-        snprintf(why, cap, "unknown platform (not snp or virtual)");
+        snprintf(why, cap, "unknown platform (not snp, tdx, sgx or virtual)");
     }
     uint8_t want[32] = {0};
     if (ok && nonce_len) {
@@ -254,8 +281,9 @@ static int do_export(int argc, char **argv)
     } else if (rc == CLI_OK && strcmp(out, "-") != 0) {
         char iss[300];
         scitt_client_printable(id.issuer, iss, sizeof(iss));
-        printf("wrote %s: service bundle of %s, platform %s%s, %zu bytes%s%s\n", out, iss,
-               insecure ? "virtual" : "snp",
+        char plat[16];
+        scitt_client_printable(b.platform, plat, sizeof(plat));
+        printf("wrote %s: service bundle of %s, platform %s%s, %zu bytes%s%s\n", out, iss, plat,
                insecure ? " (INSECURE: unsigned evidence, refused by verifiers unless told "
                           "--allow-insecure-virtual)"
                         : "",

@@ -27,7 +27,10 @@ static const char help[] =
     "  --measurement snp|tdx|sgx:HEX | --snp-report FILE   an enclave measurement (hash envelope,\n"
     "                       SHA-384 for SNP and TDX, SHA-256 for SGX); extra claims:\n"
     "                       --host-data HEX, --policy-file FILE (host_data = SHA-256 of the\n"
-    "                       Confidential ACI policy), --svn N\n"
+    "                       Confidential ACI policy), --svn N; tdx:MRTD,rtmr0=HEX,... adds\n"
+    "                       RTMR claims\n"
+    "  --tdx-quote FILE | --sgx-quote FILE   the same from a DCAP quote (not verified): MRTD\n"
+    "                       and RTMR0-3; MRENCLAVE, MRSIGNER, ISV product ID and SVN\n"
     "  --hash-envelope FILE --preimage-content-type CT [--location URI] [--hash-alg ALG]\n"
     "                       a hash envelope of any file (sha256, sha384 or sha512)\n"
     "\n"
@@ -47,7 +50,7 @@ static const char help[] =
 typedef struct opts {
     const char *key, *cert, *chain, *iss, *sub, *out, *alg;
     const char *payload, *ctype, *image, *oci, *docker, *ref, *image_name;
-    const char *measurement, *snp_report, *host_data, *policy_file;
+    const char *measurement, *snp_report, *host_data, *policy_file, *tdx_quote, *sgx_quote;
     const char *hash_file, *ptype, *location, *hash_alg;
     bool detached, index, no_iat, json, has_iat, has_svn;
     uint64_t iat, svn;
@@ -84,7 +87,9 @@ static int parse(int argc, char **argv, opts *o)
         O_IAT,
         O_NOIAT,
         O_JSON,
-        O_HELP
+        O_HELP,
+        O_TDXQ,
+        O_SGXQ
     };
     static const struct option lo[] = {{"key", 1, 0, O_KEY},
                                        {"cert", 1, 0, O_CERT},
@@ -104,6 +109,8 @@ static int parse(int argc, char **argv, opts *o)
                                        {"image-name", 1, 0, O_IMGNAME},
                                        {"measurement", 1, 0, O_MEAS},
                                        {"snp-report", 1, 0, O_SNP},
+                                       {"tdx-quote", 1, 0, O_TDXQ},
+                                       {"sgx-quote", 1, 0, O_SGXQ},
                                        {"host-data", 1, 0, O_HOSTDATA},
                                        {"policy-file", 1, 0, O_POLICY},
                                        {"svn", 1, 0, O_SVN},
@@ -134,6 +141,12 @@ static int parse(int argc, char **argv, opts *o)
         switch (c) {
         case O_DETACHED:
             o->detached = true;
+            break;
+        case O_TDXQ:
+            o->tdx_quote = optarg;
+            break;
+        case O_SGXQ:
+            o->sgx_quote = optarg;
             break;
         case O_INDEX:
             o->index = true;
@@ -166,13 +179,14 @@ static int parse(int argc, char **argv, opts *o)
         return cli_usage("unexpected argument \"%s\"", argv[optind]);
     }
     int sources = !!o->payload + !!o->image + !!o->oci + !!o->docker + !!o->measurement +
-                  !!o->snp_report + !!o->hash_file;
+                  !!o->snp_report + !!o->hash_file + !!o->tdx_quote + !!o->sgx_quote;
     if (!o->key || !o->iss || !o->out) {
         return cli_usage("--key, --iss and --out are required");
     }
     if (sources != 1) {
         return cli_usage("give exactly one of --payload, --image, --oci-layout, --docker-archive, "
-                         "--measurement, --snp-report, --hash-envelope");
+                         "--measurement, --snp-report, --tdx-quote, --sgx-quote, "
+                         "--hash-envelope");
     }
     if (o->cert && o->chain) {
         return cli_usage("--cert and --chain exclude each other");
@@ -181,7 +195,8 @@ static int parse(int argc, char **argv, opts *o)
         return cli_usage("--content-type and --detached go with --payload");
     }
     if ((o->host_data || o->policy_file || o->has_svn) && !o->measurement && !o->snp_report) {
-        return cli_usage("--host-data, --policy-file and --svn go with a measurement");
+        return cli_usage("--host-data, --policy-file and --svn go with --measurement or "
+                         "--snp-report");
     }
     if (o->host_data && o->policy_file) {
         return cli_usage("--host-data and --policy-file exclude each other");
@@ -284,6 +299,9 @@ static int make_plan(const opts *o, sign_plan *p)
     }
     if (o->hash_file) {
         return plan_hash_envelope(p, o->hash_file, o->ptype, o->location, o->hash_alg);
+    }
+    if (o->tdx_quote || o->sgx_quote) {
+        return plan_dcap_quote(p, o->tdx_quote ? o->tdx_quote : o->sgx_quote, o->tdx_quote != NULL);
     }
     rc = o->measurement ? plan_measurement(p, o->measurement) : plan_snp_report(p, o->snp_report);
     if (rc == CLI_OK && (o->host_data || o->policy_file)) {

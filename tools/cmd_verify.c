@@ -53,13 +53,17 @@ static const char help[] =
     "  --iss ISS            require this issuer: the iss claim, and established by a did:x509\n"
     "                       iss, --issuer-roots or --issuer-key (a self-asserted x5chain fails)\n"
     "  --sub SUB            require this CWT sub\n"
-    "  --json               every check, the key used (kid, trust file), tree size and index\n"
+    "  --json               every check, the key used (kid, trust file), tree size and index\n";
+
+/* The second half of the help (C11 bounds one string literal). */
+static const char help_bundle[] =
     "Trust from hardware roots instead of a trust store (see scitt attest verify --help):\n"
     "  --service-bundle FILE  a service bundle (scitt attest export): its TEE evidence is\n"
     "                       verified first (AMD's pinned roots, the binding of the identity),\n"
     "                       then receipts are checked with the receipt key it binds and must\n"
-    "                       name its issuer. SEV-SNP bundles need "
-    "--expect-measurement\n" ATTEST_POLICY_HELP "\n"
+    "                       name its issuer. SEV-SNP bundles need --expect-measurement,\n"
+    "                       TDX --expect-mrtd, SGX --expect-mrenclave or "
+    "--expect-mrsigner\n" ATTEST_POLICY_HELP ATTEST_INTEL_HELP_SHORT "\n"
     "An issuer that nothing establishes is reported (\"verified, issuer not established\"),\n"
     "and is a failure with --iss.\n"
     "Exit status: 0 verified, 1 a check failed, 2 usage or unreadable input.\n"
@@ -287,8 +291,9 @@ static int parse(int argc, char **argv, opts *o)
         return cli_usage("--trust or --service-bundle is required: the service keys to trust");
     }
     if (o->att_given && !o->bundle) {
-        return cli_usage("--expect-measurement, --expect-host-data, --min-tcb, --nonce and "
-                         "--allow-insecure-virtual apply to a --service-bundle");
+        return cli_usage("--expect-measurement, --expect-host-data, --min-tcb, --nonce, "
+                         "--allow-insecure-virtual and the TDX/SGX options apply to a "
+                         "--service-bundle");
     }
     if (o->x509_time && strcmp(o->x509_time, "iat") && strcmp(o->x509_time, "now") &&
         strcmp(o->x509_time, "at") && strcmp(o->x509_time, "off")) {
@@ -883,7 +888,8 @@ int cmd_verify(int argc, char **argv)
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc == -1) {
-        return cli_help(help);
+        fputs(help, stdout);
+        return cli_help(help_bundle);
     }
     if (rc != CLI_OK) {
         return rc;

@@ -102,6 +102,7 @@ typedef enum attest_kind {
     ATTEST_NONE = 0,   /* neither; @p why says what it was expected to be */
     ATTEST_BUNDLE,     /* a service bundle (its structure parses; nothing verified) */
     ATTEST_SNP_REPORT, /* an SNP report file: raw, hex or base64 (snp_file_decode) */
+    ATTEST_DCAP_QUOTE, /* an Intel DCAP quote (TDX v4, SGX v3), raw bytes */
 } attest_kind;
 
 /**

@@ -44,8 +44,11 @@ int plan_image_ref(sign_plan *p, const char *ref, bool index);
  * (or the only one); @p image_name (may be NULL) names the repository for 260 and sub.
  */
 int plan_oci(sign_plan *p, const char *path, bool tar, const char *ref, const char *image_name);
-/** --measurement snp|tdx|sgx:HEX */
+/** --measurement snp|tdx|sgx:HEX (tdx:HEX,rtmrN=HEX,... adds "rtmrN" claims) */
 int plan_measurement(sign_plan *p, const char *spec);
+/** --tdx-quote FILE (@p tdx) or --sgx-quote FILE: the measurements of a DCAP quote, parsed
+ *  strictly but not verified. */
+int plan_dcap_quote(sign_plan *p, const char *file, bool tdx);
 /** --snp-report FILE: the measurement, host_data and guest SVN of a report. */
 int plan_snp_report(sign_plan *p, const char *file);
 /** --host-data HEX or --policy-file FILE (host_data = SHA-256 of the policy). */

@@ -146,6 +146,13 @@ typedef enum scitt_tee_reason {
     SCITT_TEE_DCAP_TCB_NOT_SUPPORTED = 166,  /**< no TCB level matches the platform */
     SCITT_TEE_DCAP_TCB_STATUS = 167,         /**< a TCB status the caller does not accept */
     SCITT_TEE_DCAP_PCK_CRL_CHAIN = 168,      /**< the PCK CRL chain is not the quote's CA */
+    /* evidence policy for TDX / SGX bundles (scitt/attest.h) */
+    SCITT_TEE_DCAP_PLATFORM = 180,      /**< the quote is of another TEE than the platform */
+    SCITT_TEE_POLICY_RTMR = 181,        /**< an RTMR differs from the expected value */
+    SCITT_TEE_POLICY_MRENCLAVE = 182,   /**< MRENCLAVE not in the allowed list */
+    SCITT_TEE_POLICY_MRSIGNER = 183,    /**< MRSIGNER not in the allowed list */
+    SCITT_TEE_DCAP_NO_COLLATERAL = 184, /**< no collateral in the bundle nor given */
+    SCITT_TEE_DCAP_LEAF_USAGE = 185, /**< a PCK / TCB Signing leaf not for signing (keyUsage, CA) */
 } scitt_tee_reason;
 
 /** A sentence describing @p r for CLI messages; never NULL. */
@@ -551,6 +558,16 @@ SCITT_API void scitt_snp_key_request_init(scitt_snp_key_request *r);
 SCITT_API SCITT_MUST_USE scitt_err scitt_tee_snp_derive_key(const scitt_tee_acquire_opts *o,
                                                             const scitt_snp_key_request *req,
                                                             uint8_t key[32], scitt_tee_reason *why);
+
+/**
+ * Reads an Intel DCAP collateral directory (the files scitt_dcap_item_file names; docs/tee.md)
+ * and appends it as a service bundle's endorsements (scitt_attest_collateral_encode). Every file
+ * present must parse (scitt_dcap_collateral_set); the required ones must be present
+ * (SCITT_ERR_NOT_FOUND, SCITT_TEE_DCAP_COLLATERAL_MISSING); each is at most
+ * SCITT_DCAP_COLLATERAL_FILE_MAX bytes (SCITT_ERR_TOO_LARGE).
+ */
+SCITT_MUST_USE scitt_err scitt_tee_dcap_collateral_read(const char *dir, scitt_dynbuf *out,
+                                                        scitt_tee_reason *why);
 
 /** The decoded Confidential ACI security-context files. Owned; release with _clear. */
 typedef struct scitt_tee_aci {

@@ -390,7 +390,8 @@ static void test_startup_errors(void **state)
     } rows[] = {
         {2, "INSECURE", {"--data", other, L, "--platform", "virtual", NULL}},
         {2, "SEV-SNP", {"--data", other, L, "--platform", "snp", NULL}},
-        {2, "must be auto, snp or virtual", {"--data", other, L, "--platform", "sgx", NULL}},
+        {2, "no TDX guest", {"--data", other, L, "--platform", "tdx", NULL}},
+        {2, "must be auto, snp, tdx or virtual", {"--data", other, L, "--platform", "sgx", NULL}},
         {2, "cannot open", {"--data", other, L, V, "--policy", "/nonexistent/policy.json", NULL}},
         {2, "JSON", {"--data", other, L, V, "--policy", bad, NULL}},
         {2, "go together", {"--data", other, L, V, "--tls-cert", junk, NULL}},
