@@ -31,6 +31,10 @@ test_pkgs="curl openssl ca-certificates valgrind python3 python3-cbor2 python3-c
 # the tool is used: nothing is booted or started), groff-base to render the man pages, binutils
 # for readelf on the installed library.
 test_pkgs="$test_pkgs systemd groff-base binutils"
+# OCI tests (tests/integration/cli/oci.sh): a real registry (docker-registry: distribution 2.8,
+# run on loopback by the tests), skopeo to push images into it without a container daemon, and
+# htpasswd (apache2-utils) for the registry's Basic authentication file.
+test_pkgs="$test_pkgs docker-registry skopeo apache2-utils"
 # Packaging (make deb, make test-package): debhelper builds the .deb files (dpkg-shlibdeps
 # computes their Depends), lintian checks them, debootstrap makes the fresh Debian 12 root the
 # packages are installed into.

@@ -1,4 +1,5 @@
 /* scitt sign: a SCITT Signed Statement (tagged COSE_Sign1) from a payload or a digest. */
+#include "oci_cmd.h"
 #include "sign.h"
 
 #include <getopt.h>
@@ -17,10 +18,12 @@ static const char help[] =
     "Signs a SCITT Signed Statement: protected {alg, CWT claims {iss, sub, iat}, x5chain (with\n"
     "--cert/--chain) or kid}. SOURCE is exactly one of:\n"
     "  --payload FILE [--content-type CT] [--detached]   the statement itself\n"
-    "  --image REF@sha256:HEX [--index]   a COSE hash envelope for a container image: payload =\n"
-    "                       the manifest digest, 258 SHA-256, 259 the OCI manifest (or index)\n"
-    "                       media type, 260 oci://REF@sha256:HEX; --sub defaults to the "
-    "repository\n"
+    "  --image REF [--index]   a COSE hash envelope for a container image: payload = the\n"
+    "                       manifest digest, 258 SHA-256, 259 the OCI manifest (or index)\n"
+    "                       media type, 260 oci://REF@sha256:HEX; --sub defaults to the\n"
+    "                       repository. REF is normalised (nginx: docker.io/library/nginx);\n"
+    "                       without @sha256:HEX the digest is resolved in the registry (the\n"
+    "                       registry options below; --index is then taken from it)\n"
     "  --oci-layout DIR | --docker-archive FILE [--ref NAME] [--image-name REPO]\n"
     "                       the same, reading the manifest digest from an OCI image layout or a\n"
     "                       docker save archive (Docker 25+); no registry access\n"
@@ -38,8 +41,8 @@ static const char help[] =
     "  --alg ALG            signature algorithm (default: the key's, e.g. ES256)\n"
     "  --iat T | --no-iat   issued-at time (Unix seconds; default now), or none\n"
     "  --out FILE           where to write the statement (- for stdout)\n"
-    "  --json               print a summary as JSON (entry_id: what the log will call it)\n"
-    "\n"
+    "  --json               print a summary as JSON (entry_id: what the log will call "
+    "it)\n" OCI_OPTIONS_HELP "\n"
     "Example:\n"
     "  scitt sign --key ci.key --cert ci.crt --iss https://ci.example/app \\\n"
     "      --image registry.example/app@sha256:<64 hex> --out app.statement\n";
@@ -51,6 +54,7 @@ typedef struct opts {
     const char *hash_file, *ptype, *location, *hash_alg;
     bool detached, index, no_iat, json, has_iat, has_svn;
     uint64_t iat, svn;
+    oci_client_opts reg;
 } opts;
 
 static int parse(int argc, char **argv, opts *o)
@@ -114,6 +118,7 @@ static int parse(int argc, char **argv, opts *o)
                                        {"iat", 1, 0, O_IAT},
                                        {"no-iat", 0, 0, O_NOIAT},
                                        {"json", 0, 0, O_JSON},
+                                       OCI_LONG_OPTIONS,
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
     memset(o, 0, sizeof(*o));
@@ -159,6 +164,9 @@ static int parse(int argc, char **argv, opts *o)
         case O_HELP:
             return -1;
         default:
+            if (oci_option(&o->reg, c, optarg)) {
+                break;
+            }
             return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
@@ -277,7 +285,7 @@ static int make_plan(const opts *o, sign_plan *p)
         return plan_payload(p, o->payload, o->ctype, o->detached);
     }
     if (o->image) {
-        return plan_image_ref(p, o->image, o->index);
+        return plan_image_ref(p, o->image, o->index, &o->reg);
     }
     if (o->oci || o->docker) {
         return plan_oci(p, o->oci ? o->oci : o->docker, o->docker != NULL, o->ref, o->image_name);

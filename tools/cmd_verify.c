@@ -7,6 +7,7 @@
  */
 #include "attestation.h"
 #include "cli.h"
+#include "oci_cmd.h"
 #include "parsers.h"
 #include "trust.h"
 
@@ -25,6 +26,7 @@
 static const char help[] =
     "usage: scitt verify TRANSPARENT --trust FILE... [options]\n"
     "       scitt verify TRANSPARENT --service-bundle FILE --expect-measurement HEX [options]\n"
+
     "\n"
     "Verifies a transparent statement offline: each receipt against the trusted service keys,\n"
     "then the issuer's signature. Trust files (--trust, repeatable): a COSE_Key_Set (scitt keys,\n"
@@ -70,6 +72,17 @@ static const char help[] =
     "  scitt verify app.transparent --service-bundle scitt.bundle \\\n"
     "      --expect-measurement \"$LEDGER_MEASUREMENT\" --digest \"$IMAGE_DIGEST\"\n";
 
+static const char image_help[] =
+    "\n"
+    "Images in a registry (docs/oci.md): scitt verify --image REF --trust FILE... [options]\n"
+    "  --image REF          verify the transparent statements attached to the image in its\n"
+    "                       registry (OCI referrers, see scitt attach): each is checked as\n"
+    "                       above with the image's manifest digest as the required --digest;\n"
+    "                       exit 0 when one passes every check (--json: each one's "
+    "checks)\n" OCI_OPTIONS_HELP "Example:\n"
+    "  scitt verify --image ghcr.io/org/app:v1.4.2 --trust scitt-keys.cbor \\\n"
+    "      --issuer-roots release-ca.crt --did-x509 --iss \"$ISS\"\n";
+
 #define MAX_RECEIPTS (2 * SCITT_LIMIT_RECEIPTS)
 
 typedef struct opts {
@@ -83,6 +96,9 @@ typedef struct opts {
     const char *receipt[SCITT_LIMIT_RECEIPTS];
     size_t nreceipt;
     bool any, did, legacy, json;
+    const char *image; /* --image REF */
+    oci_client_opts reg;
+    char image_digest[OCI_DIGEST_STR];
 } opts;
 
 typedef struct check {
@@ -180,6 +196,7 @@ static int parse(int argc, char **argv, opts *o)
         O_JSON,
         O_BUNDLE,
         O_AT,
+        O_IMAGE,
         O_HELP
     };
     static const struct option lo[] = {{"trust", 1, 0, O_TRUST},
@@ -197,6 +214,8 @@ static int parse(int argc, char **argv, opts *o)
                                        {"json", 0, 0, O_JSON},
                                        {"service-bundle", 1, 0, O_BUNDLE},
                                        {"at", 1, 0, O_AT},
+                                       {"image", 1, 0, O_IMAGE},
+                                       OCI_LONG_OPTIONS,
                                        ATTEST_POLICY_OPTIONS,
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
@@ -265,9 +284,15 @@ static int parse(int argc, char **argv, opts *o)
             o->att.now = o->at;
             o->att.has_now = true;
             break;
+        case O_IMAGE:
+            o->image = optarg;
+            break;
         case O_HELP:
             return -1;
         default:
+            if (oci_option(&o->reg, c, optarg)) {
+                break;
+            }
             if (c >= AO_MEAS && c < AO_END) {
                 o->att_given = true;
                 int rc = attest_option(&o->att, c, optarg);
@@ -279,10 +304,20 @@ static int parse(int argc, char **argv, opts *o)
             return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
-    if (argc - optind != 1) {
+    if (o->image) {
+        if (argc - optind != 0) {
+            return cli_usage("--image verifies the statements attached to the image: give no "
+                             "TRANSPARENT file");
+        }
+        if (o->want_digest || o->nreceipt || o->payload) {
+            return cli_usage("--digest, --receipt and --payload do not go with --image (the "
+                             "image's manifest digest is the digest required)");
+        }
+    } else if (argc - optind != 1) {
         return cli_usage("give exactly one TRANSPARENT statement file");
+    } else {
+        o->file = argv[optind];
     }
-    o->file = argv[optind];
     if (o->ntrust == 0 && !o->bundle) {
         return cli_usage("--trust or --service-bundle is required: the service keys to trust");
     }
@@ -751,7 +786,7 @@ static void expectations(const opts *o, const issuer_view *v, scitt_span sub, re
 
 static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, const issuer_view *v,
                    scitt_span iss, scitt_span sub, const char *entry_id, const rinfo *ri,
-                   size_t nri, const attest_view *av)
+                   size_t nri, const attest_view *av, cli_json *outer)
 {
     if (!o->json) {
         static const char *const mark[] = {"ok  ", "FAIL", "skip"};
@@ -772,158 +807,142 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, co
     }
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    cli_json j;
-    jw_init(&j, &b);
-    jw_obj(&j);
-    jw_key(&j, "ok");
-    jw_bool(&j, r->failed == 0);
-    if (av) {
-        jw_key(&j, "insecure");
-        jw_bool(&j, av->insecure);
+    cli_json j0;
+    cli_json *j = outer ? outer : &j0;
+    if (!outer) {
+        jw_init(j, &b);
     }
-    jw_key(&j, "file");
-    jw_str(&j, o->file);
-    jw_key(&j, "iss");
-    jw_text(&j, iss);
-    jw_key(&j, "sub");
-    jw_text(&j, sub);
-    jw_key(&j, "entry_id");
-    jw_str(&j, entry_id);
-    jw_key(&j, "issuer_established");
-    jw_bool(&j, m && v->established);
-    jw_key(&j, "issuer_established_by");
+    jw_obj(j);
+    jw_key(j, "ok");
+    jw_bool(j, r->failed == 0);
+    if (av) {
+        jw_key(j, "insecure");
+        jw_bool(j, av->insecure);
+    }
+    jw_key(j, "file");
+    jw_str(j, o->file);
+    jw_key(j, "iss");
+    jw_text(j, iss);
+    jw_key(j, "sub");
+    jw_text(j, sub);
+    jw_key(j, "entry_id");
+    jw_str(j, entry_id);
+    jw_key(j, "issuer_established");
+    jw_bool(j, m && v->established);
+    jw_key(j, "issuer_established_by");
     if (m && v->established) {
-        jw_str(&j, v->sig_pinned ? "issuer-key" : v->did_ok ? "did:x509" : "issuer-roots");
+        jw_str(j, v->sig_pinned ? "issuer-key" : v->did_ok ? "did:x509" : "issuer-roots");
     } else {
-        jw_null(&j);
+        jw_null(j);
     }
     if (m) {
         bool envelope = (m->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) != 0;
-        jw_key(&j, "hash_envelope");
-        jw_bool(&j, envelope);
+        jw_key(j, "hash_envelope");
+        jw_bool(j, envelope);
         if (v->digest.len) {
-            jw_key(&j, "digest");
-            jw_hex(&j, v->digest);
+            jw_key(j, "digest");
+            jw_hex(j, v->digest);
             const char *an = hash_name(v->digest_alg);
             if (an) {
-                jw_key(&j, "digest_alg");
-                jw_str(&j, an);
+                jw_key(j, "digest_alg");
+                jw_str(j, an);
             }
         }
         if (envelope && m->hdr.payload_location.len) {
-            jw_key(&j, "location");
-            jw_text(&j, m->hdr.payload_location);
+            jw_key(j, "location");
+            jw_text(j, m->hdr.payload_location);
         }
     }
-    jw_key(&j, "checks");
-    jw_arr(&j);
+    jw_key(j, "checks");
+    jw_arr(j);
     static const char *const st[] = {"ok", "failed", "skipped"};
     for (size_t i = 0; i < r->n; i++) {
-        jw_obj(&j);
-        jw_key(&j, "check");
-        jw_str(&j, r->c[i].name);
-        jw_key(&j, "result");
-        jw_str(&j, st[r->c[i].status]);
-        jw_key(&j, "detail");
-        jw_str(&j, r->c[i].detail);
-        jw_end(&j);
+        jw_obj(j);
+        jw_key(j, "check");
+        jw_str(j, r->c[i].name);
+        jw_key(j, "result");
+        jw_str(j, st[r->c[i].status]);
+        jw_key(j, "detail");
+        jw_str(j, r->c[i].detail);
+        jw_end(j);
     }
-    jw_end_arr(&j);
-    jw_key(&j, "receipts");
-    jw_arr(&j);
+    jw_end_arr(j);
+    jw_key(j, "receipts");
+    jw_arr(j);
     for (size_t i = 0; i < nri; i++) {
-        jw_obj(&j);
-        jw_key(&j, "source");
-        jw_str(&j, ri[i].source);
-        jw_key(&j, "ok");
-        jw_bool(&j, ri[i].err == SCITT_OK);
+        jw_obj(j);
+        jw_key(j, "source");
+        jw_str(j, ri[i].source);
+        jw_key(j, "ok");
+        jw_bool(j, ri[i].err == SCITT_OK);
         if (ri[i].err != SCITT_OK) {
-            jw_key(&j, "error");
-            jw_str(&j, scitt_err_name(ri[i].err));
+            jw_key(j, "error");
+            jw_str(j, scitt_err_name(ri[i].err));
         }
-        jw_key(&j, "vds");
-        jw_int(&j, ri[i].vds);
-        jw_key(&j, "legacy_labels");
-        jw_bool(&j, ri[i].legacy);
-        jw_key(&j, "kid");
-        jw_str(&j, ri[i].kid);
-        jw_key(&j, "trust_file");
+        jw_key(j, "vds");
+        jw_int(j, ri[i].vds);
+        jw_key(j, "legacy_labels");
+        jw_bool(j, ri[i].legacy);
+        jw_key(j, "kid");
+        jw_str(j, ri[i].kid);
+        jw_key(j, "trust_file");
         if (ri[i].from) {
-            jw_str(&j, ri[i].from);
+            jw_str(j, ri[i].from);
         } else {
-            jw_null(&j);
+            jw_null(j);
         }
         if (ri[i].err == SCITT_OK && ri[i].vds != 2) {
-            jw_key(&j, "tree_size");
-            jw_uint(&j, ri[i].tree_size);
-            jw_key(&j, "leaf_index");
-            jw_uint(&j, ri[i].leaf_index);
-            jw_key(&j, "size_signed");
-            jw_bool(&j, ri[i].size_signed);
+            jw_key(j, "tree_size");
+            jw_uint(j, ri[i].tree_size);
+            jw_key(j, "leaf_index");
+            jw_uint(j, ri[i].leaf_index);
+            jw_key(j, "size_signed");
+            jw_bool(j, ri[i].size_signed);
         }
         if (ri[i].iss[0]) {
-            jw_key(&j, "service");
-            jw_str(&j, ri[i].iss);
+            jw_key(j, "service");
+            jw_str(j, ri[i].iss);
         }
-        jw_end(&j);
+        jw_end(j);
     }
-    jw_end_arr(&j);
+    jw_end_arr(j);
     if (av) {
-        jw_key(&j, "service_bundle");
-        attest_json(&j, av, &o->att);
+        jw_key(j, "service_bundle");
+        attest_json(j, av, &o->att);
     }
-    jw_end(&j);
-    jw_print(&b);
+    jw_end(j);
+    if (outer) {
+        scitt_dynbuf_clear(&b);
+    } else {
+        jw_print(&b);
+    }
 }
 
-int cmd_verify(int argc, char **argv)
+/*
+ * Verifies one transparent statement @p in (labelled o->file) and prints its report (into
+ * @p outer with --json --image). *ok is set when every check passed. CLI_OK unless memory ran out.
+ */
+static int verify_statement(const opts *o, const trust *t, const attest_view *av, scitt_span in,
+                            scitt_dynbuf *files, cli_json *outer, bool *ok)
 {
-    opts o;
-    int rc = parse(argc, argv, &o);
-    if (rc == -1) {
-        return cli_help(help);
-    }
-    if (rc != CLI_OK) {
-        return rc;
-    }
-    trust t;
-    rc = trust_init(&t);
-    for (size_t i = 0; rc == CLI_OK && i < o.ntrust; i++) {
-        rc = trust_load(&t, o.trust[i]);
-    }
-    attest_view av;
-    memset(&av, 0, sizeof(av));
-    if (rc == CLI_OK && o.bundle) {
-        rc = attest_trust_bundle(o.bundle, &o.att, &t, &av);
-    }
-    scitt_dynbuf in, entry, files[SCITT_LIMIT_RECEIPTS];
-    scitt_dynbuf_init(&in, 0);
+    int rc = CLI_OK;
+    *ok = false;
+    scitt_dynbuf entry;
     scitt_dynbuf_init(&entry, 0);
-    for (size_t i = 0; i < SCITT_LIMIT_RECEIPTS; i++) {
-        scitt_dynbuf_init(&files[i], 0);
-    }
-    if (rc == CLI_OK) {
-        rc = cli_slurp(o.file, CLI_FILE_MAX, &in);
-    }
-    for (size_t i = 0; rc == CLI_OK && i < o.nreceipt; i++) {
-        scitt_dynbuf_clear(&files[i]);
-        rc = cli_slurp(o.receipt[i], CLI_FILE_MAX, &files[i]); /* unreadable input: exit 2 */
-    }
     report *r = scitt_calloc(1, sizeof(*r));
     scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
     rinfo *ri = scitt_calloc(MAX_RECEIPTS, sizeof(*ri));
     size_t nri = 0;
-    if (rc != CLI_OK || !r || !m || !ri) {
-        rc = rc ? rc : cli_fail(CLI_USAGE, "out of memory");
+    if (!r || !m || !ri) {
+        rc = cli_fail(CLI_USAGE, "out of memory");
         goto out;
     }
-    if (o.bundle) {
+    if (o->bundle) {
         char sum[600];
-        attest_summary(&av, &o.att, sum, sizeof(sum));
-        note(r, "service bundle", av.err ? 1 : 0, "%s: %s", o.bundle, av.err ? av.reason : sum);
+        attest_summary(av, &o->att, sum, sizeof(sum));
+        note(r, "service bundle", av->err ? 1 : 0, "%s: %s", o->bundle, av->err ? av->reason : sum);
     }
-    scitt_span s = scitt_span_make(in.ptr, in.len);
-    scitt_err e = scitt_cose_sign1_decode(s, o.legacy ? SCITT_SIGN1_LEGACY : 0, m);
+    scitt_err e = scitt_cose_sign1_decode(in, o->legacy ? SCITT_SIGN1_LEGACY : 0, m);
     bool decoded = e == SCITT_OK;
     char entry_id[65] = "";
     scitt_span iss = scitt_span_make(NULL, 0), sub = iss;
@@ -934,11 +953,11 @@ int cmd_verify(int argc, char **argv)
     } else {
         iss = m->hdr.cwt.iss;
         sub = m->hdr.cwt.sub;
-        if (o.legacy && !m->hdr.cwt.has_iss && legacy_claims(m, &iss, &sub) != SCITT_OK) {
+        if (o->legacy && !m->hdr.cwt.has_iss && legacy_claims(m, &iss, &sub) != SCITT_OK) {
             iss = sub = scitt_span_make(NULL, 0);
         }
         e = scitt_cose_check_statement(m);
-        if (e != SCITT_OK && o.legacy) {
+        if (e != SCITT_OK && o->legacy) {
             note(r, "profile", 2, "not an RFC 9943 Signed Statement (%s): 2023 labels accepted",
                  scitt_err_str(e));
         } else {
@@ -953,31 +972,195 @@ int cmd_verify(int argc, char **argv)
             rc = cli_fail(CLI_USAGE, "out of memory");
             goto out;
         }
-        receipts_check(&o, &t, m, scitt_span_make(entry.ptr, entry.len), ri, &nri, r, files);
-        bundle_issuer_check(&o, &av, ri, nri, r);
+        receipts_check(o, t, m, scitt_span_make(entry.ptr, entry.len), ri, &nri, r, files);
+        bundle_issuer_check(o, av, ri, nri, r);
         char key_desc[300];
-        validity_check(&o, m, r);
-        issuer_check(&o, m, iss, r, &iv, key_desc, sizeof(key_desc));
-        identity_check(&o, iss, &iv, r);
-        expectations(&o, &iv, sub, r);
+        validity_check(o, m, r);
+        issuer_check(o, m, iss, r, &iv, key_desc, sizeof(key_desc));
+        identity_check(o, iss, &iv, r);
+        expectations(o, &iv, sub, r);
     }
-    output(&o, r, decoded ? m : NULL, &iv, iss, sub, entry_id, ri, nri, o.bundle ? &av : NULL);
+    output(o, r, decoded ? m : NULL, &iv, iss, sub, entry_id, ri, nri, o->bundle ? av : NULL,
+           outer);
+    *ok = r->failed == 0;
     if (r->failed) {
-        cli_msg("%s: %s", o.file, r->first);
-        rc = CLI_FAIL;
-    } else if (o.bundle && av.insecure) {
-        attest_warn_insecure();
+        cli_msg("%s: %s", o->file, r->first);
     }
 out:
-    attest_view_clear(&av);
     scitt_free(r);
     scitt_free(m);
     scitt_free(ri);
+    scitt_dynbuf_clear(&entry);
+    return rc;
+}
+
+/*
+ * --image: the transparent statements attached to the image, each verified as above with the
+ * image's manifest digest required as the signed digest; one that passes everything suffices.
+ */
+static int verify_image(opts *o, const trust *t, const attest_view *av, scitt_dynbuf *files)
+{
+    oci_image img;
+    int rc = oci_resolve(o->image, &o->reg, &img);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    oci_candidate *cs = scitt_calloc(OCI_CANDIDATES_MAX, sizeof(*cs));
+    size_t n = 0;
+    bool via_tag = false;
+    if (!cs) {
+        return cli_fail(CLI_USAGE, "out of memory");
+    }
+    rc = oci_collect(&img, &o->reg, cs, &n, &via_tag);
+    if (rc != CLI_OK) {
+        scitt_free(cs);
+        return rc;
+    }
+    char name[700], label[800];
+    oci_ref_format(&img.ref, name, sizeof(name));
+    snprintf(o->image_digest, sizeof(o->image_digest), "%s", img.digest);
+    o->want_digest = o->image_digest; /* the subject must be this very manifest */
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    cli_json j;
+    jw_init(&j, &b);
+    if (o->json) {
+        jw_obj(&j);
+        jw_key(&j, "image");
+        jw_str(&j, name);
+        jw_key(&j, "digest");
+        jw_str(&j, img.digest);
+        jw_key(&j, "referrers");
+        jw_str(&j, via_tag ? "tag" : "api");
+        jw_key(&j, "statements");
+        jw_arr(&j);
+    }
+    size_t good = 0;
+    const char *good_artifact = NULL;
+    for (size_t i = 0; rc == CLI_OK && i < n; i++) {
+        snprintf(label, sizeof(label), "%s referrer %s", name, cs[i].artifact);
+        o->file = label;
+        if (o->json) {
+            jw_obj(&j);
+            jw_key(&j, "artifact");
+            jw_str(&j, cs[i].artifact);
+            jw_key(&j, "fetched");
+            jw_bool(&j, cs[i].reason[0] == 0);
+        }
+        bool ok = false;
+        if (cs[i].reason[0]) {
+            cli_msg("%s: %s", label, cs[i].reason);
+            if (o->json) {
+                jw_key(&j, "ok");
+                jw_bool(&j, false);
+                jw_key(&j, "reason");
+                jw_str(&j, cs[i].reason);
+            } else {
+                printf("FAIL %s: %s\n", label, cs[i].reason);
+            }
+        } else {
+            if (o->json) {
+                jw_key(&j, "verification");
+            }
+            rc = verify_statement(o, t, av,
+                                  scitt_span_make(cs[i].statement.ptr, cs[i].statement.len), files,
+                                  o->json ? &j : NULL, &ok);
+            if (o->json) {
+                jw_key(&j, "ok");
+                jw_bool(&j, ok);
+            }
+        }
+        if (o->json) {
+            jw_end(&j);
+        }
+        if (ok && !good++) {
+            good_artifact = cs[i].artifact;
+        }
+    }
+    if (o->json) {
+        jw_end_arr(&j);
+        jw_key(&j, "ok");
+        jw_bool(&j, good > 0);
+        jw_key(&j, "verified_by");
+        if (good_artifact) {
+            jw_str(&j, good_artifact);
+        } else {
+            jw_null(&j);
+        }
+        jw_end(&j);
+        jw_print(&b);
+    } else {
+        scitt_dynbuf_clear(&b);
+        if (good) {
+            printf("verified: %s (%s): %zu of %zu attached transparent statements verified\n", name,
+                   img.digest, good, n);
+        } else {
+            printf("NOT VERIFIED: %s (%s): %zu transparent statements attached, none verified\n",
+                   name, img.digest, n);
+        }
+    }
+    if (rc == CLI_OK && !good) {
+        rc = cli_fail(CLI_FAIL, "%s (%s): %s", name, img.digest,
+                      n ? "no attached transparent statement satisfies every check"
+                        : "no transparent statement is attached to this image");
+    }
+    oci_candidates_clear(cs, n);
+    scitt_free(cs);
+    return rc;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc == -1) {
+        fputs(help, stdout);
+        return cli_help(image_help);
+    }
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    trust t;
+    rc = trust_init(&t);
+    for (size_t i = 0; rc == CLI_OK && i < o.ntrust; i++) {
+        rc = trust_load(&t, o.trust[i]);
+    }
+    attest_view av;
+    memset(&av, 0, sizeof(av));
+    if (rc == CLI_OK && o.bundle) {
+        rc = attest_trust_bundle(o.bundle, &o.att, &t, &av);
+    }
+    scitt_dynbuf in, files[SCITT_LIMIT_RECEIPTS];
+    scitt_dynbuf_init(&in, 0);
+    for (size_t i = 0; i < SCITT_LIMIT_RECEIPTS; i++) {
+        scitt_dynbuf_init(&files[i], 0);
+    }
+    if (rc == CLI_OK && o.image) {
+        rc = verify_image(&o, &t, &av, files);
+    } else {
+        if (rc == CLI_OK) {
+            rc = cli_slurp(o.file, CLI_FILE_MAX, &in);
+        }
+        for (size_t i = 0; rc == CLI_OK && i < o.nreceipt; i++) {
+            scitt_dynbuf_clear(&files[i]);
+            rc = cli_slurp(o.receipt[i], CLI_FILE_MAX, &files[i]); /* unreadable input: exit 2 */
+        }
+        bool ok = false;
+        if (rc == CLI_OK) {
+            rc = verify_statement(&o, &t, &av, scitt_span_make(in.ptr, in.len), files, NULL, &ok);
+        }
+        if (rc == CLI_OK && !ok) {
+            rc = CLI_FAIL;
+        }
+    }
+    if (rc == CLI_OK && o.bundle && av.insecure) {
+        attest_warn_insecure();
+    }
+    attest_view_clear(&av);
     for (size_t i = 0; i < SCITT_LIMIT_RECEIPTS; i++) {
         scitt_dynbuf_clear(&files[i]);
     }
     scitt_dynbuf_clear(&in);
-    scitt_dynbuf_clear(&entry);
     trust_clear(&t);
     return rc;
 }
