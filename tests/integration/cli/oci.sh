@@ -9,8 +9,9 @@
 # is another image.
 SCITT=$1
 SCITTD=$2
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/registry.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/registry.sh"
 trap 'stop_registries; cleanup' EXIT INT TERM
 cd "$T" || exit 2
 for tool in docker-registry skopeo htpasswd curl; do
@@ -217,6 +218,43 @@ push_manifest "$R" team/app "sha256-${D1#sha256:}" application/vnd.oci.image.ind
 # shellcheck disable=SC2086
 expect 1 "verify --image: a tampered statement" "$SCITT" verify --image "$R/team/app@$D1" \
     --trust keys.cbor --issuer-key ci.crt $RO
+
+step "a registry with token authentication"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=test token signer" -keyout tok.key -out tok.crt 2>/dev/null
+python3 "$HERE/token_server.py" "$T/tok.port" "$T/reg-tls/reg.crt" "$T/reg-tls/reg.key" \
+    tok.crt tok.key "$REG_USER" "$REG_PASS" test-registry test-issuer "$T/tok.log" \
+    2>"$T/tok.err" &
+TOK_PID=$!
+i=0
+while [ ! -s "$T/tok.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s "$T/tok.port" ] || {
+    echo "FAIL: the token service did not start"
+    cat "$T/tok.err"
+    exit 1
+}
+start_registry K "$(printf 'auth:\n  token:\n    realm: https://127.0.0.1:%s/token\n    service: test-registry\n    issuer: test-issuer\n    rootcertbundle: %s' \
+    "$(cat "$T/tok.port")" "$T/tok.crt")"
+K=$REG_K
+expect 0 "skopeo copies the first image (token auth)" skopeo_push img2 "$K/team/app:2.0"
+# shellcheck disable=SC2086
+expect 0 "sign --image (token auth)" "$SCITT" sign --key ci.key --cert ci.crt \
+    --iss https://ci.example --image "$K/team/app:2.0" --out k.stmt --json $RO
+has "$T/out" "\"digest\":\"${D2#sha256:}\"" "resolved through a bearer token"
+has "$T/tok.log" "scope=repository%3Ateam%2Fapp%3Apull credentials=yes" "a pull token was asked for"
+# shellcheck disable=SC2086
+expect 0 "register --attach (token auth)" "$SCITT" register --url "$URL" k.stmt --out k.ts \
+    --attach "$K/team/app:2.0" $RO
+has "$T/tok.log" "scope=repository%3Ateam%2Fapp%3Apull%2Cpush credentials=yes" "then a push token"
+# shellcheck disable=SC2086
+expect 0 "verify --image (token auth)" "$SCITT" verify --image "$K/team/app:2.0" \
+    --trust keys.cbor --issuer-key ci.crt $RO
+expect 2 "verify --image: the token service refuses wrong credentials" env \
+    SCITT_REGISTRY_PASSWORD=wrong "$SCITT" verify --image "$K/team/app:2.0" --trust keys.cbor \
+    --issuer-key ci.crt --registry-cacert "$T/reg-tls/ca.crt" --registry-user "$REG_USER"
+has "$T/err" "token service answered 401" "the message says so"
+kill -TERM "$TOK_PID" 2>/dev/null
+wait "$TOK_PID" 2>/dev/null
 
 stop_scittd
 stop_registries
