@@ -1,5 +1,6 @@
 /* scitt sign: a SCITT Signed Statement (tagged COSE_Sign1) from a payload or a digest. */
 #include "oci_cmd.h"
+#include "pkcs11.h"
 #include "sign.h"
 
 #include <getopt.h>
@@ -34,7 +35,10 @@ static const char help[] =
     "  --hash-envelope FILE --preimage-content-type CT [--location URI] [--hash-alg ALG]\n"
     "                       a hash envelope of any file (sha256, sha384 or sha512)\n"
     "\n"
-    "  --key KEY            signing key (PEM, DER, COSE_Key or JWK with the private part)\n"
+    "  --key KEY            signing key (PEM, DER, COSE_Key or JWK with the private part), or\n"
+    "                       a PKCS#11 URI (RFC 7512) of a key in a token: pkcs11:token=T;\n"
+    "                       object=L?module-path=M&pin-source=file:F (module and PIN also\n"
+    "                       from $SCITT_PKCS11_MODULE, $SCITT_PKCS11_PIN); P-256/384/521, Ed25519\n"
     "  --cert CERT          its certificate (PEM or DER): x5chain with one certificate\n"
     "  --chain CHAIN.pem    leaf first, then intermediates: x5chain with all of them\n"
     "  --iss ISS --sub SUB  CWT issuer and subject (iss must be a URI with a certificate)\n"
@@ -379,7 +383,14 @@ int cmd_sign(int argc, char **argv)
     }
     char why[512];
     scitt_cose_key *key = NULL;
-    if (cli_load_key(o.key, true, &key, why, sizeof(why)) != SCITT_OK) {
+    p11_signer *hsm = NULL;
+    if (p11_is_uri(o.key)) {
+        /* the key stays in the token; its public half names and checks it */
+        if (p11_open(o.key, &hsm, why, sizeof(why)) != SCITT_OK) {
+            return cli_fail(CLI_USAGE, "%s", why);
+        }
+        key = scitt_cose_key_ref(p11_public(hsm));
+    } else if (cli_load_key(o.key, true, &key, why, sizeof(why)) != SCITT_OK) {
         return cli_fail(CLI_USAGE, "%s", why);
     }
     sign_plan p;
@@ -467,7 +478,16 @@ int cmd_sign(int argc, char **argv)
     e = e ? e : scitt_cose_headers_encode(&spec, &pw);
     scitt_cbor_writer w;
     scitt_cbor_writer_init_dynbuf(&w, &out);
-    if (e == SCITT_OK) {
+    if (e == SCITT_OK && hsm) {
+        e = p11_sign1(hsm, alg, scitt_span_make(prot.ptr, prot.len),
+                      scitt_span_make(p.payload.ptr, p.payload.len), p.detached, &w, why,
+                      sizeof(why));
+        if (e != SCITT_OK) {
+            scitt_dynbuf_clear(&prot);
+            rc = cli_fail(CLI_USAGE, "%s", why);
+            goto done;
+        }
+    } else if (e == SCITT_OK) {
         e = scitt_cose_sign1_sign(
             key, scitt_span_make(prot.ptr, prot.len), scitt_span_make(NULL, 0),
             scitt_span_make(p.payload.ptr, p.payload.len), scitt_span_make(NULL, 0),
@@ -494,5 +514,6 @@ done:
     scitt_dynbuf_clear(&der);
     scitt_dynbuf_clear(&out);
     scitt_cose_key_free(key);
+    p11_close(hsm);
     return rc;
 }
