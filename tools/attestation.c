@@ -438,11 +438,11 @@ static void print_text(const attest_view *v, const attest_req *r, const char *fi
         }
         key_text(v, k, sizeof(k));
         printf("%-14s %s\n", "receipt key:", k);
-        cli_printable(v->identity.vkey, t, sizeof(t));
+        scitt_client_printable(v->identity.vkey, t, sizeof(t));
         printf("%-14s %s\n", "note key:", t);
-        cli_printable(v->identity.issuer, t, sizeof(t));
+        scitt_client_printable(v->identity.issuer, t, sizeof(t));
         printf("%-14s %s\n", "issuer:", t);
-        cli_printable(v->identity.origin, t, sizeof(t));
+        scitt_client_printable(v->identity.origin, t, sizeof(t));
         printf("%-14s %s\n", "origin:", t);
         if (v->err == SCITT_OK) {
             char *n = cli_hex(scitt_span_make(r->nonce, r->nonce_len));
@@ -472,139 +472,139 @@ static void print_text(const attest_view *v, const attest_req *r, const char *fi
     }
 }
 
-static void json_report(cli_json *j, const attest_view *v)
+static void json_report(scitt_json_writer *j, const attest_view *v)
 {
     const scitt_snp_report *p = &v->report;
     char buf[40];
-    jw_key(j, "report");
-    jw_obj(j);
-    jw_key(j, "version");
-    jw_uint(j, p->version);
-    jw_key(j, "guest_svn");
-    jw_uint(j, p->guest_svn);
+    scitt_json_put_key(j, "report");
+    scitt_json_begin_object(j);
+    scitt_json_put_key(j, "version");
+    scitt_json_put_uint(j, p->version);
+    scitt_json_put_key(j, "guest_svn");
+    scitt_json_put_uint(j, p->guest_svn);
     snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)p->policy);
-    jw_key(j, "policy");
-    jw_str(j, buf);
-    jw_key(j, "debug");
-    jw_bool(j, (p->policy & SCITT_SNP_POLICY_DEBUG) != 0);
-    jw_key(j, "vmpl");
-    jw_uint(j, p->vmpl);
-    jw_key(j, "measurement");
-    jw_hex(j, scitt_span_make(p->measurement, sizeof(p->measurement)));
-    jw_key(j, "host_data");
-    jw_hex(j, scitt_span_make(p->host_data, sizeof(p->host_data)));
-    jw_key(j, "report_data");
-    jw_hex(j, scitt_span_make(p->report_data, sizeof(p->report_data)));
+    scitt_json_put_key(j, "policy");
+    scitt_json_put_cstr(j, buf);
+    scitt_json_put_key(j, "debug");
+    scitt_json_put_bool(j, (p->policy & SCITT_SNP_POLICY_DEBUG) != 0);
+    scitt_json_put_key(j, "vmpl");
+    scitt_json_put_uint(j, p->vmpl);
+    scitt_json_put_key(j, "measurement");
+    scitt_json_put_hex(j, scitt_span_make(p->measurement, sizeof(p->measurement)));
+    scitt_json_put_key(j, "host_data");
+    scitt_json_put_hex(j, scitt_span_make(p->host_data, sizeof(p->host_data)));
+    scitt_json_put_key(j, "report_data");
+    scitt_json_put_hex(j, scitt_span_make(p->report_data, sizeof(p->report_data)));
     snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)p->reported_tcb);
-    jw_key(j, "reported_tcb");
-    jw_str(j, buf);
+    scitt_json_put_key(j, "reported_tcb");
+    scitt_json_put_cstr(j, buf);
     if (v->have_tcb) {
-        jw_key(j, "reported_tcb_parts");
-        jw_obj(j);
-        jw_key(j, "bootloader");
-        jw_uint(j, v->tcb.bootloader);
-        jw_key(j, "tee");
-        jw_uint(j, v->tcb.tee);
-        jw_key(j, "snp");
-        jw_uint(j, v->tcb.snp);
-        jw_key(j, "microcode");
-        jw_uint(j, v->tcb.microcode);
-        jw_key(j, "fmc");
-        jw_uint(j, v->tcb.fmc);
-        jw_end(j);
+        scitt_json_put_key(j, "reported_tcb_parts");
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "bootloader");
+        scitt_json_put_uint(j, v->tcb.bootloader);
+        scitt_json_put_key(j, "tee");
+        scitt_json_put_uint(j, v->tcb.tee);
+        scitt_json_put_key(j, "snp");
+        scitt_json_put_uint(j, v->tcb.snp);
+        scitt_json_put_key(j, "microcode");
+        scitt_json_put_uint(j, v->tcb.microcode);
+        scitt_json_put_key(j, "fmc");
+        scitt_json_put_uint(j, v->tcb.fmc);
+        scitt_json_end_object(j);
     }
-    jw_key(j, "chip_id");
-    jw_hex(j, scitt_span_make(p->chip_id, sizeof(p->chip_id)));
-    jw_key(j, "report_id");
-    jw_hex(j, scitt_span_make(p->report_id, sizeof(p->report_id)));
-    jw_key(j, "product");
-    jw_str(j, scitt_snp_product_name(v->product));
-    jw_key(j, "product_name");
-    jw_str(j, v->product_name);
+    scitt_json_put_key(j, "chip_id");
+    scitt_json_put_hex(j, scitt_span_make(p->chip_id, sizeof(p->chip_id)));
+    scitt_json_put_key(j, "report_id");
+    scitt_json_put_hex(j, scitt_span_make(p->report_id, sizeof(p->report_id)));
+    scitt_json_put_key(j, "product");
+    scitt_json_put_cstr(j, scitt_snp_product_name(v->product));
+    scitt_json_put_key(j, "product_name");
+    scitt_json_put_cstr(j, v->product_name);
     snprintf(buf, sizeof(buf), "%u.%u.%u", p->current_version.major, p->current_version.minor,
              p->current_version.build);
-    jw_key(j, "current_version");
-    jw_str(j, buf);
-    jw_key(j, "signer");
-    jw_str(j, signer_name(p));
+    scitt_json_put_key(j, "current_version");
+    scitt_json_put_cstr(j, buf);
+    scitt_json_put_key(j, "signer");
+    scitt_json_put_cstr(j, signer_name(p));
     if (v->have_ark) {
-        jw_key(j, "ark_sha256");
-        jw_hex(j, scitt_span_make(v->ark_sha256, 32));
+        scitt_json_put_key(j, "ark_sha256");
+        scitt_json_put_hex(j, scitt_span_make(v->ark_sha256, 32));
     }
-    jw_end(j);
+    scitt_json_end_object(j);
 }
 
-void attest_json(cli_json *j, const attest_view *v, const attest_req *r)
+void attest_json(scitt_json_writer *j, const attest_view *v, const attest_req *r)
 {
-    jw_obj(j);
-    jw_key(j, "ok");
-    jw_bool(j, v->err == SCITT_OK);
-    jw_key(j, "verdict");
-    jw_str(j, v->err ? "failed" : (v->insecure ? "insecure" : "verified"));
-    jw_key(j, "insecure");
-    jw_bool(j, v->insecure);
-    jw_key(j, "input");
-    jw_str(j, v->is_bundle ? "service bundle" : "snp report");
-    jw_key(j, "platform");
-    jw_str(j, v->platform);
+    scitt_json_begin_object(j);
+    scitt_json_put_key(j, "ok");
+    scitt_json_put_bool(j, v->err == SCITT_OK);
+    scitt_json_put_key(j, "verdict");
+    scitt_json_put_cstr(j, v->err ? "failed" : (v->insecure ? "insecure" : "verified"));
+    scitt_json_put_key(j, "insecure");
+    scitt_json_put_bool(j, v->insecure);
+    scitt_json_put_key(j, "input");
+    scitt_json_put_cstr(j, v->is_bundle ? "service bundle" : "snp report");
+    scitt_json_put_key(j, "platform");
+    scitt_json_put_cstr(j, v->platform);
     if (v->err != SCITT_OK) {
-        jw_key(j, "error");
-        jw_str(j, scitt_err_name(v->err));
-        jw_key(j, "reason");
-        jw_str(j, v->reason);
-        jw_key(j, "check");
-        jw_str(j, scitt_tee_reason_name(v->why));
+        scitt_json_put_key(j, "error");
+        scitt_json_put_cstr(j, scitt_err_name(v->err));
+        scitt_json_put_key(j, "reason");
+        scitt_json_put_cstr(j, v->reason);
+        scitt_json_put_key(j, "check");
+        scitt_json_put_cstr(j, scitt_tee_reason_name(v->why));
     }
     if (v->have_report) {
         json_report(j, v);
     }
     if (v->have_virtual) {
-        jw_key(j, "virtual");
-        jw_obj(j);
-        jw_key(j, "measurement");
-        jw_hex(j, scitt_span_make(v->virt.measurement, sizeof(v->virt.measurement)));
-        jw_key(j, "report_data");
-        jw_hex(j, scitt_span_make(v->virt.report_data, sizeof(v->virt.report_data)));
-        jw_end(j);
+        scitt_json_put_key(j, "virtual");
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "measurement");
+        scitt_json_put_hex(j, scitt_span_make(v->virt.measurement, sizeof(v->virt.measurement)));
+        scitt_json_put_key(j, "report_data");
+        scitt_json_put_hex(j, scitt_span_make(v->virt.report_data, sizeof(v->virt.report_data)));
+        scitt_json_end_object(j);
     }
     if (v->have_identity) {
-        jw_key(j, "identity");
-        jw_obj(j);
-        jw_key(j, "sha256");
-        jw_hex(j, scitt_span_make(v->identity_sha256, 32));
+        scitt_json_put_key(j, "identity");
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "sha256");
+        scitt_json_put_hex(j, scitt_span_make(v->identity_sha256, 32));
         if (v->receipt_key) {
             const char *alg = scitt_cose_alg_name(scitt_cose_key_alg(v->receipt_key));
-            jw_key(j, "receipt_kid");
-            jw_hex(j, scitt_cose_key_kid(v->receipt_key));
-            jw_key(j, "receipt_alg");
-            jw_str(j, alg ? alg : "");
+            scitt_json_put_key(j, "receipt_kid");
+            scitt_json_put_hex(j, scitt_cose_key_kid(v->receipt_key));
+            scitt_json_put_key(j, "receipt_alg");
+            scitt_json_put_cstr(j, alg ? alg : "");
         }
-        jw_key(j, "note_key");
-        jw_text(j, v->identity.vkey);
-        jw_key(j, "issuer");
-        jw_text(j, v->identity.issuer);
-        jw_key(j, "origin");
-        jw_text(j, v->identity.origin);
-        jw_end(j);
+        scitt_json_put_key(j, "note_key");
+        scitt_json_put_text(j, v->identity.vkey);
+        scitt_json_put_key(j, "issuer");
+        scitt_json_put_text(j, v->identity.issuer);
+        scitt_json_put_key(j, "origin");
+        scitt_json_put_text(j, v->identity.origin);
+        scitt_json_end_object(j);
     }
-    jw_key(j, "expected");
-    jw_obj(j);
-    jw_key(j, "measurements");
-    jw_uint(j, r->n_meas);
-    jw_key(j, "host_data");
-    jw_uint(j, r->n_host);
-    jw_key(j, "min_tcb");
-    jw_uint(j, r->n_min_tcb);
-    jw_key(j, "nonce");
+    scitt_json_put_key(j, "expected");
+    scitt_json_begin_object(j);
+    scitt_json_put_key(j, "measurements");
+    scitt_json_put_uint(j, r->n_meas);
+    scitt_json_put_key(j, "host_data");
+    scitt_json_put_uint(j, r->n_host);
+    scitt_json_put_key(j, "min_tcb");
+    scitt_json_put_uint(j, r->n_min_tcb);
+    scitt_json_put_key(j, "nonce");
     if (r->has_nonce) {
-        jw_hex(j, scitt_span_make(r->nonce, r->nonce_len));
+        scitt_json_put_hex(j, scitt_span_make(r->nonce, r->nonce_len));
     } else {
-        jw_null(j);
+        scitt_json_put_null(j);
     }
-    jw_key(j, "time");
-    jw_int(j, v->now);
-    jw_end(j);
-    jw_end(j);
+    scitt_json_put_key(j, "time");
+    scitt_json_put_int(j, v->now);
+    scitt_json_end_object(j);
+    scitt_json_end_object(j);
 }
 
 void attest_print(const attest_view *v, const attest_req *r, const char *file, bool json)
@@ -615,17 +615,17 @@ void attest_print(const attest_view *v, const attest_req *r, const char *file, b
     }
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    cli_json j;
-    jw_init(&j, &b);
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &b);
     attest_json(&j, v, r);
-    jw_print(&b);
+    cli_json_print(&j);
 }
 
 void attest_summary(const attest_view *v, const attest_req *r, char *out, size_t cap)
 {
     char k[400], iss[300];
     key_text(v, k, sizeof(k));
-    cli_printable(v->identity.issuer, iss, sizeof(iss));
+    scitt_client_printable(v->identity.issuer, iss, sizeof(iss));
     if (v->insecure) {
         snprintf(out, cap,
                  "INSECURE virtual evidence accepted (--allow-insecure-virtual, measurement %s): "

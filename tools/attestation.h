@@ -119,7 +119,7 @@ void attest_print(const attest_view *v, const attest_req *r, const char *file, b
 /** One line saying what a verified bundle established (for `scitt verify`'s report). */
 void attest_summary(const attest_view *v, const attest_req *r, char *out, size_t cap);
 /** The bundle's fields as a JSON object value (for `scitt verify --json`). */
-void attest_json(cli_json *j, const attest_view *v, const attest_req *r);
+void attest_json(scitt_json_writer *j, const attest_view *v, const attest_req *r);
 
 /**
  * `scitt verify --service-bundle`: checks the bundle in @p file and, when it verifies, trusts its

@@ -215,23 +215,20 @@ void audit_consistency(audit *a)
         return;
     }
     /* The service also signs consistency: check its receipt against the same two roots. */
-    char q[96], why[600], problem[800];
-    snprintf(q, sizeof(q), "/proofs/consistency?from=%llu&to=%llu", (unsigned long long)m,
-             (unsigned long long)n);
-    http_result r;
-    e = svc_get(&a->src.http, q, "application/cose", &r, why, sizeof(why));
-    if (e != SCITT_OK || r.res.status != 200) {
-        if (e == SCITT_OK) {
-            svc_problem(&r, problem, sizeof(problem));
-            http_result_clear(&r);
-        }
+    char why[600];
+    scitt_dynbuf r;
+    scitt_dynbuf_init(&r, 0);
+    e = scitt_client_consistency(a->src.http, m, n, &r, why, sizeof(why));
+    if (e != SCITT_OK) {
+        const scitt_client_reply *l = scitt_client_last(a->src.http);
         snprintf(a->consistency + used, sizeof(a->consistency) - (size_t)used,
-                 "; no consistency receipt (%.150s)", e ? why : problem);
+                 "; no consistency receipt (%.150s)", l->status ? l->problem : why);
+        scitt_dynbuf_clear(&r);
         return;
     }
     /* The key named by the receipt's kid, pinned or only served: a served key that signs the
      * consistency of two checkpoints the auditor verified is proven to be the service's. */
-    scitt_span body = scitt_span_make(r.body.ptr, r.body.len);
+    scitt_span body = scitt_span_make(r.ptr, r.len);
     scitt_cose_sign1 *rm = scitt_malloc(sizeof(*rm));
     const scitt_cose_key *key = NULL;
     if (rm && scitt_cose_sign1_decode(body, 0, rm) == SCITT_OK) {
@@ -262,7 +259,7 @@ void audit_consistency(audit *a)
     }
     snprintf(a->consistency + used, sizeof(a->consistency) - (size_t)used,
              "; consistency receipt %s", e == SCITT_OK ? "verified" : "FAILED");
-    http_result_clear(&r);
+    scitt_dynbuf_clear(&r);
 }
 
 /* Checks every interior hash a stored tile holds, as the append completes it. */
@@ -303,7 +300,7 @@ static void policy_entry(audit *a, uint64_t i, const scitt_cose_sign1 *m)
     char *h = cli_hex(m->hdr.kid);
     snprintf(kid, sizeof(kid), "%.64s", h && h[0] ? h : "(none)");
     scitt_free(h);
-    cli_printable(m->hdr.cwt.iss, iss, sizeof(iss));
+    scitt_client_printable(m->hdr.cwt.iss, iss, sizeof(iss));
     const scitt_cose_key *key = audit_key_find(a, m->hdr.kid);
     if (!key) {
         audit_bad_entry(a, i,
@@ -477,7 +474,7 @@ void audit_replay(audit *a)
             }
         }
         if (e == SCITT_ERR_NOT_FOUND || e == SCITT_ERR_IO || e == SCITT_ERR_TIMEOUT ||
-            e == SCITT_ERR_UNTRUSTED) {
+            e == SCITT_ERR_UNTRUSTED || e == SCITT_ERR_BUSY) {
             /* not served (now): the audit cannot go on, but nothing wrong was shown */
             audit_cannot(a, "%s: %s", rel, e == SCITT_ERR_NOT_FOUND ? "missing" : why);
         } else if (e != SCITT_OK) {

@@ -438,19 +438,19 @@ int cmd_attach(int argc, char **argv)
     if (json) {
         scitt_dynbuf b;
         scitt_dynbuf_init(&b, 0);
-        cli_json j;
-        jw_init(&j, &b);
-        jw_obj(&j);
-        jw_key(&j, "image");
-        jw_str(&j, name);
-        jw_key(&j, "digest");
-        jw_str(&j, img.digest);
-        jw_key(&j, "artifact");
-        jw_str(&j, artifact);
-        jw_key(&j, "referrers");
-        jw_str(&j, via_tag ? "tag" : "api");
-        jw_end(&j);
-        jw_print(&b);
+        scitt_json_writer j;
+        scitt_json_writer_init(&j, &b);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "image");
+        scitt_json_put_cstr(&j, name);
+        scitt_json_put_key(&j, "digest");
+        scitt_json_put_cstr(&j, img.digest);
+        scitt_json_put_key(&j, "artifact");
+        scitt_json_put_cstr(&j, artifact);
+        scitt_json_put_key(&j, "referrers");
+        scitt_json_put_cstr(&j, via_tag ? "tag" : "api");
+        scitt_json_end_object(&j);
+        cli_json_print(&j);
     } else {
         printf("attached %s to %s (%s) as %s\n", argv[optind + 1], name, img.digest, artifact);
     }

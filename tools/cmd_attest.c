@@ -190,28 +190,31 @@ static int do_export(int argc, char **argv)
                             out);
         }
     }
-    svc s;
-    int rc = svc_init(&s, url, cacert, (int)timeout * 1000);
+    scitt_client *cl = NULL;
+    int rc = cli_client_open(url, cacert, (uint32_t)timeout * 1000, NULL, &cl);
     if (rc != CLI_OK) {
         return rc;
     }
-    s.opts.max_body = ATTEST_FILE_MAX;
-    char path[100], hex[65] = "", why[600], problem[800];
+    char path[100], hex[65] = "", why[600];
+    scitt_dynbuf got;
+    scitt_dynbuf_init(&got, ATTEST_FILE_MAX);
     scitt_err e = scitt_hex_encode(scitt_span_make(nonce, nonce_len), hex, sizeof(hex));
     snprintf(path, sizeof(path), "/attestation%s%s", nonce_len ? "?nonce=" : "", hex);
-    http_result r;
-    e = e ? e : svc_get(&s, path, "application/cbor", &r, why, sizeof(why));
-    if (e != SCITT_OK) {
-        return cli_fail(CLI_USAGE, "%s", why);
+    e = e ? e : scitt_client_attestation(cl, nonce, nonce_len, &got, why, sizeof(why));
+    int status = scitt_client_last(cl)->status;
+    if (e != SCITT_OK && status != 0 && status != 200) {
+        rc = cli_fail(CLI_USAGE, "GET %s%s: %s", url, path, scitt_client_last(cl)->problem);
+    } else if (e != SCITT_OK) {
+        rc = cli_fail(CLI_USAGE, "%s", why);
     }
-    if (r.res.status != 200) {
-        svc_problem(&r, problem, sizeof(problem));
-        http_result_clear(&r);
-        return cli_fail(CLI_USAGE, "GET %s%s: %s", url, path, problem);
+    scitt_client_free(cl);
+    if (rc != CLI_OK) {
+        scitt_dynbuf_clear(&got);
+        return rc;
     }
-    scitt_span body = scitt_span_make(r.body.ptr, r.body.len);
+    scitt_span body = scitt_span_make(got.ptr, got.len);
     if (!bundle_ok(body, nonce, nonce_len, &b, &id, why, sizeof(why))) {
-        http_result_clear(&r);
+        scitt_dynbuf_clear(&got);
         return cli_fail(CLI_FAIL, "%s%s: %s; nothing written", url, path, why);
     }
     bool insecure = scitt_span_eq_str(b.platform, "virtual");
@@ -219,38 +222,38 @@ static int do_export(int argc, char **argv)
     if (rc == CLI_OK && json) {
         scitt_dynbuf jb;
         scitt_dynbuf_init(&jb, 0);
-        cli_json j;
-        jw_init(&j, &jb);
-        jw_obj(&j);
-        jw_key(&j, "ok");
-        jw_bool(&j, true);
-        jw_key(&j, "out");
-        jw_str(&j, out);
-        jw_key(&j, "platform");
-        jw_text(&j, b.platform);
-        jw_key(&j, "insecure");
-        jw_bool(&j, insecure);
-        jw_key(&j, "bytes");
-        jw_uint(&j, body.len);
-        jw_key(&j, "nonce");
+        scitt_json_writer j;
+        scitt_json_writer_init(&j, &jb);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "ok");
+        scitt_json_put_bool(&j, true);
+        scitt_json_put_key(&j, "out");
+        scitt_json_put_cstr(&j, out);
+        scitt_json_put_key(&j, "platform");
+        scitt_json_put_text(&j, b.platform);
+        scitt_json_put_key(&j, "insecure");
+        scitt_json_put_bool(&j, insecure);
+        scitt_json_put_key(&j, "bytes");
+        scitt_json_put_uint(&j, body.len);
+        scitt_json_put_key(&j, "nonce");
         if (nonce_len) {
-            jw_str(&j, hex);
+            scitt_json_put_cstr(&j, hex);
         } else {
-            jw_null(&j);
+            scitt_json_put_null(&j);
         }
-        jw_key(&j, "issuer");
-        jw_text(&j, id.issuer);
-        jw_key(&j, "origin");
-        jw_text(&j, id.origin);
+        scitt_json_put_key(&j, "issuer");
+        scitt_json_put_text(&j, id.issuer);
+        scitt_json_put_key(&j, "origin");
+        scitt_json_put_text(&j, id.origin);
         uint8_t h[32];
         scitt_sha256(b.identity.ptr, b.identity.len, h);
-        jw_key(&j, "identity_sha256");
-        jw_hex(&j, scitt_span_make(h, sizeof(h)));
-        jw_end(&j);
-        jw_print(&jb);
+        scitt_json_put_key(&j, "identity_sha256");
+        scitt_json_put_hex(&j, scitt_span_make(h, sizeof(h)));
+        scitt_json_end_object(&j);
+        cli_json_print(&j);
     } else if (rc == CLI_OK && strcmp(out, "-") != 0) {
         char iss[300];
-        cli_printable(id.issuer, iss, sizeof(iss));
+        scitt_client_printable(id.issuer, iss, sizeof(iss));
         printf("wrote %s: service bundle of %s, platform %s%s, %zu bytes%s%s\n", out, iss,
                insecure ? "virtual" : "snp",
                insecure ? " (INSECURE: unsigned evidence, refused by verifiers unless told "
@@ -258,7 +261,7 @@ static int do_export(int argc, char **argv)
                         : "",
                body.len, nonce_len ? ", nonce " : "", hex);
     }
-    http_result_clear(&r);
+    scitt_dynbuf_clear(&got);
     return rc;
 }
 

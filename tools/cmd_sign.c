@@ -328,47 +328,47 @@ static void print_summary(const opts *o, const sign_plan *p, const char *sub, sc
     }
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    cli_json j;
-    jw_init(&j, &b);
-    jw_obj(&j);
-    jw_key(&j, "out");
-    jw_str(&j, o->out);
-    jw_key(&j, "bytes");
-    jw_uint(&j, stmt.len);
-    jw_key(&j, "kind");
-    jw_str(&j, p->kind);
-    jw_key(&j, "alg");
-    jw_str(&j, scitt_cose_alg_name(alg));
-    jw_key(&j, "iss");
-    jw_str(&j, o->iss);
-    jw_key(&j, "sub");
-    jw_str(&j, sub);
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &b);
+    scitt_json_begin_object(&j);
+    scitt_json_put_key(&j, "out");
+    scitt_json_put_cstr(&j, o->out);
+    scitt_json_put_key(&j, "bytes");
+    scitt_json_put_uint(&j, stmt.len);
+    scitt_json_put_key(&j, "kind");
+    scitt_json_put_cstr(&j, p->kind);
+    scitt_json_put_key(&j, "alg");
+    scitt_json_put_cstr(&j, scitt_cose_alg_name(alg));
+    scitt_json_put_key(&j, "iss");
+    scitt_json_put_cstr(&j, o->iss);
+    scitt_json_put_key(&j, "sub");
+    scitt_json_put_cstr(&j, sub);
     if (ncerts) {
-        jw_key(&j, "x5chain");
-        jw_uint(&j, ncerts);
+        scitt_json_put_key(&j, "x5chain");
+        scitt_json_put_uint(&j, ncerts);
     } else {
-        jw_key(&j, "kid");
-        jw_hex(&j, kid);
+        scitt_json_put_key(&j, "kid");
+        scitt_json_put_hex(&j, kid);
     }
-    jw_key(&j, "detached");
-    jw_bool(&j, p->detached);
+    scitt_json_put_key(&j, "detached");
+    scitt_json_put_bool(&j, p->detached);
     if (p->hash_alg) {
-        jw_key(&j, "digest");
-        jw_hex(&j, scitt_span_make(p->payload.ptr, p->payload.len));
-        jw_key(&j, "preimage_content_type");
-        jw_str(&j, p->preimage_type);
+        scitt_json_put_key(&j, "digest");
+        scitt_json_put_hex(&j, scitt_span_make(p->payload.ptr, p->payload.len));
+        scitt_json_put_key(&j, "preimage_content_type");
+        scitt_json_put_cstr(&j, p->preimage_type);
         if (p->location[0]) {
-            jw_key(&j, "location");
-            jw_str(&j, p->location);
+            scitt_json_put_key(&j, "location");
+            scitt_json_put_cstr(&j, p->location);
         }
     } else {
-        jw_key(&j, "payload_sha256");
-        jw_hex(&j, scitt_span_make(psha, sizeof(psha)));
+        scitt_json_put_key(&j, "payload_sha256");
+        scitt_json_put_hex(&j, scitt_span_make(psha, sizeof(psha)));
     }
-    jw_key(&j, "entry_id");
-    jw_str(&j, idhex);
-    jw_end(&j);
-    jw_print(&b);
+    scitt_json_put_key(&j, "entry_id");
+    scitt_json_put_cstr(&j, idhex);
+    scitt_json_end_object(&j);
+    cli_json_print(&j);
 }
 
 int cmd_sign(int argc, char **argv)

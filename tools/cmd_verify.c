@@ -378,7 +378,7 @@ static void verify_one(const trust *t, scitt_span receipt, scitt_span entry, boo
             ri->leaf_index = li.leaf_index;
             kid = kid_text(li.kid);
             ri->from = trust_origin(t, trust_pick(t, li.kid));
-            cli_printable(li.iss, ri->iss, sizeof(ri->iss));
+            scitt_client_printable(li.iss, ri->iss, sizeof(ri->iss));
         }
     } else {
         scitt_receipt_info info;
@@ -391,7 +391,7 @@ static void verify_one(const trust *t, scitt_span receipt, scitt_span entry, boo
             ri->size_signed = info.size_signed;
             kid = kid_text(info.kid);
             ri->from = trust_origin(t, trust_pick(t, info.kid));
-            cli_printable(info.iss, ri->iss, sizeof(ri->iss));
+            scitt_client_printable(info.iss, ri->iss, sizeof(ri->iss));
         }
     }
     if (ri->err != SCITT_OK) {
@@ -482,7 +482,7 @@ static void bundle_issuer_check(const opts *o, const attest_view *av, const rinf
         return;
     }
     char want[200], label[40];
-    cli_printable(av->identity.issuer, want, sizeof(want));
+    scitt_client_printable(av->identity.issuer, want, sizeof(want));
     for (size_t i = 0; i < nri; i++) {
         if (ri[i].err == SCITT_OK && ri[i].from && !strncmp(ri[i].from, "service bundle ", 15)) {
             bool same = strcmp(ri[i].iss, want) == 0;
@@ -732,7 +732,7 @@ static void issuer_check(const opts *o, const scitt_cose_sign1 *m, scitt_span is
 static void identity_check(const opts *o, scitt_span iss, const issuer_view *v, report *r)
 {
     char have[200];
-    cli_printable(iss, have, sizeof(have));
+    scitt_client_printable(iss, have, sizeof(have));
     if (o->want_iss && !scitt_span_eq_str(iss, o->want_iss)) {
         note(r, "iss", 1, "iss is \"%s\", not the one required", have);
     } else if (v->established) {
@@ -779,14 +779,14 @@ static void expectations(const opts *o, const issuer_view *v, scitt_span sub, re
     if (o->want_sub) {
         bool same = scitt_span_eq_str(sub, o->want_sub);
         char h[200];
-        cli_printable(sub, h, sizeof(h));
+        scitt_client_printable(sub, h, sizeof(h));
         note(r, "sub", same ? 0 : 1, "sub is \"%s\"%s", h, same ? "" : ", not the one required");
     }
 }
 
 static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, const issuer_view *v,
                    scitt_span iss, scitt_span sub, const char *entry_id, const rinfo *ri,
-                   size_t nri, const attest_view *av, cli_json *outer)
+                   size_t nri, const attest_view *av, scitt_json_writer *outer)
 {
     if (!o->json) {
         static const char *const mark[] = {"ok  ", "FAIL", "skip"};
@@ -794,8 +794,8 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, co
             printf("%s %s: %s\n", mark[r->c[i].status], r->c[i].name, r->c[i].detail);
         }
         char is[200], su[200];
-        cli_printable(iss, is, sizeof(is));
-        cli_printable(sub, su, sizeof(su));
+        scitt_client_printable(iss, is, sizeof(is));
+        scitt_client_printable(sub, su, sizeof(su));
         bool established = m && v->established;
         printf("%s%s: %s (%s %s, sub %s, entry %s)\n",
                r->failed            ? "NOT VERIFIED"
@@ -807,114 +807,116 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, co
     }
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    cli_json j0;
-    cli_json *j = outer ? outer : &j0;
+    scitt_json_writer j0;
+    scitt_json_writer *j = outer ? outer : &j0;
     if (!outer) {
-        jw_init(j, &b);
+        scitt_json_writer_init(j, &b);
     }
-    jw_obj(j);
-    jw_key(j, "ok");
-    jw_bool(j, r->failed == 0);
+    scitt_json_begin_object(j);
+    scitt_json_put_key(j, "ok");
+    scitt_json_put_bool(j, r->failed == 0);
     if (av) {
-        jw_key(j, "insecure");
-        jw_bool(j, av->insecure);
+        scitt_json_put_key(j, "insecure");
+        scitt_json_put_bool(j, av->insecure);
     }
-    jw_key(j, "file");
-    jw_str(j, o->file);
-    jw_key(j, "iss");
-    jw_text(j, iss);
-    jw_key(j, "sub");
-    jw_text(j, sub);
-    jw_key(j, "entry_id");
-    jw_str(j, entry_id);
-    jw_key(j, "issuer_established");
-    jw_bool(j, m && v->established);
-    jw_key(j, "issuer_established_by");
+    scitt_json_put_key(j, "file");
+    scitt_json_put_cstr(j, o->file);
+    scitt_json_put_key(j, "iss");
+    scitt_json_put_text(j, iss);
+    scitt_json_put_key(j, "sub");
+    scitt_json_put_text(j, sub);
+    scitt_json_put_key(j, "entry_id");
+    scitt_json_put_cstr(j, entry_id);
+    scitt_json_put_key(j, "issuer_established");
+    scitt_json_put_bool(j, m && v->established);
+    scitt_json_put_key(j, "issuer_established_by");
     if (m && v->established) {
-        jw_str(j, v->sig_pinned ? "issuer-key" : v->did_ok ? "did:x509" : "issuer-roots");
+        scitt_json_put_cstr(j, v->sig_pinned ? "issuer-key"
+                               : v->did_ok   ? "did:x509"
+                                             : "issuer-roots");
     } else {
-        jw_null(j);
+        scitt_json_put_null(j);
     }
     if (m) {
         bool envelope = (m->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) != 0;
-        jw_key(j, "hash_envelope");
-        jw_bool(j, envelope);
+        scitt_json_put_key(j, "hash_envelope");
+        scitt_json_put_bool(j, envelope);
         if (v->digest.len) {
-            jw_key(j, "digest");
-            jw_hex(j, v->digest);
+            scitt_json_put_key(j, "digest");
+            scitt_json_put_hex(j, v->digest);
             const char *an = hash_name(v->digest_alg);
             if (an) {
-                jw_key(j, "digest_alg");
-                jw_str(j, an);
+                scitt_json_put_key(j, "digest_alg");
+                scitt_json_put_cstr(j, an);
             }
         }
         if (envelope && m->hdr.payload_location.len) {
-            jw_key(j, "location");
-            jw_text(j, m->hdr.payload_location);
+            scitt_json_put_key(j, "location");
+            scitt_json_put_text(j, m->hdr.payload_location);
         }
     }
-    jw_key(j, "checks");
-    jw_arr(j);
+    scitt_json_put_key(j, "checks");
+    scitt_json_begin_array(j);
     static const char *const st[] = {"ok", "failed", "skipped"};
     for (size_t i = 0; i < r->n; i++) {
-        jw_obj(j);
-        jw_key(j, "check");
-        jw_str(j, r->c[i].name);
-        jw_key(j, "result");
-        jw_str(j, st[r->c[i].status]);
-        jw_key(j, "detail");
-        jw_str(j, r->c[i].detail);
-        jw_end(j);
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "check");
+        scitt_json_put_cstr(j, r->c[i].name);
+        scitt_json_put_key(j, "result");
+        scitt_json_put_cstr(j, st[r->c[i].status]);
+        scitt_json_put_key(j, "detail");
+        scitt_json_put_cstr(j, r->c[i].detail);
+        scitt_json_end_object(j);
     }
-    jw_end_arr(j);
-    jw_key(j, "receipts");
-    jw_arr(j);
+    scitt_json_end_array(j);
+    scitt_json_put_key(j, "receipts");
+    scitt_json_begin_array(j);
     for (size_t i = 0; i < nri; i++) {
-        jw_obj(j);
-        jw_key(j, "source");
-        jw_str(j, ri[i].source);
-        jw_key(j, "ok");
-        jw_bool(j, ri[i].err == SCITT_OK);
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "source");
+        scitt_json_put_cstr(j, ri[i].source);
+        scitt_json_put_key(j, "ok");
+        scitt_json_put_bool(j, ri[i].err == SCITT_OK);
         if (ri[i].err != SCITT_OK) {
-            jw_key(j, "error");
-            jw_str(j, scitt_err_name(ri[i].err));
+            scitt_json_put_key(j, "error");
+            scitt_json_put_cstr(j, scitt_err_name(ri[i].err));
         }
-        jw_key(j, "vds");
-        jw_int(j, ri[i].vds);
-        jw_key(j, "legacy_labels");
-        jw_bool(j, ri[i].legacy);
-        jw_key(j, "kid");
-        jw_str(j, ri[i].kid);
-        jw_key(j, "trust_file");
+        scitt_json_put_key(j, "vds");
+        scitt_json_put_int(j, ri[i].vds);
+        scitt_json_put_key(j, "legacy_labels");
+        scitt_json_put_bool(j, ri[i].legacy);
+        scitt_json_put_key(j, "kid");
+        scitt_json_put_cstr(j, ri[i].kid);
+        scitt_json_put_key(j, "trust_file");
         if (ri[i].from) {
-            jw_str(j, ri[i].from);
+            scitt_json_put_cstr(j, ri[i].from);
         } else {
-            jw_null(j);
+            scitt_json_put_null(j);
         }
         if (ri[i].err == SCITT_OK && ri[i].vds != 2) {
-            jw_key(j, "tree_size");
-            jw_uint(j, ri[i].tree_size);
-            jw_key(j, "leaf_index");
-            jw_uint(j, ri[i].leaf_index);
-            jw_key(j, "size_signed");
-            jw_bool(j, ri[i].size_signed);
+            scitt_json_put_key(j, "tree_size");
+            scitt_json_put_uint(j, ri[i].tree_size);
+            scitt_json_put_key(j, "leaf_index");
+            scitt_json_put_uint(j, ri[i].leaf_index);
+            scitt_json_put_key(j, "size_signed");
+            scitt_json_put_bool(j, ri[i].size_signed);
         }
         if (ri[i].iss[0]) {
-            jw_key(j, "service");
-            jw_str(j, ri[i].iss);
+            scitt_json_put_key(j, "service");
+            scitt_json_put_cstr(j, ri[i].iss);
         }
-        jw_end(j);
+        scitt_json_end_object(j);
     }
-    jw_end_arr(j);
+    scitt_json_end_array(j);
     if (av) {
-        jw_key(j, "service_bundle");
+        scitt_json_put_key(j, "service_bundle");
         attest_json(j, av, &o->att);
     }
-    jw_end(j);
+    scitt_json_end_object(j);
     if (outer) {
         scitt_dynbuf_clear(&b);
     } else {
-        jw_print(&b);
+        cli_json_print(j);
     }
 }
 
@@ -923,7 +925,7 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, co
  * @p outer with --json --image). *ok is set when every check passed. CLI_OK unless memory ran out.
  */
 static int verify_statement(const opts *o, const trust *t, const attest_view *av, scitt_span in,
-                            scitt_dynbuf *files, cli_json *outer, bool *ok)
+                            scitt_dynbuf *files, scitt_json_writer *outer, bool *ok)
 {
     int rc = CLI_OK;
     *ok = false;
@@ -1022,18 +1024,18 @@ static int verify_image(opts *o, const trust *t, const attest_view *av, scitt_dy
     o->want_digest = o->image_digest; /* the subject must be this very manifest */
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    cli_json j;
-    jw_init(&j, &b);
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &b);
     if (o->json) {
-        jw_obj(&j);
-        jw_key(&j, "image");
-        jw_str(&j, name);
-        jw_key(&j, "digest");
-        jw_str(&j, img.digest);
-        jw_key(&j, "referrers");
-        jw_str(&j, via_tag ? "tag" : "api");
-        jw_key(&j, "statements");
-        jw_arr(&j);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "image");
+        scitt_json_put_cstr(&j, name);
+        scitt_json_put_key(&j, "digest");
+        scitt_json_put_cstr(&j, img.digest);
+        scitt_json_put_key(&j, "referrers");
+        scitt_json_put_cstr(&j, via_tag ? "tag" : "api");
+        scitt_json_put_key(&j, "statements");
+        scitt_json_begin_array(&j);
     }
     size_t good = 0;
     const char *good_artifact = NULL;
@@ -1041,54 +1043,54 @@ static int verify_image(opts *o, const trust *t, const attest_view *av, scitt_dy
         snprintf(label, sizeof(label), "%s referrer %s", name, cs[i].artifact);
         o->file = label;
         if (o->json) {
-            jw_obj(&j);
-            jw_key(&j, "artifact");
-            jw_str(&j, cs[i].artifact);
-            jw_key(&j, "fetched");
-            jw_bool(&j, cs[i].reason[0] == 0);
+            scitt_json_begin_object(&j);
+            scitt_json_put_key(&j, "artifact");
+            scitt_json_put_cstr(&j, cs[i].artifact);
+            scitt_json_put_key(&j, "fetched");
+            scitt_json_put_bool(&j, cs[i].reason[0] == 0);
         }
         bool ok = false;
         if (cs[i].reason[0]) {
             cli_msg("%s: %s", label, cs[i].reason);
             if (o->json) {
-                jw_key(&j, "ok");
-                jw_bool(&j, false);
-                jw_key(&j, "reason");
-                jw_str(&j, cs[i].reason);
+                scitt_json_put_key(&j, "ok");
+                scitt_json_put_bool(&j, false);
+                scitt_json_put_key(&j, "reason");
+                scitt_json_put_cstr(&j, cs[i].reason);
             } else {
                 printf("FAIL %s: %s\n", label, cs[i].reason);
             }
         } else {
             if (o->json) {
-                jw_key(&j, "verification");
+                scitt_json_put_key(&j, "verification");
             }
             rc = verify_statement(o, t, av,
                                   scitt_span_make(cs[i].statement.ptr, cs[i].statement.len), files,
                                   o->json ? &j : NULL, &ok);
             if (o->json) {
-                jw_key(&j, "ok");
-                jw_bool(&j, ok);
+                scitt_json_put_key(&j, "ok");
+                scitt_json_put_bool(&j, ok);
             }
         }
         if (o->json) {
-            jw_end(&j);
+            scitt_json_end_object(&j);
         }
         if (ok && !good++) {
             good_artifact = cs[i].artifact;
         }
     }
     if (o->json) {
-        jw_end_arr(&j);
-        jw_key(&j, "ok");
-        jw_bool(&j, good > 0);
-        jw_key(&j, "verified_by");
+        scitt_json_end_array(&j);
+        scitt_json_put_key(&j, "ok");
+        scitt_json_put_bool(&j, good > 0);
+        scitt_json_put_key(&j, "verified_by");
         if (good_artifact) {
-            jw_str(&j, good_artifact);
+            scitt_json_put_cstr(&j, good_artifact);
         } else {
-            jw_null(&j);
+            scitt_json_put_null(&j);
         }
-        jw_end(&j);
-        jw_print(&b);
+        scitt_json_end_object(&j);
+        cli_json_print(&j);
     } else {
         scitt_dynbuf_clear(&b);
         if (good) {

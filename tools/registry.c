@@ -84,7 +84,7 @@ int oci_client_open(oci_client *c, const oci_ref *r, const oci_client_opts *o)
     const char *api = !strcmp(r->registry, "docker.io") ? "registry-1.docker.io" : r->registry;
     char url[400];
     snprintf(url, sizeof(url), "https://%s", api);
-    if (http_url_parse(url, &c->url) != SCITT_OK) {
+    if (scitt__http_url_parse(url, &c->url) != SCITT_OK) {
         return cli_fail(CLI_USAGE, "the registry \"%s\" is not a host[:port]", r->registry);
     }
     c->loopback = host_is_loopback(c->url.host);
@@ -114,8 +114,8 @@ void oci_client_close(oci_client *c)
 static scitt_err fetch_token(oci_client *c, const oci_challenge *ch, const char *scope, char *why,
                              size_t cap)
 {
-    http_url realm;
-    if (http_url_parse(ch->realm, &realm) != SCITT_OK) {
+    scitt__http_url realm;
+    if (scitt__http_url_parse(ch->realm, &realm) != SCITT_OK) {
         snprintf(why, cap, "the token realm \"%.200s\" is not an http(s) URL", ch->realm);
         return SCITT_ERR_MALFORMED;
     }
@@ -125,18 +125,18 @@ static scitt_err fetch_token(oci_client *c, const oci_challenge *ch, const char 
         return SCITT_ERR_UNTRUSTED;
     }
     char q1[600], q2[1200], path[2000];
-    if (http_query_escape(ch->service, q1, sizeof(q1)) != SCITT_OK ||
-        http_query_escape(scope, q2, sizeof(q2)) != SCITT_OK) {
+    if (scitt__http_query_escape(ch->service, q1, sizeof(q1)) != SCITT_OK ||
+        scitt__http_query_escape(scope, q2, sizeof(q2)) != SCITT_OK) {
         snprintf(why, cap, "the token request is too long");
         return SCITT_ERR_TOO_LARGE;
     }
     snprintf(path, sizeof(path), "?service=%s&scope=%s", q1, q2);
     const char *hdr[1] = {c->basic};
-    http_request req = {"GET", path, hdr, c->basic[0] ? 1 : 0, {NULL, 0}};
-    http_opts ho = c->hopts;
+    scitt__http_request req = {"GET", path, hdr, c->basic[0] ? 1 : 0, {NULL, 0}};
+    scitt__http_opts ho = c->hopts;
     ho.max_body = OCI_TOKEN_BODY_MAX;
-    http_result res;
-    scitt_err e = http_do(&realm, &req, &ho, &res, why, cap);
+    scitt__http_result res;
+    scitt_err e = scitt__http_do(&realm, &req, &ho, &res, why, cap);
     if (e == SCITT_OK && res.res.status != 200) {
         snprintf(why, cap, "the token service answered %d%s", res.res.status,
                  res.res.status == 401 ? " (wrong or missing registry credentials)" : "");
@@ -164,7 +164,7 @@ static scitt_err fetch_token(oci_client *c, const oci_challenge *ch, const char 
         scitt_wipe(res.body.ptr, res.body.len);
         scitt_wipe(res.raw.ptr, res.raw.len);
     }
-    http_result_clear(&res);
+    scitt__http_result_clear(&res);
     if (e != SCITT_OK) {
         scitt_free(tok);
         return e;
@@ -184,7 +184,7 @@ static scitt_err fetch_token(oci_client *c, const oci_challenge *ch, const char 
  */
 static scitt_err request(oci_client *c, const char *method, const char *path, const char *accept,
                          const char *ctype, scitt_span body, size_t max, bool push,
-                         http_result *out, char *why, size_t cap)
+                         scitt__http_result *out, char *why, size_t cap)
 {
     char scope[600];
     snprintf(scope, sizeof(scope), "repository:%s:%s", c->repo, push ? "pull,push" : "pull");
@@ -205,21 +205,21 @@ static scitt_err request(oci_client *c, const char *method, const char *path, co
             snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
             hdr[nh++] = ct;
         }
-        http_request req = {method, path, hdr, nh, body};
-        http_opts ho = c->hopts;
+        scitt__http_request req = {method, path, hdr, nh, body};
+        scitt__http_opts ho = c->hopts;
         ho.max_body = max;
-        scitt_err e = http_do(&c->url, &req, &ho, out, why, cap);
+        scitt_err e = scitt__http_do(&c->url, &req, &ho, out, why, cap);
         if (e == SCITT_ERR_IO && c->url.tls && c->loopback && !c->tried_plain) {
             /* a registry on loopback may speak plain HTTP (as docker and crane allow) */
-            http_result_clear(out);
+            scitt__http_result_clear(out);
             c->tried_plain = true;
             c->url.tls = false;
             char whyp[256];
-            e = http_do(&c->url, &req, &ho, out, whyp, sizeof(whyp));
+            e = scitt__http_do(&c->url, &req, &ho, out, whyp, sizeof(whyp));
             if (e != SCITT_OK) {
                 c->url.tls = true;
-                http_result_clear(out);
-                e = http_do(&c->url, &req, &ho, out, why, cap);
+                scitt__http_result_clear(out);
+                e = scitt__http_do(&c->url, &req, &ho, out, why, cap);
             }
         }
         if (e != SCITT_OK || out->res.status != 401 || attempt > 0) {
@@ -227,11 +227,11 @@ static scitt_err request(oci_client *c, const char *method, const char *path, co
         }
         scitt_span v;
         oci_challenge ch;
-        if (!http_header_get(&out->res, "WWW-Authenticate", &v) ||
+        if (!scitt__http_header_get(&out->res, "WWW-Authenticate", &v) ||
             oci_challenge_parse(v, &ch) != SCITT_OK) {
             return SCITT_OK; /* the caller reports the 401 */
         }
-        http_result_clear(out);
+        scitt__http_result_clear(out);
         if (ch.scheme == OCI_AUTH_BASIC) {
             if (!c->basic[0]) {
                 snprintf(why, cap,
@@ -249,7 +249,7 @@ static scitt_err request(oci_client *c, const char *method, const char *path, co
     }
 }
 
-static scitt_err status_error(const http_result *r, const char *what, char *why, size_t cap)
+static scitt_err status_error(const scitt__http_result *r, const char *what, char *why, size_t cap)
 {
     int s = r->res.status;
     snprintf(why, cap, "%s: the registry answered %d%s", what, s,
@@ -299,7 +299,7 @@ scitt_err oci_get_manifest(oci_client *c, const char *reference, char digest[OCI
     }
     char path[OCI_REPO_MAX + OCI_TAG_MAX + 40];
     snprintf(path, sizeof(path), "/v2/%s/manifests/%s", c->repo, reference);
-    http_result r;
+    scitt__http_result r;
     /* GET, not HEAD: the digest is computed here from the bytes rather than taken on trust */
     scitt_err e = request(c, "GET", path, ACCEPT_MANIFESTS, NULL, scitt_span_make(NULL, 0),
                           OCI_MANIFEST_MAX, false, &r, why, cap);
@@ -316,7 +316,7 @@ scitt_err oci_get_manifest(oci_client *c, const char *reference, char digest[OCI
             e = SCITT_ERR_KEY_MISMATCH;
         } else if (media && mcap) {
             media[0] = 0;
-            if (http_header_get(&r.res, "Content-Type", &ctv) && ctv.len < mcap) {
+            if (scitt__http_header_get(&r.res, "Content-Type", &ctv) && ctv.len < mcap) {
                 memcpy(media, ctv.ptr, ctv.len);
                 media[ctv.len] = 0;
                 char *semi = strchr(media, ';');
@@ -330,7 +330,7 @@ scitt_err oci_get_manifest(oci_client *c, const char *reference, char digest[OCI
             e = body->err;
         }
     }
-    http_result_clear(&r);
+    scitt__http_result_clear(&r);
     return e;
 }
 
@@ -343,7 +343,7 @@ scitt_err oci_get_blob(oci_client *c, const char *digest, size_t max, scitt_dynb
     }
     char path[OCI_REPO_MAX + 120];
     snprintf(path, sizeof(path), "/v2/%s/blobs/%s", c->repo, digest);
-    http_result r;
+    scitt__http_result r;
     scitt_err e =
         request(c, "GET", path, NULL, NULL, scitt_span_make(NULL, 0), max, false, &r, why, cap);
     if (e == SCITT_OK && r.res.status != 200) {
@@ -360,7 +360,7 @@ scitt_err oci_get_blob(oci_client *c, const char *digest, size_t max, scitt_dynb
             e = out->err;
         }
     }
-    http_result_clear(&r);
+    scitt__http_result_clear(&r);
     return e;
 }
 
@@ -407,11 +407,11 @@ scitt_err oci_push_blob(oci_client *c, scitt_span data, char digest[OCI_DIGEST_S
     digest_of(data, digest);
     char path[1400];
     snprintf(path, sizeof(path), "/v2/%s/blobs/%s", c->repo, digest);
-    http_result r;
+    scitt__http_result r;
     scitt_err e =
         request(c, "HEAD", path, NULL, NULL, scitt_span_make(NULL, 0), 1, true, &r, why, cap);
     bool have = e == SCITT_OK && r.res.status == 200;
-    http_result_clear(&r);
+    scitt__http_result_clear(&r);
     if (have) {
         return SCITT_OK;
     }
@@ -421,12 +421,12 @@ scitt_err oci_push_blob(oci_client *c, scitt_span data, char digest[OCI_DIGEST_S
     scitt_span loc;
     if (e == SCITT_OK && r.res.status != 202) {
         e = status_error(&r, "starting a blob upload", why, cap);
-    } else if (e == SCITT_OK && (!http_header_get(&r.res, "Location", &loc) ||
+    } else if (e == SCITT_OK && (!scitt__http_header_get(&r.res, "Location", &loc) ||
                                  !upload_path(c, loc, path, sizeof(path) - 90))) {
         snprintf(why, cap, "the registry's upload location is missing or on another host");
         e = SCITT_ERR_MALFORMED;
     }
-    http_result_clear(&r);
+    scitt__http_result_clear(&r);
     if (e != SCITT_OK) {
         return e;
     }
@@ -437,7 +437,7 @@ scitt_err oci_push_blob(oci_client *c, scitt_span data, char digest[OCI_DIGEST_S
     if (e == SCITT_OK && r.res.status != 201) {
         e = status_error(&r, "uploading a blob", why, cap);
     }
-    http_result_clear(&r);
+    scitt__http_result_clear(&r);
     return e;
 }
 
@@ -451,16 +451,16 @@ scitt_err oci_put_manifest(oci_client *c, const char *reference, const char *med
     }
     char path[OCI_REPO_MAX + OCI_TAG_MAX + 40];
     snprintf(path, sizeof(path), "/v2/%s/manifests/%s", c->repo, reference);
-    http_result r;
+    scitt__http_result r;
     scitt_err e = request(c, "PUT", path, NULL, media, body, 64 << 10, true, &r, why, cap);
     if (e == SCITT_OK && r.res.status != 201) {
         e = status_error(&r, "pushing a manifest", why, cap);
     }
     scitt_span v;
-    if (e == SCITT_OK && http_header_get(&r.res, "OCI-Subject", &v)) {
+    if (e == SCITT_OK && scitt__http_header_get(&r.res, "OCI-Subject", &v)) {
         *subject_ack = true;
     }
-    http_result_clear(&r);
+    scitt__http_result_clear(&r);
     return e;
 }
 
@@ -475,7 +475,7 @@ scitt_err oci_referrers(oci_client *c, const char *digest, oci_descriptor *out, 
     }
     char path[OCI_REPO_MAX + 120];
     snprintf(path, sizeof(path), "/v2/%s/referrers/%s", c->repo, digest);
-    http_result r;
+    scitt__http_result r;
     scitt_err e = request(c, "GET", path, "Accept: " OCI_MT_INDEX, NULL, scitt_span_make(NULL, 0),
                           OCI_MANIFEST_MAX, false, &r, why, cap_why);
     if (e != SCITT_OK) {
@@ -485,7 +485,7 @@ scitt_err oci_referrers(oci_client *c, const char *digest, oci_descriptor *out, 
     scitt_dynbuf_init(&body, OCI_MANIFEST_MAX);
     scitt_span ct;
     /* a registry without the API answers 404 (or an error that is not an image index) */
-    bool api = r.res.status == 200 && http_header_get(&r.res, "Content-Type", &ct) &&
+    bool api = r.res.status == 200 && scitt__http_header_get(&r.res, "Content-Type", &ct) &&
                ct.len >= strlen(OCI_MT_INDEX) &&
                !memcmp(ct.ptr, OCI_MT_INDEX, strlen(OCI_MT_INDEX));
     if (api) {
@@ -493,7 +493,7 @@ scitt_err oci_referrers(oci_client *c, const char *digest, oci_descriptor *out, 
     } else if (r.res.status != 404) {
         e = status_error(&r, "listing referrers", why, cap_why);
     }
-    http_result_clear(&r);
+    scitt__http_result_clear(&r);
     if (e == SCITT_OK && !api) {
         *via_tag = true;
         char tag[80], got[OCI_DIGEST_STR];

@@ -140,8 +140,8 @@ typedef struct oci_client_opts {
     "                          localhost or 127.0.0.0/8 is tried with HTTPS, then HTTP)\n"
 
 typedef struct oci_client {
-    http_url url;
-    http_opts hopts;
+    scitt__http_url url;
+    scitt__http_opts hopts;
     bool loopback, plain_allowed, tried_plain;
     char registry[OCI_REGISTRY_MAX];
     char repo[OCI_REPO_MAX];

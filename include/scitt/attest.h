@@ -37,21 +37,23 @@ typedef struct scitt_identity {
 } scitt_identity;
 
 /** Parses an identity document strictly (exactly the four members). */
-SCITT_MUST_USE scitt_err scitt_identity_parse(scitt_span doc, scitt_identity *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_identity_parse(scitt_span doc, scitt_identity *out);
 
 /** REPORT_DATA binding @p identity: SHA-256 of it, then @p nonce (0..32 bytes, zero-padded). */
-SCITT_MUST_USE scitt_err scitt_attest_report_data(scitt_span identity, scitt_span nonce,
-                                                  uint8_t out[SCITT_TEE_REPORT_DATA_LEN]);
+SCITT_API SCITT_MUST_USE scitt_err scitt_attest_report_data(scitt_span identity, scitt_span nonce,
+                                                            uint8_t out[SCITT_TEE_REPORT_DATA_LEN]);
 
 /** Appends virtual (INSECURE) evidence for @p measurement and @p report_data. */
-SCITT_MUST_USE scitt_err scitt_attest_virtual_evidence(
+SCITT_API SCITT_MUST_USE scitt_err scitt_attest_virtual_evidence(
     const uint8_t measurement[SCITT_ATTEST_MEASUREMENT_LEN],
     const uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN], scitt_dynbuf *out);
 
 /** Appends a service bundle. @p platform is "snp" or "virtual"; @p endorsements may be empty. */
-SCITT_MUST_USE scitt_err scitt_attest_bundle_encode(const char *platform, scitt_span identity,
-                                                    scitt_span evidence, scitt_span endorsements,
-                                                    scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_attest_bundle_encode(const char *platform,
+                                                              scitt_span identity,
+                                                              scitt_span evidence,
+                                                              scitt_span endorsements,
+                                                              scitt_dynbuf *out);
 
 /** The members of a service bundle. Spans point into the bundle and live as long as it. */
 typedef struct scitt_attest_bundle {
@@ -66,7 +68,8 @@ typedef struct scitt_attest_bundle {
  * of the known members, each at most once, with evidence, identity and platform present and not
  * empty. Nothing is verified. SCITT_ERR_EVIDENCE_MALFORMED otherwise.
  */
-SCITT_MUST_USE scitt_err scitt_attest_bundle_parse(scitt_span bundle, scitt_attest_bundle *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_attest_bundle_parse(scitt_span bundle,
+                                                             scitt_attest_bundle *out);
 
 /** The fields of virtual evidence. */
 typedef struct scitt_attest_virtual {
@@ -79,7 +82,8 @@ typedef struct scitt_attest_virtual {
  * SCITT_ATTEST_VIRTUAL_TYPE, the sizes above). Reading it proves nothing: anybody can make one.
  * SCITT_ERR_EVIDENCE_MALFORMED otherwise.
  */
-SCITT_MUST_USE scitt_err scitt_attest_virtual_parse(scitt_span evidence, scitt_attest_virtual *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_attest_virtual_parse(scitt_span evidence,
+                                                              scitt_attest_virtual *out);
 
 /** What a relying party requires of a bundle. Arrays are borrowed for the call. */
 typedef struct scitt_attest_opts {
@@ -109,8 +113,9 @@ typedef struct scitt_attest_result {
  * allow_insecure_virtual, else SCITT_ERR_INSECURE), then the binding of the identity document
  * (SCITT_ERR_BINDING), then parses the document. On success @p out says what was established.
  */
-SCITT_MUST_USE scitt_err scitt_attest_verify(scitt_span bundle, const scitt_attest_opts *opts,
-                                             scitt_attest_result *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_attest_verify(scitt_span bundle,
+                                                       const scitt_attest_opts *opts,
+                                                       scitt_attest_result *out);
 
 /*
  * Sealing: AES-256-GCM under a 32-byte key the TEE derives for this measurement (on SEV-SNP,
@@ -119,10 +124,12 @@ SCITT_MUST_USE scitt_err scitt_attest_verify(scitt_span bundle, const scitt_atte
  * makes scitt_unseal fail with SCITT_ERR_INTEGRITY and leaves @p out as it was.
  */
 #define SCITT_SEAL_KEY_LEN 32
-SCITT_MUST_USE scitt_err scitt_seal(const uint8_t key[SCITT_SEAL_KEY_LEN], scitt_span plaintext,
-                                    scitt_span aad, scitt_dynbuf *out);
-SCITT_MUST_USE scitt_err scitt_unseal(const uint8_t key[SCITT_SEAL_KEY_LEN], scitt_span sealed,
-                                      scitt_span aad, scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_seal(const uint8_t key[SCITT_SEAL_KEY_LEN],
+                                              scitt_span plaintext, scitt_span aad,
+                                              scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_unseal(const uint8_t key[SCITT_SEAL_KEY_LEN],
+                                                scitt_span sealed, scitt_span aad,
+                                                scitt_dynbuf *out);
 
 #ifdef __cplusplus
 }

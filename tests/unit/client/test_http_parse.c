@@ -1,7 +1,7 @@
 /*
- * The scitt tool's HTTP/1.1 response parser: a table of valid and malformed responses with the
- * reason each is refused, every prefix of valid responses ("read more", never an error), and the
- * caps on head, header count and body.
+ * libscitt-client's HTTP/1.1 response parser (client/http_parse.c): a table of valid and malformed
+ * responses with the reason each is refused, every prefix of valid responses ("read more", never an
+ * error), and the caps on head, header count and body.
  */
 #include "testutil.h"
 
@@ -88,10 +88,11 @@ static void test_table(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const row *r = &rows[i];
-        http_response res;
+        scitt__http_response res;
         scitt_dynbuf body;
         scitt_dynbuf_init(&body, 1u << 20);
-        scitt_err e = http_parse_response(scitt_span_str(r->raw), r->eof, false, &res, &body);
+        scitt_err e =
+            scitt__http_parse_response(scitt_span_str(r->raw), r->eof, false, &res, &body);
         if (e != r->want) {
             fail_msg("row %zu (%s): got %s, want %s", i, r->why, scitt_err_name(e),
                      scitt_err_name(r->want));
@@ -118,11 +119,11 @@ static void test_prefixes(void **state)
     for (size_t k = 0; k < 3; k++) {
         size_t n = strlen(ok[k]);
         for (size_t len = 0; len <= n; len++) {
-            http_response res;
+            scitt__http_response res;
             scitt_dynbuf body;
             scitt_dynbuf_init(&body, 0);
             scitt_err e =
-                http_parse_response(scitt_span_make(ok[k], len), false, false, &res, &body);
+                scitt__http_parse_response(scitt_span_make(ok[k], len), false, false, &res, &body);
             if (len < n && e != SCITT_ERR_TRUNCATED) {
                 fail_msg("response %zu, prefix %zu: %s", k, len, scitt_err_name(e));
             }
@@ -137,80 +138,84 @@ static void test_prefixes(void **state)
 static void test_limits(void **state)
 {
     (void)state;
-    http_response res;
+    scitt__http_response res;
     scitt_dynbuf body;
     /* The body cap: a sized body over it is refused before it arrives. */
     scitt_dynbuf_init(&body, 4);
-    assert_int_equal(http_parse_response(scitt_span_str("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
-                                                        "\r\n"),
-                                         false, false, &res, &body),
-                     SCITT_ERR_TOO_LARGE);
+    assert_int_equal(
+        scitt__http_parse_response(scitt_span_str("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                                                  "\r\n"),
+                                   false, false, &res, &body),
+        SCITT_ERR_TOO_LARGE);
     /* ... and so is a chunk that could never fit. */
-    assert_int_equal(http_parse_response(scitt_span_str("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
-                                                        "chunked\r\n\r\nffff\r\n"),
-                                         false, false, &res, &body),
-                     SCITT_ERR_TOO_LARGE);
+    assert_int_equal(
+        scitt__http_parse_response(scitt_span_str("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+                                                  "chunked\r\n\r\nffff\r\n"),
+                                   false, false, &res, &body),
+        SCITT_ERR_TOO_LARGE);
     scitt_dynbuf_clear(&body);
-    /* More headers than HTTP_HEADERS_MAX. */
+    /* More headers than SCITT__HTTP_HEADERS_MAX. */
     scitt_dynbuf raw;
     scitt_dynbuf_init(&raw, 0);
     scitt_dynbuf_str(&raw, "HTTP/1.1 200 OK\r\n");
-    for (unsigned i = 0; i <= HTTP_HEADERS_MAX; i++) {
+    for (unsigned i = 0; i <= SCITT__HTTP_HEADERS_MAX; i++) {
         scitt_dynbuf_printf(&raw, "X-%u: v\r\n", i);
     }
     scitt_dynbuf_str(&raw, "\r\n");
     scitt_dynbuf_init(&body, 0);
     assert_int_equal(
-        http_parse_response(scitt_span_make(raw.ptr, raw.len), false, false, &res, &body),
+        scitt__http_parse_response(scitt_span_make(raw.ptr, raw.len), false, false, &res, &body),
         SCITT_ERR_TOO_LARGE);
     scitt_dynbuf_clear(&raw);
-    /* A head longer than HTTP_HEAD_MAX without its blank line. */
+    /* A head longer than SCITT__HTTP_HEAD_MAX without its blank line. */
     scitt_dynbuf_init(&raw, 0);
     scitt_dynbuf_str(&raw, "HTTP/1.1 200 OK\r\nX-Long: ");
-    for (unsigned i = 0; i < HTTP_HEAD_MAX; i++) {
+    for (unsigned i = 0; i < SCITT__HTTP_HEAD_MAX; i++) {
         scitt_dynbuf_u8(&raw, 'a');
     }
     assert_int_equal(
-        http_parse_response(scitt_span_make(raw.ptr, raw.len), false, false, &res, &body),
+        scitt__http_parse_response(scitt_span_make(raw.ptr, raw.len), false, false, &res, &body),
         SCITT_ERR_TOO_LARGE);
     scitt_dynbuf_clear(&raw);
     scitt_dynbuf_clear(&body);
     /* HEAD: no body, whatever the framing says. */
     scitt_dynbuf_init(&body, 0);
-    assert_int_equal(http_parse_response(scitt_span_str("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n"
-                                                        "\r\n"),
-                                         false, true, &res, &body),
-                     SCITT_OK);
+    assert_int_equal(
+        scitt__http_parse_response(scitt_span_str("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n"
+                                                  "\r\n"),
+                                   false, true, &res, &body),
+        SCITT_OK);
     scitt_dynbuf_clear(&body);
 }
 
 static void test_headers_and_urls(void **state)
 {
     (void)state;
-    http_response res;
+    scitt__http_response res;
     scitt_dynbuf body;
     scitt_dynbuf_init(&body, 0);
-    assert_int_equal(http_parse_response(scitt_span_str("HTTP/1.1 202 Accepted\r\nLocation:  "
-                                                        "/entries/ab \t\r\nRetry-After: 3\r\n"
-                                                        "Content-Length: 0\r\n\r\n"),
-                                         false, false, &res, &body),
-                     SCITT_OK);
+    assert_int_equal(
+        scitt__http_parse_response(scitt_span_str("HTTP/1.1 202 Accepted\r\nLocation:  "
+                                                  "/entries/ab \t\r\nRetry-After: 3\r\n"
+                                                  "Content-Length: 0\r\n\r\n"),
+                                   false, false, &res, &body),
+        SCITT_OK);
     scitt_span v;
-    assert_true(http_header_get(&res, "LOCATION", &v));
+    assert_true(scitt__http_header_get(&res, "LOCATION", &v));
     assert_true(scitt_span_eq_str(v, "/entries/ab")); /* white space trimmed */
-    assert_false(http_header_get(&res, "Etag", &v));
+    assert_false(scitt__http_header_get(&res, "Etag", &v));
     scitt_dynbuf_clear(&body);
 
-    http_url u;
-    assert_int_equal(http_url_parse("https://scitt.example:8443/prefix/", &u), SCITT_OK);
+    scitt__http_url u;
+    assert_int_equal(scitt__http_url_parse("https://scitt.example:8443/prefix/", &u), SCITT_OK);
     assert_true(u.tls);
     assert_string_equal(u.host, "scitt.example");
     assert_string_equal(u.port, "8443");
     assert_string_equal(u.prefix, "/prefix");
-    assert_int_equal(http_url_parse("http://[::1]:80", &u), SCITT_OK);
+    assert_int_equal(scitt__http_url_parse("http://[::1]:80", &u), SCITT_OK);
     assert_true(u.ipv6);
     assert_string_equal(u.host, "::1");
-    assert_int_equal(http_url_parse("http://127.0.0.1", &u), SCITT_OK);
+    assert_int_equal(scitt__http_url_parse("http://127.0.0.1", &u), SCITT_OK);
     assert_string_equal(u.port, "80");
     static const char *const bad[] = {
         "ftp://x",           /* scheme */
@@ -223,14 +228,14 @@ static void test_headers_and_urls(void **state)
         "http://[::1/",      /* unclosed bracket */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (http_url_parse(bad[i], &u) == SCITT_OK) {
+        if (scitt__http_url_parse(bad[i], &u) == SCITT_OK) {
             fail_msg("%s was accepted", bad[i]);
         }
     }
     char q[64];
-    assert_int_equal(http_query_escape("did:x509:0 a/b", q, sizeof(q)), SCITT_OK);
+    assert_int_equal(scitt__http_query_escape("did:x509:0 a/b", q, sizeof(q)), SCITT_OK);
     assert_string_equal(q, "did%3Ax509%3A0%20a%2Fb");
-    assert_int_equal(http_query_escape("abcdef", q, 4), SCITT_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(scitt__http_query_escape("abcdef", q, 4), SCITT_ERR_BUFFER_TOO_SMALL);
 }
 
 int main(void)

@@ -1,5 +1,5 @@
 /*
- * HTTP/1.1 response parsing (RFC 9112) for the scitt tool's client: strict status line and header
+ * HTTP/1.1 response parsing (RFC 9112) for libscitt-client: strict status line and header
  * syntax, one framing (Transfer-Encoding: chunked, Content-Length, or the end of the connection),
  * bounded everywhere. Pure: no I/O, no state between calls.
  */
@@ -36,7 +36,7 @@ static bool span_ieq(scitt_span a, const char *b)
     return true;
 }
 
-bool http_header_get(const http_response *r, const char *name, scitt_span *value)
+bool scitt__http_header_get(const scitt__http_response *r, const char *name, scitt_span *value)
 {
     for (size_t i = 0; i < r->nheaders; i++) {
         if (span_ieq(r->headers[i].name, name)) {
@@ -74,7 +74,7 @@ static bool bare_lf(scitt_span in, size_t pos)
     return false;
 }
 
-static scitt_err parse_status(scitt_span line, http_response *r)
+static scitt_err parse_status(scitt_span line, scitt__http_response *r)
 {
     /* "HTTP/1.x SSS[ reason]" */
     if (line.len < 12 || memcmp(line.ptr, "HTTP/1.", 7) != 0 ||
@@ -103,7 +103,7 @@ static scitt_err parse_status(scitt_span line, http_response *r)
     return SCITT_OK;
 }
 
-static scitt_err parse_header(scitt_span line, http_response *r)
+static scitt_err parse_header(scitt_span line, scitt__http_response *r)
 {
     size_t colon = 0;
     while (colon < line.len && line.ptr[colon] != ':') {
@@ -128,7 +128,7 @@ static scitt_err parse_header(scitt_span line, http_response *r)
             return SCITT_ERR_MALFORMED;
         }
     }
-    if (r->nheaders == HTTP_HEADERS_MAX) {
+    if (r->nheaders == SCITT__HTTP_HEADERS_MAX) {
         return SCITT_ERR_TOO_LARGE;
     }
     r->headers[r->nheaders].name = scitt_span_make(line.ptr, colon);
@@ -138,32 +138,33 @@ static scitt_err parse_header(scitt_span line, http_response *r)
 }
 
 /* Parses one head at @p pos; *end gets the offset after its blank line. */
-static scitt_err parse_head(scitt_span raw, size_t pos, http_response *r, size_t *end)
+static scitt_err parse_head(scitt_span raw, size_t pos, scitt__http_response *r, size_t *end)
 {
     memset(r, 0, sizeof(*r));
     scitt_span line;
     size_t next;
-    size_t limit = HTTP_HEAD_MAX;
+    size_t limit = SCITT__HTTP_HEAD_MAX;
     if (!next_line(raw, pos, limit, &line, &next)) {
         if (bare_lf(raw, pos)) {
             return SCITT_ERR_MALFORMED;
         }
-        return raw.len - pos >= HTTP_HEAD_MAX ? SCITT_ERR_TOO_LARGE : SCITT_ERR_TRUNCATED;
+        return raw.len - pos >= SCITT__HTTP_HEAD_MAX ? SCITT_ERR_TOO_LARGE : SCITT_ERR_TRUNCATED;
     }
     scitt_err e = parse_status(line, r);
     if (e != SCITT_OK) {
         return e;
     }
     for (;;) {
-        if (next - pos >= HTTP_HEAD_MAX) {
+        if (next - pos >= SCITT__HTTP_HEAD_MAX) {
             return SCITT_ERR_TOO_LARGE;
         }
         size_t at = next;
-        if (!next_line(raw, at, HTTP_HEAD_MAX - (at - pos), &line, &next)) {
+        if (!next_line(raw, at, SCITT__HTTP_HEAD_MAX - (at - pos), &line, &next)) {
             if (bare_lf(raw, at)) {
                 return SCITT_ERR_MALFORMED;
             }
-            return raw.len - pos >= HTTP_HEAD_MAX ? SCITT_ERR_TOO_LARGE : SCITT_ERR_TRUNCATED;
+            return raw.len - pos >= SCITT__HTTP_HEAD_MAX ? SCITT_ERR_TOO_LARGE
+                                                         : SCITT_ERR_TRUNCATED;
         }
         if (line.len == 0) {
             *end = next;
@@ -177,7 +178,7 @@ static scitt_err parse_head(scitt_span raw, size_t pos, http_response *r, size_t
 }
 
 /* Content-Length: 1*DIGIT, or a list of equal values (RFC 9110 §8.6); every header must agree. */
-static scitt_err content_length(const http_response *r, bool *present, uint64_t *len)
+static scitt_err content_length(const scitt__http_response *r, bool *present, uint64_t *len)
 {
     *present = false;
     for (size_t i = 0; i < r->nheaders; i++) {
@@ -224,7 +225,7 @@ static scitt_err content_length(const http_response *r, bool *present, uint64_t 
 }
 
 /* Transfer-Encoding: only "chunked" (alone, as the one coding) is understood. */
-static scitt_err transfer_encoding(const http_response *r, bool *chunked)
+static scitt_err transfer_encoding(const scitt__http_response *r, bool *chunked)
 {
     *chunked = false;
     bool seen = false;
@@ -261,8 +262,8 @@ static scitt_err dechunk(scitt_span raw, size_t pos, scitt_dynbuf *body)
     for (;;) {
         scitt_span line;
         size_t next;
-        if (!next_line(raw, pos, 16 + HTTP_CHUNK_EXT_MAX, &line, &next)) {
-            if (bare_lf(raw, pos) || raw.len - pos >= 16 + HTTP_CHUNK_EXT_MAX) {
+        if (!next_line(raw, pos, 16 + SCITT__HTTP_CHUNK_EXT_MAX, &line, &next)) {
+            if (bare_lf(raw, pos) || raw.len - pos >= 16 + SCITT__HTTP_CHUNK_EXT_MAX) {
                 return SCITT_ERR_MALFORMED;
             }
             return SCITT_ERR_TRUNCATED;
@@ -284,8 +285,8 @@ static scitt_err dechunk(scitt_span raw, size_t pos, scitt_dynbuf *body)
         if (size == 0) {
             /* trailer section: header lines until an empty one (not kept) */
             for (size_t lines = 0;; lines++) {
-                if (!next_line(raw, pos, HTTP_HEAD_MAX, &line, &next)) {
-                    if (bare_lf(raw, pos) || lines > HTTP_HEADERS_MAX) {
+                if (!next_line(raw, pos, SCITT__HTTP_HEAD_MAX, &line, &next)) {
+                    if (bare_lf(raw, pos) || lines > SCITT__HTTP_HEADERS_MAX) {
                         return SCITT_ERR_MALFORMED;
                     }
                     return SCITT_ERR_TRUNCATED;
@@ -294,7 +295,7 @@ static scitt_err dechunk(scitt_span raw, size_t pos, scitt_dynbuf *body)
                 if (line.len == 0) {
                     return pos == raw.len ? SCITT_OK : SCITT_ERR_TRAILING;
                 }
-                if (lines >= HTTP_HEADERS_MAX) {
+                if (lines >= SCITT__HTTP_HEADERS_MAX) {
                     return SCITT_ERR_TOO_LARGE;
                 }
             }
@@ -318,8 +319,8 @@ static scitt_err dechunk(scitt_span raw, size_t pos, scitt_dynbuf *body)
     }
 }
 
-scitt_err http_parse_response(scitt_span raw, bool eof, bool no_body, http_response *out,
-                              scitt_dynbuf *body)
+scitt_err scitt__http_parse_response(scitt_span raw, bool eof, bool no_body,
+                                     scitt__http_response *out, scitt_dynbuf *body)
 {
     size_t pos = 0, end = 0;
     scitt_err e;

@@ -1,17 +1,16 @@
 /*
- * What scittd answers, parsed for the scitt tool: RFC 9290 problem details, the transparency
- * configuration and pages of GET /query. All of it comes from the network, so it goes through
- * the strict CBOR reader and nothing is trusted beyond its shape.
+ * What a service answers besides receipts, parsed for libscitt-client: RFC 9290 problem details,
+ * the transparency configuration and pages of GET /query. All of it comes from the network, so
+ * it goes through the strict CBOR reader and nothing is trusted beyond its shape.
  */
-#include "parsers.h"
+#include "scitt/client.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "scitt/cbor.h"
 
-/* Text for display: printable ASCII kept, anything else escaped. */
-static void printable(scitt_span s, char *out, size_t cap)
+void scitt_client_printable(scitt_span s, char *out, size_t cap)
 {
     if (cap == 0) {
         return;
@@ -55,7 +54,7 @@ static bool read_oltext(scitt_cbor_reader *r, scitt_span *text)
     return scitt_cbor_read_text(r, text) == SCITT_OK;
 }
 
-bool wire_problem(scitt_span body, scitt_span *title, scitt_span *detail)
+bool scitt_client_problem_parse(scitt_span body, scitt_span *title, scitt_span *detail)
 {
     *title = *detail = scitt_span_make(NULL, 0);
     scitt_cbor_reader rd;
@@ -89,7 +88,7 @@ bool wire_problem(scitt_span body, scitt_span *title, scitt_span *detail)
 }
 
 /* A text member of the transparency configuration (a CBOR map with text keys). */
-bool wire_config_text(scitt_span cfg, const char *key, char *out, size_t cap)
+bool scitt_client_config_text(scitt_span cfg, const char *key, char *out, size_t cap)
 {
     scitt_cbor_reader r;
     scitt_cbor_reader_init(&r, cfg);
@@ -128,12 +127,12 @@ static scitt_err text_field(scitt_cbor_reader *r, char *out, size_t cap)
     scitt_span t;
     scitt_err e = scitt_cbor_read_text(r, &t);
     if (e == SCITT_OK) {
-        printable(t, out, cap);
+        scitt_client_printable(t, out, cap);
     }
     return e;
 }
 
-static scitt_err read_row(scitt_cbor_reader *r, wire_row *w)
+static scitt_err read_row(scitt_cbor_reader *r, scitt_client_row *w)
 {
     size_t n;
     memset(w, 0, sizeof(*w));
@@ -155,7 +154,7 @@ static scitt_err read_row(scitt_cbor_reader *r, wire_row *w)
         } else if (scitt_span_eq_str(k, "sub")) {
             e = text_field(r, w->sub, sizeof(w->sub));
         } else if (scitt_span_eq_str(k, "content_type")) {
-            e = text_field(r, w->ctype, sizeof(w->ctype));
+            e = text_field(r, w->content_type, sizeof(w->content_type));
         } else if (scitt_span_eq_str(k, "digest")) {
             e = text_field(r, w->digest, sizeof(w->digest));
         } else {
@@ -165,7 +164,8 @@ static scitt_err read_row(scitt_cbor_reader *r, wire_row *w)
     return e;
 }
 
-scitt_err wire_query_page(scitt_span body, wire_row *rows, size_t cap, size_t *n, uint64_t *next)
+scitt_err scitt_client_query_parse(scitt_span body, scitt_client_row *rows, size_t cap, size_t *n,
+                                   uint64_t *next)
 {
     scitt_cbor_reader r;
     scitt_cbor_reader_init(&r, body);

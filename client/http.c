@@ -1,7 +1,7 @@
 /*
- * The scitt tool's HTTP/1.1 client: one request per connection, plain TCP or TLS through OpenSSL,
- * every wait bounded by one deadline for the whole request, the response read until the parser
- * says it is complete, the size caps are hit, or the server closes.
+ * libscitt-client's HTTP/1.1 transport: one request per connection, plain TCP or TLS through
+ * OpenSSL, every wait bounded by one deadline for the whole request, the response read until the
+ * parser says it is complete, the size caps are hit, or the server closes.
  */
 #include "http.h"
 
@@ -35,7 +35,7 @@ static int left_ms(int64_t deadline)
     return d < 0 ? 0 : (d > 1000000 ? 1000000 : (int)d);
 }
 
-scitt_err http_url_parse(const char *url, http_url *out)
+scitt_err scitt__http_url_parse(const char *url, scitt__http_url *out)
 {
     memset(out, 0, sizeof(*out));
     const char *p;
@@ -98,7 +98,7 @@ scitt_err http_url_parse(const char *url, http_url *out)
     return SCITT_OK;
 }
 
-scitt_err http_query_escape(const char *s, char *out, size_t cap)
+scitt_err scitt__http_query_escape(const char *s, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
@@ -124,7 +124,7 @@ scitt_err http_query_escape(const char *s, char *out, size_t cap)
     return SCITT_OK;
 }
 
-void http_result_clear(http_result *r)
+void scitt__http_result_clear(scitt__http_result *r)
 {
     scitt_dynbuf_clear(&r->raw);
     scitt_dynbuf_clear(&r->body);
@@ -149,7 +149,7 @@ static void say(char *why, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-static scitt_err tcp_connect(const http_url *u, conn *c, char *why, size_t cap)
+static scitt_err tcp_connect(const scitt__http_url *u, conn *c, char *why, size_t cap)
 {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof(hints));
@@ -212,13 +212,14 @@ static bool wait_fd(conn *c, short events)
 }
 
 /* RFC 6066: server names in SNI are host names, never address literals. */
-static bool is_ip_literal(const http_url *u)
+static bool is_ip_literal(const scitt__http_url *u)
 {
     struct in_addr a4;
     return u->ipv6 || inet_pton(AF_INET, u->host, &a4) == 1;
 }
 
-static scitt_err tls_start(const http_url *u, const http_opts *o, conn *c, char *why, size_t cap)
+static scitt_err tls_start(const scitt__http_url *u, const scitt__http_opts *o, conn *c, char *why,
+                           size_t cap)
 {
     c->ctx = SSL_CTX_new(TLS_client_method());
     if (!c->ctx || SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1) {
@@ -381,24 +382,26 @@ static bool tail_blank_line(const scitt_dynbuf *raw, size_t from)
     return raw->len >= 4 && memmem(raw->ptr + start, raw->len - start, "\r\n\r\n", 4) != NULL;
 }
 
-scitt_err http_do(const http_url *url, const http_request *req, const http_opts *o,
-                  http_result *out, char *why, size_t cap)
+scitt_err scitt__http_do(const scitt__http_url *url, const scitt__http_request *req,
+                         const scitt__http_opts *o, scitt__http_result *out, char *why, size_t cap)
 {
     memset(out, 0, sizeof(*out));
-    size_t max_body = o->max_body ? o->max_body : HTTP_BODY_DEFAULT;
-    scitt_dynbuf_init(&out->raw, HTTP_HEAD_MAX + 2 * max_body + 65536);
+    size_t max_body = o->max_body ? o->max_body : SCITT__HTTP_BODY_DEFAULT;
+    scitt_dynbuf_init(&out->raw, SCITT__HTTP_HEAD_MAX + 2 * max_body + 65536);
     scitt_dynbuf_init(&out->body, max_body);
     snprintf(why, cap, "ok");
-    conn c = {-1, NULL, NULL, now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : HTTP_TIMEOUT_MS)};
+    conn c = {-1, NULL, NULL,
+              now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : SCITT__HTTP_TIMEOUT_MS)};
 
     /* The request head. */
     scitt_dynbuf rq;
-    scitt_dynbuf_init(&rq, HTTP_HEAD_MAX + req->body.len);
+    scitt_dynbuf_init(&rq, SCITT__HTTP_HEAD_MAX + req->body.len);
     bool default_port = strcmp(url->port, url->tls ? "443" : "80") == 0;
     scitt_dynbuf_printf(&rq, "%s %s%s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n", req->method, url->prefix,
                         req->path, url->ipv6 ? "[" : "", url->host, url->ipv6 ? "]" : "",
                         default_port ? "" : ":", default_port ? "" : url->port);
-    scitt_dynbuf_str(&rq, "User-Agent: scitt\r\nConnection: close\r\n");
+    scitt_dynbuf_printf(&rq, "User-Agent: %s\r\nConnection: close\r\n",
+                        o->user_agent ? o->user_agent : "scitt");
     for (size_t i = 0; i < req->nheaders; i++) {
         if (strpbrk(req->headers[i], "\r\n")) {
             scitt_dynbuf_clear(&rq);
@@ -439,8 +442,8 @@ scitt_err http_do(const http_url *url, const http_request *req, const http_opts 
         if (!eof && (need ? out->raw.len < need : !tail_blank_line(&out->raw, before))) {
             continue;
         }
-        e = http_parse_response(scitt_span_make(out->raw.ptr, out->raw.len), eof, no_body,
-                                &out->res, &out->body);
+        e = scitt__http_parse_response(scitt_span_make(out->raw.ptr, out->raw.len), eof, no_body,
+                                       &out->res, &out->body);
         if (e == SCITT_OK) {
             break;
         }
@@ -450,7 +453,7 @@ scitt_err http_do(const http_url *url, const http_request *req, const http_opts 
             char num[24];
             need = 0;
             if (out->res.status && !out->res.chunked &&
-                http_header_get(&out->res, "content-length", &cl) && cl.len < sizeof(num)) {
+                scitt__http_header_get(&out->res, "content-length", &cl) && cl.len < sizeof(num)) {
                 memcpy(num, cl.ptr, cl.len);
                 num[cl.len] = 0;
                 char *end;
@@ -468,7 +471,7 @@ scitt_err http_do(const http_url *url, const http_request *req, const http_opts 
     }
     conn_close(&c);
     if (e != SCITT_OK) {
-        http_result_clear(out);
+        scitt__http_result_clear(out);
     }
     return e;
 }
