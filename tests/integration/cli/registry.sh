@@ -104,14 +104,18 @@ make_layout() {
     LAYOUT_DIGEST=sha256:$md
 }
 
-# skopeo_push LAYOUT DEST (host:port/repo:tag): copies the layout's image into the registry as is.
+# skopeo_push LAYOUT DEST (host:port/repo:tag): copies the layout's image "t" into the registry
+# as is; skopeo_push_tag LAYOUT TAG DEST the one tagged TAG.
 skopeo_push() {
+    skopeo_push_tag "$1" t "$2"
+}
+skopeo_push_tag() {
     printf '{"default":[{"type":"insecureAcceptAnything"}]}' >"$T/skopeo-policy.json"
     mkdir -p "$T/skopeo-certs"
     cp "$T/reg-tls/ca.crt" "$T/skopeo-certs/ca.crt"
     skopeo --policy "$T/skopeo-policy.json" copy --quiet --preserve-digests \
         --dest-cert-dir "$T/skopeo-certs" --dest-creds "$REG_USER:$REG_PASS" \
-        "oci:$1:t" "docker://$2"
+        "oci:$1:$2" "docker://$3"
 }
 
 # rapi METHOD REGISTRY PATH [curl args...]: a raw registry API call with the test credentials.
