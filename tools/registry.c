@@ -334,6 +334,46 @@ scitt_err oci_get_manifest(oci_client *c, const char *reference, char digest[OCI
     return e;
 }
 
+static bool is_redirect(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/*
+ * An absolute redirect Location split into a base URL and a path with its query; https only
+ * (plain http for loopback, or with --plain-http). A relative one stays on the registry.
+ */
+static bool redirect_target(const oci_client *c, scitt_span loc, scitt__http_url *u, char *path,
+                            size_t cap)
+{
+    char l[2048];
+    if (loc.len == 0 || loc.len >= sizeof(l) || loc.len >= cap) {
+        return false;
+    }
+    memcpy(l, loc.ptr, loc.len);
+    l[loc.len] = 0;
+    if (strpbrk(l, " \t\r\n")) {
+        return false;
+    }
+    if (l[0] == '/') {
+        *u = c->url;
+        u->prefix[0] = 0;
+        snprintf(path, cap, "%s", l);
+        return true;
+    }
+    const char *s = strstr(l, "://");
+    const char *slash = s ? strchr(s + 3, '/') : NULL;
+    if (!s || !slash) {
+        return false;
+    }
+    snprintf(path, cap, "%s", slash);
+    l[slash - l] = 0;
+    if (scitt__http_url_parse(l, u) != SCITT_OK) {
+        return false;
+    }
+    return u->tls || host_is_loopback(u->host) || c->plain_allowed;
+}
+
 scitt_err oci_get_blob(oci_client *c, const char *digest, size_t max, scitt_dynbuf *out, char *why,
                        size_t cap)
 {
@@ -346,6 +386,24 @@ scitt_err oci_get_blob(oci_client *c, const char *digest, size_t max, scitt_dynb
     scitt__http_result r;
     scitt_err e =
         request(c, "GET", path, NULL, NULL, scitt_span_make(NULL, 0), max, false, &r, why, cap);
+    /* Registries send blobs from storage elsewhere (307 to a signed URL): followed without the
+     * registry's credentials, at most three times; the digest check below is what counts. */
+    for (int hop = 0; e == SCITT_OK && hop < 3 && is_redirect(r.res.status); hop++) {
+        scitt_span loc;
+        scitt__http_url u;
+        char rpath[2048];
+        if (!scitt__http_header_get(&r.res, "Location", &loc) ||
+            !redirect_target(c, loc, &u, rpath, sizeof(rpath))) {
+            snprintf(why, cap, "%.80s: a redirect without a usable https Location", digest);
+            e = SCITT_ERR_MALFORMED;
+            break;
+        }
+        scitt__http_result_clear(&r);
+        scitt__http_request req = {"GET", rpath, NULL, 0, {NULL, 0}};
+        scitt__http_opts ho = c->hopts;
+        ho.max_body = max;
+        e = scitt__http_do(&u, &req, &ho, &r, why, cap);
+    }
     if (e == SCITT_OK && r.res.status != 200) {
         e = status_error(&r, digest, why, cap);
     }

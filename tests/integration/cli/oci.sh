@@ -219,6 +219,46 @@ push_manifest "$R" team/app "sha256-${D1#sha256:}" application/vnd.oci.image.ind
 expect 1 "verify --image: a tampered statement" "$SCITT" verify --image "$R/team/app@$D1" \
     --trust keys.cbor --issuer-key ci.crt $RO
 
+step "blobs served from elsewhere (the registry redirects to its storage)"
+# docker-registry's redirect middleware answers blob GETs with a 307 to a storage URL, as
+# registries backed by object stores do; a TLS file server on loopback serves that storage.
+mkdir -p "$T/registry-S/data"
+cat >"$T/static.py" <<'PYEOF'
+import http.server, os, ssl, sys
+root, cert, key, port_file = sys.argv[1:5]
+os.chdir(root)
+srv = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+open(port_file + ".tmp", "w").write(str(srv.server_address[1]))
+os.rename(port_file + ".tmp", port_file)
+srv.serve_forever()
+PYEOF
+python3 "$T/static.py" "$T/registry-S/data" "$T/reg-tls/reg.crt" "$T/reg-tls/reg.key" \
+    "$T/static.port" 2>"$T/static.log" &
+STATIC_PID=$!
+i=0
+while [ ! -s "$T/static.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+start_registry S "$(printf 'auth:\n  htpasswd:\n    realm: scitt-test\n    path: %s\nmiddleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: https://127.0.0.1:%s' \
+    "$T/htpasswd" "$(cat "$T/static.port")")"
+S=$REG_S
+expect 0 "skopeo copies an image (redirecting registry)" skopeo_push img2 "$S/team/app:2.0"
+# shellcheck disable=SC2086
+expect 0 "attach (redirecting registry)" "$SCITT" attach "$S/team/app:2.0" s2.ts $RO
+code=$(rapi GET "$S" "/v2/team/app/blobs/sha256:$(sha256sum s2.ts | cut -c1-64)" -o /dev/null \
+    -w '%{http_code}')
+checks=$((checks + 1))
+if [ "$code" = 307 ]; then echo "ok: the registry redirects blob downloads"; else
+    fails=$((fails + 1))
+    echo "FAIL: the registry answered $code for a blob, not 307"
+fi
+# shellcheck disable=SC2086
+expect 0 "verify --image follows the redirect to the statement" "$SCITT" verify \
+    --image "$S/team/app:2.0" --trust keys.cbor --issuer-key ci.crt $RO
+kill -TERM "$STATIC_PID" 2>/dev/null
+wait "$STATIC_PID" 2>/dev/null
+
 step "a registry with token authentication"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj "/CN=test token signer" -keyout tok.key -out tok.crt 2>/dev/null
