@@ -16,11 +16,14 @@ PREFIX      ?= /usr/local
 DESTDIR     ?=
 # make deb / test-package: where the packages and the cached fresh root go.
 DEB_DIR     ?= $(BUILD)/deb
+# make image: where the OCI layout goes and its tag.
+IMAGE_DIR   ?= $(BUILD)/image
+IMAGE_TAG   ?= latest
 # make run ARGS="--policy p.json ...": more scittd flags.
 ARGS        ?=
 
 .PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean \
-        install uninstall deb test-package test-fresh-clone
+        install uninstall deb test-package test-fresh-clone image
 
 all: build
 
@@ -45,6 +48,12 @@ install: deps $(BUILD)/CMakeCache.txt
 	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 	DESTDIR="$(DESTDIR)" scripts/install.sh $(BUILD) $(PREFIX)
+
+# An OCI image of scittd (an OCI image layout in IMAGE_DIR, tag IMAGE_TAG) from the installed
+# tree, without a container daemon; reproducible (docs/oci.md). Push it with
+# skopeo copy oci:$(IMAGE_DIR):$(IMAGE_TAG) docker://REGISTRY/scittd:$(IMAGE_TAG).
+image: build
+	scripts/build-image.sh $(BUILD) $(IMAGE_DIR) $(IMAGE_TAG)
 
 # Removes exactly what make install put under PREFIX (DESTDIR honoured).
 uninstall:

@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "net.h"
+#include "oci_cmd.h"
 #include "trust.h"
 
 #include <getopt.h>
@@ -19,7 +20,7 @@
 static const char register_help[] =
     "usage: scitt register --url URL STATEMENT [--out TRANSPARENT] [--async] [--timeout S]\n"
     "                      [--token T | --token-file F] [--receipt-out FILE] [--trust FILE]\n"
-    "                      [--cacert FILE] [--json]\n"
+    "                      [--cacert FILE] [--attach IMAGE] [--json]\n"
     "\n"
     "Submits a Signed Statement (POST /entries), waits for its receipt (201, or 202 and polling\n"
     "GET /entries/{id}, honouring Retry-After) and writes the transparent statement: the\n"
@@ -32,6 +33,8 @@ static const char register_help[] =
     "  --trust FILE       verify the receipt against these service keys before "
     "writing\n" NET_OPTIONS_HELP
     "  --json             print entry_id, location, tree size and index as JSON\n"
+    "  --attach IMAGE     then attach the transparent statement to the image in its registry\n"
+    "                     (as scitt attach does; the registry options of scitt attach apply)\n"
     "\n"
     "Exit status: 0 registered, 1 rejected (the service's problem details are printed) or the\n"
     "receipt does not verify with --trust, 2 usage, network or server error.\n"
@@ -90,6 +93,8 @@ typedef struct reg_opts {
     const char *url, *statement, *out, *token, *token_file, *receipt_out, *cacert, *trust;
     bool async, json;
     uint64_t timeout;
+    const char *attach; /* --attach IMAGE */
+    oci_client_opts reg;
 } reg_opts;
 
 static int reg_parse(int argc, char **argv, reg_opts *o)
@@ -105,13 +110,17 @@ static int reg_parse(int argc, char **argv, reg_opts *o)
         O_TRUST,
         O_CACERT,
         O_JSON,
+        O_ATTACH,
         O_HELP
     };
     static const struct option lo[] = {
-        {"url", 1, 0, O_URL},          {"out", 1, 0, O_OUT},     {"async", 0, 0, O_ASYNC},
-        {"timeout", 1, 0, O_TIMEOUT},  {"token", 1, 0, O_TOKEN}, {"token-file", 1, 0, O_TOKFILE},
-        {"receipt-out", 1, 0, O_ROUT}, {"trust", 1, 0, O_TRUST}, {"cacert", 1, 0, O_CACERT},
-        {"json", 0, 0, O_JSON},        {"help", 0, 0, O_HELP},   {0, 0, 0, 0}};
+        {"url", 1, 0, O_URL},          {"out", 1, 0, O_OUT},
+        {"async", 0, 0, O_ASYNC},      {"timeout", 1, 0, O_TIMEOUT},
+        {"token", 1, 0, O_TOKEN},      {"token-file", 1, 0, O_TOKFILE},
+        {"receipt-out", 1, 0, O_ROUT}, {"trust", 1, 0, O_TRUST},
+        {"cacert", 1, 0, O_CACERT},    {"json", 0, 0, O_JSON},
+        {"attach", 1, 0, O_ATTACH},    OCI_LONG_OPTIONS,
+        {"help", 0, 0, O_HELP},        {0, 0, 0, 0}};
     memset(o, 0, sizeof(*o));
     o->timeout = 60;
     optind = 1;
@@ -151,9 +160,15 @@ static int reg_parse(int argc, char **argv, reg_opts *o)
         case O_JSON:
             o->json = true;
             break;
+        case O_ATTACH:
+            o->attach = optarg;
+            break;
         case O_HELP:
             return -1;
         default:
+            if (oci_option(&o->reg, c, optarg)) {
+                break;
+            }
             return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
@@ -235,6 +250,10 @@ int cmd_register(int argc, char **argv)
     scitt_dynbuf_init(&stmt, 0);
     scitt_dynbuf_init(&ts, CLI_FILE_MAX);
     rc = rc ? rc : cli_slurp(o.statement, CLI_FILE_MAX, &stmt);
+    oci_image img;
+    if (rc == CLI_OK && o.attach) {
+        rc = oci_resolve(o.attach, &o.reg, &img); /* before registering: a wrong name fails now */
+    }
     scitt_span st = scitt_span_make(stmt.ptr, stmt.len);
     scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
     if (rc == CLI_OK && (!m || scitt_cose_sign1_decode(st, 0, m) != SCITT_OK)) {
@@ -290,6 +309,11 @@ int cmd_register(int argc, char **argv)
     if (rc == CLI_OK && o.receipt_out) {
         rc = cli_save(o.receipt_out, rs, 0644);
     }
+    char artifact[OCI_DIGEST_STR] = "";
+    if (rc == CLI_OK && o.attach) {
+        bool via_tag;
+        rc = oci_attach(&img, &o.reg, scitt_span_make(ts.ptr, ts.len), artifact, &via_tag);
+    }
     if (rc == CLI_OK) {
         uint64_t size, index;
         receipt_peek(rs, &size, &index);
@@ -311,6 +335,10 @@ int cmd_register(int argc, char **argv)
             scitt_json_put_uint(&j, index);
             scitt_json_put_key(&j, "out");
             scitt_json_put_cstr(&j, out);
+            if (artifact[0]) {
+                scitt_json_put_key(&j, "attached");
+                scitt_json_put_cstr(&j, artifact);
+            }
             scitt_json_put_key(&j, "receipt_verified");
             if (verified < 0) {
                 scitt_json_put_null(&j);
@@ -322,6 +350,10 @@ int cmd_register(int argc, char **argv)
         } else {
             printf("registered %s: entry %s, index %llu in a tree of %llu; wrote %s\n", o.statement,
                    id, (unsigned long long)index, (unsigned long long)size, out);
+            if (artifact[0]) {
+                printf("attached it to %s/%s@%s as %s\n", img.ref.registry, img.ref.repo,
+                       img.digest, artifact);
+            }
         }
     }
     scitt_free(m);

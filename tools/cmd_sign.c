@@ -1,4 +1,6 @@
 /* scitt sign: a SCITT Signed Statement (tagged COSE_Sign1) from a payload or a digest. */
+#include "oci_cmd.h"
+#include "pkcs11.h"
 #include "sign.h"
 
 #include <getopt.h>
@@ -17,10 +19,12 @@ static const char help[] =
     "Signs a SCITT Signed Statement: protected {alg, CWT claims {iss, sub, iat}, x5chain (with\n"
     "--cert/--chain) or kid}. SOURCE is exactly one of:\n"
     "  --payload FILE [--content-type CT] [--detached]   the statement itself\n"
-    "  --image REF@sha256:HEX [--index]   a COSE hash envelope for a container image: payload =\n"
-    "                       the manifest digest, 258 SHA-256, 259 the OCI manifest (or index)\n"
-    "                       media type, 260 oci://REF@sha256:HEX; --sub defaults to the "
-    "repository\n"
+    "  --image REF [--index]   a COSE hash envelope for a container image: payload = the\n"
+    "                       manifest digest, 258 SHA-256, 259 the OCI manifest (or index)\n"
+    "                       media type, 260 oci://REF@sha256:HEX; --sub defaults to the\n"
+    "                       repository. REF is normalised (nginx: docker.io/library/nginx);\n"
+    "                       without @sha256:HEX the digest is resolved in the registry (the\n"
+    "                       registry options below; --index is then taken from it)\n"
     "  --oci-layout DIR | --docker-archive FILE [--ref NAME] [--image-name REPO]\n"
     "                       the same, reading the manifest digest from an OCI image layout or a\n"
     "                       docker save archive (Docker 25+); no registry access\n"
@@ -34,15 +38,18 @@ static const char help[] =
     "  --hash-envelope FILE --preimage-content-type CT [--location URI] [--hash-alg ALG]\n"
     "                       a hash envelope of any file (sha256, sha384 or sha512)\n"
     "\n"
-    "  --key KEY            signing key (PEM, DER, COSE_Key or JWK with the private part)\n"
+    "  --key KEY            signing key (PEM, DER, COSE_Key or JWK with the private part), or\n"
+    "                       a PKCS#11 URI (RFC 7512) of a key in a token: pkcs11:token=T;\n"
+    "                       object=L?module-path=M&pin-source=file:F (module and PIN also\n"
+    "                       from $SCITT_PKCS11_MODULE, $SCITT_PKCS11_PIN); P-256/384/521, Ed25519\n"
     "  --cert CERT          its certificate (PEM or DER): x5chain with one certificate\n"
     "  --chain CHAIN.pem    leaf first, then intermediates: x5chain with all of them\n"
     "  --iss ISS --sub SUB  CWT issuer and subject (iss must be a URI with a certificate)\n"
     "  --alg ALG            signature algorithm (default: the key's, e.g. ES256)\n"
     "  --iat T | --no-iat   issued-at time (Unix seconds; default now), or none\n"
     "  --out FILE           where to write the statement (- for stdout)\n"
-    "  --json               print a summary as JSON (entry_id: what the log will call it)\n"
-    "\n"
+    "  --json               print a summary as JSON (entry_id: what the log will call "
+    "it)\n" OCI_OPTIONS_HELP "\n"
     "Example:\n"
     "  scitt sign --key ci.key --cert ci.crt --iss https://ci.example/app \\\n"
     "      --image registry.example/app@sha256:<64 hex> --out app.statement\n";
@@ -54,6 +61,7 @@ typedef struct opts {
     const char *hash_file, *ptype, *location, *hash_alg;
     bool detached, index, no_iat, json, has_iat, has_svn;
     uint64_t iat, svn;
+    oci_client_opts reg;
 } opts;
 
 static int parse(int argc, char **argv, opts *o)
@@ -121,6 +129,7 @@ static int parse(int argc, char **argv, opts *o)
                                        {"iat", 1, 0, O_IAT},
                                        {"no-iat", 0, 0, O_NOIAT},
                                        {"json", 0, 0, O_JSON},
+                                       OCI_LONG_OPTIONS,
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
     memset(o, 0, sizeof(*o));
@@ -172,6 +181,9 @@ static int parse(int argc, char **argv, opts *o)
         case O_HELP:
             return -1;
         default:
+            if (oci_option(&o->reg, c, optarg)) {
+                break;
+            }
             return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
@@ -292,7 +304,7 @@ static int make_plan(const opts *o, sign_plan *p)
         return plan_payload(p, o->payload, o->ctype, o->detached);
     }
     if (o->image) {
-        return plan_image_ref(p, o->image, o->index);
+        return plan_image_ref(p, o->image, o->index, &o->reg);
     }
     if (o->oci || o->docker) {
         return plan_oci(p, o->oci ? o->oci : o->docker, o->docker != NULL, o->ref, o->image_name);
@@ -389,7 +401,14 @@ int cmd_sign(int argc, char **argv)
     }
     char why[512];
     scitt_cose_key *key = NULL;
-    if (cli_load_key(o.key, true, &key, why, sizeof(why)) != SCITT_OK) {
+    p11_signer *hsm = NULL;
+    if (p11_is_uri(o.key)) {
+        /* the key stays in the token; its public half names and checks it */
+        if (p11_open(o.key, &hsm, why, sizeof(why)) != SCITT_OK) {
+            return cli_fail(CLI_USAGE, "%s", why);
+        }
+        key = scitt_cose_key_ref(p11_public(hsm));
+    } else if (cli_load_key(o.key, true, &key, why, sizeof(why)) != SCITT_OK) {
         return cli_fail(CLI_USAGE, "%s", why);
     }
     sign_plan p;
@@ -477,7 +496,16 @@ int cmd_sign(int argc, char **argv)
     e = e ? e : scitt_cose_headers_encode(&spec, &pw);
     scitt_cbor_writer w;
     scitt_cbor_writer_init_dynbuf(&w, &out);
-    if (e == SCITT_OK) {
+    if (e == SCITT_OK && hsm) {
+        e = p11_sign1(hsm, alg, scitt_span_make(prot.ptr, prot.len),
+                      scitt_span_make(p.payload.ptr, p.payload.len), p.detached, &w, why,
+                      sizeof(why));
+        if (e != SCITT_OK) {
+            scitt_dynbuf_clear(&prot);
+            rc = cli_fail(CLI_USAGE, "%s", why);
+            goto done;
+        }
+    } else if (e == SCITT_OK) {
         e = scitt_cose_sign1_sign(
             key, scitt_span_make(prot.ptr, prot.len), scitt_span_make(NULL, 0),
             scitt_span_make(p.payload.ptr, p.payload.len), scitt_span_make(NULL, 0),
@@ -504,5 +532,6 @@ done:
     scitt_dynbuf_clear(&der);
     scitt_dynbuf_clear(&out);
     scitt_cose_key_free(key);
+    p11_close(hsm);
     return rc;
 }

@@ -7,6 +7,7 @@
  */
 #include "attestation.h"
 #include "cli.h"
+#include "oci_cmd.h"
 #include "parsers.h"
 #include "trust.h"
 
@@ -25,6 +26,7 @@
 static const char help[] =
     "usage: scitt verify TRANSPARENT --trust FILE... [options]\n"
     "       scitt verify TRANSPARENT --service-bundle FILE --expect-measurement HEX [options]\n"
+
     "\n"
     "Verifies a transparent statement offline: each receipt against the trusted service keys,\n"
     "then the issuer's signature. Trust files (--trust, repeatable): a COSE_Key_Set (scitt keys,\n"
@@ -74,6 +76,17 @@ static const char help_bundle[] =
     "  scitt verify app.transparent --service-bundle scitt.bundle \\\n"
     "      --expect-measurement \"$LEDGER_MEASUREMENT\" --digest \"$IMAGE_DIGEST\"\n";
 
+static const char image_help[] =
+    "\n"
+    "Images in a registry (docs/oci.md): scitt verify --image REF --trust FILE... [options]\n"
+    "  --image REF          verify the transparent statements attached to the image in its\n"
+    "                       registry (OCI referrers, see scitt attach): each is checked as\n"
+    "                       above with the image's manifest digest as the required --digest;\n"
+    "                       exit 0 when one passes every check (--json: each one's "
+    "checks)\n" OCI_OPTIONS_HELP "Example:\n"
+    "  scitt verify --image ghcr.io/org/app:v1.4.2 --trust scitt-keys.cbor \\\n"
+    "      --issuer-roots release-ca.crt --did-x509 --iss \"$ISS\"\n";
+
 #define MAX_RECEIPTS (2 * SCITT_LIMIT_RECEIPTS)
 
 typedef struct opts {
@@ -87,6 +100,9 @@ typedef struct opts {
     const char *receipt[SCITT_LIMIT_RECEIPTS];
     size_t nreceipt;
     bool any, did, legacy, json;
+    const char *image; /* --image REF */
+    oci_client_opts reg;
+    char image_digest[OCI_DIGEST_STR];
 } opts;
 
 typedef struct check {
@@ -184,6 +200,7 @@ static int parse(int argc, char **argv, opts *o)
         O_JSON,
         O_BUNDLE,
         O_AT,
+        O_IMAGE,
         O_HELP
     };
     static const struct option lo[] = {{"trust", 1, 0, O_TRUST},
@@ -201,6 +218,8 @@ static int parse(int argc, char **argv, opts *o)
                                        {"json", 0, 0, O_JSON},
                                        {"service-bundle", 1, 0, O_BUNDLE},
                                        {"at", 1, 0, O_AT},
+                                       {"image", 1, 0, O_IMAGE},
+                                       OCI_LONG_OPTIONS,
                                        ATTEST_POLICY_OPTIONS,
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
@@ -269,9 +288,15 @@ static int parse(int argc, char **argv, opts *o)
             o->att.now = o->at;
             o->att.has_now = true;
             break;
+        case O_IMAGE:
+            o->image = optarg;
+            break;
         case O_HELP:
             return -1;
         default:
+            if (oci_option(&o->reg, c, optarg)) {
+                break;
+            }
             if (c >= AO_MEAS && c < AO_END) {
                 o->att_given = true;
                 int rc = attest_option(&o->att, c, optarg);
@@ -283,10 +308,20 @@ static int parse(int argc, char **argv, opts *o)
             return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
-    if (argc - optind != 1) {
+    if (o->image) {
+        if (argc - optind != 0) {
+            return cli_usage("--image verifies the statements attached to the image: give no "
+                             "TRANSPARENT file");
+        }
+        if (o->want_digest || o->nreceipt || o->payload) {
+            return cli_usage("--digest, --receipt and --payload do not go with --image (the "
+                             "image's manifest digest is the digest required)");
+        }
+    } else if (argc - optind != 1) {
         return cli_usage("give exactly one TRANSPARENT statement file");
+    } else {
+        o->file = argv[optind];
     }
-    o->file = argv[optind];
     if (o->ntrust == 0 && !o->bundle) {
         return cli_usage("--trust or --service-bundle is required: the service keys to trust");
     }
@@ -756,7 +791,7 @@ static void expectations(const opts *o, const issuer_view *v, scitt_span sub, re
 
 static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, const issuer_view *v,
                    scitt_span iss, scitt_span sub, const char *entry_id, const rinfo *ri,
-                   size_t nri, const attest_view *av)
+                   size_t nri, const attest_view *av, scitt_json_writer *outer)
 {
     if (!o->json) {
         static const char *const mark[] = {"ok  ", "FAIL", "skip"};
@@ -777,161 +812,144 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, co
     }
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    scitt_json_writer j;
-    scitt_json_writer_init(&j, &b);
-    scitt_json_begin_object(&j);
-    scitt_json_put_key(&j, "ok");
-    scitt_json_put_bool(&j, r->failed == 0);
-    if (av) {
-        scitt_json_put_key(&j, "insecure");
-        scitt_json_put_bool(&j, av->insecure);
+    scitt_json_writer j0;
+    scitt_json_writer *j = outer ? outer : &j0;
+    if (!outer) {
+        scitt_json_writer_init(j, &b);
     }
-    scitt_json_put_key(&j, "file");
-    scitt_json_put_cstr(&j, o->file);
-    scitt_json_put_key(&j, "iss");
-    scitt_json_put_text(&j, iss);
-    scitt_json_put_key(&j, "sub");
-    scitt_json_put_text(&j, sub);
-    scitt_json_put_key(&j, "entry_id");
-    scitt_json_put_cstr(&j, entry_id);
-    scitt_json_put_key(&j, "issuer_established");
-    scitt_json_put_bool(&j, m && v->established);
-    scitt_json_put_key(&j, "issuer_established_by");
+    scitt_json_begin_object(j);
+    scitt_json_put_key(j, "ok");
+    scitt_json_put_bool(j, r->failed == 0);
+    if (av) {
+        scitt_json_put_key(j, "insecure");
+        scitt_json_put_bool(j, av->insecure);
+    }
+    scitt_json_put_key(j, "file");
+    scitt_json_put_cstr(j, o->file);
+    scitt_json_put_key(j, "iss");
+    scitt_json_put_text(j, iss);
+    scitt_json_put_key(j, "sub");
+    scitt_json_put_text(j, sub);
+    scitt_json_put_key(j, "entry_id");
+    scitt_json_put_cstr(j, entry_id);
+    scitt_json_put_key(j, "issuer_established");
+    scitt_json_put_bool(j, m && v->established);
+    scitt_json_put_key(j, "issuer_established_by");
     if (m && v->established) {
-        scitt_json_put_cstr(&j, v->sig_pinned ? "issuer-key"
-                                : v->did_ok   ? "did:x509"
-                                              : "issuer-roots");
+        scitt_json_put_cstr(j, v->sig_pinned ? "issuer-key"
+                               : v->did_ok   ? "did:x509"
+                                             : "issuer-roots");
     } else {
-        scitt_json_put_null(&j);
+        scitt_json_put_null(j);
     }
     if (m) {
         bool envelope = (m->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) != 0;
-        scitt_json_put_key(&j, "hash_envelope");
-        scitt_json_put_bool(&j, envelope);
+        scitt_json_put_key(j, "hash_envelope");
+        scitt_json_put_bool(j, envelope);
         if (v->digest.len) {
-            scitt_json_put_key(&j, "digest");
-            scitt_json_put_hex(&j, v->digest);
+            scitt_json_put_key(j, "digest");
+            scitt_json_put_hex(j, v->digest);
             const char *an = hash_name(v->digest_alg);
             if (an) {
-                scitt_json_put_key(&j, "digest_alg");
-                scitt_json_put_cstr(&j, an);
+                scitt_json_put_key(j, "digest_alg");
+                scitt_json_put_cstr(j, an);
             }
         }
         if (envelope && m->hdr.payload_location.len) {
-            scitt_json_put_key(&j, "location");
-            scitt_json_put_text(&j, m->hdr.payload_location);
+            scitt_json_put_key(j, "location");
+            scitt_json_put_text(j, m->hdr.payload_location);
         }
     }
-    scitt_json_put_key(&j, "checks");
-    scitt_json_begin_array(&j);
+    scitt_json_put_key(j, "checks");
+    scitt_json_begin_array(j);
     static const char *const st[] = {"ok", "failed", "skipped"};
     for (size_t i = 0; i < r->n; i++) {
-        scitt_json_begin_object(&j);
-        scitt_json_put_key(&j, "check");
-        scitt_json_put_cstr(&j, r->c[i].name);
-        scitt_json_put_key(&j, "result");
-        scitt_json_put_cstr(&j, st[r->c[i].status]);
-        scitt_json_put_key(&j, "detail");
-        scitt_json_put_cstr(&j, r->c[i].detail);
-        scitt_json_end_object(&j);
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "check");
+        scitt_json_put_cstr(j, r->c[i].name);
+        scitt_json_put_key(j, "result");
+        scitt_json_put_cstr(j, st[r->c[i].status]);
+        scitt_json_put_key(j, "detail");
+        scitt_json_put_cstr(j, r->c[i].detail);
+        scitt_json_end_object(j);
     }
-    scitt_json_end_array(&j);
-    scitt_json_put_key(&j, "receipts");
-    scitt_json_begin_array(&j);
+    scitt_json_end_array(j);
+    scitt_json_put_key(j, "receipts");
+    scitt_json_begin_array(j);
     for (size_t i = 0; i < nri; i++) {
-        scitt_json_begin_object(&j);
-        scitt_json_put_key(&j, "source");
-        scitt_json_put_cstr(&j, ri[i].source);
-        scitt_json_put_key(&j, "ok");
-        scitt_json_put_bool(&j, ri[i].err == SCITT_OK);
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "source");
+        scitt_json_put_cstr(j, ri[i].source);
+        scitt_json_put_key(j, "ok");
+        scitt_json_put_bool(j, ri[i].err == SCITT_OK);
         if (ri[i].err != SCITT_OK) {
-            scitt_json_put_key(&j, "error");
-            scitt_json_put_cstr(&j, scitt_err_name(ri[i].err));
+            scitt_json_put_key(j, "error");
+            scitt_json_put_cstr(j, scitt_err_name(ri[i].err));
         }
-        scitt_json_put_key(&j, "vds");
-        scitt_json_put_int(&j, ri[i].vds);
-        scitt_json_put_key(&j, "legacy_labels");
-        scitt_json_put_bool(&j, ri[i].legacy);
-        scitt_json_put_key(&j, "kid");
-        scitt_json_put_cstr(&j, ri[i].kid);
-        scitt_json_put_key(&j, "trust_file");
+        scitt_json_put_key(j, "vds");
+        scitt_json_put_int(j, ri[i].vds);
+        scitt_json_put_key(j, "legacy_labels");
+        scitt_json_put_bool(j, ri[i].legacy);
+        scitt_json_put_key(j, "kid");
+        scitt_json_put_cstr(j, ri[i].kid);
+        scitt_json_put_key(j, "trust_file");
         if (ri[i].from) {
-            scitt_json_put_cstr(&j, ri[i].from);
+            scitt_json_put_cstr(j, ri[i].from);
         } else {
-            scitt_json_put_null(&j);
+            scitt_json_put_null(j);
         }
         if (ri[i].err == SCITT_OK && ri[i].vds != 2) {
-            scitt_json_put_key(&j, "tree_size");
-            scitt_json_put_uint(&j, ri[i].tree_size);
-            scitt_json_put_key(&j, "leaf_index");
-            scitt_json_put_uint(&j, ri[i].leaf_index);
-            scitt_json_put_key(&j, "size_signed");
-            scitt_json_put_bool(&j, ri[i].size_signed);
+            scitt_json_put_key(j, "tree_size");
+            scitt_json_put_uint(j, ri[i].tree_size);
+            scitt_json_put_key(j, "leaf_index");
+            scitt_json_put_uint(j, ri[i].leaf_index);
+            scitt_json_put_key(j, "size_signed");
+            scitt_json_put_bool(j, ri[i].size_signed);
         }
         if (ri[i].iss[0]) {
-            scitt_json_put_key(&j, "service");
-            scitt_json_put_cstr(&j, ri[i].iss);
+            scitt_json_put_key(j, "service");
+            scitt_json_put_cstr(j, ri[i].iss);
         }
-        scitt_json_end_object(&j);
+        scitt_json_end_object(j);
     }
-    scitt_json_end_array(&j);
+    scitt_json_end_array(j);
     if (av) {
-        scitt_json_put_key(&j, "service_bundle");
-        attest_json(&j, av, &o->att);
+        scitt_json_put_key(j, "service_bundle");
+        attest_json(j, av, &o->att);
     }
-    scitt_json_end_object(&j);
-    cli_json_print(&j);
+    scitt_json_end_object(j);
+    if (outer) {
+        scitt_dynbuf_clear(&b);
+    } else {
+        cli_json_print(j);
+    }
 }
 
-int cmd_verify(int argc, char **argv)
+/*
+ * Verifies one transparent statement @p in (labelled o->file) and prints its report (into
+ * @p outer with --json --image). *ok is set when every check passed. CLI_OK unless memory ran out.
+ */
+static int verify_statement(const opts *o, const trust *t, const attest_view *av, scitt_span in,
+                            scitt_dynbuf *files, scitt_json_writer *outer, bool *ok)
 {
-    opts o;
-    int rc = parse(argc, argv, &o);
-    if (rc == -1) {
-        fputs(help, stdout);
-        return cli_help(help_bundle);
-    }
-    if (rc != CLI_OK) {
-        return rc;
-    }
-    trust t;
-    rc = trust_init(&t);
-    for (size_t i = 0; rc == CLI_OK && i < o.ntrust; i++) {
-        rc = trust_load(&t, o.trust[i]);
-    }
-    attest_view av;
-    memset(&av, 0, sizeof(av));
-    if (rc == CLI_OK && o.bundle) {
-        rc = attest_trust_bundle(o.bundle, &o.att, &t, &av);
-    }
-    scitt_dynbuf in, entry, files[SCITT_LIMIT_RECEIPTS];
-    scitt_dynbuf_init(&in, 0);
+    int rc = CLI_OK;
+    *ok = false;
+    scitt_dynbuf entry;
     scitt_dynbuf_init(&entry, 0);
-    for (size_t i = 0; i < SCITT_LIMIT_RECEIPTS; i++) {
-        scitt_dynbuf_init(&files[i], 0);
-    }
-    if (rc == CLI_OK) {
-        rc = cli_slurp(o.file, CLI_FILE_MAX, &in);
-    }
-    for (size_t i = 0; rc == CLI_OK && i < o.nreceipt; i++) {
-        scitt_dynbuf_clear(&files[i]);
-        rc = cli_slurp(o.receipt[i], CLI_FILE_MAX, &files[i]); /* unreadable input: exit 2 */
-    }
     report *r = scitt_calloc(1, sizeof(*r));
     scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
     rinfo *ri = scitt_calloc(MAX_RECEIPTS, sizeof(*ri));
     size_t nri = 0;
-    if (rc != CLI_OK || !r || !m || !ri) {
-        rc = rc ? rc : cli_fail(CLI_USAGE, "out of memory");
+    if (!r || !m || !ri) {
+        rc = cli_fail(CLI_USAGE, "out of memory");
         goto out;
     }
-    if (o.bundle) {
+    if (o->bundle) {
         char sum[600];
-        attest_summary(&av, &o.att, sum, sizeof(sum));
-        note(r, "service bundle", av.err ? 1 : 0, "%s: %s", o.bundle, av.err ? av.reason : sum);
+        attest_summary(av, &o->att, sum, sizeof(sum));
+        note(r, "service bundle", av->err ? 1 : 0, "%s: %s", o->bundle, av->err ? av->reason : sum);
     }
-    scitt_span s = scitt_span_make(in.ptr, in.len);
-    scitt_err e = scitt_cose_sign1_decode(s, o.legacy ? SCITT_SIGN1_LEGACY : 0, m);
+    scitt_err e = scitt_cose_sign1_decode(in, o->legacy ? SCITT_SIGN1_LEGACY : 0, m);
     bool decoded = e == SCITT_OK;
     char entry_id[65] = "";
     scitt_span iss = scitt_span_make(NULL, 0), sub = iss;
@@ -942,11 +960,11 @@ int cmd_verify(int argc, char **argv)
     } else {
         iss = m->hdr.cwt.iss;
         sub = m->hdr.cwt.sub;
-        if (o.legacy && !m->hdr.cwt.has_iss && legacy_claims(m, &iss, &sub) != SCITT_OK) {
+        if (o->legacy && !m->hdr.cwt.has_iss && legacy_claims(m, &iss, &sub) != SCITT_OK) {
             iss = sub = scitt_span_make(NULL, 0);
         }
         e = scitt_cose_check_statement(m);
-        if (e != SCITT_OK && o.legacy) {
+        if (e != SCITT_OK && o->legacy) {
             note(r, "profile", 2, "not an RFC 9943 Signed Statement (%s): 2023 labels accepted",
                  scitt_err_str(e));
         } else {
@@ -961,31 +979,196 @@ int cmd_verify(int argc, char **argv)
             rc = cli_fail(CLI_USAGE, "out of memory");
             goto out;
         }
-        receipts_check(&o, &t, m, scitt_span_make(entry.ptr, entry.len), ri, &nri, r, files);
-        bundle_issuer_check(&o, &av, ri, nri, r);
+        receipts_check(o, t, m, scitt_span_make(entry.ptr, entry.len), ri, &nri, r, files);
+        bundle_issuer_check(o, av, ri, nri, r);
         char key_desc[300];
-        validity_check(&o, m, r);
-        issuer_check(&o, m, iss, r, &iv, key_desc, sizeof(key_desc));
-        identity_check(&o, iss, &iv, r);
-        expectations(&o, &iv, sub, r);
+        validity_check(o, m, r);
+        issuer_check(o, m, iss, r, &iv, key_desc, sizeof(key_desc));
+        identity_check(o, iss, &iv, r);
+        expectations(o, &iv, sub, r);
     }
-    output(&o, r, decoded ? m : NULL, &iv, iss, sub, entry_id, ri, nri, o.bundle ? &av : NULL);
+    output(o, r, decoded ? m : NULL, &iv, iss, sub, entry_id, ri, nri, o->bundle ? av : NULL,
+           outer);
+    *ok = r->failed == 0;
     if (r->failed) {
-        cli_msg("%s: %s", o.file, r->first);
-        rc = CLI_FAIL;
-    } else if (o.bundle && av.insecure) {
-        attest_warn_insecure();
+        cli_msg("%s: %s", o->file, r->first);
     }
 out:
-    attest_view_clear(&av);
     scitt_free(r);
     scitt_free(m);
     scitt_free(ri);
+    scitt_dynbuf_clear(&entry);
+    return rc;
+}
+
+/*
+ * --image: the transparent statements attached to the image, each verified as above with the
+ * image's manifest digest required as the signed digest; one that passes everything suffices.
+ */
+static int verify_image(opts *o, const trust *t, const attest_view *av, scitt_dynbuf *files)
+{
+    oci_image img;
+    int rc = oci_resolve(o->image, &o->reg, &img);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    oci_candidate *cs = scitt_calloc(OCI_CANDIDATES_MAX, sizeof(*cs));
+    size_t n = 0;
+    bool via_tag = false;
+    if (!cs) {
+        return cli_fail(CLI_USAGE, "out of memory");
+    }
+    rc = oci_collect(&img, &o->reg, cs, &n, &via_tag);
+    if (rc != CLI_OK) {
+        scitt_free(cs);
+        return rc;
+    }
+    char name[700], label[800];
+    oci_ref_format(&img.ref, name, sizeof(name));
+    snprintf(o->image_digest, sizeof(o->image_digest), "%s", img.digest);
+    o->want_digest = o->image_digest; /* the subject must be this very manifest */
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &b);
+    if (o->json) {
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "image");
+        scitt_json_put_cstr(&j, name);
+        scitt_json_put_key(&j, "digest");
+        scitt_json_put_cstr(&j, img.digest);
+        scitt_json_put_key(&j, "referrers");
+        scitt_json_put_cstr(&j, via_tag ? "tag" : "api");
+        scitt_json_put_key(&j, "statements");
+        scitt_json_begin_array(&j);
+    }
+    size_t good = 0;
+    const char *good_artifact = NULL;
+    for (size_t i = 0; rc == CLI_OK && i < n; i++) {
+        snprintf(label, sizeof(label), "%s referrer %s", name, cs[i].artifact);
+        o->file = label;
+        if (o->json) {
+            scitt_json_begin_object(&j);
+            scitt_json_put_key(&j, "artifact");
+            scitt_json_put_cstr(&j, cs[i].artifact);
+            scitt_json_put_key(&j, "fetched");
+            scitt_json_put_bool(&j, cs[i].reason[0] == 0);
+        }
+        bool ok = false;
+        if (cs[i].reason[0]) {
+            cli_msg("%s: %s", label, cs[i].reason);
+            if (o->json) {
+                scitt_json_put_key(&j, "ok");
+                scitt_json_put_bool(&j, false);
+                scitt_json_put_key(&j, "reason");
+                scitt_json_put_cstr(&j, cs[i].reason);
+            } else {
+                printf("FAIL %s: %s\n", label, cs[i].reason);
+            }
+        } else {
+            if (o->json) {
+                scitt_json_put_key(&j, "verification");
+            }
+            rc = verify_statement(o, t, av,
+                                  scitt_span_make(cs[i].statement.ptr, cs[i].statement.len), files,
+                                  o->json ? &j : NULL, &ok);
+            if (o->json) {
+                scitt_json_put_key(&j, "ok");
+                scitt_json_put_bool(&j, ok);
+            }
+        }
+        if (o->json) {
+            scitt_json_end_object(&j);
+        }
+        if (ok && !good++) {
+            good_artifact = cs[i].artifact;
+        }
+    }
+    if (o->json) {
+        scitt_json_end_array(&j);
+        scitt_json_put_key(&j, "ok");
+        scitt_json_put_bool(&j, good > 0);
+        scitt_json_put_key(&j, "verified_by");
+        if (good_artifact) {
+            scitt_json_put_cstr(&j, good_artifact);
+        } else {
+            scitt_json_put_null(&j);
+        }
+        scitt_json_end_object(&j);
+        cli_json_print(&j);
+    } else {
+        scitt_dynbuf_clear(&b);
+        if (good) {
+            printf("verified: %s (%s): %zu of %zu attached transparent statements verified\n", name,
+                   img.digest, good, n);
+        } else {
+            printf("NOT VERIFIED: %s (%s): %zu transparent statements attached, none verified\n",
+                   name, img.digest, n);
+        }
+    }
+    if (rc == CLI_OK && !good) {
+        rc = cli_fail(CLI_FAIL, "%s (%s): %s", name, img.digest,
+                      n ? "no attached transparent statement satisfies every check"
+                        : "no transparent statement is attached to this image");
+    }
+    oci_candidates_clear(cs, n);
+    scitt_free(cs);
+    return rc;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc == -1) {
+        fputs(help, stdout);
+        fputs(help_bundle, stdout);
+        return cli_help(image_help);
+    }
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    trust t;
+    rc = trust_init(&t);
+    for (size_t i = 0; rc == CLI_OK && i < o.ntrust; i++) {
+        rc = trust_load(&t, o.trust[i]);
+    }
+    attest_view av;
+    memset(&av, 0, sizeof(av));
+    if (rc == CLI_OK && o.bundle) {
+        rc = attest_trust_bundle(o.bundle, &o.att, &t, &av);
+    }
+    scitt_dynbuf in, files[SCITT_LIMIT_RECEIPTS];
+    scitt_dynbuf_init(&in, 0);
+    for (size_t i = 0; i < SCITT_LIMIT_RECEIPTS; i++) {
+        scitt_dynbuf_init(&files[i], 0);
+    }
+    if (rc == CLI_OK && o.image) {
+        rc = verify_image(&o, &t, &av, files);
+    } else {
+        if (rc == CLI_OK) {
+            rc = cli_slurp(o.file, CLI_FILE_MAX, &in);
+        }
+        for (size_t i = 0; rc == CLI_OK && i < o.nreceipt; i++) {
+            scitt_dynbuf_clear(&files[i]);
+            rc = cli_slurp(o.receipt[i], CLI_FILE_MAX, &files[i]); /* unreadable input: exit 2 */
+        }
+        bool ok = false;
+        if (rc == CLI_OK) {
+            rc = verify_statement(&o, &t, &av, scitt_span_make(in.ptr, in.len), files, NULL, &ok);
+        }
+        if (rc == CLI_OK && !ok) {
+            rc = CLI_FAIL;
+        }
+    }
+    if (rc == CLI_OK && o.bundle && av.insecure) {
+        attest_warn_insecure();
+    }
+    attest_view_clear(&av);
     for (size_t i = 0; i < SCITT_LIMIT_RECEIPTS; i++) {
         scitt_dynbuf_clear(&files[i]);
     }
     scitt_dynbuf_clear(&in);
-    scitt_dynbuf_clear(&entry);
     trust_clear(&t);
     return rc;
 }

@@ -37,8 +37,12 @@ void plan_init(sign_plan *p);
 void plan_clear(sign_plan *p);
 
 int plan_payload(sign_plan *p, const char *file, const char *content_type, bool detached);
-/** --image REF@sha256:HEX (--index: the digest is of an image index). */
-int plan_image_ref(sign_plan *p, const char *ref, bool index);
+/**
+ * --image REF (--index: the digest is of an image index): REF normalised; without a digest it is
+ * resolved in the registry through @p reg (and --index taken from the manifest's media type).
+ */
+struct oci_client_opts;
+int plan_image_ref(sign_plan *p, const char *ref, bool index, const struct oci_client_opts *reg);
 /**
  * --oci-layout DIR (tar false) or --docker-archive FILE (tar true): the manifest named @p ref
  * (or the only one); @p image_name (may be NULL) names the repository for 260 and sub.

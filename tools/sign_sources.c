@@ -5,6 +5,8 @@
  */
 #include "sign.h"
 
+#include "oci_cmd.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -67,20 +69,39 @@ static void set_digest_envelope(sign_plan *p, const uint8_t *digest, size_t len,
     snprintf(p->preimage_type, sizeof(p->preimage_type), "%s", ptype);
 }
 
-int plan_image_ref(sign_plan *p, const char *ref, bool index)
+int plan_image_ref(sign_plan *p, const char *ref, bool index, const struct oci_client_opts *reg)
 {
     p->kind = "image";
-    uint8_t digest[SCITT_SHA256_LEN];
-    bool has_digest;
-    if (oci_split_ref(ref, p->default_sub, sizeof(p->default_sub), &has_digest, digest) !=
-            SCITT_OK ||
-        !has_digest) {
-        return cli_usage("--image must be REPOSITORY[:TAG]@sha256:<64 hex digits>, not \"%s\"",
-                         ref);
+    oci_image img;
+    memset(&img, 0, sizeof(img));
+    char why[400];
+    if (oci_ref_parse(ref, &img.ref, why, sizeof(why)) != SCITT_OK) {
+        return cli_usage("--image \"%.300s\": %s", ref, why);
     }
+    if (!img.ref.digest[0]) {
+        /* no digest given: the registry says which manifest the tag names now */
+        int rc = oci_resolve(ref, reg, &img);
+        if (rc != CLI_OK) {
+            return rc;
+        }
+        index = strcmp(img.media, MEDIA_OCI_INDEX) == 0 ||
+                strcmp(img.media, "application/vnd.docker.distribution.manifest.list.v2+json") == 0;
+    } else {
+        memcpy(img.digest, img.ref.digest, sizeof(img.digest));
+    }
+    uint8_t digest[SCITT_SHA256_LEN];
+    size_t n;
+    if (scitt_hex_decode(scitt_span_str(img.digest + 7), digest, sizeof(digest), &n) != SCITT_OK ||
+        n != sizeof(digest)) {
+        return cli_usage("--image: the digest is not 64 hex digits");
+    }
+    snprintf(p->default_sub, sizeof(p->default_sub), "%s/%s", img.ref.registry, img.ref.repo);
     set_digest_envelope(p, digest, sizeof(digest), SCITT_COSE_ALG_SHA256,
                         index ? MEDIA_OCI_INDEX : MEDIA_OCI_MANIFEST);
-    snprintf(p->location, sizeof(p->location), "oci://%s", ref);
+    memcpy(img.ref.digest, img.digest, sizeof(img.ref.digest));
+    char name[700];
+    oci_ref_format(&img.ref, name, sizeof(name));
+    snprintf(p->location, sizeof(p->location), "oci://%s", name);
     return CLI_OK;
 }
 
