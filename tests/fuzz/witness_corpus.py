@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the witness fuzz targets (tests/fuzz/corpus/witness_request,
-tlog_policy). Checkpoints are signed here with tests/witness/c2sp.py by the key the target trusts
+tlog_policy). Checkpoints are signed here with tests/integration/witness/c2sp.py by the key the target trusts
 (seed bytes 0x00..0x1f, origin fuzz.example/log) over leaves "0", "1", ...; the target remembers
 size 3. The `spec-example` seed is the request body example of the C2SP tlog-witness text.
 Run from the repository root:  python3 tests/fuzz/witness_corpus.py
@@ -10,7 +10,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "witness"))
+sys.path.insert(0, os.path.join(HERE, "..", "integration", "witness"))
 import c2sp  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 

@@ -1,0 +1,770 @@
+/*
+ * scitt witness: a C2SP tlog-witness. `keygen` makes a witness key, `vkey` prints its verifier
+ * key, `serve` runs the witness: POST /add-checkpoint (tlog-witness), GET /witness/vkey and
+ * GET /metrics, on a small threaded HTTP/1.1 server (one request per connection).
+ *
+ * The state of each configured log (the latest cosigned checkpoint) is one file in the state
+ * folder, replaced atomically and synced before a cosignature leaves; check and update run under
+ * one lock, and the folder is locked against a second witness process, so the witness never
+ * cosigns two roots for one size nor a smaller tree, across restarts and crashes.
+ */
+#include "cli.h"
+#include "witness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scitt/file.h"
+#include "scitt/problem.h"
+#include "scitt/witness.h"
+
+static const char help[] =
+    "usage: scitt witness keygen --name NAME --out FILE [--force]\n"
+    "       scitt witness vkey --key FILE\n"
+    "       scitt witness serve --key FILE --state DIR --log [ORIGIN=]VKEY [--log ...]\n"
+    "                           [--listen ADDR:PORT] [--max-connections N] [--timeout-ms N]\n"
+    "\n"
+    "A C2SP tlog-witness: cosigns a log's checkpoint only when it is consistent with every\n"
+    "checkpoint of that log it cosigned before.\n"
+    "  keygen             write a witness key (mode 0600) and print its verifier key (vkey)\n"
+    "  vkey               print the verifier key of a witness key file\n"
+    "  serve              serve POST /add-checkpoint, GET /witness/vkey, GET /metrics\n"
+    "  --name NAME        the witness's key name (e.g. witness.example/w1)\n"
+    "  --key FILE         the witness key file\n"
+    "  --state DIR        where the latest cosigned checkpoint of each log is kept (locked)\n"
+    "  --log [ORIGIN=]VKEY  a log to witness: its checkpoint verifier key (Ed25519 vkey); the\n"
+    "                     origin defaults to the key's name\n"
+    "  --listen ADDR:PORT default 127.0.0.1:8480 (port 0: any free port, printed on stderr)\n"
+    "  --max-connections N  concurrent connections (default 32; more get 503)\n"
+    "  --timeout-ms N     per request, to read it whole (default 5000)\n"
+    "\n"
+    "Example:\n"
+    "  scitt witness keygen --name witness.example/w1 --out w1.key\n"
+    "  scitt witness serve --key w1.key --state w1-state --log \"$(cat log.vkey)\"\n";
+
+#define MAX_LOGS 32
+
+typedef struct wlog {
+    char origin[SCITT_NOTE_NAME_MAX + 1];
+    scitt_note_verifier key;
+    char path[4096];
+} wlog;
+
+typedef struct witness {
+    char name[SCITT_NOTE_NAME_MAX + 1];
+    char vkey[SCITT_NOTE_VKEY_MAX];
+    scitt_note_key *key;
+    size_t n_logs;
+    wlog logs[MAX_LOGS];
+    scitt_witness_log cfg[MAX_LOGS];
+    scitt_witness_state state[MAX_LOGS];
+    pthread_mutex_t lock; /* check, persist and update of state[] */
+    int timeout_ms;
+    unsigned max_conns;
+    atomic_uint active;
+    atomic_ulong count[6]; /* 200 400 403 404 409 422 */
+    atomic_ulong other_errors;
+} witness;
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+/* ---- keys ---------------------------------------------------------------------------------- */
+
+static int load_key(const char *path, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t seed[32])
+{
+    scitt_dynbuf b;
+    int rc = cli_slurp(path, WITNESS_KEY_FILE_MAX, &b);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    scitt_err e = witness_key_parse(scitt_span_make(b.ptr, b.len), name, seed);
+    scitt_wipe(b.ptr, b.len);
+    scitt_dynbuf_clear(&b);
+    if (e != SCITT_OK) {
+        return cli_fail(CLI_USAGE, "%s: not a witness key file: %s", path, scitt_err_str(e));
+    }
+    return CLI_OK;
+}
+
+static int print_vkey(const char *name, const uint8_t seed[32])
+{
+    uint8_t pub[32];
+    char vk[SCITT_NOTE_VKEY_MAX];
+    if (scitt_note_ed25519_public(seed, pub) != SCITT_OK ||
+        scitt_cosig_vkey_format(scitt_span_str(name), pub, vk, sizeof(vk)) != SCITT_OK) {
+        return cli_fail(CLI_USAGE, "cannot derive the verifier key");
+    }
+    printf("%s\n", vk);
+    return CLI_OK;
+}
+
+static int cmd_keygen_witness(int argc, char **argv)
+{
+    const char *name = NULL, *out = NULL;
+    bool force = false;
+    static const struct option lo[] = {
+        {"name", 1, 0, 'n'}, {"out", 1, 0, 'o'}, {"force", 0, 0, 'f'}, {"help", 0, 0, 'h'}, {0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            name = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'f':
+            force = true;
+            break;
+        case 'h':
+            return cli_help(help);
+        default:
+            return cli_usage("bad option");
+        }
+    }
+    if (name == NULL || out == NULL || optind != argc) {
+        return cli_usage("keygen needs --name and --out");
+    }
+    if (!scitt_note_name_valid(scitt_span_str(name))) {
+        return cli_fail(CLI_USAGE, "%s: not a valid key name (no spaces or '+')", name);
+    }
+    struct stat st;
+    if (!force && stat(out, &st) == 0) {
+        return cli_fail(CLI_USAGE, "%s exists (use --force to replace it)", out);
+    }
+    uint8_t seed[32];
+    FILE *r = fopen("/dev/urandom", "rb");
+    if (r == NULL || fread(seed, 1, sizeof(seed), r) != sizeof(seed)) {
+        if (r) {
+            fclose(r);
+        }
+        return cli_fail(CLI_USAGE, "cannot read /dev/urandom");
+    }
+    fclose(r);
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, WITNESS_KEY_FILE_MAX);
+    int rc = witness_key_format(name, seed, &b) == SCITT_OK
+                 ? cli_save(out, scitt_span_make(b.ptr, b.len), 0600)
+                 : cli_fail(CLI_USAGE, "cannot format the key");
+    if (rc == CLI_OK) {
+        rc = print_vkey(name, seed);
+    }
+    scitt_wipe(b.ptr, b.len);
+    scitt_dynbuf_clear(&b);
+    scitt_wipe(seed, sizeof(seed));
+    return rc;
+}
+
+static int cmd_vkey(int argc, char **argv)
+{
+    if (argc != 3 || strcmp(argv[1], "--key") != 0) {
+        return cli_usage("vkey needs --key FILE");
+    }
+    char name[SCITT_NOTE_NAME_MAX + 1];
+    uint8_t seed[32];
+    int rc = load_key(argv[2], name, seed);
+    if (rc == CLI_OK) {
+        rc = print_vkey(name, seed);
+    }
+    scitt_wipe(seed, sizeof(seed));
+    return rc;
+}
+
+/* ---- state --------------------------------------------------------------------------------- */
+
+/* "[ORIGIN=]VKEY": the first split at '=' whose right side is a vkey, else the whole as a vkey. */
+static bool parse_log_arg(const char *arg, wlog *out)
+{
+    for (const char *eq = strchr(arg, '='); eq != NULL; eq = strchr(eq + 1, '=')) {
+        size_t olen = (size_t)(eq - arg);
+        if (olen > 0 && olen <= SCITT_NOTE_NAME_MAX &&
+            scitt_note_vkey_parse(scitt_span_str(eq + 1), &out->key) == SCITT_OK &&
+            scitt_note_name_valid(scitt_span_make(arg, olen))) {
+            memcpy(out->origin, arg, olen);
+            out->origin[olen] = 0;
+            return true;
+        }
+    }
+    if (scitt_note_vkey_parse(scitt_span_str(arg), &out->key) != SCITT_OK) {
+        return false;
+    }
+    memcpy(out->origin, out->key.name, out->key.name_len + 1);
+    return true;
+}
+
+static int load_state(witness *w, size_t i)
+{
+    scitt_dynbuf b;
+    scitt_err e = cli_read_file(w->logs[i].path, SCITT_LIMIT_NOTE_BYTES, &b);
+    if (e == SCITT_ERR_NOT_FOUND) {
+        scitt_dynbuf_clear(&b);
+        return CLI_OK; /* never cosigned for this log */
+    }
+    scitt_checkpoint cp;
+    if (e == SCITT_OK) {
+        e = scitt_checkpoint_parse(scitt_span_make(b.ptr, b.len), &cp);
+    }
+    if (e == SCITT_OK && !scitt_span_eq_str(cp.origin, w->logs[i].origin)) {
+        e = SCITT_ERR_INTEGRITY;
+    }
+    if (e == SCITT_OK) {
+        w->state[i].size = cp.size;
+        memcpy(w->state[i].root, cp.root, 32);
+    }
+    scitt_dynbuf_clear(&b);
+    if (e != SCITT_OK) {
+        /* never start from nothing when the record is unreadable: that would allow a rollback */
+        return cli_fail(CLI_USAGE, "%s: unreadable witness state: %s", w->logs[i].path,
+                        scitt_err_str(e));
+    }
+    return CLI_OK;
+}
+
+/* ---- HTTP ---------------------------------------------------------------------------------- */
+
+static void send_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n > 0) {
+        ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            return;
+        }
+        b += k;
+        n -= (size_t)k;
+    }
+}
+
+static void respond(int fd, int status, const char *reason, const char *ctype, scitt_span body)
+{
+    char head[256];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\nCache-Control: no-store\r\n\r\n",
+                     status, reason, ctype, body.len);
+    send_all(fd, head, (size_t)n);
+    send_all(fd, body.ptr, body.len);
+}
+
+static void problem(int fd, int status, const char *reason, const char *detail)
+{
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 4096);
+    if (scitt_problem_encode(reason, detail, &b) == SCITT_OK) {
+        respond(fd, status, reason, "application/concise-problem-details+cbor",
+                scitt_span_make(b.ptr, b.len));
+    } else {
+        respond(fd, status, reason, "text/plain", scitt_span_str(""));
+    }
+    scitt_dynbuf_clear(&b);
+}
+
+/* Room for @p n more bytes at the end of @p b, its length unchanged (NULL past its bound). */
+static uint8_t *room(scitt_dynbuf *b, size_t n)
+{
+    uint8_t *p = scitt_dynbuf_reserve(b, n);
+    if (p != NULL) {
+        b->len -= n;
+    }
+    return p;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Reads into @p b until @p want bytes are there; false on error, EOF or the deadline. */
+static bool read_more(int fd, scitt_dynbuf *b, size_t want, const struct timespec *t0, int limit)
+{
+    while (b->len < want) {
+        long left = limit - ms_since(t0);
+        if (left <= 0) {
+            return false;
+        }
+        struct pollfd p = {fd, POLLIN, 0};
+        int r = poll(&p, 1, (int)left);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            return false;
+        }
+        uint8_t *dst = room(b, want - b->len);
+        if (dst == NULL) {
+            return false;
+        }
+        ssize_t k = recv(fd, dst, want - b->len, 0);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            return false;
+        }
+        b->len += (size_t)k;
+    }
+    return true;
+}
+
+static const int verdicts[6] = {200, 400, 403, 404, 409, 422};
+
+static void count(witness *w, int status)
+{
+    for (int i = 0; i < 6; i++) {
+        if (verdicts[i] == status) {
+            atomic_fetch_add(&w->count[i], 1);
+            return;
+        }
+    }
+    atomic_fetch_add(&w->other_errors, 1);
+}
+
+static const char *status_reason(int s)
+{
+    switch (s) {
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 409:
+        return "Conflict";
+    case 422:
+        return "Unprocessable Entity";
+    default:
+        return "Error";
+    }
+}
+
+static void add_checkpoint(witness *w, int fd, scitt_span body)
+{
+    scitt_witness_request *req = scitt_malloc(sizeof(*req));
+    if (req == NULL) {
+        problem(fd, 503, "Service Unavailable", "out of memory");
+        return;
+    }
+    scitt_err pe = scitt_witness_request_parse(body, req);
+    if (pe != SCITT_OK) {
+        count(w, 400);
+        problem(fd, 400, "Bad Request", "the body is not an add-checkpoint request");
+        scitt_free(req);
+        return;
+    }
+    size_t li = 0;
+    scitt_witness_state next, prev;
+    scitt_span text = {0};
+    const char *why = "";
+    bool persisted = true;
+    pthread_mutex_lock(&w->lock);
+    scitt_witness_verdict v =
+        scitt_witness_check(w->cfg, w->state, w->n_logs, req, &li, &next, &text, &why);
+    prev = li < w->n_logs ? w->state[li] : (scitt_witness_state){0};
+    if (v == SCITT_WITNESS_COSIGN) {
+        /* durable before anything is signed: the record is the checkpoint text itself */
+        persisted = scitt_file_replace(w->logs[li].path, text, 0600, 0) == SCITT_OK;
+        if (persisted) {
+            w->state[li] = next;
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+
+    if (v == SCITT_WITNESS_COSIGN && !persisted) {
+        count(w, 500);
+        fprintf(stderr, "scitt witness: event=state-write-failed origin=%s error=%s\n",
+                w->logs[li].origin, strerror(errno));
+        problem(fd, 503, "Service Unavailable", "the witness could not record its state");
+    } else if (v == SCITT_WITNESS_COSIGN) {
+        scitt_dynbuf out;
+        scitt_dynbuf_init(&out, 1024);
+        uint64_t now = (uint64_t)time(NULL);
+        if (scitt_cosig_sign(w->key, scitt_span_str(w->name), text, now ? now : 1, &out) ==
+            SCITT_OK) {
+            count(w, 200);
+            fprintf(stderr, "scitt witness: event=cosigned origin=%s old=%llu size=%llu\n",
+                    w->logs[li].origin, (unsigned long long)prev.size,
+                    (unsigned long long)next.size);
+            respond(fd, 200, "OK", "text/plain; charset=utf-8", scitt_span_make(out.ptr, out.len));
+        } else {
+            count(w, 500);
+            problem(fd, 503, "Service Unavailable", "signing failed");
+        }
+        scitt_dynbuf_clear(&out);
+    } else if (v == SCITT_WITNESS_CONFLICT) {
+        count(w, 409);
+        char size[32];
+        int n = snprintf(size, sizeof(size), "%llu\n", (unsigned long long)prev.size);
+        fprintf(stderr,
+                "scitt witness: event=refused status=409 origin=%s old=%llu latest=%llu "
+                "reason=\"%s\"\n",
+                w->logs[li].origin, (unsigned long long)req->old_size,
+                (unsigned long long)prev.size, why);
+        respond(fd, 409, "Conflict", "text/x.tlog.size", scitt_span_make(size, (size_t)n));
+    } else {
+        count(w, (int)v);
+        fprintf(stderr, "scitt witness: event=refused status=%d old=%llu reason=\"%s\"\n", (int)v,
+                (unsigned long long)req->old_size, why);
+        problem(fd, (int)v, status_reason((int)v), why);
+    }
+    scitt_free(req);
+}
+
+static void metrics(witness *w, int fd)
+{
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 8192);
+    scitt_dynbuf_str(&b, "# TYPE scitt_witness_add_checkpoint_total counter\n");
+    for (int i = 0; i < 6; i++) {
+        scitt_dynbuf_printf(&b, "scitt_witness_add_checkpoint_total{status=\"%d\"} %lu\n",
+                            verdicts[i], atomic_load(&w->count[i]));
+    }
+    scitt_dynbuf_printf(&b, "scitt_witness_errors_total %lu\n", atomic_load(&w->other_errors));
+    scitt_dynbuf_str(&b, "# TYPE scitt_witness_cosigned_size gauge\n");
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = 0; i < w->n_logs; i++) {
+        scitt_dynbuf_printf(&b, "scitt_witness_cosigned_size{origin=\"%s\"} %llu\n",
+                            w->logs[i].origin, (unsigned long long)w->state[i].size);
+    }
+    pthread_mutex_unlock(&w->lock);
+    respond(fd, 200, "OK", "text/plain; version=0.0.4", scitt_span_make(b.ptr, b.len));
+    scitt_dynbuf_clear(&b);
+}
+
+typedef struct conn {
+    witness *w;
+    int fd;
+} conn;
+
+static void serve_conn(witness *w, int fd)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, WITNESS_HEAD_MAX + SCITT_WITNESS_BODY_MAX);
+    wh_request rq;
+    scitt_err e = SCITT_ERR_TRUNCATED;
+    while (e == SCITT_ERR_TRUNCATED) {
+        size_t want = b.len + 1;
+        if (!read_more(fd, &b, want, &t0, w->timeout_ms)) {
+            break;
+        }
+        /* take what is already there without blocking */
+        uint8_t *dst = b.len < WITNESS_HEAD_MAX ? room(&b, WITNESS_HEAD_MAX - b.len) : NULL;
+        if (dst != NULL) {
+            ssize_t k = recv(fd, dst, WITNESS_HEAD_MAX - b.len, MSG_DONTWAIT);
+            if (k > 0) {
+                b.len += (size_t)k;
+            }
+        }
+        e = wh_parse_head(scitt_span_make(b.ptr, b.len), &rq);
+    }
+    if (e == SCITT_ERR_TRUNCATED) {
+        if (b.len > 0) {
+            problem(fd, 408, "Request Timeout", "the request did not arrive in time");
+        }
+        goto out;
+    }
+    if (e == SCITT_ERR_TOO_LARGE) {
+        problem(fd, 431, "Request Header Fields Too Large", "the request head is over 8 KiB");
+        goto out;
+    }
+    if (e != SCITT_OK) {
+        problem(fd, 400, "Bad Request", "malformed HTTP request head");
+        goto out;
+    }
+    bool add = scitt_span_eq_str(rq.path, "/add-checkpoint");
+    if (add && rq.method == WH_POST) {
+        if (!rq.has_length) {
+            problem(fd, 411, "Length Required", "Content-Length is required");
+            goto out;
+        }
+        if (rq.length > SCITT_WITNESS_BODY_MAX) {
+            problem(fd, 413, "Content Too Large", "the body is over the add-checkpoint bound");
+            goto out;
+        }
+        if (!read_more(fd, &b, rq.head_len + (size_t)rq.length, &t0, w->timeout_ms)) {
+            problem(fd, 408, "Request Timeout", "the body did not arrive in time");
+            goto out;
+        }
+        add_checkpoint(w, fd, scitt_span_make(b.ptr + rq.head_len, (size_t)rq.length));
+    } else if (rq.method == WH_GET && scitt_span_eq_str(rq.path, "/witness/vkey")) {
+        char line[SCITT_NOTE_VKEY_MAX + 1];
+        int n = snprintf(line, sizeof(line), "%s\n", w->vkey);
+        respond(fd, 200, "OK", "text/plain; charset=utf-8", scitt_span_make(line, (size_t)n));
+    } else if (rq.method == WH_GET && scitt_span_eq_str(rq.path, "/metrics")) {
+        metrics(w, fd);
+    } else if (add || scitt_span_eq_str(rq.path, "/witness/vkey") ||
+               scitt_span_eq_str(rq.path, "/metrics")) {
+        problem(fd, 405, "Method Not Allowed", "wrong method for this path");
+    } else {
+        problem(fd, 404, "Not Found", "no such path");
+    }
+out:
+    scitt_dynbuf_clear(&b);
+}
+
+static void *conn_thread(void *arg)
+{
+    conn c = *(conn *)arg;
+    scitt_free(arg);
+    serve_conn(c.w, c.fd);
+    shutdown(c.fd, SHUT_WR);
+    close(c.fd);
+    atomic_fetch_sub(&c.w->active, 1);
+    return NULL;
+}
+
+static int listen_on(const char *addr, int *port_out)
+{
+    char host[64];
+    const char *colon = strrchr(addr, ':');
+    uint64_t port;
+    if (colon == NULL || (size_t)(colon - addr) >= sizeof(host) ||
+        !cli_parse_u64(colon + 1, 0, 65535, &port)) {
+        return -1;
+    }
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = 0;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 64) != 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    socklen_t sl = sizeof(sa);
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    *port_out = ntohs(sa.sin_port);
+    return fd;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    const char *key_path = NULL, *state_dir = NULL, *listen_addr = "127.0.0.1:8480";
+    uint64_t max_conns = 32, timeout_ms = 5000;
+    witness *w = scitt_calloc(1, sizeof(*w));
+    if (w == NULL) {
+        return cli_fail(CLI_USAGE, "out of memory");
+    }
+    int rc = CLI_USAGE, lfd = -1, dfd = -1;
+    static const struct option lo[] = {{"key", 1, 0, 'k'},
+                                       {"state", 1, 0, 's'},
+                                       {"log", 1, 0, 'l'},
+                                       {"listen", 1, 0, 'L'},
+                                       {"max-connections", 1, 0, 'm'},
+                                       {"timeout-ms", 1, 0, 't'},
+                                       {"help", 0, 0, 'h'},
+                                       {0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'k':
+            key_path = optarg;
+            break;
+        case 's':
+            state_dir = optarg;
+            break;
+        case 'L':
+            listen_addr = optarg;
+            break;
+        case 'l':
+            if (w->n_logs == MAX_LOGS) {
+                rc = cli_usage("at most %d --log", MAX_LOGS);
+                goto out;
+            }
+            if (!parse_log_arg(optarg, &w->logs[w->n_logs])) {
+                rc = cli_usage("--log %s: not [ORIGIN=]VKEY with an Ed25519 vkey", optarg);
+                goto out;
+            }
+            for (size_t i = 0; i < w->n_logs; i++) {
+                if (!strcmp(w->logs[i].origin, w->logs[w->n_logs].origin)) {
+                    rc = cli_usage("--log %s: origin given twice", optarg);
+                    goto out;
+                }
+            }
+            w->n_logs++;
+            break;
+        case 'm':
+            if (!cli_parse_u64(optarg, 1, 1024, &max_conns)) {
+                rc = cli_usage("--max-connections: 1..1024");
+                goto out;
+            }
+            break;
+        case 't':
+            if (!cli_parse_u64(optarg, 100, 600000, &timeout_ms)) {
+                rc = cli_usage("--timeout-ms: 100..600000");
+                goto out;
+            }
+            break;
+        case 'h':
+            rc = cli_help(help);
+            goto out;
+        default:
+            rc = cli_usage("bad option");
+            goto out;
+        }
+    }
+    if (key_path == NULL || state_dir == NULL || w->n_logs == 0 || optind != argc) {
+        rc = cli_usage("serve needs --key, --state and at least one --log");
+        goto out;
+    }
+    w->timeout_ms = (int)timeout_ms;
+    w->max_conns = (unsigned)max_conns;
+    uint8_t seed[32];
+    if ((rc = load_key(key_path, w->name, seed)) != CLI_OK) {
+        goto out;
+    }
+    uint8_t pub[32];
+    scitt_err e = scitt_note_key_new(seed, &w->key);
+    if (e == SCITT_OK) {
+        e = scitt_note_ed25519_public(seed, pub);
+    }
+    scitt_wipe(seed, sizeof(seed));
+    if (e == SCITT_OK) {
+        e = scitt_cosig_vkey_format(scitt_span_str(w->name), pub, w->vkey, sizeof(w->vkey));
+    }
+    if (e != SCITT_OK) {
+        rc = cli_fail(CLI_USAGE, "cannot load the witness key: %s", scitt_err_str(e));
+        goto out;
+    }
+    if (cli_mkdirs(state_dir, 0700) != SCITT_OK ||
+        (dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        rc =
+            cli_fail(CLI_USAGE, "%s: cannot open the state folder: %s", state_dir, strerror(errno));
+        goto out;
+    }
+    if (flock(dfd, LOCK_EX | LOCK_NB) != 0) {
+        rc = cli_fail(CLI_USAGE, "%s: another witness holds this state folder", state_dir);
+        goto out;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    for (size_t i = 0; i < w->n_logs; i++) {
+        uint8_t h[32];
+        char hex[65];
+        scitt_sha256(w->logs[i].origin, strlen(w->logs[i].origin), h);
+        if (scitt_hex_encode(scitt_span_make(h, 32), hex, sizeof(hex)) != SCITT_OK) {
+            goto out;
+        }
+        snprintf(w->logs[i].path, sizeof(w->logs[i].path), "%s/%s.checkpoint", state_dir, hex);
+        w->cfg[i] = (scitt_witness_log){scitt_span_str(w->logs[i].origin), &w->logs[i].key, 1};
+        if ((rc = load_state(w, i)) != CLI_OK) {
+            goto out;
+        }
+    }
+    int port = 0;
+    if ((lfd = listen_on(listen_addr, &port)) < 0) {
+        rc = cli_fail(CLI_USAGE, "cannot listen on %s: %s", listen_addr, strerror(errno));
+        goto out;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    fprintf(stderr, "scitt witness: event=listening port=%d name=%s logs=%zu\n", port, w->name,
+            w->n_logs);
+    while (!stopping) {
+        struct pollfd p = {lfd, POLLIN, 0};
+        if (poll(&p, 1, 200) <= 0) {
+            continue;
+        }
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        if (atomic_fetch_add(&w->active, 1) >= w->max_conns) {
+            atomic_fetch_sub(&w->active, 1);
+            problem(fd, 503, "Service Unavailable", "too many connections");
+            close(fd);
+            continue;
+        }
+        conn *cn = scitt_malloc(sizeof(*cn));
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        if (cn == NULL) {
+            atomic_fetch_sub(&w->active, 1);
+            close(fd);
+        } else {
+            *cn = (conn){w, fd};
+            if (pthread_create(&t, &at, conn_thread, cn) != 0) {
+                scitt_free(cn);
+                atomic_fetch_sub(&w->active, 1);
+                close(fd);
+            }
+        }
+        pthread_attr_destroy(&at);
+    }
+    /* let running requests finish (each is bounded by the timeout) */
+    for (int i = 0; i < w->timeout_ms / 10 + 10 && atomic_load(&w->active) > 0; i++) {
+        usleep(10000);
+    }
+    fprintf(stderr, "scitt witness: event=stopped\n");
+    rc = atomic_load(&w->active) == 0 ? CLI_OK : CLI_USAGE;
+    if (rc != CLI_OK) {
+        w = NULL; /* threads still hold it */
+    }
+out:
+    if (lfd >= 0) {
+        close(lfd);
+    }
+    if (dfd >= 0) {
+        close(dfd);
+    }
+    if (w != NULL) {
+        scitt_note_key_free(w->key);
+        scitt_free(w);
+    }
+    return rc;
+}
+
+int cmd_witness(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        return argc < 2 ? cli_usage("a subcommand is needed: keygen, vkey or serve")
+                        : cli_help(help);
+    }
+    if (!strcmp(argv[1], "keygen")) {
+        return cmd_keygen_witness(argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "vkey")) {
+        return cmd_vkey(argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "serve")) {
+        return cmd_serve(argc - 1, argv + 1);
+    }
+    return cli_usage("unknown witness subcommand \"%s\"", argv[1]);
+}
