@@ -9,6 +9,7 @@
  * cosigns two roots for one size nor a smaller tree, across restarts and crashes.
  */
 #include "cli.h"
+#include "net.h"
 #include "witness.h"
 
 #include <errno.h>
@@ -37,12 +38,20 @@ static const char help[] =
     "       scitt witness vkey --key FILE\n"
     "       scitt witness serve --key FILE --state DIR --log [ORIGIN=]VKEY [--log ...]\n"
     "                           [--listen ADDR:PORT] [--max-connections N] [--timeout-ms N]\n"
+    "       scitt witness collect --url LOG --policy FILE --state DIR [--out FILE]\n"
+    "                           [--timeout-ms N]\n"
     "\n"
     "A C2SP tlog-witness: cosigns a log's checkpoint only when it is consistent with every\n"
     "checkpoint of that log it cosigned before.\n"
     "  keygen             write a witness key (mode 0600) and print its verifier key (vkey)\n"
     "  vkey               print the verifier key of a witness key file\n"
     "  serve              serve POST /add-checkpoint, GET /witness/vkey, GET /metrics\n"
+    "  collect            (the log's side) submit LOG's newest checkpoint to every witness of the\n"
+    "                     policy that has a URL, with consistency proofs from the log; gather the\n"
+    "                     cosignatures; write the cosigned checkpoint to --out when the quorum\n"
+    "                     is met (exit 0), else name the missing witnesses (exit 1)\n"
+    "  --policy FILE      C2SP tlog-policy: log and witness vkeys (witness URLs), the quorum\n"
+    "  --url LOG          the log (scittd) base URL: GET /checkpoint, GET /proofs/consistency\n"
     "  --name NAME        the witness's key name (e.g. witness.example/w1)\n"
     "  --key FILE         the witness key file\n"
     "  --state DIR        where the latest cosigned checkpoint of each log is kept (locked)\n"
@@ -54,7 +63,9 @@ static const char help[] =
     "\n"
     "Example:\n"
     "  scitt witness keygen --name witness.example/w1 --out w1.key\n"
-    "  scitt witness serve --key w1.key --state w1-state --log \"$(cat log.vkey)\"\n";
+    "  scitt witness serve --key w1.key --state w1-state --log \"$(cat log.vkey)\"\n"
+    "  scitt witness collect --url http://127.0.0.1:8443 --policy log.policy --state col \\\n"
+    "      --out checkpoint.cosigned\n";
 
 #define MAX_LOGS 32
 
@@ -751,6 +762,360 @@ out:
     return rc;
 }
 
+/* ---- collect ------------------------------------------------------------------------------- */
+
+/* The last size witness @p i is known to have cosigned (0: unknown). */
+static uint64_t known_size(const char *dir, const char *name)
+{
+    char path[4096];
+    uint8_t h[32];
+    char hex[65];
+    scitt_sha256(name, strlen(name), h);
+    if (scitt_hex_encode(scitt_span_make(h, 32), hex, sizeof(hex)) != SCITT_OK) {
+        return 0;
+    }
+    snprintf(path, sizeof(path), "%s/%s.size", dir, hex);
+    scitt_dynbuf b;
+    uint64_t v = 0;
+    char txt[24] = {0};
+    if (cli_read_file(path, 21, &b) == SCITT_OK && b.len > 1 && b.len < sizeof(txt)) {
+        memcpy(txt, b.ptr, b.len - 1);
+        if (!cli_parse_u64(txt, 0, UINT64_MAX, &v)) {
+            v = 0;
+        }
+    }
+    scitt_dynbuf_clear(&b);
+    return v;
+}
+
+static void remember_size(const char *dir, const char *name, uint64_t size)
+{
+    char path[4096], txt[24];
+    uint8_t h[32];
+    char hex[65];
+    scitt_sha256(name, strlen(name), h);
+    if (scitt_hex_encode(scitt_span_make(h, 32), hex, sizeof(hex)) != SCITT_OK) {
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/%s.size", dir, hex);
+    int n = snprintf(txt, sizeof(txt), "%llu\n", (unsigned long long)size);
+    (void)cli_write_file(path, scitt_span_make(txt, (size_t)n), 0644);
+}
+
+/* Builds the add-checkpoint body from @p old to the checkpoint's size, with the log's proof. */
+static scitt_err make_body(const svc *log, uint64_t old, uint64_t size, scitt_span note,
+                           scitt_dynbuf *body, char *why, size_t cap)
+{
+    uint8_t(*path)[32] = scitt_calloc(SCITT_WITNESS_PROOF_MAX, 32);
+    size_t n = 0;
+    scitt_err e = path ? SCITT_OK : SCITT_ERR_NOMEM;
+    if (e == SCITT_OK && old > 0 && old < size) {
+        char q[96];
+        snprintf(q, sizeof(q), "/proofs/consistency?from=%llu&to=%llu", (unsigned long long)old,
+                 (unsigned long long)size);
+        http_result r;
+        e = svc_get(log, q, "application/cose", &r, why, cap);
+        if (e == SCITT_OK && r.res.status != 200) {
+            svc_problem(&r, why, cap);
+            e = SCITT_ERR_NOT_FOUND;
+        }
+        if (e == SCITT_OK) {
+            e = witness_receipt_proof(scitt_span_make(r.body.ptr, r.body.len), old, size, path, &n);
+            if (e != SCITT_OK) {
+                snprintf(why, cap, "the log's consistency receipt: %s", scitt_err_str(e));
+            }
+        }
+        http_result_clear(&r);
+    }
+    if (e == SCITT_OK) {
+        scitt_dynbuf_init(body, SCITT_WITNESS_BODY_MAX);
+        e = scitt_witness_request_format(old, (const uint8_t(*)[32])path, n, note, body);
+    }
+    scitt_free(path);
+    return e;
+}
+
+/* One witness: submit (learning its size from a 409 once), check and append its cosignature. */
+static bool ask_witness(const svc *log, const char *state, const scitt_tlog_policy *p, size_t wi,
+                        const char *url, scitt_span note, uint64_t size, int timeout_ms,
+                        scitt_dynbuf *lines, char *why, size_t cap, long *ms)
+{
+    svc w;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (http_url_parse(url, &w.url) != SCITT_OK) {
+        snprintf(why, cap, "bad URL");
+        return false;
+    }
+    w.opts = (http_opts){timeout_ms, 64u << 10, NULL};
+    const char *name = p->witness_names[wi];
+    uint64_t old = known_size(state, name);
+    if (old > size) {
+        old = 0; /* we cannot prove a smaller tree: ask the witness again */
+    }
+    bool ok = false;
+    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+        scitt_dynbuf body;
+        scitt_err e = make_body(log, old, size, note, &body, why, cap);
+        if (e != SCITT_OK) {
+            scitt_dynbuf_clear(&body);
+            break;
+        }
+        static const char *const hdr[] = {"Content-Type: text/plain"};
+        http_request rq = {"POST", "/add-checkpoint", hdr, 1, scitt_span_make(body.ptr, body.len)};
+        http_result r;
+        e = http_do(&w.url, &rq, &w.opts, &r, why, cap);
+        scitt_dynbuf_clear(&body);
+        if (e != SCITT_OK) {
+            break;
+        }
+        if (r.res.status == 409 && attempt == 0) {
+            char txt[24] = {0};
+            uint64_t v;
+            if (r.body.len > 1 && r.body.len < sizeof(txt) && r.body.ptr[r.body.len - 1] == '\n') {
+                memcpy(txt, r.body.ptr, r.body.len - 1);
+            }
+            if (!cli_parse_u64(txt, 0, UINT64_MAX, &v) || v > size) {
+                snprintf(why, cap, "409 with latest size \"%.20s\" (above ours: a fork?)", txt);
+                http_result_clear(&r);
+                break;
+            }
+            old = v;
+            http_result_clear(&r);
+            continue;
+        }
+        if (r.res.status != 200) {
+            svc_problem(&r, why, cap);
+            http_result_clear(&r);
+            break;
+        }
+        /* keep only what verifies as this witness's cosignature of this checkpoint */
+        scitt_dynbuf both;
+        scitt_dynbuf_init(&both, SCITT_LIMIT_NOTE_BYTES);
+        scitt_dynbuf_put(&both, note.ptr, note.len);
+        scitt_dynbuf_put(&both, r.body.ptr, r.body.len);
+        scitt_cosig_result cr;
+        scitt_note_parsed *np = scitt_malloc(sizeof(*np));
+        e = both.err ? both.err : np ? SCITT_OK : SCITT_ERR_NOMEM;
+        e = e ? e
+              : scitt_cosig_verify(scitt_span_make(both.ptr, both.len), &p->witnesses[wi], 1, &cr);
+        e = e ? e : scitt_note_parse(scitt_span_make(both.ptr, both.len), np);
+        if (e == SCITT_OK && cr.cosigned == 1) {
+            for (size_t i = 0; i < np->n_sigs; i++) {
+                const scitt_note_sig *l = &np->sigs[i];
+                if (l->key_id == p->witnesses[wi].key_id &&
+                    scitt_span_eq(l->name, scitt_span_make(p->witnesses[wi].name,
+                                                           p->witnesses[wi].name_len)) &&
+                    l->name.ptr >= both.ptr + note.len) {
+                    scitt_dynbuf_put(lines, "\xe2\x80\x94 ", 4);
+                    scitt_dynbuf_put(lines, l->name.ptr, l->name.len);
+                    scitt_dynbuf_u8(lines, ' ');
+                    scitt_dynbuf_put(lines, l->blob_b64.ptr, l->blob_b64.len);
+                    scitt_dynbuf_u8(lines, '\n');
+                    break;
+                }
+            }
+            ok = true;
+            remember_size(state, name, size);
+        } else {
+            snprintf(why, cap, "the answer holds no valid cosignature of this witness (%s)",
+                     e ? scitt_err_str(e) : "none");
+        }
+        scitt_free(np);
+        scitt_dynbuf_clear(&both);
+        http_result_clear(&r);
+    }
+    *ms = ms_since(&t0);
+    return ok;
+}
+
+static int cmd_collect(int argc, char **argv)
+{
+    const char *url = NULL, *policy_path = NULL, *state = NULL, *out_path = NULL;
+    uint64_t timeout_ms = 10000;
+    static const struct option lo[] = {{"url", 1, 0, 'u'},
+                                       {"policy", 1, 0, 'p'},
+                                       {"state", 1, 0, 's'},
+                                       {"out", 1, 0, 'o'},
+                                       {"timeout-ms", 1, 0, 't'},
+                                       {"help", 0, 0, 'h'},
+                                       {0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            url = optarg;
+            break;
+        case 'p':
+            policy_path = optarg;
+            break;
+        case 's':
+            state = optarg;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 't':
+            if (!cli_parse_u64(optarg, 100, 600000, &timeout_ms)) {
+                return cli_usage("--timeout-ms: 100..600000");
+            }
+            break;
+        case 'h':
+            return cli_help(help);
+        default:
+            return cli_usage("bad option");
+        }
+    }
+    if (url == NULL || policy_path == NULL || state == NULL || optind != argc) {
+        return cli_usage("collect needs --url, --policy and --state");
+    }
+    svc log;
+    int rc = svc_init(&log, url, NULL, (int)timeout_ms);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    scitt_dynbuf pt, cp, lines;
+    scitt_dynbuf_init(&cp, 0);
+    scitt_dynbuf_init(&lines, SCITT_LIMIT_NOTE_BYTES);
+    if ((rc = cli_slurp(policy_path, SCITT_POLICY_MAX_BYTES, &pt)) != CLI_OK) {
+        return rc;
+    }
+    scitt_tlog_policy *p = scitt_malloc(sizeof(*p));
+    const char *why = "";
+    size_t line = 0;
+    scitt_err e = p ? scitt_tlog_policy_parse(scitt_span_make(pt.ptr, pt.len), p, &why, &line)
+                    : SCITT_ERR_NOMEM;
+    scitt_dynbuf_clear(&pt);
+    if (e != SCITT_OK) {
+        rc = cli_fail(CLI_USAGE, "%s:%zu: %s", policy_path, line,
+                      e == SCITT_ERR_POLICY ? why : scitt_err_str(e));
+        goto out;
+    }
+    if (p->n_logs == 0) {
+        rc = cli_fail(CLI_USAGE, "%s: the policy names no log key", policy_path);
+        goto out;
+    }
+    if (cli_mkdirs(state, 0755) != SCITT_OK) {
+        rc = cli_fail(CLI_USAGE, "%s: cannot create: %s", state, strerror(errno));
+        goto out;
+    }
+    /* the policy's URLs are not kept by the parser: read them again, line by line */
+    scitt_dynbuf_init(&pt, 0);
+    (void)cli_read_file(policy_path, SCITT_POLICY_MAX_BYTES, &pt);
+    char wurl[SCITT_POLICY_MAX_WITNESSES][1024];
+    memset(wurl, 0, sizeof(wurl));
+    for (size_t pos = 0; pos < pt.len;) {
+        const uint8_t *nl = memchr(pt.ptr + pos, '\n', pt.len - pos);
+        size_t end = nl ? (size_t)(nl - pt.ptr) : pt.len;
+        char l[2048];
+        size_t ll = end - pos < sizeof(l) - 1 ? end - pos : sizeof(l) - 1;
+        memcpy(l, pt.ptr + pos, ll);
+        l[ll] = 0;
+        pos = nl ? end + 1 : end;
+        char kw[16], nm[SCITT_POLICY_NAME_MAX + 1], vk[SCITT_NOTE_VKEY_MAX], u[1024];
+        if (sscanf(l, " %15s %64s %300s %1023s", kw, nm, vk, u) == 4 && !strcmp(kw, "witness")) {
+            for (size_t i = 0; i < p->n_witnesses; i++) {
+                if (!strcmp(p->witness_names[i], nm)) {
+                    snprintf(wurl[i], sizeof(wurl[i]), "%s", u);
+                }
+            }
+        }
+    }
+    scitt_dynbuf_clear(&pt);
+
+    /* the log's newest signed checkpoint, checked before anyone is asked to cosign it */
+    http_result r;
+    char msg[512] = "";
+    e = svc_get(&log, "/checkpoint/latest", "text/plain", &r, msg, sizeof(msg));
+    if (e == SCITT_OK && r.res.status == 404) {
+        http_result_clear(&r);
+        e = svc_get(&log, "/checkpoint", "text/plain", &r, msg, sizeof(msg));
+    }
+    if (e != SCITT_OK || r.res.status != 200) {
+        if (e == SCITT_OK) {
+            svc_problem(&r, msg, sizeof(msg));
+            http_result_clear(&r);
+        }
+        rc = cli_fail(CLI_USAGE, "cannot read the log's checkpoint: %s", msg);
+        goto out;
+    }
+    /* drop any cosignature lines the log served: only what witnesses give us now counts */
+    scitt_checkpoint ck;
+    scitt_note_result nr;
+    e = scitt_checkpoint_open(scitt_span_make(r.body.ptr, r.body.len), p->logs, p->n_logs,
+                              scitt_span_make(NULL, 0), &ck, &nr);
+    if (e == SCITT_OK) {
+        scitt_dynbuf_put(&cp, nr.text.ptr, nr.text.len);
+        scitt_dynbuf_u8(&cp, '\n');
+        scitt_note_parsed *np = scitt_malloc(sizeof(*np));
+        if (np && scitt_note_parse(scitt_span_make(r.body.ptr, r.body.len), np) == SCITT_OK) {
+            for (size_t i = 0; i < np->n_sigs; i++) {
+                for (size_t k = 0; k < p->n_logs; k++) {
+                    if (np->sigs[i].key_id == p->logs[k].key_id &&
+                        scitt_span_eq(np->sigs[i].name,
+                                      scitt_span_make(p->logs[k].name, p->logs[k].name_len))) {
+                        const scitt_note_sig *l = &np->sigs[i];
+                        scitt_dynbuf_put(&cp, "\xe2\x80\x94 ", 4);
+                        scitt_dynbuf_put(&cp, l->name.ptr, l->name.len);
+                        scitt_dynbuf_u8(&cp, ' ');
+                        scitt_dynbuf_put(&cp, l->blob_b64.ptr, l->blob_b64.len);
+                        scitt_dynbuf_u8(&cp, '\n');
+                    }
+                }
+            }
+        }
+        scitt_free(np);
+    }
+    http_result_clear(&r);
+    if (e != SCITT_OK) {
+        rc = cli_fail(CLI_FAIL,
+                      "the log's checkpoint does not verify with the policy's log keys: %s",
+                      scitt_err_str(e));
+        goto out;
+    }
+    uint64_t size = ck.size;
+    scitt_span note = scitt_span_make(cp.ptr, cp.len);
+    for (size_t i = 0; i < p->n_witnesses; i++) {
+        char wwhy[512] = "";
+        long ms = 0;
+        if (wurl[i][0] == 0) {
+            continue;
+        }
+        bool ok = ask_witness(&log, state, p, i, wurl[i], note, size, (int)timeout_ms, &lines, wwhy,
+                              sizeof(wwhy), &ms);
+        fprintf(stderr, "scitt witness collect: witness=%s size=%llu result=%s ms=%ld%s%s\n",
+                p->witness_names[i], (unsigned long long)size, ok ? "cosigned" : "failed", ms,
+                ok ? "" : " why=", ok ? "" : wwhy);
+    }
+    scitt_dynbuf_put(&cp, lines.ptr, lines.len);
+    if (cp.err != SCITT_OK) {
+        rc = cli_fail(CLI_USAGE, "the cosigned checkpoint is too large");
+        goto out;
+    }
+    char missing[1024];
+    e = scitt_tlog_policy_check(p, scitt_span_make(cp.ptr, cp.len), NULL, 0, NULL, missing,
+                                sizeof(missing));
+    if (e == SCITT_ERR_POLICY) {
+        rc = cli_fail(CLI_FAIL, "checkpoint %llu: witness quorum not met; missing: %s",
+                      (unsigned long long)size, missing);
+        goto out;
+    }
+    if (e != SCITT_OK) {
+        rc = cli_fail(CLI_FAIL, "checkpoint %llu: %s", (unsigned long long)size, scitt_err_str(e));
+        goto out;
+    }
+    rc = out_path ? cli_save(out_path, scitt_span_make(cp.ptr, cp.len), 0644) : CLI_OK;
+    if (rc == CLI_OK && out_path == NULL) {
+        fwrite(cp.ptr, 1, cp.len, stdout);
+    }
+out:
+    scitt_free(p);
+    scitt_dynbuf_clear(&cp);
+    scitt_dynbuf_clear(&lines);
+    return rc;
+}
+
 int cmd_witness(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -765,6 +1130,9 @@ int cmd_witness(int argc, char **argv)
     }
     if (!strcmp(argv[1], "serve")) {
         return cmd_serve(argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "collect")) {
+        return cmd_collect(argc - 1, argv + 1);
     }
     return cli_usage("unknown witness subcommand \"%s\"", argv[1]);
 }

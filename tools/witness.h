@@ -46,3 +46,12 @@ scitt_err witness_key_parse(scitt_span text, char name[SCITT_NOTE_NAME_MAX + 1],
 scitt_err witness_key_format(const char *name, const uint8_t seed[32], scitt_dynbuf *out);
 
 #endif /* SCITT_TOOLS_WITNESS_H */
+
+/**
+ * Reads the proof out of a log's consistency receipt (COSE_Sign1, unprotected 396 {-2: [bstr .cbor
+ * [old_size, tree_size, [+ bstr32]]]}) without checking its signature: the witness checks the
+ * proof itself. The sizes must be @p old_size and @p new_size; at most SCITT_WITNESS_PROOF_MAX
+ * hashes. SCITT_ERR_PROOF_MALFORMED (or a CBOR error) otherwise.
+ */
+scitt_err witness_receipt_proof(scitt_span receipt, uint64_t old_size, uint64_t new_size,
+                                uint8_t path[][32], size_t *n);

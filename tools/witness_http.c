@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "scitt/cbor.h"
+#include "scitt/cose.h"
 #include "scitt/witness.h"
 
 static bool ieq(scitt_span a, const char *b)
@@ -231,4 +233,81 @@ scitt_err witness_key_format(const char *name, const uint8_t seed[32], scitt_dyn
     }
     scitt_wipe(b64, sizeof(b64));
     return e;
+}
+
+/* ---- consistency receipts ------------------------------------------------------------------ */
+
+static scitt_err proof_body(scitt_span b, uint64_t old_size, uint64_t new_size, uint8_t path[][32],
+                            size_t *n)
+{
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, b);
+    size_t len, k;
+    uint64_t m, s;
+    scitt_err e = scitt_cbor_read_array(&r, &len);
+    if (e == SCITT_OK && len != 3) {
+        e = SCITT_ERR_PROOF_MALFORMED;
+    }
+    e = e ? e : scitt_cbor_read_uint(&r, &m);
+    e = e ? e : scitt_cbor_read_uint(&r, &s);
+    e = e ? e : scitt_cbor_read_array(&r, &k);
+    if (e == SCITT_OK && (m != old_size || s != new_size || k > SCITT_WITNESS_PROOF_MAX)) {
+        e = SCITT_ERR_PROOF_MALFORMED;
+    }
+    for (size_t i = 0; e == SCITT_OK && i < k; i++) {
+        scitt_span h;
+        e = scitt_cbor_read_bytes(&r, &h);
+        if (e == SCITT_OK && h.len != 32) {
+            e = SCITT_ERR_PROOF_MALFORMED;
+        }
+        if (e == SCITT_OK) {
+            memcpy(path[i], h.ptr, 32);
+        }
+    }
+    e = e ? e : scitt_cbor_reader_finish(&r);
+    if (e == SCITT_OK) {
+        *n = k;
+    }
+    return e;
+}
+
+scitt_err witness_receipt_proof(scitt_span receipt, uint64_t old_size, uint64_t new_size,
+                                uint8_t path[][32], size_t *n)
+{
+    scitt_cose_sign1 m;
+    scitt_err e = scitt_cose_sign1_decode(receipt, 0, &m);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, m.unprotected_item);
+    size_t pairs;
+    e = scitt_cbor_read_map(&r, &pairs);
+    for (size_t i = 0; e == SCITT_OK && i < pairs; i++) {
+        int64_t key;
+        e = scitt_cbor_read_int(&r, &key);
+        if (e == SCITT_OK && key != 396) {
+            e = scitt_cbor_skip(&r, NULL);
+            continue;
+        }
+        size_t inner;
+        e = e ? e : scitt_cbor_read_map(&r, &inner);
+        for (size_t j = 0; e == SCITT_OK && j < inner; j++) {
+            int64_t k2;
+            e = scitt_cbor_read_int(&r, &k2);
+            if (e == SCITT_OK && k2 != -2) {
+                e = scitt_cbor_skip(&r, NULL);
+                continue;
+            }
+            size_t np;
+            scitt_span body;
+            e = e ? e : scitt_cbor_read_array(&r, &np);
+            if (e == SCITT_OK && np != 1) {
+                return SCITT_ERR_PROOF_MALFORMED;
+            }
+            e = e ? e : scitt_cbor_read_bytes(&r, &body);
+            return e ? e : proof_body(body, old_size, new_size, path, n);
+        }
+    }
+    return e ? e : SCITT_ERR_PROOF_MALFORMED;
 }

@@ -1,11 +1,13 @@
 /*
  * Fuzz target: the witness server's request head parser and its key file parser. A head that
  * parses lies within the input and WITNESS_HEAD_MAX and ends in CRLF CRLF; its path lies inside
- * it; a key file that parses formats back to the same key.
+ * it; a key file that parses formats back to the same key; a consistency receipt's proof read
+ * for sizes 3 -> 7 holds at most 63 hashes.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "scitt/witness.h"
 #include "witness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,5 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         scitt_dynbuf_clear(&b);
     }
+    /* a log's consistency receipt: the sizes asked for, at most 63 hashes */
+    uint8_t(*path)[32] = malloc(SCITT_WITNESS_PROOF_MAX * 32);
+    size_t n = 99;
+    if (path != NULL && witness_receipt_proof(in, 3, 7, path, &n) == SCITT_OK &&
+        n > SCITT_WITNESS_PROOF_MAX) {
+        __builtin_trap();
+    }
+    free(path);
     return 0;
 }

@@ -90,3 +90,18 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+def receipt_seeds():
+    """Consistency receipts shaped as scittd's /proofs/consistency answers (3 -> 7), unsigned:
+    the reader under test never checks the signature."""
+    import cbor2
+    proof = cbor2.dumps([3, 7, [bytes([i]) * 32 for i in range(3)]])
+    for unprot in ({396: {-2: [proof]}}, {4: b"kid", 396: {-2: [proof], -1: []}},
+                   {396: {-2: [proof, proof]}}, {396: {-2: [cbor2.dumps([3, 8, []])]}}):
+        msg = cbor2.CBORTag(18, [cbor2.dumps({1: -7, 395: 1}), unprot, None, bytes(64)])
+        write("tools_witness_http", cbor2.dumps(msg))
+
+
+if __name__ == "__main__":
+    receipt_seeds()
