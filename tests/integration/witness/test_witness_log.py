@@ -148,6 +148,31 @@ def body(tmp):
     found = c2sp.verify_cosigs(text, [c2sp.parse_vkey(w["vkey"]) for w in witnesses])
     check(len(found) == 3, "three cosignature/v1 lines verify independently")
 
+    # a relying party, offline: receipts against the cosigned checkpoint and the policy
+    r = run(SCITT, "keys", "--url", url, "--out", "keys.cbor", cwd=tmp)
+    check(r.returncode == 0, "scitt keys: " + r.stderr)
+    r = run(SCITT, "verify", "more4.ts", "--trust", "keys.cbor", "--witness-policy", "log.policy",
+            "--checkpoint", "cp2", cwd=tmp)
+    check(r.returncode == 0, "verify --witness-policy: a receipt at the witnessed size: " + r.stderr)
+    r = run(SCITT, "verify", "first.ts", "--trust", "keys.cbor", "--witness-policy", "log.policy",
+            "--checkpoint", "cp2", cwd=tmp)
+    check(r.returncode == 1 and "--consistency" in r.stderr,
+          "an older receipt needs a consistency proof: " + r.stderr)
+    q = r.stderr.split("GET ")[1].split(")")[0] if "GET " in r.stderr else "/proofs/consistency"
+    open(os.path.join(tmp, "cons"), "wb").write(urllib.request.urlopen(url + q).read())
+    r = run(SCITT, "verify", "first.ts", "--trust", "keys.cbor", "--witness-policy", "log.policy",
+            "--checkpoint", "cp2", "--consistency", "cons", cwd=tmp)
+    check(r.returncode == 0, "an older receipt with the log's consistency receipt: " + r.stderr)
+    r = run(SCITT, "verify", "second.ts", "--trust", "keys.cbor", "--witness-policy", "log.policy",
+            "--checkpoint", "cp2", "--consistency", "cons", cwd=tmp)
+    check(r.returncode == 1, "a consistency receipt from another size is refused: " + r.stderr)
+    r = run(SCITT, "verify", "more4.ts", "--trust", "keys.cbor", "--checkpoint", "cp2",
+            "--witness-policy", "log.policy", "--json", cwd=tmp)
+    check('"witnessed"' in r.stdout, "--json reports the witnessed check")
+    strict = open(os.path.join(tmp, "log.policy")).read().replace(
+        "group two-of-three 2 W0 W1 W2\nquorum two-of-three", "group all3 all W0 W1 W2\nquorum all3")
+    open(os.path.join(tmp, "all.policy"), "w").write(strict)
+
     # a fresh collector (no remembered sizes) learns each witness's size from its 409
     register(tmp, url, "third")
     r = collect(tmp, url, "col-fresh", "cp3")
@@ -174,6 +199,17 @@ def body(tmp):
     open(os.path.join(tmp, "cp-single"), "w").write(single)
     r = run("/usr/bin/python3", C2SP_PY, "verify-policy", "cp-single", "log.policy", cwd=tmp)
     check(r.returncode == 1, "independent verifier refuses one cosignature of 2-of-3")
+    r = run(SCITT, "verify", "fourth.ts", "--trust", "keys.cbor", "--witness-policy", "log.policy",
+            "--checkpoint", "cp-single", cwd=tmp)
+    check(r.returncode == 1 and "missing: W1, W2" in r.stderr,
+          "verify names the missing witnesses: " + r.stderr)
+    r = run(SCITT, "verify", "fourth.ts", "--trust", "keys.cbor", "--witness-policy", "all.policy",
+            "--checkpoint", "cp4", cwd=tmp)
+    check(r.returncode == 1 and "missing: W2" in r.stderr,
+          "cp4 lacks W2 under an all-of-three policy: " + r.stderr)
+    r = run(SCITT, "verify", "fourth.ts", "--trust", "keys.cbor", "--witness-policy", "log.policy",
+            "--checkpoint", "cp4", cwd=tmp)
+    check(r.returncode == 0, "cp4 meets 2-of-3 for the receipt of its size: " + r.stderr)
     r = run(SCITT, "witness", "collect", "--url", url, "--policy", "nonexistent", "--state", "x",
             cwd=tmp)
     check(r.returncode == 2, "collect with a missing policy file: exit 2")
@@ -203,6 +239,11 @@ def body(tmp):
     check(r.returncode == 1 and r.stderr.count("result=failed") == 3,
           "every witness refuses the fork: " + r.stderr)
     check("missing: W0, W1, W2" in r.stderr, "the fork's collector names all witnesses missing")
+    # the fork's receipt is of another tree than the witnessed one at the same size
+    r = run(SCITT, "verify", "forked-entry.ts", "--trust", "keys.cbor", "--witness-policy",
+            "log.policy", "--checkpoint", "cp6", cwd=tmp)
+    check(r.returncode == 1 and "split view" in r.stderr,
+          "a receipt from the fork fails against the witnessed checkpoint: " + r.stderr)
     refusals = 0
     for w in witnesses:
         m = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % w["port"]).read().decode()
