@@ -37,6 +37,8 @@ static const char usage[] =
     "                          new log; a log with another policy in force needs --policy\n"
     "  --issuer NAME           iss of receipts (default scittd.local; fixed at first start)\n"
     "  --origin NAME           checkpoint origin and receipt sub (default: the issuer)\n"
+    "  --cosigned-checkpoint F GET /checkpoint serves F (scitt witness collect --out), checked\n"
+    "                          with the note key; the newest signed head at /checkpoint/latest\n"
     "  --batch-max N           entries per batch (default 4096)\n"
     "  --batch-delay-ms T      let a batch fill for T ms after its first registration (default 0:\n"
     "                          adaptive, no wait while sparse, 1 ms above 2,000/s)\n"
@@ -141,6 +143,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_HTIMEOUT,
         O_BTIMEOUT,
         O_PORTS,
+        O_COSIGNED,
         O_HELP,
         O_VERSION,
         O_SNPCERTS,
@@ -173,6 +176,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"snp-endorsements", 1, 0, O_SNPCERTS},
                                          {"tee-configfs", 1, 0, O_CONFIGFS},
                                          {"sev-guest", 1, 0, O_SEVGUEST},
+                                         {"cosigned-checkpoint", 1, 0, O_COSIGNED},
                                          {"help", 0, 0, O_HELP},
                                          {"version", 0, 0, O_VERSION},
                                          {0, 0, 0, 0}};
@@ -209,6 +213,9 @@ static void parse_args(int argc, char **argv, scittd_config *c)
             break;
         case O_ORIGIN:
             c->origin = optarg;
+            break;
+        case O_COSIGNED:
+            c->cosigned_checkpoint = optarg;
             break;
         case O_BMAX:
             if (!parse_uint(optarg, 1u << 20, &v) || v == 0) {

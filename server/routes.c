@@ -24,6 +24,8 @@ static const route_row table[] = {
     {"configuration", SCITT_HTTP_GET, "/.well-known/transparency-configuration", false,
      scittd_route_config, false},
     {"checkpoint", SCITT_HTTP_GET, "/checkpoint", false, scittd_route_checkpoint, false},
+    {"checkpoint_latest", SCITT_HTTP_GET, "/checkpoint/latest", false,
+     scittd_route_checkpoint_latest, false},
     {"tile", SCITT_HTTP_GET, "/tile/", true, scittd_route_tile, false},
     {"consistency", SCITT_HTTP_GET, "/proofs/consistency", false, scittd_route_consistency, false},
     {"query", SCITT_HTTP_GET, "/query", false, scittd_route_query, false},

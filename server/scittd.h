@@ -38,6 +38,7 @@ typedef struct scittd_config {
     bool rotate_key;
     unsigned workers;
     unsigned header_timeout_ms, body_timeout_ms; /* 0 = the HTTP layer's defaults */
+    const char *cosigned_checkpoint; /* --cosigned-checkpoint: GET /checkpoint serves it */
 } scittd_config;
 
 /* A histogram with fixed bucket bounds (Prometheus style, cumulative when printed). */
@@ -96,6 +97,7 @@ void scittd_route_keys(scitt_http_req *req, void *ctx);
 void scittd_route_jwks(scitt_http_req *req, void *ctx);
 void scittd_route_config(scitt_http_req *req, void *ctx);
 void scittd_route_checkpoint(scitt_http_req *req, void *ctx);
+void scittd_route_checkpoint_latest(scitt_http_req *req, void *ctx);
 void scittd_route_tile(scitt_http_req *req, void *ctx);
 void scittd_route_consistency(scitt_http_req *req, void *ctx);
 void scittd_route_attestation(scitt_http_req *req, void *ctx);

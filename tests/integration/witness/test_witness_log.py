@@ -65,7 +65,8 @@ def stop(p, sig=signal.SIGTERM):
 
 def start_scittd(tmp, data):
     return start([SCITTD, "--data", data, "--listen", "127.0.0.1:0", "--platform", "virtual",
-                  "--insecure-virtual", "--log-level", "info"],
+                  "--insecure-virtual", "--log-level", "info",
+                  "--cosigned-checkpoint", os.path.join(tmp, "served-" + os.path.basename(data))],
                  os.path.join(tmp, os.path.basename(data) + ".log"), "event=listening")
 
 
@@ -130,11 +131,38 @@ def body(tmp):
 
     register(tmp, url, "first")
     register(tmp, url, "second")
+    served = os.path.join(tmp, "served-log-a")
+
+    def get(path):
+        try:
+            with urllib.request.urlopen(url + path) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+    st, _ = get("/checkpoint")
+    check(st == 503, "no cosigned checkpoint yet: GET /checkpoint is 503 (got %d)" % st)
+    st, head = get("/checkpoint/latest")
+    check(st == 200 and head.count(b"\xe2\x80\x94") == 1, "/checkpoint/latest: the signed head")
+    open(served, "wb").write(head.replace(b"\n\n", b"\n\n\xe2\x80\x94 x AAAA\n", 1)[:-1])
+    st, _ = get("/checkpoint")
+    check(st == 503, "a malformed cosigned file is not served (got %d)" % st)
+    other = c2sp.Ed25519PrivateKey.from_private_bytes(bytes(32))
+    open(served, "w").write(c2sp.sign_note(head.decode().split("\n\n")[0] + "\n",
+                                           log_vkey.split("+")[0], other))
+    st, _ = get("/checkpoint")
+    check(st == 503, "a checkpoint signed by another key is not served (got %d)" % st)
     r = collect(tmp, url, "col", "cp1")
     check(r.returncode == 0, "collect meets the 2-of-3 quorum: " + r.stderr)
     check(r.stderr.count("result=cosigned") == 3, "all three witnesses cosigned: " + r.stderr)
     r = run("/usr/bin/python3", C2SP_PY, "verify-policy", "cp1", "log.policy", cwd=tmp)
     check(r.returncode == 0, "the independent verifier accepts the cosigned checkpoint: " + r.stderr)
+    r = collect(tmp, url, "col", served)
+    st, body_ = get("/checkpoint")
+    check(st == 200 and body_ == open(served, "rb").read() and body_.count(b"\xe2\x80\x94") == 4,
+          "GET /checkpoint serves the cosigned checkpoint (log signature + 3 cosignatures)")
+    open(os.path.join(tmp, "fetched"), "wb").write(body_)
+    r = run("/usr/bin/python3", C2SP_PY, "verify-policy", "fetched", "log.policy", cwd=tmp)
+    check(r.returncode == 0, "what /checkpoint serves meets the policy (independent check)")
 
     # growth: the witnesses get a consistency proof from the log
     for n in range(5):
