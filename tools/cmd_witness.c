@@ -189,6 +189,9 @@ static int cmd_keygen_witness(int argc, char **argv)
 
 static int cmd_vkey(int argc, char **argv)
 {
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        return cli_help(help);
+    }
     if (argc != 3 || strcmp(argv[1], "--key") != 0) {
         return cli_usage("vkey needs --key FILE");
     }

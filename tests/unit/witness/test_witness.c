@@ -203,7 +203,40 @@ static void test_cosig_tampered(void **state)
     scitt_dynbuf_put(&other, line, line_len);
     assert_int_equal(scitt_cosig_verify(scitt_span_make(other.ptr, other.len), &f->wit_v, 1, &r),
                      SCITT_ERR_SIGNATURE);
-    (void)text_len;
+    /* a cosignature validly signed over "time 0" is still refused: not a checkpoint cosignature */
+    {
+        scitt_dynbuf msg, signed_msg;
+        scitt_dynbuf_init(&msg, 0);
+        scitt_dynbuf_init(&signed_msg, 0);
+        scitt_dynbuf_str(&msg, "cosignature/v1\ntime 0\n");
+        scitt_dynbuf_put(&msg, note.ptr, text_len);
+        scitt_note_signer s = {scitt_span_str("witness.example/w1"), f->wit_seed, NULL};
+        assert_int_equal(scitt_note_sign(scitt_span_make(msg.ptr, msg.len), &s, 1, &signed_msg),
+                         SCITT_OK);
+        scitt_note_parsed sp;
+        assert_int_equal(scitt_note_parse(scitt_span_make(signed_msg.ptr, signed_msg.len), &sp),
+                         SCITT_OK);
+        uint8_t raw[68], zero[SCITT_COSIG_BLOB_LEN];
+        size_t rl;
+        assert_int_equal(scitt_base64_decode(sp.sigs[0].blob_b64, raw, sizeof(raw), &rl), SCITT_OK);
+        memcpy(zero, blob, 4);
+        memset(zero + 4, 0, 8);
+        memcpy(zero + 12, raw + 4, 64);
+        char zb64[SCITT_BASE64_LEN(SCITT_COSIG_BLOB_LEN)];
+        assert_int_equal(
+            scitt_base64_encode(scitt_span_make(zero, sizeof(zero)), zb64, sizeof(zb64)), SCITT_OK);
+        scitt_dynbuf m;
+        scitt_dynbuf_init(&m, 0);
+        scitt_dynbuf_put(&m, note.ptr, before);
+        scitt_dynbuf_put(&m, line, (size_t)(b64 - line));
+        scitt_dynbuf_str(&m, zb64);
+        scitt_dynbuf_u8(&m, '\n');
+        assert_int_equal(scitt_cosig_verify(scitt_span_make(m.ptr, m.len), &f->wit_v, 1, &r),
+                         SCITT_ERR_SIGNATURE);
+        scitt_dynbuf_clear(&msg);
+        scitt_dynbuf_clear(&signed_msg);
+        scitt_dynbuf_clear(&m);
+    }
     scitt_dynbuf_clear(&other);
     scitt_dynbuf_clear(&note);
     /* time 0 cannot be signed */
@@ -496,6 +529,29 @@ static void test_policy(void **state)
         scitt_tlog_policy_check(p, scitt_span_make(wrong.ptr, wrong.len), NULL, 0, &cp, NULL, 0),
         SCITT_ERR_UNTRUSTED);
     scitt_dynbuf_clear(&wrong);
+    {
+        uint8_t root[32];
+        root_of(&f->honest, 11, root);
+        scitt_dynbuf text2, other_origin;
+        scitt_dynbuf_init(&text2, 0);
+        scitt_dynbuf_init(&other_origin, 0);
+        assert_int_equal(scitt_checkpoint_format(scitt_span_str("log.example/other"), 11, root,
+                                                 scitt_span_make(NULL, 0), &text2),
+                         SCITT_OK);
+        scitt_note_signer s = {scitt_span_str(ORIGIN), f->log_seed, NULL};
+        assert_int_equal(
+            scitt_note_sign(scitt_span_make(text2.ptr, text2.len), &s, 1, &other_origin), SCITT_OK);
+        assert_int_equal(scitt_cosig_sign(wk[0], scitt_span_str("w0.example"),
+                                          scitt_span_make(text2.ptr, text2.len), 5, &other_origin),
+                         SCITT_OK);
+        /* the policy's log key signed it, A cosigned it, but its origin is not the key's name */
+        assert_int_equal(
+            scitt_tlog_policy_check(p, scitt_span_make(other_origin.ptr, other_origin.len), NULL, 0,
+                                    &cp, NULL, 0),
+            SCITT_ERR_UNTRUSTED);
+        scitt_dynbuf_clear(&text2);
+        scitt_dynbuf_clear(&other_origin);
+    }
 
     /* nested groups: all of (any of A,B) and C */
     snprintf(text, sizeof(text),
