@@ -77,7 +77,7 @@ static const char help_witness[] =
     "                       and cosigned per its quorum (the missing witnesses are named), and\n"
     "                       each RFC 9162 receipt must be of that tree: the same root at the\n"
     "                       same size, or an older tree proven a prefix by --consistency\n"
-    "  --checkpoint FILE    the cosigned checkpoint (scitt witness collect --out)\n"
+    "  --checkpoint FILE    the cosigned checkpoint (what scitt witness collect writes)\n"
     "  --consistency FILE   the log's consistency receipt from the receipt's tree size to the\n"
     "                       checkpoint's (GET /proofs/consistency?from=N&to=M), checked with\n"
     "                       the trusted keys\n";

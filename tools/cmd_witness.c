@@ -36,23 +36,38 @@
 static const char help[] =
     "usage: scitt witness keygen --name NAME --out FILE [--force]\n"
     "       scitt witness vkey --key FILE\n"
-    "       scitt witness serve --key FILE --state DIR --log [ORIGIN=]VKEY [--log ...]\n"
-    "                           [--listen ADDR:PORT] [--max-connections N] [--timeout-ms N]\n"
-    "       scitt witness collect --url LOG --policy FILE --state DIR [--out FILE]\n"
-    "                           [--timeout-ms N]\n"
+    "       scitt witness serve --key FILE --state DIR --log [ORIGIN=]VKEY [options]\n"
+    "       scitt witness collect --url LOG --policy FILE --state DIR [options]\n"
     "\n"
     "A C2SP tlog-witness: cosigns a log's checkpoint only when it is consistent with every\n"
-    "checkpoint of that log it cosigned before.\n"
-    "  keygen             write a witness key (mode 0600) and print its verifier key (vkey)\n"
-    "  vkey               print the verifier key of a witness key file\n"
-    "  serve              serve POST /add-checkpoint, GET /witness/vkey, GET /metrics\n"
-    "  collect            (the log's side) submit LOG's newest checkpoint to every witness of the\n"
-    "                     policy that has a URL, with consistency proofs from the log; gather the\n"
-    "                     cosignatures; write the cosigned checkpoint to --out when the quorum\n"
-    "                     is met (exit 0), else name the missing witnesses (exit 1)\n"
-    "  --policy FILE      C2SP tlog-policy: log and witness vkeys (witness URLs), the quorum\n"
-    "  --url LOG          the log (scittd) base URL: GET /checkpoint, GET /proofs/consistency\n"
+    "checkpoint of that log it cosigned before; and the log's side that gathers cosignatures.\n"
+    "  keygen   write a witness key and print its verifier key (vkey)\n"
+    "  vkey     print the verifier key of a witness key file\n"
+    "  serve    run the witness: POST /add-checkpoint, GET /witness/vkey, GET /metrics\n"
+    "  collect  submit a log's newest checkpoint to the witnesses of a policy, write it cosigned\n"
+    "Each subcommand's --help lists its options.\n"
+    "\n"
+    "Example:\n"
+    "  scitt witness keygen --name witness.example/w1 --out w1.key\n";
+
+static const char help_keygen[] =
+    "usage: scitt witness keygen --name NAME --out FILE [--force]\n"
+    "\n"
+    "Writes a witness key (mode 0600) and prints its verifier key (vkey, cosignature type 4).\n"
     "  --name NAME        the witness's key name (e.g. witness.example/w1)\n"
+    "  --out FILE         the key file\n"
+    "  --force            replace an existing FILE\n";
+
+static const char help_vkey[] = "usage: scitt witness vkey --key FILE\n"
+                                "\n"
+                                "Prints the verifier key (vkey) of a witness key file.\n"
+                                "  --key FILE         the witness key file\n";
+
+static const char help_serve[] =
+    "usage: scitt witness serve --key FILE --state DIR --log [ORIGIN=]VKEY [--log ...]\n"
+    "                           [--listen ADDR:PORT] [--max-connections N] [--timeout-ms N]\n"
+    "\n"
+    "Runs the witness: POST /add-checkpoint (C2SP tlog-witness), GET /witness/vkey, GET /metrics.\n"
     "  --key FILE         the witness key file\n"
     "  --state DIR        where the latest cosigned checkpoint of each log is kept (locked)\n"
     "  --log [ORIGIN=]VKEY  a log to witness: its checkpoint verifier key (Ed25519 vkey); the\n"
@@ -62,10 +77,20 @@ static const char help[] =
     "  --timeout-ms N     per request, to read it whole (default 5000)\n"
     "\n"
     "Example:\n"
-    "  scitt witness keygen --name witness.example/w1 --out w1.key\n"
-    "  scitt witness serve --key w1.key --state w1-state --log \"$(cat log.vkey)\"\n"
-    "  scitt witness collect --url http://127.0.0.1:8443 --policy log.policy --state col \\\n"
-    "      --out checkpoint.cosigned\n";
+    "  scitt witness serve --key w1.key --state w1-state --log \"$(cat log.vkey)\"\n";
+
+static const char help_collect[] =
+    "usage: scitt witness collect --url LOG --policy FILE --state DIR [--out FILE]\n"
+    "                             [--timeout-ms N]\n"
+    "\n"
+    "Submits LOG's newest checkpoint to every witness of the policy that has a URL, with\n"
+    "consistency proofs from the log, and gathers their cosignatures. With the quorum met the\n"
+    "cosigned checkpoint is written (exit 0), else the missing witnesses are named (exit 1).\n"
+    "  --url LOG          the log (scittd) base URL: GET /checkpoint, GET /proofs/consistency\n"
+    "  --policy FILE      C2SP tlog-policy: log and witness vkeys, witness URLs, the quorum\n"
+    "  --state DIR        the size each witness last cosigned\n"
+    "  --out FILE         where the cosigned checkpoint goes (default: stdout)\n"
+    "  --timeout-ms N     per request (default 10000)\n";
 
 #define MAX_LOGS 32
 
@@ -149,7 +174,7 @@ static int cmd_keygen_witness(int argc, char **argv)
             force = true;
             break;
         case 'h':
-            return cli_help(help);
+            return cli_help(help_keygen);
         default:
             return cli_usage("bad option");
         }
@@ -190,7 +215,7 @@ static int cmd_keygen_witness(int argc, char **argv)
 static int cmd_vkey(int argc, char **argv)
 {
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        return cli_help(help);
+        return cli_help(help_vkey);
     }
     if (argc != 3 || strcmp(argv[1], "--key") != 0) {
         return cli_usage("vkey needs --key FILE");
@@ -644,7 +669,7 @@ static int cmd_serve(int argc, char **argv)
             }
             break;
         case 'h':
-            rc = cli_help(help);
+            rc = cli_help(help_serve);
             goto out;
         default:
             rc = cli_usage("bad option");
@@ -965,7 +990,7 @@ static int cmd_collect(int argc, char **argv)
             }
             break;
         case 'h':
-            return cli_help(help);
+            return cli_help(help_collect);
         default:
             return cli_usage("bad option");
         }
