@@ -39,6 +39,8 @@ static const char usage[] =
     "                          new log; a log with another policy in force needs --policy\n"
     "  --issuer NAME           iss of receipts (default scittd.local; fixed at first start)\n"
     "  --origin NAME           checkpoint origin and receipt sub (default: the issuer)\n"
+    "  --cosigned-checkpoint F GET /checkpoint serves F (what scitt witness collect writes),\n"
+    "                          if the note key signed it; the newest head: /checkpoint/latest\n"
     "  --batch-max N           entries per batch (default 4096)\n"
     "  --batch-delay-ms T      let a batch fill for T ms after its first registration (default 0:\n"
     "                          adaptive, no wait while sparse, 1 ms above 2,000/s)\n"
@@ -153,6 +155,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_HTIMEOUT,
         O_BTIMEOUT,
         O_PORTS,
+        O_COSIGNED,
         O_HELP,
         O_VERSION,
         O_SNPCERTS,
@@ -201,6 +204,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"read-workers", 1, 0, O_READW},
                                          {"costly-read-workers", 1, 0, O_COSTLYW},
                                          {"storage", 1, 0, O_STORAGE},
+                                         {"cosigned-checkpoint", 1, 0, O_COSIGNED},
                                          {"help", 0, 0, O_HELP},
                                          {"version", 0, 0, O_VERSION},
                                          {0, 0, 0, 0}};
@@ -244,6 +248,9 @@ static void parse_args(int argc, char **argv, scittd_config *c)
             break;
         case O_ORIGIN:
             c->origin = optarg;
+            break;
+        case O_COSIGNED:
+            c->cosigned_checkpoint = optarg;
             break;
         case O_BMAX:
             if (!parse_uint(optarg, 1u << 20, &v) || v == 0) {

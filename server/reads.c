@@ -9,6 +9,8 @@
  */
 #include "scittd.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 
 #include "scitt/attest.h"
 #include "scitt/merkle.h"
+#include "scitt/note.h"
 
 void scittd_fail(scitt_http_req *req, scitt_err e, const char *detail)
 {
@@ -439,7 +442,7 @@ void scittd_route_healthz(scitt_http_req *req, void *ctx)
 
 /* ---- checkpoint and tiles ------------------------------------------------------------------ */
 
-static void checkpoint_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
+static void checkpoint_latest_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
 {
     (void)d;
     scitt_tree_head h;
@@ -455,9 +458,79 @@ static void checkpoint_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r
     }
 }
 
+/* Reads @p path whole into @p b (its bound: SCITT_ERR_TOO_LARGE past it). */
+static scitt_err read_small_file(const char *path, scitt_dynbuf *b)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return SCITT_ERR_NOT_FOUND;
+    }
+    scitt_err e = SCITT_OK;
+    for (;;) {
+        uint8_t chunk[4096];
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            e = n < 0 ? SCITT_ERR_IO : b->err;
+            break;
+        }
+        scitt_dynbuf_put(b, chunk, (size_t)n);
+        if (b->err != SCITT_OK) {
+            e = b->err;
+            break;
+        }
+    }
+    close(fd);
+    return e;
+}
+
+/* With --cosigned-checkpoint, GET /checkpoint is the witnessed checkpoint the collector wrote:
+ * served only when our note key signed it for our origin (never a stranger's file, and never the
+ * unwitnessed head in its place). Without it, the newest signed head, as /checkpoint/latest. */
+static void checkpoint_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
+{
+    if (d->cfg.cosigned_checkpoint == NULL) {
+        checkpoint_latest_read(d, req, r);
+        return;
+    }
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, SCITT_LIMIT_NOTE_BYTES);
+    scitt_note_verifier v;
+    scitt_checkpoint cp;
+    scitt_err e = read_small_file(d->cfg.cosigned_checkpoint, &b);
+    if (e == SCITT_OK) {
+        e = scitt_note_vkey_parse(scitt_span_str(scitt_service_vkey(d->svc)), &v);
+    }
+    if (e == SCITT_OK) {
+        e = scitt_checkpoint_open(scitt_span_make(b.ptr, b.len), &v, 1,
+                                  scitt_span_make(v.name, v.name_len), &cp, NULL);
+    }
+    if (e != SCITT_OK) {
+        scitt_dynbuf_clear(&b);
+        scittd_problem(req, 503, "No witnessed checkpoint",
+                       "no cosigned checkpoint of this log is available yet; the newest signed "
+                       "head is at /checkpoint/latest");
+        return;
+    }
+    scitt_http_res_status(req, 200);
+    scittd_header(req, "Cache-Control", "no-cache");
+    if (scitt_http_res_body_copy(req, "text/plain; charset=utf-8", scitt_span_make(b.ptr, b.len)) !=
+        SCITT_OK) {
+        scittd_problem(req, 500, "Internal Server Error", "out of memory");
+    }
+    scitt_dynbuf_clear(&b);
+}
+
 void scittd_route_checkpoint(scitt_http_req *req, void *ctx)
 {
     scittd_offload_read(ctx, req, checkpoint_read);
+}
+
+void scittd_route_checkpoint_latest(scitt_http_req *req, void *ctx)
+{
+    scittd_offload_read(ctx, req, checkpoint_latest_read);
 }
 
 /*

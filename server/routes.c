@@ -42,6 +42,8 @@ static const route_row table[] = {
      scittd_route_config, false, R_SMALL, NULL},
     {"checkpoint", SCITT_HTTP_GET, "/checkpoint", false, scittd_route_checkpoint, false, R_SMALL,
      NULL},
+    {"checkpoint_latest", SCITT_HTTP_GET, "/checkpoint/latest", false,
+     scittd_route_checkpoint_latest, false, R_SMALL, NULL},
     /* entry bundles stream in pieces of SCITT_HTTP_PIECE_BYTES */
     {"tile", SCITT_HTTP_GET, "/tile/", true, scittd_route_tile, false, R_SMALL, NULL},
     {"consistency", SCITT_HTTP_GET, "/proofs/consistency", false, scittd_route_consistency, false,

@@ -45,6 +45,7 @@ typedef struct scittd_config {
     bool conns_per_ip_off; /* --max-conns-per-ip 0 */
     unsigned send_timeout_ms;
     unsigned read_workers, costly_read_workers; /* 0 = 2 x cores, and 1 */
+    const char *cosigned_checkpoint; /* --cosigned-checkpoint: GET /checkpoint serves it */
 } scittd_config;
 
 /* The daemon's defaults where they differ from the HTTP layer's (docs/deploy.md). */
@@ -129,6 +130,7 @@ void scittd_route_keys(scitt_http_req *req, void *ctx);
 void scittd_route_jwks(scitt_http_req *req, void *ctx);
 void scittd_route_config(scitt_http_req *req, void *ctx);
 void scittd_route_checkpoint(scitt_http_req *req, void *ctx);
+void scittd_route_checkpoint_latest(scitt_http_req *req, void *ctx);
 void scittd_route_tile(scitt_http_req *req, void *ctx);
 void scittd_route_consistency(scitt_http_req *req, void *ctx);
 void scittd_route_attestation(scitt_http_req *req, void *ctx);

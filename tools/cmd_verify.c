@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "scitt/receipt.h"
+#include "scitt/witness.h"
 #include "scitt/x509.h"
 
 #include <openssl/evp.h>
@@ -86,12 +87,23 @@ static const char image_help[] =
     "checks)\n" OCI_OPTIONS_HELP "Example:\n"
     "  scitt verify --image ghcr.io/org/app:v1.4.2 --trust scitt-keys.cbor \\\n"
     "      --issuer-roots release-ca.crt --did-x509 --iss \"$ISS\"\n";
+static const char help_witness[] =
+    "\nWitnesses (docs/witness.md):\n"
+    "  --witness-policy FILE  a C2SP tlog-policy: --checkpoint must be signed by one of its logs\n"
+    "                       and cosigned per its quorum (the missing witnesses are named), and\n"
+    "                       each RFC 9162 receipt must be of that tree: the same root at the\n"
+    "                       same size, or an older tree proven a prefix by --consistency\n"
+    "  --checkpoint FILE    the cosigned checkpoint (what scitt witness collect writes)\n"
+    "  --consistency FILE   the log's consistency receipt from the receipt's tree size to the\n"
+    "                       checkpoint's (GET /proofs/consistency?from=N&to=M), checked with\n"
+    "                       the trusted keys\n";
 
 #define MAX_RECEIPTS (2 * SCITT_LIMIT_RECEIPTS)
 
 typedef struct opts {
     const char *file, *payload, *issuer_key, *issuer_roots, *x509_time;
     const char *want_digest, *want_iss, *want_sub, *bundle;
+    const char *witness_policy, *checkpoint, *consistency;
     int64_t at; /* --at, else now */
     attest_req att;
     bool att_given;
@@ -147,6 +159,7 @@ typedef struct rinfo {
     uint64_t tree_size, leaf_index;
     bool size_signed, legacy;
     char iss[200];
+    uint8_t root[SCITT_HASH_LEN]; /* vds 1: the root the receipt's proof leads to */
 } rinfo;
 
 /* The COSE hash algorithm a --digest value names by its prefix (0: none given); false for an
@@ -201,6 +214,9 @@ static int parse(int argc, char **argv, opts *o)
         O_BUNDLE,
         O_AT,
         O_IMAGE,
+        O_WPOLICY,
+        O_CHECKPOINT,
+        O_CONSISTENCY,
         O_HELP
     };
     static const struct option lo[] = {{"trust", 1, 0, O_TRUST},
@@ -220,6 +236,9 @@ static int parse(int argc, char **argv, opts *o)
                                        {"at", 1, 0, O_AT},
                                        {"image", 1, 0, O_IMAGE},
                                        OCI_LONG_OPTIONS,
+                                       {"witness-policy", 1, 0, O_WPOLICY},
+                                       {"checkpoint", 1, 0, O_CHECKPOINT},
+                                       {"consistency", 1, 0, O_CONSISTENCY},
                                        ATTEST_POLICY_OPTIONS,
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
@@ -278,6 +297,15 @@ static int parse(int argc, char **argv, opts *o)
             break;
         case O_BUNDLE:
             o->bundle = optarg;
+            break;
+        case O_WPOLICY:
+            o->witness_policy = optarg;
+            break;
+        case O_CHECKPOINT:
+            o->checkpoint = optarg;
+            break;
+        case O_CONSISTENCY:
+            o->consistency = optarg;
             break;
         case O_AT:
             if (!attest_parse_time(optarg, &o->at)) {
@@ -394,6 +422,7 @@ static void verify_one(const trust *t, scitt_span receipt, scitt_span entry, boo
             ri->tree_size = info.tree_size;
             ri->leaf_index = info.leaf_index;
             ri->size_signed = info.size_signed;
+            memcpy(ri->root, info.root, SCITT_HASH_LEN);
             kid = kid_text(info.kid);
             ri->from = trust_origin(t, trust_pick(t, info.kid));
             scitt_client_printable(info.iss, ri->iss, sizeof(ri->iss));
@@ -420,6 +449,93 @@ static const char *vds_name(int64_t vds, bool legacy)
         return "RFC 9162 SHA-256 (2023 labels)";
     }
     return vds == 1 ? "RFC 9162 SHA-256" : (vds == 2 ? "CCF ledger" : "unknown vds");
+}
+
+/* --witness-policy: the cosigned checkpoint meets the quorum, and each verified RFC 9162 receipt
+ * is of its tree (same root at the same size, or a prefix proven by --consistency). */
+static void witness_check(const opts *o, const trust *t, const rinfo *ri, size_t nri, report *r)
+{
+    if (o->witness_policy == NULL) {
+        return;
+    }
+    scitt_dynbuf pt, cpb, cons;
+    scitt_dynbuf_init(&pt, 0);
+    scitt_dynbuf_init(&cpb, 0);
+    scitt_dynbuf_init(&cons, 0);
+    scitt_tlog_policy *p = scitt_malloc(sizeof(*p));
+    if (o->checkpoint == NULL) {
+        note(r, "witnesses", 1, "--witness-policy needs --checkpoint (a cosigned checkpoint)");
+        goto out;
+    }
+    if (p == NULL || cli_read_file(o->witness_policy, SCITT_POLICY_MAX_BYTES, &pt) != SCITT_OK ||
+        cli_read_file(o->checkpoint, SCITT_LIMIT_NOTE_BYTES, &cpb) != SCITT_OK) {
+        note(r, "witnesses", 1, "cannot read %s or %s (or over their size limits)",
+             o->witness_policy, o->checkpoint);
+        goto out;
+    }
+    const char *why = "";
+    size_t line = 0;
+    scitt_err e = scitt_tlog_policy_parse(scitt_span_make(pt.ptr, pt.len), p, &why, &line);
+    if (e != SCITT_OK) {
+        note(r, "witnesses", 1, "%s:%zu: %s", o->witness_policy, line,
+             e == SCITT_ERR_POLICY ? why : scitt_err_str(e));
+        goto out;
+    }
+    scitt_checkpoint cp;
+    char missing[512];
+    e = scitt_tlog_policy_check(p, scitt_span_make(cpb.ptr, cpb.len), NULL, 0, &cp, missing,
+                                sizeof(missing));
+    if (e == SCITT_ERR_POLICY) {
+        note(r, "witnesses", 1, "the checkpoint does not meet the witness quorum; missing: %s",
+             missing);
+        goto out;
+    }
+    if (e != SCITT_OK) {
+        note(r, "witnesses", 1, "the checkpoint: %s", scitt_err_str(e));
+        goto out;
+    }
+    note(r, "witnesses", 0, "checkpoint of size %llu cosigned per the policy's quorum",
+         (unsigned long long)cp.size);
+    for (size_t i = 0; i < nri; i++) {
+        if (ri[i].err != SCITT_OK || ri[i].vds != 1 || ri[i].legacy) {
+            continue;
+        }
+        if (ri[i].tree_size > cp.size) {
+            note(r, "witnessed", 1,
+                 "receipt %zu: tree size %llu is newer than the witnessed checkpoint (%llu)", i + 1,
+                 (unsigned long long)ri[i].tree_size, (unsigned long long)cp.size);
+        } else if (ri[i].tree_size == cp.size) {
+            bool same = memcmp(ri[i].root, cp.root, SCITT_HASH_LEN) == 0;
+            note(r, "witnessed", same ? 0 : 1, "receipt %zu: %s", i + 1,
+                 same ? "the same root as the witnessed checkpoint"
+                      : "another root than the witnessed checkpoint at the same size (split view)");
+        } else if (o->consistency == NULL) {
+            note(r, "witnessed", 1,
+                 "receipt %zu: tree size %llu is older than the witnessed checkpoint (%llu): give "
+                 "--consistency (GET /proofs/consistency?from=%llu&to=%llu)",
+                 i + 1, (unsigned long long)ri[i].tree_size, (unsigned long long)cp.size,
+                 (unsigned long long)ri[i].tree_size, (unsigned long long)cp.size);
+        } else {
+            scitt_receipt_info ci;
+            if (cons.len == 0 && cli_read_file(o->consistency, CLI_FILE_MAX, &cons) != SCITT_OK) {
+                note(r, "witnessed", 1, "cannot read %s", o->consistency);
+                continue;
+            }
+            e = scitt_receipt_verify_consistency(scitt_span_make(cons.ptr, cons.len),
+                                                 ri[i].tree_size, ri[i].root, t->keys, 0, &ci);
+            bool ok = e == SCITT_OK && ci.tree_size == cp.size &&
+                      memcmp(ci.root, cp.root, SCITT_HASH_LEN) == 0;
+            note(r, "witnessed", ok ? 0 : 1, "receipt %zu: %s", i + 1,
+                 ok ? "its tree is a prefix of the witnessed checkpoint (consistency verified)"
+                 : e != SCITT_OK ? scitt_err_str(e)
+                                 : "the consistency receipt does not lead to the witnessed root");
+        }
+    }
+out:
+    scitt_free(p);
+    scitt_dynbuf_clear(&pt);
+    scitt_dynbuf_clear(&cpb);
+    scitt_dynbuf_clear(&cons);
 }
 
 static void receipts_check(const opts *o, const trust *t, const scitt_cose_sign1 *m,
@@ -981,6 +1097,7 @@ static int verify_statement(const opts *o, const trust *t, const attest_view *av
         }
         receipts_check(o, t, m, scitt_span_make(entry.ptr, entry.len), ri, &nri, r, files);
         bundle_issuer_check(o, av, ri, nri, r);
+        witness_check(o, t, ri, nri, r);
         char key_desc[300];
         validity_check(o, m, r);
         issuer_check(o, m, iss, r, &iv, key_desc, sizeof(key_desc));
@@ -1123,6 +1240,7 @@ int cmd_verify(int argc, char **argv)
     if (rc == -1) {
         fputs(help, stdout);
         fputs(help_bundle, stdout);
+        fputs(help_witness, stdout);
         return cli_help(image_help);
     }
     if (rc != CLI_OK) {

@@ -31,6 +31,7 @@ static const command commands[] = {
     {"audit", cmd_audit, "replay the log incrementally and check every entry"},
     {"export-tiles", cmd_export_tiles, "write checkpoint, tiles and bundles as static files"},
     {"attest", cmd_attest, "export a service's TEE attestation bundle; verify TEE evidence"},
+    {"witness", cmd_witness, "run a C2SP witness that cosigns consistent checkpoints"},
 };
 
 static const char usage_head[] =
