@@ -9,6 +9,7 @@
  * cosigns two roots for one size nor a smaller tree, across restarts and crashes.
  */
 #include "cli.h"
+#include "http.h" /* libscitt-client's transport: a POST with its own headers */
 #include "net.h"
 #include "witness.h"
 
@@ -831,7 +832,7 @@ static void remember_size(const char *dir, const char *name, uint64_t size)
 }
 
 /* Builds the add-checkpoint body from @p old to the checkpoint's size, with the log's proof. */
-static scitt_err make_body(const svc *log, uint64_t old, uint64_t size, scitt_span note,
+static scitt_err make_body(scitt_client *log, uint64_t old, uint64_t size, scitt_span note,
                            scitt_dynbuf *body, char *why, size_t cap)
 {
     uint8_t(*path)[32] = scitt_calloc(SCITT_WITNESS_PROOF_MAX, 32);
@@ -841,19 +842,16 @@ static scitt_err make_body(const svc *log, uint64_t old, uint64_t size, scitt_sp
         char q[96];
         snprintf(q, sizeof(q), "/proofs/consistency?from=%llu&to=%llu", (unsigned long long)old,
                  (unsigned long long)size);
-        http_result r;
-        e = svc_get(log, q, "application/cose", &r, why, cap);
-        if (e == SCITT_OK && r.res.status != 200) {
-            svc_problem(&r, why, cap);
-            e = SCITT_ERR_NOT_FOUND;
-        }
+        scitt_dynbuf rb;
+        scitt_dynbuf_init(&rb, 0);
+        e = scitt_client_get(log, q, "application/cose", &rb, why, cap);
         if (e == SCITT_OK) {
-            e = witness_receipt_proof(scitt_span_make(r.body.ptr, r.body.len), old, size, path, &n);
+            e = witness_receipt_proof(scitt_span_make(rb.ptr, rb.len), old, size, path, &n);
             if (e != SCITT_OK) {
                 snprintf(why, cap, "the log's consistency receipt: %s", scitt_err_str(e));
             }
         }
-        http_result_clear(&r);
+        scitt_dynbuf_clear(&rb);
     }
     if (e == SCITT_OK) {
         scitt_dynbuf_init(body, SCITT_WITNESS_BODY_MAX);
@@ -864,18 +862,33 @@ static scitt_err make_body(const svc *log, uint64_t old, uint64_t size, scitt_sp
 }
 
 /* One witness: submit (learning its size from a 409 once), check and append its cosignature. */
-static bool ask_witness(const svc *log, const char *state, const scitt_tlog_policy *p, size_t wi,
+/* "<status> <title>: <detail>" of a witness's answer (RFC 9290 problem details when it sends
+ * them), else "HTTP <status>". */
+static void witness_problem(const scitt__http_result *r, char *out, size_t cap)
+{
+    scitt_span title, detail;
+    if (scitt_client_problem_parse(scitt_span_make(r->body.ptr, r->body.len), &title, &detail)) {
+        char t[200], d[400];
+        scitt_client_printable(title, t, sizeof(t));
+        scitt_client_printable(detail, d, sizeof(d));
+        snprintf(out, cap, "%d %s: %s", r->res.status, t, d);
+    } else {
+        snprintf(out, cap, "HTTP %d", r->res.status);
+    }
+}
+
+static bool ask_witness(scitt_client *log, const char *state, const scitt_tlog_policy *p, size_t wi,
                         const char *url, scitt_span note, uint64_t size, int timeout_ms,
                         scitt_dynbuf *lines, char *why, size_t cap, long *ms)
 {
-    svc w;
+    scitt__http_url wurl;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (http_url_parse(url, &w.url) != SCITT_OK) {
+    if (scitt__http_url_parse(url, &wurl) != SCITT_OK) {
         snprintf(why, cap, "bad URL");
         return false;
     }
-    w.opts = (http_opts){timeout_ms, 64u << 10, NULL};
+    scitt__http_opts wopts = {timeout_ms, 64u << 10, NULL, NULL};
     const char *name = p->witness_names[wi];
     uint64_t old = known_size(state, name);
     if (old > size) {
@@ -890,9 +903,10 @@ static bool ask_witness(const svc *log, const char *state, const scitt_tlog_poli
             break;
         }
         static const char *const hdr[] = {"Content-Type: text/plain"};
-        http_request rq = {"POST", "/add-checkpoint", hdr, 1, scitt_span_make(body.ptr, body.len)};
-        http_result r;
-        e = http_do(&w.url, &rq, &w.opts, &r, why, cap);
+        scitt__http_request rq = {"POST", "/add-checkpoint", hdr, 1,
+                                  scitt_span_make(body.ptr, body.len)};
+        scitt__http_result r;
+        e = scitt__http_do(&wurl, &rq, &wopts, &r, why, cap);
         scitt_dynbuf_clear(&body);
         if (e != SCITT_OK) {
             break;
@@ -905,16 +919,16 @@ static bool ask_witness(const svc *log, const char *state, const scitt_tlog_poli
             }
             if (!cli_parse_u64(txt, 0, UINT64_MAX, &v) || v > size) {
                 snprintf(why, cap, "409 with latest size \"%.20s\" (above ours: a fork?)", txt);
-                http_result_clear(&r);
+                scitt__http_result_clear(&r);
                 break;
             }
             old = v;
-            http_result_clear(&r);
+            scitt__http_result_clear(&r);
             continue;
         }
         if (r.res.status != 200) {
-            svc_problem(&r, why, cap);
-            http_result_clear(&r);
+            witness_problem(&r, why, cap);
+            scitt__http_result_clear(&r);
             break;
         }
         /* keep only what verifies as this witness's cosignature of this checkpoint */
@@ -951,7 +965,7 @@ static bool ask_witness(const svc *log, const char *state, const scitt_tlog_poli
         }
         scitt_free(np);
         scitt_dynbuf_clear(&both);
-        http_result_clear(&r);
+        scitt__http_result_clear(&r);
     }
     *ms = ms_since(&t0);
     return ok;
@@ -998,8 +1012,8 @@ static int cmd_collect(int argc, char **argv)
     if (url == NULL || policy_path == NULL || state == NULL || optind != argc) {
         return cli_usage("collect needs --url, --policy and --state");
     }
-    svc log;
-    int rc = svc_init(&log, url, NULL, (int)timeout_ms);
+    scitt_client *log = NULL;
+    int rc = cli_client_open(url, NULL, (uint32_t)timeout_ms, NULL, &log);
     if (rc != CLI_OK) {
         return rc;
     }
@@ -1007,6 +1021,7 @@ static int cmd_collect(int argc, char **argv)
     scitt_dynbuf_init(&cp, 0);
     scitt_dynbuf_init(&lines, SCITT_LIMIT_NOTE_BYTES);
     if ((rc = cli_slurp(policy_path, SCITT_POLICY_MAX_BYTES, &pt)) != CLI_OK) {
+        scitt_client_free(log);
         return rc;
     }
     scitt_tlog_policy *p = scitt_malloc(sizeof(*p));
@@ -1053,18 +1068,19 @@ static int cmd_collect(int argc, char **argv)
     scitt_dynbuf_clear(&pt);
 
     /* the log's newest signed checkpoint, checked before anyone is asked to cosign it */
-    http_result r;
+    scitt__http_result r; /* only its body is used */
+    memset(&r, 0, sizeof(r));
+    scitt_dynbuf_init(&r.raw, 0);
+    scitt_dynbuf_init(&r.body, 0);
     char msg[512] = "";
-    e = svc_get(&log, "/checkpoint/latest", "text/plain", &r, msg, sizeof(msg));
-    if (e == SCITT_OK && r.res.status == 404) {
-        http_result_clear(&r);
-        e = svc_get(&log, "/checkpoint", "text/plain", &r, msg, sizeof(msg));
+    e = scitt_client_get(log, "/checkpoint/latest", "text/plain", &r.body, msg, sizeof(msg));
+    if (e == SCITT_ERR_NOT_FOUND) {
+        scitt_dynbuf_clear(&r.body);
+        scitt_dynbuf_init(&r.body, 0);
+        e = scitt_client_get(log, "/checkpoint", "text/plain", &r.body, msg, sizeof(msg));
     }
-    if (e != SCITT_OK || r.res.status != 200) {
-        if (e == SCITT_OK) {
-            svc_problem(&r, msg, sizeof(msg));
-            http_result_clear(&r);
-        }
+    if (e != SCITT_OK) {
+        scitt__http_result_clear(&r);
         rc = cli_fail(CLI_USAGE, "cannot read the log's checkpoint: %s", msg);
         goto out;
     }
@@ -1095,7 +1111,7 @@ static int cmd_collect(int argc, char **argv)
         }
         scitt_free(np);
     }
-    http_result_clear(&r);
+    scitt__http_result_clear(&r);
     if (e != SCITT_OK) {
         rc = cli_fail(CLI_FAIL,
                       "the log's checkpoint does not verify with the policy's log keys: %s",
@@ -1110,7 +1126,7 @@ static int cmd_collect(int argc, char **argv)
         if (wurl[i][0] == 0) {
             continue;
         }
-        bool ok = ask_witness(&log, state, p, i, wurl[i], note, size, (int)timeout_ms, &lines, wwhy,
+        bool ok = ask_witness(log, state, p, i, wurl[i], note, size, (int)timeout_ms, &lines, wwhy,
                               sizeof(wwhy), &ms);
         fprintf(stderr, "scitt witness collect: witness=%s size=%llu result=%s ms=%ld%s%s\n",
                 p->witness_names[i], (unsigned long long)size, ok ? "cosigned" : "failed", ms,
@@ -1138,6 +1154,7 @@ static int cmd_collect(int argc, char **argv)
         fwrite(cp.ptr, 1, cp.len, stdout);
     }
 out:
+    scitt_client_free(log);
     scitt_free(p);
     scitt_dynbuf_clear(&cp);
     scitt_dynbuf_clear(&lines);
