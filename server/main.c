@@ -438,12 +438,8 @@ int main(int argc, char **argv)
         size_t at = strlen(ready);
         snprintf(ready + at, sizeof(ready) - at, "%s%d", i ? "," : "", ports[i]);
     }
-    if (d.cfg.print_ports) {
-        /* One line, flushed at once: whoever reads it may connect immediately. */
-        printf("%s\n", ready);
-        fflush(stdout);
-    }
-    scittd_notify("READY=1"); /* every listener accepts: Type=notify units start now */
+    /* Signals are handled before anyone is told that scittd is ready (a reload or a stop sent
+     * right after READY must not find the default action). */
     uv_signal_init(d.loop, &sig_term);
     uv_signal_init(d.loop, &sig_int);
     uv_signal_init(d.loop, &sig_hup);
@@ -451,6 +447,12 @@ int main(int argc, char **argv)
     uv_signal_start(&sig_term, on_signal, SIGTERM);
     uv_signal_start(&sig_int, on_signal, SIGINT);
     uv_signal_start(&sig_hup, on_hup, SIGHUP);
+    if (d.cfg.print_ports) {
+        /* One line, flushed at once: whoever reads it may connect immediately. */
+        printf("%s\n", ready);
+        fflush(stdout);
+    }
+    scittd_notify("READY=1"); /* every listener accepts: Type=notify units start now */
     uv_run(d.loop, UV_RUN_DEFAULT);
 
     /* The loop has drained: commit the last batches, answer them, then close. */

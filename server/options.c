@@ -779,8 +779,10 @@ scitt_err scittd_options_dump(const scittd_config *c, scitt_dynbuf *out)
             scitt_dynbuf_printf(out, "%s = <redacted>\n", o->name);
         } else if (o->type == SCITTD_OPT_LIST) {
             /* one line per item, as the file takes them */
-            for (char *s = strtok(v, ","); s; s = strtok(NULL, ",")) {
-                scitt_dynbuf_printf(out, "%s = %s\n", o->name, s);
+            size_t k = *(const size_t *)((const uint8_t *)c + o->count_offset);
+            const char *const *l = (const char *const *)((const uint8_t *)c + o->offset);
+            for (size_t j = 0; j < k; j++) {
+                scitt_dynbuf_printf(out, "%s = %s\n", o->name, l[j]);
             }
         } else {
             scitt_dynbuf_printf(out, "%s = %s\n", o->name, v);

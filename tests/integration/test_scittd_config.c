@@ -37,18 +37,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* scittd with @p args, stdout and stderr captured in @p out; its exit status. */
-static int run_scittd(const char *const *args, char *out, size_t cap)
-{
-    const char *argv[40] = {"sh", "-c", "exec \"$0\" \"$@\" 2>&1", sd_bin()};
-    size_t n = 4;
-    for (size_t i = 0; args[i] && n < 39; i++) {
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    return it_run(argv, out, cap, 20000);
-}
-
 static void test_config_file(void **state)
 {
     (void)state;
@@ -61,7 +49,7 @@ static void test_config_file(void **state)
 
     /* The example as installed is a valid configuration. */
     const char *a1[] = {"--config", example, "--check-config", NULL};
-    assert_int_equal(run_scittd(a1, out, sizeof(out)), 0);
+    assert_int_equal(sd_run(a1, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "batch-max = 4096\n"));
 
     /* The file's values, a flag over one of them, the secret redacted. */
@@ -70,7 +58,7 @@ static void test_config_file(void **state)
                         "max-headers = 32\nplatform = virtual\ninsecure-virtual = true\n";
     sd_write_file(conf, text, sizeof(text) - 1);
     const char *a2[] = {"--config", conf, "--batch-max", "200", "--check-config", NULL};
-    assert_int_equal(run_scittd(a2, out, sizeof(out)), 0);
+    assert_int_equal(sd_run(a2, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "\nbatch-max = 200\n"));
     assert_non_null(strstr(out, "\nmax-headers = 32\n"));
     assert_non_null(strstr(out, "\ntls-key = <redacted>\n"));
@@ -91,7 +79,7 @@ static void test_config_file(void **state)
         const char *a[] = {
             "--config",           conf,       "--data",      data, "--platform", "virtual",
             "--insecure-virtual", "--listen", "127.0.0.1:0", NULL};
-        int st = run_scittd(a, out, sizeof(out));
+        int st = sd_run(a, out, sizeof(out));
         if (st != 2 || !strstr(out, rows[i].says)) {
             fail_msg("row %zu: exit %d, output: %s", i, st, out);
         }

@@ -344,19 +344,6 @@ static void test_auth(void **state)
     sd_stop(&sd);
 }
 
-/* Runs scittd with @p args and its stderr captured; returns the exit status (-1: still running
- * after 10 s, then killed). */
-static int run_scittd(const char *const *args, char *out, size_t cap)
-{
-    const char *argv[40] = {"sh", "-c", "exec \"$0\" \"$@\" 2>&1", sd_bin()};
-    size_t n = 4;
-    for (size_t i = 0; args[i] && n < 39; i++) {
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    return it_run(argv, out, cap, 10000);
-}
-
 /*
  * A daemon that cannot run as configured exits at once with 2 (configuration) or 1 (the
  * environment) and says why on stderr: no --insecure-virtual, no SEV-SNP device, bad policy or
@@ -419,7 +406,7 @@ static void test_startup_errors(void **state)
 #undef L
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         static char out[8192];
-        int st = run_scittd(rows[i].args, out, sizeof(out));
+        int st = sd_run(rows[i].args, out, sizeof(out));
         if (st != rows[i].status || !strstr(out, rows[i].says)) {
             fail_msg("row %zu: exit %d (wanted %d), output: %s", i, st, rows[i].status, out);
         }
