@@ -31,7 +31,7 @@ static scitt_err slurp(const char *path, size_t max, uint8_t **out, size_t *len,
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(reason, cap, "cannot open %s: %s", path, strerror(errno));
+        snprintf(reason, cap, "cannot open %.300s: %s", path, strerror(errno));
         return SCITT_ERR_IO;
     }
     uint8_t *buf = malloc(max + 1);
@@ -42,7 +42,7 @@ static scitt_err slurp(const char *path, size_t max, uint8_t **out, size_t *len,
     }
     if (n > max) {
         free(buf);
-        snprintf(reason, cap, "%s is larger than %zu bytes", path, max);
+        snprintf(reason, cap, "%.300s is larger than %zu bytes", path, max);
         return SCITT_ERR_TOO_LARGE;
     }
     *out = buf;
@@ -78,10 +78,10 @@ static scitt_err load_tokens(const char *path, uint8_t (*tokens)[32], size_t *nt
             continue;
         }
         if (n < 16) {
-            snprintf(reason, cap, "%s: tokens must be at least 16 characters", path);
+            snprintf(reason, cap, "%.300s: tokens must be at least 16 characters", path);
             e = SCITT_ERR_INVALID_ARG;
         } else if (*ntokens == SCITTD_MAX_TOKENS) {
-            snprintf(reason, cap, "%s: at most %d tokens", path, SCITTD_MAX_TOKENS);
+            snprintf(reason, cap, "%.300s: at most %d tokens", path, SCITTD_MAX_TOKENS);
             e = SCITT_ERR_TOO_LARGE;
         } else {
             scitt_sha256(line, n, tokens[(*ntokens)++]);
@@ -90,7 +90,7 @@ static scitt_err load_tokens(const char *path, uint8_t (*tokens)[32], size_t *nt
     scitt_wipe(text, len);
     free(text);
     if (e == SCITT_OK && *ntokens == 0) {
-        snprintf(reason, cap, "%s holds no tokens", path);
+        snprintf(reason, cap, "%.300s holds no tokens", path);
         e = SCITT_ERR_INVALID_ARG;
     }
     return e;
@@ -121,11 +121,11 @@ static scitt_err lock_data_dir(const char *dir, char *reason, size_t cap)
     snprintf(path, sizeof(path), "%s/scittd.lock", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(reason, cap, "cannot open %s: %s", path, strerror(errno));
+        snprintf(reason, cap, "cannot open %.300s: %s", path, strerror(errno));
         return SCITT_ERR_IO;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(reason, cap, "%s is in use by another scittd (%s is locked)", dir,
+        snprintf(reason, cap, "%.200s is in use by another scittd (%.250s is locked)", dir,
                  errno == EWOULDBLOCK ? path : strerror(errno));
         close(fd);
         return SCITT_ERR_BUSY;
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
         char why[400] = "";
         if (e == SCITT_OK) {
             e = scitt_policy_parse(scitt_span_make(policy, policy_len), &p, why, sizeof(why));
-            snprintf(reason, sizeof(reason), "%s: %s", d.cfg.policy_file,
+            snprintf(reason, sizeof(reason), "%.100s: %s", d.cfg.policy_file,
                      why[0] ? why : scitt_err_str(e));
             scitt_policy_free(p);
         }
@@ -351,7 +351,7 @@ int main(int argc, char **argv)
         e = scitt_http_server_listen(d.http, d.cfg.listen[i], d.cfg.tls_cert ? &tls : NULL,
                                      &ports[i]);
         if (e != SCITT_OK) {
-            snprintf(reason, sizeof(reason), "cannot listen on %s: %s", d.cfg.listen[i],
+            snprintf(reason, sizeof(reason), "cannot listen on %.300s: %s", d.cfg.listen[i],
                      e == SCITT_ERR_BUSY     ? "the address is already in use"
                      : e == SCITT_ERR_CRYPTO ? "the TLS certificate or key cannot be used"
                                              : scitt_err_str(e));
@@ -362,7 +362,8 @@ int main(int argc, char **argv)
 
     bool created = mkdir(d.cfg.data_dir, 0700) == 0;
     if (!created && errno != EEXIST) {
-        snprintf(reason, sizeof(reason), "cannot create %s: %s", d.cfg.data_dir, strerror(errno));
+        snprintf(reason, sizeof(reason), "cannot create %.300s: %s", d.cfg.data_dir,
+                 strerror(errno));
         free(policy);
         return fail(2, SCITT_ERR_IO, reason);
     }

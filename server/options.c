@@ -693,7 +693,7 @@ scitt_err scittd_options_help(scitt_dynbuf *out)
                  d[0] ? ")" : "", o->flags & SCITTD_OPT_RELOAD ? "; SIGHUP reloads it" : "");
         size_t hl = strlen(head);
         scitt_dynbuf_str(out, head);
-        if (hl + 1 > 26) {
+        if (hl + 2 > 26) { /* at least two blanks before the text (help2roff.awk) */
             scitt_dynbuf_printf(out, "\n%26s", "");
         } else {
             scitt_dynbuf_printf(out, "%*s", (int)(26 - hl), "");

@@ -384,6 +384,10 @@ static void test_help(void **state)
         if (!at) {
             fail_msg("--help lacks %s", head + 1);
         }
+        /* The text starts two blanks after the option or on the next line, as help2roff.awk
+         * (the man page) reads an option item. */
+        const char *after = at + strlen(head);
+        assert_true(after[0] == '\n' || (after[0] == ' ' && after[1] == ' '));
         const char *next = strstr(at + 1, "\n  --");
         size_t len = next ? (size_t)(next - at) : strlen(at);
         char entry[2048];
