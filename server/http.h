@@ -127,11 +127,26 @@ SCITT_MUST_USE scitt_err scitt_http_server_route(scitt_http_server *srv,
 /**
  * Listens on "HOST:PORT" ("127.0.0.1:8443", "[::1]:0", "0.0.0.0:80"); port 0 picks a free one,
  * returned in @p bound_port (may be NULL). @p tls NULL = plain HTTP; otherwise TLS 1.2+ with ALPN
- * http/1.1. SCITT_ERR_INVALID_ARG for a bad address, SCITT_ERR_IO when binding fails,
+ * http/1.1. SCITT_ERR_INVALID_ARG for a bad address, SCITT_ERR_BUSY when another socket has the
+ * address already, SCITT_ERR_IO when binding fails otherwise,
  * SCITT_ERR_CRYPTO when the certificate or key cannot be loaded or do not match.
  */
 SCITT_MUST_USE scitt_err scitt_http_server_listen(scitt_http_server *srv, const char *hostport,
                                                   const scitt_http_tls *tls, int *bound_port);
+
+/**
+ * Applies a reload (loop thread): a new certificate and key for every TLS listener (@p tls; NULL
+ * when the listeners are plain) and a new per-address rate limit (@p rate_per_sec 0 = off,
+ * @p rate_burst 0 = twice the rate). New connections get the new certificate; open connections
+ * keep theirs, and the rate table starts afresh. All or nothing: SCITT_ERR_CRYPTO (the
+ * certificate or key cannot be used), SCITT_ERR_STATE (TLS would be turned on or off: that takes
+ * a restart) or SCITT_ERR_NOMEM, and then nothing has changed.
+ */
+SCITT_MUST_USE scitt_err scitt_http_server_reload(scitt_http_server *srv, const scitt_http_tls *tls,
+                                                  double rate_per_sec, double rate_burst);
+
+/** Sets the body limit of the routes that set none (loop thread); 0 keeps it. */
+void scitt_http_server_set_max_body(scitt_http_server *srv, size_t max_body);
 
 typedef void (*scitt_http_shutdown_cb)(scitt_http_server *srv, void *ctx);
 
@@ -221,6 +236,14 @@ SCITT_MUST_USE scitt_err scitt_http_res_body_copy(scitt_http_req *req, const cha
 SCITT_MUST_USE scitt_err scitt_http_res_body_borrow(scitt_http_req *req, const char *content_type,
                                                     scitt_span body, void (*release)(void *ctx),
                                                     void *ctx);
+/**
+ * Moves the bytes of @p body into the response without copying them: @p body is reset (as by
+ * scitt_dynbuf_steal) and its buffer freed once the bytes are written or the response is dropped.
+ * A buffer whose sticky error is set gives that error (SCITT_ERR_TOO_LARGE, SCITT_ERR_NOMEM);
+ * @p body is emptied either way.
+ */
+SCITT_MUST_USE scitt_err scitt_http_res_body_dynbuf(scitt_http_req *req, const char *content_type,
+                                                    scitt_dynbuf *body);
 /** Size of the buffer a streamed body's pieces are produced into. */
 #define SCITT_HTTP_PIECE_BYTES 65536u
 

@@ -268,6 +268,24 @@ scitt_err scitt_http_res_body_borrow(scitt_http_req *req, const char *content_ty
     return SCITT_OK;
 }
 
+static void free_body(void *ptr)
+{
+    scitt_free(ptr);
+}
+
+scitt_err scitt_http_res_body_dynbuf(scitt_http_req *req, const char *content_type,
+                                     scitt_dynbuf *body)
+{
+    if (body->err != SCITT_OK) {
+        scitt_err err = body->err;
+        scitt_dynbuf_clear(body);
+        return err;
+    }
+    size_t len = 0;
+    uint8_t *ptr = scitt_dynbuf_steal(body, &len);
+    return scitt_http_res_body_borrow(req, content_type, scitt_span_make(ptr, len), free_body, ptr);
+}
+
 scitt_err scitt_http_res_body_stream(scitt_http_req *req, const char *content_type, uint64_t total,
                                      scitt_http_pull pull, void (*release)(void *ctx), void *ctx)
 {

@@ -119,13 +119,6 @@ void scittd_route_metrics(scitt_http_req *req, void *ctx)
     put_hist(&b, "scittd_batch_entries", "Submissions per batch.", &d->batch_size);
     put_hist(&b, "scittd_batch_milliseconds", "Batch assembly to durable commit.", &d->batch_ms);
     put_hist(&b, "scittd_commit_milliseconds", "The LMDB commit of a batch.", &d->commit_ms);
-    if (b.err != SCITT_OK) {
-        scitt_dynbuf_clear(&b);
-        scittd_problem(req, 500, "Internal Server Error", "metrics too large");
-    } else {
-        scitt_http_res_status(req, 200);
-        scittd_body(req, "text/plain; version=0.0.4; charset=utf-8", scitt_span_make(b.ptr, b.len));
-        scitt_dynbuf_clear(&b);
-    }
+    scittd_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
     scitt_http_complete(req);
 }

@@ -68,6 +68,7 @@ static scitt_err sealed_store(void *ctx, scitt_span blob)
 
 scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap)
 {
+    reason[0] = 0;
     d->tee_opts.tsm_root = d->cfg.tee_configfs;
     d->tee_opts.sev_guest = d->cfg.sev_guest;
     d->tee_opts.want_certs = true;

@@ -239,15 +239,7 @@ static void query_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
         scitt_dynbuf_put(&b, u.rows.ptr, u.rows.len);
     }
     scitt_dynbuf_clear(&u.rows);
-    if (b.err != SCITT_OK) {
-        scitt_dynbuf_clear(&b);
-        scittd_problem(req, 500, "Internal Server Error", "response too large");
-        return;
-    }
-    scitt_http_res_status(req, 200);
-    scittd_body(req, q.json ? "application/json" : "application/cbor",
-                scitt_span_make(b.ptr, b.len));
-    scitt_dynbuf_clear(&b);
+    scittd_send(req, 200, q.json ? "application/json" : "application/cbor", &b);
 }
 
 void scittd_route_query(scitt_http_req *req, void *ctx)

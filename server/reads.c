@@ -41,7 +41,13 @@ void scittd_fail(scitt_http_req *req, scitt_err e, const char *detail)
         return;
     default:
         snprintf(msg, sizeof(msg), "%s: %s", detail, scitt_err_str(e));
-        scittd_problem(req, 500, "Internal Server Error", msg);
+        if (scitt_err_class(e) == SCITT_ERRCLASS_RESOURCE) {
+            /* memory, I/O, time, no TEE: the client may come back */
+            scittd_header(req, "Retry-After", scittd_retry_after(e));
+            scittd_problem(req, 503, "Service Unavailable", msg);
+        } else {
+            scittd_problem(req, 500, "Internal Server Error", msg);
+        }
         return;
     }
 }
@@ -51,19 +57,14 @@ const char *scittd_retry_after(scitt_err e)
     return e == SCITT_ERR_INTEGRITY ? "3600" : "5";
 }
 
-static void send_copy(scitt_http_req *req, int status, const char *type, scitt_dynbuf *b)
+void scittd_send(scitt_http_req *req, int status, const char *type, scitt_dynbuf *b)
 {
-    if (b->err != SCITT_OK) {
-        scittd_problem(req, 500, "Internal Server Error", "response too large");
-    } else {
-        scitt_http_res_status(req, status);
-        scitt_err e = scitt_http_res_body_copy(req, type, scitt_span_make(b->ptr, b->len));
-        if (e != SCITT_OK) {
-            scittd_problem(req, 500, "Internal Server Error",
-                           e == SCITT_ERR_TOO_LARGE ? "response too large" : "out of memory");
-        }
+    scitt_http_res_status(req, status);
+    scitt_err e = scitt_http_res_body_dynbuf(req, type, b);
+    if (e != SCITT_OK) {
+        scittd_problem(req, 500, "Internal Server Error",
+                       e == SCITT_ERR_NOMEM ? "out of memory" : "response too large");
     }
-    scitt_dynbuf_clear(b);
 }
 
 /* ---- the read pool -------------------------------------------------------------------------- */
@@ -282,7 +283,7 @@ void scittd_route_keys(scitt_http_req *req, void *ctx)
             b.err = SCITT_ERR_NOMEM;
         }
         scittd_header(req, "Cache-Control", "max-age=300");
-        send_copy(req, 200, "application/cbor", &b);
+        scittd_send(req, 200, "application/cbor", &b);
         scitt_http_complete(req);
         return;
     }
@@ -304,7 +305,7 @@ void scittd_route_keys(scitt_http_req *req, void *ctx)
         b.err = SCITT_ERR_NOMEM;
     }
     scittd_header(req, "Cache-Control", "max-age=300");
-    send_copy(req, 200, "application/cbor", &b);
+    scittd_send(req, 200, "application/cbor", &b);
     scitt_http_complete(req);
 }
 
@@ -316,7 +317,7 @@ void scittd_route_jwks(scitt_http_req *req, void *ctx)
     if (scitt_cose_keyset_encode_jwks(scitt_service_keys(d->svc), &b) != SCITT_OK) {
         b.err = SCITT_ERR_NOMEM;
     }
-    send_copy(req, 200, "application/json", &b);
+    scittd_send(req, 200, "application/json", &b);
     scitt_http_complete(req);
 }
 
@@ -361,7 +362,7 @@ void scittd_route_config(scitt_http_req *req, void *ctx)
     if (scitt_cbor_writer_finish(&w, NULL) != SCITT_OK) {
         b.err = SCITT_ERR_NOMEM;
     }
-    send_copy(req, 200, "application/cbor", &b);
+    scittd_send(req, 200, "application/cbor", &b);
     scitt_http_complete(req);
 }
 
@@ -386,7 +387,7 @@ static void attest_work(scittd_read_job *job)
         scittd_fail(req, e == SCITT_ERR_BUSY ? e : SCITT_ERR_IO, "the platform gave no evidence");
     } else {
         scittd_header(req, "Cache-Control", "no-store");
-        send_copy(req, 200, "application/cbor", &b);
+        scittd_send(req, 200, "application/cbor", &b);
     }
     scitt_free(j);
     scitt_http_complete(req);
@@ -643,7 +644,7 @@ static void bundle_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r, ui
             scittd_fail(req, e, "no such tile in the tree");
             return;
         }
-        send_copy(req, 200, "application/octet-stream", &b);
+        scittd_send(req, 200, "application/octet-stream", &b);
         return;
     }
     bundle *b = scitt_calloc(1, sizeof(*b));
@@ -746,7 +747,7 @@ static void consistency_read(scittd *d, scitt_http_req *req, scitt_ledger_read *
         return;
     }
     scittd_header(req, "Cache-Control", "public, max-age=31536000, immutable");
-    send_copy(req, 200, "application/cose", &b);
+    scittd_send(req, 200, "application/cose", &b);
 }
 
 void scittd_route_consistency(scitt_http_req *req, void *ctx)

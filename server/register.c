@@ -134,7 +134,7 @@ static void answer_receipt(scittd *d, scitt_ledger_read *r, job *j)
     if (e == SCITT_OK) {
         scitt_http_res_status(req, 201);
         set_location(req, j->id);
-        e = scitt_http_res_body_copy(req, "application/cose", scitt_span_make(out.ptr, out.len));
+        e = scitt_http_res_body_dynbuf(req, "application/cose", &out);
     }
     if (e != SCITT_OK) {
         scittd_fail(req, e, "the receipt could not be built");
@@ -329,6 +329,11 @@ static const char *reject_title(scitt_err e)
     }
 }
 
+bool scittd_check_refuses(scitt_err e)
+{
+    return scitt_err_class(e) == SCITT_ERRCLASS_INPUT;
+}
+
 /* Loop thread: the check is done; reject, or submit. */
 static void check_done(uv_work_t *w, int status)
 {
@@ -336,10 +341,20 @@ static void check_done(uv_work_t *w, int status)
     scittd *d = j->d;
     scitt_http_req *req = j->req;
     if (status != 0 || j->err != SCITT_OK) {
-        atomic_fetch_add(&d->rejections, 1);
-        SCITT_LOG(SCITT_LOG_INFO, "rejected", "req=%llu err=%s reason=\"%s\"",
-                  (unsigned long long)scitt_http_req_id(req), scitt_err_name(j->err), j->reason);
-        scittd_problem(req, 400, j->prep.title ? j->prep.title : reject_title(j->err), j->reason);
+        scitt_err e = status != 0 ? SCITT_ERR_CLOSED : j->err;
+        const char *why = j->reason[0] ? j->reason : scitt_err_str(e);
+        if (!scittd_check_refuses(e)) {
+            /* Our failure, not the statement's (memory, the crypto library, a pool cancelled):
+             * 5xx, and not counted as a rejection. */
+            SCITT_LOG(SCITT_LOG_ERROR, "check_failed", "req=%llu err=%s reason=\"%s\"",
+                      (unsigned long long)scitt_http_req_id(req), scitt_err_name(e), why);
+            scittd_fail(req, e, "the statement could not be checked");
+        } else {
+            atomic_fetch_add(&d->rejections, 1);
+            SCITT_LOG(SCITT_LOG_INFO, "rejected", "req=%llu err=%s reason=\"%s\"",
+                      (unsigned long long)scitt_http_req_id(req), scitt_err_name(e), why);
+            scittd_problem(req, 400, j->prep.title ? j->prep.title : reject_title(e), why);
+        }
         scitt_http_complete(req);
         scitt_prepared_clear(&j->prep);
         scitt_free(j);
@@ -479,7 +494,7 @@ static void entry_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
     if (e == SCITT_OK) {
         scitt_http_res_status(req, 200);
         set_location(req, id);
-        e = scitt_http_res_body_copy(req, "application/cose", scitt_span_make(out.ptr, out.len));
+        e = scitt_http_res_body_dynbuf(req, "application/cose", &out);
     }
     scitt_dynbuf_clear(&out);
     if (e == SCITT_ERR_NOT_FOUND) {

@@ -16,40 +16,36 @@
 #define SCITTD_MAX_TOKENS 256
 
 typedef struct scittd_config {
+    /* Every field is an option of the table in options.c (its defaults are there); strings are
+     * owned by the config (scittd_config_free). */
     const char *data_dir;
-    const char *storage; /* postgresql:// URL of the log (NULL: LMDB in data_dir) */
     const char *listen[SCITTD_MAX_LISTEN];
     size_t nlisten;
     const char *tls_cert, *tls_key;
     const char *policy_file;
-    const char *issuer, *origin;
+    const char *issuer, *origin; /* NULL = the service's defaults */
     unsigned batch_max, batch_delay_ms;
-    size_t max_body;
-    double rate_limit;
+    size_t max_body;   /* 0 = the policy's statement limit */
+    size_t rate_burst; /* 0 = 2 x the rate */
+    /* The HTTP layer's limits, set by their options directly (rate_per_sec: --rate-limit). */
+    scitt_http_config http;
     const char *auth_tokens_file;
     const char *platform; /* "auto", "snp", "tdx", "virtual" */
     bool insecure_virtual;
     const char *snp_endorsements; /* PEM of VCEK/ASK/ARK provided by the operator */
-    const char *dcap_collateral;  /* Intel DCAP collateral directory served with TDX quotes */
     const char *tee_configfs;     /* configfs-tsm report directory (default: the kernel's) */
     const char *sev_guest;        /* SEV guest device (default /dev/sev-guest) */
     const char *log_level;
     bool print_ports; /* print the bound ports on stdout once listening */
     uint64_t map_size, map_size_max;
-    const char *receipt_alg;
+    const char *receipt_alg; /* NULL = the service's default */
     bool rotate_key;
-    unsigned workers;
-    unsigned header_timeout_ms, body_timeout_ms; /* 0 = the HTTP layer's defaults */
-    /* connection limits: 0 = the defaults below */
-    size_t max_connections, max_conns_per_ip, conn_buffer;
-    bool conns_per_ip_off; /* --max-conns-per-ip 0 */
-    unsigned send_timeout_ms;
-    unsigned read_workers, costly_read_workers; /* 0 = 2 x cores, and 1 */
-    const char *cosigned_checkpoint; /* --cosigned-checkpoint: GET /checkpoint serves it */
+    unsigned workers;                           /* 0 = 2 x cores */
+    unsigned read_workers, costly_read_workers; /* read_workers 0 = 2 x cores */
+    const char *storage;             /* postgresql://...; NULL = LMDB in data_dir */
+    const char *cosigned_checkpoint; /* GET /checkpoint serves it (scitt witness collect) */
+    const char *dcap_collateral;     /* Intel DCAP collateral served with TDX evidence */
 } scittd_config;
-
-/* The daemon's defaults where they differ from the HTTP layer's (docs/deploy.md). */
-#define SCITTD_MAX_CONNECTIONS 4096
 
 /* The read pool (reads.c): two lanes of threads with bounded queues. */
 #define SCITTD_MAX_READ_WORKERS 128
@@ -124,6 +120,9 @@ void scittd_route_entries_post(scitt_http_req *req, void *ctx);
 /* Admission of POST /entries when its headers are complete: bearer token, ledger state. */
 bool scittd_entries_admit(scitt_http_req *req, void *ctx);
 void scittd_route_entries_get(scitt_http_req *req, void *ctx);
+/* Whether a check-stage error is the statement's fault (400, counted as a rejection); every
+ * other class (resource, internal, misuse) is answered 5xx by scittd_fail. */
+bool scittd_check_refuses(scitt_err e);
 
 /* reads.c: keys, configuration, checkpoint, tiles, consistency, attestation, health. */
 void scittd_route_keys(scitt_http_req *req, void *ctx);
@@ -215,6 +214,9 @@ void scittd_offload_read(scittd *d, scitt_http_req *req, scittd_read_fn fn);
 /* The same on the costly lane. */
 void scittd_offload_costly(scittd *d, scitt_http_req *req, scittd_read_fn fn);
 
+/* Answers @p req with @p status and the bytes of @p b (moved into the response, not copied; @p b
+ * is emptied); a buffer in error, or one over the route's limit, gives 500. */
+void scittd_send(scitt_http_req *req, int status, const char *type, scitt_dynbuf *b);
 /* Answers @p req with problem details for a scitt_err from the service or the ledger. */
 void scittd_fail(scitt_http_req *req, scitt_err e, const char *detail);
 /* The Retry-After value (seconds) scittd_fail gives a 503 for @p e. */

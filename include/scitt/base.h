@@ -5,7 +5,8 @@
  * Ownership conventions used across all public headers:
  *  - scitt_span is borrowed: it never owns what it points to. Every function returning one says
  *    what it points into and how long that stays valid.
- *  - scitt_buf is caller-owned storage: the caller provides ptr/cap, the callee fills len.
+ *  - scitt_dynbuf is a growing heap buffer its holder owns; moving it (scitt_dynbuf_steal) moves
+ *    the ownership of its bytes.
  *  - `_init/_clear` work on caller storage, `_new/_free` on heap objects; `_free(NULL)` is a no-op.
  */
 #ifndef SCITT_BASE_H
@@ -134,13 +135,6 @@ typedef struct scitt_span {
     const uint8_t *ptr;
     size_t len;
 } scitt_span;
-
-/** Caller-owned writable storage: `ptr` holds `cap` bytes, of which `len` are in use. */
-typedef struct scitt_buf {
-    uint8_t *ptr;
-    size_t len;
-    size_t cap;
-} scitt_buf;
 
 static inline scitt_span scitt_span_make(const void *ptr, size_t len)
 {

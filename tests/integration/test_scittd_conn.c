@@ -512,9 +512,10 @@ static void test_concurrent_dedup(void **state)
 #define MEM_RESPONSE (6u * 65535u + 4096u + 1024u + (20u << 10))
 #define MEM_IO_PLAIN (72u << 10)
 #define MEM_IO_TLS   (264u << 10)
-/* What the whole server adds for reads in flight here: (read threads + the costly one) x two
- * copies of the largest response, the request pool (1,024 x 4.6 KiB), the check stage (workers
- * x 4 statements); read and check threads are 2 x cores each. */
+/* What the whole server adds for reads in flight here: (read threads + the costly one) x the
+ * largest response in a buffer grown by doubling (up to twice its size), the request pool (1,024
+ * x 4.6 KiB), the check stage (workers x 4 statements); read and check threads are 2 x cores each.
+ */
 static uint64_t mem_global(void)
 {
     uint64_t cores2 = 2 * (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);

@@ -344,24 +344,12 @@ static void test_auth(void **state)
     sd_stop(&sd);
 }
 
-/* Runs scittd with @p args and its stderr captured; returns the exit status (-1: still running
- * after 10 s, then killed). */
-static int run_scittd(const char *const *args, char *out, size_t cap)
-{
-    const char *argv[40] = {"sh", "-c", "exec \"$0\" \"$@\" 2>&1", sd_bin()};
-    size_t n = 4;
-    for (size_t i = 0; args[i] && n < 39; i++) {
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    return it_run(argv, out, cap, 10000);
-}
-
 /*
  * A daemon that cannot run as configured exits at once with 2 (configuration) or 1 (the
  * environment) and says why on stderr: no --insecure-virtual, no SEV-SNP device, bad policy or
- * TLS files, bad option values, a port in use, and a data directory another scittd holds. The
- * running daemon is not disturbed by any of them.
+ * TLS files, bad option values or configuration file lines (named by file and line), a port in
+ * use (named, "already in use"), and a data directory another scittd holds. None of them creates
+ * the data directory, and the running daemon is not disturbed by any of them.
  */
 static void test_startup_errors(void **state)
 {
@@ -381,6 +369,9 @@ static void test_startup_errors(void **state)
     snprintf(junk, sizeof(junk), "%s", sd_path(&sd, "junk.pem"));
     snprintf(tokens, sizeof(tokens), "%s", sd_path(&sd, "short-tokens"));
     snprintf(port, sizeof(port), "127.0.0.1:%d", sd.port);
+    static char conf[256];
+    snprintf(conf, sizeof(conf), "%s", sd_path(&sd, "scittd.conf"));
+    sd_write_file(conf, "batch-max = 16\ncolour = blue\n", 29);
 #define V "--platform", "virtual", "--insecure-virtual"
 #define L "--listen", "127.0.0.1:0"
     static const struct {
@@ -405,16 +396,25 @@ static void test_startup_errors(void **state)
         {2, "--max-body", {"--data", other, L, V, "--max-body", "17M", NULL}},
         {2, "--receipt-alg", {"--data", other, L, V, "--receipt-alg", "RS256", NULL}},
         {2, "unknown option", {"--data", other, L, V, "--colour", NULL}},
-        {1, "cannot listen", {"--data", other, "--listen", port, V, NULL}},
+        {1, "already in use", {"--data", other, "--listen", port, V, NULL}},
+        {1, port, {"--data", other, "--listen", port, V, NULL}},
         {2, "in use", {"--data", sd.data, L, V, "--policy", policy, NULL}},
+        {2, "max-headers must be 8..1024", {"--data", other, L, V, "--max-headers", "7", NULL}},
+        {2, "cannot open", {"--data", other, L, V, "--config", "/nonexistent/scittd.conf", NULL}},
+        {2, ":2: unknown key \"colour\"", {"--data", other, L, V, "--config", conf, NULL}},
     };
 #undef V
 #undef L
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         static char out[8192];
-        int st = run_scittd(rows[i].args, out, sizeof(out));
+        int st = sd_run(rows[i].args, out, sizeof(out));
         if (st != rows[i].status || !strstr(out, rows[i].says)) {
             fail_msg("row %zu: exit %d (wanted %d), output: %s", i, st, rows[i].status, out);
+        }
+        /* Nothing was made: no row leaves a data directory behind, not even a half-made one. */
+        struct stat sb;
+        if (stat(other, &sb) == 0) {
+            fail_msg("row %zu (%s) left %s behind", i, rows[i].says, other);
         }
     }
     /* The running daemon noticed nothing. */

@@ -256,7 +256,7 @@ config)
     missing=""
     n=0
     for o in $("$scittd_bin" --help | options_of); do
-        case $o in --help | --version) continue ;; esac
+        case $o in --help | --version | --config | --check-config) continue ;; esac
         n=$((n + 1))
         grep -qE "^#${o#--} = " "$conf" || missing="$missing ${o#--}"
     done
