@@ -86,7 +86,7 @@ static scitt_err visit(void *ctx, uint64_t index)
 }
 
 /* The fields of a row, re-read from its entry for the response. */
-static void emit_row(run *u, const row *rw, scitt_cbor_writer *w, scitt_dynbuf *js)
+static void emit_row(run *u, const row *rw, scitt_cbor_writer *w, scitt_json_writer *js)
 {
     scitt_span entry;
     scitt_cose_sign1 m;
@@ -116,16 +116,22 @@ static void emit_row(run *u, const row *rw, scitt_cbor_writer *w, scitt_dynbuf *
         snprintf(ctype, sizeof(ctype), "%llu", (unsigned long long)t->num);
     }
     if (js) {
-        scitt_dynbuf_printf(js,
-                            "%s{\"entry_id\":\"%s\",\"index\":%llu,\"registered\":%lld,\"iss\":",
-                            rw == u->rows ? "" : ",", id, (unsigned long long)rw->index,
-                            (long long)(rw->time_ms / 1000));
-        scitt_json_put_string(js, h->cwt.iss);
-        scitt_dynbuf_str(js, ",\"sub\":");
-        scitt_json_put_string(js, h->cwt.sub);
-        scitt_dynbuf_str(js, ",\"content_type\":");
-        scitt_json_put_string(js, scitt_span_str(ctype));
-        scitt_dynbuf_printf(js, ",\"digest\":\"%s\"}", dig);
+        scitt_json_begin_object(js);
+        scitt_json_put_key(js, "entry_id");
+        scitt_json_put_cstr(js, id);
+        scitt_json_put_key(js, "index");
+        scitt_json_put_uint(js, rw->index);
+        scitt_json_put_key(js, "registered");
+        scitt_json_put_int(js, rw->time_ms / 1000);
+        scitt_json_put_key(js, "iss");
+        scitt_json_put_text(js, h->cwt.iss);
+        scitt_json_put_key(js, "sub");
+        scitt_json_put_text(js, h->cwt.sub);
+        scitt_json_put_key(js, "content_type");
+        scitt_json_put_cstr(js, ctype);
+        scitt_json_put_key(js, "digest");
+        scitt_json_put_cstr(js, dig);
+        scitt_json_end_object(js);
         return;
     }
     /* keys in deterministic order: by length, then bytewise */
@@ -193,15 +199,26 @@ static void query_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
     if (q.json) {
-        scitt_dynbuf_str(&b, "{\"entries\":[");
+        scitt_json_writer js;
+        scitt_json_writer_init(&js, &b);
+        scitt_json_begin_object(&js);
+        scitt_json_put_key(&js, "entries");
+        scitt_json_begin_array(&js);
         for (size_t i = 0; i < u->nrows; i++) {
-            emit_row(u, &u->rows[i], NULL, &b);
+            emit_row(u, &u->rows[i], NULL, &js);
         }
+        scitt_json_end_array(&js);
+        scitt_json_put_key(&js, "next");
         if (u->next) {
-            scitt_dynbuf_printf(&b, "],\"next\":%llu}\n", (unsigned long long)u->next);
+            scitt_json_put_uint(&js, u->next);
         } else {
-            scitt_dynbuf_str(&b, "],\"next\":null}\n");
+            scitt_json_put_null(&js);
         }
+        scitt_json_end_object(&js);
+        if (scitt_json_writer_finish(&js) != SCITT_OK) {
+            b.err = SCITT_ERR_NOMEM;
+        }
+        scitt_dynbuf_str(&b, "\n");
     } else {
         scitt_cbor_writer w;
         scitt_cbor_writer_init_dynbuf(&w, &b);
