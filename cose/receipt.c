@@ -162,13 +162,6 @@ scitt_err scitt_receipt_head_load(scitt_span protected_map, scitt_span signature
 /* ------------------------------------------------------------------------------------------ */
 /* Receipts                                                                                    */
 
-/* Bytes of the CBOR array [a, b, [path]] of 32-byte hashes. */
-static size_t proof_len(uint64_t a, uint64_t b, size_t n)
-{
-    return 1 + scitt_cbor_head_len(a) + scitt_cbor_head_len(b) + scitt_cbor_head_len(n) +
-           n * (2 + SCITT_HASH_LEN);
-}
-
 /* d2 84 bstr(protected) {396: {<vdp>: [bstr .cbor [a, b, path]]}} nil bstr(signature) */
 static scitt_err write_receipt(const scitt_receipt_head *head, int64_t vdp, uint64_t a, uint64_t b,
                                const uint8_t path[][SCITT_HASH_LEN], size_t n, scitt_cbor_writer *w)
@@ -181,7 +174,7 @@ static scitt_err write_receipt(const scitt_receipt_head *head, int64_t vdp, uint
     scitt_cbor_put_map(w, 1);
     scitt_cbor_put_int(w, vdp);
     scitt_cbor_put_array(w, 1);
-    scitt_cbor_put_bytes_head(w, proof_len(a, b, n));
+    scitt_cbor_open_bytes(w);
     scitt_cbor_put_array(w, 3);
     scitt_cbor_put_uint(w, a);
     scitt_cbor_put_uint(w, b);
@@ -189,6 +182,7 @@ static scitt_err write_receipt(const scitt_receipt_head *head, int64_t vdp, uint
     for (size_t i = 0; i < n; i++) {
         scitt_cbor_put_bytes(w, scitt_span_make(path[i], SCITT_HASH_LEN));
     }
+    scitt_cbor_close_bytes(w);
     scitt_cbor_put_null(w);
     scitt_cbor_put_bytes(w, scitt_span_make(head->signature, head->signature_len));
     return w->err;

@@ -35,11 +35,7 @@ static const char export_help[] =
     "written when the answer is not a bundle, and an existing FILE that is not a service bundle\n"
     "is never replaced.\n"
     "  --nonce HEX        ask for fresh evidence bound to this nonce (1 to 32 bytes); verify\n"
-    "                     with the same --nonce\n" NET_OPTIONS_HELP
-    "  --timeout S        give up after S seconds (default 30)\n"
-    "  --json             {ok, out, platform, insecure, bytes, nonce, issuer, origin,\n"
-    "                     identity_sha256}\n"
-    "\n"
+    "                     with the same --nonce\n" NET_OPTIONS_HELP "\n"
     "Exit status: 0 written, 1 the answer is not a service bundle, 2 usage, I/O or network.\n"
     "\n"
     "Example:\n"
@@ -150,26 +146,28 @@ static bool bundle_ok(scitt_span body, const uint8_t *nonce, size_t nonce_len,
     return ok;
 }
 
+static const net_spec export_net = {export_help,
+                                    "the service",
+                                    "give up after S seconds",
+                                    30,
+                                    1,
+                                    3600,
+                                    "{ok, out, platform, insecure, bytes, nonce, issuer, origin,\n"
+                                    "                     identity_sha256}"};
+
 static int do_export(int argc, char **argv)
 {
-    enum { O_URL = 1, O_OUT, O_NONCE, O_CACERT, O_TIMEOUT, O_JSON, O_HELP };
-    static const struct option lo[] = {{"url", 1, 0, O_URL},         {"out", 1, 0, O_OUT},
-                                       {"nonce", 1, 0, O_NONCE},     {"cacert", 1, 0, O_CACERT},
-                                       {"timeout", 1, 0, O_TIMEOUT}, {"json", 0, 0, O_JSON},
-                                       {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
-    const char *url = NULL, *out = NULL, *cacert = NULL;
+    enum { O_OUT = 1, O_NONCE };
+    static const struct option lo[] = {
+        {"out", 1, 0, O_OUT}, {"nonce", 1, 0, O_NONCE}, NET_OPTIONS, {0, 0, 0, 0}};
+    const char *out = NULL;
     uint8_t nonce[32];
     size_t nonce_len = 0;
-    uint64_t timeout = 30;
-    bool json = false;
-    optind = 1;
-    opterr = 0;
+    net_opts net;
+    net_opts_init(&net, &export_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            url = optarg;
-            break;
         case O_OUT:
             out = optarg;
             break;
@@ -180,21 +178,11 @@ static int do_export(int argc, char **argv)
                 return cli_usage("--nonce must be 2 to 64 hex digits (1 to 32 bytes)");
             }
             break;
-        case O_CACERT:
-            cacert = optarg;
-            break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 1, 3600, &timeout)) {
-                return cli_usage("--timeout must be 1..3600 seconds");
+        default:
+            if ((c = net_option(&net, &export_net, c, argv)) != CLI_OK) {
+                return c == NET_HELP_SHOWN ? CLI_OK : c;
             }
             break;
-        case O_JSON:
-            json = true;
-            break;
-        case O_HELP:
-            return cli_help(export_help);
-        default:
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
     if (optind != argc || !out) {
@@ -218,7 +206,7 @@ static int do_export(int argc, char **argv)
         }
     }
     scitt_client *cl = NULL;
-    int rc = cli_client_open(url, cacert, (uint32_t)timeout * 1000, NULL, &cl);
+    int rc = net_client_open(&net, NULL, &cl);
     if (rc != CLI_OK) {
         return rc;
     }
@@ -230,7 +218,7 @@ static int do_export(int argc, char **argv)
     e = e ? e : scitt_client_attestation(cl, nonce, nonce_len, &got, why, sizeof(why));
     int status = scitt_client_last(cl)->status;
     if (e != SCITT_OK && status != 0 && status != 200) {
-        rc = cli_fail(CLI_USAGE, "GET %s%s: %s", url, path, scitt_client_last(cl)->problem);
+        rc = cli_fail(CLI_USAGE, "GET %s%s: %s", net.url, path, scitt_client_last(cl)->problem);
     } else if (e != SCITT_OK) {
         rc = cli_fail(CLI_USAGE, "%s", why);
     }
@@ -242,11 +230,11 @@ static int do_export(int argc, char **argv)
     scitt_span body = scitt_span_make(got.ptr, got.len);
     if (!bundle_ok(body, nonce, nonce_len, &b, &id, why, sizeof(why))) {
         scitt_dynbuf_clear(&got);
-        return cli_fail(CLI_FAIL, "%s%s: %s; nothing written", url, path, why);
+        return cli_fail(CLI_FAIL, "%s%s: %s; nothing written", net.url, path, why);
     }
     bool insecure = scitt_span_eq_str(b.platform, "virtual");
     rc = cli_save(out, body, 0644);
-    if (rc == CLI_OK && json) {
+    if (rc == CLI_OK && net.json) {
         scitt_dynbuf jb;
         scitt_dynbuf_init(&jb, 0);
         scitt_json_writer j;

@@ -39,10 +39,7 @@ static const char help[] =
     "  --keys FILE      pin these service keys (COSE_Key_Set) as well\n"
     "  --fail-on-policy-change\n"
     "                   exit 1 when a new policy entry changes the registration policy\n"
-    "  --no-progress    no progress bar on a terminal\n" NET_OPTIONS_HELP
-    "  --timeout S        give up on a request after S seconds (default 30)\n"
-    "  --json           the summary as JSON: result, sizes, keys, policies, discrepancies\n"
-    "\n"
+    "  --no-progress    no progress bar on a terminal\n" NET_OPTIONS_HELP "\n"
     "Exit status (\"result\" in --json):\n"
     "  0 ok               the log verified\n"
     "  1 discrepancy      the log or an entry in it is wrong (each is printed with its index);\n"
@@ -382,46 +379,35 @@ static void remember_reported(audit *a)
     s->reported += a->discrepancies - a->tree_discrepancies;
 }
 
+static const net_spec audit_net = {
+    help,
+    "the service, a static copy or a directory (above)",
+    "give up on a request after S seconds",
+    30,
+    1,
+    3600,
+    "the summary as JSON: result, sizes, keys, policies, discrepancies"};
+
 int cmd_audit(int argc, char **argv)
 {
-    enum {
-        O_URL = 1,
-        O_STATE,
-        O_SCRATCH,
-        O_VKEY,
-        O_KEYS,
-        O_NOPROG,
-        O_CACERT,
-        O_TIMEOUT,
-        O_FAIL_POLICY,
-        O_JSON,
-        O_HELP
-    };
-    static const struct option lo[] = {{"url", 1, 0, O_URL},
-                                       {"state", 1, 0, O_STATE},
+    enum { O_STATE = 1, O_SCRATCH, O_VKEY, O_KEYS, O_NOPROG, O_FAIL_POLICY };
+    static const struct option lo[] = {{"state", 1, 0, O_STATE},
                                        {"from-scratch", 0, 0, O_SCRATCH},
                                        {"vkey", 1, 0, O_VKEY},
                                        {"keys", 1, 0, O_KEYS},
                                        {"no-progress", 0, 0, O_NOPROG},
-                                       {"cacert", 1, 0, O_CACERT},
-                                       {"timeout", 1, 0, O_TIMEOUT},
                                        {"fail-on-policy-change", 0, 0, O_FAIL_POLICY},
-                                       {"json", 0, 0, O_JSON},
-                                       {"help", 0, 0, O_HELP},
+                                       NET_OPTIONS,
                                        {0, 0, 0, 0}};
-    const char *url = NULL, *vkey = NULL, *keys = NULL, *cacert = NULL;
-    bool scratch = false, noprog = false, json = false;
-    uint64_t timeout = 30;
+    const char *vkey = NULL, *keys = NULL;
+    bool scratch = false, noprog = false;
     static audit a;
     memset(&a, 0, sizeof(a));
-    optind = 1;
-    opterr = 0;
+    net_opts net;
+    net_opts_init(&net, &audit_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            url = optarg;
-            break;
         case O_STATE:
             a.state_dir = optarg;
             break;
@@ -437,39 +423,29 @@ int cmd_audit(int argc, char **argv)
         case O_NOPROG:
             noprog = true;
             break;
-        case O_CACERT:
-            cacert = optarg;
-            break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 1, 3600, &timeout)) {
-                return cli_usage("--timeout must be 1..3600 seconds");
-            }
-            break;
         case O_FAIL_POLICY:
             a.fail_on_policy_change = true;
             break;
-        case O_JSON:
-            json = true;
-            break;
-        case O_HELP:
-            return cli_help(help);
         default:
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
+            if ((c = net_option(&net, &audit_net, c, argv)) != CLI_OK) {
+                return c == NET_HELP_SHOWN ? CLI_OK : c;
+            }
+            break;
         }
     }
-    if (optind != argc || !url || !a.state_dir) {
+    if (optind != argc || !net.url || !a.state_dir) {
         return cli_usage("--url URL and --state DIR are required");
     }
     audit_state_init(&a.st);
     scitt_dynbuf_init(&a.checkpoint, 0);
-    a.progress = !noprog && !json && isatty(STDERR_FILENO);
+    a.progress = !noprog && !net.json && isatty(STDERR_FILENO);
     char pinned_vkey[SCITT_NOTE_VKEY_MAX + 1] = "";
     scitt_dynbuf pinned_keys;
     scitt_dynbuf_init(&pinned_keys, 0);
-    int rc = source_open(&a.src, url, cacert, (uint32_t)timeout * 1000);
+    int rc = source_open(&a.src, net.url, net.cacert, (uint32_t)net.timeout * 1000);
     if (rc != CLI_OK) {
         a.cannot = true; /* source_open printed why */
-        snprintf(a.cannot_why, sizeof(a.cannot_why), "%s is not a usable source", url);
+        snprintf(a.cannot_why, sizeof(a.cannot_why), "%s is not a usable source", net.url);
     }
     rc = rc ? rc : audit_state_load(&a, scratch, pinned_vkey, sizeof(pinned_vkey), &pinned_keys);
     rc = rc ? rc : pins(&a, vkey, keys, pinned_vkey, &pinned_keys);
@@ -514,8 +490,8 @@ int cmd_audit(int argc, char **argv)
         }
     }
     outcome o = outcome_of(&a);
-    if (rc == CLI_OK || json) {
-        if (json) {
+    if (rc == CLI_OK || net.json) {
+        if (net.json) {
             json_summary(&a, old_size, o, earlier);
         } else {
             text_summary(&a, old_size, o, earlier);

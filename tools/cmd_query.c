@@ -16,13 +16,10 @@ static const char help[] =
     "Lists registered entries that match every given field, oldest first, following the\n"
     "service's pages until --limit entries (default 100). T is Unix seconds or RFC 3339 UTC\n"
     "(2026-01-02T03:04:05Z). The digest is the hash envelope's payload (e.g. an image's manifest\n"
-    "digest) or SHA-256 of an attached payload.\n" NET_OPTIONS_HELP
-    "  --timeout S      give up after S seconds for the whole command (default 60)\n"
-    "  --max-pages N    request at most N pages (default 1000)\n"
-    "  --cursor C       start from the cursor a previous query printed as \"next\"\n"
-    "  --json   {\"entries\": [{entry_id, index, registered, iss, sub, content_type, digest}],\n"
-    "            \"next\": cursor or null}\n"
-    "\n"
+    "digest) or SHA-256 of an attached payload.\n"
+    "  --max-pages N      request at most N pages (default 1000)\n"
+    "  --cursor C         start from the cursor a previous query printed as "
+    "\"next\"\n" NET_OPTIONS_HELP "\n"
     "A page that is empty but names a next cursor, a cursor that does not advance, --max-pages or\n"
     "--timeout stop the query: what was found is printed (\"next\" says where to continue) and "
     "the\n"
@@ -31,6 +28,16 @@ static const char help[] =
     "Example:\n"
     "  scitt query --url https://scitt.example --sub registry.example/app --after "
     "2026-01-01T00:00:00Z\n";
+
+static const net_spec query_net = {
+    help,
+    "the service",
+    "give up after S seconds for the whole command",
+    60,
+    1,
+    3600,
+    "{\"entries\": [{entry_id, index, registered, iss, sub, content_type, digest}],\n"
+    "                     \"next\": cursor or null}"};
 
 static int64_t now_ms(void)
 {
@@ -41,41 +48,24 @@ static int64_t now_ms(void)
 
 int cmd_query(int argc, char **argv)
 {
-    enum {
-        O_URL = 1,
-        O_ISS,
-        O_SUB,
-        O_DIGEST,
-        O_AFTER,
-        O_BEFORE,
-        O_LIMIT,
-        O_CACERT,
-        O_TIMEOUT,
-        O_MAX_PAGES,
-        O_CURSOR,
-        O_JSON,
-        O_HELP
-    };
-    static const struct option lo[] = {
-        {"url", 1, 0, O_URL},         {"iss", 1, 0, O_ISS},
-        {"sub", 1, 0, O_SUB},         {"digest", 1, 0, O_DIGEST},
-        {"after", 1, 0, O_AFTER},     {"before", 1, 0, O_BEFORE},
-        {"limit", 1, 0, O_LIMIT},     {"cacert", 1, 0, O_CACERT},
-        {"timeout", 1, 0, O_TIMEOUT}, {"max-pages", 1, 0, O_MAX_PAGES},
-        {"cursor", 1, 0, O_CURSOR},   {"json", 0, 0, O_JSON},
-        {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
-    const char *url = NULL, *iss = NULL, *sub = NULL, *digest = NULL, *after = NULL, *before = NULL,
-               *cacert = NULL;
-    uint64_t limit = 100, timeout = 60, max_pages = 1000, cursor = 0;
-    bool json = false;
-    optind = 1;
-    opterr = 0;
+    enum { O_ISS = 1, O_SUB, O_DIGEST, O_AFTER, O_BEFORE, O_LIMIT, O_MAX_PAGES, O_CURSOR };
+    static const struct option lo[] = {{"iss", 1, 0, O_ISS},
+                                       {"sub", 1, 0, O_SUB},
+                                       {"digest", 1, 0, O_DIGEST},
+                                       {"after", 1, 0, O_AFTER},
+                                       {"before", 1, 0, O_BEFORE},
+                                       {"limit", 1, 0, O_LIMIT},
+                                       {"max-pages", 1, 0, O_MAX_PAGES},
+                                       {"cursor", 1, 0, O_CURSOR},
+                                       NET_OPTIONS,
+                                       {0, 0, 0, 0}};
+    const char *iss = NULL, *sub = NULL, *digest = NULL, *after = NULL, *before = NULL;
+    uint64_t limit = 100, max_pages = 1000, cursor = 0;
+    net_opts net;
+    net_opts_init(&net, &query_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            url = optarg;
-            break;
         case O_ISS:
             iss = optarg;
             break;
@@ -91,17 +81,9 @@ int cmd_query(int argc, char **argv)
         case O_BEFORE:
             before = optarg;
             break;
-        case O_CACERT:
-            cacert = optarg;
-            break;
         case O_LIMIT:
             if (!cli_parse_u64(optarg, 1, 1000000, &limit)) {
                 return cli_usage("--limit must be 1..1000000");
-            }
-            break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 1, 3600, &timeout)) {
-                return cli_usage("--timeout must be 1..3600 seconds");
             }
             break;
         case O_MAX_PAGES:
@@ -114,13 +96,11 @@ int cmd_query(int argc, char **argv)
                 return cli_usage("--cursor must be the number a previous query printed");
             }
             break;
-        case O_JSON:
-            json = true;
-            break;
-        case O_HELP:
-            return cli_help(help);
         default:
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
+            if ((c = net_option(&net, &query_net, c, argv)) != CLI_OK) {
+                return c == NET_HELP_SHOWN ? CLI_OK : c;
+            }
+            break;
         }
     }
     if (optind != argc) {
@@ -131,7 +111,7 @@ int cmd_query(int argc, char **argv)
         return cli_usage("--iss/--sub are at most 1000 bytes, --digest 128 hex digits");
     }
     scitt_client *cl = NULL;
-    int rc = cli_client_open(url, cacert, (uint32_t)timeout * 1000, NULL, &cl);
+    int rc = net_client_open(&net, NULL, &cl);
     if (rc != CLI_OK) {
         return rc;
     }
@@ -148,7 +128,7 @@ int cmd_query(int argc, char **argv)
     scitt_json_put_key(&j, "entries");
     scitt_json_begin_array(&j);
     /* The whole command is bounded in time and in requests, whatever the service answers. */
-    int64_t deadline = now_ms() + (int64_t)timeout * 1000;
+    int64_t deadline = now_ms() + (int64_t)net.timeout * 1000;
     scitt_client_query q = {iss, sub, digest, after, before, cursor, 0, false, false};
     uint64_t got = 0, next = 0, pages = 0;
     char stopped[300] = "";
@@ -184,7 +164,7 @@ int cmd_query(int argc, char **argv)
             const scitt_client_row *w = &rows[i];
             char t[32];
             cli_time(w->registered, t);
-            if (!json) {
+            if (!net.json) {
                 printf("%llu %s %s iss=%s sub=%s%s%s%s%s\n", (unsigned long long)w->index,
                        w->entry_id, t, w->iss, w->sub, w->content_type[0] ? " type=" : "",
                        w->content_type, w->digest[0] ? " digest=" : "", w->digest);
@@ -229,7 +209,7 @@ int cmd_query(int argc, char **argv)
         scitt_json_put_null(&j);
     }
     scitt_json_end_object(&j);
-    if (rc == CLI_OK && json) {
+    if (rc == CLI_OK && net.json) {
         cli_json_print(&j);
     } else {
         scitt_dynbuf_clear(&jb);

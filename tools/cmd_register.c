@@ -27,15 +27,13 @@ static const char register_help[] =
     "statement with the receipt added at 394 (receipts from other services are kept).\n"
     "  --out FILE         where to write it (default: STATEMENT.transparent)\n"
     "  --async            ask for 202 (Prefer: respond-async) and poll\n"
-    "  --timeout S        give up after S seconds in all (default 60)\n"
     "  --token T          bearer token (or --token-file F, or $SCITT_TOKEN)\n"
     "  --receipt-out FILE also write the receipt alone\n"
     "  --trust FILE       verify the receipt against these service keys before "
-    "writing\n" NET_OPTIONS_HELP
-    "  --json             print entry_id, location, tree size and index as JSON\n"
+    "writing\n"
     "  --attach IMAGE     then attach the transparent statement to the image in its registry\n"
-    "                     (as scitt attach does; the registry options of scitt attach apply)\n"
-    "\n"
+    "                     (as scitt attach does; the registry options of scitt attach "
+    "apply)\n" NET_OPTIONS_HELP "\n"
     "Exit status: 0 registered, 1 rejected (the service's problem details are printed) or the\n"
     "receipt does not verify with --trust, 2 usage, network or server error.\n"
     "\n"
@@ -47,7 +45,7 @@ static const char get_help[] =
     "\n"
     "Fetches the receipt of an entry (GET /entries/{id}) or, with --statement, its transparent\n"
     "statement (GET /entries/{id}/statement). While the registration is pending (204) it polls\n"
-    "until --timeout (default 0: report it and exit 2).\n" NET_OPTIONS_HELP "\n"
+    "until --timeout.\n" NET_OPTIONS_HELP "\n"
     "Example:\n"
     "  scitt get --url https://scitt.example 3f1c...e0 --statement --out app.transparent\n";
 
@@ -58,11 +56,31 @@ static const char keys_help[] =
     "--jwks, GET /jwks), checks that they parse, and writes them for offline verification\n"
     "(scitt verify --trust FILE). --config also saves the transparency configuration (CBOR: "
     "issuer,\n"
-    "origin, checkpoint_vkey), for audits of a static copy.\n" NET_OPTIONS_HELP
-    "  --timeout S        give up after S seconds (default 30)\n"
-    "\n"
+    "origin, checkpoint_vkey), for audits of a static copy.\n" NET_OPTIONS_HELP "\n"
     "Example:\n"
     "  scitt keys --url https://scitt.example --out scitt-keys.cbor\n";
+
+static const net_spec register_net = {register_help,
+                                      "the service",
+                                      "give up after S seconds in all",
+                                      60,
+                                      1,
+                                      86400,
+                                      "print entry_id, location, tree size and index as JSON"};
+static const net_spec get_net = {get_help,
+                                 "the service",
+                                 "wait S seconds for a pending entry (0: exit 2 at once)",
+                                 0,
+                                 0,
+                                 86400,
+                                 "print entry_id, out and bytes as JSON"};
+static const net_spec keys_net = {keys_help,
+                                  "the service",
+                                  "give up after S seconds",
+                                  30,
+                                  1,
+                                  3600,
+                                  "print out and the keys (kid, alg) as JSON"};
 
 /* The size and index of a receipt's first RFC 9162 proof (not verified; for reports). */
 static void receipt_peek(scitt_span receipt, uint64_t *size, uint64_t *index)
@@ -90,57 +108,36 @@ static void receipt_peek(scitt_span receipt, uint64_t *size, uint64_t *index)
 }
 
 typedef struct reg_opts {
-    const char *url, *statement, *out, *token, *token_file, *receipt_out, *cacert, *trust;
-    bool async, json;
-    uint64_t timeout;
+    net_opts net;
+    const char *statement, *out, *token, *token_file, *receipt_out, *trust;
+    bool async;
     const char *attach; /* --attach IMAGE */
     oci_client_opts reg;
 } reg_opts;
 
 static int reg_parse(int argc, char **argv, reg_opts *o)
 {
-    enum {
-        O_URL = 1,
-        O_OUT,
-        O_ASYNC,
-        O_TIMEOUT,
-        O_TOKEN,
-        O_TOKFILE,
-        O_ROUT,
-        O_TRUST,
-        O_CACERT,
-        O_JSON,
-        O_ATTACH,
-        O_HELP
-    };
-    static const struct option lo[] = {
-        {"url", 1, 0, O_URL},          {"out", 1, 0, O_OUT},
-        {"async", 0, 0, O_ASYNC},      {"timeout", 1, 0, O_TIMEOUT},
-        {"token", 1, 0, O_TOKEN},      {"token-file", 1, 0, O_TOKFILE},
-        {"receipt-out", 1, 0, O_ROUT}, {"trust", 1, 0, O_TRUST},
-        {"cacert", 1, 0, O_CACERT},    {"json", 0, 0, O_JSON},
-        {"attach", 1, 0, O_ATTACH},    OCI_LONG_OPTIONS,
-        {"help", 0, 0, O_HELP},        {0, 0, 0, 0}};
+    enum { O_OUT = 1, O_ASYNC, O_TOKEN, O_TOKFILE, O_ROUT, O_TRUST, O_ATTACH };
+    static const struct option lo[] = {{"out", 1, 0, O_OUT},
+                                       {"async", 0, 0, O_ASYNC},
+                                       {"token", 1, 0, O_TOKEN},
+                                       {"token-file", 1, 0, O_TOKFILE},
+                                       {"receipt-out", 1, 0, O_ROUT},
+                                       {"trust", 1, 0, O_TRUST},
+                                       {"attach", 1, 0, O_ATTACH},
+                                       OCI_LONG_OPTIONS,
+                                       NET_OPTIONS,
+                                       {0, 0, 0, 0}};
     memset(o, 0, sizeof(*o));
-    o->timeout = 60;
-    optind = 1;
-    opterr = 0;
+    net_opts_init(&o->net, &register_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            o->url = optarg;
-            break;
         case O_OUT:
             o->out = optarg;
             break;
         case O_ASYNC:
             o->async = true;
-            break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 1, 86400, &o->timeout)) {
-                return cli_usage("--timeout must be 1..86400 seconds");
-            }
             break;
         case O_TOKEN:
             o->token = optarg;
@@ -154,22 +151,17 @@ static int reg_parse(int argc, char **argv, reg_opts *o)
         case O_TRUST:
             o->trust = optarg;
             break;
-        case O_CACERT:
-            o->cacert = optarg;
-            break;
-        case O_JSON:
-            o->json = true;
-            break;
         case O_ATTACH:
             o->attach = optarg;
             break;
-        case O_HELP:
-            return -1;
         default:
             if (oci_option(&o->reg, c, optarg)) {
                 break;
             }
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
+            if ((c = net_option(&o->net, &register_net, c, argv)) != CLI_OK) {
+                return c;
+            }
+            break;
         }
     }
     if (argc - optind != 1) {
@@ -217,7 +209,7 @@ static int obtain_receipt(const reg_opts *o, scitt_client *cl, scitt_span stmt,
 {
     char why[600];
     scitt_err e = scitt_client_register(cl, stmt, o->async ? SCITT_CLIENT_ASYNC : 0,
-                                        (uint32_t)o->timeout * 1000, reg, why, sizeof(why));
+                                        (uint32_t)o->net.timeout * 1000, reg, why, sizeof(why));
     if (e == SCITT_ERR_POLICY) {
         return cli_fail(CLI_FAIL, "%s was rejected: %s", o->statement,
                         scitt_client_last(cl)->problem);
@@ -233,8 +225,8 @@ int cmd_register(int argc, char **argv)
 {
     reg_opts o;
     int rc = reg_parse(argc, argv, &o);
-    if (rc == -1) {
-        return cli_help(register_help);
+    if (rc == NET_HELP_SHOWN) {
+        return CLI_OK;
     }
     if (rc != CLI_OK) {
         return rc;
@@ -242,7 +234,7 @@ int cmd_register(int argc, char **argv)
     scitt_client *cl = NULL;
     char token[SCITT_CLIENT_TOKEN_MAX + 1];
     rc = load_token(&o, token, sizeof(token));
-    rc = rc ? rc : cli_client_open(o.url, o.cacert, (uint32_t)o.timeout * 1000, token, &cl);
+    rc = rc ? rc : net_client_open(&o.net, token, &cl);
     scitt_wipe(token, sizeof(token));
     scitt_dynbuf stmt, ts;
     scitt_client_registration reg;
@@ -276,8 +268,8 @@ int cmd_register(int argc, char **argv)
                                                          t.keys, SCITT_RECEIPT_REQUIRE_SUB, NULL);
             verified = e == SCITT_OK;
             if (e != SCITT_OK) {
-                rc = cli_fail(CLI_FAIL, "the receipt from %s does not verify with %s: %s", o.url,
-                              o.trust, scitt_err_str(e));
+                rc = cli_fail(CLI_FAIL, "the receipt from %s does not verify with %s: %s",
+                              o.net.url, o.trust, scitt_err_str(e));
             }
         }
         scitt_dynbuf_clear(&entry);
@@ -317,7 +309,7 @@ int cmd_register(int argc, char **argv)
     if (rc == CLI_OK) {
         uint64_t size, index;
         receipt_peek(rs, &size, &index);
-        if (o.json) {
+        if (o.net.json) {
             scitt_dynbuf b;
             scitt_dynbuf_init(&b, 0);
             scitt_json_writer j;
@@ -368,43 +360,27 @@ int cmd_register(int argc, char **argv)
 
 int cmd_get(int argc, char **argv)
 {
-    enum { O_URL = 1, O_STMT, O_OUT, O_TIMEOUT, O_CACERT, O_JSON, O_HELP };
-    static const struct option lo[] = {{"url", 1, 0, O_URL},       {"statement", 0, 0, O_STMT},
-                                       {"out", 1, 0, O_OUT},       {"timeout", 1, 0, O_TIMEOUT},
-                                       {"cacert", 1, 0, O_CACERT}, {"json", 0, 0, O_JSON},
-                                       {"help", 0, 0, O_HELP},     {0, 0, 0, 0}};
-    const char *url = NULL, *out = NULL, *cacert = NULL;
-    bool statement = false, json = false;
-    uint64_t timeout = 0;
-    optind = 1;
-    opterr = 0;
+    enum { O_STMT = 1, O_OUT };
+    static const struct option lo[] = {
+        {"statement", 0, 0, O_STMT}, {"out", 1, 0, O_OUT}, NET_OPTIONS, {0, 0, 0, 0}};
+    const char *out = NULL;
+    bool statement = false;
+    net_opts net;
+    net_opts_init(&net, &get_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            url = optarg;
-            break;
         case O_STMT:
             statement = true;
             break;
         case O_OUT:
             out = optarg;
             break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 0, 86400, &timeout)) {
-                return cli_usage("--timeout must be 0..86400 seconds");
+        default:
+            if ((c = net_option(&net, &get_net, c, argv)) != CLI_OK) {
+                return c == NET_HELP_SHOWN ? CLI_OK : c;
             }
             break;
-        case O_CACERT:
-            cacert = optarg;
-            break;
-        case O_JSON:
-            json = true;
-            break;
-        case O_HELP:
-            return cli_help(get_help);
-        default:
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
     if (argc - optind != 1 || !out) {
@@ -416,7 +392,7 @@ int cmd_get(int argc, char **argv)
         return cli_usage("an entry ID is 64 lowercase hex digits, not \"%s\"", id);
     }
     scitt_client *cl = NULL;
-    int rc = cli_client_open(url, cacert, 0, NULL, &cl);
+    int rc = cli_client_open(net.url, net.cacert, 0, NULL, &cl);
     if (rc != CLI_OK) {
         return rc;
     }
@@ -425,13 +401,13 @@ int cmd_get(int argc, char **argv)
     scitt_dynbuf_init(&body, 0);
     scitt_err e =
         statement
-            ? scitt_client_statement(cl, id, (uint32_t)timeout * 1000, &body, why, sizeof(why))
-            : scitt_client_receipt(cl, id, (uint32_t)timeout * 1000, &body, why, sizeof(why));
+            ? scitt_client_statement(cl, id, (uint32_t)net.timeout * 1000, &body, why, sizeof(why))
+            : scitt_client_receipt(cl, id, (uint32_t)net.timeout * 1000, &body, why, sizeof(why));
     if (e != SCITT_OK) {
         rc = cli_fail(e == SCITT_ERR_POLICY ? CLI_FAIL : CLI_USAGE, "%s", why);
     }
     rc = rc ? rc : cli_save(out, scitt_span_make(body.ptr, body.len), 0644);
-    if (rc == CLI_OK && json) {
+    if (rc == CLI_OK && net.json) {
         scitt_dynbuf b;
         scitt_dynbuf_init(&b, 0);
         scitt_json_writer j;
@@ -457,22 +433,19 @@ int cmd_get(int argc, char **argv)
 
 int cmd_keys(int argc, char **argv)
 {
-    enum { O_URL = 1, O_OUT, O_JWKS, O_CONFIG, O_CACERT, O_TIMEOUT, O_JSON, O_HELP };
-    static const struct option lo[] = {
-        {"url", 1, 0, O_URL},       {"out", 1, 0, O_OUT},       {"jwks", 0, 0, O_JWKS},
-        {"config", 1, 0, O_CONFIG}, {"cacert", 1, 0, O_CACERT}, {"timeout", 1, 0, O_TIMEOUT},
-        {"json", 0, 0, O_JSON},     {"help", 0, 0, O_HELP},     {0, 0, 0, 0}};
-    const char *url = NULL, *out = NULL, *config = NULL, *cacert = NULL;
-    bool jwks = false, json = false;
-    uint64_t timeout = 30;
-    optind = 1;
-    opterr = 0;
+    enum { O_OUT = 1, O_JWKS, O_CONFIG };
+    static const struct option lo[] = {{"out", 1, 0, O_OUT},
+                                       {"jwks", 0, 0, O_JWKS},
+                                       {"config", 1, 0, O_CONFIG},
+                                       NET_OPTIONS,
+                                       {0, 0, 0, 0}};
+    const char *out = NULL, *config = NULL;
+    bool jwks = false;
+    net_opts net;
+    net_opts_init(&net, &keys_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            url = optarg;
-            break;
         case O_OUT:
             out = optarg;
             break;
@@ -482,28 +455,18 @@ int cmd_keys(int argc, char **argv)
         case O_CONFIG:
             config = optarg;
             break;
-        case O_CACERT:
-            cacert = optarg;
-            break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 1, 3600, &timeout)) {
-                return cli_usage("--timeout must be 1..3600 seconds");
+        default:
+            if ((c = net_option(&net, &keys_net, c, argv)) != CLI_OK) {
+                return c == NET_HELP_SHOWN ? CLI_OK : c;
             }
             break;
-        case O_JSON:
-            json = true;
-            break;
-        case O_HELP:
-            return cli_help(keys_help);
-        default:
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
     if (optind != argc || !out) {
         return cli_usage("--url URL and --out FILE are required");
     }
     scitt_client *cl = NULL;
-    int rc = cli_client_open(url, cacert, (uint32_t)timeout * 1000, NULL, &cl);
+    int rc = net_client_open(&net, NULL, &cl);
     if (rc != CLI_OK) {
         return rc;
     }
@@ -539,7 +502,7 @@ int cmd_keys(int argc, char **argv)
             scitt_json_put_key(&j, "alg");
             scitt_json_put_cstr(&j, scitt_cose_alg_name(scitt_cose_key_alg(k)));
             scitt_json_end_object(&j);
-            if (!json) {
+            if (!net.json) {
                 char *h = cli_hex(scitt_cose_key_kid(k));
                 printf("key %s %s\n", scitt_cose_alg_name(scitt_cose_key_alg(k)), h ? h : "");
                 scitt_free(h);
@@ -547,7 +510,7 @@ int cmd_keys(int argc, char **argv)
         }
         scitt_json_end_array(&j);
         scitt_json_end_object(&j);
-        if (json) {
+        if (net.json) {
             cli_json_print(&j);
         } else {
             printf("wrote %s (%zu keys)\n", out, scitt_cose_keyset_count(set));

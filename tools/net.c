@@ -2,6 +2,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,64 @@ int cli_client_open(const char *url, const char *cacert, uint32_t timeout_ms, co
         return cli_fail(CLI_USAGE, "%s", why);
     }
     return CLI_OK;
+}
+
+void net_opts_init(net_opts *o, const net_spec *s)
+{
+    memset(o, 0, sizeof(*o));
+    o->timeout = s->timeout_default;
+    optind = 1;
+    opterr = 0;
+}
+
+int net_option(net_opts *o, const net_spec *s, int code, char **argv)
+{
+    const char *arg = optarg;
+    uint64_t v;
+    switch (code) {
+    case NET_O_URL:
+        o->url = arg;
+        return CLI_OK;
+    case NET_O_CACERT:
+        o->cacert = arg;
+        return CLI_OK;
+    case NET_O_TIMEOUT:
+        if (!cli_parse_u64(arg, s->timeout_min, s->timeout_max, &v)) {
+            return cli_usage("--timeout must be %u..%u seconds", s->timeout_min, s->timeout_max);
+        }
+        o->timeout = (uint32_t)v;
+        return CLI_OK;
+    case NET_O_JSON:
+        o->json = true;
+        return CLI_OK;
+    case NET_O_HELP:
+        net_help(s->help, s);
+        return NET_HELP_SHOWN;
+    default:
+        return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
+    }
+}
+
+int net_help(const char *help, const net_spec *s)
+{
+    const char *mark = strstr(help, NET_OPTIONS_HELP);
+    if (!mark) {
+        return cli_help(help);
+    }
+    printf("%.*s", (int)(mark - help), help);
+    printf("  --url URL          %s\n"
+           "  --cacert FILE      trust these CA certificates (PEM) for https instead of the "
+           "system's\n"
+           "  --timeout S        %s (default %u; %u..%u)\n"
+           "  --json             %s\n",
+           s->url, s->timeout, s->timeout_default, s->timeout_min, s->timeout_max, s->json);
+    fputs(mark + strlen(NET_OPTIONS_HELP), stdout);
+    return CLI_OK;
+}
+
+int net_client_open(const net_opts *o, const char *token, scitt_client **out)
+{
+    return cli_client_open(o->url, o->cacert, o->timeout * 1000u, token, out);
 }
 
 int source_open(source *s, const char *where, const char *cacert, uint32_t timeout_ms)

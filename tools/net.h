@@ -40,8 +40,54 @@ void source_close(source *s);
 scitt_err source_get(source *s, const char *rel, size_t max, scitt_dynbuf *out, char *why,
                      size_t cap);
 
-/** Shared option text for the network options. */
-#define NET_OPTIONS_HELP                                                                           \
-    "  --cacert FILE      trust these CA certificates (PEM) for https instead of the system's\n"
+/*
+ * The network options, one group for every command that talks to a service: --url, --cacert,
+ * --timeout and --json (and --help). A command states what they mean for it, --timeout's
+ * default and bounds and its help text as data in a net_spec, puts NET_OPTIONS in its getopt
+ * table and NET_OPTIONS_HELP where its help lists them, and hands every code its own switch
+ * does not take to net_option.
+ */
+enum { NET_O_URL = 0x1000, NET_O_CACERT, NET_O_TIMEOUT, NET_O_JSON, NET_O_HELP };
+#define NET_OPTIONS                                                                                \
+    {"url", 1, 0, NET_O_URL}, {"cacert", 1, 0, NET_O_CACERT}, {"timeout", 1, 0, NET_O_TIMEOUT},    \
+        {"json", 0, 0, NET_O_JSON},                                                                \
+    {                                                                                              \
+        "help", 0, 0, NET_O_HELP                                                                   \
+    }
+/** Where a command's help lists the network options (net_help writes them there). */
+#define NET_OPTIONS_HELP "@network-options@\n"
+
+/** What the network options mean for one command. */
+typedef struct net_spec {
+    const char *help;         /**< the command's --help text, with NET_OPTIONS_HELP */
+    const char *url;          /**< what --url names */
+    const char *timeout;      /**< what --timeout S bounds */
+    uint32_t timeout_default; /**< seconds */
+    uint32_t timeout_min, timeout_max;
+    const char *json; /**< what --json prints (continuation lines indented 21) */
+} net_spec;
+
+/** The network options as given (timeout in seconds). */
+typedef struct net_opts {
+    const char *url, *cacert;
+    uint32_t timeout;
+    bool json;
+} net_opts;
+
+/** net_option's result after --help: the help was printed, the command exits 0. */
+#define NET_HELP_SHOWN (-1)
+
+/** The command's defaults; also resets getopt for a new parse. */
+void net_opts_init(net_opts *o, const net_spec *s);
+/**
+ * Takes one option code from getopt_long that the command's own switch did not: a network
+ * option (CLI_OK, or a usage message), --help (prints it, NET_HELP_SHOWN), anything else (an
+ * unknown option or a missing value: a usage message naming argv[optind - 1]).
+ */
+int net_option(net_opts *o, const net_spec *s, int code, char **argv);
+/** Prints @p help with its NET_OPTIONS_HELP line replaced by the options as @p s states them. */
+int net_help(const char *help, const net_spec *s);
+/** cli_client_open with the options. */
+int net_client_open(const net_opts *o, const char *token, scitt_client **out);
 
 #endif

@@ -128,10 +128,21 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_cbor_reader_finish(const scitt_cbor_rea
 /** Checks that @p in is exactly one well-formed item under the rules above. */
 SCITT_API SCITT_MUST_USE scitt_err scitt_cbor_validate(scitt_span in);
 
+/** Containers (arrays, maps, tags, byte-string wraps) a writer can hold open at once. */
+#define SCITT_CBOR_WRITE_DEPTH 24u
+
 /**
  * Writer with a sticky error. Either over fixed storage (ptr/cap; overflow sets
  * SCITT_ERR_BUFFER_TOO_SMALL and keeps counting in `need`) or appending to a scitt_dynbuf (whose
  * errors, e.g. its ceiling, become the writer's).
+ *
+ * Nesting bookkeeping: the writer counts the items each open array (n), map (2n) and tag (1)
+ * still expects, and closes it when the last one is written; scitt_cbor_writer_finish fails with
+ * SCITT_ERR_TRUNCATED while any is unfilled, so a wrong count cannot produce bytes. A byte
+ * string whose contents are CBOR (bstr .cbor) is written between scitt_cbor_open_bytes and
+ * scitt_cbor_close_bytes: its length is known only at the close, which writes the head in front
+ * of the contents, so callers never compute an encoding's length ahead. Deeper than
+ * SCITT_CBOR_WRITE_DEPTH open containers is SCITT_ERR_TOO_DEEP.
  */
 typedef struct scitt_cbor_writer {
     uint8_t *ptr;
@@ -141,6 +152,11 @@ typedef struct scitt_cbor_writer {
     scitt_err err;
     scitt_dynbuf *dyn; /**< when non-NULL, output is appended here */
     size_t dyn_start;  /**< dyn->len when the writer was set up */
+    unsigned depth;    /**< open containers */
+    struct {
+        uint64_t left; /**< items still expected; UINT64_MAX for a byte-string wrap */
+        size_t at;     /**< `need` when it was opened (where a wrap's contents start) */
+    } open[SCITT_CBOR_WRITE_DEPTH];
 } scitt_cbor_writer;
 
 /** Fixed storage; @p storage may be NULL with @p cap 0 to measure an encoding. */
@@ -151,8 +167,20 @@ SCITT_API void scitt_cbor_writer_init_dynbuf(scitt_cbor_writer *w, scitt_dynbuf 
 SCITT_API void scitt_cbor_put_uint(scitt_cbor_writer *w, uint64_t v);
 SCITT_API void scitt_cbor_put_int(scitt_cbor_writer *w, int64_t v);
 SCITT_API void scitt_cbor_put_bytes(scitt_cbor_writer *w, scitt_span v);
-/** Head of a byte string of @p len bytes; the caller writes the contents next (bstr .cbor). */
+/**
+ * Only the head of a byte string of @p len bytes, counted as the whole item: for encodings whose
+ * contents are not written through this writer (a Sig_structure hashed in parts). To write CBOR
+ * inside a byte string, use scitt_cbor_open_bytes.
+ */
 SCITT_API void scitt_cbor_put_bytes_head(scitt_cbor_writer *w, size_t len);
+/** Opens a byte string whose contents are the items written until scitt_cbor_close_bytes. */
+SCITT_API void scitt_cbor_open_bytes(scitt_cbor_writer *w);
+/**
+ * Closes the innermost byte string opened by scitt_cbor_open_bytes: writes its head in front of
+ * the contents. SCITT_ERR_INVALID_ARG when it is not the innermost open container (an array or
+ * map inside it is unfilled) or none is open.
+ */
+SCITT_API void scitt_cbor_close_bytes(scitt_cbor_writer *w);
 /** A text string; sets SCITT_ERR_UTF8 when @p v is not valid UTF-8. */
 SCITT_API void scitt_cbor_put_text(scitt_cbor_writer *w, scitt_span v);
 SCITT_API void scitt_cbor_put_cstr(scitt_cbor_writer *w, const char *s);
@@ -161,10 +189,13 @@ SCITT_API void scitt_cbor_put_map(scitt_cbor_writer *w, size_t n);
 SCITT_API void scitt_cbor_put_tag(scitt_cbor_writer *w, uint64_t tag);
 SCITT_API void scitt_cbor_put_bool(scitt_cbor_writer *w, bool v);
 SCITT_API void scitt_cbor_put_null(scitt_cbor_writer *w);
-/** Copies bytes that already are encoded CBOR (the caller vouches for them). */
+/** Copies one item that already is encoded CBOR (the caller vouches for it); counts as one. */
 SCITT_API void scitt_cbor_put_raw(scitt_cbor_writer *w, scitt_span raw);
 
-/** Bytes written so far, in a buffer that stays valid while the storage is unchanged. */
+/**
+ * Bytes written so far, in a buffer that stays valid while the storage is unchanged. The sticky
+ * error, else SCITT_ERR_TRUNCATED while an array, map, tag or byte string is still open.
+ */
 SCITT_API SCITT_MUST_USE scitt_err scitt_cbor_writer_finish(const scitt_cbor_writer *w,
                                                             scitt_span *out);
 

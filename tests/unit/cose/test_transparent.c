@@ -183,12 +183,13 @@ static void good_proof(scitt_cbor_writer *w)
     scitt_cbor_put_map(w, 1);
     scitt_cbor_put_int(w, -1);
     scitt_cbor_put_array(w, 1);
-    scitt_cbor_put_bytes_head(w, 1 + 1 + 1 + 1 + 34);
+    scitt_cbor_open_bytes(w);
     scitt_cbor_put_array(w, 3);
     scitt_cbor_put_uint(w, 2);
     scitt_cbor_put_uint(w, 0);
     scitt_cbor_put_array(w, 1);
     scitt_cbor_put_bytes(w, scitt_span_make(sibling, 32));
+    scitt_cbor_close_bytes(w);
 }
 
 static scitt_span build(const rule_row *row, uint8_t *buf, size_t cap)

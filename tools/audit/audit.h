@@ -1,5 +1,5 @@
 /*
- * tools/audit.h — `scitt audit`: incremental replay of a log from its C2SP tiles and entry
+ * tools/audit/audit.h — `scitt audit`: incremental replay of a log from its C2SP tiles and entry
  * bundles (served by scittd, or a static copy made by export-tiles), with the state kept between
  * runs in a directory. docs/audit.md describes what is checked. Internal to tools/.
  */
