@@ -381,7 +381,7 @@ static void consistency_read(scittd *d, scitt_http_req *req, scitt_ledger_read *
         return;
     }
     scittd_header(req, "Cache-Control", "public, max-age=31536000, immutable");
-    send_copy(req, 200, "application/cose", &b);
+    send_copy(req, 200, scittd_cose_type(req, SCITTD_TYPE_RECEIPT), &b);
 }
 
 void scittd_route_consistency(scitt_http_req *req, void *ctx)

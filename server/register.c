@@ -133,7 +133,8 @@ static void answer_receipt(scittd *d, scitt_ledger_read *r, job *j)
     if (e == SCITT_OK) {
         scitt_http_res_status(req, 201);
         set_location(req, j->id);
-        e = scitt_http_res_body_copy(req, "application/cose", scitt_span_make(out.ptr, out.len));
+        e = scitt_http_res_body_copy(req, scittd_cose_type(req, SCITTD_TYPE_RECEIPT),
+                                     scitt_span_make(out.ptr, out.len));
     }
     if (e != SCITT_OK) {
         scittd_fail(req, e, "the receipt could not be built");
@@ -448,6 +449,7 @@ static void entry_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
         entry_path(req, id, &statement) ? scitt_ledger_find(r, id, &index) : SCITT_ERR_NOT_FOUND;
     scitt_dynbuf out;
     scitt_dynbuf_init(&out, 0);
+    bool known = e == SCITT_OK;
     if (e == SCITT_OK) {
         e = statement ? scitt_service_transparent(d->svc, r, index, 0, &out)
                       : scitt_service_receipt(d->svc, r, index, 0, &out);
@@ -455,10 +457,18 @@ static void entry_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
     if (e == SCITT_OK) {
         scitt_http_res_status(req, 200);
         set_location(req, id);
-        e = scitt_http_res_body_copy(req, "application/cose", scitt_span_make(out.ptr, out.len));
+        e = scitt_http_res_body_copy(
+            req, scittd_cose_type(req, statement ? SCITTD_TYPE_STATEMENT : SCITTD_TYPE_RECEIPT),
+            scitt_span_make(out.ptr, out.len));
     }
     scitt_dynbuf_clear(&out);
-    if (e == SCITT_ERR_NOT_FOUND) {
+    if (e == SCITT_ERR_NOT_FOUND && known) {
+        /* The first entry while the log holds only it: RFC 9942 has no receipt for a one-leaf
+         * tree (docs/receipts.md). */
+        scittd_problem(req, 404, "Not Found",
+                       "no receipt is issued over a one-leaf tree: this entry's receipt exists "
+                       "once the log holds a second entry");
+    } else if (e == SCITT_ERR_NOT_FOUND) {
         char hex[65];
         scitt_entry_id_hex(id, hex);
         char detail[160];

@@ -12,7 +12,7 @@ typedef struct route_row {
     const char *path;
     bool prefix;
     scitt_http_handler handler;
-    bool body; /* takes a statement: the body limit, a length and application/cose */
+    bool body; /* takes a statement: the body limit, a length and a COSE media type */
 } route_row;
 
 static const route_row table[] = {
@@ -45,7 +45,8 @@ scitt_err scittd_add_routes(scittd *d, size_t max_body)
         r.handler = t->handler;
         r.ctx = d;
         r.max_body = t->body ? max_body : 0;
-        r.content_types = t->body ? "application/cose" : NULL;
+        /* RFC 9943's statement type, and application/cose as before */
+        r.content_types = t->body ? SCITTD_TYPE_COSE "," SCITTD_TYPE_STATEMENT : NULL;
         r.require_length = t->body;
         scitt_err e = scitt_http_server_route(d->http, &r);
         if (e != SCITT_OK) {

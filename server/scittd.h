@@ -91,6 +91,15 @@ void scittd_register_free(scittd *d);
 void scittd_route_entries_post(scitt_http_req *req, void *ctx);
 void scittd_route_entries_get(scitt_http_req *req, void *ctx);
 
+/* media.c: RFC 9943 media types, chosen by Accept (application/cose when not asked for). */
+#define SCITTD_TYPE_COSE      "application/cose"
+#define SCITTD_TYPE_RECEIPT   "application/scitt-receipt+cose"
+#define SCITTD_TYPE_STATEMENT "application/scitt-statement+cose"
+/** Whether the Accept value @p accept names @p type (lowercase) with a non-zero q. */
+bool scittd_accepts(scitt_span accept, const char *type);
+/** @p specific when the request's Accept names it, else SCITTD_TYPE_COSE. */
+const char *scittd_cose_type(const scitt_http_req *req, const char *specific);
+
 /* reads.c: keys, configuration, checkpoint, tiles, consistency, attestation, health. */
 void scittd_route_keys(scitt_http_req *req, void *ctx);
 void scittd_route_jwks(scitt_http_req *req, void *ctx);
