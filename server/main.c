@@ -61,6 +61,8 @@ static const char usage[] =
     "  --print-ports           once listening, print \"READY port=P[,P...]\" on stdout, one\n"
     "                          port per --listen in order (for supervisors and tests that\n"
     "                          listen on port 0)\n"
+    "  --public-url URL        the service's public base URL: absolute jwks_uri (discovery)\n"
+    "  --compat-operations     older SCRAPI flow: POST /entries answers 202 + /operations/{id}\n"
     "  --help, --version\n"
     "\n"
     "Example (no TEE on this machine):\n"
@@ -145,7 +147,9 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_VERSION,
         O_SNPCERTS,
         O_CONFIGFS,
-        O_SEVGUEST
+        O_SEVGUEST,
+        O_PUBURL,
+        O_COMPAT
     };
     static const struct option opts[] = {{"data", 1, 0, O_DATA},
                                          {"listen", 1, 0, O_LISTEN},
@@ -173,6 +177,8 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"snp-endorsements", 1, 0, O_SNPCERTS},
                                          {"tee-configfs", 1, 0, O_CONFIGFS},
                                          {"sev-guest", 1, 0, O_SEVGUEST},
+                                         {"public-url", 1, 0, O_PUBURL},
+                                         {"compat-operations", 0, 0, O_COMPAT},
                                          {"help", 0, 0, O_HELP},
                                          {"version", 0, 0, O_VERSION},
                                          {0, 0, 0, 0}};
@@ -295,6 +301,17 @@ static void parse_args(int argc, char **argv, scittd_config *c)
             break;
         case O_PORTS:
             c->print_ports = true;
+            break;
+        case O_PUBURL: /* discovery for older clients (server/compat.c) */
+            if (!scittd_public_url_valid(optarg)) {
+                die("--public-url must be an http:// or https:// URL without query or spaces, "
+                    "not \"%s\"",
+                    optarg);
+            }
+            c->public_url = optarg;
+            break;
+        case O_COMPAT: /* the older SCRAPI operation flow (server/compat.c) */
+            c->compat_operations = true;
             break;
         case O_HELP:
             fputs(usage, stdout);

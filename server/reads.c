@@ -179,7 +179,10 @@ void scittd_route_config(scitt_http_req *req, void *ctx)
         scitt_cbor_put_cstr(&w, "insecure");
         scitt_cbor_put_bool(&w, true);
     }
-    put_kv_text(&w, "jwks_uri", "/jwks");
+    /* absolute for older clients (compat.c); relative only when no URL can be made */
+    char jwks[SCITTD_PUBLIC_URL_MAX + 300];
+    put_kv_text(&w, "jwks_uri",
+                scittd_absolute_url(d, req, "/jwks", jwks, sizeof(jwks)) ? jwks : "/jwks");
     put_kv_text(&w, "platform", d->platform);
     put_kv_text(&w, "checkpoint", "/checkpoint");
     put_kv_text(&w, "attestation", "/attestation");

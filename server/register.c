@@ -14,7 +14,7 @@
 
 #define PENDING_MAX   (1u << 20)
 #define FAILED_TTL_S  600
-#define RETRY_AFTER_S "1"
+#define RETRY_AFTER_S SCITTD_RETRY_AFTER_S
 
 /* ---- pending registrations (async flow) ---------------------------------------------------- */
 
@@ -91,6 +91,21 @@ static void pending_remove(scittd_pending *p, const uint8_t id[SCITT_HASH_LEN])
         scitt_free(e);
         p->count--;
     }
+}
+
+scittd_reg_state scittd_registration_state(scittd *d, const uint8_t id[SCITT_HASH_LEN],
+                                           char *detail, size_t cap)
+{
+    pthread_mutex_lock(&d->pending->mu);
+    pend *p = pending_find(d->pending, id);
+    scittd_reg_state st = !p          ? SCITTD_REG_UNKNOWN
+                          : p->failed ? SCITTD_REG_FAILED
+                                      : SCITTD_REG_PENDING;
+    if (p && p->failed) {
+        snprintf(detail, cap, "%s", p->detail);
+    }
+    pthread_mutex_unlock(&d->pending->mu);
+    return st;
 }
 
 /* ---- the receipt thread ------------------------------------------------------------------ */
@@ -368,6 +383,11 @@ static void check_done(uv_work_t *w, int status)
         j->req = NULL;
         e = scitt_service_submit(d->svc, &prep, on_committed, j);
         scitt_prepared_clear(&prep);
+        if (e == SCITT_OK && d->cfg.compat_operations) {
+            scittd_compat_accepted(req, id); /* 202, /operations/{id}, the operation body */
+            scitt_http_complete(req);
+            return;
+        }
         if (e == SCITT_OK) {
             scitt_http_res_status(req, 202);
             set_location(req, id);
@@ -415,8 +435,8 @@ void scittd_route_entries_post(scitt_http_req *req, void *ctx)
     j->d = d;
     j->req = req;
     scitt_span prefer;
-    j->async = scitt_http_req_header(req, "Prefer", &prefer) &&
-               memmem(prefer.ptr, prefer.len, "respond-async", 13) != NULL;
+    j->async = d->cfg.compat_operations || (scitt_http_req_header(req, "Prefer", &prefer) &&
+                                            memmem(prefer.ptr, prefer.len, "respond-async", 13));
     j->work.data = j;
     if (uv_queue_work(d->loop, &j->work, check_work, check_done) != 0) {
         scitt_free(j);

@@ -53,5 +53,17 @@ scitt_err scittd_add_routes(scittd *d, size_t max_body)
             return e;
         }
     }
+    if (d->cfg.compat_operations) {
+        /* the older SCRAPI operation flow (compat.c) */
+        scitt_http_route r;
+        memset(&r, 0, sizeof(r));
+        r.name = "operations";
+        r.methods = SCITT_HTTP_GET;
+        r.path = "/operations/";
+        r.prefix = true;
+        r.handler = scittd_route_operations;
+        r.ctx = d;
+        return scitt_http_server_route(d->http, &r);
+    }
     return SCITT_OK;
 }

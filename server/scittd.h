@@ -38,6 +38,8 @@ typedef struct scittd_config {
     bool rotate_key;
     unsigned workers;
     unsigned header_timeout_ms, body_timeout_ms; /* 0 = the HTTP layer's defaults */
+    const char *public_url; /* --public-url: base of absolute discovery URLs (compat.c) */
+    bool compat_operations; /* --compat-operations: the older SCRAPI operation flow */
 } scittd_config;
 
 /* A histogram with fixed bucket bounds (Prometheus style, cumulative when printed). */
@@ -99,6 +101,21 @@ void scittd_route_entries_get(scitt_http_req *req, void *ctx);
 bool scittd_accepts(scitt_span accept, const char *type);
 /** @p specific when the request's Accept names it, else SCITTD_TYPE_COSE. */
 const char *scittd_cose_type(const scitt_http_req *req, const char *specific);
+
+/* compat.c: discovery URLs and the older SCRAPI operation flow (--compat-operations). */
+#define SCITTD_PUBLIC_URL_MAX 512
+#define SCITTD_RETRY_AFTER_S  "1"
+bool scittd_public_url_valid(const char *url);
+/** @p path made absolute: --public-url, else the request's Host; false when neither works. */
+bool scittd_absolute_url(const scittd *d, const scitt_http_req *req, const char *path, char *out,
+                         size_t cap);
+/** The 202 of a registration in the operation flow: Location /operations/{id} and the body. */
+void scittd_compat_accepted(scitt_http_req *req, const uint8_t id[SCITT_HASH_LEN]);
+void scittd_route_operations(scitt_http_req *req, void *ctx);
+typedef enum { SCITTD_REG_UNKNOWN, SCITTD_REG_PENDING, SCITTD_REG_FAILED } scittd_reg_state;
+/** register.c: whether @p id is being registered, or failed (@p detail says why). */
+scittd_reg_state scittd_registration_state(scittd *d, const uint8_t id[SCITT_HASH_LEN],
+                                           char *detail, size_t cap);
 
 /* reads.c: keys, configuration, checkpoint, tiles, consistency, attestation, health. */
 void scittd_route_keys(scitt_http_req *req, void *ctx);

@@ -8,6 +8,9 @@
  */
 #include "scittd_util.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <openssl/evp.h>
 
 static sd_daemon sd;
@@ -200,12 +203,150 @@ static void test_one_leaf(void **state)
     sd_stop(&sd);
 }
 
+static bool body_has(const it_resp *r, const char *s)
+{
+    return r->body_len >= strlen(s) && memmem(r->body, r->body_len, s, strlen(s)) != NULL;
+}
+
+/*
+ * Discovery for older clients: jwks_uri is absolute, from --public-url (trailing slash or not),
+ * else from the Host the client used; a Host that is not a plain authority leaves it relative.
+ * A --public-url that is not an http(s) URL is refused at start.
+ */
+static void test_discovery(void **state)
+{
+    (void)state;
+    const char *more[] = {"--public-url", "https://scitt.example.com/base/", NULL};
+    start_with(more);
+    it_resp *r = sd_get(&sd, "/.well-known/transparency-configuration");
+    assert_int_equal(r->status, 200);
+    assert_true(body_has(r, "https://scitt.example.com/base/jwks"));
+    free(r);
+    r = sd_get(&sd, "/jwks");
+    assert_int_equal(r->status, 200);
+    free(r);
+    sd_stop(&sd);
+    start_with(NULL);
+    char want[64];
+    snprintf(want, sizeof(want), "http://127.0.0.1/jwks");
+    r = sd_get(&sd, "/.well-known/transparency-configuration");
+    assert_true(body_has(r, want));
+    free(r);
+    r = sd_call(&sd, "GET", "/.well-known/transparency-configuration", "Host: evil.example/x?y\r\n",
+                scitt_span_make(NULL, 0));
+    /* two Host headers or a bad one: never echoed into the document */
+    assert_false(body_has(r, "evil.example"));
+    free(r);
+    sd_stop(&sd);
+    static const char *bad[] = {"ftp://x.example",      "https://", "https:///x", "https://a b",
+                                "https://x.example/?q", "x.example"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char cmd[10000];
+        snprintf(cmd, sizeof(cmd), "'%s' --public-url '%s' --data '%s' >/dev/null 2>&1", sd_bin(),
+                 bad[i], sd_path(&sd, "never"));
+        int st = system(cmd);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 2);
+    }
+}
+
+/* The operation ID of a 202 in the operation flow, from its Location. */
+static void operation_location(const it_resp *r, char *loc, size_t cap)
+{
+    assert_int_equal(r->status, 202);
+    assert_non_null(it_header(r, "Location", loc, cap));
+    assert_int_equal(strncmp(loc, "/operations/", 12), 0);
+    sd_expect_header(r, "Retry-After", "1");
+    sd_expect_header(r, "Content-Type", "application/cbor");
+}
+
+/*
+ * --compat-operations: POST /entries answers 202 + Location /operations/{id} + Retry-After and a
+ * CBOR operation "running"; polling it gives "running" then "succeeded" with the entry ID, whose
+ * receipt then verifies. Unknown operations are 404; without the mode there is no such route.
+ */
+static void test_compat_operations(void **state)
+{
+    (void)state;
+    it_resp *r;
+    start_with(NULL);
+    r = sd_get(&sd, "/operations/0000000000000000000000000000000000000000000000000000000000000000");
+    assert_int_equal(r->status, 404);
+    free(r);
+    sd_stop(&sd);
+
+    const char *more[] = {"--compat-operations", NULL};
+    start_with(more);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    scitt_dynbuf s;
+    sd_statement(&alice, "pkg:compat@1", "{}", &s);
+    r = sd_post(&sd, scitt_span_make(s.ptr, s.len), NULL);
+    char loc[160];
+    operation_location(r, loc, sizeof(loc));
+    assert_true(body_has(r, "running"));
+    assert_true(body_has(r, "operationId"));
+    free(r);
+    scitt_dynbuf entry;
+    char id[65];
+    sd_entry(scitt_span_make(s.ptr, s.len), &entry, id);
+    assert_string_equal(loc + 12, id);
+    bool done = false;
+    for (int i = 0; i < 200 && !done; i++) {
+        r = sd_get(&sd, loc);
+        assert_int_equal(r->status, 200);
+        sd_expect_header(r, "Content-Type", "application/cbor");
+        if (body_has(r, "succeeded")) {
+            assert_true(body_has(r, "entryId"));
+            assert_true(body_has(r, id));
+            done = true;
+        } else {
+            assert_true(body_has(r, "running"));
+            sd_expect_header(r, "Retry-After", "1");
+            usleep(20000);
+        }
+        free(r);
+    }
+    assert_true(done);
+    char path[160];
+    snprintf(path, sizeof(path), "/entries/%s", id);
+    r = sd_get(&sd, path);
+    assert_int_equal(r->status, 200);
+    sd_verify_receipt(sd_body(r), scitt_span_make(s.ptr, s.len), keys, NULL);
+    free(r);
+    /* The same statement again: a new operation for the same entry, which succeeds. */
+    r = sd_post(&sd, scitt_span_make(s.ptr, s.len), NULL);
+    operation_location(r, loc, sizeof(loc));
+    free(r);
+    r = sd_get(&sd, "/operations/1111111111111111111111111111111111111111111111111111111111111111");
+    sd_expect_problem(r, 404, "Operation Not Found", NULL);
+    free(r);
+    r = sd_get(&sd, "/operations/xyz");
+    sd_expect_problem(r, 404, "Operation Not Found", NULL);
+    free(r);
+    /* A statement the policy refuses is refused at once, as before (400, not an operation). */
+    sd_issuer mallory;
+    sd_issuer_init(&mallory, SCITT_COSE_ALG_ES256, "https://mallory.example");
+    scitt_dynbuf bad;
+    sd_statement(&mallory, "pkg:compat@2", "{}", &bad);
+    r = sd_post(&sd, scitt_span_make(bad.ptr, bad.len), NULL);
+    assert_int_equal(r->status, 400);
+    free(r);
+    scitt_dynbuf_clear(&bad);
+    sd_issuer_clear(&mallory);
+    scitt_dynbuf_clear(&entry);
+    scitt_dynbuf_clear(&s);
+    scitt_cose_keyset_free(keys);
+    sd_stop(&sd);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_media_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_leaf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compat_operations, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
