@@ -20,8 +20,9 @@ done
 
 # Build: compilers and generators the two README commands rely on.
 build_pkgs="gcc make cmake git pkg-config clang clang-format"
-# Libraries (headers + pkg-config files); node-llhttp ships the llhttp C sources the server compiles.
-lib_pkgs="libssl-dev liblmdb-dev libcbor-dev libuv1-dev node-llhttp libcmocka-dev"
+# Libraries (headers + pkg-config files); node-llhttp ships the llhttp C sources the server compiles;
+# zlib gzips C2SP tiles and entry bundles for clients that send Accept-Encoding: gzip.
+lib_pkgs="libssl-dev liblmdb-dev libcbor-dev libuv1-dev node-llhttp libcmocka-dev zlib1g-dev"
 # Tests: real HTTP clients and certificate tools, valgrind for the memcheck run, and the
 # runtimes of the interoperability harness (tests/interop, installed into the build tree by the
 # ctest fixture interop.setup): Go + x/mod (GOPATH mode, no network), Python cbor2 + cryptography,

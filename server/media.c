@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include <zlib.h>
+
 static bool is_space(uint8_t c)
 {
     return c == ' ' || c == '\t';
@@ -96,4 +98,40 @@ const char *scittd_cose_type(const scitt_http_req *req, const char *specific)
         return specific;
     }
     return SCITTD_TYPE_COSE;
+}
+
+bool scittd_wants_gzip(const scitt_http_req *req)
+{
+    scitt_span ae;
+    return scitt_http_req_header(req, "Accept-Encoding", &ae) && scittd_accepts(ae, "gzip");
+}
+
+scitt_err scittd_gzip(scitt_span in, scitt_dynbuf *out)
+{
+    /* One deflate call into a buffer of deflateBound's size: gzip wrapper (window bits 15 + 16),
+     * level 6. The input is at most an entry bundle (256 entries of at most 65,535 bytes). */
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        return SCITT_ERR_NOMEM;
+    }
+    scitt_err e = SCITT_OK;
+    uLong bound = deflateBound(&z, (uLong)in.len);
+    size_t at = out->len;
+    uint8_t *dst = in.len <= UINT32_MAX ? scitt_dynbuf_reserve(out, (size_t)bound) : NULL;
+    if (!dst) {
+        e = SCITT_ERR_NOMEM;
+    }
+    if (e == SCITT_OK) {
+        z.next_in = (Bytef *)(uintptr_t)in.ptr;
+        z.avail_in = (uInt)in.len;
+        z.next_out = dst;
+        z.avail_out = (uInt)bound;
+        e = deflate(&z, Z_FINISH) == Z_STREAM_END ? SCITT_OK : SCITT_ERR_NOMEM;
+        if (e == SCITT_OK) {
+            out->len = at + z.total_out;
+        }
+    }
+    deflateEnd(&z);
+    return e;
 }

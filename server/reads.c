@@ -297,6 +297,25 @@ void scittd_route_checkpoint(scitt_http_req *req, void *ctx)
     scittd_offload_read(ctx, req, checkpoint_read);
 }
 
+/* A tile or entry bundle, gzipped (RFC 9110 content coding) when the client accepts gzip. The
+ * answer varies with Accept-Encoding either way, so caches keep the two apart. */
+static void send_tile(scitt_http_req *req, scitt_dynbuf *b)
+{
+    scittd_header(req, "Vary", "Accept-Encoding");
+    if (b->err == SCITT_OK && scittd_wants_gzip(req)) {
+        scitt_dynbuf z;
+        scitt_dynbuf_init(&z, 0);
+        if (scittd_gzip(scitt_span_make(b->ptr, b->len), &z) == SCITT_OK && z.err == SCITT_OK) {
+            scitt_dynbuf_clear(b);
+            scittd_header(req, "Content-Encoding", "gzip");
+            send_copy(req, 200, "application/octet-stream", &z);
+            return;
+        }
+        scitt_dynbuf_clear(&z); /* could not compress: send it as it is */
+    }
+    send_copy(req, 200, "application/octet-stream", b);
+}
+
 static void tile_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
 {
     (void)d;
@@ -316,7 +335,7 @@ static void tile_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
         e = scitt_ledger_entry_bundle(r, index, width, &b);
         if (e == SCITT_OK) {
             scittd_header(req, "Cache-Control", "public, max-age=31536000, immutable");
-            send_copy(req, 200, "application/octet-stream", &b);
+            send_tile(req, &b);
             return;
         }
         scitt_dynbuf_clear(&b);
@@ -330,11 +349,11 @@ static void tile_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
         scitt_span tile;
         e = scitt_ledger_tile(r, level, index, width, &tile);
         if (e == SCITT_OK) {
-            scitt_http_res_status(req, 200);
             scittd_header(req, "Cache-Control", "public, max-age=31536000, immutable");
-            if (scitt_http_res_body_copy(req, "application/octet-stream", tile) != SCITT_OK) {
-                scittd_problem(req, 500, "Internal Server Error", "out of memory");
-            }
+            scitt_dynbuf b;
+            scitt_dynbuf_init(&b, 0);
+            scitt_dynbuf_put(&b, tile.ptr, tile.len);
+            send_tile(req, &b);
             return;
         }
     }

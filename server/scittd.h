@@ -99,6 +99,10 @@ void scittd_route_entries_get(scitt_http_req *req, void *ctx);
 #define SCITTD_TYPE_STATEMENT "application/scitt-statement+cose"
 /** Whether the Accept value @p accept names @p type (lowercase) with a non-zero q. */
 bool scittd_accepts(scitt_span accept, const char *type);
+/** Whether Accept-Encoding names gzip with a non-zero q. */
+bool scittd_wants_gzip(const scitt_http_req *req);
+/** Appends the gzip (RFC 1952) form of @p in to @p out. */
+scitt_err scittd_gzip(scitt_span in, scitt_dynbuf *out);
 /** @p specific when the request's Accept names it, else SCITTD_TYPE_COSE. */
 const char *scittd_cose_type(const scitt_http_req *req, const char *specific);
 

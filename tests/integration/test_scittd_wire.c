@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
 static sd_daemon sd;
 static sd_issuer alice;
@@ -339,6 +340,82 @@ static void test_compat_operations(void **state)
     sd_stop(&sd);
 }
 
+/* Inflates a gzip body (RFC 1952) into @p out. */
+static void gunzip(const it_resp *r, scitt_dynbuf *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    scitt_dynbuf_init(out, 0);
+    uint8_t chunk[4096];
+    z.next_in = (Bytef *)r->body;
+    z.avail_in = (uInt)r->body_len;
+    int rc;
+    do {
+        z.next_out = chunk;
+        z.avail_out = sizeof(chunk);
+        rc = inflate(&z, Z_NO_FLUSH);
+        assert_true(rc == Z_OK || rc == Z_STREAM_END);
+        scitt_dynbuf_put(out, chunk, sizeof(chunk) - z.avail_out);
+    } while (rc != Z_STREAM_END);
+    assert_int_equal(z.avail_in, 0); /* nothing after the gzip member */
+    inflateEnd(&z);
+}
+
+/*
+ * C2SP tiles and entry bundles are gzipped for a client that sends Accept-Encoding: gzip (and
+ * only then: q=0 and identity get the plain bytes), with Vary: Accept-Encoding on both; the
+ * inflated body is byte for byte the plain one.
+ */
+static void test_gzip(void **state)
+{
+    (void)state;
+    start_with(NULL);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    for (int i = 0; i < 5; i++) {
+        char sub[32];
+        snprintf(sub, sizeof(sub), "pkg:gzip@%d", i);
+        scitt_dynbuf s;
+        sd_statement(&alice, sub, "{\"same\": \"text, compresses well\"}", &s);
+        sd_register(&sd, keys, scitt_span_make(s.ptr, s.len), NULL, NULL);
+        scitt_dynbuf_clear(&s);
+    }
+    static const char *paths[] = {"/tile/0/000.p/6", "/tile/entries/000.p/6"};
+    for (size_t i = 0; i < 2; i++) {
+        it_resp *plain = sd_get(&sd, paths[i]);
+        assert_int_equal(plain->status, 200);
+        sd_expect_header(plain, "Vary", "Accept-Encoding");
+        char v[64];
+        assert_null(it_header(plain, "Content-Encoding", v, sizeof(v)));
+        it_resp *gz = sd_call(&sd, "GET", paths[i], "Accept-Encoding: br, GZIP;q=0.8\r\n",
+                              scitt_span_make(NULL, 0));
+        assert_int_equal(gz->status, 200);
+        sd_expect_header(gz, "Content-Encoding", "gzip");
+        sd_expect_header(gz, "Vary", "Accept-Encoding");
+        sd_expect_header(gz, "Content-Type", "application/octet-stream");
+        assert_true(gz->body_len >= 18 && gz->body[0] == 0x1f && gz->body[1] == 0x8b);
+        scitt_dynbuf back;
+        gunzip(gz, &back);
+        assert_int_equal(back.len, plain->body_len);
+        assert_memory_equal(back.ptr, plain->body, back.len);
+        scitt_dynbuf_clear(&back);
+        free(gz);
+        static const char *no[] = {"Accept-Encoding: gzip;q=0\r\n", "Accept-Encoding: identity\r\n",
+                                   "Accept-Encoding: gzipx, x-gzip2\r\n"};
+        for (size_t k = 0; k < 3; k++) {
+            it_resp *n = sd_call(&sd, "GET", paths[i], no[k], scitt_span_make(NULL, 0));
+            assert_int_equal(n->status, 200);
+            assert_null(it_header(n, "Content-Encoding", v, sizeof(v)));
+            assert_int_equal(n->body_len, plain->body_len);
+            assert_memory_equal(n->body, plain->body, n->body_len);
+            free(n);
+        }
+        free(plain);
+    }
+    scitt_cose_keyset_free(keys);
+    sd_stop(&sd);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -346,6 +423,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_media_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_leaf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compat_operations, setup, teardown),
     };
     if (argc > 1) {
