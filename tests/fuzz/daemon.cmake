@@ -7,7 +7,9 @@ if(TARGET scitt_daemon)
   scitt_fuzz_target(query_string SOURCES query_string.c ${CMAKE_SOURCE_DIR}/server/query_parse.c
     LIBS scitt_server scitt)
   scitt_fuzz_target(scrapi SOURCES scrapi.c LIBS scitt_daemon scitt_server scitt_ledger scitt_tee_acquire scitt)
-  foreach(t query_string scrapi)
+  scitt_fuzz_target(media_headers SOURCES media_headers.c ${CMAKE_SOURCE_DIR}/server/media.c
+    LIBS scitt_server scitt ZLIB::ZLIB)
+  foreach(t query_string scrapi media_headers)
     foreach(kind replay fuzz)
       if(TARGET ${kind}_${t})
         target_include_directories(${kind}_${t} PRIVATE ${CMAKE_SOURCE_DIR}/server)
