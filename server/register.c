@@ -320,6 +320,15 @@ static void check_work(uv_work_t *w)
     job *j = w->data;
     j->err = scitt_service_check(j->d->svc, scitt_http_req_body(j->req), &j->prep, j->reason,
                                  sizeof(j->reason));
+    /* A C2SP entry bundle prefixes each entry with a 16-bit length: an entry over 65,535 bytes
+     * could never be served there, so it is refused here, whatever the policy allows. */
+    if (j->err == SCITT_OK && j->prep.sub.entry.len > SCITTD_BUNDLE_ENTRY_MAX) {
+        j->err = SCITT_ERR_TOO_LARGE;
+        snprintf(j->reason, sizeof(j->reason),
+                 "the registered statement is %zu bytes; C2SP entry bundles carry at most 65,535: "
+                 "register a hash envelope of the payload instead (scitt sign --hash-envelope)",
+                 j->prep.sub.entry.len);
+    }
 }
 
 static const char *reject_title(scitt_err e)

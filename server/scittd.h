@@ -12,8 +12,10 @@
 #include "scitt/service.h"
 #include "scitt/tee.h"
 
-#define SCITTD_MAX_LISTEN 8
-#define SCITTD_MAX_TOKENS 256
+#define SCITTD_MAX_LISTEN       8
+#define SCITTD_MAX_TOKENS       256
+/* The largest entry a C2SP entry bundle carries (16-bit length): larger ones are refused. */
+#define SCITTD_BUNDLE_ENTRY_MAX 65535u
 
 typedef struct scittd_config {
     const char *data_dir;
