@@ -20,9 +20,10 @@ done
 
 # Build: compilers and generators the two README commands rely on.
 build_pkgs="gcc make cmake git pkg-config clang clang-format"
-# Libraries (headers + pkg-config files); node-llhttp ships the llhttp C sources the server compiles.
+# Libraries (headers + pkg-config files); node-llhttp ships the llhttp C sources the server compiles;
+# zlib gzips C2SP tiles and entry bundles for clients that send Accept-Encoding: gzip.
 # libpq-dev: the PostgreSQL storage backend (ledger/store_pg.c; libscitt does not link it).
-lib_pkgs="libssl-dev liblmdb-dev libcbor-dev libuv1-dev node-llhttp libcmocka-dev libpq-dev"
+lib_pkgs="libssl-dev liblmdb-dev libcbor-dev libuv1-dev node-llhttp libcmocka-dev libpq-dev zlib1g-dev"
 # p11-kit: RFC 7512 PKCS#11 URIs and module loading for signing keys kept in tokens (scitt sign
 # --key pkcs11:...); the PKCS#11 API itself is called directly, no OpenSSL engine or provider.
 lib_pkgs="$lib_pkgs libp11-kit-dev"

@@ -284,6 +284,10 @@ int main(int argc, char **argv)
         return fail(2, SCITT_ERR_INVALID_ARG, "log-level must be error, warn, info or debug");
     }
     scitt_log_set_level(lvl);
+    if (d.cfg.public_url && !scittd_public_url_valid(d.cfg.public_url)) {
+        return fail(2, SCITT_ERR_INVALID_ARG,
+                    "--public-url must be an http:// or https:// URL without query or spaces");
+    }
     if (d.cfg.storage && strncmp(d.cfg.storage, "postgresql://", 13) != 0 &&
         strncmp(d.cfg.storage, "postgres://", 11) != 0) {
         return fail(2, SCITT_ERR_INVALID_ARG, "--storage must be a postgresql:// URL");

@@ -124,6 +124,13 @@ static const scittd_option table[] = {
      3600000, NULL, RESTART, "T", "idle time between requests before a connection closes"},
     {"linger-ms", SCITTD_OPT_U64, F(http.linger_ms), 0, "2000", NULL, 0, 60000, NULL, RESTART, "T",
      "after an answer that closes a connection, input is read and dropped this long"},
+    /* clients of earlier drafts (server/compat.c) */
+    {"public-url", SCITTD_OPT_STRING, F(public_url), 0, NULL, "built from the Host each client sent",
+     0, 0, NULL, RESTART, "URL",
+     "the service's public base URL: the transparency configuration's jwks_uri is URL/jwks"},
+    {"compat-operations", SCITTD_OPT_FLAG, F(compat_operations), 0, NULL, NULL, 0, 0, NULL,
+     RESTART, NULL,
+     "serve the older SCRAPI operation flow: POST /entries answers 202 with /operations/{id}"},
     /* witnesses */
     {"cosigned-checkpoint", SCITTD_OPT_STRING, F(cosigned_checkpoint), 0, NULL,
      "the newest signed head", 0, 0, NULL, RESTART, "FILE",

@@ -347,7 +347,10 @@ void scittd_route_config(scitt_http_req *req, void *ctx)
         scitt_cbor_put_cstr(&w, "insecure");
         scitt_cbor_put_bool(&w, true);
     }
-    put_kv_text(&w, "jwks_uri", "/jwks");
+    /* absolute for older clients (compat.c); relative only when no URL can be made */
+    char jwks[SCITTD_PUBLIC_URL_MAX + 300];
+    put_kv_text(&w, "jwks_uri",
+                scittd_absolute_url(d, req, "/jwks", jwks, sizeof(jwks)) ? jwks : "/jwks");
     put_kv_text(&w, "platform", d->platform);
     put_kv_text(&w, "checkpoint", "/checkpoint");
     put_kv_text(&w, "attestation", "/attestation");
@@ -644,7 +647,7 @@ static void bundle_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r, ui
             scittd_fail(req, e, "no such tile in the tree");
             return;
         }
-        scittd_send(req, 200, "application/octet-stream", &b);
+        send_tile(req, &b);
         return;
     }
     bundle *b = scitt_calloc(1, sizeof(*b));
@@ -670,6 +673,26 @@ static bool tile_path(scitt_http_req *req, bool *entries, unsigned *level, uint6
                                  width) == SCITT_OK;
 }
 
+/* A hash tile or an entry bundle sent whole, gzipped (RFC 9110 content coding) when the client
+ * accepts gzip; the answer varies with Accept-Encoding either way, so caches keep the two apart.
+ * Bundles too large to hold whole stream in pieces and are sent as they are. */
+static void send_tile(scitt_http_req *req, scitt_dynbuf *b)
+{
+    scittd_header(req, "Vary", "Accept-Encoding");
+    if (b->err == SCITT_OK && scittd_wants_gzip(req)) {
+        scitt_dynbuf z;
+        scitt_dynbuf_init(&z, 0);
+        if (scittd_gzip(scitt_span_make(b->ptr, b->len), &z) == SCITT_OK && z.err == SCITT_OK) {
+            scitt_dynbuf_clear(b);
+            scittd_header(req, "Content-Encoding", "gzip");
+            scittd_send(req, 200, "application/octet-stream", &z);
+            return;
+        }
+        scitt_dynbuf_clear(&z); /* could not compress: send it as it is */
+    }
+    scittd_send(req, 200, "application/octet-stream", b);
+}
+
 static void tile_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
 {
     bool entries;
@@ -686,11 +709,11 @@ static void tile_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
     scitt_span tile;
     scitt_err e = scitt_ledger_tile(r, level, index, width, &tile);
     if (e == SCITT_OK) {
-        scitt_http_res_status(req, 200);
         scittd_header(req, "Cache-Control", "public, max-age=31536000, immutable");
-        if (scitt_http_res_body_copy(req, "application/octet-stream", tile) != SCITT_OK) {
-            scittd_problem(req, 500, "Internal Server Error", "out of memory");
-        }
+        scitt_dynbuf b;
+        scitt_dynbuf_init(&b, 0);
+        scitt_dynbuf_put(&b, tile.ptr, tile.len);
+        send_tile(req, &b);
         return;
     }
     scittd_fail(req, e, "no such tile in the tree");
@@ -747,7 +770,7 @@ static void consistency_read(scittd *d, scitt_http_req *req, scitt_ledger_read *
         return;
     }
     scittd_header(req, "Cache-Control", "public, max-age=31536000, immutable");
-    scittd_send(req, 200, "application/cose", &b);
+    scittd_send(req, 200, scittd_cose_type(req, SCITTD_TYPE_RECEIPT), &b);
 }
 
 void scittd_route_consistency(scitt_http_req *req, void *ctx)

@@ -14,7 +14,7 @@
 
 #define PENDING_MAX   (1u << 16) /* about 11 MiB of entries at most (docs/deploy.md) */
 #define FAILED_TTL_S  600
-#define RETRY_AFTER_S "1"
+#define RETRY_AFTER_S SCITTD_RETRY_AFTER_S
 
 /* ---- pending registrations (async flow) ---------------------------------------------------- */
 
@@ -93,6 +93,21 @@ static void pending_remove(scittd_pending *p, const uint8_t id[SCITT_HASH_LEN])
     }
 }
 
+scittd_reg_state scittd_registration_state(scittd *d, const uint8_t id[SCITT_HASH_LEN],
+                                           char *detail, size_t cap)
+{
+    pthread_mutex_lock(&d->pending->mu);
+    pend *p = pending_find(d->pending, id);
+    scittd_reg_state st = !p          ? SCITTD_REG_UNKNOWN
+                          : p->failed ? SCITTD_REG_FAILED
+                                      : SCITTD_REG_PENDING;
+    if (p && p->failed) {
+        snprintf(detail, cap, "%s", p->detail);
+    }
+    pthread_mutex_unlock(&d->pending->mu);
+    return st;
+}
+
 /* ---- the receipt thread ------------------------------------------------------------------ */
 
 typedef struct job {
@@ -134,7 +149,7 @@ static void answer_receipt(scittd *d, scitt_ledger_read *r, job *j)
     if (e == SCITT_OK) {
         scitt_http_res_status(req, 201);
         set_location(req, j->id);
-        e = scitt_http_res_body_dynbuf(req, "application/cose", &out);
+        e = scitt_http_res_body_dynbuf(req, scittd_cose_type(req, SCITTD_TYPE_RECEIPT), &out);
     }
     if (e != SCITT_OK) {
         scittd_fail(req, e, "the receipt could not be built");
@@ -306,6 +321,15 @@ static void check_work(uv_work_t *w)
     job *j = w->data;
     j->err = scitt_service_check(j->d->svc, scitt_http_req_body(j->req), &j->prep, j->reason,
                                  sizeof(j->reason));
+    /* A C2SP entry bundle prefixes each entry with a 16-bit length: an entry over 65,535 bytes
+     * could never be served there, so it is refused here, whatever the policy allows. */
+    if (j->err == SCITT_OK && j->prep.sub.entry.len > SCITTD_BUNDLE_ENTRY_MAX) {
+        j->err = SCITT_ERR_TOO_LARGE;
+        snprintf(j->reason, sizeof(j->reason),
+                 "the registered statement is %zu bytes; C2SP entry bundles carry at most 65,535: "
+                 "register a hash envelope of the payload instead (scitt sign --hash-envelope)",
+                 j->prep.sub.entry.len);
+    }
 }
 
 static const char *reject_title(scitt_err e)
@@ -396,6 +420,11 @@ static void check_done(uv_work_t *w, int status)
         j->req = NULL;
         e = scitt_service_submit(d->svc, &prep, on_committed, j);
         scitt_prepared_clear(&prep);
+        if (e == SCITT_OK && d->cfg.compat_operations) {
+            scittd_compat_accepted(req, id); /* 202, /operations/{id}, the operation body */
+            scitt_http_complete(req);
+            return;
+        }
         if (e == SCITT_OK) {
             scitt_http_res_status(req, 202);
             set_location(req, id);
@@ -453,8 +482,8 @@ void scittd_route_entries_post(scitt_http_req *req, void *ctx)
     j->d = d;
     j->req = req;
     scitt_span prefer;
-    j->async = scitt_http_req_header(req, "Prefer", &prefer) &&
-               memmem(prefer.ptr, prefer.len, "respond-async", 13) != NULL;
+    j->async = d->cfg.compat_operations || (scitt_http_req_header(req, "Prefer", &prefer) &&
+                                            memmem(prefer.ptr, prefer.len, "respond-async", 13));
     j->work.data = j;
     if (uv_queue_work(d->loop, &j->work, check_work, check_done) != 0) {
         scitt_free(j);
@@ -487,6 +516,7 @@ static void entry_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
         entry_path(req, id, &statement) ? scitt_ledger_find(r, id, &index) : SCITT_ERR_NOT_FOUND;
     scitt_dynbuf out;
     scitt_dynbuf_init(&out, 0);
+    bool known = e == SCITT_OK;
     if (e == SCITT_OK) {
         e = statement ? scitt_service_transparent(d->svc, r, index, 0, &out)
                       : scitt_service_receipt(d->svc, r, index, 0, &out);
@@ -494,10 +524,18 @@ static void entry_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
     if (e == SCITT_OK) {
         scitt_http_res_status(req, 200);
         set_location(req, id);
-        e = scitt_http_res_body_dynbuf(req, "application/cose", &out);
+        e = scitt_http_res_body_dynbuf(
+            req, scittd_cose_type(req, statement ? SCITTD_TYPE_STATEMENT : SCITTD_TYPE_RECEIPT),
+            &out);
     }
     scitt_dynbuf_clear(&out);
-    if (e == SCITT_ERR_NOT_FOUND) {
+    if (e == SCITT_ERR_NOT_FOUND && known) {
+        /* The first entry while the log holds only it: RFC 9942 has no receipt for a one-leaf
+         * tree (docs/receipts.md). */
+        scittd_problem(req, 404, "Not Found",
+                       "no receipt is issued over a one-leaf tree: this entry's receipt exists "
+                       "once the log holds a second entry");
+    } else if (e == SCITT_ERR_NOT_FOUND) {
         char hex[65];
         scitt_entry_id_hex(id, hex);
         char detail[160];

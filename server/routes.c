@@ -12,7 +12,7 @@ typedef struct route_row {
     const char *path;
     bool prefix;
     scitt_http_handler handler;
-    bool body;    /* takes a statement: the body limit, a length and application/cose */
+    bool body;    /* takes a statement: the body limit, a length and a COSE media type */
     int response; /* the largest body the handler holds, by kind (below) */
     scitt_http_admit admit;
 } route_row;
@@ -94,7 +94,8 @@ scitt_err scittd_add_routes(scittd *d, size_t max_body)
         r.handler = t->handler;
         r.ctx = d;
         r.max_body = t->body ? max_body : 0;
-        r.content_types = t->body ? "application/cose" : NULL;
+        /* RFC 9943's statement type, and application/cose as before */
+        r.content_types = t->body ? SCITTD_TYPE_COSE "," SCITTD_TYPE_STATEMENT : NULL;
         r.require_length = t->body;
         r.max_response = scittd_route_max_response(t->response, max_body);
         r.admit = t->admit;
@@ -102,6 +103,19 @@ scitt_err scittd_add_routes(scittd *d, size_t max_body)
         if (e != SCITT_OK) {
             return e;
         }
+    }
+    if (d->cfg.compat_operations) {
+        /* the older SCRAPI operation flow (compat.c) */
+        scitt_http_route r;
+        memset(&r, 0, sizeof(r));
+        r.name = "operations";
+        r.methods = SCITT_HTTP_GET;
+        r.path = "/operations/";
+        r.prefix = true;
+        r.handler = scittd_route_operations;
+        r.ctx = d;
+        r.max_response = scittd_route_max_response(R_SMALL, max_body);
+        return scitt_http_server_route(d->http, &r);
     }
     return SCITT_OK;
 }

@@ -12,8 +12,10 @@
 #include "scitt/service.h"
 #include "scitt/tee.h"
 
-#define SCITTD_MAX_LISTEN 8
-#define SCITTD_MAX_TOKENS 256
+#define SCITTD_MAX_LISTEN       8
+#define SCITTD_MAX_TOKENS       256
+/* The largest entry a C2SP entry bundle carries (16-bit length): larger ones are refused. */
+#define SCITTD_BUNDLE_ENTRY_MAX 65535u
 
 typedef struct scittd_config {
     /* Every field is an option of the table in options.c (its defaults are there); strings are
@@ -42,9 +44,11 @@ typedef struct scittd_config {
     bool rotate_key;
     unsigned workers;                           /* 0 = 2 x cores */
     unsigned read_workers, costly_read_workers; /* read_workers 0 = 2 x cores */
-    const char *storage;             /* postgresql://...; NULL = LMDB in data_dir */
+    const char *storage;                        /* postgresql://...; NULL = LMDB in data_dir */
     const char *cosigned_checkpoint; /* GET /checkpoint serves it (scitt witness collect) */
     const char *dcap_collateral;     /* Intel DCAP collateral served with TDX evidence */
+    const char *public_url;          /* --public-url: base of absolute discovery URLs (compat.c) */
+    bool compat_operations;          /* --compat-operations: the older SCRAPI operation flow */
 } scittd_config;
 
 /* The read pool (reads.c): two lanes of threads with bounded queues. */
@@ -123,6 +127,34 @@ void scittd_route_entries_get(scitt_http_req *req, void *ctx);
 /* Whether a check-stage error is the statement's fault (400, counted as a rejection); every
  * other class (resource, internal, misuse) is answered 5xx by scittd_fail. */
 bool scittd_check_refuses(scitt_err e);
+
+/* media.c: RFC 9943 media types, chosen by Accept (application/cose when not asked for). */
+#define SCITTD_TYPE_COSE      "application/cose"
+#define SCITTD_TYPE_RECEIPT   "application/scitt-receipt+cose"
+#define SCITTD_TYPE_STATEMENT "application/scitt-statement+cose"
+/** Whether the Accept value @p accept names @p type (lowercase) with a non-zero q. */
+bool scittd_accepts(scitt_span accept, const char *type);
+/** Whether Accept-Encoding names gzip with a non-zero q. */
+bool scittd_wants_gzip(const scitt_http_req *req);
+/** Appends the gzip (RFC 1952) form of @p in to @p out. */
+scitt_err scittd_gzip(scitt_span in, scitt_dynbuf *out);
+/** @p specific when the request's Accept names it, else SCITTD_TYPE_COSE. */
+const char *scittd_cose_type(const scitt_http_req *req, const char *specific);
+
+/* compat.c: discovery URLs and the older SCRAPI operation flow (--compat-operations). */
+#define SCITTD_PUBLIC_URL_MAX 512
+#define SCITTD_RETRY_AFTER_S  "1"
+bool scittd_public_url_valid(const char *url);
+/** @p path made absolute: --public-url, else the request's Host; false when neither works. */
+bool scittd_absolute_url(const scittd *d, const scitt_http_req *req, const char *path, char *out,
+                         size_t cap);
+/** The 202 of a registration in the operation flow: Location /operations/{id} and the body. */
+void scittd_compat_accepted(scitt_http_req *req, const uint8_t id[SCITT_HASH_LEN]);
+void scittd_route_operations(scitt_http_req *req, void *ctx);
+typedef enum { SCITTD_REG_UNKNOWN, SCITTD_REG_PENDING, SCITTD_REG_FAILED } scittd_reg_state;
+/** register.c: whether @p id is being registered, or failed (@p detail says why). */
+scittd_reg_state scittd_registration_state(scittd *d, const uint8_t id[SCITT_HASH_LEN],
+                                           char *detail, size_t cap);
 
 /* reads.c: keys, configuration, checkpoint, tiles, consistency, attestation, health. */
 void scittd_route_keys(scitt_http_req *req, void *ctx);

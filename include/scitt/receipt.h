@@ -5,15 +5,17 @@
  *
  * The receipt profile of scittd (docs/receipts.md):
  *   protected   {1: alg, 4: kid (RFC 9679 thumbprint of the receipt key), 15: {1: iss, 2: sub,
- *                6: iat}, 395: 1, "tree_size": uint}
+ *                6: iat}, 395: 1, -65537: tree_size}
  *   unprotected {396: {-1: [bstr .cbor [tree_size, leaf_index, [+ bstr32]]]}}   (inclusion)
  *               {396: {-2: [bstr .cbor [old_size, tree_size, [+ bstr32]]]}}     (consistency)
  *   payload     nil (the root at tree_size is detached)
  * The signature covers `["Signature1", protected, h'', root]`, so it depends only on the tree
  * head: it is computed once per tree head (scitt_receipt_head_sign) and every receipt of that tree
  * head shares it; only the unprotected proof differs (scitt_receipt_encode_inclusion, no crypto).
- * "tree_size" is signed because RFC 9162 paths do not commit to the size; verifiers here check it
- * equals the proof's size when the label is present.
+ * The tree size is signed (private-use label -65537) because RFC 9162 paths do not commit to the
+ * size; verifiers here check it equals the proof's size when the label is present. Receipts issued
+ * before carried it under the text label "tree_size", which verifiers here still read. Ed25519
+ * receipt keys sign under alg -19 (RFC 9864); -8 (EdDSA) is accepted when verifying.
  */
 #ifndef SCITT_RECEIPT_H
 #define SCITT_RECEIPT_H
@@ -35,7 +37,13 @@ extern "C" {
 #define SCITT_VDP_INCLUSION         (-1)
 #define SCITT_VDP_CONSISTENCY       (-2)
 
-/** The text label of the signed tree size in scittd receipts' protected header. */
+/**
+ * The label of the signed tree size in scittd receipts' protected header: an integer in COSE's
+ * private-use range (RFC 9052 §11: labels below -65536), so no verifier mistakes it for a
+ * registered parameter and every verifier that does not know it ignores it.
+ */
+#define SCITT_RECEIPT_HDR_TREE_SIZE   (-65537)
+/** The text label receipts issued before carried the signed size under; still read. */
 #define SCITT_RECEIPT_LABEL_TREE_SIZE "tree_size"
 
 /** Room for the largest receipt protected header scitt_receipt_head_sign writes. */
@@ -101,7 +109,9 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_receipt_head_load(scitt_span protected_
 /**
  * Writes the inclusion receipt for leaf @p index of the head's tree from @p path (leaf sibling
  * first). No crypto: the head's signature is reused. SCITT_ERR_PROOF_MALFORMED when @p index is
- * outside the tree or @p n is not the path length RFC 9162 implies.
+ * outside the tree or @p n is not the path length RFC 9162 implies; SCITT_ERR_NOT_FOUND for a
+ * one-leaf tree, whose only RFC 9162 path is empty while RFC 9942 requires `[+ bstr]` (no receipt
+ * is issued over a one-leaf tree: docs/receipts.md).
  */
 SCITT_API SCITT_MUST_USE scitt_err scitt_receipt_encode_inclusion(
     const scitt_receipt_head *head, uint64_t index, const uint8_t path[][SCITT_HASH_LEN], size_t n,
@@ -120,7 +130,7 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_receipt_encode_consistency(
 
 /** Verification flags. */
 #define SCITT_RECEIPT_REQUIRE_SUB  (1u << 0) /**< CWT claims must hold iss and sub (RFC 9943) */
-#define SCITT_RECEIPT_REQUIRE_SIZE (1u << 1) /**< the signed "tree_size" label must be present */
+#define SCITT_RECEIPT_REQUIRE_SIZE (1u << 1) /**< the signed tree size must be present */
 #define SCITT_TS_ANY               (1u << 4) /**< transparent statement: one good receipt suffices */
 
 /** What a verified receipt says. Spans point into the receipt bytes. */
@@ -135,7 +145,7 @@ typedef struct scitt_receipt_info {
     uint64_t tree_size;           /**< inclusion: the proof's size; consistency: the new size */
     uint64_t leaf_index;          /**< inclusion */
     uint64_t old_size;            /**< consistency */
-    bool size_signed;             /**< the protected "tree_size" label was present (and matched) */
+    bool size_signed;             /**< a protected tree size label was present (and matched) */
     uint8_t root[SCITT_HASH_LEN]; /**< the root the proof leads to, which the signature covers */
 } scitt_receipt_info;
 
@@ -143,7 +153,7 @@ typedef struct scitt_receipt_info {
  * Verifies an inclusion receipt for @p entry (the registered form of the statement), RFC 9942
  * order: decode (tag 18 required), check alg/vds/crit, run every proof of the -1 array to its
  * root (all must agree), compare an attached payload with that root, check the signed
- * "tree_size", pick the key by kid from @p keys and verify the signature over the root.
+ * tree size, pick the key by kid from @p keys and verify the signature over the root.
  * Dispatches on vds through a table: 1 = RFC9162_SHA256; 2 = CCF_LEDGER_SHA256 (Azure Code
  * Transparency: leaf SHA-256(ith || SHA-256(evidence) || SHA-256(entry)), unprefixed nodes, left/
  * right path, nil payload required; its proofs carry no index or size, so info->leaf_index and

@@ -10,7 +10,10 @@ if(TARGET scitt_daemon)
   scitt_fuzz_target(scrapi SOURCES scrapi.c LIBS scitt_daemon scitt_server scitt_ledger scitt_tee_acquire scitt)
   scitt_fuzz_target(config_file SOURCES config_file.c
     LIBS scitt_daemon scitt_server scitt_ledger scitt_tee_acquire scitt)
-  foreach(t query_string scrapi config_file)
+
+  scitt_fuzz_target(media_headers SOURCES media_headers.c ${CMAKE_SOURCE_DIR}/server/media.c
+    LIBS scitt_server scitt ZLIB::ZLIB)
+  foreach(t query_string scrapi config_file media_headers)
     foreach(kind replay fuzz)
       if(TARGET ${kind}_${t})
         target_include_directories(${kind}_${t} PRIVATE ${CMAKE_SOURCE_DIR}/server)
