@@ -97,6 +97,18 @@ def copy_tree(dest):
         shutil.copy2(src, dst, follow_symlinks=False)
 
 
+def prune_tree(dest):
+    """Removes what an earlier run in this scratch folder copied and the checkout no longer has."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
+                           stdout=subprocess.PIPE).stdout.split(b"\0")
+    keep = {f.decode() for f in files if f}
+    for top, _, names in os.walk(dest):
+        for n in names:
+            rel = os.path.relpath(os.path.join(top, n), dest)
+            if rel not in keep:
+                os.remove(os.path.join(top, n))
+
+
 def same_file(a, b):
     if os.path.islink(a) or os.path.islink(b) or not os.path.isfile(b):
         return os.path.islink(a) and os.path.islink(b) and os.readlink(a) == os.readlink(b)
@@ -137,6 +149,8 @@ def main():
     build = os.path.join(scratch, "build")
     log = os.path.join(scratch, "mutate.log")
     print(f"mutate: {len(muts)} mutations; scratch copy and log in {scratch}", flush=True)
+    if os.path.isdir(src):
+        prune_tree(src)
     copy_tree(src)
 
     stale = []
