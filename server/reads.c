@@ -537,6 +537,26 @@ void scittd_route_checkpoint_latest(scitt_http_req *req, void *ctx)
     scittd_offload_read(ctx, req, checkpoint_latest_read);
 }
 
+/* A hash tile or an entry bundle sent whole, gzipped (RFC 9110 content coding) when the client
+ * accepts gzip; the answer varies with Accept-Encoding either way, so caches keep the two apart.
+ * Bundles too large to hold whole stream in pieces and are sent as they are. */
+static void send_tile(scitt_http_req *req, scitt_dynbuf *b)
+{
+    scittd_header(req, "Vary", "Accept-Encoding");
+    if (b->err == SCITT_OK && scittd_wants_gzip(req)) {
+        scitt_dynbuf z;
+        scitt_dynbuf_init(&z, 0);
+        if (scittd_gzip(scitt_span_make(b->ptr, b->len), &z) == SCITT_OK && z.err == SCITT_OK) {
+            scitt_dynbuf_clear(b);
+            scittd_header(req, "Content-Encoding", "gzip");
+            scittd_send(req, 200, "application/octet-stream", &z);
+            return;
+        }
+        scitt_dynbuf_clear(&z); /* could not compress: send it as it is */
+    }
+    scittd_send(req, 200, "application/octet-stream", b);
+}
+
 /*
  * An entry bundle too large to hold whole is produced piece by piece while it is sent: each
  * piece is copied on the costly lane in a snapshot of its own (entries never change once logged,
@@ -671,26 +691,6 @@ static bool tile_path(scitt_http_req *req, bool *entries, unsigned *level, uint6
     scitt_span path = scitt_http_req_path(req);
     return scitt_tile_parse_path(scitt_span_make(path.ptr + 1, path.len - 1), entries, level, index,
                                  width) == SCITT_OK;
-}
-
-/* A hash tile or an entry bundle sent whole, gzipped (RFC 9110 content coding) when the client
- * accepts gzip; the answer varies with Accept-Encoding either way, so caches keep the two apart.
- * Bundles too large to hold whole stream in pieces and are sent as they are. */
-static void send_tile(scitt_http_req *req, scitt_dynbuf *b)
-{
-    scittd_header(req, "Vary", "Accept-Encoding");
-    if (b->err == SCITT_OK && scittd_wants_gzip(req)) {
-        scitt_dynbuf z;
-        scitt_dynbuf_init(&z, 0);
-        if (scittd_gzip(scitt_span_make(b->ptr, b->len), &z) == SCITT_OK && z.err == SCITT_OK) {
-            scitt_dynbuf_clear(b);
-            scittd_header(req, "Content-Encoding", "gzip");
-            scittd_send(req, 200, "application/octet-stream", &z);
-            return;
-        }
-        scitt_dynbuf_clear(&z); /* could not compress: send it as it is */
-    }
-    scittd_send(req, 200, "application/octet-stream", b);
 }
 
 static void tile_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)

@@ -868,10 +868,13 @@ static void witness_problem(const scitt__http_result *r, char *out, size_t cap)
 {
     scitt_span title, detail;
     if (scitt_client_problem_parse(scitt_span_make(r->body.ptr, r->body.len), &title, &detail)) {
-        char t[200], d[400];
+        char t[200];
         scitt_client_printable(title, t, sizeof(t));
-        scitt_client_printable(detail, d, sizeof(d));
-        snprintf(out, cap, "%d %s: %s", r->res.status, t, d);
+        /* cut to what fits: the message is for a person, a shortened detail is fine */
+        int n = snprintf(out, cap, "%d %s: ", r->res.status, t);
+        if (n > 0 && (size_t)n < cap) {
+            scitt_client_printable(detail, out + n, cap - (size_t)n);
+        }
     } else {
         snprintf(out, cap, "HTTP %d", r->res.status);
     }
