@@ -95,17 +95,17 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_attest_virtual_parse(scitt_span evidenc
  * of @p files that are not empty (SCITT_DCAP_ITEMS entries, indexed by scitt_dcap_item), in item
  * order.
  */
-SCITT_MUST_USE scitt_err scitt_attest_collateral_encode(const scitt_span files[SCITT_DCAP_ITEMS],
-                                                        scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err
+scitt_attest_collateral_encode(const scitt_span files[SCITT_DCAP_ITEMS], scitt_dynbuf *out);
 
 /**
  * Loads the collateral map of a bundle's endorsements into @p c (scitt_dcap_collateral_set for
  * each member): a CBOR map of known file names, each once. SCITT_ERR_EVIDENCE_MALFORMED (or the
  * error of the item refused, with @p why) otherwise; @p c may then hold some of the items.
  */
-SCITT_MUST_USE scitt_err scitt_attest_collateral_load(scitt_span endorsements,
-                                                      scitt_dcap_collateral *c,
-                                                      scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_attest_collateral_load(scitt_span endorsements,
+                                                                scitt_dcap_collateral *c,
+                                                                scitt_tee_reason *why);
 
 /** TD attributes bit 0 and SGX ATTRIBUTES bit 1: the host can read and change the TEE's memory. */
 #define SCITT_ATTEST_TD_DEBUG  0x01u
@@ -169,8 +169,9 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_attest_verify(scitt_span bundle,
  * and the TDX or SGX lists of @p opts. out->platform is the quote's TEE ("tdx" / "sgx") and
  * out->report_data its REPORTDATA, for the caller to compare with what it expects.
  */
-SCITT_MUST_USE scitt_err scitt_attest_verify_quote(scitt_span quote, const scitt_attest_opts *opts,
-                                                   scitt_attest_result *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_attest_verify_quote(scitt_span quote,
+                                                             const scitt_attest_opts *opts,
+                                                             scitt_attest_result *out);
 
 /*
  * Sealing: AES-256-GCM under a 32-byte key the TEE derives for this measurement (on SEV-SNP,

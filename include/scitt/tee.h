@@ -566,8 +566,9 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_tee_snp_derive_key(const scitt_tee_acqu
  * (SCITT_ERR_NOT_FOUND, SCITT_TEE_DCAP_COLLATERAL_MISSING); each is at most
  * SCITT_DCAP_COLLATERAL_FILE_MAX bytes (SCITT_ERR_TOO_LARGE).
  */
-SCITT_MUST_USE scitt_err scitt_tee_dcap_collateral_read(const char *dir, scitt_dynbuf *out,
-                                                        scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_tee_dcap_collateral_read(const char *dir,
+                                                                  scitt_dynbuf *out,
+                                                                  scitt_tee_reason *why);
 
 /** The decoded Confidential ACI security-context files. Owned; release with _clear. */
 typedef struct scitt_tee_aci {

@@ -36,25 +36,26 @@ extern "C" {
 #define SCITT_WITNESS_BODY_MAX    (32u + SCITT_WITNESS_PROOF_MAX * 45u + 1u + SCITT_LIMIT_NOTE_BYTES)
 
 /** Fills @p v for a witness (cosigner) key: the key ID uses signature type 0x04. */
-SCITT_MUST_USE scitt_err scitt_cosig_verifier_init(scitt_note_verifier *v, scitt_span name,
-                                                   const uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN]);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cosig_verifier_init(
+    scitt_note_verifier *v, scitt_span name, const uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN]);
 
 /** Parses a witness vkey (type 0x04). Errors as scitt_note_vkey_parse (SCITT_ERR_ALG for a
  *  type other than 0x04). */
-SCITT_MUST_USE scitt_err scitt_cosig_vkey_parse(scitt_span vkey, scitt_note_verifier *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cosig_vkey_parse(scitt_span vkey,
+                                                          scitt_note_verifier *out);
 
 /** Writes the witness vkey of @p name and @p pub (SCITT_NOTE_VKEY_MAX suffices). */
-SCITT_MUST_USE scitt_err scitt_cosig_vkey_format(scitt_span name,
-                                                 const uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN],
-                                                 char *out, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cosig_vkey_format(
+    scitt_span name, const uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN], char *out, size_t cap);
 
 /**
  * Appends one cosignature line "— <name> <base64 blob>\n" over checkpoint note text @p text
  * (valid note text) at @p time (seconds since the epoch, non-zero) to @p out, signed with @p key.
  * On error @p out is left as it was.
  */
-SCITT_MUST_USE scitt_err scitt_cosig_sign(const scitt_note_key *key, scitt_span name,
-                                          scitt_span text, uint64_t time, scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cosig_sign(const scitt_note_key *key, scitt_span name,
+                                                    scitt_span text, uint64_t time,
+                                                    scitt_dynbuf *out);
 
 /** What scitt_cosig_verify found. */
 typedef struct scitt_cosig_result {
@@ -71,8 +72,8 @@ typedef struct scitt_cosig_result {
  * SCITT_ERR_SIGNATURE. Finding no cosignature is not an error (cosigned == 0). Syntax errors as
  * scitt_note_parse.
  */
-SCITT_MUST_USE scitt_err scitt_cosig_verify(scitt_span note, const scitt_note_verifier *w, size_t n,
-                                            scitt_cosig_result *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cosig_verify(scitt_span note, const scitt_note_verifier *w,
+                                                      size_t n, scitt_cosig_result *out);
 
 /* ---- tlog-witness add-checkpoint --------------------------------------------------------- */
 
@@ -89,13 +90,13 @@ typedef struct scitt_witness_request {
  * hash, at most 63 of them, an empty line, then a non-empty note (not checked here).
  * SCITT_ERR_MALFORMED for any deviation.
  */
-SCITT_MUST_USE scitt_err scitt_witness_request_parse(scitt_span body, scitt_witness_request *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_witness_request_parse(scitt_span body,
+                                                               scitt_witness_request *out);
 
 /** Formats an add-checkpoint body into @p out. */
-SCITT_MUST_USE scitt_err scitt_witness_request_format(uint64_t old_size,
-                                                      const uint8_t proof[][SCITT_HASH_LEN],
-                                                      size_t n_proof, scitt_span note,
-                                                      scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err
+scitt_witness_request_format(uint64_t old_size, const uint8_t proof[][SCITT_HASH_LEN],
+                             size_t n_proof, scitt_span note, scitt_dynbuf *out);
 
 /** What a witness remembers of one log: the latest checkpoint it cosigned (size 0: none). */
 typedef struct scitt_witness_state {
@@ -129,11 +130,11 @@ typedef enum scitt_witness_verdict {
  * Never returns COSIGN for a checkpoint whose size equals the stored size with another root,
  * whose size is below the stored size, or without a proof from the stored root.
  */
-scitt_witness_verdict scitt_witness_check(const scitt_witness_log *logs,
-                                          const scitt_witness_state *state, size_t n_logs,
-                                          const scitt_witness_request *req, size_t *log_index,
-                                          scitt_witness_state *next, scitt_span *cp_text,
-                                          const char **why);
+SCITT_API scitt_witness_verdict scitt_witness_check(const scitt_witness_log *logs,
+                                                    const scitt_witness_state *state, size_t n_logs,
+                                                    const scitt_witness_request *req,
+                                                    size_t *log_index, scitt_witness_state *next,
+                                                    scitt_span *cp_text, const char **why);
 
 /* ---- tlog-policy --------------------------------------------------------------------------- */
 
@@ -166,8 +167,8 @@ typedef struct scitt_tlog_policy {
  * defined, a duplicate key or name or member, k out of 1..n, no or two quorum lines), with a
  * short static reason in @p why (optional) and the 1-based line in @p line (optional).
  */
-SCITT_MUST_USE scitt_err scitt_tlog_policy_parse(scitt_span text, scitt_tlog_policy *out,
-                                                 const char **why, size_t *line);
+SCITT_API SCITT_MUST_USE scitt_err scitt_tlog_policy_parse(scitt_span text, scitt_tlog_policy *out,
+                                                           const char **why, size_t *line);
 
 /**
  * Checks a cosigned checkpoint @p note against @p p: signed by one of the policy's logs (whose key
@@ -176,10 +177,11 @@ SCITT_MUST_USE scitt_err scitt_tlog_policy_parse(scitt_span text, scitt_tlog_pol
  * the names of the policy's witnesses that did not cosign, comma-separated. @p cp (optional) is
  * filled on success. Other errors as scitt_checkpoint_open and scitt_cosig_verify.
  */
-SCITT_MUST_USE scitt_err scitt_tlog_policy_check(const scitt_tlog_policy *p, scitt_span note,
-                                                 const scitt_note_verifier *log_keys,
-                                                 size_t n_log_keys, scitt_checkpoint *cp,
-                                                 char *missing, size_t missing_cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_tlog_policy_check(const scitt_tlog_policy *p,
+                                                           scitt_span note,
+                                                           const scitt_note_verifier *log_keys,
+                                                           size_t n_log_keys, scitt_checkpoint *cp,
+                                                           char *missing, size_t missing_cap);
 
 #ifdef __cplusplus
 }
