@@ -102,6 +102,13 @@ struct scitt_http_req {
     void *release_ctx;
     char *head;
     size_t head_len;
+    /* streaming (http_stream.c): sbuf holds the body bytes not yet released; never reallocated,
+     * so segments offered to a write in flight stay valid */
+    bool stream, stream_ended;
+    uint8_t *sbuf;
+    size_t slen, scap;
+    scitt_http_stream_closed_cb stream_closed;
+    void *stream_ctx;
     scitt__arena arena;
     _Alignas(16) uint8_t mem[];
 };
@@ -322,6 +329,15 @@ void scitt__http_res_error(scitt_http_req *req, int status, const char *title, c
 void scitt__http_res_drop_body(scitt_http_req *req);
 /** Refreshes the cached Date value when the second changed. */
 void scitt__http_date_refresh(scitt_http_server *srv);
+
+/* streaming (http_stream.c) */
+/**
+ * The first @p body_off bytes of stream @p req's buffer were sent. Once all of it is, the buffer
+ * is emptied (true): only then, because a transport may still hold segments of unsent bytes.
+ */
+bool scitt__http_stream_sent(scitt_http_req *req, size_t body_off);
+/** The stream's request is released: frees the buffer, runs the closed callback. */
+void scitt__http_stream_release(scitt_http_req *req);
 
 /* server internals (http_server.c) */
 bool scitt__http_on_loop_thread(const scitt_http_server *srv);

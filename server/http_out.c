@@ -34,6 +34,9 @@ scitt_http_req *scitt__http_req_get(scitt_http_server *srv)
 
 void scitt__http_req_put(scitt_http_server *srv, scitt_http_req *req)
 {
+    if (req->stream) {
+        scitt__http_stream_release(req);
+    }
     scitt__http_res_drop_body(req);
     scitt__arena_reset(&req->arena);
     if (srv->nfree < SCITT__REQ_POOL_MAX) {
@@ -56,15 +59,19 @@ static size_t part_len(const scitt_http_req *req, int part)
     case 1:
         return req->state == REQ_READY ? req->head_len : 0;
     default:
+        if (req->stream) {
+            return req->state == REQ_READY ? req->slen : 0; /* what the stream queued so far */
+        }
         return req->state == REQ_READY && !req->is_head ? req->out_body.len : 0;
     }
 }
 
 static const uint8_t *part_ptr(const scitt_http_req *req, int part)
 {
-    return part == 0   ? (const uint8_t *)CONTINUE
-           : part == 1 ? (const uint8_t *)req->head
-                       : req->out_body.ptr;
+    return part == 0     ? (const uint8_t *)CONTINUE
+           : part == 1   ? (const uint8_t *)req->head
+           : req->stream ? req->sbuf
+                         : req->out_body.ptr;
 }
 
 size_t scitt__http_out_collect(scitt__http_conn *c, uv_buf_t *bufs, size_t max, size_t max_bytes)
@@ -110,6 +117,15 @@ void scitt__http_out_sent(scitt__http_conn *c, size_t n)
     while (c->qhead) {
         scitt_http_req *req = c->qhead;
         size_t left = out_total(req) - c->out_off;
+        /* A stream stays at the head of the queue until it is ended and fully sent. */
+        if (req->stream && req->head && !(req->stream_ended && n >= left)) {
+            c->out_off += n < left ? n : left;
+            size_t hl = part_len(req, 0) + part_len(req, 1);
+            if (c->out_off >= hl && scitt__http_stream_sent(req, c->out_off - hl)) {
+                c->out_off = hl; /* the buffer was emptied */
+            }
+            return;
+        }
         /* A response whose head is not built yet was never offered: nothing of it was sent. */
         if (req->state != REQ_READY || !req->head || n < left) {
             c->out_off += n < left ? n : left;

@@ -61,6 +61,7 @@ static const char usage[] =
     "  --print-ports           once listening, print \"READY port=P[,P...]\" on stdout, one\n"
     "                          port per --listen in order (for supervisors and tests that\n"
     "                          listen on port 0)\n"
+    "  --no-ui                 do not serve the explorer (/ui/)\n"
     "  --help, --version\n"
     "\n"
     "Example (no TEE on this machine):\n"
@@ -145,7 +146,8 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         O_VERSION,
         O_SNPCERTS,
         O_CONFIGFS,
-        O_SEVGUEST
+        O_SEVGUEST,
+        O_NOUI
     };
     static const struct option opts[] = {{"data", 1, 0, O_DATA},
                                          {"listen", 1, 0, O_LISTEN},
@@ -173,6 +175,7 @@ static void parse_args(int argc, char **argv, scittd_config *c)
                                          {"snp-endorsements", 1, 0, O_SNPCERTS},
                                          {"tee-configfs", 1, 0, O_CONFIGFS},
                                          {"sev-guest", 1, 0, O_SEVGUEST},
+                                         {"no-ui", 0, 0, O_NOUI},
                                          {"help", 0, 0, O_HELP},
                                          {"version", 0, 0, O_VERSION},
                                          {0, 0, 0, 0}};
@@ -296,6 +299,9 @@ static void parse_args(int argc, char **argv, scittd_config *c)
         case O_PORTS:
             c->print_ports = true;
             break;
+        case O_NOUI:
+            c->no_ui = true;
+            break;
         case O_HELP:
             fputs(usage, stdout);
             exit(0);
@@ -417,6 +423,7 @@ static void on_signal(uv_signal_t *h, int signum)
     scittd_notify("STOPPING=1");
     uv_signal_stop(&sig_term);
     uv_signal_stop(&sig_int);
+    scittd_events_stop(d); /* event streams never finish by themselves */
     scitt_http_server_shutdown(d->http, 10000, on_http_closed, d);
 }
 
@@ -525,7 +532,7 @@ int main(int argc, char **argv)
         return 1;
     }
     scittd_metrics_init(&d);
-    if (scittd_add_routes(&d, max_body) != SCITT_OK) {
+    if (scittd_add_routes(&d, max_body) != SCITT_OK || scittd_events_init(&d) != SCITT_OK) {
         fputs("scittd: cannot add the routes\n", stderr);
         return 1;
     }

@@ -30,12 +30,18 @@ static const route_row table[] = {
     {"attestation", SCITT_HTTP_GET, "/attestation", false, scittd_route_attestation, false},
     {"metrics", SCITT_HTTP_GET, "/metrics", false, scittd_route_metrics, false},
     {"healthz", SCITT_HTTP_GET, "/healthz", false, scittd_route_healthz, false},
+    {"events", SCITT_HTTP_GET, "/events", false, scittd_route_events, false},
+    {"ui", SCITT_HTTP_GET, "/ui", false, scittd_route_ui, false},
+    {"ui_files", SCITT_HTTP_GET, "/ui/", true, scittd_route_ui, false},
 };
 
 scitt_err scittd_add_routes(scittd *d, size_t max_body)
 {
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         const route_row *t = &table[i];
+        if (t->handler == scittd_route_ui && d->cfg.no_ui) {
+            continue;
+        }
         scitt_http_route r;
         memset(&r, 0, sizeof(r));
         r.name = t->name;

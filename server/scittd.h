@@ -38,6 +38,7 @@ typedef struct scittd_config {
     bool rotate_key;
     unsigned workers;
     unsigned header_timeout_ms, body_timeout_ms; /* 0 = the HTTP layer's defaults */
+    bool no_ui;                                  /* the explorer at /ui/ is off */
 } scittd_config;
 
 /* A histogram with fixed bucket bounds (Prometheus style, cumulative when printed). */
@@ -50,6 +51,7 @@ typedef struct scittd_hist {
 } scittd_hist;
 
 typedef struct scittd_pending scittd_pending;
+typedef struct scittd_events scittd_events;
 typedef struct scittd_receipter scittd_receipter;
 
 typedef struct scittd {
@@ -70,6 +72,7 @@ typedef struct scittd {
     size_t ntokens;
     scittd_pending *pending;
     scittd_receipter *receipter;
+    scittd_events *events; /* GET /events, when started */
     /* metrics */
     _Atomic uint64_t registrations; /* new entries acknowledged */
     _Atomic uint64_t duplicates;    /* registrations answered with an existing entry */
@@ -128,6 +131,14 @@ typedef scitt_err (*scittd_size_at_fn)(void *ctx, int64_t ms, uint64_t *size);
  */
 const char *scittd_query_parse(scitt_span qs, uint64_t size, scittd_size_at_fn size_at, void *ctx,
                                scittd_query *q);
+
+/* ui.c: the explorer's static files under /ui/ (and /ui, redirected). */
+void scittd_route_ui(scitt_http_req *req, void *ctx);
+
+/* events.c: GET /events (server-sent events); init after the loop exists, stop at shutdown. */
+SCITT_MUST_USE scitt_err scittd_events_init(scittd *d);
+void scittd_events_stop(scittd *d);
+void scittd_route_events(scitt_http_req *req, void *ctx);
 
 /* metrics.c */
 void scittd_metrics_init(scittd *d);
