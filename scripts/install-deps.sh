@@ -31,6 +31,9 @@ test_pkgs="curl openssl ca-certificates valgrind python3 python3-cbor2 python3-c
 # the tool is used: nothing is booted or started), groff-base to render the man pages, binutils
 # for readelf on the installed library.
 test_pkgs="$test_pkgs systemd groff-base binutils"
+# Explorer tests (tests/integration/ui): a real browser, headless, driven over the DevTools
+# protocol on a pipe, so that the in-browser verification (WebCrypto) is what is tested.
+test_pkgs="$test_pkgs chromium"
 # Packaging (make deb, make test-package): debhelper builds the .deb files (dpkg-shlibdeps
 # computes their Depends), lintian checks them, debootstrap makes the fresh Debian 12 root the
 # packages are installed into.

@@ -1,7 +1,7 @@
 # Writes the explorer's static files (server/ui/) into a C source as byte arrays, so that scittd
 # serves them from its own binary: nothing to install beside it, nothing fetched from elsewhere.
 # Run by the build: cmake -DOUT=ui_assets.c -DDIR=server/ui -P ui_embed.cmake
-file(GLOB files RELATIVE ${DIR} ${DIR}/*.html ${DIR}/*.css ${DIR}/*.js)
+file(GLOB files RELATIVE ${DIR} ${DIR}/*.html ${DIR}/*.css ${DIR}/*.js ${DIR}/*.svg)
 list(SORT files)
 set(body "/* Generated from server/ui by server/ui_embed.cmake: do not edit. */\n")
 string(APPEND body "#include \"ui.h\"\n\n")
@@ -16,6 +16,8 @@ foreach(f ${files})
   string(APPEND body "static const unsigned char asset_${i}[] = {\n${hex}0};\n")
   if(f MATCHES "\\.html$")
     set(type "text/html; charset=utf-8")
+  elseif(f MATCHES "\\.svg$")
+    set(type "image/svg+xml")
   elseif(f MATCHES "\\.css$")
     set(type "text/css; charset=utf-8")
   else()
