@@ -150,7 +150,7 @@ static void job_work(uv_work_t *w)
     j->size = j->err == SCITT_OK ? head.size : 0;
     uint64_t end = j->size < j->to ? j->size : j->to;
     if (j->skip || j->from >= end) {
-        j->to = j->from;
+        j->to = j->skip ? j->size : j->from; /* skipping: everything up to now counts as given */
         scitt_ledger_read_end(r);
         return;
     }

@@ -47,11 +47,11 @@ def ok(cond, what, detail=""):
 
 
 class Scittd:
-    def __init__(self, tmp, *extra):
-        self.data = os.path.join(tmp, "data")
+    def __init__(self, tmp, *extra, port=0, data="data"):
+        self.data = os.path.join(tmp, data)
         self.log = open(os.path.join(tmp, "scittd.log"), "ab")
         self.proc = subprocess.Popen(
-            [SCITTD, "--data", self.data, "--listen", "127.0.0.1:0", "--platform", "virtual",
+            [SCITTD, "--data", self.data, "--listen", "127.0.0.1:%d" % port, "--platform", "virtual",
              "--insecure-virtual", "--print-ports", *extra],
             stdout=subprocess.PIPE, stderr=self.log)
         line = self.proc.stdout.readline().decode()
@@ -59,6 +59,7 @@ class Scittd:
         if not m:
             self.stop()
             raise RuntimeError("scittd did not start: " + line)
+        self.port = int(m.group(1))
         self.url = "http://127.0.0.1:" + m.group(1)
 
     def stop(self):
