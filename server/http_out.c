@@ -100,8 +100,8 @@ size_t scitt__http_out_collect(scitt__http_conn *c, uv_buf_t *bufs, size_t max, 
             n++;
             off = 0;
         }
-        if (req->state != REQ_READY) {
-            break;
+        if (req->state != REQ_READY || req->stream) {
+            break; /* a stream's body has no end yet: nothing behind it can go out */
         }
     }
     return n;
