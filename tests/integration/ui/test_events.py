@@ -237,7 +237,10 @@ def case_events_slow_reader(tmp):
         ok(slow.eof, "its connection is closed")
         status = open("/proc/%d/status" % srv.proc.pid).read()
         rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-        ok(rss < 200 * 1024, "scittd's resident memory stays bounded (%d kB)" % rss)
+        # AddressSanitizer's shadow memory and quarantine (256 MiB) dwarf what is measured here
+        asan = b"__asan_init" in open(tx.SCITTD, "rb").read()
+        limit = (600 if asan else 200) * 1024
+        ok(rss < limit, "scittd's resident memory stays bounded (%d kB < %d kB)" % (rss, limit))
         slow.close()
         fast.close()
     finally:
