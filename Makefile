@@ -16,11 +16,14 @@ PREFIX      ?= /usr/local
 DESTDIR     ?=
 # make deb / test-package: where the packages and the cached fresh root go.
 DEB_DIR     ?= $(BUILD)/deb
+# make image: where the OCI layout goes and its tag.
+IMAGE_DIR   ?= $(BUILD)/image
+IMAGE_TAG   ?= latest
 # make run ARGS="--policy p.json ...": more scittd flags.
 ARGS        ?=
 
 .PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean \
-        install uninstall deb test-package
+        install uninstall deb test-package test-fresh-clone image
 
 all: build
 
@@ -46,6 +49,12 @@ install: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 	DESTDIR="$(DESTDIR)" scripts/install.sh $(BUILD) $(PREFIX)
 
+# An OCI image of scittd (an OCI image layout in IMAGE_DIR, tag IMAGE_TAG) from the installed
+# tree, without a container daemon; reproducible (docs/oci.md). Push it with
+# skopeo copy oci:$(IMAGE_DIR):$(IMAGE_TAG) docker://REGISTRY/scittd:$(IMAGE_TAG).
+image: build
+	scripts/build-image.sh $(BUILD) $(IMAGE_DIR) $(IMAGE_TAG)
+
 # Removes exactly what make install put under PREFIX (DESTDIR honoured).
 uninstall:
 	DESTDIR="$(DESTDIR)" scripts/uninstall.sh $(PREFIX)
@@ -58,6 +67,11 @@ deb:
 # The packages in a fresh Debian 12 root: install, run, register, verify, lintian, purge.
 test-package: deb
 	scripts/test-package.sh $(DEB_DIR)
+
+# A clone of HEAD in a fresh Debian 12 root with only a compiler, make, cmake and git: make test
+# and make test-sanitize there (root; about an hour on two cores, so not part of .ci/run).
+test-fresh-clone:
+	scripts/test-fresh-clone.sh $(BUILD)/fresh-clone
 
 # Every run ends with the list of skipped tests and why (scripts/test-skips.sh).
 test: build

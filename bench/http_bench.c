@@ -75,8 +75,9 @@ static int serve(int fd, const char *cert, const char *key)
         return 1;
     }
     scitt_http_route hello = {"hello", SCITT_HTTP_GET, "/hello", false, h_hello, NULL,
-                              0,       NULL,           false};
-    scitt_http_route cpu = {"cpu", SCITT_HTTP_GET, "/cpu", false, h_cpu, NULL, 0, NULL, false};
+                              0,       NULL,           false,    0,     NULL};
+    scitt_http_route cpu = {"cpu", SCITT_HTTP_GET, "/cpu", false, h_cpu, NULL,
+                            0,     NULL,           false,  0,     NULL};
     int ports[2] = {0, 0};
     scitt_http_tls tls = {cert, key};
     if (scitt_http_server_route(srv, &hello) != SCITT_OK ||

@@ -7,7 +7,8 @@
  *                                  fold, kid lookup, signature
  *   ratio ccf_receipt/signature: x
  *   memcpy_tile_response: n MB/s   copying a scittd tile response (8 KiB body) (the baseline)
- *   http_parse_tile_response: n MB/s  the tool's HTTP/1.1 parser on the same bytes, body copied
+ *   http_parse_tile_response: n MB/s  libscitt-client's HTTP/1.1 parser on the same bytes, body
+ *                                  copied
  *   ratio http_parse/memcpy: x
  * Rounds alternate between each figure and its baseline; the best round of each is kept.
  * Usage: tools_bench [seconds per round, default 0.5]
@@ -76,8 +77,9 @@ typedef struct http_ctx {
 static bool do_parse(void *p)
 {
     http_ctx *h = p;
-    http_response r;
-    return http_parse_response(h->raw, false, false, &r, &h->body) == SCITT_OK && r.status == 200;
+    scitt__http_response r;
+    return scitt__http_parse_response(h->raw, false, false, &r, &h->body) == SCITT_OK &&
+           r.status == 200;
 }
 
 static bool do_memcpy(void *p)

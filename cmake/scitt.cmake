@@ -41,6 +41,9 @@ function(scitt_module name)
   target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR}/include
                                      PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   target_compile_options(${name} PRIVATE ${SCITT_WARNINGS})
+  # Only what a public header marks SCITT_API is exported from the shared libraries made of
+  # these objects (libscitt, libscitt-client); static links are unaffected.
+  set_target_properties(${name} PROPERTIES C_VISIBILITY_PRESET hidden)
   if(M_PUBLIC_LIBS)
     target_link_libraries(${name} PUBLIC ${M_PUBLIC_LIBS})
   endif()

@@ -618,28 +618,3 @@ scitt_err scitt_json_u64(const scitt_json *j, size_t tok, uint64_t *out)
     *out = v;
     return SCITT_OK;
 }
-
-void scitt_json_put_string(scitt_dynbuf *b, scitt_span s)
-{
-    static const char hex[] = "0123456789abcdef";
-    scitt_dynbuf_u8(b, '"');
-    for (size_t i = 0; i < s.len; i++) {
-        uint8_t c = s.ptr[i];
-        if (c == '"' || c == '\\') {
-            scitt_dynbuf_u8(b, '\\');
-            scitt_dynbuf_u8(b, c);
-        } else if (c == '\n') {
-            scitt_dynbuf_str(b, "\\n");
-        } else if (c == '\r') {
-            scitt_dynbuf_str(b, "\\r");
-        } else if (c == '\t') {
-            scitt_dynbuf_str(b, "\\t");
-        } else if (c < 0x20 || c == 0x7f) {
-            char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-            scitt_dynbuf_str(b, esc);
-        } else {
-            scitt_dynbuf_u8(b, c);
-        }
-    }
-    scitt_dynbuf_u8(b, '"');
-}

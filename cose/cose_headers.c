@@ -574,8 +574,9 @@ scitt_err scitt_cose_headers_encode(const scitt_cose_header_spec *spec, scitt_cb
     if (e == SCITT_OK) {
         scitt_cbor_put_map(w, s->n);
         for (size_t i = 0; i < s->n; i++) {
-            scitt_cbor_put_raw(
-                w, scitt_span_make(s->buf.ptr + s->e[i].start, s->e[i].end - s->e[i].start));
+            const entry *x = &s->e[i];
+            scitt_cbor_put_raw(w, scitt_span_make(s->buf.ptr + x->start, x->key_end - x->start));
+            scitt_cbor_put_raw(w, scitt_span_make(s->buf.ptr + x->key_end, x->end - x->key_end));
         }
         e = w->err;
     }

@@ -120,6 +120,13 @@ void scitt__tbs_init(scitt__tbs *t, scitt_span protected_map, scitt_span aad, sc
 scitt_err scitt__headers_decode(scitt_span protected_map, scitt_span unprotected_item,
                                 unsigned flags, scitt_cose_headers *h);
 
+/**
+ * The signed tree size of a receipt (receipt_verify.c): label -65537, or the text label
+ * "tree_size" of receipts issued before it. Either must be protected and a uint, and when both
+ * are present they must agree (SCITT_ERR_HEADER otherwise). *@p present is false when neither is.
+ */
+scitt_err scitt__receipt_signed_size(const scitt_cose_headers *h, bool *present, uint64_t *size);
+
 /* ------------------------------------------------------------------------------------------ */
 /* CCF ledger receipts, vds 2 (receipt_ccf.c)                                                  */
 

@@ -226,28 +226,41 @@ static size_t utf8_chars(scitt_span s)
     return n;
 }
 
-scitt_err scitt_cose_check_statement(const scitt_cose_sign1 *m)
+scitt_err scitt_cose_check_statement_why(const scitt_cose_sign1 *m, const char **why)
 {
     const scitt_cose_headers *h = &m->hdr;
+    const char *w = NULL;
+    scitt_err e = SCITT_ERR_HEADER;
     if (!m->tagged) {
-        return SCITT_ERR_BAD_TAG;
-    }
-    if (!(h->prot & SCITT_COSE_H_ALG)) {
-        return SCITT_ERR_HEADER;
-    }
-    if (!(h->prot & SCITT_COSE_H_CWT) || !h->cwt.has_iss || !h->cwt.has_sub) {
-        return SCITT_ERR_HEADER;
-    }
-    if (h->prot & (SCITT_COSE_H_X5T | SCITT_COSE_H_X5CHAIN)) {
-        size_t chars = utf8_chars(h->cwt.iss);
-        if (chars == 0 || chars > SCITT_LIMIT_ISS_CHARS || !looks_like_uri(h->cwt.iss)) {
-            return SCITT_ERR_HEADER;
-        }
-    } else if (!(h->prot & SCITT_COSE_H_KID)) {
+        w = "the COSE_Sign1 is not tagged (18)";
+        e = SCITT_ERR_BAD_TAG;
+    } else if (!(h->prot & SCITT_COSE_H_ALG)) {
+        w = "alg (1) is not in the protected header";
+    } else if (!(h->prot & SCITT_COSE_H_CWT) || !h->cwt.has_iss || !h->cwt.has_sub) {
+        w = "the protected header has no CWT claims (15) with iss and sub";
+    } else if (h->cwt.iss.len == 0) {
+        w = "iss is empty";
+    } else if (utf8_chars(h->cwt.iss) > SCITT_LIMIT_ISS_CHARS) {
+        /* RFC 9943's bound on iss holds whatever binds the key: a kid-signed statement too. */
+        w = "iss is longer than 8192 characters";
+    } else if ((h->prot & (SCITT_COSE_H_X5T | SCITT_COSE_H_X5CHAIN)) &&
+               !looks_like_uri(h->cwt.iss)) {
+        w = "iss is not a URI (required with a protected x5t or x5chain)";
+    } else if (!(h->prot & (SCITT_COSE_H_X5T | SCITT_COSE_H_X5CHAIN | SCITT_COSE_H_KID))) {
         /* Without a protected certificate binding the key must be named, and protected. */
-        return SCITT_ERR_HEADER;
+        w = "the protected header names no key (kid, x5t or x5chain)";
+    } else {
+        e = SCITT_OK;
     }
-    return SCITT_OK;
+    if (why) {
+        *why = w;
+    }
+    return e;
+}
+
+scitt_err scitt_cose_check_statement(const scitt_cose_sign1 *m)
+{
+    return scitt_cose_check_statement_why(m, NULL);
 }
 
 scitt_err scitt_cose_check_x5t(const scitt_cose_sign1 *m)

@@ -66,8 +66,8 @@ void scitt_receipt_entry_digest(const scitt_cose_sign1 *m, uint8_t out[SCITT_SHA
 static scitt_err write_protected(const scitt_cose_key *key, scitt_span iss, scitt_span sub,
                                  int64_t iat, uint64_t tree_size, scitt_receipt_head *out)
 {
-    /* {1: alg, 4: kid, 15: {1: iss, 2: sub, 6: iat}, 395: 1, "tree_size": size}: the keys are
-     * written in deterministic order (01, 04, 0f, 19 01 8b, 69 "tree_size"). */
+    /* {1: alg, 4: kid, 15: {1: iss, 2: sub, 6: iat}, 395: 1, -65537: size}: the keys are
+     * written in deterministic order (01, 04, 0f, 19 01 8b, 3a 00 01 00 00). */
     scitt_cbor_writer w;
     scitt_cbor_writer_init(&w, out->protected_map, sizeof(out->protected_map));
     scitt_cbor_put_map(&w, 5);
@@ -85,12 +85,23 @@ static scitt_err write_protected(const scitt_cose_key *key, scitt_span iss, scit
     scitt_cbor_put_int(&w, iat);
     scitt_cbor_put_uint(&w, SCITT_COSE_HDR_VDS);
     scitt_cbor_put_uint(&w, SCITT_VDS_RFC9162_SHA256);
-    scitt_cbor_put_cstr(&w, SCITT_RECEIPT_LABEL_TREE_SIZE);
+    scitt_cbor_put_int(&w, SCITT_RECEIPT_HDR_TREE_SIZE);
     scitt_cbor_put_uint(&w, tree_size);
     scitt_span enc;
     scitt_err e = scitt_cbor_writer_finish(&w, &enc);
     out->protected_len = enc.len;
     return e;
+}
+
+/* RFC 9864: an Ed25519 key signs receipts under the fully specified -19, not the polymorphic -8
+ * (verifiers here accept both: cose_key.c treats them as one for an Ed25519 key). */
+static int64_t receipt_alg(const scitt_cose_key *key)
+{
+    int64_t alg = scitt_cose_key_alg(key);
+    if (alg == SCITT_COSE_ALG_EDDSA && scitt__key_pub(key)->crv == SCITT_COSE_CRV_ED25519) {
+        return SCITT_COSE_ALG_ED25519;
+    }
+    return alg;
 }
 
 scitt_err scitt_receipt_head_sign(const scitt_cose_key *key, scitt_span iss, scitt_span sub,
@@ -103,7 +114,7 @@ scitt_err scitt_receipt_head_sign(const scitt_cose_key *key, scitt_span iss, sci
     if (iss.len > SCITT_LIMIT_RECEIPT_NAME || sub.len > SCITT_LIMIT_RECEIPT_NAME) {
         return SCITT_ERR_TOO_LARGE;
     }
-    out->alg = scitt_cose_key_alg(key);
+    out->alg = receipt_alg(key);
     out->tree_size = tree_size;
     out->iat = iat;
     memcpy(out->root, root, SCITT_HASH_LEN);
@@ -130,16 +141,13 @@ scitt_err scitt_receipt_head_load(scitt_span protected_map, scitt_span signature
         return SCITT_ERR_NOMEM;
     }
     scitt_err e = scitt__headers_decode(protected_map, scitt_span_make(NULL, 0), 0, h);
-    const scitt_cose_param *size =
-        e == SCITT_OK ? scitt_cose_headers_find_text(h, SCITT_RECEIPT_LABEL_TREE_SIZE) : NULL;
+    bool has_size = false;
+    e = e ? e : scitt__receipt_signed_size(h, &has_size, &out->tree_size);
     if (e == SCITT_OK && (!(h->prot & SCITT_COSE_H_ALG) || !(h->prot & SCITT_COSE_H_VDS) ||
-                          h->vds != SCITT_VDS_RFC9162_SHA256 || !size || !h->cwt.has_iat)) {
+                          h->vds != SCITT_VDS_RFC9162_SHA256 || !has_size || !h->cwt.has_iat)) {
         e = SCITT_ERR_HEADER;
     }
     if (e == SCITT_OK) {
-        scitt_cbor_reader r;
-        scitt_cbor_reader_init(&r, size->value);
-        e = scitt_cbor_read_uint(&r, &out->tree_size);
         out->alg = h->alg;
         out->iat = h->cwt.iat;
     }
@@ -162,13 +170,6 @@ scitt_err scitt_receipt_head_load(scitt_span protected_map, scitt_span signature
 /* ------------------------------------------------------------------------------------------ */
 /* Receipts                                                                                    */
 
-/* Bytes of the CBOR array [a, b, [path]] of 32-byte hashes. */
-static size_t proof_len(uint64_t a, uint64_t b, size_t n)
-{
-    return 1 + scitt_cbor_head_len(a) + scitt_cbor_head_len(b) + scitt_cbor_head_len(n) +
-           n * (2 + SCITT_HASH_LEN);
-}
-
 /* d2 84 bstr(protected) {396: {<vdp>: [bstr .cbor [a, b, path]]}} nil bstr(signature) */
 static scitt_err write_receipt(const scitt_receipt_head *head, int64_t vdp, uint64_t a, uint64_t b,
                                const uint8_t path[][SCITT_HASH_LEN], size_t n, scitt_cbor_writer *w)
@@ -181,7 +182,7 @@ static scitt_err write_receipt(const scitt_receipt_head *head, int64_t vdp, uint
     scitt_cbor_put_map(w, 1);
     scitt_cbor_put_int(w, vdp);
     scitt_cbor_put_array(w, 1);
-    scitt_cbor_put_bytes_head(w, proof_len(a, b, n));
+    scitt_cbor_open_bytes(w);
     scitt_cbor_put_array(w, 3);
     scitt_cbor_put_uint(w, a);
     scitt_cbor_put_uint(w, b);
@@ -189,6 +190,7 @@ static scitt_err write_receipt(const scitt_receipt_head *head, int64_t vdp, uint
     for (size_t i = 0; i < n; i++) {
         scitt_cbor_put_bytes(w, scitt_span_make(path[i], SCITT_HASH_LEN));
     }
+    scitt_cbor_close_bytes(w);
     scitt_cbor_put_null(w);
     scitt_cbor_put_bytes(w, scitt_span_make(head->signature, head->signature_len));
     return w->err;
@@ -200,6 +202,10 @@ scitt_err scitt_receipt_encode_inclusion(const scitt_receipt_head *head, uint64_
 {
     if (index >= head->tree_size || n != scitt_merkle_inclusion_len(index, head->tree_size)) {
         return SCITT_ERR_PROOF_MALFORMED;
+    }
+    /* RFC 9942 proofs carry [+ bstr]: the one-leaf tree's empty path has no receipt. */
+    if (n == 0) {
+        return SCITT_ERR_NOT_FOUND;
     }
     return write_receipt(head, SCITT_VDP_INCLUSION, head->tree_size, index, path, n, out);
 }

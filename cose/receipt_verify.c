@@ -183,6 +183,32 @@ static scitt_err read_vdp(scitt_span vdp, int64_t want, scitt_span *proofs, size
     return (e == SCITT_ERR_BAD_TYPE || e == SCITT_ERR_BAD_TAG) ? SCITT_ERR_HEADER : e;
 }
 
+scitt_err scitt__receipt_signed_size(const scitt_cose_headers *h, bool *present, uint64_t *size)
+{
+    const scitt_cose_param *p[2] = {
+        scitt_cose_headers_find(h, SCITT_RECEIPT_HDR_TREE_SIZE),
+        scitt_cose_headers_find_text(h, SCITT_RECEIPT_LABEL_TREE_SIZE),
+    };
+    *present = false;
+    for (size_t i = 0; i < 2; i++) {
+        if (!p[i]) {
+            continue;
+        }
+        if (p[i]->bucket != SCITT_COSE_PROTECTED) {
+            return SCITT_ERR_HEADER; /* an unsigned size means nothing */
+        }
+        scitt_cbor_reader r;
+        uint64_t v;
+        scitt_cbor_reader_init(&r, p[i]->value);
+        if (scitt_cbor_read_uint(&r, &v) != SCITT_OK || (*present && v != *size)) {
+            return SCITT_ERR_HEADER;
+        }
+        *present = true;
+        *size = v;
+    }
+    return SCITT_OK;
+}
+
 static const scitt_cose_key *pick_key(const scitt_cose_keyset *keys, const scitt_cose_headers *h)
 {
     if (h->prot & SCITT_COSE_H_KID || h->unprot & SCITT_COSE_H_KID) {
@@ -243,18 +269,11 @@ static scitt_err verify_receipt(scitt_span receipt, const proof_input *in, bool 
         }
     }
     /* The signed tree size, when present, must be the size the proof is for. */
-    const scitt_cose_param *size =
-        e == SCITT_OK ? scitt_cose_headers_find_text(h, SCITT_RECEIPT_LABEL_TREE_SIZE) : NULL;
-    if (size && size->bucket != SCITT_COSE_PROTECTED) {
-        e = SCITT_ERR_HEADER; /* an unsigned size means nothing */
-    } else if (size) {
-        scitt_cbor_reader r;
-        uint64_t signed_size;
-        scitt_cbor_reader_init(&r, size->value);
-        e = scitt_cbor_read_uint(&r, &signed_size);
-        if (e != SCITT_OK) {
-            e = SCITT_ERR_HEADER;
-        } else if (signed_size != info.tree_size) {
+    bool has_size = false;
+    uint64_t signed_size = 0;
+    e = e ? e : scitt__receipt_signed_size(h, &has_size, &signed_size);
+    if (e == SCITT_OK && has_size) {
+        if (signed_size != info.tree_size) {
             e = SCITT_ERR_PROOF_MISMATCH;
         }
         info.size_signed = e == SCITT_OK;

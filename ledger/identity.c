@@ -208,11 +208,14 @@ scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
     scitt_tree_head head;
     scitt_dynbuf head_store;
     scitt_dynbuf_init(&head_store, 0);
-    scitt_err pe = scitt_ledger_peek_latest(s->cfg.data_dir, &head, &head_store);
+    scitt_err pe = s->cfg.storage ? scitt_ledger_peek_latest_url(s->cfg.storage, &head, &head_store)
+                                  : scitt_ledger_peek_latest(s->cfg.data_dir, &head, &head_store);
+    /* never print the URL: it may carry a password */
+    const char *where = s->cfg.storage ? "the PostgreSQL database" : s->cfg.data_dir;
     bool have_heads = pe == SCITT_OK;
     if (pe != SCITT_OK && pe != SCITT_ERR_NOT_FOUND) {
-        snprintf(reason, cap, "cannot read the signed tree heads of the log in %s: %s",
-                 s->cfg.data_dir, scitt_err_str(pe));
+        snprintf(reason, cap, "cannot read the signed tree heads of the log in %s: %s", where,
+                 scitt_err_str(pe));
         scitt_dynbuf_clear(&head_store);
         return pe;
     }
@@ -236,7 +239,7 @@ scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
                  "the service keys are missing, but the log in %s holds signed tree heads (up "
                  "to size %llu): new keys could not have signed them, so none are created; "
                  "restore the service keys from a backup",
-                 s->cfg.data_dir, (unsigned long long)head.size);
+                 where, (unsigned long long)head.size);
         e = SCITT_ERR_STATE;
     } else if (e == SCITT_ERR_NOT_FOUND) {
         /* First start: the keys are born here (inside the TEE when there is one). */
@@ -260,7 +263,7 @@ scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
                  "receipt keys in the keystore: the keystore is older than the log (a key "
                  "rotation lost in a crash?) or belongs to another log; restore the keystore "
                  "that signed it",
-                 s->cfg.data_dir, (unsigned long long)head.size, scitt_cose_keyset_count(s->keys));
+                 where, (unsigned long long)head.size, scitt_cose_keyset_count(s->keys));
         e = SCITT_ERR_STATE;
     }
     scitt_dynbuf_clear(&head_store);

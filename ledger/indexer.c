@@ -87,7 +87,7 @@ scitt_err scitt__indexer_remember(scitt_ledger *l, const scitt__postings *p)
     return SCITT_OK;
 }
 
-scitt_err scitt__ledger_find(scitt_ledger *l, MDB_txn *itxn, MDB_txn *txn,
+scitt_err scitt__ledger_find(scitt_ledger *l, scitt__txn *itxn, scitt__txn *txn,
                              const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index)
 {
     scitt__indexer *x = l->ix;
@@ -152,8 +152,8 @@ void scitt__indexer_enqueue(scitt_ledger *l, pending_sub *list)
 /* Writes a list of batches in one transaction; the watermark moves to the last entry. */
 static scitt_err apply(scitt_ledger *l, ix_batch *list)
 {
-    MDB_txn *itxn;
-    scitt_err e = scitt__mdb_err(mdb_txn_begin(l->store.ienv, NULL, 0, &itxn));
+    scitt__txn *itxn = NULL;
+    scitt_err e = scitt__txn_begin(&l->store, SCITT__TXN_INDEX_WRITE, &itxn);
     uint64_t w = 0;
     for (ix_batch *b = list; e == SCITT_OK && b; b = b->next) {
         for (size_t i = 0; e == SCITT_OK && i < b->n; i++) {
@@ -163,9 +163,11 @@ static scitt_err apply(scitt_ledger *l, ix_batch *list)
     }
     e = e ? e : scitt__index_set_watermark(itxn, &l->store, w);
     if (e == SCITT_OK) {
-        return scitt__mdb_err(mdb_txn_commit(itxn));
+        return scitt__txn_commit(&l->store, itxn);
     }
-    mdb_txn_abort(itxn);
+    if (itxn) {
+        scitt__txn_abort(&l->store, itxn);
+    }
     return e;
 }
 
@@ -247,7 +249,7 @@ static void *indexer_main(void *arg)
     }
     pthread_mutex_unlock(&x->mu);
     /* a clean stop leaves an index that needs no catch-up and no rebuild */
-    x->synced = mdb_env_sync(l->store.ienv, 1) == MDB_SUCCESS;
+    x->synced = l->store.ops->sync(&l->store, true) == SCITT_OK;
     return NULL;
 }
 
@@ -311,16 +313,16 @@ bool scitt__indexer_stop(scitt_ledger *l)
 /* Commits the index marker @p value to the log, durably. */
 static scitt_err mark(scitt_ledger *l, const char *value)
 {
-    MDB_txn *txn;
-    scitt_err e = scitt__mdb_err(mdb_txn_begin(l->store.env, NULL, 0, &txn));
+    scitt__txn *txn;
+    scitt_err e = scitt__txn_begin(&l->store, SCITT__TXN_LOG_WRITE, &txn);
     if (e != SCITT_OK) {
         return e;
     }
     e = scitt__index_mark_put(txn, &l->store, value);
     if (e == SCITT_OK) {
-        return scitt__store_commit_err(&l->store, mdb_txn_commit(txn));
+        return scitt__txn_commit(&l->store, txn);
     }
-    mdb_txn_abort(txn);
+    scitt__txn_abort(&l->store, txn);
     return e;
 }
 
@@ -330,13 +332,13 @@ scitt_err scitt__index_prepare(scitt_ledger *l, uint64_t size, bool *rebuilt)
     *rebuilt = false;
     scitt__index_mark_open(l->index_mark_open);
     char found[INDEX_MARK_MAX];
-    MDB_txn *txn;
-    scitt_err e = scitt__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+    scitt__txn *txn;
+    scitt_err e = scitt__txn_begin(s, SCITT__TXN_LOG_READ, &txn);
     if (e != SCITT_OK) {
         return e;
     }
     e = scitt__index_mark_get(txn, s, found);
-    mdb_txn_abort(txn);
+    scitt__txn_abort(s, txn);
     if (e == SCITT_ERR_CORRUPT) {
         found[0] = 0; /* not a marker we wrote: trust nothing */
     } else if (e != SCITT_OK) {
@@ -344,15 +346,16 @@ scitt_err scitt__index_prepare(scitt_ledger *l, uint64_t size, bool *rebuilt)
     }
     /* "open" without a boot ID never matches: without one, any unclean stop rebuilds */
     bool same_boot = strcmp(found, l->index_mark_open) == 0 && strcmp(found, "open") != 0;
-    bool trust = strcmp(found, INDEX_MARK_CLEAN) == 0 || same_boot || (!found[0] && size == 0);
+    bool trust = s->index_durable || strcmp(found, INDEX_MARK_CLEAN) == 0 || same_boot ||
+                 (!found[0] && size == 0);
     l->index_marked = same_boot;
     uint64_t w = 0;
     if (trust) {
-        MDB_txn *itxn;
-        e = scitt__mdb_err(mdb_txn_begin(s->ienv, NULL, MDB_RDONLY, &itxn));
+        scitt__txn *itxn;
+        e = scitt__txn_begin(s, SCITT__TXN_INDEX_READ, &itxn);
         if (e == SCITT_OK) {
             e = scitt__index_watermark(itxn, s, &w);
-            mdb_txn_abort(itxn);
+            scitt__txn_abort(s, itxn);
         }
         if (e != SCITT_OK) {
             trust = false; /* it does not even read: rebuild */
@@ -367,7 +370,7 @@ scitt_err scitt__index_prepare(scitt_ledger *l, uint64_t size, bool *rebuilt)
         l->index_marked = true;
     }
     if (!trust) {
-        e = scitt__index_open(s, true);
+        e = s->ops->index_reset(s);
         *rebuilt = e == SCITT_OK;
     }
     return e ? e : scitt__index_catch_up(l, size);
@@ -381,19 +384,19 @@ scitt_err scitt__index_mark_clean(scitt_ledger *l)
 scitt_err scitt__index_catch_up(scitt_ledger *l, uint64_t size)
 {
     scitt__store *s = &l->store;
-    MDB_txn *itxn = NULL, *txn = NULL;
+    scitt__txn *itxn = NULL, *txn = NULL;
     uint64_t w = 0;
-    scitt_err e = scitt__mdb_err(mdb_txn_begin(s->ienv, NULL, 0, &itxn));
+    scitt_err e = scitt__txn_begin(s, SCITT__TXN_INDEX_WRITE, &itxn);
     e = e ? e : scitt__index_watermark(itxn, s, &w);
     if (e == SCITT_OK && w > size) {
         /* An index ahead of the log cannot come from our write order: start it again. */
-        mdb_txn_abort(itxn);
+        scitt__txn_abort(s, itxn);
         itxn = NULL;
-        e = scitt__index_open(s, true);
-        e = e ? e : scitt__mdb_err(mdb_txn_begin(s->ienv, NULL, 0, &itxn));
+        e = s->ops->index_reset(s);
+        e = e ? e : scitt__txn_begin(s, SCITT__TXN_INDEX_WRITE, &itxn);
         w = 0;
     }
-    e = e ? e : scitt__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+    e = e ? e : scitt__txn_begin(s, SCITT__TXN_LOG_READ, &txn);
     for (uint64_t i = w; e == SCITT_OK && i < size; i++) {
         scitt_span entry, iss = {NULL, 0}, sub = {NULL, 0}, digest = {NULL, 0};
         uint8_t id[SCITT_HASH_LEN], storage[64];
@@ -412,18 +415,20 @@ scitt_err scitt__index_catch_up(scitt_ledger *l, uint64_t size)
         /* Commit in slices so a rebuild of a large log does not hold one huge transaction. */
         if (e == SCITT_OK && (i + 1 == size || (i + 1 - w) % 65536 == 0)) {
             e = scitt__index_set_watermark(itxn, s, i + 1);
-            e = e ? e : scitt__mdb_err(mdb_txn_commit(itxn));
-            itxn = NULL;
+            if (e == SCITT_OK) {
+                e = scitt__txn_commit(s, itxn);
+                itxn = NULL;
+            }
             if (e == SCITT_OK && i + 1 < size) {
-                e = scitt__mdb_err(mdb_txn_begin(s->ienv, NULL, 0, &itxn));
+                e = scitt__txn_begin(s, SCITT__TXN_INDEX_WRITE, &itxn);
             }
         }
     }
     if (txn) {
-        mdb_txn_abort(txn);
+        scitt__txn_abort(s, txn);
     }
     if (itxn) {
-        mdb_txn_abort(itxn);
+        scitt__txn_abort(s, itxn);
     }
     return e;
 }

@@ -12,13 +12,15 @@
 uint64_t scitt__ledger_durable(scitt_ledger *l, uint64_t snapshot_size)
 {
     uint64_t d = atomic_load(&l->durable);
+    if (l->store.visible_durable) {
+        return snapshot_size; /* another instance may have written it: it is durable all the same */
+    }
     if (snapshot_size <= d || !l->cfg.read_only) {
         return snapshot_size <= d ? snapshot_size : d;
     }
     /* Another process writes the log. Every page this snapshot shows was written before it
-     * began, so one fdatasync of the file makes all of it durable. */
-    mdb_filehandle_t fd;
-    if (mdb_env_get_fd(l->store.env, &fd) != MDB_SUCCESS || fdatasync(fd) != 0) {
+     * began, so one sync of the log makes all of it durable. */
+    if (l->store.ops->sync(&l->store, false) != SCITT_OK) {
         return d;
     }
     while (d < snapshot_size && !atomic_compare_exchange_weak(&l->durable, &d, snapshot_size)) {
@@ -29,20 +31,21 @@ uint64_t scitt__ledger_durable(scitt_ledger *l, uint64_t snapshot_size)
 /* Did the last writer stop cleanly (index marker "clean")? */
 static bool opened_clean(scitt_ledger *l)
 {
-    MDB_txn *txn;
+    scitt__txn *txn;
     char mark[INDEX_MARK_MAX] = "";
-    if (mdb_txn_begin(l->store.env, NULL, MDB_RDONLY, &txn) != MDB_SUCCESS) {
+    if (scitt__txn_begin(&l->store, SCITT__TXN_LOG_READ, &txn) != SCITT_OK) {
         return false;
     }
     scitt_err e = scitt__index_mark_get(txn, &l->store, mark);
-    mdb_txn_abort(txn);
+    scitt__txn_abort(&l->store, txn);
     return e == SCITT_OK && strcmp(mark, INDEX_MARK_CLEAN) == 0;
 }
 
 scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
 {
     *out = NULL;
-    if (!cfg || !cfg->dir || (!cfg->read_only && (!cfg->signer || !cfg->signer->sign))) {
+    if (!cfg || (!cfg->dir && !cfg->storage) ||
+        (!cfg->read_only && (!cfg->signer || !cfg->signer->sign))) {
         return SCITT_ERR_INVALID_ARG;
     }
     scitt_ledger *l = scitt_calloc(1, sizeof(*l));
@@ -62,8 +65,14 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     pthread_mutex_init(&l->stats_mu, NULL);
-    scitt_err e =
-        scitt__store_open(&l->store, cfg->dir, cfg->map_size, cfg->map_size_max, cfg->read_only);
+    scitt_err e;
+    if (cfg->storage && !scitt__pg_url(cfg->storage)) {
+        e = SCITT_ERR_INVALID_ARG;
+    } else if (cfg->storage) {
+        e = scitt__pg_open(&l->store, cfg->storage, cfg->read_only);
+    } else {
+        e = scitt__lmdb_open(&l->store, cfg->dir, cfg->map_size, cfg->map_size_max, cfg->read_only);
+    }
     if (e != SCITT_OK) {
         pthread_mutex_destroy(&l->mu);
         pthread_cond_destroy(&l->cv);
@@ -91,7 +100,7 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
     /* What the log holds now may still be in the page cache only (a process killed inside a
      * commit): make it durable before serving any of it. After a clean stop (the index marker
      * says so: a run that writes the log marks it open first) every commit was synced. */
-    scitt_err se = opened_clean(l) ? SCITT_OK : scitt__mdb_err(mdb_env_sync(l->store.env, 1));
+    scitt_err se = opened_clean(l) ? SCITT_OK : l->store.ops->sync(&l->store, false);
     if (se != SCITT_OK) {
         scitt_ledger_close(l);
         return se;
@@ -120,42 +129,24 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
 
 scitt_err scitt_ledger_peek_latest(const char *dir, scitt_tree_head *out, scitt_dynbuf *storage)
 {
+    return scitt__lmdb_peek_latest(dir, out, storage);
+}
+
+scitt_err scitt_ledger_peek_latest_url(const char *url, scitt_tree_head *out, scitt_dynbuf *storage)
+{
     storage->len = 0;
     storage->err = SCITT_OK;
-    char path[4200];
-    struct stat st;
-    if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path)) {
-        return SCITT_ERR_TOO_LARGE;
-    }
-    if (stat(path, &st) != 0) {
-        return errno == ENOENT ? SCITT_ERR_NOT_FOUND : SCITT_ERR_IO;
-    }
-    if (st.st_size == 0) {
-        return SCITT_ERR_NOT_FOUND; /* created by a first start that stopped right there */
-    }
-    MDB_env *env = NULL;
-    MDB_txn *txn = NULL;
-    int rc = mdb_env_create(&env);
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_env_set_maxdbs(env, 16);
-    }
-    if (rc == MDB_SUCCESS) {
-        /* no lock file: nothing else has the log open (the caller is about to open it) */
-        rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS | MDB_NORDAHEAD, 0600);
-    }
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (!scitt__pg_url(url)) {
+        return SCITT_ERR_INVALID_ARG;
     }
     scitt__store s;
-    memset(&s, 0, sizeof(s));
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_dbi_open(txn, "heads", 0, &s.heads);
-    }
-    scitt_err e = rc == ENOENT ? SCITT_ERR_NOT_FOUND : scitt__mdb_err(rc);
+    scitt_err e = scitt__pg_open(&s, url, true);
+    scitt__txn *txn = NULL;
+    e = e ? e : scitt__txn_begin(&s, SCITT__TXN_LOG_READ, &txn);
     scitt_tree_head h;
     e = e ? e : scitt__head_latest(txn, &s, &h);
     if (e == SCITT_OK) {
-        /* copy out of the map, then point the spans at the copy */
+        /* copy out of the result, then point the spans at the copy */
         const scitt_span parts[3] = {h.receipt_protected, h.receipt_signature, h.checkpoint};
         scitt_span *dst[3] = {&out->receipt_protected, &out->receipt_signature, &out->checkpoint};
         *out = h;
@@ -170,11 +161,9 @@ scitt_err scitt_ledger_peek_latest(const char *dir, scitt_tree_head *out, scitt_
         }
     }
     if (txn) {
-        mdb_txn_abort(txn);
+        scitt__txn_abort(&s, txn);
     }
-    if (env) {
-        mdb_env_close(env);
-    }
+    scitt__store_close(&s);
     return e;
 }
 
@@ -311,16 +300,7 @@ void scitt_ledger_get_stats(scitt_ledger *l, scitt_ledger_stats *out)
     pthread_mutex_lock(&l->stats_mu);
     *out = l->stats;
     pthread_mutex_unlock(&l->stats_mu);
-    MDB_envinfo info;
-    MDB_stat st;
-    if (mdb_env_info(l->store.env, &info) == MDB_SUCCESS &&
-        mdb_env_stat(l->store.env, &st) == MDB_SUCCESS) {
-        out->db_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
-    }
-    if (l->store.ienv && mdb_env_info(l->store.ienv, &info) == MDB_SUCCESS &&
-        mdb_env_stat(l->store.ienv, &st) == MDB_SUCCESS) {
-        out->db_bytes += (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
-    }
+    out->db_bytes = l->store.ops->bytes_used(&l->store);
 }
 
 void scitt_ledger_set_batch_observer(scitt_ledger *l, scitt_ledger_batch_cb cb, void *ctx)
@@ -340,16 +320,16 @@ scitt_err scitt_ledger_meta_set(scitt_ledger *l, const char *name, scitt_span va
     if (n == 0 || n > 64 || strncmp(name, "scitt.", 6) == 0 || strcmp(name, "version") == 0) {
         return SCITT_ERR_INVALID_ARG;
     }
-    MDB_txn *txn;
-    scitt_err e = scitt__mdb_err(mdb_txn_begin(l->store.env, NULL, 0, &txn));
+    scitt__txn *txn;
+    scitt_err e = scitt__txn_begin(&l->store, SCITT__TXN_LOG_WRITE, &txn);
     if (e != SCITT_OK) {
         return e;
     }
-    MDB_val k = {n, (void *)name}, v = {value.len, (void *)value.ptr};
-    e = scitt__mdb_err(mdb_put(txn, l->store.meta, &k, &v, 0));
+    e = scitt__kv_put(&l->store, txn, SCITT__T_META, scitt_span_make((const uint8_t *)name, n),
+                      value, 0);
     if (e == SCITT_OK) {
-        return scitt__mdb_err(mdb_txn_commit(txn));
+        return scitt__txn_commit(&l->store, txn);
     }
-    mdb_txn_abort(txn);
+    scitt__txn_abort(&l->store, txn);
     return e;
 }

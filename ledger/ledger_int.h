@@ -108,7 +108,7 @@ bool scitt__indexer_stop(scitt_ledger *l);
 scitt_err scitt__indexer_remember(scitt_ledger *l, const scitt__postings *p);
 void scitt__indexer_enqueue(scitt_ledger *l, pending_sub *list);
 /* Finds an entry ID below @p size: recent IDs first, then the index environment. */
-scitt_err scitt__ledger_find(scitt_ledger *l, MDB_txn *itxn, MDB_txn *txn,
+scitt_err scitt__ledger_find(scitt_ledger *l, scitt__txn *itxn, scitt__txn *txn,
                              const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index);
 
 #endif

@@ -565,9 +565,13 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
             m->raw.len, p->max_bytes);
         return SCITT_ERR_TOO_LARGE;
     }
-    scitt_err e = scitt_cose_check_statement(m);
+    const char *why = NULL;
+    scitt_err e = scitt_cose_check_statement_why(m, &why);
     if (e != SCITT_OK) {
-        say(reason, cap, "not a SCITT Signed Statement: %s", scitt_err_str(e));
+        if (why && strncmp(why, "iss ", 4) == 0) {
+            d->title = "Invalid Issuer";
+        }
+        say(reason, cap, "not a SCITT Signed Statement: %s", why ? why : scitt_err_str(e));
         return e;
     }
     e = scitt_cose_check_x5t(m);

@@ -7,8 +7,8 @@
 
 struct scitt_ledger_read {
     scitt_ledger *l;
-    MDB_txn *txn;
-    MDB_txn *itxn;
+    scitt__txn *txn;
+    scitt__txn *itxn;
     bool have_latest;
     scitt_tree_head latest;
     /* the tile of the last node lookup: proofs ask for neighbours in the same tile */
@@ -25,36 +25,10 @@ scitt_err scitt_ledger_read_begin(scitt_ledger *l, scitt_ledger_read **out)
         return SCITT_ERR_NOMEM;
     }
     r->l = l;
-    pthread_rwlock_rdlock(&l->store.grow);
-    int rc = mdb_txn_begin(l->store.env, NULL, MDB_RDONLY, &r->txn);
-    if (rc == MDB_MAP_RESIZED) {
-        /* another process grew the map: adopt its size and retry once */
-        pthread_rwlock_unlock(&l->store.grow);
-        pthread_rwlock_wrlock(&l->store.grow);
-        mdb_env_set_mapsize(l->store.env, 0);
-        pthread_rwlock_unlock(&l->store.grow);
-        pthread_rwlock_rdlock(&l->store.grow);
-        rc = mdb_txn_begin(l->store.env, NULL, MDB_RDONLY, &r->txn);
-    }
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_txn_begin(l->store.ienv, NULL, MDB_RDONLY, &r->itxn);
-        if (rc == MDB_MAP_RESIZED) {
-            /* the writer grew the index map; adopt the new size as for the log */
-            pthread_rwlock_unlock(&l->store.grow);
-            pthread_rwlock_wrlock(&l->store.grow);
-            mdb_env_set_mapsize(l->store.ienv, 0);
-            pthread_rwlock_unlock(&l->store.grow);
-            pthread_rwlock_rdlock(&l->store.grow);
-            rc = mdb_txn_begin(l->store.ienv, NULL, MDB_RDONLY, &r->itxn);
-        }
-        if (rc != MDB_SUCCESS) {
-            mdb_txn_abort(r->txn);
-        }
-    }
-    if (rc != MDB_SUCCESS) {
-        pthread_rwlock_unlock(&l->store.grow);
+    scitt_err e = l->store.ops->snapshot_begin(&l->store, &r->txn, &r->itxn);
+    if (e != SCITT_OK) {
         scitt_free(r);
-        return scitt__mdb_err(rc);
+        return e;
     }
     *out = r;
     return SCITT_OK;
@@ -65,9 +39,7 @@ void scitt_ledger_read_end(scitt_ledger_read *r)
     if (!r) {
         return;
     }
-    mdb_txn_abort(r->itxn);
-    mdb_txn_abort(r->txn);
-    pthread_rwlock_unlock(&r->l->store.grow);
+    r->l->store.ops->snapshot_end(&r->l->store, r->txn, r->itxn);
     scitt_free(r);
 }
 
@@ -82,25 +54,23 @@ static scitt_err head_at_most(scitt_ledger_read *r, uint64_t bound, scitt_tree_h
         return e;
     }
     /* not a head of its own (a size is durable only with its head, but be exact anyway) */
-    MDB_cursor *c;
-    e = scitt__mdb_err(mdb_cursor_open(r->txn, r->l->store.heads, &c));
+    const scitt__store *s = &r->l->store;
+    scitt__cursor *c;
+    e = scitt__cursor_open(s, r->txn, SCITT__T_HEADS, &c);
     if (e != SCITT_OK) {
         return e;
     }
     uint8_t kb[8];
     scitt__be64(kb, bound);
-    MDB_val k = {8, kb}, v;
-    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) {
-        rc = mdb_cursor_get(c, &k, &v, rc == MDB_SUCCESS ? MDB_PREV : MDB_LAST);
+    scitt_span k = scitt_span_make(kb, 8), v = {NULL, 0};
+    e = scitt__cursor_get(s, c, &k, &v, SCITT__OP_SET_RANGE);
+    if (e == SCITT_OK || e == SCITT_ERR_NOT_FOUND) {
+        e = scitt__cursor_get(s, c, &k, &v, e == SCITT_OK ? SCITT__OP_PREV : SCITT__OP_LAST);
     }
-    e = scitt__mdb_err(rc);
     if (e == SCITT_OK) {
-        e = k.mv_size == 8 ? scitt__head_decode(scitt__get_be64(k.mv_data),
-                                                scitt_span_make(v.mv_data, v.mv_size), out)
-                           : SCITT_ERR_CORRUPT;
+        e = k.len == 8 ? scitt__head_decode(scitt__get_be64(k.ptr), v, out) : SCITT_ERR_CORRUPT;
     }
-    mdb_cursor_close(c);
+    scitt__cursor_close(s, c);
     return e;
 }
 
@@ -141,21 +111,20 @@ scitt_err scitt_ledger_head(scitt_ledger_read *r, uint64_t size, scitt_tree_head
 
 scitt_err scitt_ledger_head_covering(scitt_ledger_read *r, uint64_t index, scitt_tree_head *out)
 {
-    MDB_cursor *c;
-    scitt_err e = scitt__mdb_err(mdb_cursor_open(r->txn, r->l->store.heads, &c));
+    const scitt__store *s = &r->l->store;
+    scitt__cursor *c;
+    scitt_err e = scitt__cursor_open(s, r->txn, SCITT__T_HEADS, &c);
     if (e != SCITT_OK) {
         return e;
     }
     uint8_t kb[8];
     scitt__be64(kb, index + 1);
-    MDB_val k = {8, kb}, v;
-    e = scitt__mdb_err(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
+    scitt_span k = scitt_span_make(kb, 8), v = {NULL, 0};
+    e = scitt__cursor_get(s, c, &k, &v, SCITT__OP_SET_RANGE);
     if (e == SCITT_OK) {
-        e = k.mv_size == 8 ? scitt__head_decode(scitt__get_be64(k.mv_data),
-                                                scitt_span_make(v.mv_data, v.mv_size), out)
-                           : SCITT_ERR_CORRUPT;
+        e = k.len == 8 ? scitt__head_decode(scitt__get_be64(k.ptr), v, out) : SCITT_ERR_CORRUPT;
     }
-    mdb_cursor_close(c);
+    scitt__cursor_close(s, c);
     if (e == SCITT_OK && out->size > latest_size(r)) {
         e = SCITT_ERR_NOT_FOUND;
     }
@@ -165,8 +134,9 @@ scitt_err scitt_ledger_head_covering(scitt_ledger_read *r, uint64_t index, scitt
 scitt_err scitt_ledger_heads(scitt_ledger_read *r, uint64_t from, uint64_t to,
                              scitt_err (*visit)(void *ctx, const scitt_tree_head *h), void *ctx)
 {
-    MDB_cursor *c;
-    scitt_err e = scitt__mdb_err(mdb_cursor_open(r->txn, r->l->store.heads, &c));
+    const scitt__store *s = &r->l->store;
+    scitt__cursor *c;
+    scitt_err e = scitt__cursor_open(s, r->txn, SCITT__T_HEADS, &c);
     if (e != SCITT_OK) {
         return e;
     }
@@ -176,31 +146,31 @@ scitt_err scitt_ledger_heads(scitt_ledger_read *r, uint64_t from, uint64_t to,
     }
     uint8_t kb[8];
     scitt__be64(kb, from);
-    MDB_val k = {8, kb}, v;
-    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    while (rc == MDB_SUCCESS) {
-        if (k.mv_size != 8) {
+    scitt_span k = scitt_span_make(kb, 8), v = {NULL, 0};
+    scitt_err rc = scitt__cursor_get(s, c, &k, &v, SCITT__OP_SET_RANGE);
+    while (rc == SCITT_OK) {
+        if (k.len != 8) {
             e = SCITT_ERR_CORRUPT;
             break;
         }
-        uint64_t size = scitt__get_be64(k.mv_data);
+        uint64_t size = scitt__get_be64(k.ptr);
         if (size > to) {
             break;
         }
         scitt_tree_head h;
-        e = scitt__head_decode(size, scitt_span_make(v.mv_data, v.mv_size), &h);
+        e = scitt__head_decode(size, v, &h);
         if (e == SCITT_OK) {
             e = visit(ctx, &h);
         }
         if (e != SCITT_OK) {
             break;
         }
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        rc = scitt__cursor_get(s, c, &k, &v, SCITT__OP_NEXT);
     }
-    if (e == SCITT_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-        e = scitt__mdb_err(rc);
+    if (e == SCITT_OK && rc != SCITT_OK && rc != SCITT_ERR_NOT_FOUND) {
+        e = rc;
     }
-    mdb_cursor_close(c);
+    scitt__cursor_close(s, c);
     return e;
 }
 
@@ -210,29 +180,30 @@ scitt_err scitt_ledger_entry(scitt_ledger_read *r, uint64_t index, scitt_span *e
 }
 
 /* Walks the postings of one 8-byte hash from index `from`. */
-static scitt_err walk_postings(scitt_ledger_read *r, MDB_dbi dbi, const uint8_t hash[8],
+static scitt_err walk_postings(scitt_ledger_read *r, scitt__table tb, const uint8_t hash[8],
                                uint64_t from, scitt_err (*visit)(void *ctx, uint64_t index),
                                void *ctx)
 {
     uint8_t kb[POSTING_KEY_BYTES], vb[POSTING_BYTES];
     scitt__posting_make(hash, from > POSTING_INDEX_MAX ? POSTING_INDEX_MAX : from, kb, vb);
-    MDB_cursor *c;
-    scitt_err e = scitt__mdb_err(mdb_cursor_open(r->itxn, dbi, &c));
+    const scitt__store *s = &r->l->store;
+    scitt__cursor *c;
+    scitt_err e = scitt__cursor_open(s, r->itxn, tb, &c);
     if (e != SCITT_OK) {
         return e;
     }
-    MDB_val k = {POSTING_KEY_BYTES, kb}, v = {POSTING_BYTES, vb};
-    int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
+    scitt_span k = scitt_span_make(kb, POSTING_KEY_BYTES), v = scitt_span_make(vb, POSTING_BYTES);
+    scitt_err rc = scitt__cursor_get(s, c, &k, &v, SCITT__OP_GET_BOTH_RANGE);
     uint64_t size = latest_size(r);
-    while (rc == MDB_SUCCESS) {
-        if (v.mv_size != POSTING_BYTES) {
+    while (rc == SCITT_OK) {
+        if (v.len != POSTING_BYTES) {
             e = SCITT_ERR_CORRUPT;
             break;
         }
-        if (!scitt__posting_matches(v.mv_data, hash)) {
+        if (!scitt__posting_matches(v.ptr, hash)) {
             break;
         }
-        uint64_t index = scitt__posting_index(v.mv_data);
+        uint64_t index = scitt__posting_index(v.ptr);
         if (index >= size) {
             break; /* not in this snapshot's log (left over from a lost batch) */
         }
@@ -240,12 +211,12 @@ static scitt_err walk_postings(scitt_ledger_read *r, MDB_dbi dbi, const uint8_t 
         if (e != SCITT_OK) {
             break;
         }
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+        rc = scitt__cursor_get(s, c, &k, &v, SCITT__OP_NEXT_DUP);
     }
-    if (e == SCITT_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-        e = scitt__mdb_err(rc);
+    if (e == SCITT_OK && rc != SCITT_OK && rc != SCITT_ERR_NOT_FOUND) {
+        e = rc;
     }
-    mdb_cursor_close(c);
+    scitt__cursor_close(s, c);
     /* Entries the index does not cover yet are all candidates (callers check each one). */
     uint64_t w = size;
     if (e == SCITT_OK) {
@@ -267,56 +238,57 @@ scitt_err scitt_ledger_postings(scitt_ledger_read *r, scitt_ledger_index which, 
                                 uint64_t from, scitt_err (*visit)(void *ctx, uint64_t index),
                                 void *ctx)
 {
-    MDB_dbi dbi;
+    scitt__table tb;
     switch (which) {
     case SCITT_INDEX_ISS:
-        dbi = r->l->store.iss;
+        tb = SCITT__T_ISS;
         break;
     case SCITT_INDEX_SUB:
-        dbi = r->l->store.sub;
+        tb = SCITT__T_SUB;
         break;
     case SCITT_INDEX_DIGEST:
-        dbi = r->l->store.dig;
+        tb = SCITT__T_DIG;
         break;
     default:
         return SCITT_ERR_INVALID_ARG;
     }
     uint8_t h[8];
     scitt__posting_hash(value, h);
-    scitt_err e = walk_postings(r, dbi, h, from, visit, ctx);
+    scitt_err e = walk_postings(r, tb, h, from, visit, ctx);
     return e == SCITT_ERR_STATE ? SCITT_OK : e;
 }
 
 scitt_err scitt_ledger_size_at_time(scitt_ledger_read *r, int64_t time_ms, uint64_t *size)
 {
-    MDB_cursor *c;
-    scitt_err e = scitt__mdb_err(mdb_cursor_open(r->txn, r->l->store.times, &c));
+    const scitt__store *s = &r->l->store;
+    scitt__cursor *c;
+    scitt_err e = scitt__cursor_open(s, r->txn, SCITT__T_TIMES, &c);
     if (e != SCITT_OK) {
         return e;
     }
     uint8_t kb[16] = {0};
     scitt__be64(kb, time_ms < 0 ? 0 : (uint64_t)time_ms);
-    MDB_val k = {16, kb}, v;
-    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    if (rc == MDB_SUCCESS) {
+    scitt_span k = scitt_span_make(kb, 16), v = {NULL, 0};
+    e = scitt__cursor_get(s, c, &k, &v, SCITT__OP_SET_RANGE);
+    if (e == SCITT_OK) {
         /* This head is the first registered at or after the time; its entries start where
          * the previous head ended. */
-        rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
-        if (rc == MDB_SUCCESS) {
-            *size = k.mv_size == 16 ? scitt__get_be64((uint8_t *)k.mv_data + 8) : 0;
-        } else if (rc == MDB_NOTFOUND) {
+        e = scitt__cursor_get(s, c, &k, &v, SCITT__OP_PREV);
+        if (e == SCITT_OK) {
+            *size = k.len == 16 ? scitt__get_be64(k.ptr + 8) : 0;
+        } else if (e == SCITT_ERR_NOT_FOUND) {
             *size = 0;
-            rc = MDB_SUCCESS;
+            e = SCITT_OK;
         }
-    } else if (rc == MDB_NOTFOUND) {
+    } else if (e == SCITT_ERR_NOT_FOUND) {
         *size = latest_size(r);
-        rc = MDB_SUCCESS;
+        e = SCITT_OK;
     }
-    mdb_cursor_close(c);
-    if (rc == MDB_SUCCESS && *size > latest_size(r)) {
+    scitt__cursor_close(s, c);
+    if (e == SCITT_OK && *size > latest_size(r)) {
         *size = latest_size(r); /* registered then, but not durable yet */
     }
-    return scitt__mdb_err(rc);
+    return e;
 }
 
 static scitt_err read_node(void *ctx, unsigned level, uint64_t index, uint8_t out[SCITT_HASH_LEN])
@@ -407,10 +379,6 @@ scitt_err scitt_ledger_entry_bundle(scitt_ledger_read *r, uint64_t index, unsign
 
 scitt_err scitt_ledger_meta_get(scitt_ledger_read *r, const char *name, scitt_span *value)
 {
-    MDB_val k = {strlen(name), (void *)name}, v;
-    scitt_err e = scitt__mdb_err(mdb_get(r->txn, r->l->store.meta, &k, &v));
-    if (e == SCITT_OK) {
-        *value = scitt_span_make(v.mv_data, v.mv_size);
-    }
-    return e;
+    return scitt__kv_get(&r->l->store, r->txn, SCITT__T_META,
+                         scitt_span_make((const uint8_t *)name, strlen(name)), value);
 }

@@ -1,6 +1,6 @@
 /*
  * The sequencer: one thread takes queued submissions in batches, appends them to the tree and
- * the indexes inside one LMDB write transaction, signs the new tree head once, commits durably,
+ * the indexes inside one storage write transaction, signs the new tree head once, commits durably,
  * and only then completes the submissions. Any failure aborts the whole batch and rebuilds the
  * in-memory edge from the last commit, so nothing half-written is ever visible or acknowledged.
  */
@@ -25,7 +25,7 @@ static int64_t wall_ms(void)
 
 /* Node source over a transaction's stored tiles (used to rebuild the compact range). */
 typedef struct {
-    MDB_txn *txn;
+    scitt__txn *txn;
     const scitt__store *store;
 } txn_source;
 
@@ -48,34 +48,34 @@ static scitt_err txn_node(void *ctx, unsigned level, uint64_t index, uint8_t out
  * Reads the entries [first, end) of the incomplete last bundle from `recent` into @p bundle in
  * the bundle format (be32 length || bytes each); any gap or extra record is an integrity error.
  */
-static scitt_err load_recent(MDB_txn *txn, const scitt__store *s, uint64_t first, uint64_t end,
+static scitt_err load_recent(scitt__txn *txn, const scitt__store *s, uint64_t first, uint64_t end,
                              scitt_dynbuf *bundle)
 {
-    MDB_cursor *c;
-    scitt_err e = scitt__mdb_err(mdb_cursor_open(txn, s->recent, &c));
+    scitt__cursor *c;
+    scitt_err e = scitt__cursor_open(s, txn, SCITT__T_RECENT, &c);
     if (e != SCITT_OK) {
         return e;
     }
     uint8_t kb[8];
     scitt__be64(kb, first);
-    MDB_val k = {8, kb}, v;
-    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    scitt_span k = scitt_span_make(kb, 8), v = {NULL, 0};
+    scitt_err rc = scitt__cursor_get(s, c, &k, &v, SCITT__OP_SET_RANGE);
     for (uint64_t i = first; e == SCITT_OK && i < end; i++) {
-        if (rc != MDB_SUCCESS || k.mv_size != 8 || scitt__get_be64(k.mv_data) != i) {
-            e = rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? SCITT_ERR_INTEGRITY : scitt__mdb_err(rc);
+        if (rc != SCITT_OK || k.len != 8 || scitt__get_be64(k.ptr) != i) {
+            e = rc == SCITT_OK || rc == SCITT_ERR_NOT_FOUND ? SCITT_ERR_INTEGRITY : rc;
             break;
         }
-        uint8_t l4[4] = {(uint8_t)(v.mv_size >> 24), (uint8_t)(v.mv_size >> 16),
-                         (uint8_t)(v.mv_size >> 8), (uint8_t)v.mv_size};
+        uint8_t l4[4] = {(uint8_t)(v.len >> 24), (uint8_t)(v.len >> 16), (uint8_t)(v.len >> 8),
+                         (uint8_t)v.len};
         scitt_dynbuf_put(bundle, l4, 4);
-        scitt_dynbuf_put(bundle, v.mv_data, v.mv_size);
+        scitt_dynbuf_put(bundle, v.ptr, v.len);
         e = bundle->err;
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        rc = scitt__cursor_get(s, c, &k, &v, SCITT__OP_NEXT);
     }
-    if (e == SCITT_OK && rc == MDB_SUCCESS) {
+    if (e == SCITT_OK && rc == SCITT_OK) {
         e = SCITT_ERR_INTEGRITY; /* a record past the tree size */
     }
-    mdb_cursor_close(c);
+    scitt__cursor_close(s, c);
     return e;
 }
 
@@ -104,10 +104,33 @@ static bool tile_consistent(unsigned level, uint64_t index, const uint8_t *tile,
     return true;
 }
 
+/*
+ * Whether the entries of the edge bundle hash to the leaves of the edge tile: storage is not
+ * trusted, and the bundle is written whole, as read, once it completes.
+ */
+static bool bundle_matches_tile(const scitt_dynbuf *bundle, const uint8_t *tile)
+{
+    scitt_reader r;
+    scitt_reader_init(&r, scitt_span_make(bundle->ptr, bundle->len));
+    for (unsigned i = 0; scitt_reader_left(&r) > 0; i++) {
+        uint32_t len = scitt_reader_be32(&r);
+        scitt_span entry = scitt_reader_take(&r, len);
+        uint8_t leaf[SCITT_HASH_LEN];
+        if (r.err != SCITT_OK || i >= TILE_BASE) {
+            return false;
+        }
+        scitt_merkle_leaf_hash(entry, leaf);
+        if (memcmp(leaf, tile + (size_t)i * SCITT_HASH_LEN, SCITT_HASH_LEN) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signature)
 {
-    MDB_txn *txn;
-    scitt_err e = scitt__mdb_err(mdb_txn_begin(l->store.env, NULL, MDB_RDONLY, &txn));
+    scitt__txn *txn;
+    scitt_err e = scitt__txn_begin(&l->store, SCITT__TXN_LOG_READ, &txn);
     if (e != SCITT_OK) {
         return e;
     }
@@ -151,6 +174,9 @@ scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signatur
         e = load_recent(txn, &l->store, size - size % BUNDLE_ENTRIES, size, &edge->bundle);
     }
     edge->bundle_stored = (unsigned)(size % BUNDLE_ENTRIES);
+    if (e == SCITT_OK && !bundle_matches_tile(&edge->bundle, edge->tiles[0])) {
+        e = SCITT_ERR_INTEGRITY; /* storage changed an entry the sequencer would extend */
+    }
     if (e == SCITT_OK && size > 0) {
         uint8_t root[SCITT_HASH_LEN];
         scitt_merkle_compact_root(&edge->compact, root);
@@ -164,15 +190,15 @@ scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signatur
     if (e == SCITT_ERR_CORRUPT) {
         e = SCITT_ERR_INTEGRITY;
     }
-    mdb_txn_abort(txn);
+    scitt__txn_abort(&l->store, txn);
     return e;
 }
 
 /* The batch being written: the transaction plus what the node callback needs. */
 typedef struct batch_ctx {
     scitt_ledger *l;
-    MDB_txn *txn;  /* the log */
-    MDB_txn *itxn; /* the index environment, committed after the log */
+    scitt__txn *txn;  /* the log */
+    scitt__txn *itxn; /* the index, committed after the log */
     scitt_err err;
 } batch_ctx;
 
@@ -181,9 +207,9 @@ static scitt_err put_tile(batch_ctx *b, unsigned lv)
     tree_edge *edge = b->l->edge;
     uint8_t kb[9];
     scitt__tile_key(kb, lv, edge->tile_index[lv]);
-    MDB_val k = {9, kb}, v = {TILE_BYTES, edge->tiles[lv]};
     edge->dirty[lv] = false;
-    return scitt__mdb_err(mdb_put(b->txn, b->l->store.tiles, &k, &v, 0));
+    return scitt__kv_put(&b->l->store, b->txn, SCITT__T_TILES, scitt_span_make(kb, 9),
+                         scitt_span_make(edge->tiles[lv], TILE_BYTES), 0);
 }
 
 static void on_node(void *ctx, unsigned level, uint64_t index, const uint8_t hash[SCITT_HASH_LEN])
@@ -217,34 +243,32 @@ static scitt_err put_bundle(batch_ctx *b, uint64_t bundle)
     tree_edge *edge = b->l->edge;
     uint8_t kb[8];
     scitt__be64(kb, bundle);
-    MDB_val k = {8, kb}, v = {edge->bundle.len, edge->bundle.ptr};
-    scitt_err e = scitt__mdb_err(mdb_put(b->txn, b->l->store.bundles, &k, &v, 0));
-    e = e ? e
-          : scitt__bundle_offsets_put(b->txn, &b->l->store, bundle,
-                                      scitt_span_make(edge->bundle.ptr, edge->bundle.len));
+    const scitt__store *s = &b->l->store;
+    scitt_span all = scitt_span_make(edge->bundle.ptr, edge->bundle.len);
+    scitt_err e = scitt__kv_put(s, b->txn, SCITT__T_BUNDLES, scitt_span_make(kb, 8), all, 0);
+    e = e ? e : scitt__bundle_offsets_put(b->txn, s, bundle, all);
     if (e != SCITT_OK || edge->bundle_stored == 0) {
         return e; /* none of its entries reached `recent`: the bundle filled up in one batch */
     }
-    MDB_cursor *c = NULL;
-    e = scitt__mdb_err(mdb_cursor_open(b->txn, b->l->store.recent, &c));
-    int rc = MDB_NOTFOUND;
+    scitt__cursor *c = NULL;
+    e = scitt__cursor_open(s, b->txn, SCITT__T_RECENT, &c);
+    scitt_err rc = SCITT_ERR_NOT_FOUND;
     while (e == SCITT_OK) {
         /* re-seek after each delete rather than lean on the cursor's position after one */
         scitt__be64(kb, bundle * BUNDLE_ENTRIES);
-        k.mv_size = 8;
-        k.mv_data = kb;
-        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        if (rc != MDB_SUCCESS || k.mv_size != 8 ||
-            scitt__get_be64(k.mv_data) >= (bundle + 1) * BUNDLE_ENTRIES) {
+        scitt_span k = scitt_span_make(kb, 8), v = {NULL, 0};
+        rc = scitt__cursor_get(s, c, &k, &v, SCITT__OP_SET_RANGE);
+        if (rc != SCITT_OK || k.len != 8 ||
+            scitt__get_be64(k.ptr) >= (bundle + 1) * BUNDLE_ENTRIES) {
             break;
         }
-        e = scitt__mdb_err(mdb_cursor_del(c, 0));
+        e = scitt__cursor_del(s, c);
     }
-    if (e == SCITT_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-        e = scitt__mdb_err(rc);
+    if (e == SCITT_OK && rc != SCITT_OK && rc != SCITT_ERR_NOT_FOUND) {
+        e = rc;
     }
     if (c) {
-        mdb_cursor_close(c);
+        scitt__cursor_close(s, c);
     }
     return e;
 }
@@ -271,8 +295,8 @@ static scitt_err put_recent(batch_ctx *b)
         }
         uint8_t kb[8];
         scitt__be64(kb, first + i);
-        MDB_val k = {8, kb}, v = {entry.len, (void *)entry.ptr};
-        e = scitt__mdb_err(mdb_put(b->txn, b->l->store.recent, &k, &v, MDB_APPEND));
+        e = scitt__kv_put(&b->l->store, b->txn, SCITT__T_RECENT, scitt_span_make(kb, 8), entry,
+                          SCITT__PUT_APPEND);
         edge->bundle_stored = i + 1;
     }
     return e;
@@ -330,15 +354,15 @@ static scitt_err put_head(batch_ctx *b, uint64_t policy_index, int64_t time_ms)
     uint8_t kb[16];
     scitt__be64(kb, h.size);
     if (e == SCITT_OK) {
-        MDB_val k = {8, kb}, v = {rec.len, rec.ptr};
-        e = scitt__mdb_err(mdb_put(b->txn, l->store.heads, &k, &v, MDB_APPEND));
+        e = scitt__kv_put(&l->store, b->txn, SCITT__T_HEADS, scitt_span_make(kb, 8),
+                          scitt_span_make(rec.ptr, rec.len), SCITT__PUT_APPEND);
     }
     if (e == SCITT_OK) {
         uint8_t tk[16];
         scitt__be64(tk, (uint64_t)time_ms);
         scitt__be64(tk + 8, h.size);
-        MDB_val k = {16, tk}, v = {0, NULL};
-        e = scitt__mdb_err(mdb_put(b->txn, l->store.times, &k, &v, MDB_APPEND));
+        e = scitt__kv_put(&l->store, b->txn, SCITT__T_TIMES, scitt_span_make(tk, 16),
+                          scitt_span_make(NULL, 0), SCITT__PUT_APPEND);
     }
     scitt_dynbuf_clear(&prot);
     scitt_dynbuf_clear(&sig);
@@ -351,13 +375,14 @@ static scitt_err put_head(batch_ctx *b, uint64_t policy_index, int64_t time_ms)
 static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, double *commit_ms)
 {
     batch_ctx b = {l, NULL, NULL, SCITT_OK};
-    scitt_err e = scitt__mdb_err(mdb_txn_begin(l->store.env, NULL, 0, &b.txn));
+    scitt__store *s = &l->store;
+    scitt_err e = scitt__txn_begin(s, SCITT__TXN_LOG_WRITE, &b.txn);
     if (e != SCITT_OK) {
         return e;
     }
-    e = scitt__mdb_err(mdb_txn_begin(l->store.ienv, NULL, MDB_RDONLY, &b.itxn));
+    e = scitt__txn_begin(s, SCITT__TXN_INDEX_READ, &b.itxn);
     if (e != SCITT_OK) {
-        mdb_txn_abort(b.txn);
+        scitt__txn_abort(s, b.txn);
         return e;
     }
     uint64_t start_size = l->edge->compact.size;
@@ -370,8 +395,8 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
     }
     pending_sub **table = scitt_calloc(slots, sizeof(*table));
     if (!table) {
-        mdb_txn_abort(b.txn);
-        mdb_txn_abort(b.itxn);
+        scitt__txn_abort(s, b.txn);
+        scitt__txn_abort(s, b.itxn);
         return SCITT_ERR_NOMEM;
     }
     /*
@@ -404,7 +429,7 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
         }
         table[at] = p;
     }
-    mdb_txn_abort(b.itxn);
+    scitt__txn_abort(s, b.itxn);
     b.itxn = NULL;
     for (pending_sub *p = list; e == SCITT_OK && p; p = p->next) {
         if (p->twin) {
@@ -436,11 +461,11 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
         e = scitt__index_mark_put(b.txn, &l->store, l->index_mark_open);
     }
     if (e != SCITT_OK) {
-        mdb_txn_abort(b.txn);
+        scitt__txn_abort(s, b.txn);
         return e;
     }
     double t0 = now_s();
-    e = scitt__store_commit_err(&l->store, mdb_txn_commit(b.txn));
+    e = scitt__txn_commit(s, b.txn);
     *commit_ms = (now_s() - t0) * 1000;
     if (e != SCITT_OK) {
         return e;
@@ -467,6 +492,10 @@ static void process_batch(scitt_ledger *l, pending_sub *list, size_t count)
         e = write_batch(l, list, count, &commit_ms);
         if (e == SCITT_OK) {
             break;
+        }
+        if (e == SCITT_ERR_STATE) {
+            /* another writer holds the storage now (a fenced commit): stop writing */
+            atomic_store(&l->state, (int)e);
         }
         /* Nothing was committed: rebuild the edge from storage before anything else. */
         scitt_err r = scitt__edge_load(l, l->edge, false);

@@ -222,6 +222,7 @@ scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **ou
         scitt_ledger_config lc;
         memset(&lc, 0, sizeof(lc));
         lc.dir = cfg->data_dir;
+        lc.storage = cfg->storage;
         lc.map_size = cfg->map_size;
         lc.map_size_max = cfg->map_size_max;
         lc.batch_max = cfg->batch_max;
@@ -232,8 +233,8 @@ scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **ou
         lc.index_values = entry_index_values;
         e = scitt_ledger_open(&lc, &s->ledger);
         if (e != SCITT_OK) {
-            snprintf(reason, cap, "cannot open the ledger in %s: %s", cfg->data_dir,
-                     scitt_err_str(e));
+            snprintf(reason, cap, "cannot open the ledger in %s: %s",
+                     cfg->storage ? "the PostgreSQL database" : cfg->data_dir, scitt_err_str(e));
         }
     }
     e = e ? e : check_setting(s, "issuer", s->issuer, reason, cap);

@@ -1,6 +1,7 @@
 /*
- * Internal to ledger/: the LMDB schema (named databases, key and value encodings) and the
- * helpers shared by the sequencer and the readers. docs/storage.md is the prose version.
+ * Internal to ledger/: the schema (tables, key and value encodings) and the helpers shared by the
+ * sequencer and the readers, over the storage seam (storage.h). docs/storage.md is the prose
+ * version.
  */
 #ifndef SCITT_LEDGER_STORE_H
 #define SCITT_LEDGER_STORE_H
@@ -8,9 +9,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include <lmdb.h>
-
 #include "scitt/ledger.h"
+#include "storage.h"
 
 /*
  * A stored tile: 256 base hashes, then the 126 interior nodes of levels 2..7 of its subtree
@@ -42,46 +42,50 @@
  */
 #define SCHEMA_VERSION 2u
 
-/*
- * Two environments. The main one is the log and is durable at every commit: everything in it is
- * appended in index order, so a batch writes mostly new pages. The index environment holds the
- * entry-ID and auditor postings: random keys that would dirty pages all over a B-tree, so it is
- * committed without fsync and treated as derived data: a watermark says how many entries it
- * covers, and it is caught up (or rebuilt) from the log whenever it lags or cannot be opened.
- */
-typedef struct scitt__store {
-    MDB_env *env;
-    MDB_env *ienv;
-    MDB_dbi meta, heads, times, tiles, bundles, recent;
+struct scitt__store {
+    const scitt__storage_ops *ops;
+    bool read_only;
     /* `boffsets`: per complete bundle, where each of its entries starts (BUNDLE_ENTRIES be32
      * byte offsets), so one entry is read without walking its bundle. Bundles written before it
      * existed have none and are walked; has_boffsets is false for a read-only opener of such a
      * store, which has no `boffsets` at all. */
-    MDB_dbi boffsets;
     bool has_boffsets;
-    MDB_dbi ids, iss, sub, dig, imeta;
-    char *dir;
-    bool read_only;
-    /* Readers hold it shared for the life of a transaction so the map can grow safely. */
-    pthread_rwlock_t grow;
+    /* whether the index tables are durable at every commit (no marker, no rebuild after a crash) */
+    bool index_durable;
+    /* whether whatever a snapshot shows is durable (PostgreSQL: a commit is visible once it is
+     * durable, written by whichever instance holds the fencing token) */
+    bool visible_durable;
     uint64_t map_size;
     uint64_t map_size_max;
-} scitt__store;
+    /* the backend's own state, defined in its implementation file only */
+    struct scitt__lmdb *lmdb; /* ops == &scitt__lmdb_ops (ledger/store_lmdb.c) */
+    struct scitt__pg *pg;     /* ops == &scitt__pg_ops (ledger/store_pg.c) */
+};
 
-/* Maps an LMDB or errno code to scitt_err (the one adapter for LMDB codes). */
-scitt_err scitt__mdb_err(int rc);
+/* The LMDB environment (MDB_env *) of the log or of the index, for tests that inspect it. */
+void *scitt__lmdb_env(const scitt__store *s, bool index);
 
-scitt_err scitt__store_open(scitt__store *s, const char *dir, uint64_t map_size,
-                            uint64_t map_size_max, bool read_only);
-void scitt__store_close(scitt__store *s);
-/* Doubles the map (up to map_size_max); no transaction may be active in this process. */
-scitt_err scitt__store_grow(scitt__store *s);
-/**
- * The error of a failed commit. LMDB reports a short write as EIO, and a write cut short is
- * what a full file system gives: when the file system holding the log has (almost) no room
- * left, SCITT_ERR_IO becomes SCITT_ERR_NO_SPACE, so callers see a condition that passes.
+extern const scitt__storage_ops scitt__lmdb_ops;
+/* Opens (creating unless read-only) the LMDB log and index in @p dir (ledger/store_lmdb.c). */
+scitt_err scitt__lmdb_open(scitt__store *s, const char *dir, uint64_t map_size,
+                           uint64_t map_size_max, bool read_only);
+extern const scitt__storage_ops scitt__pg_ops;
+/* Whether @p storage names a PostgreSQL database (postgresql:// or postgres://). */
+bool scitt__pg_url(const char *storage);
+/*
+ * Connects to the PostgreSQL database @p url (ledger/store_pg.c), creates or checks its tables
+ * and, unless read-only, takes the writer's fencing token.
  */
-scitt_err scitt__store_commit_err(scitt__store *s, int rc);
+scitt_err scitt__pg_open(scitt__store *s, const char *url, bool read_only);
+/* Closes whichever backend @p s was opened with (nothing when none was). */
+void scitt__store_close(scitt__store *s);
+/* Makes room after SCITT_ERR_MAP_FULL; no transaction may be active in this process. */
+scitt_err scitt__store_grow(scitt__store *s);
+/* The LMDB index environment (ledger/store_lmdb.c): opened by scitt__store_open. */
+scitt_err scitt__lmdb_index_open(scitt__store *s, bool reset);
+void scitt__lmdb_index_close(scitt__store *s);
+/* The newest head of the LMDB log in @p dir, copied into @p storage (scitt_ledger_peek_latest). */
+scitt_err scitt__lmdb_peek_latest(const char *dir, scitt_tree_head *out, scitt_dynbuf *storage);
 
 /* Key encoders. */
 void scitt__be64(uint8_t out[8], uint64_t v);
@@ -91,11 +95,12 @@ void scitt__tile_key(uint8_t out[9], unsigned level, uint64_t index);
 /* Tree head records. */
 scitt_err scitt__head_encode(const scitt_tree_head *h, scitt_dynbuf *out);
 scitt_err scitt__head_decode(uint64_t size, scitt_span value, scitt_tree_head *out);
-scitt_err scitt__head_get(MDB_txn *txn, const scitt__store *s, uint64_t size, scitt_tree_head *out);
-scitt_err scitt__head_latest(MDB_txn *txn, const scitt__store *s, scitt_tree_head *out);
+scitt_err scitt__head_get(scitt__txn *txn, const scitt__store *s, uint64_t size,
+                          scitt_tree_head *out);
+scitt_err scitt__head_latest(scitt__txn *txn, const scitt__store *s, scitt_tree_head *out);
 
 /* Tiles: the stored record (exactly TILE_BYTES) of (level, index), zero-copy. */
-scitt_err scitt__tile_get(MDB_txn *txn, const scitt__store *s, unsigned level, uint64_t index,
+scitt_err scitt__tile_get(scitt__txn *txn, const scitt__store *s, unsigned level, uint64_t index,
                           const uint8_t **hashes);
 /* The tile record that holds node (level, index). */
 void scitt__tile_locate(unsigned level, uint64_t index, unsigned *tile_level, uint64_t *tile_index);
@@ -108,9 +113,9 @@ bool scitt__tile_write(uint8_t *tile, unsigned level, uint64_t index,
 
 /* Entries. */
 /* Records where the entries of complete bundle @p bundle (be32 length || bytes, each) start. */
-scitt_err scitt__bundle_offsets_put(MDB_txn *txn, const scitt__store *s, uint64_t bundle,
+scitt_err scitt__bundle_offsets_put(scitt__txn *txn, const scitt__store *s, uint64_t bundle,
                                     scitt_span bytes);
-scitt_err scitt__entry_get(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
+scitt_err scitt__entry_get(scitt__txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
                            scitt_span *entry);
 
 /*
@@ -124,17 +129,14 @@ scitt_err scitt__entry_get(MDB_txn *txn, const scitt__store *s, uint64_t index, 
 #define INDEX_MARK_CLEAN "clean"
 #define INDEX_MARK_MAX   80u
 /* The marker as stored ("" when absent), NUL-terminated in @p out. */
-scitt_err scitt__index_mark_get(MDB_txn *txn, const scitt__store *s, char out[INDEX_MARK_MAX]);
-scitt_err scitt__index_mark_put(MDB_txn *txn, const scitt__store *s, const char *value);
+scitt_err scitt__index_mark_get(scitt__txn *txn, const scitt__store *s, char out[INDEX_MARK_MAX]);
+scitt_err scitt__index_mark_put(scitt__txn *txn, const scitt__store *s, const char *value);
 /* "open <boot id>" for this boot ("open" alone when the boot ID cannot be read). */
 void scitt__index_mark_open(char out[INDEX_MARK_MAX]);
 
-/* The index environment (ledger/index.c). */
-scitt_err scitt__index_open(scitt__store *s, bool reset);
-void scitt__index_close(scitt__store *s);
 /* Entries the index covers (0 when it was never written). */
-scitt_err scitt__index_watermark(MDB_txn *itxn, const scitt__store *s, uint64_t *w);
-scitt_err scitt__index_set_watermark(MDB_txn *itxn, const scitt__store *s, uint64_t w);
+scitt_err scitt__index_watermark(scitt__txn *itxn, const scitt__store *s, uint64_t *w);
+scitt_err scitt__index_set_watermark(scitt__txn *itxn, const scitt__store *s, uint64_t w);
 /* The postings of one entry, hashed ahead (by the submitting thread). */
 typedef struct scitt__postings {
     uint64_t index;
@@ -145,15 +147,15 @@ typedef struct scitt__postings {
 
 void scitt__postings_make(scitt__postings *p, uint64_t index, const uint8_t id[SCITT_HASH_LEN],
                           scitt_span iss, scitt_span sub, scitt_span digest);
-scitt_err scitt__index_add(MDB_txn *itxn, const scitt__store *s, const scitt__postings *p);
+scitt_err scitt__index_add(scitt__txn *itxn, const scitt__store *s, const scitt__postings *p);
 /* Is entry @p index (below @p size) the one with this ID? Reads it from the log. */
-scitt_err scitt__index_confirm(MDB_txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
-                               const uint8_t id[SCITT_HASH_LEN], bool *match);
+scitt_err scitt__index_confirm(scitt__txn *txn, const scitt__store *s, uint64_t index,
+                               uint64_t size, const uint8_t id[SCITT_HASH_LEN], bool *match);
 /*
  * Finds the entry with this ID among the indexed entries below @p size: postings from @p itxn,
  * confirmed by hashing the entry read from @p txn. SCITT_ERR_NOT_FOUND when it is not there.
  */
-scitt_err scitt__index_find(MDB_txn *itxn, MDB_txn *txn, const scitt__store *s,
+scitt_err scitt__index_find(scitt__txn *itxn, scitt__txn *txn, const scitt__store *s,
                             const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index);
 
 /* Postings: the 8-byte hash of an index value (entry IDs use their own first 8 bytes). */

@@ -32,6 +32,7 @@ tee_bench|$build/bench/tee_bench
 http_bench|$build/bench/http_bench
 tools_bench|$build/bench/tools_bench
 load|$build/bench/load --scittd $build/server/scittd --seconds 10 --rate 5000
+readflood|$build/bench/readflood --scittd $build/server/scittd --seconds 10 --rate 2000
 scale|$build/bench/scale --scittd $build/server/scittd --entries $scale_entries --dir $scale_dir"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -105,6 +106,10 @@ load_prod="production policy (x5chain leaf from a root CA, validated to it by x5
 load_dev="development policy (the x5chain leaf's key, no path validation), in rounds alternating with the production row; $load_how"
 lat_prod="$load_prod; $(fig load unanswered_production) requests unanswered at the end count at their age then"
 lat_dev="$load_dev; $(fig load unanswered_development) requests unanswered at the end count at their age then"
+# --- figures: readflood (registration latency alone and beside a flood of costly queries) ---
+flood_p99=$(fig readflood registration_p99_query_flood)
+alone_p99=$(fig readflood registration_p99_alone)
+flood_how="development policy; 2,000/s offered, every 201's receipt verified; beside $(fig readflood queries_per_s) queries/s that each read $(fig readflood entries_per_query) entries ($(fig readflood queries_refused) answered 503); $(fig readflood unanswered_query_flood) registrations unanswered at the end count at their age; data on $(fs readflood)"
 # --- figures: scale (10M entries: reads warm and cold, registrations, restart, storage) ---
 reads=$(fig scale receipt_reads)
 cold=$(fig scale receipt_reads_cold)
@@ -150,6 +155,7 @@ lraw=$(fig ledger_bench lmdb_raw_append)
     row "latency p99 at 5,000/s offered, production policy (load)" "$(fig load latency_production_p99)" "ms" "" "" "" "≤ 50 ms" "<=" 50 "" "" "$lat_prod"
     row "latency p999 at 5,000/s offered, production policy (load)" "$(fig load latency_production_p999)" "ms" "" "" "" "≤ 100 ms" "<=" 100 "" "" "$lat_prod"
     row "latency p99 at 5,000/s offered, development policy (load)" "$(fig load latency_development_p99)" "ms" "" "" "" "" "" "" "" "" "$lat_dev"
+    row "registration latency p99 at 2,000/s beside a /query flood (readflood)" "$flood_p99" "ms" "alone, same run" "$alone_p99" "$(ratio "$flood_p99" "$alone_p99")" "" "" "" "" "" "$flood_how"
     # --- rows: scale ---
     row "receipt reads, warm, at $scale_entries entries (scale)" "$reads" "/s" "GET /healthz" "$hceil" "$(ratio "$reads" "$hceil")" "≥ 20,000/s" ">=" 20000 "" "" "$warm_how"
     row "receipt reads, cold-ish, random over the whole log, at $scale_entries entries (scale)" "$cold" "/s" "warm receipt reads" "$reads" "$(ratio "$cold" "$reads")" "" "" "" "" "" "$cold_how"

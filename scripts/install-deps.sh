@@ -20,8 +20,13 @@ done
 
 # Build: compilers and generators the two README commands rely on.
 build_pkgs="gcc make cmake git pkg-config clang clang-format"
-# Libraries (headers + pkg-config files); node-llhttp ships the llhttp C sources the server compiles.
-lib_pkgs="libssl-dev liblmdb-dev libcbor-dev libuv1-dev node-llhttp libcmocka-dev"
+# Libraries (headers + pkg-config files); node-llhttp ships the llhttp C sources the server compiles;
+# zlib gzips C2SP tiles and entry bundles for clients that send Accept-Encoding: gzip.
+# libpq-dev: the PostgreSQL storage backend (ledger/store_pg.c; libscitt does not link it).
+lib_pkgs="libssl-dev liblmdb-dev libcbor-dev libuv1-dev node-llhttp libcmocka-dev libpq-dev zlib1g-dev"
+# p11-kit: RFC 7512 PKCS#11 URIs and module loading for signing keys kept in tokens (scitt sign
+# --key pkcs11:...); the PKCS#11 API itself is called directly, no OpenSSL engine or provider.
+lib_pkgs="$lib_pkgs libp11-kit-dev"
 # Tests: real HTTP clients and certificate tools, valgrind for the memcheck run, and the
 # runtimes of the interoperability harness (tests/interop, installed into the build tree by the
 # ctest fixture interop.setup): Go + x/mod (GOPATH mode, no network), Python cbor2 + cryptography,
@@ -31,6 +36,16 @@ test_pkgs="curl openssl ca-certificates valgrind python3 python3-cbor2 python3-c
 # the tool is used: nothing is booted or started), groff-base to render the man pages, binutils
 # for readelf on the installed library.
 test_pkgs="$test_pkgs systemd groff-base binutils"
+# PostgreSQL storage tests: the Debian server (initdb, pg_ctl under /usr/lib/postgresql/15/bin),
+# started by the tests themselves on loopback in a temporary folder (tests/pg_server.h).
+test_pkgs="$test_pkgs postgresql"
+# OCI tests (tests/integration/cli/oci.sh): a real registry (docker-registry: distribution 2.8,
+# run on loopback by the tests), skopeo to push images into it without a container daemon, and
+# htpasswd (apache2-utils) for the registry's Basic authentication file.
+test_pkgs="$test_pkgs docker-registry skopeo apache2-utils"
+# PKCS#11 tests (tests/integration/cli/pkcs11.sh): SoftHSM2, a software token the tests
+# initialise in a temporary directory (ES256, ES384, Ed25519 keys imported with softhsm2-util).
+test_pkgs="$test_pkgs softhsm2"
 # Explorer tests (tests/integration/ui): a real browser, headless, driven over the DevTools
 # protocol on a pipe, so that the in-browser verification (WebCrypto) is what is tested.
 test_pkgs="$test_pkgs chromium"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Plants known bugs one at a time and checks that the test suite catches each one.
 
-    scripts/mutate.py [--list FILE] [--only ID[,ID...]] [--keep] [--jobs N] [--markdown FILE]
+    scripts/mutate.py [--list FILE] [--only ID[,ID...]] [--keep | --scratch DIR] [--jobs N]
+                      [--markdown FILE]
 
 Every mutation in scripts/mutations.txt names a file, an exact piece of its text, what to put in
 its place, and the ctest cases that should fail when it is planted. The script copies the tracked
@@ -9,6 +10,9 @@ files of the repository into a scratch folder (the checkout itself is never touc
 once, runs every mutation's tests on the unmutated code (they must pass there, or the table means
 nothing), then for each mutation: plants it, rebuilds, runs its tests, and restores the file. It
 prints a kill table and exits 1 unless every mutation was killed.
+
+With --scratch DIR the copy and its build live in DIR and stay there: a later run with the same
+DIR copies only the files that changed since, so it rebuilds incrementally.
 
 A mutation whose text is not found exactly once in its file is reported STALE (the list no longer
 matches the code), one that does not compile BROKEN: both fail the run, so the list is kept true.
@@ -86,7 +90,30 @@ def copy_tree(dest):
             continue  # deleted in the work tree
         dst = os.path.join(dest, rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if same_file(src, dst):
+            continue  # unchanged since an earlier run in this scratch folder: keep its time
+        if os.path.lexists(dst):
+            os.remove(dst)
         shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def prune_tree(dest):
+    """Removes what an earlier run in this scratch folder copied and the checkout no longer has."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
+                           stdout=subprocess.PIPE).stdout.split(b"\0")
+    keep = {f.decode() for f in files if f}
+    for top, _, names in os.walk(dest):
+        for n in names:
+            rel = os.path.relpath(os.path.join(top, n), dest)
+            if rel not in keep:
+                os.remove(os.path.join(top, n))
+
+
+def same_file(a, b):
+    if os.path.islink(a) or os.path.islink(b) or not os.path.isfile(b):
+        return os.path.islink(a) and os.path.islink(b) and os.readlink(a) == os.readlink(b)
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        return fa.read() == fb.read()
 
 
 def ctest(build, regex, log, jobs):
@@ -99,6 +126,7 @@ def main():
     ap.add_argument("--list", default=os.path.join(ROOT, "scripts", "mutations.txt"))
     ap.add_argument("--only", help="comma-separated mutation ids")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    ap.add_argument("--scratch", help="use (and keep) this scratch folder")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--markdown", help="also write the kill table to this file")
     args = ap.parse_args()
@@ -111,11 +139,18 @@ def main():
             sys.exit(f"mutate: unknown mutation ids: {', '.join(sorted(unknown))}")
         muts = [m for m in muts if m["id"] in want]
 
-    scratch = tempfile.mkdtemp(prefix="scitt-mutate.")
+    if args.scratch:
+        scratch = os.path.abspath(args.scratch)
+        os.makedirs(scratch, exist_ok=True)
+        args.keep = True
+    else:
+        scratch = tempfile.mkdtemp(prefix="scitt-mutate.")
     src = os.path.join(scratch, "src")
     build = os.path.join(scratch, "build")
     log = os.path.join(scratch, "mutate.log")
     print(f"mutate: {len(muts)} mutations; scratch copy and log in {scratch}", flush=True)
+    if os.path.isdir(src):
+        prune_tree(src)
     copy_tree(src)
 
     stale = []
@@ -134,7 +169,8 @@ def main():
         print(f"mutate: the unmutated copy does not build; see {log}")
         return 1
     # Every test named by the list must pass on the unmutated code.
-    all_tests = "|".join(f"({m['tests']})" for m in muts)
+    # (One alternation: ctest's regular expressions allow at most nine groups.)
+    all_tests = "|".join(m["tests"] for m in muts)
     if ctest(build, all_tests, log, args.jobs):
         print(f"mutate: the tests fail on the unmutated code; see {log}")
         return 1

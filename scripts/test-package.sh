@@ -17,8 +17,6 @@
 set -u
 out=$(realpath "$1")
 src=$(cd "$(dirname "$0")/.." && pwd)
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-cache=$out/cache/bookworm-minbase.tar
 fails=0
 passes=0
 ok() { echo "ok   $*"; passes=$((passes + 1)); }
@@ -52,36 +50,14 @@ sed 's/^/     /' "$out/lintian.log"
 expect "lintian: no error in the four packages" test "$rc" = 0
 
 # --- the fresh root ----------------------------------------------------------------------------
-root=$(mktemp -d "$out/root.XXXXXX")
-chmod 0755 "$root"
-cleanup() { rm -rf "$root"; }
-trap cleanup EXIT
-if [ ! -f "$cache" ]; then
-    echo "--- debootstrap bookworm minbase from $mirror (cached in $cache afterwards)"
-    mkdir -p "$out/cache"
-    if ! debootstrap --variant=minbase bookworm "$root" "$mirror" > "$out/cache/debootstrap.log" 2>&1; then
-        tail -20 "$out/cache/debootstrap.log"
-        fail "debootstrap bookworm minbase"
-        finish
-    fi
-    rm -rf "$root/var/cache/apt/archives"/*.deb
-    tar -C "$root" -cf "$cache.tmp" . && mv "$cache.tmp" "$cache"
-    echo "     debootstrap done at $(elapsed)"
-else
-    echo "--- laying out the cached root $cache"
-    tar -C "$root" -xf "$cache"
+. "$src/scripts/fresh-root.sh"
+if ! fresh_root "$out"; then
+    fail "debootstrap bookworm minbase"
+    finish
 fi
-# mktemp made the root 0700 (and the tarball keeps that): the scittd user must traverse "/".
-chmod 0755 "$root"
-cp /etc/resolv.conf "$root/etc/resolv.conf"
 mkdir -p "$root/debs"
 cp "$out"/*.deb "$root/debs/"
 cp "$src/tests/package/hello_libscitt.c" "$root/debs/"
-# Everything inside runs in its own mount and PID namespaces: /proc is mounted there and goes
-# away, with every process started inside, when the script ends.
-inside() {
-    unshare --mount --pid --fork --mount-proc="$root/proc" chroot "$root" /bin/bash -c "$1"
-}
 echo "     root ready at $(elapsed)"
 
 # --- install scittd ----------------------------------------------------------------------------

@@ -45,16 +45,24 @@ enum {
 
 /** Limits and timeouts. Start from scitt_http_config_defaults(); docs/deploy.md lists them. */
 typedef struct scitt_http_config {
-    size_t max_connections;  /**< open connections, all listeners together (10000) */
-    size_t max_header_bytes; /**< request line excluded: all field names+values (16384) → 431 */
-    size_t max_headers;      /**< header fields per request (64) → 431 */
-    size_t max_url_bytes;    /**< request target (8192) → 414 */
-    size_t max_body_bytes;   /**< default body limit when a route sets none (1 MiB) → 413 */
-    unsigned max_pipeline;   /**< requests in flight per connection before reading pauses (16) */
+    size_t max_connections;    /**< open connections, all listeners together (10000) */
+    size_t max_header_bytes;   /**< request line excluded: all field names+values (16384) → 431 */
+    size_t max_headers;        /**< header fields per request (64) → 431 */
+    size_t max_url_bytes;      /**< request target (8192) → 414 */
+    size_t max_body_bytes;     /**< default body limit when a route sets none (1 MiB) → 413 */
+    unsigned max_pipeline;     /**< requests in flight per connection before reading pauses (16) */
+    size_t conn_buffer_bytes;  /**< request and response bytes one connection holds before it stops
+                                    reading and dispatching; the request at the head of its queue
+                                    always goes on (262144) */
+    size_t max_response_bytes; /**< largest body a handler may hold in memory, for routes that
+                                    set none; larger bodies must be streamed (1 MiB) */
+    size_t max_conns_per_ip;   /**< open connections per client address, keyed like the rate
+                                    limit; 0 = no cap (256) */
     uint64_t header_timeout_ms;    /**< first byte (or accept, TLS included) to end of headers */
     uint64_t body_timeout_ms;      /**< end of headers to end of body (30000) */
     uint64_t keepalive_timeout_ms; /**< idle between requests (60000) */
-    uint64_t send_timeout_ms;      /**< one write to the socket not finishing (30000) */
+    uint64_t send_timeout_ms;      /**< total time to send one response, from when it is ready at
+                                        the head of the queue; progress does not extend it (60000) */
     uint64_t linger_ms;            /**< reading and discarding after an error response (2000) */
     double rate_per_sec;           /**< per-IP token refill rate; 0 disables (0) */
     double rate_burst;             /**< per-IP bucket size (rate_per_sec * 2, at least 1) */
@@ -67,6 +75,14 @@ void scitt_http_config_defaults(scitt_http_config *cfg);
 /** A request handler. It must lead to exactly one scitt_http_complete(req), on any thread. */
 typedef void (*scitt_http_handler)(scitt_http_req *req, void *ctx);
 
+/**
+ * An admission check run on the loop thread as soon as a request's headers are complete, before
+ * a single body byte is read. Return true to go on; false refuses the request: the check has set
+ * the answer (status, headers, problem body) with the response setters, the body is not read, and
+ * the connection closes after the answer when a body was announced.
+ */
+typedef bool (*scitt_http_admit)(scitt_http_req *req, void *ctx);
+
 /** One routing-table row; the layer copies it (the strings must stay valid: use literals). */
 typedef struct scitt_http_route {
     const char *name; /**< label in metrics and logs, e.g. "entries_post" */
@@ -78,6 +94,9 @@ typedef struct scitt_http_route {
     size_t max_body;           /**< 0 = the server's max_body_bytes */
     const char *content_types; /**< NULL = any; else "a/b,c/d": other types get 415 */
     bool require_length;       /**< a POST/PUT without Content-Length or chunked body gets 411 */
+    size_t max_response;       /**< largest body the handler may hold (streamed bodies: their
+                                    piece buffer); 0 = the server's max_response_bytes */
+    scitt_http_admit admit;    /**< NULL = none */
 } scitt_http_route;
 
 #define SCITT_HTTP_MAX_ROUTES 64
@@ -108,11 +127,26 @@ SCITT_MUST_USE scitt_err scitt_http_server_route(scitt_http_server *srv,
 /**
  * Listens on "HOST:PORT" ("127.0.0.1:8443", "[::1]:0", "0.0.0.0:80"); port 0 picks a free one,
  * returned in @p bound_port (may be NULL). @p tls NULL = plain HTTP; otherwise TLS 1.2+ with ALPN
- * http/1.1. SCITT_ERR_INVALID_ARG for a bad address, SCITT_ERR_IO when binding fails,
+ * http/1.1. SCITT_ERR_INVALID_ARG for a bad address, SCITT_ERR_BUSY when another socket has the
+ * address already, SCITT_ERR_IO when binding fails otherwise,
  * SCITT_ERR_CRYPTO when the certificate or key cannot be loaded or do not match.
  */
 SCITT_MUST_USE scitt_err scitt_http_server_listen(scitt_http_server *srv, const char *hostport,
                                                   const scitt_http_tls *tls, int *bound_port);
+
+/**
+ * Applies a reload (loop thread): a new certificate and key for every TLS listener (@p tls; NULL
+ * when the listeners are plain) and a new per-address rate limit (@p rate_per_sec 0 = off,
+ * @p rate_burst 0 = twice the rate). New connections get the new certificate; open connections
+ * keep theirs, and the rate table starts afresh. All or nothing: SCITT_ERR_CRYPTO (the
+ * certificate or key cannot be used), SCITT_ERR_STATE (TLS would be turned on or off: that takes
+ * a restart) or SCITT_ERR_NOMEM, and then nothing has changed.
+ */
+SCITT_MUST_USE scitt_err scitt_http_server_reload(scitt_http_server *srv, const scitt_http_tls *tls,
+                                                  double rate_per_sec, double rate_burst);
+
+/** Sets the body limit of the routes that set none (loop thread); 0 keeps it. */
+void scitt_http_server_set_max_body(scitt_http_server *srv, size_t max_body);
 
 typedef void (*scitt_http_shutdown_cb)(scitt_http_server *srv, void *ctx);
 
@@ -186,6 +220,11 @@ void scitt_http_res_status(scitt_http_req *req, int status);
  */
 SCITT_MUST_USE scitt_err scitt_http_res_header(scitt_http_req *req, const char *name,
                                                const char *value);
+/*
+ * Body setters refuse a body larger than the route's max_response with SCITT_ERR_TOO_LARGE: such
+ * bodies must be streamed. For a HEAD request they keep only the length (nothing is copied).
+ */
+
 /** Copies @p body into the arena as the response body with media type @p content_type. */
 SCITT_MUST_USE scitt_err scitt_http_res_body_copy(scitt_http_req *req, const char *content_type,
                                                   scitt_span body);
@@ -198,8 +237,46 @@ SCITT_MUST_USE scitt_err scitt_http_res_body_borrow(scitt_http_req *req, const c
                                                     scitt_span body, void (*release)(void *ctx),
                                                     void *ctx);
 /**
+ * Moves the bytes of @p body into the response without copying them: @p body is reset (as by
+ * scitt_dynbuf_steal) and its buffer freed once the bytes are written or the response is dropped.
+ * A buffer whose sticky error is set gives that error (SCITT_ERR_TOO_LARGE, SCITT_ERR_NOMEM);
+ * @p body is emptied either way.
+ */
+SCITT_MUST_USE scitt_err scitt_http_res_body_dynbuf(scitt_http_req *req, const char *content_type,
+                                                    scitt_dynbuf *body);
+/** Size of the buffer a streamed body's pieces are produced into. */
+#define SCITT_HTTP_PIECE_BYTES 65536u
+
+/**
+ * Produces the next piece of a streamed body into @p buf (@p cap bytes, owned by the request) and
+ * hands it back with scitt_http_res_piece(), on any thread. Called on the loop thread.
+ */
+typedef void (*scitt_http_pull)(scitt_http_req *req, void *ctx, uint8_t *buf, size_t cap);
+
+/**
+ * A body of exactly @p total bytes that is produced piece by piece while it is sent, so that a
+ * large body never sits in memory whole. After scitt_http_complete() the layer calls @p pull
+ * each time every byte produced so far has gone out; each pull leads to exactly one
+ * scitt_http_res_piece(). @p release(@p ctx) runs exactly once (release may be NULL): on the
+ * loop thread when the response is done or dropped (never while a piece is being produced), or
+ * at once when this call fails or a later body setter replaces the body. HEAD requests get the
+ * head only and are never pulled. SCITT_ERR_NOMEM (no piece buffer), SCITT_ERR_INVALID_ARG.
+ */
+SCITT_MUST_USE scitt_err scitt_http_res_body_stream(scitt_http_req *req, const char *content_type,
+                                                    uint64_t total, scitt_http_pull pull,
+                                                    void (*release)(void *ctx), void *ctx);
+/**
+ * Hands back the piece a pull asked for: @p n bytes written at the start of the buffer, 1..cap
+ * and no more than the body has left. 0 (or a wrong size) means the producer failed: the head
+ * has gone out already, so the connection is closed. Any thread, exactly once per pull.
+ */
+void scitt_http_res_piece(scitt_http_req *req, size_t n);
+
+/**
  * An RFC 9290 concise problem details body (application/concise-problem-details+cbor) with
- * @p status, @p title and @p detail (UTF-8 text, not echoing untrusted bytes).
+ * @p status, @p title and @p detail (UTF-8 text, not echoing untrusted bytes; text that is not
+ * valid UTF-8 is cut before its first invalid sequence, so the body is always valid CBOR). A 503
+ * answered without a Retry-After header gets "Retry-After: 1" from the layer.
  */
 SCITT_MUST_USE scitt_err scitt_http_res_problem(scitt_http_req *req, int status, const char *title,
                                                 const char *detail);
@@ -221,7 +298,8 @@ typedef void (*scitt_http_stream_closed_cb)(void *ctx);
  * Instead of scitt_http_complete(): sends the status and headers set so far with no
  * Content-Length and Connection: close, then whatever scitt_http_stream_write() adds, until
  * scitt_http_stream_end() or the connection closes. At most @p max_buffered bytes may wait
- * unsent (one buffer allocated now, never grown, so the bound is what a slow reader can cost).
+ * unsent (one buffer allocated now, never grown, so the bound is what a slow reader can cost;
+ * it is counted, whole, in the bytes the connection holds against conn_buffer_bytes).
  * @p closed(@p ctx) runs exactly once on the loop thread when the request is released; after it
  * the request must not be touched. No further request is read from the connection. On failure
  * (SCITT_ERR_NOMEM, or a request whose connection is already gone) the request has been completed
@@ -246,17 +324,18 @@ void scitt_http_stream_end(scitt_http_req *req, bool flush);
 /* ---- metrics: cheap counters readable from any thread ---- */
 
 typedef struct scitt_http_metrics {
-    uint64_t conns_open;     /**< connections open now */
-    uint64_t conns_total;    /**< connections accepted since start */
-    uint64_t conns_rejected; /**< closed at once because max_connections was reached */
-    uint64_t bytes_in;       /**< bytes read from sockets (ciphertext for TLS) */
-    uint64_t bytes_out;      /**< bytes written to sockets */
-    uint64_t requests;       /**< responses sent or dropped, all routes */
-    uint64_t timeouts;       /**< connections closed or answered 408 by a timeout */
-    uint64_t parse_errors;   /**< requests rejected as malformed (400) */
-    uint64_t rate_limited;   /**< requests answered 429 */
-    uint64_t tls_failures;   /**< TLS handshakes or records that failed */
-    uint64_t inflight;       /**< requests held by handlers now */
+    uint64_t conns_open;        /**< connections open now */
+    uint64_t conns_total;       /**< connections accepted since start */
+    uint64_t conns_rejected;    /**< closed at once because max_connections was reached */
+    uint64_t conns_rejected_ip; /**< closed at once because their address had max_conns_per_ip */
+    uint64_t bytes_in;          /**< bytes read from sockets (ciphertext for TLS) */
+    uint64_t bytes_out;         /**< bytes written to sockets */
+    uint64_t requests;          /**< responses sent or dropped, all routes */
+    uint64_t timeouts;          /**< connections closed or answered 408 by a timeout */
+    uint64_t parse_errors;      /**< requests rejected as malformed (400) */
+    uint64_t rate_limited;      /**< requests answered 429 */
+    uint64_t tls_failures;      /**< TLS handshakes or records that failed */
+    uint64_t inflight;          /**< requests held by handlers now */
 } scitt_http_metrics;
 
 /** A consistent-enough snapshot (each counter read atomically). */
@@ -270,6 +349,12 @@ uint64_t scitt_http_server_route_count(const scitt_http_server *srv, size_t rout
 /** Number of metric rows (routes + 1) and the name of row @p route ("(none)" for row 0). */
 size_t scitt_http_server_route_rows(const scitt_http_server *srv);
 const char *scitt_http_server_route_name(const scitt_http_server *srv, size_t route);
+
+/**
+ * The length of the longest prefix of @p text that is valid UTF-8 (RFC 3629: shortest forms, no
+ * surrogates, nothing above U+10FFFF): where to cut text before it goes into a response.
+ */
+size_t scitt_http_utf8_prefix(scitt_span text);
 
 /** The reason phrase of @p status ("Not Found"); "Unknown" for unlisted codes. */
 const char *scitt_http_status_reason(int status);

@@ -35,6 +35,25 @@ static scitt_http_req *new_req(scitt__http_conn *c)
     return req;
 }
 
+/* ---- memory held per connection ---- */
+
+/*
+ * Room kept for the response of a request whose handler runs: its largest body, and the head
+ * and arena slack (a body in a chunk of its own, small allocations in one more 16 KiB chunk).
+ */
+static size_t reserve(const scitt_http_req *req)
+{
+    return (req->is_head ? 0 : scitt__http_max_response(req)) + SCITT__RESPONSE_SLACK;
+}
+
+/* Counts what @p req holds now (plus @p extra not allocated yet) against the connection. */
+static void recharge(scitt__http_conn *c, scitt_http_req *req, size_t extra)
+{
+    c->held -= req->charge;
+    req->charge = scitt__http_req_bytes(req) + extra;
+    c->held += req->charge;
+}
+
 /* ---- errors the engine answers itself ---- */
 
 static void answer_error(scitt__http_conn *c, scitt_http_req *req, int status, const char *title,
@@ -50,6 +69,7 @@ static void answer_error(scitt__http_conn *c, scitt_http_req *req, int status, c
     SCITT_LOG(SCITT_LOG_DEBUG, "http_reject", "req=%llu status=%d title=\"%s\" close=%d",
               (unsigned long long)req->id, status, title, (int)close);
     scitt__http_res_error(req, status, title, detail, retry);
+    recharge(c, req, 0);
 }
 
 /* A callback found a problem: remember the answer, make llhttp stop. */
@@ -87,6 +107,36 @@ static int reject(scitt__http_conn *c, int status, const char *title, const char
     c->discarding = body;
     c->in_body = body;
     return 0;
+}
+
+/*
+ * A route's admission check refused the request whose headers just ended: the check set the
+ * answer. The body is never read, so the connection survives only a request without one.
+ */
+static int refuse(scitt__http_conn *c)
+{
+    scitt_http_req *req = c->cur;
+    llhttp_t *p = &c->parser;
+    bool body = (p->flags & F_CHUNKED) != 0 ||
+                ((p->flags & F_CONTENT_LENGTH) != 0 && p->content_length > 0);
+    bool keep = !body && req->keep_alive && !req->close_after;
+    req->cont = false;
+    c->cur = NULL;
+    if (req->status < 200 || req->status > 599) {
+        scitt__http_res_drop_body(req);
+        req->out_body.len = 0;
+        scitt__http_res_error(req, 500, "Internal Server Error",
+                              "The admission check produced no valid status", 0);
+    }
+    if (!keep) {
+        req->close_after = true;
+        c->no_more = true;
+    }
+    req->state = REQ_READY;
+    recharge(c, req, 0);
+    SCITT_LOG(SCITT_LOG_DEBUG, "http_refused", "req=%llu status=%d body=%d close=%d",
+              (unsigned long long)req->id, req->status, (int)body, (int)!keep);
+    return keep ? 0 : -1;
 }
 
 /* ---- llhttp callbacks ---- */
@@ -295,6 +345,10 @@ static int on_headers_complete(llhttp_t *p)
     }
     req->route = r;
     const scitt_http_route *route = &srv->routes[r];
+    /* Who may send a body is decided before the first byte of it is read. */
+    if (route->admit && !route->admit(req, route->ctx)) {
+        return refuse(c);
+    }
     bool body_method = (req->method & (SCITT_HTTP_POST | SCITT_HTTP_PUT | SCITT_HTTP_PATCH)) != 0;
     if (route->require_length && body_method && !has_len && !chunked) {
         return reject(c, 411, "Length Required", "The request needs a Content-Length", 0, true);
@@ -379,9 +433,32 @@ static int on_chunk_header(llhttp_t *p)
 static void dispatch(scitt__http_conn *c, scitt_http_req *req)
 {
     const scitt_http_route *r = &c->srv->routes[req->route];
+    recharge(c, req, reserve(req));
     req->state = REQ_DISPATCHED;
     SCITT__CTR_INC(c->srv->inflight);
     r->handler(req, r->ctx);
+}
+
+/*
+ * Runs the handlers of parsed requests, in order, while the connection's buffer has room for
+ * their responses. The request at the head of the queue always runs: everything before it has
+ * gone out, so waiting would never end.
+ */
+static void dispatch_waiting(scitt__http_conn *c)
+{
+    size_t budget = c->srv->cfg.conn_buffer_bytes;
+    for (scitt_http_req *req = c->qhead; req && !c->dead && !c->closing; req = req->next) {
+        if (req->state == REQ_PARSING) {
+            return;
+        }
+        if (req->state != REQ_PARSED) {
+            continue;
+        }
+        if (req != c->qhead && (c->held > budget || reserve(req) > budget - c->held)) {
+            return;
+        }
+        dispatch(c, req);
+    }
 }
 
 static int on_message_complete(llhttp_t *p)
@@ -400,13 +477,15 @@ static int on_message_complete(llhttp_t *p)
         if (req->cont && c->qhead == req && c->out_off == 0) {
             req->cont = false;
         }
-        dispatch(c, req);
+        /* Its handler runs from the pump, once the connection has room for the answer. */
+        req->state = REQ_PARSED;
+        recharge(c, req, 0);
     }
     if (!keep || c->draining) {
         c->no_more = true;
         return HPE_PAUSED;
     }
-    if (c->nq >= c->srv->cfg.max_pipeline) {
+    if (c->nq >= c->srv->cfg.max_pipeline || c->held >= c->srv->cfg.conn_buffer_bytes) {
         c->paused = true;
         return HPE_PAUSED;
     }
@@ -558,6 +637,7 @@ void scitt__http_conn_eof(scitt__http_conn *c)
             c->qtail = q;
         }
         c->nq--;
+        c->held -= part->charge;
         if (c->qhead == NULL) {
             c->out_off = 0;
         }
@@ -588,7 +668,11 @@ void scitt__http_conn_timeout(scitt__http_conn *c, int kind)
         scitt__http_conn_pump(c);
         return;
     }
-    /* Idle, nothing received, or a peer that stopped reading: just close. */
+    /*
+     * Idle, nothing received, or a peer that stopped reading: just close. For the last, with an
+     * abortive close: what the kernel still holds for it is dropped instead of trickling out.
+     */
+    c->reset = kind == TMR_SEND;
     c->no_more = true;
     c->closing = true;
     c->ops->close(c, false);
@@ -596,6 +680,12 @@ void scitt__http_conn_timeout(scitt__http_conn *c, int kind)
 
 /* ---- driving ---- */
 
+/*
+ * One deadline is armed at a time: the earlier of the parse side's (headers, body, idle, each
+ * fixed when its phase begins) and the send deadline of the response at the head of the queue,
+ * which starts when that response is ready and is never extended by progress, so a client that
+ * reads a little now and then cannot hold a response (or the connection) for longer.
+ */
 static void update_timer(scitt__http_conn *c)
 {
     const scitt_http_config *cfg = &c->srv->cfg;
@@ -611,12 +701,46 @@ static void update_timer(scitt__http_conn *c)
         kind = c->requests == 0 ? TMR_HEADER : TMR_IDLE;
         ms = c->requests == 0 ? cfg->header_timeout_ms : cfg->keepalive_timeout_ms;
     }
-    if (kind == c->tkind && c->tphase == c->tphase_armed) {
+    uint64_t now = c->srv->now_ms(c->srv);
+    if (kind != c->tkind || c->tphase != c->tphase_armed) {
+        c->tkind = kind;
+        c->tphase_armed = c->tphase;
+        c->pdeadline = kind == TMR_NONE ? 0 : now + ms;
+    }
+    const scitt_http_req *h = c->qhead;
+    if (h && h->state == REQ_READY) {
+        if (c->send_id != h->id) {
+            c->send_id = h->id;
+            c->send_deadline = now + cfg->send_timeout_ms;
+        }
+    } else {
+        c->send_id = 0;
+    }
+    int k = c->tkind;
+    uint64_t at = c->pdeadline;
+    if (c->send_id && (at == 0 || c->send_deadline < at)) {
+        k = TMR_SEND;
+        at = c->send_deadline;
+    }
+    if (k == c->armed_kind && at == c->armed_at) {
         return;
     }
-    c->tkind = kind;
-    c->tphase_armed = c->tphase;
-    c->ops->timer(c, kind, kind == TMR_NONE ? 0 : c->srv->now_ms(c->srv) + ms);
+    c->armed_kind = k;
+    c->armed_at = at;
+    c->ops->timer(c, k, at);
+}
+
+/* The head response streams its body and has sent every byte produced: ask for the next piece. */
+static void maybe_pull(scitt__http_conn *c)
+{
+    scitt_http_req *h = c->qhead;
+    if (!h || h->state != REQ_READY || !h->stream || h->filling || !h->head || h->is_head ||
+        h->stream_done >= h->stream_total || scitt__http_body_sent(c) < h->stream_done) {
+        return;
+    }
+    h->filling = true;
+    SCITT__CTR_INC(c->srv->inflight);
+    h->pull(h, h->release_ctx, h->sbuf, SCITT_HTTP_PIECE_BYTES);
 }
 
 void scitt__http_conn_pump(scitt__http_conn *c)
@@ -631,11 +755,28 @@ void scitt__http_conn_pump(scitt__http_conn *c)
     c->busy++;
     do {
         c->again = false;
+        if (c->abort) {
+            c->no_more = true;
+            c->closing = true;
+            c->ops->close(c, false);
+            break;
+        }
+        dispatch_waiting(c);
+        if (c->dead || c->closing) {
+            break;
+        }
         c->ops->flush(c);
         if (c->dead || c->closing) {
             break;
         }
-        if (c->paused && !c->no_more && c->nq < c->srv->cfg.max_pipeline) {
+        maybe_pull(c);
+        /* What went out may have made room (or a new head of the queue) for waiting requests. */
+        dispatch_waiting(c);
+        if (c->dead || c->closing) {
+            break;
+        }
+        if (c->paused && !c->no_more && c->nq < c->srv->cfg.max_pipeline &&
+            c->held < c->srv->cfg.conn_buffer_bytes) {
             c->paused = false;
             llhttp_resume(&c->parser);
             uint8_t *buf = c->pending;
@@ -676,8 +817,9 @@ void scitt__http_conn_release(scitt__http_conn *c)
     scitt_http_req *req = c->qhead;
     while (req) {
         scitt_http_req *next = req->next;
-        if (req->state == REQ_DISPATCHED) {
-            req->conn = NULL; /* the handler still owns it; its completion frees it */
+        if (req->state == REQ_DISPATCHED || req->filling) {
+            /* a handler or producer still owns it; its completion frees it */
+            req->conn = NULL;
         } else {
             scitt__http_req_put(srv, req);
         }
@@ -685,6 +827,7 @@ void scitt__http_conn_release(scitt__http_conn *c)
     }
     c->qhead = c->qtail = c->cur = NULL;
     c->nq = 0;
+    c->held = 0;
     scitt_free(c->pending);
     c->pending = NULL;
     c->pending_len = 0;
@@ -702,23 +845,55 @@ void scitt__http_conn_drain(scitt__http_conn *c)
     scitt__http_conn_pump(c);
 }
 
+/* The piece a pull asked for is in the buffer (or the producer failed). */
+static void piece_done(scitt__http_conn *c, scitt_http_req *req)
+{
+    req->filling = false;
+    size_t n = req->piece;
+    if (n == 0 || n > SCITT_HTTP_PIECE_BYTES || n > req->stream_total - req->stream_done) {
+        /* The head has gone out with its Content-Length: only closing tells the client. */
+        SCITT_LOG(SCITT_LOG_WARN, "http_stream_failed", "req=%llu done=%llu total=%llu",
+                  (unsigned long long)req->id, (unsigned long long)req->stream_done,
+                  (unsigned long long)req->stream_total);
+        c->abort = true;
+        return;
+    }
+    req->slen = n;
+    req->stream_done += n;
+}
+
+void scitt_http_res_piece(scitt_http_req *req, size_t n)
+{
+    req->piece = n;
+    scitt_http_complete(req);
+}
+
 void scitt__http_complete_local(scitt_http_req *req)
 {
     scitt_http_server *srv = req->srv;
     SCITT__CTR_ADD(srv->inflight, (uint64_t)-1);
     scitt__http_conn *c = req->conn;
     if (!c) {
-        scitt__http_count(srv, req->route, req->status ? req->status : 500);
+        if (!req->filling) {
+            scitt__http_count(srv, req->route, req->status ? req->status : 500);
+        }
+        req->filling = false;
         scitt__http_req_put(srv, req);
         return;
     }
-    if (req->status < 200 || req->status > 599) {
-        scitt__http_res_drop_body(req);
-        req->out_body.len = 0;
-        scitt__http_res_error(req, 500, "Internal Server Error",
-                              "The handler produced no valid status", 0);
+    if (req->filling) {
+        piece_done(c, req);
+    } else {
+        if (req->status < 200 || req->status > 599) {
+            scitt__http_res_drop_body(req);
+            req->out_body.len = 0;
+            req->stream = false;
+            scitt__http_res_error(req, 500, "Internal Server Error",
+                                  "The handler produced no valid status", 0);
+        }
+        req->state = REQ_READY;
+        recharge(c, req, 0);
     }
-    req->state = REQ_READY;
     if (c->busy) {
         c->again = true;
     } else if (srv->batching) {

@@ -52,6 +52,20 @@ bool scitt__ratelimit_take(scitt__ratelimit *rl, const uint8_t key[16], uint64_t
 /** The bucket key of a peer: IPv4 (as ::ffff:a.b.c.d) or the IPv6 address cut to a prefix. */
 void scitt__ratelimit_key(const struct sockaddr_storage *sa, unsigned v6_prefix, uint8_t key[16]);
 
+/* ---- open connections per client address (ratelimit.c) ---- */
+
+typedef struct scitt__connlimit scitt__connlimit;
+/** A table for up to @p max_keys addresses at once, each allowed @p per_key connections. */
+SCITT_MUST_USE scitt_err scitt__connlimit_new(size_t max_keys, size_t per_key,
+                                              scitt__connlimit **out);
+void scitt__connlimit_free(scitt__connlimit *cl);
+/** Counts one more connection of @p key; false (nothing counted) at the cap or table full. */
+bool scitt__connlimit_add(scitt__connlimit *cl, const uint8_t key[16]);
+/** Forgets one connection of @p key (counted by a successful add). */
+void scitt__connlimit_remove(scitt__connlimit *cl, const uint8_t key[16]);
+/** Connections counted for @p key now. */
+size_t scitt__connlimit_count(const scitt__connlimit *cl, const uint8_t key[16]);
+
 /* ---- counters: written by the loop thread only, read from anywhere ---- */
 
 typedef _Atomic uint64_t scitt__ctr;
@@ -63,7 +77,8 @@ typedef _Atomic uint64_t scitt__ctr;
 
 /* ---- requests ---- */
 
-enum { REQ_PARSING = 0, REQ_DISPATCHED, REQ_READY };
+/* PARSED: complete, waiting for room in the connection's buffer before its handler runs. */
+enum { REQ_PARSING = 0, REQ_PARSED, REQ_DISPATCHED, REQ_READY };
 
 typedef struct scitt__hdr {
     scitt_span name;
@@ -102,13 +117,21 @@ struct scitt_http_req {
     void *release_ctx;
     char *head;
     size_t head_len;
-    /* streaming (http_stream.c): sbuf holds the body bytes not yet released; never reallocated,
-     * so segments offered to a write in flight stay valid */
-    bool stream, stream_ended;
+    /* a streamed body: pieces produced into sbuf while the response goes out */
+    bool stream, filling;
+    uint64_t stream_total, stream_done; /* body bytes in all, and produced so far */
     uint8_t *sbuf;
-    size_t slen, scap;
-    scitt_http_stream_closed_cb stream_closed;
-    void *stream_ctx;
+    size_t slen, piece; /* bytes of the current piece; the size the producer handed back */
+    scitt_http_pull pull;
+    size_t charge; /* bytes counted against the connection's buffer */
+    /* a pushed body (http_stream.c, server-sent events): pbuf holds the bytes queued and not yet
+     * released; allocated once with pcap bytes and never reallocated, so segments offered to a
+     * write in flight stay valid; counted in charge (scitt__http_req_bytes) */
+    bool push, push_ended;
+    uint8_t *pbuf;
+    size_t plen, pcap;
+    scitt_http_stream_closed_cb push_closed;
+    void *push_ctx;
     scitt__arena arena;
     _Alignas(16) uint8_t mem[];
 };
@@ -117,6 +140,9 @@ struct scitt_http_req {
 
 /* Timer kinds, one deadline per connection at a time. */
 enum { TMR_NONE = 0, TMR_HEADER, TMR_BODY, TMR_IDLE, TMR_SEND, TMR_LINGER };
+
+/* Input read and dropped after a connection stopped parsing, before it stops reading. */
+#define SCITT__DISCARD_MAX (1u << 20)
 
 typedef struct scitt__conn_ops {
     /* Send what scitt__http_out_collect offers; call scitt__http_out_sent as bytes go out. */
@@ -154,13 +180,21 @@ struct scitt__http_conn {
     const char *err_title, *err_detail;
     bool paused, no_more, discarding, in_body, closing, tls, draining, dead, peer_eof;
     bool eof_pending; /* the peer closed while requests waited behind a full pipeline */
+    bool abort;       /* a streamed body failed after its head went out: close at once */
+    bool reset;       /* close abortively (RST): the peer stopped reading, drop what is queued */
     int busy;
     bool again;
     bool dirty; /* queued for a batched flush */
     scitt__http_conn *dirty_next;
     int tkind;
     uint32_t tphase, tphase_armed;
+    uint64_t pdeadline;     /* the parse side's deadline for (tkind, tphase) */
+    uint64_t send_id;       /* the response whose send deadline runs (request id), 0 none */
+    uint64_t send_deadline; /* when it must be out */
+    int armed_kind;
+    uint64_t armed_at;
     uint64_t requests;
+    size_t held; /* bytes of the queued requests and their responses (scitt_http_req.charge) */
     struct sockaddr_storage peer;
     uint8_t rate_key[16];
 };
@@ -178,7 +212,7 @@ typedef struct scitt__uv_conn {
     size_t wbytes;     /* plaintext bytes of the queue the write in flight covers */
     size_t wtotal;     /* socket bytes of the write in flight */
     uint64_t deadline; /* the engine's deadline, re-armed after a write */
-    int close_pending; /* 1 graceful, 2 hard: close requested while writing */
+    int close_pending; /* 1: a graceful close waits for the write in flight */
     uint8_t *wcopy;    /* ciphertext owned by the write in flight */
     bool writing;
     bool reading;
@@ -189,6 +223,8 @@ typedef struct scitt__uv_conn {
     SSL *ssl;
     BIO *rbio, *wbio;
     bool handshake_done;
+    bool counted;     /* counted in the server's per-address table */
+    size_t discarded; /* bytes dropped after the engine stopped parsing (SCITT__DISCARD_MAX) */
 } scitt__uv_conn;
 
 /* The memory transport (http_mem.c), for fuzzing and unit tests. */
@@ -204,6 +240,8 @@ typedef struct scitt__mem_conn {
     scitt__mem_sent sent[256]; /* the first responses sent, in order */
     size_t nsent;
     size_t max_write; /* 0 = unlimited; else bytes taken per flush round */
+    bool stalled;     /* the peer reads only `allow` more bytes (then nothing) */
+    size_t allow;
     bool closed, graceful, reading;
     int timer_kind;
     uint64_t deadline;
@@ -224,11 +262,13 @@ typedef struct scitt__listener {
     int port;
 } scitt__listener;
 
-#define SCITT__MAX_LISTENERS 16
-#define SCITT__STATUS_SLOTS  500 /* 100..599 */
-#define SCITT__REQ_INLINE    4096
-#define SCITT__REQ_POOL_MAX  1024
-#define SCITT__IO_BUF        65536
+#define SCITT__MAX_LISTENERS     16
+#define SCITT__STATUS_SLOTS      500 /* 100..599 */
+#define SCITT__REQ_INLINE        4096
+#define SCITT__RESPONSE_SLACK    (20u << 10) /* a response head and arena slack, reserved */
+#define SCITT__REQ_POOL_MAX      1024
+#define SCITT__IO_BUF            65536
+#define SCITT__TLS_SESSION_CACHE 1024 /* TLS 1.2 sessions kept for resumption */
 
 struct scitt_http_server {
     uv_loop_t *loop;
@@ -237,6 +277,7 @@ struct scitt_http_server {
     scitt_http_route routes[SCITT_HTTP_MAX_ROUTES];
     size_t nroutes;
     scitt__ratelimit *rl;
+    scitt__connlimit *cl;
     scitt_http_req *free_reqs;
     size_t nfree;
     uint64_t next_id;
@@ -270,8 +311,8 @@ struct scitt_http_server {
     uint8_t *tlsbuf;  /* TLS plaintext reads and ciphertext drains */
     uint8_t *staging; /* TLS plaintext coalescing */
     /* metrics */
-    scitt__ctr conns_open, conns_total, conns_rejected, bytes_in, bytes_out, requests, timeouts,
-        parse_errors, rate_limited, tls_failures, inflight;
+    scitt__ctr conns_open, conns_total, conns_rejected, conns_rejected_ip, bytes_in, bytes_out,
+        requests, timeouts, parse_errors, rate_limited, tls_failures, inflight;
     scitt__ctr (*route_counts)[SCITT__STATUS_SLOTS];
 };
 
@@ -305,8 +346,14 @@ void scitt__http_out_sent(scitt__http_conn *c, size_t n);
 /* request pool and completion (http_engine.c) */
 scitt_http_req *scitt__http_req_get(scitt_http_server *srv);
 void scitt__http_req_put(scitt_http_server *srv, scitt_http_req *req);
-/** A completion reached the loop thread: queue the response, or drop an orphan. */
+/** A completion (or a streamed piece) reached the loop thread: queue it, or drop an orphan. */
 void scitt__http_complete_local(scitt_http_req *req);
+/** The largest body the request's route lets its handler hold. */
+size_t scitt__http_max_response(const scitt_http_req *req);
+/** What @p req holds in memory now, as counted against its connection's buffer. */
+size_t scitt__http_req_bytes(const scitt_http_req *req);
+/** Body bytes of the queue head already sent. */
+size_t scitt__http_body_sent(const scitt__http_conn *c);
 
 /* parsing helpers (http_req.c) */
 int scitt__http_route_lookup(scitt_http_server *srv, scitt_span path, unsigned method,

@@ -128,7 +128,7 @@ scitt_err scitt_http_server_listen(scitt_http_server *srv, const char *hostport,
         SSL_CTX_free(l->ssl_ctx);
         srv->closing_handles++;
         uv_close((uv_handle_t *)&l->tcp, on_failed_closed);
-        return SCITT_ERR_IO;
+        return r == UV_EADDRINUSE ? SCITT_ERR_BUSY : SCITT_ERR_IO;
     }
     srv->listeners[srv->nlisteners++] = l;
     srv->open_listeners++;
@@ -243,6 +243,7 @@ void scitt_http_server_metrics(const scitt_http_server *srv, scitt_http_metrics 
     out->conns_open = SCITT__CTR_GET(s->conns_open);
     out->conns_total = SCITT__CTR_GET(s->conns_total);
     out->conns_rejected = SCITT__CTR_GET(s->conns_rejected);
+    out->conns_rejected_ip = SCITT__CTR_GET(s->conns_rejected_ip);
     out->bytes_in = SCITT__CTR_GET(s->bytes_in);
     out->bytes_out = SCITT__CTR_GET(s->bytes_out);
     out->requests = SCITT__CTR_GET(s->requests);
@@ -273,4 +274,53 @@ const char *scitt_http_server_route_name(const scitt_http_server *srv, size_t ro
         return "(none)";
     }
     return srv->routes[route - 1].name;
+}
+
+scitt_err scitt_http_server_reload(scitt_http_server *srv, const scitt_http_tls *tls,
+                                   double rate_per_sec, double rate_burst)
+{
+    size_t ntls = 0;
+    for (size_t i = 0; i < srv->nlisteners; i++) {
+        ntls += srv->listeners[i]->ssl_ctx != NULL;
+    }
+    if ((tls != NULL) != (ntls > 0) || (ntls > 0 && ntls != srv->nlisteners)) {
+        return SCITT_ERR_STATE; /* TLS is turned on or off at start only */
+    }
+    /* Everything new is made first, so that a failure changes nothing. */
+    SSL_CTX *ctx = NULL;
+    scitt__ratelimit *rl = NULL;
+    scitt_err err = SCITT_OK;
+    if (tls) {
+        err = scitt__tls_ctx_new(tls, &ctx);
+    }
+    if (err == SCITT_OK && rate_per_sec > 0) {
+        double burst = rate_burst > 0 ? rate_burst : rate_per_sec * 2;
+        err = scitt__ratelimit_new(rate_per_sec, burst < 1 ? 1 : burst, srv->cfg.rate_table_entries,
+                                   &rl);
+    }
+    if (err != SCITT_OK) {
+        SSL_CTX_free(ctx);
+        scitt__ratelimit_free(rl);
+        return err;
+    }
+    /* Open connections hold a reference to the context they started with. */
+    for (size_t i = 0; ctx && i < srv->nlisteners; i++) {
+        SSL_CTX_free(srv->listeners[i]->ssl_ctx);
+        srv->listeners[i]->ssl_ctx = ctx;
+        if (i + 1 < srv->nlisteners) {
+            SSL_CTX_up_ref(ctx);
+        }
+    }
+    scitt__ratelimit_free(srv->rl);
+    srv->rl = rl;
+    srv->cfg.rate_per_sec = rate_per_sec;
+    srv->cfg.rate_burst = rate_burst;
+    return SCITT_OK;
+}
+
+void scitt_http_server_set_max_body(scitt_http_server *srv, size_t max_body)
+{
+    if (max_body > 0) {
+        srv->cfg.max_body_bytes = max_body;
+    }
 }

@@ -18,19 +18,27 @@ static void mem_flush(scitt__http_conn *c)
     scitt__mem_conn *m = M(c);
     uv_buf_t bufs[8];
     size_t n;
-    while ((n = scitt__http_out_collect(c, bufs, 8, m->max_write ? m->max_write : SIZE_MAX)) > 0) {
+    while ((!m->stalled || m->allow > 0) &&
+           (n = scitt__http_out_collect(c, bufs, 8, m->max_write ? m->max_write : SIZE_MAX)) > 0) {
         size_t total = 0;
+        size_t max = m->max_write ? m->max_write : SIZE_MAX;
+        if (m->stalled && m->allow < max) {
+            max = m->allow; /* a stalled peer takes only what it was allowed */
+        }
         for (size_t i = 0; i < n; i++) {
             size_t take = bufs[i].len;
             /* A short write budget exercises partial sends across the queue. */
-            if (m->max_write && take > m->max_write - total) {
-                take = m->max_write - total;
+            if (take > max - total) {
+                take = max - total;
             }
             scitt_dynbuf_put(&m->out, bufs[i].base, take);
             total += take;
             if (take < bufs[i].len) {
                 break;
             }
+        }
+        if (m->stalled) {
+            m->allow -= total;
         }
         scitt__http_out_sent(c, total);
     }

@@ -34,7 +34,7 @@ scitt_http_req *scitt__http_req_get(scitt_http_server *srv)
 
 void scitt__http_req_put(scitt_http_server *srv, scitt_http_req *req)
 {
-    if (req->stream) {
+    if (req->push) {
         scitt__http_stream_release(req);
     }
     scitt__http_res_drop_body(req);
@@ -59,19 +59,42 @@ static size_t part_len(const scitt_http_req *req, int part)
     case 1:
         return req->state == REQ_READY ? req->head_len : 0;
     default:
-        if (req->stream) {
-            return req->state == REQ_READY ? req->slen : 0; /* what the stream queued so far */
+        if (req->push) {
+            return req->state == REQ_READY ? req->plen : 0; /* what the stream queued so far */
         }
-        return req->state == REQ_READY && !req->is_head ? req->out_body.len : 0;
+        if (req->state != REQ_READY || req->is_head) {
+            return 0;
+        }
+        return req->stream ? (size_t)req->stream_total : req->out_body.len;
     }
+}
+
+size_t scitt__http_req_bytes(const scitt_http_req *req)
+{
+    size_t n = sizeof(*req) + SCITT__REQ_INLINE + req->arena.spilled;
+    if (req->release && !req->stream) {
+        n += req->out_body.len; /* a borrowed body lives outside the arena */
+    }
+    if (req->push) {
+        n += req->pcap; /* a pushed stream's buffer, allocated whole at its start */
+    }
+    return n;
+}
+
+/* Body bytes of the queue head already offered and sent (its interim and head come first). */
+size_t scitt__http_body_sent(const scitt__http_conn *c)
+{
+    const scitt_http_req *req = c->qhead;
+    size_t pre = part_len(req, 0) + part_len(req, 1);
+    return c->out_off > pre ? c->out_off - pre : 0;
 }
 
 static const uint8_t *part_ptr(const scitt_http_req *req, int part)
 {
-    return part == 0     ? (const uint8_t *)CONTINUE
-           : part == 1   ? (const uint8_t *)req->head
-           : req->stream ? req->sbuf
-                         : req->out_body.ptr;
+    return part == 0   ? (const uint8_t *)CONTINUE
+           : part == 1 ? (const uint8_t *)req->head
+           : req->push ? req->pbuf
+                       : req->out_body.ptr;
 }
 
 size_t scitt__http_out_collect(scitt__http_conn *c, uv_buf_t *bufs, size_t max, size_t max_bytes)
@@ -94,14 +117,30 @@ size_t scitt__http_out_collect(scitt__http_conn *c, uv_buf_t *bufs, size_t max, 
                 off -= len;
                 continue;
             }
+            if (part == 2 && req->stream) {
+                /* Only what has been produced can go: the piece in sbuf, from where it is. */
+                size_t start = (size_t)(req->stream_done - req->slen);
+                if (off >= req->stream_done || off < start) {
+                    return n;
+                }
+                bufs[n].base = (char *)(req->sbuf + (off - start));
+                bufs[n].len = (size_t)req->stream_done - off;
+                bytes += bufs[n].len;
+                n++;
+                if (req->stream_done < req->stream_total) {
+                    return n; /* the rest of this body comes first */
+                }
+                off = 0;
+                continue;
+            }
             bufs[n].base = (char *)(uintptr_t)(part_ptr(req, part) + off);
             bufs[n].len = len - off;
             bytes += len - off;
             n++;
             off = 0;
         }
-        if (req->state != REQ_READY || req->stream) {
-            break; /* a stream's body has no end yet: nothing behind it can go out */
+        if (req->state != REQ_READY || req->push) {
+            break; /* a pushed stream's body has no end yet: nothing behind it can go out */
         }
     }
     return n;
@@ -118,7 +157,7 @@ void scitt__http_out_sent(scitt__http_conn *c, size_t n)
         scitt_http_req *req = c->qhead;
         size_t left = out_total(req) - c->out_off;
         /* A stream stays at the head of the queue until it is ended and fully sent. */
-        if (req->stream && req->head && !(req->stream_ended && n >= left)) {
+        if (req->push && req->head && !(req->push_ended && n >= left)) {
             c->out_off += n < left ? n : left;
             size_t hl = part_len(req, 0) + part_len(req, 1);
             if (c->out_off >= hl && scitt__http_stream_sent(req, c->out_off - hl)) {
@@ -138,6 +177,11 @@ void scitt__http_out_sent(scitt__http_conn *c, size_t n)
             c->qtail = NULL;
         }
         c->nq--;
+        c->held -= req->charge;
+        req->charge = 0;
+        if (c->send_id == req->id) {
+            c->send_id = 0;
+        }
         if (req->close_after) {
             c->no_more = true;
         }

@@ -199,15 +199,42 @@ void scitt__http_res_drop_body(scitt_http_req *req)
     }
 }
 
-scitt_err scitt_http_res_body_copy(scitt_http_req *req, const char *content_type, scitt_span body)
+size_t scitt__http_max_response(const scitt_http_req *req)
+{
+    const scitt_http_server *srv = req->srv;
+    if (req->route >= 0 && srv->routes[req->route].max_response > 0) {
+        return srv->routes[req->route].max_response;
+    }
+    return srv->cfg.max_response_bytes;
+}
+
+/* Forgets the body set so far (its release runs now). */
+static void clear_body(scitt_http_req *req)
 {
     scitt__http_res_drop_body(req);
     req->out_body = scitt_span_make(NULL, 0);
+    req->stream = false;
+    req->stream_total = req->stream_done = 0;
+    req->slen = 0;
+    req->pull = NULL;
+}
+
+scitt_err scitt_http_res_body_copy(scitt_http_req *req, const char *content_type, scitt_span body)
+{
+    clear_body(req);
     scitt_err err = set_ctype(req, content_type);
     if (err != SCITT_OK) {
         return err;
     }
+    if (body.len > scitt__http_max_response(req)) {
+        return SCITT_ERR_TOO_LARGE;
+    }
     if (body.len == 0) {
+        return SCITT_OK;
+    }
+    if (req->is_head) {
+        /* The head says how long the body would be; the bytes are never needed. */
+        req->out_body = scitt_span_make(NULL, body.len);
         return SCITT_OK;
     }
     uint8_t *b = scitt__arena_alloc(&req->arena, body.len);
@@ -222,14 +249,17 @@ scitt_err scitt_http_res_body_copy(scitt_http_req *req, const char *content_type
 scitt_err scitt_http_res_body_borrow(scitt_http_req *req, const char *content_type, scitt_span body,
                                      void (*release)(void *ctx), void *ctx)
 {
-    scitt__http_res_drop_body(req);
+    clear_body(req);
     scitt_err err = set_ctype(req, content_type);
-    if (err != SCITT_OK) {
-        /* The caller's bytes are not ours to keep: hand them back at once. */
+    if (err == SCITT_OK && body.len > scitt__http_max_response(req)) {
+        err = SCITT_ERR_TOO_LARGE;
+    }
+    if (err != SCITT_OK || req->is_head) {
+        /* The caller's bytes are not ours to keep (or not needed): hand them back at once. */
         if (release) {
             release(ctx);
         }
-        req->out_body = scitt_span_make(NULL, 0);
+        req->out_body = scitt_span_make(NULL, err == SCITT_OK ? body.len : 0);
         return err;
     }
     req->out_body = body;
@@ -238,11 +268,109 @@ scitt_err scitt_http_res_body_borrow(scitt_http_req *req, const char *content_ty
     return SCITT_OK;
 }
 
+static void free_body(void *ptr)
+{
+    scitt_free(ptr);
+}
+
+scitt_err scitt_http_res_body_dynbuf(scitt_http_req *req, const char *content_type,
+                                     scitt_dynbuf *body)
+{
+    if (body->err != SCITT_OK) {
+        scitt_err err = body->err;
+        scitt_dynbuf_clear(body);
+        return err;
+    }
+    size_t len = 0;
+    uint8_t *ptr = scitt_dynbuf_steal(body, &len);
+    return scitt_http_res_body_borrow(req, content_type, scitt_span_make(ptr, len), free_body, ptr);
+}
+
+scitt_err scitt_http_res_body_stream(scitt_http_req *req, const char *content_type, uint64_t total,
+                                     scitt_http_pull pull, void (*release)(void *ctx), void *ctx)
+{
+    clear_body(req);
+    scitt_err err = set_ctype(req, content_type);
+    if (err == SCITT_OK && (!pull || total > SIZE_MAX / 2)) {
+        err = SCITT_ERR_INVALID_ARG;
+    }
+    if (err == SCITT_OK && SCITT_HTTP_PIECE_BYTES > scitt__http_max_response(req)) {
+        err = SCITT_ERR_TOO_LARGE;
+    }
+    if (err == SCITT_OK && !req->is_head && total > 0) {
+        req->sbuf = scitt__arena_alloc(&req->arena, SCITT_HTTP_PIECE_BYTES);
+        if (!req->sbuf) {
+            err = SCITT_ERR_NOMEM;
+        }
+    }
+    if (err != SCITT_OK || req->is_head || total == 0) {
+        if (release) {
+            release(ctx);
+        }
+        req->out_body = scitt_span_make(NULL, err == SCITT_OK ? (size_t)total : 0);
+        return err;
+    }
+    req->stream = true;
+    req->stream_total = total;
+    req->out_body = scitt_span_make(NULL, (size_t)total);
+    req->pull = pull;
+    req->release = release;
+    req->release_ctx = ctx;
+    return SCITT_OK;
+}
+
+size_t scitt_http_utf8_prefix(scitt_span text)
+{
+    const uint8_t *s = text.ptr;
+    size_t n = text.len, i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        size_t len = c < 0x80                 ? 1
+                     : c >= 0xc2 && c <= 0xdf ? 2
+                     : c >= 0xe0 && c <= 0xef ? 3
+                     : c >= 0xf0 && c <= 0xf4 ? 4
+                                              : 0;
+        if (len == 0 || len > n - i) {
+            return i;
+        }
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) {
+                return i;
+            }
+        }
+        uint8_t c1 = len > 1 ? s[i + 1] : 0;
+        if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
+            (c == 0xf4 && c1 > 0x8f)) {
+            return i;
+        }
+        i += len;
+    }
+    return n;
+}
+
+/* @p s itself when it is valid UTF-8, else its valid prefix copied into the arena. */
+static const char *utf8_text(scitt_http_req *req, const char *s)
+{
+    size_t n = strlen(s), ok = scitt_http_utf8_prefix(scitt_span_make(s, n));
+    if (ok == n) {
+        return s;
+    }
+    char *c = scitt__arena_alloc(&req->arena, ok + 1);
+    if (!c) {
+        return "";
+    }
+    memcpy(c, s, ok);
+    c[ok] = 0;
+    return c;
+}
+
 scitt_err scitt_http_res_problem(scitt_http_req *req, int status, const char *title,
                                  const char *detail)
 {
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 4096);
+    title = utf8_text(req, title);
+    detail = utf8_text(req, detail);
     scitt_err err = scitt_problem_encode(title, detail, &b);
     if (err == SCITT_OK) {
         req->status = status;
@@ -292,6 +420,28 @@ static char *put_u64(char *p, uint64_t v)
     return p;
 }
 
+/* True when the handler's own header lines @p x already hold @p name (lower case). */
+static bool has_header(const char *x, size_t len, const char *name)
+{
+    size_t n = strlen(name), at = 0;
+    while (at < len) {
+        const char *line = x + at;
+        const char *end = memchr(line, '\n', len - at);
+        size_t ll = end ? (size_t)(end - line) + 1 : len - at;
+        if (ll > n && line[n] == ':') {
+            char low[32];
+            for (size_t i = 0; i < n && i < sizeof(low); i++) {
+                low[i] = (line[i] >= 'A' && line[i] <= 'Z') ? (char)(line[i] + 32) : line[i];
+            }
+            if (n <= sizeof(low) && memcmp(low, name, n) == 0) {
+                return true;
+            }
+        }
+        at += ll;
+    }
+    return false;
+}
+
 bool scitt__http_res_build_head(scitt_http_req *req, bool close)
 {
     static const char oom[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
@@ -301,8 +451,10 @@ bool scitt__http_res_build_head(scitt_http_req *req, bool close)
     const char *reason = scitt_http_status_reason(status);
     bool bodyless = status < 200 || status == 204 || status == 304;
     size_t rlen = strlen(reason), clen = req->ctype ? strlen(req->ctype) : 0;
+    /* RFC 9110 §10.2.3 lets a 503 say when to come back; ours always do. */
+    bool retry = status == 503 && !has_header(req->xhdr, req->xhdr_len, "retry-after");
     size_t size =
-        16 + rlen + 2 + 6 + 40 + 2 + 16 + clen + 2 + 18 + 20 + 2 + 24 + 2 + req->xhdr_len + 2;
+        16 + rlen + 2 + 6 + 40 + 2 + 16 + clen + 2 + 18 + 20 + 2 + 24 + 2 + req->xhdr_len + 16 + 2;
     char *h = scitt__arena_alloc(&req->arena, size);
     if (!h) {
         req->head = (char *)(uintptr_t)oom;
@@ -324,8 +476,8 @@ bool scitt__http_res_build_head(scitt_http_req *req, bool close)
         p = put(p, req->ctype, clen);
         p = put(p, "\r\n", 2);
     }
-    if (req->stream) {
-        /* a stream's body ends when the connection closes (RFC 9112 6.3, item 8) */
+    if (req->push) {
+        /* a pushed stream's body ends when the connection closes (RFC 9112 6.3, item 8) */
         close = true;
     } else if (!bodyless) {
         p = put(p, "Content-Length: ", 16);
@@ -333,6 +485,7 @@ bool scitt__http_res_build_head(scitt_http_req *req, bool close)
         p = put(p, "\r\n", 2);
     } else {
         req->out_body.len = 0;
+        req->stream = false; /* a bodyless status sends none, streamed or not */
     }
     if (close) {
         p = put(p, "Connection: close\r\n", 19);
@@ -342,6 +495,9 @@ bool scitt__http_res_build_head(scitt_http_req *req, bool close)
     }
     if (req->xhdr_len) {
         p = put(p, req->xhdr, req->xhdr_len);
+    }
+    if (retry) {
+        p = put(p, "Retry-After: 1\r\n", 16);
     }
     p = put(p, "\r\n", 2);
     req->head = h;

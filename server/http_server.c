@@ -22,10 +22,13 @@ void scitt_http_config_defaults(scitt_http_config *cfg)
     cfg->max_url_bytes = 8192;
     cfg->max_body_bytes = 1u << 20;
     cfg->max_pipeline = 16;
+    cfg->conn_buffer_bytes = 256u << 10;
+    cfg->max_response_bytes = 64u << 10;
+    cfg->max_conns_per_ip = 256;
     cfg->header_timeout_ms = 10000;
     cfg->body_timeout_ms = 30000;
     cfg->keepalive_timeout_ms = 60000;
-    cfg->send_timeout_ms = 30000;
+    cfg->send_timeout_ms = 60000;
     cfg->linger_ms = 2000;
     cfg->rate_per_sec = 0;
     cfg->rate_burst = 0;
@@ -62,7 +65,8 @@ scitt_err scitt__http_server_init_common(scitt_http_server *srv, const scitt_htt
     }
     scitt_http_config *c = &srv->cfg;
     if (c->max_pipeline == 0 || c->max_headers == 0 || c->max_header_bytes < 64 ||
-        c->max_url_bytes == 0 || c->max_connections == 0) {
+        c->max_url_bytes == 0 || c->max_connections == 0 || c->conn_buffer_bytes == 0 ||
+        c->max_response_bytes == 0 || c->send_timeout_ms == 0) {
         return SCITT_ERR_INVALID_ARG;
     }
     srv->now_ms = loop_now;
@@ -72,6 +76,12 @@ scitt_err scitt__http_server_init_common(scitt_http_server *srv, const scitt_htt
     srv->staging = scitt_malloc(SCITT__IO_BUF);
     if (!srv->route_counts || !srv->iobuf || !srv->tlsbuf || !srv->staging) {
         return SCITT_ERR_NOMEM;
+    }
+    if (c->max_conns_per_ip > 0) {
+        scitt_err err = scitt__connlimit_new(c->max_connections, c->max_conns_per_ip, &srv->cl);
+        if (err != SCITT_OK) {
+            return err;
+        }
     }
     if (c->rate_per_sec > 0) {
         double burst = c->rate_burst > 0 ? c->rate_burst : c->rate_per_sec * 2;
@@ -97,6 +107,8 @@ void scitt__http_server_clear_common(scitt_http_server *srv)
     srv->nfree = 0;
     scitt__ratelimit_free(srv->rl);
     srv->rl = NULL;
+    scitt__connlimit_free(srv->cl);
+    srv->cl = NULL;
     scitt_free(srv->route_counts);
     scitt_free(srv->iobuf);
     scitt_free(srv->tlsbuf);
@@ -167,13 +179,14 @@ static void on_timer(uv_timer_t *t)
         hard_close(u);
         return;
     }
-    if (u->writing) {
+    if (u->close_pending) {
+        /* The last records never went out: the peer stopped reading. */
         SCITT__CTR_INC(u->c.srv->timeouts);
-        SCITT_LOG(SCITT_LOG_DEBUG, "http_timeout", "kind=send");
+        SCITT_LOG(SCITT_LOG_DEBUG, "http_timeout", "kind=close_write");
         hard_close(u);
         return;
     }
-    scitt__http_conn_timeout(&u->c, u->c.tkind);
+    scitt__http_conn_timeout(&u->c, u->c.armed_kind);
 }
 
 static void arm(scitt__uv_conn *u, uint64_t deadline_ms)
@@ -194,8 +207,7 @@ static void op_timer(scitt__http_conn *c, int kind, uint64_t deadline_ms)
     scitt__uv_conn *u = U(c);
     (void)kind;
     u->deadline = deadline_ms;
-    /* While a write is stuck the send deadline rules; the engine's resumes afterwards. */
-    if (!u->writing) {
+    if (!u->lingering && !u->close_pending) {
         arm(u, deadline_ms);
     }
 }
@@ -256,8 +268,8 @@ bool scitt__uv_write(scitt__uv_conn *u, uv_buf_t *bufs, unsigned n, size_t cover
     if (uv_write(&u->wreq, (uv_stream_t *)&u->tcp, u->wbufs, u->nwbufs, on_write) != 0) {
         return false;
     }
+    /* The engine's deadline for the response being sent keeps running meanwhile. */
     u->writing = true;
-    arm(u, uv_now(srv->loop) + srv->cfg.send_timeout_ms);
     return true;
 }
 
@@ -283,12 +295,10 @@ static void on_write(uv_write_t *w, int status)
         return;
     }
     if (u->close_pending) {
-        bool graceful = u->close_pending == 1;
         u->close_pending = 0;
-        u->c.ops->close(&u->c, graceful);
+        u->c.ops->close(&u->c, true);
         return;
     }
-    arm(u, u->deadline);
     if (u->ssl) {
         scitt__tls_flush(u);
         if (u->c.dead) {
@@ -356,6 +366,19 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         }
         return;
     }
+    if (c->no_more) {
+        /*
+         * Nothing more will be parsed (the connection closes after its queued answers): drop
+         * what arrives, TLS records included, which are not even decrypted, so no buffer grows.
+         * Past a fixed amount stop reading; the answers still go out.
+         */
+        u->discarded += (size_t)nread;
+        if (u->discarded > SCITT__DISCARD_MAX) {
+            uv_read_stop(s);
+            u->reading = false;
+        }
+        return;
+    }
     if (u->ssl) {
         if (!scitt__tls_input(u, (const uint8_t *)buf->base, (size_t)nread)) {
             hard_close(u);
@@ -368,7 +391,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void op_reading(scitt__http_conn *c, bool on)
 {
     scitt__uv_conn *u = U(c);
-    if (c->dead || on == u->reading || c->peer_eof) {
+    if (c->dead || on == u->reading || c->peer_eof || (on && c->no_more)) {
         return;
     }
     if (on) {
@@ -412,6 +435,10 @@ static void hard_close(scitt__uv_conn *u)
     c->dead = true;
     c->closing = true;
     scitt_http_server *srv = c->srv;
+    if (u->counted) {
+        scitt__connlimit_remove(srv->cl, c->rate_key);
+        u->counted = false;
+    }
     scitt__http_conn_release(c);
     if (c->prev) {
         c->prev->next = c->next;
@@ -423,7 +450,10 @@ static void hard_close(scitt__uv_conn *u)
     }
     srv->nconns--;
     SCITT__CTR_ADD(srv->conns_open, (uint64_t)-1);
-    uv_close((uv_handle_t *)&u->tcp, on_closed);
+    /* An RST frees the socket's kernel buffers at once (not allowed after a shutdown). */
+    if (!c->reset || u->lingering || uv_tcp_close_reset(&u->tcp, on_closed) != 0) {
+        uv_close((uv_handle_t *)&u->tcp, on_closed);
+    }
     uv_close((uv_handle_t *)&u->timer, on_closed);
 }
 
@@ -441,12 +471,13 @@ static void op_close(scitt__http_conn *c, bool graceful)
     if (c->dead || u->lingering) {
         return;
     }
-    if (u->writing) {
-        /* TLS records may still be on their way: close once they are out. */
-        u->close_pending = graceful ? 1 : 2;
+    scitt_http_server *srv = c->srv;
+    if (u->writing && graceful) {
+        /* TLS records may still be on their way: close once they are out, or soon anyway. */
+        u->close_pending = 1;
+        arm(u, uv_now(srv->loop) + srv->cfg.linger_ms);
         return;
     }
-    scitt_http_server *srv = c->srv;
     if (!graceful || c->peer_eof || srv->shutting_down) {
         hard_close(u);
         return;
@@ -487,6 +518,20 @@ static void reject_closed(uv_handle_t *h)
     scitt_free(h);
 }
 
+/* Accepts the pending connection and closes it at once, so the client learns promptly. */
+static void accept_and_close(uv_stream_t *ls, scitt_http_server *srv)
+{
+    uv_tcp_t *t = scitt_malloc(sizeof(*t));
+    if (!t) {
+        return;
+    }
+    uv_tcp_init(srv->loop, t);
+    if (uv_accept(ls, (uv_stream_t *)t) == 0) {
+        SCITT__CTR_INC(srv->conns_rejected);
+    }
+    uv_close((uv_handle_t *)t, reject_closed);
+}
+
 void scitt__http_on_connection(uv_stream_t *ls, int status)
 {
     scitt__listener *lst = ls->data;
@@ -496,16 +541,7 @@ void scitt__http_on_connection(uv_stream_t *ls, int status)
         return;
     }
     if (srv->shutting_down || srv->nconns >= srv->cfg.max_connections) {
-        /* Accept and close at once, so the client learns promptly instead of timing out. */
-        uv_tcp_t *t = scitt_malloc(sizeof(*t));
-        if (!t) {
-            return;
-        }
-        uv_tcp_init(srv->loop, t);
-        if (uv_accept(ls, (uv_stream_t *)t) == 0) {
-            SCITT__CTR_INC(srv->conns_rejected);
-        }
-        uv_close((uv_handle_t *)t, reject_closed);
+        accept_and_close(ls, srv);
         return;
     }
     scitt__uv_conn *u = scitt_calloc(1, sizeof(*u));
@@ -532,6 +568,18 @@ void scitt__http_on_connection(uv_stream_t *ls, int status)
     memset(&peer, 0, sizeof(peer));
     uv_tcp_getpeername(&u->tcp, (struct sockaddr *)&peer, &plen);
     scitt__http_conn_init(&u->c, srv, &uv_ops, &peer, lst->ssl_ctx != NULL);
+    if (srv->cl) {
+        /* One address may hold only so many connections, so it cannot take them all. */
+        if (!scitt__connlimit_add(srv->cl, u->c.rate_key)) {
+            SCITT__CTR_INC(srv->conns_rejected_ip);
+            SCITT_LOG(SCITT_LOG_DEBUG, "http_conn_refused", "reason=per_address cap=%zu",
+                      srv->cfg.max_conns_per_ip);
+            uv_close((uv_handle_t *)&u->tcp, on_closed);
+            uv_close((uv_handle_t *)&u->timer, on_closed);
+            return;
+        }
+        u->counted = true;
+    }
     u->c.next = srv->conns;
     if (srv->conns) {
         srv->conns->prev = &u->c;

@@ -1,16 +1,17 @@
 /*
- * scittd: the transparency service daemon. Parses the command line, opens the service, starts
- * the HTTP listeners and runs the event loop until SIGTERM or SIGINT, then stops accepting,
- * finishes what is in flight and closes the ledger cleanly.
+ * scittd: the transparency service daemon. Reads its configuration (options.c: the file, then
+ * the command line), starts the HTTP listeners, opens the service and runs the event loop until
+ * SIGTERM or SIGINT, then stops accepting, finishes what is in flight and closes the ledger
+ * cleanly. SIGHUP reloads the TLS certificate and key, the bearer tokens and the rate limit.
  */
-#include "scittd.h"
 #include "notify.h"
+#include "options.h"
+#include "scittd.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <ftw.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,333 +23,53 @@
 #define SCITTD_VERSION "0.1.0"
 #endif
 
-static const char usage[] =
-    "usage: scittd [options]\n"
-    "\n"
-    "The scittd transparency service: registers COSE Signed Statements (SCRAPI), appends them\n"
-    "to an RFC 9162 Merkle tree in LMDB and returns RFC 9942 receipts.\n"
-    "\n"
-    "  --data DIR              data directory (default ./data)\n"
-    "  --listen HOST:PORT      listen address, repeatable (default 127.0.0.1:8000)\n"
-    "  --tls-cert FILE         TLS certificate chain (PEM) for every listener\n"
-    "  --tls-key FILE          TLS private key (PEM)\n"
-    "  --policy FILE           registration policy (JSON, docs/policy.md); default: the\n"
-    "                          development policy (any issuer with an x5chain leaf) on a\n"
-    "                          new log; a log with another policy in force needs --policy\n"
-    "  --issuer NAME           iss of receipts (default scittd.local; fixed at first start)\n"
-    "  --origin NAME           checkpoint origin and receipt sub (default: the issuer)\n"
-    "  --batch-max N           entries per batch (default 4096)\n"
-    "  --batch-delay-ms T      let a batch fill for T ms after its first registration (default 0:\n"
-    "                          adaptive, no wait while sparse, 1 ms above 2,000/s)\n"
-    "  --max-body BYTES        largest request body (default: the policy's statement limit)\n"
-    "  --rate-limit N/s        per-IP request rate (token bucket, burst 2N; default off)\n"
-    "  --auth-tokens FILE      bearer tokens required to register, one per line\n"
-    "  --platform P            auto, snp or virtual (default auto)\n"
-    "  --insecure-virtual      allow the INSECURE virtual platform (no TEE)\n"
-    "  --snp-endorsements F    PEM of the VCEK, ASK and ARK for SEV-SNP evidence (default: the\n"
-    "                          firmware's certificate table, then $UVM_SECURITY_CONTEXT_DIR)\n"
-    "  --tee-configfs DIR      configfs-tsm report directory (default "
-    "/sys/kernel/config/tsm/report)\n"
-    "  --sev-guest PATH        SEV guest device (default /dev/sev-guest)\n"
-    "  --receipt-alg ALG       receipt key algorithm at first start: ES256, ES384 or EdDSA\n"
-    "  --rotate-receipt-key    add a new receipt key; old keys stay published\n"
-    "  --map-size BYTES        initial LMDB map size (default 1G; suffixes K, M, G, T)\n"
-    "  --map-size-max BYTES    grow the map on demand up to this (default 1T)\n"
-    "  --workers N             threads checking statements (default: 2 x cores)\n"
-    "  --header-timeout-ms T   time to receive a request's headers (default 10000)\n"
-    "  --body-timeout-ms T     time to receive a request's body (default 30000)\n"
-    "  --log-level L           error, warn, info or debug (default info)\n"
-    "  --print-ports           once listening, print \"READY port=P[,P...]\" on stdout, one\n"
-    "                          port per --listen in order (for supervisors and tests that\n"
-    "                          listen on port 0)\n"
-    "  --no-ui                 do not serve the explorer (/ui/)\n"
-    "  --help, --version\n"
-    "\n"
-    "Example (no TEE on this machine):\n"
-    "  scittd --data ./data --listen 127.0.0.1:8000 --platform virtual --insecure-virtual\n";
-
-static bool parse_size(const char *s, uint64_t *out)
+/* Reads a whole (small) file into a buffer the caller frees (one byte more for a NUL). */
+static scitt_err slurp(const char *path, size_t max, uint8_t **out, size_t *len, char *reason,
+                       size_t cap)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s) {
-        return false;
-    }
-    uint64_t mul = 1;
-    if (*end == 'K' || *end == 'k') {
-        mul = 1ull << 10, end++;
-    } else if (*end == 'M' || *end == 'm') {
-        mul = 1ull << 20, end++;
-    } else if (*end == 'G' || *end == 'g') {
-        mul = 1ull << 30, end++;
-    } else if (*end == 'T' || *end == 't') {
-        mul = 1ull << 40, end++;
-    }
-    if (*end || v > UINT64_MAX / mul) {
-        return false;
-    }
-    *out = v * mul;
-    return true;
-}
-
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("scittd: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(2);
-}
-
-static void parse_args(int argc, char **argv, scittd_config *c)
-{
-    enum {
-        O_DATA = 1,
-        O_LISTEN,
-        O_CERT,
-        O_KEY,
-        O_POLICY,
-        O_ISSUER,
-        O_ORIGIN,
-        O_BMAX,
-        O_BDELAY,
-        O_MAXBODY,
-        O_RATE,
-        O_TOKENS,
-        O_PLATFORM,
-        O_INSECURE,
-        O_ALG,
-        O_ROTATE,
-        O_MAP,
-        O_MAPMAX,
-        O_WORKERS,
-        O_LOG,
-        O_HTIMEOUT,
-        O_BTIMEOUT,
-        O_PORTS,
-        O_HELP,
-        O_VERSION,
-        O_SNPCERTS,
-        O_CONFIGFS,
-        O_SEVGUEST,
-        O_NOUI
-    };
-    static const struct option opts[] = {{"data", 1, 0, O_DATA},
-                                         {"listen", 1, 0, O_LISTEN},
-                                         {"tls-cert", 1, 0, O_CERT},
-                                         {"tls-key", 1, 0, O_KEY},
-                                         {"policy", 1, 0, O_POLICY},
-                                         {"issuer", 1, 0, O_ISSUER},
-                                         {"origin", 1, 0, O_ORIGIN},
-                                         {"batch-max", 1, 0, O_BMAX},
-                                         {"batch-delay-ms", 1, 0, O_BDELAY},
-                                         {"max-body", 1, 0, O_MAXBODY},
-                                         {"rate-limit", 1, 0, O_RATE},
-                                         {"auth-tokens", 1, 0, O_TOKENS},
-                                         {"platform", 1, 0, O_PLATFORM},
-                                         {"insecure-virtual", 0, 0, O_INSECURE},
-                                         {"receipt-alg", 1, 0, O_ALG},
-                                         {"rotate-receipt-key", 0, 0, O_ROTATE},
-                                         {"map-size", 1, 0, O_MAP},
-                                         {"map-size-max", 1, 0, O_MAPMAX},
-                                         {"workers", 1, 0, O_WORKERS},
-                                         {"log-level", 1, 0, O_LOG},
-                                         {"header-timeout-ms", 1, 0, O_HTIMEOUT},
-                                         {"body-timeout-ms", 1, 0, O_BTIMEOUT},
-                                         {"print-ports", 0, 0, O_PORTS},
-                                         {"snp-endorsements", 1, 0, O_SNPCERTS},
-                                         {"tee-configfs", 1, 0, O_CONFIGFS},
-                                         {"sev-guest", 1, 0, O_SEVGUEST},
-                                         {"no-ui", 0, 0, O_NOUI},
-                                         {"help", 0, 0, O_HELP},
-                                         {"version", 0, 0, O_VERSION},
-                                         {0, 0, 0, 0}};
-    memset(c, 0, sizeof(*c));
-    c->data_dir = "./data";
-    c->platform = "auto";
-    c->log_level = "info";
-    c->map_size = 1ull << 30;
-    c->map_size_max = 1ull << 40;
-    int o;
-    unsigned long v;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (o) {
-        case O_DATA:
-            c->data_dir = optarg;
-            break;
-        case O_LISTEN:
-            if (c->nlisten == SCITTD_MAX_LISTEN) {
-                die("at most %s --listen addresses", "8");
-            }
-            c->listen[c->nlisten++] = optarg;
-            break;
-        case O_CERT:
-            c->tls_cert = optarg;
-            break;
-        case O_KEY:
-            c->tls_key = optarg;
-            break;
-        case O_POLICY:
-            c->policy_file = optarg;
-            break;
-        case O_ISSUER:
-            c->issuer = optarg;
-            break;
-        case O_ORIGIN:
-            c->origin = optarg;
-            break;
-        case O_BMAX:
-            if (!parse_uint(optarg, 1u << 20, &v) || v == 0) {
-                die("--batch-max must be 1..1048576, not \"%s\"", optarg);
-            }
-            c->batch_max = (unsigned)v;
-            break;
-        case O_BDELAY:
-            if (!parse_uint(optarg, 10000, &v)) {
-                die("--batch-delay-ms must be 0..10000, not \"%s\"", optarg);
-            }
-            c->batch_delay_ms = (unsigned)v;
-            break;
-        case O_MAXBODY: {
-            uint64_t b;
-            if (!parse_size(optarg, &b) || b == 0 || b > (16u << 20)) {
-                die("--max-body must be 1..16M, not \"%s\"", optarg);
-            }
-            c->max_body = (size_t)b;
-            break;
-        }
-        case O_RATE: {
-            char *end;
-            double r = strtod(optarg, &end);
-            if (end == optarg || r <= 0 || (*end && strcmp(end, "/s") != 0)) {
-                die("--rate-limit must look like 100/s, not \"%s\"", optarg);
-            }
-            c->rate_limit = r;
-            break;
-        }
-        case O_TOKENS:
-            c->auth_tokens_file = optarg;
-            break;
-        case O_PLATFORM:
-            if (strcmp(optarg, "auto") && strcmp(optarg, "snp") && strcmp(optarg, "virtual")) {
-                die("--platform must be auto, snp or virtual, not \"%s\"", optarg);
-            }
-            c->platform = optarg;
-            break;
-        case O_INSECURE:
-            c->insecure_virtual = true;
-            break;
-        case O_SNPCERTS:
-            c->snp_endorsements = optarg;
-            break;
-        case O_CONFIGFS:
-            c->tee_configfs = optarg;
-            break;
-        case O_SEVGUEST:
-            c->sev_guest = optarg;
-            break;
-        case O_ALG:
-            c->receipt_alg = optarg;
-            break;
-        case O_ROTATE:
-            c->rotate_key = true;
-            break;
-        case O_MAP:
-            if (!parse_size(optarg, &c->map_size) || c->map_size < (1u << 20)) {
-                die("--map-size must be at least 1M, not \"%s\"", optarg);
-            }
-            break;
-        case O_MAPMAX:
-            if (!parse_size(optarg, &c->map_size_max)) {
-                die("--map-size-max is not a size: \"%s\"", optarg);
-            }
-            break;
-        case O_WORKERS:
-            if (!parse_uint(optarg, 128, &v) || v == 0) {
-                die("--workers must be 1..128, not \"%s\"", optarg);
-            }
-            c->workers = (unsigned)v;
-            break;
-        case O_LOG:
-            c->log_level = optarg;
-            break;
-        case O_HTIMEOUT:
-        case O_BTIMEOUT:
-            if (!parse_uint(optarg, 3600000, &v) || v < 100) {
-                die("--%s-timeout-ms must be 100..3600000, not \"%s\"",
-                    o == O_HTIMEOUT ? "header" : "body", optarg);
-            }
-            *(o == O_HTIMEOUT ? &c->header_timeout_ms : &c->body_timeout_ms) = (unsigned)v;
-            break;
-        case O_PORTS:
-            c->print_ports = true;
-            break;
-        case O_NOUI:
-            c->no_ui = true;
-            break;
-        case O_HELP:
-            fputs(usage, stdout);
-            exit(0);
-        case O_VERSION:
-            printf("scittd %s\n", SCITTD_VERSION);
-            exit(0);
-        default:
-            fputs("scittd: unknown option (see scittd --help)\n", stderr);
-            exit(2);
-        }
-    }
-    if (optind < argc) {
-        die("unexpected argument \"%s\" (see scittd --help)", argv[optind]);
-    }
-    if (c->nlisten == 0) {
-        c->listen[c->nlisten++] = "127.0.0.1:8000";
-    }
-    if (!c->tls_cert != !c->tls_key) {
-        die("%s", "--tls-cert and --tls-key go together");
-    }
-}
-
-/* Reads a whole (small) file; exits with a one-line message when it cannot. */
-static uint8_t *slurp(const char *path, size_t max, size_t *len)
-{
+    reason[0] = 0;
+    *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "scittd: cannot open %s: %s\n", path, strerror(errno));
-        exit(2);
+        snprintf(reason, cap, "cannot open %.300s: %s", path, strerror(errno));
+        return SCITT_ERR_IO;
     }
     uint8_t *buf = malloc(max + 1);
     size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
     fclose(f);
-    if (!buf || n > max) {
-        fprintf(stderr, "scittd: %s is larger than %zu bytes\n", path, max);
-        exit(2);
+    if (!buf) {
+        return SCITT_ERR_NOMEM;
     }
+    if (n > max) {
+        free(buf);
+        snprintf(reason, cap, "%.300s is larger than %zu bytes", path, max);
+        return SCITT_ERR_TOO_LARGE;
+    }
+    *out = buf;
     *len = n;
-    return buf;
+    return SCITT_OK;
 }
 
-static void load_tokens(scittd *d)
+/* The bearer tokens of @p path as SHA-256 digests. */
+static scitt_err load_tokens(const char *path, uint8_t (*tokens)[32], size_t *ntokens, char *reason,
+                             size_t cap)
 {
     size_t len;
-    char *text = (char *)slurp(d->cfg.auth_tokens_file, 1u << 20, &len);
+    uint8_t *raw;
+    *ntokens = 0;
+    scitt_err e = slurp(path, 1u << 20, &raw, &len, reason, cap);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    char *text = (char *)raw;
     text[len] = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && e == SCITT_OK;
+         line = strtok_r(NULL, "\n", &save)) {
+        /* Blanks around a token (an indented line, a trailing CR) are not part of it. */
+        while (*line == ' ' || *line == '\t') {
+            line++;
+        }
         size_t n = strlen(line);
         while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) {
             line[--n] = 0;
@@ -357,32 +78,35 @@ static void load_tokens(scittd *d)
             continue;
         }
         if (n < 16) {
-            fprintf(stderr, "scittd: %s: tokens must be at least 16 characters\n",
-                    d->cfg.auth_tokens_file);
-            exit(2);
+            snprintf(reason, cap, "%.300s: tokens must be at least 16 characters", path);
+            e = SCITT_ERR_INVALID_ARG;
+        } else if (*ntokens == SCITTD_MAX_TOKENS) {
+            snprintf(reason, cap, "%.300s: at most %d tokens", path, SCITTD_MAX_TOKENS);
+            e = SCITT_ERR_TOO_LARGE;
+        } else {
+            scitt_sha256(line, n, tokens[(*ntokens)++]);
         }
-        if (d->ntokens == SCITTD_MAX_TOKENS) {
-            fprintf(stderr, "scittd: %s: at most %d tokens\n", d->cfg.auth_tokens_file,
-                    SCITTD_MAX_TOKENS);
-            exit(2);
-        }
-        scitt_sha256(line, n, d->tokens[d->ntokens++]);
     }
     scitt_wipe(text, len);
     free(text);
-    if (d->ntokens == 0) {
-        fprintf(stderr, "scittd: %s holds no tokens\n", d->cfg.auth_tokens_file);
-        exit(2);
+    if (e == SCITT_OK && *ntokens == 0) {
+        snprintf(reason, cap, "%.300s holds no tokens", path);
+        e = SCITT_ERR_INVALID_ARG;
     }
+    return e;
 }
 
 /* The measurement of the virtual platform: SHA-384 of the running binary. */
-static void hash_binary(scittd *d)
+static scitt_err hash_binary(scittd *d, char *reason, size_t cap)
 {
     size_t len;
-    uint8_t *bin = slurp("/proc/self/exe", 1u << 30, &len);
-    scitt_sha384(bin, len, d->binary_sha384);
-    free(bin);
+    uint8_t *bin;
+    scitt_err e = slurp("/proc/self/exe", 1u << 30, &bin, &len, reason, cap);
+    if (e == SCITT_OK) {
+        scitt_sha384(bin, len, d->binary_sha384);
+        free(bin);
+    }
+    return e;
 }
 
 /*
@@ -390,23 +114,37 @@ static void hash_binary(scittd *d)
  * its registrations would fail against the first one's appends (or, with another policy file,
  * register a policy the first one does not apply). The lock is held until the process exits.
  */
-static void lock_data_dir(const char *dir)
+static scitt_err lock_data_dir(const char *dir, char *reason, size_t cap)
 {
+    reason[0] = 0;
     char path[4200];
     snprintf(path, sizeof(path), "%s/scittd.lock", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        fprintf(stderr, "scittd: cannot open %s: %s\n", path, strerror(errno));
-        exit(2);
+        snprintf(reason, cap, "cannot open %.300s: %s", path, strerror(errno));
+        return SCITT_ERR_IO;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        fprintf(stderr, "scittd: %s is in use by another scittd (%s is locked)\n", dir,
-                errno == EWOULDBLOCK ? path : strerror(errno));
-        exit(2);
+        snprintf(reason, cap, "%.200s is in use by another scittd (%.250s is locked)", dir,
+                 errno == EWOULDBLOCK ? path : strerror(errno));
+        close(fd);
+        return SCITT_ERR_BUSY;
     }
+    return SCITT_OK;
 }
 
-static uv_signal_t sig_term, sig_int;
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* The command line, kept for reloads. */
+static int g_argc;
+static char **g_argv;
+static uv_signal_t sig_term, sig_int, sig_hup;
 
 static void on_http_closed(scitt_http_server *srv, void *ctx)
 {
@@ -414,6 +152,7 @@ static void on_http_closed(scitt_http_server *srv, void *ctx)
     (void)ctx;
     uv_close((uv_handle_t *)&sig_term, NULL);
     uv_close((uv_handle_t *)&sig_int, NULL);
+    uv_close((uv_handle_t *)&sig_hup, NULL);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -423,53 +162,225 @@ static void on_signal(uv_signal_t *h, int signum)
     scittd_notify("STOPPING=1");
     uv_signal_stop(&sig_term);
     uv_signal_stop(&sig_int);
+    uv_signal_stop(&sig_hup);
     scittd_events_stop(d); /* event streams never finish by themselves */
     scitt_http_server_shutdown(d->http, 10000, on_http_closed, d);
 }
 
+/* Exchanges option @p o's field between two configurations. */
+static void swap_field(scittd_config *a, scittd_config *b, const scittd_option *o)
+{
+    size_t n = o->type == SCITTD_OPT_RATE    ? sizeof(double)
+               : o->type == SCITTD_OPT_COUNT ? sizeof(size_t)
+                                             : sizeof(char *);
+    uint8_t tmp[sizeof(double) > sizeof(char *) ? sizeof(double) : sizeof(char *)];
+    uint8_t *pa = (uint8_t *)a + o->offset, *pb = (uint8_t *)b + o->offset;
+    memcpy(tmp, pa, n);
+    memcpy(pa, pb, n);
+    memcpy(pb, tmp, n);
+}
+
+/*
+ * SIGHUP: the configuration file and the command line are read again; the options a reload
+ * applies (the TLS certificate and key, the bearer tokens, the rate limit) take effect for new
+ * connections and requests; open connections and requests in flight are not touched. Anything
+ * wrong keeps every old setting, and the log says why.
+ */
+static void on_hup(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    scittd *d = h->data;
+    static uint8_t tokens[SCITTD_MAX_TOKENS][32];
+    size_t ntokens = 0;
+    char reason[512] = "";
+    scittd_config nc;
+    scittd_cli cli;
+    const char *file;
+    scitt_err e = scittd_options_load(g_argc, g_argv, SCITTD_CONFIG_FILE, &nc, &cli, &file, reason,
+                                      sizeof(reason));
+    if (e == SCITT_OK && nc.auth_tokens_file) {
+        e = load_tokens(nc.auth_tokens_file, tokens, &ntokens, reason, sizeof(reason));
+    }
+    if (e == SCITT_OK) {
+        scitt_http_tls tls = {nc.tls_cert, nc.tls_key};
+        e = scitt_http_server_reload(d->http, nc.tls_cert ? &tls : NULL, nc.http.rate_per_sec,
+                                     (double)nc.rate_burst);
+        if (e == SCITT_ERR_STATE) {
+            snprintf(reason, sizeof(reason), "TLS is turned on or off by a restart only");
+        } else if (e == SCITT_ERR_CRYPTO) {
+            snprintf(reason, sizeof(reason), "the TLS certificate or key cannot be used");
+        }
+    }
+    if (e != SCITT_OK) {
+        SCITT_LOG(SCITT_LOG_ERROR, "reload", "ok=0 reason=\"%s\" action=\"old settings kept\"",
+                  reason[0] ? reason : scitt_err_str(e));
+        scitt_wipe(tokens, sizeof(tokens));
+        scittd_config_free(&nc);
+        return;
+    }
+    memcpy(d->tokens, tokens, sizeof(tokens));
+    d->ntokens = ntokens;
+    scitt_wipe(tokens, sizeof(tokens));
+    size_t n;
+    const scittd_option *opts = scittd_options(&n);
+    for (size_t i = 0; i < n; i++) {
+        const scittd_option *o = &opts[i];
+        if (o->flags & SCITTD_OPT_RELOAD) {
+            swap_field(&d->cfg, &nc, o);
+        } else if (o->flags & SCITTD_OPT_RESTART) {
+            char was[1024], now[1024];
+            scittd_option_value(&d->cfg, o, was, sizeof(was));
+            scittd_option_value(&nc, o, now, sizeof(now));
+            if (strcmp(was, now) != 0) {
+                SCITT_LOG(SCITT_LOG_WARN, "reload",
+                          "option=%s action=\"applies at the next start\"", o->name);
+            }
+        }
+    }
+    scittd_config_free(&nc);
+    SCITT_LOG(SCITT_LOG_INFO, "reload", "ok=1 tls=%d tokens=%zu rate=%g", d->cfg.tls_cert != NULL,
+              d->ntokens, d->cfg.http.rate_per_sec);
+}
+
 static int64_t receipt_alg(const char *name)
 {
-    if (!name) {
-        return 0;
-    }
-    int64_t alg = scitt_cose_alg_from_name(scitt_span_str(name));
-    if (alg != SCITT_COSE_ALG_ES256 && alg != SCITT_COSE_ALG_ES384 && alg != SCITT_COSE_ALG_EDDSA) {
-        die("--receipt-alg must be ES256, ES384 or EdDSA, not \"%s\"", name);
-    }
-    return alg;
+    return name ? scitt_cose_alg_from_name(scitt_span_str(name)) : 0;
+}
+
+/* Every start-up failure: one line on stderr, and the exit status. */
+static int fail(int status, scitt_err e, const char *reason)
+{
+    fprintf(stderr, "scittd: %s\n", reason && reason[0] ? reason : scitt_err_str(e));
+    return status;
 }
 
 int main(int argc, char **argv)
 {
     static scittd d;
-    parse_args(argc, argv, &d.cfg);
+    char reason[512] = "";
+    scittd_cli cli;
+    const char *file;
+    g_argc = argc;
+    g_argv = argv;
+    scitt_err e = scittd_options_load(argc, argv, SCITTD_CONFIG_FILE, &d.cfg, &cli, &file, reason,
+                                      sizeof(reason));
+    if (e != SCITT_OK) {
+        return fail(2, e, reason);
+    }
+    if (cli.help || cli.version) {
+        scitt_dynbuf help;
+        scitt_dynbuf_init(&help, 0);
+        if (cli.help) {
+            e = scittd_options_help(&help);
+        } else {
+            scitt_dynbuf_str(&help, "scittd " SCITTD_VERSION "\n");
+        }
+        fwrite(help.ptr, 1, help.len, stdout);
+        scitt_dynbuf_clear(&help);
+        scittd_config_free(&d.cfg);
+        return e == SCITT_OK ? 0 : 1;
+    }
     scitt_log_level lvl;
     if (!scitt_log_parse_level(d.cfg.log_level, &lvl)) {
-        die("--log-level must be error, warn, info or debug, not \"%s\"", d.cfg.log_level);
+        return fail(2, SCITT_ERR_INVALID_ARG, "log-level must be error, warn, info or debug");
     }
     scitt_log_set_level(lvl);
+    if (d.cfg.public_url && !scittd_public_url_valid(d.cfg.public_url)) {
+        return fail(2, SCITT_ERR_INVALID_ARG,
+                    "--public-url must be an http:// or https:// URL without query or spaces");
+    }
+    if (d.cfg.storage && strncmp(d.cfg.storage, "postgresql://", 13) != 0 &&
+        strncmp(d.cfg.storage, "postgres://", 11) != 0) {
+        return fail(2, SCITT_ERR_INVALID_ARG, "--storage must be a postgresql:// URL");
+    }
     signal(SIGPIPE, SIG_IGN);
-    char why[512];
-    if (scittd_platform_choose(&d, why, sizeof(why)) != SCITT_OK) {
-        fprintf(stderr, "scittd: %s\n", why);
-        return 2;
-    }
+    /* Everything that can be checked before the data directory is: files that must parse. */
     if (d.cfg.auth_tokens_file) {
-        load_tokens(&d);
+        e = load_tokens(d.cfg.auth_tokens_file, d.tokens, &d.ntokens, reason, sizeof(reason));
+        if (e != SCITT_OK) {
+            return fail(2, e, reason);
+        }
     }
-    hash_binary(&d);
+    size_t policy_len = 0;
+    uint8_t *policy = NULL;
+    if (d.cfg.policy_file) {
+        e = slurp(d.cfg.policy_file, 4u << 20, &policy, &policy_len, reason, sizeof(reason));
+        scitt_policy *p = NULL;
+        char why[400] = "";
+        if (e == SCITT_OK) {
+            e = scitt_policy_parse(scitt_span_make(policy, policy_len), &p, why, sizeof(why));
+            snprintf(reason, sizeof(reason), "%.100s: %s", d.cfg.policy_file,
+                     why[0] ? why : scitt_err_str(e));
+            scitt_policy_free(p);
+        }
+        if (e != SCITT_OK) {
+            free(policy);
+            return fail(2, e, reason);
+        }
+    }
+    if (cli.check_config) {
+        scitt_dynbuf out;
+        scitt_dynbuf_init(&out, 0);
+        scitt_dynbuf_printf(&out, "# scittd %s: the effective configuration (file: %s)\n",
+                            SCITTD_VERSION, file ? file : "none");
+        e = scittd_options_dump(&d.cfg, &out);
+        fwrite(out.ptr, 1, out.len, stdout);
+        scitt_dynbuf_clear(&out);
+        free(policy);
+        scittd_config_free(&d.cfg);
+        return e == SCITT_OK ? 0 : 1;
+    }
+    if (scittd_platform_choose(&d, reason, sizeof(reason)) != SCITT_OK) {
+        free(policy);
+        return fail(2, SCITT_ERR_NO_TEE, reason);
+    }
+    if ((e = hash_binary(&d, reason, sizeof(reason))) != SCITT_OK) {
+        free(policy);
+        return fail(1, e, reason);
+    }
+    /* The libuv pool runs the registrations' check stage only; reads have a pool of their own. */
+    unsigned cores2 = (unsigned)(2 * sysconf(_SC_NPROCESSORS_ONLN));
     char workers[16];
-    snprintf(workers, sizeof(workers), "%u",
-             d.cfg.workers ? d.cfg.workers : (unsigned)(2 * sysconf(_SC_NPROCESSORS_ONLN)));
+    snprintf(workers, sizeof(workers), "%u", d.cfg.workers ? d.cfg.workers : cores2);
     setenv("UV_THREADPOOL_SIZE", workers, 1);
 
-    size_t policy_len = 0;
-    uint8_t *policy = d.cfg.policy_file ? slurp(d.cfg.policy_file, 4u << 20, &policy_len) : NULL;
-    if (mkdir(d.cfg.data_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "scittd: cannot create %s: %s\n", d.cfg.data_dir, strerror(errno));
-        return 2;
+    /* Listen before the data directory is touched: an address in use changes nothing. The loop
+     * does not run before every route is added, so nothing is accepted until then. */
+    d.loop = uv_default_loop();
+    scitt_http_config hc = d.cfg.http;
+    hc.rate_burst = (double)d.cfg.rate_burst;
+    hc.max_body_bytes = d.cfg.max_body ? d.cfg.max_body : hc.max_body_bytes;
+    if (scitt_http_server_new(d.loop, &hc, &d.http) != SCITT_OK) {
+        free(policy);
+        return fail(1, SCITT_ERR_NOMEM, "cannot start the HTTP server");
     }
-    lock_data_dir(d.cfg.data_dir);
+    scitt_http_tls tls = {d.cfg.tls_cert, d.cfg.tls_key};
+    int ports[SCITTD_MAX_LISTEN];
+    for (size_t i = 0; i < d.cfg.nlisten; i++) {
+        e = scitt_http_server_listen(d.http, d.cfg.listen[i], d.cfg.tls_cert ? &tls : NULL,
+                                     &ports[i]);
+        if (e != SCITT_OK) {
+            snprintf(reason, sizeof(reason), "cannot listen on %.300s: %s", d.cfg.listen[i],
+                     e == SCITT_ERR_BUSY     ? "the address is already in use"
+                     : e == SCITT_ERR_CRYPTO ? "the TLS certificate or key cannot be used"
+                                             : scitt_err_str(e));
+            free(policy);
+            return fail(e == SCITT_ERR_INVALID_ARG ? 2 : 1, e, reason);
+        }
+    }
+
+    bool created = mkdir(d.cfg.data_dir, 0700) == 0;
+    if (!created && errno != EEXIST) {
+        snprintf(reason, sizeof(reason), "cannot create %.300s: %s", d.cfg.data_dir,
+                 strerror(errno));
+        free(policy);
+        return fail(2, SCITT_ERR_IO, reason);
+    }
+    e = lock_data_dir(d.cfg.data_dir, reason, sizeof(reason));
+    if (e != SCITT_OK) {
+        free(policy);
+        return fail(2, e, reason);
+    }
     scitt_service_config sc;
     memset(&sc, 0, sizeof(sc));
     sc.data_dir = d.cfg.data_dir;
@@ -482,19 +393,24 @@ int main(int argc, char **argv)
     sc.map_size_max = d.cfg.map_size_max;
     sc.batch_max = d.cfg.batch_max;
     sc.batch_delay_ms = d.cfg.batch_delay_ms;
+    sc.storage = d.cfg.storage;
     sc.keystore = &d.keystore;
-    char reason[512];
-    scitt_err e = scitt_service_open(&sc, &d.svc, reason, sizeof(reason));
+    e = scitt_service_open(&sc, &d.svc, reason, sizeof(reason));
     free(policy);
     if (e != SCITT_OK) {
-        fprintf(stderr, "scittd: %s\n", reason);
-        return e == SCITT_ERR_POLICY || e == SCITT_ERR_STATE || e == SCITT_ERR_INVALID_ARG ? 2 : 1;
+        if (created) {
+            /* A data directory this start made and could not finish goes: nothing half-made. */
+            nftw(d.cfg.data_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        }
+        return fail(e == SCITT_ERR_POLICY || e == SCITT_ERR_STATE || e == SCITT_ERR_INVALID_ARG ? 2
+                                                                                                : 1,
+                    e, reason);
     }
     /* The evidence binding this service's keys, made once at start (nonces ask for fresh). */
     scitt_dynbuf_init(&d.bundle, 0);
     if (scittd_platform_bundle(&d, scitt_span_make(NULL, 0), &d.bundle) != SCITT_OK) {
-        fprintf(stderr, "scittd: cannot obtain evidence from the %s platform\n", d.platform);
-        return 1;
+        snprintf(reason, sizeof(reason), "cannot obtain evidence from the %s platform", d.platform);
+        return fail(1, SCITT_ERR_NO_TEE, reason);
     }
     if (d.insecure) {
         SCITT_LOG(SCITT_LOG_WARN, "platform",
@@ -511,71 +427,56 @@ int main(int argc, char **argv)
                   "development=1 warning=\"any issuer with an x5chain leaf is accepted\"");
     }
 
-    d.loop = uv_default_loop();
-    scitt_http_config hc;
-    scitt_http_config_defaults(&hc);
     size_t max_body =
         d.cfg.max_body ? d.cfg.max_body : scitt_policy_max_bytes(scitt_service_policy(d.svc));
-    hc.max_body_bytes = max_body;
-    if (d.cfg.header_timeout_ms) {
-        hc.header_timeout_ms = d.cfg.header_timeout_ms;
-    }
-    if (d.cfg.body_timeout_ms) {
-        hc.body_timeout_ms = d.cfg.body_timeout_ms;
-    }
-    if (d.cfg.rate_limit > 0) {
-        hc.rate_per_sec = d.cfg.rate_limit;
-        hc.rate_burst = d.cfg.rate_limit * 2;
-    }
-    if (scitt_http_server_new(d.loop, &hc, &d.http) != SCITT_OK || scittd_register_init(&d)) {
-        fputs("scittd: cannot start the HTTP server\n", stderr);
-        return 1;
+    scitt_http_server_set_max_body(d.http, max_body);
+    if (scittd_register_init(&d) ||
+        scittd_reads_start(&d, d.cfg.read_workers ? d.cfg.read_workers : cores2,
+                           d.cfg.costly_read_workers) != SCITT_OK) {
+        return fail(1, SCITT_ERR_NOMEM, "cannot start the worker threads");
     }
     scittd_metrics_init(&d);
     if (scittd_add_routes(&d, max_body) != SCITT_OK || scittd_events_init(&d) != SCITT_OK) {
-        fputs("scittd: cannot add the routes\n", stderr);
-        return 1;
+        return fail(1, SCITT_ERR_NOMEM, "cannot add the routes");
     }
-    scitt_http_tls tls = {d.cfg.tls_cert, d.cfg.tls_key};
     char ready[16 + 8 * SCITTD_MAX_LISTEN] = "READY port=";
     for (size_t i = 0; i < d.cfg.nlisten; i++) {
-        int port;
-        e = scitt_http_server_listen(d.http, d.cfg.listen[i], d.cfg.tls_cert ? &tls : NULL, &port);
-        if (e != SCITT_OK) {
-            fprintf(stderr, "scittd: cannot listen on %s: %s\n", d.cfg.listen[i],
-                    e == SCITT_ERR_CRYPTO ? "the TLS certificate or key cannot be used"
-                                          : scitt_err_str(e));
-            return 1;
-        }
         SCITT_LOG(SCITT_LOG_INFO, "listening",
                   "addr=%s port=%d tls=%d platform=%s%s issuer=\"%s\" origin=\"%s\"",
-                  d.cfg.listen[i], port, d.cfg.tls_cert != NULL, d.platform,
+                  d.cfg.listen[i], ports[i], d.cfg.tls_cert != NULL, d.platform,
                   d.insecure ? " INSECURE=1" : "", scitt_service_issuer(d.svc),
                   scitt_service_origin(d.svc));
         size_t at = strlen(ready);
-        snprintf(ready + at, sizeof(ready) - at, "%s%d", i ? "," : "", port);
+        snprintf(ready + at, sizeof(ready) - at, "%s%d", i ? "," : "", ports[i]);
     }
+    /* Signals are handled before anyone is told that scittd is ready (a reload or a stop sent
+     * right after READY must not find the default action). */
+    uv_signal_init(d.loop, &sig_term);
+    uv_signal_init(d.loop, &sig_int);
+    uv_signal_init(d.loop, &sig_hup);
+    sig_term.data = sig_int.data = sig_hup.data = &d;
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
+    uv_signal_start(&sig_hup, on_hup, SIGHUP);
     if (d.cfg.print_ports) {
         /* One line, flushed at once: whoever reads it may connect immediately. */
         printf("%s\n", ready);
         fflush(stdout);
     }
     scittd_notify("READY=1"); /* every listener accepts: Type=notify units start now */
-    uv_signal_init(d.loop, &sig_term);
-    uv_signal_init(d.loop, &sig_int);
-    sig_term.data = sig_int.data = &d;
-    uv_signal_start(&sig_term, on_signal, SIGTERM);
-    uv_signal_start(&sig_int, on_signal, SIGINT);
     uv_run(d.loop, UV_RUN_DEFAULT);
 
     /* The loop has drained: commit the last batches, answer them, then close. */
     scitt_ledger_drain(scitt_service_ledger(d.svc));
     scittd_register_stop(&d);
+    scittd_reads_stop(&d);
     scitt_service_close(d.svc);
     scitt_http_server_free(d.http);
     scittd_register_free(&d);
+    scittd_reads_free(&d);
     scitt_dynbuf_clear(&d.bundle);
     uv_loop_close(d.loop);
+    scittd_config_free(&d.cfg);
     SCITT_LOG(SCITT_LOG_INFO, "stopped", "clean=1");
     return 0;
 }

@@ -89,8 +89,18 @@ void scittd_route_metrics(scitt_http_req *req, void *ctx)
     put_counter(&b, "scittd_http_connections_open", "gauge", "Open connections.", hm.conns_open);
     put_counter(&b, "scittd_http_connections_total", "counter", "Accepted connections.",
                 hm.conns_total);
+    put_counter(&b, "scittd_http_connections_refused_total", "counter",
+                "Connections closed at once: max_connections reached.", hm.conns_rejected);
+    put_counter(&b, "scittd_http_connections_refused_address_total", "counter",
+                "Connections closed at once: their address had max_conns_per_ip.",
+                hm.conns_rejected_ip);
     put_counter(&b, "scittd_http_rate_limited_total", "counter", "Requests answered 429.",
                 hm.rate_limited);
+    put_counter(&b, "scittd_read_queue", "gauge", "Reads waiting for a read thread.",
+                scittd_reads_queued(d, SCITTD_LANE_READ));
+    put_counter(&b, "scittd_costly_read_queue", "gauge",
+                "Costly reads (query, fresh evidence, entry bundles) waiting for their thread.",
+                scittd_reads_queued(d, SCITTD_LANE_COSTLY));
     put_counter(&b, "scittd_http_timeouts_total", "counter", "Connections timed out.", hm.timeouts);
     put_counter(&b, "scittd_registrations_total", "counter", "New entries acknowledged.",
                 atomic_load(&d->registrations));
@@ -109,13 +119,6 @@ void scittd_route_metrics(scitt_http_req *req, void *ctx)
     put_hist(&b, "scittd_batch_entries", "Submissions per batch.", &d->batch_size);
     put_hist(&b, "scittd_batch_milliseconds", "Batch assembly to durable commit.", &d->batch_ms);
     put_hist(&b, "scittd_commit_milliseconds", "The LMDB commit of a batch.", &d->commit_ms);
-    if (b.err != SCITT_OK) {
-        scitt_dynbuf_clear(&b);
-        scittd_problem(req, 500, "Internal Server Error", "metrics too large");
-    } else {
-        scitt_http_res_status(req, 200);
-        scittd_body(req, "text/plain; version=0.0.4; charset=utf-8", scitt_span_make(b.ptr, b.len));
-        scitt_dynbuf_clear(&b);
-    }
+    scittd_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
     scitt_http_complete(req);
 }

@@ -1,8 +1,11 @@
 /*
  * The platform scittd runs on: SEV-SNP (evidence from configfs-tsm or /dev/sev-guest, service
- * keys sealed under a key the firmware derives for this measurement) or the INSECURE virtual
- * platform (unsigned evidence, keys in a 0600 file). It chooses the platform at start, provides
- * the keystore, and builds the service bundle served at /attestation.
+ * keys sealed under a key the firmware derives for this measurement), Intel TDX (quotes from
+ * configfs-tsm served with the operator's DCAP collateral; TDX gives a TD no sealing key, so the
+ * keys are in a 0600 file and the data directory must be on storage only this TD can open:
+ * docs/tee.md) or the INSECURE virtual platform (unsigned evidence, keys in a 0600 file). It
+ * chooses the platform at start, provides the keystore, and builds the service bundle served at
+ * /attestation.
  */
 #include "scittd.h"
 
@@ -65,6 +68,7 @@ static scitt_err sealed_store(void *ctx, scitt_span blob)
 
 scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap)
 {
+    reason[0] = 0;
     d->tee_opts.tsm_root = d->cfg.tee_configfs;
     d->tee_opts.sev_guest = d->cfg.sev_guest;
     d->tee_opts.want_certs = true;
@@ -77,7 +81,30 @@ scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap)
         found = SCITT_TEE_NONE;
     }
     if (!strcmp(p, "auto")) {
-        p = found == SCITT_TEE_SEV_SNP ? "snp" : "virtual";
+        p = found == SCITT_TEE_SEV_SNP ? "snp" : found == SCITT_TEE_TDX ? "tdx" : "virtual";
+    }
+    if (!strcmp(p, "tdx")) {
+        if (found != SCITT_TEE_TDX) {
+            snprintf(reason, cap, "no TDX guest (configfs-tsm provider tdx_guest) answers: %s",
+                     scitt_tee_reason_str(why));
+            return SCITT_ERR_NO_TEE;
+        }
+        if (!d->cfg.dcap_collateral) {
+            snprintf(reason, cap,
+                     "--platform tdx needs --dcap-collateral DIR: relying parties verify the "
+                     "quote offline with the collateral served beside it (docs/tee.md)");
+            return SCITT_ERR_NO_TEE;
+        }
+        d->platform = "tdx";
+        d->insecure = false;
+        scitt_keystore_file(d->cfg.data_dir, NULL, d->ks_path, sizeof(d->ks_path), &d->keystore);
+        d->keystore.description = "a 0600 file (TDX offers no sealing key: keep the data "
+                                  "directory on storage only this TD can open)";
+        SCITT_LOG(SCITT_LOG_WARN, "platform",
+                  "platform=tdx sealed=0 warning=\"TDX gives a TD no sealing key: the service "
+                  "keys are in a 0600 file; keep the data directory on encrypted storage whose "
+                  "key is released only to this TD's measurement\"");
+        return SCITT_OK;
     }
     if (!strcmp(p, "snp")) {
         if (found != SCITT_TEE_SEV_SNP) {
@@ -179,6 +206,21 @@ scitt_err scittd_platform_bundle(scittd *d, scitt_span nonce, scitt_dynbuf *out)
     if (e != SCITT_OK) {
         SCITT_LOG(SCITT_LOG_ERROR, "evidence", "err=%s reason=\"%s\"", scitt_err_name(e),
                   scitt_tee_reason_str(why));
+    }
+    if (e == SCITT_OK && evidence.platform == SCITT_TEE_TDX) {
+        /* Read at every bundle: a nonce request serves the collateral the directory now holds. */
+        e = scitt_tee_dcap_collateral_read(d->cfg.dcap_collateral, &ev, &why);
+        if (e != SCITT_OK) {
+            SCITT_LOG(SCITT_LOG_ERROR, "collateral", "dir=\"%s\" err=%s reason=\"%s\"",
+                      d->cfg.dcap_collateral, scitt_err_name(e), scitt_tee_reason_str(why));
+        }
+        e = e ? e
+              : scitt_attest_bundle_encode("tdx", identity,
+                                           scitt_span_make(evidence.report, evidence.report_len),
+                                           scitt_span_make(ev.ptr, ev.len), out);
+        scitt_tee_evidence_clear(&evidence);
+        scitt_dynbuf_clear(&ev);
+        return e;
     }
     e = e ? e : endorsements(d, &evidence, &ev);
     e = e ? e

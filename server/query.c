@@ -2,7 +2,8 @@
  * GET /query: entries matching every given field (iss, sub, digest, registration time), in index
  * order, paginated by a cursor. One index is walked (digest, else sub, else iss, else the time
  * range) and each candidate entry is read and checked against all fields, so hash collisions in
- * the index never show. CBOR by default, JSON with Accept: application/json.
+ * the index never show. CBOR by default, JSON with Accept: application/json. Each row is encoded
+ * as its entry is read, so the entry is decoded once and the page's size is known as it grows.
  */
 #include "scittd.h"
 
@@ -14,17 +15,11 @@
 
 #define QUERY_MAX_SCAN 100000 /* candidates read per request, bounding the work */
 
-typedef struct row {
-    uint64_t index;
-    uint8_t id[SCITT_HASH_LEN];
-    int64_t time_ms;
-} row;
-
 typedef struct run {
     scittd *d;
     scitt_ledger_read *r;
     const scittd_query *q;
-    row rows[SCITTD_QUERY_MAX_LIMIT];
+    scitt_dynbuf rows; /* the encoded rows of the page, in order */
     size_t nrows;
     size_t scanned;
     uint64_t next;        /* cursor for the next page, 0 when done */
@@ -37,7 +32,89 @@ static scitt_err size_at_time(void *ctx, int64_t ms, uint64_t *size)
     return scitt_ledger_size_at_time(ctx, ms, size);
 }
 
-/* Reads entry @p index and checks every field; adds a row when it matches. */
+/* @p s cut to its longest valid UTF-8 prefix: text in a page must never break its encoding. */
+static scitt_span utf8(scitt_span s)
+{
+    s.len = scitt_http_utf8_prefix(s);
+    return s;
+}
+
+/* Appends the row of entry @p index (decoded as @p m) to the page. */
+static void emit_row(run *u, uint64_t index, scitt_span entry, const scitt_cose_sign1 *m,
+                     int64_t time_ms)
+{
+    const scitt_cose_headers *h = &m->hdr;
+    uint8_t idb[SCITT_HASH_LEN];
+    scitt_sha256(entry.ptr, entry.len, idb);
+    char id[65], dig[129] = "";
+    scitt_entry_id_hex(idb, id);
+    uint8_t sha[32];
+    scitt_span d = m->payload;
+    bool envelope = (h->prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) != 0;
+    if (!envelope) {
+        scitt_sha256(m->payload.ptr, m->payload.len, sha);
+        d = scitt_span_make(sha, 32);
+    }
+    if ((!m->detached || envelope) && scitt_hex_encode(d, dig, sizeof(dig)) != SCITT_OK) {
+        dig[0] = 0; /* a digest longer than SHA-512 is not reported */
+    }
+    const scitt_cose_uint_or_text *t = envelope ? &h->preimage_content_type : &h->content_type;
+    char ctype[256] = "";
+    if (t->present && t->is_text) {
+        /* At most 255 bytes, cut before a character, never inside one. */
+        size_t n = t->text.len < 255 ? t->text.len : 255;
+        while (n > 0 && n < t->text.len && (t->text.ptr[n] & 0xc0) == 0x80) {
+            n--;
+        }
+        n = scitt_http_utf8_prefix(scitt_span_make(t->text.ptr, n));
+        memcpy(ctype, t->text.ptr, n);
+        ctype[n] = 0;
+    } else if (t->present) {
+        snprintf(ctype, sizeof(ctype), "%llu", (unsigned long long)t->num);
+    }
+    scitt_span iss = utf8(h->cwt.iss), sub = utf8(h->cwt.sub);
+    scitt_dynbuf *b = &u->rows;
+    if (u->q->json) {
+        scitt_dynbuf_printf(b, "%s{\"entry_id\":\"%s\",\"index\":%llu,\"registered\":%lld,\"iss\":",
+                            u->nrows == 0 ? "" : ",", id, (unsigned long long)index,
+                            (long long)(time_ms / 1000));
+        scitt_json_put_string(b, iss);
+        scitt_dynbuf_str(b, ",\"sub\":");
+        scitt_json_put_string(b, sub);
+        scitt_dynbuf_str(b, ",\"content_type\":");
+        scitt_json_put_string(b, scitt_span_str(ctype));
+        scitt_dynbuf_printf(b, ",\"digest\":\"%s\"}", dig);
+        return;
+    }
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, b);
+    /* keys in deterministic order: by length, then bytewise */
+    scitt_cbor_put_map(&w, 7);
+    scitt_cbor_put_cstr(&w, "iss");
+    scitt_cbor_put_text(&w, iss);
+    scitt_cbor_put_cstr(&w, "sub");
+    scitt_cbor_put_text(&w, sub);
+    scitt_cbor_put_cstr(&w, "index");
+    scitt_cbor_put_uint(&w, index);
+    scitt_cbor_put_cstr(&w, "digest");
+    scitt_cbor_put_cstr(&w, dig);
+    scitt_cbor_put_cstr(&w, "entry_id");
+    scitt_cbor_put_cstr(&w, id);
+    scitt_cbor_put_cstr(&w, "registered");
+    scitt_cbor_put_int(&w, time_ms / 1000);
+    scitt_cbor_put_cstr(&w, "content_type");
+    scitt_cbor_put_cstr(&w, ctype);
+    if (w.err != SCITT_OK && b->err == SCITT_OK) {
+        b->err = w.err;
+    }
+}
+
+/*
+ * Reads entry @p index and checks every field; a match becomes a row of the page. The page ends
+ * at the row limit, after SCITTD_QUERY_MAX_SCAN candidates, or when it would pass
+ * SCITTD_QUERY_PAGE_BYTES (a page always holds at least one row); the cursor then points at the
+ * first entry left out.
+ */
 static scitt_err visit(void *ctx, uint64_t index)
 {
     run *u = ctx;
@@ -73,77 +150,23 @@ static scitt_err visit(void *ctx, uint64_t index)
             return SCITT_OK;
         }
     }
-    row *rw = &u->rows[u->nrows++];
-    rw->index = index;
-    scitt_sha256(entry.ptr, entry.len, rw->id);
     if (!u->have_head || u->head.size <= index) {
         if (scitt_ledger_head_covering(u->r, index, &u->head) == SCITT_OK) {
             u->have_head = true;
         }
     }
-    rw->time_ms = u->have_head ? u->head.time_ms : 0;
+    size_t before = u->rows.len;
+    emit_row(u, index, entry, &m, u->have_head ? u->head.time_ms : 0);
+    if (u->rows.err != SCITT_OK) {
+        return u->rows.err;
+    }
+    if (u->nrows > 0 && u->rows.len > SCITTD_QUERY_PAGE_BYTES) {
+        u->rows.len = before; /* this row opens the next page */
+        u->next = index;
+        return SCITT_ERR_STATE;
+    }
+    u->nrows++;
     return SCITT_OK;
-}
-
-/* The fields of a row, re-read from its entry for the response. */
-static void emit_row(run *u, const row *rw, scitt_cbor_writer *w, scitt_dynbuf *js)
-{
-    scitt_span entry;
-    scitt_cose_sign1 m;
-    if (scitt_ledger_entry(u->r, rw->index, &entry) != SCITT_OK ||
-        scitt_cose_sign1_decode(entry, 0, &m) != SCITT_OK) {
-        return;
-    }
-    const scitt_cose_headers *h = &m.hdr;
-    char id[65], dig[129] = "";
-    scitt_entry_id_hex(rw->id, id);
-    uint8_t sha[32];
-    scitt_span d = m.payload;
-    bool envelope = (h->prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) != 0;
-    if (!envelope) {
-        scitt_sha256(m.payload.ptr, m.payload.len, sha);
-        d = scitt_span_make(sha, 32);
-    }
-    if ((!m.detached || envelope) && scitt_hex_encode(d, dig, sizeof(dig)) != SCITT_OK) {
-        dig[0] = 0; /* a digest longer than SHA-512 is not reported */
-    }
-    const scitt_cose_uint_or_text *t = envelope ? &h->preimage_content_type : &h->content_type;
-    char ctype[256] = "";
-    if (t->present && t->is_text) {
-        snprintf(ctype, sizeof(ctype), "%.*s", (int)(t->text.len < 255 ? t->text.len : 255),
-                 (const char *)t->text.ptr);
-    } else if (t->present) {
-        snprintf(ctype, sizeof(ctype), "%llu", (unsigned long long)t->num);
-    }
-    if (js) {
-        scitt_dynbuf_printf(js,
-                            "%s{\"entry_id\":\"%s\",\"index\":%llu,\"registered\":%lld,\"iss\":",
-                            rw == u->rows ? "" : ",", id, (unsigned long long)rw->index,
-                            (long long)(rw->time_ms / 1000));
-        scitt_json_put_string(js, h->cwt.iss);
-        scitt_dynbuf_str(js, ",\"sub\":");
-        scitt_json_put_string(js, h->cwt.sub);
-        scitt_dynbuf_str(js, ",\"content_type\":");
-        scitt_json_put_string(js, scitt_span_str(ctype));
-        scitt_dynbuf_printf(js, ",\"digest\":\"%s\"}", dig);
-        return;
-    }
-    /* keys in deterministic order: by length, then bytewise */
-    scitt_cbor_put_map(w, 7);
-    scitt_cbor_put_cstr(w, "iss");
-    scitt_cbor_put_text(w, h->cwt.iss);
-    scitt_cbor_put_cstr(w, "sub");
-    scitt_cbor_put_text(w, h->cwt.sub);
-    scitt_cbor_put_cstr(w, "index");
-    scitt_cbor_put_uint(w, rw->index);
-    scitt_cbor_put_cstr(w, "digest");
-    scitt_cbor_put_cstr(w, dig);
-    scitt_cbor_put_cstr(w, "entry_id");
-    scitt_cbor_put_cstr(w, id);
-    scitt_cbor_put_cstr(w, "registered");
-    scitt_cbor_put_int(w, rw->time_ms / 1000);
-    scitt_cbor_put_cstr(w, "content_type");
-    scitt_cbor_put_cstr(w, ctype);
 }
 
 static void query_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
@@ -159,46 +182,42 @@ static void query_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
     scitt_span accept;
     q.json = scitt_http_req_header(req, "Accept", &accept) &&
              memmem(accept.ptr, accept.len, "application/json", 16) != NULL;
-    run *u = scitt_calloc(1, sizeof(*u));
-    if (!u) {
-        scittd_problem(req, 503, "Service Unavailable", "out of memory");
-        return;
-    }
-    u->d = d;
-    u->r = r;
-    u->q = &q;
+    run u;
+    memset(&u, 0, sizeof(u));
+    u.d = d;
+    u.r = r;
+    u.q = &q;
+    scitt_dynbuf_init(&u.rows, 0);
     scitt_err e = SCITT_OK;
     if (q.from < q.to) {
         if (q.has_digest) {
             e = scitt_ledger_postings(r, SCITT_INDEX_DIGEST,
-                                      scitt_span_make(q.digest, q.digest_len), q.from, visit, u);
+                                      scitt_span_make(q.digest, q.digest_len), q.from, visit, &u);
         } else if (q.has_sub) {
             e = scitt_ledger_postings(r, SCITT_INDEX_SUB, scitt_span_make(q.sub, q.sub_len), q.from,
-                                      visit, u);
+                                      visit, &u);
         } else if (q.has_iss) {
             e = scitt_ledger_postings(r, SCITT_INDEX_ISS, scitt_span_make(q.iss, q.iss_len), q.from,
-                                      visit, u);
+                                      visit, &u);
         } else {
             for (uint64_t i = q.from; i < q.to && e == SCITT_OK; i++) {
-                e = visit(u, i);
+                e = visit(&u, i);
             }
             e = e == SCITT_ERR_STATE ? SCITT_OK : e;
         }
     }
     if (e != SCITT_OK) {
+        scitt_dynbuf_clear(&u.rows);
         scittd_fail(req, e, "the query could not be answered");
-        scitt_free(u);
         return;
     }
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
     if (q.json) {
         scitt_dynbuf_str(&b, "{\"entries\":[");
-        for (size_t i = 0; i < u->nrows; i++) {
-            emit_row(u, &u->rows[i], NULL, &b);
-        }
-        if (u->next) {
-            scitt_dynbuf_printf(&b, "],\"next\":%llu}\n", (unsigned long long)u->next);
+        scitt_dynbuf_put(&b, u.rows.ptr, u.rows.len);
+        if (u.next) {
+            scitt_dynbuf_printf(&b, "],\"next\":%llu}\n", (unsigned long long)u.next);
         } else {
             scitt_dynbuf_str(&b, "],\"next\":null}\n");
         }
@@ -207,33 +226,24 @@ static void query_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
         scitt_cbor_writer_init_dynbuf(&w, &b);
         scitt_cbor_put_map(&w, 2);
         scitt_cbor_put_cstr(&w, "next");
-        if (u->next) {
-            scitt_cbor_put_uint(&w, u->next);
+        if (u.next) {
+            scitt_cbor_put_uint(&w, u.next);
         } else {
             scitt_cbor_put_null(&w);
         }
         scitt_cbor_put_cstr(&w, "entries");
-        scitt_cbor_put_array(&w, u->nrows);
-        for (size_t i = 0; i < u->nrows; i++) {
-            emit_row(u, &u->rows[i], &w, NULL);
+        scitt_cbor_put_array(&w, u.nrows);
+        if (w.err != SCITT_OK) {
+            b.err = w.err;
         }
-        if (scitt_cbor_writer_finish(&w, NULL) != SCITT_OK) {
-            b.err = SCITT_ERR_NOMEM;
-        }
+        scitt_dynbuf_put(&b, u.rows.ptr, u.rows.len);
     }
-    scitt_free(u);
-    if (b.err != SCITT_OK) {
-        scitt_dynbuf_clear(&b);
-        scittd_problem(req, 500, "Internal Server Error", "response too large");
-        return;
-    }
-    scitt_http_res_status(req, 200);
-    scittd_body(req, q.json ? "application/json" : "application/cbor",
-                scitt_span_make(b.ptr, b.len));
-    scitt_dynbuf_clear(&b);
+    scitt_dynbuf_clear(&u.rows);
+    scittd_send(req, 200, q.json ? "application/json" : "application/cbor", &b);
 }
 
 void scittd_route_query(scitt_http_req *req, void *ctx)
 {
-    scittd_offload_read(ctx, req, query_read);
+    /* Up to SCITTD_QUERY_MAX_SCAN entries read and decoded: the costly lane. */
+    scittd_offload_costly(ctx, req, query_read);
 }

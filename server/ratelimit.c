@@ -150,3 +150,111 @@ void scitt__ratelimit_key(const struct sockaddr_storage *sa, unsigned v6_prefix,
         }
     }
 }
+
+/*
+ * Open connections per address: linear probing over a power-of-two table at most half full,
+ * keyed by the same seeded hash as the buckets, so its size is fixed by max_connections and
+ * nobody can aim at a chosen run of slots. Entries leave by backward shifting, so lookups never
+ * meet tombstones.
+ */
+typedef struct cl_entry {
+    uint8_t key[16];
+    uint32_t count; /* 0 = free */
+} cl_entry;
+
+struct scitt__connlimit {
+    scitt__ratelimit hash; /* only its seed is used */
+    size_t mask;
+    size_t per_key;
+    cl_entry *table;
+};
+
+scitt_err scitt__connlimit_new(size_t max_keys, size_t per_key, scitt__connlimit **out)
+{
+    *out = NULL;
+    if (max_keys == 0 || max_keys > (1u << 24) || per_key == 0 || per_key > UINT32_MAX) {
+        return SCITT_ERR_INVALID_ARG;
+    }
+    scitt__connlimit *cl = scitt_calloc(1, sizeof(*cl));
+    if (!cl) {
+        return SCITT_ERR_NOMEM;
+    }
+    size_t size = 16;
+    while (size < 2 * max_keys) {
+        size <<= 1;
+    }
+    cl->mask = size - 1;
+    cl->per_key = per_key;
+    cl->table = scitt_calloc(size, sizeof(cl_entry));
+    if (!cl->table) {
+        scitt_free(cl);
+        return SCITT_ERR_NOMEM;
+    }
+    if (RAND_bytes((unsigned char *)cl->hash.seed, sizeof(cl->hash.seed)) != 1) {
+        scitt__connlimit_free(cl);
+        return SCITT_ERR_CRYPTO;
+    }
+    *out = cl;
+    return SCITT_OK;
+}
+
+void scitt__connlimit_free(scitt__connlimit *cl)
+{
+    if (!cl) {
+        return;
+    }
+    scitt_free(cl->table);
+    scitt_free(cl);
+}
+
+/* The slot holding @p key, or the free slot where it would go. */
+static size_t cl_find(const scitt__connlimit *cl, const uint8_t key[16])
+{
+    size_t i = (size_t)hash_key(&cl->hash, key) & cl->mask;
+    while (cl->table[i].count != 0 && memcmp(cl->table[i].key, key, 16) != 0) {
+        i = (i + 1) & cl->mask;
+    }
+    return i;
+}
+
+bool scitt__connlimit_add(scitt__connlimit *cl, const uint8_t key[16])
+{
+    size_t i = cl_find(cl, key);
+    cl_entry *e = &cl->table[i];
+    if (e->count == 0) {
+        memcpy(e->key, key, 16);
+    } else if (e->count >= cl->per_key) {
+        return false;
+    }
+    e->count++;
+    return true;
+}
+
+void scitt__connlimit_remove(scitt__connlimit *cl, const uint8_t key[16])
+{
+    size_t i = cl_find(cl, key);
+    if (cl->table[i].count == 0 || --cl->table[i].count > 0) {
+        return;
+    }
+    /* Shift back every later entry of the run that may sit here instead (Knuth 6.4, R). */
+    size_t hole = i, j = i;
+    for (;;) {
+        j = (j + 1) & cl->mask;
+        if (cl->table[j].count == 0) {
+            break;
+        }
+        size_t home = (size_t)hash_key(&cl->hash, cl->table[j].key) & cl->mask;
+        /* j may move to the hole when its home is not cyclically within (hole, j]. */
+        bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (!stays) {
+            cl->table[hole] = cl->table[j];
+            hole = j;
+        }
+    }
+    cl->table[hole].count = 0;
+}
+
+size_t scitt__connlimit_count(const scitt__connlimit *cl, const uint8_t key[16])
+{
+    return cl->table[cl_find(cl, key)].count;
+}

@@ -12,9 +12,9 @@
 
 #include <openssl/crypto.h>
 
-#define PENDING_MAX   (1u << 20)
+#define PENDING_MAX   (1u << 16) /* about 11 MiB of entries at most (docs/deploy.md) */
 #define FAILED_TTL_S  600
-#define RETRY_AFTER_S "1"
+#define RETRY_AFTER_S SCITTD_RETRY_AFTER_S
 
 /* ---- pending registrations (async flow) ---------------------------------------------------- */
 
@@ -93,6 +93,21 @@ static void pending_remove(scittd_pending *p, const uint8_t id[SCITT_HASH_LEN])
     }
 }
 
+scittd_reg_state scittd_registration_state(scittd *d, const uint8_t id[SCITT_HASH_LEN],
+                                           char *detail, size_t cap)
+{
+    pthread_mutex_lock(&d->pending->mu);
+    pend *p = pending_find(d->pending, id);
+    scittd_reg_state st = !p          ? SCITTD_REG_UNKNOWN
+                          : p->failed ? SCITTD_REG_FAILED
+                                      : SCITTD_REG_PENDING;
+    if (p && p->failed) {
+        snprintf(detail, cap, "%s", p->detail);
+    }
+    pthread_mutex_unlock(&d->pending->mu);
+    return st;
+}
+
 /* ---- the receipt thread ------------------------------------------------------------------ */
 
 typedef struct job {
@@ -101,6 +116,7 @@ typedef struct job {
     scitt_http_req *req; /* NULL for an async registration */
     uint8_t id[SCITT_HASH_LEN];
     scitt_prepared prep;
+    size_t entry_len; /* counted in d->submitted_bytes while submitted */
     bool async;
     char reason[SCITT_POLICY_REASON_MAX];
     scitt_err err;
@@ -133,7 +149,7 @@ static void answer_receipt(scittd *d, scitt_ledger_read *r, job *j)
     if (e == SCITT_OK) {
         scitt_http_res_status(req, 201);
         set_location(req, j->id);
-        e = scitt_http_res_body_copy(req, "application/cose", scitt_span_make(out.ptr, out.len));
+        e = scitt_http_res_body_dynbuf(req, scittd_cose_type(req, SCITTD_TYPE_RECEIPT), &out);
     }
     if (e != SCITT_OK) {
         scittd_fail(req, e, "the receipt could not be built");
@@ -183,6 +199,7 @@ static void on_committed(void *ctx, const scitt_ledger_result *res)
 {
     job *j = ctx;
     scittd *d = j->d;
+    atomic_fetch_sub(&d->submitted_bytes, j->entry_len);
     if (res->err == SCITT_OK) {
         atomic_fetch_add(res->duplicate ? &d->duplicates : &d->registrations, 1);
     }
@@ -304,6 +321,15 @@ static void check_work(uv_work_t *w)
     job *j = w->data;
     j->err = scitt_service_check(j->d->svc, scitt_http_req_body(j->req), &j->prep, j->reason,
                                  sizeof(j->reason));
+    /* A C2SP entry bundle prefixes each entry with a 16-bit length: an entry over 65,535 bytes
+     * could never be served there, so it is refused here, whatever the policy allows. */
+    if (j->err == SCITT_OK && j->prep.sub.entry.len > SCITTD_BUNDLE_ENTRY_MAX) {
+        j->err = SCITT_ERR_TOO_LARGE;
+        snprintf(j->reason, sizeof(j->reason),
+                 "the registered statement is %zu bytes; C2SP entry bundles carry at most 65,535: "
+                 "register a hash envelope of the payload instead (scitt sign --hash-envelope)",
+                 j->prep.sub.entry.len);
+    }
 }
 
 static const char *reject_title(scitt_err e)
@@ -327,6 +353,11 @@ static const char *reject_title(scitt_err e)
     }
 }
 
+bool scittd_check_refuses(scitt_err e)
+{
+    return scitt_err_class(e) == SCITT_ERRCLASS_INPUT;
+}
+
 /* Loop thread: the check is done; reject, or submit. */
 static void check_done(uv_work_t *w, int status)
 {
@@ -334,10 +365,20 @@ static void check_done(uv_work_t *w, int status)
     scittd *d = j->d;
     scitt_http_req *req = j->req;
     if (status != 0 || j->err != SCITT_OK) {
-        atomic_fetch_add(&d->rejections, 1);
-        SCITT_LOG(SCITT_LOG_INFO, "rejected", "req=%llu err=%s reason=\"%s\"",
-                  (unsigned long long)scitt_http_req_id(req), scitt_err_name(j->err), j->reason);
-        scittd_problem(req, 400, j->prep.title ? j->prep.title : reject_title(j->err), j->reason);
+        scitt_err e = status != 0 ? SCITT_ERR_CLOSED : j->err;
+        const char *why = j->reason[0] ? j->reason : scitt_err_str(e);
+        if (!scittd_check_refuses(e)) {
+            /* Our failure, not the statement's (memory, the crypto library, a pool cancelled):
+             * 5xx, and not counted as a rejection. */
+            SCITT_LOG(SCITT_LOG_ERROR, "check_failed", "req=%llu err=%s reason=\"%s\"",
+                      (unsigned long long)scitt_http_req_id(req), scitt_err_name(e), why);
+            scittd_fail(req, e, "the statement could not be checked");
+        } else {
+            atomic_fetch_add(&d->rejections, 1);
+            SCITT_LOG(SCITT_LOG_INFO, "rejected", "req=%llu err=%s reason=\"%s\"",
+                      (unsigned long long)scitt_http_req_id(req), scitt_err_name(e), why);
+            scittd_problem(req, 400, j->prep.title ? j->prep.title : reject_title(e), why);
+        }
         scitt_http_complete(req);
         scitt_prepared_clear(&j->prep);
         scitt_free(j);
@@ -348,12 +389,24 @@ static void check_done(uv_work_t *w, int status)
      * on_committed: take the prepared bytes out of the job and free them here. */
     scitt_prepared prep = j->prep;
     memset(&j->prep, 0, sizeof(j->prep));
+    /* What waits for the sequencer is bounded too: past the limit, clients come back later. */
+    j->entry_len = prep.sub.entry.len;
+    if (atomic_fetch_add(&d->submitted_bytes, j->entry_len) + j->entry_len >
+        SCITTD_SUBMITTED_MAX_BYTES) {
+        atomic_fetch_sub(&d->submitted_bytes, j->entry_len);
+        scittd_busy(req, "too many registrations are waiting for the sequencer");
+        scitt_http_complete(req);
+        scitt_prepared_clear(&prep);
+        scitt_free(j);
+        return;
+    }
     scitt_err e;
     if (j->async) {
         pthread_mutex_lock(&d->pending->mu);
         pend *p = pending_add(d->pending, j->id);
         pthread_mutex_unlock(&d->pending->mu);
         if (!p) {
+            atomic_fetch_sub(&d->submitted_bytes, j->entry_len);
             scittd_header(req, "Retry-After", RETRY_AFTER_S);
             scittd_problem(req, 503, "Service Unavailable", "too many registrations are pending");
             scitt_http_complete(req);
@@ -367,6 +420,11 @@ static void check_done(uv_work_t *w, int status)
         j->req = NULL;
         e = scitt_service_submit(d->svc, &prep, on_committed, j);
         scitt_prepared_clear(&prep);
+        if (e == SCITT_OK && d->cfg.compat_operations) {
+            scittd_compat_accepted(req, id); /* 202, /operations/{id}, the operation body */
+            scitt_http_complete(req);
+            return;
+        }
         if (e == SCITT_OK) {
             scitt_http_res_status(req, 202);
             set_location(req, id);
@@ -385,41 +443,51 @@ static void check_done(uv_work_t *w, int status)
             return; /* on_committed takes it from here */
         }
     }
+    atomic_fetch_sub(&d->submitted_bytes, j->entry_len);
     scittd_fail(req, e, "the ledger is not accepting registrations");
     scitt_http_complete(req);
     scitt_free(j);
 }
 
-void scittd_route_entries_post(scitt_http_req *req, void *ctx)
+/*
+ * Loop thread, as soon as the headers are complete: who may register, and whether the ledger
+ * takes registrations at all, is decided before a byte of the statement is read.
+ */
+bool scittd_entries_admit(scitt_http_req *req, void *ctx)
 {
     scittd *d = ctx;
     if (!authorized(d, req)) {
         scittd_header(req, "WWW-Authenticate", "Bearer");
         scittd_problem(req, 401, "Unauthorized", "a valid bearer token is required to register");
-        scitt_http_complete(req);
-        return;
+        return false;
     }
     scitt_err state = scitt_ledger_state(scitt_service_ledger(d->svc));
     if (state != SCITT_OK) {
         scittd_fail(req, state, "the ledger is not accepting registrations");
-        scitt_http_complete(req);
-        return;
+        return false;
     }
+    return true;
+}
+
+/* The statement has been read: scittd_entries_admit let it through. */
+void scittd_route_entries_post(scitt_http_req *req, void *ctx)
+{
+    scittd *d = ctx;
     job *j = scitt_calloc(1, sizeof(*j));
     if (!j) {
-        scittd_problem(req, 503, "Service Unavailable", "out of memory");
+        scittd_busy(req, "out of memory");
         scitt_http_complete(req);
         return;
     }
     j->d = d;
     j->req = req;
     scitt_span prefer;
-    j->async = scitt_http_req_header(req, "Prefer", &prefer) &&
-               memmem(prefer.ptr, prefer.len, "respond-async", 13) != NULL;
+    j->async = d->cfg.compat_operations || (scitt_http_req_header(req, "Prefer", &prefer) &&
+                                            memmem(prefer.ptr, prefer.len, "respond-async", 13));
     j->work.data = j;
     if (uv_queue_work(d->loop, &j->work, check_work, check_done) != 0) {
         scitt_free(j);
-        scittd_problem(req, 503, "Service Unavailable", "cannot schedule the check");
+        scittd_busy(req, "cannot schedule the check");
         scitt_http_complete(req);
     }
 }
@@ -448,6 +516,7 @@ static void entry_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
         entry_path(req, id, &statement) ? scitt_ledger_find(r, id, &index) : SCITT_ERR_NOT_FOUND;
     scitt_dynbuf out;
     scitt_dynbuf_init(&out, 0);
+    bool known = e == SCITT_OK;
     if (e == SCITT_OK) {
         e = statement ? scitt_service_transparent(d->svc, r, index, 0, &out)
                       : scitt_service_receipt(d->svc, r, index, 0, &out);
@@ -455,10 +524,18 @@ static void entry_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
     if (e == SCITT_OK) {
         scitt_http_res_status(req, 200);
         set_location(req, id);
-        e = scitt_http_res_body_copy(req, "application/cose", scitt_span_make(out.ptr, out.len));
+        e = scitt_http_res_body_dynbuf(
+            req, scittd_cose_type(req, statement ? SCITTD_TYPE_STATEMENT : SCITTD_TYPE_RECEIPT),
+            &out);
     }
     scitt_dynbuf_clear(&out);
-    if (e == SCITT_ERR_NOT_FOUND) {
+    if (e == SCITT_ERR_NOT_FOUND && known) {
+        /* The first entry while the log holds only it: RFC 9942 has no receipt for a one-leaf
+         * tree (docs/receipts.md). */
+        scittd_problem(req, 404, "Not Found",
+                       "no receipt is issued over a one-leaf tree: this entry's receipt exists "
+                       "once the log holds a second entry");
+    } else if (e == SCITT_ERR_NOT_FOUND) {
         char hex[65];
         scitt_entry_id_hex(id, hex);
         char detail[160];

@@ -12,21 +12,27 @@
 #include "scitt/service.h"
 #include "scitt/tee.h"
 
-#define SCITTD_MAX_LISTEN 8
-#define SCITTD_MAX_TOKENS 256
+#define SCITTD_MAX_LISTEN       8
+#define SCITTD_MAX_TOKENS       256
+/* The largest entry a C2SP entry bundle carries (16-bit length): larger ones are refused. */
+#define SCITTD_BUNDLE_ENTRY_MAX 65535u
 
 typedef struct scittd_config {
+    /* Every field is an option of the table in options.c (its defaults are there); strings are
+     * owned by the config (scittd_config_free). */
     const char *data_dir;
     const char *listen[SCITTD_MAX_LISTEN];
     size_t nlisten;
     const char *tls_cert, *tls_key;
     const char *policy_file;
-    const char *issuer, *origin;
+    const char *issuer, *origin; /* NULL = the service's defaults */
     unsigned batch_max, batch_delay_ms;
-    size_t max_body;
-    double rate_limit;
+    size_t max_body;   /* 0 = the policy's statement limit */
+    size_t rate_burst; /* 0 = 2 x the rate */
+    /* The HTTP layer's limits, set by their options directly (rate_per_sec: --rate-limit). */
+    scitt_http_config http;
     const char *auth_tokens_file;
-    const char *platform; /* "auto", "snp", "virtual" */
+    const char *platform; /* "auto", "snp", "tdx", "virtual" */
     bool insecure_virtual;
     const char *snp_endorsements; /* PEM of VCEK/ASK/ARK provided by the operator */
     const char *tee_configfs;     /* configfs-tsm report directory (default: the kernel's) */
@@ -34,12 +40,33 @@ typedef struct scittd_config {
     const char *log_level;
     bool print_ports; /* print the bound ports on stdout once listening */
     uint64_t map_size, map_size_max;
-    const char *receipt_alg;
+    const char *receipt_alg; /* NULL = the service's default */
     bool rotate_key;
-    unsigned workers;
-    unsigned header_timeout_ms, body_timeout_ms; /* 0 = the HTTP layer's defaults */
-    bool no_ui;                                  /* the explorer at /ui/ is off */
+    unsigned workers;                           /* 0 = 2 x cores */
+    unsigned read_workers, costly_read_workers; /* read_workers 0 = 2 x cores */
+    const char *storage;                        /* postgresql://...; NULL = LMDB in data_dir */
+    const char *cosigned_checkpoint; /* GET /checkpoint serves it (scitt witness collect) */
+    const char *dcap_collateral;     /* Intel DCAP collateral served with TDX evidence */
+    const char *public_url;          /* --public-url: base of absolute discovery URLs (compat.c) */
+    bool compat_operations;          /* --compat-operations: the older SCRAPI operation flow */
+    bool no_ui;                      /* the explorer at /ui/ is off */
 } scittd_config;
+
+/* The read pool (reads.c): two lanes of threads with bounded queues. */
+#define SCITTD_MAX_READ_WORKERS 128
+#define SCITTD_READ_QUEUE       4096 /* reads waiting for a thread before 503 */
+#define SCITTD_COSTLY_QUEUE     64   /* costly reads waiting for a thread before 503 */
+enum { SCITTD_LANE_READ = 0, SCITTD_LANE_COSTLY = 1 };
+
+typedef struct scittd_read_job {
+    struct scittd_read_job *next;
+    void (*run)(struct scittd_read_job *j); /* on a pool thread */
+} scittd_read_job;
+
+typedef struct scittd_reads scittd_reads;
+
+/* Registrations checked and submitted but not yet committed, in entry bytes, before 503. */
+#define SCITTD_SUBMITTED_MAX_BYTES (64u << 20)
 
 /* A histogram with fixed bucket bounds (Prometheus style, cumulative when printed). */
 #define SCITTD_HIST_BUCKETS 14
@@ -72,7 +99,9 @@ typedef struct scittd {
     size_t ntokens;
     scittd_pending *pending;
     scittd_receipter *receipter;
-    scittd_events *events; /* GET /events, when started */
+    scittd_reads *reads;
+    _Atomic uint64_t submitted_bytes; /* entry bytes submitted and not yet committed */
+    scittd_events *events;            /* GET /events, when started */
     /* metrics */
     _Atomic uint64_t registrations; /* new entries acknowledged */
     _Atomic uint64_t duplicates;    /* registrations answered with an existing entry */
@@ -86,19 +115,56 @@ scitt_err scittd_platform_bundle(scittd *d, scitt_span nonce, scitt_dynbuf *out)
 
 /* routes.c: adds every route of the daemon to d->http (POST /entries takes @p max_body). */
 SCITT_MUST_USE scitt_err scittd_add_routes(scittd *d, size_t max_body);
+/* The largest response body of route kind @p kind, and of any route, for @p max_body. */
+size_t scittd_route_max_response(int kind, size_t max_body);
+size_t scittd_largest_response(size_t max_body);
 
 /* register.c: POST /entries, GET /entries/{id}[/statement], the async bookkeeping. */
 scitt_err scittd_register_init(scittd *d);
 void scittd_register_stop(scittd *d);
 void scittd_register_free(scittd *d);
 void scittd_route_entries_post(scitt_http_req *req, void *ctx);
+/* Admission of POST /entries when its headers are complete: bearer token, ledger state. */
+bool scittd_entries_admit(scitt_http_req *req, void *ctx);
 void scittd_route_entries_get(scitt_http_req *req, void *ctx);
+/* Whether a check-stage error is the statement's fault (400, counted as a rejection); every
+ * other class (resource, internal, misuse) is answered 5xx by scittd_fail. */
+bool scittd_check_refuses(scitt_err e);
+
+/* media.c: RFC 9943 media types, chosen by Accept (application/cose when not asked for). */
+#define SCITTD_TYPE_COSE      "application/cose"
+#define SCITTD_TYPE_RECEIPT   "application/scitt-receipt+cose"
+#define SCITTD_TYPE_STATEMENT "application/scitt-statement+cose"
+/** Whether the Accept value @p accept names @p type (lowercase) with a non-zero q. */
+bool scittd_accepts(scitt_span accept, const char *type);
+/** Whether Accept-Encoding names gzip with a non-zero q. */
+bool scittd_wants_gzip(const scitt_http_req *req);
+/** Appends the gzip (RFC 1952) form of @p in to @p out. */
+scitt_err scittd_gzip(scitt_span in, scitt_dynbuf *out);
+/** @p specific when the request's Accept names it, else SCITTD_TYPE_COSE. */
+const char *scittd_cose_type(const scitt_http_req *req, const char *specific);
+
+/* compat.c: discovery URLs and the older SCRAPI operation flow (--compat-operations). */
+#define SCITTD_PUBLIC_URL_MAX 512
+#define SCITTD_RETRY_AFTER_S  "1"
+bool scittd_public_url_valid(const char *url);
+/** @p path made absolute: --public-url, else the request's Host; false when neither works. */
+bool scittd_absolute_url(const scittd *d, const scitt_http_req *req, const char *path, char *out,
+                         size_t cap);
+/** The 202 of a registration in the operation flow: Location /operations/{id} and the body. */
+void scittd_compat_accepted(scitt_http_req *req, const uint8_t id[SCITT_HASH_LEN]);
+void scittd_route_operations(scitt_http_req *req, void *ctx);
+typedef enum { SCITTD_REG_UNKNOWN, SCITTD_REG_PENDING, SCITTD_REG_FAILED } scittd_reg_state;
+/** register.c: whether @p id is being registered, or failed (@p detail says why). */
+scittd_reg_state scittd_registration_state(scittd *d, const uint8_t id[SCITT_HASH_LEN],
+                                           char *detail, size_t cap);
 
 /* reads.c: keys, configuration, checkpoint, tiles, consistency, attestation, health. */
 void scittd_route_keys(scitt_http_req *req, void *ctx);
 void scittd_route_jwks(scitt_http_req *req, void *ctx);
 void scittd_route_config(scitt_http_req *req, void *ctx);
 void scittd_route_checkpoint(scitt_http_req *req, void *ctx);
+void scittd_route_checkpoint_latest(scitt_http_req *req, void *ctx);
 void scittd_route_tile(scitt_http_req *req, void *ctx);
 void scittd_route_consistency(scitt_http_req *req, void *ctx);
 void scittd_route_attestation(scitt_http_req *req, void *ctx);
@@ -110,6 +176,7 @@ void scittd_route_query(scitt_http_req *req, void *ctx);
 /* query_parse.c: the query string of GET /query, checked and decoded. */
 #define SCITTD_QUERY_DEFAULT_LIMIT 100
 #define SCITTD_QUERY_MAX_LIMIT     1000
+#define SCITTD_QUERY_PAGE_BYTES    (64u << 10) /* rows of one page; a page holds at least one */
 
 typedef struct scittd_query {
     char iss[1024], sub[1024]; /* NUL-terminated, valid UTF-8 */
@@ -173,11 +240,31 @@ static inline void scittd_body(scitt_http_req *req, const char *type, scitt_span
     }
 }
 
-/* Runs @p fn on the worker pool inside one read snapshot, then completes @p req. */
+/* The read pool: @p cheap_threads serve reads, @p costly_threads (at a lower priority) the
+ * costly ones. Stop joins the threads after every queued job has run. */
+scitt_err scittd_reads_start(scittd *d, unsigned cheap_threads, unsigned costly_threads);
+void scittd_reads_stop(scittd *d);
+void scittd_reads_free(scittd *d);
+/* Queues @p j on lane @p which; false when that lane's queue is full (unless @p admitted: work
+ * for a response already under way) or the pool stops. */
+bool scittd_reads_submit(scittd *d, int which, scittd_read_job *j, bool admitted);
+size_t scittd_reads_queued(scittd *d, int which);
+
+/* Runs @p fn on the read pool inside one read snapshot, then completes @p req; the queue full
+ * answers 503 with Retry-After. */
 typedef void (*scittd_read_fn)(scittd *d, scitt_http_req *req, scitt_ledger_read *r);
 void scittd_offload_read(scittd *d, scitt_http_req *req, scittd_read_fn fn);
+/* The same on the costly lane. */
+void scittd_offload_costly(scittd *d, scitt_http_req *req, scittd_read_fn fn);
 
+/* Answers @p req with @p status and the bytes of @p b (moved into the response, not copied; @p b
+ * is emptied); a buffer in error, or one over the route's limit, gives 500. */
+void scittd_send(scitt_http_req *req, int status, const char *type, scitt_dynbuf *b);
 /* Answers @p req with problem details for a scitt_err from the service or the ledger. */
 void scittd_fail(scitt_http_req *req, scitt_err e, const char *detail);
+/* The Retry-After value (seconds) scittd_fail gives a 503 for @p e. */
+const char *scittd_retry_after(scitt_err e);
+/* 503 with Retry-After: 1 and @p detail (a transient shortage: memory, a full queue). */
+void scittd_busy(scitt_http_req *req, const char *detail);
 
 #endif

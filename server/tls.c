@@ -52,6 +52,9 @@ scitt_err scitt__tls_ctx_new(const scitt_http_tls *tls, SSL_CTX **out)
                                  SSL_OP_NO_COMPRESSION);
     /* Idle keep-alive connections then hold no record buffers. */
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    /* Any client can add a TLS 1.2 session to the server's cache: keep it small (TLS 1.3
+     * resumption uses stateless tickets and needs none). */
+    SSL_CTX_sess_set_cache_size(ctx, SCITT__TLS_SESSION_CACHE);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     static const unsigned char sid_ctx[] = "scittd";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "acquire_internal.h"
+#include "scitt/attest.h"
+#include "scitt/dcap.h"
 #include "scitt/limits.h"
 #include "tee_internal.h"
 
@@ -113,6 +115,62 @@ scitt_err scitt__check_snp_report(scitt_span report, const uint8_t report_data[6
         return scitt__tee_fail(why, SCITT_TEE_ACQ_REPORT_DATA, SCITT_ERR_BINDING);
     }
     return scitt__tee_fail(why, SCITT_TEE_OK, SCITT_OK);
+}
+
+scitt_err scitt__check_tdx_quote(scitt_span quote, const uint8_t report_data[64],
+                                 scitt_tee_reason *why)
+{
+    scitt_dcap_quote *q = scitt_malloc(sizeof(*q));
+    if (!q) {
+        return SCITT_ERR_NOMEM;
+    }
+    scitt_err err = scitt_dcap_quote_parse(quote, q, why);
+    if (err == SCITT_OK && q->tee != SCITT_DCAP_TEE_TDX) {
+        err = scitt__tee_fail(why, SCITT_TEE_DCAP_TEE_TYPE, SCITT_ERR_EVIDENCE_MALFORMED);
+    } else if (err == SCITT_OK && memcmp(q->td.report_data, report_data, 64) != 0) {
+        err = scitt__tee_fail(why, SCITT_TEE_ACQ_REPORT_DATA, SCITT_ERR_BINDING);
+    } else if (err == SCITT_OK) {
+        err = scitt__tee_fail(why, SCITT_TEE_OK, SCITT_OK);
+    } else if (err == SCITT_ERR_UNSUPPORTED || err == SCITT_ERR_TOO_LARGE) {
+        err = SCITT_ERR_EVIDENCE_MALFORMED; /* not a quote we can serve */
+    }
+    scitt_free(q);
+    return err;
+}
+
+scitt_err scitt_tee_dcap_collateral_read(const char *dir, scitt_dynbuf *out, scitt_tee_reason *why)
+{
+    if (!dir || !out || strlen(dir) > 3900) {
+        return SCITT_ERR_INVALID_ARG;
+    }
+    uint8_t *bytes[SCITT_DCAP_ITEMS] = {NULL};
+    scitt_span files[SCITT_DCAP_ITEMS];
+    scitt_dcap_collateral *c = NULL;
+    scitt_err err = scitt_dcap_collateral_new(&c);
+    for (int i = 0; err == SCITT_OK && i < SCITT_DCAP_ITEMS; i++) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, scitt_dcap_item_file((scitt_dcap_item)i));
+        size_t n = 0;
+        files[i] = scitt_span_make(NULL, 0);
+        err = scitt__read_file(path, SCITT_DCAP_COLLATERAL_FILE_MAX, &bytes[i], &n, why);
+        if (err == SCITT_ERR_NOT_FOUND && !scitt_dcap_item_required((scitt_dcap_item)i)) {
+            err = SCITT_OK;
+            continue;
+        }
+        if (err == SCITT_ERR_NOT_FOUND) {
+            err = scitt__tee_fail(why, SCITT_TEE_DCAP_COLLATERAL_MISSING, SCITT_ERR_NOT_FOUND);
+        }
+        files[i] = scitt_span_make(bytes[i], n);
+        /* parsed here, so that a broken file is refused by the operator's daemon, not by every
+         * relying party */
+        err = err ? err : scitt_dcap_collateral_set(c, (scitt_dcap_item)i, files[i], why);
+    }
+    err = err ? err : scitt_attest_collateral_encode(files, out);
+    for (int i = 0; i < SCITT_DCAP_ITEMS; i++) {
+        scitt_free(bytes[i]);
+    }
+    scitt_dcap_collateral_free(c);
+    return err;
 }
 
 static bool is_dir(const char *path)

@@ -36,4 +36,9 @@ scitt_err scitt__sev_key_response(const uint8_t resp[64], uint8_t key[32], scitt
 scitt_err scitt__check_snp_report(scitt_span report, const uint8_t report_data[64],
                                   scitt_tee_reason *why);
 
+/* Checks that a TDX quote parses (scitt_dcap_quote_parse; a quote of another TEE is
+ * SCITT_ERR_EVIDENCE_MALFORMED) and its REPORTDATA is @p report_data (SCITT_ERR_BINDING). */
+scitt_err scitt__check_tdx_quote(scitt_span quote, const uint8_t report_data[64],
+                                 scitt_tee_reason *why);
+
 #endif /* SCITT_TEE_ACQUIRE_INTERNAL_H */

@@ -132,6 +132,9 @@ scitt_err scitt__tsm_request(const char *entry, const uint8_t report_data[64], u
     if (err == SCITT_OK && e.platform == SCITT_TEE_SEV_SNP) {
         err = scitt__check_snp_report(scitt_span_make(e.report, e.report_len), report_data, why);
     }
+    if (err == SCITT_OK && e.platform == SCITT_TEE_TDX) {
+        err = scitt__check_tdx_quote(scitt_span_make(e.report, e.report_len), report_data, why);
+    }
     if (err == SCITT_ERR_NOT_FOUND) {
         /* An attribute configfs-tsm always has is missing: this is not configfs-tsm. */
         err = scitt__tee_fail(why, SCITT_TEE_ACQ_TSM_ATTRIBUTE, SCITT_ERR_NO_TEE);

@@ -4,6 +4,7 @@
  */
 #include "scitt/attest.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "scitt/cbor.h"
@@ -221,6 +222,159 @@ static scitt_err verify_snp(const scitt_attest_bundle *b, const scitt_attest_opt
     return e;
 }
 
+scitt_err scitt_attest_collateral_encode(const scitt_span files[SCITT_DCAP_ITEMS],
+                                         scitt_dynbuf *out)
+{
+    size_t n = 0;
+    for (int i = 0; i < SCITT_DCAP_ITEMS; i++) {
+        n += files[i].len != 0;
+    }
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, out);
+    scitt_cbor_put_map(&w, n);
+    for (int i = 0; i < SCITT_DCAP_ITEMS; i++) {
+        if (files[i].len) {
+            scitt_cbor_put_cstr(&w, scitt_dcap_item_file((scitt_dcap_item)i));
+            scitt_cbor_put_bytes(&w, files[i]);
+        }
+    }
+    return scitt_cbor_writer_finish(&w, NULL);
+}
+
+scitt_err scitt_attest_collateral_load(scitt_span in, scitt_dcap_collateral *c,
+                                       scitt_tee_reason *why)
+{
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, in);
+    size_t n;
+    bool seen[SCITT_DCAP_ITEMS] = {false};
+    scitt_err e = scitt_cbor_read_map(&r, &n);
+    if (e == SCITT_OK && n > SCITT_DCAP_ITEMS) {
+        e = SCITT_ERR_MALFORMED;
+    }
+    for (size_t k = 0; e == SCITT_OK && k < n; k++) {
+        scitt_span name, bytes;
+        e = scitt_cbor_read_text(&r, &name);
+        e = e ? e : scitt_cbor_read_bytes(&r, &bytes);
+        int item = -1;
+        for (int i = 0; e == SCITT_OK && i < SCITT_DCAP_ITEMS; i++) {
+            if (scitt_span_eq_str(name, scitt_dcap_item_file((scitt_dcap_item)i))) {
+                item = i;
+            }
+        }
+        if (e == SCITT_OK && (item < 0 || seen[item])) {
+            e = SCITT_ERR_MALFORMED;
+        }
+        if (e == SCITT_OK) {
+            seen[item] = true;
+            e = scitt_dcap_collateral_set(c, (scitt_dcap_item)item, bytes, why);
+            if (e != SCITT_OK) {
+                return e;
+            }
+        }
+    }
+    e = e ? e : scitt_cbor_reader_finish(&r);
+    return e == SCITT_OK ? SCITT_OK : SCITT_ERR_EVIDENCE_MALFORMED;
+}
+
+/* A TDX or SGX quote: DCAP verification with the collateral, then the TEE the bundle names, the
+ * DEBUG attribute and the measurement lists. */
+static scitt_err verify_dcap(scitt_span evidence, scitt_span endorsements, scitt_dcap_tee want,
+                             const scitt_attest_opts *opts, scitt_attest_result *out)
+{
+    scitt_dcap_collateral *own = NULL;
+    const scitt_dcap_collateral *c = opts->dcap_collateral;
+    scitt_err e = SCITT_OK;
+    if (!c && !endorsements.len) {
+        out->why = SCITT_TEE_DCAP_NO_COLLATERAL;
+        return SCITT_ERR_EVIDENCE;
+    }
+    if (!c) {
+        e = scitt_dcap_collateral_new(&own);
+        e = e ? e : scitt_attest_collateral_load(endorsements, own, &out->why);
+        c = own;
+    }
+    scitt_dcap_result *r = &out->dcap;
+    if (e == SCITT_OK) {
+        scitt_dcap_verify_opts vo;
+        scitt_dcap_verify_opts_init(&vo, opts->now);
+        vo.root_sha256 = opts->dcap_root_sha256;
+        vo.accept = opts->dcap_accept;
+        e = scitt_dcap_verify(evidence, c, &vo, r);
+        out->why = r->why;
+    }
+    scitt_dcap_collateral_free(own);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    if (r->tee != want) {
+        out->why = SCITT_TEE_DCAP_PLATFORM;
+        return SCITT_ERR_EVIDENCE;
+    }
+    bool tdx = want == SCITT_DCAP_TEE_TDX;
+    bool debug = tdx ? (r->td.td_attributes[0] & SCITT_ATTEST_TD_DEBUG) != 0
+                     : (r->enclave.attributes[0] & SCITT_ATTEST_SGX_DEBUG) != 0;
+    if (debug && !opts->allow_tee_debug) {
+        out->why = SCITT_TEE_POLICY_DEBUG;
+        return SCITT_ERR_POLICY;
+    }
+    if (opts->n_host_data || (!tdx && opts->n_measurements)) {
+        /* no HOST_DATA on Intel; an enclave has no 48-byte launch measurement */
+        out->why = opts->n_host_data ? SCITT_TEE_POLICY_HOST_DATA : SCITT_TEE_POLICY_MEASUREMENT;
+        return SCITT_ERR_POLICY;
+    }
+    if (tdx && (opts->n_mrenclaves || opts->n_mrsigners)) {
+        out->why = opts->n_mrenclaves ? SCITT_TEE_POLICY_MRENCLAVE : SCITT_TEE_POLICY_MRSIGNER;
+        return SCITT_ERR_POLICY;
+    }
+    if (tdx) {
+        memcpy(out->measurement, r->td.mrtd, SCITT_ATTEST_MEASUREMENT_LEN);
+        memcpy(out->report_data, r->td.report_data, SCITT_TEE_REPORT_DATA_LEN);
+        if (opts->n_measurements && !in_list(opts->measurements, opts->n_measurements,
+                                             SCITT_ATTEST_MEASUREMENT_LEN, r->td.mrtd)) {
+            out->why = SCITT_TEE_POLICY_MEASUREMENT;
+            return SCITT_ERR_POLICY;
+        }
+        for (unsigned i = 0; i < 4; i++) {
+            if (((opts->rtmr_set >> i) & 1u) &&
+                memcmp(opts->rtmr + i * 48u, r->td.rtmr[i], 48) != 0) {
+                out->why = SCITT_TEE_POLICY_RTMR;
+                return SCITT_ERR_POLICY;
+            }
+        }
+        return SCITT_OK;
+    }
+    memcpy(out->report_data, r->enclave.report_data, SCITT_TEE_REPORT_DATA_LEN);
+    if (opts->rtmr_set) {
+        out->why = SCITT_TEE_POLICY_RTMR;
+        return SCITT_ERR_POLICY;
+    }
+    if (opts->n_mrenclaves &&
+        !in_list(opts->mrenclaves, opts->n_mrenclaves, 32, r->enclave.mrenclave)) {
+        out->why = SCITT_TEE_POLICY_MRENCLAVE;
+        return SCITT_ERR_POLICY;
+    }
+    if (opts->n_mrsigners &&
+        !in_list(opts->mrsigners, opts->n_mrsigners, 32, r->enclave.mrsigner)) {
+        out->why = SCITT_TEE_POLICY_MRSIGNER;
+        return SCITT_ERR_POLICY;
+    }
+    return SCITT_OK;
+}
+
+scitt_err scitt_attest_verify_quote(scitt_span quote, const scitt_attest_opts *opts,
+                                    scitt_attest_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    scitt_dcap_quote q;
+    scitt_err e = scitt_dcap_quote_parse(quote, &q, &out->why);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    snprintf(out->platform, sizeof(out->platform), "%s", scitt_dcap_tee_name(q.tee));
+    return verify_dcap(quote, scitt_span_make(NULL, 0), q.tee, opts, out);
+}
+
 scitt_err scitt_attest_verify(scitt_span in, const scitt_attest_opts *opts,
                               scitt_attest_result *out)
 {
@@ -234,6 +388,14 @@ scitt_err scitt_attest_verify(scitt_span in, const scitt_attest_opts *opts,
         return SCITT_ERR_EVIDENCE_MALFORMED;
     }
     memcpy(out->platform, b.platform.ptr, b.platform.len);
+    bool intel = scitt_span_eq_str(b.platform, "tdx") || scitt_span_eq_str(b.platform, "sgx");
+    if (!intel && (opts->rtmr_set || opts->n_mrenclaves || opts->n_mrsigners)) {
+        /* An Intel pin cannot be met by other evidence: refuse rather than ignore it. */
+        out->why = opts->rtmr_set       ? SCITT_TEE_POLICY_RTMR
+                   : opts->n_mrenclaves ? SCITT_TEE_POLICY_MRENCLAVE
+                                        : SCITT_TEE_POLICY_MRSIGNER;
+        return SCITT_ERR_POLICY;
+    }
     if (scitt_span_eq_str(b.platform, "virtual")) {
         out->insecure = true;
         scitt_attest_virtual v;
@@ -257,6 +419,10 @@ scitt_err scitt_attest_verify(scitt_span in, const scitt_attest_opts *opts,
         }
     } else if (scitt_span_eq_str(b.platform, "snp")) {
         e = verify_snp(&b, opts, out);
+    } else if (scitt_span_eq_str(b.platform, "tdx")) {
+        e = verify_dcap(b.evidence, b.endorsements, SCITT_DCAP_TEE_TDX, opts, out);
+    } else if (scitt_span_eq_str(b.platform, "sgx")) {
+        e = verify_dcap(b.evidence, b.endorsements, SCITT_DCAP_TEE_SGX, opts, out);
     } else {
         return SCITT_ERR_UNSUPPORTED;
     }

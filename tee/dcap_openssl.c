@@ -108,6 +108,9 @@ scitt_err scitt__dcap_cert_info_get(const scitt__dcap_cert *c, scitt__dcap_cert_
     out->p256 = is_p256(X509_get0_pubkey(c->x));
     /* X509_check_ca also caches the extensions; 1 means a CA by basicConstraints. */
     out->is_ca = X509_check_ca(c->x) == 1;
+    uint32_t flags = X509_get_extension_flags(c->x);
+    bool ku_ok = !(flags & EXFLAG_KUSAGE) || (X509_get_key_usage(c->x) & KU_DIGITAL_SIGNATURE);
+    out->signer = ku_ok && !(flags & EXFLAG_CA);
     ERR_clear_error();
     if (!asn1_time_unix(X509_get0_notBefore(c->x), &out->not_before) ||
         !asn1_time_unix(X509_get0_notAfter(c->x), &out->not_after)) {

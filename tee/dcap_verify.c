@@ -142,6 +142,9 @@ static scitt_err step_pck_chain(vstate *s)
         (err = check_link(s, s->leaf, &li, s->ca, &ci, SCITT_TEE_DCAP_CHAIN_SIG))) {
         return err;
     }
+    if (!li.signer) {
+        return rej(s, SCITT_TEE_DCAP_LEAF_USAGE, SCITT_ERR_CERT_CHAIN);
+    }
     if ((err = check_time(s, &ri)) || (err = check_time(s, &ci)) || (err = check_time(s, &li))) {
         return err;
     }
@@ -268,6 +271,9 @@ static scitt_err check_signer(vstate *s, const scitt__dcap_chain *ch, const scit
         (err = check_link(s, ch->cert[0], &si, root, &ri, SCITT_TEE_DCAP_TCB_SIGNER)) ||
         (err = check_time(s, &si))) {
         return err;
+    }
+    if (!si.signer) {
+        return rej(s, SCITT_TEE_DCAP_LEAF_USAGE, SCITT_ERR_CERT_CHAIN);
     }
     if (s->col->root_crl && scitt__dcap_crl_lists(s->col->root_crl, ch->cert[0])) {
         return rej(s, SCITT_TEE_DCAP_REVOKED, SCITT_ERR_CERT_CHAIN);

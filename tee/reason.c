@@ -121,6 +121,15 @@ static const reason_row rows[] = {
     ROW(SCITT_TEE_DCAP_TCB_NOT_SUPPORTED, "no TCB level of the TCB info matches the platform"),
     ROW(SCITT_TEE_DCAP_TCB_STATUS, "the TCB status is not one the policy accepts"),
     ROW(SCITT_TEE_DCAP_PCK_CRL_CHAIN, "the PCK CRL issuer chain is not the quote's PCK CA"),
+    ROW(SCITT_TEE_DCAP_PLATFORM, "the quote is from another TEE than the bundle's platform"),
+    ROW(SCITT_TEE_POLICY_RTMR, "an RTMR is not the expected value"),
+    ROW(SCITT_TEE_POLICY_MRENCLAVE, "MRENCLAVE is not one of the allowed values"),
+    ROW(SCITT_TEE_POLICY_MRSIGNER, "MRSIGNER is not one of the allowed values"),
+    ROW(SCITT_TEE_DCAP_LEAF_USAGE,
+        "a PCK or TCB Signing certificate may not sign (keyUsage without digitalSignature, or a "
+        "CA)"),
+    ROW(SCITT_TEE_DCAP_NO_COLLATERAL,
+        "no DCAP collateral: the bundle carries none and no collateral directory was given"),
 };
 
 static const reason_row *find(scitt_tee_reason r)

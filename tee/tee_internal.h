@@ -86,6 +86,8 @@ typedef struct scitt__dcap_crl scitt__dcap_crl;
 typedef struct scitt__dcap_cert_info {
     bool p256;          /* the subject key is ECDSA P-256 */
     bool is_ca;         /* basicConstraints CA:TRUE */
+    bool signer;        /* a leaf that may sign data: not a CA, keyUsage (when present) with
+                         * digitalSignature */
     int64_t not_before; /* Unix seconds */
     int64_t not_after;
 } scitt__dcap_cert_info;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "scitt/attest.h"
+#include "scitt/dcap.h"
 
 attest_kind attest_input_kind(scitt_span file, uint8_t report[SCITT_SNP_REPORT_LEN], char *why,
                               size_t cap)
@@ -24,6 +25,11 @@ attest_kind attest_input_kind(scitt_span file, uint8_t report[SCITT_SNP_REPORT_L
                  "not a service bundle: expected a CBOR map of evidence, identity, platform and "
                  "optional endorsements (unknown or repeated members are refused)");
         return ATTEST_NONE;
+    }
+    scitt_dcap_quote q;
+    scitt_tee_reason qwhy;
+    if (scitt_dcap_quote_parse(file, &q, &qwhy) == SCITT_OK) {
+        return ATTEST_DCAP_QUOTE;
     }
     char rwhy[256];
     if (snp_file_decode(file, report, rwhy, sizeof(rwhy)) == SCITT_OK) {

@@ -88,9 +88,110 @@ int attest_option(attest_req *r, int code, const char *arg)
         }
         r->has_report_data = true;
         return CLI_OK;
+    case AO_COLLATERAL:
+        r->collateral = arg;
+        r->intel_given = true;
+        return CLI_OK;
+    case AO_ACCEPT_TCB:
+        if (scitt_dcap_accept_parse(scitt_span_str(arg), &r->accept) != SCITT_OK) {
+            return cli_usage("--accept-tcb must be a comma-separated list of UpToDate, "
+                             "SWHardeningNeeded, ConfigurationNeeded, "
+                             "ConfigurationAndSWHardeningNeeded, OutOfDate, "
+                             "OutOfDateConfigurationNeeded (Revoked and TcbNotSupported never "
+                             "are accepted)");
+        }
+        r->intel_given = true;
+        return CLI_OK;
+    case AO_MRTD:
+        if (r->n_meas == ATTEST_LIST_MAX) {
+            return cli_usage("at most %u --expect-mrtd / --expect-measurement values",
+                             ATTEST_LIST_MAX);
+        }
+        if (!hex_exact(arg, r->meas + r->n_meas * SCITT_ATTEST_MEASUREMENT_LEN,
+                       SCITT_ATTEST_MEASUREMENT_LEN)) {
+            return cli_usage("--expect-mrtd must be 96 hex digits (48 bytes)");
+        }
+        r->n_meas++;
+        r->intel_given = true;
+        return CLI_OK;
+    case AO_RTMR: {
+        unsigned n = (unsigned)(arg[0] - '0');
+        if (arg[0] < '0' || arg[0] > '3' || arg[1] != '=' ||
+            !hex_exact(arg + 2, r->rtmr + n * 48u, 48)) {
+            return cli_usage("--expect-rtmr must be N=HEX: N 0..3, HEX 96 digits (48 bytes)");
+        }
+        if (r->rtmr_set & (1u << n)) {
+            return cli_usage("--expect-rtmr: RTMR %u is given twice", n);
+        }
+        r->rtmr_set |= 1u << n;
+        r->intel_given = true;
+        return CLI_OK;
+    }
+    case AO_MRENCLAVE:
+    case AO_MRSIGNER: {
+        bool enc = code == AO_MRENCLAVE;
+        size_t *n = enc ? &r->n_mrenclave : &r->n_mrsigner;
+        uint8_t *list = enc ? r->mrenclave : r->mrsigner;
+        const char *name = enc ? "--expect-mrenclave" : "--expect-mrsigner";
+        if (*n == ATTEST_LIST_MAX) {
+            return cli_usage("at most %u %s values", ATTEST_LIST_MAX, name);
+        }
+        if (!hex_exact(arg, list + *n * 32, 32)) {
+            return cli_usage("%s must be 64 hex digits (32 bytes)", name);
+        }
+        (*n)++;
+        r->intel_given = true;
+        return CLI_OK;
+    }
     default:
         return cli_usage("unknown attestation option");
     }
+}
+
+/* Reads --collateral DIR into a new set: every file present is parsed (a file that does not is a
+ * failed check), files absent are left out (verification names a required one missing). */
+static int load_collateral(const attest_req *r, scitt_dcap_collateral **out, attest_view *v)
+{
+    *out = NULL;
+    if (!r->collateral) {
+        return CLI_OK;
+    }
+    if (scitt_dcap_collateral_new(out) != SCITT_OK) {
+        return cli_fail(CLI_USAGE, "out of memory");
+    }
+    size_t found = 0;
+    for (int i = 0; i < SCITT_DCAP_ITEMS; i++) {
+        char path[4096];
+        const char *name = scitt_dcap_item_file((scitt_dcap_item)i);
+        snprintf(path, sizeof(path), "%s/%s", r->collateral, name);
+        scitt_dynbuf b;
+        scitt_err e = cli_read_file(path, SCITT_DCAP_COLLATERAL_FILE_MAX, &b);
+        if (e == SCITT_ERR_NOT_FOUND) {
+            continue;
+        }
+        if (e != SCITT_OK) {
+            return cli_fail(CLI_USAGE, "cannot read %s: %s", path, scitt_err_str(e));
+        }
+        found++;
+        scitt_tee_reason why = SCITT_TEE_OK;
+        e = scitt_dcap_collateral_set(*out, (scitt_dcap_item)i, scitt_span_make(b.ptr, b.len),
+                                      &why);
+        scitt_dynbuf_clear(&b);
+        if (e != SCITT_OK) {
+            v->err = e;
+            v->why = why;
+            snprintf(v->reason, sizeof(v->reason), "--collateral %s: %s: %s (%s)", r->collateral,
+                     name, scitt_tee_reason_str(why), scitt_tee_reason_name(why));
+            return CLI_FAIL;
+        }
+    }
+    if (!found) {
+        return cli_fail(CLI_USAGE,
+                        "--collateral %s holds none of tcb_info.json, qe_identity.json, their "
+                        "issuer chains and the CRLs",
+                        r->collateral);
+    }
+    return CLI_OK;
 }
 
 void attest_view_clear(attest_view *v)
@@ -169,8 +270,12 @@ static void explain(attest_view *v, const attest_req *r)
                  "it): refused without --allow-insecure-virtual");
         return;
     case SCITT_ERR_BINDING: {
-        bool same_doc = v->have_virtual || v->have_report;
-        const uint8_t *rd = v->have_virtual ? v->virt.report_data : v->report.report_data;
+        bool same_doc = v->have_virtual || v->have_report || v->have_dcap;
+        const uint8_t *rd = v->have_virtual ? v->virt.report_data
+                            : v->have_dcap
+                                ? (v->dcap.tee == SCITT_DCAP_TEE_TDX ? v->dcap.td.report_data
+                                                                     : v->dcap.enclave.report_data)
+                                : v->report.report_data;
         same_doc = same_doc && memcmp(rd, v->identity_sha256, 32) == 0;
         snprintf(v->reason, sizeof(v->reason), "%s",
                  same_doc ? (r->has_nonce ? "the evidence is bound to another nonce than --nonce"
@@ -181,6 +286,26 @@ static void explain(attest_view *v, const attest_req *r)
         return;
     }
     case SCITT_ERR_POLICY:
+        if (v->why == SCITT_TEE_POLICY_MEASUREMENT && v->have_dcap) {
+            if (v->dcap.tee == SCITT_DCAP_TEE_SGX) {
+                snprintf(v->reason, sizeof(v->reason),
+                         "an SGX enclave has no MRTD or 48-byte launch measurement: pin it with "
+                         "--expect-mrenclave or --expect-mrsigner");
+                return;
+            }
+            have = cli_hex(scitt_span_make(v->dcap.td.mrtd, 48));
+            snprintf(v->reason, sizeof(v->reason),
+                     "MRTD %s is not the one expected (--expect-mrtd)", have ? have : "?");
+            scitt_free(have);
+            return;
+        }
+        if (v->why == SCITT_TEE_DCAP_TCB_STATUS && v->have_dcap) {
+            snprintf(v->reason, sizeof(v->reason),
+                     "the TCB status is %s, which is not accepted (--accept-tcb; default "
+                     "UpToDate)",
+                     scitt_dcap_tcb_status_name(v->dcap.tcb_status));
+            return;
+        }
         if (v->why == SCITT_TEE_POLICY_MEASUREMENT) {
             have = cli_hex(
                 scitt_span_make(v->have_virtual ? v->virt.measurement : v->report.measurement,
@@ -198,8 +323,11 @@ static void explain(attest_view *v, const attest_req *r)
         }
         break;
     case SCITT_ERR_UNSUPPORTED:
+        if (v->why != SCITT_TEE_OK) {
+            break; /* a quote of a version or key type not handled: the reason names it */
+        }
         snprintf(v->reason, sizeof(v->reason),
-                 "unknown platform \"%s\" (snp and virtual are known)", v->platform);
+                 "unknown platform \"%s\" (snp, tdx, sgx and virtual are known)", v->platform);
         return;
     default:
         break;
@@ -251,6 +379,68 @@ static int run_report(const attest_req *r, const uint8_t report[SCITT_SNP_REPORT
     return CLI_OK;
 }
 
+/* The library options for Intel evidence from the command line. */
+static void intel_opts(const attest_req *r, const scitt_dcap_collateral *c, scitt_attest_opts *o)
+{
+    o->dcap_collateral = c;
+    o->dcap_accept = r->accept;
+    o->rtmr = r->rtmr;
+    o->rtmr_set = r->rtmr_set;
+    o->mrenclaves = r->mrenclave;
+    o->n_mrenclaves = r->n_mrenclave;
+    o->mrsigners = r->mrsigner;
+    o->n_mrsigners = r->n_mrsigner;
+}
+
+/* Keeps what DCAP verification established, or at least what the quote claims. */
+static void show_dcap(attest_view *v, scitt_span quote, const scitt_attest_result *res)
+{
+    scitt_tee_reason rs;
+    v->have_quote = scitt_dcap_quote_parse(quote, &v->quote, &rs) == SCITT_OK;
+    v->have_dcap = res->dcap.authentic;
+    if (v->have_dcap) {
+        v->dcap = res->dcap;
+    }
+}
+
+/* A bare DCAP quote: verified with --collateral, no identity to bind. */
+static int run_quote(const attest_req *r, scitt_span quote, const scitt_dcap_collateral *c,
+                     attest_view *v)
+{
+    if (!c) {
+        return cli_fail(CLI_USAGE, "a bare TDX or SGX quote needs its collateral: give "
+                                   "--collateral DIR (docs/tee.md says what it holds)");
+    }
+    if (r->n_host || r->n_min_tcb || r->n_certs) {
+        return cli_usage("--expect-host-data, --min-tcb and --certs apply to SEV-SNP evidence");
+    }
+    scitt_attest_opts o;
+    memset(&o, 0, sizeof(o));
+    o.now = v->now;
+    o.measurements = r->meas;
+    o.n_measurements = r->n_meas;
+    intel_opts(r, c, &o);
+    scitt_attest_result *res = scitt_calloc(1, sizeof(*res));
+    if (!res) {
+        return cli_fail(CLI_USAGE, "out of memory");
+    }
+    v->err = scitt_attest_verify_quote(quote, &o, res);
+    v->why = res->why;
+    memcpy(v->platform, res->platform, sizeof(v->platform));
+    show_dcap(v, quote, res);
+    if (v->err == SCITT_OK && r->has_report_data &&
+        !scitt_ct_equal(res->report_data, r->report_data, sizeof(r->report_data))) {
+        v->err = SCITT_ERR_POLICY;
+        v->why = SCITT_TEE_POLICY_REPORT_DATA;
+    }
+    scitt_free(res);
+    if (v->err != SCITT_OK) {
+        explain(v, r);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 int attest_run(const attest_req *r, scitt_span input, attest_view *v)
 {
     memset(v, 0, sizeof(*v));
@@ -264,9 +454,20 @@ int attest_run(const attest_req *r, scitt_span input, attest_view *v)
         snprintf(v->reason, sizeof(v->reason), "%s", why);
         return CLI_FAIL;
     }
-    if (kind == ATTEST_SNP_REPORT && r->has_nonce) {
-        return cli_usage("--nonce applies to a service bundle; for a bare report give "
+    if ((kind == ATTEST_SNP_REPORT || kind == ATTEST_DCAP_QUOTE) && r->has_nonce) {
+        return cli_usage("--nonce applies to a service bundle; for a bare report or quote give "
                          "--expect-report-data");
+    }
+    if (kind == ATTEST_SNP_REPORT && r->intel_given) {
+        return cli_usage("--collateral, --accept-tcb and --expect-mrtd/rtmr/mrenclave/mrsigner "
+                         "apply to TDX and SGX evidence, not to an SEV-SNP report");
+    }
+    if (kind == ATTEST_DCAP_QUOTE) {
+        scitt_dcap_collateral *c = NULL;
+        int qrc = load_collateral(r, &c, v);
+        qrc = qrc == CLI_OK ? run_quote(r, input, c, v) : qrc;
+        scitt_dcap_collateral_free(c);
+        return qrc;
     }
     if (kind == ATTEST_BUNDLE && r->has_report_data) {
         return cli_usage("--expect-report-data applies to a bare report; a bundle's REPORT_DATA "
@@ -274,7 +475,9 @@ int attest_run(const attest_req *r, scitt_span input, attest_view *v)
     }
     scitt_snp_certs c;
     scitt_snp_certs_init(&c);
+    scitt_dcap_collateral *coll = NULL;
     int rc = load_certs(r, &c, v);
+    rc = rc == CLI_OK ? load_collateral(r, &coll, v) : rc;
     if (rc == CLI_OK && kind == ATTEST_SNP_REPORT) {
         rc = run_report(r, report, &c, v);
     } else if (rc == CLI_OK) {
@@ -339,9 +542,19 @@ int attest_run(const attest_req *r, scitt_span input, attest_view *v)
             o.n_host_data = r->n_host;
             o.nonce = scitt_span_make(r->nonce, r->nonce_len);
             o.snp_policy = &p;
-            scitt_attest_result res;
-            v->err = scitt_attest_verify(bytes, &o, &res);
-            v->why = res.why;
+            intel_opts(r, coll, &o);
+            scitt_attest_result *res = scitt_calloc(1, sizeof(*res));
+            if (!res) {
+                scitt_snp_certs_clear(&c);
+                scitt_dcap_collateral_free(coll);
+                return cli_fail(CLI_USAGE, "out of memory");
+            }
+            v->err = scitt_attest_verify(bytes, &o, res);
+            v->why = res->why;
+            if (scitt_span_eq_str(b.platform, "tdx") || scitt_span_eq_str(b.platform, "sgx")) {
+                show_dcap(v, b.evidence, res);
+            }
+            scitt_free(res);
             if (v->err != SCITT_OK) {
                 explain(v, r);
                 rc = CLI_FAIL;
@@ -349,6 +562,7 @@ int attest_run(const attest_req *r, scitt_span input, attest_view *v)
         }
     }
     scitt_snp_certs_clear(&c);
+    scitt_dcap_collateral_free(coll);
     return rc;
 }
 
@@ -381,10 +595,69 @@ static void key_text(const attest_view *v, char *out, size_t cap)
     scitt_free(h);
 }
 
+/* TDX / SGX fields: verified ones, or what an unverified quote claims. */
+static void print_dcap(const attest_view *v)
+{
+    if (!v->have_dcap && !v->have_quote) {
+        return;
+    }
+    const scitt_dcap_result *d = &v->dcap;
+    bool tdx = v->have_dcap ? d->tee == SCITT_DCAP_TEE_TDX : v->quote.tee == SCITT_DCAP_TEE_TDX;
+    const scitt_dcap_td_report *td = v->have_dcap ? &d->td : &v->quote.td;
+    const scitt_dcap_enclave_report *en = v->have_dcap ? &d->enclave : &v->quote.enclave;
+    printf("%-14s Intel %s, quote version %u%s\n", "tee:", tdx ? "TDX" : "SGX",
+           v->have_dcap ? d->quote_version : v->quote.version,
+           v->have_dcap ? "" : " (what the quote claims, NOT established)");
+    if (tdx) {
+        hexline("mrtd:", td->mrtd, 48);
+        for (int i = 0; i < 4; i++) {
+            char name[16];
+            snprintf(name, sizeof(name), "rtmr%d:", i);
+            hexline(name, td->rtmr[i], 48);
+        }
+        hexline("mrseam:", td->mrseam, 48);
+        hexline("td_attributes:", td->td_attributes, 8);
+        hexline("report_data:", td->report_data, 64);
+    } else {
+        hexline("mrenclave:", en->mrenclave, 32);
+        hexline("mrsigner:", en->mrsigner, 32);
+        printf("%-14s %u\n", "isv_prod_id:", en->isv_prod_id);
+        printf("%-14s %u\n", "isv_svn:", en->isv_svn);
+        hexline("attributes:", en->attributes, 16);
+        hexline("report_data:", en->report_data, 64);
+    }
+    if (!v->have_dcap) {
+        return;
+    }
+    hexline("fmspc:", d->fmspc, 6);
+    printf("%-14s %s (platform %s, QE %s%s%s)\n",
+           "tcb_status:", scitt_dcap_tcb_status_name(d->tcb_status),
+           scitt_dcap_tcb_status_name(d->platform_status), scitt_dcap_tcb_status_name(d->qe_status),
+           tdx ? ", TDX module " : "", tdx ? scitt_dcap_tcb_status_name(d->tdx_module_status) : "");
+    printf("%-14s", "advisory_ids:");
+    for (size_t i = 0; i < d->n_advisory_ids; i++) {
+        printf(" %s", d->advisory_ids[i]);
+    }
+    printf("%s\n", d->n_advisory_ids ? "" : " none");
+    printf("%-14s PCK CRL %s, root CA CRL %s\n",
+           "revocation:", d->pck_crl_checked ? "checked" : "NOT checked",
+           d->root_crl_checked ? "checked" : "NOT checked");
+    char from[32], until[32];
+    time_t f = (time_t)d->valid_from, u = (time_t)d->valid_until;
+    struct tm tf, tu;
+    strftime(from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&f, &tf));
+    strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&u, &tu));
+    printf("%-14s %s .. %s (re-verify with fresh collateral after)\n", "valid:", from, until);
+}
+
 static void print_text(const attest_view *v, const attest_req *r, const char *file)
 {
-    printf("%-14s %s (%s%s%s)\n", "input:", file, v->is_bundle ? "service bundle" : "SNP report",
+    printf("%-14s %s (%s%s%s)\n", "input:", file,
+           v->is_bundle    ? "service bundle"
+           : v->have_quote ? "DCAP quote"
+                           : "SNP report",
            v->platform[0] ? ", platform " : "", v->platform);
+    print_dcap(v);
     if (v->have_virtual) {
         printf("%-14s virtual: INSECURE, unsigned evidence made by software\n", "platform:");
         hexline("measurement:", v->virt.measurement, sizeof(v->virt.measurement));
@@ -438,11 +711,11 @@ static void print_text(const attest_view *v, const attest_req *r, const char *fi
         }
         key_text(v, k, sizeof(k));
         printf("%-14s %s\n", "receipt key:", k);
-        cli_printable(v->identity.vkey, t, sizeof(t));
+        scitt_client_printable(v->identity.vkey, t, sizeof(t));
         printf("%-14s %s\n", "note key:", t);
-        cli_printable(v->identity.issuer, t, sizeof(t));
+        scitt_client_printable(v->identity.issuer, t, sizeof(t));
         printf("%-14s %s\n", "issuer:", t);
-        cli_printable(v->identity.origin, t, sizeof(t));
+        scitt_client_printable(v->identity.origin, t, sizeof(t));
         printf("%-14s %s\n", "origin:", t);
         if (v->err == SCITT_OK) {
             char *n = cli_hex(scitt_span_make(r->nonce, r->nonce_len));
@@ -461,6 +734,24 @@ static void print_text(const attest_view *v, const attest_req *r, const char *fi
                "verdict:");
         return;
     }
+    if (v->have_dcap) {
+        bool tdx = v->dcap.tee == SCITT_DCAP_TEE_TDX;
+        bool pinned = tdx ? r->n_meas || r->rtmr_set : r->n_mrenclave || r->n_mrsigner;
+        printf("%-14s VERIFIED: an Intel %s quote to the pinned Intel SGX Root CA, TCB %s%s%s\n",
+               "verdict:", tdx ? "TDX" : "SGX", scitt_dcap_tcb_status_name(v->dcap.tcb_status),
+               v->is_bundle ? ", the identity's keys are bound to it" : "",
+               pinned ? ", measurements as expected" : "");
+        if (!pinned) {
+            printf("%-14s no measurement was checked (%s): authentic evidence from *some* %s, "
+                   "not necessarily yours\n",
+                   "warning:",
+                   tdx ? "--expect-mrtd, --expect-rtmr"
+                       : "--expect-mrenclave, "
+                         "--expect-mrsigner",
+                   tdx ? "TD" : "enclave");
+        }
+        return;
+    }
     printf("%-14s VERIFIED: signed by AMD firmware on a genuine %s chip (pinned root)%s%s\n",
            "verdict:", scitt_snp_product_name(v->product),
            v->is_bundle ? ", the identity's keys are bound to it" : "",
@@ -472,139 +763,193 @@ static void print_text(const attest_view *v, const attest_req *r, const char *fi
     }
 }
 
-static void json_report(cli_json *j, const attest_view *v)
+static void json_report(scitt_json_writer *j, const attest_view *v)
 {
     const scitt_snp_report *p = &v->report;
     char buf[40];
-    jw_key(j, "report");
-    jw_obj(j);
-    jw_key(j, "version");
-    jw_uint(j, p->version);
-    jw_key(j, "guest_svn");
-    jw_uint(j, p->guest_svn);
+    scitt_json_put_key(j, "report");
+    scitt_json_begin_object(j);
+    scitt_json_put_key(j, "version");
+    scitt_json_put_uint(j, p->version);
+    scitt_json_put_key(j, "guest_svn");
+    scitt_json_put_uint(j, p->guest_svn);
     snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)p->policy);
-    jw_key(j, "policy");
-    jw_str(j, buf);
-    jw_key(j, "debug");
-    jw_bool(j, (p->policy & SCITT_SNP_POLICY_DEBUG) != 0);
-    jw_key(j, "vmpl");
-    jw_uint(j, p->vmpl);
-    jw_key(j, "measurement");
-    jw_hex(j, scitt_span_make(p->measurement, sizeof(p->measurement)));
-    jw_key(j, "host_data");
-    jw_hex(j, scitt_span_make(p->host_data, sizeof(p->host_data)));
-    jw_key(j, "report_data");
-    jw_hex(j, scitt_span_make(p->report_data, sizeof(p->report_data)));
+    scitt_json_put_key(j, "policy");
+    scitt_json_put_cstr(j, buf);
+    scitt_json_put_key(j, "debug");
+    scitt_json_put_bool(j, (p->policy & SCITT_SNP_POLICY_DEBUG) != 0);
+    scitt_json_put_key(j, "vmpl");
+    scitt_json_put_uint(j, p->vmpl);
+    scitt_json_put_key(j, "measurement");
+    scitt_json_put_hex(j, scitt_span_make(p->measurement, sizeof(p->measurement)));
+    scitt_json_put_key(j, "host_data");
+    scitt_json_put_hex(j, scitt_span_make(p->host_data, sizeof(p->host_data)));
+    scitt_json_put_key(j, "report_data");
+    scitt_json_put_hex(j, scitt_span_make(p->report_data, sizeof(p->report_data)));
     snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)p->reported_tcb);
-    jw_key(j, "reported_tcb");
-    jw_str(j, buf);
+    scitt_json_put_key(j, "reported_tcb");
+    scitt_json_put_cstr(j, buf);
     if (v->have_tcb) {
-        jw_key(j, "reported_tcb_parts");
-        jw_obj(j);
-        jw_key(j, "bootloader");
-        jw_uint(j, v->tcb.bootloader);
-        jw_key(j, "tee");
-        jw_uint(j, v->tcb.tee);
-        jw_key(j, "snp");
-        jw_uint(j, v->tcb.snp);
-        jw_key(j, "microcode");
-        jw_uint(j, v->tcb.microcode);
-        jw_key(j, "fmc");
-        jw_uint(j, v->tcb.fmc);
-        jw_end(j);
+        scitt_json_put_key(j, "reported_tcb_parts");
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "bootloader");
+        scitt_json_put_uint(j, v->tcb.bootloader);
+        scitt_json_put_key(j, "tee");
+        scitt_json_put_uint(j, v->tcb.tee);
+        scitt_json_put_key(j, "snp");
+        scitt_json_put_uint(j, v->tcb.snp);
+        scitt_json_put_key(j, "microcode");
+        scitt_json_put_uint(j, v->tcb.microcode);
+        scitt_json_put_key(j, "fmc");
+        scitt_json_put_uint(j, v->tcb.fmc);
+        scitt_json_end_object(j);
     }
-    jw_key(j, "chip_id");
-    jw_hex(j, scitt_span_make(p->chip_id, sizeof(p->chip_id)));
-    jw_key(j, "report_id");
-    jw_hex(j, scitt_span_make(p->report_id, sizeof(p->report_id)));
-    jw_key(j, "product");
-    jw_str(j, scitt_snp_product_name(v->product));
-    jw_key(j, "product_name");
-    jw_str(j, v->product_name);
+    scitt_json_put_key(j, "chip_id");
+    scitt_json_put_hex(j, scitt_span_make(p->chip_id, sizeof(p->chip_id)));
+    scitt_json_put_key(j, "report_id");
+    scitt_json_put_hex(j, scitt_span_make(p->report_id, sizeof(p->report_id)));
+    scitt_json_put_key(j, "product");
+    scitt_json_put_cstr(j, scitt_snp_product_name(v->product));
+    scitt_json_put_key(j, "product_name");
+    scitt_json_put_cstr(j, v->product_name);
     snprintf(buf, sizeof(buf), "%u.%u.%u", p->current_version.major, p->current_version.minor,
              p->current_version.build);
-    jw_key(j, "current_version");
-    jw_str(j, buf);
-    jw_key(j, "signer");
-    jw_str(j, signer_name(p));
+    scitt_json_put_key(j, "current_version");
+    scitt_json_put_cstr(j, buf);
+    scitt_json_put_key(j, "signer");
+    scitt_json_put_cstr(j, signer_name(p));
     if (v->have_ark) {
-        jw_key(j, "ark_sha256");
-        jw_hex(j, scitt_span_make(v->ark_sha256, 32));
+        scitt_json_put_key(j, "ark_sha256");
+        scitt_json_put_hex(j, scitt_span_make(v->ark_sha256, 32));
     }
-    jw_end(j);
+    scitt_json_end_object(j);
 }
 
-void attest_json(cli_json *j, const attest_view *v, const attest_req *r)
+/* The verified TDX / SGX fields, under the names docs/cli.md gives (hex in lowercase). */
+static void json_dcap(scitt_json_writer *j, const scitt_dcap_result *d)
 {
-    jw_obj(j);
-    jw_key(j, "ok");
-    jw_bool(j, v->err == SCITT_OK);
-    jw_key(j, "verdict");
-    jw_str(j, v->err ? "failed" : (v->insecure ? "insecure" : "verified"));
-    jw_key(j, "insecure");
-    jw_bool(j, v->insecure);
-    jw_key(j, "input");
-    jw_str(j, v->is_bundle ? "service bundle" : "snp report");
-    jw_key(j, "platform");
-    jw_str(j, v->platform);
+    bool tdx = d->tee == SCITT_DCAP_TEE_TDX;
+    scitt_json_put_key(j, "tee");
+    scitt_json_put_cstr(j, tdx ? "tdx" : "sgx");
+    scitt_json_put_key(j, "tcb_status");
+    scitt_json_put_cstr(j, scitt_dcap_tcb_status_name(d->tcb_status));
+    scitt_json_put_key(j, "advisory_ids");
+    scitt_json_begin_array(j);
+    for (size_t i = 0; i < d->n_advisory_ids; i++) {
+        scitt_json_put_cstr(j, d->advisory_ids[i]);
+    }
+    scitt_json_end_array(j);
+    scitt_json_put_key(j, "fmspc");
+    scitt_json_put_hex(j, scitt_span_make(d->fmspc, 6));
+    if (tdx) {
+        scitt_json_put_key(j, "mrtd");
+        scitt_json_put_hex(j, scitt_span_make(d->td.mrtd, 48));
+        scitt_json_put_key(j, "rtmr");
+        scitt_json_begin_array(j);
+        for (int i = 0; i < 4; i++) {
+            scitt_json_put_hex(j, scitt_span_make(d->td.rtmr[i], 48));
+        }
+        scitt_json_end_array(j);
+        scitt_json_put_key(j, "mrseam");
+        scitt_json_put_hex(j, scitt_span_make(d->td.mrseam, 48));
+        scitt_json_put_key(j, "td_attributes");
+        scitt_json_put_hex(j, scitt_span_make(d->td.td_attributes, 8));
+        scitt_json_put_key(j, "report_data");
+        scitt_json_put_hex(j, scitt_span_make(d->td.report_data, 64));
+    } else {
+        scitt_json_put_key(j, "mrenclave");
+        scitt_json_put_hex(j, scitt_span_make(d->enclave.mrenclave, 32));
+        scitt_json_put_key(j, "mrsigner");
+        scitt_json_put_hex(j, scitt_span_make(d->enclave.mrsigner, 32));
+        scitt_json_put_key(j, "isv_prod_id");
+        scitt_json_put_uint(j, d->enclave.isv_prod_id);
+        scitt_json_put_key(j, "isv_svn");
+        scitt_json_put_uint(j, d->enclave.isv_svn);
+        scitt_json_put_key(j, "report_data");
+        scitt_json_put_hex(j, scitt_span_make(d->enclave.report_data, 64));
+    }
+    scitt_json_put_key(j, "pck_crl_checked");
+    scitt_json_put_bool(j, d->pck_crl_checked);
+    scitt_json_put_key(j, "root_crl_checked");
+    scitt_json_put_bool(j, d->root_crl_checked);
+    scitt_json_put_key(j, "valid_until");
+    scitt_json_put_int(j, d->valid_until);
+}
+
+void attest_json(scitt_json_writer *j, const attest_view *v, const attest_req *r)
+{
+    scitt_json_begin_object(j);
+    scitt_json_put_key(j, "ok");
+    scitt_json_put_bool(j, v->err == SCITT_OK);
+    scitt_json_put_key(j, "verdict");
+    scitt_json_put_cstr(j, v->err ? "failed" : (v->insecure ? "insecure" : "verified"));
+    scitt_json_put_key(j, "insecure");
+    scitt_json_put_bool(j, v->insecure);
+    scitt_json_put_key(j, "input");
+    scitt_json_put_cstr(j, v->is_bundle ? "service bundle" : v->have_quote ? "dcap quote" : "snp report");
+    scitt_json_put_key(j, "platform");
+    scitt_json_put_cstr(j, v->platform);
     if (v->err != SCITT_OK) {
-        jw_key(j, "error");
-        jw_str(j, scitt_err_name(v->err));
-        jw_key(j, "reason");
-        jw_str(j, v->reason);
-        jw_key(j, "check");
-        jw_str(j, scitt_tee_reason_name(v->why));
+        scitt_json_put_key(j, "error");
+        scitt_json_put_cstr(j, scitt_err_name(v->err));
+        scitt_json_put_key(j, "reason");
+        scitt_json_put_cstr(j, v->reason);
+        scitt_json_put_key(j, "check");
+        scitt_json_put_cstr(j, scitt_tee_reason_name(v->why));
     }
     if (v->have_report) {
         json_report(j, v);
     }
+    if (v->have_dcap) {
+        json_dcap(j, &v->dcap);
+    }
     if (v->have_virtual) {
-        jw_key(j, "virtual");
-        jw_obj(j);
-        jw_key(j, "measurement");
-        jw_hex(j, scitt_span_make(v->virt.measurement, sizeof(v->virt.measurement)));
-        jw_key(j, "report_data");
-        jw_hex(j, scitt_span_make(v->virt.report_data, sizeof(v->virt.report_data)));
-        jw_end(j);
+        scitt_json_put_key(j, "virtual");
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "measurement");
+        scitt_json_put_hex(j, scitt_span_make(v->virt.measurement, sizeof(v->virt.measurement)));
+        scitt_json_put_key(j, "report_data");
+        scitt_json_put_hex(j, scitt_span_make(v->virt.report_data, sizeof(v->virt.report_data)));
+        scitt_json_end_object(j);
     }
     if (v->have_identity) {
-        jw_key(j, "identity");
-        jw_obj(j);
-        jw_key(j, "sha256");
-        jw_hex(j, scitt_span_make(v->identity_sha256, 32));
+        scitt_json_put_key(j, "identity");
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "sha256");
+        scitt_json_put_hex(j, scitt_span_make(v->identity_sha256, 32));
         if (v->receipt_key) {
             const char *alg = scitt_cose_alg_name(scitt_cose_key_alg(v->receipt_key));
-            jw_key(j, "receipt_kid");
-            jw_hex(j, scitt_cose_key_kid(v->receipt_key));
-            jw_key(j, "receipt_alg");
-            jw_str(j, alg ? alg : "");
+            scitt_json_put_key(j, "receipt_kid");
+            scitt_json_put_hex(j, scitt_cose_key_kid(v->receipt_key));
+            scitt_json_put_key(j, "receipt_alg");
+            scitt_json_put_cstr(j, alg ? alg : "");
         }
-        jw_key(j, "note_key");
-        jw_text(j, v->identity.vkey);
-        jw_key(j, "issuer");
-        jw_text(j, v->identity.issuer);
-        jw_key(j, "origin");
-        jw_text(j, v->identity.origin);
-        jw_end(j);
+        scitt_json_put_key(j, "note_key");
+        scitt_json_put_text(j, v->identity.vkey);
+        scitt_json_put_key(j, "issuer");
+        scitt_json_put_text(j, v->identity.issuer);
+        scitt_json_put_key(j, "origin");
+        scitt_json_put_text(j, v->identity.origin);
+        scitt_json_end_object(j);
     }
-    jw_key(j, "expected");
-    jw_obj(j);
-    jw_key(j, "measurements");
-    jw_uint(j, r->n_meas);
-    jw_key(j, "host_data");
-    jw_uint(j, r->n_host);
-    jw_key(j, "min_tcb");
-    jw_uint(j, r->n_min_tcb);
-    jw_key(j, "nonce");
+    scitt_json_put_key(j, "expected");
+    scitt_json_begin_object(j);
+    scitt_json_put_key(j, "measurements");
+    scitt_json_put_uint(j, r->n_meas);
+    scitt_json_put_key(j, "host_data");
+    scitt_json_put_uint(j, r->n_host);
+    scitt_json_put_key(j, "min_tcb");
+    scitt_json_put_uint(j, r->n_min_tcb);
+    scitt_json_put_key(j, "nonce");
     if (r->has_nonce) {
-        jw_hex(j, scitt_span_make(r->nonce, r->nonce_len));
+        scitt_json_put_hex(j, scitt_span_make(r->nonce, r->nonce_len));
     } else {
-        jw_null(j);
+        scitt_json_put_null(j);
     }
-    jw_key(j, "time");
-    jw_int(j, v->now);
-    jw_end(j);
-    jw_end(j);
+    scitt_json_put_key(j, "time");
+    scitt_json_put_int(j, v->now);
+    scitt_json_end_object(j);
+    scitt_json_end_object(j);
 }
 
 void attest_print(const attest_view *v, const attest_req *r, const char *file, bool json)
@@ -615,22 +960,30 @@ void attest_print(const attest_view *v, const attest_req *r, const char *file, b
     }
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    cli_json j;
-    jw_init(&j, &b);
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &b);
     attest_json(&j, v, r);
-    jw_print(&b);
+    cli_json_print(&j);
 }
 
 void attest_summary(const attest_view *v, const attest_req *r, char *out, size_t cap)
 {
     char k[400], iss[300];
     key_text(v, k, sizeof(k));
-    cli_printable(v->identity.issuer, iss, sizeof(iss));
+    scitt_client_printable(v->identity.issuer, iss, sizeof(iss));
     if (v->insecure) {
         snprintf(out, cap,
                  "INSECURE virtual evidence accepted (--allow-insecure-virtual, measurement %s): "
                  "receipt key %s of %s",
                  r->n_meas ? "as expected" : "not checked", k, iss);
+        return;
+    }
+    if (v->have_dcap) {
+        snprintf(out, cap,
+                 "Intel %s evidence verified to the pinned Intel SGX Root CA (TCB %s), "
+                 "measurements as expected, binds receipt key %s of %s",
+                 v->dcap.tee == SCITT_DCAP_TEE_TDX ? "TDX" : "SGX",
+                 scitt_dcap_tcb_status_name(v->dcap.tcb_status), k, iss);
         return;
     }
     snprintf(out, cap,
@@ -662,6 +1015,15 @@ int attest_trust_bundle(const char *file, const attest_req *r, trust *t, attest_
     } else if (scitt_span_eq_str(b.platform, "snp") && r->n_meas == 0) {
         rc = cli_usage("%s holds SEV-SNP evidence: --expect-measurement is required, since "
                        "authentic evidence says only that *some* guest holds the keys",
+                       file);
+    } else if (scitt_span_eq_str(b.platform, "tdx") && r->n_meas == 0) {
+        rc = cli_usage("%s holds TDX evidence: --expect-mrtd is required, since authentic "
+                       "evidence says only that *some* TD holds the keys",
+                       file);
+    } else if (scitt_span_eq_str(b.platform, "sgx") && !r->n_mrenclave && !r->n_mrsigner) {
+        rc = cli_usage("%s holds SGX evidence: --expect-mrenclave or --expect-mrsigner is "
+                       "required, since authentic evidence says only that *some* enclave holds "
+                       "the keys",
                        file);
     } else {
         rc = attest_run(r, s, v);

@@ -11,6 +11,7 @@
 #include "trust.h"
 
 #include "scitt/attest.h"
+#include "scitt/dcap.h"
 #include "scitt/tee.h"
 
 #define ATTEST_LIST_MAX  16u /* --expect-measurement, --expect-host-data, --min-tcb values */
@@ -35,6 +36,16 @@ typedef struct attest_req {
     bool has_now;
     const char *certs[ATTEST_CERTS_MAX];
     size_t n_certs;
+    /* Intel TDX / SGX: --expect-mrtd goes into meas (MRTD is the TD's launch measurement) */
+    const char *collateral; /* --collateral DIR */
+    uint32_t accept;        /* --accept-tcb; 0: UpToDate only */
+    uint8_t rtmr[4 * 48];   /* --expect-rtmr N=HEX */
+    unsigned rtmr_set;
+    uint8_t mrenclave[ATTEST_LIST_MAX * 32];
+    size_t n_mrenclave;
+    uint8_t mrsigner[ATTEST_LIST_MAX * 32];
+    size_t n_mrsigner;
+    bool intel_given; /* any of the Intel options above */
 } attest_req;
 
 /* getopt_long codes of the attestation options; commands add the entries they accept. */
@@ -47,6 +58,12 @@ enum {
     AO_AT,
     AO_CERTS,
     AO_REPORT_DATA,
+    AO_COLLATERAL,
+    AO_ACCEPT_TCB,
+    AO_MRTD,
+    AO_RTMR,
+    AO_MRENCLAVE,
+    AO_MRSIGNER,
     AO_END
 };
 
@@ -54,8 +71,11 @@ enum {
 #define ATTEST_POLICY_OPTIONS                                                                      \
     {"expect-measurement", 1, 0, AO_MEAS}, {"expect-host-data", 1, 0, AO_HOST},                    \
         {"min-tcb", 1, 0, AO_MIN_TCB}, {"allow-insecure-virtual", 0, 0, AO_INSECURE},              \
+        {"nonce", 1, 0, AO_NONCE}, {"collateral", 1, 0, AO_COLLATERAL},                            \
+        {"accept-tcb", 1, 0, AO_ACCEPT_TCB}, {"expect-mrtd", 1, 0, AO_MRTD},                       \
+        {"expect-rtmr", 1, 0, AO_RTMR}, {"expect-mrenclave", 1, 0, AO_MRENCLAVE},                  \
     {                                                                                              \
-        "nonce", 1, 0, AO_NONCE                                                                    \
+        "expect-mrsigner", 1, 0, AO_MRSIGNER                                                       \
     }
 
 #define ATTEST_POLICY_HELP                                                                         \
@@ -68,6 +88,23 @@ enum {
     "  --allow-insecure-virtual  accept the unsigned evidence of the virtual platform (tests\n"    \
     "                       only: it proves nothing and is reported as INSECURE)\n"                \
     "  --nonce HEX          the nonce (up to 32 bytes) the bundle was fetched with\n"
+
+/* The Intel options, for `scitt attest verify --help` (scitt verify names them in one line). */
+#define ATTEST_INTEL_HELP_SHORT                                                                    \
+    "  TDX/SGX bundles: --collateral DIR, --accept-tcb LIST, --expect-mrtd HEX,\n"                 \
+    "                       --expect-rtmr N=HEX, --expect-mrenclave HEX, --expect-mrsigner HEX\n"  \
+    "                       (scitt attest verify --help)\n"
+
+#define ATTEST_INTEL_HELP                                                                          \
+    "Intel TDX and SGX (DCAP quotes, verified to Intel's pinned SGX Root CA):\n"                   \
+    "  --collateral DIR     tcb_info.json, qe_identity.json, their issuer chains and the CRLs\n"   \
+    "                       (docs/tee.md); replaces a bundle's own; needed for a bare quote\n"     \
+    "  --accept-tcb LIST    TCB statuses accepted, e.g. UpToDate,SWHardeningNeeded (default\n"     \
+    "                       UpToDate; Revoked and TcbNotSupported never are)\n"                    \
+    "  --expect-mrtd HEX    the TD's MRTD (48 bytes); repeatable: any of them\n"                   \
+    "  --expect-rtmr N=HEX  RTMR N (0..3, 48 bytes) must be HEX; once per N\n"                     \
+    "  --expect-mrenclave HEX  the enclave's MRENCLAVE (32 bytes); repeatable\n"                   \
+    "  --expect-mrsigner HEX   the enclave's MRSIGNER (32 bytes); repeatable\n"
 
 /** Zeroes @p r. */
 void attest_req_init(attest_req *r);
@@ -92,6 +129,11 @@ typedef struct attest_view {
     scitt_snp_tcb tcb; /* REPORTED_TCB in the product's layout */
     bool have_ark;
     uint8_t ark_sha256[32];
+    /* TDX / SGX: what DCAP verification established (dcap.authentic), or the quote parsed */
+    bool have_dcap;
+    scitt_dcap_result dcap;
+    bool have_quote; /* the quote parses (its fields are claims until dcap.authentic) */
+    scitt_dcap_quote quote;
     /* virtual evidence fields */
     bool have_virtual;
     scitt_attest_virtual virt;
@@ -119,7 +161,7 @@ void attest_print(const attest_view *v, const attest_req *r, const char *file, b
 /** One line saying what a verified bundle established (for `scitt verify`'s report). */
 void attest_summary(const attest_view *v, const attest_req *r, char *out, size_t cap);
 /** The bundle's fields as a JSON object value (for `scitt verify --json`). */
-void attest_json(cli_json *j, const attest_view *v, const attest_req *r);
+void attest_json(scitt_json_writer *j, const attest_view *v, const attest_req *r);
 
 /**
  * `scitt verify --service-bundle`: checks the bundle in @p file and, when it verifies, trusts its

@@ -1,6 +1,6 @@
 /*
  * tools/cli.h — shared pieces of the scitt command-line tool: exit codes, one-line messages, file
- * I/O with size caps, a small JSON writer, key loading and option helpers. Internal to tools/.
+ * I/O with size caps, JSON output, key loading and option helpers. Internal to tools/.
  *
  * Every subcommand is `int cmd_<name>(int argc, char **argv)` (argv[0] is the subcommand name) and
  * returns one of the exit codes below. Messages go to stderr as one line:
@@ -16,7 +16,9 @@
 #include <sys/types.h>
 
 #include "scitt/base.h"
+#include "scitt/client.h"
 #include "scitt/cose.h"
+#include "scitt/json.h"
 
 #define CLI_OK    0 /* success */
 #define CLI_FAIL  1 /* verification failed, statement rejected, discrepancy found */
@@ -37,6 +39,8 @@ int cmd_audit(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_export_tiles(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_witness(int argc, char **argv);
 
 /* ---- messages ------------------------------------------------------------------------------ */
 
@@ -81,30 +85,11 @@ scitt_err cli_mkdirs(const char *dir, mode_t mode);
 
 /* ---- JSON output --------------------------------------------------------------------------- */
 
-/** A JSON writer appending to a dynbuf; commas are placed automatically. */
-typedef struct cli_json {
-    scitt_dynbuf *b;
-    unsigned depth;
-    bool comma[32]; /* a value was written at this depth */
-    bool after_key;
-} cli_json;
-
-void jw_init(cli_json *j, scitt_dynbuf *b);
-void jw_obj(cli_json *j);
-void jw_end(cli_json *j); /* ends an object */
-void jw_arr(cli_json *j);
-void jw_end_arr(cli_json *j);
-void jw_key(cli_json *j, const char *key);
-void jw_str(cli_json *j, const char *s);
-/** Text that may not be valid UTF-8 is written with U+FFFD for each bad byte. */
-void jw_text(cli_json *j, scitt_span s);
-void jw_hex(cli_json *j, scitt_span bytes);
-void jw_int(cli_json *j, int64_t v);
-void jw_uint(cli_json *j, uint64_t v);
-void jw_bool(cli_json *j, bool v);
-void jw_null(cli_json *j);
-/** Prints the buffer with a final newline to stdout and clears it. */
-void jw_print(scitt_dynbuf *b);
+/**
+ * Prints what @p w wrote, with a final newline, to stdout, or a message when the writer failed
+ * (scitt_json_writer_finish); then clears its buffer.
+ */
+void cli_json_print(scitt_json_writer *w);
 
 /* ---- keys and text ------------------------------------------------------------------------- */
 
@@ -118,8 +103,7 @@ scitt_err cli_load_key(const char *path, bool need_private, scitt_cose_key **out
 
 /** Lowercase hex of @p s into a heap string (free with scitt_free); NULL on allocation failure. */
 char *cli_hex(scitt_span s);
-/** Prints @p s into @p out (size @p cap) with non-printable bytes escaped, for messages. */
-void cli_printable(scitt_span s, char *out, size_t cap);
+/* Text from input for messages: scitt_client_printable (scitt/client.h). */
 /** "2026-01-02T03:04:05Z" for Unix seconds @p t. */
 void cli_time(int64_t t, char out[32]);
 

@@ -14,7 +14,7 @@
 
 static const char help[] =
     "usage: scitt attest export --url URL --out FILE [--nonce HEX] [--json]\n"
-    "       scitt attest verify INPUT [--certs FILE...] [--expect-measurement HEX] [options]\n"
+    "       scitt attest verify INPUT [--certs FILE... | --collateral DIR] [--expect-* ...]\n"
     "\n"
     "export fetches the service bundle of a scittd (GET /attestation: its identity document -\n"
     "receipt key, checkpoint key, issuer, origin - and the TEE evidence binding it) and writes it\n"
@@ -35,11 +35,7 @@ static const char export_help[] =
     "written when the answer is not a bundle, and an existing FILE that is not a service bundle\n"
     "is never replaced.\n"
     "  --nonce HEX        ask for fresh evidence bound to this nonce (1 to 32 bytes); verify\n"
-    "                     with the same --nonce\n" NET_OPTIONS_HELP
-    "  --timeout S        give up after S seconds (default 30)\n"
-    "  --json             {ok, out, platform, insecure, bytes, nonce, issuer, origin,\n"
-    "                     identity_sha256}\n"
-    "\n"
+    "                     with the same --nonce\n" NET_OPTIONS_HELP "\n"
     "Exit status: 0 written, 1 the answer is not a service bundle, 2 usage, I/O or network.\n"
     "\n"
     "Example:\n"
@@ -49,21 +45,29 @@ static const char export_help[] =
 static const char verify_help[] =
     "usage: scitt attest verify INPUT [--certs FILE...] [--expect-measurement HEX...]\n"
     "                           [--expect-host-data HEX...] [--min-tcb T] [--nonce HEX]\n"
-    "                           [--at TIME] [--allow-insecure-virtual] [--json]\n"
+    "                           [--collateral DIR] [--accept-tcb LIST] [--expect-mrtd HEX]\n"
+    "                           [--expect-rtmr N=HEX] [--expect-mrenclave HEX]\n"
+    "                           [--expect-mrsigner HEX] [--at TIME] [--allow-insecure-virtual]\n"
+    "                           [--json]\n"
     "\n"
     "Verifies TEE evidence offline and prints what it says: measurement, host_data,\n"
-    "report_data, guest policy, vmpl, TCB, chip id, product, and for a service bundle the\n"
-    "identity it binds (receipt key, checkpoint note key, issuer, origin), then the verdict.\n"
-    "INPUT is a service bundle (scitt attest export) or a bare SEV-SNP report (raw 1184 bytes,\n"
-    "hex or base64) given with --certs. SEV-SNP: the VCEK must chain to the AMD root pinned for\n"
-    "its product (Milan, Genoa, Turin) - a root inside the input is never trusted by itself -,\n"
-    "the report signature must verify, debugging and migration agents must be off, vmpl 0, and\n"
-    "REPORT_DATA must be SHA-256(identity document) || nonce (or zeros). Virtual evidence is\n"
-    "refused unless --allow-insecure-virtual, and then reported as INSECURE.\n"
+    "report_data, guest policy, vmpl, TCB, chip id, product (SEV-SNP); MRTD, RTMR0-3, MRSEAM,\n"
+    "FMSPC, TCB status and advisories (TDX); MRENCLAVE, MRSIGNER, ISV product ID and SVN (SGX);\n"
+    "and for a service bundle the identity it binds (receipt key, checkpoint note key, issuer,\n"
+    "origin), then the verdict. INPUT is a service bundle (scitt attest export), a bare SEV-SNP\n"
+    "report (raw 1184 bytes, hex or base64) given with --certs, or a bare Intel DCAP quote (TDX\n"
+    "v4, SGX v3, raw) given with --collateral. SEV-SNP: the VCEK must chain to the AMD root\n"
+    "pinned for its product (Milan, Genoa, Turin) - a root inside the input is never trusted\n"
+    "by itself -, the report signature must verify, debugging and migration agents must be\n"
+    "off, vmpl 0. TDX/SGX: the quote must chain to Intel's pinned root with the collateral,\n"
+    "the TCB status be accepted, DEBUG be off. REPORT_DATA must be SHA-256(identity document)\n"
+    "|| nonce (or zeros). Virtual evidence is refused unless --allow-insecure-virtual, and\n"
+    "then reported as INSECURE.\n"
     "  --certs FILE         endorsements: PEM (VCEK/ASK/ARK in any order), one DER certificate,\n"
     "                       THIM JSON (or its base64), or a GHCB certificate table; repeatable.\n"
     "                       Needed for a bare report; added to a bundle's own.\n" ATTEST_POLICY_HELP
-    "  --expect-report-data HEX  a bare report's exact REPORT_DATA (64 bytes)\n"
+        ATTEST_INTEL_HELP
+    "  --expect-report-data HEX  a bare report's or quote's exact REPORT_DATA (64 bytes)\n"
     "  --at TIME            check certificate validity at TIME (Unix seconds or\n"
     "                       2025-07-01T00:00:00Z) instead of now\n"
     "  --json               the fields, the identity and the verdict as one JSON object\n"
@@ -74,7 +78,9 @@ static const char verify_help[] =
     "Examples:\n"
     "  scitt attest verify scitt.bundle --expect-measurement \"$MEASUREMENT\" \\\n"
     "      --min-tcb milan:bl=3,tee=0,snp=8,ucode=115\n"
-    "  scitt attest verify report.bin --certs vcek.der --certs cert_chain.pem\n";
+    "  scitt attest verify report.bin --certs vcek.der --certs cert_chain.pem\n"
+    "  scitt attest verify quote.bin --collateral collateral/ --expect-mrtd \"$MRTD\" \\\n"
+    "      --expect-rtmr 1=\"$RTMR1\" --accept-tcb UpToDate,SWHardeningNeeded\n";
 
 /* Checks that @p body is a service bundle whose parts parse; @p why says what is wrong. */
 static bool bundle_ok(scitt_span body, const uint8_t *nonce, size_t nonce_len,
@@ -108,9 +114,26 @@ static bool bundle_ok(scitt_span body, const uint8_t *nonce, size_t nonce_len,
         scitt_snp_certs_clear(&c);
         rd = rep->report_data;
         snprintf(why, cap, "the SNP evidence does not parse: %s", scitt_tee_reason_str(rs));
+    } else if (ok &&
+               (scitt_span_eq_str(b->platform, "tdx") || scitt_span_eq_str(b->platform, "sgx"))) {
+        scitt_dcap_quote *q = scitt_malloc(sizeof(*q));
+        scitt_dcap_collateral *c = NULL;
+        ok = q && scitt_dcap_quote_parse(b->evidence, q, &rs) == SCITT_OK &&
+             scitt_dcap_collateral_new(&c) == SCITT_OK &&
+             (!b->endorsements.len ||
+              scitt_attest_collateral_load(b->endorsements, c, &rs) == SCITT_OK);
+        if (ok) {
+            memcpy(rep->report_data,
+                   q->tee == SCITT_DCAP_TEE_TDX ? q->td.report_data : q->enclave.report_data,
+                   sizeof(rep->report_data));
+            rd = rep->report_data;
+        }
+        scitt_dcap_collateral_free(c);
+        scitt_free(q);
+        snprintf(why, cap, "the DCAP evidence does not parse: %s", scitt_tee_reason_str(rs));
     } else if (ok) {
         ok = false;
-        snprintf(why, cap, "unknown platform (not snp or virtual)");
+        snprintf(why, cap, "unknown platform (not snp, tdx, sgx or virtual)");
     }
     uint8_t want[32] = {0};
     if (ok && nonce_len) {
@@ -123,26 +146,28 @@ static bool bundle_ok(scitt_span body, const uint8_t *nonce, size_t nonce_len,
     return ok;
 }
 
+static const net_spec export_net = {export_help,
+                                    "the service",
+                                    "give up after S seconds",
+                                    30,
+                                    1,
+                                    3600,
+                                    "{ok, out, platform, insecure, bytes, nonce, issuer, origin,\n"
+                                    "                     identity_sha256}"};
+
 static int do_export(int argc, char **argv)
 {
-    enum { O_URL = 1, O_OUT, O_NONCE, O_CACERT, O_TIMEOUT, O_JSON, O_HELP };
-    static const struct option lo[] = {{"url", 1, 0, O_URL},         {"out", 1, 0, O_OUT},
-                                       {"nonce", 1, 0, O_NONCE},     {"cacert", 1, 0, O_CACERT},
-                                       {"timeout", 1, 0, O_TIMEOUT}, {"json", 0, 0, O_JSON},
-                                       {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
-    const char *url = NULL, *out = NULL, *cacert = NULL;
+    enum { O_OUT = 1, O_NONCE };
+    static const struct option lo[] = {
+        {"out", 1, 0, O_OUT}, {"nonce", 1, 0, O_NONCE}, NET_OPTIONS, {0, 0, 0, 0}};
+    const char *out = NULL;
     uint8_t nonce[32];
     size_t nonce_len = 0;
-    uint64_t timeout = 30;
-    bool json = false;
-    optind = 1;
-    opterr = 0;
+    net_opts net;
+    net_opts_init(&net, &export_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            url = optarg;
-            break;
         case O_OUT:
             out = optarg;
             break;
@@ -153,21 +178,11 @@ static int do_export(int argc, char **argv)
                 return cli_usage("--nonce must be 2 to 64 hex digits (1 to 32 bytes)");
             }
             break;
-        case O_CACERT:
-            cacert = optarg;
-            break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 1, 3600, &timeout)) {
-                return cli_usage("--timeout must be 1..3600 seconds");
+        default:
+            if ((c = net_option(&net, &export_net, c, argv)) != CLI_OK) {
+                return c == NET_HELP_SHOWN ? CLI_OK : c;
             }
             break;
-        case O_JSON:
-            json = true;
-            break;
-        case O_HELP:
-            return cli_help(export_help);
-        default:
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
     if (optind != argc || !out) {
@@ -190,75 +205,79 @@ static int do_export(int argc, char **argv)
                             out);
         }
     }
-    svc s;
-    int rc = svc_init(&s, url, cacert, (int)timeout * 1000);
+    scitt_client *cl = NULL;
+    int rc = net_client_open(&net, NULL, &cl);
     if (rc != CLI_OK) {
         return rc;
     }
-    s.opts.max_body = ATTEST_FILE_MAX;
-    char path[100], hex[65] = "", why[600], problem[800];
+    char path[100], hex[65] = "", why[600];
+    scitt_dynbuf got;
+    scitt_dynbuf_init(&got, ATTEST_FILE_MAX);
     scitt_err e = scitt_hex_encode(scitt_span_make(nonce, nonce_len), hex, sizeof(hex));
     snprintf(path, sizeof(path), "/attestation%s%s", nonce_len ? "?nonce=" : "", hex);
-    http_result r;
-    e = e ? e : svc_get(&s, path, "application/cbor", &r, why, sizeof(why));
-    if (e != SCITT_OK) {
-        return cli_fail(CLI_USAGE, "%s", why);
+    e = e ? e : scitt_client_attestation(cl, nonce, nonce_len, &got, why, sizeof(why));
+    int status = scitt_client_last(cl)->status;
+    if (e != SCITT_OK && status != 0 && status != 200) {
+        rc = cli_fail(CLI_USAGE, "GET %s%s: %s", net.url, path, scitt_client_last(cl)->problem);
+    } else if (e != SCITT_OK) {
+        rc = cli_fail(CLI_USAGE, "%s", why);
     }
-    if (r.res.status != 200) {
-        svc_problem(&r, problem, sizeof(problem));
-        http_result_clear(&r);
-        return cli_fail(CLI_USAGE, "GET %s%s: %s", url, path, problem);
+    scitt_client_free(cl);
+    if (rc != CLI_OK) {
+        scitt_dynbuf_clear(&got);
+        return rc;
     }
-    scitt_span body = scitt_span_make(r.body.ptr, r.body.len);
+    scitt_span body = scitt_span_make(got.ptr, got.len);
     if (!bundle_ok(body, nonce, nonce_len, &b, &id, why, sizeof(why))) {
-        http_result_clear(&r);
-        return cli_fail(CLI_FAIL, "%s%s: %s; nothing written", url, path, why);
+        scitt_dynbuf_clear(&got);
+        return cli_fail(CLI_FAIL, "%s%s: %s; nothing written", net.url, path, why);
     }
     bool insecure = scitt_span_eq_str(b.platform, "virtual");
     rc = cli_save(out, body, 0644);
-    if (rc == CLI_OK && json) {
+    if (rc == CLI_OK && net.json) {
         scitt_dynbuf jb;
         scitt_dynbuf_init(&jb, 0);
-        cli_json j;
-        jw_init(&j, &jb);
-        jw_obj(&j);
-        jw_key(&j, "ok");
-        jw_bool(&j, true);
-        jw_key(&j, "out");
-        jw_str(&j, out);
-        jw_key(&j, "platform");
-        jw_text(&j, b.platform);
-        jw_key(&j, "insecure");
-        jw_bool(&j, insecure);
-        jw_key(&j, "bytes");
-        jw_uint(&j, body.len);
-        jw_key(&j, "nonce");
+        scitt_json_writer j;
+        scitt_json_writer_init(&j, &jb);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "ok");
+        scitt_json_put_bool(&j, true);
+        scitt_json_put_key(&j, "out");
+        scitt_json_put_cstr(&j, out);
+        scitt_json_put_key(&j, "platform");
+        scitt_json_put_text(&j, b.platform);
+        scitt_json_put_key(&j, "insecure");
+        scitt_json_put_bool(&j, insecure);
+        scitt_json_put_key(&j, "bytes");
+        scitt_json_put_uint(&j, body.len);
+        scitt_json_put_key(&j, "nonce");
         if (nonce_len) {
-            jw_str(&j, hex);
+            scitt_json_put_cstr(&j, hex);
         } else {
-            jw_null(&j);
+            scitt_json_put_null(&j);
         }
-        jw_key(&j, "issuer");
-        jw_text(&j, id.issuer);
-        jw_key(&j, "origin");
-        jw_text(&j, id.origin);
+        scitt_json_put_key(&j, "issuer");
+        scitt_json_put_text(&j, id.issuer);
+        scitt_json_put_key(&j, "origin");
+        scitt_json_put_text(&j, id.origin);
         uint8_t h[32];
         scitt_sha256(b.identity.ptr, b.identity.len, h);
-        jw_key(&j, "identity_sha256");
-        jw_hex(&j, scitt_span_make(h, sizeof(h)));
-        jw_end(&j);
-        jw_print(&jb);
+        scitt_json_put_key(&j, "identity_sha256");
+        scitt_json_put_hex(&j, scitt_span_make(h, sizeof(h)));
+        scitt_json_end_object(&j);
+        cli_json_print(&j);
     } else if (rc == CLI_OK && strcmp(out, "-") != 0) {
         char iss[300];
-        cli_printable(id.issuer, iss, sizeof(iss));
-        printf("wrote %s: service bundle of %s, platform %s%s, %zu bytes%s%s\n", out, iss,
-               insecure ? "virtual" : "snp",
+        scitt_client_printable(id.issuer, iss, sizeof(iss));
+        char plat[16];
+        scitt_client_printable(b.platform, plat, sizeof(plat));
+        printf("wrote %s: service bundle of %s, platform %s%s, %zu bytes%s%s\n", out, iss, plat,
                insecure ? " (INSECURE: unsigned evidence, refused by verifiers unless told "
                           "--allow-insecure-virtual)"
                         : "",
                body.len, nonce_len ? ", nonce " : "", hex);
     }
-    http_result_clear(&r);
+    scitt_dynbuf_clear(&got);
     return rc;
 }
 

@@ -39,10 +39,7 @@ static const char help[] =
     "  --keys FILE      pin these service keys (COSE_Key_Set) as well\n"
     "  --fail-on-policy-change\n"
     "                   exit 1 when a new policy entry changes the registration policy\n"
-    "  --no-progress    no progress bar on a terminal\n" NET_OPTIONS_HELP
-    "  --timeout S        give up on a request after S seconds (default 30)\n"
-    "  --json           the summary as JSON: result, sizes, keys, policies, discrepancies\n"
-    "\n"
+    "  --no-progress    no progress bar on a terminal\n" NET_OPTIONS_HELP "\n"
     "Exit status (\"result\" in --json):\n"
     "  0 ok               the log verified\n"
     "  1 discrepancy      the log or an entry in it is wrong (each is printed with its index);\n"
@@ -67,7 +64,7 @@ static int pins(audit *a, const char *vkey_opt, const char *keys_opt, const char
         /* Kept whole or not at all (AUDIT_ISSUER_MAX): a cut issuer would never equal the iss of
          * the service's policy statements. */
         static char issuer[SCITT_LIMIT_ISS_CHARS * 4 + 1];
-        if (wire_config_text(c, "issuer", issuer, sizeof(issuer))) {
+        if (scitt_client_config_text(c, "issuer", issuer, sizeof(issuer))) {
             size_t n = strlen(issuer);
             if (n <= AUDIT_ISSUER_MAX) {
                 memcpy(a->st.issuer, issuer, n + 1);
@@ -85,7 +82,7 @@ static int pins(audit *a, const char *vkey_opt, const char *keys_opt, const char
         }
     } else if (vkey_opt) {
         snprintf(vk, sizeof(vk), "%s", vkey_opt);
-    } else if (e != SCITT_OK || !wire_config_text(c, "checkpoint_vkey", vk, sizeof(vk))) {
+    } else if (e != SCITT_OK || !scitt_client_config_text(c, "checkpoint_vkey", vk, sizeof(vk))) {
         scitt_dynbuf_clear(&cfg);
         return audit_fail(a,
                           "no checkpoint key to pin: %s serves no transparency configuration with "
@@ -224,23 +221,24 @@ static void text_summary(const audit *a, uint64_t old_size, outcome o, uint64_t 
            (unsigned long long)a->policy_changes, audit_keys_churned(a) ? ", key churn" : "");
 }
 
-static void key_list(cli_json *j, const char *name, const audit_key_item *l, size_t n, bool how)
+static void key_list(scitt_json_writer *j, const char *name, const audit_key_item *l, size_t n,
+                     bool how)
 {
-    jw_key(j, name);
-    jw_arr(j);
+    scitt_json_put_key(j, name);
+    scitt_json_begin_array(j);
     for (size_t i = 0; i < n && i < AUDIT_KEYS_LISTED; i++) {
         if (!how) {
-            jw_str(j, l[i].kid);
+            scitt_json_put_cstr(j, l[i].kid);
             continue;
         }
-        jw_obj(j);
-        jw_key(j, "kid");
-        jw_str(j, l[i].kid);
-        jw_key(j, "proof");
-        jw_str(j, l[i].how);
-        jw_end(j);
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "kid");
+        scitt_json_put_cstr(j, l[i].kid);
+        scitt_json_put_key(j, "proof");
+        scitt_json_put_cstr(j, l[i].how);
+        scitt_json_end_object(j);
     }
-    jw_end_arr(j);
+    scitt_json_end_array(j);
 }
 
 static void json_summary(const audit *a, uint64_t old_size, outcome o, uint64_t earlier)
@@ -250,123 +248,123 @@ static void json_summary(const audit *a, uint64_t old_size, outcome o, uint64_t 
     hex32(a->new_root, root);
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    cli_json j;
-    jw_init(&j, &b);
-    jw_obj(&j);
-    jw_key(&j, "ok");
-    jw_bool(&j, o == OUT_OK);
-    jw_key(&j, "result");
-    jw_str(&j, outcome_names[o]);
-    jw_key(&j, "exit");
-    jw_uint(&j, (uint64_t)exit_of(o));
-    jw_key(&j, "could_not_audit");
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &b);
+    scitt_json_begin_object(&j);
+    scitt_json_put_key(&j, "ok");
+    scitt_json_put_bool(&j, o == OUT_OK);
+    scitt_json_put_key(&j, "result");
+    scitt_json_put_cstr(&j, outcome_names[o]);
+    scitt_json_put_key(&j, "exit");
+    scitt_json_put_uint(&j, (uint64_t)exit_of(o));
+    scitt_json_put_key(&j, "could_not_audit");
     if (a->cannot) {
-        jw_str(&j, a->cannot_why);
+        scitt_json_put_cstr(&j, a->cannot_why);
     } else {
-        jw_null(&j);
+        scitt_json_put_null(&j);
     }
-    jw_key(&j, "source");
-    jw_str(&j, a->src.label);
-    jw_key(&j, "origin");
-    jw_str(&j, a->vkey.name);
-    jw_key(&j, "vkey");
-    jw_str(&j, a->vkey_text);
-    jw_key(&j, "old_size");
-    jw_uint(&j, old_size);
-    jw_key(&j, "tree_size");
-    jw_uint(&j, a->new_size);
-    jw_key(&j, "root");
-    jw_str(&j, root);
-    jw_key(&j, "consistency");
-    jw_str(&j, a->consistency);
-    jw_key(&j, "replayed");
-    jw_uint(&j, a->replayed);
-    jw_key(&j, "new_service_keys");
-    jw_uint(&j, ks->nadded - ks->not_pinned);
-    jw_key(&j, "service_keys");
-    jw_obj(&j);
-    jw_key(&j, "pinned");
-    jw_uint(&j, ks->pinned ? scitt_cose_keyset_count(ks->pinned) : 0);
-    jw_key(&j, "served");
+    scitt_json_put_key(&j, "source");
+    scitt_json_put_cstr(&j, a->src.label);
+    scitt_json_put_key(&j, "origin");
+    scitt_json_put_cstr(&j, a->vkey.name);
+    scitt_json_put_key(&j, "vkey");
+    scitt_json_put_cstr(&j, a->vkey_text);
+    scitt_json_put_key(&j, "old_size");
+    scitt_json_put_uint(&j, old_size);
+    scitt_json_put_key(&j, "tree_size");
+    scitt_json_put_uint(&j, a->new_size);
+    scitt_json_put_key(&j, "root");
+    scitt_json_put_cstr(&j, root);
+    scitt_json_put_key(&j, "consistency");
+    scitt_json_put_cstr(&j, a->consistency);
+    scitt_json_put_key(&j, "replayed");
+    scitt_json_put_uint(&j, a->replayed);
+    scitt_json_put_key(&j, "new_service_keys");
+    scitt_json_put_uint(&j, ks->nadded - ks->not_pinned);
+    scitt_json_put_key(&j, "service_keys");
+    scitt_json_begin_object(&j);
+    scitt_json_put_key(&j, "pinned");
+    scitt_json_put_uint(&j, ks->pinned ? scitt_cose_keyset_count(ks->pinned) : 0);
+    scitt_json_put_key(&j, "served");
     if (ks->served_known) {
-        jw_uint(&j, ks->nserved);
+        scitt_json_put_uint(&j, ks->nserved);
     } else {
-        jw_null(&j);
+        scitt_json_put_null(&j);
     }
     key_list(&j, "new", ks->added, ks->nadded, true);
-    jw_key(&j, "unproven");
-    jw_uint(&j, ks->nunproven);
+    scitt_json_put_key(&j, "unproven");
+    scitt_json_put_uint(&j, ks->nunproven);
     key_list(&j, "unproven_kids", ks->unproven, ks->nunproven, false);
     key_list(&j, "withdrawn", ks->withdrawn, ks->nwithdrawn, false);
-    jw_key(&j, "malformed");
-    jw_uint(&j, ks->served_bad + ks->served_garbage);
-    jw_key(&j, "not_pinned");
-    jw_uint(&j, ks->not_pinned);
-    jw_end(&j);
-    jw_key(&j, "key_churn");
-    jw_bool(&j, audit_keys_churned(a));
-    jw_key(&j, "policies");
-    jw_arr(&j);
+    scitt_json_put_key(&j, "malformed");
+    scitt_json_put_uint(&j, ks->served_bad + ks->served_garbage);
+    scitt_json_put_key(&j, "not_pinned");
+    scitt_json_put_uint(&j, ks->not_pinned);
+    scitt_json_end_object(&j);
+    scitt_json_put_key(&j, "key_churn");
+    scitt_json_put_bool(&j, audit_keys_churned(a));
+    scitt_json_put_key(&j, "policies");
+    scitt_json_begin_array(&j);
     for (size_t i = 0; i < a->npol; i++) {
         const audit_policy *p = &a->pol[i];
-        jw_obj(&j);
-        jw_key(&j, "index");
-        jw_uint(&j, p->index);
-        jw_key(&j, "sha256");
-        jw_hex(&j, scitt_span_make(p->sha256, 32));
-        jw_key(&j, "kid");
-        jw_str(&j, p->kid);
-        jw_key(&j, "development");
-        jw_bool(&j, p->development);
-        jw_key(&j, "change");
-        jw_bool(&j, p->replaces && !p->same_text);
-        jw_key(&j, "replaces");
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "index");
+        scitt_json_put_uint(&j, p->index);
+        scitt_json_put_key(&j, "sha256");
+        scitt_json_put_hex(&j, scitt_span_make(p->sha256, 32));
+        scitt_json_put_key(&j, "kid");
+        scitt_json_put_cstr(&j, p->kid);
+        scitt_json_put_key(&j, "development");
+        scitt_json_put_bool(&j, p->development);
+        scitt_json_put_key(&j, "change");
+        scitt_json_put_bool(&j, p->replaces && !p->same_text);
+        scitt_json_put_key(&j, "replaces");
         if (p->replaces) {
-            jw_uint(&j, p->replaced_index);
+            scitt_json_put_uint(&j, p->replaced_index);
         } else {
-            jw_null(&j);
+            scitt_json_put_null(&j);
         }
-        jw_end(&j);
+        scitt_json_end_object(&j);
     }
-    jw_end_arr(&j);
-    jw_key(&j, "policy_changes");
-    jw_uint(&j, a->policy_changes);
-    jw_key(&j, "discrepancies");
-    jw_arr(&j);
+    scitt_json_end_array(&j);
+    scitt_json_put_key(&j, "policy_changes");
+    scitt_json_put_uint(&j, a->policy_changes);
+    scitt_json_put_key(&j, "discrepancies");
+    scitt_json_begin_array(&j);
     for (size_t i = 0; i < a->nbad; i++) {
-        jw_obj(&j);
-        jw_key(&j, "index");
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "index");
         if (a->bad[i].has_index) {
-            jw_uint(&j, a->bad[i].index);
+            scitt_json_put_uint(&j, a->bad[i].index);
         } else {
-            jw_null(&j);
+            scitt_json_put_null(&j);
         }
-        jw_key(&j, "kind");
-        jw_str(&j, a->bad[i].entry ? "entry" : "tree");
-        jw_key(&j, "reason");
-        jw_str(&j, a->bad[i].what);
-        jw_end(&j);
+        scitt_json_put_key(&j, "kind");
+        scitt_json_put_cstr(&j, a->bad[i].entry ? "entry" : "tree");
+        scitt_json_put_key(&j, "reason");
+        scitt_json_put_cstr(&j, a->bad[i].what);
+        scitt_json_end_object(&j);
     }
-    jw_end_arr(&j);
-    jw_key(&j, "undecidable");
-    jw_arr(&j);
+    scitt_json_end_array(&j);
+    scitt_json_put_key(&j, "undecidable");
+    scitt_json_begin_array(&j);
     for (size_t i = 0; i < a->nnotes; i++) {
-        jw_obj(&j);
-        jw_key(&j, "index");
-        jw_uint(&j, a->notes[i].index);
-        jw_key(&j, "reason");
-        jw_str(&j, a->notes[i].what);
-        jw_end(&j);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "index");
+        scitt_json_put_uint(&j, a->notes[i].index);
+        scitt_json_put_key(&j, "reason");
+        scitt_json_put_cstr(&j, a->notes[i].what);
+        scitt_json_end_object(&j);
     }
-    jw_end_arr(&j);
-    jw_key(&j, "discrepancy_count");
-    jw_uint(&j, a->discrepancies);
-    jw_key(&j, "undecidable_count");
-    jw_uint(&j, a->undecidable);
-    jw_key(&j, "reported_earlier");
-    jw_uint(&j, earlier);
-    jw_end(&j);
-    jw_print(&b);
+    scitt_json_end_array(&j);
+    scitt_json_put_key(&j, "discrepancy_count");
+    scitt_json_put_uint(&j, a->discrepancies);
+    scitt_json_put_key(&j, "undecidable_count");
+    scitt_json_put_uint(&j, a->undecidable);
+    scitt_json_put_key(&j, "reported_earlier");
+    scitt_json_put_uint(&j, earlier);
+    scitt_json_end_object(&j);
+    cli_json_print(&j);
 }
 
 /* Entry discrepancies of this run join those the state remembers: reported once. */
@@ -389,7 +387,7 @@ int audit_pass(audit *a, const char *url, const char *cacert, uint64_t timeout, 
     char pinned_vkey[SCITT_NOTE_VKEY_MAX + 1] = "";
     scitt_dynbuf pinned_keys;
     scitt_dynbuf_init(&pinned_keys, 0);
-    int rc = source_open(&a->src, url, cacert, (int)timeout * 1000);
+    int rc = source_open(&a->src, url, cacert, (uint32_t)timeout * 1000);
     if (rc != CLI_OK) {
         a->cannot = true; /* source_open printed why */
         snprintf(a->cannot_why, sizeof(a->cannot_why), "%s is not a usable source", url);
@@ -445,46 +443,35 @@ int audit_pass(audit *a, const char *url, const char *cacert, uint64_t timeout, 
     return rc;
 }
 
+static const net_spec audit_net = {
+    help,
+    "the service, a static copy or a directory (above)",
+    "give up on a request after S seconds",
+    30,
+    1,
+    3600,
+    "the summary as JSON: result, sizes, keys, policies, discrepancies"};
+
 int cmd_audit(int argc, char **argv)
 {
-    enum {
-        O_URL = 1,
-        O_STATE,
-        O_SCRATCH,
-        O_VKEY,
-        O_KEYS,
-        O_NOPROG,
-        O_CACERT,
-        O_TIMEOUT,
-        O_FAIL_POLICY,
-        O_JSON,
-        O_HELP
-    };
-    static const struct option lo[] = {{"url", 1, 0, O_URL},
-                                       {"state", 1, 0, O_STATE},
+    enum { O_STATE = 1, O_SCRATCH, O_VKEY, O_KEYS, O_NOPROG, O_FAIL_POLICY };
+    static const struct option lo[] = {{"state", 1, 0, O_STATE},
                                        {"from-scratch", 0, 0, O_SCRATCH},
                                        {"vkey", 1, 0, O_VKEY},
                                        {"keys", 1, 0, O_KEYS},
                                        {"no-progress", 0, 0, O_NOPROG},
-                                       {"cacert", 1, 0, O_CACERT},
-                                       {"timeout", 1, 0, O_TIMEOUT},
                                        {"fail-on-policy-change", 0, 0, O_FAIL_POLICY},
-                                       {"json", 0, 0, O_JSON},
-                                       {"help", 0, 0, O_HELP},
+                                       NET_OPTIONS,
                                        {0, 0, 0, 0}};
-    const char *url = NULL, *vkey = NULL, *keys = NULL, *cacert = NULL;
-    bool scratch = false, noprog = false, json = false;
-    uint64_t timeout = 30;
+    const char *vkey = NULL, *keys = NULL;
+    bool scratch = false, noprog = false;
     static audit a;
     memset(&a, 0, sizeof(a));
-    optind = 1;
-    opterr = 0;
+    net_opts net;
+    net_opts_init(&net, &audit_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            url = optarg;
-            break;
         case O_STATE:
             a.state_dir = optarg;
             break;
@@ -500,35 +487,26 @@ int cmd_audit(int argc, char **argv)
         case O_NOPROG:
             noprog = true;
             break;
-        case O_CACERT:
-            cacert = optarg;
-            break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 1, 3600, &timeout)) {
-                return cli_usage("--timeout must be 1..3600 seconds");
-            }
-            break;
         case O_FAIL_POLICY:
             a.fail_on_policy_change = true;
             break;
-        case O_JSON:
-            json = true;
-            break;
-        case O_HELP:
-            return cli_help(help);
         default:
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
+            if ((c = net_option(&net, &audit_net, c, argv)) != CLI_OK) {
+                return c == NET_HELP_SHOWN ? CLI_OK : c;
+            }
+            break;
         }
     }
-    if (optind != argc || !url || !a.state_dir) {
+    if (optind != argc || !net.url || !a.state_dir) {
         return cli_usage("--url URL and --state DIR are required");
     }
-    a.progress = !noprog && !json && isatty(STDERR_FILENO);
+    a.progress = !noprog && !net.json && isatty(STDERR_FILENO);
     uint64_t old_size = 0, earlier = 0;
-    int rc = audit_pass(&a, url, cacert, timeout, scratch, vkey, keys, &old_size, &earlier);
+    int rc =
+        audit_pass(&a, net.url, net.cacert, net.timeout, scratch, vkey, keys, &old_size, &earlier);
     outcome o = outcome_of(&a);
-    if (rc == CLI_OK || json) {
-        if (json) {
+    if (rc == CLI_OK || net.json) {
+        if (net.json) {
             json_summary(&a, old_size, o, earlier);
         } else {
             text_summary(&a, old_size, o, earlier);
@@ -558,6 +536,7 @@ int cmd_audit(int argc, char **argv)
         }
     }
     scitt_policy_free(a.policy);
+    source_close(&a.src);
     audit_keys_clear(&a.keys);
     scitt_dynbuf_clear(&a.checkpoint);
     audit_state_clear(&a.st);

@@ -26,7 +26,7 @@ static const char help[] =
     "  scitt inspect app.transparent\n";
 
 /* The main fields of a COSE_Sign1, for --json. */
-static void sign1_fields(scitt_span in, cli_json *j)
+static void sign1_fields(scitt_span in, scitt_json_writer *j)
 {
     scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
     if (!m ||
@@ -35,49 +35,49 @@ static void sign1_fields(scitt_span in, cli_json *j)
         return;
     }
     const scitt_cose_headers *h = &m->hdr;
-    jw_key(j, "alg");
+    scitt_json_put_key(j, "alg");
     const char *an = scitt_cose_alg_name(h->alg);
     if (an) {
-        jw_str(j, an);
+        scitt_json_put_cstr(j, an);
     } else {
-        jw_int(j, h->alg);
+        scitt_json_put_int(j, h->alg);
     }
     if (h->kid.len) {
-        jw_key(j, "kid");
-        jw_hex(j, h->kid);
+        scitt_json_put_key(j, "kid");
+        scitt_json_put_hex(j, h->kid);
     }
     scitt_span iss = h->cwt.iss, sub = h->cwt.sub;
     if (!h->cwt.has_iss && legacy_claims(m, &iss, &sub) != SCITT_OK) {
         iss = sub = scitt_span_make(NULL, 0);
     }
     if (iss.len) {
-        jw_key(j, "iss");
-        jw_text(j, iss);
+        scitt_json_put_key(j, "iss");
+        scitt_json_put_text(j, iss);
     }
     if (sub.len) {
-        jw_key(j, "sub");
-        jw_text(j, sub);
+        scitt_json_put_key(j, "sub");
+        scitt_json_put_text(j, sub);
     }
     if (h->cwt.has_iat) {
-        jw_key(j, "iat");
-        jw_int(j, h->cwt.iat);
+        scitt_json_put_key(j, "iat");
+        scitt_json_put_int(j, h->cwt.iat);
     }
-    jw_key(j, "x5chain");
-    jw_uint(j, h->nx5chain);
-    jw_key(j, "detached");
-    jw_bool(j, m->detached);
-    jw_key(j, "payload_bytes");
-    jw_uint(j, m->payload.len);
+    scitt_json_put_key(j, "x5chain");
+    scitt_json_put_uint(j, h->nx5chain);
+    scitt_json_put_key(j, "detached");
+    scitt_json_put_bool(j, m->detached);
+    scitt_json_put_key(j, "payload_bytes");
+    scitt_json_put_uint(j, m->payload.len);
     if (h->prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) {
-        jw_key(j, "payload_hash_alg");
-        jw_int(j, h->payload_hash_alg);
+        scitt_json_put_key(j, "payload_hash_alg");
+        scitt_json_put_int(j, h->payload_hash_alg);
     }
     if (h->prot & SCITT_COSE_H_VDS) {
-        jw_key(j, "vds");
-        jw_int(j, h->vds);
+        scitt_json_put_key(j, "vds");
+        scitt_json_put_int(j, h->vds);
     }
-    jw_key(j, "receipts");
-    jw_uint(j, h->nreceipts);
+    scitt_json_put_key(j, "receipts");
+    scitt_json_put_uint(j, h->nreceipts);
     scitt_free(m);
 }
 
@@ -95,47 +95,47 @@ static bool print_note(scitt_span text, bool json)
     }
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    cli_json j;
-    jw_init(&j, &b);
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &b);
     if (json) {
-        jw_obj(&j);
-        jw_key(&j, "kind");
-        jw_str(&j, "checkpoint");
-        jw_key(&j, "origin");
-        jw_text(&j, cp.origin);
-        jw_key(&j, "size");
-        jw_uint(&j, cp.size);
-        jw_key(&j, "root");
-        jw_str(&j, root);
-        jw_key(&j, "signatures");
-        jw_arr(&j);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "kind");
+        scitt_json_put_cstr(&j, "checkpoint");
+        scitt_json_put_key(&j, "origin");
+        scitt_json_put_text(&j, cp.origin);
+        scitt_json_put_key(&j, "size");
+        scitt_json_put_uint(&j, cp.size);
+        scitt_json_put_key(&j, "root");
+        scitt_json_put_cstr(&j, root);
+        scitt_json_put_key(&j, "signatures");
+        scitt_json_begin_array(&j);
     } else {
         char o[300];
-        cli_printable(cp.origin, o, sizeof(o));
+        scitt_client_printable(cp.origin, o, sizeof(o));
         printf("/ C2SP checkpoint (signed note) /\norigin: %s\nsize:   %llu\nroot:   %s\n", o,
                (unsigned long long)cp.size, root);
     }
     for (size_t i = 0; i < n.n_sigs; i++) {
         char name[300];
-        cli_printable(n.sigs[i].name, name, sizeof(name));
+        scitt_client_printable(n.sigs[i].name, name, sizeof(name));
         if (json) {
-            jw_obj(&j);
-            jw_key(&j, "name");
-            jw_text(&j, n.sigs[i].name);
-            jw_key(&j, "key_id");
+            scitt_json_begin_object(&j);
+            scitt_json_put_key(&j, "name");
+            scitt_json_put_text(&j, n.sigs[i].name);
+            scitt_json_put_key(&j, "key_id");
             char id[9];
             snprintf(id, sizeof(id), "%08x", n.sigs[i].key_id);
-            jw_str(&j, id);
-            jw_end(&j);
+            scitt_json_put_cstr(&j, id);
+            scitt_json_end_object(&j);
         } else {
             printf("signature: %s key ID %08x (%zu-byte signature, not verified)\n", name,
                    n.sigs[i].key_id, n.sigs[i].sig_len);
         }
     }
     if (json) {
-        jw_end_arr(&j);
-        jw_end(&j);
-        jw_print(&b);
+        scitt_json_end_array(&j);
+        scitt_json_end_object(&j);
+        cli_json_print(&j);
     }
     scitt_dynbuf_clear(&b);
     return true;
@@ -157,40 +157,40 @@ static bool print_json(scitt_span text, bool json)
     }
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    cli_json w;
-    jw_init(&w, &b);
-    jw_obj(&w);
-    jw_key(&w, "kind");
-    jw_str(&w, set ? "JWKS" : "JSON");
+    scitt_json_writer w;
+    scitt_json_writer_init(&w, &b);
+    scitt_json_begin_object(&w);
+    scitt_json_put_key(&w, "kind");
+    scitt_json_put_cstr(&w, set ? "JWKS" : "JSON");
     if (!json) {
         printf("/ %s /\n", set ? "JWKS" : "JSON");
     }
     if (set) {
-        jw_key(&w, "keys");
-        jw_arr(&w);
+        scitt_json_put_key(&w, "keys");
+        scitt_json_begin_array(&w);
         for (size_t i = 0; i < scitt_cose_keyset_count(set); i++) {
             const scitt_cose_key *k = scitt_cose_keyset_at(set, i);
             const char *alg = scitt_cose_alg_name(scitt_cose_key_alg(k));
-            jw_obj(&w);
-            jw_key(&w, "kid");
-            jw_text(&w, scitt_cose_key_kid(k));
-            jw_key(&w, "alg");
-            jw_str(&w, alg ? alg : "?");
-            jw_end(&w);
+            scitt_json_begin_object(&w);
+            scitt_json_put_key(&w, "kid");
+            scitt_json_put_text(&w, scitt_cose_key_kid(k));
+            scitt_json_put_key(&w, "alg");
+            scitt_json_put_cstr(&w, alg ? alg : "?");
+            scitt_json_end_object(&w);
             if (!json) {
                 char kid[300];
-                cli_printable(scitt_cose_key_kid(k), kid, sizeof(kid));
+                scitt_client_printable(scitt_cose_key_kid(k), kid, sizeof(kid));
                 printf("key %zu: kid \"%s\", %s\n", i + 1, kid, alg ? alg : "?");
             }
         }
-        jw_end_arr(&w);
+        scitt_json_end_array(&w);
         scitt_cose_keyset_free(set);
     } else if (!json) {
         fwrite(text.ptr, 1, text.len, stdout);
     }
-    jw_end(&w);
+    scitt_json_end_object(&w);
     if (json) {
-        jw_print(&b);
+        cli_json_print(&w);
     } else {
         scitt_dynbuf_clear(&b);
     }
@@ -244,18 +244,18 @@ int cmd_inspect(int argc, char **argv)
     if (json) {
         scitt_dynbuf b;
         scitt_dynbuf_init(&b, 0);
-        cli_json j;
-        jw_init(&j, &b);
-        jw_obj(&j);
-        jw_key(&j, "kind");
-        jw_str(&j, diag_kind_name(kind));
+        scitt_json_writer j;
+        scitt_json_writer_init(&j, &b);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "kind");
+        scitt_json_put_cstr(&j, diag_kind_name(kind));
         if (kind == DIAG_STATEMENT || kind == DIAG_TRANSPARENT || kind == DIAG_RECEIPT) {
             sign1_fields(s, &j);
         }
-        jw_key(&j, "diagnostic");
-        jw_text(&j, scitt_span_make(out.ptr, out.len));
-        jw_end(&j);
-        jw_print(&b);
+        scitt_json_put_key(&j, "diagnostic");
+        scitt_json_put_text(&j, scitt_span_make(out.ptr, out.len));
+        scitt_json_end_object(&j);
+        cli_json_print(&j);
     } else {
         fwrite(out.ptr, 1, out.len, stdout);
     }

@@ -252,29 +252,29 @@ int cmd_keygen(int argc, char **argv)
     if (o.json) {
         scitt_dynbuf b;
         scitt_dynbuf_init(&b, 0);
-        cli_json j;
-        jw_init(&j, &b);
-        jw_obj(&j);
-        jw_key(&j, "alg");
-        jw_str(&j, scitt_cose_alg_name(alg));
-        jw_key(&j, "kid");
-        jw_str(&j, kid_hex);
-        jw_key(&j, "key");
-        jw_str(&j, key_path);
-        jw_key(&j, "public_key");
-        jw_str(&j, pub_path);
+        scitt_json_writer j;
+        scitt_json_writer_init(&j, &b);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "alg");
+        scitt_json_put_cstr(&j, scitt_cose_alg_name(alg));
+        scitt_json_put_key(&j, "kid");
+        scitt_json_put_cstr(&j, kid_hex);
+        scitt_json_put_key(&j, "key");
+        scitt_json_put_cstr(&j, key_path);
+        scitt_json_put_key(&j, "public_key");
+        scitt_json_put_cstr(&j, pub_path);
         if (cpem.len) {
-            jw_key(&j, "certificate");
-            jw_str(&j, crt_path);
+            scitt_json_put_key(&j, "certificate");
+            scitt_json_put_cstr(&j, crt_path);
         }
         if (o.issuer) {
-            jw_key(&j, "chain");
-            jw_str(&j, chain_path);
-            jw_key(&j, "did_x509");
-            jw_str(&j, did);
+            scitt_json_put_key(&j, "chain");
+            scitt_json_put_cstr(&j, chain_path);
+            scitt_json_put_key(&j, "did_x509");
+            scitt_json_put_cstr(&j, did);
         }
-        jw_end(&j);
-        jw_print(&b);
+        scitt_json_end_object(&j);
+        cli_json_print(&j);
     } else {
         printf("wrote %s and %s (%s, kid %s)\n", key_path, pub_path, scitt_cose_alg_name(alg),
                kid_hex ? kid_hex : "");

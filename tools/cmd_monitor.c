@@ -423,6 +423,7 @@ int cmd_monitor(int argc, char **argv)
         }
         bool fatal = alarm || o.failed || (rc != CLI_OK && !a.cannot);
         scitt_policy_free(a.policy);
+        source_close(&a.src);
         audit_keys_clear(&a.keys);
         scitt_dynbuf_clear(&a.checkpoint);
         audit_state_clear(&a.st);

@@ -1,7 +1,6 @@
 /* scitt query: entries by issuer, subject, payload digest or registration time (GET /query). */
 #include "cli.h"
 #include "net.h"
-#include "parsers.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -17,13 +16,10 @@ static const char help[] =
     "Lists registered entries that match every given field, oldest first, following the\n"
     "service's pages until --limit entries (default 100). T is Unix seconds or RFC 3339 UTC\n"
     "(2026-01-02T03:04:05Z). The digest is the hash envelope's payload (e.g. an image's manifest\n"
-    "digest) or SHA-256 of an attached payload.\n" NET_OPTIONS_HELP
-    "  --timeout S      give up after S seconds for the whole command (default 60)\n"
-    "  --max-pages N    request at most N pages (default 1000)\n"
-    "  --cursor C       start from the cursor a previous query printed as \"next\"\n"
-    "  --json   {\"entries\": [{entry_id, index, registered, iss, sub, content_type, digest}],\n"
-    "            \"next\": cursor or null}\n"
-    "\n"
+    "digest) or SHA-256 of an attached payload.\n"
+    "  --max-pages N      request at most N pages (default 1000)\n"
+    "  --cursor C         start from the cursor a previous query printed as "
+    "\"next\"\n" NET_OPTIONS_HELP "\n"
     "A page that is empty but names a next cursor, a cursor that does not advance, --max-pages or\n"
     "--timeout stop the query: what was found is printed (\"next\" says where to continue) and "
     "the\n"
@@ -33,7 +29,15 @@ static const char help[] =
     "  scitt query --url https://scitt.example --sub registry.example/app --after "
     "2026-01-01T00:00:00Z\n";
 
-#define PAGE_MAX 1000u
+static const net_spec query_net = {
+    help,
+    "the service",
+    "give up after S seconds for the whole command",
+    60,
+    1,
+    3600,
+    "{\"entries\": [{entry_id, index, registered, iss, sub, content_type, digest}],\n"
+    "                     \"next\": cursor or null}"};
 
 static int64_t now_ms(void)
 {
@@ -42,56 +46,26 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void add_param(char *q, size_t cap, const char *name, const char *value)
-{
-    if (!value) {
-        return;
-    }
-    char esc[3 * 1024 + 1];
-    if (http_query_escape(value, esc, sizeof(esc)) != SCITT_OK) {
-        esc[0] = 0;
-    }
-    size_t n = strlen(q);
-    snprintf(q + n, cap - n, "%s%s=%s", strchr(q, '?') ? "&" : "?", name, esc);
-}
-
 int cmd_query(int argc, char **argv)
 {
-    enum {
-        O_URL = 1,
-        O_ISS,
-        O_SUB,
-        O_DIGEST,
-        O_AFTER,
-        O_BEFORE,
-        O_LIMIT,
-        O_CACERT,
-        O_TIMEOUT,
-        O_MAX_PAGES,
-        O_CURSOR,
-        O_JSON,
-        O_HELP
-    };
-    static const struct option lo[] = {
-        {"url", 1, 0, O_URL},         {"iss", 1, 0, O_ISS},
-        {"sub", 1, 0, O_SUB},         {"digest", 1, 0, O_DIGEST},
-        {"after", 1, 0, O_AFTER},     {"before", 1, 0, O_BEFORE},
-        {"limit", 1, 0, O_LIMIT},     {"cacert", 1, 0, O_CACERT},
-        {"timeout", 1, 0, O_TIMEOUT}, {"max-pages", 1, 0, O_MAX_PAGES},
-        {"cursor", 1, 0, O_CURSOR},   {"json", 0, 0, O_JSON},
-        {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
-    const char *url = NULL, *iss = NULL, *sub = NULL, *digest = NULL, *after = NULL, *before = NULL,
-               *cacert = NULL;
-    uint64_t limit = 100, timeout = 60, max_pages = 1000, cursor = 0;
-    bool json = false;
-    optind = 1;
-    opterr = 0;
+    enum { O_ISS = 1, O_SUB, O_DIGEST, O_AFTER, O_BEFORE, O_LIMIT, O_MAX_PAGES, O_CURSOR };
+    static const struct option lo[] = {{"iss", 1, 0, O_ISS},
+                                       {"sub", 1, 0, O_SUB},
+                                       {"digest", 1, 0, O_DIGEST},
+                                       {"after", 1, 0, O_AFTER},
+                                       {"before", 1, 0, O_BEFORE},
+                                       {"limit", 1, 0, O_LIMIT},
+                                       {"max-pages", 1, 0, O_MAX_PAGES},
+                                       {"cursor", 1, 0, O_CURSOR},
+                                       NET_OPTIONS,
+                                       {0, 0, 0, 0}};
+    const char *iss = NULL, *sub = NULL, *digest = NULL, *after = NULL, *before = NULL;
+    uint64_t limit = 100, max_pages = 1000, cursor = 0;
+    net_opts net;
+    net_opts_init(&net, &query_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            url = optarg;
-            break;
         case O_ISS:
             iss = optarg;
             break;
@@ -107,17 +81,9 @@ int cmd_query(int argc, char **argv)
         case O_BEFORE:
             before = optarg;
             break;
-        case O_CACERT:
-            cacert = optarg;
-            break;
         case O_LIMIT:
             if (!cli_parse_u64(optarg, 1, 1000000, &limit)) {
                 return cli_usage("--limit must be 1..1000000");
-            }
-            break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 1, 3600, &timeout)) {
-                return cli_usage("--timeout must be 1..3600 seconds");
             }
             break;
         case O_MAX_PAGES:
@@ -130,13 +96,11 @@ int cmd_query(int argc, char **argv)
                 return cli_usage("--cursor must be the number a previous query printed");
             }
             break;
-        case O_JSON:
-            json = true;
-            break;
-        case O_HELP:
-            return cli_help(help);
         default:
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
+            if ((c = net_option(&net, &query_net, c, argv)) != CLI_OK) {
+                return c == NET_HELP_SHOWN ? CLI_OK : c;
+            }
+            break;
         }
     }
     if (optind != argc) {
@@ -146,24 +110,26 @@ int cmd_query(int argc, char **argv)
         (digest && strlen(digest) > 128)) {
         return cli_usage("--iss/--sub are at most 1000 bytes, --digest 128 hex digits");
     }
-    svc s;
-    int rc = svc_init(&s, url, cacert, (int)timeout * 1000);
+    scitt_client *cl = NULL;
+    int rc = net_client_open(&net, NULL, &cl);
     if (rc != CLI_OK) {
         return rc;
     }
-    wire_row *rows = scitt_calloc(PAGE_MAX, sizeof(*rows));
+    scitt_client_row *rows = scitt_calloc(SCITT_CLIENT_PAGE_MAX, sizeof(*rows));
     if (!rows) {
+        scitt_client_free(cl);
         return cli_fail(CLI_USAGE, "out of memory");
     }
     scitt_dynbuf jb;
     scitt_dynbuf_init(&jb, 0);
-    cli_json j;
-    jw_init(&j, &jb);
-    jw_obj(&j);
-    jw_key(&j, "entries");
-    jw_arr(&j);
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &jb);
+    scitt_json_begin_object(&j);
+    scitt_json_put_key(&j, "entries");
+    scitt_json_begin_array(&j);
     /* The whole command is bounded in time and in requests, whatever the service answers. */
-    int64_t deadline = now_ms() + (int64_t)timeout * 1000;
+    int64_t deadline = now_ms() + (int64_t)net.timeout * 1000;
+    scitt_client_query q = {iss, sub, digest, after, before, cursor, 0, false, false};
     uint64_t got = 0, next = 0, pages = 0;
     char stopped[300] = "";
     for (;;) {
@@ -172,110 +138,84 @@ int cmd_query(int argc, char **argv)
             snprintf(stopped, sizeof(stopped), "stopped after %llu page(s) and %llu entries: %s",
                      (unsigned long long)pages, (unsigned long long)got,
                      left <= 0 ? "--timeout reached" : "--max-pages reached");
-            next = cursor;
+            next = q.cursor;
             break;
         }
-        s.opts.timeout_ms = (int)left;
-        char q[8192] = "/query";
-        add_param(q, sizeof(q), "iss", iss);
-        add_param(q, sizeof(q), "sub", sub);
-        add_param(q, sizeof(q), "digest", digest);
-        add_param(q, sizeof(q), "after", after);
-        add_param(q, sizeof(q), "before", before);
-        char num[24];
-        snprintf(num, sizeof(num), "%llu",
-                 (unsigned long long)(limit - got < PAGE_MAX ? limit - got : PAGE_MAX));
-        add_param(q, sizeof(q), "limit", num);
-        if (cursor) {
-            snprintf(num, sizeof(num), "%llu", (unsigned long long)cursor);
-            add_param(q, sizeof(q), "cursor", num);
-        }
-        http_result r;
-        char why[600], problem[800];
-        scitt_err e = svc_get(&s, q, "application/cbor", &r, why, sizeof(why));
+        scitt_client_set_timeout(cl, (uint32_t)left);
+        uint64_t want = limit - got < SCITT_CLIENT_PAGE_MAX ? limit - got : SCITT_CLIENT_PAGE_MAX;
+        size_t n = 0;
+        char why[600];
+        scitt_err e = scitt_client_query_page(cl, &q, (size_t)want, rows, SCITT_CLIENT_PAGE_MAX, &n,
+                                              why, sizeof(why));
         pages++;
+        if (e == SCITT_ERR_TIMEOUT && got) {
+            snprintf(stopped, sizeof(stopped),
+                     "stopped after %llu page(s) and %llu entries: --timeout reached",
+                     (unsigned long long)pages, (unsigned long long)got);
+            next = q.cursor;
+            break;
+        }
         if (e != SCITT_OK) {
-            if (e == SCITT_ERR_TIMEOUT && got) {
-                snprintf(stopped, sizeof(stopped),
-                         "stopped after %llu page(s) and %llu entries: --timeout reached",
-                         (unsigned long long)pages, (unsigned long long)got);
-                next = cursor;
-                break;
-            }
             rc = cli_fail(CLI_USAGE, "%s", why);
             break;
         }
-        size_t n = 0;
-        if (r.res.status != 200) {
-            svc_problem(&r, problem, sizeof(problem));
-            rc = cli_fail(CLI_USAGE, "GET /query: %s", problem);
-        } else if ((e = wire_query_page(scitt_span_make(r.body.ptr, r.body.len), rows, PAGE_MAX, &n,
-                                        &next)) != SCITT_OK) {
-            rc = cli_fail(CLI_USAGE, "the query result is not what scittd serves: %s",
-                          scitt_err_str(e));
-        }
-        http_result_clear(&r);
-        if (rc != CLI_OK) {
-            break;
-        }
+        next = q.next;
         for (size_t i = 0; i < n && got < limit; i++, got++) {
-            const wire_row *w = &rows[i];
+            const scitt_client_row *w = &rows[i];
             char t[32];
             cli_time(w->registered, t);
-            if (!json) {
+            if (!net.json) {
                 printf("%llu %s %s iss=%s sub=%s%s%s%s%s\n", (unsigned long long)w->index,
-                       w->entry_id, t, w->iss, w->sub, w->ctype[0] ? " type=" : "", w->ctype,
-                       w->digest[0] ? " digest=" : "", w->digest);
+                       w->entry_id, t, w->iss, w->sub, w->content_type[0] ? " type=" : "",
+                       w->content_type, w->digest[0] ? " digest=" : "", w->digest);
                 continue;
             }
-            jw_obj(&j);
-            jw_key(&j, "entry_id");
-            jw_str(&j, w->entry_id);
-            jw_key(&j, "index");
-            jw_uint(&j, w->index);
-            jw_key(&j, "registered");
-            jw_str(&j, t);
-            jw_key(&j, "iss");
-            jw_str(&j, w->iss);
-            jw_key(&j, "sub");
-            jw_str(&j, w->sub);
-            jw_key(&j, "content_type");
-            jw_str(&j, w->ctype);
-            jw_key(&j, "digest");
-            jw_str(&j, w->digest);
-            jw_end(&j);
+            scitt_json_begin_object(&j);
+            scitt_json_put_key(&j, "entry_id");
+            scitt_json_put_cstr(&j, w->entry_id);
+            scitt_json_put_key(&j, "index");
+            scitt_json_put_uint(&j, w->index);
+            scitt_json_put_key(&j, "registered");
+            scitt_json_put_cstr(&j, t);
+            scitt_json_put_key(&j, "iss");
+            scitt_json_put_cstr(&j, w->iss);
+            scitt_json_put_key(&j, "sub");
+            scitt_json_put_cstr(&j, w->sub);
+            scitt_json_put_key(&j, "content_type");
+            scitt_json_put_cstr(&j, w->content_type);
+            scitt_json_put_key(&j, "digest");
+            scitt_json_put_cstr(&j, w->digest);
+            scitt_json_end_object(&j);
         }
-        if (!next || got >= limit) {
+        if (q.done || got >= limit) {
             break;
         }
-        /* A page that claims more must carry some of it and move the cursor forward; anything
-         * else would have the client ask forever. */
-        if (n == 0 || next <= cursor) {
+        if (q.stalled) {
             snprintf(stopped, sizeof(stopped),
                      "stopped after %llu page(s) and %llu entries: the service %s (cursor %llu)",
                      (unsigned long long)pages, (unsigned long long)got,
                      n == 0 ? "returned an empty page that claims more"
                             : "returned a cursor that does not advance",
                      (unsigned long long)next);
-            next = next > cursor ? next : cursor;
+            next = next > q.cursor ? next : q.cursor;
             break;
         }
-        cursor = next;
     }
-    jw_end_arr(&j);
-    jw_key(&j, "next");
+    scitt_json_end_array(&j);
+    scitt_json_put_key(&j, "next");
     if (next && (got >= limit || stopped[0])) {
-        jw_uint(&j, next);
+        scitt_json_put_uint(&j, next);
     } else {
-        jw_null(&j);
+        scitt_json_put_null(&j);
     }
-    jw_end(&j);
-    if (rc == CLI_OK && json) {
-        jw_print(&jb);
+    scitt_json_end_object(&j);
+    if (rc == CLI_OK && net.json) {
+        cli_json_print(&j);
     } else {
         scitt_dynbuf_clear(&jb);
     }
     scitt_free(rows);
+    scitt_client_free(cl);
     if (rc == CLI_OK && stopped[0]) {
         /* What was found is printed; the result is incomplete, so the exit status says so. */
         if (next) {

@@ -5,13 +5,13 @@
  */
 #include "cli.h"
 #include "net.h"
+#include "oci_cmd.h"
 #include "trust.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "scitt/cbor.h"
 #include "scitt/receipt.h"
@@ -20,20 +20,20 @@
 static const char register_help[] =
     "usage: scitt register --url URL STATEMENT [--out TRANSPARENT] [--async] [--timeout S]\n"
     "                      [--token T | --token-file F] [--receipt-out FILE] [--trust FILE]\n"
-    "                      [--cacert FILE] [--json]\n"
+    "                      [--cacert FILE] [--attach IMAGE] [--json]\n"
     "\n"
     "Submits a Signed Statement (POST /entries), waits for its receipt (201, or 202 and polling\n"
     "GET /entries/{id}, honouring Retry-After) and writes the transparent statement: the\n"
     "statement with the receipt added at 394 (receipts from other services are kept).\n"
     "  --out FILE         where to write it (default: STATEMENT.transparent)\n"
     "  --async            ask for 202 (Prefer: respond-async) and poll\n"
-    "  --timeout S        give up after S seconds in all (default 60)\n"
     "  --token T          bearer token (or --token-file F, or $SCITT_TOKEN)\n"
     "  --receipt-out FILE also write the receipt alone\n"
     "  --trust FILE       verify the receipt against these service keys before "
-    "writing\n" NET_OPTIONS_HELP
-    "  --json             print entry_id, location, tree size and index as JSON\n"
-    "\n"
+    "writing\n"
+    "  --attach IMAGE     then attach the transparent statement to the image in its registry\n"
+    "                     (as scitt attach does; the registry options of scitt attach "
+    "apply)\n" NET_OPTIONS_HELP "\n"
     "Exit status: 0 registered, 1 rejected (the service's problem details are printed) or the\n"
     "receipt does not verify with --trust, 2 usage, network or server error.\n"
     "\n"
@@ -45,7 +45,7 @@ static const char get_help[] =
     "\n"
     "Fetches the receipt of an entry (GET /entries/{id}) or, with --statement, its transparent\n"
     "statement (GET /entries/{id}/statement). While the registration is pending (204) it polls\n"
-    "until --timeout (default 0: report it and exit 2).\n" NET_OPTIONS_HELP "\n"
+    "until --timeout.\n" NET_OPTIONS_HELP "\n"
     "Example:\n"
     "  scitt get --url https://scitt.example 3f1c...e0 --statement --out app.transparent\n";
 
@@ -56,45 +56,31 @@ static const char keys_help[] =
     "--jwks, GET /jwks), checks that they parse, and writes them for offline verification\n"
     "(scitt verify --trust FILE). --config also saves the transparency configuration (CBOR: "
     "issuer,\n"
-    "origin, checkpoint_vkey), for audits of a static copy.\n" NET_OPTIONS_HELP
-    "  --timeout S        give up after S seconds (default 30)\n"
-    "\n"
+    "origin, checkpoint_vkey), for audits of a static copy.\n" NET_OPTIONS_HELP "\n"
     "Example:\n"
     "  scitt keys --url https://scitt.example --out scitt-keys.cbor\n";
 
-static void sleep_s(int s)
-{
-    struct timespec ts = {s, 0};
-    nanosleep(&ts, NULL);
-}
-
-static int64_t now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
-
-/* The "/entries/<id>" part of a Location header (absolute or relative), into @p out. */
-static bool entry_path(const http_result *r, char *out, size_t cap, char id[65])
-{
-    scitt_span loc;
-    if (!http_header_get(&r->res, "location", &loc)) {
-        return false;
-    }
-    const uint8_t *p = memmem(loc.ptr, loc.len, "/entries/", 9);
-    if (!p || (size_t)(loc.ptr + loc.len - p) != 9 + 64) {
-        return false;
-    }
-    uint8_t bin[SCITT_HASH_LEN];
-    if (scitt_entry_id_parse(scitt_span_make(p + 9, 64), bin) != SCITT_OK) {
-        return false;
-    }
-    memcpy(id, p + 9, 64);
-    id[64] = 0;
-    snprintf(out, cap, "/entries/%s", id);
-    return true;
-}
+static const net_spec register_net = {register_help,
+                                      "the service",
+                                      "give up after S seconds in all",
+                                      60,
+                                      1,
+                                      86400,
+                                      "print entry_id, location, tree size and index as JSON"};
+static const net_spec get_net = {get_help,
+                                 "the service",
+                                 "wait S seconds for a pending entry (0: exit 2 at once)",
+                                 0,
+                                 0,
+                                 86400,
+                                 "print entry_id, out and bytes as JSON"};
+static const net_spec keys_net = {keys_help,
+                                  "the service",
+                                  "give up after S seconds",
+                                  30,
+                                  1,
+                                  3600,
+                                  "print out and the keys (kid, alg) as JSON"};
 
 /* The size and index of a receipt's first RFC 9162 proof (not verified; for reports). */
 static void receipt_peek(scitt_span receipt, uint64_t *size, uint64_t *index)
@@ -122,51 +108,36 @@ static void receipt_peek(scitt_span receipt, uint64_t *size, uint64_t *index)
 }
 
 typedef struct reg_opts {
-    const char *url, *statement, *out, *token, *token_file, *receipt_out, *cacert, *trust;
-    bool async, json;
-    uint64_t timeout;
+    net_opts net;
+    const char *statement, *out, *token, *token_file, *receipt_out, *trust;
+    bool async;
+    const char *attach; /* --attach IMAGE */
+    oci_client_opts reg;
 } reg_opts;
 
 static int reg_parse(int argc, char **argv, reg_opts *o)
 {
-    enum {
-        O_URL = 1,
-        O_OUT,
-        O_ASYNC,
-        O_TIMEOUT,
-        O_TOKEN,
-        O_TOKFILE,
-        O_ROUT,
-        O_TRUST,
-        O_CACERT,
-        O_JSON,
-        O_HELP
-    };
-    static const struct option lo[] = {
-        {"url", 1, 0, O_URL},          {"out", 1, 0, O_OUT},     {"async", 0, 0, O_ASYNC},
-        {"timeout", 1, 0, O_TIMEOUT},  {"token", 1, 0, O_TOKEN}, {"token-file", 1, 0, O_TOKFILE},
-        {"receipt-out", 1, 0, O_ROUT}, {"trust", 1, 0, O_TRUST}, {"cacert", 1, 0, O_CACERT},
-        {"json", 0, 0, O_JSON},        {"help", 0, 0, O_HELP},   {0, 0, 0, 0}};
+    enum { O_OUT = 1, O_ASYNC, O_TOKEN, O_TOKFILE, O_ROUT, O_TRUST, O_ATTACH };
+    static const struct option lo[] = {{"out", 1, 0, O_OUT},
+                                       {"async", 0, 0, O_ASYNC},
+                                       {"token", 1, 0, O_TOKEN},
+                                       {"token-file", 1, 0, O_TOKFILE},
+                                       {"receipt-out", 1, 0, O_ROUT},
+                                       {"trust", 1, 0, O_TRUST},
+                                       {"attach", 1, 0, O_ATTACH},
+                                       OCI_LONG_OPTIONS,
+                                       NET_OPTIONS,
+                                       {0, 0, 0, 0}};
     memset(o, 0, sizeof(*o));
-    o->timeout = 60;
-    optind = 1;
-    opterr = 0;
+    net_opts_init(&o->net, &register_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            o->url = optarg;
-            break;
         case O_OUT:
             o->out = optarg;
             break;
         case O_ASYNC:
             o->async = true;
-            break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 1, 86400, &o->timeout)) {
-                return cli_usage("--timeout must be 1..86400 seconds");
-            }
             break;
         case O_TOKEN:
             o->token = optarg;
@@ -180,16 +151,17 @@ static int reg_parse(int argc, char **argv, reg_opts *o)
         case O_TRUST:
             o->trust = optarg;
             break;
-        case O_CACERT:
-            o->cacert = optarg;
+        case O_ATTACH:
+            o->attach = optarg;
             break;
-        case O_JSON:
-            o->json = true;
-            break;
-        case O_HELP:
-            return -1;
         default:
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
+            if (oci_option(&o->reg, c, optarg)) {
+                break;
+            }
+            if ((c = net_option(&o->net, &register_net, c, argv)) != CLI_OK) {
+                return c;
+            }
+            break;
         }
     }
     if (argc - optind != 1) {
@@ -231,115 +203,57 @@ static int load_token(const reg_opts *o, char *out, size_t cap)
     return CLI_OK;
 }
 
-/* Sends POST /entries and polls until a receipt, a rejection, or the deadline. */
-static int exchange(const reg_opts *o, const svc *s, scitt_span stmt, const char *token,
-                    scitt_dynbuf *receipt, char id[65], char *auth, size_t auth_cap)
+/* POST /entries and the polling rules of libscitt-client, with the tool's messages. */
+static int obtain_receipt(const reg_opts *o, scitt_client *cl, scitt_span stmt,
+                          scitt_client_registration *reg)
 {
-    int64_t deadline = now_s() + (int64_t)o->timeout;
-    const char *hdrs[4] = {"Content-Type: application/cose", "Accept: application/cose", NULL,
-                           NULL};
-    size_t nh = 2;
-    if (o->async) {
-        hdrs[nh++] = "Prefer: respond-async";
+    char why[600];
+    scitt_err e = scitt_client_register(cl, stmt, o->async ? SCITT_CLIENT_ASYNC : 0,
+                                        (uint32_t)o->net.timeout * 1000, reg, why, sizeof(why));
+    if (e == SCITT_ERR_POLICY) {
+        return cli_fail(CLI_FAIL, "%s was rejected: %s", o->statement,
+                        scitt_client_last(cl)->problem);
     }
-    if (token[0]) {
-        snprintf(auth, auth_cap, "Authorization: Bearer %s", token);
-        hdrs[nh++] = auth;
+    if (e == SCITT_ERR_NOT_FOUND) {
+        return cli_fail(CLI_USAGE, "%s is unknown to the service: %s", o->statement,
+                        scitt_client_last(cl)->problem);
     }
-    char why[600], problem[800], path[128] = "";
-    bool posted = false;
-    int backoff = 1;
-    for (;;) {
-        int left = (int)(deadline - now_s());
-        if (left <= 0) {
-            return cli_fail(CLI_USAGE, "no receipt within %llu s%s%s",
-                            (unsigned long long)o->timeout, id[0] ? " for entry " : "", id);
-        }
-        svc call = *s;
-        call.opts.timeout_ms = left * 1000;
-        http_result r;
-        http_request rq = {"POST", "/entries", hdrs, nh, stmt};
-        scitt_err e = posted ? svc_get(&call, path, "application/cose", &r, why, sizeof(why))
-                             : http_do(&call.url, &rq, &call.opts, &r, why, sizeof(why));
-        if (e != SCITT_OK) {
-            return cli_fail(CLI_USAGE, "%s", why);
-        }
-        int st = r.res.status, wait = svc_retry_after(&r, backoff);
-        svc_problem(&r, problem, sizeof(problem));
-        if (st == 200 || st == 201) {
-            if (!posted && !entry_path(&r, path, sizeof(path), id)) {
-                id[0] = 0;
-            }
-            scitt_dynbuf_put(receipt, r.body.ptr, r.body.len);
-            http_result_clear(&r);
-            return receipt->err ? cli_fail(CLI_USAGE, "the receipt is too large") : CLI_OK;
-        }
-        if (st == 202 && !posted) {
-            if (!entry_path(&r, path, sizeof(path), id)) {
-                http_result_clear(&r);
-                return cli_fail(CLI_USAGE, "202 Accepted without a usable Location header");
-            }
-            posted = true;
-        } else if (st == 204 && posted) {
-            /* still registering: poll again after Retry-After */
-        } else if (st == 429 || st == 503) {
-            backoff = backoff < 16 ? backoff * 2 : 16;
-        } else if (st == 400 || (st == 404 && posted)) {
-            char title[200];
-            svc_problem_title(&r, title, sizeof(title));
-            http_result_clear(&r);
-            bool rejected = st == 400 || !strcmp(title, "Registration Failed");
-            return cli_fail(rejected ? CLI_FAIL : CLI_USAGE, "%s %s: %s", o->statement,
-                            rejected ? "was rejected" : "is unknown to the service", problem);
-        } else {
-            http_result_clear(&r);
-            return cli_fail(CLI_USAGE, "%s %s: %s", posted ? "GET" : "POST",
-                            posted ? path : "/entries", problem);
-        }
-        http_result_clear(&r);
-        left = (int)(deadline - now_s());
-        sleep_s(wait < 1 ? 1 : (wait < left ? wait : (left > 0 ? left : 0)));
-    }
-}
-
-/* The exchange, with the Authorization header's storage wiped whatever the outcome. */
-static int obtain_receipt(const reg_opts *o, const svc *s, scitt_span stmt, const char *token,
-                          scitt_dynbuf *receipt, char id[65])
-{
-    char auth[4200];
-    int rc = exchange(o, s, stmt, token, receipt, id, auth, sizeof(auth));
-    scitt_wipe(auth, sizeof(auth));
-    return rc;
+    return e == SCITT_OK ? CLI_OK : cli_fail(CLI_USAGE, "%s", why);
 }
 
 int cmd_register(int argc, char **argv)
 {
     reg_opts o;
     int rc = reg_parse(argc, argv, &o);
-    if (rc == -1) {
-        return cli_help(register_help);
+    if (rc == NET_HELP_SHOWN) {
+        return CLI_OK;
     }
     if (rc != CLI_OK) {
         return rc;
     }
-    svc s;
-    char token[4096];
-    rc = svc_init(&s, o.url, o.cacert, 0);
-    rc = rc ? rc : load_token(&o, token, sizeof(token));
-    scitt_dynbuf stmt, receipt, ts;
+    scitt_client *cl = NULL;
+    char token[SCITT_CLIENT_TOKEN_MAX + 1];
+    rc = load_token(&o, token, sizeof(token));
+    rc = rc ? rc : net_client_open(&o.net, token, &cl);
+    scitt_wipe(token, sizeof(token));
+    scitt_dynbuf stmt, ts;
+    scitt_client_registration reg;
+    scitt_client_registration_init(&reg);
     scitt_dynbuf_init(&stmt, 0);
-    scitt_dynbuf_init(&receipt, CLI_FILE_MAX);
     scitt_dynbuf_init(&ts, CLI_FILE_MAX);
     rc = rc ? rc : cli_slurp(o.statement, CLI_FILE_MAX, &stmt);
+    oci_image img;
+    if (rc == CLI_OK && o.attach) {
+        rc = oci_resolve(o.attach, &o.reg, &img); /* before registering: a wrong name fails now */
+    }
     scitt_span st = scitt_span_make(stmt.ptr, stmt.len);
     scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
     if (rc == CLI_OK && (!m || scitt_cose_sign1_decode(st, 0, m) != SCITT_OK)) {
         rc = cli_fail(CLI_USAGE, "%s is not a tagged COSE_Sign1 statement", o.statement);
     }
-    char id[65] = "";
-    rc = rc ? rc : obtain_receipt(&o, &s, st, token, &receipt, id);
-    scitt_wipe(token, sizeof(token));
-    scitt_span rs = scitt_span_make(receipt.ptr, receipt.len);
+    rc = rc ? rc : obtain_receipt(&o, cl, st, &reg);
+    const char *id = reg.entry_id;
+    scitt_span rs = scitt_span_make(reg.receipt.ptr, reg.receipt.len);
     int verified = -1;
     if (rc == CLI_OK && o.trust) {
         trust t;
@@ -354,8 +268,8 @@ int cmd_register(int argc, char **argv)
                                                          t.keys, SCITT_RECEIPT_REQUIRE_SUB, NULL);
             verified = e == SCITT_OK;
             if (e != SCITT_OK) {
-                rc = cli_fail(CLI_FAIL, "the receipt from %s does not verify with %s: %s", o.url,
-                              o.trust, scitt_err_str(e));
+                rc = cli_fail(CLI_FAIL, "the receipt from %s does not verify with %s: %s",
+                              o.net.url, o.trust, scitt_err_str(e));
             }
         }
         scitt_dynbuf_clear(&entry);
@@ -387,44 +301,58 @@ int cmd_register(int argc, char **argv)
     if (rc == CLI_OK && o.receipt_out) {
         rc = cli_save(o.receipt_out, rs, 0644);
     }
+    char artifact[OCI_DIGEST_STR] = "";
+    if (rc == CLI_OK && o.attach) {
+        bool via_tag;
+        rc = oci_attach(&img, &o.reg, scitt_span_make(ts.ptr, ts.len), artifact, &via_tag);
+    }
     if (rc == CLI_OK) {
         uint64_t size, index;
         receipt_peek(rs, &size, &index);
-        if (o.json) {
+        if (o.net.json) {
             scitt_dynbuf b;
             scitt_dynbuf_init(&b, 0);
-            cli_json j;
-            jw_init(&j, &b);
-            jw_obj(&j);
-            jw_key(&j, "entry_id");
-            jw_str(&j, id);
-            jw_key(&j, "location");
+            scitt_json_writer j;
+            scitt_json_writer_init(&j, &b);
+            scitt_json_begin_object(&j);
+            scitt_json_put_key(&j, "entry_id");
+            scitt_json_put_cstr(&j, id);
+            scitt_json_put_key(&j, "location");
             char loc[128];
             snprintf(loc, sizeof(loc), "/entries/%s", id);
-            jw_str(&j, loc);
-            jw_key(&j, "tree_size");
-            jw_uint(&j, size);
-            jw_key(&j, "leaf_index");
-            jw_uint(&j, index);
-            jw_key(&j, "out");
-            jw_str(&j, out);
-            jw_key(&j, "receipt_verified");
-            if (verified < 0) {
-                jw_null(&j);
-            } else {
-                jw_bool(&j, verified == 1);
+            scitt_json_put_cstr(&j, loc);
+            scitt_json_put_key(&j, "tree_size");
+            scitt_json_put_uint(&j, size);
+            scitt_json_put_key(&j, "leaf_index");
+            scitt_json_put_uint(&j, index);
+            scitt_json_put_key(&j, "out");
+            scitt_json_put_cstr(&j, out);
+            if (artifact[0]) {
+                scitt_json_put_key(&j, "attached");
+                scitt_json_put_cstr(&j, artifact);
             }
-            jw_end(&j);
-            jw_print(&b);
+            scitt_json_put_key(&j, "receipt_verified");
+            if (verified < 0) {
+                scitt_json_put_null(&j);
+            } else {
+                scitt_json_put_bool(&j, verified == 1);
+            }
+            scitt_json_end_object(&j);
+            cli_json_print(&j);
         } else {
             printf("registered %s: entry %s, index %llu in a tree of %llu; wrote %s\n", o.statement,
                    id, (unsigned long long)index, (unsigned long long)size, out);
+            if (artifact[0]) {
+                printf("attached it to %s/%s@%s as %s\n", img.ref.registry, img.ref.repo,
+                       img.digest, artifact);
+            }
         }
     }
     scitt_free(m);
     scitt_dynbuf_clear(&stmt);
-    scitt_dynbuf_clear(&receipt);
+    scitt_client_registration_clear(&reg);
     scitt_dynbuf_clear(&ts);
+    scitt_client_free(cl);
     return rc;
 }
 
@@ -432,43 +360,27 @@ int cmd_register(int argc, char **argv)
 
 int cmd_get(int argc, char **argv)
 {
-    enum { O_URL = 1, O_STMT, O_OUT, O_TIMEOUT, O_CACERT, O_JSON, O_HELP };
-    static const struct option lo[] = {{"url", 1, 0, O_URL},       {"statement", 0, 0, O_STMT},
-                                       {"out", 1, 0, O_OUT},       {"timeout", 1, 0, O_TIMEOUT},
-                                       {"cacert", 1, 0, O_CACERT}, {"json", 0, 0, O_JSON},
-                                       {"help", 0, 0, O_HELP},     {0, 0, 0, 0}};
-    const char *url = NULL, *out = NULL, *cacert = NULL;
-    bool statement = false, json = false;
-    uint64_t timeout = 0;
-    optind = 1;
-    opterr = 0;
+    enum { O_STMT = 1, O_OUT };
+    static const struct option lo[] = {
+        {"statement", 0, 0, O_STMT}, {"out", 1, 0, O_OUT}, NET_OPTIONS, {0, 0, 0, 0}};
+    const char *out = NULL;
+    bool statement = false;
+    net_opts net;
+    net_opts_init(&net, &get_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            url = optarg;
-            break;
         case O_STMT:
             statement = true;
             break;
         case O_OUT:
             out = optarg;
             break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 0, 86400, &timeout)) {
-                return cli_usage("--timeout must be 0..86400 seconds");
+        default:
+            if ((c = net_option(&net, &get_net, c, argv)) != CLI_OK) {
+                return c == NET_HELP_SHOWN ? CLI_OK : c;
             }
             break;
-        case O_CACERT:
-            cacert = optarg;
-            break;
-        case O_JSON:
-            json = true;
-            break;
-        case O_HELP:
-            return cli_help(get_help);
-        default:
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
     if (argc - optind != 1 || !out) {
@@ -479,77 +391,61 @@ int cmd_get(int argc, char **argv)
     if (scitt_entry_id_parse(scitt_span_str(id), bin) != SCITT_OK) {
         return cli_usage("an entry ID is 64 lowercase hex digits, not \"%s\"", id);
     }
-    svc s;
-    int rc = svc_init(&s, url, cacert, 0);
+    scitt_client *cl = NULL;
+    int rc = cli_client_open(net.url, net.cacert, 0, NULL, &cl);
     if (rc != CLI_OK) {
         return rc;
     }
-    char path[128], why[600], problem[800];
-    snprintf(path, sizeof(path), "/entries/%s%s", id, statement ? "/statement" : "");
-    int64_t deadline = now_s() + (int64_t)timeout;
-    for (;;) {
-        http_result r;
-        scitt_err e = svc_get(&s, path, "application/cose", &r, why, sizeof(why));
-        if (e != SCITT_OK) {
-            return cli_fail(CLI_USAGE, "%s", why);
-        }
-        if (r.res.status == 200) {
-            rc = cli_save(out, scitt_span_make(r.body.ptr, r.body.len), 0644);
-            if (rc == CLI_OK && json) {
-                printf("{\"entry_id\":\"%s\",\"out\":", id);
-                scitt_dynbuf b;
-                scitt_dynbuf_init(&b, 0);
-                cli_json j;
-                jw_init(&j, &b);
-                jw_str(&j, out);
-                fwrite(b.ptr, 1, b.len, stdout);
-                scitt_dynbuf_clear(&b);
-                printf(",\"bytes\":%zu}\n", r.body.len);
-            } else if (rc == CLI_OK) {
-                printf("wrote %s (%zu bytes)\n", out, r.body.len);
-            }
-            http_result_clear(&r);
-            return rc;
-        }
-        svc_problem(&r, problem, sizeof(problem));
-        int wait = svc_retry_after(&r, 1);
-        char title[200];
-        svc_problem_title(&r, title, sizeof(title));
-        int st = r.res.status;
-        http_result_clear(&r);
-        if (st != 204) {
-            return cli_fail(!strcmp(title, "Registration Failed") ? CLI_FAIL : CLI_USAGE,
-                            "GET %s: %s", path, problem);
-        }
-        int left = (int)(deadline - now_s());
-        if (left <= 0) {
-            return cli_fail(CLI_USAGE, "entry %s is still being registered (retry after %d s)", id,
-                            wait);
-        }
-        sleep_s(wait < 1 ? 1 : (wait < left ? wait : left));
+    char why[600];
+    scitt_dynbuf body;
+    scitt_dynbuf_init(&body, 0);
+    scitt_err e =
+        statement
+            ? scitt_client_statement(cl, id, (uint32_t)net.timeout * 1000, &body, why, sizeof(why))
+            : scitt_client_receipt(cl, id, (uint32_t)net.timeout * 1000, &body, why, sizeof(why));
+    if (e != SCITT_OK) {
+        rc = cli_fail(e == SCITT_ERR_POLICY ? CLI_FAIL : CLI_USAGE, "%s", why);
     }
+    rc = rc ? rc : cli_save(out, scitt_span_make(body.ptr, body.len), 0644);
+    if (rc == CLI_OK && net.json) {
+        scitt_dynbuf b;
+        scitt_dynbuf_init(&b, 0);
+        scitt_json_writer j;
+        scitt_json_writer_init(&j, &b);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "entry_id");
+        scitt_json_put_cstr(&j, id);
+        scitt_json_put_key(&j, "out");
+        scitt_json_put_cstr(&j, out);
+        scitt_json_put_key(&j, "bytes");
+        scitt_json_put_uint(&j, body.len);
+        scitt_json_end_object(&j);
+        cli_json_print(&j);
+    } else if (rc == CLI_OK) {
+        printf("wrote %s (%zu bytes)\n", out, body.len);
+    }
+    scitt_dynbuf_clear(&body);
+    scitt_client_free(cl);
+    return rc;
 }
 
 /* ---- keys ---------------------------------------------------------------------------------- */
 
 int cmd_keys(int argc, char **argv)
 {
-    enum { O_URL = 1, O_OUT, O_JWKS, O_CONFIG, O_CACERT, O_TIMEOUT, O_JSON, O_HELP };
-    static const struct option lo[] = {
-        {"url", 1, 0, O_URL},       {"out", 1, 0, O_OUT},       {"jwks", 0, 0, O_JWKS},
-        {"config", 1, 0, O_CONFIG}, {"cacert", 1, 0, O_CACERT}, {"timeout", 1, 0, O_TIMEOUT},
-        {"json", 0, 0, O_JSON},     {"help", 0, 0, O_HELP},     {0, 0, 0, 0}};
-    const char *url = NULL, *out = NULL, *config = NULL, *cacert = NULL;
-    bool jwks = false, json = false;
-    uint64_t timeout = 30;
-    optind = 1;
-    opterr = 0;
+    enum { O_OUT = 1, O_JWKS, O_CONFIG };
+    static const struct option lo[] = {{"out", 1, 0, O_OUT},
+                                       {"jwks", 0, 0, O_JWKS},
+                                       {"config", 1, 0, O_CONFIG},
+                                       NET_OPTIONS,
+                                       {0, 0, 0, 0}};
+    const char *out = NULL, *config = NULL;
+    bool jwks = false;
+    net_opts net;
+    net_opts_init(&net, &keys_net);
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            url = optarg;
-            break;
         case O_OUT:
             out = optarg;
             break;
@@ -559,96 +455,63 @@ int cmd_keys(int argc, char **argv)
         case O_CONFIG:
             config = optarg;
             break;
-        case O_CACERT:
-            cacert = optarg;
-            break;
-        case O_TIMEOUT:
-            if (!cli_parse_u64(optarg, 1, 3600, &timeout)) {
-                return cli_usage("--timeout must be 1..3600 seconds");
+        default:
+            if ((c = net_option(&net, &keys_net, c, argv)) != CLI_OK) {
+                return c == NET_HELP_SHOWN ? CLI_OK : c;
             }
             break;
-        case O_JSON:
-            json = true;
-            break;
-        case O_HELP:
-            return cli_help(keys_help);
-        default:
-            return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
     if (optind != argc || !out) {
         return cli_usage("--url URL and --out FILE are required");
     }
-    svc s;
-    int rc = svc_init(&s, url, cacert, (int)timeout * 1000);
+    scitt_client *cl = NULL;
+    int rc = net_client_open(&net, NULL, &cl);
     if (rc != CLI_OK) {
         return rc;
     }
-    const char *path = jwks ? "/jwks" : "/.well-known/scitt-keys";
-    char why[600], problem[800];
-    http_result r;
-    scitt_err e =
-        svc_get(&s, path, jwks ? "application/json" : "application/cbor", &r, why, sizeof(why));
-    if (e != SCITT_OK) {
-        return cli_fail(CLI_USAGE, "%s", why);
-    }
-    if (r.res.status != 200) {
-        svc_problem(&r, problem, sizeof(problem));
-        http_result_clear(&r);
-        return cli_fail(CLI_USAGE, "GET %s: %s", path, problem);
-    }
-    scitt_span body = scitt_span_make(r.body.ptr, r.body.len);
+    char why[600];
+    scitt_dynbuf doc;
+    scitt_dynbuf_init(&doc, SCITT_LIMIT_KEY_TEXT);
     scitt_cose_keyset *set = NULL;
-    e = jwks ? scitt_cose_keyset_from_jwks(body, &set) : scitt_cose_keyset_from_cose(body, &set);
-    if (e != SCITT_OK) {
-        http_result_clear(&r);
-        return cli_fail(CLI_USAGE, "%s%s is not a %s: %s", url, path,
-                        jwks ? "JWKS" : "COSE_Key_Set", scitt_err_str(e));
-    }
-    rc = cli_save(out, body, 0644);
-    http_result_clear(&r);
+    scitt_err e = scitt_client_keys(cl, jwks ? SCITT_CLIENT_JWKS : 0, &doc, &set, why, sizeof(why));
+    rc = e == SCITT_OK ? cli_save(out, scitt_span_make(doc.ptr, doc.len), 0644)
+                       : cli_fail(CLI_USAGE, "%s", why);
     if (rc == CLI_OK && config) {
-        e = svc_get(&s, "/.well-known/transparency-configuration", "application/cbor", &r, why,
-                    sizeof(why));
-        if (e != SCITT_OK) {
-            rc = cli_fail(CLI_USAGE, "%s", why);
-        } else if (r.res.status != 200 ||
-                   scitt_cbor_validate(scitt_span_make(r.body.ptr, r.body.len)) != SCITT_OK) {
-            svc_problem(&r, problem, sizeof(problem));
-            rc = cli_fail(CLI_USAGE, "GET /.well-known/transparency-configuration: %s", problem);
-        } else {
-            rc = cli_save(config, scitt_span_make(r.body.ptr, r.body.len), 0644);
-        }
-        http_result_clear(&r);
+        e = scitt_client_configuration(cl, &doc, why, sizeof(why));
+        rc = e == SCITT_OK ? cli_save(config, scitt_span_make(doc.ptr, doc.len), 0644)
+                           : cli_fail(CLI_USAGE, "%s", why);
     }
+    scitt_dynbuf_clear(&doc);
+    scitt_client_free(cl);
     if (rc == CLI_OK) {
         scitt_dynbuf b;
         scitt_dynbuf_init(&b, 0);
-        cli_json j;
-        jw_init(&j, &b);
-        jw_obj(&j);
-        jw_key(&j, "out");
-        jw_str(&j, out);
-        jw_key(&j, "keys");
-        jw_arr(&j);
+        scitt_json_writer j;
+        scitt_json_writer_init(&j, &b);
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "out");
+        scitt_json_put_cstr(&j, out);
+        scitt_json_put_key(&j, "keys");
+        scitt_json_begin_array(&j);
         for (size_t i = 0; i < scitt_cose_keyset_count(set); i++) {
             const scitt_cose_key *k = scitt_cose_keyset_at(set, i);
-            jw_obj(&j);
-            jw_key(&j, "kid");
-            jw_hex(&j, scitt_cose_key_kid(k));
-            jw_key(&j, "alg");
-            jw_str(&j, scitt_cose_alg_name(scitt_cose_key_alg(k)));
-            jw_end(&j);
-            if (!json) {
+            scitt_json_begin_object(&j);
+            scitt_json_put_key(&j, "kid");
+            scitt_json_put_hex(&j, scitt_cose_key_kid(k));
+            scitt_json_put_key(&j, "alg");
+            scitt_json_put_cstr(&j, scitt_cose_alg_name(scitt_cose_key_alg(k)));
+            scitt_json_end_object(&j);
+            if (!net.json) {
                 char *h = cli_hex(scitt_cose_key_kid(k));
                 printf("key %s %s\n", scitt_cose_alg_name(scitt_cose_key_alg(k)), h ? h : "");
                 scitt_free(h);
             }
         }
-        jw_end_arr(&j);
-        jw_end(&j);
-        if (json) {
-            jw_print(&b);
+        scitt_json_end_array(&j);
+        scitt_json_end_object(&j);
+        if (net.json) {
+            cli_json_print(&j);
         } else {
             printf("wrote %s (%zu keys)\n", out, scitt_cose_keyset_count(set));
             scitt_dynbuf_clear(&b);

@@ -1,4 +1,6 @@
 /* scitt sign: a SCITT Signed Statement (tagged COSE_Sign1) from a payload or a digest. */
+#include "oci_cmd.h"
+#include "pkcs11.h"
 #include "sign.h"
 
 #include <getopt.h>
@@ -17,29 +19,37 @@ static const char help[] =
     "Signs a SCITT Signed Statement: protected {alg, CWT claims {iss, sub, iat}, x5chain (with\n"
     "--cert/--chain) or kid}. SOURCE is exactly one of:\n"
     "  --payload FILE [--content-type CT] [--detached]   the statement itself\n"
-    "  --image REF@sha256:HEX [--index]   a COSE hash envelope for a container image: payload =\n"
-    "                       the manifest digest, 258 SHA-256, 259 the OCI manifest (or index)\n"
-    "                       media type, 260 oci://REF@sha256:HEX; --sub defaults to the "
-    "repository\n"
+    "  --image REF [--index]   a COSE hash envelope for a container image: payload = the\n"
+    "                       manifest digest, 258 SHA-256, 259 the OCI manifest (or index)\n"
+    "                       media type, 260 oci://REF@sha256:HEX; --sub defaults to the\n"
+    "                       repository. REF is normalised (nginx: docker.io/library/nginx);\n"
+    "                       without @sha256:HEX the digest is resolved in the registry (the\n"
+    "                       registry options below; --index is then taken from it)\n"
     "  --oci-layout DIR | --docker-archive FILE [--ref NAME] [--image-name REPO]\n"
     "                       the same, reading the manifest digest from an OCI image layout or a\n"
     "                       docker save archive (Docker 25+); no registry access\n"
     "  --measurement snp|tdx|sgx:HEX | --snp-report FILE   an enclave measurement (hash envelope,\n"
     "                       SHA-384 for SNP and TDX, SHA-256 for SGX); extra claims:\n"
     "                       --host-data HEX, --policy-file FILE (host_data = SHA-256 of the\n"
-    "                       Confidential ACI policy), --svn N\n"
+    "                       Confidential ACI policy), --svn N; tdx:MRTD,rtmr0=HEX,... adds\n"
+    "                       RTMR claims\n"
+    "  --tdx-quote FILE | --sgx-quote FILE   the same from a DCAP quote (not verified): MRTD\n"
+    "                       and RTMR0-3; MRENCLAVE, MRSIGNER, ISV product ID and SVN\n"
     "  --hash-envelope FILE --preimage-content-type CT [--location URI] [--hash-alg ALG]\n"
     "                       a hash envelope of any file (sha256, sha384 or sha512)\n"
     "\n"
-    "  --key KEY            signing key (PEM, DER, COSE_Key or JWK with the private part)\n"
+    "  --key KEY            signing key (PEM, DER, COSE_Key or JWK with the private part), or\n"
+    "                       a PKCS#11 URI (RFC 7512) of a key in a token: pkcs11:token=T;\n"
+    "                       object=L?module-path=M&pin-source=file:F (module and PIN also\n"
+    "                       from $SCITT_PKCS11_MODULE, $SCITT_PKCS11_PIN); P-256/384/521, Ed25519\n"
     "  --cert CERT          its certificate (PEM or DER): x5chain with one certificate\n"
     "  --chain CHAIN.pem    leaf first, then intermediates: x5chain with all of them\n"
     "  --iss ISS --sub SUB  CWT issuer and subject (iss must be a URI with a certificate)\n"
     "  --alg ALG            signature algorithm (default: the key's, e.g. ES256)\n"
     "  --iat T | --no-iat   issued-at time (Unix seconds; default now), or none\n"
     "  --out FILE           where to write the statement (- for stdout)\n"
-    "  --json               print a summary as JSON (entry_id: what the log will call it)\n"
-    "\n"
+    "  --json               print a summary as JSON (entry_id: what the log will call "
+    "it)\n" OCI_OPTIONS_HELP "\n"
     "Example:\n"
     "  scitt sign --key ci.key --cert ci.crt --iss https://ci.example/app \\\n"
     "      --image registry.example/app@sha256:<64 hex> --out app.statement\n";
@@ -47,10 +57,11 @@ static const char help[] =
 typedef struct opts {
     const char *key, *cert, *chain, *iss, *sub, *out, *alg;
     const char *payload, *ctype, *image, *oci, *docker, *ref, *image_name;
-    const char *measurement, *snp_report, *host_data, *policy_file;
+    const char *measurement, *snp_report, *host_data, *policy_file, *tdx_quote, *sgx_quote;
     const char *hash_file, *ptype, *location, *hash_alg;
     bool detached, index, no_iat, json, has_iat, has_svn;
     uint64_t iat, svn;
+    oci_client_opts reg;
 } opts;
 
 static int parse(int argc, char **argv, opts *o)
@@ -84,7 +95,9 @@ static int parse(int argc, char **argv, opts *o)
         O_IAT,
         O_NOIAT,
         O_JSON,
-        O_HELP
+        O_HELP,
+        O_TDXQ,
+        O_SGXQ
     };
     static const struct option lo[] = {{"key", 1, 0, O_KEY},
                                        {"cert", 1, 0, O_CERT},
@@ -104,6 +117,8 @@ static int parse(int argc, char **argv, opts *o)
                                        {"image-name", 1, 0, O_IMGNAME},
                                        {"measurement", 1, 0, O_MEAS},
                                        {"snp-report", 1, 0, O_SNP},
+                                       {"tdx-quote", 1, 0, O_TDXQ},
+                                       {"sgx-quote", 1, 0, O_SGXQ},
                                        {"host-data", 1, 0, O_HOSTDATA},
                                        {"policy-file", 1, 0, O_POLICY},
                                        {"svn", 1, 0, O_SVN},
@@ -114,6 +129,7 @@ static int parse(int argc, char **argv, opts *o)
                                        {"iat", 1, 0, O_IAT},
                                        {"no-iat", 0, 0, O_NOIAT},
                                        {"json", 0, 0, O_JSON},
+                                       OCI_LONG_OPTIONS,
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
     memset(o, 0, sizeof(*o));
@@ -134,6 +150,12 @@ static int parse(int argc, char **argv, opts *o)
         switch (c) {
         case O_DETACHED:
             o->detached = true;
+            break;
+        case O_TDXQ:
+            o->tdx_quote = optarg;
+            break;
+        case O_SGXQ:
+            o->sgx_quote = optarg;
             break;
         case O_INDEX:
             o->index = true;
@@ -159,6 +181,9 @@ static int parse(int argc, char **argv, opts *o)
         case O_HELP:
             return -1;
         default:
+            if (oci_option(&o->reg, c, optarg)) {
+                break;
+            }
             return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
@@ -166,13 +191,14 @@ static int parse(int argc, char **argv, opts *o)
         return cli_usage("unexpected argument \"%s\"", argv[optind]);
     }
     int sources = !!o->payload + !!o->image + !!o->oci + !!o->docker + !!o->measurement +
-                  !!o->snp_report + !!o->hash_file;
+                  !!o->snp_report + !!o->hash_file + !!o->tdx_quote + !!o->sgx_quote;
     if (!o->key || !o->iss || !o->out) {
         return cli_usage("--key, --iss and --out are required");
     }
     if (sources != 1) {
         return cli_usage("give exactly one of --payload, --image, --oci-layout, --docker-archive, "
-                         "--measurement, --snp-report, --hash-envelope");
+                         "--measurement, --snp-report, --tdx-quote, --sgx-quote, "
+                         "--hash-envelope");
     }
     if (o->cert && o->chain) {
         return cli_usage("--cert and --chain exclude each other");
@@ -181,7 +207,8 @@ static int parse(int argc, char **argv, opts *o)
         return cli_usage("--content-type and --detached go with --payload");
     }
     if ((o->host_data || o->policy_file || o->has_svn) && !o->measurement && !o->snp_report) {
-        return cli_usage("--host-data, --policy-file and --svn go with a measurement");
+        return cli_usage("--host-data, --policy-file and --svn go with --measurement or "
+                         "--snp-report");
     }
     if (o->host_data && o->policy_file) {
         return cli_usage("--host-data and --policy-file exclude each other");
@@ -277,13 +304,16 @@ static int make_plan(const opts *o, sign_plan *p)
         return plan_payload(p, o->payload, o->ctype, o->detached);
     }
     if (o->image) {
-        return plan_image_ref(p, o->image, o->index);
+        return plan_image_ref(p, o->image, o->index, &o->reg);
     }
     if (o->oci || o->docker) {
         return plan_oci(p, o->oci ? o->oci : o->docker, o->docker != NULL, o->ref, o->image_name);
     }
     if (o->hash_file) {
         return plan_hash_envelope(p, o->hash_file, o->ptype, o->location, o->hash_alg);
+    }
+    if (o->tdx_quote || o->sgx_quote) {
+        return plan_dcap_quote(p, o->tdx_quote ? o->tdx_quote : o->sgx_quote, o->tdx_quote != NULL);
     }
     rc = o->measurement ? plan_measurement(p, o->measurement) : plan_snp_report(p, o->snp_report);
     if (rc == CLI_OK && (o->host_data || o->policy_file)) {
@@ -316,47 +346,47 @@ static void print_summary(const opts *o, const sign_plan *p, const char *sub, sc
     }
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    cli_json j;
-    jw_init(&j, &b);
-    jw_obj(&j);
-    jw_key(&j, "out");
-    jw_str(&j, o->out);
-    jw_key(&j, "bytes");
-    jw_uint(&j, stmt.len);
-    jw_key(&j, "kind");
-    jw_str(&j, p->kind);
-    jw_key(&j, "alg");
-    jw_str(&j, scitt_cose_alg_name(alg));
-    jw_key(&j, "iss");
-    jw_str(&j, o->iss);
-    jw_key(&j, "sub");
-    jw_str(&j, sub);
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &b);
+    scitt_json_begin_object(&j);
+    scitt_json_put_key(&j, "out");
+    scitt_json_put_cstr(&j, o->out);
+    scitt_json_put_key(&j, "bytes");
+    scitt_json_put_uint(&j, stmt.len);
+    scitt_json_put_key(&j, "kind");
+    scitt_json_put_cstr(&j, p->kind);
+    scitt_json_put_key(&j, "alg");
+    scitt_json_put_cstr(&j, scitt_cose_alg_name(alg));
+    scitt_json_put_key(&j, "iss");
+    scitt_json_put_cstr(&j, o->iss);
+    scitt_json_put_key(&j, "sub");
+    scitt_json_put_cstr(&j, sub);
     if (ncerts) {
-        jw_key(&j, "x5chain");
-        jw_uint(&j, ncerts);
+        scitt_json_put_key(&j, "x5chain");
+        scitt_json_put_uint(&j, ncerts);
     } else {
-        jw_key(&j, "kid");
-        jw_hex(&j, kid);
+        scitt_json_put_key(&j, "kid");
+        scitt_json_put_hex(&j, kid);
     }
-    jw_key(&j, "detached");
-    jw_bool(&j, p->detached);
+    scitt_json_put_key(&j, "detached");
+    scitt_json_put_bool(&j, p->detached);
     if (p->hash_alg) {
-        jw_key(&j, "digest");
-        jw_hex(&j, scitt_span_make(p->payload.ptr, p->payload.len));
-        jw_key(&j, "preimage_content_type");
-        jw_str(&j, p->preimage_type);
+        scitt_json_put_key(&j, "digest");
+        scitt_json_put_hex(&j, scitt_span_make(p->payload.ptr, p->payload.len));
+        scitt_json_put_key(&j, "preimage_content_type");
+        scitt_json_put_cstr(&j, p->preimage_type);
         if (p->location[0]) {
-            jw_key(&j, "location");
-            jw_str(&j, p->location);
+            scitt_json_put_key(&j, "location");
+            scitt_json_put_cstr(&j, p->location);
         }
     } else {
-        jw_key(&j, "payload_sha256");
-        jw_hex(&j, scitt_span_make(psha, sizeof(psha)));
+        scitt_json_put_key(&j, "payload_sha256");
+        scitt_json_put_hex(&j, scitt_span_make(psha, sizeof(psha)));
     }
-    jw_key(&j, "entry_id");
-    jw_str(&j, idhex);
-    jw_end(&j);
-    jw_print(&b);
+    scitt_json_put_key(&j, "entry_id");
+    scitt_json_put_cstr(&j, idhex);
+    scitt_json_end_object(&j);
+    cli_json_print(&j);
 }
 
 int cmd_sign(int argc, char **argv)
@@ -371,7 +401,14 @@ int cmd_sign(int argc, char **argv)
     }
     char why[512];
     scitt_cose_key *key = NULL;
-    if (cli_load_key(o.key, true, &key, why, sizeof(why)) != SCITT_OK) {
+    p11_signer *hsm = NULL;
+    if (p11_is_uri(o.key)) {
+        /* the key stays in the token; its public half names and checks it */
+        if (p11_open(o.key, &hsm, why, sizeof(why)) != SCITT_OK) {
+            return cli_fail(CLI_USAGE, "%s", why);
+        }
+        key = scitt_cose_key_ref(p11_public(hsm));
+    } else if (cli_load_key(o.key, true, &key, why, sizeof(why)) != SCITT_OK) {
         return cli_fail(CLI_USAGE, "%s", why);
     }
     sign_plan p;
@@ -459,7 +496,16 @@ int cmd_sign(int argc, char **argv)
     e = e ? e : scitt_cose_headers_encode(&spec, &pw);
     scitt_cbor_writer w;
     scitt_cbor_writer_init_dynbuf(&w, &out);
-    if (e == SCITT_OK) {
+    if (e == SCITT_OK && hsm) {
+        e = p11_sign1(hsm, alg, scitt_span_make(prot.ptr, prot.len),
+                      scitt_span_make(p.payload.ptr, p.payload.len), p.detached, &w, why,
+                      sizeof(why));
+        if (e != SCITT_OK) {
+            scitt_dynbuf_clear(&prot);
+            rc = cli_fail(CLI_USAGE, "%s", why);
+            goto done;
+        }
+    } else if (e == SCITT_OK) {
         e = scitt_cose_sign1_sign(
             key, scitt_span_make(prot.ptr, prot.len), scitt_span_make(NULL, 0),
             scitt_span_make(p.payload.ptr, p.payload.len), scitt_span_make(NULL, 0),
@@ -486,5 +532,6 @@ done:
     scitt_dynbuf_clear(&der);
     scitt_dynbuf_clear(&out);
     scitt_cose_key_free(key);
+    p11_close(hsm);
     return rc;
 }

@@ -7,6 +7,7 @@
  */
 #include "attestation.h"
 #include "cli.h"
+#include "oci_cmd.h"
 #include "parsers.h"
 #include "trust.h"
 
@@ -18,6 +19,7 @@
 #include <time.h>
 
 #include "scitt/receipt.h"
+#include "scitt/witness.h"
 #include "scitt/x509.h"
 
 #include <openssl/evp.h>
@@ -25,6 +27,7 @@
 static const char help[] =
     "usage: scitt verify TRANSPARENT --trust FILE... [options]\n"
     "       scitt verify TRANSPARENT --service-bundle FILE --expect-measurement HEX [options]\n"
+
     "\n"
     "Verifies a transparent statement offline: each receipt against the trusted service keys,\n"
     "then the issuer's signature. Trust files (--trust, repeatable): a COSE_Key_Set (scitt keys,\n"
@@ -53,13 +56,17 @@ static const char help[] =
     "  --iss ISS            require this issuer: the iss claim, and established by a did:x509\n"
     "                       iss, --issuer-roots or --issuer-key (a self-asserted x5chain fails)\n"
     "  --sub SUB            require this CWT sub\n"
-    "  --json               every check, the key used (kid, trust file), tree size and index\n"
+    "  --json               every check, the key used (kid, trust file), tree size and index\n";
+
+/* The second half of the help (C11 bounds one string literal). */
+static const char help_bundle[] =
     "Trust from hardware roots instead of a trust store (see scitt attest verify --help):\n"
     "  --service-bundle FILE  a service bundle (scitt attest export): its TEE evidence is\n"
     "                       verified first (AMD's pinned roots, the binding of the identity),\n"
     "                       then receipts are checked with the receipt key it binds and must\n"
-    "                       name its issuer. SEV-SNP bundles need "
-    "--expect-measurement\n" ATTEST_POLICY_HELP "\n"
+    "                       name its issuer. SEV-SNP bundles need --expect-measurement,\n"
+    "                       TDX --expect-mrtd, SGX --expect-mrenclave or "
+    "--expect-mrsigner\n" ATTEST_POLICY_HELP ATTEST_INTEL_HELP_SHORT "\n"
     "An issuer that nothing establishes is reported (\"verified, issuer not established\"),\n"
     "and is a failure with --iss.\n"
     "Exit status: 0 verified, 1 a check failed, 2 usage or unreadable input.\n"
@@ -70,11 +77,33 @@ static const char help[] =
     "  scitt verify app.transparent --service-bundle scitt.bundle \\\n"
     "      --expect-measurement \"$LEDGER_MEASUREMENT\" --digest \"$IMAGE_DIGEST\"\n";
 
+static const char image_help[] =
+    "\n"
+    "Images in a registry (docs/oci.md): scitt verify --image REF --trust FILE... [options]\n"
+    "  --image REF          verify the transparent statements attached to the image in its\n"
+    "                       registry (OCI referrers, see scitt attach): each is checked as\n"
+    "                       above with the image's manifest digest as the required --digest;\n"
+    "                       exit 0 when one passes every check (--json: each one's "
+    "checks)\n" OCI_OPTIONS_HELP "Example:\n"
+    "  scitt verify --image ghcr.io/org/app:v1.4.2 --trust scitt-keys.cbor \\\n"
+    "      --issuer-roots release-ca.crt --did-x509 --iss \"$ISS\"\n";
+static const char help_witness[] =
+    "\nWitnesses (docs/witness.md):\n"
+    "  --witness-policy FILE  a C2SP tlog-policy: --checkpoint must be signed by one of its logs\n"
+    "                       and cosigned per its quorum (the missing witnesses are named), and\n"
+    "                       each RFC 9162 receipt must be of that tree: the same root at the\n"
+    "                       same size, or an older tree proven a prefix by --consistency\n"
+    "  --checkpoint FILE    the cosigned checkpoint (what scitt witness collect writes)\n"
+    "  --consistency FILE   the log's consistency receipt from the receipt's tree size to the\n"
+    "                       checkpoint's (GET /proofs/consistency?from=N&to=M), checked with\n"
+    "                       the trusted keys\n";
+
 #define MAX_RECEIPTS (2 * SCITT_LIMIT_RECEIPTS)
 
 typedef struct opts {
     const char *file, *payload, *issuer_key, *issuer_roots, *x509_time;
     const char *want_digest, *want_iss, *want_sub, *bundle;
+    const char *witness_policy, *checkpoint, *consistency;
     int64_t at; /* --at, else now */
     attest_req att;
     bool att_given;
@@ -83,6 +112,9 @@ typedef struct opts {
     const char *receipt[SCITT_LIMIT_RECEIPTS];
     size_t nreceipt;
     bool any, did, legacy, json;
+    const char *image; /* --image REF */
+    oci_client_opts reg;
+    char image_digest[OCI_DIGEST_STR];
 } opts;
 
 typedef struct check {
@@ -127,6 +159,7 @@ typedef struct rinfo {
     uint64_t tree_size, leaf_index;
     bool size_signed, legacy;
     char iss[200];
+    uint8_t root[SCITT_HASH_LEN]; /* vds 1: the root the receipt's proof leads to */
 } rinfo;
 
 /* The COSE hash algorithm a --digest value names by its prefix (0: none given); false for an
@@ -180,6 +213,10 @@ static int parse(int argc, char **argv, opts *o)
         O_JSON,
         O_BUNDLE,
         O_AT,
+        O_IMAGE,
+        O_WPOLICY,
+        O_CHECKPOINT,
+        O_CONSISTENCY,
         O_HELP
     };
     static const struct option lo[] = {{"trust", 1, 0, O_TRUST},
@@ -197,6 +234,11 @@ static int parse(int argc, char **argv, opts *o)
                                        {"json", 0, 0, O_JSON},
                                        {"service-bundle", 1, 0, O_BUNDLE},
                                        {"at", 1, 0, O_AT},
+                                       {"image", 1, 0, O_IMAGE},
+                                       OCI_LONG_OPTIONS,
+                                       {"witness-policy", 1, 0, O_WPOLICY},
+                                       {"checkpoint", 1, 0, O_CHECKPOINT},
+                                       {"consistency", 1, 0, O_CONSISTENCY},
                                        ATTEST_POLICY_OPTIONS,
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
@@ -256,6 +298,15 @@ static int parse(int argc, char **argv, opts *o)
         case O_BUNDLE:
             o->bundle = optarg;
             break;
+        case O_WPOLICY:
+            o->witness_policy = optarg;
+            break;
+        case O_CHECKPOINT:
+            o->checkpoint = optarg;
+            break;
+        case O_CONSISTENCY:
+            o->consistency = optarg;
+            break;
         case O_AT:
             if (!attest_parse_time(optarg, &o->at)) {
                 return cli_usage(
@@ -265,9 +316,15 @@ static int parse(int argc, char **argv, opts *o)
             o->att.now = o->at;
             o->att.has_now = true;
             break;
+        case O_IMAGE:
+            o->image = optarg;
+            break;
         case O_HELP:
             return -1;
         default:
+            if (oci_option(&o->reg, c, optarg)) {
+                break;
+            }
             if (c >= AO_MEAS && c < AO_END) {
                 o->att_given = true;
                 int rc = attest_option(&o->att, c, optarg);
@@ -279,16 +336,27 @@ static int parse(int argc, char **argv, opts *o)
             return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
         }
     }
-    if (argc - optind != 1) {
+    if (o->image) {
+        if (argc - optind != 0) {
+            return cli_usage("--image verifies the statements attached to the image: give no "
+                             "TRANSPARENT file");
+        }
+        if (o->want_digest || o->nreceipt || o->payload) {
+            return cli_usage("--digest, --receipt and --payload do not go with --image (the "
+                             "image's manifest digest is the digest required)");
+        }
+    } else if (argc - optind != 1) {
         return cli_usage("give exactly one TRANSPARENT statement file");
+    } else {
+        o->file = argv[optind];
     }
-    o->file = argv[optind];
     if (o->ntrust == 0 && !o->bundle) {
         return cli_usage("--trust or --service-bundle is required: the service keys to trust");
     }
     if (o->att_given && !o->bundle) {
-        return cli_usage("--expect-measurement, --expect-host-data, --min-tcb, --nonce and "
-                         "--allow-insecure-virtual apply to a --service-bundle");
+        return cli_usage("--expect-measurement, --expect-host-data, --min-tcb, --nonce, "
+                         "--allow-insecure-virtual and the TDX/SGX options apply to a "
+                         "--service-bundle");
     }
     if (o->x509_time && strcmp(o->x509_time, "iat") && strcmp(o->x509_time, "now") &&
         strcmp(o->x509_time, "at") && strcmp(o->x509_time, "off")) {
@@ -343,7 +411,7 @@ static void verify_one(const trust *t, scitt_span receipt, scitt_span entry, boo
             ri->leaf_index = li.leaf_index;
             kid = kid_text(li.kid);
             ri->from = trust_origin(t, trust_pick(t, li.kid));
-            cli_printable(li.iss, ri->iss, sizeof(ri->iss));
+            scitt_client_printable(li.iss, ri->iss, sizeof(ri->iss));
         }
     } else {
         scitt_receipt_info info;
@@ -354,9 +422,10 @@ static void verify_one(const trust *t, scitt_span receipt, scitt_span entry, boo
             ri->tree_size = info.tree_size;
             ri->leaf_index = info.leaf_index;
             ri->size_signed = info.size_signed;
+            memcpy(ri->root, info.root, SCITT_HASH_LEN);
             kid = kid_text(info.kid);
             ri->from = trust_origin(t, trust_pick(t, info.kid));
-            cli_printable(info.iss, ri->iss, sizeof(ri->iss));
+            scitt_client_printable(info.iss, ri->iss, sizeof(ri->iss));
         }
     }
     if (ri->err != SCITT_OK) {
@@ -380,6 +449,93 @@ static const char *vds_name(int64_t vds, bool legacy)
         return "RFC 9162 SHA-256 (2023 labels)";
     }
     return vds == 1 ? "RFC 9162 SHA-256" : (vds == 2 ? "CCF ledger" : "unknown vds");
+}
+
+/* --witness-policy: the cosigned checkpoint meets the quorum, and each verified RFC 9162 receipt
+ * is of its tree (same root at the same size, or a prefix proven by --consistency). */
+static void witness_check(const opts *o, const trust *t, const rinfo *ri, size_t nri, report *r)
+{
+    if (o->witness_policy == NULL) {
+        return;
+    }
+    scitt_dynbuf pt, cpb, cons;
+    scitt_dynbuf_init(&pt, 0);
+    scitt_dynbuf_init(&cpb, 0);
+    scitt_dynbuf_init(&cons, 0);
+    scitt_tlog_policy *p = scitt_malloc(sizeof(*p));
+    if (o->checkpoint == NULL) {
+        note(r, "witnesses", 1, "--witness-policy needs --checkpoint (a cosigned checkpoint)");
+        goto out;
+    }
+    if (p == NULL || cli_read_file(o->witness_policy, SCITT_POLICY_MAX_BYTES, &pt) != SCITT_OK ||
+        cli_read_file(o->checkpoint, SCITT_LIMIT_NOTE_BYTES, &cpb) != SCITT_OK) {
+        note(r, "witnesses", 1, "cannot read %s or %s (or over their size limits)",
+             o->witness_policy, o->checkpoint);
+        goto out;
+    }
+    const char *why = "";
+    size_t line = 0;
+    scitt_err e = scitt_tlog_policy_parse(scitt_span_make(pt.ptr, pt.len), p, &why, &line);
+    if (e != SCITT_OK) {
+        note(r, "witnesses", 1, "%s:%zu: %s", o->witness_policy, line,
+             e == SCITT_ERR_POLICY ? why : scitt_err_str(e));
+        goto out;
+    }
+    scitt_checkpoint cp;
+    char missing[512];
+    e = scitt_tlog_policy_check(p, scitt_span_make(cpb.ptr, cpb.len), NULL, 0, &cp, missing,
+                                sizeof(missing));
+    if (e == SCITT_ERR_POLICY) {
+        note(r, "witnesses", 1, "the checkpoint does not meet the witness quorum; missing: %s",
+             missing);
+        goto out;
+    }
+    if (e != SCITT_OK) {
+        note(r, "witnesses", 1, "the checkpoint: %s", scitt_err_str(e));
+        goto out;
+    }
+    note(r, "witnesses", 0, "checkpoint of size %llu cosigned per the policy's quorum",
+         (unsigned long long)cp.size);
+    for (size_t i = 0; i < nri; i++) {
+        if (ri[i].err != SCITT_OK || ri[i].vds != 1 || ri[i].legacy) {
+            continue;
+        }
+        if (ri[i].tree_size > cp.size) {
+            note(r, "witnessed", 1,
+                 "receipt %zu: tree size %llu is newer than the witnessed checkpoint (%llu)", i + 1,
+                 (unsigned long long)ri[i].tree_size, (unsigned long long)cp.size);
+        } else if (ri[i].tree_size == cp.size) {
+            bool same = memcmp(ri[i].root, cp.root, SCITT_HASH_LEN) == 0;
+            note(r, "witnessed", same ? 0 : 1, "receipt %zu: %s", i + 1,
+                 same ? "the same root as the witnessed checkpoint"
+                      : "another root than the witnessed checkpoint at the same size (split view)");
+        } else if (o->consistency == NULL) {
+            note(r, "witnessed", 1,
+                 "receipt %zu: tree size %llu is older than the witnessed checkpoint (%llu): give "
+                 "--consistency (GET /proofs/consistency?from=%llu&to=%llu)",
+                 i + 1, (unsigned long long)ri[i].tree_size, (unsigned long long)cp.size,
+                 (unsigned long long)ri[i].tree_size, (unsigned long long)cp.size);
+        } else {
+            scitt_receipt_info ci;
+            if (cons.len == 0 && cli_read_file(o->consistency, CLI_FILE_MAX, &cons) != SCITT_OK) {
+                note(r, "witnessed", 1, "cannot read %s", o->consistency);
+                continue;
+            }
+            e = scitt_receipt_verify_consistency(scitt_span_make(cons.ptr, cons.len),
+                                                 ri[i].tree_size, ri[i].root, t->keys, 0, &ci);
+            bool ok = e == SCITT_OK && ci.tree_size == cp.size &&
+                      memcmp(ci.root, cp.root, SCITT_HASH_LEN) == 0;
+            note(r, "witnessed", ok ? 0 : 1, "receipt %zu: %s", i + 1,
+                 ok ? "its tree is a prefix of the witnessed checkpoint (consistency verified)"
+                 : e != SCITT_OK ? scitt_err_str(e)
+                                 : "the consistency receipt does not lead to the witnessed root");
+        }
+    }
+out:
+    scitt_free(p);
+    scitt_dynbuf_clear(&pt);
+    scitt_dynbuf_clear(&cpb);
+    scitt_dynbuf_clear(&cons);
 }
 
 static void receipts_check(const opts *o, const trust *t, const scitt_cose_sign1 *m,
@@ -447,7 +603,7 @@ static void bundle_issuer_check(const opts *o, const attest_view *av, const rinf
         return;
     }
     char want[200], label[40];
-    cli_printable(av->identity.issuer, want, sizeof(want));
+    scitt_client_printable(av->identity.issuer, want, sizeof(want));
     for (size_t i = 0; i < nri; i++) {
         if (ri[i].err == SCITT_OK && ri[i].from && !strncmp(ri[i].from, "service bundle ", 15)) {
             bool same = strcmp(ri[i].iss, want) == 0;
@@ -697,7 +853,7 @@ static void issuer_check(const opts *o, const scitt_cose_sign1 *m, scitt_span is
 static void identity_check(const opts *o, scitt_span iss, const issuer_view *v, report *r)
 {
     char have[200];
-    cli_printable(iss, have, sizeof(have));
+    scitt_client_printable(iss, have, sizeof(have));
     if (o->want_iss && !scitt_span_eq_str(iss, o->want_iss)) {
         note(r, "iss", 1, "iss is \"%s\", not the one required", have);
     } else if (v->established) {
@@ -744,14 +900,14 @@ static void expectations(const opts *o, const issuer_view *v, scitt_span sub, re
     if (o->want_sub) {
         bool same = scitt_span_eq_str(sub, o->want_sub);
         char h[200];
-        cli_printable(sub, h, sizeof(h));
+        scitt_client_printable(sub, h, sizeof(h));
         note(r, "sub", same ? 0 : 1, "sub is \"%s\"%s", h, same ? "" : ", not the one required");
     }
 }
 
 static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, const issuer_view *v,
                    scitt_span iss, scitt_span sub, const char *entry_id, const rinfo *ri,
-                   size_t nri, const attest_view *av)
+                   size_t nri, const attest_view *av, scitt_json_writer *outer)
 {
     if (!o->json) {
         static const char *const mark[] = {"ok  ", "FAIL", "skip"};
@@ -759,8 +915,8 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, co
             printf("%s %s: %s\n", mark[r->c[i].status], r->c[i].name, r->c[i].detail);
         }
         char is[200], su[200];
-        cli_printable(iss, is, sizeof(is));
-        cli_printable(sub, su, sizeof(su));
+        scitt_client_printable(iss, is, sizeof(is));
+        scitt_client_printable(sub, su, sizeof(su));
         bool established = m && v->established;
         printf("%s%s: %s (%s %s, sub %s, entry %s)\n",
                r->failed            ? "NOT VERIFIED"
@@ -772,158 +928,144 @@ static void output(const opts *o, const report *r, const scitt_cose_sign1 *m, co
     }
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, 0);
-    cli_json j;
-    jw_init(&j, &b);
-    jw_obj(&j);
-    jw_key(&j, "ok");
-    jw_bool(&j, r->failed == 0);
-    if (av) {
-        jw_key(&j, "insecure");
-        jw_bool(&j, av->insecure);
+    scitt_json_writer j0;
+    scitt_json_writer *j = outer ? outer : &j0;
+    if (!outer) {
+        scitt_json_writer_init(j, &b);
     }
-    jw_key(&j, "file");
-    jw_str(&j, o->file);
-    jw_key(&j, "iss");
-    jw_text(&j, iss);
-    jw_key(&j, "sub");
-    jw_text(&j, sub);
-    jw_key(&j, "entry_id");
-    jw_str(&j, entry_id);
-    jw_key(&j, "issuer_established");
-    jw_bool(&j, m && v->established);
-    jw_key(&j, "issuer_established_by");
+    scitt_json_begin_object(j);
+    scitt_json_put_key(j, "ok");
+    scitt_json_put_bool(j, r->failed == 0);
+    if (av) {
+        scitt_json_put_key(j, "insecure");
+        scitt_json_put_bool(j, av->insecure);
+    }
+    scitt_json_put_key(j, "file");
+    scitt_json_put_cstr(j, o->file);
+    scitt_json_put_key(j, "iss");
+    scitt_json_put_text(j, iss);
+    scitt_json_put_key(j, "sub");
+    scitt_json_put_text(j, sub);
+    scitt_json_put_key(j, "entry_id");
+    scitt_json_put_cstr(j, entry_id);
+    scitt_json_put_key(j, "issuer_established");
+    scitt_json_put_bool(j, m && v->established);
+    scitt_json_put_key(j, "issuer_established_by");
     if (m && v->established) {
-        jw_str(&j, v->sig_pinned ? "issuer-key" : v->did_ok ? "did:x509" : "issuer-roots");
+        scitt_json_put_cstr(j, v->sig_pinned ? "issuer-key"
+                               : v->did_ok   ? "did:x509"
+                                             : "issuer-roots");
     } else {
-        jw_null(&j);
+        scitt_json_put_null(j);
     }
     if (m) {
         bool envelope = (m->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) != 0;
-        jw_key(&j, "hash_envelope");
-        jw_bool(&j, envelope);
+        scitt_json_put_key(j, "hash_envelope");
+        scitt_json_put_bool(j, envelope);
         if (v->digest.len) {
-            jw_key(&j, "digest");
-            jw_hex(&j, v->digest);
+            scitt_json_put_key(j, "digest");
+            scitt_json_put_hex(j, v->digest);
             const char *an = hash_name(v->digest_alg);
             if (an) {
-                jw_key(&j, "digest_alg");
-                jw_str(&j, an);
+                scitt_json_put_key(j, "digest_alg");
+                scitt_json_put_cstr(j, an);
             }
         }
         if (envelope && m->hdr.payload_location.len) {
-            jw_key(&j, "location");
-            jw_text(&j, m->hdr.payload_location);
+            scitt_json_put_key(j, "location");
+            scitt_json_put_text(j, m->hdr.payload_location);
         }
     }
-    jw_key(&j, "checks");
-    jw_arr(&j);
+    scitt_json_put_key(j, "checks");
+    scitt_json_begin_array(j);
     static const char *const st[] = {"ok", "failed", "skipped"};
     for (size_t i = 0; i < r->n; i++) {
-        jw_obj(&j);
-        jw_key(&j, "check");
-        jw_str(&j, r->c[i].name);
-        jw_key(&j, "result");
-        jw_str(&j, st[r->c[i].status]);
-        jw_key(&j, "detail");
-        jw_str(&j, r->c[i].detail);
-        jw_end(&j);
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "check");
+        scitt_json_put_cstr(j, r->c[i].name);
+        scitt_json_put_key(j, "result");
+        scitt_json_put_cstr(j, st[r->c[i].status]);
+        scitt_json_put_key(j, "detail");
+        scitt_json_put_cstr(j, r->c[i].detail);
+        scitt_json_end_object(j);
     }
-    jw_end_arr(&j);
-    jw_key(&j, "receipts");
-    jw_arr(&j);
+    scitt_json_end_array(j);
+    scitt_json_put_key(j, "receipts");
+    scitt_json_begin_array(j);
     for (size_t i = 0; i < nri; i++) {
-        jw_obj(&j);
-        jw_key(&j, "source");
-        jw_str(&j, ri[i].source);
-        jw_key(&j, "ok");
-        jw_bool(&j, ri[i].err == SCITT_OK);
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "source");
+        scitt_json_put_cstr(j, ri[i].source);
+        scitt_json_put_key(j, "ok");
+        scitt_json_put_bool(j, ri[i].err == SCITT_OK);
         if (ri[i].err != SCITT_OK) {
-            jw_key(&j, "error");
-            jw_str(&j, scitt_err_name(ri[i].err));
+            scitt_json_put_key(j, "error");
+            scitt_json_put_cstr(j, scitt_err_name(ri[i].err));
         }
-        jw_key(&j, "vds");
-        jw_int(&j, ri[i].vds);
-        jw_key(&j, "legacy_labels");
-        jw_bool(&j, ri[i].legacy);
-        jw_key(&j, "kid");
-        jw_str(&j, ri[i].kid);
-        jw_key(&j, "trust_file");
+        scitt_json_put_key(j, "vds");
+        scitt_json_put_int(j, ri[i].vds);
+        scitt_json_put_key(j, "legacy_labels");
+        scitt_json_put_bool(j, ri[i].legacy);
+        scitt_json_put_key(j, "kid");
+        scitt_json_put_cstr(j, ri[i].kid);
+        scitt_json_put_key(j, "trust_file");
         if (ri[i].from) {
-            jw_str(&j, ri[i].from);
+            scitt_json_put_cstr(j, ri[i].from);
         } else {
-            jw_null(&j);
+            scitt_json_put_null(j);
         }
         if (ri[i].err == SCITT_OK && ri[i].vds != 2) {
-            jw_key(&j, "tree_size");
-            jw_uint(&j, ri[i].tree_size);
-            jw_key(&j, "leaf_index");
-            jw_uint(&j, ri[i].leaf_index);
-            jw_key(&j, "size_signed");
-            jw_bool(&j, ri[i].size_signed);
+            scitt_json_put_key(j, "tree_size");
+            scitt_json_put_uint(j, ri[i].tree_size);
+            scitt_json_put_key(j, "leaf_index");
+            scitt_json_put_uint(j, ri[i].leaf_index);
+            scitt_json_put_key(j, "size_signed");
+            scitt_json_put_bool(j, ri[i].size_signed);
         }
         if (ri[i].iss[0]) {
-            jw_key(&j, "service");
-            jw_str(&j, ri[i].iss);
+            scitt_json_put_key(j, "service");
+            scitt_json_put_cstr(j, ri[i].iss);
         }
-        jw_end(&j);
+        scitt_json_end_object(j);
     }
-    jw_end_arr(&j);
+    scitt_json_end_array(j);
     if (av) {
-        jw_key(&j, "service_bundle");
-        attest_json(&j, av, &o->att);
+        scitt_json_put_key(j, "service_bundle");
+        attest_json(j, av, &o->att);
     }
-    jw_end(&j);
-    jw_print(&b);
+    scitt_json_end_object(j);
+    if (outer) {
+        scitt_dynbuf_clear(&b);
+    } else {
+        cli_json_print(j);
+    }
 }
 
-int cmd_verify(int argc, char **argv)
+/*
+ * Verifies one transparent statement @p in (labelled o->file) and prints its report (into
+ * @p outer with --json --image). *ok is set when every check passed. CLI_OK unless memory ran out.
+ */
+static int verify_statement(const opts *o, const trust *t, const attest_view *av, scitt_span in,
+                            scitt_dynbuf *files, scitt_json_writer *outer, bool *ok)
 {
-    opts o;
-    int rc = parse(argc, argv, &o);
-    if (rc == -1) {
-        return cli_help(help);
-    }
-    if (rc != CLI_OK) {
-        return rc;
-    }
-    trust t;
-    rc = trust_init(&t);
-    for (size_t i = 0; rc == CLI_OK && i < o.ntrust; i++) {
-        rc = trust_load(&t, o.trust[i]);
-    }
-    attest_view av;
-    memset(&av, 0, sizeof(av));
-    if (rc == CLI_OK && o.bundle) {
-        rc = attest_trust_bundle(o.bundle, &o.att, &t, &av);
-    }
-    scitt_dynbuf in, entry, files[SCITT_LIMIT_RECEIPTS];
-    scitt_dynbuf_init(&in, 0);
+    int rc = CLI_OK;
+    *ok = false;
+    scitt_dynbuf entry;
     scitt_dynbuf_init(&entry, 0);
-    for (size_t i = 0; i < SCITT_LIMIT_RECEIPTS; i++) {
-        scitt_dynbuf_init(&files[i], 0);
-    }
-    if (rc == CLI_OK) {
-        rc = cli_slurp(o.file, CLI_FILE_MAX, &in);
-    }
-    for (size_t i = 0; rc == CLI_OK && i < o.nreceipt; i++) {
-        scitt_dynbuf_clear(&files[i]);
-        rc = cli_slurp(o.receipt[i], CLI_FILE_MAX, &files[i]); /* unreadable input: exit 2 */
-    }
     report *r = scitt_calloc(1, sizeof(*r));
     scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
     rinfo *ri = scitt_calloc(MAX_RECEIPTS, sizeof(*ri));
     size_t nri = 0;
-    if (rc != CLI_OK || !r || !m || !ri) {
-        rc = rc ? rc : cli_fail(CLI_USAGE, "out of memory");
+    if (!r || !m || !ri) {
+        rc = cli_fail(CLI_USAGE, "out of memory");
         goto out;
     }
-    if (o.bundle) {
+    if (o->bundle) {
         char sum[600];
-        attest_summary(&av, &o.att, sum, sizeof(sum));
-        note(r, "service bundle", av.err ? 1 : 0, "%s: %s", o.bundle, av.err ? av.reason : sum);
+        attest_summary(av, &o->att, sum, sizeof(sum));
+        note(r, "service bundle", av->err ? 1 : 0, "%s: %s", o->bundle, av->err ? av->reason : sum);
     }
-    scitt_span s = scitt_span_make(in.ptr, in.len);
-    scitt_err e = scitt_cose_sign1_decode(s, o.legacy ? SCITT_SIGN1_LEGACY : 0, m);
+    scitt_err e = scitt_cose_sign1_decode(in, o->legacy ? SCITT_SIGN1_LEGACY : 0, m);
     bool decoded = e == SCITT_OK;
     char entry_id[65] = "";
     scitt_span iss = scitt_span_make(NULL, 0), sub = iss;
@@ -934,11 +1076,11 @@ int cmd_verify(int argc, char **argv)
     } else {
         iss = m->hdr.cwt.iss;
         sub = m->hdr.cwt.sub;
-        if (o.legacy && !m->hdr.cwt.has_iss && legacy_claims(m, &iss, &sub) != SCITT_OK) {
+        if (o->legacy && !m->hdr.cwt.has_iss && legacy_claims(m, &iss, &sub) != SCITT_OK) {
             iss = sub = scitt_span_make(NULL, 0);
         }
         e = scitt_cose_check_statement(m);
-        if (e != SCITT_OK && o.legacy) {
+        if (e != SCITT_OK && o->legacy) {
             note(r, "profile", 2, "not an RFC 9943 Signed Statement (%s): 2023 labels accepted",
                  scitt_err_str(e));
         } else {
@@ -953,31 +1095,198 @@ int cmd_verify(int argc, char **argv)
             rc = cli_fail(CLI_USAGE, "out of memory");
             goto out;
         }
-        receipts_check(&o, &t, m, scitt_span_make(entry.ptr, entry.len), ri, &nri, r, files);
-        bundle_issuer_check(&o, &av, ri, nri, r);
+        receipts_check(o, t, m, scitt_span_make(entry.ptr, entry.len), ri, &nri, r, files);
+        bundle_issuer_check(o, av, ri, nri, r);
+        witness_check(o, t, ri, nri, r);
         char key_desc[300];
-        validity_check(&o, m, r);
-        issuer_check(&o, m, iss, r, &iv, key_desc, sizeof(key_desc));
-        identity_check(&o, iss, &iv, r);
-        expectations(&o, &iv, sub, r);
+        validity_check(o, m, r);
+        issuer_check(o, m, iss, r, &iv, key_desc, sizeof(key_desc));
+        identity_check(o, iss, &iv, r);
+        expectations(o, &iv, sub, r);
     }
-    output(&o, r, decoded ? m : NULL, &iv, iss, sub, entry_id, ri, nri, o.bundle ? &av : NULL);
+    output(o, r, decoded ? m : NULL, &iv, iss, sub, entry_id, ri, nri, o->bundle ? av : NULL,
+           outer);
+    *ok = r->failed == 0;
     if (r->failed) {
-        cli_msg("%s: %s", o.file, r->first);
-        rc = CLI_FAIL;
-    } else if (o.bundle && av.insecure) {
-        attest_warn_insecure();
+        cli_msg("%s: %s", o->file, r->first);
     }
 out:
-    attest_view_clear(&av);
     scitt_free(r);
     scitt_free(m);
     scitt_free(ri);
+    scitt_dynbuf_clear(&entry);
+    return rc;
+}
+
+/*
+ * --image: the transparent statements attached to the image, each verified as above with the
+ * image's manifest digest required as the signed digest; one that passes everything suffices.
+ */
+static int verify_image(opts *o, const trust *t, const attest_view *av, scitt_dynbuf *files)
+{
+    oci_image img;
+    int rc = oci_resolve(o->image, &o->reg, &img);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    oci_candidate *cs = scitt_calloc(OCI_CANDIDATES_MAX, sizeof(*cs));
+    size_t n = 0;
+    bool via_tag = false;
+    if (!cs) {
+        return cli_fail(CLI_USAGE, "out of memory");
+    }
+    rc = oci_collect(&img, &o->reg, cs, &n, &via_tag);
+    if (rc != CLI_OK) {
+        scitt_free(cs);
+        return rc;
+    }
+    char name[700], label[800];
+    oci_ref_format(&img.ref, name, sizeof(name));
+    snprintf(o->image_digest, sizeof(o->image_digest), "%s", img.digest);
+    o->want_digest = o->image_digest; /* the subject must be this very manifest */
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &b);
+    if (o->json) {
+        scitt_json_begin_object(&j);
+        scitt_json_put_key(&j, "image");
+        scitt_json_put_cstr(&j, name);
+        scitt_json_put_key(&j, "digest");
+        scitt_json_put_cstr(&j, img.digest);
+        scitt_json_put_key(&j, "referrers");
+        scitt_json_put_cstr(&j, via_tag ? "tag" : "api");
+        scitt_json_put_key(&j, "statements");
+        scitt_json_begin_array(&j);
+    }
+    size_t good = 0;
+    const char *good_artifact = NULL;
+    for (size_t i = 0; rc == CLI_OK && i < n; i++) {
+        snprintf(label, sizeof(label), "%s referrer %s", name, cs[i].artifact);
+        o->file = label;
+        if (o->json) {
+            scitt_json_begin_object(&j);
+            scitt_json_put_key(&j, "artifact");
+            scitt_json_put_cstr(&j, cs[i].artifact);
+            scitt_json_put_key(&j, "fetched");
+            scitt_json_put_bool(&j, cs[i].reason[0] == 0);
+        }
+        bool ok = false;
+        if (cs[i].reason[0]) {
+            cli_msg("%s: %s", label, cs[i].reason);
+            if (o->json) {
+                scitt_json_put_key(&j, "ok");
+                scitt_json_put_bool(&j, false);
+                scitt_json_put_key(&j, "reason");
+                scitt_json_put_cstr(&j, cs[i].reason);
+            } else {
+                printf("FAIL %s: %s\n", label, cs[i].reason);
+            }
+        } else {
+            if (o->json) {
+                scitt_json_put_key(&j, "verification");
+            }
+            rc = verify_statement(o, t, av,
+                                  scitt_span_make(cs[i].statement.ptr, cs[i].statement.len), files,
+                                  o->json ? &j : NULL, &ok);
+            if (o->json) {
+                scitt_json_put_key(&j, "ok");
+                scitt_json_put_bool(&j, ok);
+            }
+        }
+        if (o->json) {
+            scitt_json_end_object(&j);
+        }
+        if (ok && !good++) {
+            good_artifact = cs[i].artifact;
+        }
+    }
+    if (o->json) {
+        scitt_json_end_array(&j);
+        scitt_json_put_key(&j, "ok");
+        scitt_json_put_bool(&j, good > 0);
+        scitt_json_put_key(&j, "verified_by");
+        if (good_artifact) {
+            scitt_json_put_cstr(&j, good_artifact);
+        } else {
+            scitt_json_put_null(&j);
+        }
+        scitt_json_end_object(&j);
+        cli_json_print(&j);
+    } else {
+        scitt_dynbuf_clear(&b);
+        if (good) {
+            printf("verified: %s (%s): %zu of %zu attached transparent statements verified\n", name,
+                   img.digest, good, n);
+        } else {
+            printf("NOT VERIFIED: %s (%s): %zu transparent statements attached, none verified\n",
+                   name, img.digest, n);
+        }
+    }
+    if (rc == CLI_OK && !good) {
+        rc = cli_fail(CLI_FAIL, "%s (%s): %s", name, img.digest,
+                      n ? "no attached transparent statement satisfies every check"
+                        : "no transparent statement is attached to this image");
+    }
+    oci_candidates_clear(cs, n);
+    scitt_free(cs);
+    return rc;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc == -1) {
+        fputs(help, stdout);
+        fputs(help_bundle, stdout);
+        fputs(help_witness, stdout);
+        return cli_help(image_help);
+    }
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    trust t;
+    rc = trust_init(&t);
+    for (size_t i = 0; rc == CLI_OK && i < o.ntrust; i++) {
+        rc = trust_load(&t, o.trust[i]);
+    }
+    attest_view av;
+    memset(&av, 0, sizeof(av));
+    if (rc == CLI_OK && o.bundle) {
+        rc = attest_trust_bundle(o.bundle, &o.att, &t, &av);
+    }
+    scitt_dynbuf in, files[SCITT_LIMIT_RECEIPTS];
+    scitt_dynbuf_init(&in, 0);
+    for (size_t i = 0; i < SCITT_LIMIT_RECEIPTS; i++) {
+        scitt_dynbuf_init(&files[i], 0);
+    }
+    if (rc == CLI_OK && o.image) {
+        rc = verify_image(&o, &t, &av, files);
+    } else {
+        if (rc == CLI_OK) {
+            rc = cli_slurp(o.file, CLI_FILE_MAX, &in);
+        }
+        for (size_t i = 0; rc == CLI_OK && i < o.nreceipt; i++) {
+            scitt_dynbuf_clear(&files[i]);
+            rc = cli_slurp(o.receipt[i], CLI_FILE_MAX, &files[i]); /* unreadable input: exit 2 */
+        }
+        bool ok = false;
+        if (rc == CLI_OK) {
+            rc = verify_statement(&o, &t, &av, scitt_span_make(in.ptr, in.len), files, NULL, &ok);
+        }
+        if (rc == CLI_OK && !ok) {
+            rc = CLI_FAIL;
+        }
+    }
+    if (rc == CLI_OK && o.bundle && av.insecure) {
+        attest_warn_insecure();
+    }
+    attest_view_clear(&av);
     for (size_t i = 0; i < SCITT_LIMIT_RECEIPTS; i++) {
         scitt_dynbuf_clear(&files[i]);
     }
     scitt_dynbuf_clear(&in);
-    scitt_dynbuf_clear(&entry);
     trust_clear(&t);
     return rc;
 }

@@ -22,7 +22,8 @@ static const command commands[] = {
     {"keygen", cmd_keygen, "make a signing key (and a certificate)"},
     {"sign", cmd_sign, "make a Signed Statement (payload, image digest, measurement, hash)"},
     {"register", cmd_register, "submit a statement and write the transparent statement"},
-    {"verify", cmd_verify, "verify a transparent statement offline"},
+    {"verify", cmd_verify, "verify a transparent statement offline, or an image's in its registry"},
+    {"attach", cmd_attach, "push a transparent statement next to its image in the registry"},
     {"get", cmd_get, "fetch the receipt or transparent statement of an entry"},
     {"keys", cmd_keys, "fetch the service's keys once, to verify offline later"},
     {"inspect", cmd_inspect, "print a COSE/CBOR object in diagnostic notation"},
@@ -31,6 +32,7 @@ static const command commands[] = {
     {"monitor", cmd_monitor, "follow the log and report new statements for an issuer or subject"},
     {"export-tiles", cmd_export_tiles, "write checkpoint, tiles and bundles as static files"},
     {"attest", cmd_attest, "export a service's TEE attestation bundle; verify TEE evidence"},
+    {"witness", cmd_witness, "run a C2SP witness that cosigns consistent checkpoints"},
 };
 
 static const char usage_head[] =

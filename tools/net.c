@@ -1,81 +1,90 @@
-/* Service requests, problem details and log sources for the scitt tool. */
+/* Clients from the command line, and log sources, for the scitt tool. */
 #include "net.h"
-#include "parsers.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "scitt/cbor.h"
-
-int svc_init(svc *s, const char *url, const char *cacert, int timeout_ms)
+int cli_client_open(const char *url, const char *cacert, uint32_t timeout_ms, const char *token,
+                    scitt_client **out)
 {
-    memset(s, 0, sizeof(*s));
+    *out = NULL;
     if (!url) {
         return cli_usage("--url is required");
     }
-    if (http_url_parse(url, &s->url) != SCITT_OK) {
-        return cli_usage("--url \"%s\" is not an http:// or https:// URL", url);
+    scitt_client_options o = {url, cacert, token, timeout_ms, NULL};
+    char why[600];
+    scitt_err e = scitt_client_new(&o, out, why, sizeof(why));
+    if (e == SCITT_ERR_INVALID_ARG) {
+        return cli_usage("--url %s", why);
     }
-    s->opts.cacert = cacert;
-    s->opts.timeout_ms = timeout_ms;
+    if (e != SCITT_OK) {
+        return cli_fail(CLI_USAGE, "%s", why);
+    }
     return CLI_OK;
 }
 
-scitt_err svc_get(const svc *s, const char *path, const char *accept, http_result *out, char *why,
-                  size_t cap)
+void net_opts_init(net_opts *o, const net_spec *s)
 {
-    char hdr[160];
-    const char *headers[1] = {hdr};
-    snprintf(hdr, sizeof(hdr), "Accept: %s", accept ? accept : "*/*");
-    http_request req = {"GET", path, headers, 1, {NULL, 0}};
-    return http_do(&s->url, &req, &s->opts, out, why, cap);
+    memset(o, 0, sizeof(*o));
+    o->timeout = s->timeout_default;
+    optind = 1;
+    opterr = 0;
 }
 
-void svc_problem(const http_result *r, char *out, size_t cap)
+int net_option(net_opts *o, const net_spec *s, int code, char **argv)
 {
-    scitt_span title, detail;
-    char t[200], d[400];
-    if (wire_problem(scitt_span_make(r->body.ptr, r->body.len), &title, &detail)) {
-        cli_printable(title, t, sizeof(t));
-        cli_printable(detail, d, sizeof(d));
-        snprintf(out, cap, "%d %s: %s", r->res.status, t, d);
-        return;
-    }
-    cli_printable(r->res.reason, t, sizeof(t));
-    snprintf(out, cap, "HTTP %d %s", r->res.status, t);
-}
-
-void svc_problem_title(const http_result *r, char *out, size_t cap)
-{
-    scitt_span title, detail;
-    if (wire_problem(scitt_span_make(r->body.ptr, r->body.len), &title, &detail)) {
-        cli_printable(title, out, cap);
-    } else if (cap) {
-        out[0] = 0;
-    }
-}
-
-int svc_retry_after(const http_result *r, int dflt)
-{
-    scitt_span v;
-    if (!http_header_get(&r->res, "retry-after", &v) || v.len == 0 || v.len > 6) {
-        return dflt;
-    }
-    int s = 0;
-    for (size_t i = 0; i < v.len; i++) {
-        if (v.ptr[i] < '0' || v.ptr[i] > '9') {
-            return dflt; /* an HTTP-date: not worth parsing for a client that polls */
+    const char *arg = optarg;
+    uint64_t v;
+    switch (code) {
+    case NET_O_URL:
+        o->url = arg;
+        return CLI_OK;
+    case NET_O_CACERT:
+        o->cacert = arg;
+        return CLI_OK;
+    case NET_O_TIMEOUT:
+        if (!cli_parse_u64(arg, s->timeout_min, s->timeout_max, &v)) {
+            return cli_usage("--timeout must be %u..%u seconds", s->timeout_min, s->timeout_max);
         }
-        s = s * 10 + (v.ptr[i] - '0');
+        o->timeout = (uint32_t)v;
+        return CLI_OK;
+    case NET_O_JSON:
+        o->json = true;
+        return CLI_OK;
+    case NET_O_HELP:
+        net_help(s->help, s);
+        return NET_HELP_SHOWN;
+    default:
+        return cli_usage("unknown option or missing value: %s", argv[optind - 1]);
     }
-    return s > 3600 ? 3600 : s;
 }
 
-/* ---- sources ------------------------------------------------------------------------------- */
+int net_help(const char *help, const net_spec *s)
+{
+    const char *mark = strstr(help, NET_OPTIONS_HELP);
+    if (!mark) {
+        return cli_help(help);
+    }
+    printf("%.*s", (int)(mark - help), help);
+    printf("  --url URL          %s\n"
+           "  --cacert FILE      trust these CA certificates (PEM) for https instead of the "
+           "system's\n"
+           "  --timeout S        %s (default %u; %u..%u)\n"
+           "  --json             %s\n",
+           s->url, s->timeout, s->timeout_default, s->timeout_min, s->timeout_max, s->json);
+    fputs(mark + strlen(NET_OPTIONS_HELP), stdout);
+    return CLI_OK;
+}
 
-int source_open(source *s, const char *where, const char *cacert, int timeout_ms)
+int net_client_open(const net_opts *o, const char *token, scitt_client **out)
+{
+    return cli_client_open(o->url, o->cacert, o->timeout * 1000u, token, out);
+}
+
+int source_open(source *s, const char *where, const char *cacert, uint32_t timeout_ms)
 {
     memset(s, 0, sizeof(*s));
     if (!where) {
@@ -84,7 +93,7 @@ int source_open(source *s, const char *where, const char *cacert, int timeout_ms
     snprintf(s->label, sizeof(s->label), "%s", where);
     if (!strncmp(where, "http://", 7) || !strncmp(where, "https://", 8)) {
         s->is_http = true;
-        return svc_init(&s->http, where, cacert, timeout_ms);
+        return cli_client_open(where, cacert, timeout_ms, NULL, &s->http);
     }
     const char *path = where;
     if (!strncmp(where, "file://", 7)) {
@@ -108,7 +117,13 @@ int source_open(source *s, const char *where, const char *cacert, int timeout_ms
     return CLI_OK;
 }
 
-scitt_err source_get(const source *s, const char *rel, size_t max, scitt_dynbuf *out, char *why,
+void source_close(source *s)
+{
+    scitt_client_free(s->http);
+    s->http = NULL;
+}
+
+scitt_err source_get(source *s, const char *rel, size_t max, scitt_dynbuf *out, char *why,
                      size_t cap)
 {
     if (!s->is_http) {
@@ -127,24 +142,6 @@ scitt_err source_get(const source *s, const char *rel, size_t max, scitt_dynbuf 
     }
     char path[1200];
     snprintf(path, sizeof(path), "/%s", rel);
-    svc h = s->http;
-    h.opts.max_body = max;
-    http_result r;
-    scitt_err e = svc_get(&h, path, "*/*", &r, why, cap);
     scitt_dynbuf_init(out, max);
-    if (e != SCITT_OK) {
-        return e;
-    }
-    if (r.res.status == 200) {
-        /* hand the body over without copying */
-        *out = r.body;
-        scitt_dynbuf_init(&r.body, 0);
-    } else {
-        char p[512];
-        svc_problem(&r, p, sizeof(p));
-        snprintf(why, cap, "GET %s%s: %s", h.url.prefix, path, p);
-        e = r.res.status == 404 ? SCITT_ERR_NOT_FOUND : SCITT_ERR_IO;
-    }
-    http_result_clear(&r);
-    return e;
+    return scitt_client_get(s->http, path, "*/*", out, why, cap);
 }

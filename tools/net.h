@@ -1,38 +1,21 @@
 /*
- * tools/net.h — talking to a scittd service (or a static copy of its read API): base URLs, GET and
- * POST with the tool's timeouts, RFC 9290 problem details for messages, Retry-After, and a source
- * of log files that is either HTTP(S) or a local directory. Internal to tools/.
+ * tools/net.h — the scitt tool's side of libscitt-client (scitt/client.h): a client opened from
+ * the command line, and the source an auditor reads the log from (a service or static copy over
+ * HTTP(S), or a directory). Internal to tools/.
  */
 #ifndef SCITT_TOOLS_NET_H
 #define SCITT_TOOLS_NET_H
 
 #include "cli.h"
-#include "http.h"
 
-/** A service base URL with the request options every call uses. */
-typedef struct svc {
-    http_url url;
-    http_opts opts;
-} svc;
-
-/** Parses @p url for requests; prints a message and returns CLI_USAGE when it is not valid. */
-int svc_init(svc *s, const char *url, const char *cacert, int timeout_ms);
-
-/** GET @p path (with its query) with an Accept header; see http_do for errors. */
-scitt_err svc_get(const svc *s, const char *path, const char *accept, http_result *out, char *why,
-                  size_t cap);
+#include "scitt/client.h"
 
 /**
- * Describes a non-2xx response in one line: "<status> <title>: <detail>" from the RFC 9290
- * problem details body when there is one, else the status line.
+ * Opens a client for @p url (required) with the tool's options; prints a usage message and
+ * returns CLI_USAGE when it cannot. @p token may be NULL or "". Free with scitt_client_free.
  */
-void svc_problem(const http_result *r, char *out, size_t cap);
-
-/** The problem details title (text) of @p r, or an empty string. */
-void svc_problem_title(const http_result *r, char *out, size_t cap);
-
-/** Seconds from a Retry-After header (delta-seconds only), else @p dflt; clamped to 0..3600. */
-int svc_retry_after(const http_result *r, int dflt);
+int cli_client_open(const char *url, const char *cacert, uint32_t timeout_ms, const char *token,
+                    scitt_client **out);
 
 /**
  * Where an auditor reads the log: "http(s)://..." (the service or any static mirror),
@@ -40,24 +23,71 @@ int svc_retry_after(const http_result *r, int dflt);
  */
 typedef struct source {
     bool is_http;
-    svc http;
+    scitt_client *http;
     char dir[4096];
     char label[512]; /* for messages */
 } source;
 
-/** Prints a message and returns CLI_USAGE when @p where is not usable. */
-int source_open(source *s, const char *where, const char *cacert, int timeout_ms);
+/** Prints a message and returns CLI_USAGE when @p where is not usable. Close with source_close. */
+int source_open(source *s, const char *where, const char *cacert, uint32_t timeout_ms);
+void source_close(source *s);
 
 /**
  * Reads @p rel ("checkpoint", "tile/0/000", ".well-known/scitt-keys", ...) into @p out (whose
  * ceiling is @p max). SCITT_ERR_NOT_FOUND for a missing file or an HTTP 404; @p why explains any
  * other failure. @p out is initialised here; release it with scitt_dynbuf_clear.
  */
-scitt_err source_get(const source *s, const char *rel, size_t max, scitt_dynbuf *out, char *why,
+scitt_err source_get(source *s, const char *rel, size_t max, scitt_dynbuf *out, char *why,
                      size_t cap);
 
-/** Shared option text for the network options. */
-#define NET_OPTIONS_HELP                                                                           \
-    "  --cacert FILE      trust these CA certificates (PEM) for https instead of the system's\n"
+/*
+ * The network options, one group for every command that talks to a service: --url, --cacert,
+ * --timeout and --json (and --help). A command states what they mean for it, --timeout's
+ * default and bounds and its help text as data in a net_spec, puts NET_OPTIONS in its getopt
+ * table and NET_OPTIONS_HELP where its help lists them, and hands every code its own switch
+ * does not take to net_option.
+ */
+enum { NET_O_URL = 0x1000, NET_O_CACERT, NET_O_TIMEOUT, NET_O_JSON, NET_O_HELP };
+#define NET_OPTIONS                                                                                \
+    {"url", 1, 0, NET_O_URL}, {"cacert", 1, 0, NET_O_CACERT}, {"timeout", 1, 0, NET_O_TIMEOUT},    \
+        {"json", 0, 0, NET_O_JSON},                                                                \
+    {                                                                                              \
+        "help", 0, 0, NET_O_HELP                                                                   \
+    }
+/** Where a command's help lists the network options (net_help writes them there). */
+#define NET_OPTIONS_HELP "@network-options@\n"
+
+/** What the network options mean for one command. */
+typedef struct net_spec {
+    const char *help;         /**< the command's --help text, with NET_OPTIONS_HELP */
+    const char *url;          /**< what --url names */
+    const char *timeout;      /**< what --timeout S bounds */
+    uint32_t timeout_default; /**< seconds */
+    uint32_t timeout_min, timeout_max;
+    const char *json; /**< what --json prints (continuation lines indented 21) */
+} net_spec;
+
+/** The network options as given (timeout in seconds). */
+typedef struct net_opts {
+    const char *url, *cacert;
+    uint32_t timeout;
+    bool json;
+} net_opts;
+
+/** net_option's result after --help: the help was printed, the command exits 0. */
+#define NET_HELP_SHOWN (-1)
+
+/** The command's defaults; also resets getopt for a new parse. */
+void net_opts_init(net_opts *o, const net_spec *s);
+/**
+ * Takes one option code from getopt_long that the command's own switch did not: a network
+ * option (CLI_OK, or a usage message), --help (prints it, NET_HELP_SHOWN), anything else (an
+ * unknown option or a missing value: a usage message naming argv[optind - 1]).
+ */
+int net_option(net_opts *o, const net_spec *s, int code, char **argv);
+/** Prints @p help with its NET_OPTIONS_HELP line replaced by the options as @p s states them. */
+int net_help(const char *help, const net_spec *s);
+/** cli_client_open with the options. */
+int net_client_open(const net_opts *o, const char *token, scitt_client **out);
 
 #endif

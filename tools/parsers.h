@@ -102,6 +102,7 @@ typedef enum attest_kind {
     ATTEST_NONE = 0,   /* neither; @p why says what it was expected to be */
     ATTEST_BUNDLE,     /* a service bundle (its structure parses; nothing verified) */
     ATTEST_SNP_REPORT, /* an SNP report file: raw, hex or base64 (snp_file_decode) */
+    ATTEST_DCAP_QUOTE, /* an Intel DCAP quote (TDX v4, SGX v3), raw bytes */
 } attest_kind;
 
 /**
@@ -163,25 +164,6 @@ const char *diag_kind_name(diag_kind k);
  * @p kind (may be NULL) gets the object's kind. Errors are the strict reader's.
  */
 scitt_err diag_print(scitt_span cbor, bool full, scitt_dynbuf *out, diag_kind *kind);
-
-/* ---- what scittd answers ------------------------------------------------------------------ */
-
-/** RFC 9290 problem details: title (-1) and detail (-2), each a text or a tag 38 [lang, text]. */
-bool wire_problem(scitt_span body, scitt_span *title, scitt_span *detail);
-
-/** The text member @p key of a CBOR map with text keys (the transparency configuration). */
-bool wire_config_text(scitt_span cfg, const char *key, char *out, size_t cap);
-
-/** One entry of a GET /query page (texts made printable for display). */
-typedef struct wire_row {
-    char entry_id[65];
-    uint64_t index;
-    int64_t registered;
-    char iss[512], sub[512], ctype[256], digest[130];
-} wire_row;
-
-/** Parses one page ({"next": uint / null, "entries": [...]}); *next = 0 when it is the last. */
-scitt_err wire_query_page(scitt_span body, wire_row *rows, size_t cap, size_t *n, uint64_t *next);
 
 /* ---- legacy-label receipts (2023 drafts) --------------------------------------------------- */
 

@@ -37,15 +37,22 @@ void plan_init(sign_plan *p);
 void plan_clear(sign_plan *p);
 
 int plan_payload(sign_plan *p, const char *file, const char *content_type, bool detached);
-/** --image REF@sha256:HEX (--index: the digest is of an image index). */
-int plan_image_ref(sign_plan *p, const char *ref, bool index);
+/**
+ * --image REF (--index: the digest is of an image index): REF normalised; without a digest it is
+ * resolved in the registry through @p reg (and --index taken from the manifest's media type).
+ */
+struct oci_client_opts;
+int plan_image_ref(sign_plan *p, const char *ref, bool index, const struct oci_client_opts *reg);
 /**
  * --oci-layout DIR (tar false) or --docker-archive FILE (tar true): the manifest named @p ref
  * (or the only one); @p image_name (may be NULL) names the repository for 260 and sub.
  */
 int plan_oci(sign_plan *p, const char *path, bool tar, const char *ref, const char *image_name);
-/** --measurement snp|tdx|sgx:HEX */
+/** --measurement snp|tdx|sgx:HEX (tdx:HEX,rtmrN=HEX,... adds "rtmrN" claims) */
 int plan_measurement(sign_plan *p, const char *spec);
+/** --tdx-quote FILE (@p tdx) or --sgx-quote FILE: the measurements of a DCAP quote, parsed
+ *  strictly but not verified. */
+int plan_dcap_quote(sign_plan *p, const char *file, bool tdx);
 /** --snp-report FILE: the measurement, host_data and guest SVN of a report. */
 int plan_snp_report(sign_plan *p, const char *file);
 /** --host-data HEX or --policy-file FILE (host_data = SHA-256 of the policy). */

@@ -5,6 +5,8 @@
  */
 #include "sign.h"
 
+#include "oci_cmd.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "parsers.h"
+#include "scitt/dcap.h"
 #include "scitt/tee.h"
 
 #define MEDIA_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -66,20 +69,39 @@ static void set_digest_envelope(sign_plan *p, const uint8_t *digest, size_t len,
     snprintf(p->preimage_type, sizeof(p->preimage_type), "%s", ptype);
 }
 
-int plan_image_ref(sign_plan *p, const char *ref, bool index)
+int plan_image_ref(sign_plan *p, const char *ref, bool index, const struct oci_client_opts *reg)
 {
     p->kind = "image";
-    uint8_t digest[SCITT_SHA256_LEN];
-    bool has_digest;
-    if (oci_split_ref(ref, p->default_sub, sizeof(p->default_sub), &has_digest, digest) !=
-            SCITT_OK ||
-        !has_digest) {
-        return cli_usage("--image must be REPOSITORY[:TAG]@sha256:<64 hex digits>, not \"%s\"",
-                         ref);
+    oci_image img;
+    memset(&img, 0, sizeof(img));
+    char why[400];
+    if (oci_ref_parse(ref, &img.ref, why, sizeof(why)) != SCITT_OK) {
+        return cli_usage("--image \"%.300s\": %s", ref, why);
     }
+    if (!img.ref.digest[0]) {
+        /* no digest given: the registry says which manifest the tag names now */
+        int rc = oci_resolve(ref, reg, &img);
+        if (rc != CLI_OK) {
+            return rc;
+        }
+        index = strcmp(img.media, MEDIA_OCI_INDEX) == 0 ||
+                strcmp(img.media, "application/vnd.docker.distribution.manifest.list.v2+json") == 0;
+    } else {
+        memcpy(img.digest, img.ref.digest, sizeof(img.digest));
+    }
+    uint8_t digest[SCITT_SHA256_LEN];
+    size_t n;
+    if (scitt_hex_decode(scitt_span_str(img.digest + 7), digest, sizeof(digest), &n) != SCITT_OK ||
+        n != sizeof(digest)) {
+        return cli_usage("--image: the digest is not 64 hex digits");
+    }
+    snprintf(p->default_sub, sizeof(p->default_sub), "%s/%s", img.ref.registry, img.ref.repo);
     set_digest_envelope(p, digest, sizeof(digest), SCITT_COSE_ALG_SHA256,
                         index ? MEDIA_OCI_INDEX : MEDIA_OCI_MANIFEST);
-    snprintf(p->location, sizeof(p->location), "oci://%s", ref);
+    memcpy(img.ref.digest, img.digest, sizeof(img.ref.digest));
+    char name[700];
+    oci_ref_format(&img.ref, name, sizeof(name));
+    snprintf(p->location, sizeof(p->location), "oci://%s", name);
     return CLI_OK;
 }
 
@@ -222,6 +244,8 @@ out:
 
 /* ---- measurements -------------------------------------------------------------------------- */
 
+static const char *const rtmr_names[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+
 static void set_tee(sign_plan *p, const char *tee)
 {
     sign_claim *c = add_claim(p, "tee");
@@ -249,12 +273,88 @@ int plan_measurement(sign_plan *p, const char *spec)
     }
     uint8_t m[64];
     size_t n;
-    if (scitt_hex_decode(scitt_span_str(colon + 1), m, sizeof(m), &n) != SCITT_OK || n != want) {
+    const char *comma = strchr(colon + 1, ',');
+    size_t hex_len = comma ? (size_t)(comma - colon - 1) : strlen(colon + 1);
+    if (scitt_hex_decode(scitt_span_make(colon + 1, hex_len), m, sizeof(m), &n) != SCITT_OK ||
+        n != want) {
         return cli_usage("a %.3s measurement is %zu bytes (%zu hex digits)", spec, want, 2 * want);
+    }
+    if (comma && strcmp(tee, "tdx") != 0) {
+        return cli_usage("only a tdx measurement takes RTMRs (tdx:MRTD,rtmr0=HEX,...)");
     }
     set_digest_envelope(p, m, n, alg, "application/octet-stream");
     set_tee(p, tee);
+    unsigned seen = 0;
+    while (comma) {
+        const char *item = comma + 1;
+        comma = strchr(item, ',');
+        size_t len = comma ? (size_t)(comma - item) : strlen(item);
+        unsigned i = (unsigned)(item[4] - '0');
+        if (len < 6 || strncmp(item, "rtmr", 4) != 0 || item[4] < '0' || item[4] > '3' ||
+            item[5] != '=' || (seen & (1u << i))) {
+            return cli_usage("after the MRTD: rtmr0=HEX .. rtmr3=HEX, each at most once");
+        }
+        seen |= 1u << i;
+        sign_claim *c = add_claim(p, rtmr_names[i]);
+        if (!c ||
+            scitt_hex_decode(scitt_span_make(item + 6, len - 6), c->b, sizeof(c->b), &c->blen) !=
+                SCITT_OK ||
+            c->blen != 48) {
+            return cli_usage("rtmr%u must be 96 hex digits (48 bytes)", i);
+        }
+        c->kind = CLAIM_BYTES;
+    }
     return CLI_OK;
+}
+
+int plan_dcap_quote(sign_plan *p, const char *file, bool tdx)
+{
+    p->kind = "measurement";
+    scitt_dynbuf b;
+    int rc = cli_slurp(file, SCITT_DCAP_QUOTE_MAX + 4096, &b);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    scitt_dcap_quote *q = scitt_malloc(sizeof(*q));
+    scitt_tee_reason rs = SCITT_TEE_OK;
+    scitt_err e =
+        q ? scitt_dcap_quote_parse(scitt_span_make(b.ptr, b.len), q, &rs) : SCITT_ERR_NOMEM;
+    if (e == SCITT_OK && (q->tee == SCITT_DCAP_TEE_TDX) != tdx) {
+        rc = cli_fail(CLI_USAGE, "%s is a %s quote: give %s", file, tdx ? "SGX" : "TDX",
+                      tdx ? "--sgx-quote" : "--tdx-quote");
+    } else if (e != SCITT_OK) {
+        rc = cli_fail(CLI_USAGE, "%s: not a DCAP quote: %s", file, scitt_tee_reason_str(rs));
+    } else if (tdx) {
+        set_digest_envelope(p, q->td.mrtd, 48, SCITT_COSE_ALG_SHA384, "application/octet-stream");
+        set_tee(p, "tdx");
+        for (unsigned i = 0; i < 4; i++) {
+            sign_claim *c = add_claim(p, rtmr_names[i]);
+            if (c) {
+                c->kind = CLAIM_BYTES;
+                memcpy(c->b, q->td.rtmr[i], 48);
+                c->blen = 48;
+            }
+        }
+    } else {
+        set_digest_envelope(p, q->enclave.mrenclave, 32, SCITT_COSE_ALG_SHA256,
+                            "application/octet-stream");
+        set_tee(p, "sgx");
+        sign_claim *c = add_claim(p, "mrsigner");
+        if (c) {
+            c->kind = CLAIM_BYTES;
+            memcpy(c->b, q->enclave.mrsigner, 32);
+            c->blen = 32;
+        }
+        c = add_claim(p, "isv_prod_id");
+        if (c) {
+            c->kind = CLAIM_INT;
+            c->i = q->enclave.isv_prod_id;
+        }
+        rc = plan_svn(p, q->enclave.isv_svn);
+    }
+    scitt_free(q);
+    scitt_dynbuf_clear(&b);
+    return rc;
 }
 
 int plan_snp_report(sign_plan *p, const char *file)

@@ -208,138 +208,17 @@ scitt_err cli_mkdirs(const char *dir, mode_t mode)
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
-void jw_init(cli_json *j, scitt_dynbuf *b)
+void cli_json_print(scitt_json_writer *w)
 {
-    memset(j, 0, sizeof(*j));
-    j->b = b;
-}
-
-static void sep(cli_json *j)
-{
-    if (j->after_key) {
-        j->after_key = false;
-        return;
-    }
-    if (j->comma[j->depth]) {
-        scitt_dynbuf_u8(j->b, ',');
-    }
-    j->comma[j->depth] = true;
-}
-
-static void open_(cli_json *j, char c)
-{
-    sep(j);
-    scitt_dynbuf_u8(j->b, (uint8_t)c);
-    if (j->depth + 1 < sizeof(j->comma)) {
-        j->depth++;
-    }
-    j->comma[j->depth] = false;
-}
-
-static void close_(cli_json *j, char c)
-{
-    scitt_dynbuf_u8(j->b, (uint8_t)c);
-    if (j->depth > 0) {
-        j->depth--;
-    }
-}
-
-void jw_obj(cli_json *j)
-{
-    open_(j, '{');
-}
-
-void jw_end(cli_json *j)
-{
-    close_(j, '}');
-}
-
-void jw_arr(cli_json *j)
-{
-    open_(j, '[');
-}
-
-void jw_end_arr(cli_json *j)
-{
-    close_(j, ']');
-}
-
-void jw_key(cli_json *j, const char *key)
-{
-    sep(j);
-    scitt_json_put_string(j->b, scitt_span_str(key));
-    scitt_dynbuf_u8(j->b, ':');
-    j->after_key = true;
-}
-
-void jw_str(cli_json *j, const char *s)
-{
-    jw_text(j, scitt_span_str(s ? s : ""));
-}
-
-void jw_text(cli_json *j, scitt_span s)
-{
-    sep(j);
-    if (scitt_utf8_valid(s)) {
-        scitt_json_put_string(j->b, s);
-        return;
-    }
-    /* Replace each byte that breaks UTF-8 so the output stays valid JSON. */
-    scitt_dynbuf tmp;
-    scitt_dynbuf_init(&tmp, 0);
-    for (size_t i = 0; i < s.len; i++) {
-        uint8_t c = s.ptr[i];
-        if (c < 0x80) {
-            scitt_dynbuf_u8(&tmp, c);
-        } else {
-            scitt_dynbuf_put(&tmp, "\xef\xbf\xbd", 3);
-        }
-    }
-    scitt_json_put_string(j->b, scitt_span_make(tmp.ptr, tmp.len));
-    scitt_dynbuf_clear(&tmp);
-}
-
-void jw_hex(cli_json *j, scitt_span bytes)
-{
-    char *h = cli_hex(bytes);
-    jw_str(j, h ? h : "");
-    scitt_free(h);
-}
-
-void jw_int(cli_json *j, int64_t v)
-{
-    sep(j);
-    scitt_dynbuf_printf(j->b, "%lld", (long long)v);
-}
-
-void jw_uint(cli_json *j, uint64_t v)
-{
-    sep(j);
-    scitt_dynbuf_printf(j->b, "%llu", (unsigned long long)v);
-}
-
-void jw_bool(cli_json *j, bool v)
-{
-    sep(j);
-    scitt_dynbuf_str(j->b, v ? "true" : "false");
-}
-
-void jw_null(cli_json *j)
-{
-    sep(j);
-    scitt_dynbuf_str(j->b, "null");
-}
-
-void jw_print(scitt_dynbuf *b)
-{
-    if (b->err == SCITT_OK) {
-        fwrite(b->ptr, 1, b->len, stdout);
+    scitt_err e = scitt_json_writer_finish(w);
+    if (e == SCITT_OK) {
+        fwrite(w->out->ptr, 1, w->out->len, stdout);
         fputc('\n', stdout);
         fflush(stdout);
     } else {
-        cli_msg("JSON output: %s", scitt_err_str(b->err));
+        cli_msg("JSON output: %s", scitt_err_str(e));
     }
-    scitt_dynbuf_clear(b);
+    scitt_dynbuf_clear(w->out);
 }
 
 /* ---- keys and text ------------------------------------------------------------------------- */
@@ -392,29 +271,6 @@ char *cli_hex(scitt_span s)
         h[0] = 0;
     }
     return h;
-}
-
-void cli_printable(scitt_span s, char *out, size_t cap)
-{
-    if (cap == 0) {
-        return;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        uint8_t c = s.ptr[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            if (cap - o < 2) {
-                break;
-            }
-            out[o++] = (char)c;
-        } else {
-            if (cap - o < 5) {
-                break;
-            }
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        }
-    }
-    out[o] = 0;
 }
 
 void cli_time(int64_t t, char out[32])

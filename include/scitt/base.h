@@ -5,7 +5,8 @@
  * Ownership conventions used across all public headers:
  *  - scitt_span is borrowed: it never owns what it points to. Every function returning one says
  *    what it points into and how long that stays valid.
- *  - scitt_buf is caller-owned storage: the caller provides ptr/cap, the callee fills len.
+ *  - scitt_dynbuf is a growing heap buffer its holder owns; moving it (scitt_dynbuf_steal) moves
+ *    the ownership of its bytes.
  *  - `_init/_clear` work on caller storage, `_new/_free` on heap objects; `_free(NULL)` is a no-op.
  */
 #ifndef SCITT_BASE_H
@@ -23,6 +24,18 @@ extern "C" {
 #define SCITT_MUST_USE __attribute__((warn_unused_result))
 #else
 #define SCITT_MUST_USE
+#endif
+
+/*
+ * SCITT_API marks what the shared libraries export: the libraries are compiled with
+ * -fvisibility=hidden, so a function without it (the scitt__ internals, the helpers one module
+ * lends another) stays inside the library. Every function a public header declares carries it;
+ * tests/unit/libscitt checks both directions on the built libscitt.so and libscitt-client.so.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define SCITT_API __attribute__((visibility("default")))
+#else
+#define SCITT_API
 #endif
 
 /**
@@ -109,26 +122,19 @@ typedef enum scitt_errclass {
 } scitt_errclass;
 
 /** A short English description of @p err; never NULL (unknown codes get a generic text). */
-const char *scitt_err_str(scitt_err err);
+SCITT_API const char *scitt_err_str(scitt_err err);
 
 /** The symbolic name of @p err ("SCITT_ERR_MALFORMED"); never NULL. */
-const char *scitt_err_name(scitt_err err);
+SCITT_API const char *scitt_err_name(scitt_err err);
 
 /** The class of @p err; an unknown code is SCITT_ERRCLASS_INTERNAL. */
-scitt_errclass scitt_err_class(scitt_err err);
+SCITT_API scitt_errclass scitt_err_class(scitt_err err);
 
 /** Borrowed bytes: never owns `ptr`. */
 typedef struct scitt_span {
     const uint8_t *ptr;
     size_t len;
 } scitt_span;
-
-/** Caller-owned writable storage: `ptr` holds `cap` bytes, of which `len` are in use. */
-typedef struct scitt_buf {
-    uint8_t *ptr;
-    size_t len;
-    size_t cap;
-} scitt_buf;
 
 static inline scitt_span scitt_span_make(const void *ptr, size_t len)
 {
@@ -137,22 +143,22 @@ static inline scitt_span scitt_span_make(const void *ptr, size_t len)
 }
 
 /** A span over the NUL-terminated string @p s (without the NUL). */
-scitt_span scitt_span_str(const char *s);
+SCITT_API scitt_span scitt_span_str(const char *s);
 
 /** True when both spans have the same length and bytes (not constant-time). */
-bool scitt_span_eq(scitt_span a, scitt_span b);
+SCITT_API bool scitt_span_eq(scitt_span a, scitt_span b);
 
 /** True when @p a equals the NUL-terminated string @p s (not constant-time). */
-bool scitt_span_eq_str(scitt_span a, const char *s);
+SCITT_API bool scitt_span_eq_str(scitt_span a, const char *s);
 
 /**
  * Constant-time equality of two equal-length secrets: the time depends on @p len only.
  * Use for tokens, MACs and keys. Returns true when equal.
  */
-bool scitt_ct_equal(const void *a, const void *b, size_t len);
+SCITT_API bool scitt_ct_equal(const void *a, const void *b, size_t len);
 
 /** Overwrites @p len bytes at @p p with zeros in a way the compiler cannot drop. */
-void scitt_wipe(void *p, size_t len);
+SCITT_API void scitt_wipe(void *p, size_t len);
 
 /*
  * Allocation hooks. Every heap allocation in the libraries goes through these, so an embedder
@@ -166,11 +172,11 @@ typedef struct scitt_allocator {
 } scitt_allocator;
 
 /** Installs @p a (NULL restores the defaults). Not thread-safe: call before any other use. */
-void scitt_set_allocator(const scitt_allocator *a);
-void *scitt_malloc(size_t size);
-void *scitt_calloc(size_t n, size_t size);
-void *scitt_realloc(void *ptr, size_t size);
-void scitt_free(void *ptr);
+SCITT_API void scitt_set_allocator(const scitt_allocator *a);
+SCITT_API void *scitt_malloc(size_t size);
+SCITT_API void *scitt_calloc(size_t n, size_t size);
+SCITT_API void *scitt_realloc(void *ptr, size_t size);
+SCITT_API void scitt_free(void *ptr);
 
 /**
  * Reader cursor over borrowed bytes with a sticky error: once a read fails every later read is a
@@ -183,20 +189,20 @@ typedef struct scitt_reader {
     scitt_err err;
 } scitt_reader;
 
-void scitt_reader_init(scitt_reader *r, scitt_span in);
+SCITT_API void scitt_reader_init(scitt_reader *r, scitt_span in);
 /** Bytes not yet read. */
-size_t scitt_reader_left(const scitt_reader *r);
+SCITT_API size_t scitt_reader_left(const scitt_reader *r);
 /** Takes @p n bytes; returns a span into the input (valid while the input is), or an empty span. */
-scitt_span scitt_reader_take(scitt_reader *r, size_t n);
-uint8_t scitt_reader_u8(scitt_reader *r);
-uint16_t scitt_reader_be16(scitt_reader *r);
-uint32_t scitt_reader_be32(scitt_reader *r);
-uint64_t scitt_reader_be64(scitt_reader *r);
-uint16_t scitt_reader_le16(scitt_reader *r);
-uint32_t scitt_reader_le32(scitt_reader *r);
-uint64_t scitt_reader_le64(scitt_reader *r);
+SCITT_API scitt_span scitt_reader_take(scitt_reader *r, size_t n);
+SCITT_API uint8_t scitt_reader_u8(scitt_reader *r);
+SCITT_API uint16_t scitt_reader_be16(scitt_reader *r);
+SCITT_API uint32_t scitt_reader_be32(scitt_reader *r);
+SCITT_API uint64_t scitt_reader_be64(scitt_reader *r);
+SCITT_API uint16_t scitt_reader_le16(scitt_reader *r);
+SCITT_API uint32_t scitt_reader_le32(scitt_reader *r);
+SCITT_API uint64_t scitt_reader_le64(scitt_reader *r);
 /** SCITT_ERR_TRAILING when bytes remain, else the sticky error. */
-SCITT_MUST_USE scitt_err scitt_reader_finish(const scitt_reader *r);
+SCITT_API SCITT_MUST_USE scitt_err scitt_reader_finish(const scitt_reader *r);
 
 /**
  * Writer cursor over caller storage with a sticky error. It never writes past `cap`; on overflow
@@ -210,16 +216,16 @@ typedef struct scitt_writer {
     scitt_err err;
 } scitt_writer;
 
-void scitt_writer_init(scitt_writer *w, uint8_t *storage, size_t cap);
-void scitt_writer_put(scitt_writer *w, const void *data, size_t n);
-void scitt_writer_u8(scitt_writer *w, uint8_t v);
-void scitt_writer_be16(scitt_writer *w, uint16_t v);
-void scitt_writer_be32(scitt_writer *w, uint32_t v);
-void scitt_writer_be64(scitt_writer *w, uint64_t v);
-void scitt_writer_str(scitt_writer *w, const char *s);
+SCITT_API void scitt_writer_init(scitt_writer *w, uint8_t *storage, size_t cap);
+SCITT_API void scitt_writer_put(scitt_writer *w, const void *data, size_t n);
+SCITT_API void scitt_writer_u8(scitt_writer *w, uint8_t v);
+SCITT_API void scitt_writer_be16(scitt_writer *w, uint16_t v);
+SCITT_API void scitt_writer_be32(scitt_writer *w, uint32_t v);
+SCITT_API void scitt_writer_be64(scitt_writer *w, uint64_t v);
+SCITT_API void scitt_writer_str(scitt_writer *w, const char *s);
 /** The bytes written so far (valid while the storage is); SCITT_ERR_BUFFER_TOO_SMALL on overflow.
  */
-SCITT_MUST_USE scitt_err scitt_writer_finish(const scitt_writer *w, scitt_span *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_writer_finish(const scitt_writer *w, scitt_span *out);
 
 /**
  * A growable heap byte buffer with a hard ceiling (`max`, 0 = SCITT_LIMIT_DYNBUF_MAX).
@@ -233,46 +239,46 @@ typedef struct scitt_dynbuf {
     scitt_err err;
 } scitt_dynbuf;
 
-void scitt_dynbuf_init(scitt_dynbuf *b, size_t max);
-void scitt_dynbuf_clear(scitt_dynbuf *b);
-void scitt_dynbuf_put(scitt_dynbuf *b, const void *data, size_t n);
-void scitt_dynbuf_u8(scitt_dynbuf *b, uint8_t v);
-void scitt_dynbuf_str(scitt_dynbuf *b, const char *s);
+SCITT_API void scitt_dynbuf_init(scitt_dynbuf *b, size_t max);
+SCITT_API void scitt_dynbuf_clear(scitt_dynbuf *b);
+SCITT_API void scitt_dynbuf_put(scitt_dynbuf *b, const void *data, size_t n);
+SCITT_API void scitt_dynbuf_u8(scitt_dynbuf *b, uint8_t v);
+SCITT_API void scitt_dynbuf_str(scitt_dynbuf *b, const char *s);
 /** Appends printf-formatted text. */
-void scitt_dynbuf_printf(scitt_dynbuf *b, const char *fmt, ...)
+SCITT_API void scitt_dynbuf_printf(scitt_dynbuf *b, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 /** Reserves @p n bytes at the end and returns them (NULL on error); the caller fills them. */
-uint8_t *scitt_dynbuf_reserve(scitt_dynbuf *b, size_t n);
+SCITT_API uint8_t *scitt_dynbuf_reserve(scitt_dynbuf *b, size_t n);
 /** Hands the buffer to the caller (free with scitt_free) and resets @p b. */
-uint8_t *scitt_dynbuf_steal(scitt_dynbuf *b, size_t *len);
+SCITT_API uint8_t *scitt_dynbuf_steal(scitt_dynbuf *b, size_t *len);
 
 /*
  * Text encodings. Encoders write a NUL-terminated string into @p out of size @p cap and return
  * SCITT_ERR_BUFFER_TOO_SMALL when it does not fit. Decoders are strict: wrong alphabet, wrong
  * padding or non-zero trailing bits are SCITT_ERR_MALFORMED.
  */
-SCITT_MUST_USE scitt_err scitt_hex_encode(scitt_span in, char *out, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_hex_encode(scitt_span in, char *out, size_t cap);
 /** Accepts upper and lower case; *out_len receives the byte count. */
-SCITT_MUST_USE scitt_err scitt_hex_decode(scitt_span text, uint8_t *out, size_t cap,
-                                          size_t *out_len);
+SCITT_API SCITT_MUST_USE scitt_err scitt_hex_decode(scitt_span text, uint8_t *out, size_t cap,
+                                                    size_t *out_len);
 /** RFC 4648 §4 standard alphabet with padding. */
-SCITT_MUST_USE scitt_err scitt_base64_encode(scitt_span in, char *out, size_t cap);
-SCITT_MUST_USE scitt_err scitt_base64_decode(scitt_span text, uint8_t *out, size_t cap,
-                                             size_t *out_len);
+SCITT_API SCITT_MUST_USE scitt_err scitt_base64_encode(scitt_span in, char *out, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_base64_decode(scitt_span text, uint8_t *out, size_t cap,
+                                                       size_t *out_len);
 /** RFC 4648 §5 URL-safe alphabet without padding (padding is rejected when decoding). */
-SCITT_MUST_USE scitt_err scitt_base64url_encode(scitt_span in, char *out, size_t cap);
-SCITT_MUST_USE scitt_err scitt_base64url_decode(scitt_span text, uint8_t *out, size_t cap,
-                                                size_t *out_len);
+SCITT_API SCITT_MUST_USE scitt_err scitt_base64url_encode(scitt_span in, char *out, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_base64url_decode(scitt_span text, uint8_t *out, size_t cap,
+                                                          size_t *out_len);
 /** Output sizes including the NUL. */
 #define SCITT_HEX_LEN(n)       ((n)*2 + 1)
 #define SCITT_BASE64_LEN(n)    ((((n) + 2) / 3) * 4 + 1)
 #define SCITT_BASE64URL_LEN(n) ((((n) + 2) / 3) * 4 + 1)
 
 /** True when @p s is valid UTF-8 (RFC 3629: no overlongs, no surrogates, max U+10FFFF). */
-bool scitt_utf8_valid(scitt_span s);
+SCITT_API bool scitt_utf8_valid(scitt_span s);
 
 /*
  * SHA-2 digests through OpenSSL, without allocation per call (a per-thread context is reused).
@@ -281,11 +287,11 @@ bool scitt_utf8_valid(scitt_span s);
 #define SCITT_SHA256_LEN 32
 #define SCITT_SHA384_LEN 48
 #define SCITT_SHA512_LEN 64
-void scitt_sha256(const void *data, size_t len, uint8_t out[SCITT_SHA256_LEN]);
+SCITT_API void scitt_sha256(const void *data, size_t len, uint8_t out[SCITT_SHA256_LEN]);
 /** SHA-256 over the concatenation of @p n spans. */
-void scitt_sha256_v(const scitt_span *parts, size_t n, uint8_t out[SCITT_SHA256_LEN]);
-void scitt_sha384(const void *data, size_t len, uint8_t out[SCITT_SHA384_LEN]);
-void scitt_sha512(const void *data, size_t len, uint8_t out[SCITT_SHA512_LEN]);
+SCITT_API void scitt_sha256_v(const scitt_span *parts, size_t n, uint8_t out[SCITT_SHA256_LEN]);
+SCITT_API void scitt_sha384(const void *data, size_t len, uint8_t out[SCITT_SHA384_LEN]);
+SCITT_API void scitt_sha512(const void *data, size_t len, uint8_t out[SCITT_SHA512_LEN]);
 
 #ifdef __cplusplus
 }

@@ -85,9 +85,9 @@ extern "C" {
 #define SCITT_COSE_SIG_MAX 1024
 
 /** The COSE name of @p alg ("ES256"), or NULL when it is not a signature algorithm we support. */
-const char *scitt_cose_alg_name(int64_t alg);
+SCITT_API const char *scitt_cose_alg_name(int64_t alg);
 /** The algorithm called @p name (JWK/JOSE names: "ES256", "EdDSA", "PS256", ...), or 0. */
-int64_t scitt_cose_alg_from_name(scitt_span name);
+SCITT_API int64_t scitt_cose_alg_from_name(scitt_span name);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Keys                                                                                        */
@@ -115,23 +115,24 @@ typedef struct scitt_cose_key scitt_cose_key;
  * P-384, ES512/ESP512 P-521, EdDSA/Ed25519 Ed25519, Ed448 Ed448, PS256/384/512 RSA-3072. The key
  * is bound to @p alg and its kid is its RFC 9679 thumbprint. Free with scitt_cose_key_free.
  */
-SCITT_MUST_USE scitt_err scitt_cose_key_generate(int64_t alg, scitt_cose_key **out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_generate(int64_t alg, scitt_cose_key **out);
 
 /**
  * Parses a PEM text: "PUBLIC KEY" (SPKI), "PRIVATE KEY" (PKCS#8), "EC PRIVATE KEY" or
  * "CERTIFICATE" (the certificate's public key). The first block is used. Supported key types:
  * EC P-256/P-384/P-521, Ed25519, Ed448, RSA 2048..8192 bits (SCITT_ERR_UNSUPPORTED otherwise).
  */
-SCITT_MUST_USE scitt_err scitt_cose_key_from_pem(scitt_span pem, scitt_cose_key **out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_from_pem(scitt_span pem, scitt_cose_key **out);
 /** Parses DER: SubjectPublicKeyInfo or PKCS#8 PrivateKeyInfo. */
-SCITT_MUST_USE scitt_err scitt_cose_key_from_der(scitt_span der, scitt_cose_key **out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_from_der(scitt_span der, scitt_cose_key **out);
 /** The public key of a DER X.509 certificate (e.g. the x5chain leaf); the chain is not checked. */
-SCITT_MUST_USE scitt_err scitt_cose_key_from_cert_der(scitt_span cert, scitt_cose_key **out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_from_cert_der(scitt_span cert,
+                                                                scitt_cose_key **out);
 /**
  * Parses one COSE_Key map (EC2, OKP or RSA; private when `d` is present). Its `alg` (3) binds the
  * key to that algorithm; its `kid` (2) becomes the key's kid, else the RFC 9679 thumbprint.
  */
-SCITT_MUST_USE scitt_err scitt_cose_key_from_cose(scitt_span cbor, scitt_cose_key **out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_from_cose(scitt_span cbor, scitt_cose_key **out);
 /**
  * Parses one JWK (RFC 7517/7518/8037; "kty" EC, OKP or RSA); "alg" binds the key as for COSE_Key.
  * The kid is the "kid" string's UTF-8 bytes (what COSE libraries copy from a JWK into a kid
@@ -139,88 +140,91 @@ SCITT_MUST_USE scitt_err scitt_cose_key_from_cose(scitt_span cbor, scitt_cose_ke
  * RFC 9679 thumbprint published as text). scitt_cose_key_encode_jwk writes such a kid back as the
  * same string, and any other kid as the base64url of its bytes.
  */
-SCITT_MUST_USE scitt_err scitt_cose_key_from_jwk(scitt_span json, scitt_cose_key **out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_from_jwk(scitt_span json, scitt_cose_key **out);
 
 /** Takes another reference to @p k (released by scitt_cose_key_free); returns @p k. */
-scitt_cose_key *scitt_cose_key_ref(scitt_cose_key *k);
+SCITT_API scitt_cose_key *scitt_cose_key_ref(scitt_cose_key *k);
 /** Drops one reference; the last one frees the key and wipes private material. NULL is a no-op. */
-void scitt_cose_key_free(scitt_cose_key *k);
+SCITT_API void scitt_cose_key_free(scitt_cose_key *k);
 
-scitt_cose_kty scitt_cose_key_kty(const scitt_cose_key *k);
-scitt_cose_crv scitt_cose_key_crv(const scitt_cose_key *k);
-bool scitt_cose_key_has_private(const scitt_cose_key *k);
+SCITT_API scitt_cose_kty scitt_cose_key_kty(const scitt_cose_key *k);
+SCITT_API scitt_cose_crv scitt_cose_key_crv(const scitt_cose_key *k);
+SCITT_API bool scitt_cose_key_has_private(const scitt_cose_key *k);
 /**
  * The algorithm the key is bound to, else the natural one for its type: ES256/ES384/ES512 for
  * P-256/P-384/P-521, EdDSA for Ed25519 and Ed448, PS256 for RSA.
  */
-int64_t scitt_cose_key_alg(const scitt_cose_key *k);
+SCITT_API int64_t scitt_cose_key_alg(const scitt_cose_key *k);
 /** Binds the key to @p alg; SCITT_ERR_ALG when the key cannot be used with it. */
-SCITT_MUST_USE scitt_err scitt_cose_key_set_alg(scitt_cose_key *k, int64_t alg);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_set_alg(scitt_cose_key *k, int64_t alg);
 /**
  * True when a message with algorithm @p alg may be verified or signed with @p k: the key type fits
  * (ESP256 needs P-256, Ed25519 an Ed25519 key, PS* an RSA key, ...) and, when the key is bound to
  * an algorithm, @p alg is that one (ES256 and ESP256 on P-256 count as the same, and so do EdDSA
  * and Ed25519 on an Ed25519 key, or EdDSA and Ed448 on an Ed448 key).
  */
-bool scitt_cose_key_allows(const scitt_cose_key *k, int64_t alg);
+SCITT_API bool scitt_cose_key_allows(const scitt_cose_key *k, int64_t alg);
 
 /** The key's kid (default: its RFC 9679 thumbprint). Valid while the key is. */
-scitt_span scitt_cose_key_kid(const scitt_cose_key *k);
+SCITT_API scitt_span scitt_cose_key_kid(const scitt_cose_key *k);
 /** Replaces the kid (copied; at most 256 bytes). */
-SCITT_MUST_USE scitt_err scitt_cose_key_set_kid(scitt_cose_key *k, scitt_span kid);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_set_kid(scitt_cose_key *k, scitt_span kid);
 /** RFC 9679 COSE Key Thumbprint (SHA-256 over the deterministic required public parameters). */
-void scitt_cose_key_thumbprint(const scitt_cose_key *k, uint8_t out[SCITT_SHA256_LEN]);
+SCITT_API void scitt_cose_key_thumbprint(const scitt_cose_key *k, uint8_t out[SCITT_SHA256_LEN]);
 
 /**
  * Writes the key as a COSE_Key map in deterministic order: kty, kid, alg and the public parameters,
  * plus the private ones when @p with_private (SCITT_ERR_STATE if the key has none).
  */
-SCITT_MUST_USE scitt_err scitt_cose_key_encode_cose(const scitt_cose_key *k, bool with_private,
-                                                    scitt_cbor_writer *w);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_encode_cose(const scitt_cose_key *k,
+                                                              bool with_private,
+                                                              scitt_cbor_writer *w);
 /** Appends the key as a JWK JSON object ("kid": see scitt_cose_key_from_jwk). */
-SCITT_MUST_USE scitt_err scitt_cose_key_encode_jwk(const scitt_cose_key *k, bool with_private,
-                                                   scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_encode_jwk(const scitt_cose_key *k,
+                                                             bool with_private, scitt_dynbuf *out);
 /** Appends PEM: "PUBLIC KEY" (SPKI) or, with @p with_private, "PRIVATE KEY" (PKCS#8). */
-SCITT_MUST_USE scitt_err scitt_cose_key_encode_pem(const scitt_cose_key *k, bool with_private,
-                                                   scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_encode_pem(const scitt_cose_key *k,
+                                                             bool with_private, scitt_dynbuf *out);
 /** Appends DER: SubjectPublicKeyInfo or, with @p with_private, PKCS#8. */
-SCITT_MUST_USE scitt_err scitt_cose_key_encode_der(const scitt_cose_key *k, bool with_private,
-                                                   scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_encode_der(const scitt_cose_key *k,
+                                                             bool with_private, scitt_dynbuf *out);
 
 /** A set of keys looked up by kid (a COSE_Key_Set or a JWKS). Opaque. */
 typedef struct scitt_cose_keyset scitt_cose_keyset;
 
-SCITT_MUST_USE scitt_err scitt_cose_keyset_new(scitt_cose_keyset **out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_keyset_new(scitt_cose_keyset **out);
 /** Frees the set and drops its references to its keys. NULL is a no-op. */
-void scitt_cose_keyset_free(scitt_cose_keyset *s);
+SCITT_API void scitt_cose_keyset_free(scitt_cose_keyset *s);
 /**
  * Adds a reference to @p k (at most SCITT_LIMIT_KEYSET_KEYS keys; two keys with the same kid are
  * SCITT_ERR_DUPLICATE_KEY).
  */
-SCITT_MUST_USE scitt_err scitt_cose_keyset_add(scitt_cose_keyset *s, scitt_cose_key *k);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_keyset_add(scitt_cose_keyset *s, scitt_cose_key *k);
 /**
  * Makes the set remember up to about @p capacity receipt signatures it has verified (direct-
  * mapped, so fewer when they collide), so verifying another receipt with the same signed tree
  * head costs the proof and no public-key operation: what a verifier checking many statements
  * against the same service wants. Thread-safe. SCITT_ERR_STATE when already enabled.
  */
-SCITT_MUST_USE scitt_err scitt_cose_keyset_memo(scitt_cose_keyset *s, size_t capacity);
-size_t scitt_cose_keyset_count(const scitt_cose_keyset *s);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_keyset_memo(scitt_cose_keyset *s, size_t capacity);
+SCITT_API size_t scitt_cose_keyset_count(const scitt_cose_keyset *s);
 /** Key @p i (borrowed: valid while the set is), or NULL. */
-const scitt_cose_key *scitt_cose_keyset_at(const scitt_cose_keyset *s, size_t i);
+SCITT_API const scitt_cose_key *scitt_cose_keyset_at(const scitt_cose_keyset *s, size_t i);
 /** The key whose kid (or, for JWK keys, base64url-decoded kid) equals @p kid (borrowed), or NULL.
  */
-const scitt_cose_key *scitt_cose_keyset_find(const scitt_cose_keyset *s, scitt_span kid);
+SCITT_API const scitt_cose_key *scitt_cose_keyset_find(const scitt_cose_keyset *s, scitt_span kid);
 /** Parses a COSE_Key_Set (a CBOR array of COSE_Key maps). */
-SCITT_MUST_USE scitt_err scitt_cose_keyset_from_cose(scitt_span cbor, scitt_cose_keyset **out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_keyset_from_cose(scitt_span cbor,
+                                                               scitt_cose_keyset **out);
 /** Parses a JWKS ({"keys": [...]}) — for verification trust inputs. */
-SCITT_MUST_USE scitt_err scitt_cose_keyset_from_jwks(scitt_span json, scitt_cose_keyset **out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_keyset_from_jwks(scitt_span json,
+                                                               scitt_cose_keyset **out);
 /** Writes the public keys as a COSE_Key_Set (what /.well-known/scitt-keys serves). */
-SCITT_MUST_USE scitt_err scitt_cose_keyset_encode_cose(const scitt_cose_keyset *s,
-                                                       scitt_cbor_writer *w);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_keyset_encode_cose(const scitt_cose_keyset *s,
+                                                                 scitt_cbor_writer *w);
 /** Appends the public keys as a JWKS. */
-SCITT_MUST_USE scitt_err scitt_cose_keyset_encode_jwks(const scitt_cose_keyset *s,
-                                                       scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_keyset_encode_jwks(const scitt_cose_keyset *s,
+                                                                 scitt_dynbuf *out);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Header model                                                                                */
@@ -325,10 +329,11 @@ typedef struct scitt_cose_headers {
 } scitt_cose_headers;
 
 /** The parameter with integer label @p label, or NULL. */
-const scitt_cose_param *scitt_cose_headers_find(const scitt_cose_headers *h, int64_t label);
+SCITT_API const scitt_cose_param *scitt_cose_headers_find(const scitt_cose_headers *h,
+                                                          int64_t label);
 /** The parameter with text label @p label, or NULL. */
-const scitt_cose_param *scitt_cose_headers_find_text(const scitt_cose_headers *h,
-                                                     const char *label);
+SCITT_API const scitt_cose_param *scitt_cose_headers_find_text(const scitt_cose_headers *h,
+                                                               const char *label);
 
 /**
  * What to write into a header bucket. Zero-initialise and fill what is wanted; the encoder writes
@@ -359,8 +364,8 @@ typedef struct scitt_cose_header_spec {
 } scitt_cose_header_spec;
 
 /** Writes the header map described by @p spec (SCITT_ERR_DUPLICATE_KEY on a repeated label). */
-SCITT_MUST_USE scitt_err scitt_cose_headers_encode(const scitt_cose_header_spec *spec,
-                                                   scitt_cbor_writer *w);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_headers_encode(const scitt_cose_header_spec *spec,
+                                                             scitt_cbor_writer *w);
 
 /* ------------------------------------------------------------------------------------------ */
 /* COSE_Sign1                                                                                  */
@@ -394,8 +399,8 @@ typedef struct scitt_cose_sign1 {
  * structure and header rules, and that alg is present and protected (unless
  * SCITT_SIGN1_UNPROTECTED_ALG); does not check the signature. @p in must outlive @p out.
  */
-SCITT_MUST_USE scitt_err scitt_cose_sign1_decode(scitt_span in, unsigned flags,
-                                                 scitt_cose_sign1 *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_sign1_decode(scitt_span in, unsigned flags,
+                                                           scitt_cose_sign1 *out);
 
 /**
  * Verifies the signature of a decoded message with @p key: alg must be supported and allowed for
@@ -404,9 +409,10 @@ SCITT_MUST_USE scitt_err scitt_cose_sign1_decode(scitt_span in, unsigned flags,
  * @p detached_payload (SCITT_ERR_PAYLOAD_MISSING when NULL); for an attached one pass NULL.
  * The Sig_structure is hashed in pieces; nothing is allocated for the algorithms that pre-hash.
  */
-SCITT_MUST_USE scitt_err scitt_cose_sign1_verify(const scitt_cose_sign1 *m,
-                                                 const scitt_cose_key *key, scitt_span aad,
-                                                 const scitt_span *detached_payload);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_sign1_verify(const scitt_cose_sign1 *m,
+                                                           const scitt_cose_key *key,
+                                                           scitt_span aad,
+                                                           const scitt_span *detached_payload);
 
 /**
  * Builds and signs a COSE_Sign1: `[bstr(protected_map), unprotected_map, payload / nil, sig]`,
@@ -414,32 +420,42 @@ SCITT_MUST_USE scitt_err scitt_cose_sign1_verify(const scitt_cose_sign1 *m,
  * (allowed for @p key); it is embedded byte for byte. @p unprotected_map is an encoded map (an
  * empty span writes `a0`). The signature covers @p payload even with SCITT_SIGN1_DETACHED.
  */
-SCITT_MUST_USE scitt_err scitt_cose_sign1_sign(const scitt_cose_key *key, scitt_span protected_map,
-                                               scitt_span unprotected_map, scitt_span payload,
-                                               scitt_span aad, unsigned flags,
-                                               scitt_cbor_writer *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_sign1_sign(const scitt_cose_key *key,
+                                                         scitt_span protected_map,
+                                                         scitt_span unprotected_map,
+                                                         scitt_span payload, scitt_span aad,
+                                                         unsigned flags, scitt_cbor_writer *out);
 
 /**
  * The signature step alone: signs `["Signature1", bstr(protected_map), bstr(aad), bstr(payload)]`
  * with @p key and algorithm @p alg into @p sig (SCITT_COSE_SIG_MAX bytes suffice). ECDSA
  * signatures are raw r||s.
  */
-SCITT_MUST_USE scitt_err scitt_cose_signature_create(const scitt_cose_key *key, int64_t alg,
-                                                     scitt_span protected_map, scitt_span aad,
-                                                     scitt_span payload, uint8_t *sig, size_t cap,
-                                                     size_t *sig_len);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_signature_create(
+    const scitt_cose_key *key, int64_t alg, scitt_span protected_map, scitt_span aad,
+    scitt_span payload, uint8_t *sig, size_t cap, size_t *sig_len);
 /** The verification step alone, over the same Sig_structure. */
-SCITT_MUST_USE scitt_err scitt_cose_signature_verify(const scitt_cose_key *key, int64_t alg,
-                                                     scitt_span protected_map, scitt_span aad,
-                                                     scitt_span payload, scitt_span sig);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_signature_verify(const scitt_cose_key *key,
+                                                               int64_t alg,
+                                                               scitt_span protected_map,
+                                                               scitt_span aad, scitt_span payload,
+                                                               scitt_span sig);
 
 /**
  * SCITT Signed Statement profile (RFC 9943 §4) on a decoded message: tagged; alg protected; CWT
- * claims protected with text iss and sub; x5t or x5chain protected, else kid present; with x5t or
- * x5chain protected, iss a URI of 1..SCITT_LIMIT_ISS_CHARS characters. SCITT_ERR_HEADER (or
- * SCITT_ERR_BAD_TAG for a missing tag) names the first rule broken.
+ * claims protected with text iss and sub; iss of 1..SCITT_LIMIT_ISS_CHARS characters; x5t or
+ * x5chain protected, else kid present; with x5t or x5chain protected, iss a URI. SCITT_ERR_HEADER
+ * (or SCITT_ERR_BAD_TAG for a missing tag) names the first rule broken.
  */
-SCITT_MUST_USE scitt_err scitt_cose_check_statement(const scitt_cose_sign1 *m);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_check_statement(const scitt_cose_sign1 *m);
+
+/**
+ * scitt_cose_check_statement, and in @p why (when not NULL) the rule broken, as a sentence
+ * without a final period (a static string; NULL on SCITT_OK). The sentences about the iss claim
+ * (empty, too long, not a URI) and only those start with "iss ".
+ */
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_check_statement_why(const scitt_cose_sign1 *m,
+                                                                  const char **why);
 
 /**
  * RFC 9360 x5t against the certificate it names, protected header only (an unprotected x5t is
@@ -449,7 +465,7 @@ SCITT_MUST_USE scitt_err scitt_cose_check_statement(const scitt_cose_sign1 *m);
  * certificate it names cannot be told); SCITT_ERR_ALG for a hash other than SHA-256, SHA-384
  * or SHA-512 (-16, -43, -44).
  */
-SCITT_MUST_USE scitt_err scitt_cose_check_x5t(const scitt_cose_sign1 *m);
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_check_x5t(const scitt_cose_sign1 *m);
 
 #ifdef __cplusplus
 }

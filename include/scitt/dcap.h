@@ -50,7 +50,7 @@ typedef enum scitt_dcap_tee {
 } scitt_dcap_tee;
 
 /** "sgx" or "tdx" (or "unknown"); never NULL. */
-const char *scitt_dcap_tee_name(scitt_dcap_tee tee);
+SCITT_API const char *scitt_dcap_tee_name(scitt_dcap_tee tee);
 
 #define SCITT_DCAP_HEADER_LEN     48u
 #define SCITT_DCAP_TD_REPORT_LEN  584u        /**< TD report body of a v4 quote (TDX 1.0) */
@@ -130,8 +130,8 @@ typedef struct scitt_dcap_quote {
  * Errors: SCITT_ERR_EVIDENCE_MALFORMED or SCITT_ERR_UNSUPPORTED (another version, TEE, key or
  * certification data type), SCITT_ERR_TOO_LARGE; @p why names the rule.
  */
-SCITT_MUST_USE scitt_err scitt_dcap_quote_parse(scitt_span in, scitt_dcap_quote *out,
-                                                scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_dcap_quote_parse(scitt_span in, scitt_dcap_quote *out,
+                                                          scitt_tee_reason *why);
 
 /* ------------------------------------------------------------------------------------------ */
 /* TCB status                                                                                  */
@@ -151,10 +151,10 @@ typedef enum scitt_dcap_tcb_status {
 } scitt_dcap_tcb_status;
 
 /** Intel's name ("UpToDate", "SWHardeningNeeded", ..., "TcbNotSupported"); never NULL. */
-const char *scitt_dcap_tcb_status_name(scitt_dcap_tcb_status s);
+SCITT_API const char *scitt_dcap_tcb_status_name(scitt_dcap_tcb_status s);
 /** The status named @p name exactly (case-sensitive, as Intel spells it); SCITT_ERR_NOT_FOUND. */
-SCITT_MUST_USE scitt_err scitt_dcap_tcb_status_from_name(scitt_span name,
-                                                         scitt_dcap_tcb_status *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_dcap_tcb_status_from_name(scitt_span name,
+                                                                   scitt_dcap_tcb_status *out);
 
 /** The accept-list bit of one status. */
 #define SCITT_DCAP_ACCEPT(status) (1u << (unsigned)(status))
@@ -166,7 +166,7 @@ SCITT_MUST_USE scitt_err scitt_dcap_tcb_status_from_name(scitt_span name,
  * (what `--accept-tcb` and the registration policy take). Empty items, unknown names, "Revoked"
  * and "TcbNotSupported" (which no list can admit) are SCITT_ERR_INVALID_ARG.
  */
-SCITT_MUST_USE scitt_err scitt_dcap_accept_parse(scitt_span list, uint32_t *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_dcap_accept_parse(scitt_span list, uint32_t *out);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Collateral                                                                                  */
@@ -188,11 +188,11 @@ typedef enum scitt_dcap_item {
 } scitt_dcap_item;
 
 /** The file name of @p item in a collateral directory ("tcb_info.json", ...); never NULL. */
-const char *scitt_dcap_item_file(scitt_dcap_item item);
+SCITT_API const char *scitt_dcap_item_file(scitt_dcap_item item);
 /** True for the items verification cannot do without (TCB info, QE identity, their chains). The
  *  CRLs and the PCK CRL chain are optional: without them no revocation is checked, and the result
  *  says so. */
-bool scitt_dcap_item_required(scitt_dcap_item item);
+SCITT_API bool scitt_dcap_item_required(scitt_dcap_item item);
 
 /** Largest collateral file accepted (SCITT_ERR_TOO_LARGE beyond). */
 #define SCITT_DCAP_COLLATERAL_FILE_MAX (1u << 20)
@@ -206,9 +206,9 @@ bool scitt_dcap_item_required(scitt_dcap_item item);
  */
 typedef struct scitt_dcap_collateral scitt_dcap_collateral;
 
-SCITT_MUST_USE scitt_err scitt_dcap_collateral_new(scitt_dcap_collateral **out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_dcap_collateral_new(scitt_dcap_collateral **out);
 /** NULL is a no-op. */
-void scitt_dcap_collateral_free(scitt_dcap_collateral *c);
+SCITT_API void scitt_dcap_collateral_free(scitt_dcap_collateral *c);
 /**
  * Copies and parses one item, replacing any earlier one; on failure the set keeps what it had.
  * JSON documents must be exactly {"tcbInfo"|"enclaveIdentity": {...}, "signature": 128 hex
@@ -217,17 +217,18 @@ void scitt_dcap_collateral_free(scitt_dcap_collateral *c);
  * Errors: SCITT_ERR_EVIDENCE_MALFORMED, SCITT_ERR_UNSUPPORTED (a TCB info or QE identity
  * version other than 3 / 2), SCITT_ERR_TOO_LARGE, SCITT_ERR_NOMEM, SCITT_ERR_INVALID_ARG.
  */
-SCITT_MUST_USE scitt_err scitt_dcap_collateral_set(scitt_dcap_collateral *c, scitt_dcap_item item,
-                                                   scitt_span bytes, scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_dcap_collateral_set(scitt_dcap_collateral *c,
+                                                             scitt_dcap_item item, scitt_span bytes,
+                                                             scitt_tee_reason *why);
 /** True when @p item has been set. */
-bool scitt_dcap_collateral_has(const scitt_dcap_collateral *c, scitt_dcap_item item);
+SCITT_API bool scitt_dcap_collateral_has(const scitt_dcap_collateral *c, scitt_dcap_item item);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Verification                                                                                */
 /* ------------------------------------------------------------------------------------------ */
 
 /** SHA-256 of the DER of the Intel SGX Root CA (CN=Intel SGX Root CA, 2018-05-21 to 2049). */
-extern const uint8_t scitt_dcap_intel_root_sha256[32];
+SCITT_API extern const uint8_t scitt_dcap_intel_root_sha256[32];
 
 typedef struct scitt_dcap_verify_opts {
     int64_t now;                /**< Unix seconds: certificates, CRLs and collateral windows */
@@ -237,7 +238,7 @@ typedef struct scitt_dcap_verify_opts {
 } scitt_dcap_verify_opts;
 
 /** The Intel pin, UpToDate only, zero padding after the quote only, at time @p now. */
-void scitt_dcap_verify_opts_init(scitt_dcap_verify_opts *o, int64_t now);
+SCITT_API void scitt_dcap_verify_opts_init(scitt_dcap_verify_opts *o, int64_t now);
 
 #define SCITT_DCAP_MAX_ADVISORIES 64u
 #define SCITT_DCAP_ADVISORY_MAX   32u /**< bytes of one advisory ID with its NUL */
@@ -315,13 +316,13 @@ typedef struct scitt_dcap_result {
  *     SCITT_TEE_DCAP_TCB_STATUS otherwise.
  * @p opts NULL means scitt_dcap_verify_opts_init(now = 0), which every window refuses: pass opts.
  */
-SCITT_MUST_USE scitt_err scitt_dcap_verify(scitt_span quote,
-                                           const scitt_dcap_collateral *collateral,
-                                           const scitt_dcap_verify_opts *opts,
-                                           scitt_dcap_result *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_dcap_verify(scitt_span quote,
+                                                     const scitt_dcap_collateral *collateral,
+                                                     const scitt_dcap_verify_opts *opts,
+                                                     scitt_dcap_result *out);
 
 /** Parses "YYYY-MM-DDTHH:MM:SSZ" (the collateral's date form) into Unix seconds. */
-SCITT_MUST_USE scitt_err scitt_dcap_time_parse(scitt_span text, int64_t *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_dcap_time_parse(scitt_span text, int64_t *out);
 
 /**
  * The SGX extensions of a PCK certificate (OID 1.2.840.113741.1.13.1), as the PCS issues them.
@@ -345,8 +346,8 @@ typedef struct scitt_dcap_pck_ext {
  * shortest-form lengths, the known members once each in any order, every byte consumed.
  * SCITT_ERR_EVIDENCE_MALFORMED (SCITT_TEE_DCAP_PCK_EXTENSION) otherwise.
  */
-SCITT_MUST_USE scitt_err scitt_dcap_pck_ext_parse(scitt_span der, scitt_dcap_pck_ext *out,
-                                                  scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_dcap_pck_ext_parse(scitt_span der, scitt_dcap_pck_ext *out,
+                                                            scitt_tee_reason *why);
 
 #ifdef __cplusplus
 }

@@ -32,18 +32,18 @@ extern "C" {
  * or a power cut. On failure the temporary file is removed, @p path is left as it was, and errno
  * says what failed. SCITT_ERR_NO_SPACE (ENOSPC, EDQUOT) or SCITT_ERR_IO.
  */
-SCITT_MUST_USE scitt_err scitt_file_replace(const char *path, scitt_span data, mode_t mode,
-                                            unsigned flags);
+SCITT_API SCITT_MUST_USE scitt_err scitt_file_replace(const char *path, scitt_span data,
+                                                      mode_t mode, unsigned flags);
 
 /**
  * Makes the names in directory @p dir durable (files created, renamed or removed in it): fsync of
  * the directory. A file system that cannot sync directories (EINVAL) counts as done. SCITT_ERR_IO,
  * with errno, otherwise.
  */
-SCITT_MUST_USE scitt_err scitt_dir_sync(const char *dir);
+SCITT_API SCITT_MUST_USE scitt_err scitt_dir_sync(const char *dir);
 
 /** scitt_dir_sync of the directory that holds @p path ("." for a bare name). */
-SCITT_MUST_USE scitt_err scitt_dir_sync_parent(const char *path);
+SCITT_API SCITT_MUST_USE scitt_err scitt_dir_sync_parent(const char *path);
 
 #ifdef __cplusplus
 }

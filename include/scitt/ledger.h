@@ -10,7 +10,13 @@
  *
  * Read snapshots (scitt_ledger_read) are LMDB read transactions: spans they return point into the
  * memory map and stay valid until scitt_ledger_read_end. Never keep a snapshot across callbacks
- * or event-loop turns.
+ * or event-loop turns. A snapshot also holds the read side of the lock that growing the memory
+ * map takes for writing, so:
+ *  - a snapshot is used by one thread only, and ended (scitt_ledger_read_end) on the thread that
+ *    began it (a read-write lock is released by the thread that holds it);
+ *  - a snapshot is never held while waiting for a submission's completion, or for anything the
+ *    sequencer does: when the batch needs a larger map, the sequencer waits for every snapshot to
+ *    end before it can grow it, and the two would wait for each other forever.
  */
 #ifndef SCITT_LEDGER_H
 #define SCITT_LEDGER_H
@@ -53,7 +59,12 @@ typedef struct scitt_ledger_signer {
 } scitt_ledger_signer;
 
 typedef struct scitt_ledger_config {
-    const char *dir;         /**< data directory (created if missing) */
+    const char *dir; /**< data directory of an LMDB log (created if missing) */
+    /**
+     * A postgresql:// URL: the log lives in that database instead (dir and the map sizes are not
+     * used). NULL: LMDB in dir.
+     */
+    const char *storage;
     uint64_t map_size;       /**< initial LMDB map size in bytes (0: 1 GiB) */
     uint64_t map_size_max;   /**< grow the map up to this on demand (0: no growth) */
     unsigned batch_max;      /**< entries per batch (0: 4096) */
@@ -94,6 +105,9 @@ void scitt_ledger_drain(scitt_ledger *l);
  */
 SCITT_MUST_USE scitt_err scitt_ledger_peek_latest(const char *dir, scitt_tree_head *out,
                                                   scitt_dynbuf *storage);
+/** The same for a log in PostgreSQL (@p url as scitt_ledger_config.storage). */
+SCITT_MUST_USE scitt_err scitt_ledger_peek_latest_url(const char *url, scitt_tree_head *out,
+                                                      scitt_dynbuf *storage);
 
 /** Drains (if not done yet) and closes LMDB. NULL is a no-op. */
 void scitt_ledger_close(scitt_ledger *l);
@@ -164,7 +178,8 @@ SCITT_MUST_USE scitt_err scitt_ledger_meta_set(scitt_ledger *l, const char *name
 
 /* Reading. */
 
-/** Opens a read snapshot. */
+/** Opens a read snapshot (one thread; ended on that thread; never held across a wait for a
+ *  submission: see the top of this file). */
 SCITT_MUST_USE scitt_err scitt_ledger_read_begin(scitt_ledger *l, scitt_ledger_read **out);
 /** Ends it; every span from it becomes invalid. NULL is a no-op. */
 void scitt_ledger_read_end(scitt_ledger_read *r);

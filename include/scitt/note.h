@@ -36,14 +36,14 @@ extern "C" {
  * True when @p name is a valid key name: non-empty, at most SCITT_NOTE_NAME_MAX bytes, valid
  * UTF-8, no '+' and no Unicode white space or control character.
  */
-bool scitt_note_name_valid(scitt_span name);
+SCITT_API bool scitt_note_name_valid(scitt_span name);
 
 /** The C2SP key ID: first 4 bytes (big-endian) of SHA-256(name || 0x0A || type || key). */
-uint32_t scitt_note_key_id(scitt_span name, uint8_t sig_type, scitt_span key);
+SCITT_API uint32_t scitt_note_key_id(scitt_span name, uint8_t sig_type, scitt_span key);
 
 /** Derives the Ed25519 public key from a 32-byte private seed. */
-SCITT_MUST_USE scitt_err scitt_note_ed25519_public(const uint8_t seed[SCITT_NOTE_ED25519_KEY_LEN],
-                                                   uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN]);
+SCITT_API SCITT_MUST_USE scitt_err scitt_note_ed25519_public(
+    const uint8_t seed[SCITT_NOTE_ED25519_KEY_LEN], uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN]);
 
 /** A known verifier key (plain data: copy freely). */
 typedef struct scitt_note_verifier {
@@ -55,29 +55,28 @@ typedef struct scitt_note_verifier {
 
 /** Fills @p v for @p name and an Ed25519 public key (key ID computed). SCITT_ERR_INVALID_ARG for
  *  an invalid name. */
-SCITT_MUST_USE scitt_err scitt_note_verifier_init(scitt_note_verifier *v, scitt_span name,
-                                                  const uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN]);
+SCITT_API SCITT_MUST_USE scitt_err scitt_note_verifier_init(
+    scitt_note_verifier *v, scitt_span name, const uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN]);
 
 /**
  * Parses a vkey string. SCITT_ERR_KEY_MALFORMED (syntax, name, base64, length),
  * SCITT_ERR_ALG (a signature type other than Ed25519), SCITT_ERR_KEY_MISMATCH (the key ID is
  * not the one the name and key give).
  */
-SCITT_MUST_USE scitt_err scitt_note_vkey_parse(scitt_span vkey, scitt_note_verifier *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_note_vkey_parse(scitt_span vkey, scitt_note_verifier *out);
 
 /** Writes the vkey string of @p name and @p pub (NUL-terminated; SCITT_NOTE_VKEY_MAX suffices). */
-SCITT_MUST_USE scitt_err scitt_note_vkey_format(scitt_span name,
-                                                const uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN],
-                                                char *out, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_note_vkey_format(
+    scitt_span name, const uint8_t pub[SCITT_NOTE_ED25519_KEY_LEN], char *out, size_t cap);
 
 /**
  * An Ed25519 signing key made ready once (its public key derived, the library's key object
  * built), for a signer that signs many notes. Free with scitt_note_key_free (NULL is a no-op).
  */
 typedef struct scitt_note_key scitt_note_key;
-SCITT_MUST_USE scitt_err scitt_note_key_new(const uint8_t seed[SCITT_NOTE_ED25519_KEY_LEN],
-                                            scitt_note_key **out);
-void scitt_note_key_free(scitt_note_key *k);
+SCITT_API SCITT_MUST_USE scitt_err
+scitt_note_key_new(const uint8_t seed[SCITT_NOTE_ED25519_KEY_LEN], scitt_note_key **out);
+SCITT_API void scitt_note_key_free(scitt_note_key *k);
 
 /**
  * One signing key: a key name and either a 32-byte Ed25519 seed or a prepared key (used when
@@ -95,8 +94,9 @@ typedef struct scitt_note_signer {
  * ending in '\n': else SCITT_ERR_NOTE_MALFORMED / SCITT_ERR_UTF8); the whole note must fit in
  * SCITT_LIMIT_NOTE_BYTES (SCITT_ERR_TOO_LARGE). On error @p out is left as it was.
  */
-SCITT_MUST_USE scitt_err scitt_note_sign(scitt_span text, const scitt_note_signer *signers,
-                                         size_t n, scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_note_sign(scitt_span text,
+                                                   const scitt_note_signer *signers, size_t n,
+                                                   scitt_dynbuf *out);
 
 /** One signature line of a note; spans point into the note. */
 typedef struct scitt_note_sig {
@@ -118,7 +118,7 @@ typedef struct scitt_note_parsed {
  * and errors as scitt_note_verify short of signatures), for callers that need to see every line,
  * such as a witness looking for its own cosignature.
  */
-SCITT_MUST_USE scitt_err scitt_note_parse(scitt_span note, scitt_note_parsed *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_note_parse(scitt_span note, scitt_note_parsed *out);
 
 /** What verification found. */
 typedef struct scitt_note_result {
@@ -142,8 +142,9 @@ typedef struct scitt_note_result {
  *         SCITT_ERR_SIGNATURE (a known key's signature is wrong); SCITT_ERR_UNTRUSTED (no known
  *         key signed); SCITT_ERR_INVALID_ARG.
  */
-SCITT_MUST_USE scitt_err scitt_note_verify(scitt_span note, const scitt_note_verifier *keys,
-                                           size_t n, scitt_note_result *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_note_verify(scitt_span note,
+                                                     const scitt_note_verifier *keys, size_t n,
+                                                     scitt_note_result *out);
 
 /* --------------------------------------------------------------------------------------------
  * C2SP tlog-checkpoint: "<origin>\n<size>\n<base64 root>\n" then zero or more extension lines.
@@ -160,25 +161,27 @@ typedef struct scitt_checkpoint {
  * Parses a checkpoint body (the note text) strictly. Spans point into @p text.
  * SCITT_ERR_NOTE_MALFORMED for any deviation, SCITT_ERR_UTF8, SCITT_ERR_TOO_LARGE.
  */
-SCITT_MUST_USE scitt_err scitt_checkpoint_parse(scitt_span text, scitt_checkpoint *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_checkpoint_parse(scitt_span text, scitt_checkpoint *out);
 
 /**
  * Appends the body for @p origin, @p size and @p root, then @p extensions (empty, or complete
  * non-empty lines), to @p out. SCITT_ERR_INVALID_ARG for an empty or multi-line origin or badly
  * formed extensions.
  */
-SCITT_MUST_USE scitt_err scitt_checkpoint_format(scitt_span origin, uint64_t size,
-                                                 const uint8_t root[32], scitt_span extensions,
-                                                 scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_checkpoint_format(scitt_span origin, uint64_t size,
+                                                           const uint8_t root[32],
+                                                           scitt_span extensions,
+                                                           scitt_dynbuf *out);
 
 /**
  * Verifies a signed checkpoint note (scitt_note_verify) and parses its body. With a non-empty
  * @p origin the checkpoint's origin must equal it (else SCITT_ERR_UNTRUSTED). @p cp and @p res
  * (optional) are filled on SCITT_OK; their spans point into @p note.
  */
-SCITT_MUST_USE scitt_err scitt_checkpoint_open(scitt_span note, const scitt_note_verifier *keys,
-                                               size_t n, scitt_span origin, scitt_checkpoint *cp,
-                                               scitt_note_result *res);
+SCITT_API SCITT_MUST_USE scitt_err scitt_checkpoint_open(scitt_span note,
+                                                         const scitt_note_verifier *keys, size_t n,
+                                                         scitt_span origin, scitt_checkpoint *cp,
+                                                         scitt_note_result *res);
 
 #ifdef __cplusplus
 }

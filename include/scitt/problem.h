@@ -16,8 +16,8 @@ extern "C" {
  * Appends the CBOR map {-1: title, -2: detail} to @p out (title and detail must be valid UTF-8
  * text; they are written as CBOR text strings). SCITT_ERR_UTF8 when they are not.
  */
-SCITT_MUST_USE scitt_err scitt_problem_encode(const char *title, const char *detail,
-                                              scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_problem_encode(const char *title, const char *detail,
+                                                        scitt_dynbuf *out);
 
 #ifdef __cplusplus
 }

@@ -39,7 +39,9 @@ void scitt_keystore_file(const char *dir, const char *name, char *path_storage, 
                          scitt_keystore *out);
 
 typedef struct scitt_service_config {
-    const char *data_dir;
+    const char *data_dir; /**< the LMDB log, and the keystore of the virtual platform */
+    /** A postgresql:// URL: the log lives in that database (scitt_ledger_config.storage). */
+    const char *storage;
     const char *issuer; /**< iss of receipts and policy statements (default "scittd.local") */
     const char *origin; /**< checkpoint origin and receipt sub (default: the issuer) */
     /** The policy document. {NULL, 0} (none given): the development policy on a new log, the

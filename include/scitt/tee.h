@@ -146,12 +146,19 @@ typedef enum scitt_tee_reason {
     SCITT_TEE_DCAP_TCB_NOT_SUPPORTED = 166,  /**< no TCB level matches the platform */
     SCITT_TEE_DCAP_TCB_STATUS = 167,         /**< a TCB status the caller does not accept */
     SCITT_TEE_DCAP_PCK_CRL_CHAIN = 168,      /**< the PCK CRL chain is not the quote's CA */
+    /* evidence policy for TDX / SGX bundles (scitt/attest.h) */
+    SCITT_TEE_DCAP_PLATFORM = 180,      /**< the quote is of another TEE than the platform */
+    SCITT_TEE_POLICY_RTMR = 181,        /**< an RTMR differs from the expected value */
+    SCITT_TEE_POLICY_MRENCLAVE = 182,   /**< MRENCLAVE not in the allowed list */
+    SCITT_TEE_POLICY_MRSIGNER = 183,    /**< MRSIGNER not in the allowed list */
+    SCITT_TEE_DCAP_NO_COLLATERAL = 184, /**< no collateral in the bundle nor given */
+    SCITT_TEE_DCAP_LEAF_USAGE = 185, /**< a PCK / TCB Signing leaf not for signing (keyUsage, CA) */
 } scitt_tee_reason;
 
 /** A sentence describing @p r for CLI messages; never NULL. */
-const char *scitt_tee_reason_str(scitt_tee_reason r);
+SCITT_API const char *scitt_tee_reason_str(scitt_tee_reason r);
 /** The symbolic name of @p r ("SCITT_TEE_POLICY_DEBUG"); never NULL. */
-const char *scitt_tee_reason_name(scitt_tee_reason r);
+SCITT_API const char *scitt_tee_reason_name(scitt_tee_reason r);
 
 /* ------------------------------------------------------------------------------------------ */
 /* SEV-SNP report                                                                              */
@@ -170,9 +177,9 @@ typedef enum scitt_snp_product {
 } scitt_snp_product;
 
 /** "Milan", "Genoa", "Turin" or "unknown"; never NULL. */
-const char *scitt_snp_product_name(scitt_snp_product p);
+SCITT_API const char *scitt_snp_product_name(scitt_snp_product p);
 /** The product of a productName1 value ("Milan-B0" -> Milan, "Turin" -> Turin), or UNKNOWN. */
-scitt_snp_product scitt_snp_product_from_name(scitt_span name);
+SCITT_API scitt_snp_product scitt_snp_product_from_name(scitt_span name);
 
 /* Guest POLICY bits (report offset 0x08). */
 #define SCITT_SNP_POLICY_SMT           (1ull << 16)
@@ -205,14 +212,14 @@ typedef struct scitt_snp_tcb {
 } scitt_snp_tcb;
 
 /** Splits @p raw for @p product; SCITT_ERR_INVALID_ARG for an unknown product. */
-SCITT_MUST_USE scitt_err scitt_snp_tcb_decode(scitt_snp_product product, uint64_t raw,
-                                              scitt_snp_tcb *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_tcb_decode(scitt_snp_product product, uint64_t raw,
+                                                        scitt_snp_tcb *out);
 /** Joins @p tcb for @p product; SCITT_ERR_INVALID_ARG for an unknown product or a set field the
  *  product's layout has no byte for (fmc off Turin, spl4 on Turin). */
-SCITT_MUST_USE scitt_err scitt_snp_tcb_encode(scitt_snp_product product, const scitt_snp_tcb *tcb,
-                                              uint64_t *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_tcb_encode(scitt_snp_product product,
+                                                        const scitt_snp_tcb *tcb, uint64_t *out);
 /** True when every component of @p have is >= the same component of @p min. */
-bool scitt_snp_tcb_ge(const scitt_snp_tcb *have, const scitt_snp_tcb *min);
+SCITT_API bool scitt_snp_tcb_ge(const scitt_snp_tcb *have, const scitt_snp_tcb *min);
 
 /** A firmware version as the report carries it (e.g. 1.55.29). */
 typedef struct scitt_snp_fw_version {
@@ -257,12 +264,12 @@ typedef struct scitt_snp_report {
  * zero, signature_algo 1, r and s within 48 bytes. It does not verify anything.
  * Errors: SCITT_ERR_EVIDENCE_MALFORMED (reason says which rule).
  */
-SCITT_MUST_USE scitt_err scitt_snp_report_parse(scitt_span in, scitt_snp_report *out,
-                                                scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_report_parse(scitt_span in, scitt_snp_report *out,
+                                                          scitt_tee_reason *why);
 
 /** The product named by the report's CPUID bytes (version >= 3), or UNKNOWN (v2, or a CPUID we
  *  do not map). */
-scitt_snp_product scitt_snp_report_product(const scitt_snp_report *r);
+SCITT_API scitt_snp_product scitt_snp_report_product(const scitt_snp_report *r);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Endorsement certificates                                                                    */
@@ -290,15 +297,16 @@ typedef struct scitt_snp_certs {
     size_t len[SCITT_SNP_CERT_ROLES];
 } scitt_snp_certs;
 
-void scitt_snp_certs_init(scitt_snp_certs *c);
+SCITT_API void scitt_snp_certs_init(scitt_snp_certs *c);
 /** Frees every certificate; @p c is empty again afterwards. NULL is a no-op. */
-void scitt_snp_certs_clear(scitt_snp_certs *c);
+SCITT_API void scitt_snp_certs_clear(scitt_snp_certs *c);
 /** The DER of @p role, valid until the set is cleared; an empty span when absent. */
-scitt_span scitt_snp_certs_get(const scitt_snp_certs *c, scitt_snp_cert_role role);
+SCITT_API scitt_span scitt_snp_certs_get(const scitt_snp_certs *c, scitt_snp_cert_role role);
 
 /** Adds one DER certificate under an explicit role (it must parse). */
-SCITT_MUST_USE scitt_err scitt_snp_certs_add_der(scitt_snp_certs *c, scitt_snp_cert_role role,
-                                                 scitt_span der, scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_certs_add_der(scitt_snp_certs *c,
+                                                           scitt_snp_cert_role role, scitt_span der,
+                                                           scitt_tee_reason *why);
 /**
  * Adds every certificate of a PEM bundle (VCEK/VLEK, ASK/ASVK, ARK in any order). Only
  * "CERTIFICATE" blocks without headers, strict base64, and whitespace between blocks are accepted.
@@ -306,16 +314,16 @@ SCITT_MUST_USE scitt_err scitt_snp_certs_add_der(scitt_snp_certs *c, scitt_snp_c
  * KDS hwID extension is a VCEK, with cspID a VLEK; otherwise an RSA intermediate whose subject CN
  * starts "SEV-VLEK-" is an ASVK, else an ASK.
  */
-SCITT_MUST_USE scitt_err scitt_snp_certs_add_pem(scitt_snp_certs *c, scitt_span pem,
-                                                 scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_certs_add_pem(scitt_snp_certs *c, scitt_span pem,
+                                                           scitt_tee_reason *why);
 /**
  * Adds the certificates of a GHCB certificate table (SNP_GET_EXT_REPORT, configfs-tsm auxblob):
  * 24-byte entries {GUID, u32 offset, u32 length} ended by an all-zero entry, offsets from the
  * start of @p table and past the entries, no duplicate GUIDs. Entries with GUIDs other than
  * VCEK/VLEK/ASK/ARK are bounds-checked and skipped. An empty table (zero bytes) adds nothing.
  */
-SCITT_MUST_USE scitt_err scitt_snp_certs_add_table(scitt_snp_certs *c, scitt_span table,
-                                                   scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_certs_add_table(scitt_snp_certs *c, scitt_span table,
+                                                             scitt_tee_reason *why);
 /**
  * Adds the certificates of a Confidential ACI THIM document (the base64-decoded content of
  * `host-amd-cert-base64`): JSON {"vcekCert": PEM, "certificateChain": PEM ASK||ARK, "tcbm":
@@ -323,11 +331,12 @@ SCITT_MUST_USE scitt_err scitt_snp_certs_add_table(scitt_snp_certs *c, scitt_spa
  * (the hex digits read as a big-endian u64, i.e. the REPORTED_TCB value) and @p has_tcbm whether
  * the field was present.
  */
-SCITT_MUST_USE scitt_err scitt_snp_certs_add_thim(scitt_snp_certs *c, scitt_span json,
-                                                  uint64_t *tcbm, bool *has_tcbm,
-                                                  scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_certs_add_thim(scitt_snp_certs *c, scitt_span json,
+                                                            uint64_t *tcbm, bool *has_tcbm,
+                                                            scitt_tee_reason *why);
 /** Appends the set as PEM in chain order (VCEK or VLEK, ASK or ASVK, ARK) to @p out. */
-SCITT_MUST_USE scitt_err scitt_snp_certs_to_pem(const scitt_snp_certs *c, scitt_dynbuf *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_certs_to_pem(const scitt_snp_certs *c,
+                                                          scitt_dynbuf *out);
 
 /**
  * Decodes one Confidential ACI security-context file (`host-amd-cert-base64`,
@@ -336,8 +345,8 @@ SCITT_MUST_USE scitt_err scitt_snp_certs_to_pem(const scitt_snp_certs *c, scitt_
  * (SCITT_TEE_BASE64) when it does not decode. HOST_DATA of a Confidential ACI guest is the
  * SHA-256 of the decoded security policy.
  */
-SCITT_MUST_USE scitt_err scitt_tee_aci_decode(scitt_span file_text, scitt_dynbuf *out,
-                                              scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_tee_aci_decode(scitt_span file_text, scitt_dynbuf *out,
+                                                        scitt_tee_reason *why);
 
 /** The AMD KDS extensions of a VCEK or VLEK (OID 1.3.6.1.4.1.3704.1.*). */
 typedef struct scitt_snp_vcek_info {
@@ -354,10 +363,10 @@ typedef struct scitt_snp_vcek_info {
 } scitt_snp_vcek_info;
 
 /** Reads the KDS extensions of a VCEK/VLEK DER certificate (no chain or signature check). */
-SCITT_MUST_USE scitt_err scitt_snp_vcek_parse(scitt_span der, scitt_snp_vcek_info *out,
-                                              scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_vcek_parse(scitt_span der, scitt_snp_vcek_info *out,
+                                                        scitt_tee_reason *why);
 /** The VCEK's TCB_VERSION as a u64 in its product's layout. */
-SCITT_MUST_USE scitt_err scitt_snp_vcek_tcb(const scitt_snp_vcek_info *v, uint64_t *out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_vcek_tcb(const scitt_snp_vcek_info *v, uint64_t *out);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Verification                                                                                */
@@ -370,7 +379,7 @@ typedef struct scitt_snp_pin {
 } scitt_snp_pin;
 
 /** The ARK pins compiled in (Milan, Genoa, Turin); static storage, *n receives the count. */
-const scitt_snp_pin *scitt_snp_builtin_pins(size_t *n);
+SCITT_API const scitt_snp_pin *scitt_snp_builtin_pins(size_t *n);
 
 typedef struct scitt_snp_verify_opts {
     int64_t now;               /**< Unix seconds at which every certificate must be valid */
@@ -381,7 +390,7 @@ typedef struct scitt_snp_verify_opts {
 } scitt_snp_verify_opts;
 
 /** Options with the built-in pins, VCEK only, at time @p now. */
-void scitt_snp_verify_opts_init(scitt_snp_verify_opts *o, int64_t now);
+SCITT_API void scitt_snp_verify_opts_init(scitt_snp_verify_opts *o, int64_t now);
 
 /** What a successful verification established. Plain values; no pointers. */
 typedef struct scitt_snp_verified {
@@ -408,9 +417,9 @@ typedef struct scitt_snp_verified {
  * Policy (debug, vmpl, TCB minimum, allow-lists) is separate: scitt_snp_check_policy.
  * On success fills @p out; on failure @p out is left zeroed.
  */
-SCITT_MUST_USE scitt_err scitt_snp_verify(scitt_span report, const scitt_snp_certs *certs,
-                                          const scitt_snp_verify_opts *opts,
-                                          scitt_snp_verified *out, scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_verify(scitt_span report, const scitt_snp_certs *certs,
+                                                    const scitt_snp_verify_opts *opts,
+                                                    scitt_snp_verified *out, scitt_tee_reason *why);
 
 /** A minimum TCB for one product (every component compared). */
 typedef struct scitt_snp_min_tcb {
@@ -444,11 +453,12 @@ typedef struct scitt_snp_policy {
 } scitt_snp_policy;
 
 /** The default policy: no debug, no migration agent, SMT allowed, vmpl 0, nothing else. */
-void scitt_snp_policy_init(scitt_snp_policy *p);
+SCITT_API void scitt_snp_policy_init(scitt_snp_policy *p);
 
 /** Applies @p p to verified evidence. SCITT_ERR_POLICY with the first failing check. */
-SCITT_MUST_USE scitt_err scitt_snp_check_policy(const scitt_snp_verified *v,
-                                                const scitt_snp_policy *p, scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_snp_check_policy(const scitt_snp_verified *v,
+                                                          const scitt_snp_policy *p,
+                                                          scitt_tee_reason *why);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Acquisition (object library scitt_tee_acquire; the daemon and on-TEE tools only)            */
@@ -487,17 +497,18 @@ typedef struct scitt_tee_evidence {
     uint64_t generation; /**< configfs-tsm generation after the request */
 } scitt_tee_evidence;
 
-void scitt_tee_evidence_init(scitt_tee_evidence *e);
-void scitt_tee_evidence_clear(scitt_tee_evidence *e);
+SCITT_API void scitt_tee_evidence_init(scitt_tee_evidence *e);
+SCITT_API void scitt_tee_evidence_clear(scitt_tee_evidence *e);
 
 /**
  * Which source is usable: configfs-tsm (its provider decides the platform), then /dev/sev-guest.
  * It makes one throw-away request (zero REPORT_DATA) to find out, so call it once at start-up.
  * SCITT_ERR_NO_TEE when neither answers.
  */
-SCITT_MUST_USE scitt_err scitt_tee_detect(const scitt_tee_acquire_opts *o,
-                                          scitt_tee_platform *platform, scitt_tee_source *source,
-                                          scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_tee_detect(const scitt_tee_acquire_opts *o,
+                                                    scitt_tee_platform *platform,
+                                                    scitt_tee_source *source,
+                                                    scitt_tee_reason *why);
 
 /**
  * Gets evidence carrying @p report_data: configfs-tsm first, then /dev/sev-guest. For SNP the
@@ -507,16 +518,16 @@ SCITT_MUST_USE scitt_err scitt_tee_detect(const scitt_tee_acquire_opts *o,
  * provider other than sev_guest/tdx_guest), SCITT_ERR_IO, SCITT_ERR_TOO_LARGE,
  * SCITT_ERR_EVIDENCE_MALFORMED. @p out is replaced only on success.
  */
-SCITT_MUST_USE scitt_err scitt_tee_acquire(const scitt_tee_acquire_opts *o,
-                                           const uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN],
-                                           scitt_tee_evidence *out, scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_tee_acquire(
+    const scitt_tee_acquire_opts *o, const uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN],
+    scitt_tee_evidence *out, scitt_tee_reason *why);
 /** configfs-tsm only: mkdir a private entry under o->tsm_root, write inblob, read outblob,
  *  auxblob, provider, check generation, rmdir. */
-SCITT_MUST_USE scitt_err scitt_tee_acquire_tsm(const scitt_tee_acquire_opts *o,
-                                               const uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN],
-                                               scitt_tee_evidence *out, scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_tee_acquire_tsm(
+    const scitt_tee_acquire_opts *o, const uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN],
+    scitt_tee_evidence *out, scitt_tee_reason *why);
 /** /dev/sev-guest only: SNP_GET_REPORT, or SNP_GET_EXT_REPORT when o->want_certs. */
-SCITT_MUST_USE scitt_err scitt_tee_acquire_sev_guest(
+SCITT_API SCITT_MUST_USE scitt_err scitt_tee_acquire_sev_guest(
     const scitt_tee_acquire_opts *o, const uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN],
     scitt_tee_evidence *out, scitt_tee_reason *why);
 
@@ -541,12 +552,22 @@ typedef struct scitt_snp_key_request {
 /** The sealing default: VCEK root, MEASUREMENT and POLICY mixed in, vmpl 0. The key then opens
  *  only for the same launch measurement and guest policy on the same chip. TCB is not mixed in, so
  *  a firmware update does not lose the key. */
-void scitt_snp_key_request_init(scitt_snp_key_request *r);
+SCITT_API void scitt_snp_key_request_init(scitt_snp_key_request *r);
 
 /** SNP_GET_DERIVED_KEY on o->sev_guest: 32 bytes into @p key (secret: wipe it after use). */
-SCITT_MUST_USE scitt_err scitt_tee_snp_derive_key(const scitt_tee_acquire_opts *o,
-                                                  const scitt_snp_key_request *req, uint8_t key[32],
-                                                  scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_tee_snp_derive_key(const scitt_tee_acquire_opts *o,
+                                                            const scitt_snp_key_request *req,
+                                                            uint8_t key[32], scitt_tee_reason *why);
+
+/**
+ * Reads an Intel DCAP collateral directory (the files scitt_dcap_item_file names; docs/tee.md)
+ * and appends it as a service bundle's endorsements (scitt_attest_collateral_encode). Every file
+ * present must parse (scitt_dcap_collateral_set); the required ones must be present
+ * (SCITT_ERR_NOT_FOUND, SCITT_TEE_DCAP_COLLATERAL_MISSING); each is at most
+ * SCITT_DCAP_COLLATERAL_FILE_MAX bytes (SCITT_ERR_TOO_LARGE).
+ */
+SCITT_MUST_USE scitt_err scitt_tee_dcap_collateral_read(const char *dir, scitt_dynbuf *out,
+                                                        scitt_tee_reason *why);
 
 /** The decoded Confidential ACI security-context files. Owned; release with _clear. */
 typedef struct scitt_tee_aci {
@@ -558,15 +579,15 @@ typedef struct scitt_tee_aci {
     size_t reference_info_len;
 } scitt_tee_aci;
 
-void scitt_tee_aci_init(scitt_tee_aci *a);
-void scitt_tee_aci_clear(scitt_tee_aci *a);
+SCITT_API void scitt_tee_aci_init(scitt_tee_aci *a);
+SCITT_API void scitt_tee_aci_clear(scitt_tee_aci *a);
 /**
  * Reads the security-context directory @p dir (NULL: $UVM_SECURITY_CONTEXT_DIR). Missing files
  * are left NULL; SCITT_ERR_NOT_FOUND (SCITT_TEE_ACQ_ACI_FILE) only when the directory is unset or
  * holds none of the three files.
  */
-SCITT_MUST_USE scitt_err scitt_tee_aci_read(const char *dir, scitt_tee_aci *out,
-                                            scitt_tee_reason *why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_tee_aci_read(const char *dir, scitt_tee_aci *out,
+                                                      scitt_tee_reason *why);
 
 #ifdef __cplusplus
 }

@@ -64,19 +64,20 @@ static inline scitt_x509_time scitt_x509_time_none(void)
 typedef struct scitt_x509_roots scitt_x509_roots;
 
 /** Creates an empty trust store. Free with scitt_x509_roots_free. */
-SCITT_MUST_USE scitt_err scitt_x509_roots_new(scitt_x509_roots **out);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_roots_new(scitt_x509_roots **out);
 /** Frees @p roots; NULL is a no-op. */
-void scitt_x509_roots_free(scitt_x509_roots *roots);
+SCITT_API void scitt_x509_roots_free(scitt_x509_roots *roots);
 /** Adds one DER certificate as a trust anchor (copied; @p der may be freed afterwards). */
-SCITT_MUST_USE scitt_err scitt_x509_roots_add_der(scitt_x509_roots *roots, scitt_span der);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_roots_add_der(scitt_x509_roots *roots,
+                                                            scitt_span der);
 /**
  * Adds every certificate of a PEM bundle (one or many CERTIFICATE blocks; text between blocks is
  * ignored, any other block type is SCITT_ERR_CERT_MALFORMED). Nothing is added unless every block
  * parses; more than 1024 certificates is SCITT_ERR_TOO_LARGE. @p added (optional) receives the
  * number of certificates in the bundle.
  */
-SCITT_MUST_USE scitt_err scitt_x509_roots_add_pem(scitt_x509_roots *roots, scitt_span pem,
-                                                  size_t *added);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_roots_add_pem(scitt_x509_roots *roots, scitt_span pem,
+                                                            size_t *added);
 /**
  * Adds every CRL of a PEM bundle (X509 CRL blocks; any other block, or a CRL that is not strictly
  * encoded DER, is SCITT_ERR_CERT_MALFORMED; more than 1024 is SCITT_ERR_TOO_LARGE). Nothing is
@@ -86,17 +87,18 @@ SCITT_MUST_USE scitt_err scitt_x509_roots_add_pem(scitt_x509_roots *roots, scitt
  * (SCITT_ERR_CERT_CHAIN), a CRL outside its validity at the instant checked is SCITT_ERR_EXPIRED.
  * @p added (optional) receives the number of CRLs.
  */
-SCITT_MUST_USE scitt_err scitt_x509_roots_add_crl_pem(scitt_x509_roots *roots, scitt_span pem,
-                                                      size_t *added);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_roots_add_crl_pem(scitt_x509_roots *roots,
+                                                                scitt_span pem, size_t *added);
 /** Number of distinct trust anchors in @p roots. */
-size_t scitt_x509_roots_count(const scitt_x509_roots *roots);
+SCITT_API size_t scitt_x509_roots_count(const scitt_x509_roots *roots);
 
 /**
  * The identity of @p roots: a SHA-256 chained over every certificate and CRL added to it (their
  * DER bytes, in the order added). Two stores with the same digest were given the same bytes in
  * the same order, so validate alike; NULL gives 32 zero bytes.
  */
-void scitt_x509_roots_digest(const scitt_x509_roots *roots, uint8_t out[SCITT_SHA256_LEN]);
+SCITT_API void scitt_x509_roots_digest(const scitt_x509_roots *roots,
+                                       uint8_t out[SCITT_SHA256_LEN]);
 
 /**
  * The instants around @p at at which validating @p chain against @p roots (NULL: against the
@@ -109,9 +111,10 @@ void scitt_x509_roots_digest(const scitt_x509_roots *roots, uint8_t out[SCITT_SH
  * are parsed (not validated): SCITT_ERR_CERT_MALFORMED / SCITT_ERR_TOO_LARGE for one that does
  * not parse or a bound that does not convert; SCITT_ERR_INVALID_ARG.
  */
-SCITT_MUST_USE scitt_err scitt_x509_time_window(const scitt_x509_roots *roots,
-                                                const scitt_span *chain, size_t n, int64_t at,
-                                                int64_t *from, int64_t *until);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_time_window(const scitt_x509_roots *roots,
+                                                          const scitt_span *chain, size_t n,
+                                                          int64_t at, int64_t *from,
+                                                          int64_t *until);
 
 /**
  * Validates @p chain (DER certificates, leaf first, each certified by the next; the root may be
@@ -128,9 +131,10 @@ SCITT_MUST_USE scitt_err scitt_x509_time_window(const scitt_x509_roots *roots,
  *         critical extensions, revocation when the roots hold CRLs);
  *         SCITT_ERR_NOMEM.
  */
-SCITT_MUST_USE scitt_err scitt_x509_verify_chain(const scitt_x509_roots *roots,
-                                                 const scitt_span *chain, size_t n,
-                                                 const scitt_x509_time *when, const char **why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_verify_chain(const scitt_x509_roots *roots,
+                                                           const scitt_span *chain, size_t n,
+                                                           const scitt_x509_time *when,
+                                                           const char **why);
 
 /** The extended key usage of code signing (RFC 5280 id-kp-codeSigning). */
 #define SCITT_X509_EKU_CODE_SIGNING "1.3.6.1.5.5.7.3.3"
@@ -151,44 +155,46 @@ typedef struct scitt_x509_leaf_rules {
  * scitt_x509_verify_chain, then the leaf @p rules (NULL: none) on the certificate already parsed:
  * SCITT_ERR_POLICY (with @p why) when the path validates but the leaf breaks a rule.
  */
-SCITT_MUST_USE scitt_err scitt_x509_verify_chain_leaf(const scitt_x509_roots *roots,
-                                                      const scitt_span *chain, size_t n,
-                                                      const scitt_x509_time *when,
-                                                      const scitt_x509_leaf_rules *rules,
-                                                      const char **why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_verify_chain_leaf(const scitt_x509_roots *roots,
+                                                                const scitt_span *chain, size_t n,
+                                                                const scitt_x509_time *when,
+                                                                const scitt_x509_leaf_rules *rules,
+                                                                const char **why);
 
 /**
  * The signing rule of scitt_x509_leaf_rules on the certificate @p der alone: SCITT_OK;
  * SCITT_ERR_POLICY (with @p why, optional, a static reason); SCITT_ERR_CERT_MALFORMED /
  * SCITT_ERR_TOO_LARGE for the certificate.
  */
-SCITT_MUST_USE scitt_err scitt_x509_check_signing_purpose(scitt_span der, const char *const *ekus,
-                                                          size_t n, const char **why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_check_signing_purpose(scitt_span der,
+                                                                    const char *const *ekus,
+                                                                    size_t n, const char **why);
 
 /** SCITT_OK when @p der is exactly one strictly encoded certificate. */
-SCITT_MUST_USE scitt_err scitt_x509_check_der(scitt_span der);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_check_der(scitt_span der);
 
 /**
  * Fingerprint of a DER certificate: the hash of exactly the bytes given (the certificate is not
  * parsed). @p out must hold SCITT_X509_FINGERPRINT_MAX bytes; @p out_len receives 32, 48 or 64.
  */
-SCITT_MUST_USE scitt_err scitt_x509_fingerprint(scitt_span der, scitt_x509_hash alg,
-                                                uint8_t out[SCITT_X509_FINGERPRINT_MAX],
-                                                size_t *out_len);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_fingerprint(scitt_span der, scitt_x509_hash alg,
+                                                          uint8_t out[SCITT_X509_FINGERPRINT_MAX],
+                                                          size_t *out_len);
 
 /**
  * The certificate's SubjectPublicKeyInfo as found in it (the complete DER TLV), so a key can be
  * built from exactly what the certificate carries. @p spki points into @p der and is valid as
  * long as @p der is.
  */
-SCITT_MUST_USE scitt_err scitt_x509_spki(scitt_span der, scitt_span *spki);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_spki(scitt_span der, scitt_span *spki);
 
 /**
  * The subject's commonName as UTF-8 with a terminating NUL in @p out (@p len, optional, excludes
  * the NUL). SCITT_ERR_NOT_FOUND when there is none, SCITT_ERR_DUPLICATE_KEY when there are
  * several, SCITT_ERR_CERT_MALFORMED when the value holds a NUL, SCITT_ERR_BUFFER_TOO_SMALL.
  */
-SCITT_MUST_USE scitt_err scitt_x509_subject_cn(scitt_span der, char *out, size_t cap, size_t *len);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_subject_cn(scitt_span der, char *out, size_t cap,
+                                                         size_t *len);
 
 /** Subject alternative name types. */
 typedef enum scitt_x509_san_type {
@@ -204,8 +210,9 @@ typedef enum scitt_x509_san_type {
  * SCITT_ERR_NOT_FOUND past the last one (or without the extension), SCITT_ERR_CERT_MALFORMED
  * for a duplicated extension or a value holding a NUL.
  */
-SCITT_MUST_USE scitt_err scitt_x509_san_get(scitt_span der, size_t index, scitt_x509_san_type *type,
-                                            char *out, size_t cap, size_t *len);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_san_get(scitt_span der, size_t index,
+                                                      scitt_x509_san_type *type, char *out,
+                                                      size_t cap, size_t *len);
 
 /**
  * Decodes a PEM bundle into DER certificates. The DER bytes are appended to @p der (caller-owned,
@@ -214,8 +221,8 @@ SCITT_MUST_USE scitt_err scitt_x509_san_get(scitt_span der, size_t index, scitt_
  * SCITT_ERR_TOO_LARGE; no certificate, another block type, a PEM header or a certificate that does
  * not parse strictly is SCITT_ERR_CERT_MALFORMED.
  */
-SCITT_MUST_USE scitt_err scitt_x509_pem_decode(scitt_span pem, scitt_dynbuf *der, scitt_span *certs,
-                                               size_t cap, size_t *n);
+SCITT_API SCITT_MUST_USE scitt_err scitt_x509_pem_decode(scitt_span pem, scitt_dynbuf *der,
+                                                         scitt_span *certs, size_t cap, size_t *n);
 
 /* ---------------------------------------------------------------------------------------------
  * did:x509, method version 0:
@@ -259,7 +266,8 @@ typedef struct scitt_didx509 {
  * @return SCITT_OK, SCITT_ERR_DID_MALFORMED (with @p why, optional, set to a static reason) or
  *         SCITT_ERR_TOO_LARGE.
  */
-SCITT_MUST_USE scitt_err scitt_didx509_parse(scitt_span did, scitt_didx509 *out, const char **why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_didx509_parse(scitt_span did, scitt_didx509 *out,
+                                                       const char **why);
 
 /** What a successful resolution yields. Spans are valid as long as the inputs are. */
 typedef struct scitt_didx509_result {
@@ -284,19 +292,20 @@ typedef struct scitt_didx509_result {
  *         SCITT_ERR_CERT_MALFORMED; SCITT_ERR_DID_MISMATCH (fingerprint, predicates, data model,
  *         key usage); SCITT_ERR_INVALID_ARG; SCITT_ERR_NOMEM.
  */
-SCITT_MUST_USE scitt_err scitt_didx509_resolve(scitt_span did, const scitt_span *chain, size_t n,
-                                               const scitt_x509_time *when,
-                                               scitt_didx509_result *out, const char **why);
+SCITT_API SCITT_MUST_USE scitt_err scitt_didx509_resolve(scitt_span did, const scitt_span *chain,
+                                                         size_t n, const scitt_x509_time *when,
+                                                         scitt_didx509_result *out,
+                                                         const char **why);
 
 /**
  * Percent-decodes a did:x509 value (idchar grammar: A-Z a-z 0-9 - . _ and %HH) into @p out.
  * SCITT_ERR_DID_MALFORMED for any other character or a bad escape; SCITT_ERR_BUFFER_TOO_SMALL.
  */
-SCITT_MUST_USE scitt_err scitt_didx509_pct_decode(scitt_span in, uint8_t *out, size_t cap,
-                                                  size_t *out_len);
+SCITT_API SCITT_MUST_USE scitt_err scitt_didx509_pct_decode(scitt_span in, uint8_t *out, size_t cap,
+                                                            size_t *out_len);
 
 /** Percent-encodes @p in for a did:x509 value (NUL-terminated into @p out). */
-SCITT_MUST_USE scitt_err scitt_didx509_pct_encode(scitt_span in, char *out, size_t cap);
+SCITT_API SCITT_MUST_USE scitt_err scitt_didx509_pct_encode(scitt_span in, char *out, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -199,6 +199,10 @@ function decodeReceipt(bytes) {
     return { prot, ph, proofs, sig };
 }
 
+/* The signed tree size in scittd receipts' protected header: a COSE private-use label
+ * (include/scitt/receipt.h, SCITT_RECEIPT_HDR_TREE_SIZE). */
+const TREE_SIZE_LABEL = -65537;
+
 /*
  * Checks a receipt for a leaf hash: each inclusion proof's root, the signature over it with the
  * pinned key, and the signed tree size. Returns the facts shown on the page; throws on failure.
@@ -210,7 +214,7 @@ async function verifyInclusionReceipt(receiptBytes, leaf, jwks) {
     const kid = r.ph.get(4);
     if (!(kid instanceof Uint8Array)) throw new Error("the receipt names no key (kid)");
     const key = await pinnedKey(jwks, bytesToB64url(kid));
-    const signedSize = r.ph.get("tree_size");
+    const signedSize = r.ph.get(TREE_SIZE_LABEL);
     const results = [];
     for (const pb of incl) {
         const p = cborDecode(pb);
@@ -240,7 +244,7 @@ async function verifyConsistencyReceipt(receiptBytes, oldSize, oldRoot, jwks) {
     if (!Array.isArray(p) || p.length !== 3 || !Array.isArray(p[2])) throw new Error("malformed consistency proof");
     const [from, to, path] = p;
     if (from !== oldSize) throw new Error("the proof starts at size " + from + ", not " + oldSize);
-    const signedSize = r.ph.get("tree_size");
+    const signedSize = r.ph.get(TREE_SIZE_LABEL);
     if (signedSize !== undefined && signedSize !== to) throw new Error("the proof ends at " + to + " but the signature is for " + signedSize);
     const kid = r.ph.get(4);
     if (!(kid instanceof Uint8Array)) throw new Error("the receipt names no key (kid)");

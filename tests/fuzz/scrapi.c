@@ -10,8 +10,9 @@
  * Input: records [kind][length, 2 bytes big-endian][bytes]. The kind picks the request:
  * registration (sync or async) of the bytes, a lookup of the entry the last registration body
  * would make (receipt or transparent statement), /entries/, /query?, /tile/, /proofs/consistency?
- * and /.well-known/scitt-keys/ with the bytes (percent-encoded where needed) in the target, one of
- * the fixed read endpoints, or the bytes as a raw request. Seeds register the fixture statements.
+ * and /.well-known/scitt-keys/ with the bytes (percent-encoded where needed) in the target (GET,
+ * or HEAD for the highest kind bytes), one of the fixed read endpoints, or the bytes as a raw
+ * request. Seeds register the fixture statements.
  */
 #include <ftw.h>
 #include <stdio.h>
@@ -108,7 +109,7 @@ static void setup(void)
     size_t max_body = scitt_policy_max_bytes(scitt_service_policy(D.svc));
     hc.max_body_bytes = max_body;
     if (scitt_http_server_new(&loop, &hc, &D.http) != SCITT_OK ||
-        scittd_register_init(&D) != SCITT_OK) {
+        scittd_register_init(&D) != SCITT_OK || scittd_reads_start(&D, 2, 1) != SCITT_OK) {
         FAIL("no server");
     }
     scittd_metrics_init(&D);
@@ -133,9 +134,12 @@ static void put_target(scitt_dynbuf *out, scitt_span b)
     }
 }
 
+/* GET, or HEAD while head_next is set: the head the GET would have, and no body. */
+static bool head_next;
+
 static void get(scitt_dynbuf *out, const char *path, scitt_span tail, const char *headers)
 {
-    scitt_dynbuf_printf(out, "GET %s", path);
+    scitt_dynbuf_printf(out, "%s %s", head_next ? "HEAD" : "GET", path);
     put_target(out, tail);
     scitt_dynbuf_printf(out, " HTTP/1.1\r\nHost: fuzz\r\n%s\r\n", headers);
 }
@@ -192,6 +196,7 @@ static size_t build(const uint8_t *data, size_t size, scitt_dynbuf *out)
         char hex[65];
         unsigned j = kind / 11u; /* the rest of the kind byte picks variants */
         const char *acc = accepts[j % 3];
+        head_next = j >= 18;
         switch (kind % 11) {
         case 0:
         case 1:
@@ -230,7 +235,9 @@ static size_t build(const uint8_t *data, size_t size, scitt_dynbuf *out)
                 acc);
             break;
         default:
-            scitt_dynbuf_put(out, b.ptr, b.len); /* a raw request, or several, or garbage */
+            if (b.len > 0) { /* an empty one adds nothing (and an empty buffer has no pointer) */
+                scitt_dynbuf_put(out, b.ptr, b.len); /* a raw request, or several, or garbage */
+            }
             break;
         }
         n++;

@@ -9,11 +9,11 @@ C=tests/fuzz/corpus
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-mkdir -p $C/tools_http_response $C/tools_tar $C/tools_oci $C/tools_snp_file $C/tools_diag \
+mkdir -p $C/client_http_response $C/tools_tar $C/tools_oci $C/tools_snp_file $C/tools_diag \
     $C/tools_bundle $C/tools_legacy $C/receipt_ccf $C/tools_attest
 
 # HTTP responses: sized, chunked with trailers, interim 100, 202 + Location, 204, problem details.
-H=$C/tools_http_response
+H=$C/client_http_response
 printf 'HTTP/1.1 200 OK\r\nContent-Type: application/cbor\r\nContent-Length: 3\r\n\r\n\x82\x01\x02' >$H/sized
 printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nWiki\r\n5\r\npedia\r\n0\r\nT: v\r\n\r\n' >$H/chunked
 printf 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nLocation: /entries/%064d\r\nContent-Length: 1\r\n\r\n\xa0' 0 >$H/interim
@@ -99,8 +99,8 @@ printf '\0032024-02-29T23:59:59Z' >$A/time-leap
 echo "seeds written under $C"
 
 # What scittd answers: problem details (plain and tag 38), configuration, a query page.
-mkdir -p $C/tools_wire
-/usr/bin/python3 - "$C/tools_wire" <<'PY'
+mkdir -p $C/client_wire
+/usr/bin/python3 - "$C/client_wire" <<'PY'
 import sys, cbor2
 d = sys.argv[1]
 def w(name, obj):

@@ -333,12 +333,13 @@ static void h_metrics(scitt_http_req *req, void *ctx)
     int n = snprintf(body, sizeof(body),
                      "conns_open %llu\nconns_total %llu\nconns_rejected %llu\nrequests %llu\n"
                      "timeouts %llu\nparse_errors %llu\nrate_limited %llu\ntls_failures %llu\n"
-                     "inflight %llu\nbig_released %zu\n",
+                     "inflight %llu\nbig_released %zu\nconns_rejected_ip %llu\n",
                      (unsigned long long)m.conns_open, (unsigned long long)m.conns_total,
                      (unsigned long long)m.conns_rejected, (unsigned long long)m.requests,
                      (unsigned long long)m.timeouts, (unsigned long long)m.parse_errors,
                      (unsigned long long)m.rate_limited, (unsigned long long)m.tls_failures,
-                     (unsigned long long)m.inflight, big_released);
+                     (unsigned long long)m.inflight, big_released,
+                     (unsigned long long)m.conns_rejected_ip);
     for (size_t r = 0; r < scitt_http_server_route_rows(g_srv); r++) {
         for (int s = 100; s < 600; s++) {
             uint64_t v = scitt_http_server_route_count(g_srv, r, s);
@@ -381,7 +382,8 @@ static void usage(void)
             "usage: http_testd [--listen A] [--listen6 A] [--tls-listen A --cert F --key F] "
             "[--header-timeout-ms N] [--body-timeout-ms N] [--keepalive-timeout-ms N] "
             "[--max-conn N] [--max-body N] [--max-header-bytes N] [--max-headers N] "
-            "[--max-url N] [--pipeline N] [--rate R --burst B] [--grace-ms N] "
+            "[--max-url N] [--pipeline N] [--max-conns-per-ip N] [--conn-buffer N] "
+            "[--send-timeout-ms N] [--rate R --burst B] [--grace-ms N] "
             "[--log-level L]\n");
     exit(2);
 }
@@ -427,6 +429,12 @@ int main(int argc, char **argv)
             cfg.max_url_bytes = (size_t)n;
         } else if (!strcmp(a, "--pipeline")) {
             cfg.max_pipeline = (unsigned)n;
+        } else if (!strcmp(a, "--max-conns-per-ip")) {
+            cfg.max_conns_per_ip = (size_t)n;
+        } else if (!strcmp(a, "--conn-buffer")) {
+            cfg.conn_buffer_bytes = (size_t)n;
+        } else if (!strcmp(a, "--send-timeout-ms")) {
+            cfg.send_timeout_ms = n;
         } else if (!strcmp(a, "--rate")) {
             cfg.rate_per_sec = strtod(v, NULL);
         } else if (!strcmp(a, "--burst")) {
@@ -470,16 +478,18 @@ int main(int argc, char **argv)
     }
     const scitt_http_route routes[] = {
         {"echo", SCITT_HTTP_GET | SCITT_HTTP_POST | SCITT_HTTP_PUT, "/echo", false, h_echo, NULL, 0,
-         NULL, false},
-        {"hello", SCITT_HTTP_GET, "/hello", false, h_hello, NULL, 0, NULL, false},
-        {"delay", SCITT_HTTP_GET | SCITT_HTTP_POST, "/delay", false, h_delay, NULL, 0, NULL, false},
-        {"work", SCITT_HTTP_GET, "/work", false, h_work, loop, 0, NULL, false},
-        {"status", SCITT_HTTP_GET, "/status", false, h_status, NULL, 0, NULL, false},
-        {"big", SCITT_HTTP_GET, "/big", false, h_big, NULL, 0, NULL, false},
-        {"cbor", SCITT_HTTP_POST, "/cbor", false, h_cbor, NULL, 4096, "application/cbor", true},
-        {"cpu", SCITT_HTTP_GET, "/cpu", false, h_cpu, NULL, 0, NULL, false},
-        {"metrics", SCITT_HTTP_GET, "/metrics", false, h_metrics, NULL, 0, NULL, false},
-        {"prefix", SCITT_HTTP_GET, "/prefix/", true, h_echo, NULL, 0, NULL, false},
+         NULL, false, 0, NULL},
+        {"hello", SCITT_HTTP_GET, "/hello", false, h_hello, NULL, 0, NULL, false, 0, NULL},
+        {"delay", SCITT_HTTP_GET | SCITT_HTTP_POST, "/delay", false, h_delay, NULL, 0, NULL, false,
+         0, NULL},
+        {"work", SCITT_HTTP_GET, "/work", false, h_work, loop, 0, NULL, false, 0, NULL},
+        {"status", SCITT_HTTP_GET, "/status", false, h_status, NULL, 0, NULL, false, 0, NULL},
+        {"big", SCITT_HTTP_GET, "/big", false, h_big, NULL, 0, NULL, false, 0, NULL},
+        {"cbor", SCITT_HTTP_POST, "/cbor", false, h_cbor, NULL, 4096, "application/cbor", true, 0,
+         NULL},
+        {"cpu", SCITT_HTTP_GET, "/cpu", false, h_cpu, NULL, 0, NULL, false, 0, NULL},
+        {"metrics", SCITT_HTTP_GET, "/metrics", false, h_metrics, NULL, 0, NULL, false, 0, NULL},
+        {"prefix", SCITT_HTTP_GET, "/prefix/", true, h_echo, NULL, 0, NULL, false, 0, NULL},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (scitt_http_server_route(g_srv, &routes[i]) != SCITT_OK) {

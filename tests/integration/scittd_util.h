@@ -109,6 +109,19 @@ static inline void sd_start(sd_daemon *d, const char *const *args)
     }
 }
 
+/* Runs scittd with @p args (NULL-terminated), stdout and stderr captured in @p out; its exit
+ * status (-1: still running after 20 s, then killed). */
+static inline int sd_run(const char *const *args, char *out, size_t cap)
+{
+    const char *argv[40] = {"sh", "-c", "exec \"$0\" \"$@\" 2>&1", sd_bin()};
+    size_t n = 4;
+    for (size_t i = 0; args[i] && n < 39; i++) {
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    return it_run(argv, out, cap, 20000);
+}
+
 /* SIGTERM; the daemon must stop cleanly (exit status 0) within 10 s. */
 static inline void sd_stop(sd_daemon *d)
 {

@@ -1,8 +1,8 @@
 /*
  * Connection-level behaviour of the server layer against http_testd: slow-loris timeouts for
  * headers and bodies, idle keep-alive timeout, the connection limit, per-IP rate limiting,
- * thousands of idle connections, TLS (keep-alive, pipelining, ALPN, handshake timeout), and
- * graceful shutdown with a request in flight.
+ * the per-address connection cap, thousands of idle connections, TLS (keep-alive, pipelining, ALPN,
+ * handshake timeout), and graceful shutdown with a request in flight.
  *
  * Run as `test_http_conn <case>`: each ctest entry runs one case with its own server process.
  */
@@ -210,6 +210,30 @@ static void test_rate_limit(void **state)
 }
 
 /* Thousands of idle connections do not delay a new client. */
+/*
+ * A connection to 127.0.0.1:@p port from source address 127.1.0.@p host (Linux routes all of
+ * 127/8 to loopback), so that a test can be many clients; -1 when it cannot connect.
+ */
+static int connect_from(int port, unsigned host)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in src = {0};
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl(0x7f010000u | host);
+    assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Thousands of idle connections from 40 client addresses (each under the per-address cap). */
 static void test_idle_thousands(void **state)
 {
     (void)state;
@@ -220,7 +244,7 @@ static void test_idle_thousands(void **state)
     int *fds = calloc(n, sizeof(int));
     assert_non_null(fds);
     for (size_t i = 0; i < n; i++) {
-        fds[i] = it_connect_fd(srv.plain);
+        fds[i] = connect_from(srv.plain, 1 + (unsigned)(i % 40));
         assert_true(fds[i] >= 0);
     }
     /* Let the server accept them all, then time a fresh client's request. */
@@ -241,6 +265,67 @@ static void test_idle_thousands(void **state)
         close(fds[i]);
     }
     free(fds);
+}
+
+/*
+ * One client address may hold only max_conns_per_ip connections: the next one from it is closed
+ * at once (and counted), while other addresses still get in, and a closed connection frees its
+ * place. Without the cap the extra connection would be served.
+ */
+static void test_conn_per_ip(void **state)
+{
+    (void)state;
+    const char *args[] = {"--max-conns-per-ip", "3", NULL};
+    it_start(&srv, args);
+    int held[3];
+    for (int i = 0; i < 3; i++) {
+        held[i] = connect_from(srv.plain, 7);
+        assert_true(held[i] >= 0);
+        assert_int_equal(send(held[i], GET("/hello"), strlen(GET("/hello")), MSG_NOSIGNAL),
+                         (ssize_t)strlen(GET("/hello")));
+        char buf[512];
+        assert_true(recv(held[i], buf, sizeof(buf), 0) > 0);
+    }
+    /* The fourth from the same address: closed at once, without an answer. */
+    it_conn *over = calloc(1, sizeof(*over));
+    assert_non_null(over);
+    over->fd = connect_from(srv.plain, 7);
+    assert_true(over->fd >= 0);
+    (void)!send(over->fd, GET("/hello"), strlen(GET("/hello")), MSG_NOSIGNAL);
+    assert_true(it_closed(over, 2000));
+    it_close(over);
+    /* Another address is not affected. */
+    it_conn *other = calloc(1, sizeof(*other));
+    assert_non_null(other);
+    other->fd = connect_from(srv.plain, 8);
+    assert_true(other->fd >= 0);
+    it_sends(other, GET("/hello"));
+    expect_ok(other, "hello\n");
+    it_sends(other, GET("/metrics"));
+    it_resp r;
+    assert_int_equal(it_read(other, &r, 5000, false), 1);
+    r.body[r.body_len] = 0;
+    assert_non_null(strstr((char *)r.body, "conns_rejected_ip 1\n"));
+    it_close(other);
+    /* One of the three closes: its place is free again (the server notices promptly). */
+    close(held[0]);
+    bool served = false;
+    for (int attempt = 0; attempt < 50 && !served; attempt++) {
+        it_conn *c = calloc(1, sizeof(*c));
+        assert_non_null(c);
+        c->fd = connect_from(srv.plain, 7);
+        assert_true(c->fd >= 0);
+        (void)!send(c->fd, GET("/hello"), strlen(GET("/hello")), MSG_NOSIGNAL);
+        it_resp rr;
+        served = it_read(c, &rr, 1000, false) == 1 && rr.status == 200;
+        it_close(c);
+        if (!served) {
+            it_sleep_ms(20);
+        }
+    }
+    assert_true(served);
+    close(held[1]);
+    close(held[2]);
 }
 
 /* Two listeners, IPv4 and IPv6, served by one loop. */
@@ -462,6 +547,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_conn_limit, teardown),
         cmocka_unit_test_teardown(test_rate_limit, teardown),
         cmocka_unit_test_teardown(test_idle_thousands, teardown),
+        cmocka_unit_test_teardown(test_conn_per_ip, teardown),
         cmocka_unit_test_teardown(test_ipv6, teardown),
         cmocka_unit_test_teardown(test_tls, teardown),
         cmocka_unit_test_teardown(test_tls_handshake_timeout, teardown),

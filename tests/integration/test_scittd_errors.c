@@ -271,7 +271,8 @@ static void test_auth(void **state)
     const sd_issuer *list[] = {&alice};
     sd_write_policy(sd_path(&sd, "policy.json"), list, 1, NULL);
     const char tokens[] = "# registration tokens\n\nfirst-token-0123456789\r\n"
-                          "second-token-abcdefghij   \n";
+                          "second-token-abcdefghij   \n"
+                          "   \tthird-token-indented-0123\n";
     sd_write_file(sd_path(&sd, "tokens"), tokens, strlen(tokens));
     const char *args[] = {"--policy", sd_path(&sd, "policy.json"), "--auth-tokens",
                           sd_path(&sd, "tokens"), NULL};
@@ -308,29 +309,47 @@ static void test_auth(void **state)
     r = sd_post(&sd, s, "Authorization: bearer second-token-abcdefghij\r\n");
     assert_int_equal(r->status, 201);
     free(r);
+    /* A token on an indented line is the token without its indentation. */
+    r = sd_post(&sd, s, "Authorization: Bearer third-token-indented-0123\r\n");
+    assert_int_equal(r->status, 201);
+    free(r);
+    /*
+     * The token is checked as soon as the headers are complete: the 401 comes before a byte of
+     * the announced body is sent (it used to wait for the whole body, up to the body timeout),
+     * the body is not read, and the connection closes after the answer. With Expect:
+     * 100-continue the client gets the 401 instead of a 100.
+     */
+    static const char *const early[] = {
+        "POST /entries HTTP/1.1\r\nHost: t\r\nContent-Type: application/cose\r\n"
+        "Authorization: Bearer wrong-token-0123456789\r\nContent-Length: 60000\r\n\r\n",
+        "POST /entries HTTP/1.1\r\nHost: t\r\nContent-Type: application/cose\r\n"
+        "Content-Length: 60000\r\nExpect: 100-continue\r\n\r\n",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        it_conn *c = sd_connect(&sd);
+        it_sends(c, early[i]);
+        it_resp *e = malloc(sizeof(*e));
+        assert_non_null(e);
+        double t0 = it_now();
+        assert_int_equal(it_read(c, e, 3000, false), 1);
+        print_message("401 before the body after %.0f ms\n", (it_now() - t0) * 1000);
+        sd_expect_problem(e, 401, "Unauthorized", "bearer token");
+        sd_expect_header(e, "Connection", "close");
+        assert_true(it_closed(c, 3000));
+        free(e);
+        it_close(c);
+    }
     scitt_dynbuf_clear(&st);
     scitt_cose_keyset_free(keys);
     sd_stop(&sd);
 }
 
-/* Runs scittd with @p args and its stderr captured; returns the exit status (-1: still running
- * after 10 s, then killed). */
-static int run_scittd(const char *const *args, char *out, size_t cap)
-{
-    const char *argv[40] = {"sh", "-c", "exec \"$0\" \"$@\" 2>&1", sd_bin()};
-    size_t n = 4;
-    for (size_t i = 0; args[i] && n < 39; i++) {
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    return it_run(argv, out, cap, 10000);
-}
-
 /*
  * A daemon that cannot run as configured exits at once with 2 (configuration) or 1 (the
  * environment) and says why on stderr: no --insecure-virtual, no SEV-SNP device, bad policy or
- * TLS files, bad option values, a port in use, and a data directory another scittd holds. The
- * running daemon is not disturbed by any of them.
+ * TLS files, bad option values or configuration file lines (named by file and line), a port in
+ * use (named, "already in use"), and a data directory another scittd holds. None of them creates
+ * the data directory, and the running daemon is not disturbed by any of them.
  */
 static void test_startup_errors(void **state)
 {
@@ -350,6 +369,9 @@ static void test_startup_errors(void **state)
     snprintf(junk, sizeof(junk), "%s", sd_path(&sd, "junk.pem"));
     snprintf(tokens, sizeof(tokens), "%s", sd_path(&sd, "short-tokens"));
     snprintf(port, sizeof(port), "127.0.0.1:%d", sd.port);
+    static char conf[256];
+    snprintf(conf, sizeof(conf), "%s", sd_path(&sd, "scittd.conf"));
+    sd_write_file(conf, "batch-max = 16\ncolour = blue\n", 29);
 #define V "--platform", "virtual", "--insecure-virtual"
 #define L "--listen", "127.0.0.1:0"
     static const struct {
@@ -359,7 +381,8 @@ static void test_startup_errors(void **state)
     } rows[] = {
         {2, "INSECURE", {"--data", other, L, "--platform", "virtual", NULL}},
         {2, "SEV-SNP", {"--data", other, L, "--platform", "snp", NULL}},
-        {2, "must be auto, snp or virtual", {"--data", other, L, "--platform", "sgx", NULL}},
+        {2, "no TDX guest", {"--data", other, L, "--platform", "tdx", NULL}},
+        {2, "must be auto, snp, tdx or virtual", {"--data", other, L, "--platform", "sgx", NULL}},
         {2, "cannot open", {"--data", other, L, V, "--policy", "/nonexistent/policy.json", NULL}},
         {2, "JSON", {"--data", other, L, V, "--policy", bad, NULL}},
         {2, "go together", {"--data", other, L, V, "--tls-cert", junk, NULL}},
@@ -373,16 +396,25 @@ static void test_startup_errors(void **state)
         {2, "--max-body", {"--data", other, L, V, "--max-body", "17M", NULL}},
         {2, "--receipt-alg", {"--data", other, L, V, "--receipt-alg", "RS256", NULL}},
         {2, "unknown option", {"--data", other, L, V, "--colour", NULL}},
-        {1, "cannot listen", {"--data", other, "--listen", port, V, NULL}},
+        {1, "already in use", {"--data", other, "--listen", port, V, NULL}},
+        {1, port, {"--data", other, "--listen", port, V, NULL}},
         {2, "in use", {"--data", sd.data, L, V, "--policy", policy, NULL}},
+        {2, "max-headers must be 8..1024", {"--data", other, L, V, "--max-headers", "7", NULL}},
+        {2, "cannot open", {"--data", other, L, V, "--config", "/nonexistent/scittd.conf", NULL}},
+        {2, ":2: unknown key \"colour\"", {"--data", other, L, V, "--config", conf, NULL}},
     };
 #undef V
 #undef L
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         static char out[8192];
-        int st = run_scittd(rows[i].args, out, sizeof(out));
+        int st = sd_run(rows[i].args, out, sizeof(out));
         if (st != rows[i].status || !strstr(out, rows[i].says)) {
             fail_msg("row %zu: exit %d (wanted %d), output: %s", i, st, rows[i].status, out);
+        }
+        /* Nothing was made: no row leaves a data directory behind, not even a half-made one. */
+        struct stat sb;
+        if (stat(other, &sb) == 0) {
+            fail_msg("row %zu (%s) left %s behind", i, rows[i].says, other);
         }
     }
     /* The running daemon noticed nothing. */

@@ -14,6 +14,7 @@
  *
  * Run as `test_scittd_hostile <case>`; each ctest entry runs one case with its own daemon.
  */
+#include "certgen.h"
 #include "hostile_cbor.h"
 
 #include "scitt/policy.h"
@@ -176,7 +177,9 @@ static scitt_span S(const scitt_dynbuf *b)
     return scitt_span_make(b->ptr, b->len);
 }
 
-#define M "Malformed request"
+#define M   "Malformed request"
+/* The statement profile's rules on iss (RFC 9943), whatever signs the statement. */
+#define ISS "Invalid Issuer"
 
 /* Malformed and non-canonical CBOR, wrong tags and arrays, nesting, lengths, duplicates. */
 static void test_hostile_cbor(void **state)
@@ -386,10 +389,10 @@ static void test_hostile_headers(void **state)
         text_hex(big_hex, sizeof(big_hex), longiss);
         static char bigcwt[sizeof(big_hex) + 64];
         cwt_hex(bigcwt, sizeof(bigcwt), big_hex);
-        ROWQ("0126", bigcwt, 0, "", "an iss of 8193 characters", NULL);
+        ROWQ("0126", bigcwt, 0, "", "an iss of 8193 characters", ISS);
     }
     cwt_hex(cwt, sizeof(cwt), "60");
-    ROWQ("0126", cwt, 0, "", "an empty iss", NULL);
+    ROWQ("0126", cwt, 0, "", "an empty iss", ISS);
     cwt_hex(cwt, sizeof(cwt), "6668747470fffe");
     ROWQ("0126", cwt, 0, "", "iss not UTF-8", M);
     cwt_hex(cwt, sizeof(cwt), iss);
@@ -521,7 +524,7 @@ static void test_hostile_x5chain(void **state)
         hc_cwt(&q, longiss, "pkg:hostile");
         hc_raw(&q, "1821");
         hc_bstr(&q, a_der);
-        hc_sign1(&alice, "d284", S(&q), "a0", "{}", SIG_RAW, row("an iss of 8193 characters", M));
+        hc_sign1(&alice, "d284", S(&q), "a0", "{}", SIG_RAW, row("an iss of 8193 characters", ISS));
         scitt_dynbuf_clear(&q);
         scitt_dynbuf_init(&q, 0);
         hc_raw(&q, "a40126");
@@ -529,7 +532,7 @@ static void test_hostile_x5chain(void **state)
         hc_cwt(&q, "not a uri", "pkg:hostile");
         hc_raw(&q, "1821");
         hc_bstr(&q, a_der);
-        hc_sign1(&alice, "d284", S(&q), "a0", "{}", SIG_RAW, row("an iss that is not a URI", M));
+        hc_sign1(&alice, "d284", S(&q), "a0", "{}", SIG_RAW, row("an iss that is not a URI", ISS));
         scitt_dynbuf_clear(&q);
     }
     run_rows(&alice, &a_der);
@@ -947,7 +950,31 @@ static void slow_rows(void)
     hostile_rows++;
 }
 
-/* Thousands of idle connections: registrations go on meanwhile, and every one is closed. */
+/*
+ * A connection to the daemon from source address 127.1.0.@p host (Linux routes all of 127/8 to
+ * loopback), so that a test can be many clients; -1 when it cannot connect.
+ */
+static int connect_from(unsigned host)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in src = {0};
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl(0x7f010000u | host);
+    assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)sd.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Thousands of idle connections (from 20 client addresses, each under the per-address cap):
+ * registrations go on meanwhile, and every one is closed. */
 static void idle_thousands(void)
 {
     size_t lim = it_raise_nofile();
@@ -955,7 +982,7 @@ static void idle_thousands(void)
     assert_true(n >= 500);
     int *fds = calloc(n, sizeof(int));
     for (size_t i = 0; i < n; i++) {
-        fds[i] = it_connect_fd(sd.port);
+        fds[i] = connect_from(1 + (unsigned)(i % 20));
         assert_true(fds[i] >= 0);
     }
     /* Half of them start a request and never finish its headers. */
@@ -1012,6 +1039,353 @@ static void test_hostile_http(void **state)
     sd_stop(&sd);
 }
 
+/* ---- what one client can take: memory, time, threads (a TLS daemon with bearer tokens) ---- */
+
+static const char limits_token[] = "Authorization: Bearer hostile-token-0123456789\r\n";
+
+/* A field of /proc/<pid>/status in KiB. */
+static long status_kb(const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)sd.srv.pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    long v = -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, field, strlen(field)) == 0 && line[strlen(field)] == ':') {
+            v = atol(line + strlen(field) + 1);
+        }
+    }
+    fclose(f);
+    assert_true(v >= 0);
+    return v;
+}
+
+/* A valid registration (with the token) between rows: it must land at the next index. */
+static void valid_with_token(void)
+{
+    char payload[64];
+    snprintf(payload, sizeof(payload), "{\"valid\": %llu}", (unsigned long long)tree_size);
+    scitt_dynbuf st;
+    sd_statement(&alice, "pkg:hostile", payload, &st);
+    it_resp *r = sd_post(&sd, scitt_span_make(st.ptr, st.len), limits_token);
+    if (r->status != 201) {
+        fail_msg("a valid registration answered %d", r->status);
+    }
+    scitt_receipt_info info;
+    sd_verify_receipt(sd_body(r), scitt_span_make(st.ptr, st.len), keys, &info);
+    assert_int_equal(info.leaf_index, tree_size);
+    tree_size++;
+    free(r);
+    scitt_dynbuf_clear(&st);
+    hostile_rows++;
+}
+
+/* A TLS client with a 4 KB receive buffer, non-blocking once connected. */
+static it_conn *slow_tls_conn(unsigned host)
+{
+    it_conn *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    struct sockaddr_in src = {0};
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl(0x7f010000u | host);
+    assert_int_equal(bind(c->fd, (struct sockaddr *)&src, sizeof(src)), 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)sd.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    c->ssl = SSL_new(sd.tls);
+    SSL_set_fd(c->ssl, c->fd);
+    SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    assert_int_equal(SSL_connect(c->ssl), 1);
+    return c;
+}
+
+/*
+ * 16 pipelined GETs of the first entry bundle (the policy entry and 16 statements of 60 KB: 1 MB
+ * each, 16 MB in all, more than the kernel's socket buffers take), the last with Connection:
+ * close when @p close_last.
+ */
+static void ask_bundles(it_conn *c, bool close_last)
+{
+    char path[64], req[8192] = "";
+    assert_int_equal(scitt_tile_entries_path(0, 17, path, sizeof(path)), SCITT_OK);
+    for (int i = 0; i < 16; i++) {
+        size_t l = strlen(req);
+        snprintf(req + l, sizeof(req) - l, "GET /%s HTTP/1.1\r\nHost: t\r\n%s\r\n", path,
+                 close_last && i == 15 ? "Connection: close\r\n" : "");
+    }
+    it_sends(c, req);
+    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* 8: after a request that closes the connection, a TLS client that reads none of its answers
+ * sends 24 MB more: dropped undecrypted, not buffered (it all used to pile up in OpenSSL's read
+ * BIO until the connection closed). */
+static void row_tls_flood(void)
+{
+    long before = status_kb("RssAnon"), peak = before;
+    it_conn *c = slow_tls_conn(20);
+    ask_bundles(c, true);
+    static char garbage[65536];
+    memset(garbage, 'G', sizeof(garbage));
+    uint64_t sent = 0;
+    double t0 = it_now(), progress = t0;
+    while (sent < (24u << 20) && it_now() - progress < 1 && it_now() - t0 < 6) {
+        int w = SSL_write(c->ssl, garbage, sizeof(garbage));
+        if (w > 0) {
+            sent += (uint64_t)w;
+            progress = it_now();
+        } else {
+            ERR_clear_error();
+            it_sleep_ms(5);
+        }
+        long rss = status_kb("RssAnon");
+        peak = rss > peak ? rss : peak;
+    }
+    print_message("limits row (TLS flood after Connection: close): %llu bytes sent, anonymous RSS "
+                  "%ld -> peak %ld KiB\n",
+                  (unsigned long long)sent, before, peak);
+    /* One connection's share: its buffer, one request, one response, its TLS buffers. */
+    assert_true(peak - before < 4096);
+    it_close(c);
+    valid_with_token();
+}
+
+/* 9: a reader taking 200 bytes every 100 ms cannot hold its answers past the send deadline
+ * (1.5 s here), however steadily it reads; HEAD gives the length of a GET and no body. */
+static void row_trickle(char ids[16][65])
+{
+    it_conn *c = slow_tls_conn(21);
+    ask_bundles(c, false);
+    double t0 = it_now();
+    bool closed = false;
+    size_t got = 0;
+    while (!closed && it_now() - t0 < 10) {
+        char buf[200];
+        int r = SSL_read(c->ssl, buf, sizeof(buf));
+        if (r > 0) {
+            got += (size_t)r;
+        } else {
+            int e = SSL_get_error(c->ssl, r);
+            ERR_clear_error();
+            closed = e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
+        }
+        /* OpenSSL may still hold a whole record to hand out: ask the socket itself. */
+        struct pollfd p = {c->fd, POLLRDHUP, 0};
+        closed = closed || (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLRDHUP)));
+        it_sleep_ms(100);
+    }
+    double took = it_now() - t0;
+    print_message("limits row (trickle reader): closed after %.1f s and %zu bytes\n", took, got);
+    assert_true(closed);
+    assert_true(got > 0);
+    assert_true(took < 5);
+    it_close(c);
+    char path[128] = "/entries/";
+    memcpy(path + 9, ids[0], 64);
+    memcpy(path + 73, "/statement", 11);
+    it_resp *r = sd_get(&sd, path);
+    size_t len = r->body_len;
+    free(r);
+    c = sd_connect(&sd);
+    sd_send(c, "HEAD", path, NULL, scitt_span_make(NULL, 0));
+    r = malloc(sizeof(*r));
+    assert_int_equal(it_read(c, r, 5000, true), 1);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(r->content_length, len);
+    free(r);
+    it_close(c);
+    valid_with_token();
+}
+
+/* 9: one address opening 300 connections keeps 256; the rest are closed at once, and other
+ * clients are served meanwhile. */
+static void row_one_address(void)
+{
+    enum { N = 300 };
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = connect_from(22);
+        assert_true(fds[i] >= 0);
+    }
+    size_t closed = 0;
+    double t0 = it_now();
+    while (it_now() - t0 < 2) {
+        for (int i = 0; i < N; i++) {
+            struct pollfd p = {fds[i], POLLIN, 0};
+            char b[16];
+            if (fds[i] >= 0 && poll(&p, 1, 0) == 1 && recv(fds[i], b, sizeof(b), 0) <= 0) {
+                close(fds[i]);
+                fds[i] = -1;
+                closed++;
+            }
+        }
+        it_sleep_ms(50);
+    }
+    print_message("limits row (300 connections from one address): %zu closed at once\n", closed);
+    assert_int_equal(closed, N - 256);
+    valid_with_token();
+    for (int i = 0; i < N; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+        }
+    }
+}
+
+/* 10: a wrong token is refused when the headers end: no body is read, the connection closes. */
+static void row_token_first(void)
+{
+    it_conn *c = sd_connect(&sd);
+    it_sends(c, "POST /entries HTTP/1.1\r\nHost: t\r\nContent-Type: application/cose\r\n"
+                "Authorization: Bearer not-the-token-0123\r\nContent-Length: 60000\r\n\r\n");
+    it_resp *r = malloc(sizeof(*r));
+    assert_int_equal(it_read(c, r, 3000, false), 1);
+    sd_expect_problem(r, 401, "Unauthorized", NULL);
+    assert_true(it_closed(c, 3000));
+    print_message("limits row (wrong token, body not sent): 401 at once, closed\n");
+    free(r);
+    it_close(c);
+    valid_with_token();
+}
+
+/* 11 and 13: 120 /query requests at once against one costly-read thread: each is answered, 200
+ * or 503 with Retry-After, and a registration made meanwhile goes through. */
+static void row_query_flood(void)
+{
+    enum { N = 120 };
+    static it_conn *cs[N];
+    for (int i = 0; i < N; i++) {
+        cs[i] = sd_connect(&sd);
+    }
+    for (int i = 0; i < N; i++) {
+        sd_send(cs[i], "GET", "/query?sub=pkg:hostile&iss=nobody&limit=1000", NULL,
+                scitt_span_make(NULL, 0));
+    }
+    double t0 = it_now();
+    valid_with_token();
+    double reg = it_now() - t0;
+    int ok = 0, busy = 0;
+    for (int i = 0; i < N; i++) {
+        it_resp *r = sd_recv(cs[i]);
+        if (r->status == 503) {
+            sd_expect_problem(r, 503, "Service Unavailable", NULL);
+            char v[16];
+            assert_non_null(it_header(r, "Retry-After", v, sizeof(v)));
+            busy++;
+        } else {
+            assert_int_equal(r->status, 200);
+            ok++;
+        }
+        free(r);
+        it_close(cs[i]);
+    }
+    print_message("limits row (%d queries at once): %d answered, %d told to retry; a registration "
+                  "took %.0f ms meanwhile\n",
+                  N, ok, busy, reg * 1000);
+    assert_int_equal(ok + busy, N);
+}
+
+/* 12: a content type cut at 255 bytes inside a character does not break /query pages. */
+static void row_query_utf8(void)
+{
+    char ctype[300];
+    memset(ctype, 'a', 254);
+    memcpy(ctype + 254, "\xc3\xa9", 3);
+    su_opts o;
+    memset(&o, 0, sizeof(o));
+    o.iss = alice.iss;
+    o.sub = "pkg:hostile";
+    o.with_kid = true;
+    o.content_type = ctype;
+    scitt_dynbuf st;
+    scitt_dynbuf_init(&st, 0);
+    assert_int_equal(su_statement(alice.key, &o, scitt_span_str("{\"utf8\": 1}"), &st), SCITT_OK);
+    it_resp *r = sd_post(&sd, scitt_span_make(st.ptr, st.len), limits_token);
+    assert_int_equal(r->status, 201);
+    free(r);
+    tree_size++;
+    scitt_dynbuf_clear(&st);
+    r = sd_get(&sd, "/query?limit=1000");
+    assert_int_equal(r->status, 200);
+    scitt_cbor_reader rd;
+    scitt_cbor_reader_init(&rd, sd_body(r));
+    assert_int_equal(scitt_cbor_skip(&rd, NULL), SCITT_OK); /* strict: text must be UTF-8 */
+    assert_int_equal(scitt_cbor_reader_finish(&rd), SCITT_OK);
+    free(r);
+    print_message("limits row (content type cut inside a character): /query still answers\n");
+    hostile_rows++;
+    valid_with_token();
+}
+
+static void test_hostile_limits(void **state)
+{
+    (void)state;
+    signal(SIGPIPE, SIG_IGN); /* TLS writes to a connection the daemon cut off */
+    it_raise_nofile();
+    char cert[256], key[256], tok[256], pol[256];
+    snprintf(cert, sizeof(cert), "%s", sd_path(&sd, "cert.pem"));
+    snprintf(key, sizeof(key), "%s", sd_path(&sd, "key.pem"));
+    snprintf(tok, sizeof(tok), "%s", sd_path(&sd, "tokens"));
+    snprintf(pol, sizeof(pol), "%s", sd_path(&sd, "policy.json"));
+    assert_true(certgen_write(cert, key));
+    sd.tls = SSL_CTX_new(TLS_client_method());
+    assert_int_equal(SSL_CTX_load_verify_locations(sd.tls, cert, NULL), 1);
+    SSL_CTX_set_verify(sd.tls, SSL_VERIFY_PEER, NULL);
+    const char tokens[] = "  hostile-token-0123456789\n"; /* 13: an indented line */
+    sd_write_file(tok, tokens, strlen(tokens));
+    const sd_issuer *list[] = {&alice};
+    sd_write_policy(pol, list, 1, NULL);
+    const char *args[] = {"--policy",
+                          pol,
+                          "--auth-tokens",
+                          tok,
+                          "--tls-cert",
+                          cert,
+                          "--tls-key",
+                          key,
+                          "--send-timeout-ms",
+                          "1500",
+                          "--costly-read-workers",
+                          "1",
+                          NULL};
+    sd_start(&sd, args);
+    keys = sd_keys(&sd);
+    tree_size = 1;
+    /* 16 statements of about 60 KB: the first entry bundle the rows ask for is 1 MB. */
+    char ids[16][65];
+    static char payload[60000];
+    for (int i = 0; i < 16; i++) {
+        snprintf(payload, sizeof(payload), "{\"n\": %d, \"pad\": \"", i);
+        size_t l = strlen(payload);
+        memset(payload + l, 'p', sizeof(payload) - l - 3);
+        memcpy(payload + sizeof(payload) - 3, "\"}", 3);
+        scitt_dynbuf st, entry;
+        sd_statement(&alice, "pkg:hostile/big", payload, &st);
+        sd_entry(scitt_span_make(st.ptr, st.len), &entry, ids[i]);
+        it_resp *r = sd_post(&sd, scitt_span_make(st.ptr, st.len), limits_token);
+        assert_int_equal(r->status, 201);
+        free(r);
+        tree_size++;
+        scitt_dynbuf_clear(&st);
+        scitt_dynbuf_clear(&entry);
+    }
+    row_tls_flood();
+    row_trickle(ids);
+    row_one_address();
+    row_token_first();
+    row_query_flood();
+    row_query_utf8();
+    expect_tree_size();
+    print_message("hostile: %u limit rows held\n", hostile_rows);
+    assert_true(hostile_rows >= 6);
+    sd_stop(&sd);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -1020,6 +1394,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_hostile_x5chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_http, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_admission, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_limits, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

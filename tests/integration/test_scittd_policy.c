@@ -226,8 +226,10 @@ static int run_scittd(const char *const *extra, char *out, size_t cap)
                             "127.0.0.1:0",
                             "--platform",
                             "virtual",
-                            "--insecure-virtual"};
-    size_t n = 11;
+                            "--insecure-virtual",
+                            "--log-level",
+                            "warn"}; /* the listener opens first: no info line before the error */
+    size_t n = 13;
     for (size_t i = 0; extra && extra[i] && n < 39; i++) {
         argv[n++] = extra[i];
     }

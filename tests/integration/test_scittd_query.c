@@ -36,7 +36,7 @@ static int teardown(void **state)
 
 /* One row of a /query answer. */
 typedef struct row {
-    char entry_id[65], iss[128], sub[128], digest[129], content_type[64];
+    char entry_id[65], iss[128], sub[128], digest[129], content_type[300];
     uint64_t index;
     int64_t registered;
 } row;
@@ -477,6 +477,124 @@ static void test_hash_envelope(void **state)
     sd_stop(&sd);
 }
 
+/* Registers a statement by alice about @p sub with content type @p ctype; its index. */
+static uint64_t register_typed(const scitt_cose_keyset *keys, const char *sub, const char *ctype,
+                               const char *payload)
+{
+    su_opts o;
+    memset(&o, 0, sizeof(o));
+    o.iss = alice.iss;
+    o.sub = sub;
+    o.with_kid = true;
+    o.content_type = ctype;
+    scitt_dynbuf st;
+    scitt_dynbuf_init(&st, 0);
+    assert_int_equal(su_statement(alice.key, &o, scitt_span_str(payload), &st), SCITT_OK);
+    uint64_t idx = sd_register(&sd, keys, scitt_span_make(st.ptr, st.len), NULL, NULL);
+    scitt_dynbuf_clear(&st);
+    return idx;
+}
+
+/* Rows and cursor of a CBOR page, without copying the rows. */
+static void page_shape(const char *q, size_t *n, bool *has_next, uint64_t *next, size_t *bytes)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "/query?%s", q);
+    it_resp *r = sd_get(&sd, path);
+    if (r->status != 200) {
+        fail_msg("%s answered %d", path, r->status);
+    }
+    *bytes = r->body_len;
+    scitt_cbor_reader rd;
+    scitt_cbor_reader_init(&rd, sd_body(r));
+    size_t m;
+    assert_int_equal(scitt_cbor_read_map(&rd, &m), SCITT_OK);
+    assert_int_equal(m, 2);
+    *has_next = false;
+    for (size_t i = 0; i < m; i++) {
+        scitt_span key;
+        assert_int_equal(scitt_cbor_read_text(&rd, &key), SCITT_OK);
+        if (scitt_span_eq_str(key, "next")) {
+            scitt_cbor_item it;
+            assert_int_equal(scitt_cbor_next(&rd, &it), SCITT_OK);
+            *has_next = it.type == SCITT_CBOR_UINT;
+            *next = *has_next ? it.arg : 0;
+        } else {
+            assert_int_equal(scitt_cbor_read_array(&rd, n), SCITT_OK);
+            for (size_t k = 0; k < *n; k++) {
+                assert_int_equal(scitt_cbor_skip(&rd, NULL), SCITT_OK);
+            }
+        }
+    }
+    assert_int_equal(scitt_cbor_reader_finish(&rd), SCITT_OK);
+    free(r);
+}
+
+/*
+ * /query never emits invalid UTF-8: a content type longer than the 255 bytes a row reports, whose
+ * 255th byte falls inside a character, is cut before that character (it used to be cut inside it,
+ * and every CBOR page holding the entry failed with 500, unfiltered queries included). Pages stop
+ * growing at SCITTD_QUERY_PAGE_BYTES (64 KiB) and the cursor leads to the rest. HEAD answers
+ * the length of the GET.
+ */
+static void test_query_utf8(void **state)
+{
+    (void)state;
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    char two[300], three[300];
+    memset(two, 'a', 254);
+    memcpy(two + 254, "\xc3\xa9", 3); /* 254 x a + U+00E9: byte 255 is the é's second */
+    memset(three, 'b', 253);
+    memcpy(three + 253, "\xe2\x82\xac", 4); /* 253 x b + U+20AC: byte 255 is inside the € */
+    register_typed(keys, "pkg:utf8", two, "{}");
+    register_typed(keys, "pkg:utf8", three, "{\"b\": 1}");
+    register_typed(keys, "pkg:utf8", "text/plain; charset=\xc3\xa9t\xc3\xa9", "{\"c\": 1}");
+    page p;
+    query("sub=pkg:utf8", &p); /* CBOR and JSON, which must agree */
+    assert_int_equal(p.n, 3);
+    assert_int_equal(strlen(p.rows[0].content_type), 254);
+    assert_int_equal(strspn(p.rows[0].content_type, "a"), 254);
+    assert_int_equal(strlen(p.rows[1].content_type), 253);
+    assert_int_equal(strspn(p.rows[1].content_type, "b"), 253);
+    assert_string_equal(p.rows[2].content_type, "text/plain; charset=\xc3\xa9t\xc3\xa9");
+    query("", &p); /* everything, the policy entry first */
+    assert_int_equal(p.n, 4);
+    /* Pages of rows of 15 KB subjects stop at 64 KiB: 4 of them, then the cursor. */
+    static char sub[15001];
+    for (int i = 0; i < 6; i++) {
+        memset(sub, 'a' + i, sizeof(sub) - 1);
+        register_typed(keys, sub, "application/json", "{}");
+    }
+    size_t n = 0, bytes = 0, total = 0, pages = 0;
+    bool more = true;
+    uint64_t next = 0;
+    char q[128] = "after=0&limit=1000";
+    while (more) {
+        page_shape(q, &n, &more, &next, &bytes);
+        assert_true(bytes <= (64u << 10) + 1024);
+        assert_true(n >= 1);
+        total += n;
+        pages++;
+        snprintf(q, sizeof(q), "limit=1000&cursor=%llu", (unsigned long long)next);
+    }
+    assert_int_equal(total, 10);
+    assert_true(pages >= 2);
+    /* HEAD: the GET's length, no body. */
+    it_resp *r = sd_get(&sd, "/query?sub=pkg:utf8");
+    size_t want = r->body_len;
+    free(r);
+    it_conn *c = sd_connect(&sd);
+    sd_send(c, "HEAD", "/query?sub=pkg:utf8", NULL, scitt_span_make(NULL, 0));
+    r = malloc(sizeof(*r));
+    assert_non_null(r);
+    assert_int_equal(it_read(c, r, 5000, true), 1);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(r->content_length, want);
+    free(r);
+    it_close(c);
+    scitt_cose_keyset_free(keys);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -484,6 +602,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_query, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hash_envelope, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_utf8, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

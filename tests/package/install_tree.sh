@@ -121,17 +121,18 @@ pkgconfig)
     fi
     expect "the static build does not need libscitt.so" sh -c "! ldd '$tmp/hello-static' | grep -q libscitt"
     cflags=$(pkg-config --cflags scitt)
-    nm -D --defined-only "$P/lib/libscitt.so" | awk '{ print $3 }' | sort -u > "$tmp/syms"
+    # client.h is libscitt-client's (which links libscitt); every other header is libscitt's.
+    nm -D --defined-only "$P/lib/libscitt.so" "$P/lib/libscitt-client.so" | awk '{ print $3 }' | sort -u > "$tmp/syms"
     for h in "$P"/include/scitt/*.h; do
         name=scitt/$(basename "$h")
         printf '#include <%s>\n#include <%s>\n' "$name" "$name" > "$tmp/one.c"
         # shellcheck disable=SC2086
         expect "<$name> compiles alone (and twice)" cc -std=c11 -Wall -Werror -fsyntax-only $cflags "$tmp/one.c"
         # Declarations "type scitt_name(" at the start of a line, not static inline, not typedefs.
-        missing=$(sed -e 's/SCITT_MUST_USE //' "$h" | grep -E '^(const )?[a-z_][a-z0-9_]*( \*| )\**scitt_[a-z0-9_]+\(' |
+        missing=$(sed -e 's/SCITT_API //' -e 's/SCITT_MUST_USE //' "$h" | grep -E '^(const )?[a-z_][a-z0-9_]*( \*| )\**scitt_[a-z0-9_]+\(' |
             grep -vE '^(static|typedef)' | sed -E 's/.*(scitt_[a-z0-9_]+)\(.*/\1/' | sort -u |
             while read -r fn; do grep -qx "$fn" "$tmp/syms" || echo "$fn"; done | tr '\n' ' ')
-        n=$(sed -e 's/SCITT_MUST_USE //' "$h" | grep -cE '^(const )?[a-z_][a-z0-9_]*( \*| )\**scitt_[a-z0-9_]+\(')
+        n=$(sed -e 's/SCITT_API //' -e 's/SCITT_MUST_USE //' "$h" | grep -cE '^(const )?[a-z_][a-z0-9_]*( \*| )\**scitt_[a-z0-9_]+\(')
         expect "<$name>: its $n declared functions are all in libscitt.so${missing:+ (missing: $missing)}" test -z "$missing"
     done
     ;;
@@ -255,7 +256,7 @@ config)
     missing=""
     n=0
     for o in $("$scittd_bin" --help | options_of); do
-        case $o in --help | --version) continue ;; esac
+        case $o in --help | --version | --config | --check-config) continue ;; esac
         n=$((n + 1))
         grep -qE "^#${o#--} = " "$conf" || missing="$missing ${o#--}"
     done

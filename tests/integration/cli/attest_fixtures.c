@@ -12,6 +12,13 @@
  *     refuse virtual evidence by default, and it lets the tests check that receipts must name the
  *     issuer the bundle binds.
  *
+ *   attest_fixtures dcap TEST_DATA OUT_DIR
+ *     the real Intel samples of TEST_DATA/dcap around fresh identity documents, with their
+ *     collateral as the endorsements: tdx.bundle (the TDX quote, OutOfDate), tdx-bare.bundle
+ *     (without collateral), sgx.bundle (the SGX quote, SWHardeningNeeded), and the other
+ *     platform's evidence: tdx-as-sgx.bundle, sgx-as-tdx.bundle. Their REPORTDATA binds somebody
+ *     else's data, so they verify up to the binding and fail there.
+ *
  * Exit 0 when everything was written.
  */
 #include <stdio.h>
@@ -19,6 +26,7 @@
 #include <string.h>
 
 #include "scitt/attest.h"
+#include "scitt/dcap.h"
 #include "scitt/cbor.h"
 #include "scitt/cose.h"
 
@@ -167,8 +175,82 @@ static int rebind(const char *in, const char *issuer, const char *out)
     return rc;
 }
 
+/* A bundle of @p platform around a fresh identity: the quote of @p sample in TEST_DATA/dcap and its
+ * collateral directory (of @p coll_sample), or no endorsements when @p bare. */
+static int dcap_one(const char *data, const char *platform, const char *sample,
+                    const char *coll_sample, bool bare, const char *out)
+{
+    char rel[512];
+    snprintf(rel, sizeof(rel), "dcap/%s/quote.bin", sample);
+    size_t ql = 0;
+    uint8_t *quote = slurp(data, rel, &ql);
+    uint8_t *files[SCITT_DCAP_ITEMS] = {NULL};
+    scitt_span spans[SCITT_DCAP_ITEMS];
+    int rc = quote == NULL;
+    for (int i = 0; i < SCITT_DCAP_ITEMS; i++) {
+        size_t n = 0;
+        snprintf(rel, sizeof(rel), "dcap/%s/collateral/%s", coll_sample,
+                 scitt_dcap_item_file((scitt_dcap_item)i));
+        files[i] = bare ? NULL : slurp(data, rel, &n);
+        rc |= !bare && !files[i];
+        spans[i] = scitt_span_make(files[i], n);
+    }
+    scitt_cose_key *k = NULL;
+    scitt_dynbuf key, id, coll, b;
+    scitt_dynbuf_init(&key, 0);
+    scitt_dynbuf_init(&id, 0);
+    scitt_dynbuf_init(&coll, 0);
+    scitt_dynbuf_init(&b, 0);
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, &key);
+    rc = rc || scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &k) != SCITT_OK ||
+         scitt_cose_key_encode_cose(k, false, &w) != SCITT_OK ||
+         scitt_cbor_writer_finish(&w, NULL) != SCITT_OK ||
+         identity(scitt_span_make(key.ptr, key.len), scitt_span_str("tdx.example+01020304+AQID"),
+                  scitt_span_str("tdx.example"), scitt_span_str("tdx.example"), &id) != SCITT_OK ||
+         (!bare && scitt_attest_collateral_encode(spans, &coll) != SCITT_OK) ||
+         scitt_attest_bundle_encode(platform, scitt_span_make(id.ptr, id.len),
+                                    scitt_span_make(quote, ql), scitt_span_make(coll.ptr, coll.len),
+                                    &b) != SCITT_OK ||
+         save(out, &b);
+    scitt_cose_key_free(k);
+    scitt_dynbuf_clear(&key);
+    scitt_dynbuf_clear(&id);
+    scitt_dynbuf_clear(&coll);
+    scitt_dynbuf_clear(&b);
+    for (int i = 0; i < SCITT_DCAP_ITEMS; i++) {
+        free(files[i]);
+    }
+    free(quote);
+    return rc;
+}
+
+static int dcap(const char *data, const char *out_dir)
+{
+    static const struct {
+        const char *platform, *sample, *coll, *name;
+        bool bare;
+    } b[] = {
+        {"tdx", "tdx-automata", "tdx-automata", "tdx.bundle", false},
+        {"tdx", "tdx-automata", "tdx-automata", "tdx-bare.bundle", true},
+        {"sgx", "sgx-automata", "sgx-automata", "sgx.bundle", false},
+        {"sgx", "tdx-automata", "tdx-automata", "tdx-as-sgx.bundle", false},
+        {"tdx", "sgx-automata", "sgx-automata", "sgx-as-tdx.bundle", false},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", out_dir, b[i].name);
+        rc |= dcap_one(data, b[i].platform, b[i].sample, b[i].coll, b[i].bare, path);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "dcap")) {
+        return dcap(argv[2], argv[3]);
+    }
     if (argc == 4 && !strcmp(argv[1], "snp")) {
         return snp(argv[2], argv[3]);
     }
@@ -176,6 +258,7 @@ int main(int argc, char **argv)
         return rebind(argv[2], argv[3], argv[4]);
     }
     fprintf(stderr, "usage: attest_fixtures snp TEST_DATA OUT_DIR\n"
+                    "       attest_fixtures dcap TEST_DATA OUT_DIR\n"
                     "       attest_fixtures rebind IN ISSUER OUT\n");
     return 2;
 }

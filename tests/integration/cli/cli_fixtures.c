@@ -389,7 +389,8 @@ static scitt_err vstatement(const vspec *v, scitt_dynbuf *out)
     return e;
 }
 
-/* Saves @p rel: the statement @p v describes, with a receipt of a one-entry log by @p svc. */
+/* Saves @p rel: the statement @p v describes, with a receipt of a two-entry log by @p svc (its
+ * entry first; RFC 9942 has no receipt for a one-leaf tree). */
 static int save_ts(const char *rel, const vspec *v, const scitt_cose_key *svc)
 {
     scitt_dynbuf st, rc, ts;
@@ -398,18 +399,21 @@ static int save_ts(const char *rel, const vspec *v, const scitt_cose_key *svc)
     scitt_dynbuf_init(&ts, 0);
     scitt_cose_sign1 m;
     scitt_receipt_head head;
-    uint8_t leaf[SCITT_HASH_LEN];
+    uint8_t leaf[SCITT_HASH_LEN], path[1][SCITT_HASH_LEN], root[SCITT_HASH_LEN];
     scitt_err e = vstatement(v, &st);
     e = e ? e : scitt_cose_sign1_decode(scitt_span_make(st.ptr, st.len), 0, &m);
     if (e == SCITT_OK) {
         scitt_receipt_leaf_hash(&m, leaf);
+        scitt_merkle_leaf_hash(scitt_span_str("the other entry"), path[0]);
+        scitt_merkle_node_hash(leaf, path[0], root);
         e = scitt_receipt_head_sign(svc, scitt_span_str("verify.fixture"),
-                                    scitt_span_str("verify.fixture/log"), 1767312000, 1, leaf,
+                                    scitt_span_str("verify.fixture/log"), 1767312000, 2, root,
                                     &head);
     }
     scitt_cbor_writer w;
     scitt_cbor_writer_init_dynbuf(&w, &rc);
-    e = e ? e : scitt_receipt_encode_inclusion(&head, 0, NULL, 0, &w);
+    e = e ? e
+          : scitt_receipt_encode_inclusion(&head, 0, (const uint8_t(*)[SCITT_HASH_LEN])path, 1, &w);
     scitt_span receipt = scitt_span_make(rc.ptr, rc.len);
     scitt_cbor_writer_init_dynbuf(&w, &ts);
     e = e ? e : scitt_receipt_embed(scitt_span_make(st.ptr, st.len), &receipt, 1, &w);

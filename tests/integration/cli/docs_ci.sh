@@ -1,15 +1,21 @@
 #!/bin/sh
 # docs_ci.sh SCITT SCITTD DOCS_CI_MD
 # Runs the scitt commands of docs/ci.md as written, against a real scittd whose registration
-# policy requires the release CA's did:x509 (as the page suggests): the one-time setup, then the
-# GitHub Actions and the GitLab CI jobs' sign, register and verify steps. The commands are read
-# out of the page, so a page that drifts from the tool fails here. Only what the page leaves to
-# the CI system is supplied: the service URL (for https://scitt.example), the CA fingerprint (for
-# REPLACE-WITH-CA-FINGERPRINT), and the variables the CI system and the image build would set.
+# policy requires the release CA's did:x509 (as the page suggests) and a real registry
+# (docker-registry on loopback with TLS and Basic authentication, the image pushed by skopeo as the
+# build step would): the one-time setup, then the GitHub Actions and the GitLab CI jobs' sign,
+# register --attach and verify --image steps, and the Kubernetes webhook's command. The commands
+# are read out of the page, so a page that drifts from the tool fails here. Only what the page
+# leaves to the CI system is supplied: the service URL (for https://scitt.example), the CA
+# fingerprint (for REPLACE-WITH-CA-FINGERPRINT), the variables the CI system sets, registry
+# credentials where docker login would write them, and the registry's CA as the system's.
 SCITT=$1
 SCITTD=$2
 DOC=$3
-. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/registry.sh"
+trap 'stop_registries; cleanup' EXIT INT TERM
 cd "$T" || exit 2
 mkdir bin && ln -s "$SCITT" bin/scitt
 PATH=$T/bin:$PATH
@@ -85,17 +91,35 @@ if [ -s scitt-keys.cbor ]; then echo "ok: the service keys were written"; else
     echo "FAIL: no scitt-keys.cbor"
 fi
 
-# what the CI system and the image build provide
-DIGEST=sha256:$(printf 'an image manifest' | sha256sum | cut -c1-64)
+# the registry (TLS, Basic authentication) and what the CI system and the image build provide
+reg_certs || exit 1
+htpasswd -Bbn "$REG_USER" "$REG_PASS" >"$T/htpasswd" 2>/dev/null
+start_registry D "$(printf 'auth:\n  htpasswd:\n    realm: scitt-test\n    path: %s' "$T/htpasswd")"
+make_layout img "the released image"
+GOOD=$LAYOUT_DIGEST
+make_layout changed "the released image, one layer changed"
+SSL_CERT_FILE=$T/reg-tls/ca.crt # the registry's CA, as a runner's system store would hold it
+mkdir -p dockercfg              # what docker login writes
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$REG_D" \
+    "$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64)" >dockercfg/config.json
+DOCKER_CONFIG=$T/dockercfg
+CI_REGISTRY_USER=$REG_USER
+SCITT_REGISTRY_PASSWORD=$REG_PASS
 ISS=$DID
-IMAGE=ghcr.io/example/app
 GITHUB_REF_NAME=v1.4.2
 CI_COMMIT_TAG=v1.4.2
-export DIGEST ISS IMAGE GITHUB_REF_NAME CI_COMMIT_TAG
+DIGEST=sha256:$(printf 'an image manifest' | sha256sum | cut -c1-64) # for the policy check below
+export SSL_CERT_FILE DOCKER_CONFIG CI_REGISTRY_USER SCITT_REGISTRY_PASSWORD ISS GITHUB_REF_NAME \
+    CI_COMMIT_TAG DIGEST
 cp ci.chain.pem chain.keep
 
+n_ci=0
 for ci in "GitHub Actions" "GitLab CI"; do
     step "$ci"
+    n_ci=$((n_ci + 1))
+    IMAGE=$REG_D/example/app$n_ci
+    export IMAGE
+    expect 0 "$ci: the build pushes the image" skopeo_push img "$IMAGE:v1.4.2"
     lines=$(commands "$ci")
     n=$(printf '%s\n' "$lines" | grep -c '^scitt ')
     [ "$n" = 3 ] || {
@@ -107,15 +131,29 @@ for ci in "GitHub Actions" "GitLab CI"; do
     cp ci.key.keep ci.key 2>/dev/null || cp ci.key ci.key.keep
     rm -f app.statement app.transparent
     run_doc "$ci sign" "$(printf '%s\n' "$lines" | grep '^scitt sign')"
-    run_doc "$ci register" "$(printf '%s\n' "$lines" | grep '^scitt register')"
+    run_doc "$ci register and attach" "$(printf '%s\n' "$lines" | grep '^scitt register')"
     verify=$(printf '%s\n' "$lines" | grep '^scitt verify')
     run_doc "$ci deploy gate" "$verify"
-    # the gate refuses an image whose digest is not the registered one
-    good=$DIGEST
-    DIGEST=sha256:$(printf 'another manifest' | sha256sum | cut -c1-64)
-    run_doc "$ci deploy gate, another digest" "$verify" 1
-    has "$T/err" "digest: the signed digest is not $DIGEST" "$ci: refused for the digest"
-    DIGEST=$good
+    has verify.json "\"digest\":\"$GOOD\"" "$ci: the gate reports the verified digest"
+    # the gate refuses the tag once it names another manifest (one layer changed)
+    expect 0 "$ci: a changed image is pushed under the tag" skopeo_push changed "$IMAGE:v1.4.2"
+    run_doc "$ci deploy gate, changed image" "$verify" 1
+    has "$T/err" "no transparent statement is attached" "$ci: refused for the changed image"
+    # the original manifest, by digest, still passes (what the webhook below checks)
+    if [ "$n_ci" = 1 ]; then
+        step "Kubernetes admission"
+        k8s=$(commands "Kubernetes admission")
+        [ "$(printf '%s\n' "$k8s" | grep -c '^scitt verify')" = 1 ] || {
+            echo "FAIL: expected the webhook's scitt verify in the Kubernetes section, found:"
+            printf '%s\n' "$k8s"
+            exit 1
+        }
+        IMAGE_REF=$IMAGE@$GOOD
+        export IMAGE_REF
+        run_doc "webhook: the released image by digest" "$k8s"
+        IMAGE_REF=$IMAGE:v1.4.2
+        run_doc "webhook: the changed image" "$k8s" 1
+    fi
 done
 
 step "the policy holds"

@@ -91,8 +91,8 @@ expect 0 "sign --image REF@sha256:HEX --index" "$SCITT" sign --key ci.key --cert
     --iss https://ci.example/app --image "registry.example/team/app:1.2.3@sha256:$MAN" --index \
     --out ref.stmt --json
 has "$T/out" '"preimage_content_type":"application/vnd.oci.image.index.v1+json"' "--index"
-expect 2 "sign --image without a digest" "$SCITT" sign --key ci.key --iss https://x \
-    --image registry.example/app:1 --out x.stmt
+expect 2 "sign --image without a digest, no registry there" "$SCITT" sign --key ci.key --iss https://x \
+    --image 127.0.0.1:1/app:1 --out x.stmt
 
 MEAS=$(printf 'ab%.0s' $(seq 48))
 expect 0 "sign --measurement snp with host_data and svn" "$SCITT" sign --key ci.key \

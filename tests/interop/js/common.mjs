@@ -11,7 +11,8 @@ export { cose }
 export const HDR = { alg: 1, kid: 4, receipts: 394, vds: 395, vdp: 396 }
 export const VDP_INCLUSION = -1
 export const VDP_CONSISTENCY = -2
-const ALGS = { '-7': 'ES256', '-35': 'ES384', '-36': 'ES512', '-8': 'EdDSA', '-37': 'PS256', '-38': 'PS384', '-39': 'PS512' }
+// -19 is RFC 9864's fully specified Ed25519: an EdDSA key on curve Ed25519 (checked when verifying).
+const ALGS = { '-7': 'ES256', '-35': 'ES384', '-36': 'ES512', '-8': 'EdDSA', '-19': 'EdDSA', '-37': 'PS256', '-38': 'PS384', '-39': 'PS512' }
 const CURVE_ALG = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512', Ed25519: 'EdDSA', Ed448: 'EdDSA' }
 
 export const algName = (n) => ALGS[String(n)]
@@ -179,9 +180,18 @@ export async function verifierFor(jwk) {
   const { Sign1 } = await import('cose-kit')
   const keyObject = nodeCrypto.createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, n: jwk.n, e: jwk.e }, format: 'jwk' })
   return {
-    library: 'cose-kit',
+    library: jwk.crv === 'Ed25519' ? 'cose-kit (-8), node:crypto (-19)' : 'cose-kit',
     verify: async ({ coseSign1, payload }) => {
       const m = decodeSign1(bytes(coseSign1), 'message')
+      if (m.protected.get(HDR.alg) === -19) {
+        // Neither pinned library knows -19 (@transmute/cose 0.2.11 verifies ECDSA only, cose-kit
+        // 1.7.1 maps only -8 to EdDSA): Node's own Ed25519 verifies the RFC 9052 Sig_structure,
+        // encoded by the library's CBOR encoder, and only with an Ed25519 key.
+        if (jwk.crv !== 'Ed25519') throw new Error('alg -19 needs an Ed25519 key')
+        const tbs = cose.cbor.encode(['Signature1', buf(bytes(m.parts[0])), buf(new Uint8Array(0)), buf(bytes(payload))])
+        if (!nodeCrypto.verify(null, bytes(tbs), keyObject, bytes(m.parts[3]))) throw new Error('signature verification failed')
+        return payload
+      }
       const msg = new Sign1(m.parts[0], new Map(), bytes(payload), m.parts[3])
       if (!(await msg.verify(keyObject))) throw new Error('signature verification failed')
       return payload

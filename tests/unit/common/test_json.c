@@ -171,13 +171,151 @@ static void test_writer_escapes(void **state)
     scitt_dynbuf_clear(&b);
 }
 
+/* A document written through the writer reads back through the reader, commas and all. */
+static void test_writer_document(void **state)
+{
+    (void)state;
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    scitt_json_writer w;
+    scitt_json_writer_init(&w, &b);
+    scitt_json_begin_object(&w);
+    scitt_json_put_key(&w, "a");
+    scitt_json_put_int(&w, -5);
+    scitt_json_put_key(&w, "b");
+    scitt_json_begin_array(&w);
+    scitt_json_put_uint(&w, UINT64_MAX);
+    scitt_json_put_bool(&w, true);
+    scitt_json_put_null(&w);
+    scitt_json_begin_object(&w);
+    scitt_json_end_object(&w);
+    scitt_json_begin_array(&w);
+    scitt_json_end_array(&w);
+    scitt_json_end_array(&w);
+    scitt_json_put_key(&w, "h");
+    scitt_json_put_hex(&w, scitt_span_make("\x00\xab", 2));
+    scitt_json_put_key(&w, "s");
+    scitt_json_put_cstr(&w, NULL);
+    scitt_json_put_key(&w, "t");
+    scitt_json_put_text(&w, scitt_span_str("x\ty"));
+    scitt_json_end_object(&w);
+    assert_int_equal(scitt_json_writer_finish(&w), SCITT_OK);
+    scitt_dynbuf_u8(&b, 0);
+    assert_string_equal((char *)b.ptr, "{\"a\":-5,\"b\":[18446744073709551615,true,null,{},[]],"
+                                       "\"h\":\"00ab\",\"s\":\"\",\"t\":\"x\\ty\"}");
+    scitt_json j;
+    assert_int_equal(scitt_json_parse(scitt_span_make(b.ptr, b.len - 1), &j), SCITT_OK);
+    long t = scitt_json_get(&j, 0, "b");
+    assert_true(t > 0 && scitt_json_at(&j, (size_t)t, 4) > 0);
+    scitt_json_clear(&j);
+    scitt_dynbuf_clear(&b);
+}
+
+/* Text that is not UTF-8 is written with U+FFFD for each byte outside ASCII: still JSON. */
+static void test_writer_bad_utf8(void **state)
+{
+    (void)state;
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    scitt_json_writer w;
+    scitt_json_writer_init(&w, &b);
+    scitt_json_put_text(&w, scitt_span_make("a\xff\xc3\xa9", 4));
+    assert_int_equal(scitt_json_writer_finish(&w), SCITT_OK);
+    scitt_dynbuf_u8(&b, 0);
+    assert_string_equal((char *)b.ptr, "\"a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+    scitt_dynbuf_clear(&b);
+}
+
+typedef enum { W_OBJ, W_END_OBJ, W_ARR, W_END_ARR, W_KEY, W_NUM } wstep;
+
+/* Each sequence is wrong in one way; finish must say so (and not SCITT_OK). */
+static void test_writer_misuse(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *why;
+        wstep steps[8];
+        size_t n;
+        scitt_err want;
+    } cases[] = {
+        {"an unclosed object", {W_OBJ}, 1, SCITT_ERR_STATE},
+        {"an unclosed array", {W_ARR, W_NUM}, 2, SCITT_ERR_STATE},
+        {"a key without its value", {W_OBJ, W_KEY, W_END_OBJ}, 3, SCITT_ERR_STATE},
+        {"a dangling key at the end", {W_OBJ, W_KEY}, 2, SCITT_ERR_STATE},
+        {"a member without a key", {W_OBJ, W_NUM, W_END_OBJ}, 3, SCITT_ERR_STATE},
+        {"a key inside an array", {W_ARR, W_KEY, W_NUM, W_END_ARR}, 4, SCITT_ERR_STATE},
+        {"two keys in a row", {W_OBJ, W_KEY, W_KEY, W_NUM, W_END_OBJ}, 5, SCITT_ERR_STATE},
+        {"an array closed as an object", {W_ARR, W_END_OBJ}, 2, SCITT_ERR_STATE},
+        {"an object closed as an array", {W_OBJ, W_END_ARR}, 2, SCITT_ERR_STATE},
+        {"a close without an open", {W_NUM, W_END_ARR}, 2, SCITT_ERR_STATE},
+        {"two top-level values", {W_NUM, W_NUM}, 2, SCITT_ERR_STATE},
+        {"nothing written", {W_NUM}, 0, SCITT_ERR_STATE},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        scitt_dynbuf b;
+        scitt_dynbuf_init(&b, 0);
+        scitt_json_writer w;
+        scitt_json_writer_init(&w, &b);
+        for (size_t i = 0; i < cases[c].n; i++) {
+            switch (cases[c].steps[i]) {
+            case W_OBJ:
+                scitt_json_begin_object(&w);
+                break;
+            case W_END_OBJ:
+                scitt_json_end_object(&w);
+                break;
+            case W_ARR:
+                scitt_json_begin_array(&w);
+                break;
+            case W_END_ARR:
+                scitt_json_end_array(&w);
+                break;
+            case W_KEY:
+                scitt_json_put_key(&w, "k");
+                break;
+            case W_NUM:
+                scitt_json_put_int(&w, 1);
+                break;
+            }
+        }
+        if (scitt_json_writer_finish(&w) != cases[c].want) {
+            fail_msg("%s: finish gave %s", cases[c].why,
+                     scitt_err_name(scitt_json_writer_finish(&w)));
+        }
+        scitt_dynbuf_clear(&b);
+    }
+}
+
+/* Nesting is bounded like the reader's; the output buffer's ceiling is reported too. */
+static void test_writer_limits(void **state)
+{
+    (void)state;
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    scitt_json_writer w;
+    scitt_json_writer_init(&w, &b);
+    for (unsigned i = 0; i < SCITT_LIMIT_JSON_DEPTH; i++) {
+        scitt_json_begin_array(&w);
+    }
+    assert_int_equal(scitt_json_writer_finish(&w), SCITT_ERR_STATE);
+    scitt_json_begin_array(&w);
+    assert_int_equal(scitt_json_writer_finish(&w), SCITT_ERR_TOO_DEEP);
+    scitt_dynbuf_clear(&b);
+
+    scitt_dynbuf_init(&b, 8);
+    scitt_json_writer_init(&w, &b);
+    scitt_json_put_cstr(&w, "longer than eight bytes");
+    assert_int_equal(scitt_json_writer_finish(&w), SCITT_ERR_TOO_LARGE);
+    scitt_dynbuf_clear(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_navigate),
-        cmocka_unit_test(test_int_range),
-        cmocka_unit_test(test_rejects),
-        cmocka_unit_test(test_writer_escapes),
+        cmocka_unit_test(test_navigate),        cmocka_unit_test(test_int_range),
+        cmocka_unit_test(test_rejects),         cmocka_unit_test(test_writer_escapes),
+        cmocka_unit_test(test_writer_document), cmocka_unit_test(test_writer_bad_utf8),
+        cmocka_unit_test(test_writer_misuse),   cmocka_unit_test(test_writer_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

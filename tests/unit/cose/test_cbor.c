@@ -398,6 +398,170 @@ static void test_writer_overflow_and_dynbuf(void **state)
 /* ------------------------------------------------------------------------------------------ */
 /* Reader API                                                                                  */
 
+/* finish refuses an encoding whose array, map or tag is not filled: a wrong count never yields
+ * bytes. */
+static void test_writer_nesting(void **state)
+{
+    (void)state;
+    uint8_t buf[256];
+    scitt_cbor_writer w;
+    scitt_span out;
+
+    scitt_cbor_writer_init(&w, buf, sizeof(buf));
+    scitt_cbor_put_array(&w, 2);
+    scitt_cbor_put_uint(&w, 1);
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_ERR_TRUNCATED);
+    assert_int_equal(scitt_cbor_writer_finish(&w, NULL), SCITT_ERR_TRUNCATED);
+    scitt_cbor_put_uint(&w, 2);
+    expect_bytes(&w, "820102");
+
+    /* A map counts keys and values: one key alone leaves it unfilled. */
+    scitt_cbor_writer_init(&w, buf, sizeof(buf));
+    scitt_cbor_put_map(&w, 1);
+    scitt_cbor_put_int(&w, -1);
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_ERR_TRUNCATED);
+    scitt_cbor_put_cstr(&w, "x");
+    expect_bytes(&w, "a1206178");
+
+    /* A tag expects its item; nested containers close from the inside out. */
+    scitt_cbor_writer_init(&w, buf, sizeof(buf));
+    scitt_cbor_put_tag(&w, 18);
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_ERR_TRUNCATED);
+    scitt_cbor_put_array(&w, 2);
+    scitt_cbor_put_array(&w, 1);
+    scitt_cbor_put_map(&w, 0);
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_ERR_TRUNCATED);
+    scitt_cbor_put_null(&w);
+    expect_bytes(&w, "d28281a0f6");
+
+    /* put_raw is one item; empty containers are complete at once; items after a filled
+     * container are top-level again. */
+    scitt_cbor_writer_init(&w, buf, sizeof(buf));
+    scitt_cbor_put_array(&w, 2);
+    scitt_cbor_put_raw(&w, scitt_span_make("\x82\x01\x02", 3));
+    scitt_cbor_put_array(&w, 0);
+    scitt_cbor_put_bool(&w, true);
+    expect_bytes(&w, "82820102"
+                     "80f5");
+
+    /* Too deep: the sticky error, not a wrong encoding. */
+    scitt_cbor_writer_init(&w, buf, sizeof(buf));
+    for (unsigned i = 0; i <= SCITT_CBOR_WRITE_DEPTH; i++) {
+        scitt_cbor_put_array(&w, 1);
+    }
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_ERR_TOO_DEEP);
+    scitt_cbor_writer_init(&w, buf, sizeof(buf));
+    for (unsigned i = 0; i < SCITT_CBOR_WRITE_DEPTH; i++) {
+        scitt_cbor_put_array(&w, 1);
+    }
+    scitt_cbor_put_uint(&w, 0);
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_OK);
+    assert_int_equal(out.len, SCITT_CBOR_WRITE_DEPTH + 1);
+}
+
+/* The contents of a byte-string wrap, written with the same calls into @p w. */
+static void wrapped_proof(scitt_cbor_writer *w, size_t n)
+{
+    static const uint8_t h[32] = {1, 2, 3};
+    scitt_cbor_put_array(w, 3);
+    scitt_cbor_put_uint(w, 7);
+    scitt_cbor_put_uint(w, 300);
+    scitt_cbor_put_array(w, n);
+    for (size_t i = 0; i < n; i++) {
+        scitt_cbor_put_bytes(w, scitt_span_make(h, sizeof(h)));
+    }
+}
+
+/* open_bytes/close_bytes write exactly what put_bytes of the separately encoded contents does,
+ * for every head length, into fixed storage, a dynbuf and a too small buffer. */
+static void test_writer_bytes_wrap(void **state)
+{
+    (void)state;
+    static uint8_t inner[16384], want[16400], got[16400];
+    for (size_t n = 0; n < 300; n = n < 3 ? n + 1 : n * 2 + 1) {
+        scitt_cbor_writer w;
+        scitt_span in, ws, gs;
+        scitt_cbor_writer_init(&w, inner, sizeof(inner));
+        wrapped_proof(&w, n);
+        assert_int_equal(scitt_cbor_writer_finish(&w, &in), SCITT_OK);
+        scitt_cbor_writer_init(&w, want, sizeof(want));
+        scitt_cbor_put_map(&w, 1);
+        scitt_cbor_put_int(&w, -1);
+        scitt_cbor_put_bytes(&w, in);
+        assert_int_equal(scitt_cbor_writer_finish(&w, &ws), SCITT_OK);
+
+        scitt_cbor_writer_init(&w, got, sizeof(got));
+        scitt_cbor_put_map(&w, 1);
+        scitt_cbor_put_int(&w, -1);
+        scitt_cbor_open_bytes(&w);
+        wrapped_proof(&w, n);
+        assert_int_equal(scitt_cbor_writer_finish(&w, &gs), SCITT_ERR_TRUNCATED);
+        scitt_cbor_close_bytes(&w);
+        assert_int_equal(scitt_cbor_writer_finish(&w, &gs), SCITT_OK);
+        assert_int_equal(gs.len, ws.len);
+        assert_memory_equal(gs.ptr, ws.ptr, ws.len);
+
+        scitt_dynbuf b;
+        scitt_dynbuf_init(&b, 0);
+        scitt_dynbuf_put(&b, "x", 1); /* the writer appends after what is there */
+        scitt_cbor_writer_init_dynbuf(&w, &b);
+        scitt_cbor_put_map(&w, 1);
+        scitt_cbor_put_int(&w, -1);
+        scitt_cbor_open_bytes(&w);
+        wrapped_proof(&w, n);
+        scitt_cbor_close_bytes(&w);
+        assert_int_equal(scitt_cbor_writer_finish(&w, &gs), SCITT_OK);
+        assert_int_equal(gs.len, ws.len);
+        assert_memory_equal(gs.ptr, ws.ptr, ws.len);
+        assert_int_equal(b.ptr[0], 'x');
+        scitt_dynbuf_clear(&b);
+
+        /* Too small, and measuring: need is exact either way. */
+        for (size_t cap = 0; cap < ws.len; cap += ws.len / 7 + 1) {
+            scitt_cbor_writer_init(&w, cap ? got : NULL, cap);
+            scitt_cbor_put_map(&w, 1);
+            scitt_cbor_put_int(&w, -1);
+            scitt_cbor_open_bytes(&w);
+            wrapped_proof(&w, n);
+            scitt_cbor_close_bytes(&w);
+            assert_int_equal(scitt_cbor_writer_finish(&w, &gs), SCITT_ERR_BUFFER_TOO_SMALL);
+            assert_int_equal(w.need, ws.len);
+        }
+    }
+
+    /* Nested wraps, and an empty one. */
+    uint8_t buf[64];
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, buf, sizeof(buf));
+    scitt_cbor_open_bytes(&w);
+    scitt_cbor_open_bytes(&w);
+    scitt_cbor_put_uint(&w, 1);
+    scitt_cbor_close_bytes(&w);
+    scitt_cbor_open_bytes(&w);
+    scitt_cbor_close_bytes(&w);
+    scitt_cbor_close_bytes(&w);
+    expect_bytes(&w, "43"
+                     "4101"
+                     "40");
+
+    /* Closing over an unfilled array, or with nothing open, is a misuse that sticks. */
+    scitt_cbor_writer_init(&w, buf, sizeof(buf));
+    scitt_cbor_open_bytes(&w);
+    scitt_cbor_put_array(&w, 2);
+    scitt_cbor_put_uint(&w, 1);
+    scitt_cbor_close_bytes(&w);
+    scitt_span out;
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_ERR_INVALID_ARG);
+    scitt_cbor_writer_init(&w, buf, sizeof(buf));
+    scitt_cbor_put_uint(&w, 1);
+    scitt_cbor_close_bytes(&w);
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_ERR_INVALID_ARG);
+    /* An open wrap is unfilled. */
+    scitt_cbor_writer_init(&w, buf, sizeof(buf));
+    scitt_cbor_open_bytes(&w);
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_ERR_TRUNCATED);
+}
+
 static void test_reader_roundtrip(void **state)
 {
     (void)state;
@@ -495,6 +659,8 @@ int main(void)
         cmocka_unit_test(test_every_short_input),
         cmocka_unit_test(test_writer_exact),
         cmocka_unit_test(test_writer_overflow_and_dynbuf),
+        cmocka_unit_test(test_writer_nesting),
+        cmocka_unit_test(test_writer_bytes_wrap),
         cmocka_unit_test(test_reader_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,6 +223,8 @@ static const profile_row profile_rows[] = {
      "iss scheme starts with a digit"},
     {"a30126182141010fa201686874747073 3a2f2f02617b", SCITT_OK, "iss https://"},
     {"a301261822822f41aa0fa20164613a206202617b", SCITT_ERR_HEADER, "x5t, iss with a space"},
+    {"a301260441310fa2016002617b", SCITT_ERR_HEADER, "iss: kid, iss empty"},
+    {"a30126182141010fa2016002617b", SCITT_ERR_HEADER, "iss: x5chain, iss empty"},
 };
 
 static void test_statement_profile(void **state)
@@ -237,6 +239,17 @@ static void test_statement_profile(void **state)
         if (e != profile_rows[i].want) {
             fail_msg("row %zu (%s): got %s, want %s", i, profile_rows[i].why, scitt_err_name(e),
                      scitt_err_name(profile_rows[i].want));
+        }
+        /* The reason names the rule: rows about iss ("iss: ...") and only those say "iss ...". */
+        const char *why = NULL;
+        assert_int_equal(scitt_cose_check_statement_why(m, &why), e);
+        bool iss_row = strncmp(profile_rows[i].why, "iss", 3) == 0 ||
+                       strstr(profile_rows[i].why, "iss not a URI") != NULL ||
+                       strstr(profile_rows[i].why, "iss with") != NULL ||
+                       strstr(profile_rows[i].why, "iss scheme") != NULL;
+        if (e == SCITT_OK ? why != NULL
+                          : (why == NULL || (strncmp(why, "iss ", 4) == 0) != iss_row)) {
+            fail_msg("row %zu (%s): reason \"%s\"", i, profile_rows[i].why, why ? why : "(none)");
         }
         free(keep);
         free(p);

@@ -140,6 +140,15 @@ static void test_inclusion_every_leaf(void **state)
         assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB),
                                                  1767225600 + (int64_t)size, size, roots[size], &h),
                          SCITT_OK);
+        if (size == 1) {
+            /* The one-leaf tree's path is empty; RFC 9942 writes [+ bstr]: no receipt. */
+            uint8_t buf[512];
+            scitt_cbor_writer w;
+            scitt_cbor_writer_init(&w, buf, sizeof(buf));
+            assert_int_equal(scitt_receipt_encode_inclusion(&h, 0, NULL, 0, &w),
+                             SCITT_ERR_NOT_FOUND);
+            continue;
+        }
         for (uint64_t i = 0; i < size; i++) {
             uint8_t buf[4096];
             scitt_span r = inclusion_receipt(&h, i, buf, sizeof(buf));
@@ -588,6 +597,190 @@ static void test_head_load(void **state)
                      SCITT_ERR_INVALID_ARG);
 }
 
+/* The protected header parameter of a receipt with integer @p label, or NULL. */
+static const scitt_cose_param *prot_param(scitt_span receipt, int64_t label, const char *text,
+                                          scitt_cose_headers *hdr)
+{
+    scitt_cose_sign1 m;
+    assert_int_equal(scitt_cose_sign1_decode(receipt, 0, &m), SCITT_OK);
+    assert_int_equal(scitt__headers_decode(m.protected_map, scitt_span_make(NULL, 0), 0, hdr),
+                     SCITT_OK);
+    return text ? scitt_cose_headers_find_text(hdr, text) : scitt_cose_headers_find(hdr, label);
+}
+
+/* A head for size 7 whose protected header is @p prot, signed by @p key under @p alg. */
+static void custom_head(const scitt_cose_key *key, int64_t alg, const uint8_t *prot, size_t len,
+                        scitt_receipt_head *h)
+{
+    assert_int_equal(
+        scitt_receipt_head_sign(key, scitt_span_str(ISS), scitt_span_str(SUB), 1, 7, roots[7], h),
+        SCITT_OK);
+    memcpy(h->protected_map, prot, len);
+    h->protected_len = len;
+    h->alg = alg;
+    assert_int_equal(scitt_cose_signature_create(key, alg, scitt_span_make(prot, len),
+                                                 scitt_span_make(NULL, 0),
+                                                 scitt_span_make(roots[7], 32), h->signature,
+                                                 sizeof(h->signature), &h->signature_len),
+                     SCITT_OK);
+}
+
+/* {1: alg, 4: kid, 395: 1} plus the size under the text label, the integer label, or both. */
+static size_t size_header(const scitt_cose_key *key, int64_t alg, bool text, bool num,
+                          uint64_t text_size, uint64_t num_size, uint8_t *buf, size_t cap)
+{
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, buf, cap);
+    scitt_cbor_put_map(&w, 3u + (text ? 1u : 0u) + (num ? 1u : 0u));
+    scitt_cbor_put_uint(&w, 1);
+    scitt_cbor_put_int(&w, alg);
+    scitt_cbor_put_uint(&w, 4);
+    scitt_cbor_put_bytes(&w, scitt_cose_key_kid(key));
+    scitt_cbor_put_uint(&w, SCITT_COSE_HDR_VDS);
+    scitt_cbor_put_uint(&w, 1);
+    if (num) {
+        scitt_cbor_put_int(&w, SCITT_RECEIPT_HDR_TREE_SIZE);
+        scitt_cbor_put_uint(&w, num_size);
+    }
+    if (text) {
+        scitt_cbor_put_cstr(&w, SCITT_RECEIPT_LABEL_TREE_SIZE);
+        scitt_cbor_put_uint(&w, text_size);
+    }
+    assert_int_equal(w.err, SCITT_OK);
+    return w.len;
+}
+
+/*
+ * The signed tree size travels under the private-use integer label -65537, never the text label;
+ * receipts with the text label (issued before) still verify and still bind the size, and a header
+ * whose two labels disagree is refused.
+ */
+static void test_tree_size_label(void **state)
+{
+    (void)state;
+    scitt_receipt_head h;
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB), 1,
+                                             7, roots[7], &h),
+                     SCITT_OK);
+    uint8_t buf[4096];
+    scitt_span r = inclusion_receipt(&h, 3, buf, sizeof(buf));
+    scitt_cose_headers *hdr = malloc(sizeof(*hdr));
+    const scitt_cose_param *p = prot_param(r, SCITT_RECEIPT_HDR_TREE_SIZE, NULL, hdr);
+    assert_non_null(p);
+    assert_int_equal(p->bucket, SCITT_COSE_PROTECTED);
+    assert_int_equal(p->value.len, 1);
+    assert_int_equal(p->value.ptr[0], 7);
+    assert_null(prot_param(r, 0, SCITT_RECEIPT_LABEL_TREE_SIZE, hdr));
+    free(hdr);
+
+    static const struct {
+        bool text, num;
+        uint64_t text_size, num_size;
+        scitt_err want;
+    } cases[] = {
+        {true, false, 7, 0, SCITT_OK},                 /* issued before: text label */
+        {false, true, 0, 7, SCITT_OK},                 /* today's label */
+        {true, true, 7, 7, SCITT_OK},                  /* both, agreeing */
+        {true, true, 5, 7, SCITT_ERR_HEADER},          /* both, disagreeing */
+        {true, true, 7, 5, SCITT_ERR_HEADER},          /* both, disagreeing */
+        {true, false, 5, 0, SCITT_ERR_PROOF_MISMATCH}, /* text label, another size */
+        {false, true, 0, 8, SCITT_ERR_PROOF_MISMATCH}, /* integer label, another size */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t prot[256];
+        size_t len = size_header(service, SCITT_COSE_ALG_ES256, cases[i].text, cases[i].num,
+                                 cases[i].text_size, cases[i].num_size, prot, sizeof(prot));
+        scitt_receipt_head c;
+        custom_head(service, SCITT_COSE_ALG_ES256, prot, len, &c);
+        r = inclusion_receipt(&c, 3, buf, sizeof(buf));
+        scitt_receipt_info info;
+        assert_int_equal(scitt_receipt_verify_inclusion_leaf(r, leaves[3], trusted,
+                                                             SCITT_RECEIPT_REQUIRE_SIZE, &info),
+                         cases[i].want);
+        if (cases[i].want == SCITT_OK) {
+            assert_true(info.size_signed);
+        }
+    }
+    /* head_load reads both labels: a head of today and one stored before, with the text label
+     * (LMDB keeps the heads it signed). */
+    scitt_receipt_head back;
+    assert_int_equal(scitt_receipt_head_load(scitt_span_make(h.protected_map, h.protected_len),
+                                             scitt_span_make(h.signature, h.signature_len),
+                                             roots[7], service, &back),
+                     SCITT_OK);
+    assert_int_equal(back.tree_size, 7);
+    uint8_t prot[256];
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, prot, sizeof(prot));
+    scitt_cbor_put_map(&w, 5);
+    scitt_cbor_put_uint(&w, 1);
+    scitt_cbor_put_int(&w, SCITT_COSE_ALG_ES256);
+    scitt_cbor_put_uint(&w, 4);
+    scitt_cbor_put_bytes(&w, scitt_cose_key_kid(service));
+    scitt_cbor_put_uint(&w, SCITT_COSE_HDR_CWT_CLAIMS);
+    scitt_cbor_put_map(&w, 1);
+    scitt_cbor_put_uint(&w, SCITT_CWT_IAT);
+    scitt_cbor_put_int(&w, 1);
+    scitt_cbor_put_uint(&w, SCITT_COSE_HDR_VDS);
+    scitt_cbor_put_uint(&w, 1);
+    scitt_cbor_put_cstr(&w, SCITT_RECEIPT_LABEL_TREE_SIZE);
+    scitt_cbor_put_uint(&w, 7);
+    assert_int_equal(w.err, SCITT_OK);
+    scitt_receipt_head old;
+    custom_head(service, SCITT_COSE_ALG_ES256, prot, w.len, &old);
+    assert_int_equal(scitt_receipt_head_load(scitt_span_make(prot, w.len),
+                                             scitt_span_make(old.signature, old.signature_len),
+                                             roots[7], service, &back),
+                     SCITT_OK);
+    assert_int_equal(back.tree_size, 7);
+}
+
+/* Ed25519 receipt keys sign under -19 (RFC 9864); receipts under -8 still verify. */
+static void test_ed25519_alg(void **state)
+{
+    (void)state;
+    scitt_cose_key *ed = NULL;
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_EDDSA, &ed), SCITT_OK);
+    scitt_cose_keyset *edset = tc_keyset(&ed, 1);
+    scitt_receipt_head h;
+    assert_int_equal(
+        scitt_receipt_head_sign(ed, scitt_span_str(ISS), scitt_span_str(SUB), 1, 7, roots[7], &h),
+        SCITT_OK);
+    assert_int_equal(h.alg, SCITT_COSE_ALG_ED25519);
+    uint8_t buf[4096];
+    scitt_span r = inclusion_receipt(&h, 3, buf, sizeof(buf));
+    scitt_receipt_info info;
+    assert_int_equal(scitt_receipt_verify_inclusion_leaf(r, leaves[3], edset, 0, &info), SCITT_OK);
+    assert_int_equal(info.alg, SCITT_COSE_ALG_ED25519);
+    scitt_receipt_head back;
+    assert_int_equal(scitt_receipt_head_load(scitt_span_make(h.protected_map, h.protected_len),
+                                             scitt_span_make(h.signature, h.signature_len),
+                                             roots[7], ed, &back),
+                     SCITT_OK);
+    assert_int_equal(back.alg, SCITT_COSE_ALG_ED25519);
+    /* -8, as receipts were issued before, verifies with the same key. */
+    uint8_t prot[256];
+    size_t len = size_header(ed, SCITT_COSE_ALG_EDDSA, true, false, 7, 0, prot, sizeof(prot));
+    scitt_receipt_head old;
+    custom_head(ed, SCITT_COSE_ALG_EDDSA, prot, len, &old);
+    r = inclusion_receipt(&old, 3, buf, sizeof(buf));
+    assert_int_equal(scitt_receipt_verify_inclusion_leaf(r, leaves[3], edset, 0, &info), SCITT_OK);
+    assert_int_equal(info.alg, SCITT_COSE_ALG_EDDSA);
+    /* An ES256 key's receipt relabelled -19 is not an Ed25519 signature. */
+    len = size_header(service, SCITT_COSE_ALG_ED25519, false, true, 0, 7, prot, sizeof(prot));
+    scitt_receipt_head wrong;
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB), 1,
+                                             7, roots[7], &wrong),
+                     SCITT_OK);
+    memcpy(wrong.protected_map, prot, len);
+    wrong.protected_len = len;
+    r = inclusion_receipt(&wrong, 3, buf, sizeof(buf));
+    assert_int_not_equal(scitt_receipt_verify_inclusion_leaf(r, leaves[3], trusted, 0, NULL),
+                         SCITT_OK);
+    scitt_cose_keyset_free(edset);
+    scitt_cose_key_free(ed);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* RFC 9942 examples                                                                           */
 
@@ -782,6 +975,8 @@ int main(void)
         cmocka_unit_test(test_several_proofs),
         cmocka_unit_test(test_head_load),
         cmocka_unit_test(test_rfc9942_examples),
+        cmocka_unit_test(test_tree_size_label),
+        cmocka_unit_test(test_ed25519_alg),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

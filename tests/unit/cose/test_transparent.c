@@ -75,7 +75,7 @@ static void test_embed_and_verify(void **state)
     assert_int_equal(res.nreceipts, 2);
     assert_int_equal(res.nverified, 2);
     assert_int_equal(res.info[0].alg, SCITT_COSE_ALG_ES256);
-    assert_int_equal(res.info[1].alg, SCITT_COSE_ALG_EDDSA);
+    assert_int_equal(res.info[1].alg, SCITT_COSE_ALG_ED25519); /* RFC 9864 */
     assert_int_equal(res.info[1].leaf_index, 1);
     /* One service we do not trust: all receipts must verify, unless one is enough. */
     assert_int_equal(scitt_receipt_verify_transparent(ts, only1, 0, &res), SCITT_ERR_UNTRUSTED);
@@ -183,12 +183,13 @@ static void good_proof(scitt_cbor_writer *w)
     scitt_cbor_put_map(w, 1);
     scitt_cbor_put_int(w, -1);
     scitt_cbor_put_array(w, 1);
-    scitt_cbor_put_bytes_head(w, 1 + 1 + 1 + 1 + 34);
+    scitt_cbor_open_bytes(w);
     scitt_cbor_put_array(w, 3);
     scitt_cbor_put_uint(w, 2);
     scitt_cbor_put_uint(w, 0);
     scitt_cbor_put_array(w, 1);
     scitt_cbor_put_bytes(w, scitt_span_make(sibling, 32));
+    scitt_cbor_close_bytes(w);
 }
 
 static scitt_span build(const rule_row *row, uint8_t *buf, size_t cap)
@@ -292,6 +293,8 @@ static const rule_row rule_rows[] = {
      SCITT_RECEIPT_REQUIRE_SUB},
     {"size required but absent", SCITT_ERR_HEADER, true, 1, false, true, "P", 0, NULL,
      SCITT_RECEIPT_REQUIRE_SIZE},
+    {"unsigned -65537 tree size", SCITT_ERR_HEADER, true, 1, false, true, "P", 0, "3a0001000002",
+     0},
 };
 
 static char *squeeze(const char *s)

@@ -394,18 +394,25 @@ static void test_integrity_head_and_entry(void **state)
     append_range(f, 0, 10);
     scitt_ledger_close(f->l);
     f->l = NULL;
-    /* an entry byte: detected on read, not at open (open checks the tree, not every entry) */
-    /* entries of the incomplete last bundle have a record each in `recent` (test_ledger_store.c
-     * covers complete bundles) */
+    /* an entry byte: detected on read. Entries of the incomplete last bundle have a record each
+     * in `recent` (test_ledger_store.c covers complete bundles); the sequencer reads them at open
+     * to extend their bundle, so a changed one also refuses writes (INTEGRITY). */
     uint8_t key[8] = {0, 0, 0, 0, 0, 0, 0, 3};
     poke(f->dir, "recent", key, 8, 20);
     assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
-    assert_int_equal(scitt_ledger_state(f->l), SCITT_OK);
+    assert_int_equal(scitt_ledger_state(f->l), SCITT_ERR_INTEGRITY);
     scitt_ledger_read *r;
     assert_int_equal(scitt_ledger_read_begin(f->l, &r), SCITT_OK);
     scitt_span got;
     assert_int_equal(scitt_ledger_entry(r, 3, &got), SCITT_ERR_CORRUPT);
+    assert_int_equal(scitt_ledger_entry(r, 4, &got), SCITT_OK);
     scitt_ledger_read_end(r);
+    scitt_ledger_close(f->l);
+    f->l = NULL;
+    /* the byte restored, the log opens writable again */
+    poke(f->dir, "recent", key, 8, 20);
+    assert_int_equal(scitt_ledger_open(&f->cfg, &f->l), SCITT_OK);
+    assert_int_equal(scitt_ledger_state(f->l), SCITT_OK);
     scitt_ledger_close(f->l);
     f->l = NULL;
     /* the last head's signature (its first signature byte sits after version, root, time,

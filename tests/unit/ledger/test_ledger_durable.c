@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <lmdb.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -242,10 +243,10 @@ static void test_env_flags(void **state)
 {
     fixture *f = *state;
     unsigned flags = 0;
-    assert_int_equal(mdb_env_get_flags(f->l->store.env, &flags), 0);
+    assert_int_equal(mdb_env_get_flags((MDB_env *)scitt__lmdb_env(&f->l->store, false), &flags), 0);
     assert_int_equal(flags & (MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC), 0);
     assert_int_equal(flags & MDB_RDONLY, 0);
-    assert_int_equal(mdb_env_get_flags(f->l->store.ienv, &flags), 0);
+    assert_int_equal(mdb_env_get_flags((MDB_env *)scitt__lmdb_env(&f->l->store, true), &flags), 0);
     assert_int_equal(flags & MDB_NOSYNC, MDB_NOSYNC);
 }
 
@@ -343,8 +344,9 @@ static void test_reads_bounded_by_durable(void **state)
     atomic_store(&f->l->durable, 300);
     MDB_txn *txn;
     scitt_tree_head raw;
-    assert_int_equal(mdb_txn_begin(f->l->store.env, NULL, MDB_RDONLY, &txn), 0);
-    assert_int_equal(scitt__head_latest(txn, &f->l->store, &raw), SCITT_OK);
+    assert_int_equal(
+        mdb_txn_begin((MDB_env *)scitt__lmdb_env(&f->l->store, false), NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(scitt__head_latest((scitt__txn *)txn, &f->l->store, &raw), SCITT_OK);
     mdb_txn_abort(txn);
     assert_int_equal(raw.size, 301);
     look(f, 300, e.sub_.entry_id, &v);

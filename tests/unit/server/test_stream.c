@@ -3,7 +3,8 @@
  * Content-Length and closes the connection, queued bytes go out in order across partial writes,
  * the one buffer is reused once drained (so a reader that keeps up is never refused) but never
  * grows (so a write that does not fit is refused), nothing behind a stream is answered, and the
- * closed callback runs exactly once however the stream ends.
+ * closed callback runs exactly once however the stream ends. The buffer counts against the
+ * connection's buffer bound.
  */
 #include "testutil.h"
 
@@ -12,6 +13,7 @@
 static scitt_http_server *srv;
 static scitt_http_req *held;
 static int closed_calls;
+static size_t buffer_bytes = 16;
 
 static void on_closed(void *ctx)
 {
@@ -24,8 +26,8 @@ static void h_stream(scitt_http_req *req, void *ctx)
     (void)ctx;
     scitt_http_res_status(req, 200);
     assert_int_equal(scitt_http_res_header(req, "Cache-Control", "no-store"), SCITT_OK);
-    assert_int_equal(scitt_http_stream_start(req, "text/event-stream", 16, on_closed, NULL),
-                     SCITT_OK);
+    assert_int_equal(
+        scitt_http_stream_start(req, "text/event-stream", buffer_bytes, on_closed, NULL), SCITT_OK);
     held = req;
 }
 
@@ -33,10 +35,12 @@ static int setup(void **state)
 {
     (void)state;
     assert_int_equal(scitt__http_server_new_detached(NULL, &srv), SCITT_OK);
-    scitt_http_route r = {"s", SCITT_HTTP_GET, "/s", false, h_stream, NULL, 0, NULL, false};
+    scitt_http_route r = {"s", SCITT_HTTP_GET, "/s",  false, h_stream, NULL,
+                          0,   NULL,           false, 0,     NULL};
     assert_int_equal(scitt_http_server_route(srv, &r), SCITT_OK);
     held = NULL;
     closed_calls = 0;
+    buffer_bytes = 16;
     return 0;
 }
 
@@ -137,6 +141,19 @@ static void test_write_after_end(void **state)
     scitt__http_mem_conn_free(m);
 }
 
+/* The stream's buffer is counted, whole, in what its connection holds (its buffer bound). */
+static void test_buffer_counted(void **state)
+{
+    (void)state;
+    buffer_bytes = 1u << 20;
+    scitt__mem_conn *m = open_stream(0);
+    assert_true(m->c.held >= buffer_bytes);
+    assert_true(held->charge >= buffer_bytes);
+    scitt_http_stream_end(held, false);
+    scitt__http_mem_conn_free(m);
+    assert_int_equal(closed_calls, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +161,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nothing_behind_a_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_after_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_buffer_counted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

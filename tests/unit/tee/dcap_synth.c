@@ -733,12 +733,21 @@ static void make_quote(const ds_spec *s, EVP_PKEY *att, EVP_PKEY *pck, const buf
         memcpy(td, s->tee_tcb_svn, 16);
         memcpy(td + 64, s->mrsignerseam, 48);
         memcpy(td + 112, s->seam_attributes, 8);
+        if (s->has_body) {
+            memset(td + 120, 0, 8); /* TD attributes */
+            td[120] = s->debug ? 0x01 : 0x00;
+            memcpy(td + 520, s->report_data, 64);
+        }
         put(&q, td, sizeof(td));
     } else {
         uint8_t rep[384], mre[32], mrs[32], rd[64], attr[16] = {0x07};
         fill(mre, 32, 0xa0);
         fill(mrs, 32, 0xb0);
         fill(rd, 64, 0xc0);
+        if (s->has_body) {
+            memcpy(rd, s->report_data, 64);
+            attr[0] = s->debug ? 0x07 : 0x05; /* INIT, MODE64BIT; DEBUG is bit 1 */
+        }
         enclave_report(rep, 0, attr, mre, mrs, 7, 3, rd);
         put(&q, rep, sizeof(rep));
     }

@@ -97,6 +97,11 @@ typedef struct ds_spec {
     uint32_t qe_miscselect;
     uint16_t qe_isv_prod_id, qe_isv_svn;
     bool qe_report_data_tail; /* a non-zero byte in the QE report_data's upper half */
+    /* The quote body's REPORTDATA and DEBUG attribute, when has_body (else the body is filler:
+     * TD bytes 0x21, which sets the TD's DEBUG bit, or a fixed enclave report). */
+    bool has_body;
+    uint8_t report_data[64];
+    bool debug;
     size_t qe_auth_len;
 
     /* TCB info. */

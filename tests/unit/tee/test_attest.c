@@ -226,9 +226,12 @@ static void test_malformed(void **state)
         {"a0", SCITT_ERR_EVIDENCE_MALFORMED, "no members"},
         {"80", SCITT_ERR_EVIDENCE_MALFORMED, "not a map"},
         {"a168706c6174666f726d63736e70", SCITT_ERR_EVIDENCE_MALFORMED, "platform only"},
-        /* {"evidence": h'01', "identity": h'02', "platform": "tdx"} */
-        {"a36865766964656e636541016869 64656e74697479410268706c6174666f726d63746478",
+        /* {"evidence": h'01', "identity": h'02', "platform": "tpm"} */
+        {"a36865766964656e636541016869 64656e74697479410268706c6174666f726d6374706d",
          SCITT_ERR_UNSUPPORTED, "unknown platform"},
+        /* {"evidence": h'01', "identity": h'02', "platform": "tdx"}: no collateral */
+        {"a36865766964656e636541016869 64656e74697479410268706c6174666f726d63746478",
+         SCITT_ERR_EVIDENCE, "tdx without collateral"},
         /* {"evidence": h'01', "identity": h'02', "platform": "virtual"}: evidence not a map */
         {"a36865766964656e63654101686964656e74697479410268706c6174666f726d677669727475616c",
          SCITT_ERR_EVIDENCE_MALFORMED, "virtual evidence garbage"},

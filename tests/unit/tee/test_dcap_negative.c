@@ -546,12 +546,13 @@ static void test_collateral(void **state)
         c = swap(&b, SCITT_DCAP_TCB_INFO_CHAIN, scitt_span_str(signer), &set_err);
         DT_EXPECT(verify(&b, scitt_span_make(b.quote, b.len), c, NULL, &r), r, b.want, b.want_why);
         scitt_dcap_collateral_free(c);
-        /* the root in place of the TCB Signing certificate: it did not sign the TCB info */
+        /* the root in place of the TCB Signing certificate: a CA, not a signer of documents (and
+         * it did not sign the TCB info) */
         char *root = pem_block((char *)real, 1);
         snprintf(chain, sizeof(chain), "%s%s", root, root);
         c = swap(&b, SCITT_DCAP_TCB_INFO_CHAIN, scitt_span_str(chain), &set_err);
-        DT_EXPECT(verify(&b, scitt_span_make(b.quote, b.len), c, NULL, &r), r, SCITT_ERR_SIGNATURE,
-                  SCITT_TEE_DCAP_TCB_INFO_SIG);
+        DT_EXPECT(verify(&b, scitt_span_make(b.quote, b.len), c, NULL, &r), r, SCITT_ERR_CERT_CHAIN,
+                  SCITT_TEE_DCAP_LEAF_USAGE);
         scitt_dcap_collateral_free(c);
         free(root);
         free(signer);

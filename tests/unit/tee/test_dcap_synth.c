@@ -228,6 +228,29 @@ static void test_chain_ca_flags(void **state)
         s = base;
         s.root.key_usage = "critical,digitalSignature";
         EXPECT(s, SCITT_ERR_CERT_CHAIN, SCITT_TEE_DCAP_CHAIN_KEY);
+        /* the leaves (PCK certificate, TCB Signing certificates) must be for signing: keyUsage,
+         * when present, with digitalSignature, and not a CA */
+        s = base;
+        s.pck.key_usage = "critical,keyEncipherment";
+        EXPECT(s, SCITT_ERR_CERT_CHAIN, SCITT_TEE_DCAP_LEAF_USAGE);
+        s.pck.key_usage = "critical,keyCertSign,cRLSign";
+        EXPECT(s, SCITT_ERR_CERT_CHAIN, SCITT_TEE_DCAP_LEAF_USAGE);
+        s.pck.key_usage = NULL;
+        OK(s);
+        s.pck.ca = 1;
+        EXPECT(s, SCITT_ERR_CERT_CHAIN, SCITT_TEE_DCAP_LEAF_USAGE);
+        s = base;
+        s.tcb_signer.key_usage = "critical,nonRepudiation";
+        EXPECT(s, SCITT_ERR_CERT_CHAIN, SCITT_TEE_DCAP_LEAF_USAGE);
+        s.tcb_signer.key_usage = "digitalSignature";
+        OK(s);
+        s.tcb_signer.ca = 1;
+        EXPECT(s, SCITT_ERR_CERT_CHAIN, SCITT_TEE_DCAP_LEAF_USAGE);
+        s = base;
+        s.qi_own_signer = true;
+        OK(s);
+        s.qi_signer.key_usage = "critical,keyAgreement";
+        EXPECT(s, SCITT_ERR_CERT_CHAIN, SCITT_TEE_DCAP_LEAF_USAGE);
     }
 }
 

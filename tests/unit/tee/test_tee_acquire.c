@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include "acquire_internal.h"
+#include "scitt/attest.h"
+#include "scitt/dcap.h"
 #include "scitt/json.h"
 
 static char base[200];
@@ -312,16 +314,110 @@ static void test_tsm_faults(void **state)
         assert_null(ev.report);
         scitt_tee_evidence_clear(&ev);
     }
-    /* TDX: the same exchange; the quote is passed through, not parsed as an SNP report. */
+    /* TDX: the same exchange, but what comes back must be a TDX quote carrying the REPORTDATA
+     * asked for (scitt__check_tdx_quote, below); an SNP report from a tdx_guest provider is
+     * refused and leaves nothing. */
     fake_kernel fk;
     fk_start(&fk, "tdx", FK_NORMAL, "tdx_guest\n", scitt_span_make(NULL, 0), true);
     scitt_tee_evidence ev;
     scitt_tee_evidence_init(&ev);
-    assert_int_equal(scitt__tsm_request(fk.entry, rep_a + 0x50, 0, &ev, NULL), SCITT_OK);
+    assert_int_equal(scitt__tsm_request(fk.entry, rep_a + 0x50, 0, &ev, NULL),
+                     SCITT_ERR_EVIDENCE_MALFORMED);
     assert_true(fk_stop(&fk));
-    assert_int_equal(ev.platform, SCITT_TEE_TDX);
-    assert_string_equal(ev.provider, "tdx_guest");
+    assert_null(ev.report);
     scitt_tee_evidence_clear(&ev);
+}
+
+/* What a tdx_guest provider returns: the real TDX quotes (REPORTDATA zero, and the GCP one's),
+ * bound to what was asked or refused; SGX quotes and SNP reports are not TDX quotes. */
+static void test_tdx_quote_check(void **state)
+{
+    (void)state;
+    size_t n;
+    uint8_t *q = tu_read_file(tu_shared("dcap/tdx-automata/quote.bin"), &n);
+    uint8_t rd[64] = {0};
+    scitt_tee_reason why = SCITT_TEE_OK;
+    assert_int_equal(scitt__check_tdx_quote(scitt_span_make(q, n), rd, &why), SCITT_OK);
+    rd[63] = 1; /* another nonce */
+    assert_int_equal(scitt__check_tdx_quote(scitt_span_make(q, n), rd, &why), SCITT_ERR_BINDING);
+    assert_int_equal(why, SCITT_TEE_ACQ_REPORT_DATA);
+    rd[63] = 0;
+    rd[0] = 1; /* another identity */
+    assert_int_equal(scitt__check_tdx_quote(scitt_span_make(q, n), rd, &why), SCITT_ERR_BINDING);
+    assert_int_equal(scitt__check_tdx_quote(scitt_span_make(q, 600), rd, &why),
+                     SCITT_ERR_EVIDENCE_MALFORMED);
+    free(q);
+    q = tu_read_file(tu_shared("dcap/sgx-automata/quote.bin"), &n);
+    memset(rd, 0, sizeof(rd));
+    assert_int_equal(scitt__check_tdx_quote(scitt_span_make(q, n), rd, &why),
+                     SCITT_ERR_EVIDENCE_MALFORMED);
+    assert_int_equal(why, SCITT_TEE_DCAP_TEE_TYPE);
+    free(q);
+    assert_int_equal(
+        scitt__check_tdx_quote(scitt_span_make(rep_a, SCITT_SNP_REPORT_LEN), rep_a + 0x50, &why),
+        SCITT_ERR_EVIDENCE_MALFORMED);
+}
+
+/* A collateral directory read into a bundle's endorsements: the real one round-trips; a missing
+ * required file, one that does not parse, one too large are refused; optional files may be
+ * absent. */
+static void test_collateral_dir(void **state)
+{
+    (void)state;
+    scitt_dynbuf m;
+    scitt_dynbuf_init(&m, 0);
+    scitt_tee_reason why = SCITT_TEE_OK;
+    assert_int_equal(
+        scitt_tee_dcap_collateral_read(tu_shared("dcap/tdx-automata/collateral"), &m, &why),
+        SCITT_OK);
+    scitt_dcap_collateral *c;
+    assert_int_equal(scitt_dcap_collateral_new(&c), SCITT_OK);
+    assert_int_equal(scitt_attest_collateral_load(scitt_span_make(m.ptr, m.len), c, &why),
+                     SCITT_OK);
+    for (int i = 0; i < SCITT_DCAP_ITEMS; i++) {
+        assert_true(scitt_dcap_collateral_has(c, (scitt_dcap_item)i));
+    }
+    scitt_dcap_collateral_free(c);
+    scitt_dynbuf_clear(&m);
+    /* a copy with only the required files, then broken one way at a time */
+    char dir[300], path[400];
+    snprintf(dir, sizeof(dir), "%s/coll", base);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    for (int i = 0; i < SCITT_DCAP_ITEMS; i++) {
+        if (!scitt_dcap_item_required((scitt_dcap_item)i)) {
+            continue;
+        }
+        char rel[200];
+        snprintf(rel, sizeof(rel), "dcap/tdx-automata/collateral/%s",
+                 scitt_dcap_item_file((scitt_dcap_item)i));
+        size_t n;
+        uint8_t *b = tu_read_file(tu_shared(rel), &n);
+        snprintf(path, sizeof(path), "%s/%s", dir, scitt_dcap_item_file((scitt_dcap_item)i));
+        write_file(path, b, n);
+        free(b);
+    }
+    scitt_dynbuf_init(&m, 0);
+    assert_int_equal(scitt_tee_dcap_collateral_read(dir, &m, &why), SCITT_OK);
+    scitt_dynbuf_clear(&m);
+    snprintf(path, sizeof(path), "%s/root_ca_crl.der", dir);
+    write_file(path, "not a CRL", 9);
+    scitt_dynbuf_init(&m, 0);
+    assert_int_equal(scitt_tee_dcap_collateral_read(dir, &m, &why), SCITT_ERR_EVIDENCE_MALFORMED);
+    scitt_dynbuf_clear(&m);
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof(path), "%s/qe_identity.json", dir);
+    assert_int_equal(unlink(path), 0);
+    scitt_dynbuf_init(&m, 0);
+    assert_int_equal(scitt_tee_dcap_collateral_read(dir, &m, &why), SCITT_ERR_NOT_FOUND);
+    assert_int_equal(why, SCITT_TEE_DCAP_COLLATERAL_MISSING);
+    scitt_dynbuf_clear(&m);
+    uint8_t *big = calloc(1, SCITT_DCAP_COLLATERAL_FILE_MAX + 1);
+    assert_non_null(big);
+    write_file(path, big, SCITT_DCAP_COLLATERAL_FILE_MAX + 1);
+    free(big);
+    scitt_dynbuf_init(&m, 0);
+    assert_int_equal(scitt_tee_dcap_collateral_read(dir, &m, &why), SCITT_ERR_TOO_LARGE);
+    scitt_dynbuf_clear(&m);
 }
 
 static bool dir_is_empty(const char *dir)
@@ -589,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_tsm_round_trip),     cmocka_unit_test(test_tsm_faults),
         cmocka_unit_test(test_tsm_roots),          cmocka_unit_test(test_sev_guest_not_a_device),
         cmocka_unit_test(test_firmware_responses), cmocka_unit_test(test_aci_dir),
+        cmocka_unit_test(test_tdx_quote_check),    cmocka_unit_test(test_collateral_dir),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

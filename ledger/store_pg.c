@@ -1,0 +1,713 @@
+/*
+ * The PostgreSQL backend of the storage seam (storage.h), on libpq. Each table of the schema is a
+ * table `scitt_<name>` of (k bytea, v bytea): bytea sorts like LMDB's keys (bytewise, then the
+ * shorter first), so every cursor move is one ordered, indexed query. A transaction is a
+ * PostgreSQL transaction on a connection of its own from a small pool: read snapshots are
+ * REPEATABLE READ (one snapshot over the log and the index together), the batch transaction is
+ * committed before any receipt of it is sent (durable when COMMIT returns, on the standbys too
+ * with synchronous replication configured).
+ *
+ * One writer at a time: opening for writing takes the fencing token of `scitt_lease` (increments
+ * it), and every write transaction re-checks that the row still holds this writer's token before
+ * it commits, under the row's lock. A writer that another one has replaced finds a newer token:
+ * its transaction rolls back and the ledger refuses further writes (SCITT_ERR_STATE).
+ *
+ * The database is not trusted: everything read back is checked above the seam (entries against
+ * their leaf hashes in the tiles, the tiles against the signed head at open).
+ */
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Version of the PostgreSQL layout (docs/storage.md); a newer one is refused. */
+#define PG_SCHEMA_VERSION 1
+#define PG_POOL_MAX       16u
+
+static const char *const table_names[SCITT__T_COUNT] = {
+    [SCITT__T_META] = "scitt_meta",         [SCITT__T_HEADS] = "scitt_heads",
+    [SCITT__T_TIMES] = "scitt_times",       [SCITT__T_TILES] = "scitt_tiles",
+    [SCITT__T_BUNDLES] = "scitt_bundles",   [SCITT__T_RECENT] = "scitt_recent",
+    [SCITT__T_BOFFSETS] = "scitt_boffsets", [SCITT__T_IMETA] = "scitt_imeta",
+    [SCITT__T_IDS] = "scitt_ids",           [SCITT__T_ISS] = "scitt_iss",
+    [SCITT__T_SUB] = "scitt_sub",           [SCITT__T_DIG] = "scitt_dig",
+};
+
+/* The statements of a table, prepared once per connection. */
+enum {
+    Q_GET,
+    Q_PUT_DUP,
+    Q_PUT_APPEND,
+    Q_PUT,
+    Q_FIRST,
+    Q_LAST,
+    Q_NEXT,
+    Q_PREV,
+    Q_SET_RANGE,
+    Q_GET_BOTH_RANGE,
+    Q_NEXT_DUP,
+    Q_DEL,
+    Q_KINDS
+};
+
+typedef struct pg_conn {
+    struct pg_conn *next;
+    PGconn *c;
+    bool prepared[SCITT__T_COUNT * Q_KINDS];
+} pg_conn;
+
+struct scitt__pg {
+    char *url;
+    pthread_mutex_t mu;
+    pg_conn *idle;
+    unsigned idle_count;
+    int64_t token; /* the fencing token this writer holds (0: not a writer) */
+};
+
+struct scitt__txn {
+    scitt__store *s;
+    pg_conn *pc;
+    bool write;
+    bool shared; /* a snapshot's second handle: ends with the first */
+    PGresult **res;
+    size_t nres, cap;
+};
+
+struct scitt__cursor {
+    scitt__txn *t;
+    scitt__table tb;
+    bool on;
+    scitt_span key, val;
+};
+
+/* A library never prints: the server's notices (NOTICE: relation exists...) are dropped. */
+static void pg_quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* ---- connections --------------------------------------------------------------------------- */
+
+/* A connection from the pool (@p fresh: a new one). */
+static scitt_err pg_get_conn(struct scitt__pg *pg, pg_conn **out, bool fresh)
+{
+    pthread_mutex_lock(&pg->mu);
+    pg_conn *pc = fresh ? NULL : pg->idle;
+    if (pc) {
+        pg->idle = pc->next;
+        pg->idle_count--;
+    }
+    pthread_mutex_unlock(&pg->mu);
+    if (pc && PQstatus(pc->c) != CONNECTION_OK) {
+        PQfinish(pc->c);
+        scitt_free(pc);
+        pc = NULL;
+    }
+    if (!pc) {
+        pc = scitt_calloc(1, sizeof(*pc));
+        if (!pc) {
+            return SCITT_ERR_NOMEM;
+        }
+        pc->c = PQconnectdb(pg->url);
+        if (!pc->c || PQstatus(pc->c) != CONNECTION_OK) {
+            PQfinish(pc->c);
+            scitt_free(pc);
+            return SCITT_ERR_IO;
+        }
+        PQsetNoticeProcessor(pc->c, pg_quiet, NULL);
+    }
+    *out = pc;
+    return SCITT_OK;
+}
+
+static void pg_put_conn(struct scitt__pg *pg, pg_conn *pc, bool healthy)
+{
+    pthread_mutex_lock(&pg->mu);
+    if (healthy && PQstatus(pc->c) == CONNECTION_OK && PQtransactionStatus(pc->c) == PQTRANS_IDLE &&
+        pg->idle_count < PG_POOL_MAX) {
+        pc->next = pg->idle;
+        pg->idle = pc;
+        pg->idle_count++;
+        pc = NULL;
+    }
+    pthread_mutex_unlock(&pg->mu);
+    if (pc) {
+        PQfinish(pc->c);
+        scitt_free(pc);
+    }
+}
+
+/* Maps a failed result to scitt_err by its SQLSTATE. */
+static scitt_err pg_result_err(const PGresult *r)
+{
+    if (!r) {
+        return SCITT_ERR_IO;
+    }
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        return SCITT_OK;
+    }
+    const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (!code) {
+        return SCITT_ERR_IO;
+    }
+    if (strcmp(code, "53100") == 0) {
+        return SCITT_ERR_NO_SPACE; /* disk_full */
+    }
+    if (strcmp(code, "53200") == 0) {
+        return SCITT_ERR_NOMEM; /* out_of_memory */
+    }
+    if (strncmp(code, "XX", 2) == 0) {
+        return SCITT_ERR_CORRUPT; /* data_corrupted, index_corrupted, internal_error */
+    }
+    if (strcmp(code, "40001") == 0 || strcmp(code, "40P01") == 0 || strcmp(code, "55P03") == 0) {
+        return SCITT_ERR_BUSY;
+    }
+    return SCITT_ERR_IO;
+}
+
+static scitt_err pg_exec(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    scitt_err e = pg_result_err(r);
+    PQclear(r);
+    return e;
+}
+
+/*
+ * Runs statement @p kind of table @p tb (text @p sql, prepared on the connection the first time)
+ * with binary parameters and results; the result is kept by the transaction.
+ */
+static scitt_err pg_query(scitt__txn *t, scitt__table tb, int kind, const char *sql, int n,
+                          const scitt_span *params, PGresult **out)
+{
+    if (t->nres == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        PGresult **res = scitt_realloc(t->res, cap * sizeof(*res));
+        if (!res) {
+            return SCITT_ERR_NOMEM;
+        }
+        t->res = res;
+        t->cap = cap;
+    }
+    unsigned id = (unsigned)tb * Q_KINDS + (unsigned)kind;
+    char name[16];
+    snprintf(name, sizeof(name), "s%u", id);
+    PGconn *c = t->pc->c;
+    if (!t->pc->prepared[id]) {
+        PGresult *p = PQprepare(c, name, sql, n, NULL);
+        scitt_err e = pg_result_err(p);
+        PQclear(p);
+        if (e != SCITT_OK) {
+            return e;
+        }
+        t->pc->prepared[id] = true;
+    }
+    const char *values[3];
+    int lengths[3], formats[3];
+    static const char empty[1] = {0};
+    for (int i = 0; i < n && i < 3; i++) {
+        values[i] = params[i].ptr ? (const char *)params[i].ptr : empty;
+        lengths[i] = (int)params[i].len;
+        formats[i] = 1;
+    }
+    PGresult *r = PQexecPrepared(c, name, n, values, lengths, formats, 1);
+    scitt_err e = pg_result_err(r);
+    if (e != SCITT_OK) {
+        PQclear(r);
+        return e;
+    }
+    t->res[t->nres++] = r;
+    *out = r;
+    return SCITT_OK;
+}
+
+static scitt_span pg_value(const PGresult *r, int row, int col)
+{
+    return scitt_span_make((const uint8_t *)PQgetvalue(r, row, col),
+                           (size_t)PQgetlength(r, row, col));
+}
+
+/* ---- transactions -------------------------------------------------------------------------- */
+
+static void txn_free(scitt__txn *t, bool healthy)
+{
+    for (size_t i = 0; i < t->nres; i++) {
+        PQclear(t->res[i]);
+    }
+    scitt_free(t->res);
+    if (t->pc) {
+        pg_put_conn(t->s->pg, t->pc, healthy);
+    }
+    scitt_free(t);
+}
+
+static scitt_err pg_txn_begin(scitt__store *s, scitt__txn_kind kind, scitt__txn **out)
+{
+    *out = NULL;
+    bool write = kind == SCITT__TXN_LOG_WRITE || kind == SCITT__TXN_INDEX_WRITE;
+    if (write && s->read_only) {
+        return SCITT_ERR_STATE;
+    }
+    scitt__txn *t = scitt_calloc(1, sizeof(*t));
+    if (!t) {
+        return SCITT_ERR_NOMEM;
+    }
+    t->s = s;
+    t->write = write;
+    /* a pooled connection may have died with its server (a database failover): one retry on a
+     * fresh connection */
+    scitt_err e = SCITT_ERR_IO;
+    for (int attempt = 0; attempt < 2 && e != SCITT_OK; attempt++) {
+        if (t->pc) {
+            pg_put_conn(s->pg, t->pc, false);
+            t->pc = NULL;
+        }
+        e = pg_get_conn(s->pg, &t->pc, attempt > 0);
+        if (e == SCITT_OK) {
+            e = pg_exec(t->pc->c, write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                        : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        }
+    }
+    if (e != SCITT_OK) {
+        txn_free(t, false);
+        return e;
+    }
+    *out = t;
+    return SCITT_OK;
+}
+
+static void pg_txn_abort(scitt__store *s, scitt__txn *t)
+{
+    (void)s;
+    if (!t || t->shared) {
+        return;
+    }
+    bool ok = pg_exec(t->pc->c, "ROLLBACK") == SCITT_OK;
+    txn_free(t, ok);
+}
+
+/*
+ * The fence: the lease row must still hold this writer's token. The UPDATE takes the row's lock
+ * and, under READ COMMITTED, re-reads a row that a takeover changed meanwhile, so a writer whose
+ * token was replaced finds no row and cannot commit.
+ */
+static scitt_err pg_fence(scitt__txn *t)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql),
+             "UPDATE scitt_lease SET renewed = now() WHERE id = 1 AND token = %lld",
+             (long long)t->s->pg->token);
+    PGresult *r = PQexec(t->pc->c, sql);
+    scitt_err e = pg_result_err(r);
+    if (e == SCITT_OK && strcmp(PQcmdTuples(r), "1") != 0) {
+        e = SCITT_ERR_STATE; /* another writer took over */
+    }
+    PQclear(r);
+    return e;
+}
+
+static scitt_err pg_txn_commit(scitt__store *s, scitt__txn *t)
+{
+    scitt_err e = t->write ? pg_fence(t) : SCITT_OK;
+    if (e != SCITT_OK) {
+        pg_txn_abort(s, t);
+        return e;
+    }
+    PGresult *r = PQexec(t->pc->c, "COMMIT");
+    e = pg_result_err(r);
+    /* a COMMIT of a failed transaction reports ROLLBACK, not an error */
+    if (e == SCITT_OK && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+        e = SCITT_ERR_IO;
+    }
+    PQclear(r);
+    txn_free(t, e == SCITT_OK);
+    return e;
+}
+
+static scitt_err pg_snapshot_begin(scitt__store *s, scitt__txn **log, scitt__txn **index)
+{
+    scitt__txn *t;
+    scitt_err e = pg_txn_begin(s, SCITT__TXN_LOG_READ, &t);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    /* the index handle is the same transaction: one snapshot over both */
+    *log = t;
+    *index = t;
+    return SCITT_OK;
+}
+
+static void pg_snapshot_end(scitt__store *s, scitt__txn *log, scitt__txn *index)
+{
+    (void)index;
+    pg_txn_abort(s, log);
+}
+
+/* ---- records ------------------------------------------------------------------------------- */
+
+static bool is_dup(scitt__table tb)
+{
+    return tb >= SCITT__T_FIRST_DUP;
+}
+
+static scitt_err pg_get(const scitt__store *s, scitt__txn *t, scitt__table tb, scitt_span key,
+                        scitt_span *val)
+{
+    (void)s;
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT v FROM %s WHERE k = $1 ORDER BY v LIMIT 1", table_names[tb]);
+    PGresult *r;
+    scitt_err e = pg_query(t, tb, Q_GET, sql, 1, &key, &r);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    if (PQntuples(r) != 1) {
+        return SCITT_ERR_NOT_FOUND;
+    }
+    *val = pg_value(r, 0, 0);
+    return SCITT_OK;
+}
+
+static scitt_err pg_put(const scitt__store *s, scitt__txn *t, scitt__table tb, scitt_span key,
+                        scitt_span val, unsigned flags)
+{
+    (void)s;
+    if (!t->write) {
+        return SCITT_ERR_STATE;
+    }
+    char sql[160];
+    const char *n = table_names[tb];
+    int kind = is_dup(tb) ? Q_PUT_DUP : (flags & SCITT__PUT_APPEND) ? Q_PUT_APPEND : Q_PUT;
+    if (is_dup(tb)) {
+        snprintf(sql, sizeof(sql), "INSERT INTO %s (k, v) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                 n);
+    } else if (flags & SCITT__PUT_APPEND) {
+        /* an append never replaces: an existing key fails the transaction */
+        snprintf(sql, sizeof(sql), "INSERT INTO %s (k, v) VALUES ($1, $2)", n);
+    } else {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO %s (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = "
+                 "excluded.v",
+                 n);
+    }
+    scitt_span p[2] = {key, val};
+    PGresult *r;
+    return pg_query(t, tb, kind, sql, 2, p, &r);
+}
+
+static scitt_err pg_cursor_open(const scitt__store *s, scitt__txn *t, scitt__table tb,
+                                scitt__cursor **out)
+{
+    (void)s;
+    scitt__cursor *c = scitt_calloc(1, sizeof(*c));
+    if (!c) {
+        return SCITT_ERR_NOMEM;
+    }
+    c->t = t;
+    c->tb = tb;
+    *out = c;
+    return SCITT_OK;
+}
+
+static scitt_err pg_cursor_get(scitt__cursor *c, scitt_span *key, scitt_span *val, scitt__op op)
+{
+    const char *n = table_names[c->tb];
+    bool dup = is_dup(c->tb);
+    char sql[200];
+    scitt_span p[2];
+    int np = 0;
+    switch (op) {
+    case SCITT__OP_FIRST:
+        snprintf(sql, sizeof(sql), "SELECT k, v FROM %s ORDER BY k, v LIMIT 1", n);
+        break;
+    case SCITT__OP_LAST:
+        snprintf(sql, sizeof(sql), "SELECT k, v FROM %s ORDER BY k DESC, v DESC LIMIT 1", n);
+        break;
+    case SCITT__OP_NEXT:
+    case SCITT__OP_PREV:
+        if (!c->on) {
+            return SCITT_ERR_INVALID_ARG;
+        }
+        p[0] = c->key;
+        p[1] = c->val;
+        np = dup ? 2 : 1;
+        if (op == SCITT__OP_NEXT) {
+            snprintf(sql, sizeof(sql),
+                     dup ? "SELECT k, v FROM %s WHERE (k, v) > ($1, $2) ORDER BY k, v LIMIT 1"
+                         : "SELECT k, v FROM %s WHERE k > $1 ORDER BY k LIMIT 1",
+                     n);
+        } else {
+            snprintf(sql, sizeof(sql),
+                     dup ? "SELECT k, v FROM %s WHERE (k, v) < ($1, $2) ORDER BY k DESC, v DESC "
+                           "LIMIT 1"
+                         : "SELECT k, v FROM %s WHERE k < $1 ORDER BY k DESC LIMIT 1",
+                     n);
+        }
+        break;
+    case SCITT__OP_SET_RANGE:
+        p[0] = *key;
+        np = 1;
+        snprintf(sql, sizeof(sql), "SELECT k, v FROM %s WHERE k >= $1 ORDER BY k, v LIMIT 1", n);
+        break;
+    case SCITT__OP_GET_BOTH_RANGE:
+        p[0] = *key;
+        p[1] = *val;
+        np = 2;
+        snprintf(sql, sizeof(sql),
+                 "SELECT k, v FROM %s WHERE k = $1 AND v >= $2 ORDER BY v LIMIT 1", n);
+        break;
+    case SCITT__OP_NEXT_DUP:
+        if (!c->on) {
+            return SCITT_ERR_INVALID_ARG;
+        }
+        p[0] = c->key;
+        p[1] = c->val;
+        np = 2;
+        snprintf(sql, sizeof(sql), "SELECT k, v FROM %s WHERE k = $1 AND v > $2 ORDER BY v LIMIT 1",
+                 n);
+        break;
+    default:
+        return SCITT_ERR_INVALID_ARG;
+    }
+    PGresult *r;
+    static const int kinds[] = {
+        [SCITT__OP_FIRST] = Q_FIRST,         [SCITT__OP_LAST] = Q_LAST,
+        [SCITT__OP_NEXT] = Q_NEXT,           [SCITT__OP_PREV] = Q_PREV,
+        [SCITT__OP_SET_RANGE] = Q_SET_RANGE, [SCITT__OP_GET_BOTH_RANGE] = Q_GET_BOTH_RANGE,
+        [SCITT__OP_NEXT_DUP] = Q_NEXT_DUP,
+    };
+    scitt_err e = pg_query(c->t, c->tb, kinds[op], sql, np, p, &r);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    if (PQntuples(r) != 1) {
+        /* like LMDB, a failed move leaves the cursor where it was */
+        return SCITT_ERR_NOT_FOUND;
+    }
+    c->on = true;
+    c->key = pg_value(r, 0, 0);
+    c->val = pg_value(r, 0, 1);
+    *key = c->key;
+    *val = c->val;
+    return SCITT_OK;
+}
+
+static scitt_err pg_cursor_del(scitt__cursor *c)
+{
+    if (!c->on || !c->t->write) {
+        return SCITT_ERR_STATE;
+    }
+    char sql[128];
+    snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE k = $1 AND v = $2", table_names[c->tb]);
+    scitt_span p[2] = {c->key, c->val};
+    PGresult *r;
+    return pg_query(c->t, c->tb, Q_DEL, sql, 2, p, &r);
+}
+
+static void pg_cursor_close(scitt__cursor *c)
+{
+    scitt_free(c);
+}
+
+/* ---- the store ----------------------------------------------------------------------------- */
+
+static void pg_close(scitt__store *s)
+{
+    struct scitt__pg *pg = s->pg;
+    if (!pg) {
+        return;
+    }
+    while (pg->idle) {
+        pg_conn *next = pg->idle->next;
+        PQfinish(pg->idle->c);
+        scitt_free(pg->idle);
+        pg->idle = next;
+    }
+    pthread_mutex_destroy(&pg->mu);
+    scitt_free(pg->url);
+    scitt_free(pg);
+    s->pg = NULL;
+}
+
+static scitt_err pg_grow(scitt__store *s)
+{
+    (void)s;
+    return SCITT_ERR_MAP_FULL; /* nothing to grow: the database sizes itself */
+}
+
+static scitt_err pg_sync(scitt__store *s, bool index)
+{
+    (void)s;
+    (void)index;
+    return SCITT_OK; /* a committed transaction is durable */
+}
+
+static scitt_err pg_index_reset(scitt__store *s)
+{
+    pg_conn *pc;
+    scitt_err e = pg_get_conn(s->pg, &pc, false);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    e = pg_exec(pc->c, "TRUNCATE scitt_imeta, scitt_ids, scitt_iss, scitt_sub, scitt_dig");
+    pg_put_conn(s->pg, pc, e == SCITT_OK);
+    return e;
+}
+
+static uint64_t pg_bytes_used(scitt__store *s)
+{
+    pg_conn *pc;
+    if (pg_get_conn(s->pg, &pc, false) != SCITT_OK) {
+        return 0;
+    }
+    uint64_t n = 0;
+    PGresult *r = PQexec(pc->c, "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text "
+                                "FROM pg_class c WHERE c.relname LIKE 'scitt\\_%' AND c.relkind = "
+                                "'r'");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        n = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    }
+    PQclear(r);
+    pg_put_conn(s->pg, pc, true);
+    return n;
+}
+
+const scitt__storage_ops scitt__pg_ops = {
+    .name = "postgresql",
+    .close = pg_close,
+    .txn_begin = pg_txn_begin,
+    .txn_commit = pg_txn_commit,
+    .txn_abort = pg_txn_abort,
+    .snapshot_begin = pg_snapshot_begin,
+    .snapshot_end = pg_snapshot_end,
+    .get = pg_get,
+    .put = pg_put,
+    .cursor_open = pg_cursor_open,
+    .cursor_get = pg_cursor_get,
+    .cursor_del = pg_cursor_del,
+    .cursor_close = pg_cursor_close,
+    .grow = pg_grow,
+    .sync = pg_sync,
+    .index_reset = pg_index_reset,
+    .bytes_used = pg_bytes_used,
+};
+
+/*
+ * Creates the tables when missing and checks the layout version, in one transaction (an advisory
+ * transaction lock keeps two instances starting together from racing on CREATE).
+ */
+static scitt_err pg_schema(PGconn *c, bool read_only)
+{
+    scitt_err e = pg_exec(c, "BEGIN");
+    e = e ? e : pg_exec(c, "SELECT pg_advisory_xact_lock(7365636974)");
+    if (e == SCITT_OK && read_only) {
+        PGresult *t = PQexec(c, "SELECT to_regclass('scitt_schema') IS NULL");
+        e = pg_result_err(t);
+        if (e == SCITT_OK && strcmp(PQgetvalue(t, 0, 0), "t") == 0) {
+            e = SCITT_ERR_NOT_FOUND; /* no log in this database */
+        }
+        PQclear(t);
+    }
+    if (e == SCITT_OK && !read_only) {
+        e = pg_exec(c, "CREATE TABLE IF NOT EXISTS scitt_schema (version integer NOT NULL)");
+        e = e ? e
+              : pg_exec(c, "CREATE TABLE IF NOT EXISTS scitt_lease (id integer PRIMARY KEY, "
+                           "token bigint NOT NULL, renewed timestamptz NOT NULL DEFAULT now())");
+        e = e ? e
+              : pg_exec(c, "INSERT INTO scitt_lease (id, token) VALUES (1, 0) ON CONFLICT DO "
+                           "NOTHING");
+        for (unsigned tb = 0; e == SCITT_OK && tb < SCITT__T_COUNT; tb++) {
+            char sql[200];
+            snprintf(sql, sizeof(sql),
+                     is_dup((scitt__table)tb)
+                         ? "CREATE TABLE IF NOT EXISTS %s (k bytea NOT NULL, v bytea NOT NULL, "
+                           "PRIMARY KEY (k, v))"
+                         : "CREATE TABLE IF NOT EXISTS %s (k bytea PRIMARY KEY, v bytea NOT NULL)",
+                     table_names[tb]);
+            e = pg_exec(c, sql);
+        }
+    }
+    PGresult *r = NULL;
+    if (e == SCITT_OK) {
+        r = PQexec(c, "SELECT max(version) FROM scitt_schema");
+        e = pg_result_err(r);
+    }
+    if (e == SCITT_OK) {
+        if (PQgetisnull(r, 0, 0)) {
+            e = read_only ? SCITT_ERR_NOT_FOUND
+                          : pg_exec(c, "INSERT INTO scitt_schema (version) VALUES (1)");
+        } else if (atoi(PQgetvalue(r, 0, 0)) != PG_SCHEMA_VERSION) {
+            e = SCITT_ERR_UNSUPPORTED; /* written by another version of scittd */
+        }
+    }
+    PQclear(r);
+    if (e == SCITT_OK) {
+        e = pg_exec(c, "COMMIT");
+    } else {
+        (void)pg_exec(c, "ROLLBACK");
+    }
+    return e;
+}
+
+/* Takes the writer's fencing token: every writer before this one can no longer commit. */
+static scitt_err pg_take_token(PGconn *c, int64_t *token)
+{
+    PGresult *r = PQexec(c, "UPDATE scitt_lease SET token = token + 1, renewed = now() WHERE id = "
+                            "1 RETURNING token");
+    scitt_err e = pg_result_err(r);
+    if (e == SCITT_OK && PQntuples(r) != 1) {
+        e = SCITT_ERR_CORRUPT;
+    }
+    if (e == SCITT_OK) {
+        *token = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    }
+    PQclear(r);
+    return e;
+}
+
+scitt_err scitt__pg_open(scitt__store *s, const char *url, bool read_only)
+{
+    memset(s, 0, sizeof(*s));
+    s->ops = &scitt__pg_ops;
+    s->read_only = read_only;
+    s->has_boffsets = true;
+    s->index_durable = true;
+    s->visible_durable = true;
+    struct scitt__pg *pg = scitt_calloc(1, sizeof(*pg));
+    size_t n = strlen(url);
+    char *copy = scitt_malloc(n + 1);
+    if (!pg || !copy) {
+        scitt_free(pg);
+        scitt_free(copy);
+        return SCITT_ERR_NOMEM;
+    }
+    memcpy(copy, url, n + 1);
+    pg->url = copy;
+    pthread_mutex_init(&pg->mu, NULL);
+    s->pg = pg;
+    pg_conn *pc;
+    scitt_err e = pg_get_conn(pg, &pc, false);
+    if (e != SCITT_OK) {
+        pg_close(s);
+        return e;
+    }
+    e = pg_schema(pc->c, read_only);
+    if (e == SCITT_OK && !read_only) {
+        e = pg_take_token(pc->c, &pg->token);
+    }
+    pg_put_conn(pg, pc, e == SCITT_OK);
+    if (e != SCITT_OK) {
+        pg_close(s);
+    }
+    return e;
+}
+
+bool scitt__pg_url(const char *storage)
+{
+    return storage &&
+           (strncmp(storage, "postgresql://", 13) == 0 || strncmp(storage, "postgres://", 11) == 0);
+}

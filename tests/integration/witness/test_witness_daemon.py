@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""`scitt witness serve` as a real process on loopback, driven over HTTP with checkpoints and
+proofs made by c2sp.py (an independent reading of the C2SP texts), which also checks every
+cosignature the witness returns.
+
+    test_witness_daemon.py SCITT
+"""
+import base64
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import http.client
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import c2sp  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
+SCITT = sys.argv[1]
+ORIGIN = "log.test/a"
+LOG = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+OTHER = Ed25519PrivateKey.from_private_bytes(bytes(range(2, 34)))
+LOG_VKEY = c2sp.vkey(ORIGIN, c2sp.TYPE_ED25519, c2sp.raw_public(LOG))
+
+checks = 0
+failures = 0
+
+
+def check(cond, what):
+    global checks, failures
+    checks += 1
+    if not cond:
+        failures += 1
+        print("FAIL:", what, flush=True)
+
+
+def leaves(n, fork_from=None):
+    return [c2sp.leaf_hash((b"entry-%d" if fork_from is None or i < fork_from else b"fork-%d") % i)
+            for i in range(n)]
+
+
+def note(ls, origin=ORIGIN, key=LOG):
+    text = "%s\n%d\n%s\n" % (origin, len(ls), base64.b64encode(c2sp.mth(ls)).decode())
+    return c2sp.sign_note(text, origin, key)
+
+
+def body(old, ls, proof_leaves=None, origin=ORIGIN, key=LOG, mutate=None):
+    proof = []
+    if 0 < old < len(ls):
+        proof = c2sp.consistency_proof(old, proof_leaves if proof_leaves is not None else ls)
+    if mutate == "flip":
+        proof[-1] = bytes([proof[-1][0] ^ 1]) + proof[-1][1:]
+    elif mutate == "short":
+        proof = proof[:-1]
+    elif mutate == "long":
+        proof = proof + [bytes(32)]
+    return ("old %d\n" % old + "".join(base64.b64encode(h).decode() + "\n" for h in proof)
+            + "\n" + note(ls, origin, key)).encode()
+
+
+class Witness:
+    def __init__(self, tmp, name="w.test/1", extra=()):
+        self.tmp = tmp
+        self.key = os.path.join(tmp, "w.key")
+        self.state = os.path.join(tmp, "state")
+        if not os.path.exists(self.key):
+            out = subprocess.run([SCITT, "witness", "keygen", "--name", name, "--out", self.key],
+                                 check=True, capture_output=True, text=True).stdout
+            self.vkey = out.strip()
+        else:
+            self.vkey = subprocess.run([SCITT, "witness", "vkey", "--key", self.key], check=True,
+                                       capture_output=True, text=True).stdout.strip()
+        self.extra = list(extra)
+        self.proc = None
+
+    def start(self, expect_fail=False):
+        self.log = open(os.path.join(self.tmp, "witness.log"), "ab+")
+        self.proc = subprocess.Popen(
+            [SCITT, "witness", "serve", "--key", self.key, "--state", self.state,
+             "--log", LOG_VKEY, "--listen", "127.0.0.1:0", "--timeout-ms", "1500"] + self.extra,
+            stderr=subprocess.PIPE)
+        line = self.proc.stderr.readline().decode()
+        if expect_fail:
+            self.proc.wait(10)
+            return self.proc.returncode, line
+        check("event=listening" in line, "witness started: " + line)
+        self.port = int(line.split("port=")[1].split()[0])
+        threading.Thread(target=self._drain, daemon=True).start()
+        return 0, line
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.write(line)
+            self.log.flush()
+
+    def kill(self, sig=signal.SIGKILL):
+        self.proc.send_signal(sig)
+        self.proc.wait(10)
+        return self.proc.returncode
+
+    def request(self, method, path, data=None, headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        c.request(method, path, body=data, headers=headers or {})
+        r = c.getresponse()
+        out = (r.status, r.getheader("Content-Type"), r.read())
+        c.close()
+        return out
+
+    def add(self, data):
+        return self.request("POST", "/add-checkpoint", data)
+
+
+def cosigned(w, data, status_body):
+    """Checks a 200 answer: the lines are cosignatures by w's key over the submitted checkpoint."""
+    status, ctype, resp = status_body
+    if status != 200:
+        return None
+    n = data.split(b"\n\n", 1)[1]
+    found = c2sp.verify_cosigs(n + resp, [c2sp.parse_vkey(w.vkey)])
+    check(len(found) == 1 and list(found.values())[0] > 0,
+          "the 200 answer carries a valid cosignature (independent check)")
+    c2sp.verify_log_sig(n, c2sp.parse_vkey(LOG_VKEY))
+    return found
+
+
+def test_protocol(tmp):
+    w = Witness(tmp)
+    w.start()
+    st, ct, b = w.request("GET", "/witness/vkey")
+    check(st == 200 and b.decode().strip() == w.vkey, "GET /witness/vkey is the key's vkey")
+    check(w.vkey.split("+")[2].startswith("B"), "the witness vkey has type 0x04")
+
+    H = leaves(40)
+    F = leaves(40, fork_from=5)
+    d = body(0, H[:3])
+    check(cosigned(w, d, w.add(d)) is not None, "first checkpoint (old 0) is cosigned")
+    d = body(3, H[:9])
+    check(cosigned(w, d, w.add(d)) is not None, "a consistent growth 3 -> 9 is cosigned")
+
+    def refused(data, status, what, size_body=None):
+        st, ct, b = w.add(data)
+        check(st == status, "%s: status %d (got %d %r)" % (what, status, st, b[:80]))
+        if size_body is not None:
+            check(ct == "text/x.tlog.size" and b == size_body,
+                  "%s: 409 body is the latest size as text/x.tlog.size (got %r %r)" % (what, ct, b))
+
+    # a fork: another root at the cosigned size, and a grown fork with its own proof
+    refused(body(9, F[:9]), 409, "fork at the cosigned size", b"9\n")
+    refused(body(9, F[:20]), 422, "grown fork with a proof from the fork")
+    refused(body(9, F[:20], proof_leaves=H[:20]), 422, "fork with the honest tree's proof")
+    refused(body(0, F[:20]), 409, "fork claiming a fresh start", b"9\n")
+    # an old checkpoint
+    refused(body(3, H[:3]), 409, "rollback to an older checkpoint", b"9\n")
+    refused(body(9, H[:5]), 400, "old size above the checkpoint size")
+    # bad proofs
+    for m in ("flip", "short", "long"):
+        refused(body(9, H[:17], mutate=m), 422, "bad proof (%s)" % m)
+    # a wrong origin, another key
+    refused(body(9, H[:17], origin="log.test/b"), 404, "unknown origin")
+    refused(body(9, H[:17], key=OTHER), 403, "checkpoint signed by an untrusted key")
+    # malformed requests
+    refused(b"old 9\n", 400, "no checkpoint")
+    refused(b"old 09\n\n" + note(H[:9]).encode(), 400, "leading zero in old")
+    st, _, _ = w.request("POST", "/add-checkpoint", b"x" * 10,
+                         {"Content-Length": str(200000)})
+    check(st == 413, "a body over the bound is refused (413), got %d" % st)
+    s = socket.create_connection(("127.0.0.1", w.port))
+    s.sendall(b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\n\r\n")
+    check(s.recv(100).startswith(b"HTTP/1.1 411"), "POST without Content-Length gets 411")
+    s.close()
+    st, _, _ = w.request("GET", "/add-checkpoint")
+    check(st == 405, "GET /add-checkpoint is 405")
+
+    # a slow client holds one connection, not the witness
+    slow = socket.create_connection(("127.0.0.1", w.port))
+    slow.sendall(b"POST /add-checkpoint HTTP/1.1\r\n")
+    t0 = time.monotonic()
+    d = body(9, H[:17])
+    check(cosigned(w, d, w.add(d)) is not None and time.monotonic() - t0 < 1.0,
+          "a request is served while a slow client is connected")
+    slow.settimeout(5)
+    check(slow.recv(100).startswith(b"HTTP/1.1 408"), "the slow client gets 408 at the deadline")
+    slow.close()
+
+    st, _, m = w.request("GET", "/metrics")
+    m = m.decode()
+    check('scitt_witness_add_checkpoint_total{status="409"} 3' in m,
+          "metrics count the 409 refusals:\n" + m)
+    check('scitt_witness_cosigned_size{origin="log.test/a"} 17' in m, "metrics: cosigned size")
+
+    # a second witness on the same state is refused
+    other = Witness(tmp)
+    rc, line = other.start(expect_fail=True)
+    check(rc != 0 and "another witness" in line, "a second process on the state folder refused")
+    check(w.kill(signal.SIGTERM) == 0, "SIGTERM stops the witness cleanly")
+
+    # the state survives; a corrupt state file stops the start rather than forgetting
+    w.start()
+    refused(body(0, H[:20]), 409, "after restart the latest size is kept", b"17\n")
+    w.kill()
+    path = [os.path.join(w.state, f) for f in os.listdir(w.state) if f.endswith(".checkpoint")]
+    check(len(path) == 1, "one state file per log")
+    open(path[0], "w").write("garbage\n")
+    rc, line = Witness(tmp).start(expect_fail=True)
+    check(rc != 0 and "unreadable witness state" in line, "corrupt state refuses to start")
+
+
+def test_crash(tmp, rounds=12):
+    """SIGKILL the witness at random moments while honest and forked checkpoints race; across all
+    restarts no size is ever cosigned with two roots, and it never cosigns a smaller tree."""
+    w = Witness(tmp)
+    H = leaves(400)
+    F = leaves(400, fork_from=3)
+    roots = {}
+    latest = 0
+    rng = random.Random(7)
+    for r in range(rounds):
+        w.start()
+        stop = time.monotonic() + rng.uniform(0.05, 0.4)
+        while time.monotonic() < stop:
+            try:
+                st, ct, b = w.add(body(0, H[:1]))  # learn the latest size
+                old = int(b) if st == 409 else 1
+                tree = F if rng.random() < 0.3 else H
+                size = min(len(H), old + rng.randint(0, 9))
+                d = body(old, tree[:size], proof_leaves=tree[:size])
+                st, ct, b = w.add(d)
+            except (OSError, http.client.HTTPException, ValueError):
+                break
+            if st == 200:
+                cosigned(w, d, (st, ct, b))
+                root = c2sp.mth(tree[:size])
+                check(roots.setdefault(size, root) == root, "size %d cosigned with two roots" % size)
+                check(size >= latest, "a smaller tree cosigned after %d: %d" % (latest, size))
+                latest = size
+        if rng.random() < 0.5:
+            # kill in the middle of a request
+            threading.Thread(target=lambda: w.add(body(latest, H[:latest + 5])), daemon=True).start()
+            time.sleep(rng.uniform(0, 0.005))
+        w.kill()
+    w.start()
+    st, ct, b = w.add(body(0, H[:1]))
+    check(st == 409 and int(b) >= latest, "after the last kill the witness remembers >= %d" % latest)
+    size = int(b)
+    if size > 3:
+        # the other branch at the remembered size (the two trees differ past leaf 3)
+        other = F if roots.get(size, c2sp.mth(H[:size])) == c2sp.mth(H[:size]) else H
+        st, _, _ = w.add(body(size, other[:size]))
+        check(st == 409, "after the kills the other branch at the latest size is refused")
+    w.kill()
+    check(len(roots) > 3, "the crash test cosigned several sizes (%d)" % len(roots))
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="witness-test-")
+    try:
+        os.makedirs(os.path.join(tmp, "a"))
+        os.makedirs(os.path.join(tmp, "b"))
+        test_protocol(os.path.join(tmp, "a"))
+        test_crash(os.path.join(tmp, "b"))
+    finally:
+        for d in ("a", "b"):
+            p = os.path.join(tmp, d, "witness.log")
+            if failures and os.path.exists(p):
+                print(open(p, "rb").read().decode(errors="replace")[-3000:])
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d checks, %d failures" % (checks, failures))
+    return 1 if failures or checks == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+/*
+ * A real PostgreSQL server for a test: initdb in a temporary folder, started on a free loopback
+ * port with its socket in that folder, stopped and removed afterwards. Run as root (as CI does),
+ * the server programs run as the unprivileged user `nobody`: PostgreSQL refuses to run as root.
+ * The Debian `postgresql` package provides them (scripts/install-deps.sh).
+ */
+#ifndef SCITT_TESTS_PG_SERVER_H
+#define SCITT_TESTS_PG_SERVER_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SCITT_PG_BIN
+#define SCITT_PG_BIN "/usr/lib/postgresql/15/bin"
+#endif
+
+typedef struct pg_server {
+    char dir[256];  /* the temporary folder (data/, the socket, the log) */
+    char data[300]; /* the cluster */
+    char url[200];  /* postgresql://scitt@127.0.0.1:<port>/postgres */
+    int port;
+    bool running;
+} pg_server;
+
+static inline int pg__free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t n = sizeof(a);
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &n) == 0) {
+        port = ntohs(a.sin_port);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return port;
+}
+
+/* Runs argv (NULL-terminated) in @p cwd, as `nobody` when root, output to @p log (NULL: kept);
+ * true on exit 0. */
+static inline bool pg__run(char *const argv[], const char *cwd, const char *log)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        return false;
+    }
+    if (pid == 0) {
+        if (geteuid() == 0) {
+            struct passwd *pw = getpwnam("nobody");
+            if (!pw || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+                _exit(126);
+            }
+        }
+        if (chdir(cwd) != 0) {
+            _exit(126);
+        }
+        FILE *f = log ? freopen(log, "a", stdout) : NULL;
+        if (f) {
+            dup2(fileno(f), 2);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) != pid) {
+        return false;
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "%s: exit status %d\n", argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        return false;
+    }
+    return true;
+}
+
+/* Copies a log to stderr (the folder holding it is removed when a start fails). */
+static inline void pg__dump(const char *what, const char *log)
+{
+    fprintf(stderr, "%s failed; %s:\n", what, log);
+    FILE *f = fopen(log, "r");
+    char line[512];
+    while (f && fgets(line, sizeof(line), f)) {
+        fputs(line, stderr);
+    }
+    if (f) {
+        fclose(f);
+    }
+}
+
+static inline bool pg__chown_nobody(const char *path)
+{
+    if (geteuid() != 0) {
+        return true;
+    }
+    struct passwd *pw = getpwnam("nobody");
+    return pw && chown(path, pw->pw_uid, pw->pw_gid) == 0;
+}
+
+/* Creates the cluster (once) and starts it (again after pg_server_stop, on the same port);
+ * false (with the log on stderr) when it cannot. */
+static inline bool pg_server_start(pg_server *p)
+{
+    char log[320], opts[400], bin[200], bin2[200];
+    if (!p->dir[0]) {
+        snprintf(p->dir, sizeof(p->dir), "/tmp/scitt-pg-XXXXXX");
+        if (!mkdtemp(p->dir) || chmod(p->dir, 0700) != 0 || !pg__chown_nobody(p->dir)) {
+            return false;
+        }
+        snprintf(p->data, sizeof(p->data), "%s/data", p->dir);
+        snprintf(log, sizeof(log), "%s/initdb.log", p->dir);
+        snprintf(bin, sizeof(bin), "%s/initdb", SCITT_PG_BIN);
+        char *argv[] = {bin, "-D", p->data, "-U", "scitt", "-A", "trust", "-E", "UTF8", NULL};
+        if (!pg__run(argv, p->dir, log)) {
+            pg__dump("initdb", log);
+            return false;
+        }
+    }
+    if (!p->port) {
+        p->port = pg__free_port(); /* a restart keeps its port, so URLs stay valid */
+    }
+    if (p->port <= 0) {
+        return false;
+    }
+    snprintf(log, sizeof(log), "%s/server.log", p->dir);
+    snprintf(opts, sizeof(opts), "-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200",
+             p->port, p->dir);
+    snprintf(bin2, sizeof(bin2), "%s/pg_ctl", SCITT_PG_BIN);
+    char *argv[] = {bin2, "-D", p->data, "-l", log, "-o", opts, "-w", "-t", "60", "start", NULL};
+    if (!pg__run(argv, p->dir, NULL)) {
+        pg__dump("pg_ctl start", log);
+        return false;
+    }
+    snprintf(p->url, sizeof(p->url), "postgresql://scitt@127.0.0.1:%d/postgres", p->port);
+    p->running = true;
+    return true;
+}
+
+/* Stops the server: "fast" (clean) or "immediate" (as a crash of the database host would). */
+static inline void pg_server_stop(pg_server *p, const char *mode)
+{
+    if (!p->running) {
+        return;
+    }
+    char bin[200];
+    snprintf(bin, sizeof(bin), "%s/pg_ctl", SCITT_PG_BIN);
+    char *argv[] = {bin, "-D", p->data, "-m", (char *)mode, "-w", "stop", NULL};
+    (void)pg__run(argv, p->dir, NULL);
+    p->running = false;
+}
+
+/* Stops the server and removes its folder. */
+static inline void pg_server_destroy(pg_server *p)
+{
+    pg_server_stop(p, "immediate");
+    if (p->dir[0] && strncmp(p->dir, "/tmp/scitt-pg-", 14) == 0) {
+        char cmd[320];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p->dir);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "could not remove %s\n", p->dir);
+        }
+    }
+    p->dir[0] = 0;
+}
+
+#endif
