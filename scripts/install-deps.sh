@@ -46,6 +46,9 @@ test_pkgs="$test_pkgs docker-registry skopeo apache2-utils"
 # PKCS#11 tests (tests/integration/cli/pkcs11.sh): SoftHSM2, a software token the tests
 # initialise in a temporary directory (ES256, ES384, Ed25519 keys imported with softhsm2-util).
 test_pkgs="$test_pkgs softhsm2"
+# Explorer tests (tests/integration/ui): a real browser, headless, driven over the DevTools
+# protocol on a pipe, so that the in-browser verification (WebCrypto) is what is tested.
+test_pkgs="$test_pkgs chromium"
 # Packaging (make deb, make test-package): debhelper builds the .deb files (dpkg-shlibdeps
 # computes their Depends), lintian checks them, debootstrap makes the fresh Debian 12 root the
 # packages are installed into.

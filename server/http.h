@@ -289,6 +289,38 @@ SCITT_MUST_USE scitt_err scitt_http_res_problem(scitt_http_req *req, int status,
  */
 void scitt_http_complete(scitt_http_req *req);
 
+/* ---- streaming responses (server-sent events): loop thread only ---- */
+
+/** Runs once when a stream's request is gone (ended, peer closed, dropped, server freed). */
+typedef void (*scitt_http_stream_closed_cb)(void *ctx);
+
+/**
+ * Instead of scitt_http_complete(): sends the status and headers set so far with no
+ * Content-Length and Connection: close, then whatever scitt_http_stream_write() adds, until
+ * scitt_http_stream_end() or the connection closes. At most @p max_buffered bytes may wait
+ * unsent (one buffer allocated now, never grown, so the bound is what a slow reader can cost;
+ * it is counted, whole, in the bytes the connection holds against conn_buffer_bytes).
+ * @p closed(@p ctx) runs exactly once on the loop thread when the request is released; after it
+ * the request must not be touched. No further request is read from the connection. On failure
+ * (SCITT_ERR_NOMEM, or a request whose connection is already gone) the request has been completed
+ * as a 503 or dropped, and @p closed has run. Loop thread only.
+ */
+SCITT_MUST_USE scitt_err scitt_http_stream_start(scitt_http_req *req, const char *content_type,
+                                                 size_t max_buffered,
+                                                 scitt_http_stream_closed_cb closed, void *ctx);
+/**
+ * Queues @p data on a started stream. SCITT_ERR_TOO_LARGE when it does not fit in what is left
+ * of the buffer (the reader is too slow: the caller ends the stream). Loop thread only.
+ */
+SCITT_MUST_USE scitt_err scitt_http_stream_write(scitt_http_req *req, scitt_span data);
+/** Bytes queued on the stream and not yet sent. */
+size_t scitt_http_stream_pending(const scitt_http_req *req);
+/**
+ * Ends the stream: with @p flush, after the queued bytes are sent; without, the connection is
+ * closed at once (a slow reader). The closed callback follows. Loop thread only.
+ */
+void scitt_http_stream_end(scitt_http_req *req, bool flush);
+
 /* ---- metrics: cheap counters readable from any thread ---- */
 
 typedef struct scitt_http_metrics {

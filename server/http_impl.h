@@ -124,6 +124,14 @@ struct scitt_http_req {
     size_t slen, piece; /* bytes of the current piece; the size the producer handed back */
     scitt_http_pull pull;
     size_t charge; /* bytes counted against the connection's buffer */
+    /* a pushed body (http_stream.c, server-sent events): pbuf holds the bytes queued and not yet
+     * released; allocated once with pcap bytes and never reallocated, so segments offered to a
+     * write in flight stay valid; counted in charge (scitt__http_req_bytes) */
+    bool push, push_ended;
+    uint8_t *pbuf;
+    size_t plen, pcap;
+    scitt_http_stream_closed_cb push_closed;
+    void *push_ctx;
     scitt__arena arena;
     _Alignas(16) uint8_t mem[];
 };
@@ -368,6 +376,15 @@ void scitt__http_res_error(scitt_http_req *req, int status, const char *title, c
 void scitt__http_res_drop_body(scitt_http_req *req);
 /** Refreshes the cached Date value when the second changed. */
 void scitt__http_date_refresh(scitt_http_server *srv);
+
+/* streaming (http_stream.c) */
+/**
+ * The first @p body_off bytes of stream @p req's buffer were sent. Once all of it is, the buffer
+ * is emptied (true): only then, because a transport may still hold segments of unsent bytes.
+ */
+bool scitt__http_stream_sent(scitt_http_req *req, size_t body_off);
+/** The stream's request is released: frees the buffer, runs the closed callback. */
+void scitt__http_stream_release(scitt_http_req *req);
 
 /* server internals (http_server.c) */
 bool scitt__http_on_loop_thread(const scitt_http_server *srv);

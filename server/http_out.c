@@ -34,6 +34,9 @@ scitt_http_req *scitt__http_req_get(scitt_http_server *srv)
 
 void scitt__http_req_put(scitt_http_server *srv, scitt_http_req *req)
 {
+    if (req->push) {
+        scitt__http_stream_release(req);
+    }
     scitt__http_res_drop_body(req);
     scitt__arena_reset(&req->arena);
     if (srv->nfree < SCITT__REQ_POOL_MAX) {
@@ -56,6 +59,9 @@ static size_t part_len(const scitt_http_req *req, int part)
     case 1:
         return req->state == REQ_READY ? req->head_len : 0;
     default:
+        if (req->push) {
+            return req->state == REQ_READY ? req->plen : 0; /* what the stream queued so far */
+        }
         if (req->state != REQ_READY || req->is_head) {
             return 0;
         }
@@ -68,6 +74,9 @@ size_t scitt__http_req_bytes(const scitt_http_req *req)
     size_t n = sizeof(*req) + SCITT__REQ_INLINE + req->arena.spilled;
     if (req->release && !req->stream) {
         n += req->out_body.len; /* a borrowed body lives outside the arena */
+    }
+    if (req->push) {
+        n += req->pcap; /* a pushed stream's buffer, allocated whole at its start */
     }
     return n;
 }
@@ -84,6 +93,7 @@ static const uint8_t *part_ptr(const scitt_http_req *req, int part)
 {
     return part == 0   ? (const uint8_t *)CONTINUE
            : part == 1 ? (const uint8_t *)req->head
+           : req->push ? req->pbuf
                        : req->out_body.ptr;
 }
 
@@ -129,8 +139,8 @@ size_t scitt__http_out_collect(scitt__http_conn *c, uv_buf_t *bufs, size_t max, 
             n++;
             off = 0;
         }
-        if (req->state != REQ_READY) {
-            break;
+        if (req->state != REQ_READY || req->push) {
+            break; /* a pushed stream's body has no end yet: nothing behind it can go out */
         }
     }
     return n;
@@ -146,6 +156,15 @@ void scitt__http_out_sent(scitt__http_conn *c, size_t n)
     while (c->qhead) {
         scitt_http_req *req = c->qhead;
         size_t left = out_total(req) - c->out_off;
+        /* A stream stays at the head of the queue until it is ended and fully sent. */
+        if (req->push && req->head && !(req->push_ended && n >= left)) {
+            c->out_off += n < left ? n : left;
+            size_t hl = part_len(req, 0) + part_len(req, 1);
+            if (c->out_off >= hl && scitt__http_stream_sent(req, c->out_off - hl)) {
+                c->out_off = hl; /* the buffer was emptied */
+            }
+            return;
+        }
         /* A response whose head is not built yet was never offered: nothing of it was sent. */
         if (req->state != REQ_READY || !req->head || n < left) {
             c->out_off += n < left ? n : left;

@@ -476,7 +476,10 @@ bool scitt__http_res_build_head(scitt_http_req *req, bool close)
         p = put(p, req->ctype, clen);
         p = put(p, "\r\n", 2);
     }
-    if (!bodyless) {
+    if (req->push) {
+        /* a pushed stream's body ends when the connection closes (RFC 9112 6.3, item 8) */
+        close = true;
+    } else if (!bodyless) {
         p = put(p, "Content-Length: ", 16);
         p = put_u64(p, req->out_body.len);
         p = put(p, "\r\n", 2);

@@ -163,6 +163,7 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_signal_stop(&sig_term);
     uv_signal_stop(&sig_int);
     uv_signal_stop(&sig_hup);
+    scittd_events_stop(d); /* event streams never finish by themselves */
     scitt_http_server_shutdown(d->http, 10000, on_http_closed, d);
 }
 
@@ -435,7 +436,7 @@ int main(int argc, char **argv)
         return fail(1, SCITT_ERR_NOMEM, "cannot start the worker threads");
     }
     scittd_metrics_init(&d);
-    if (scittd_add_routes(&d, max_body) != SCITT_OK) {
+    if (scittd_add_routes(&d, max_body) != SCITT_OK || scittd_events_init(&d) != SCITT_OK) {
         return fail(1, SCITT_ERR_NOMEM, "cannot add the routes");
     }
     char ready[16 + 8 * SCITTD_MAX_LISTEN] = "READY port=";

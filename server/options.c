@@ -142,6 +142,8 @@ static const scittd_option table[] = {
     {"print-ports", SCITTD_OPT_FLAG, F(print_ports), 0, NULL, NULL, 0, 0, NULL, RESTART, NULL,
      "once listening, print \"READY port=P[,P...]\" on stdout, one port per --listen in order "
      "(for supervisors and tests that listen on port 0)"},
+    {"no-ui", SCITTD_OPT_FLAG, F(no_ui), 0, NULL, NULL, 0, 0, NULL, RESTART, NULL,
+     "do not serve the explorer (/ui/)"},
     /* the command line only */
     {"config", SCITTD_OPT_CONFIG, 0, 0, NULL, SCITTD_CONFIG_FILE " when it exists", 0, 0, NULL,
      CLI, "FILE", "configuration file: \"key = value\" lines, a key per long option; a flag on "

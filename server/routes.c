@@ -53,6 +53,11 @@ static const route_row table[] = {
      NULL},
     {"metrics", SCITT_HTTP_GET, "/metrics", false, scittd_route_metrics, false, R_LARGE, NULL},
     {"healthz", SCITT_HTTP_GET, "/healthz", false, scittd_route_healthz, false, R_SMALL, NULL},
+    /* each subscriber's unsent events live in its own fixed buffer (events.c), not the body */
+    {"events", SCITT_HTTP_GET, "/events", false, scittd_route_events, false, R_SMALL, NULL},
+    /* embedded static files, the largest about 20 KiB */
+    {"ui", SCITT_HTTP_GET, "/ui", false, scittd_route_ui, false, R_SMALL, NULL},
+    {"ui_files", SCITT_HTTP_GET, "/ui/", true, scittd_route_ui, false, R_SMALL, NULL},
 };
 
 size_t scittd_route_max_response(int kind, size_t max_body)
@@ -85,6 +90,9 @@ scitt_err scittd_add_routes(scittd *d, size_t max_body)
 {
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         const route_row *t = &table[i];
+        if (t->handler == scittd_route_ui && d->cfg.no_ui) {
+            continue;
+        }
         scitt_http_route r;
         memset(&r, 0, sizeof(r));
         r.name = t->name;

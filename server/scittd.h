@@ -49,6 +49,7 @@ typedef struct scittd_config {
     const char *dcap_collateral;     /* Intel DCAP collateral served with TDX evidence */
     const char *public_url;          /* --public-url: base of absolute discovery URLs (compat.c) */
     bool compat_operations;          /* --compat-operations: the older SCRAPI operation flow */
+    bool no_ui;                      /* the explorer at /ui/ is off */
 } scittd_config;
 
 /* The read pool (reads.c): two lanes of threads with bounded queues. */
@@ -77,6 +78,7 @@ typedef struct scittd_hist {
 } scittd_hist;
 
 typedef struct scittd_pending scittd_pending;
+typedef struct scittd_events scittd_events;
 typedef struct scittd_receipter scittd_receipter;
 
 typedef struct scittd {
@@ -99,6 +101,7 @@ typedef struct scittd {
     scittd_receipter *receipter;
     scittd_reads *reads;
     _Atomic uint64_t submitted_bytes; /* entry bytes submitted and not yet committed */
+    scittd_events *events;            /* GET /events, when started */
     /* metrics */
     _Atomic uint64_t registrations; /* new entries acknowledged */
     _Atomic uint64_t duplicates;    /* registrations answered with an existing entry */
@@ -195,6 +198,14 @@ typedef scitt_err (*scittd_size_at_fn)(void *ctx, int64_t ms, uint64_t *size);
  */
 const char *scittd_query_parse(scitt_span qs, uint64_t size, scittd_size_at_fn size_at, void *ctx,
                                scittd_query *q);
+
+/* ui.c: the explorer's static files under /ui/ (and /ui, redirected). */
+void scittd_route_ui(scitt_http_req *req, void *ctx);
+
+/* events.c: GET /events (server-sent events); init after the loop exists, stop at shutdown. */
+SCITT_MUST_USE scitt_err scittd_events_init(scittd *d);
+void scittd_events_stop(scittd *d);
+void scittd_route_events(scitt_http_req *req, void *ctx);
 
 /* metrics.c */
 void scittd_metrics_init(scittd *d);

@@ -379,6 +379,70 @@ static void remember_reported(audit *a)
     s->reported += a->discrepancies - a->tree_discrepancies;
 }
 
+int audit_pass(audit *a, const char *url, const char *cacert, uint64_t timeout, bool scratch,
+               const char *vkey, const char *keys, uint64_t *old_size_out, uint64_t *earlier_out)
+{
+    audit_state_init(&a->st);
+    scitt_dynbuf_init(&a->checkpoint, 0);
+    char pinned_vkey[SCITT_NOTE_VKEY_MAX + 1] = "";
+    scitt_dynbuf pinned_keys;
+    scitt_dynbuf_init(&pinned_keys, 0);
+    int rc = source_open(&a->src, url, cacert, (uint32_t)timeout * 1000);
+    if (rc != CLI_OK) {
+        a->cannot = true; /* source_open printed why */
+        snprintf(a->cannot_why, sizeof(a->cannot_why), "%s is not a usable source", url);
+    }
+    rc = rc ? rc : audit_state_load(a, scratch, pinned_vkey, sizeof(pinned_vkey), &pinned_keys);
+    rc = rc ? rc : pins(a, vkey, keys, pinned_vkey, &pinned_keys);
+    scitt_dynbuf_clear(&pinned_keys);
+    uint64_t old_size = a->st.size, earlier = a->st.reported;
+    if (rc == CLI_OK) {
+        char why[600];
+        a->now = (int64_t)time(NULL);
+        scitt_err e = source_get(&a->src, "checkpoint", SCITT_LIMIT_NOTE_BYTES, &a->checkpoint, why,
+                                 sizeof(why));
+        scitt_checkpoint cp;
+        if (e != SCITT_OK) {
+            audit_cannot(a, "checkpoint: %s", e == SCITT_ERR_TOO_LARGE ? "too large" : why);
+        } else if ((e = scitt_checkpoint_open(scitt_span_make(a->checkpoint.ptr, a->checkpoint.len),
+                                              &a->vkey, 1, scitt_span_str(a->vkey.name), &cp,
+                                              NULL)) != SCITT_OK) {
+            audit_bad(a, -1, "the checkpoint does not verify with the pinned key %s: %s",
+                      a->vkey_text, scitt_err_str(e));
+        } else {
+            a->new_size = cp.size;
+            memcpy(a->new_root, cp.root, 32);
+            if (a->st.have && cp.size < a->st.size) {
+                audit_bad(a, -1, "the log shrank: checkpoint size %llu < audited size %llu",
+                          (unsigned long long)cp.size, (unsigned long long)a->st.size);
+            } else if (a->st.have && cp.size == a->st.size &&
+                       memcmp(cp.root, a->st.root, 32) != 0) {
+                audit_bad(a, -1, "two checkpoints of size %llu with different roots (a fork)",
+                          (unsigned long long)cp.size);
+            } else {
+                audit_consistency(a);
+                audit_replay(a);
+            }
+        }
+        audit_keys_churn(a);
+    }
+    if (rc == CLI_OK && !a->cannot && a->tree_discrepancies == 0) {
+        /* The tree verified: move past it, entry discrepancies included (each reported once). */
+        if (a->on_verified) {
+            a->on_verified(a); /* before the state moves on: scitt monitor reports here */
+        }
+        remember_reported(a);
+        a->st.time = a->now;
+        a->st.time_is_live = a->src.is_http;
+        if (audit_state_save(a) != CLI_OK) {
+            audit_cannot(a, "the state could not be saved in %s", a->state_dir);
+        }
+    }
+    *old_size_out = old_size;
+    *earlier_out = earlier;
+    return rc;
+}
+
 static const net_spec audit_net = {
     help,
     "the service, a static copy or a directory (above)",
@@ -436,59 +500,10 @@ int cmd_audit(int argc, char **argv)
     if (optind != argc || !net.url || !a.state_dir) {
         return cli_usage("--url URL and --state DIR are required");
     }
-    audit_state_init(&a.st);
-    scitt_dynbuf_init(&a.checkpoint, 0);
     a.progress = !noprog && !net.json && isatty(STDERR_FILENO);
-    char pinned_vkey[SCITT_NOTE_VKEY_MAX + 1] = "";
-    scitt_dynbuf pinned_keys;
-    scitt_dynbuf_init(&pinned_keys, 0);
-    int rc = source_open(&a.src, net.url, net.cacert, (uint32_t)net.timeout * 1000);
-    if (rc != CLI_OK) {
-        a.cannot = true; /* source_open printed why */
-        snprintf(a.cannot_why, sizeof(a.cannot_why), "%s is not a usable source", net.url);
-    }
-    rc = rc ? rc : audit_state_load(&a, scratch, pinned_vkey, sizeof(pinned_vkey), &pinned_keys);
-    rc = rc ? rc : pins(&a, vkey, keys, pinned_vkey, &pinned_keys);
-    scitt_dynbuf_clear(&pinned_keys);
-    uint64_t old_size = a.st.size, earlier = a.st.reported;
-    if (rc == CLI_OK) {
-        char why[600];
-        a.now = (int64_t)time(NULL);
-        scitt_err e = source_get(&a.src, "checkpoint", SCITT_LIMIT_NOTE_BYTES, &a.checkpoint, why,
-                                 sizeof(why));
-        scitt_checkpoint cp;
-        if (e != SCITT_OK) {
-            audit_cannot(&a, "checkpoint: %s", e == SCITT_ERR_TOO_LARGE ? "too large" : why);
-        } else if ((e = scitt_checkpoint_open(scitt_span_make(a.checkpoint.ptr, a.checkpoint.len),
-                                              &a.vkey, 1, scitt_span_str(a.vkey.name), &cp,
-                                              NULL)) != SCITT_OK) {
-            audit_bad(&a, -1, "the checkpoint does not verify with the pinned key %s: %s",
-                      a.vkey_text, scitt_err_str(e));
-        } else {
-            a.new_size = cp.size;
-            memcpy(a.new_root, cp.root, 32);
-            if (a.st.have && cp.size < a.st.size) {
-                audit_bad(&a, -1, "the log shrank: checkpoint size %llu < audited size %llu",
-                          (unsigned long long)cp.size, (unsigned long long)a.st.size);
-            } else if (a.st.have && cp.size == a.st.size && memcmp(cp.root, a.st.root, 32) != 0) {
-                audit_bad(&a, -1, "two checkpoints of size %llu with different roots (a fork)",
-                          (unsigned long long)cp.size);
-            } else {
-                audit_consistency(&a);
-                audit_replay(&a);
-            }
-        }
-        audit_keys_churn(&a);
-    }
-    if (rc == CLI_OK && !a.cannot && a.tree_discrepancies == 0) {
-        /* The tree verified: move past it, entry discrepancies included (each reported once). */
-        remember_reported(&a);
-        a.st.time = a.now;
-        a.st.time_is_live = a.src.is_http;
-        if (audit_state_save(&a) != CLI_OK) {
-            audit_cannot(&a, "the state could not be saved in %s", a.state_dir);
-        }
-    }
+    uint64_t old_size = 0, earlier = 0;
+    int rc =
+        audit_pass(&a, net.url, net.cacert, net.timeout, scratch, vkey, keys, &old_size, &earlier);
     outcome o = outcome_of(&a);
     if (rc == CLI_OK || net.json) {
         if (net.json) {

@@ -93,7 +93,8 @@ typedef struct audit_keys {
 } audit_keys;
 
 /** One run. */
-typedef struct audit {
+typedef struct audit audit;
+struct audit {
     source src;
     const char *state_dir;
     scitt_note_verifier vkey;
@@ -119,7 +120,12 @@ typedef struct audit {
     char cannot_why[600];
     bool progress;
     char consistency[300];
-} audit;
+    /* scitt monitor: each replayed entry that decodes, and the moment the new tree verified
+     * (before the state is saved); NULL for scitt audit */
+    void (*on_entry)(struct audit *a, uint64_t index, const scitt_cose_sign1 *m, scitt_span entry);
+    void (*on_verified)(struct audit *a);
+    void *user;
+};
 
 /**
  * Records a discrepancy about the tree (@p index < 0: not about one entry): the checkpoint, a
@@ -144,6 +150,15 @@ void audit_undecidable(audit *a, uint64_t index, const char *fmt, ...)
 int audit_fail(audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** audit_fail without the message (printed at the end): for failures in the middle of a replay. */
 void audit_cannot(audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/**
+ * One audit pass (cmd_audit.c): opens @p url, loads the state, pins the keys, verifies the
+ * checkpoint, its consistency and the new entries, and saves the state when the tree verified.
+ * The caller prints the outcome and clears @p a (policy, keys, checkpoint, state). CLI_OK or
+ * CLI_USAGE; the outcome is in @p a.
+ */
+int audit_pass(audit *a, const char *url, const char *cacert, uint64_t timeout, bool scratch,
+               const char *vkey, const char *keys, uint64_t *old_size, uint64_t *earlier);
 
 /* audit_keys.c */
 void audit_keys_clear(audit_keys *k);

@@ -376,6 +376,9 @@ static void replay_entry(audit *a, uint64_t i, scitt_span entry)
         scitt_free(m);
         return;
     }
+    if (a->on_entry) {
+        a->on_entry(a, i, m, entry);
+    }
     if (scitt_span_eq_str(m->hdr.cwt.sub, SCITT_POLICY_SUBJECT)) {
         policy_entry(a, i, m);
         scitt_free(m);
