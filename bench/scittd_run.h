@@ -68,11 +68,12 @@ hc_request *sr_get_requests(const char *prefix, const uint8_t (*ids)[32], size_t
 void sr_requests_free(hc_request *reqs, size_t count);
 
 /**
- * Checks the 201s of registrations (or the 200s of receipt reads): each one's receipt must verify (RFC 9942 inclusion, signed
- * tree size required) for the leaf of the statement it answers, with the receipt key the scittd
- * serves at /.well-known/scitt-keys. Verified signatures are memoised per signed tree head
- * (scitt_cose_keyset_memo), so a batch's receipts cost one ECDSA verification and a proof each.
- * With @p every > 1 only every n-th good status is verified (the others count when the status is).
+ * Checks the 201s of registrations (or the 200s of receipt reads): each one's receipt must verify
+ * (RFC 9942 inclusion, signed tree size required) for the leaf of the statement it answers, with
+ * the receipt key the scittd serves at /.well-known/scitt-keys. Verified signatures are memoised
+ * per signed tree head (scitt_cose_keyset_memo), so a batch's receipts cost one ECDSA verification
+ * and a proof each. With @p every > 1 only every n-th good status is verified (the others count
+ * when the status is).
  */
 typedef struct sr_receipts sr_receipts;
 /** For requests @p reqs[0..count) with leaves @p leaves, against the scittd on @p port. */

@@ -886,7 +886,9 @@ void attest_json(scitt_json_writer *j, const attest_view *v, const attest_req *r
     scitt_json_put_key(j, "insecure");
     scitt_json_put_bool(j, v->insecure);
     scitt_json_put_key(j, "input");
-    scitt_json_put_cstr(j, v->is_bundle ? "service bundle" : v->have_quote ? "dcap quote" : "snp report");
+    scitt_json_put_cstr(j, v->is_bundle    ? "service bundle"
+                           : v->have_quote ? "dcap quote"
+                                           : "snp report");
     scitt_json_put_key(j, "platform");
     scitt_json_put_cstr(j, v->platform);
     if (v->err != SCITT_OK) {

@@ -9,10 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const leaves_hex[] = {"",         "00",
-                                         "10",       "2021",
-                                         "3031",     "40414243",
-                                         "5051525354555657", "606162636465666768696a6b6c6d6e6f"};
+static const char *const leaves_hex[] = {"",
+                                         "00",
+                                         "10",
+                                         "2021",
+                                         "3031",
+                                         "40414243",
+                                         "5051525354555657",
+                                         "606162636465666768696a6b6c6d6e6f"};
 
 static size_t unhex(const char *s, unsigned char *out)
 {
