@@ -186,9 +186,8 @@ static bool retry_after(const scitt__http_response *r, uint32_t *out)
     return true;
 }
 
-static void record(scitt_client *c, const scitt__http_result *r)
+void scitt__http_reply_of(const scitt__http_result *r, scitt_client_reply *l)
 {
-    scitt_client_reply *l = &c->last;
     memset(l, 0, sizeof(*l));
     l->status = r->res.status;
     l->has_retry_after = retry_after(&r->res, &l->retry_after);
@@ -203,6 +202,11 @@ static void record(scitt_client *c, const scitt__http_result *r)
     char t[200];
     scitt_client_printable(r->res.reason, t, sizeof(t));
     snprintf(l->problem, sizeof(l->problem), "HTTP %d %s", l->status, t);
+}
+
+static void record(scitt_client *c, const scitt__http_result *r)
+{
+    scitt__http_reply_of(r, &c->last);
 }
 
 typedef struct call {

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "scitt/base.h"
+#include "scitt/client.h"
 
 #define SCITT__HTTP_HEAD_MAX      (64u << 10) /* status line and headers */
 #define SCITT__HTTP_HEADERS_MAX   100u
@@ -86,6 +87,12 @@ typedef struct scitt__http_result {
 } scitt__http_result;
 
 void scitt__http_result_clear(scitt__http_result *r);
+
+/**
+ * What @p r answered, as scitt_client_last() reports it (status, RFC 9290 title, the one-line
+ * problem, Retry-After), for callers that use the transport directly (client.c).
+ */
+void scitt__http_reply_of(const scitt__http_result *r, scitt_client_reply *out);
 
 /**
  * Sends @p req to @p url and reads the whole response. On failure @p why (size @p cap) gets one

@@ -862,24 +862,6 @@ static scitt_err make_body(scitt_client *log, uint64_t old, uint64_t size, scitt
 }
 
 /* One witness: submit (learning its size from a 409 once), check and append its cosignature. */
-/* "<status> <title>: <detail>" of a witness's answer (RFC 9290 problem details when it sends
- * them), else "HTTP <status>". */
-static void witness_problem(const scitt__http_result *r, char *out, size_t cap)
-{
-    scitt_span title, detail;
-    if (scitt_client_problem_parse(scitt_span_make(r->body.ptr, r->body.len), &title, &detail)) {
-        char t[200];
-        scitt_client_printable(title, t, sizeof(t));
-        /* cut to what fits: the message is for a person, a shortened detail is fine */
-        int n = snprintf(out, cap, "%d %s: ", r->res.status, t);
-        if (n > 0 && (size_t)n < cap) {
-            scitt_client_printable(detail, out + n, cap - (size_t)n);
-        }
-    } else {
-        snprintf(out, cap, "HTTP %d", r->res.status);
-    }
-}
-
 static bool ask_witness(scitt_client *log, const char *state, const scitt_tlog_policy *p, size_t wi,
                         const char *url, scitt_span note, uint64_t size, int timeout_ms,
                         scitt_dynbuf *lines, char *why, size_t cap, long *ms)
@@ -930,7 +912,11 @@ static bool ask_witness(scitt_client *log, const char *state, const scitt_tlog_p
             continue;
         }
         if (r.res.status != 200) {
-            witness_problem(&r, why, cap);
+            scitt_client_reply reply;
+            scitt__http_reply_of(&r, &reply);
+            size_t n = strnlen(reply.problem, cap - 1); /* a shortened message is fine */
+            memcpy(why, reply.problem, n);
+            why[n] = 0;
             scitt__http_result_clear(&r);
             break;
         }
