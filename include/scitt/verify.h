@@ -6,9 +6,11 @@
  *
  * Each check has a name ("receipt 1", "issuer signature", "x5chain", "did:x509", "iss", ...), a
  * result (ok, failed, skipped) and a one-line detail; the statement verifies when no check failed.
- * The checks, in the order they are run and reported (docs/client.md lists them):
- *   decode, profile, receipt N (and receipts), receipt N issuer, witnesses, witnessed, validity,
- *   x5chain, x5t, payload, preimage, issuer signature, did:x509, iss / issuer, digest, sub.
+ * The checks, in the order they are run and reported (docs/verify.md says what each checks):
+ *   decode, profile, receipt N and receipts, receipt N issuer (a service bundle's key),
+ *   witnesses and witnessed, validity (CWT exp, nbf), x5chain (an unprotected one is skipped), x5t,
+ *   payload, preimage, issuer signature, x5chain (to the issuer roots), did:x509, iss or issuer,
+ *   digest, sub.
  * `scitt verify` prints these results (human or --json); other programs embed the same checks.
  */
 #ifndef SCITT_VERIFY_H
