@@ -464,6 +464,49 @@ static void test_witnesses(void **state)
     made_clear(&s);
 }
 
+/* A hash envelope: the preimage given must hash to the signed digest. */
+static void test_preimage(void **state)
+{
+    (void)state;
+    uint8_t d[32];
+    scitt_sha256((const uint8_t *)"{}", 2, d);
+    su_opts so;
+    memset(&so, 0, sizeof(so));
+    so.iss = "https://issuer.example";
+    so.sub = "pkg:x";
+    so.with_kid = true;
+    so.hash_alg = SCITT_COSE_ALG_SHA256;
+    so.preimage_type = "application/json";
+    made s;
+    scitt_dynbuf_init(&s.stmt, 0);
+    assert_int_equal(su_statement(issuer, &so, scitt_span_make(d, 32), &s.stmt), SCITT_OK);
+    receipt_for(svc, span_of(&s.stmt), &s.receipt);
+    scitt_span rs = span_of(&s.receipt);
+    scitt_dynbuf_init(&s.ts, 0);
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, &s.ts);
+    assert_int_equal(scitt_receipt_embed(span_of(&s.stmt), &rs, 1, &w), SCITT_OK);
+    scitt_verify_opts o;
+    opts_init(&o);
+    o.payload.name = "app.json";
+    o.payload.data = scitt_span_str("{}");
+    scitt_verify_result *r = run(span_of(&s.ts), &o);
+    assert_int_equal(r->failed, 0);
+    assert_true(r->hash_envelope);
+    assert_int_equal(find(r, "preimage")->result, SCITT_CHECK_OK);
+    assert_true(scitt_span_eq(r->digest, scitt_span_make(d, 32)));
+    free(r);
+    o.payload.data = scitt_span_str("{ }");
+    r = run(span_of(&s.ts), &o);
+    expect_only_failure(r, "preimage", "does not hash to the signed digest");
+    free(r);
+    o.payload.err = SCITT_ERR_IO;
+    r = run(span_of(&s.ts), &o);
+    expect_only_failure(r, "preimage", scitt_err_str(SCITT_ERR_IO));
+    free(r);
+    made_clear(&s);
+}
+
 /* The caller's own checks come first and count like the others. */
 static void test_caller_checks(void **state)
 {
@@ -495,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_identity),
         cmocka_unit_test(test_expectations),
         cmocka_unit_test(test_witnesses),
+        cmocka_unit_test(test_preimage),
         cmocka_unit_test(test_caller_checks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
