@@ -211,11 +211,14 @@ bool scitt__ha_take_over(scitt_ledger *l)
     if (e == SCITT_OK && size != l->edge->compact.size) {
         e = SCITT_ERR_BUSY; /* the log moved between the two reads: try again */
     }
-    /* the index: caught up here the first time; later, the running indexer fills the gap
-     * (what other instances appended meanwhile) from the log before its next batch */
+    /* the index covers the whole log before this instance deduplicates against it */
     if (e == SCITT_OK && !l->ix) {
         e = scitt__index_prepare(l, l->edge->compact.size, &l->stats.index_rebuilt);
         e = e ? e : scitt__indexer_start(l);
+    } else if (e == SCITT_OK) {
+        /* entries other instances appended meanwhile are found by their IDs before anything
+         * is deduplicated against them (postings are inserted idempotently) */
+        e = scitt__index_catch_up(l, l->edge->compact.size);
     }
     if (e != SCITT_OK) {
         scitt__pg_lease_drop(&l->store, true);

@@ -117,6 +117,10 @@ void scitt__indexer_enqueue(scitt_ledger *l, pending_sub *list);
 /* Finds an entry ID below @p size: recent IDs first, then the index environment. */
 scitt_err scitt__ledger_find(scitt_ledger *l, scitt__txn *itxn, scitt__txn *txn,
                              const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index);
+/* The same, @p indexed false: the index is known not to hold it (recent IDs only). */
+scitt_err scitt__ledger_find_ex(scitt_ledger *l, scitt__txn *itxn, scitt__txn *txn,
+                                const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index,
+                                bool indexed);
 
 /* ledger/ha.c: several instances on one PostgreSQL log. */
 typedef struct scitt__ha scitt__ha;

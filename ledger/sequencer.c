@@ -523,10 +523,30 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
         return SCITT_ERR_NOMEM;
     }
     /*
+     * PostgreSQL: one query tells which entry IDs of the batch the index may hold; the others
+     * are looked up among the recent IDs only (a lookup is a round trip to the server).
+     */
+    bool *maybe = NULL;
+    if (l->store.pg && count > 0) {
+        const uint8_t **ids = scitt_calloc(count, sizeof(*ids));
+        maybe = scitt_calloc(count, sizeof(*maybe));
+        size_t n = 0;
+        for (pending_sub *p = list; ids && maybe && p && n < count; p = p->next) {
+            ids[n++] = p->sub.entry_id;
+        }
+        if (!ids || !maybe || n != count ||
+            scitt__pg_ids_candidates(b.itxn, ids, n, maybe) != SCITT_OK) {
+            scitt_free(maybe); /* each ID looked up on its own, as on LMDB */
+            maybe = NULL;
+        }
+        scitt_free(ids);
+    }
+    /*
      * Deduplicate first, in one short read of the index (a long one would keep the indexer from
      * reusing pages it frees), then append. A twin inside the batch points at its first copy.
      */
-    for (pending_sub *p = list; e == SCITT_OK && p; p = p->next) {
+    size_t nth = 0;
+    for (pending_sub *p = list; e == SCITT_OK && p; p = p->next, nth++) {
         p->twin = NULL;
         p->res.duplicate = false;
         uint64_t h = scitt__get_be64(p->sub.entry_id);
@@ -543,7 +563,8 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
             continue;
         }
         uint64_t existing = 0;
-        scitt_err f = scitt__ledger_find(l, b.itxn, b.txn, p->sub.entry_id, start_size, &existing);
+        scitt_err f = scitt__ledger_find_ex(l, b.itxn, b.txn, p->sub.entry_id, start_size,
+                                            &existing, !maybe || maybe[nth]);
         if (f == SCITT_OK) {
             p->res.duplicate = true;
             p->res.index = existing;
@@ -552,6 +573,7 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
         }
         table[at] = p;
     }
+    scitt_free(maybe);
     scitt__txn_abort(s, b.itxn);
     b.itxn = NULL;
     for (pending_sub *p = list; e == SCITT_OK && p; p = p->next) {

@@ -114,6 +114,11 @@ scitt_err scitt__pg_queue_results(scitt__store *s, const int64_t *ids, size_t n,
                                                 const scitt_ledger_result *res),
                                   void *ctx);
 scitt_err scitt__pg_queue_withdraw(scitt__store *s, int64_t id, bool *withdrawn);
+/*
+ * The entry IDs of a batch looked up in one query (index transaction @p t): cand[i] is false when
+ * no posting of `ids` can belong to ids[i] (it is not in the index), true when one may.
+ */
+scitt_err scitt__pg_ids_candidates(scitt__txn *t, const uint8_t *const *ids, size_t n, bool *cand);
 /* A connection that listens for the queue's notifications (reconnecting when it breaks). */
 typedef struct scitt__pg_listener scitt__pg_listener;
 scitt_err scitt__pg_listen(scitt__store *s, scitt__pg_listener **out);

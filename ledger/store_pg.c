@@ -76,6 +76,11 @@ struct scitt__txn {
     bool write;
     bool fenced; /* a write of the log: commits only under this writer's token */
     bool shared; /* a snapshot's second handle: ends with the first */
+    /* writes are pipelined: sent without waiting for their results, which are read (and
+     * checked) before the next read, the fence or the commit */
+    bool piped;
+    unsigned pending;
+    scitt_err pipe_err;
     PGresult **res;
     size_t nres, cap;
 };
@@ -182,6 +187,101 @@ static scitt_err pg_exec(PGconn *c, const char *sql)
     return e;
 }
 
+/* Writes sent ahead and not yet read back, at most (then they are read, and sending goes on). */
+#define PIPE_MAX 512u
+
+/* Reads back every pipelined write and leaves pipeline mode; the first failure is kept. */
+static scitt_err pg_drain(scitt__txn *t)
+{
+    if (!t->piped) {
+        return t->pipe_err;
+    }
+    PGconn *c = t->pc->c;
+    scitt_err e = SCITT_OK;
+    if (PQpipelineSync(c) != 1) {
+        e = SCITT_ERR_IO;
+    }
+    unsigned nulls = 0;
+    while (e != SCITT_ERR_IO) {
+        PGresult *r = PQgetResult(c);
+        if (!r) {
+            /* one NULL ends each statement's results */
+            if (++nulls > t->pending + 1 || PQstatus(c) != CONNECTION_OK) {
+                e = SCITT_ERR_IO;
+            }
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st == PGRES_PIPELINE_ABORTED) {
+            e = e ? e : SCITT_ERR_IO;
+        } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            scitt_err f = pg_result_err(r);
+            e = e ? e : (f ? f : SCITT_ERR_IO);
+        }
+        PQclear(r);
+    }
+    if (PQexitPipelineMode(c) != 1 && e == SCITT_OK) {
+        e = SCITT_ERR_IO;
+    }
+    t->piped = false;
+    t->pending = 0;
+    if (t->pipe_err == SCITT_OK) {
+        t->pipe_err = e;
+    }
+    return t->pipe_err;
+}
+
+/* Sends a write (statement @p id, prepared as @p sql) without waiting for its result. */
+static scitt_err pg_send(scitt__txn *t, unsigned id, const char *sql, int n,
+                         const scitt_span *params)
+{
+    if (t->pipe_err != SCITT_OK) {
+        return t->pipe_err;
+    }
+    PGconn *c = t->pc->c;
+    char name[16];
+    snprintf(name, sizeof(name), "s%u", id);
+    if (!t->pc->prepared[id]) {
+        scitt_err e = pg_drain(t); /* PQprepare waits for its answer: not in a pipeline */
+        if (e != SCITT_OK) {
+            return e;
+        }
+        PGresult *p = PQprepare(c, name, sql, n, NULL);
+        e = pg_result_err(p);
+        PQclear(p);
+        if (e != SCITT_OK) {
+            return e;
+        }
+        t->pc->prepared[id] = true;
+    }
+    if (!t->piped) {
+        if (PQenterPipelineMode(c) != 1) {
+            return SCITT_ERR_IO;
+        }
+        t->piped = true;
+    }
+    const char *values[3];
+    int lengths[3], formats[3];
+    static const char empty[1] = {0};
+    for (int i = 0; i < n && i < 3; i++) {
+        values[i] = params[i].ptr ? (const char *)params[i].ptr : empty;
+        lengths[i] = (int)params[i].len;
+        formats[i] = 1;
+    }
+    if (PQsendQueryPrepared(c, name, n, values, lengths, formats, 1) != 1) {
+        t->pipe_err = SCITT_ERR_IO;
+        return pg_drain(t);
+    }
+    if (++t->pending >= PIPE_MAX) {
+        return pg_drain(t);
+    }
+    return SCITT_OK;
+}
+
 /*
  * Runs statement @p kind of table @p tb (text @p sql, prepared on the connection the first time)
  * with binary parameters and results; the result is kept by the transaction.
@@ -189,6 +289,10 @@ static scitt_err pg_exec(PGconn *c, const char *sql)
 static scitt_err pg_query(scitt__txn *t, scitt__table tb, int kind, const char *sql, int n,
                           const scitt_span *params, PGresult **out)
 {
+    scitt_err d = pg_drain(t);
+    if (d != SCITT_OK) {
+        return d;
+    }
     if (t->nres == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
         PGresult **res = scitt_realloc(t->res, cap * sizeof(*res));
@@ -298,6 +402,7 @@ static void pg_txn_abort(scitt__store *s, scitt__txn *t)
     if (!t || t->shared) {
         return;
     }
+    (void)pg_drain(t);
     bool ok = pg_exec(t->pc->c, "ROLLBACK") == SCITT_OK;
     txn_free(t, ok);
 }
@@ -324,7 +429,8 @@ static scitt_err pg_fence(scitt__txn *t)
 
 static scitt_err pg_txn_commit(scitt__store *s, scitt__txn *t)
 {
-    scitt_err e = t->fenced ? pg_fence(t) : SCITT_OK;
+    scitt_err e = pg_drain(t);
+    e = e ? e : t->fenced ? pg_fence(t) : SCITT_OK;
     if (e != SCITT_OK) {
         pg_txn_abort(s, t);
         return e;
@@ -407,8 +513,7 @@ static scitt_err pg_put(const scitt__store *s, scitt__txn *t, scitt__table tb, s
                  n);
     }
     scitt_span p[2] = {key, val};
-    PGresult *r;
-    return pg_query(t, tb, kind, sql, 2, p, &r);
+    return pg_send(t, (unsigned)tb * Q_KINDS + (unsigned)kind, sql, 2, p);
 }
 
 static scitt_err pg_cursor_open(const scitt__store *s, scitt__txn *t, scitt__table tb,
@@ -887,6 +992,10 @@ scitt_err scitt__pg_queue_claim(scitt__txn *t, bool any_policy, uint64_t policy,
 {
     *rows = NULL;
     *n = 0;
+    scitt_err d = pg_drain(t);
+    if (d != SCITT_OK) {
+        return d;
+    }
     uint8_t pol[8], lim[8];
     scitt__be64(pol, policy);
     scitt__be64(lim, max);
@@ -947,6 +1056,10 @@ scitt_err scitt__pg_queue_claim(scitt__txn *t, bool any_policy, uint64_t policy,
 
 scitt_err scitt__pg_queue_finish(scitt__txn *t, int64_t id, const scitt_ledger_result *res)
 {
+    scitt_err d = pg_drain(t);
+    if (d != SCITT_OK) {
+        return d;
+    }
     char sid[24], idx[24], size[24], err[16];
     snprintf(sid, sizeof(sid), "%lld", (long long)id);
     snprintf(idx, sizeof(idx), "%llu", (unsigned long long)res->index);
@@ -964,7 +1077,8 @@ scitt_err scitt__pg_queue_finish(scitt__txn *t, int64_t id, const scitt_ledger_r
 
 scitt_err scitt__pg_queue_notify(scitt__txn *t)
 {
-    return pg_exec(t->pc->c, "NOTIFY scitt_done");
+    scitt_err d = pg_drain(t);
+    return d ? d : pg_exec(t->pc->c, "NOTIFY scitt_done");
 }
 
 scitt_err scitt__pg_queue_results(scitt__store *s, const int64_t *ids, size_t n,
@@ -1122,4 +1236,58 @@ void scitt__pg_listen_close(scitt__pg_listener *L)
     PQfinish(L->c);
     scitt_free(L->url);
     scitt_free(L);
+}
+
+/* ---- lookups of a whole batch ------------------------------------------------------------ */
+
+scitt_err scitt__pg_ids_candidates(scitt__txn *t, const uint8_t *const *ids, size_t n, bool *cand)
+{
+    for (size_t i = 0; i < n; i++) {
+        cand[i] = false;
+    }
+    if (n == 0) {
+        return SCITT_OK;
+    }
+    scitt_err e = pg_drain(t);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    /* two text arrays of hex: the bucket (the ID's first byte) and the next three bytes */
+    scitt_dynbuf k, lo;
+    scitt_dynbuf_init(&k, 0);
+    scitt_dynbuf_init(&lo, 0);
+    scitt_dynbuf_put(&k, (const uint8_t *)"{", 1);
+    scitt_dynbuf_put(&lo, (const uint8_t *)"{", 1);
+    for (size_t i = 0; i < n; i++) {
+        char a[8], b[12];
+        int na = snprintf(a, sizeof(a), "%s%02x", i ? "," : "", ids[i][0]);
+        int nb =
+            snprintf(b, sizeof(b), "%s%02x%02x%02x", i ? "," : "", ids[i][1], ids[i][2], ids[i][3]);
+        scitt_dynbuf_put(&k, (const uint8_t *)a, (size_t)na);
+        scitt_dynbuf_put(&lo, (const uint8_t *)b, (size_t)nb);
+    }
+    scitt_dynbuf_put(&k, (const uint8_t *)"}", 2);
+    scitt_dynbuf_put(&lo, (const uint8_t *)"}", 2);
+    e = k.err ? k.err : lo.err;
+    PGresult *r = NULL;
+    if (e == SCITT_OK) {
+        const char *values[2] = {(const char *)k.ptr, (const char *)lo.ptr};
+        r = PQexecParams(t->pc->c,
+                         "SELECT q.n FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS "
+                         "q(k, lo, n) WHERE EXISTS (SELECT 1 FROM scitt_ids i WHERE i.k = "
+                         "decode(q.k, 'hex') AND i.v >= decode(q.lo || '0000000000', 'hex') AND "
+                         "i.v <= decode(q.lo || 'ffffffffff', 'hex'))",
+                         2, NULL, values, NULL, NULL, 0);
+        e = pg_result_err(r);
+    }
+    for (int i = 0; e == SCITT_OK && i < PQntuples(r); i++) {
+        long long at = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        if (at >= 1 && (unsigned long long)at <= n) {
+            cand[at - 1] = true;
+        }
+    }
+    PQclear(r);
+    scitt_dynbuf_clear(&k);
+    scitt_dynbuf_clear(&lo);
+    return e;
 }
