@@ -20,11 +20,16 @@
 static const char register_help[] =
     "usage: scitt register --url URL STATEMENT [--out TRANSPARENT] [--async] [--timeout S]\n"
     "                      [--token T | --token-file F] [--receipt-out FILE] [--trust FILE]\n"
-    "                      [--cacert FILE] [--attach IMAGE] [--json]\n"
+    "                      [--cacert FILE] [--attach IMAGE] [--api-version V] [--json]\n"
     "\n"
-    "Submits a Signed Statement (POST /entries), waits for its receipt (201, or 202 and polling\n"
-    "GET /entries/{id}, honouring Retry-After) and writes the transparent statement: the\n"
-    "statement with the receipt added at 394 (receipts from other services are kept).\n"
+    "Submits a Signed Statement (POST /entries), waits for its receipt and writes the transparent\n"
+    "statement: the statement with the receipt added at 394 (receipts from other services are\n"
+    "kept). It waits as the service says: 201 with the receipt; 202 and polling GET "
+    "/entries/{id};\n"
+    "202 and polling GET /operations/{id} (older SCRAPI drafts, scitt-ccf-ledger); a 303 or 302\n"
+    "redirect, followed (at most 5; the token only to the service's own scheme, host and port;\n"
+    "never from https to http). Polls honour Retry-After (seconds or an HTTP date), else back off\n"
+    "exponentially with jitter, all within --timeout.\n"
     "  --out FILE         where to write it (default: STATEMENT.transparent)\n"
     "  --async            ask for 202 (Prefer: respond-async) and poll\n"
     "  --token T          bearer token (or --token-file F, or $SCITT_TOKEN)\n"
@@ -33,7 +38,10 @@ static const char register_help[] =
     "writing\n"
     "  --attach IMAGE     then attach the transparent statement to the image in its registry\n"
     "                     (as scitt attach does; the registry options of scitt attach "
-    "apply)\n" NET_OPTIONS_HELP "\n"
+    "apply)\n"
+    "  --api-version V    send api-version=V with every request to the service (Microsoft's\n"
+    "                     Code Transparency: 2025-01-31-preview, 2026-03-26)\n" NET_OPTIONS_HELP
+    "\n"
     "Exit status: 0 registered, 1 rejected (the service's problem details are printed) or the\n"
     "receipt does not verify with --trust, 2 usage, network or server error.\n"
     "\n"
@@ -109,7 +117,7 @@ static void receipt_peek(scitt_span receipt, uint64_t *size, uint64_t *index)
 
 typedef struct reg_opts {
     net_opts net;
-    const char *statement, *out, *token, *token_file, *receipt_out, *trust;
+    const char *statement, *out, *token, *token_file, *receipt_out, *trust, *api_version;
     bool async;
     const char *attach; /* --attach IMAGE */
     oci_client_opts reg;
@@ -117,7 +125,7 @@ typedef struct reg_opts {
 
 static int reg_parse(int argc, char **argv, reg_opts *o)
 {
-    enum { O_OUT = 1, O_ASYNC, O_TOKEN, O_TOKFILE, O_ROUT, O_TRUST, O_ATTACH };
+    enum { O_OUT = 1, O_ASYNC, O_TOKEN, O_TOKFILE, O_ROUT, O_TRUST, O_ATTACH, O_APIVER };
     static const struct option lo[] = {{"out", 1, 0, O_OUT},
                                        {"async", 0, 0, O_ASYNC},
                                        {"token", 1, 0, O_TOKEN},
@@ -125,6 +133,7 @@ static int reg_parse(int argc, char **argv, reg_opts *o)
                                        {"receipt-out", 1, 0, O_ROUT},
                                        {"trust", 1, 0, O_TRUST},
                                        {"attach", 1, 0, O_ATTACH},
+                                       {"api-version", 1, 0, O_APIVER},
                                        OCI_LONG_OPTIONS,
                                        NET_OPTIONS,
                                        {0, 0, 0, 0}};
@@ -153,6 +162,9 @@ static int reg_parse(int argc, char **argv, reg_opts *o)
             break;
         case O_ATTACH:
             o->attach = optarg;
+            break;
+        case O_APIVER:
+            o->api_version = optarg;
             break;
         default:
             if (oci_option(&o->reg, c, optarg)) {
@@ -236,6 +248,10 @@ int cmd_register(int argc, char **argv)
     rc = load_token(&o, token, sizeof(token));
     rc = rc ? rc : net_client_open(&o.net, token, &cl);
     scitt_wipe(token, sizeof(token));
+    if (rc == CLI_OK && o.api_version &&
+        scitt_client_set_api_version(cl, o.api_version) != SCITT_OK) {
+        rc = cli_usage("--api-version is 1..64 letters, digits, '.', '-' or '_'");
+    }
     scitt_dynbuf stmt, ts;
     scitt_client_registration reg;
     scitt_client_registration_init(&reg);
