@@ -465,12 +465,25 @@ scitt_err scitt__http_do(const scitt__http_url *url, const scitt__http_request *
             e = SCITT_OK;
             continue;
         }
-        snprintf(why, cap, "the response from %s is not valid HTTP/1.1: %s", url->host,
+        if (!url->tls && out->raw.len >= 2 &&
+            (out->raw.ptr[0] == 0x15 || out->raw.ptr[0] == 0x16) && out->raw.ptr[1] == 0x03) {
+            /* a TLS record (alert or handshake) in answer to plain HTTP */
+            snprintf(why, cap, "the server answered in TLS: it wants https://, not http://");
+            e = SCITT_ERR_IO;
+            break;
+        }
+        snprintf(why, cap, "the response is not valid HTTP/1.1: %s",
                  e == SCITT_ERR_TRUNCATED ? "the connection closed before it was complete"
                                           : scitt_err_str(e));
     }
     conn_close(&c);
     if (e != SCITT_OK) {
+        /* Every failure names the whole URL: scheme, host, port and path (not the query). */
+        char detail[600];
+        snprintf(detail, sizeof(detail), "%s", why);
+        snprintf(why, cap, "%s %s://%s%s%s:%s%s%.*s: %s", req->method, url->tls ? "https" : "http",
+                 url->ipv6 ? "[" : "", url->host, url->ipv6 ? "]" : "", url->port, url->prefix,
+                 (int)strcspn(req->path, "?"), req->path, detail);
         scitt__http_result_clear(out);
     }
     return e;
