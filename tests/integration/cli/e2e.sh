@@ -216,13 +216,16 @@ has "$T/out" "$SBOM_ID" "the statement is listed by subject"
 expect 0 "query --digest (the image's manifest digest)" "$SCITT" query --url "$URL" \
     --digest "$MAN" --json
 has "$T/out" '"sub":"registry.example/team/app"' "the image statement is found by digest"
+expect 0 "query --digest sha256:HEX (as registries write it)" "$SCITT" query --url "$URL" \
+    --digest "sha256:$MAN" --json
+has "$T/out" '"sub":"registry.example/team/app"' "found with the sha256: prefix too"
 expect 0 "query --iss (did:x509)" "$SCITT" query --url "$URL" --iss "$DID"
 has "$T/out" "sub=registry.example/team/app" "found by issuer"
 expect 0 "query --limit 2 (text)" "$SCITT" query --url "$URL" --limit 2
 [ "$(wc -l <"$T/out")" = 2 ] && echo "ok: two rows" || { fails=$((fails + 1)); echo "FAIL: rows"; }
 expect 0 "query --after (nothing in the future)" "$SCITT" query --url "$URL" \
     --after 2099-01-01T00:00:00Z --json
-has "$T/out" '{"entries":[],"next":null}' "empty result"
+has "$T/out" '{"entries":[],"next":null,"truncated":false}' "empty result"
 
 step get
 expect 0 "get --statement" "$SCITT" get --url "$URL" "$SBOM_ID" --statement --out got.ts
