@@ -75,6 +75,18 @@ expect 0 "inspect the image statement" "$SCITT" inspect img.stmt
 has "$T/out" "/ payload hash alg / 258: -16 / SHA-256 /" "inspect names 258"
 has "$T/out" "/ x5chain / 33: [" "inspect shows the x5chain"
 has "$T/out" "CN=release-signer" "inspect names the leaf certificate"
+# A layout as skopeo copy ... oci:DIR:latest writes it: ref.name is the bare tag.
+mkdir -p skopeo && cp -r oci/blobs oci/oci-layout skopeo/
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' \
+    "$MAN" "$(wc -c <manifest.json)" >skopeo/index.json
+expect 2 "sign --oci-layout: a bare tag is not taken for the repository" "$SCITT" sign \
+    --key ci.key --iss https://x --sub s --oci-layout skopeo --out x.stmt
+one_line "bare tag message"
+has "$T/err" "--image-name REPO" "the message says to give --image-name"
+[ ! -e x.stmt ] && echo "ok: nothing written" || { fails=$((fails + 1)); echo "FAIL: x.stmt"; }
+expect 0 "sign --oci-layout --image-name with a bare-tag layout" "$SCITT" sign --key ci.key \
+    --iss https://x --oci-layout skopeo --image-name registry.example/team/app --out sk.stmt --json
+has "$T/out" "\"location\":\"oci://registry.example/team/app@sha256:$MAN\"" "260 names the repository"
 (cd oci && tar -cf ../img.tar oci-layout index.json blobs)
 expect 0 "sign --docker-archive" "$SCITT" sign --key rel.key --chain rel.chain.pem --iss "$DID" \
     --docker-archive img.tar --ref 1.2.3 --out img2.stmt --json
