@@ -56,6 +56,12 @@ extern bool cli_json_printed;
  */
 void cli_json_error(int code);
 
+/**
+ * A text file (UTF-8 without control characters but tab and line ends), which no COSE or CBOR
+ * object of this domain is: for messages that say what a file is instead of a CBOR error.
+ */
+bool cli_is_text(scitt_span s);
+
 /** Prints "scitt <cmd>: <message>\n" to stderr. */
 void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** cli_msg, then returns @p code (for `return cli_fail(CLI_USAGE, ...)`). */

@@ -1071,7 +1071,9 @@ static int verify_statement(const opts *o, const trust *t, const attest_view *av
     scitt_span iss = scitt_span_make(NULL, 0), sub = iss;
     issuer_view iv;
     memset(&iv, 0, sizeof(iv));
-    if (e != SCITT_OK) {
+    if (e != SCITT_OK && cli_is_text(in)) {
+        note(r, "decode", 1, "not a COSE statement: a text file, not CBOR");
+    } else if (e != SCITT_OK) {
         note(r, "decode", 1, "not a strict, tagged COSE_Sign1: %s", scitt_err_str(e));
     } else {
         iss = m->hdr.cwt.iss;

@@ -245,6 +245,20 @@ void cli_json_error(int code)
     cli_json_print(&j);
 }
 
+bool cli_is_text(scitt_span s)
+{
+    if (s.len == 0 || !scitt_utf8_valid(s)) {
+        return false;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* ---- keys and text ------------------------------------------------------------------------- */
 
 scitt_err cli_load_key(const char *path, bool need_private, scitt_cose_key **out, char *why,
