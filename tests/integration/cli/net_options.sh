@@ -100,6 +100,10 @@ has "$T/out" "scitt " "prints the version"
 expect 0 "scitt --version" "$SCITT" --version
 expect 2 "query --digest sha256:xyz is a usage error" "$SCITT" query --url http://127.0.0.1:1 \
     --digest sha256:xyz
+expect 2 "verify --digest sha256:xyz is a usage error (it exited 1, as a failed check)" \
+    "$SCITT" verify x.ts --trust k.cbor --digest sha256:xyz
+one_line "verify digest usage message"
+has "$T/err" "--digest is [ALG:]HEX" "the message says what a digest is"
 expect 2 "an unknown option" "$SCITT" verify --no-such-option x
 expect 2 "an unknown command" "$SCITT" frobnicate
 
