@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
 #include "http.h"
 #include "scitt/cbor.h"
 #include "scitt/limits.h"
@@ -29,6 +31,7 @@ struct scitt_client {
     char *user_agent;
     char auth[AUTH_MAX]; /* "Authorization: Bearer <token>", or "" */
     uint32_t timeout_ms;
+    char api_version[65]; /* "" when not sent */
     scitt_client_reply last;
 };
 
@@ -151,6 +154,22 @@ void scitt_client_set_timeout(scitt_client *c, uint32_t timeout_ms)
     c->timeout_ms = timeout_ms;
 }
 
+scitt_err scitt_client_set_api_version(scitt_client *c, const char *v)
+{
+    if (!v || !v[0]) {
+        c->api_version[0] = 0;
+        return SCITT_OK;
+    }
+    size_t n = strlen(v);
+    if (n >= sizeof(c->api_version) ||
+        strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789.-_") != n) {
+        return SCITT_ERR_INVALID_ARG;
+    }
+    memcpy(c->api_version, v, n + 1);
+    return SCITT_OK;
+}
+
 const char *scitt_client_url(const scitt_client *c)
 {
     return c->url_text;
@@ -168,22 +187,25 @@ static uint32_t timeout_of(const scitt_client *c)
     return c->timeout_ms ? c->timeout_ms : SCITT_CLIENT_TIMEOUT_MS;
 }
 
-/* Retry-After as delta-seconds; an HTTP-date is not worth parsing for a client that polls. */
+/* Retry-After in either form (delta-seconds or an HTTP-date against the wall clock). */
 static bool retry_after(const scitt__http_response *r, uint32_t *out)
 {
     scitt_span v;
-    if (!scitt__http_header_get(r, "retry-after", &v) || v.len == 0 || v.len > 6) {
-        return false;
+    return scitt__http_header_get(r, "retry-after", &v) &&
+           scitt__http_retry_after(v, (int64_t)time(NULL), SCITT_CLIENT_RETRY_MAX, out);
+}
+
+/* The wait before poll or retry number @p n (from 0) without Retry-After: exponential backoff
+ * (1, 2, 4, 8, 16, 16, ... s) with jitter (a uniform draw from the upper half), so that clients
+ * that started together do not keep asking together. */
+static uint32_t backoff_ms(unsigned n)
+{
+    uint32_t base = (BACKOFF_MAX_S * 1000u) >> (n < 4 ? 4 - n : 0);
+    uint32_t rnd = 0;
+    if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1) {
+        rnd = (uint32_t)now_ms(); /* any spread will do */
     }
-    uint32_t s = 0;
-    for (size_t i = 0; i < v.len; i++) {
-        if (v.ptr[i] < '0' || v.ptr[i] > '9') {
-            return false;
-        }
-        s = s * 10 + (uint32_t)(v.ptr[i] - '0');
-    }
-    *out = s > SCITT_CLIENT_RETRY_MAX ? SCITT_CLIENT_RETRY_MAX : s;
-    return true;
+    return base / 2 + rnd % (base / 2 + 1);
 }
 
 void scitt__http_reply_of(const scitt__http_result *r, scitt_client_reply *l)
@@ -218,7 +240,14 @@ typedef struct call {
     scitt_span body;
     uint32_t timeout_ms;
     size_t max_body;
+    const scitt__http_url *target; /* another origin or path base (NULL: the client's URL) */
 } call;
+
+/* The service's origin: where the token and the api-version may go. */
+static bool to_service(const scitt_client *c, const call *k)
+{
+    return !k->target || scitt__http_same_origin(k->target, &c->url);
+}
 
 /* Sends @p k and records the answer; transport and framing failures are returned as they are. */
 static scitt_err exchange(scitt_client *c, const call *k, scitt__http_result *res, char *reason,
@@ -233,11 +262,19 @@ static scitt_err exchange(scitt_client *c, const call *k, scitt__http_result *re
     for (size_t i = 0; i < k->nheaders && n < sizeof(headers) / sizeof(headers[0]); i++) {
         headers[n++] = k->headers[i];
     }
-    scitt__http_request rq = {k->method, k->path, headers, n, k->body};
+    char path[SCITT_CLIENT_LOCATION_MAX + 96];
+    const char *p = k->path;
+    if (c->api_version[0] && to_service(c, k) && !strstr(k->path, "api-version=")) {
+        snprintf(path, sizeof(path), "%s%sapi-version=%s", k->path,
+                 strchr(k->path, '?') ? "&" : "?", c->api_version);
+        p = path;
+    }
+    scitt__http_request rq = {k->method, p, headers, n, k->body};
     scitt__http_opts o = {(int)(k->timeout_ms > 0x7fffffffu ? 0x7fffffffu : k->timeout_ms),
                           k->max_body, c->cacert, c->user_agent};
     char why[600];
-    scitt_err e = scitt__http_do(&c->url, &rq, &o, res, why, sizeof(why));
+    const scitt__http_url *u = k->target ? k->target : &c->url;
+    scitt_err e = scitt__http_do(u, &rq, &o, res, why, sizeof(why));
     if (e != SCITT_OK) {
         say(reason, cap, "%s", why);
         return e;
@@ -250,7 +287,13 @@ static scitt_err exchange(scitt_client *c, const call *k, scitt__http_result *re
 static void request_line(const scitt_client *c, const call *k, char *out, size_t cap)
 {
     size_t n = strcspn(k->path, "?");
-    snprintf(out, cap, "%s %s%.*s", k->method, c->url.prefix, (int)n, k->path);
+    const scitt__http_url *u = k->target ? k->target : &c->url;
+    if (k->target && !scitt__http_same_origin(k->target, &c->url)) {
+        snprintf(out, cap, "%s %s://%s%s%s:%s%.*s", k->method, u->tls ? "https" : "http",
+                 u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "", u->port, (int)n, k->path);
+        return;
+    }
+    snprintf(out, cap, "%s %s%.*s", k->method, u->prefix, (int)n, k->path);
 }
 
 /* The error for an answer the call did not want. */
@@ -288,7 +331,7 @@ static scitt_err fetch(scitt_client *c, const char *path, const char *accept, sc
     say(reason, cap, "%s", "");
     out->len = 0;
     out->err = SCITT_OK;
-    call k = {"GET", path, accept, NULL, 0, {NULL, 0}, timeout_of(c), ceiling(out)};
+    call k = {"GET", path, accept, NULL, 0, {NULL, 0}, timeout_of(c), ceiling(out), NULL};
     scitt__http_result res;
     scitt_err e = exchange(c, &k, &res, reason, cap);
     if (e != SCITT_OK) {
@@ -327,32 +370,150 @@ void scitt_client_registration_clear(scitt_client_registration *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* The entry ID at the end of a Location header (absolute or relative: ".../entries/<id>"). */
-static bool location_entry(const scitt__http_response *res, char id[SCITT_CLIENT_ENTRY_ID_LEN + 1])
+/* The ID after @p seg ("/entries/", "/operations/") at the end of a Location's path: the last
+ * segment, 1..64 URL-unreserved bytes (scittd's 64 hex digits, CCF's "2.131"). */
+static bool location_id(scitt_span loc, const char *seg, char id[SCITT_CLIENT_ENTRY_ID_LEN + 1])
 {
-    scitt_span loc;
-    if (!scitt__http_header_get(res, "location", &loc)) {
+    size_t end = 0;
+    while (end < loc.len && loc.ptr[end] != '?' && loc.ptr[end] != '#') {
+        end++;
+    }
+    size_t sl = strlen(seg);
+    const uint8_t *p = NULL, *q = loc.ptr;
+    while ((q = memmem(q, end - (size_t)(q - loc.ptr), seg, sl)) != NULL) {
+        p = q; /* the last occurrence */
+        q += sl;
+    }
+    if (!p) {
         return false;
     }
-    const uint8_t *p = memmem(loc.ptr, loc.len, "/entries/", 9);
-    if (!p || (size_t)(loc.ptr + loc.len - p) != 9 + SCITT_CLIENT_ENTRY_ID_LEN ||
-        !entry_id_ok(scitt_span_make(p + 9, SCITT_CLIENT_ENTRY_ID_LEN))) {
+    scitt_span v = scitt_span_make(p + sl, end - (size_t)(p + sl - loc.ptr));
+    if (!scitt_client_id_ok(v)) {
         return false;
     }
-    memcpy(id, p + 9, SCITT_CLIENT_ENTRY_ID_LEN);
-    id[SCITT_CLIENT_ENTRY_ID_LEN] = 0;
+    memcpy(id, v.ptr, v.len);
+    id[v.len] = 0;
     return true;
 }
 
-/* What an answer to POST /entries (@p posted false) or to the poll means for @p r. */
+static bool location_entry(const scitt__http_response *res, char id[SCITT_CLIENT_ENTRY_ID_LEN + 1])
+{
+    scitt_span loc;
+    return scitt__http_header_get(res, "location", &loc) && location_id(loc, "/entries/", id);
+}
+
+/* How long a pending registration waits before its next request. */
+static void set_wait(const scitt_client *c, scitt_client_registration *r, bool now)
+{
+    bool ra = c->last.has_retry_after;
+    r->retry_after = ra && c->last.retry_after ? c->last.retry_after : 1;
+    if (now && !ra) {
+        r->wait_ms = 0;
+    } else if (ra) {
+        r->wait_ms = r->retry_after * 1000u;
+    } else {
+        r->wait_ms = backoff_ms(r->polls);
+    }
+}
+
+static const char *origin_text(const scitt__http_url *u, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s://%s%s%s:%s", u->tls ? "https" : "http", u->ipv6 ? "[" : "", u->host,
+             u->ipv6 ? "]" : "", u->port);
+    return out;
+}
+
+/* A 302, 303 or 307 to a pending registration: where to poll next, by the rules in client.h. */
+static scitt_err follow(scitt_client *c, const call *k, const scitt__http_result *res,
+                        scitt_client_registration *r, char *reason, size_t cap)
+{
+    const scitt__http_url *from = k->target ? k->target : &c->url;
+    scitt_span loc;
+    scitt__http_url to;
+    char path[SCITT_CLIENT_LOCATION_MAX], line[1200], o1[300], o2[300];
+    request_line(c, k, line, sizeof(line));
+    if (!scitt__http_header_get(&res->res, "location", &loc) ||
+        scitt__http_location(from, loc, &to, path, sizeof(path)) != SCITT_OK) {
+        char v[200];
+        scitt_client_printable(loc, v, sizeof(v));
+        say(reason, cap, "%s: %d without a Location this client follows (\"%s\")", line,
+            c->last.status, v);
+        return SCITT_ERR_MALFORMED;
+    }
+    if (from->tls && !to.tls) {
+        say(reason, cap, "%s: refused a redirect from https to %s", line,
+            origin_text(&to, o1, sizeof(o1)));
+        return SCITT_ERR_UNTRUSTED;
+    }
+    char url[SCITT_CLIENT_LOCATION_MAX + 300];
+    int w = snprintf(url, sizeof(url), "%s%s", origin_text(&to, o2, sizeof(o2)), path);
+    if (w <= 0 || (size_t)w >= SCITT_CLIENT_LOCATION_MAX) {
+        say(reason, cap, "%s: the Location is too long", line);
+        return SCITT_ERR_MALFORMED;
+    }
+    bool same = r->poll_kind == SCITT_CLIENT_POLL_LOCATION && strcmp(url, r->poll) == 0;
+    if (!same && ++r->redirects > SCITT_CLIENT_REDIRECT_MAX) {
+        say(reason, cap, "%s: more than %u redirects", line, SCITT_CLIENT_REDIRECT_MAX);
+        return SCITT_ERR_MALFORMED;
+    }
+    if (same) {
+        r->polls++; /* 302 to itself: still running */
+    }
+    memcpy(r->poll, url, (size_t)w + 1);
+    r->poll_kind = SCITT_CLIENT_POLL_LOCATION;
+    char id[SCITT_CLIENT_ENTRY_ID_LEN + 1];
+    if (location_id(scitt_span_str(path), "/entries/", id)) {
+        memcpy(r->entry_id, id, sizeof(id));
+    }
+    set_wait(c, r, c->last.status == 303);
+    return SCITT_OK;
+}
+
+/* An operation body (200 to GET /operations/{id}, or a 202's body). */
+static scitt_err operation_answer(scitt_client *c, const call *k, const scitt__http_result *res,
+                                  scitt_client_registration *r, char *reason, size_t cap)
+{
+    scitt_client_operation op;
+    char line[1200];
+    request_line(c, k, line, sizeof(line));
+    if (scitt_client_operation_parse(scitt_span_make(res->body.ptr, res->body.len), &op) !=
+        SCITT_OK) {
+        say(reason, cap, "%s: %d with a body that is not an operation", line, c->last.status);
+        return SCITT_ERR_MALFORMED;
+    }
+    if (op.status == SCITT_CLIENT_OP_FAILED) {
+        snprintf(c->last.problem, sizeof(c->last.problem), "the registration failed: %s",
+                 op.error[0] ? op.error : "(no reason given)");
+        say(reason, cap, "%s: %s", line, c->last.problem);
+        return SCITT_ERR_POLICY;
+    }
+    if (op.status == SCITT_CLIENT_OP_SUCCEEDED) {
+        memcpy(r->entry_id, op.entry_id, sizeof(op.entry_id));
+        r->poll_kind = SCITT_CLIENT_POLL_ENTRY; /* the receipt, at once */
+        r->poll[0] = 0;
+        set_wait(c, r, true);
+        return SCITT_OK;
+    }
+    r->polls++;
+    set_wait(c, r, false);
+    return SCITT_OK;
+}
+
+/* What an answer to POST /entries (@p posted false) or to a poll means for @p r. */
 static scitt_err registration_answer(scitt_client *c, const call *k, scitt__http_result *res,
                                      bool posted, scitt_client_registration *r, char *reason,
                                      size_t cap)
 {
     int st = c->last.status;
-    r->retry_after = c->last.has_retry_after && c->last.retry_after ? c->last.retry_after : 1;
+    set_wait(c, r, false);
+    if (posted && r->poll_kind == SCITT_CLIENT_POLL_OPERATION && st == 200) {
+        return operation_answer(c, k, res, r, reason, cap);
+    }
     if (st == 200 || st == 201) {
-        if (!posted && !location_entry(&res->res, r->entry_id)) {
+        char id[SCITT_CLIENT_ENTRY_ID_LEN + 1];
+        if (location_entry(&res->res, id)) {
+            memcpy(r->entry_id, id, sizeof(id));
+        } else if (!posted) {
             r->entry_id[0] = 0;
         }
         r->receipt.len = 0;
@@ -364,17 +525,37 @@ static scitt_err registration_answer(scitt_client *c, const call *k, scitt__http
             return SCITT_ERR_TOO_LARGE;
         }
         r->done = true;
+        r->poll_kind = SCITT_CLIENT_POLL_NONE;
         return SCITT_OK;
+    }
+    if (st == 302 || st == 303 || st == 307) {
+        return follow(c, k, res, r, reason, cap);
     }
     if (st == 202 && !posted) {
-        if (!location_entry(&res->res, r->entry_id)) {
-            say(reason, cap, "202 Accepted without a usable Location header");
-            return SCITT_ERR_MALFORMED;
+        scitt_span loc;
+        char id[SCITT_CLIENT_ENTRY_ID_LEN + 1];
+        bool has_loc = scitt__http_header_get(&res->res, "location", &loc);
+        if (has_loc && location_id(loc, "/entries/", id)) {
+            memcpy(r->entry_id, id, sizeof(id));
+            r->poll_kind = SCITT_CLIENT_POLL_ENTRY;
+            return SCITT_OK;
         }
-        return SCITT_OK;
+        scitt_client_operation op;
+        if ((has_loc && location_id(loc, "/operations/", id)) ||
+            (scitt_client_operation_parse(scitt_span_make(res->body.ptr, res->body.len), &op) ==
+                 SCITT_OK &&
+             op.operation_id[0] && memcpy(id, op.operation_id, sizeof(id)))) {
+            snprintf(r->poll, sizeof(r->poll), "/operations/%s", id);
+            r->poll_kind = SCITT_CLIENT_POLL_OPERATION;
+            return SCITT_OK;
+        }
+        say(reason, cap, "202 Accepted without a usable Location header or operation");
+        return SCITT_ERR_MALFORMED;
     }
-    if (st == 204 && posted) {
-        return SCITT_OK; /* still registering */
+    if ((st == 204 || st == 202) && posted) {
+        r->polls++; /* still registering */
+        set_wait(c, r, false);
+        return SCITT_OK;
     }
     scitt_err e = answer_error(c, k, reason, cap);
     if (st == 400) {
@@ -396,9 +577,12 @@ static scitt_err submit_within(scitt_client *c, scitt_span statement, unsigned f
     if (c->auth[0]) {
         hdrs[nh++] = c->auth;
     }
-    call k = {"POST", "/entries", "application/cose", hdrs, nh, statement, timeout_ms, 0};
+    call k = {"POST", "/entries", "application/cose", hdrs, nh, statement, timeout_ms, 0, NULL};
     scitt__http_result res;
     r->done = false;
+    r->poll_kind = SCITT_CLIENT_POLL_NONE;
+    r->poll[0] = 0;
+    r->redirects = r->polls = 0;
     scitt_err e = exchange(c, &k, &res, reason, cap);
     if (e == SCITT_OK) {
         e = registration_answer(c, &k, &res, false, r, reason, cap);
@@ -411,13 +595,34 @@ static scitt_err poll_within(scitt_client *c, uint32_t timeout_ms, scitt_client_
                              char *reason, size_t cap)
 {
     say(reason, cap, "%s", "");
-    if (!entry_id_ok(scitt_span_str(r->entry_id))) {
+    char path[SCITT_CLIENT_LOCATION_MAX];
+    scitt__http_url target;
+    const scitt__http_url *t = NULL;
+    const char *accept = "application/cose";
+    size_t max_body = 0;
+    if (r->poll_kind == SCITT_CLIENT_POLL_LOCATION) {
+        if (scitt__http_location(&c->url, scitt_span_str(r->poll), &target, path, sizeof(path)) !=
+            SCITT_OK) {
+            say(reason, cap, "no URL to poll");
+            return SCITT_ERR_INVALID_ARG;
+        }
+        t = &target;
+    } else if (r->poll_kind == SCITT_CLIENT_POLL_OPERATION) {
+        snprintf(path, sizeof(path), "%s", r->poll);
+        accept = "application/cbor";
+        max_body = 64u << 10;
+    } else if (scitt_client_id_ok(scitt_span_str(r->entry_id))) {
+        snprintf(path, sizeof(path), "/entries/%s", r->entry_id);
+        r->poll_kind = SCITT_CLIENT_POLL_ENTRY;
+    } else {
         say(reason, cap, "no entry to poll for");
         return SCITT_ERR_INVALID_ARG;
     }
-    char path[96];
-    snprintf(path, sizeof(path), "/entries/%s", r->entry_id);
-    call k = {"GET", path, "application/cose", NULL, 0, {NULL, 0}, timeout_ms, 0};
+    const char *hdrs[1] = {c->auth};
+    call k = {"GET", path, accept, hdrs, 0, {NULL, 0}, timeout_ms, max_body, t};
+    if (c->auth[0] && to_service(c, &k)) {
+        k.nheaders = 1; /* the token never goes to another origin */
+    }
     scitt__http_result res;
     r->done = false;
     scitt_err e = exchange(c, &k, &res, reason, cap);
@@ -444,10 +649,10 @@ scitt_err scitt_client_register(scitt_client *c, scitt_span statement, unsigned 
                                 size_t cap)
 {
     int64_t deadline = now_ms() + wait_ms;
-    bool posted = false;
-    uint32_t backoff = 1;
+    unsigned busy = 0;
     r->entry_id[0] = 0;
     r->done = false;
+    r->poll_kind = SCITT_CLIENT_POLL_NONE;
     for (;;) {
         int64_t left = deadline - now_ms();
         if (left <= 0) {
@@ -456,20 +661,22 @@ scitt_err scitt_client_register(scitt_client *c, scitt_span statement, unsigned 
             return SCITT_ERR_TIMEOUT;
         }
         uint32_t t = timeout_of(c) < left ? timeout_of(c) : (uint32_t)left;
-        scitt_err e = posted ? poll_within(c, t, r, reason, cap)
-                             : submit_within(c, statement, flags, t, r, reason, cap);
+        scitt_err e = r->poll_kind != SCITT_CLIENT_POLL_NONE
+                          ? poll_within(c, t, r, reason, cap)
+                          : submit_within(c, statement, flags, t, r, reason, cap);
         if (e == SCITT_OK && r->done) {
             return SCITT_OK;
         }
-        uint32_t wait = c->last.has_retry_after ? c->last.retry_after : backoff;
+        int64_t ms = r->wait_ms;
         if (e == SCITT_ERR_BUSY) {
-            backoff = backoff < BACKOFF_MAX_S ? backoff * 2 : BACKOFF_MAX_S;
+            ms = c->last.has_retry_after
+                     ? (int64_t)(c->last.retry_after ? c->last.retry_after : 1) * 1000
+                     : backoff_ms(busy);
+            busy++;
         } else if (e != SCITT_OK) {
             return e;
         }
-        posted = posted || r->entry_id[0] != 0;
         left = deadline - now_ms();
-        int64_t ms = (int64_t)(wait < 1 ? 1 : wait) * 1000;
         sleep_ms(ms < left ? ms : (left > 0 ? left : 0));
     }
 }
@@ -490,7 +697,8 @@ static scitt_err entry_get(scitt_client *c, const char *entry_id, bool statement
     snprintf(path, sizeof(path), "/entries/%s%s", entry_id, statement ? "/statement" : "");
     int64_t deadline = now_ms() + wait_ms;
     for (;;) {
-        call k = {"GET", path, "application/cose", NULL, 0, {NULL, 0}, timeout_of(c), ceiling(out)};
+        call k = {"GET",     path,          "application/cose", NULL, 0,
+                  {NULL, 0}, timeout_of(c), ceiling(out),       NULL};
         scitt__http_result res;
         scitt_err e = exchange(c, &k, &res, reason, cap);
         if (e != SCITT_OK) {

@@ -375,6 +375,24 @@ static void conn_close(conn *c)
     }
 }
 
+/*
+ * A plain-HTTP request that got no answer at all: does the port speak TLS? One TLS handshake,
+ * within @p deadline and at most 2 s; any ServerHello (even with an untrusted certificate) says
+ * so. Nothing is sent over it.
+ */
+static bool speaks_tls(const scitt__http_url *url, const scitt__http_opts *o, int64_t deadline)
+{
+    scitt__http_url u = *url;
+    u.tls = true;
+    int64_t d = now_ms() + 2000;
+    conn c = {-1, NULL, NULL, d < deadline ? d : deadline};
+    char why[300];
+    scitt_err e = tcp_connect(&u, &c, why, sizeof(why));
+    e = e ? e : tls_start(&u, o, &c, why, sizeof(why));
+    conn_close(&c);
+    return e == SCITT_OK || e == SCITT_ERR_UNTRUSTED;
+}
+
 /* Did the bytes from @p from on complete a blank line (a head's or a chunked body's end)? */
 static bool tail_blank_line(const scitt_dynbuf *raw, size_t from)
 {
@@ -465,12 +483,31 @@ scitt_err scitt__http_do(const scitt__http_url *url, const scitt__http_request *
             e = SCITT_OK;
             continue;
         }
-        snprintf(why, cap, "the response from %s is not valid HTTP/1.1: %s", url->host,
+        if (!url->tls && out->raw.len >= 2 &&
+            (out->raw.ptr[0] == 0x15 || out->raw.ptr[0] == 0x16) && out->raw.ptr[1] == 0x03) {
+            /* a TLS record (alert or handshake) in answer to plain HTTP */
+            snprintf(why, cap, "the server answered in TLS: it speaks TLS, use https://");
+            e = SCITT_ERR_IO;
+            break;
+        }
+        if (!url->tls && out->raw.len == 0 && e == SCITT_ERR_TRUNCATED &&
+            speaks_tls(url, o, c.deadline)) {
+            snprintf(why, cap, "the server closed the connection: it speaks TLS, use https://");
+            e = SCITT_ERR_IO;
+            break;
+        }
+        snprintf(why, cap, "the response is not valid HTTP/1.1: %s",
                  e == SCITT_ERR_TRUNCATED ? "the connection closed before it was complete"
                                           : scitt_err_str(e));
     }
     conn_close(&c);
     if (e != SCITT_OK) {
+        /* Every failure names the whole URL: scheme, host, port and path (not the query). */
+        char detail[600];
+        snprintf(detail, sizeof(detail), "%s", why);
+        snprintf(why, cap, "%s %s://%s%s%s:%s%s%.*s: %s", req->method, url->tls ? "https" : "http",
+                 url->ipv6 ? "[" : "", url->host, url->ipv6 ? "]" : "", url->port, url->prefix,
+                 (int)strcspn(req->path, "?"), req->path, detail);
         scitt__http_result_clear(out);
     }
     return e;

@@ -102,6 +102,34 @@ void scitt__http_reply_of(const scitt__http_result *r, scitt_client_reply *out);
 scitt_err scitt__http_do(const scitt__http_url *url, const scitt__http_request *req,
                          const scitt__http_opts *o, scitt__http_result *out, char *why, size_t cap);
 
+/** Bytes of a Location header the client follows (longer ones are refused). */
+#define SCITT__HTTP_LOCATION_MAX 2048u
+
+/**
+ * An HTTP-date (RFC 9110, 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms, all
+ * GMT) as Unix seconds. False for anything else.
+ */
+bool scitt__http_date_parse(scitt_span v, int64_t *out);
+
+/**
+ * A Retry-After value (RFC 9110, 10.2.3): delta-seconds, or an HTTP-date read against @p now
+ * (Unix seconds; a date in the past is 0), capped at @p cap_s. False when it is neither.
+ */
+bool scitt__http_retry_after(scitt_span v, int64_t now, uint32_t cap_s, uint32_t *out);
+
+/** Same scheme, host (ASCII case-insensitive) and port. */
+bool scitt__http_same_origin(const scitt__http_url *a, const scitt__http_url *b);
+
+/**
+ * Resolves a Location header against the URL the request went to: an absolute path ("/x?y",
+ * on @p base's origin) or an absolute http(s) URL. @p target gets the origin (its prefix empty),
+ * @p path the path and query (a fragment is dropped). Relative references ("x", "../x"), other
+ * schemes, controls, spaces and values of SCITT__HTTP_LOCATION_MAX bytes or more are
+ * SCITT_ERR_MALFORMED; a path over @p cap is SCITT_ERR_TOO_LARGE.
+ */
+scitt_err scitt__http_location(const scitt__http_url *base, scitt_span loc, scitt__http_url *target,
+                               char *path, size_t cap);
+
 /** Percent-encodes @p s for a query value into @p out (NUL-terminated). */
 scitt_err scitt__http_query_escape(const char *s, char *out, size_t cap);
 

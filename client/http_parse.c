@@ -5,7 +5,9 @@
  */
 #include "http.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static bool is_tchar(uint8_t c)
 {
@@ -387,4 +389,135 @@ scitt_err scitt__http_parse_response(scitt_span raw, bool eof, bool no_body,
         body->len = 0;
     }
     return e;
+}
+
+/* ---- Retry-After and Location ------------------------------------------------------------ */
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int month_of(const char *s)
+{
+    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    for (int i = 0; i < 12; i++) {
+        if (strncmp(s, names + 3 * i, 3) == 0) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+bool scitt__http_date_parse(scitt_span v, int64_t *out)
+{
+    char s[64], wd[16], mon[4], zone[4];
+    int d, y, hh, mm, ss, end = 0;
+    if (v.len == 0 || v.len >= sizeof(s)) {
+        return false;
+    }
+    memcpy(s, v.ptr, v.len);
+    s[v.len] = 0;
+    mon[0] = zone[0] = 0;
+    /* IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT",
+     * asctime "Sun Nov  6 08:49:37 1994" (RFC 9110, 5.6.7: recipients accept all three). */
+    bool imf = sscanf(s, "%15[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n", wd, &d, mon, &y,
+                      &hh, &mm, &ss, zone, &end) == 8 &&
+               strlen(wd) == 3;
+    if (!imf && sscanf(s, "%15[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d %3[A-Z]%n", wd, &d, mon, &y,
+                       &hh, &mm, &ss, zone, &end) == 8) {
+        y += y < 70 ? 2000 : 1900; /* two-digit years, as RFC 9110 says to read them */
+    } else if (!imf && sscanf(s, "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", wd, mon, &d, &hh,
+                              &mm, &ss, &y, &end) == 7) {
+        snprintf(zone, sizeof(zone), "GMT");
+    } else if (!imf) {
+        return false;
+    }
+    int m = month_of(mon);
+    if ((size_t)end != v.len || strcmp(zone, "GMT") != 0 || m == 0 || d < 1 || d > 31 || y < 1970 ||
+        y > 9999 || hh > 23 || mm > 59 || ss > 60 || hh < 0 || mm < 0 || ss < 0) {
+        return false;
+    }
+    *out = days_from_civil(y, (unsigned)m, (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss;
+    return true;
+}
+
+bool scitt__http_retry_after(scitt_span v, int64_t now, uint32_t cap_s, uint32_t *out)
+{
+    if (v.len == 0) {
+        return false;
+    }
+    if (v.ptr[0] >= '0' && v.ptr[0] <= '9') {
+        uint64_t s = 0;
+        for (size_t i = 0; i < v.len; i++) {
+            if (v.ptr[i] < '0' || v.ptr[i] > '9') {
+                return false;
+            }
+            s = s * 10 + (uint64_t)(v.ptr[i] - '0');
+            if (s > cap_s) {
+                s = cap_s; /* and keep checking the digits */
+            }
+        }
+        *out = (uint32_t)s;
+        return true;
+    }
+    int64_t at;
+    if (!scitt__http_date_parse(v, &at)) {
+        return false;
+    }
+    int64_t d = at - now;
+    *out = d <= 0 ? 0 : d > (int64_t)cap_s ? cap_s : (uint32_t)d;
+    return true;
+}
+
+bool scitt__http_same_origin(const scitt__http_url *a, const scitt__http_url *b)
+{
+    return a->tls == b->tls && strcasecmp(a->host, b->host) == 0 && strcmp(a->port, b->port) == 0;
+}
+
+scitt_err scitt__http_location(const scitt__http_url *base, scitt_span loc, scitt__http_url *target,
+                               char *path, size_t cap)
+{
+    char s[SCITT__HTTP_LOCATION_MAX];
+    if (loc.len == 0 || loc.len >= sizeof(s) || cap == 0) {
+        return SCITT_ERR_MALFORMED;
+    }
+    for (size_t i = 0; i < loc.len; i++) {
+        if (loc.ptr[i] <= 0x20 || loc.ptr[i] >= 0x7f) {
+            return SCITT_ERR_MALFORMED;
+        }
+    }
+    memcpy(s, loc.ptr, loc.len);
+    s[loc.len] = 0;
+    s[strcspn(s, "#")] = 0; /* a fragment is not sent */
+    const char *p;
+    if (s[0] == '/' && s[1] != '/') {
+        *target = *base;
+        p = s;
+    } else if (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0) {
+        char *slash = strchr(s + (s[4] == 's' ? 8 : 7), '/');
+        char *q = strchr(s + (s[4] == 's' ? 8 : 7), '?');
+        size_t auth_end = slash ? (size_t)(slash - s) : strlen(s);
+        if (q && (size_t)(q - s) < auth_end) {
+            auth_end = (size_t)(q - s);
+        }
+        char origin[SCITT__HTTP_LOCATION_MAX];
+        memcpy(origin, s, auth_end);
+        origin[auth_end] = 0;
+        if (scitt__http_url_parse(origin, target) != SCITT_OK) {
+            return SCITT_ERR_MALFORMED;
+        }
+        p = s + auth_end;
+    } else {
+        return SCITT_ERR_MALFORMED; /* relative references are not followed */
+    }
+    target->prefix[0] = 0;
+    int w = snprintf(path, cap, "%s%s", p[0] == '/' ? "" : "/", p);
+    return w > 0 && (size_t)w < cap ? SCITT_OK : SCITT_ERR_TOO_LARGE;
 }

@@ -682,6 +682,10 @@ scitt_err scitt_verify_statement(scitt_span statement, const scitt_verify_opts *
     }
     scitt_err rc = SCITT_OK;
     scitt_err e = scitt_cose_sign1_decode(statement, o->legacy_labels ? SCITT_SIGN1_LEGACY : 0, m);
+    if (e != SCITT_OK && scitt_text_plain(statement)) {
+        note(r, "decode", FAILED, "not a COSE statement: a text file, not CBOR");
+        goto out;
+    }
     if (e != SCITT_OK) {
         note(r, "decode", FAILED, "not a strict, tagged COSE_Sign1: %s", scitt_err_str(e));
         goto out;

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "scitt/cbor.h"
 
@@ -196,4 +197,131 @@ scitt_err scitt_client_query_parse(scitt_span body, scitt_client_row *rows, size
         }
     }
     return e ? e : scitt_cbor_reader_finish(&r);
+}
+
+/* ---- the operation of SCRAPI drafts before -04 ------------------------------------------- */
+
+static bool key_ieq(scitt_span k, const char *name)
+{
+    return k.len == strlen(name) && strncasecmp((const char *)k.ptr, name, k.len) == 0;
+}
+
+/* An identifier a service may name: 1..64 bytes of RFC 3986 unreserved characters. */
+bool scitt_client_id_ok(scitt_span s)
+{
+    if (s.len == 0 || s.len > SCITT_CLIENT_ENTRY_ID_LEN) {
+        return false;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '-' || c == '.' || c == '_' || c == '~')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static scitt_err id_field(scitt_cbor_reader *r, char out[SCITT_CLIENT_ENTRY_ID_LEN + 1])
+{
+    scitt_span t;
+    scitt_err e = scitt_cbor_read_text(r, &t);
+    if (e == SCITT_OK && !scitt_client_id_ok(t)) {
+        e = SCITT_ERR_MALFORMED;
+    }
+    if (e == SCITT_OK) {
+        memcpy(out, t.ptr, t.len);
+        out[t.len] = 0;
+    }
+    return e;
+}
+
+/* The error of a failed operation: a map keyed -1/-2 (RFC 9290), "title"/"detail" or
+ * "code"/"message"; whatever it holds, printable, into @p out. */
+static scitt_err op_error(scitt_cbor_reader *r, char *out, size_t cap)
+{
+    size_t n;
+    scitt_span title = {NULL, 0}, detail = {NULL, 0};
+    scitt_err e = scitt_cbor_read_map(r, &n);
+    for (size_t i = 0; i < n && e == SCITT_OK; i++) {
+        scitt_cbor_item it;
+        e = scitt_cbor_peek(r, &it);
+        int64_t ik = 0;
+        scitt_span tk = {NULL, 0};
+        if (e == SCITT_OK) {
+            e = it.type == SCITT_CBOR_TEXT ? scitt_cbor_read_text(r, &tk)
+                : it.type == SCITT_CBOR_UINT || it.type == SCITT_CBOR_NEGINT
+                    ? scitt_cbor_read_int(r, &ik)
+                    : scitt_cbor_skip(r, NULL);
+        }
+        if (e != SCITT_OK) {
+            break;
+        }
+        bool is_title = ik == -1 || key_ieq(tk, "title") || key_ieq(tk, "code");
+        bool is_detail = ik == -2 || key_ieq(tk, "detail") || key_ieq(tk, "message");
+        if ((is_title || is_detail) && scitt_cbor_peek(r, &it) == SCITT_OK &&
+            it.type == SCITT_CBOR_TEXT) {
+            e = scitt_cbor_read_text(r, is_title ? &title : &detail);
+        } else {
+            e = scitt_cbor_skip(r, NULL);
+        }
+    }
+    if (e == SCITT_OK) {
+        char t[190], d[390];
+        scitt_client_printable(title, t, sizeof(t));
+        scitt_client_printable(detail, d, sizeof(d));
+        snprintf(out, cap, "%s%s%s", t, t[0] && d[0] ? ": " : "", d);
+    }
+    return e;
+}
+
+scitt_err scitt_client_operation_parse(scitt_span body, scitt_client_operation *op)
+{
+    memset(op, 0, sizeof(*op));
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, body);
+    size_t pairs;
+    bool has_status = false;
+    scitt_err e = scitt_cbor_read_map(&r, &pairs);
+    for (size_t i = 0; i < pairs && e == SCITT_OK; i++) {
+        scitt_cbor_item it;
+        scitt_span k = {NULL, 0};
+        e = scitt_cbor_peek(&r, &it);
+        e = e                            ? e
+            : it.type == SCITT_CBOR_TEXT ? scitt_cbor_read_text(&r, &k)
+                                         : scitt_cbor_skip(&r, NULL);
+        if (e != SCITT_OK) {
+            break;
+        }
+        scitt_span v;
+        if (key_ieq(k, "status")) {
+            e = scitt_cbor_read_text(&r, &v);
+            has_status = e == SCITT_OK;
+            op->status = !has_status               ? 0
+                         : key_ieq(v, "running")   ? SCITT_CLIENT_OP_RUNNING
+                         : key_ieq(v, "succeeded") ? SCITT_CLIENT_OP_SUCCEEDED
+                         : key_ieq(v, "failed")    ? SCITT_CLIENT_OP_FAILED
+                                                   : 0;
+            if (e == SCITT_OK && op->status == 0) {
+                e = SCITT_ERR_MALFORMED; /* a status this client does not know */
+            }
+        } else if (key_ieq(k, "operationid")) {
+            e = id_field(&r, op->operation_id);
+        } else if (key_ieq(k, "entryid")) {
+            e = id_field(&r, op->entry_id);
+        } else if (key_ieq(k, "error")) {
+            e = op_error(&r, op->error, sizeof(op->error));
+        } else {
+            e = scitt_cbor_skip(&r, NULL);
+        }
+    }
+    e = e ? e : scitt_cbor_reader_finish(&r);
+    if (e == SCITT_OK &&
+        (!has_status || (op->status == SCITT_CLIENT_OP_SUCCEEDED && !op->entry_id[0]))) {
+        e = SCITT_ERR_MALFORMED;
+    }
+    if (e != SCITT_OK) {
+        memset(op, 0, sizeof(*op));
+    }
+    return e;
 }

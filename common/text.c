@@ -202,3 +202,17 @@ bool scitt_utf8_valid(scitt_span s)
     }
     return true;
 }
+
+bool scitt_text_plain(scitt_span s)
+{
+    if (s.len == 0 || !scitt_utf8_valid(s)) {
+        return false;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            return false;
+        }
+    }
+    return true;
+}

@@ -6,6 +6,7 @@
  */
 #include "http_impl.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "scitt/problem.h"
@@ -364,8 +365,11 @@ static int on_headers_complete(llhttp_t *p)
     req->max_body = route->max_body ? route->max_body : srv->cfg.max_body_bytes;
     /* The body limit is checked here, before a single body byte is read. */
     if (has_len && p->content_length > req->max_body) {
-        return reject(c, 413, "Content Too Large", "The request body exceeds the server's limit", 0,
-                      false);
+        char detail[160]; /* the limit, so that a client can say what to do */
+        snprintf(detail, sizeof(detail),
+                 "The request body of %llu bytes exceeds this resource's limit of %zu bytes",
+                 (unsigned long long)p->content_length, req->max_body);
+        return reject(c, 413, "Content Too Large", detail, 0, false);
     }
     scitt_span expect;
     if (scitt_http_req_header(req, "expect", &expect)) {

@@ -47,6 +47,15 @@ int cmd_witness(int argc, char **argv);
 /** The subcommand running (for messages); set by main. */
 extern const char *cli_cmd;
 
+/** Set once cli_json_print wrote a JSON document to stdout. */
+extern bool cli_json_printed;
+
+/**
+ * With --json, a failed command's stdout is still JSON: unless it printed a document of its own,
+ * {"error": the last message, "command": cli_cmd, "exit_status": @p code}. Called by main.
+ */
+void cli_json_error(int code);
+
 /** Prints "scitt <cmd>: <message>\n" to stderr. */
 void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** cli_msg, then returns @p code (for `return cli_fail(CLI_USAGE, ...)`). */

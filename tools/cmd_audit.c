@@ -131,16 +131,28 @@ static void text_summary(const audit *a, uint64_t old_size, outcome o, uint64_t 
     char root[65];
     hex32(a->new_root, root);
     printf("audit of %s: origin %s, checkpoint key %s\n", a->src.label, a->vkey.name, a->vkey_text);
-    if (a->new_size || a->consistency[0]) {
+    /* Only what happened: a checkpoint line only when it verified, a range only of entries
+     * actually replayed, "pinned" only once the state holding the pins was saved. */
+    if (a->cp_verified) {
         printf("checkpoint: size %llu, root %s (signature verified)\n",
                (unsigned long long)a->new_size, root);
-        printf("consistency: %s\n", a->consistency);
-        printf("entries: %llu replayed (%llu..%llu): leaf hashes, tile hashes and root "
-               "recomputed, registrations checked again\n",
-               (unsigned long long)a->replayed, (unsigned long long)old_size,
-               (unsigned long long)(a->new_size ? a->new_size - 1 : 0));
+        if (a->consistency[0]) {
+            printf("consistency: %s\n", a->consistency);
+        }
+        if (a->replayed) {
+            printf("entries: %llu replayed (%llu..%llu): leaf hashes, tile hashes and root "
+                   "recomputed, registrations checked again\n",
+                   (unsigned long long)a->replayed, (unsigned long long)old_size,
+                   (unsigned long long)(old_size + a->replayed - 1));
+        } else if (a->new_size <= old_size) {
+            printf("entries: none new since the audited size %llu\n", (unsigned long long)old_size);
+        } else {
+            printf("entries: none replayed (%llu..%llu not checked)\n",
+                   (unsigned long long)old_size, (unsigned long long)(a->new_size - 1));
+        }
     }
-    printf("service keys: %zu pinned", ks->pinned ? scitt_cose_keyset_count(ks->pinned) : 0);
+    printf("service keys: %zu %s", ks->pinned ? scitt_cose_keyset_count(ks->pinned) : 0,
+           a->saved ? "pinned" : "known (not saved)");
     if (ks->served_known) {
         printf(", %zu served", ks->nserved);
     } else if (ks->served_why[0] && !ks->served_garbage) {
@@ -151,7 +163,16 @@ static void text_summary(const audit *a, uint64_t old_size, outcome o, uint64_t 
         printf("KEY CHURN: %s\n", ks->served_why);
     }
     for (size_t i = 0; i < ks->nadded && i < AUDIT_KEYS_LISTED; i++) {
-        printf("service key %s pinned: it %s\n", ks->added[i].kid, ks->added[i].how);
+        printf("service key %s %s: it %s\n", ks->added[i].kid,
+               a->saved ? "pinned" : "proven (not pinned: nothing saved)", ks->added[i].how);
+    }
+    if (a->first && a->saved) {
+        printf("first audit: the checkpoint key and %zu service key(s) are pinned on first use in "
+               "%s; later audits hold the log to them (compare them with what the service "
+               "publishes)\n",
+               ks->pinned ? scitt_cose_keyset_count(ks->pinned) : 0, a->state_dir);
+    } else if (a->first) {
+        printf("first audit: nothing pinned, the state was not saved\n");
     }
     if (ks->nunproven) {
         /* a few kids here, more in --json */
@@ -279,6 +300,12 @@ static void json_summary(const audit *a, uint64_t old_size, outcome o, uint64_t 
     scitt_json_put_cstr(&j, a->consistency);
     scitt_json_put_key(&j, "replayed");
     scitt_json_put_uint(&j, a->replayed);
+    scitt_json_put_key(&j, "checkpoint_verified");
+    scitt_json_put_bool(&j, a->cp_verified);
+    scitt_json_put_key(&j, "first_audit");
+    scitt_json_put_bool(&j, a->first);
+    scitt_json_put_key(&j, "state_saved");
+    scitt_json_put_bool(&j, a->saved);
     scitt_json_put_key(&j, "new_service_keys");
     scitt_json_put_uint(&j, ks->nadded - ks->not_pinned);
     scitt_json_put_key(&j, "service_keys");
@@ -393,6 +420,7 @@ int audit_pass(audit *a, const char *url, const char *cacert, uint64_t timeout, 
         snprintf(a->cannot_why, sizeof(a->cannot_why), "%s is not a usable source", url);
     }
     rc = rc ? rc : audit_state_load(a, scratch, pinned_vkey, sizeof(pinned_vkey), &pinned_keys);
+    a->first = rc == CLI_OK && !pinned_vkey[0]; /* nothing pinned before: first use */
     rc = rc ? rc : pins(a, vkey, keys, pinned_vkey, &pinned_keys);
     scitt_dynbuf_clear(&pinned_keys);
     uint64_t old_size = a->st.size, earlier = a->st.reported;
@@ -407,9 +435,11 @@ int audit_pass(audit *a, const char *url, const char *cacert, uint64_t timeout, 
         } else if ((e = scitt_checkpoint_open(scitt_span_make(a->checkpoint.ptr, a->checkpoint.len),
                                               &a->vkey, 1, scitt_span_str(a->vkey.name), &cp,
                                               NULL)) != SCITT_OK) {
-            audit_bad(a, -1, "the checkpoint does not verify with the pinned key %s: %s",
+            audit_bad(a, -1, "the checkpoint does not verify with the %s %s: %s",
+                      a->first ? "checkpoint key the service names (not pinned yet)" : "pinned key",
                       a->vkey_text, scitt_err_str(e));
         } else {
+            a->cp_verified = true;
             a->new_size = cp.size;
             memcpy(a->new_root, cp.root, 32);
             if (a->st.have && cp.size < a->st.size) {
@@ -436,6 +466,8 @@ int audit_pass(audit *a, const char *url, const char *cacert, uint64_t timeout, 
         a->st.time_is_live = a->src.is_http;
         if (audit_state_save(a) != CLI_OK) {
             audit_cannot(a, "the state could not be saved in %s", a->state_dir);
+        } else {
+            a->saved = true;
         }
     }
     *old_size_out = old_size;

@@ -14,7 +14,8 @@ static const char help[] =
     "usage: scitt inspect FILE [--full] [--json]\n"
     "\n"
     "Prints a signed statement, transparent statement, receipt (with its proof decoded),\n"
-    "COSE_Key or COSE_Key_Set, problem details or transparency configuration in CBOR diagnostic\n"
+    "COSE_Key or COSE_Key_Set, problem details, transparency configuration or service bundle\n"
+    "(scitt attest export; its identity and evidence decoded) in CBOR diagnostic\n"
     "notation, naming labels in comments (/ alg /, / CWT claims /, / vds /, ...). Byte strings\n"
     "that hold CBOR (protected headers, receipts, proofs) are shown decoded as <<...>>. A C2SP\n"
     "checkpoint (signed note) is shown field by field, a JWKS key by key. Nothing is verified:\n"
@@ -237,7 +238,14 @@ int cmd_inspect(int argc, char **argv)
             scitt_dynbuf_clear(&in);
             return CLI_OK;
         }
+        bool text = scitt_text_plain(s);
         scitt_dynbuf_clear(&in);
+        if (text) {
+            return cli_fail(CLI_USAGE,
+                            "%s is a text file, not a COSE statement, receipt or other CBOR "
+                            "object (nor a checkpoint or JSON)",
+                            path);
+        }
         return cli_fail(CLI_USAGE, "%s is neither strict CBOR, a checkpoint nor JSON: %s", path,
                         scitt_err_str(e));
     }

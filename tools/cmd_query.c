@@ -2,7 +2,9 @@
 #include "cli.h"
 #include "net.h"
 
+#include <ctype.h>
 #include <getopt.h>
+#include <strings.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,13 +12,17 @@
 #include "scitt/cbor.h"
 
 static const char help[] =
-    "usage: scitt query --url URL [--iss ISS] [--sub SUB] [--digest HEX] [--after T]\n"
-    "                   [--before T] [--limit N] [--cursor C] [--max-pages N] [--json]\n"
+    "usage: scitt query --url URL [--iss ISS] [--sub SUB] [--digest [sha256:]HEX] [--after T]\n"
+    "                   [--before T] [--limit N | --all] [--cursor C] [--max-pages N] [--json]\n"
     "\n"
     "Lists registered entries that match every given field, oldest first, following the\n"
     "service's pages until --limit entries (default 100). T is Unix seconds or RFC 3339 UTC\n"
     "(2026-01-02T03:04:05Z). The digest is the hash envelope's payload (e.g. an image's manifest\n"
-    "digest) or SHA-256 of an attached payload.\n"
+    "digest) or SHA-256 of an attached payload: 64, 96 or 128 hex digits, \"sha256:\" (sha384:,\n"
+    "sha512:) in front allowed, as registries write digests.\n"
+    "  --limit N          print at most N entries (default 100; 1..1000000); when more match,\n"
+    "                     stderr says so and --json has \"truncated\": true\n"
+    "  --all              every match (within --max-pages and --timeout)\n"
     "  --max-pages N      request at most N pages (default 1000)\n"
     "  --cursor C         start from the cursor a previous query printed as "
     "\"next\"\n" NET_OPTIONS_HELP "\n"
@@ -24,6 +30,7 @@ static const char help[] =
     "--timeout stop the query: what was found is printed (\"next\" says where to continue) and "
     "the\n"
     "exit status is 2. Exit 0 when the result is complete or --limit was reached.\n"
+    "Continue a query with --cursor and the \"next\" it printed.\n"
     "\n"
     "Example:\n"
     "  scitt query --url https://scitt.example --sub registry.example/app --after "
@@ -37,7 +44,33 @@ static const net_spec query_net = {
     1,
     3600,
     "{\"entries\": [{entry_id, index, registered, iss, sub, content_type, digest}],\n"
-    "                     \"next\": cursor or null}"};
+    "                     \"next\": cursor or null, \"truncated\": true when --limit cut it}"};
+
+/* --digest as a registry writes it ("sha256:AB..") or bare hex, into lowercase hex. */
+static bool digest_arg(const char *in, char out[129])
+{
+    static const struct {
+        const char *prefix;
+        size_t hex;
+    } algs[] = {{"sha256:", 64}, {"sha384:", 96}, {"sha512:", 128}};
+    size_t want = 0;
+    for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+        size_t pl = strlen(algs[i].prefix);
+        if (strncasecmp(in, algs[i].prefix, pl) == 0) {
+            in += pl;
+            want = algs[i].hex;
+        }
+    }
+    size_t n = strlen(in);
+    if ((want ? n != want : (n != 64 && n != 96 && n != 128)) ||
+        strspn(in, "0123456789abcdefABCDEF") != n) {
+        return false;
+    }
+    for (size_t i = 0; i <= n; i++) {
+        out[i] = (char)tolower((unsigned char)in[i]);
+    }
+    return true;
+}
 
 static int64_t now_ms(void)
 {
@@ -48,7 +81,7 @@ static int64_t now_ms(void)
 
 int cmd_query(int argc, char **argv)
 {
-    enum { O_ISS = 1, O_SUB, O_DIGEST, O_AFTER, O_BEFORE, O_LIMIT, O_MAX_PAGES, O_CURSOR };
+    enum { O_ISS = 1, O_SUB, O_DIGEST, O_AFTER, O_BEFORE, O_LIMIT, O_MAX_PAGES, O_CURSOR, O_ALL };
     static const struct option lo[] = {{"iss", 1, 0, O_ISS},
                                        {"sub", 1, 0, O_SUB},
                                        {"digest", 1, 0, O_DIGEST},
@@ -57,10 +90,13 @@ int cmd_query(int argc, char **argv)
                                        {"limit", 1, 0, O_LIMIT},
                                        {"max-pages", 1, 0, O_MAX_PAGES},
                                        {"cursor", 1, 0, O_CURSOR},
+                                       {"all", 0, 0, O_ALL},
                                        NET_OPTIONS,
                                        {0, 0, 0, 0}};
     const char *iss = NULL, *sub = NULL, *digest = NULL, *after = NULL, *before = NULL;
     uint64_t limit = 100, max_pages = 1000, cursor = 0;
+    bool all = false, limit_given = false;
+    char digest_hex[129];
     net_opts net;
     net_opts_init(&net, &query_net);
     int c;
@@ -73,7 +109,15 @@ int cmd_query(int argc, char **argv)
             sub = optarg;
             break;
         case O_DIGEST:
-            digest = optarg;
+            if (!digest_arg(optarg, digest_hex)) {
+                return cli_usage("--digest is 64, 96 or 128 hex digits, \"sha256:\" in front "
+                                 "allowed, not \"%.80s\"",
+                                 optarg);
+            }
+            digest = digest_hex;
+            break;
+        case O_ALL:
+            all = true;
             break;
         case O_AFTER:
             after = optarg;
@@ -85,6 +129,7 @@ int cmd_query(int argc, char **argv)
             if (!cli_parse_u64(optarg, 1, 1000000, &limit)) {
                 return cli_usage("--limit must be 1..1000000");
             }
+            limit_given = true;
             break;
         case O_MAX_PAGES:
             if (!cli_parse_u64(optarg, 1, 100000, &max_pages)) {
@@ -106,9 +151,14 @@ int cmd_query(int argc, char **argv)
     if (optind != argc) {
         return cli_usage("unexpected argument \"%s\"", argv[optind]);
     }
-    if ((iss && strlen(iss) > 1000) || (sub && strlen(sub) > 1000) ||
-        (digest && strlen(digest) > 128)) {
-        return cli_usage("--iss/--sub are at most 1000 bytes, --digest 128 hex digits");
+    if ((iss && strlen(iss) > 1000) || (sub && strlen(sub) > 1000)) {
+        return cli_usage("--iss and --sub are at most 1000 bytes");
+    }
+    if (all && limit_given) {
+        return cli_usage("--all and --limit exclude each other");
+    }
+    if (all) {
+        limit = UINT64_MAX;
     }
     scitt_client *cl = NULL;
     int rc = net_client_open(&net, NULL, &cl);
@@ -208,7 +258,16 @@ int cmd_query(int argc, char **argv)
     } else {
         scitt_json_put_null(&j);
     }
+    /* --limit reached while the service still names more: the result is cut, and says so */
+    bool truncated = rc == CLI_OK && !stopped[0] && got >= limit && next != 0;
+    scitt_json_put_key(&j, "truncated");
+    scitt_json_put_bool(&j, truncated || stopped[0]);
     scitt_json_end_object(&j);
+    if (truncated) {
+        cli_msg("showing the first %llu entries (--limit); more match: continue with --cursor "
+                "%llu, or use --all",
+                (unsigned long long)got, (unsigned long long)next);
+    }
     if (rc == CLI_OK && net.json) {
         cli_json_print(&j);
     } else {

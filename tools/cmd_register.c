@@ -8,7 +8,9 @@
 #include "oci_cmd.h"
 #include "trust.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +22,19 @@
 static const char register_help[] =
     "usage: scitt register --url URL STATEMENT [--out TRANSPARENT] [--async] [--timeout S]\n"
     "                      [--token T | --token-file F] [--receipt-out FILE] [--trust FILE]\n"
-    "                      [--cacert FILE] [--attach IMAGE] [--json]\n"
+    "                      [--cacert FILE] [--attach IMAGE] [--api-version V] [--json]\n"
     "\n"
-    "Submits a Signed Statement (POST /entries), waits for its receipt (201, or 202 and polling\n"
-    "GET /entries/{id}, honouring Retry-After) and writes the transparent statement: the\n"
-    "statement with the receipt added at 394 (receipts from other services are kept).\n"
-    "  --out FILE         where to write it (default: STATEMENT.transparent)\n"
+    "Submits a Signed Statement (POST /entries), waits for its receipt and writes the transparent\n"
+    "statement: the statement with the receipt added at 394 (receipts from other services are\n"
+    "kept). It waits as the service says: 201 with the receipt; 202 and polling GET "
+    "/entries/{id};\n"
+    "202 and polling GET /operations/{id} (older SCRAPI drafts, scitt-ccf-ledger); a 303 or 302\n"
+    "redirect, followed (at most 5; the token only to the service's own scheme, host and port;\n"
+    "never from https to http). Polls honour Retry-After (seconds or an HTTP date), else back off\n"
+    "exponentially with jitter, all within --timeout.\n"
+    "  --out FILE         where to write it (default: STATEMENT.transparent; \"-\": standard\n"
+    "                     output, then no --json). If it cannot be written, the message names\n"
+    "                     the entry and the command that fetches it again\n"
     "  --async            ask for 202 (Prefer: respond-async) and poll\n"
     "  --token T          bearer token (or --token-file F, or $SCITT_TOKEN)\n"
     "  --receipt-out FILE also write the receipt alone\n"
@@ -33,7 +42,10 @@ static const char register_help[] =
     "writing\n"
     "  --attach IMAGE     then attach the transparent statement to the image in its registry\n"
     "                     (as scitt attach does; the registry options of scitt attach "
-    "apply)\n" NET_OPTIONS_HELP "\n"
+    "apply)\n"
+    "  --api-version V    send api-version=V with every request to the service (Microsoft's\n"
+    "                     Code Transparency: 2025-01-31-preview, 2026-03-26)\n" NET_OPTIONS_HELP
+    "\n"
     "Exit status: 0 registered, 1 rejected (the service's problem details are printed) or the\n"
     "receipt does not verify with --trust, 2 usage, network or server error.\n"
     "\n"
@@ -41,22 +53,31 @@ static const char register_help[] =
     "  scitt register --url https://scitt.example app.statement --out app.transparent\n";
 
 static const char get_help[] =
-    "usage: scitt get --url URL ENTRY_ID [--statement] --out FILE [--timeout S] [--json]\n"
+    "usage: scitt get --url URL ENTRY_ID [--statement] --out FILE|- [--force] [--timeout S]\n"
+    "                 [--json]\n"
     "\n"
     "Fetches the receipt of an entry (GET /entries/{id}) or, with --statement, its transparent\n"
     "statement (GET /entries/{id}/statement). While the registration is pending (204) it polls\n"
-    "until --timeout.\n" NET_OPTIONS_HELP "\n"
+    "until --timeout.\n"
+    "  --out FILE         where to write it; \"-\" writes it to standard output (then no --json)\n"
+    "  --force            replace FILE if it exists (without it, an existing FILE is "
+    "refused)\n" NET_OPTIONS_HELP "\n"
     "Example:\n"
     "  scitt get --url https://scitt.example 3f1c...e0 --statement --out app.transparent\n";
 
 static const char keys_help[] =
-    "usage: scitt keys --url URL --out FILE [--jwks] [--config FILE] [--timeout S] [--json]\n"
+    "usage: scitt keys --url URL --out FILE|- [--force] [--jwks] [--config FILE] [--timeout S]\n"
+    "                  [--json]\n"
     "\n"
     "Fetches the service's receipt keys once (GET /.well-known/scitt-keys, a COSE_Key_Set; with\n"
     "--jwks, GET /jwks), checks that they parse, and writes them for offline verification\n"
     "(scitt verify --trust FILE). --config also saves the transparency configuration (CBOR: "
     "issuer,\n"
-    "origin, checkpoint_vkey), for audits of a static copy.\n" NET_OPTIONS_HELP "\n"
+    "origin, checkpoint_vkey), for audits of a static copy.\n"
+    "  --out FILE         where to write them; \"-\" writes them to standard output (then no\n"
+    "                     --json)\n"
+    "  --force            replace FILE (and --config FILE) if it exists (without it, "
+    "refused)\n" NET_OPTIONS_HELP "\n"
     "Example:\n"
     "  scitt keys --url https://scitt.example --out scitt-keys.cbor\n";
 
@@ -109,7 +130,7 @@ static void receipt_peek(scitt_span receipt, uint64_t *size, uint64_t *index)
 
 typedef struct reg_opts {
     net_opts net;
-    const char *statement, *out, *token, *token_file, *receipt_out, *trust;
+    const char *statement, *out, *token, *token_file, *receipt_out, *trust, *api_version;
     bool async;
     const char *attach; /* --attach IMAGE */
     oci_client_opts reg;
@@ -117,7 +138,7 @@ typedef struct reg_opts {
 
 static int reg_parse(int argc, char **argv, reg_opts *o)
 {
-    enum { O_OUT = 1, O_ASYNC, O_TOKEN, O_TOKFILE, O_ROUT, O_TRUST, O_ATTACH };
+    enum { O_OUT = 1, O_ASYNC, O_TOKEN, O_TOKFILE, O_ROUT, O_TRUST, O_ATTACH, O_APIVER };
     static const struct option lo[] = {{"out", 1, 0, O_OUT},
                                        {"async", 0, 0, O_ASYNC},
                                        {"token", 1, 0, O_TOKEN},
@@ -125,6 +146,7 @@ static int reg_parse(int argc, char **argv, reg_opts *o)
                                        {"receipt-out", 1, 0, O_ROUT},
                                        {"trust", 1, 0, O_TRUST},
                                        {"attach", 1, 0, O_ATTACH},
+                                       {"api-version", 1, 0, O_APIVER},
                                        OCI_LONG_OPTIONS,
                                        NET_OPTIONS,
                                        {0, 0, 0, 0}};
@@ -154,6 +176,9 @@ static int reg_parse(int argc, char **argv, reg_opts *o)
         case O_ATTACH:
             o->attach = optarg;
             break;
+        case O_APIVER:
+            o->api_version = optarg;
+            break;
         default:
             if (oci_option(&o->reg, c, optarg)) {
                 break;
@@ -166,6 +191,9 @@ static int reg_parse(int argc, char **argv, reg_opts *o)
     }
     if (argc - optind != 1) {
         return cli_usage("give exactly one STATEMENT file");
+    }
+    if (o->out && strcmp(o->out, "-") == 0 && o->net.json) {
+        return cli_usage("--out - and --json both write to standard output");
     }
     o->statement = argv[optind];
     if (o->token && o->token_file) {
@@ -203,6 +231,42 @@ static int load_token(const reg_opts *o, char *out, size_t cap)
     return CLI_OK;
 }
 
+/* Two receipts from one service: the same CWT issuer, or (without one) the same kid. */
+static bool same_service(scitt_span a, scitt_span b)
+{
+    scitt_cose_sign1 *x = scitt_malloc(sizeof(*x)), *y = scitt_malloc(sizeof(*y));
+    bool same = false;
+    if (x && y && scitt_cose_sign1_decode(a, 0, x) == SCITT_OK &&
+        scitt_cose_sign1_decode(b, 0, y) == SCITT_OK) {
+        if (x->hdr.cwt.has_iss && y->hdr.cwt.has_iss) {
+            same = scitt_span_eq(x->hdr.cwt.iss, y->hdr.cwt.iss);
+        } else if (x->hdr.kid.len && y->hdr.kid.len) {
+            same = scitt_span_eq(x->hdr.kid, y->hdr.kid);
+        }
+    }
+    scitt_free(x);
+    scitt_free(y);
+    return same;
+}
+
+/* Whether the service already holds the statement (scittd names entries by their digest). A
+ * service that names them otherwise answers 404 here; any failure means "not known". */
+static bool already_held(scitt_client *cl, const scitt_cose_sign1 *m)
+{
+    uint8_t id[SCITT_SHA256_LEN];
+    char hex[65];
+    scitt_receipt_entry_digest(m, id);
+    if (scitt_hex_encode(scitt_span_make(id, sizeof(id)), hex, sizeof(hex)) != SCITT_OK) {
+        return false;
+    }
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, SCITT_CLIENT_RECEIPT_MAX);
+    char why[600];
+    bool held = scitt_client_receipt(cl, hex, 0, &b, why, sizeof(why)) == SCITT_OK;
+    scitt_dynbuf_clear(&b);
+    return held;
+}
+
 /* POST /entries and the polling rules of libscitt-client, with the tool's messages. */
 static int obtain_receipt(const reg_opts *o, scitt_client *cl, scitt_span stmt,
                           scitt_client_registration *reg)
@@ -217,6 +281,12 @@ static int obtain_receipt(const reg_opts *o, scitt_client *cl, scitt_span stmt,
     if (e == SCITT_ERR_NOT_FOUND) {
         return cli_fail(CLI_USAGE, "%s is unknown to the service: %s", o->statement,
                         scitt_client_last(cl)->problem);
+    }
+    if (e != SCITT_OK && scitt_client_last(cl)->status == 413) {
+        return cli_fail(CLI_USAGE,
+                        "%s is larger than the service accepts: %s; sign a hash envelope instead "
+                        "(scitt sign --hash-envelope FILE), which carries the payload's hash",
+                        o->statement, scitt_client_last(cl)->problem);
     }
     return e == SCITT_OK ? CLI_OK : cli_fail(CLI_USAGE, "%s", why);
 }
@@ -236,6 +306,10 @@ int cmd_register(int argc, char **argv)
     rc = load_token(&o, token, sizeof(token));
     rc = rc ? rc : net_client_open(&o.net, token, &cl);
     scitt_wipe(token, sizeof(token));
+    if (rc == CLI_OK && o.api_version &&
+        scitt_client_set_api_version(cl, o.api_version) != SCITT_OK) {
+        rc = cli_usage("--api-version is 1..64 letters, digits, '.', '-' or '_'");
+    }
     scitt_dynbuf stmt, ts;
     scitt_client_registration reg;
     scitt_client_registration_init(&reg);
@@ -251,10 +325,12 @@ int cmd_register(int argc, char **argv)
     if (rc == CLI_OK && (!m || scitt_cose_sign1_decode(st, 0, m) != SCITT_OK)) {
         rc = cli_fail(CLI_USAGE, "%s is not a tagged COSE_Sign1 statement", o.statement);
     }
+    bool again = rc == CLI_OK && already_held(cl, m);
     rc = rc ? rc : obtain_receipt(&o, cl, st, &reg);
     const char *id = reg.entry_id;
     scitt_span rs = scitt_span_make(reg.receipt.ptr, reg.receipt.len);
     int verified = -1;
+    size_t replaced = 0;
     if (rc == CLI_OK && o.trust) {
         trust t;
         rc = trust_init(&t);
@@ -276,13 +352,16 @@ int cmd_register(int argc, char **argv)
         trust_clear(&t);
     }
     if (rc == CLI_OK) {
-        /* Keep receipts from other services; ours goes last (unless it is already there). */
+        /* Keep receipts from other services; ours goes last, replacing any earlier receipt of
+         * the same service (a statement registered again gets no second one). */
         scitt_span all[SCITT_LIMIT_RECEIPTS];
         size_t n = 0;
         for (size_t i = 0; i < m->hdr.nreceipts && n + 1 < SCITT_LIMIT_RECEIPTS; i++) {
-            if (!scitt_span_eq(m->hdr.receipts[i], rs)) {
-                all[n++] = m->hdr.receipts[i];
+            if (scitt_span_eq(m->hdr.receipts[i], rs) || same_service(m->hdr.receipts[i], rs)) {
+                replaced++;
+                continue;
             }
+            all[n++] = m->hdr.receipts[i];
         }
         all[n++] = rs;
         scitt_cbor_writer w;
@@ -297,9 +376,24 @@ int cmd_register(int argc, char **argv)
     if (!o.out) {
         snprintf(out, sizeof(out), "%s.transparent", o.statement);
     }
-    rc = rc ? rc : cli_save(out, scitt_span_make(ts.ptr, ts.len), 0644);
-    if (rc == CLI_OK && o.receipt_out) {
-        rc = cli_save(o.receipt_out, rs, 0644);
+    if (rc == CLI_OK) {
+        /* Registered already: a file that cannot be written must not lose the entry. */
+        const char *failed = NULL;
+        errno = 0;
+        scitt_err we = cli_write_file(out, scitt_span_make(ts.ptr, ts.len), 0644);
+        failed = we != SCITT_OK ? out : NULL;
+        if (!failed && o.receipt_out) {
+            errno = 0;
+            we = cli_write_file(o.receipt_out, rs, 0644);
+            failed = we != SCITT_OK ? o.receipt_out : NULL;
+        }
+        if (failed) {
+            rc = cli_fail(CLI_USAGE,
+                          "registered as entry %s, but cannot write %s: %s; fetch it again with "
+                          "scitt get --url %s %s --statement --out FILE (GET %s/entries/%s)",
+                          id, failed, errno ? strerror(errno) : scitt_err_str(we), o.net.url, id,
+                          o.net.url, id);
+        }
     }
     char artifact[OCI_DIGEST_STR] = "";
     if (rc == CLI_OK && o.attach) {
@@ -331,6 +425,10 @@ int cmd_register(int argc, char **argv)
                 scitt_json_put_key(&j, "attached");
                 scitt_json_put_cstr(&j, artifact);
             }
+            scitt_json_put_key(&j, "already_registered");
+            scitt_json_put_bool(&j, again);
+            scitt_json_put_key(&j, "replaced_receipts");
+            scitt_json_put_uint(&j, replaced);
             scitt_json_put_key(&j, "receipt_verified");
             if (verified < 0) {
                 scitt_json_put_null(&j);
@@ -340,8 +438,14 @@ int cmd_register(int argc, char **argv)
             scitt_json_end_object(&j);
             cli_json_print(&j);
         } else {
-            printf("registered %s: entry %s, index %llu in a tree of %llu; wrote %s\n", o.statement,
-                   id, (unsigned long long)index, (unsigned long long)size, out);
+            /* with --out -, stdout holds the statement: the summary goes to stderr */
+            FILE *f = strcmp(out, "-") == 0 ? stderr : stdout;
+            fprintf(f, "%s %s: entry %s, index %llu in a tree of %llu; wrote %s\n",
+                    again ? "already registered" : "registered", o.statement, id,
+                    (unsigned long long)index, (unsigned long long)size, out);
+            if (replaced) {
+                fprintf(f, "replaced the earlier receipt from this service (no second receipt)\n");
+            }
             if (artifact[0]) {
                 printf("attached it to %s/%s@%s as %s\n", img.ref.registry, img.ref.repo,
                        img.digest, artifact);
@@ -356,15 +460,32 @@ int cmd_register(int argc, char **argv)
     return rc;
 }
 
+/* --out of get and keys: "-" is stdout (not with --json, which goes there too); an existing
+ * file is replaced only with --force. */
+static int out_usable(const char *out, bool force, bool json)
+{
+    if (strcmp(out, "-") == 0) {
+        return json ? cli_usage("--out - and --json both write to standard output") : CLI_OK;
+    }
+    struct stat st;
+    if (!force && lstat(out, &st) == 0) {
+        return cli_usage("%s exists: --force replaces it", out);
+    }
+    return CLI_OK;
+}
+
 /* ---- get ----------------------------------------------------------------------------------- */
 
 int cmd_get(int argc, char **argv)
 {
-    enum { O_STMT = 1, O_OUT };
-    static const struct option lo[] = {
-        {"statement", 0, 0, O_STMT}, {"out", 1, 0, O_OUT}, NET_OPTIONS, {0, 0, 0, 0}};
+    enum { O_STMT = 1, O_OUT, O_FORCE };
+    static const struct option lo[] = {{"statement", 0, 0, O_STMT},
+                                       {"out", 1, 0, O_OUT},
+                                       {"force", 0, 0, O_FORCE},
+                                       NET_OPTIONS,
+                                       {0, 0, 0, 0}};
     const char *out = NULL;
-    bool statement = false;
+    bool statement = false, force = false;
     net_opts net;
     net_opts_init(&net, &get_net);
     int c;
@@ -376,6 +497,9 @@ int cmd_get(int argc, char **argv)
         case O_OUT:
             out = optarg;
             break;
+        case O_FORCE:
+            force = true;
+            break;
         default:
             if ((c = net_option(&net, &get_net, c, argv)) != CLI_OK) {
                 return c == NET_HELP_SHOWN ? CLI_OK : c;
@@ -385,6 +509,10 @@ int cmd_get(int argc, char **argv)
     }
     if (argc - optind != 1 || !out) {
         return cli_usage("give ENTRY_ID and --out FILE");
+    }
+    int orc = out_usable(out, force, net.json);
+    if (orc != CLI_OK) {
+        return orc;
     }
     const char *id = argv[optind];
     uint8_t bin[SCITT_HASH_LEN];
@@ -421,7 +549,7 @@ int cmd_get(int argc, char **argv)
         scitt_json_put_uint(&j, body.len);
         scitt_json_end_object(&j);
         cli_json_print(&j);
-    } else if (rc == CLI_OK) {
+    } else if (rc == CLI_OK && strcmp(out, "-") != 0) {
         printf("wrote %s (%zu bytes)\n", out, body.len);
     }
     scitt_dynbuf_clear(&body);
@@ -433,14 +561,15 @@ int cmd_get(int argc, char **argv)
 
 int cmd_keys(int argc, char **argv)
 {
-    enum { O_OUT = 1, O_JWKS, O_CONFIG };
+    enum { O_OUT = 1, O_JWKS, O_CONFIG, O_FORCE };
     static const struct option lo[] = {{"out", 1, 0, O_OUT},
+                                       {"force", 0, 0, O_FORCE},
                                        {"jwks", 0, 0, O_JWKS},
                                        {"config", 1, 0, O_CONFIG},
                                        NET_OPTIONS,
                                        {0, 0, 0, 0}};
     const char *out = NULL, *config = NULL;
-    bool jwks = false;
+    bool jwks = false, force = false;
     net_opts net;
     net_opts_init(&net, &keys_net);
     int c;
@@ -451,6 +580,9 @@ int cmd_keys(int argc, char **argv)
             break;
         case O_JWKS:
             jwks = true;
+            break;
+        case O_FORCE:
+            force = true;
             break;
         case O_CONFIG:
             config = optarg;
@@ -464,6 +596,11 @@ int cmd_keys(int argc, char **argv)
     }
     if (optind != argc || !out) {
         return cli_usage("--url URL and --out FILE are required");
+    }
+    int orc = out_usable(out, force, net.json);
+    orc = orc ? orc : config ? out_usable(config, force, false) : CLI_OK;
+    if (orc != CLI_OK) {
+        return orc;
     }
     scitt_client *cl = NULL;
     int rc = net_client_open(&net, NULL, &cl);
@@ -502,7 +639,7 @@ int cmd_keys(int argc, char **argv)
             scitt_json_put_key(&j, "alg");
             scitt_json_put_cstr(&j, scitt_cose_alg_name(scitt_cose_key_alg(k)));
             scitt_json_end_object(&j);
-            if (!net.json) {
+            if (!net.json && strcmp(out, "-") != 0) {
                 char *h = cli_hex(scitt_cose_key_kid(k));
                 printf("key %s %s\n", scitt_cose_alg_name(scitt_cose_key_alg(k)), h ? h : "");
                 scitt_free(h);
@@ -513,7 +650,9 @@ int cmd_keys(int argc, char **argv)
         if (net.json) {
             cli_json_print(&j);
         } else {
-            printf("wrote %s (%zu keys)\n", out, scitt_cose_keyset_count(set));
+            if (strcmp(out, "-") != 0) {
+                printf("wrote %s (%zu keys)\n", out, scitt_cose_keyset_count(set));
+            }
             scitt_dynbuf_clear(&b);
         }
     }

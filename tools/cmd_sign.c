@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "scitt/limits.h"
 #include "scitt/receipt.h"
 #include "scitt/x509.h"
 
@@ -521,6 +522,12 @@ int cmd_sign(int argc, char **argv)
                       e == SCITT_ERR_HEADER && ncerts ? " (with a certificate, --iss must be a URI)"
                                                       : "");
         goto done;
+    }
+    if (o.payload && !p.detached && out.len > SCITT_LIMIT_STATEMENT_DEFAULT) {
+        cli_msg("warning: the statement is %zu bytes; a service with the default limit (%u "
+                "bytes, scittd --max-body) refuses it: sign a hash envelope instead "
+                "(--hash-envelope FILE) or --detached",
+                out.len, SCITT_LIMIT_STATEMENT_DEFAULT);
     }
     rc = cli_save(o.out, scitt_span_make(out.ptr, out.len), 0644);
     if (rc == CLI_OK && strcmp(o.out, "-") != 0) {

@@ -199,9 +199,18 @@ static int parse(int argc, char **argv, opts *o)
         case O_LEGACY:
             o->legacy = true;
             break;
-        case O_DIGEST:
+        case O_DIGEST: {
+            /* a value that cannot be a digest is a usage error (exit 2), not a failed check */
+            const char *hex = strchr(optarg, ':') ? strchr(optarg, ':') + 1 : optarg;
+            uint8_t b[64];
+            size_t n = 0;
+            if (scitt_hex_decode(scitt_span_str(hex), b, sizeof(b), &n) != SCITT_OK || n == 0) {
+                return cli_usage(
+                    "--digest is [ALG:]HEX (e.g. sha256:<64 hex digits>), not \"%.80s\"", optarg);
+            }
             o->want_digest = optarg;
             break;
+        }
         case O_ISS:
             o->want_iss = optarg;
             break;

@@ -33,6 +33,7 @@ typedef enum xctx {
     X_X5CHAIN,  /* bstr or array of bstr certificates */
     X_PROBLEM,  /* RFC 9290 */
     X_CONFIG,   /* text-keyed map */
+    X_BUNDLE,   /* a service bundle: text-keyed, its byte strings hold CBOR */
 } xctx;
 
 typedef enum { F_ARRAY, F_MAP, F_TAG, F_LAYER } fkind;
@@ -321,7 +322,8 @@ static xctx child_ctx(const printer *p, const frame *f)
 static bool embedded(const frame *f, xctx c)
 {
     return (f && f->kind == F_ARRAY && f->ctx == X_SIGN1 && f->count == 0) || c == X_PROOF ||
-           c == X_PROOF_C || (f && f->ctx == X_RECEIPTS);
+           c == X_PROOF_C || (f && f->ctx == X_RECEIPTS) ||
+           (f && f->kind == F_MAP && f->ctx == X_BUNDLE); /* identity, evidence */
 }
 
 static scitt_err push(printer *p, fkind k, xctx c, uint64_t left)
@@ -549,8 +551,9 @@ static scitt_err step(printer *p)
 const char *diag_kind_name(diag_kind k)
 {
     static const char *const n[] = {
-        "CBOR",     "signed statement", "transparent statement", "receipt",
-        "COSE_Key", "COSE_Key_Set",     "problem details",       "transparency configuration"};
+        "CBOR",          "signed statement", "transparent statement", "receipt",
+        "COSE_Key",      "COSE_Key_Set",     "problem details",       "transparency configuration",
+        "service bundle"};
     return (unsigned)k < sizeof(n) / sizeof(n[0]) ? n[k] : "CBOR";
 }
 
@@ -575,6 +578,33 @@ static bool has_int_key(scitt_span map, int64_t want, scitt_cbor_item *value)
         }
         if (is_int && key == want) {
             return scitt_cbor_peek(&r, value) == SCITT_OK;
+        }
+        if (scitt_cbor_skip(&r, NULL) != SCITT_OK) {
+            return false;
+        }
+    }
+    return false;
+}
+
+/* Does the map @p map have the text key @p want with a value of @p type? */
+static bool has_text_key(scitt_span map, const char *want, scitt_cbor_type type)
+{
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, map);
+    size_t n;
+    if (scitt_cbor_read_map(&r, &n) != SCITT_OK) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        scitt_cbor_item k, v;
+        scitt_span t;
+        bool text = scitt_cbor_peek(&r, &k) == SCITT_OK && k.type == SCITT_CBOR_TEXT &&
+                    scitt_cbor_read_text(&r, &t) == SCITT_OK;
+        if (!text && scitt_cbor_skip(&r, NULL) != SCITT_OK) {
+            return false;
+        }
+        if (text && scitt_span_eq_str(t, want)) {
+            return scitt_cbor_peek(&r, &v) == SCITT_OK && v.type == type;
         }
         if (scitt_cbor_skip(&r, NULL) != SCITT_OK) {
             return false;
@@ -620,7 +650,11 @@ static diag_kind classify(scitt_span cbor)
         scitt_cbor_item key;
         if (scitt_cbor_read_map(&k, &n) == SCITT_OK && n && scitt_cbor_peek(&k, &key) == SCITT_OK &&
             key.type == SCITT_CBOR_TEXT) {
-            return DIAG_CONFIGURATION;
+            return has_text_key(cbor, "identity", SCITT_CBOR_BYTES) &&
+                           has_text_key(cbor, "evidence", SCITT_CBOR_BYTES) &&
+                           has_text_key(cbor, "platform", SCITT_CBOR_TEXT)
+                       ? DIAG_SERVICE_BUNDLE
+                       : DIAG_CONFIGURATION;
         }
     }
     if (it.type == SCITT_CBOR_ARRAY && it.arg > 0) {
@@ -645,8 +679,8 @@ scitt_err diag_print(scitt_span cbor, bool full, scitt_dynbuf *out, diag_kind *k
     if (kind) {
         *kind = k;
     }
-    static const xctx top_ctx[] = {X_ANY, X_ANY,    X_ANY,     X_ANY,
-                                   X_KEY, X_KEYSET, X_PROBLEM, X_CONFIG};
+    static const xctx top_ctx[] = {X_ANY,    X_ANY,     X_ANY,    X_ANY,   X_KEY,
+                                   X_KEYSET, X_PROBLEM, X_CONFIG, X_BUNDLE};
     printer *p = scitt_calloc(1, sizeof(*p));
     if (!p) {
         return SCITT_ERR_NOMEM;

@@ -41,6 +41,8 @@ static const char usage_head[] =
     "Issuers sign and register statements, relying parties verify transparent statements\n"
     "offline, auditors replay the log. Every command has --help with an example.\n"
     "Exit status: 0 success, 1 verification failed or statement rejected, 2 usage or I/O error.\n"
+    "With --json, a command that fails prints {\"error\", \"command\", \"exit_status\"} on stdout\n"
+    "(unless it printed its own result, as verify does).\n"
     "\n"
     "commands:\n";
 
@@ -50,7 +52,21 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
     }
-    fputs("\nExample: scitt verify app.transparent --trust scitt-keys.cbor\n", f);
+    fputs(
+        "\nscitt help COMMAND (or scitt COMMAND -h) shows a command's options; scitt version its\n"
+        "version.\n"
+        "\nExample: scitt verify app.transparent --trust scitt-keys.cbor\n",
+        f);
+}
+
+static const command *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (!strcmp(name, commands[i].name)) {
+            return &commands[i];
+        }
+    }
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -60,20 +76,42 @@ int main(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
+    if (!strcmp(argv[1], "help") && argc >= 3) {
+        const command *c = find(argv[2]);
+        if (!c || argc > 3) {
+            cli_msg("scitt help COMMAND: %s \"%s\" (see scitt --help)",
+                    c ? "one command, not" : "no command", c ? argv[3] : argv[2]);
+            return CLI_USAGE;
+        }
+        char *args[] = {argv[2], (char *)"--help", NULL};
+        cli_cmd = c->name;
+        return c->run(2, args);
+    }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return CLI_OK;
     }
-    if (!strcmp(argv[1], "--version")) {
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
         printf("scitt %s\n", SCITT_VERSION);
         return CLI_OK;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (!strcmp(argv[1], commands[i].name)) {
-            cli_cmd = commands[i].name;
-            return commands[i].run(argc - 1, argv + 1);
-        }
+    const command *c = find(argv[1]);
+    if (!c) {
+        cli_msg("unknown command \"%s\" (see scitt --help)", argv[1]);
+        return CLI_USAGE;
     }
-    cli_msg("unknown command \"%s\" (see scitt --help)", argv[1]);
-    return CLI_USAGE;
+    /* -h is --help for every command, and --json makes a failure JSON too (before "--"). */
+    bool json = false;
+    for (int i = 2; i < argc && strcmp(argv[i], "--"); i++) {
+        if (!strcmp(argv[i], "-h")) {
+            argv[i] = (char *)"--help";
+        }
+        json = json || !strcmp(argv[i], "--json");
+    }
+    cli_cmd = c->name;
+    int rc = c->run(argc - 1, argv + 1);
+    if (rc != CLI_OK && json) {
+        cli_json_error(rc);
+    }
+    return rc;
 }

@@ -143,14 +143,15 @@ scitt_err bundle_split(scitt_span bundle, size_t want, scitt_span *entries);
 
 /** What an object of this domain is, by its shape. */
 typedef enum diag_kind {
-    DIAG_CBOR = 0,      /* some other CBOR item */
-    DIAG_STATEMENT,     /* COSE_Sign1 without receipts */
-    DIAG_TRANSPARENT,   /* COSE_Sign1 with receipts at 394 (or -333) */
-    DIAG_RECEIPT,       /* COSE_Sign1 with vds (395 or -111) */
-    DIAG_COSE_KEY,      /* a map with kty (1) */
-    DIAG_COSE_KEY_SET,  /* an array of COSE_Key maps */
-    DIAG_PROBLEM,       /* RFC 9290: a map with -1 and/or -2 text */
-    DIAG_CONFIGURATION, /* a map with text keys such as "issuer" (transparency configuration) */
+    DIAG_CBOR = 0,       /* some other CBOR item */
+    DIAG_STATEMENT,      /* COSE_Sign1 without receipts */
+    DIAG_TRANSPARENT,    /* COSE_Sign1 with receipts at 394 (or -333) */
+    DIAG_RECEIPT,        /* COSE_Sign1 with vds (395 or -111) */
+    DIAG_COSE_KEY,       /* a map with kty (1) */
+    DIAG_COSE_KEY_SET,   /* an array of COSE_Key maps */
+    DIAG_PROBLEM,        /* RFC 9290: a map with -1 and/or -2 text */
+    DIAG_CONFIGURATION,  /* a map with text keys such as "issuer" (transparency configuration) */
+    DIAG_SERVICE_BUNDLE, /* {"platform", "identity": bstr .cbor, "evidence": bstr ...} (tee.md) */
 } diag_kind;
 
 const char *diag_kind_name(diag_kind k);

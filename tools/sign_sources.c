@@ -219,6 +219,14 @@ int plan_oci(sign_plan *p, const char *path, bool tar, const char *ref, const ch
             name[0] = 0;
         }
     }
+    if (!image_name && name[0] && !strpbrk(name, "/:@")) {
+        /* org.opencontainers.image.ref.name as skopeo (oci:DIR:TAG) and others write it: a tag,
+         * not a repository; taking it as "docker.io/library/<tag>" would name another image */
+        cli_msg("%s names the image only by its tag \"%s\" (as skopeo copy ... oci:DIR:%s "
+                "writes it): give the repository with --image-name REPO",
+                path, name, name);
+        goto out;
+    }
     set_digest_envelope(p, d.digest, sizeof(d.digest), SCITT_COSE_ALG_SHA256, d.media_type);
     if (name[0]) {
         bool has_digest;

@@ -15,6 +15,8 @@
 #include "scitt/json.h"
 
 const char *cli_cmd = "scitt";
+bool cli_json_printed = false;
+static char last_msg[1024];
 
 static void vmsg(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static void vmsg(const char *fmt, va_list ap)
@@ -27,6 +29,7 @@ static void vmsg(const char *fmt, va_list ap)
             *p = ' ';
         }
     }
+    memcpy(last_msg, line, sizeof(line));
     if (strcmp(cli_cmd, "scitt") == 0) {
         fprintf(stderr, "scitt: %s\n", line);
     } else {
@@ -215,10 +218,31 @@ void cli_json_print(scitt_json_writer *w)
         fwrite(w->out->ptr, 1, w->out->len, stdout);
         fputc('\n', stdout);
         fflush(stdout);
+        cli_json_printed = true;
     } else {
         cli_msg("JSON output: %s", scitt_err_str(e));
     }
     scitt_dynbuf_clear(w->out);
+}
+
+void cli_json_error(int code)
+{
+    if (cli_json_printed) {
+        return; /* the command printed its own result (verify's checks, query's partial list) */
+    }
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 0);
+    scitt_json_writer j;
+    scitt_json_writer_init(&j, &b);
+    scitt_json_begin_object(&j);
+    scitt_json_put_key(&j, "error");
+    scitt_json_put_cstr(&j, last_msg[0] ? last_msg : "failed");
+    scitt_json_put_key(&j, "command");
+    scitt_json_put_cstr(&j, cli_cmd);
+    scitt_json_put_key(&j, "exit_status");
+    scitt_json_put_uint(&j, (uint64_t)code);
+    scitt_json_end_object(&j);
+    cli_json_print(&j);
 }
 
 /* ---- keys and text ------------------------------------------------------------------------- */

@@ -279,6 +279,11 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_base64url_decode(scitt_span text, uint8
 
 /** True when @p s is valid UTF-8 (RFC 3629: no overlongs, no surrogates, max U+10FFFF). */
 SCITT_API bool scitt_utf8_valid(scitt_span s);
+/**
+ * True when @p s is non-empty UTF-8 with no control character but tab, CR and LF: a text file,
+ * which no CBOR item of a statement, receipt or bundle can be (their first byte is a control).
+ */
+SCITT_API bool scitt_text_plain(scitt_span s);
 
 /*
  * SHA-2 digests through OpenSSL, without allocation per call (a per-thread context is reused).

@@ -16,7 +16,8 @@
  * verified against the system's CAs or a CA file), one request per connection, a deadline for
  * each request, responses framed by Content-Length, chunked coding or the end of the connection,
  * at most 64 KiB of head (100 headers) and a body no larger than the caller's buffer allows.
- * An optional bearer token is sent with registrations.
+ * An optional bearer token is sent with registrations (POST /entries and its polls, to the
+ * service's origin only). Redirects are followed by registrations only (scitt_client_submit).
  *
  * Linking: -lscitt-client -lscitt and OpenSSL (libssl, libcrypto). It does not pull LMDB, libuv
  * or libpq. Nothing is printed, logged or exited: every outcome is returned.
@@ -82,7 +83,7 @@ typedef struct scitt_client_reply {
     char title[200];
     /** For messages: "<status> <title>: <detail>", or "HTTP <status> <reason phrase>". */
     char problem[800];
-    bool has_retry_after; /**< a Retry-After with delta-seconds was sent */
+    bool has_retry_after; /**< a Retry-After was sent (delta-seconds or an HTTP-date) */
     uint32_t retry_after; /**< its value, at most SCITT_CLIENT_RETRY_MAX */
 } scitt_client_reply;
 
@@ -96,6 +97,12 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_client_new(const scitt_client_options *
 SCITT_API void scitt_client_free(scitt_client *c);
 /** Changes the deadline of each later request (0: SCITT_CLIENT_TIMEOUT_MS). */
 SCITT_API void scitt_client_set_timeout(scitt_client *c, uint32_t timeout_ms);
+/**
+ * Sends "api-version=@p v" in the query of every later request to the service's origin, as
+ * Microsoft's Code Transparency API wants it ("2025-01-31-preview", "2026-03-26"); NULL or ""
+ * stops it. SCITT_ERR_INVALID_ARG unless @p v is 1..64 letters, digits, '.', '-' or '_'.
+ */
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_set_api_version(scitt_client *c, const char *v);
 /** The URL the client was opened with (as given). */
 SCITT_API const char *scitt_client_url(const scitt_client *c);
 /** What the service answered last; valid until the next call on @p c. */
@@ -106,13 +113,41 @@ SCITT_API const scitt_client_reply *scitt_client_last(const scitt_client *c);
 /** Asks for 202 Accepted (Prefer: respond-async): the receipt is then polled for. */
 #define SCITT_CLIENT_ASYNC 1u
 
+/** Redirects (302, 303, 307) one registration follows at most. */
+#define SCITT_CLIENT_REDIRECT_MAX 5u
+/** Bytes of a Location the client follows (with its NUL). */
+#define SCITT_CLIENT_LOCATION_MAX 2048u
+
+/** How a pending registration is polled. */
+enum {
+    SCITT_CLIENT_POLL_NONE = 0,  /**< not pending (a poll then uses entry_id) */
+    SCITT_CLIENT_POLL_ENTRY,     /**< GET /entries/{entry_id} under the URL (204 while running) */
+    SCITT_CLIENT_POLL_OPERATION, /**< GET {poll} under the URL, "/operations/{id}" */
+    SCITT_CLIENT_POLL_LOCATION,  /**< GET {poll}, an absolute URL a redirect named */
+};
+
 /** A registration, pending or done. */
 typedef struct scitt_client_registration {
-    /** The entry ID (lowercase hex) from the Location header; "" when the service named none. */
+    /**
+     * The entry ID from the Location header or the operation; "" when the service named none.
+     * scittd's are 64 lowercase hex digits; other services' (CCF's "2.131") are 1..64 bytes of
+     * URL-unreserved characters.
+     */
     char entry_id[SCITT_CLIENT_ENTRY_ID_LEN + 1];
     bool done;            /**< receipt holds the service's receipt */
     uint32_t retry_after; /**< pending: seconds to wait before scitt_client_poll (at least 1) */
     scitt_dynbuf receipt; /**< owned (ceiling SCITT_CLIENT_RECEIPT_MAX) */
+    /**
+     * Pending: milliseconds to wait before the next poll: the service's Retry-After when it sent
+     * one (delta-seconds or HTTP-date, at least 1 s), else an exponential backoff with jitter
+     * (0.5..1 s, 1..2 s, 2..4 s, ... at most 16 s); 0 after a 303 or a finished operation, whose
+     * next request is due at once.
+     */
+    uint32_t wait_ms;
+    int poll_kind;                        /**< SCITT_CLIENT_POLL_* */
+    char poll[SCITT_CLIENT_LOCATION_MAX]; /**< the operation path or the redirect's URL */
+    unsigned redirects;                   /**< redirects followed so far */
+    unsigned polls;                       /**< "still running" answers so far (the backoff) */
 } scitt_client_registration;
 
 SCITT_API void scitt_client_registration_init(scitt_client_registration *r);
@@ -120,28 +155,44 @@ SCITT_API void scitt_client_registration_clear(scitt_client_registration *r);
 
 /**
  * One POST /entries of @p statement (a tagged COSE_Sign1, sent as application/cose). SCITT_OK
- * either with r->done (200 or 201: the receipt) or pending (202: r->entry_id to poll,
- * r->retry_after). SCITT_ERR_BUSY for 429 and 503 (r->retry_after says when to try again),
- * SCITT_ERR_POLICY when the service refuses the statement (400), SCITT_ERR_MALFORMED for a 202
- * without a usable Location.
+ * either with r->done (200 or 201: the receipt) or pending (r->poll_kind says what to poll):
+ *  - 202 with Location .../entries/{id} (SCRAPI -11, scittd): poll GET /entries/{id};
+ *  - 202 with Location .../operations/{id}, or an operation body naming it (drafts before -04,
+ *    scitt-ccf-ledger, Microsoft's api-version 2025-01-31-preview): poll GET /operations/{id};
+ *  - 303 See Other (or 302, 307) with a Location (drafts -04..-10, api-version 2026-03-26):
+ *    GET that Location.
+ * SCITT_ERR_BUSY for 429 and 503 (r->retry_after says when to try again), SCITT_ERR_POLICY when
+ * the service refuses the statement (400), SCITT_ERR_MALFORMED for a 202 or redirect without a
+ * usable Location, SCITT_ERR_UNTRUSTED for a redirect this client refuses to follow.
+ *
+ * Redirects: a Location is an absolute path (on the origin of the request it answers) or an
+ * absolute http(s) URL; relative references are refused. At most SCITT_CLIENT_REDIRECT_MAX are
+ * followed (a 302 to the URL just asked is "still running", not a redirect). A redirect to the
+ * service's origin (scheme, host and port of the URL) is followed with the bearer token and
+ * the api-version; one to another origin is followed without either, and never from https to
+ * http.
  */
 SCITT_API SCITT_MUST_USE scitt_err scitt_client_submit(scitt_client *c, scitt_span statement,
                                                        unsigned flags, scitt_client_registration *r,
                                                        char *reason, size_t cap);
 /**
- * One GET /entries/{r->entry_id} for a pending registration. SCITT_OK with r->done (200), or
- * still pending (204: r->retry_after). SCITT_ERR_POLICY when the registration failed (400, or a
- * 404 titled "Registration Failed"), SCITT_ERR_NOT_FOUND when the service does not know the
- * entry, SCITT_ERR_BUSY for 429 and 503.
+ * One poll of a pending registration, as r->poll_kind says (SCITT_CLIENT_POLL_NONE with an
+ * entry_id polls GET /entries/{entry_id}). SCITT_OK with r->done (200 or 201: the receipt), or
+ * still pending (204, 202, a 302 to the same URL, an operation "running"; r->wait_ms), or
+ * moved on (a redirect followed; an operation that "succeeded" now polls its entry, r->wait_ms
+ * 0). SCITT_ERR_POLICY when the registration failed (400, a 404 titled "Registration Failed",
+ * an operation "failed"), SCITT_ERR_NOT_FOUND when the service does not know the entry or
+ * operation, SCITT_ERR_BUSY for 429 and 503, SCITT_ERR_MALFORMED for an operation body that is
+ * not one.
  */
 SCITT_API SCITT_MUST_USE scitt_err scitt_client_poll(scitt_client *c, scitt_client_registration *r,
                                                      char *reason, size_t cap);
 /**
  * Registers @p statement and waits at most @p wait_ms for its receipt, by these rules:
- *  - POST /entries; 200 or 201 carry the receipt; 202 names the entry to poll;
- *  - GET /entries/{id} while it answers 204, each time after its Retry-After (at least 1 s);
- *  - 429 and 503 are retried (the same request) after Retry-After, else after 1, 2, 4, 8, 16,
- *    16, ... s;
+ *  - scitt_client_submit, then scitt_client_poll while the registration is pending, each poll
+ *    after r->wait_ms (the service's Retry-After in either form, else exponential backoff with
+ *    jitter);
+ *  - 429 and 503 are retried (the same request) after Retry-After, else after the same backoff;
  *  - every request and every wait ends by the deadline: a request gets the time left (at most
  *    the client's timeout), and a wait never runs past it.
  * Errors as scitt_client_submit and scitt_client_poll, and SCITT_ERR_TIMEOUT at the deadline
@@ -286,6 +337,28 @@ SCITT_API bool scitt_client_config_text(scitt_span config, const char *key, char
  */
 SCITT_API SCITT_MUST_USE scitt_err scitt_client_query_parse(scitt_span body, scitt_client_row *rows,
                                                             size_t cap, size_t *n, uint64_t *next);
+/** What a registration operation reports (SCRAPI drafts before -04, scitt-ccf-ledger). */
+enum { SCITT_CLIENT_OP_RUNNING = 1, SCITT_CLIENT_OP_SUCCEEDED, SCITT_CLIENT_OP_FAILED };
+
+typedef struct scitt_client_operation {
+    int status;                                       /**< SCITT_CLIENT_OP_* */
+    char operation_id[SCITT_CLIENT_ENTRY_ID_LEN + 1]; /**< "" when the body names none */
+    char entry_id[SCITT_CLIENT_ENTRY_ID_LEN + 1];     /**< set when it succeeded */
+    char error[600]; /**< failed: "title: detail", printable (may be "") */
+} scitt_client_operation;
+
+/**
+ * An operation body (CBOR map): "status" ("running", "succeeded" or "failed"), "operationId",
+ * "entryId", "error" (a map keyed -1/-2 as RFC 9290, "title"/"detail" or "code"/"message").
+ * Keys are matched without regard to case, as the deployed services spell them differently
+ * ("OperationId", "OperationID", "operationId"); other keys are skipped. IDs are 1..64 bytes of
+ * URL-unreserved characters (scittd's 64 hex digits, CCF's "2.131"). SCITT_ERR_MALFORMED for no
+ * status, an unknown one, a success without entry ID, or an ID of other bytes.
+ */
+SCITT_API SCITT_MUST_USE scitt_err scitt_client_operation_parse(scitt_span body,
+                                                                scitt_client_operation *op);
+/** An identifier a service may name: 1..64 bytes of RFC 3986 unreserved characters. */
+SCITT_API bool scitt_client_id_ok(scitt_span s);
 /** @p s for a message: printable ASCII kept, other bytes as \xNN, cut to fit @p cap. */
 SCITT_API void scitt_client_printable(scitt_span s, char *out, size_t cap);
 

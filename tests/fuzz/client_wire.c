@@ -1,7 +1,9 @@
 /*
  * Fuzz target: what libscitt-client reads from a service besides receipts (client/wire.c): RFC
- * 9290 problem details, the transparency configuration, and GET /query pages. Invariants: rows stay
- * within the page, and every text copied out is NUL-terminated within its field.
+ * 9290 problem details, the transparency configuration, GET /query pages and the operation bodies
+ * of older SCRAPI drafts. Invariants: rows stay within the page, every text copied out is
+ * NUL-terminated within its field, and an operation that parses has a known status and IDs that
+ * are URL-unreserved (they become request paths).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,5 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     free(rows);
+    scitt_client_operation op;
+    if (scitt_client_operation_parse(in, &op) == SCITT_OK) {
+        if (op.status < SCITT_CLIENT_OP_RUNNING || op.status > SCITT_CLIENT_OP_FAILED ||
+            strlen(op.error) >= sizeof(op.error) ||
+            (op.operation_id[0] && !scitt_client_id_ok(scitt_span_str(op.operation_id))) ||
+            (op.status == SCITT_CLIENT_OP_SUCCEEDED &&
+             !scitt_client_id_ok(scitt_span_str(op.entry_id)))) {
+            __builtin_trap();
+        }
+    }
     return 0;
 }

@@ -104,6 +104,9 @@ struct audit {
     audit_state st;
     uint64_t new_size;
     uint8_t new_root[SCITT_HASH_LEN];
+    bool cp_verified; /* the checkpoint's signature verified with the pinned key */
+    bool first;       /* no earlier audit in the state directory: keys are pinned on first use */
+    bool saved;       /* the state (and so the pins) was saved */
     scitt_dynbuf checkpoint;
     int64_t now;
     scitt_policy *policy; /* in force while replaying */

@@ -31,6 +31,11 @@ URL1=$URL
 step "attest export"
 expect 0 "export the service bundle" "$SCITT" attest export --url "$URL1" --out b1.cbor
 has "$T/out" "platform virtual (INSECURE" "export says the platform is insecure"
+expect 0 "inspect the service bundle" "$SCITT" inspect b1.cbor
+has "$T/out" "/ service bundle / {" "named a service bundle, not a configuration"
+has "$T/out" '"identity": <<{' "the identity's nested CBOR decoded"
+has "$T/out" '"evidence": <<{' "the evidence's nested CBOR decoded"
+has "$T/out" '"type": "scittd-insecure-virtual-v1"' "down to its fields"
 expect 0 "export --json" "$SCITT" attest export --url "$URL1" --out b1.cbor --json
 has "$T/out" '"platform":"virtual","insecure":true' "JSON names the platform"
 has "$T/out" '"issuer":"scittd.local"' "JSON names the issuer"

@@ -77,6 +77,32 @@ num pinned 1 "pinned"
 has "$T/out" '"served":null' "nothing served"
 has "$T/out" '"key_churn":false' "a source without keys is no churn"
 
+step "the text says only what happened"
+expect 0 "a first audit (text)" "$SCITT" audit --url "$L/keys/a" --state k3
+has "$T/out" "first audit: the checkpoint key and 1 service key(s) are pinned on first use in k3" \
+    "a first audit says it pinned on first use"
+has "$T/out" "(signature verified)" "the checkpoint verified"
+has "$T/out" "replayed (0.." "the range starts at entry 0"
+expect 0 "the same log again (text)" "$SCITT" audit --url "$L/keys/a" --state k3
+lacks "$T/out" "first audit" "a later audit is no first use"
+has "$T/out" "entries: none new since the audited size" "nothing new: no range"
+lacks "$T/out" "replayed (" "no impossible range of entries"
+cp -r "$L/keys/a" badcp
+flip badcp/checkpoint 20
+expect 1 "a first audit of a checkpoint that does not verify (text)" "$SCITT" audit \
+    --url badcp --state k4
+lacks "$T/out" "signature verified" "no \"signature verified\" when it did not verify"
+lacks "$T/out" "replayed (" "no range of entries"
+lacks "$T/out" "pinned on first use" "no pinning claimed"
+lacks "$T/out" "pinned key" "no key called pinned"
+lacks "$T/out" "keys: 0 pinned" "no key count called pinned"
+has "$T/out" "not pinned yet" "the checkpoint key is the one the service names"
+has "$T/out" "first audit: nothing pinned, the state was not saved" "it says nothing was pinned"
+[ -e k4/state.cbor ] && { fails=$((fails + 1)); echo "FAIL: state saved"; } || echo "ok: no state"
+expect 1 "the same as JSON" "$SCITT" audit --url badcp --state k4 --json
+has "$T/out" '"checkpoint_verified":false' "checkpoint_verified false"
+has "$T/out" '"state_saved":false' "state_saved false"
+
 step "could not audit (exit 2) and discrepancy (exit 1) told apart"
 cp -r "$L/keys/d" missing
 rm missing/tile/entries/000.p/7

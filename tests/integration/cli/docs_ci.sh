@@ -64,6 +64,50 @@ run_doc() {
     expect "${3:-0}" "$1: $line" sh -c "$line"
 }
 
+step "the page's jobs can run as written"
+# Every CI job that runs scitt installs it first: a GitHub job has an "Install scitt" step before
+# its first scitt command, a GitLab job extends .scitt (whose before_script installs it).
+awk '
+    /^## / { sect = $0 }
+    /^```/ { block = !block; next }
+    !block { next }
+    index(sect, "GitHub Actions") && /^  [a-z][a-z0-9_-]*:$/ { job = $1; installed = 0; next }
+    index(sect, "GitHub Actions") && job != "" && /name: Install scitt/ { installed = 1 }
+    index(sect, "GitHub Actions") && job != "" && /^ *scitt / && !installed {
+        print "GitHub job " job " runs scitt before installing it"; bad = 1 }
+    index(sect, "GitLab CI") && /^[a-z][a-z0-9_-]*:$/ { job = $1; ext = 0; next }
+    index(sect, "GitLab CI") && /^  extends: \.scitt$/ { ext = 1 }
+    index(sect, "GitLab CI") && /^ *- scitt / && !ext { print "GitLab job " job " runs scitt without extends: .scitt"; bad = 1 }
+    index(sect, "GitLab CI") && /^\.scitt:/ { inst = 1 }
+    index(sect, "GitLab CI") && inst && /install .*tools\/scitt \/usr\/local\/bin/ { gl_install = 1; inst = 0 }
+    END { if (!gl_install) { print "GitLab: .scitt installs no scitt"; bad = 1 } exit bad }
+' "$DOC" >"$T/out" 2>&1
+st=$?
+checks=$((checks + 1))
+if [ "$st" = 0 ] && [ ! -s "$T/out" ]; then echo "ok: every job that runs scitt installs it"; else
+    fails=$((fails + 1)); echo "FAIL: a job runs scitt without installing it"; sed 's/^/  | /' "$T/out"; fi
+# Images: only public ones that exist (Debian, Docker's); no image of a made-up registry.
+imgs=$(sed -n 's/^ *image: *\([^ #]*\).*/\1/p' "$DOC" | sort -u | tr '\n' ' ')
+checks=$((checks + 1))
+case " $imgs " in
+*registry.example*) fails=$((fails + 1)); echo "FAIL: an image that does not exist: $imgs" ;;
+*) echo "ok: images named: $imgs" ;;
+esac
+for i in $imgs; do
+    case $i in debian:12 | docker:27 | docker:27-dind) ;; *)
+        fails=$((fails + 1)); echo "FAIL: image $i is not one the page may assume" ;; esac
+done
+# File names: the CA is made as release-ca (release-ca.key, release-ca.crt) and named so.
+checks=$((checks + 1))
+if grep -q 'keygen --out release-ca ' "$DOC" && ! grep -Eq '(^|[^-])\bca\.key' "$DOC"; then
+    echo "ok: the CA's files are release-ca.*"
+else
+    fails=$((fails + 1)); echo "FAIL: the CA's files are not named consistently"; grep -n 'ca\.key' "$DOC"
+fi
+# Retention: the page does not tell both to keep the transparent statement and to keep nothing.
+lacks "$DOC" "no artifact is kept" "no \"nothing is kept\" beside \"keep the transparent statement\""
+has "$DOC" "Keep the transparent statement as long as the image" "the retention advice"
+
 step "one-time setup"
 setup=$(commands "One-time setup")
 [ "$(printf '%s\n' "$setup" | wc -l)" = 3 ] || {

@@ -75,6 +75,18 @@ expect 0 "inspect the image statement" "$SCITT" inspect img.stmt
 has "$T/out" "/ payload hash alg / 258: -16 / SHA-256 /" "inspect names 258"
 has "$T/out" "/ x5chain / 33: [" "inspect shows the x5chain"
 has "$T/out" "CN=release-signer" "inspect names the leaf certificate"
+# A layout as skopeo copy ... oci:DIR:latest writes it: ref.name is the bare tag.
+mkdir -p skopeo && cp -r oci/blobs oci/oci-layout skopeo/
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' \
+    "$MAN" "$(wc -c <manifest.json)" >skopeo/index.json
+expect 2 "sign --oci-layout: a bare tag is not taken for the repository" "$SCITT" sign \
+    --key ci.key --iss https://x --sub s --oci-layout skopeo --out x.stmt
+one_line "bare tag message"
+has "$T/err" "--image-name REPO" "the message says to give --image-name"
+[ ! -e x.stmt ] && echo "ok: nothing written" || { fails=$((fails + 1)); echo "FAIL: x.stmt"; }
+expect 0 "sign --oci-layout --image-name with a bare-tag layout" "$SCITT" sign --key ci.key \
+    --iss https://x --oci-layout skopeo --image-name registry.example/team/app --out sk.stmt --json
+has "$T/out" "\"location\":\"oci://registry.example/team/app@sha256:$MAN\"" "260 names the repository"
 (cd oci && tar -cf ../img.tar oci-layout index.json blobs)
 expect 0 "sign --docker-archive" "$SCITT" sign --key rel.key --chain rel.chain.pem --iss "$DID" \
     --docker-archive img.tar --ref 1.2.3 --out img2.stmt --json
@@ -131,6 +143,7 @@ step register
 expect 0 "register (201)" "$SCITT" register --url "$URL" sbom.stmt --out sbom.ts \
     --receipt-out sbom.receipt --json
 has "$T/out" "\"entry_id\":\"$SBOM_ID\"" "the entry ID is the one sign predicted"
+has "$T/out" '"already_registered":false' "a first registration is not reported as a repeat"
 expect 0 "register --async (202, polling)" "$SCITT" register --url "$URL" img.stmt --async \
     --out img.ts
 for s in ed rsa meas report hash ref; do
@@ -139,6 +152,22 @@ done
 expect 0 "register again: the same entry (idempotent)" "$SCITT" register --url "$URL" sbom.stmt \
     --out again.ts --json
 has "$T/out" "\"entry_id\":\"$SBOM_ID\"" "the same entry ID"
+has "$T/out" '"already_registered":true' "reported as already registered (JSON)"
+expect 0 "register again (text)" "$SCITT" register --url "$URL" sbom.stmt --out again.ts
+has "$T/out" "already registered sbom.stmt: entry $SBOM_ID" "reported as already registered"
+expect 0 "register the transparent statement again" "$SCITT" register --url "$URL" sbom.ts \
+    --out again2.ts --json
+has "$T/out" '"replaced_receipts":1' "the earlier receipt of this service is replaced"
+expect 0 "register the transparent statement (text)" "$SCITT" register --url "$URL" sbom.ts \
+    --out again3.ts
+has "$T/out" "replaced the earlier receipt from this service" "said in text too"
+expect 2 "register: --out that cannot be written after registering" "$SCITT" register \
+    --url "$URL" sbom.stmt --out no/such/dir/x.ts
+one_line "--out failure message"
+has "$T/err" "registered as entry $SBOM_ID, but cannot write no/such/dir/x.ts" \
+    "the message names the entry"
+has "$T/err" "scitt get --url $URL $SBOM_ID --statement --out FILE" "and how to fetch it again"
+expect 2 "register --out - with --json" "$SCITT" register --url "$URL" sbom.stmt --out - --json
 expect 1 "register: a detached payload is rejected" "$SCITT" register --url "$URL" det.stmt
 one_line "rejection message"
 has "$T/err" "400 Payload Missing" "the message carries the problem details (RFC 9290 title)"
@@ -147,11 +176,36 @@ expect 1 "register: no x5chain, rejected by the development policy" "$SCITT" reg
 expect 2 "register: not a statement" "$SCITT" register --url "$URL" sbom.json
 expect 2 "register: nothing listens" "$SCITT" register --url http://127.0.0.1:1 sbom.stmt
 one_line "connection failure message"
+has "$T/err" "POST http://127.0.0.1:1/entries: cannot connect" "the message names the URL"
+head -c 70000 /dev/zero | tr '\0' 'x' >big.bin
+expect 0 "sign a 70 kB payload" "$SCITT" sign --key ci.key --cert ci.crt \
+    --iss https://ci.example/app --sub big --payload big.bin --out big.stmt
+has "$T/err" "warning: the statement is" "sign warns above the default limit"
+has "$T/err" "--hash-envelope" "and names the hash envelope"
+expect 0 "sign a small payload: no warning" "$SCITT" sign --key ci.key --cert ci.crt \
+    --iss https://ci.example/app --sub small --payload sbom.json --out small.stmt
+lacks "$T/err" "warning" "no warning under the limit"
+expect 2 "register: a statement over the service's limit (413)" "$SCITT" register --url "$URL" \
+    big.stmt --out big.ts
+one_line "413 message"
+has "$T/err" "limit of 65535 bytes" "the problem details state the limit"
+has "$T/err" "scitt sign --hash-envelope" "scitt suggests the hash envelope"
 
 step keys
 expect 0 "keys (COSE_Key_Set) and the configuration" "$SCITT" keys --url "$URL" --out keys.cbor \
     --config config.cbor --json
 expect 0 "keys --jwks" "$SCITT" keys --url "$URL" --jwks --out keys.jwks
+cp keys.cbor keys.before
+expect 2 "keys: an existing --out is not replaced" "$SCITT" keys --url "$URL" --out keys.cbor
+one_line "keys overwrite message"
+has "$T/err" "keys.cbor exists: --force replaces it" "the message names --force"
+expect 2 "keys: an existing --config is not replaced" "$SCITT" keys --url "$URL" --out k2.cbor \
+    --config config.cbor
+expect 0 "keys --force" "$SCITT" keys --url "$URL" --out keys.cbor --force
+cmp -s keys.cbor keys.before && echo "ok: same keys" || { fails=$((fails + 1)); echo "FAIL: keys"; }
+expect 0 "keys --out -" "$SCITT" keys --url "$URL" --out -
+cmp -s "$T/out" keys.before && echo "ok: --out - writes the key set to stdout, nothing else" ||
+    { fails=$((fails + 1)); echo "FAIL: keys --out - output"; }
 "$SCITT" keygen --out other >/dev/null
 
 step verify
@@ -216,18 +270,28 @@ has "$T/out" "$SBOM_ID" "the statement is listed by subject"
 expect 0 "query --digest (the image's manifest digest)" "$SCITT" query --url "$URL" \
     --digest "$MAN" --json
 has "$T/out" '"sub":"registry.example/team/app"' "the image statement is found by digest"
+expect 0 "query --digest sha256:HEX (as registries write it)" "$SCITT" query --url "$URL" \
+    --digest "sha256:$MAN" --json
+has "$T/out" '"sub":"registry.example/team/app"' "found with the sha256: prefix too"
 expect 0 "query --iss (did:x509)" "$SCITT" query --url "$URL" --iss "$DID"
 has "$T/out" "sub=registry.example/team/app" "found by issuer"
 expect 0 "query --limit 2 (text)" "$SCITT" query --url "$URL" --limit 2
 [ "$(wc -l <"$T/out")" = 2 ] && echo "ok: two rows" || { fails=$((fails + 1)); echo "FAIL: rows"; }
 expect 0 "query --after (nothing in the future)" "$SCITT" query --url "$URL" \
     --after 2099-01-01T00:00:00Z --json
-has "$T/out" '{"entries":[],"next":null}' "empty result"
+has "$T/out" '{"entries":[],"next":null,"truncated":false}' "empty result"
 
 step get
 expect 0 "get --statement" "$SCITT" get --url "$URL" "$SBOM_ID" --statement --out got.ts
 expect 0 "verify what get returned" "$SCITT" verify got.ts --trust keys.cbor
 expect 0 "get the receipt" "$SCITT" get --url "$URL" "$SBOM_ID" --out got.receipt
+expect 2 "get: an existing --out is not replaced" "$SCITT" get --url "$URL" "$SBOM_ID" \
+    --out got.receipt
+has "$T/err" "got.receipt exists: --force replaces it" "the message names --force"
+expect 0 "get --force" "$SCITT" get --url "$URL" "$SBOM_ID" --out got.receipt --force
+expect 0 "get --out -" "$SCITT" get --url "$URL" "$SBOM_ID" --out -
+"$SCITT" inspect "$T/out" >/dev/null && echo "ok: --out - wrote the receipt alone" ||
+    { fails=$((fails + 1)); echo "FAIL: get --out - output is not a receipt"; }
 expect 0 "inspect the receipt (proof decoded)" "$SCITT" inspect got.receipt
 has "$T/out" "/ receipt /" "a receipt"
 has "$T/out" "/ leaf index / 1" "the proof is decoded"
@@ -321,6 +385,9 @@ stop_scittd
 start_scittd "$T/data" --tls-cert "$T/fx/tls/cert.pem" --tls-key "$T/fx/tls/key.pem"
 expect 2 "https without the CA: untrusted" "$SCITT" keys --url "$URL" --out x.cbor
 has "$T/err" "not trusted" "the TLS failure is named"
+expect 2 "http:// to the TLS port" "$SCITT" keys --url "http://${URL#https://}" --out x.cbor
+one_line "plain http to TLS message"
+has "$T/err" "it speaks TLS, use https://" "the message says the server wants https"
 expect 0 "https with --cacert" "$SCITT" register --url "$URL" --cacert "$T/fx/tls/cert.pem" \
     rsa.stmt --out rsa2.ts
 expect 0 "audit over https" "$SCITT" audit --url "$URL" --cacert "$T/fx/tls/cert.pem" --state st

@@ -4,7 +4,9 @@
 # a fresh fixture from @transmute/cose verified by `scitt verify`; a transparent statement
 # registered in a real scittd and written by `scitt register`, verified by the harness; what
 # `scitt sign` makes with every algorithm (attached, detached, hash envelope) through the strict
-# Python checker; and a static `scitt export-tiles` copy through the Go tlog checker.
+# Python checker; a static `scitt export-tiles` copy through the Go tlog checker; and the
+# operation flow of older SCRAPI drafts (scittd --compat-operations) driven by a pyscitt-style
+# client on cbor2 and by `scitt register`, each result verified by @transmute/cose.
 SCITT=$1
 SCITTD=$2
 H=$3
@@ -94,6 +96,45 @@ fi
 expect 0 "tlogcheck: consistency of the two exported checkpoints" "$H/bin/tlogcheck" \
     consistency -vkey "$vkey" -old old.checkpoint -new static/checkpoint -tiles "$T/static"
 has "$T/out" "RESULT: OK" "consistency OK"
+stop_scittd
+
+step "the operation flow of older SCRAPI drafts (scittd --compat-operations)"
+start_scittd "$T/data-compat" --compat-operations
+expect 0 "keys --jwks (compat)" "$SCITT" keys --url "$URL" --jwks --out compat.jwks
+# A client in the manner of pyscitt, with the independent CBOR library (cbor2): POST, the 202's
+# operation, GET /operations/{id} after each Retry-After until it succeeded, then the
+# transparent statement of the entry it names.
+expect 0 "a pyscitt-style client (cbor2) registers through /operations/{id}" /usr/bin/python3 - \
+    "$URL" p.stmt py.ts <<'PY'
+import sys, time, urllib.request, cbor2
+url, stmt, out = sys.argv[1:4]
+req = urllib.request.Request(url + "/entries", data=open(stmt, "rb").read(), method="POST",
+                             headers={"Content-Type": "application/cose"})
+with urllib.request.urlopen(req) as r:
+    assert r.status == 202, r.status
+    loc, op = r.headers["Location"], cbor2.loads(r.read())
+    assert loc == "/operations/" + op["operationId"], (loc, op)
+    wait = int(r.headers["Retry-After"])
+for _ in range(60):
+    time.sleep(wait)
+    with urllib.request.urlopen(url + loc) as r:
+        op = cbor2.loads(r.read())
+        wait = int(r.headers.get("Retry-After", "1"))
+    if op["status"] != "running":
+        break
+assert op["status"] == "succeeded", op
+with urllib.request.urlopen(url + "/entries/" + op["entryId"] + "/statement") as r:
+    open(out, "wb").write(r.read())
+print("entry", op["entryId"])
+PY
+expect 0 "verify-receipt (@transmute/cose) accepts what the compat flow gave it" \
+    "$H/bin/verify-receipt" --key compat.jwks --transparent py.ts --issuer-key ci.pub
+has "$T/out" "RESULT: OK" "the harness says OK"
+expect 0 "scitt register through /operations/{id}" "$SCITT" register --url "$URL" \
+    "a-ES384.stmt" --out compat.ts
+expect 0 "verify-receipt (@transmute/cose) accepts scitt's transparent statement (compat)" \
+    "$H/bin/verify-receipt" --key compat.jwks --transparent compat.ts --issuer-key k-ES384.pub
+has "$T/out" "RESULT: OK" "the harness says OK"
 stop_scittd
 
 finish

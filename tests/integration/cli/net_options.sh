@@ -54,6 +54,59 @@ attest_export 30 1 3600
 audit 30 1 3600
 EOF_CMDS
 
+step "--json on failure: a JSON error object on stdout, for every command"
+# nothing listens on port 1; each command fails after option parsing, in the network
+for args in "register --url http://127.0.0.1:1/pfx x.stmt" \
+    "get --url http://127.0.0.1:1/pfx $(printf 'a%.0s' $(seq 64)) --out got.x" \
+    "keys --url http://127.0.0.1:1/pfx --out keys.x" "query --url http://127.0.0.1:1/pfx" \
+    "attest export --url http://127.0.0.1:1/pfx --out att.x" \
+    "audit --url http://127.0.0.1:1/pfx --state st"; do
+    cmd=${args%% --url*}
+    printf '\322\204' >x.stmt # any COSE_Sign1 would do: the statement is never sent
+    # shellcheck disable=SC2086
+    "$SCITT" $args --json >"$T/out" 2>"$T/err"
+    got=$?
+    checks=$((checks + 1))
+    if [ "$got" = 2 ] && grep -q '^{"error":".*","command":".*","exit_status":2}$' "$T/out" ||
+        { [ "$cmd" = audit ] && grep -q '"result"' "$T/out"; }; then
+        echo "ok: $cmd --json: $(head -c 160 "$T/out")"
+    else
+        fails=$((fails + 1))
+        echo "FAIL: $cmd --json on failure: exit $got, stdout:"
+        sed 's/^/  | /' "$T/out"
+    fi
+done
+expect 2 "keygen --json on a usage error" "$SCITT" keygen --json
+has "$T/out" '"exit_status":2}' "a JSON error object too"
+
+step "network errors name the whole URL"
+expect 2 "keys, nothing listening" "$SCITT" keys --url http://127.0.0.1:1/scitt/v1 --out k.x
+has "$T/err" "GET http://127.0.0.1:1/scitt/v1/.well-known/scitt-keys: cannot connect" \
+    "method, scheme, host, port and path prefix"
+one_line "connection message"
+
+step "help, -h, version and usage errors"
+expect 0 "scitt help register" "$SCITT" help register
+has "$T/out" "usage: scitt register" "the command's help"
+for c in keygen sign register verify attach get keys inspect query audit monitor export-tiles \
+    attest witness; do
+    expect 0 "scitt $c -h" "$SCITT" $c -h
+    has "$T/out" "usage: scitt $c" "$c -h is its --help"
+done
+expect 2 "scitt help nosuch" "$SCITT" help nosuch
+one_line "help of an unknown command"
+expect 0 "scitt version" "$SCITT" version
+has "$T/out" "scitt " "prints the version"
+expect 0 "scitt --version" "$SCITT" --version
+expect 2 "query --digest sha256:xyz is a usage error" "$SCITT" query --url http://127.0.0.1:1 \
+    --digest sha256:xyz
+expect 2 "verify --digest sha256:xyz is a usage error (it exited 1, as a failed check)" \
+    "$SCITT" verify x.ts --trust k.cbor --digest sha256:xyz
+one_line "verify digest usage message"
+has "$T/err" "--digest is [ALG:]HEX" "the message says what a digest is"
+expect 2 "an unknown option" "$SCITT" verify --no-such-option x
+expect 2 "an unknown command" "$SCITT" frobnicate
+
 step "a URL that is not http(s)"
 expect 2 "query --url ftp://example.org is refused" "$SCITT" query --url ftp://example.org
 check "  saying why" grep -q "ftp://example.org" "$T/err"

@@ -62,6 +62,13 @@ has "$T/out" '"tree_size":6' "tree size 6"
 has "$T/out" '"leaf_index":4' "leaf 4"
 expect 0 "entries/0004.cbor (the same entry) + receipt.cbor" "$SCITT" verify \
     "$JS/entries/0004.cbor" --receipt "$JS/receipt.cbor" --trust "$JS/service.jwk.json"
+printf 'name: app\nversion: 1.2.3\n' >text.yaml
+expect 2 "inspect a text file" "$SCITT" inspect text.yaml
+one_line "inspect text message"
+has "$T/err" "text.yaml is a text file, not a COSE statement" "it says what the file is"
+expect 1 "verify a text file" "$SCITT" verify text.yaml --trust "$JS/services.jwks.json"
+has "$T/out" "not a COSE statement: a text file, not CBOR" "verify says so too"
+lacks "$T/out" "CBOR tag not allowed here" "no CBOR jargon for a text file"
 expect 0 "inspect a JWKS" "$SCITT" inspect "$JS/services.jwks.json"
 has "$T/out" 'kid "ed25519-service-1", EdDSA' "the JWKS keys are listed"
 expect 0 "statement + the Ed25519 receipt" "$SCITT" verify "$JS/statement.cbor" \

@@ -47,7 +47,7 @@ answered -eq 1 "one request"
 has "$T/err" "empty page that claims more" "the message says why"
 has "$T/err" "continue with --cursor 1" "and where to continue"
 one_line "empty page message"
-has "$T/out" '{"entries":[],"next":1}' "the JSON names the cursor"
+has "$T/out" '{"entries":[],"next":1,"truncated":true}' "the JSON names the cursor"
 expect 2 "resuming from the cursor stops at the next empty page" timeout 20 "$SCITT" query \
     --url "$URL" --cursor 1
 has "$T/err" "continue with --cursor 2" "the cursor advanced by the service's page"
@@ -67,7 +67,9 @@ expect 2 "the default page limit bounds the requests" timeout 120 "$SCITT" query
 answered -eq 1000 "a thousand requests"
 expect 0 "--limit still ends a query normally" timeout 20 "$SCITT" query --url "$URL" --limit 3 \
     --json
-has "$T/out" '"next":3}' "the JSON names the next cursor"
+has "$T/out" '"next":3,"truncated":true}' "the JSON names the next cursor and says it is cut"
+has "$T/err" "showing the first 3 entries (--limit); more match: continue with --cursor 3" \
+    "stderr says the result stops at --limit"
 
 step "a cursor that does not advance"
 serve stuck
@@ -91,9 +93,24 @@ answered -le 4 "at most four requests"
 step "an honest service"
 serve finite
 expect 0 "the last page ends the query" timeout 20 "$SCITT" query --url "$URL" --json
-has "$T/out" '"next":null}' "complete"
+has "$T/out" '"next":null,"truncated":false}' "complete"
+[ -s "$T/err" ] && { fails=$((fails + 1)); echo "FAIL: a complete result said something on stderr"; }
 [ "$(grep -o '"entry_id"' "$T/out" | wc -l)" = 3 ] && echo "ok: three entries" ||
     { fails=$((fails + 1)); echo "FAIL: entries"; cat "$T/out"; }
+expect 0 "--all: every match" timeout 20 "$SCITT" query --url "$URL" --all --json
+has "$T/out" '"truncated":false}' "--all is complete"
+[ "$(grep -o '"entry_id"' "$T/out" | wc -l)" = 3 ] && echo "ok: --all printed three" ||
+    { fails=$((fails + 1)); echo "FAIL: --all entries"; cat "$T/out"; }
+expect 2 "--all and --limit exclude each other" "$SCITT" query --url "$URL" --all --limit 5
+one_line "--all with --limit"
+D=0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF
+expect 0 "--digest sha256:HEX as a registry writes it" timeout 20 "$SCITT" query --url "$URL" \
+    --digest "sha256:$D" --json
+expect 2 "--digest sha256:xyz is a usage error" "$SCITT" query --url "$URL" --digest sha256:xyz
+one_line "bad digest message"
+has "$T/err" "64, 96 or 128 hex digits" "the message says what a digest is"
+expect 2 "--digest of the wrong length for its algorithm" "$SCITT" query --url "$URL" \
+    --digest "sha512:$D"
 expect 0 "--cursor resumes" timeout 20 "$SCITT" query --url "$URL" --cursor 2
 [ "$(wc -l <"$T/out")" = 1 ] && echo "ok: one entry from cursor 2" ||
     { fails=$((fails + 1)); echo "FAIL: $(wc -l <"$T/out") entries from cursor 2"; }

@@ -238,13 +238,186 @@ static void test_headers_and_urls(void **state)
     assert_int_equal(scitt__http_query_escape("abcdef", q, 4), SCITT_ERR_BUFFER_TOO_SMALL);
 }
 
+/* Retry-After in both forms, HTTP-dates in all three, and what is refused. */
+static void test_retry_after(void **state)
+{
+    (void)state;
+    int64_t t;
+    /* RFC 9110's example instant, 784111777 (Sun, 06 Nov 1994 08:49:37 GMT), in each form */
+    assert_true(scitt__http_date_parse(scitt_span_str("Sun, 06 Nov 1994 08:49:37 GMT"), &t));
+    assert_int_equal(t, 784111777);
+    assert_true(scitt__http_date_parse(scitt_span_str("Sunday, 06-Nov-94 08:49:37 GMT"), &t));
+    assert_int_equal(t, 784111777);
+    assert_true(scitt__http_date_parse(scitt_span_str("Sun Nov  6 08:49:37 1994"), &t));
+    assert_int_equal(t, 784111777);
+    assert_true(scitt__http_date_parse(scitt_span_str("Tue, 29 Feb 2028 23:59:59 GMT"), &t));
+    assert_int_equal(t, 1835481599);
+    static const char *const bad[] = {
+        "Sun, 06 Nov 1994 08:49:37 UTC",  /* only GMT */
+        "Sun, 06 Foo 1994 08:49:37 GMT",  /* month */
+        "Sun, 06 Nov 1994 24:49:37 GMT",  /* hour */
+        "Sun, 06 Nov 1994 08:49:37 GMT ", /* trailing */
+        "Sun, 06 Nov 1994",               /* short */
+        "1994-11-06T08:49:37Z",           /* not an HTTP-date */
+        "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (scitt__http_date_parse(scitt_span_str(bad[i]), &t)) {
+            fail_msg("\"%s\" was read as a date", bad[i]);
+        }
+    }
+    uint32_t s = 0;
+    assert_true(scitt__http_retry_after(scitt_span_str("7"), 0, 3600, &s));
+    assert_int_equal(s, 7);
+    assert_true(scitt__http_retry_after(scitt_span_str("99999999999999999999"), 0, 3600, &s));
+    assert_int_equal(s, 3600); /* capped, no overflow */
+    assert_true(scitt__http_retry_after(scitt_span_str("Sun, 06 Nov 1994 08:49:37 GMT"),
+                                        784111777 - 5, 3600, &s));
+    assert_int_equal(s, 5);
+    assert_true(scitt__http_retry_after(scitt_span_str("Sun, 06 Nov 1994 08:49:37 GMT"),
+                                        784111777 + 100, 3600, &s));
+    assert_int_equal(s, 0); /* past */
+    assert_true(
+        scitt__http_retry_after(scitt_span_str("Sun, 06 Nov 1994 08:49:37 GMT"), 0, 3600, &s));
+    assert_int_equal(s, 3600);
+    assert_false(scitt__http_retry_after(scitt_span_str("-1"), 0, 3600, &s));
+    assert_false(scitt__http_retry_after(scitt_span_str("1.5"), 0, 3600, &s));
+    assert_false(scitt__http_retry_after(scitt_span_str("soon"), 0, 3600, &s));
+}
+
+/* Location: absolute paths on the request's origin, absolute URLs, and nothing else. */
+static void test_location(void **state)
+{
+    (void)state;
+    scitt__http_url base, to;
+    char path[256];
+    assert_int_equal(scitt__http_url_parse("https://ts.example:8443/scitt", &base), SCITT_OK);
+    assert_int_equal(scitt__http_location(&base, scitt_span_str("/entries/2.1?api-version=x#f"),
+                                          &to, path, sizeof(path)),
+                     SCITT_OK);
+    assert_true(scitt__http_same_origin(&base, &to));
+    assert_string_equal(to.prefix, ""); /* an absolute path replaces the prefix */
+    assert_string_equal(path, "/entries/2.1?api-version=x");
+    assert_int_equal(scitt__http_location(&base, scitt_span_str("HTTPS://TS.example:8443"), &to,
+                                          path, sizeof(path)),
+                     SCITT_ERR_MALFORMED); /* the scheme is matched as written */
+    assert_int_equal(scitt__http_location(&base, scitt_span_str("https://TS.example:8443?q=1"), &to,
+                                          path, sizeof(path)),
+                     SCITT_OK);
+    assert_true(scitt__http_same_origin(&base, &to)); /* host case does not matter */
+    assert_string_equal(path, "/?q=1");
+    assert_int_equal(scitt__http_location(&base, scitt_span_str("http://ts.example:8443/x"), &to,
+                                          path, sizeof(path)),
+                     SCITT_OK);
+    assert_false(scitt__http_same_origin(&base, &to)); /* scheme */
+    assert_int_equal(scitt__http_location(&base, scitt_span_str("https://ts.example/x"), &to, path,
+                                          sizeof(path)),
+                     SCITT_OK);
+    assert_false(scitt__http_same_origin(&base, &to)); /* port 443 */
+    assert_int_equal(scitt__http_location(&base, scitt_span_str("https://evil.example:8443/x"), &to,
+                                          path, sizeof(path)),
+                     SCITT_OK);
+    assert_false(scitt__http_same_origin(&base, &to)); /* host */
+    static const char *const bad[] = {
+        "entries/1",              /* relative */
+        "../entries/1",           /* relative */
+        "//evil.example/x",       /* network-path reference */
+        "ftp://ts.example/x",     /* scheme */
+        "https://u@ts.example/x", /* user info */
+        "/entries/1 2",           /* space */
+        "/entries/\x01",          /* control */
+        "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (scitt__http_location(&base, scitt_span_str(bad[i]), &to, path, sizeof(path)) ==
+            SCITT_OK) {
+            fail_msg("\"%s\" was followed", bad[i]);
+        }
+    }
+    char small[4];
+    assert_int_equal(
+        scitt__http_location(&base, scitt_span_str("/entries/1"), &to, small, sizeof(small)),
+        SCITT_ERR_TOO_LARGE);
+}
+
+/* CBOR of a diagnostic-free kind: a few helpers for operation bodies. */
+static size_t put_text(uint8_t *p, const char *s)
+{
+    size_t n = strlen(s);
+    p[0] = (uint8_t)(0x60 | n); /* n < 24 */
+    memcpy(p + 1, s, n);
+    return n + 1;
+}
+
+/* Operation bodies as scittd and scitt-ccf-ledger spell them, and broken ones. */
+static void test_operation(void **state)
+{
+    (void)state;
+    uint8_t b[256];
+    size_t n = 0;
+    scitt_client_operation op;
+    b[n++] = 0xa2;
+    n += put_text(b + n, "OperationID");
+    n += put_text(b + n, "2.131");
+    n += put_text(b + n, "Status");
+    n += put_text(b + n, "running");
+    assert_int_equal(scitt_client_operation_parse(scitt_span_make(b, n), &op), SCITT_OK);
+    assert_int_equal(op.status, SCITT_CLIENT_OP_RUNNING);
+    assert_string_equal(op.operation_id, "2.131");
+
+    n = 0;
+    b[n++] = 0xa2;
+    n += put_text(b + n, "status");
+    n += put_text(b + n, "succeeded");
+    n += put_text(b + n, "entryId");
+    n += put_text(b + n, "2.131");
+    assert_int_equal(scitt_client_operation_parse(scitt_span_make(b, n), &op), SCITT_OK);
+    assert_int_equal(op.status, SCITT_CLIENT_OP_SUCCEEDED);
+    assert_string_equal(op.entry_id, "2.131");
+    b[0] = 0xa1; /* succeeded without an entry ID */
+    assert_int_equal(scitt_client_operation_parse(scitt_span_make(b, n - 14), &op),
+                     SCITT_ERR_MALFORMED);
+
+    n = 0;
+    b[n++] = 0xa2;
+    n += put_text(b + n, "Status");
+    n += put_text(b + n, "failed");
+    n += put_text(b + n, "Error");
+    b[n++] = 0xa2;
+    b[n++] = 0x20; /* -1 */
+    n += put_text(b + n, "Bad Alg");
+    b[n++] = 0x21; /* -2 */
+    n += put_text(b + n, "not supported");
+    assert_int_equal(scitt_client_operation_parse(scitt_span_make(b, n), &op), SCITT_OK);
+    assert_int_equal(op.status, SCITT_CLIENT_OP_FAILED);
+    assert_string_equal(op.error, "Bad Alg: not supported");
+
+    n = 0;
+    b[n++] = 0xa2;
+    n += put_text(b + n, "Status");
+    n += put_text(b + n, "succeeded");
+    n += put_text(b + n, "EntryId");
+    n += put_text(b + n, "../../x"); /* not an ID: it would change the path */
+    assert_int_equal(scitt_client_operation_parse(scitt_span_make(b, n), &op), SCITT_ERR_MALFORMED);
+    n = 0;
+    b[n++] = 0xa1;
+    n += put_text(b + n, "Status");
+    n += put_text(b + n, "paused");
+    assert_int_equal(scitt_client_operation_parse(scitt_span_make(b, n), &op), SCITT_ERR_MALFORMED);
+    b[0] = 0xa0;
+    assert_int_equal(scitt_client_operation_parse(scitt_span_make(b, 1), &op), SCITT_ERR_MALFORMED);
+    assert_false(scitt_client_id_ok(scitt_span_str("")));
+    assert_true(scitt_client_id_ok(scitt_span_str("2.131")));
+    assert_false(scitt_client_id_ok(scitt_span_str("a/b")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_prefixes),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_headers_and_urls),
+        cmocka_unit_test(test_table),       cmocka_unit_test(test_prefixes),
+        cmocka_unit_test(test_limits),      cmocka_unit_test(test_headers_and_urls),
+        cmocka_unit_test(test_retry_after), cmocka_unit_test(test_location),
+        cmocka_unit_test(test_operation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

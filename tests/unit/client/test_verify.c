@@ -207,8 +207,14 @@ static void test_decode_and_profile(void **state)
     (void)state;
     scitt_verify_opts o;
     opts_init(&o);
-    scitt_verify_result *r = run(scitt_span_str("not cbor"), &o);
+    /* bytes that are not CBOR of a statement, and a text file, each said for what it is */
+    static const uint8_t junk[] = {0x01, 0xff, 0x00, 0x9f};
+    scitt_verify_result *r = run(scitt_span_make(junk, sizeof(junk)), &o);
     expect_only_failure(r, "decode", "not a strict, tagged COSE_Sign1");
+    assert_false(r->decoded);
+    free(r);
+    r = run(scitt_span_str("kind: Deployment\n"), &o);
+    expect_only_failure(r, "decode", "not a COSE statement: a text file, not CBOR");
     assert_false(r->decoded);
     free(r);
     /* No CWT claims: not an RFC 9943 Signed Statement. */
