@@ -30,8 +30,12 @@
  *                                     then (unanswered_P says how many)
  *   ratio registrations_P/ceiling: x, ratio production/development: x
  * The load client runs on the same machine and shares its cores with the servers.
+ * With --receipt-key URI both daemons run the development policy, and the second signs its
+ * receipts with the key that PKCS#11 URI names (scittd --receipt-key): the figures are then
+ * named file_key and pkcs11_key, and the last line is ratio pkcs11_key/file_key
+ * (bench/pkcs11_load.sh makes a SoftHSM2 token for it).
  * Usage: load [--scittd PATH] [--rate N] [--seconds S] [--connections C] [--keep DIR]
- *             [--verify-every N] [--statements N]
+ *             [--verify-every N] [--statements N] [--receipt-key URI]
  */
 #include <signal.h>
 #include <stdio.h>
@@ -51,7 +55,7 @@
 #define PROD   0
 #define DEV    1
 
-static const char *const policy_name[2] = {"production", "development"};
+static const char *policy_name[2] = {"production", "development"};
 
 /* The server's batch and entry counters (from /metrics), to report the mean batch size. */
 static void metric(int port, double *batches, double *entries)
@@ -145,12 +149,14 @@ int main(int argc, char **argv)
 {
     bench_help(argc, argv,
                "usage: load [--scittd PATH] [--rate N] [--seconds S] [--connections C] [--keep "
-               "DIR]\n            [--verify-every N] [--statements N]\n"
+               "DIR]\n            [--verify-every N] [--statements N] [--receipt-key URI]\n"
                "  closed-loop registrations and latency at a fixed rate against two scittd it "
                "starts,\n  one with a production policy (x5chain validated to a root CA), one "
                "with the\n  development policy; every 201's receipt is verified (or every N-th)\n"
-               "  (defaults: build/server/scittd, 5000/s, 10 s, 64 connections, every 201)\n");
-    const char *bin = "build/server/scittd", *keep = NULL;
+               "  (defaults: build/server/scittd, 5000/s, 10 s, 64 connections, every 201)\n"
+               "  --receipt-key URI: instead, both with the development policy, the second\n"
+               "  signing receipts with that PKCS#11 key (file_key vs pkcs11_key)\n");
+    const char *bin = "build/server/scittd", *keep = NULL, *receipt_key = NULL;
     double rate = 5000, seconds = 10;
     unsigned conns = 64, every = 1;
     size_t statements = 0;
@@ -167,6 +173,8 @@ int main(int argc, char **argv)
             keep = argv[i + 1];
         } else if (!strcmp(argv[i], "--verify-every")) {
             every = (unsigned)atoi(argv[i + 1]);
+        } else if (!strcmp(argv[i], "--receipt-key")) {
+            receipt_key = argv[i + 1];
         } else if (!strcmp(argv[i], "--statements")) {
             statements = strtoull(argv[i + 1], NULL, 10);
         } else {
@@ -201,9 +209,15 @@ int main(int argc, char **argv)
         }
         return 1;
     }
-    printf("policy_production: x509_roots, x5chain [leaf] issued by a P-256 root CA, validated "
-           "at every registration\n");
-    printf("policy_development: self_signed, the x5chain leaf's key, no path validation\n");
+    if (receipt_key) {
+        policy_name[0] = "file_key", policy_name[1] = "pkcs11_key";
+        printf("receipt_keys: file_key = ES256 in the keystore, pkcs11_key = --receipt-key in a "
+               "PKCS#11 token; both the development policy\n");
+    } else {
+        printf("policy_production: x509_roots, x5chain [leaf] issued by a P-256 root CA, "
+               "validated at every registration\n");
+        printf("policy_development: self_signed, the x5chain leaf's key, no path validation\n");
+    }
     if (every == 1) {
         printf("receipts_verified: every 201 (signature memoised per signed tree head, proof of "
                "each receipt checked)\n");
@@ -246,7 +260,11 @@ int main(int argc, char **argv)
     for (int k = 0; k < 2; k++) {
         snprintf(data[k], sizeof(data[k]), "%s/%s", dir, policy_name[k]);
         mkdir(data[k], 0700);
-        d[k].pid = sr_start_policy(bin, data[k], k == PROD ? policy : NULL, &d[k].port, NULL);
+        const char *extra[] = {"--receipt-key", receipt_key, NULL};
+        d[k].pid =
+            receipt_key
+                ? sr_start_args(bin, data[k], NULL, k == DEV ? extra : NULL, &d[k].port, NULL)
+                : sr_start_policy(bin, data[k], k == PROD ? policy : NULL, &d[k].port, NULL);
         d[k].check = d[k].pid > 0 ? sr_receipts_new(d[k].port, reqs, (const uint8_t(*)[32])leaves,
                                                     count, every)
                                   : NULL;
@@ -349,9 +367,13 @@ int main(int argc, char **argv)
                     "us CPU per verified receipt");
         bench_print("client_cpu_per_request", client_cpu / client_requests * 1e6,
                     "us (closed loops, receipt checks included)");
-        printf("ratio registrations_production/ceiling: %.3f\n", reg[PROD] / ceiling);
-        printf("ratio registrations_development/ceiling: %.3f\n", reg[DEV] / ceiling);
-        printf("ratio production/development: %.3f\n", reg[PROD] / reg[DEV]);
+        if (receipt_key) {
+            printf("ratio pkcs11_key/file_key: %.3f\n", reg[DEV] / reg[PROD]);
+        } else {
+            printf("ratio registrations_production/ceiling: %.3f\n", reg[PROD] / ceiling);
+            printf("ratio registrations_development/ceiling: %.3f\n", reg[DEV] / ceiling);
+            printf("ratio production/development: %.3f\n", reg[PROD] / reg[DEV]);
+        }
     }
 out:
     for (int k = 0; k < 2; k++) {

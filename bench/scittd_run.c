@@ -77,6 +77,25 @@ pid_t sr_start(const char *bin, const char *dir, int *port, double *ready_s)
 pid_t sr_start_policy(const char *bin, const char *dir, const char *policy_file, int *port,
                       double *ready_s)
 {
+    return sr_start_args(bin, dir, policy_file, NULL, port, ready_s);
+}
+
+pid_t sr_start_args(const char *bin, const char *dir, const char *policy_file,
+                    const char *const *extra, int *port, double *ready_s)
+{
+    const char *av[48] = {bin,           "--data",      dir,
+                          "--listen",    "127.0.0.1:0", "--print-ports",
+                          "--platform",  "virtual",     "--insecure-virtual",
+                          "--log-level", "warn"};
+    size_t na = 11;
+    if (policy_file) {
+        av[na++] = "--policy";
+        av[na++] = policy_file;
+    }
+    for (size_t i = 0; extra && extra[i] && na + 1 < sizeof(av) / sizeof(av[0]); i++) {
+        av[na++] = extra[i];
+    }
+    av[na] = NULL;
     int out[2];
     if (pipe(out) != 0) {
         return -1;
@@ -88,14 +107,7 @@ pid_t sr_start_policy(const char *bin, const char *dir, const char *policy_file,
         close(out[0]);
         int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 2);
-        if (policy_file) {
-            execl(bin, bin, "--data", dir, "--listen", "127.0.0.1:0", "--print-ports", "--platform",
-                  "virtual", "--insecure-virtual", "--log-level", "warn", "--policy", policy_file,
-                  (char *)NULL);
-        } else {
-            execl(bin, bin, "--data", dir, "--listen", "127.0.0.1:0", "--print-ports", "--platform",
-                  "virtual", "--insecure-virtual", "--log-level", "warn", (char *)NULL);
-        }
+        execv(bin, (char *const *)av);
         _exit(127);
     }
     close(out[1]);

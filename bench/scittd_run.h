@@ -27,6 +27,10 @@ pid_t sr_start(const char *bin, const char *dir, int *port, double *ready_s);
 /** As sr_start with `--policy @p policy_file` (NULL: the development policy). */
 pid_t sr_start_policy(const char *bin, const char *dir, const char *policy_file, int *port,
                       double *ready_s);
+/** As sr_start_policy with @p extra (NULL-terminated, may be NULL) appended to scittd's arguments.
+ */
+pid_t sr_start_args(const char *bin, const char *dir, const char *policy_file,
+                    const char *const *extra, int *port, double *ready_s);
 /** SIGTERM and wait. */
 void sr_stop(pid_t pid);
 /** CPU seconds (user + system, every thread) process @p pid has used so far; -1 if unknown. */

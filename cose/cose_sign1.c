@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cose_internal.h"
+#include "scitt/signer.h"
 
 void scitt__tbs_init(scitt__tbs *t, scitt_span protected_map, scitt_span aad, scitt_span payload)
 {
@@ -154,43 +155,9 @@ scitt_err scitt_cose_sign1_sign(const scitt_cose_key *key, scitt_span protected_
                                 scitt_span unprotected_map, scitt_span payload, scitt_span aad,
                                 unsigned flags, scitt_cbor_writer *out)
 {
-    /* The headers must decode under the same rules a verifier applies. */
-    scitt_cose_headers *h = scitt_malloc(sizeof(*h));
-    if (!h) {
-        return SCITT_ERR_NOMEM;
-    }
-    scitt_err e = scitt__headers_decode(protected_map, unprotected_map, 0, h);
-    int64_t alg = h->alg;
-    if (e == SCITT_OK && !(h->prot & SCITT_COSE_H_ALG)) {
-        e = SCITT_ERR_HEADER;
-    }
-    scitt_free(h);
-    uint8_t sig[SCITT_COSE_SIG_MAX];
-    size_t sig_len = 0;
-    if (e == SCITT_OK) {
-        e = scitt_cose_signature_create(key, alg, protected_map, aad, payload, sig, sizeof(sig),
-                                        &sig_len);
-    }
-    if (e != SCITT_OK) {
-        return e;
-    }
-    if (!(flags & SCITT_SIGN1_NO_TAG_OUT)) {
-        scitt_cbor_put_tag(out, SCITT_COSE_TAG_SIGN1);
-    }
-    scitt_cbor_put_array(out, 4);
-    scitt_cbor_put_bytes(out, protected_map);
-    if (unprotected_map.len) {
-        scitt_cbor_put_raw(out, unprotected_map);
-    } else {
-        scitt_cbor_put_map(out, 0);
-    }
-    if (flags & SCITT_SIGN1_DETACHED) {
-        scitt_cbor_put_null(out);
-    } else {
-        scitt_cbor_put_bytes(out, payload);
-    }
-    scitt_cbor_put_bytes(out, scitt_span_make(sig, sig_len));
-    return out->err;
+    scitt_cose_signer s;
+    scitt_cose_signer_from_key(key, &s);
+    return scitt_cose_signer_sign1(&s, protected_map, unprotected_map, payload, aad, flags, out);
 }
 
 /* RFC 3986 URI: a scheme (ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )) followed by ':'. */

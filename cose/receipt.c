@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cose_internal.h"
+#include "scitt/signer.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Registered form                                                                             */
@@ -108,22 +109,32 @@ scitt_err scitt_receipt_head_sign(const scitt_cose_key *key, scitt_span iss, sci
                                   int64_t iat, uint64_t tree_size,
                                   const uint8_t root[SCITT_HASH_LEN], scitt_receipt_head *out)
 {
+    scitt_cose_signer s;
+    scitt_cose_signer_from_key(key, &s);
+    return scitt_cose_signer_receipt_head(&s, iss, sub, iat, tree_size, root, out);
+}
+
+scitt_err scitt_cose_signer_receipt_head(const scitt_cose_signer *s, scitt_span iss, scitt_span sub,
+                                         int64_t iat, uint64_t tree_size,
+                                         const uint8_t root[SCITT_HASH_LEN],
+                                         scitt_receipt_head *out)
+{
     if (iss.len == 0 || sub.len == 0) {
         return SCITT_ERR_INVALID_ARG;
     }
     if (iss.len > SCITT_LIMIT_RECEIPT_NAME || sub.len > SCITT_LIMIT_RECEIPT_NAME) {
         return SCITT_ERR_TOO_LARGE;
     }
-    out->alg = receipt_alg(key);
+    out->alg = receipt_alg(s->pub);
     out->tree_size = tree_size;
     out->iat = iat;
     memcpy(out->root, root, SCITT_HASH_LEN);
-    scitt_err e = write_protected(key, iss, sub, iat, tree_size, out);
+    scitt_err e = write_protected(s->pub, iss, sub, iat, tree_size, out);
     if (e != SCITT_OK) {
         return e;
     }
-    return scitt_cose_signature_create(
-        key, out->alg, scitt_span_make(out->protected_map, out->protected_len),
+    return scitt_cose_signer_signature(
+        s, out->alg, scitt_span_make(out->protected_map, out->protected_len),
         scitt_span_make(NULL, 0), scitt_span_make(root, SCITT_HASH_LEN), out->signature,
         sizeof(out->signature), &out->signature_len);
 }

@@ -76,7 +76,9 @@ static scitt_err blob_encode(const scitt_service *s, scitt_dynbuf *out)
     size_t n = scitt_cose_keyset_count(s->keys);
     scitt_cbor_put_array(&w, n);
     for (size_t i = 0; i < n && w.err == SCITT_OK; i++) {
-        scitt_err e = scitt_cose_key_encode_cose(scitt_cose_keyset_at(s->keys, i), true, &w);
+        /* a key held in a token is kept public: it stays published after the token goes */
+        const scitt_cose_key *k = scitt_cose_keyset_at(s->keys, i);
+        scitt_err e = scitt_cose_key_encode_cose(k, scitt_cose_key_has_private(k), &w);
         if (e != SCITT_OK) {
             return e;
         }
@@ -242,8 +244,9 @@ scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
                  where, (unsigned long long)head.size);
         e = SCITT_ERR_STATE;
     } else if (e == SCITT_ERR_NOT_FOUND) {
-        /* First start: the keys are born here (inside the TEE when there is one). */
-        e = add_receipt_key(s);
+        /* First start: the keys are born here (inside the TEE when there is one), the receipt
+         * key unless a token holds it. */
+        e = s->cfg.receipt_signer ? SCITT_OK : add_receipt_key(s);
         if (e == SCITT_OK && RAND_priv_bytes(s->note_seed, sizeof(s->note_seed)) != 1) {
             e = SCITT_ERR_CRYPTO;
         }
@@ -267,6 +270,29 @@ scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
         e = SCITT_ERR_STATE;
     }
     scitt_dynbuf_clear(&head_store);
+    const scitt_cose_signer *ext = s->cfg.receipt_signer;
+    if (e == SCITT_OK && ext && s->cfg.rotate_receipt_key) {
+        snprintf(reason, cap,
+                 "--rotate-receipt-key makes a new key in the keystore, but the receipt key is "
+                 "held in a PKCS#11 token: name another token key with --receipt-key instead");
+        e = SCITT_ERR_INVALID_ARG;
+    }
+    if (e == SCITT_OK && ext && !scitt_cose_keyset_find(s->keys, scitt_cose_key_kid(ext->pub))) {
+        /* the token's key joins the published set (public: the token keeps the private half) */
+        if (scitt_cose_keyset_count(s->keys) >= SCITT_LIMIT_KEYSET_KEYS) {
+            snprintf(reason, cap,
+                     "cannot add the token's receipt key: the keystore holds %zu receipt keys, "
+                     "the most one published key set may carry",
+                     scitt_cose_keyset_count(s->keys));
+            e = SCITT_ERR_TOO_LARGE;
+        } else {
+            e = scitt_cose_keyset_add(s->keys, (scitt_cose_key *)ext->pub);
+            created = true;
+            if (e != SCITT_OK) {
+                snprintf(reason, cap, "cannot add the token's receipt key: %s", scitt_err_str(e));
+            }
+        }
+    }
     if (e == SCITT_OK && s->cfg.rotate_receipt_key && !created) {
         if (scitt_cose_keyset_count(s->keys) >= SCITT_LIMIT_KEYSET_KEYS) {
             snprintf(reason, cap,
@@ -295,8 +321,20 @@ scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
             snprintf(reason, cap, "cannot store the service keys: %s", scitt_err_str(e));
         }
     }
-    if (e == SCITT_OK) {
+    if (e == SCITT_OK && ext) {
+        s->current = scitt_cose_keyset_find(s->keys, scitt_cose_key_kid(ext->pub));
+        s->sign_with = *ext;
+    } else if (e == SCITT_OK) {
         s->current = scitt_cose_keyset_at(s->keys, scitt_cose_keyset_count(s->keys) - 1);
+        scitt_cose_signer_from_key(s->current, &s->sign_with);
+        if (!scitt_cose_key_has_private(s->current)) {
+            snprintf(reason, cap,
+                     "the newest receipt key is held in a PKCS#11 token: start with "
+                     "--receipt-key naming it, or add a new key with --rotate-receipt-key");
+            e = SCITT_ERR_STATE;
+        }
+    }
+    if (e == SCITT_OK) {
         e = note_keys(s);
         e = e ? e : identity_build(s);
         if (e != SCITT_OK) {
@@ -324,9 +362,9 @@ static scitt_err head_sign(void *ctx, uint64_t size, const uint8_t root[SCITT_HA
 {
     scitt_service *s = ctx;
     scitt_receipt_head head;
-    scitt_err e =
-        scitt_receipt_head_sign(s->current, scitt_span_str(s->issuer), scitt_span_str(s->origin),
-                                time_ms / 1000, size, root, &head);
+    scitt_err e = scitt_cose_signer_receipt_head(&s->sign_with, scitt_span_str(s->issuer),
+                                                 scitt_span_str(s->origin), time_ms / 1000, size,
+                                                 root, &head);
     if (e != SCITT_OK) {
         return e;
     }

@@ -76,8 +76,8 @@ static scitt_err policy_statement(scitt_service *s, scitt_dynbuf *out)
     scitt_cbor_writer w;
     scitt_cbor_writer_init_dynbuf(&w, out);
     e = e ? e
-          : scitt_cose_sign1_sign(s->current, pmap, scitt_span_make(NULL, 0),
-                                  scitt_policy_text(s->policy), scitt_span_make(NULL, 0), 0, &w);
+          : scitt_cose_signer_sign1(&s->sign_with, pmap, scitt_span_make(NULL, 0),
+                                    scitt_policy_text(s->policy), scitt_span_make(NULL, 0), 0, &w);
     return e;
 }
 

@@ -5,6 +5,7 @@
 #include "scitt/note.h"
 #include "scitt/receipt.h"
 #include "scitt/service.h"
+#include "scitt/signer.h"
 
 struct scitt_service {
     scitt_service_config cfg;
@@ -14,8 +15,10 @@ struct scitt_service {
     scitt_policy *policy;
     uint64_t policy_index;
     scitt_key_cache *cache;
-    scitt_cose_keyset *keys;       /* receipt keys, current last; private unless read-only */
+    /* receipt keys, current last; private unless read-only, or held in a token */
+    scitt_cose_keyset *keys;
     const scitt_cose_key *current; /* borrowed from keys */
+    scitt_cose_signer sign_with;   /* current's signer: the key, or cfg.receipt_signer */
     uint8_t note_seed[SCITT_NOTE_ED25519_KEY_LEN];
     bool have_note_seed;
     scitt_note_key *note_key; /* made from note_seed by note_keys() */

@@ -33,6 +33,7 @@ http_bench|$build/bench/http_bench
 tools_bench|$build/bench/tools_bench
 load|$build/bench/load --scittd $build/server/scittd --seconds 10 --rate 5000
 readflood|$build/bench/readflood --scittd $build/server/scittd --seconds 10 --rate 2000
+pkcs11_load|bench/pkcs11_load.sh $build --seconds 10 --rate 2000
 scale|$build/bench/scale --scittd $build/server/scittd --entries $scale_entries --dir $scale_dir"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -107,6 +108,10 @@ load_prod="production policy (x5chain leaf from a root CA, validated to it by x5
 load_dev="development policy (the x5chain leaf's key, no path validation), in rounds alternating with the production row; $load_how; scittd's own CPU $(fig load server_cpu_per_registration_development) µs per registration, $load_cpu"
 lat_prod="$load_prod; $(fig load unanswered_production) requests unanswered at the end count at their age then"
 lat_dev="$load_dev; $(fig load unanswered_development) requests unanswered at the end count at their age then"
+# --- figures: pkcs11_load (the receipt key in a SoftHSM2 token vs the keystore's, same run) ---
+reg_p11=$(fig pkcs11_load registrations_pkcs11_key)
+reg_p11_file=$(fig pkcs11_load registrations_file_key)
+p11_how="development policy, both daemons in alternating rounds; scittd --receipt-key pkcs11: with an ES256 key in SoftHSM2 (one token signature per batch, $(fig pkcs11_load entries_per_batch_pkcs11_key) entries per batch; $(fig pkcs11_load server_cpu_per_registration_pkcs11_key) µs of scittd CPU per registration against $(fig pkcs11_load server_cpu_per_registration_file_key)); only 201s whose receipt verifies count; data on $(fs pkcs11_load)"
 # --- figures: readflood (registration latency alone and beside a flood of costly queries) ---
 flood_p99=$(fig readflood registration_p99_query_flood)
 alone_p99=$(fig readflood registration_p99_alone)
@@ -156,6 +161,7 @@ lraw=$(fig ledger_bench lmdb_raw_append)
     row "latency p99 at 5,000/s offered, production policy (load)" "$(fig load latency_production_p99)" "ms" "" "" "" "≤ 50 ms" "<=" 50 "" "" "$lat_prod"
     row "latency p999 at 5,000/s offered, production policy (load)" "$(fig load latency_production_p999)" "ms" "" "" "" "≤ 100 ms" "<=" 100 "" "" "$lat_prod"
     row "latency p99 at 5,000/s offered, development policy (load)" "$(fig load latency_development_p99)" "ms" "" "" "" "" "" "" "" "" "$lat_dev"
+    row "registrations, closed loop, receipt key in a PKCS#11 token (pkcs11_load)" "$reg_p11" "/s" "keystore key, same run" "$reg_p11_file" "$(ratio "$reg_p11" "$reg_p11_file")" "" "" "" "" "" "$p11_how"
     row "registration latency p99 at 2,000/s beside a /query flood (readflood)" "$flood_p99" "ms" "alone, same run" "$alone_p99" "$(ratio "$flood_p99" "$alone_p99")" "" "" "" "" "" "$flood_how"
     # --- rows: scale ---
     row "receipt reads, warm, at $scale_entries entries (scale)" "$reads" "/s" "GET /healthz" "$hceil" "$(ratio "$reads" "$hceil")" "≥ 20,000/s" ">=" 20000 "" "" "$warm_how"

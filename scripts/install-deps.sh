@@ -43,6 +43,9 @@ test_pkgs="$test_pkgs postgresql"
 # run on loopback by the tests), skopeo to push images into it without a container daemon, and
 # htpasswd (apache2-utils) for the registry's Basic authentication file.
 test_pkgs="$test_pkgs docker-registry skopeo apache2-utils"
+# strace: tests/integration/cli/oci_plain.sh shows that a refused plain-HTTP address is never
+# connected to (connect(2) calls traced), and that --plain-http does connect to it.
+test_pkgs="$test_pkgs strace"
 # PKCS#11 tests (tests/integration/cli/pkcs11.sh): SoftHSM2, a software token the tests
 # initialise in a temporary directory (ES256, ES384, Ed25519 keys imported with softhsm2-util).
 test_pkgs="$test_pkgs softhsm2"

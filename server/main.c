@@ -6,6 +6,7 @@
  */
 #include "notify.h"
 #include "options.h"
+#include "receipt_key.h"
 #include "scittd.h"
 
 #include <errno.h>
@@ -331,9 +332,25 @@ int main(int argc, char **argv)
         scittd_config_free(&d.cfg);
         return e == SCITT_OK ? 0 : 1;
     }
-    if (scittd_platform_choose(&d, reason, sizeof(reason)) != SCITT_OK) {
+    /* A token's key is refused with a TEE platform, named (checked before the platform is
+     * probed) or found (receipt_key.h). */
+    bool named = d.cfg.receipt_key && strcmp(d.cfg.platform, "auto") != 0;
+    e = SCITT_OK;
+    if (!named && scittd_platform_choose(&d, reason, sizeof(reason)) != SCITT_OK) {
+        e = SCITT_ERR_NO_TEE;
+    }
+    scitt_cose_signer receipt_signer;
+    if (e == SCITT_OK && d.cfg.receipt_key) {
+        e = scittd_receipt_key_open(d.cfg.receipt_key, d.cfg.rotate_key,
+                                    named ? d.cfg.platform : d.platform, &receipt_signer, reason,
+                                    sizeof(reason));
+    }
+    if (e == SCITT_OK && named && scittd_platform_choose(&d, reason, sizeof(reason)) != SCITT_OK) {
+        e = SCITT_ERR_NO_TEE;
+    }
+    if (e != SCITT_OK) {
         free(policy);
-        return fail(2, SCITT_ERR_NO_TEE, reason);
+        return fail(2, e, reason);
     }
     if ((e = hash_binary(&d, reason, sizeof(reason))) != SCITT_OK) {
         free(policy);
@@ -399,6 +416,7 @@ int main(int argc, char **argv)
     scittd_lease_holder(&d);
     sc.holder = d.holder;
     sc.keystore = &d.keystore;
+    sc.receipt_signer = d.cfg.receipt_key ? &receipt_signer : NULL;
     e = scitt_service_open(&sc, &d.svc, reason, sizeof(reason));
     free(policy);
     if (e != SCITT_OK) {
@@ -476,6 +494,7 @@ int main(int argc, char **argv)
     scittd_register_stop(&d);
     scittd_reads_stop(&d);
     scitt_service_close(d.svc);
+    scittd_receipt_key_close();
     scitt_http_server_free(d.http);
     scittd_register_free(&d);
     scittd_reads_free(&d);

@@ -48,6 +48,11 @@ static const scittd_option table[] = {
      RESTART, "ALG", "receipt key algorithm at the first start: ES256, ES384 or EdDSA"},
     {"rotate-receipt-key", SCITTD_OPT_FLAG, F(rotate_key), 0, NULL, NULL, 0, 0, NULL, RESTART,
      NULL, "add a new receipt key at this start; old keys stay published"},
+    {"receipt-key", SCITTD_OPT_STRING, F(receipt_key), 0, NULL, "a key made in the keystore", 0,
+     0, NULL, RESTART, "URI",
+     "sign receipts with a key held in a PKCS#11 token (RFC 7512 pkcs11: URI, ES256, ES384 or "
+     "Ed25519; the PIN from pin-source=file:... or $SCITT_PKCS11_PIN, never in the URI); not "
+     "with a TEE platform (docs/deploy.md)"},
     /* the platform */
     {"platform", SCITTD_OPT_CHOICE, F(platform), 0, "auto", NULL, 0, 0, "auto|snp|tdx|virtual",
      RESTART, "P", "auto, snp, tdx or virtual"},
@@ -800,6 +805,11 @@ scitt_err scittd_options_dump(const scittd_config *c, scitt_dynbuf *out)
             scitt_dynbuf_printf(out, "# %s: not set (%s)\n", o->name, d[0] ? d : "none");
         } else if (o->flags & SCITTD_OPT_SECRET) {
             scitt_dynbuf_printf(out, "%s = <redacted>\n", o->name);
+        } else if (strstr(v, "pin-value=")) {
+            /* a PIN written into a PKCS#11 URI (refused at start) is not shown either */
+            char *p = strstr(v, "pin-value=") + 10;
+            scitt_dynbuf_printf(out, "%s = %.*s<redacted>%s\n", o->name, (int)(p - v), v,
+                                p + strcspn(p, "&;"));
         } else if (o->type == SCITTD_OPT_LIST) {
             /* one line per item, as the file takes them */
             size_t k = *(const size_t *)((const uint8_t *)c + o->count_offset);

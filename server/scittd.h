@@ -42,7 +42,8 @@ typedef struct scittd_config {
     uint64_t map_size, map_size_max;
     const char *receipt_alg; /* NULL = the service's default */
     bool rotate_key;
-    unsigned workers;                           /* 0 = 2 x cores */
+    const char *receipt_key; /* pkcs11: URI of a receipt key held in a token (receipt_key.h) */
+    unsigned workers;        /* 0 = 2 x cores */
     unsigned read_workers, costly_read_workers; /* read_workers 0 = 2 x cores */
     const char *storage;                        /* postgresql://...; NULL = LMDB in data_dir */
     unsigned lease_ms;                          /* --lease-ms (several instances, docs/ha.md) */

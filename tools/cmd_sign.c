@@ -1,6 +1,6 @@
 /* scitt sign: a SCITT Signed Statement (tagged COSE_Sign1) from a payload or a digest. */
 #include "oci_cmd.h"
-#include "pkcs11.h"
+#include "scitt_pkcs11.h"
 #include "sign.h"
 
 #include <getopt.h>
@@ -402,13 +402,13 @@ int cmd_sign(int argc, char **argv)
     }
     char why[512];
     scitt_cose_key *key = NULL;
-    p11_signer *hsm = NULL;
-    if (p11_is_uri(o.key)) {
+    scitt_p11 *hsm = NULL;
+    if (scitt_p11_is_uri(o.key)) {
         /* the key stays in the token; its public half names and checks it */
-        if (p11_open(o.key, &hsm, why, sizeof(why)) != SCITT_OK) {
+        if (scitt_p11_open(o.key, 0, &hsm, why, sizeof(why)) != SCITT_OK) {
             return cli_fail(CLI_USAGE, "%s", why);
         }
-        key = scitt_cose_key_ref(p11_public(hsm));
+        key = scitt_cose_key_ref(scitt_p11_public(hsm));
     } else if (cli_load_key(o.key, true, &key, why, sizeof(why)) != SCITT_OK) {
         return cli_fail(CLI_USAGE, "%s", why);
     }
@@ -498,9 +498,9 @@ int cmd_sign(int argc, char **argv)
     scitt_cbor_writer w;
     scitt_cbor_writer_init_dynbuf(&w, &out);
     if (e == SCITT_OK && hsm) {
-        e = p11_sign1(hsm, alg, scitt_span_make(prot.ptr, prot.len),
-                      scitt_span_make(p.payload.ptr, p.payload.len), p.detached, &w, why,
-                      sizeof(why));
+        e = scitt_p11_sign1(hsm, alg, scitt_span_make(prot.ptr, prot.len),
+                            scitt_span_make(p.payload.ptr, p.payload.len), p.detached, &w, why,
+                            sizeof(why));
         if (e != SCITT_OK) {
             scitt_dynbuf_clear(&prot);
             rc = cli_fail(CLI_USAGE, "%s", why);
@@ -539,6 +539,6 @@ done:
     scitt_dynbuf_clear(&der);
     scitt_dynbuf_clear(&out);
     scitt_cose_key_free(key);
-    p11_close(hsm);
+    scitt_p11_close(hsm);
     return rc;
 }

@@ -51,6 +51,10 @@ typedef struct scitt_service_config {
     scitt_span policy_json;
     int64_t receipt_alg;     /**< for a newly generated receipt key (0: ES256) */
     bool rotate_receipt_key; /**< add a new receipt key at open; old ones stay published */
+    /** A receipt key held outside the keystore (a PKCS#11 token): it signs from now on, and its
+     * public key is kept in the keystore and published beside the others. NULL: the keystore's
+     * newest key signs. Borrowed until close. */
+    const struct scitt_cose_signer *receipt_signer;
     uint64_t map_size, map_size_max;
     unsigned batch_max, batch_delay_ms;
     const scitt_keystore *keystore; /**< required unless read_only; borrowed until close */

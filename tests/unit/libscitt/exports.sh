@@ -4,7 +4,8 @@
 #  - every defined dynamic symbol is a public name scitt_[a-z0-9]... (no scitt__ internal, no
 #    LMDB mdb_, libuv uv_, libpq PQ/pg_ name, nothing else), so -fvisibility=hidden and SCITT_API
 #    are in force;
-#  - it needs neither LMDB, libuv nor libpq (DT_NEEDED) and leaves none of their names undefined;
+#  - it needs neither LMDB, libuv, libpq nor p11-kit (DT_NEEDED: PKCS#11 signing is in
+#    libscitt_pkcs11, linked by scitt and scittd only) and leaves none of their names undefined;
 #  - every function the given public headers declare SCITT_API is exported (a forgotten mark).
 set -u
 lib=$1
@@ -20,8 +21,8 @@ bad=$(echo "$defined" | grep -vE '^scitt_[a-z0-9][a-z0-9_]*$' | grep -vE '^(_ini
 internal=$(echo "$defined" | grep -E '^(scitt__|mdb_|uv_|PQ|pg_)' | tr '\n' ' ')
 [ -z "$internal" ] || fail "$lib exports internals: $internal"
 needed=$(readelf -d "$lib" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')
-if echo "$needed" | grep -qE 'liblmdb|libuv|libpq'; then fail "$lib needs $needed"; fi
-undef=$(nm -D --undefined-only "$lib" | awk '{ print $NF }' | grep -E '^(mdb_|uv_|PQ)' | tr '\n' ' ')
+if echo "$needed" | grep -qE 'liblmdb|libuv|libpq|libp11-kit'; then fail "$lib needs $needed"; fi
+undef=$(nm -D --undefined-only "$lib" | awk '{ print $NF }' | grep -E '^(mdb_|uv_|PQ|p11_kit_)' | tr '\n' ' ')
 [ -z "$undef" ] || fail "$lib leaves undefined: $undef"
 declared=$(for h in "$@"; do
     # A declaration may be wrapped before its name: join such lines first. Data (extern const)

@@ -12,6 +12,7 @@
 
 #include "scitt/receipt.h"
 #include "scitt/service.h"
+#include "scitt/signer.h"
 
 typedef struct fx {
     char *dir;
@@ -325,6 +326,104 @@ static void test_policy_change_and_rotation(void **state)
     assert_int_equal(scitt_service_policy_index(f->s), 2);
 }
 
+/* A receipt key outside the keystore (as in a PKCS#11 token): the private key behind a callback. */
+typedef struct outside {
+    scitt_cose_signer inner;
+    int calls;
+} outside;
+
+static scitt_err outside_sign(void *ctx, int64_t alg, scitt_span tbs, uint8_t *sig, size_t cap,
+                              size_t *sig_len)
+{
+    outside *o = ctx;
+    o->calls++;
+    return o->inner.sign(o->inner.ctx, alg, tbs, sig, cap, sig_len);
+}
+
+static scitt_ledger_result register_and_receipt(fx *f, const char *sub, scitt_dynbuf *stmt,
+                                                scitt_dynbuf *receipt, scitt_dynbuf *entry)
+{
+    make_stmt(f, sub, "z", stmt);
+    scitt_ledger_result res = register_stmt(f, scitt_span_make(stmt->ptr, stmt->len), SCITT_OK);
+    scitt_ledger_read *r;
+    assert_int_equal(scitt_ledger_read_begin(scitt_service_ledger(f->s), &r), SCITT_OK);
+    scitt_dynbuf_init(receipt, 0);
+    assert_int_equal(scitt_service_receipt(f->s, r, res.index, 0, receipt), SCITT_OK);
+    scitt_span e;
+    assert_int_equal(scitt_ledger_entry(r, res.index, &e), SCITT_OK);
+    scitt_dynbuf_init(entry, 0);
+    scitt_dynbuf_put(entry, e.ptr, e.len);
+    scitt_ledger_read_end(r);
+    return res;
+}
+
+static void test_outside_receipt_signer(void **state)
+{
+    fx *f = *state;
+    scitt_service_close(f->s);
+    f->s = NULL;
+    /* the token's key: its public half is all the service gets */
+    scitt_cose_key *priv = NULL, *pub = NULL;
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &priv), SCITT_OK);
+    scitt_dynbuf kb;
+    scitt_dynbuf_init(&kb, 0);
+    scitt_cbor_writer kw;
+    scitt_cbor_writer_init_dynbuf(&kw, &kb);
+    assert_int_equal(scitt_cose_key_encode_cose(priv, false, &kw), SCITT_OK);
+    assert_int_equal(scitt_cose_key_from_cose(scitt_span_make(kb.ptr, kb.len), &pub), SCITT_OK);
+    scitt_dynbuf_clear(&kb);
+    outside o = {0};
+    scitt_cose_signer_from_key(priv, &o.inner);
+    scitt_cose_signer token = {outside_sign, &o, pub};
+    f->cfg.receipt_signer = &token;
+    open_service(f);
+    /* it signs from now on, and is published beside the keystore's key */
+    assert_true(scitt_span_eq(scitt_cose_key_kid(scitt_service_receipt_key(f->s)),
+                              scitt_cose_key_kid(pub)));
+    assert_int_equal(scitt_cose_keyset_count(scitt_service_keys(f->s)), 2);
+    scitt_dynbuf stmt, receipt, entry;
+    register_and_receipt(f, "token", &stmt, &receipt, &entry);
+    assert_true(o.calls >= 1);
+    scitt_cose_keyset *only = NULL;
+    assert_int_equal(scitt_cose_keyset_new(&only), SCITT_OK);
+    assert_int_equal(scitt_cose_keyset_add(only, pub), SCITT_OK);
+    scitt_receipt_info info;
+    assert_int_equal(scitt_receipt_verify_inclusion(scitt_span_make(receipt.ptr, receipt.len),
+                                                    scitt_span_make(entry.ptr, entry.len), only, 0,
+                                                    &info),
+                     SCITT_OK);
+    scitt_service_close(f->s);
+    f->s = NULL;
+    char reason[256];
+    /* --rotate-receipt-key would make a keystore key the token's key does not replace */
+    f->cfg.rotate_receipt_key = true;
+    assert_int_equal(scitt_service_open(&f->cfg, &f->s, reason, sizeof(reason)),
+                     SCITT_ERR_INVALID_ARG);
+    assert_non_null(strstr(reason, "PKCS#11 token"));
+    /* without the token the newest key cannot sign: refused, not replaced */
+    f->cfg.receipt_signer = NULL;
+    f->cfg.rotate_receipt_key = false;
+    assert_int_equal(scitt_service_open(&f->cfg, &f->s, reason, sizeof(reason)), SCITT_ERR_STATE);
+    assert_non_null(strstr(reason, "held in a PKCS#11 token"));
+    /* a rotation moves to a new keystore key; the token's key stays published */
+    f->cfg.rotate_receipt_key = true;
+    open_service(f);
+    f->cfg.rotate_receipt_key = false;
+    assert_int_equal(scitt_cose_keyset_count(scitt_service_keys(f->s)), 3);
+    assert_false(scitt_span_eq(scitt_cose_key_kid(scitt_service_receipt_key(f->s)),
+                               scitt_cose_key_kid(pub)));
+    assert_int_equal(scitt_receipt_verify_inclusion(scitt_span_make(receipt.ptr, receipt.len),
+                                                    scitt_span_make(entry.ptr, entry.len),
+                                                    scitt_service_keys(f->s), 0, &info),
+                     SCITT_OK);
+    scitt_dynbuf_clear(&stmt);
+    scitt_dynbuf_clear(&receipt);
+    scitt_dynbuf_clear(&entry);
+    scitt_cose_keyset_free(only);
+    scitt_cose_key_free(pub);
+    scitt_cose_key_free(priv);
+}
+
 static void test_settings_are_fixed(void **state)
 {
     fx *f = *state;
@@ -561,6 +660,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_register_and_receipts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_change_and_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outside_receipt_signer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings_are_fixed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_change_needs_a_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_measurement_endorsement, setup, teardown),

@@ -1,9 +1,10 @@
 /*
- * Signing through a PKCS#11 module (tools/pkcs11.h), with p11-kit for RFC 7512 URIs and module
- * loading. One session per signer; the PIN is wiped after login.
+ * Signing through a PKCS#11 module (scitt_pkcs11.h), with p11-kit for RFC 7512 URIs and module
+ * loading. One session per signer, its calls serialised; the PIN is wiped after login.
  */
-#include "pkcs11.h"
+#include "scitt_pkcs11.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +17,24 @@
 
 #include "scitt/cbor.h"
 
-struct p11_signer {
+struct scitt_p11 {
     CK_FUNCTION_LIST *f;
+    pthread_mutex_t lock; /* one session: C_SignInit and C_Sign in pairs */
     CK_SESSION_HANDLE session;
     bool session_open, initialised;
     CK_OBJECT_HANDLE priv;
     CK_KEY_TYPE type;
     size_t coord; /* ECDSA: bytes of one coordinate */
     scitt_cose_key *pub;
+    char last[160]; /* what the last failed signature said */
 };
 
-bool p11_is_uri(const char *key)
+bool scitt_p11_is_uri(const char *key)
 {
     return strncmp(key, "pkcs11:", 7) == 0;
 }
 
-scitt_cose_key *p11_public(p11_signer *s)
+scitt_cose_key *scitt_p11_public(scitt_p11 *s)
 {
     return s->pub;
 }
@@ -76,7 +79,7 @@ static bool read_pin(P11KitUri *u, char *pin, size_t cap)
 }
 
 /* Objects of @p cls matching the URI's object attributes (and @p id when given). */
-static CK_RV find(p11_signer *s, P11KitUri *u, CK_OBJECT_CLASS cls, const CK_ATTRIBUTE *id,
+static CK_RV find(scitt_p11 *s, P11KitUri *u, CK_OBJECT_CLASS cls, const CK_ATTRIBUTE *id,
                   CK_OBJECT_HANDLE *out, CK_ULONG cap, CK_ULONG *n)
 {
     CK_ULONG na = 0;
@@ -102,7 +105,7 @@ static CK_RV find(p11_signer *s, P11KitUri *u, CK_OBJECT_CLASS cls, const CK_ATT
     return rv;
 }
 
-static bool attr(p11_signer *s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type, void *buf, CK_ULONG cap,
+static bool attr(scitt_p11 *s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type, void *buf, CK_ULONG cap,
                  CK_ULONG *len)
 {
     CK_ATTRIBUTE a = {type, buf, cap};
@@ -128,7 +131,7 @@ static bool unwrap_point(const uint8_t *p, size_t n, const uint8_t **pt, size_t 
     return true;
 }
 
-static scitt_err public_key(p11_signer *s, CK_OBJECT_HANDLE pub, char *why, size_t cap)
+static scitt_err public_key(scitt_p11 *s, CK_OBJECT_HANDLE pub, char *why, size_t cap)
 {
     uint8_t params[64], point[200];
     CK_ULONG pl = 0, ql = 0;
@@ -183,19 +186,27 @@ static scitt_err public_key(p11_signer *s, CK_OBJECT_HANDLE pub, char *why, size
     return e;
 }
 
-scitt_err p11_open(const char *uri, p11_signer **out, char *why, size_t cap)
+scitt_err scitt_p11_open(const char *uri, unsigned flags, scitt_p11 **out, char *why, size_t cap)
 {
     *out = NULL;
     P11KitUri *u = p11_kit_uri_new();
-    p11_signer *s = scitt_calloc(1, sizeof(*s));
+    scitt_p11 *s = scitt_calloc(1, sizeof(*s));
     char pin[256] = "";
     scitt_err e = SCITT_ERR_MALFORMED;
     if (!u || !s) {
         e = SCITT_ERR_NOMEM;
         goto out;
     }
+    pthread_mutex_init(&s->lock, NULL);
     if (p11_kit_uri_parse(uri, P11_KIT_URI_FOR_ANY, u) != P11_KIT_URI_OK) {
-        snprintf(why, cap, "not a PKCS#11 URI (RFC 7512): %.200s", uri);
+        /* the URI is not repeated: it may hold a PIN */
+        snprintf(why, cap, "not a PKCS#11 URI (RFC 7512)");
+        goto out;
+    }
+    if ((flags & SCITT_P11_NO_PIN_VALUE) && p11_kit_uri_get_pin_value(u)) {
+        snprintf(why, cap,
+                 "the PKCS#11 URI holds the PIN (pin-value): give pin-source=file:... or "
+                 "$SCITT_PKCS11_PIN instead");
         goto out;
     }
     const char *mod = p11_kit_uri_get_module_path(u);
@@ -293,72 +304,91 @@ out:
         p11_kit_uri_free(u);
     }
     if (e != SCITT_OK) {
-        p11_close(s);
+        scitt_p11_close(s);
         return e;
     }
     *out = s;
     return SCITT_OK;
 }
 
-scitt_err p11_sign1(p11_signer *s, int64_t alg, scitt_span protected_map, scitt_span payload,
-                    bool detached, scitt_cbor_writer *out, char *why, size_t cap)
+/* The signer's sign (scitt/signer.h): ECDSA over the digest of the Sig_structure, EdDSA over
+ * the Sig_structure itself. */
+static scitt_err token_sign(void *ctx, int64_t alg, scitt_span tbs, uint8_t *out, size_t cap,
+                            size_t *out_len)
+{
+    scitt_p11 *s = ctx;
+    uint8_t dig[64], sig[256];
+    CK_ULONG dl = 0, sl = sizeof(sig);
+    CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
+    if (s->type == CKK_EC_EDWARDS) {
+        mech.mechanism = CKM_EDDSA;
+    } else if (alg == SCITT_COSE_ALG_ES256 || alg == SCITT_COSE_ALG_ESP256) {
+        scitt_sha256(tbs.ptr, tbs.len, dig), dl = 32;
+    } else if (alg == SCITT_COSE_ALG_ES384 || alg == SCITT_COSE_ALG_ESP384) {
+        scitt_sha384(tbs.ptr, tbs.len, dig), dl = 48;
+    } else if (alg == SCITT_COSE_ALG_ES512 || alg == SCITT_COSE_ALG_ESP512) {
+        scitt_sha512(tbs.ptr, tbs.len, dig), dl = 64;
+    } else {
+        return SCITT_ERR_ALG;
+    }
+    pthread_mutex_lock(&s->lock);
+    CK_RV rv = s->f->C_SignInit(s->session, &mech, s->priv);
+    if (rv == CKR_OK) {
+        rv = mech.mechanism == CKM_EDDSA
+                 ? s->f->C_Sign(s->session, (CK_BYTE_PTR)tbs.ptr, tbs.len, sig, &sl)
+                 : s->f->C_Sign(s->session, dig, dl, sig, &sl);
+    }
+    scitt_err e = SCITT_OK;
+    if (rv != CKR_OK) {
+        say(s->last, sizeof(s->last), "the token did not sign", rv);
+        e = SCITT_ERR_CRYPTO;
+    } else if (s->type == CKK_EC && sl != 2 * s->coord) {
+        snprintf(s->last, sizeof(s->last), "PKCS#11: the token's ECDSA signature has %lu bytes",
+                 (unsigned long)sl);
+        e = SCITT_ERR_CRYPTO;
+    } else if (sl > cap) {
+        e = SCITT_ERR_TOO_LARGE;
+    } else {
+        memcpy(out, sig, sl);
+        *out_len = sl;
+        s->last[0] = 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return e;
+}
+
+void scitt_p11_signer(scitt_p11 *s, scitt_cose_signer *out)
+{
+    out->sign = token_sign;
+    out->ctx = s;
+    out->pub = s->pub;
+}
+
+const char *scitt_p11_last_error(scitt_p11 *s)
+{
+    return s->last;
+}
+
+scitt_err scitt_p11_sign1(scitt_p11 *s, int64_t alg, scitt_span protected_map, scitt_span payload,
+                          bool detached, scitt_cbor_writer *out, char *why, size_t cap)
 {
     if (!scitt_cose_key_allows(s->pub, alg)) {
         snprintf(why, cap, "the token's key cannot sign %s", scitt_cose_alg_name(alg));
         return SCITT_ERR_ALG;
     }
-    /* Sig_structure = ["Signature1", bstr protected, bstr external_aad, bstr payload] */
-    scitt_dynbuf tbs;
-    scitt_dynbuf_init(&tbs, 0);
-    scitt_cbor_writer w;
-    scitt_cbor_writer_init_dynbuf(&w, &tbs);
-    scitt_cbor_put_array(&w, 4);
-    scitt_cbor_put_cstr(&w, "Signature1");
-    scitt_cbor_put_bytes(&w, protected_map);
-    scitt_cbor_put_bytes(&w, scitt_span_make(NULL, 0));
-    scitt_cbor_put_bytes(&w, payload);
-    scitt_span t;
-    scitt_err e = scitt_cbor_writer_finish(&w, &t);
-    uint8_t dig[64], sig[256];
-    CK_ULONG dl = 0, sl = sizeof(sig);
-    CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
-    if (e == SCITT_OK && s->type == CKK_EC_EDWARDS) {
-        mech.mechanism = CKM_EDDSA;
-    } else if (e == SCITT_OK) {
-        if (alg == SCITT_COSE_ALG_ES256) {
-            scitt_sha256(t.ptr, t.len, dig), dl = 32;
-        } else if (alg == SCITT_COSE_ALG_ES384) {
-            scitt_sha384(t.ptr, t.len, dig), dl = 48;
-        } else {
-            scitt_sha512(t.ptr, t.len, dig), dl = 64;
-        }
-    }
-    CK_RV rv = CKR_OK;
-    if (e == SCITT_OK) {
-        rv = s->f->C_SignInit(s->session, &mech, s->priv);
-        if (rv == CKR_OK) {
-            rv = mech.mechanism == CKM_EDDSA
-                     ? s->f->C_Sign(s->session, (CK_BYTE_PTR)t.ptr, t.len, sig, &sl)
-                     : s->f->C_Sign(s->session, dig, dl, sig, &sl);
-        }
-        if (rv != CKR_OK) {
-            say(why, cap, "the token did not sign", rv);
-            e = SCITT_ERR_CRYPTO;
-        } else if (s->type == CKK_EC && sl != 2 * s->coord) {
-            snprintf(why, cap, "PKCS#11: the token's ECDSA signature has %lu bytes",
-                     (unsigned long)sl);
-            e = SCITT_ERR_CRYPTO;
-        }
-    }
-    scitt_dynbuf_clear(&tbs);
-    if (e != SCITT_OK) {
+    scitt_cose_signer signer;
+    scitt_p11_signer(s, &signer);
+    uint8_t sig[SCITT_COSE_SIG_MAX];
+    size_t sl = 0;
+    s->last[0] = 0;
+    scitt_err e = scitt_cose_signer_signature(&signer, alg, protected_map, scitt_span_make(NULL, 0),
+                                              payload, sig, sizeof(sig), &sl);
+    if (e == SCITT_ERR_SIGNATURE) {
+        snprintf(why, cap, "PKCS#11: the token's signature does not verify with its public key");
         return e;
     }
-    /* Check it with the public key before anybody relies on it. */
-    e = scitt_cose_signature_verify(s->pub, alg, protected_map, scitt_span_make(NULL, 0), payload,
-                                    scitt_span_make(sig, sl));
     if (e != SCITT_OK) {
-        snprintf(why, cap, "PKCS#11: the token's signature does not verify with its public key");
+        snprintf(why, cap, "%s", s->last[0] ? s->last : scitt_err_str(e));
         return e;
     }
     scitt_cbor_put_tag(out, 18);
@@ -374,7 +404,7 @@ scitt_err p11_sign1(p11_signer *s, int64_t alg, scitt_span protected_map, scitt_
     return SCITT_OK;
 }
 
-void p11_close(p11_signer *s)
+void scitt_p11_close(scitt_p11 *s)
 {
     if (!s) {
         return;
@@ -390,5 +420,6 @@ void p11_close(p11_signer *s)
         p11_kit_module_release(s->f);
     }
     scitt_cose_key_free(s->pub);
+    pthread_mutex_destroy(&s->lock);
     scitt_free(s);
 }
