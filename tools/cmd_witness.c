@@ -12,6 +12,7 @@
 #include "http.h" /* libscitt-client's transport: a POST with its own headers */
 #include "net.h"
 #include "witness.h"
+#include "witness_submit.h" /* the add-checkpoint exchange, shared with scittd */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -831,33 +832,24 @@ static void remember_size(const char *dir, const char *name, uint64_t size)
     (void)cli_write_file(path, scitt_span_make(txt, (size_t)n), 0644);
 }
 
-/* Builds the add-checkpoint body from @p old to the checkpoint's size, with the log's proof. */
-static scitt_err make_body(scitt_client *log, uint64_t old, uint64_t size, scitt_span note,
-                           scitt_dynbuf *body, char *why, size_t cap)
+/* The log's consistency proof, read out of its consistency receipt over HTTP. */
+static scitt_err log_proof(void *ctx, uint64_t old, uint64_t size, uint8_t path[][SCITT_HASH_LEN],
+                           size_t *n, char *why, size_t cap)
 {
-    uint8_t(*path)[32] = scitt_calloc(SCITT_WITNESS_PROOF_MAX, 32);
-    size_t n = 0;
-    scitt_err e = path ? SCITT_OK : SCITT_ERR_NOMEM;
-    if (e == SCITT_OK && old > 0 && old < size) {
-        char q[96];
-        snprintf(q, sizeof(q), "/proofs/consistency?from=%llu&to=%llu", (unsigned long long)old,
-                 (unsigned long long)size);
-        scitt_dynbuf rb;
-        scitt_dynbuf_init(&rb, 0);
-        e = scitt_client_get(log, q, "application/cose", &rb, why, cap);
-        if (e == SCITT_OK) {
-            e = witness_receipt_proof(scitt_span_make(rb.ptr, rb.len), old, size, path, &n);
-            if (e != SCITT_OK) {
-                snprintf(why, cap, "the log's consistency receipt: %s", scitt_err_str(e));
-            }
-        }
-        scitt_dynbuf_clear(&rb);
-    }
+    scitt_client *log = ctx;
+    char q[96];
+    snprintf(q, sizeof(q), "/proofs/consistency?from=%llu&to=%llu", (unsigned long long)old,
+             (unsigned long long)size);
+    scitt_dynbuf rb;
+    scitt_dynbuf_init(&rb, 0);
+    scitt_err e = scitt_client_get(log, q, "application/cose", &rb, why, cap);
     if (e == SCITT_OK) {
-        scitt_dynbuf_init(body, SCITT_WITNESS_BODY_MAX);
-        e = scitt_witness_request_format(old, (const uint8_t(*)[32])path, n, note, body);
+        e = witness_receipt_proof(scitt_span_make(rb.ptr, rb.len), old, size, path, n);
+        if (e != SCITT_OK) {
+            snprintf(why, cap, "the log's consistency receipt: %s", scitt_err_str(e));
+        }
     }
-    scitt_free(path);
+    scitt_dynbuf_clear(&rb);
     return e;
 }
 
@@ -866,98 +858,16 @@ static bool ask_witness(scitt_client *log, const char *state, const scitt_tlog_p
                         const char *url, scitt_span note, uint64_t size, int timeout_ms,
                         scitt_dynbuf *lines, char *why, size_t cap, long *ms)
 {
-    scitt__http_url wurl;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (scitt__http_url_parse(url, &wurl) != SCITT_OK) {
-        snprintf(why, cap, "bad URL");
-        return false;
-    }
-    scitt__http_opts wopts = {timeout_ms, 64u << 10, NULL, NULL};
     const char *name = p->witness_names[wi];
-    uint64_t old = known_size(state, name);
-    if (old > size) {
-        old = 0; /* we cannot prove a smaller tree: ask the witness again */
+    uint64_t known = known_size(state, name);
+    scitt__witness_outcome o;
+    scitt_err e = scitt__witness_submit(url, &p->witnesses[wi], note, size, &known, log_proof, log,
+                                        timeout_ms, lines, &o, why, cap);
+    if (e == SCITT_OK || o.learnt) {
+        remember_size(state, name, e == SCITT_OK ? size : o.latest);
     }
-    bool ok = false;
-    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
-        scitt_dynbuf body;
-        scitt_err e = make_body(log, old, size, note, &body, why, cap);
-        if (e != SCITT_OK) {
-            scitt_dynbuf_clear(&body);
-            break;
-        }
-        static const char *const hdr[] = {"Content-Type: text/plain"};
-        scitt__http_request rq = {"POST", "/add-checkpoint", hdr, 1,
-                                  scitt_span_make(body.ptr, body.len)};
-        scitt__http_result r;
-        e = scitt__http_do(&wurl, &rq, &wopts, &r, why, cap);
-        scitt_dynbuf_clear(&body);
-        if (e != SCITT_OK) {
-            break;
-        }
-        if (r.res.status == 409 && attempt == 0) {
-            char txt[24] = {0};
-            uint64_t v;
-            if (r.body.len > 1 && r.body.len < sizeof(txt) && r.body.ptr[r.body.len - 1] == '\n') {
-                memcpy(txt, r.body.ptr, r.body.len - 1);
-            }
-            if (!cli_parse_u64(txt, 0, UINT64_MAX, &v) || v > size) {
-                snprintf(why, cap, "409 with latest size \"%.20s\" (above ours: a fork?)", txt);
-                scitt__http_result_clear(&r);
-                break;
-            }
-            old = v;
-            scitt__http_result_clear(&r);
-            continue;
-        }
-        if (r.res.status != 200) {
-            scitt_client_reply reply;
-            scitt__http_reply_of(&r, &reply);
-            size_t n = strnlen(reply.problem, cap - 1); /* a shortened message is fine */
-            memcpy(why, reply.problem, n);
-            why[n] = 0;
-            scitt__http_result_clear(&r);
-            break;
-        }
-        /* keep only what verifies as this witness's cosignature of this checkpoint */
-        scitt_dynbuf both;
-        scitt_dynbuf_init(&both, SCITT_LIMIT_NOTE_BYTES);
-        scitt_dynbuf_put(&both, note.ptr, note.len);
-        scitt_dynbuf_put(&both, r.body.ptr, r.body.len);
-        scitt_cosig_result cr;
-        scitt_note_parsed *np = scitt_malloc(sizeof(*np));
-        e = both.err ? both.err : np ? SCITT_OK : SCITT_ERR_NOMEM;
-        e = e ? e
-              : scitt_cosig_verify(scitt_span_make(both.ptr, both.len), &p->witnesses[wi], 1, &cr);
-        e = e ? e : scitt_note_parse(scitt_span_make(both.ptr, both.len), np);
-        if (e == SCITT_OK && cr.cosigned == 1) {
-            for (size_t i = 0; i < np->n_sigs; i++) {
-                const scitt_note_sig *l = &np->sigs[i];
-                if (l->key_id == p->witnesses[wi].key_id &&
-                    scitt_span_eq(l->name, scitt_span_make(p->witnesses[wi].name,
-                                                           p->witnesses[wi].name_len)) &&
-                    l->name.ptr >= both.ptr + note.len) {
-                    scitt_dynbuf_put(lines, "\xe2\x80\x94 ", 4);
-                    scitt_dynbuf_put(lines, l->name.ptr, l->name.len);
-                    scitt_dynbuf_u8(lines, ' ');
-                    scitt_dynbuf_put(lines, l->blob_b64.ptr, l->blob_b64.len);
-                    scitt_dynbuf_u8(lines, '\n');
-                    break;
-                }
-            }
-            ok = true;
-            remember_size(state, name, size);
-        } else {
-            snprintf(why, cap, "the answer holds no valid cosignature of this witness (%s)",
-                     e ? scitt_err_str(e) : "none");
-        }
-        scitt_free(np);
-        scitt_dynbuf_clear(&both);
-        scitt__http_result_clear(&r);
-    }
-    *ms = ms_since(&t0);
-    return ok;
+    *ms = o.ms;
+    return e == SCITT_OK;
 }
 
 static int cmd_collect(int argc, char **argv)
