@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "scitt/cbor.h"
 #include "scitt/receipt.h"
@@ -41,11 +43,14 @@ static const char register_help[] =
     "  scitt register --url https://scitt.example app.statement --out app.transparent\n";
 
 static const char get_help[] =
-    "usage: scitt get --url URL ENTRY_ID [--statement] --out FILE [--timeout S] [--json]\n"
+    "usage: scitt get --url URL ENTRY_ID [--statement] [--witnessed] --out FILE [--timeout S]\n"
+    "                 [--json]\n"
     "\n"
     "Fetches the receipt of an entry (GET /entries/{id}) or, with --statement, its transparent\n"
     "statement (GET /entries/{id}/statement). While the registration is pending (204) it polls\n"
-    "until --timeout.\n" NET_OPTIONS_HELP "\n"
+    "until --timeout. --witnessed asks for the receipt against the newest witnessed checkpoint,\n"
+    "carrying that cosigned checkpoint (?witnessed=1; docs/witness.md), waiting until --timeout\n"
+    "while the entry is not witnessed yet.\n" NET_OPTIONS_HELP "\n"
     "Example:\n"
     "  scitt get --url https://scitt.example 3f1c...e0 --statement --out app.transparent\n";
 
@@ -358,13 +363,37 @@ int cmd_register(int argc, char **argv)
 
 /* ---- get ----------------------------------------------------------------------------------- */
 
+/* GET /entries/{id}[/statement]?witnessed=1, again after Retry-After while it answers 503 (not
+ * witnessed yet), until @p timeout_s. */
+static scitt_err witnessed_get(scitt_client *cl, const char *id, bool statement, unsigned timeout_s,
+                               scitt_dynbuf *body, char *why, size_t cap)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/entries/%s%s?witnessed=1", id, statement ? "/statement" : "");
+    time_t end = time(NULL) + (time_t)timeout_s;
+    for (;;) {
+        scitt_dynbuf_clear(body);
+        scitt_dynbuf_init(body, 0);
+        scitt_err e = scitt_client_get(cl, path, "application/cose", body, why, cap);
+        const scitt_client_reply *rep = scitt_client_last(cl);
+        unsigned wait = rep->has_retry_after && rep->retry_after > 0 ? rep->retry_after : 1;
+        if (e != SCITT_ERR_BUSY || time(NULL) + (time_t)wait > end) {
+            return e;
+        }
+        sleep(wait);
+    }
+}
+
 int cmd_get(int argc, char **argv)
 {
-    enum { O_STMT = 1, O_OUT };
-    static const struct option lo[] = {
-        {"statement", 0, 0, O_STMT}, {"out", 1, 0, O_OUT}, NET_OPTIONS, {0, 0, 0, 0}};
+    enum { O_STMT = 1, O_OUT, O_WITNESSED };
+    static const struct option lo[] = {{"statement", 0, 0, O_STMT},
+                                       {"out", 1, 0, O_OUT},
+                                       {"witnessed", 0, 0, O_WITNESSED},
+                                       NET_OPTIONS,
+                                       {0, 0, 0, 0}};
     const char *out = NULL;
-    bool statement = false;
+    bool statement = false, witnessed = false;
     net_opts net;
     net_opts_init(&net, &get_net);
     int c;
@@ -375,6 +404,9 @@ int cmd_get(int argc, char **argv)
             break;
         case O_OUT:
             out = optarg;
+            break;
+        case O_WITNESSED:
+            witnessed = true;
             break;
         default:
             if ((c = net_option(&net, &get_net, c, argv)) != CLI_OK) {
@@ -400,7 +432,8 @@ int cmd_get(int argc, char **argv)
     scitt_dynbuf body;
     scitt_dynbuf_init(&body, 0);
     scitt_err e =
-        statement
+        witnessed ? witnessed_get(cl, id, statement, (unsigned)net.timeout, &body, why, sizeof(why))
+        : statement
             ? scitt_client_statement(cl, id, (uint32_t)net.timeout * 1000, &body, why, sizeof(why))
             : scitt_client_receipt(cl, id, (uint32_t)net.timeout * 1000, &body, why, sizeof(why));
     if (e != SCITT_OK) {

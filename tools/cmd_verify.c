@@ -93,7 +93,8 @@ static const char help_witness[] =
     "                       and cosigned per its quorum (the missing witnesses are named), and\n"
     "                       each RFC 9162 receipt must be of that tree: the same root at the\n"
     "                       same size, or an older tree proven a prefix by --consistency\n"
-    "  --checkpoint FILE    the cosigned checkpoint (what scitt witness collect writes)\n"
+    "  --checkpoint FILE    the cosigned checkpoint (what scitt witness collect writes); without\n"
+    "                       it, the one a witnessed receipt carries (scitt get --witnessed)\n"
     "  --consistency FILE   the log's consistency receipt from the receipt's tree size to the\n"
     "                       checkpoint's (GET /proofs/consistency?from=N&to=M), checked with\n"
     "                       the trusted keys\n";
@@ -160,6 +161,7 @@ typedef struct rinfo {
     bool size_signed, legacy;
     char iss[200];
     uint8_t root[SCITT_HASH_LEN]; /* vds 1: the root the receipt's proof leads to */
+    scitt_span carried;           /* the cosigned checkpoint the receipt carries, if any */
 } rinfo;
 
 /* The COSE hash algorithm a --digest value names by its prefix (0: none given); false for an
@@ -400,6 +402,9 @@ static char *kid_text(scitt_span kid)
 static void verify_one(const trust *t, scitt_span receipt, scitt_span entry, bool legacy, rinfo *ri)
 {
     char *kid = NULL;
+    if (scitt_receipt_checkpoint(receipt, &ri->carried) != SCITT_OK) {
+        ri->carried = scitt_span_make(NULL, 0);
+    }
     if (legacy && is_legacy_receipt(receipt)) {
         legacy_info li;
         ri->legacy = true;
@@ -463,14 +468,21 @@ static void witness_check(const opts *o, const trust *t, const rinfo *ri, size_t
     scitt_dynbuf_init(&cpb, 0);
     scitt_dynbuf_init(&cons, 0);
     scitt_tlog_policy *p = scitt_malloc(sizeof(*p));
-    if (o->checkpoint == NULL) {
-        note(r, "witnesses", 1, "--witness-policy needs --checkpoint (a cosigned checkpoint)");
+    for (size_t i = 0; o->checkpoint == NULL && i < nri && cpb.len == 0; i++) {
+        if (ri[i].err == SCITT_OK && ri[i].carried.len > 0) { /* a witnessed receipt's own */
+            scitt_dynbuf_put(&cpb, ri[i].carried.ptr, ri[i].carried.len);
+        }
+    }
+    if (o->checkpoint == NULL && cpb.len == 0) {
+        note(r, "witnesses", 1,
+             "--witness-policy needs --checkpoint or a receipt carrying its cosigned checkpoint "
+             "(scitt get --witnessed)");
         goto out;
     }
     if (p == NULL || cli_read_file(o->witness_policy, SCITT_POLICY_MAX_BYTES, &pt) != SCITT_OK ||
-        cli_read_file(o->checkpoint, SCITT_LIMIT_NOTE_BYTES, &cpb) != SCITT_OK) {
+        (o->checkpoint && cli_read_file(o->checkpoint, SCITT_LIMIT_NOTE_BYTES, &cpb) != SCITT_OK)) {
         note(r, "witnesses", 1, "cannot read %s or %s (or over their size limits)",
-             o->witness_policy, o->checkpoint);
+             o->witness_policy, o->checkpoint ? o->checkpoint : "the carried checkpoint");
         goto out;
     }
     const char *why = "";
