@@ -77,6 +77,13 @@ pid_t sr_start(const char *bin, const char *dir, int *port, double *ready_s)
 pid_t sr_start_policy(const char *bin, const char *dir, const char *policy_file, int *port,
                       double *ready_s)
 {
+    const char *extra[3] = {policy_file ? "--policy" : NULL, policy_file, NULL};
+    return sr_start_argv(bin, dir, extra, port, ready_s);
+}
+
+pid_t sr_start_argv(const char *bin, const char *dir, const char *const *extra, int *port,
+                    double *ready_s)
+{
     int out[2];
     if (pipe(out) != 0) {
         return -1;
@@ -88,14 +95,16 @@ pid_t sr_start_policy(const char *bin, const char *dir, const char *policy_file,
         close(out[0]);
         int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 2);
-        if (policy_file) {
-            execl(bin, bin, "--data", dir, "--listen", "127.0.0.1:0", "--print-ports", "--platform",
-                  "virtual", "--insecure-virtual", "--log-level", "warn", "--policy", policy_file,
-                  (char *)NULL);
-        } else {
-            execl(bin, bin, "--data", dir, "--listen", "127.0.0.1:0", "--print-ports", "--platform",
-                  "virtual", "--insecure-virtual", "--log-level", "warn", (char *)NULL);
+        const char *argv[64] = {bin,           "--data",      dir,
+                                "--listen",    "127.0.0.1:0", "--print-ports",
+                                "--platform",  "virtual",     "--insecure-virtual",
+                                "--log-level", "warn"};
+        size_t n = 11;
+        for (size_t i = 0; extra && extra[i] && n < 63; i++) {
+            argv[n++] = extra[i];
         }
+        argv[n] = NULL;
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
     close(out[1]);

@@ -27,6 +27,9 @@ pid_t sr_start(const char *bin, const char *dir, int *port, double *ready_s);
 /** As sr_start with `--policy @p policy_file` (NULL: the development policy). */
 pid_t sr_start_policy(const char *bin, const char *dir, const char *policy_file, int *port,
                       double *ready_s);
+/** As sr_start with more options: @p extra, NULL-terminated (may be NULL). */
+pid_t sr_start_argv(const char *bin, const char *dir, const char *const *extra, int *port,
+                    double *ready_s);
 /** SIGTERM and wait. */
 void sr_stop(pid_t pid);
 
