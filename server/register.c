@@ -520,6 +520,12 @@ static void entry_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
     scitt_dynbuf_init(&out, 0);
     bool known = e == SCITT_OK;
     scitt_span wv;
+    if (e == SCITT_OK && scitt_http_req_query_param(req, "witnessed", &wv) &&
+        !scitt_span_eq(wv, scitt_span_str("1"))) {
+        scitt_dynbuf_clear(&out);
+        scittd_problem(req, 400, "Bad Request", "witnessed takes the value 1");
+        return;
+    }
     if (e == SCITT_OK && scitt_http_req_query_param(req, "witnessed", &wv)) {
         /* against the newest witnessed checkpoint, carrying it (server/witness.c) */
         char detail[160];

@@ -163,6 +163,17 @@ static bool same_key(const scitt_note_verifier *a, const scitt_note_verifier *b)
            memcmp(a->key, b->key, sizeof(a->key)) == 0;
 }
 
+/* A name as a Prometheus label value and a log field: no quote, backslash or control byte. */
+static void set_name(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src);
+    for (char *c = dst; *c; c++) {
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = '_';
+        }
+    }
+}
+
 /* Without a policy file every configured witness must cosign. */
 static void policy_all(scittd_witnesses *ws)
 {
@@ -217,7 +228,7 @@ static scitt_err configure(scittd_witnesses *ws, char *reason, size_t cap)
         }
         w->ws = ws;
         w->policy_index = -1;
-        snprintf(w->name, sizeof(w->name), "%s", w->key.name);
+        set_name(w->name, sizeof(w->name), w->key.name);
         ws->n++;
     }
     if (d->cfg.witness_policy == NULL) {
@@ -242,7 +253,7 @@ static scitt_err configure(scittd_witnesses *ws, char *reason, size_t cap)
         for (size_t k = 0; k < p->n_witnesses; k++) {
             if (same_key(&p->witnesses[k], &ws->w[i].key)) {
                 ws->w[i].policy_index = (int)k;
-                snprintf(ws->w[i].name, sizeof(ws->w[i].name), "%s", p->witness_names[k]);
+                set_name(ws->w[i].name, sizeof(ws->w[i].name), p->witness_names[k]);
             }
         }
         if (ws->w[i].policy_index < 0) {

@@ -138,6 +138,27 @@ def body(tmp):
         wit[n] = {"cmd": cmd, "proc": p, "port": port, "vkey": vk,
                   "url": "http://127.0.0.1:%d" % port}
 
+    # configurations scittd refuses to start with (exit 2, one line naming the problem)
+    def refused(extra, what, expect):
+        r = subprocess.run([SCITTD, "--data", logs["a"]["data"], "--listen", "127.0.0.1:0",
+                            "--platform", "virtual", "--insecure-virtual", "--origin",
+                            "log-a.test"] + extra, capture_output=True, text=True, timeout=60)
+        check(r.returncode == 2 and expect in r.stderr, "%s: exit 2 (%d) %s" % (what, r.returncode,
+                                                                             r.stderr[-300:]))
+    wb_arg = "%s=%s" % (wit["b"]["url"], wit["b"]["vkey"])
+    refused(["--witness-policy", "/nonexistent"], "a policy without witnesses", "--witness")
+    refused(["--witness", wit["b"]["url"] + "=" + logs["b"]["vkey"]], "a log key as a witness key",
+            "not a witness vkey")
+    refused(["--witness", "ftp://x=" + wit["b"]["vkey"]], "a URL that is not http", "http")
+    refused(["--witness", wb_arg, "--witness", wb_arg], "one witness twice", "twice")
+    other = os.path.join(tmp, "policy-other")
+    open(other, "w").write("log %s\nwitness WB %s\nquorum WB\n" % (logs["b"]["vkey"],
+                                                                    wit["b"]["vkey"]))
+    refused(["--witness", wb_arg, "--witness-policy", other], "a policy for another log",
+            "no log line carries this service's key")
+    refused(["--witness", wb_arg, "--cosigned-checkpoint", other], "--cosigned-checkpoint too",
+            "give one")
+
     for n in names:
         pol = "log %s\n" % logs[n]["vkey"]
         for o in names:
@@ -212,6 +233,8 @@ def body(tmp):
     r = run(SCITT, "get", "--url", a["url"], eid, "--witnessed", "--statement", "--out",
             "w.ts", "--timeout", "20", cwd=tmp)
     check(r.returncode == 0, "scitt get --witnessed --statement: " + r.stderr)
+    st, _ = get(a["url"], "/entries/%s?witnessed=0" % eid)
+    check(st == 400, "?witnessed takes 1 only (got %d)" % st)
     r = run(SCITT, "get", "--url", a["url"], eid, "--witnessed", "--out", "w.receipt",
             "--timeout", "20", cwd=tmp)
     check(r.returncode == 0, "scitt get --witnessed: " + r.stderr)
