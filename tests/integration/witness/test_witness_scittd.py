@@ -229,6 +229,8 @@ def body(tmp):
     a = logs["a"]
     r = run(SCITT, "keys", "--url", a["url"], "--out", "keys-a.cbor", cwd=tmp)
     check(r.returncode == 0, "scitt keys: " + r.stderr)
+    r = run(SCITT, "keys", "--url", logs["b"]["url"], "--out", "keys-b.cbor", cwd=tmp)
+    check(r.returncode == 0, "scitt keys (B): " + r.stderr)
     eid = ids[("a", 1)]
     r = run(SCITT, "get", "--url", a["url"], eid, "--witnessed", "--statement", "--out",
             "w.ts", "--timeout", "20", cwd=tmp)
@@ -307,6 +309,21 @@ def body(tmp):
     check(r.returncode == 1 and "newer than the witnessed checkpoint" in r.stderr,
           "a receipt with an older carried checkpoint fails: " + r.stderr)
 
+    # scitt refresh: an old statement (the register's, unwitnessed) moves to the newest witnessed
+    # checkpoint, proven consistent, without trusting the service
+    r = run(SCITT, "refresh", "--url", a["url"], "a-entry1.ts", "--trust", "keys-a.cbor",
+            "--witness-policy", a["policy"], "--out", "a1-fresh.ts", "--json", cwd=tmp)
+    check(r.returncode == 0 and '"new_size"' in r.stdout, "scitt refresh: " + r.stdout + r.stderr)
+    r = run(SCITT, "verify", "a1-fresh.ts", "--trust", "keys-a.cbor", "--witness-policy",
+            a["policy"], cwd=tmp)
+    check(r.returncode == 0, "the refreshed statement verifies against the policy: " + r.stderr)
+    r = run("/usr/bin/python3", C2SP_PY, "verify-witnessed", "a1-fresh.ts", a["policy"], cwd=tmp)
+    check(r.returncode == 0, "c2sp.py accepts the refreshed statement: " + r.stderr)
+    r = run(SCITT, "refresh", "--url", a["url"], "a-entry1.ts", "--trust", "keys-b.cbor",
+            "--out", "x.ts", cwd=tmp)
+    check(r.returncode != 0 and not os.path.exists(os.path.join(tmp, "x.ts")),
+          "refresh with another service's keys writes nothing: " + r.stderr)
+
     # a witness killed mid-run and restarted: the logs it witnesses are witnessed again
     wb = wit["b"]
     stop(wb["proc"], signal.SIGKILL)
@@ -343,9 +360,19 @@ def body(tmp):
     register("a", "honest")
     register("a", "honest2")
     check(witnessed("a") is not None, "the original A goes on being witnessed")
+    r = run(SCITT, "refresh", "--url", a["url"], "a-entry1.ts", "--trust", "keys-a.cbor",
+            "--latest", "--out", "a1-latest.ts", cwd=tmp)
+    check(r.returncode == 0, "refresh --latest from the original: " + r.stderr)
     fork, fport = scittd("a-fork", fork_data, a["args"])
     furl = "http://127.0.0.1:%d" % fport
-    register("a", "forked", url=furl)
+    for i in range(3):
+        register("a", "forked%d" % i, url=furl)
+    # the fork is larger now: its consistency proof cannot start from the original's tree
+    r = run(SCITT, "refresh", "--url", furl, "a1-latest.ts", "--trust", "keys-a.cbor", "--latest",
+            "--out", "a1-forked.ts", cwd=tmp)
+    check(r.returncode == 1 and "not proven a prefix" in r.stderr and
+          not os.path.exists(os.path.join(tmp, "a1-forked.ts")),
+          "refresh from the fork is refused (consistency): " + r.stderr)
     deadline = time.time() + 30
     refused = {}
     while time.time() < deadline:
