@@ -3,14 +3,15 @@
  * (repeatable) and --witness-policy FILE (C2SP tlog-policy).
  *
  * Nothing here runs on the registration path: the sequencer thread only records the newest tree
- * size and signals (scittd_witness_head). A coordinator thread turns the newest signed head into
- * a round: every witness thread submits that one checkpoint (so cosignatures of one size meet),
- * with the consistency proof from the size the witness last cosigned (learnt from its 409, per
- * tlog-witness) read from the ledger. When the cosignatures of a round meet the policy, the
- * cosigned checkpoint becomes what GET /checkpoint serves and what witnessed receipts carry. A
- * round ends when the quorum is met (the witnesses still busy finish on their own and join the
- * next round) or when every witness has answered; a round that missed the quorum is tried again
- * after a back-off (1 s doubling to 30 s) even if no new head came.
+ * size and signals when the lock is free, never waiting for it (scittd_witness_head). A coordinator
+ * thread turns the newest signed head into a round: every witness thread submits that one
+ * checkpoint (so cosignatures of one size meet), with the consistency proof from the size the
+ * witness last cosigned (learnt from its 409, per tlog-witness) read from the ledger. When the
+ * cosignatures of a round meet the policy, the cosigned checkpoint becomes what GET /checkpoint
+ * serves and what witnessed receipts carry. A round ends when the quorum is met (the witnesses
+ * still busy finish on their own and join the next round) or when every witness has answered; a
+ * round that missed the quorum is tried again after a back-off (1 s doubling to 30 s) even if no
+ * new head came.
  *
  * The witnessed checkpoint is kept in memory: after a restart /checkpoint answers 503 until the
  * first round meets the quorum again (witnesses cosign the same checkpoint again).
@@ -32,6 +33,7 @@
 #define WITNESS_TIMEOUT_MS 5000
 #define BACKOFF_MIN_MS     1000u
 #define BACKOFF_MAX_MS     30000u
+#define POLL_MS            50  /* the coordinator looks for a new head at least this often */
 #define HISTORY            4   /* cosignatures kept per witness (the newest sizes) */
 #define COSIG_LINE_MAX     512 /* "— " name base64(76 bytes) "\n" */
 
@@ -455,7 +457,10 @@ static void *coord_main(void *arg)
         bool due = ws->retry && now >= ws->retry_at_ns;
         if (ws->round_open || (!fresh && !due)) {
             struct timespec until;
-            abs_time(ws->retry && !ws->round_open ? ws->retry_at_ns : now + 1000000000LL, &until);
+            int64_t poll = now + (int64_t)POLL_MS * 1000000;
+            abs_time(ws->retry && !ws->round_open && ws->retry_at_ns < poll ? ws->retry_at_ns
+                                                                            : poll,
+                     &until);
             pthread_cond_timedwait(&ws->cv_coord, &ws->mu, &until);
             continue;
         }
@@ -565,9 +570,12 @@ void scittd_witness_head(scittd *d, uint64_t size)
     }
     atomic_store(&ws->newest_ns, now_ns());
     atomic_store(&ws->newest, size);
-    pthread_mutex_lock(&ws->mu);
-    pthread_cond_signal(&ws->cv_coord);
-    pthread_mutex_unlock(&ws->mu);
+    /* never wait for the lock on the sequencer thread: when a witness thread holds it, the
+     * coordinator sees the new size at its next look (at most POLL_MS later) */
+    if (pthread_mutex_trylock(&ws->mu) == 0) {
+        pthread_cond_signal(&ws->cv_coord);
+        pthread_mutex_unlock(&ws->mu);
+    }
 }
 
 void scittd_witness_stop(scittd *d)

@@ -10,7 +10,8 @@
 /* Starts the witness threads when --witness is given (does nothing otherwise); checks the
  * configuration first. On error @p reason says why (the daemon does not start). */
 SCITT_MUST_USE scitt_err scittd_witness_start(scittd *d, char *reason, size_t cap);
-/* Sequencer thread: a head of @p size is signed and durable (cheap: one atomic, one signal). */
+/* Sequencer thread: a head of @p size is signed and durable (two atomic stores and a signal when
+ * the lock is free: it never waits). */
 void scittd_witness_head(scittd *d, uint64_t size);
 /* Stops and joins the threads (each waits at most for its request's timeout) and frees. */
 void scittd_witness_stop(scittd *d);
