@@ -186,7 +186,8 @@ scitt_err scitt__witness_submit(const char *url, const scitt_note_verifier *w, s
             size_t n = strnlen(reply.problem, cap - 1); /* a shortened message is fine */
             memcpy(why, reply.problem, n);
             why[n] = 0;
-            e = SCITT_ERR_POLICY;
+            /* a busy or rate-limiting witness has not refused the checkpoint */
+            e = r.res.status == 429 || r.res.status >= 500 ? SCITT_ERR_BUSY : SCITT_ERR_POLICY;
         } else {
             e = keep_cosignature(w, note, ans, line);
             if (e == SCITT_OK) {

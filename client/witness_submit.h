@@ -40,7 +40,8 @@ typedef struct scitt__witness_outcome {
  * more. On success the witness's cosignature line ("— name base64\n"), verified against @p w over
  * this checkpoint, is appended to @p line, *known becomes @p size and SCITT_OK is returned.
  * Otherwise SCITT_ERR_IO / SCITT_ERR_TIMEOUT (no answer), SCITT_ERR_POLICY (the witness refused:
- * out->status says how), SCITT_ERR_SIGNATURE (its answer holds no valid cosignature), or the
+ * out->status says how), SCITT_ERR_BUSY (429 or 5xx: it did not decide), SCITT_ERR_SIGNATURE
+ * (its answer holds no valid cosignature), or the
  * proof callback's error; @p why gets one line saying why.
  */
 scitt_err scitt__witness_submit(const char *url, const scitt_note_verifier *w, scitt_span note,

@@ -183,7 +183,8 @@ static void policy_all(scittd_witnesses *ws)
     memset(p, 0, sizeof(*p));
     for (size_t i = 0; i < ws->n; i++) {
         p->witnesses[i] = ws->w[i].key;
-        snprintf(p->witness_names[i], sizeof(p->witness_names[i]), "%s", ws->w[i].key.name);
+        snprintf(p->witness_names[i], sizeof(p->witness_names[i]), "%.*s",
+                 (int)SCITT_POLICY_NAME_MAX, ws->w[i].key.name);
         p->groups[0].members[i] = (uint8_t)i;
         ws->w[i].policy_index = (int)i;
     }

@@ -68,6 +68,7 @@ static const char help_vkey[] = "usage: scitt witness vkey --key FILE\n"
 static const char help_serve[] =
     "usage: scitt witness serve --key FILE --state DIR --log [ORIGIN=]VKEY [--log ...]\n"
     "                           [--listen ADDR:PORT] [--max-connections N] [--timeout-ms N]\n"
+    "                           [--rate-limit N] [--rate-burst N]\n"
     "\n"
     "Runs the witness: POST /add-checkpoint (C2SP tlog-witness), GET /witness/vkey, GET /metrics.\n"
     "  --key FILE         the witness key file\n"
@@ -77,6 +78,9 @@ static const char help_serve[] =
     "  --listen ADDR:PORT default 127.0.0.1:8480 (port 0: any free port, printed on stderr)\n"
     "  --max-connections N  concurrent connections (default 32; more get 503)\n"
     "  --timeout-ms N     per request, to read it whole (default 5000)\n"
+    "  --rate-limit N     requests per second from one client address (default 100; more get\n"
+    "                     429 with Retry-After)\n"
+    "  --rate-burst N     requests a client address may send at once (default 2 x the rate)\n"
     "\n"
     "Example:\n"
     "  scitt witness serve --key w1.key --state w1-state --log \"$(cat log.vkey)\"\n";
@@ -116,7 +120,41 @@ typedef struct witness {
     atomic_uint active;
     atomic_ulong count[6]; /* 200 400 403 404 409 422 */
     atomic_ulong other_errors;
+    /* per client address token buckets, used by the accept loop only */
+    struct rl_bucket {
+        uint32_t addr;
+        double tokens;
+        struct timespec last;
+    } * rl;
+    double rate, burst;
+    atomic_ulong rate_limited;
 } witness;
+
+/* Token buckets per client IPv4 address, hashed into RL_BUCKETS (addresses that share a bucket
+ * share its rate: never more than the rate per bucket, whoever sends). */
+#define RL_BUCKETS 4096u
+
+static bool rl_admit(witness *w, uint32_t addr)
+{
+    uint32_t h = (addr * 2654435761u) >> 20; /* 12 bits */
+    struct rl_bucket *b = &w->rl[h % RL_BUCKETS];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (b->last.tv_sec == 0 && b->last.tv_nsec == 0) {
+        b->tokens = w->burst;
+    } else {
+        double dt =
+            (double)(now.tv_sec - b->last.tv_sec) + (double)(now.tv_nsec - b->last.tv_nsec) / 1e9;
+        b->tokens = b->tokens + dt * w->rate > w->burst ? w->burst : b->tokens + dt * w->rate;
+    }
+    b->last = now;
+    b->addr = addr;
+    if (b->tokens < 1) {
+        return false;
+    }
+    b->tokens -= 1;
+    return true;
+}
 
 static volatile sig_atomic_t stopping;
 
@@ -302,11 +340,12 @@ static void send_all(int fd, const void *p, size_t n)
 
 static void respond(int fd, int status, const char *reason, const char *ctype, scitt_span body)
 {
-    char head[256];
+    char head[320];
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\nCache-Control: no-store\r\n\r\n",
-                     status, reason, ctype, body.len);
+                     "Connection: close\r\nCache-Control: no-store\r\n%s\r\n",
+                     status, reason, ctype, body.len,
+                     status == 429 || status == 503 ? "Retry-After: 1\r\n" : "");
     send_all(fd, head, (size_t)n);
     send_all(fd, body.ptr, body.len);
 }
@@ -486,6 +525,10 @@ static void metrics(witness *w, int fd)
                             verdicts[i], atomic_load(&w->count[i]));
     }
     scitt_dynbuf_printf(&b, "scitt_witness_errors_total %lu\n", atomic_load(&w->other_errors));
+    scitt_dynbuf_printf(&b,
+                        "# TYPE scitt_witness_rate_limited_total counter\n"
+                        "scitt_witness_rate_limited_total %lu\n",
+                        atomic_load(&w->rate_limited));
     scitt_dynbuf_str(&b, "# TYPE scitt_witness_cosigned_size gauge\n");
     pthread_mutex_lock(&w->lock);
     for (size_t i = 0; i < w->n_logs; i++) {
@@ -614,7 +657,7 @@ static int listen_on(const char *addr, int *port_out)
 static int cmd_serve(int argc, char **argv)
 {
     const char *key_path = NULL, *state_dir = NULL, *listen_addr = "127.0.0.1:8480";
-    uint64_t max_conns = 32, timeout_ms = 5000;
+    uint64_t max_conns = 32, timeout_ms = 5000, rate = 100, burst = 0;
     witness *w = scitt_calloc(1, sizeof(*w));
     if (w == NULL) {
         return cli_fail(CLI_USAGE, "out of memory");
@@ -626,12 +669,26 @@ static int cmd_serve(int argc, char **argv)
                                        {"listen", 1, 0, 'L'},
                                        {"max-connections", 1, 0, 'm'},
                                        {"timeout-ms", 1, 0, 't'},
+                                       {"rate-limit", 1, 0, 'r'},
+                                       {"rate-burst", 1, 0, 'b'},
                                        {"help", 0, 0, 'h'},
                                        {0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
+        case 'r':
+            if (!cli_parse_u64(optarg, 1, 100000, &rate)) {
+                rc = cli_usage("--rate-limit: 1..100000");
+                goto out;
+            }
+            break;
+        case 'b':
+            if (!cli_parse_u64(optarg, 1, 1000000, &burst)) {
+                rc = cli_usage("--rate-burst: 1..1000000");
+                goto out;
+            }
+            break;
         case 'k':
             key_path = optarg;
             break;
@@ -684,6 +741,13 @@ static int cmd_serve(int argc, char **argv)
     }
     w->timeout_ms = (int)timeout_ms;
     w->max_conns = (unsigned)max_conns;
+    w->rate = (double)rate;
+    w->burst = burst ? (double)burst : 2.0 * (double)rate;
+    w->rl = scitt_calloc(RL_BUCKETS, sizeof(*w->rl));
+    if (w->rl == NULL) {
+        rc = cli_fail(CLI_USAGE, "out of memory");
+        goto out;
+    }
     uint8_t seed[32];
     if ((rc = load_key(key_path, w->name, seed)) != CLI_OK) {
         goto out;
@@ -741,8 +805,22 @@ static int cmd_serve(int argc, char **argv)
         if (poll(&p, 1, 200) <= 0) {
             continue;
         }
-        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        struct sockaddr_in peer;
+        socklen_t pl = sizeof(peer);
+        int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
         if (fd < 0) {
+            continue;
+        }
+        if (!rl_admit(w, ntohl(peer.sin_addr.s_addr))) {
+            atomic_fetch_add(&w->rate_limited, 1);
+            problem(fd, 429, "Too Many Requests", "this client address is over the rate limit");
+            shutdown(fd, SHUT_WR);
+            /* what the client has sent already is read, so closing does not reset the
+             * connection before it reads the answer (never waiting: this is the accept loop) */
+            uint8_t sink[4096];
+            for (int k = 0; k < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; k++) {
+            }
+            close(fd);
             continue;
         }
         if (atomic_fetch_add(&w->active, 1) >= w->max_conns) {
@@ -787,6 +865,7 @@ out:
     }
     if (w != NULL) {
         scitt_note_key_free(w->key);
+        scitt_free(w->rl);
         scitt_free(w);
     }
     return rc;
