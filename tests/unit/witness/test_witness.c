@@ -671,6 +671,7 @@ static void test_receipt_checkpoint(void **state)
                                                          scitt_span_str(note), &again),
                          SCITT_ERR_HEADER);
         assert_int_equal(again.len, 0);
+        scitt_dynbuf_clear(&again);
         /* a byte string under the label is not a checkpoint */
         uint8_t *bad = scitt_malloc(out.len);
         memcpy(bad, out.ptr, out.len);
@@ -696,6 +697,7 @@ static void test_receipt_checkpoint(void **state)
         scitt_receipt_attach_checkpoint(scitt_span_make(buf, n), scitt_span_make("", 0), &out),
         SCITT_ERR_INVALID_ARG);
     assert_int_equal(out.len, 0);
+    scitt_dynbuf_clear(&out);
 }
 
 int main(void)
