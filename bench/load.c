@@ -21,6 +21,10 @@
  *   registrations_production: n /s    closed loop, verified 201s per second (mean of the rounds)
  *   registrations_development: n /s   the same, in rounds alternating with the production ones
  *   entries_per_batch_P: x            the mean batch the sequencer committed in P's closed loop
+ *   server_cpu_per_registration_P: x us  that scittd's CPU (user + system, all threads) over its
+ *                                     closed-loop rounds per entry it appended: its own cost,
+ *                                     which other load on the cores does not change as it does
+ *                                     the rates
  *   latency_P_p50 / p99 / p999: x ms  at a fixed offered rate (5,000/s by default), per policy;
  *                                     a request still unanswered at the end counts at its age
  *                                     then (unanswered_P says how many)
@@ -262,14 +266,16 @@ int main(int argc, char **argv)
     /* closed loop, rounds alternating between the policies so other load hits both alike */
     uint64_t good[2] = {0, 0};
     double secs[2] = {0, 0}, b0[2] = {0, 0}, e0[2] = {0, 0}, b1[2] = {0, 0}, e1[2] = {0, 0};
-    double batches[2] = {0, 0}, entries[2] = {0, 0};
+    double batches[2] = {0, 0}, entries[2] = {0, 0}, server_cpu[2] = {0, 0};
     for (int r = 0; r < ROUNDS && rc == 0; r++) {
         for (int k = 0; k < 2 && rc == 0; k++) {
             char name[64];
             snprintf(name, sizeof(name), "closed_%s_round%d", policy_name[k], r + 1);
             hc_result res;
             metric(d[k].port, &b0[k], &e0[k]);
+            double cpu0 = sr_cpu_s(d[k].pid);
             rc = run(name, &d[k], &p, &cfg, 0, WARMUP, seconds / ROUNDS, &res) ? 0 : 1;
+            server_cpu[k] += sr_cpu_s(d[k].pid) - cpu0;
             metric(d[k].port, &b1[k], &e1[k]);
             good[k] += res.good;
             secs[k] += res.elapsed_s;
@@ -296,6 +302,11 @@ int main(int argc, char **argv)
         if (batches[k] > 0) {
             snprintf(name, sizeof(name), "entries_per_batch_%s", policy_name[k]);
             bench_print(name, entries[k] / batches[k], "");
+        }
+        if (entries[k] > 0) {
+            /* the server's own cost, whatever else shares the cores (warm-up included in both) */
+            snprintf(name, sizeof(name), "server_cpu_per_registration_%s", policy_name[k]);
+            bench_print(name, server_cpu[k] / entries[k] * 1e6, "us");
         }
     }
 

@@ -32,6 +32,8 @@ pid_t sr_start_argv(const char *bin, const char *dir, const char *const *extra, 
                     double *ready_s);
 /** SIGTERM and wait. */
 void sr_stop(pid_t pid);
+/** CPU seconds (user + system, every thread) process @p pid has used so far; -1 if unknown. */
+double sr_cpu_s(pid_t pid);
 
 /**
  * Issuer keys, each with a certificate carried in x5chain: self-signed (sr_fleet_new, what the

@@ -103,8 +103,9 @@ ceil=$(fig load ceiling_ecdsa_p256_verify)
 # sampled TEXT N: "every TEXT" when N is 1, else "every Nth TEXT" ("" when N is unknown)
 sampled() { case "${2:-}" in "") ;; 1) echo "every $1" ;; *) echo "every ${2}th $1" ;; esac; }
 load_how="only 201s whose receipt verifies count ($(sampled 201 "$(fig load verify_every)") checked by the client), any other response fails the run; data on $(fs load)"
-load_prod="production policy (x5chain leaf from a root CA, validated to it by x509_roots at every registration); $load_how"
-load_dev="development policy (the x5chain leaf's key, no path validation), in rounds alternating with the production row; $load_how"
+load_cpu="the client shares the cores: $(fig load client_cpu_per_request) µs of client CPU per request (receipt checks included)"
+load_prod="production policy (x5chain leaf from a root CA, validated to it by x509_roots at every registration); $load_how; scittd's own CPU $(fig load server_cpu_per_registration_production) µs per registration, $load_cpu"
+load_dev="development policy (the x5chain leaf's key, no path validation), in rounds alternating with the production row; $load_how; scittd's own CPU $(fig load server_cpu_per_registration_development) µs per registration, $load_cpu"
 lat_prod="$load_prod; $(fig load unanswered_production) requests unanswered at the end count at their age then"
 lat_dev="$load_dev; $(fig load unanswered_development) requests unanswered at the end count at their age then"
 # --- figures: readflood (registration latency alone and beside a flood of costly queries) ---

@@ -29,6 +29,13 @@ fresh_root() {
     # mktemp made the root 0700 (and the tarball keeps that): other users must traverse "/".
     chmod 0755 "$root"
     cp /etc/resolv.conf "$root/etc/resolv.conf"
+    # Certificate authorities this machine's administrator added (a site's TLS-inspecting proxy,
+    # say) are what a fresh machine at the same site would be given too: without them npm cannot
+    # reach its registry over HTTPS. ca-certificates, once installed in the root, trusts them.
+    if ls /usr/local/share/ca-certificates/*.crt > /dev/null 2>&1; then
+        mkdir -p "$root/usr/local/share/ca-certificates"
+        cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    fi
 }
 
 inside() {

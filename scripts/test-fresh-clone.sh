@@ -25,10 +25,12 @@ fresh_root "$out" || { echo "FAIL debootstrap bookworm minbase"; exit 1; }
 git clone -q --no-local "$src" "$root/src/scittd" || { echo "FAIL git clone"; exit 1; }
 echo "--- clone of $(git -C "$src" rev-parse --short HEAD) in a fresh root"
 # /dev and /sys of the machine, everything else the root's own; the namespace (and every process
-# left in it) ends with the step.
+# left in it) ends with the step. The root is bound onto itself first so that "/" inside is a
+# mount point, as on a booted machine (tests that make their own mount namespace, such as
+# cli.image's, change the propagation of "/", which a bare chroot directory refuses).
 in_root() {
     CMD=$1 ROOT=$root unshare --mount --pid --fork --mount-proc="$root/proc" /bin/bash -c \
-        'mount --rbind /dev "$ROOT/dev" && mount --rbind /sys "$ROOT/sys" &&
+        'mount --rbind "$ROOT" "$ROOT" && mount --rbind /dev "$ROOT/dev" && mount --rbind /sys "$ROOT/sys" &&
          mount -t tmpfs tmpfs "$ROOT/dev/shm" && exec chroot "$ROOT" /bin/bash -c "$CMD"'
 }
 fails=0

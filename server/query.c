@@ -19,7 +19,9 @@ typedef struct run {
     scittd *d;
     scitt_ledger_read *r;
     const scittd_query *q;
-    scitt_dynbuf rows; /* the encoded rows of the page, in order */
+    scitt_dynbuf rows;   /* the encoded rows of the page, in order (JSON: the page so far) */
+    scitt_json_writer j; /* JSON: the whole page is written through it, into rows */
+    size_t base;         /* JSON: bytes of the page before its first row */
     size_t nrows;
     size_t scanned;
     uint64_t next;        /* cursor for the next page, 0 when done */
@@ -75,15 +77,26 @@ static void emit_row(run *u, uint64_t index, scitt_span entry, const scitt_cose_
     scitt_span iss = utf8(h->cwt.iss), sub = utf8(h->cwt.sub);
     scitt_dynbuf *b = &u->rows;
     if (u->q->json) {
-        scitt_dynbuf_printf(b, "%s{\"entry_id\":\"%s\",\"index\":%llu,\"registered\":%lld,\"iss\":",
-                            u->nrows == 0 ? "" : ",", id, (unsigned long long)index,
-                            (long long)(time_ms / 1000));
-        scitt_json_put_string(b, iss);
-        scitt_dynbuf_str(b, ",\"sub\":");
-        scitt_json_put_string(b, sub);
-        scitt_dynbuf_str(b, ",\"content_type\":");
-        scitt_json_put_string(b, scitt_span_str(ctype));
-        scitt_dynbuf_printf(b, ",\"digest\":\"%s\"}", dig);
+        scitt_json_writer *j = &u->j;
+        scitt_json_begin_object(j);
+        scitt_json_put_key(j, "entry_id");
+        scitt_json_put_cstr(j, id);
+        scitt_json_put_key(j, "index");
+        scitt_json_put_uint(j, index);
+        scitt_json_put_key(j, "registered");
+        scitt_json_put_int(j, time_ms / 1000);
+        scitt_json_put_key(j, "iss");
+        scitt_json_put_text(j, iss);
+        scitt_json_put_key(j, "sub");
+        scitt_json_put_text(j, sub);
+        scitt_json_put_key(j, "content_type");
+        scitt_json_put_cstr(j, ctype);
+        scitt_json_put_key(j, "digest");
+        scitt_json_put_cstr(j, dig);
+        scitt_json_end_object(j);
+        if (j->err != SCITT_OK && b->err == SCITT_OK) {
+            b->err = j->err;
+        }
         return;
     }
     scitt_cbor_writer w;
@@ -156,12 +169,14 @@ static scitt_err visit(void *ctx, uint64_t index)
         }
     }
     size_t before = u->rows.len;
+    scitt_json_writer saved = u->j; /* plain state: restored with the length to drop a row */
     emit_row(u, index, entry, &m, u->have_head ? u->head.time_ms : 0);
     if (u->rows.err != SCITT_OK) {
         return u->rows.err;
     }
-    if (u->nrows > 0 && u->rows.len > SCITTD_QUERY_PAGE_BYTES) {
+    if (u->nrows > 0 && u->rows.len - u->base > SCITTD_QUERY_PAGE_BYTES) {
         u->rows.len = before; /* this row opens the next page */
+        u->j = saved;
         u->next = index;
         return SCITT_ERR_STATE;
     }
@@ -188,6 +203,14 @@ static void query_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
     u.r = r;
     u.q = &q;
     scitt_dynbuf_init(&u.rows, 0);
+    if (q.json) {
+        /* {"entries": [rows...], "next": cursor or null}, every byte through the writer */
+        scitt_json_writer_init(&u.j, &u.rows);
+        scitt_json_begin_object(&u.j);
+        scitt_json_put_key(&u.j, "entries");
+        scitt_json_begin_array(&u.j);
+        u.base = u.rows.len;
+    }
     scitt_err e = SCITT_OK;
     if (q.from < q.to) {
         if (q.has_digest) {
@@ -212,16 +235,26 @@ static void query_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
         return;
     }
     scitt_dynbuf b;
-    scitt_dynbuf_init(&b, 0);
     if (q.json) {
-        scitt_dynbuf_str(&b, "{\"entries\":[");
-        scitt_dynbuf_put(&b, u.rows.ptr, u.rows.len);
+        scitt_json_end_array(&u.j);
+        scitt_json_put_key(&u.j, "next");
         if (u.next) {
-            scitt_dynbuf_printf(&b, "],\"next\":%llu}\n", (unsigned long long)u.next);
+            scitt_json_put_uint(&u.j, u.next);
         } else {
-            scitt_dynbuf_str(&b, "],\"next\":null}\n");
+            scitt_json_put_null(&u.j);
         }
+        scitt_json_end_object(&u.j);
+        e = scitt_json_writer_finish(&u.j);
+        scitt_dynbuf_u8(&u.rows, '\n');
+        if (e != SCITT_OK) {
+            scitt_dynbuf_clear(&u.rows);
+            scittd_fail(req, e, "the query could not be answered");
+            return;
+        }
+        b = u.rows; /* the page is the buffer the writer filled */
+        scitt_dynbuf_init(&u.rows, 0);
     } else {
+        scitt_dynbuf_init(&b, 0);
         scitt_cbor_writer w;
         scitt_cbor_writer_init_dynbuf(&w, &b);
         scitt_cbor_put_map(&w, 2);

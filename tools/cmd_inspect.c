@@ -47,7 +47,7 @@ static void sign1_fields(scitt_span in, scitt_json_writer *j)
         scitt_json_put_hex(j, h->kid);
     }
     scitt_span iss = h->cwt.iss, sub = h->cwt.sub;
-    if (!h->cwt.has_iss && legacy_claims(m, &iss, &sub) != SCITT_OK) {
+    if (!h->cwt.has_iss && scitt__legacy_claims(m, &iss, &sub) != SCITT_OK) {
         iss = sub = scitt_span_make(NULL, 0);
     }
     if (iss.len) {

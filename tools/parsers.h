@@ -2,7 +2,7 @@
  * tools/parsers.h — the scitt tool's parsers of untrusted bytes, kept apart from the commands so
  * the fuzz targets (tests/fuzz/tools.cmake) can drive them: tar archives, OCI image layouts, SNP
  * report files, attestation inputs (service bundle or report, endorsement files, --min-tcb, --at),
- * C2SP entry bundles, CBOR diagnostic notation and 2023-era (legacy-label) receipts.
+ * C2SP entry bundles and CBOR diagnostic notation (2023-era receipts: client/legacy.h).
  * Every one is bounded and recurses only to a fixed depth. Internal to tools/.
  */
 #ifndef SCITT_TOOLS_PARSERS_H
@@ -165,34 +165,8 @@ const char *diag_kind_name(diag_kind k);
  */
 scitt_err diag_print(scitt_span cbor, bool full, scitt_dynbuf *out, diag_kind *kind);
 
-/* ---- legacy-label receipts (2023 drafts) --------------------------------------------------- */
+/* ---- legacy-label receipts (2023 drafts): client/legacy.h (libscitt-client) --------- */
 
-#define LEGACY_HDR_CWT      13 /* CWT claims before RFC 9597's 15 */
-#define LEGACY_HDR_RECEIPTS (-333)
-#define LEGACY_HDR_VDS      (-111)
-#define LEGACY_HDR_VDP      (-222)
-
-/** What a verified legacy receipt says. */
-typedef struct legacy_info {
-    uint64_t tree_size, leaf_index;
-    int64_t alg;
-    scitt_span kid;
-    scitt_span iss, sub; /* from CWT claims at 13 or 15, when present */
-} legacy_info;
-
-/**
- * Verifies a receipt that uses the 2023 labels (vds at -111 protected, proofs at -222 unprotected:
- * {-1: [+ bstr .cbor [size, index, [+ bstr]]]}) for @p entry (the registered form; leaf =
- * SHA-256(0x00 || entry)), picking the key by kid from @p keys. Same order and errors as
- * scitt_receipt_verify_inclusion.
- */
-scitt_err legacy_verify_receipt(scitt_span receipt, scitt_span entry, const scitt_cose_keyset *keys,
-                                legacy_info *info);
-
-/** The receipts of a statement at -333 (each a bstr holding a receipt); *n = 0 when none. */
-scitt_err legacy_receipts(const scitt_cose_sign1 *m, scitt_span *out, size_t cap, size_t *n);
-
-/** iss and sub from CWT claims at 13 (legacy) when 15 is absent. */
-scitt_err legacy_claims(const scitt_cose_sign1 *m, scitt_span *iss, scitt_span *sub);
+#include "legacy.h"
 
 #endif

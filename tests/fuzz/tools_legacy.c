@@ -14,10 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= 2) {
         size_t n = (size_t)data[0] << 8 | data[1];
         if (n <= size - 2) {
-            legacy_info info;
-            if (legacy_verify_receipt(scitt_span_make(data + 2 + n, size - 2 - n),
-                                      scitt_span_make(data + 2, n), fuzz_service_keys(),
-                                      &info) == SCITT_OK &&
+            scitt__legacy_info info;
+            if (scitt__legacy_verify_receipt(scitt_span_make(data + 2 + n, size - 2 - n),
+                                             scitt_span_make(data + 2, n), fuzz_service_keys(),
+                                             &info) == SCITT_OK &&
                 info.leaf_index >= info.tree_size) {
                 __builtin_trap();
             }
@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         scitt_cose_sign1_decode(scitt_span_make(data, size), SCITT_SIGN1_LEGACY, m) == SCITT_OK) {
         scitt_span r[16], iss, sub;
         size_t nr;
-        fuzz_ignore(legacy_receipts(m, r, 16, &nr));
-        fuzz_ignore(legacy_claims(m, &iss, &sub));
+        fuzz_ignore(scitt__legacy_receipts(m, r, 16, &nr));
+        fuzz_ignore(scitt__legacy_claims(m, &iss, &sub));
     }
     free(m);
     return 0;

@@ -4,12 +4,13 @@
  * with the RFC 9162 tree and the same registered form as today. Used only when `scitt verify` is
  * given --legacy-labels: the RFC 9942 verifier rejects these labels, as it must.
  */
-#include "parsers.h"
+#include "legacy.h"
 
 #include <string.h>
 
 #include "scitt/cbor.h"
 #include "scitt/limits.h"
+#include "scitt/merkle.h"
 
 static const scitt_cose_param *find(const scitt_cose_sign1 *m, int64_t label,
                                     scitt_cose_bucket bucket)
@@ -18,10 +19,10 @@ static const scitt_cose_param *find(const scitt_cose_sign1 *m, int64_t label,
     return p && p->bucket == bucket ? p : NULL;
 }
 
-scitt_err legacy_claims(const scitt_cose_sign1 *m, scitt_span *iss, scitt_span *sub)
+scitt_err scitt__legacy_claims(const scitt_cose_sign1 *m, scitt_span *iss, scitt_span *sub)
 {
     *iss = *sub = scitt_span_make(NULL, 0);
-    const scitt_cose_param *p = find(m, LEGACY_HDR_CWT, SCITT_COSE_PROTECTED);
+    const scitt_cose_param *p = find(m, SCITT__LEGACY_HDR_CWT, SCITT_COSE_PROTECTED);
     if (!p) {
         return SCITT_ERR_NOT_FOUND;
     }
@@ -41,10 +42,10 @@ scitt_err legacy_claims(const scitt_cose_sign1 *m, scitt_span *iss, scitt_span *
     return e == SCITT_OK ? scitt_cbor_reader_finish(&r) : e;
 }
 
-scitt_err legacy_receipts(const scitt_cose_sign1 *m, scitt_span *out, size_t cap, size_t *n)
+scitt_err scitt__legacy_receipts(const scitt_cose_sign1 *m, scitt_span *out, size_t cap, size_t *n)
 {
     *n = 0;
-    const scitt_cose_param *p = find(m, LEGACY_HDR_RECEIPTS, SCITT_COSE_UNPROTECTED);
+    const scitt_cose_param *p = find(m, SCITT__LEGACY_HDR_RECEIPTS, SCITT_COSE_UNPROTECTED);
     if (!p) {
         return SCITT_OK;
     }
@@ -109,8 +110,8 @@ static scitt_err run_proof(scitt_span proof, const uint8_t leaf[SCITT_HASH_LEN],
                                            (const uint8_t(*)[SCITT_HASH_LEN])path, n, root);
 }
 
-scitt_err legacy_verify_receipt(scitt_span receipt, scitt_span entry, const scitt_cose_keyset *keys,
-                                legacy_info *info)
+scitt_err scitt__legacy_verify_receipt(scitt_span receipt, scitt_span entry,
+                                       const scitt_cose_keyset *keys, scitt__legacy_info *info)
 {
     memset(info, 0, sizeof(*info));
     scitt_cose_sign1 *m = scitt_malloc(sizeof(*m));
@@ -118,8 +119,8 @@ scitt_err legacy_verify_receipt(scitt_span receipt, scitt_span entry, const scit
         return SCITT_ERR_NOMEM;
     }
     scitt_err e = scitt_cose_sign1_decode(receipt, SCITT_SIGN1_LEGACY, m);
-    const scitt_cose_param *vds = e ? NULL : find(m, LEGACY_HDR_VDS, SCITT_COSE_PROTECTED);
-    const scitt_cose_param *vdp = e ? NULL : find(m, LEGACY_HDR_VDP, SCITT_COSE_UNPROTECTED);
+    const scitt_cose_param *vds = e ? NULL : find(m, SCITT__LEGACY_HDR_VDS, SCITT_COSE_PROTECTED);
+    const scitt_cose_param *vdp = e ? NULL : find(m, SCITT__LEGACY_HDR_VDP, SCITT_COSE_UNPROTECTED);
     if (e == SCITT_OK && (!vds || !vdp)) {
         e = SCITT_ERR_HEADER;
     }
@@ -191,7 +192,7 @@ scitt_err legacy_verify_receipt(scitt_span receipt, scitt_span entry, const scit
         info->kid = m->hdr.kid;
         info->iss = m->hdr.cwt.iss;
         info->sub = m->hdr.cwt.sub;
-        if (!m->hdr.cwt.has_iss && legacy_claims(m, &info->iss, &info->sub) != SCITT_OK) {
+        if (!m->hdr.cwt.has_iss && scitt__legacy_claims(m, &info->iss, &info->sub) != SCITT_OK) {
             info->iss = info->sub = scitt_span_make(NULL, 0);
         }
     }
