@@ -503,7 +503,7 @@ static void inputs_init(inputs *in, const opts *o, const trust *t, const attest_
     v->want_digest = o->want_digest;
     v->want_iss = o->want_iss;
     v->want_sub = o->want_sub;
-    if (o->witness_policy && o->checkpoint) {
+    if (o->witness_policy) { /* without --checkpoint: the one a witnessed receipt carries */
         input_read(&v->witness_policy, o->witness_policy, SCITT_POLICY_MAX_BYTES, &in->policy);
         input_read(&v->checkpoint, o->checkpoint, SCITT_LIMIT_NOTE_BYTES, &in->checkpoint);
         input_read(&v->consistency, o->consistency, CLI_FILE_MAX, &in->consistency);
