@@ -90,6 +90,13 @@ scitt_err scitt__indexer_remember(scitt_ledger *l, const scitt__postings *p)
 scitt_err scitt__ledger_find(scitt_ledger *l, scitt__txn *itxn, scitt__txn *txn,
                              const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index)
 {
+    return scitt__ledger_find_ex(l, itxn, txn, id, size, index, true);
+}
+
+scitt_err scitt__ledger_find_ex(scitt_ledger *l, scitt__txn *itxn, scitt__txn *txn,
+                                const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index,
+                                bool indexed)
+{
     scitt__indexer *x = l->ix;
     uint64_t cand[2] = {0, 0};
     if (x) {
@@ -114,7 +121,7 @@ scitt_err scitt__ledger_find(scitt_ledger *l, scitt__txn *itxn, scitt__txn *txn,
             return SCITT_OK;
         }
     }
-    return scitt__index_find(itxn, txn, &l->store, id, size, index);
+    return indexed ? scitt__index_find(itxn, txn, &l->store, id, size, index) : SCITT_ERR_NOT_FOUND;
 }
 
 void scitt__indexer_enqueue(scitt_ledger *l, pending_sub *list)

@@ -69,7 +69,8 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
     if (cfg->storage && !scitt__pg_url(cfg->storage)) {
         e = SCITT_ERR_INVALID_ARG;
     } else if (cfg->storage) {
-        e = scitt__pg_open(&l->store, cfg->storage, cfg->read_only);
+        e = scitt__pg_open(&l->store, cfg->storage, cfg->read_only,
+                           !cfg->read_only && cfg->lease_ms == 0);
     } else {
         e = scitt__lmdb_open(&l->store, cfg->dir, cfg->map_size, cfg->map_size_max, cfg->read_only);
     }
@@ -92,6 +93,22 @@ scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out)
     }
     /* room for a whole bundle of the largest entries, so appends never reallocate */
     scitt_dynbuf_init(&l->edge->bundle, SIZE_MAX);
+    if (cfg->storage && cfg->lease_ms > 0) {
+        /* several instances: sequence only while holding the lease (ledger/ha.c) */
+        e = scitt__ha_open(l);
+        e = e ? e : scitt__ha_start(l);
+        if (e == SCITT_OK && pthread_create(&l->thread, NULL, scitt__sequencer_main, l) != 0) {
+            e = SCITT_ERR_NOMEM;
+        }
+        if (e != SCITT_OK) {
+            scitt_ledger_close(l);
+            return e;
+        }
+        l->thread_started = true;
+        *out = l;
+        return SCITT_OK;
+    }
+    atomic_store(&l->leader, true);
     e = scitt__edge_load(l, l->edge, true);
     if (e != SCITT_OK && e != SCITT_ERR_INTEGRITY) {
         scitt_ledger_close(l);
@@ -140,7 +157,7 @@ scitt_err scitt_ledger_peek_latest_url(const char *url, scitt_tree_head *out, sc
         return SCITT_ERR_INVALID_ARG;
     }
     scitt__store s;
-    scitt_err e = scitt__pg_open(&s, url, true);
+    scitt_err e = scitt__pg_open(&s, url, true, false);
     scitt__txn *txn = NULL;
     e = e ? e : scitt__txn_begin(&s, SCITT__TXN_LOG_READ, &txn);
     scitt_tree_head h;
@@ -177,6 +194,7 @@ void scitt_ledger_drain(scitt_ledger *l)
         pthread_join(l->thread, NULL);
         l->thread_started = false;
     }
+    scitt__ha_stop(l);
 }
 
 void scitt_ledger_close(scitt_ledger *l)
@@ -191,6 +209,7 @@ void scitt_ledger_close(scitt_ledger *l)
          * rebuild at the next open) */
         (void)scitt__index_mark_clean(l);
     }
+    scitt__ha_free(l);
     scitt__store_close(&l->store);
     if (l->edge) {
         scitt_dynbuf_clear(&l->edge->bundle);
@@ -208,6 +227,20 @@ scitt_err scitt_ledger_state(const scitt_ledger *l)
         return SCITT_ERR_STATE;
     }
     return (scitt_err)atomic_load(&((scitt_ledger *)l)->state);
+}
+
+bool scitt_ledger_leader(const scitt_ledger *l)
+{
+    return !l->cfg.read_only && atomic_load(&((scitt_ledger *)l)->leader);
+}
+
+void scitt_ledger_signed(scitt_ledger *l, uint64_t *size, uint8_t root[SCITT_HASH_LEN])
+{
+    *size = 0;
+    memset(root, 0, SCITT_HASH_LEN);
+    if (l->ha) {
+        scitt__ha_known(l, size, root);
+    }
 }
 
 scitt_err scitt_ledger_submit(scitt_ledger *l, const scitt_submission *s, scitt_ledger_done done,

@@ -14,6 +14,7 @@ typedef struct pending_sub {
     void *ctx;
     scitt_ledger_result res;
     struct pending_sub *twin; /* an earlier copy in the same batch */
+    int64_t qid;              /* its row in the database queue (0: none) */
     uint8_t data[];           /* the entry */
 } pending_sub;
 
@@ -64,6 +65,12 @@ struct scitt_ledger {
     char index_mark_open[INDEX_MARK_MAX];
     struct scitt__indexer *ix; /* ledger/indexer.c */
 
+    /* several instances (cfg.lease_ms, ledger/ha.c) */
+    struct scitt__ha *ha;
+    _Atomic bool leader; /* this instance holds the lease and sequences */
+    bool takeover;       /* under mu: the lease was taken, the sequencer loads the edge */
+    bool queue_ready;    /* under mu: the database queue may hold rows for this sequencer */
+
     pthread_mutex_t stats_mu;
     scitt_ledger_stats stats;
     scitt_ledger_batch_cb batch_cb;
@@ -110,5 +117,38 @@ void scitt__indexer_enqueue(scitt_ledger *l, pending_sub *list);
 /* Finds an entry ID below @p size: recent IDs first, then the index environment. */
 scitt_err scitt__ledger_find(scitt_ledger *l, scitt__txn *itxn, scitt__txn *txn,
                              const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index);
+/* The same, @p indexed false: the index is known not to hold it (recent IDs only). */
+scitt_err scitt__ledger_find_ex(scitt_ledger *l, scitt__txn *itxn, scitt__txn *txn,
+                                const uint8_t id[SCITT_HASH_LEN], uint64_t size, uint64_t *index,
+                                bool indexed);
+
+/* ledger/ha.c: several instances on one PostgreSQL log. */
+typedef struct scitt__ha scitt__ha;
+/* At open (before the sequencer starts): the head file, the listener, a first try at the lease. */
+scitt_err scitt__ha_open(scitt_ledger *l);
+scitt_err scitt__ha_start(scitt_ledger *l);
+/* At drain (the sequencer stopped): hands on what is queued, waits for its answers, releases. */
+void scitt__ha_stop(scitt_ledger *l);
+void scitt__ha_free(scitt_ledger *l);
+/* Sequencer thread: loads the edge after the lease was taken; false when it could not. */
+bool scitt__ha_take_over(scitt_ledger *l);
+/* Sequencer thread: the lease is gone (a fenced commit): stop sequencing. */
+void scitt__ha_step_down(scitt_ledger *l);
+/* Hands submissions to the sequencing instance through the database queue. */
+void scitt__ha_forward(scitt_ledger *l, pending_sub *list);
+/* Sequencer thread, in a batch: claims queued rows (checked) as pending submissions. */
+scitt_err scitt__ha_claim(scitt_ledger *l, scitt__txn *txn, bool any_policy, uint64_t policy,
+                          unsigned max, pending_sub **claimed, size_t *n);
+/* Records a head this service signed (or verified in storage) as the newest known. */
+void scitt__ha_signed(scitt_ledger *l, uint64_t size, const uint8_t root[SCITT_HASH_LEN]);
+void scitt__ha_known(scitt_ledger *l, uint64_t *size, uint8_t root[SCITT_HASH_LEN]);
+/*
+ * Checks storage against the newest head known signed: its newest head must be at least that
+ * size and its tiles must give that root at that size (SCITT_ERR_CONSISTENCY otherwise). The
+ * newest stored head's size and root go to *size, *root (its signature checked when @p verify).
+ */
+scitt_err scitt__check_storage(scitt_ledger *l, uint64_t known_size,
+                               const uint8_t known_root[SCITT_HASH_LEN], bool verify,
+                               uint64_t *size, uint8_t root[SCITT_HASH_LEN]);
 
 #endif

@@ -194,6 +194,53 @@ scitt_err scitt__edge_load(scitt_ledger *l, tree_edge *edge, bool check_signatur
     return e;
 }
 
+scitt_err scitt__check_storage(scitt_ledger *l, uint64_t known_size,
+                               const uint8_t known_root[SCITT_HASH_LEN], bool verify,
+                               uint64_t *size, uint8_t root[SCITT_HASH_LEN])
+{
+    *size = 0;
+    scitt__txn *txn;
+    scitt_err e = scitt__txn_begin(&l->store, SCITT__TXN_LOG_READ, &txn);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    scitt_tree_head head;
+    e = scitt__head_latest(txn, &l->store, &head);
+    if (e == SCITT_ERR_NOT_FOUND) {
+        memset(&head, 0, sizeof(head));
+        e = SCITT_OK;
+    }
+    if (e == SCITT_OK && head.size < known_size) {
+        e = SCITT_ERR_CONSISTENCY; /* older than a head the service signed: a rollback */
+    }
+    if (e == SCITT_OK && head.size > 0 && verify && l->signer.verify &&
+        l->signer.verify(l->signer.ctx, &head) != SCITT_OK) {
+        e = SCITT_ERR_INTEGRITY;
+    }
+    if (e == SCITT_OK && known_size > 0) {
+        /* the stored tree must extend the known head: its root at that size, from the tiles */
+        scitt_merkle_compact c;
+        txn_source src_ctx = {txn, &l->store};
+        scitt_merkle_source src = {txn_node, &src_ctx};
+        uint8_t at[SCITT_HASH_LEN];
+        e = scitt_merkle_compact_load(&c, known_size, &src);
+        if (e == SCITT_OK) {
+            scitt_merkle_compact_root(&c, at);
+            if (memcmp(at, known_root, SCITT_HASH_LEN) != 0) {
+                e = SCITT_ERR_CONSISTENCY; /* a fork of what the service signed */
+            }
+        } else if (e == SCITT_ERR_CORRUPT) {
+            e = SCITT_ERR_CONSISTENCY;
+        }
+    }
+    if (e == SCITT_OK) {
+        *size = head.size;
+        memcpy(root, head.root, SCITT_HASH_LEN);
+    }
+    scitt__txn_abort(&l->store, txn);
+    return e;
+}
+
 /* The batch being written: the transaction plus what the node callback needs. */
 typedef struct batch_ctx {
     scitt_ledger *l;
@@ -371,18 +418,93 @@ static scitt_err put_head(batch_ctx *b, uint64_t policy_index, int64_t time_ms)
     return e;
 }
 
-/* Writes the batch; on any error nothing of it is committed. */
-static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, double *commit_ms)
+static void free_claimed(pending_sub *list, pending_sub *claimed)
+{
+    for (pending_sub *p = list; p; p = p->next) {
+        if (p->next == claimed) {
+            p->next = NULL; /* the batch's own list ends where the claimed rows began */
+            break;
+        }
+    }
+    while (claimed) {
+        pending_sub *next = claimed->next;
+        scitt_free(claimed);
+        claimed = next;
+    }
+}
+
+/*
+ * Writes the batch; on any error nothing of it is committed. With several instances, rows other
+ * instances queued (of the batch's policy) join it and get their results in the same
+ * transaction; *nothing says there was nothing at all to write.
+ */
+static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, double *commit_ms,
+                             bool *nothing, size_t *more)
 {
     batch_ctx b = {l, NULL, NULL, SCITT_OK};
     scitt__store *s = &l->store;
+    *nothing = false;
+    *more = 0;
     scitt_err e = scitt__txn_begin(s, SCITT__TXN_LOG_WRITE, &b.txn);
     if (e != SCITT_OK) {
         return e;
     }
+    pending_sub *claimed = NULL;
+    size_t nclaimed = 0;
+    if (l->ha) {
+        /* Only the lease holder writes heads, so storage's newest head is this edge's: anything
+         * else is a database changed under the sequencer (restored from a backup). */
+        scitt_tree_head newest;
+        scitt_err h = (scitt_err)atomic_load(&l->state);
+        h = h ? h : scitt__head_latest(b.txn, s, &newest);
+        if (h == SCITT_ERR_NOT_FOUND) {
+            newest.size = 0;
+            h = SCITT_OK;
+        }
+        if (h == SCITT_OK && newest.size > l->edge->compact.size) {
+            h = SCITT_ERR_STATE; /* another instance appended: this one was deposed */
+        } else if (h == SCITT_OK && newest.size < l->edge->compact.size) {
+            h = SCITT_ERR_CONSISTENCY; /* behind a head this instance signed: a rollback */
+            atomic_store(&l->state, (int)h);
+        }
+        if (h != SCITT_OK) {
+            scitt__txn_abort(s, b.txn);
+            return h;
+        }
+        unsigned room = count < l->cfg.batch_max ? (unsigned)(l->cfg.batch_max - count) : 0;
+        if (room > 0) {
+            e = scitt__ha_claim(l, b.txn, list == NULL, list ? list->sub.policy_index : 0, room,
+                                &claimed, &nclaimed);
+        }
+        if (e == SCITT_OK && nclaimed == room && room > 0) {
+            *more = nclaimed; /* the queue may hold more: another batch follows */
+        }
+        if (e == SCITT_OK && !list && !claimed) {
+            /* nothing to append (rows refused by their MAC are answered all the same) */
+            *nothing = true;
+            e = scitt__pg_queue_notify(b.txn);
+            e = e ? e : scitt__txn_commit(s, b.txn);
+            return e;
+        }
+        if (e != SCITT_OK) {
+            scitt__txn_abort(s, b.txn);
+            return e;
+        }
+        if (list) {
+            pending_sub *last = list;
+            while (last->next) {
+                last = last->next;
+            }
+            last->next = claimed;
+        } else {
+            list = claimed;
+        }
+        count += nclaimed;
+    }
     e = scitt__txn_begin(s, SCITT__TXN_INDEX_READ, &b.itxn);
     if (e != SCITT_OK) {
         scitt__txn_abort(s, b.txn);
+        free_claimed(list, claimed);
         return e;
     }
     uint64_t start_size = l->edge->compact.size;
@@ -397,13 +519,34 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
     if (!table) {
         scitt__txn_abort(s, b.txn);
         scitt__txn_abort(s, b.itxn);
+        free_claimed(list, claimed);
         return SCITT_ERR_NOMEM;
+    }
+    /*
+     * PostgreSQL: one query tells which entry IDs of the batch the index may hold; the others
+     * are looked up among the recent IDs only (a lookup is a round trip to the server).
+     */
+    bool *maybe = NULL;
+    if (l->store.pg && count > 0) {
+        const uint8_t **ids = scitt_calloc(count, sizeof(*ids));
+        maybe = scitt_calloc(count, sizeof(*maybe));
+        size_t n = 0;
+        for (pending_sub *p = list; ids && maybe && p && n < count; p = p->next) {
+            ids[n++] = p->sub.entry_id;
+        }
+        if (!ids || !maybe || n != count ||
+            scitt__pg_ids_candidates(b.itxn, ids, n, maybe) != SCITT_OK) {
+            scitt_free(maybe); /* each ID looked up on its own, as on LMDB */
+            maybe = NULL;
+        }
+        scitt_free(ids);
     }
     /*
      * Deduplicate first, in one short read of the index (a long one would keep the indexer from
      * reusing pages it frees), then append. A twin inside the batch points at its first copy.
      */
-    for (pending_sub *p = list; e == SCITT_OK && p; p = p->next) {
+    size_t nth = 0;
+    for (pending_sub *p = list; e == SCITT_OK && p; p = p->next, nth++) {
         p->twin = NULL;
         p->res.duplicate = false;
         uint64_t h = scitt__get_be64(p->sub.entry_id);
@@ -420,7 +563,8 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
             continue;
         }
         uint64_t existing = 0;
-        scitt_err f = scitt__ledger_find(l, b.itxn, b.txn, p->sub.entry_id, start_size, &existing);
+        scitt_err f = scitt__ledger_find_ex(l, b.itxn, b.txn, p->sub.entry_id, start_size,
+                                            &existing, !maybe || maybe[nth]);
         if (f == SCITT_OK) {
             p->res.duplicate = true;
             p->res.index = existing;
@@ -429,6 +573,7 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
         }
         table[at] = p;
     }
+    scitt_free(maybe);
     scitt__txn_abort(s, b.itxn);
     b.itxn = NULL;
     for (pending_sub *p = list; e == SCITT_OK && p; p = p->next) {
@@ -460,15 +605,31 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
         /* the indexer writes this batch's postings once it is committed: say so first */
         e = scitt__index_mark_put(b.txn, &l->store, l->index_mark_open);
     }
+    /* the queued rows' answers, committed with the entries they answer for */
+    for (pending_sub *p = claimed; e == SCITT_OK && p; p = p->next) {
+        p->res.err = SCITT_OK;
+        p->res.tree_size = l->edge->compact.size;
+        e = scitt__pg_queue_finish(b.txn, p->qid, &p->res);
+    }
+    if (e == SCITT_OK && l->ha) {
+        e = scitt__pg_queue_notify(b.txn);
+    }
     if (e != SCITT_OK) {
         scitt__txn_abort(s, b.txn);
+        free_claimed(list, claimed);
         return e;
     }
     double t0 = now_s();
     e = scitt__txn_commit(s, b.txn);
     *commit_ms = (now_s() - t0) * 1000;
     if (e != SCITT_OK) {
+        free_claimed(list, claimed);
         return e;
+    }
+    if (l->ha && added > 0) {
+        uint8_t root[SCITT_HASH_LEN];
+        scitt_merkle_compact_root(&l->edge->compact, root);
+        scitt__ha_signed(l, l->edge->compact.size, root);
     }
     if (added > 0) {
         l->edge->last_time_ms = time_ms;
@@ -478,20 +639,30 @@ static scitt_err write_batch(scitt_ledger *l, pending_sub *list, size_t count, d
     atomic_store(&l->durable, l->edge->compact.size);
     /* The log is durable; the indexer writes the postings on its own thread. */
     scitt__indexer_enqueue(l, list);
+    free_claimed(list, claimed);
     return SCITT_OK;
 }
 
-static void process_batch(scitt_ledger *l, pending_sub *list, size_t count)
+/* Returns how many queued rows the batch took when it took all it could (more may wait). */
+static size_t process_batch(scitt_ledger *l, pending_sub *list, size_t count)
 {
     double t0 = now_s(), commit_ms = 0;
     uint64_t before = l->edge->compact.size;
     scitt_err e = SCITT_OK;
-    bool retry = true;
+    bool retry = true, nothing = false;
+    size_t more = 0;
     while (retry) {
         retry = false;
-        e = write_batch(l, list, count, &commit_ms);
+        e = write_batch(l, list, count, &commit_ms, &nothing, &more);
         if (e == SCITT_OK) {
             break;
+        }
+        if (e == SCITT_ERR_STATE && l->ha) {
+            /* another instance took the lease over (a fenced commit): this one follows now,
+             * and hands the batch (nothing of it stored) to the new sequencer */
+            scitt__ha_step_down(l);
+            scitt__ha_forward(l, list);
+            return 0;
         }
         if (e == SCITT_ERR_STATE) {
             /* another writer holds the storage now (a fenced commit): stop writing */
@@ -505,6 +676,9 @@ static void process_batch(scitt_ledger *l, pending_sub *list, size_t count)
         }
         retry = e == SCITT_ERR_MAP_FULL && scitt__store_grow(&l->store) == SCITT_OK;
     }
+    if (nothing && !list) {
+        return 0;
+    }
     uint64_t size = l->edge->compact.size;
     double batch_ms = (now_s() - t0) * 1000;
     pthread_mutex_lock(&l->stats_mu);
@@ -513,7 +687,8 @@ static void process_batch(scitt_ledger *l, pending_sub *list, size_t count)
     if (e == SCITT_OK) {
         l->stats.batches++;
         l->stats.entries += size - before;
-        l->stats.duplicates += count - (size - before);
+        uint64_t added = size - before;
+        l->stats.duplicates += count > added ? count - added : 0;
         l->stats.last_batch_size = count;
         l->stats.last_batch_ms = batch_ms;
         l->stats.last_commit_ms = commit_ms;
@@ -534,6 +709,7 @@ static void process_batch(scitt_ledger *l, pending_sub *list, size_t count)
         scitt_free(p);
         p = next;
     }
+    return more;
 }
 
 /* Takes the next batch off the queue (called with the lock held, queue non-empty). */
@@ -585,22 +761,51 @@ static void note_rate(scitt_ledger *l, size_t n)
     l->last_take_s = now;
 }
 
+/* Several instances: whether the sequencer has something to do besides the local queue. */
+static bool ha_work(const scitt_ledger *l)
+{
+    return l->ha && (l->takeover || (l->queue_ready && atomic_load(&l->leader)) ||
+                     (l->head && !atomic_load(&l->leader)));
+}
+
 void *scitt__sequencer_main(void *arg)
 {
     scitt_ledger *l = arg;
     pthread_setname_np(pthread_self(), "sequencer");
     pthread_mutex_lock(&l->mu);
     for (;;) {
-        while (!l->head && !l->stopping) {
+        while (!l->head && !l->stopping && !ha_work(l)) {
             l->idle = true;
             pthread_cond_wait(&l->cv, &l->mu);
         }
         l->idle = false;
-        if (!l->head) {
+        if (l->ha && l->takeover) {
+            l->takeover = false;
+            pthread_mutex_unlock(&l->mu);
+            bool led = scitt__ha_take_over(l);
+            pthread_mutex_lock(&l->mu);
+            l->queue_ready = led; /* rows may have waited for a sequencer */
+            continue;
+        }
+        if (l->ha && !atomic_load(&l->leader)) {
+            /* another instance sequences: hand it what was submitted here */
+            pending_sub *list = l->head;
+            l->head = l->tail = NULL;
+            l->queued = 0;
+            l->queue_ready = false;
+            pthread_mutex_unlock(&l->mu);
+            scitt__ha_forward(l, list);
+            pthread_mutex_lock(&l->mu);
+            if (l->stopping && !l->head) {
+                break;
+            }
+            continue;
+        }
+        if (!l->head && !(l->ha && l->queue_ready)) {
             break; /* stopping and drained */
         }
         long wait_us = fill_wait_us(l);
-        if (wait_us > 0 && l->queued < l->cfg.batch_max && !l->stopping) {
+        if (l->head && wait_us > 0 && l->queued < l->cfg.batch_max && !l->stopping) {
             /* Give a busy moment a chance to fill the batch, bounded by the wait. */
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
@@ -613,12 +818,19 @@ void *scitt__sequencer_main(void *arg)
             }
             l->filling = false;
         }
-        size_t count;
-        pending_sub *batch = take_batch(l, &count);
-        note_rate(l, count);
+        size_t count = 0;
+        pending_sub *batch = NULL;
+        if (l->head) {
+            batch = take_batch(l, &count);
+            note_rate(l, count);
+        }
+        l->queue_ready = false;
         pthread_mutex_unlock(&l->mu);
-        process_batch(l, batch, count);
+        size_t more = process_batch(l, batch, count);
         pthread_mutex_lock(&l->mu);
+        if (more > 0) {
+            l->queue_ready = true;
+        }
     }
     pthread_mutex_unlock(&l->mu);
     return NULL;

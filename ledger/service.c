@@ -43,8 +43,11 @@ static scitt_err check_setting(scitt_service *s, const char *name, const char *w
                  name, stored, want);
         return SCITT_ERR_STATE;
     }
-    if (e == SCITT_ERR_NOT_FOUND && !s->cfg.read_only) {
+    if (e == SCITT_ERR_NOT_FOUND && !s->cfg.read_only && scitt_ledger_leader(s->ledger)) {
         return scitt_ledger_meta_set(s->ledger, name, scitt_span_str(want));
+    }
+    if (e == SCITT_ERR_NOT_FOUND && !s->cfg.read_only) {
+        return SCITT_OK; /* another instance sequences: it records the setting */
     }
     return e;
 }
@@ -115,8 +118,9 @@ static scitt_err establish_policy(scitt_service *s, char *reason, size_t cap)
         e = SCITT_OK;
     }
     scitt_ledger_read_end(r);
-    if (e != SCITT_OK || current || scitt_ledger_state(s->ledger) != SCITT_OK) {
-        return e;
+    if (e != SCITT_OK || current || scitt_ledger_state(s->ledger) != SCITT_OK ||
+        !scitt_ledger_leader(s->ledger)) {
+        return e; /* (another instance sequences: the policy in force is the one it registered) */
     }
     /* The policy of a running log changes only when the operator names the new one: starting
      * without one must not quietly put the development policy in force over another. */
@@ -231,6 +235,21 @@ scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **ou
         lc.read_only = cfg->read_only;
         lc.signer = cfg->read_only ? NULL : &s->signer;
         lc.index_values = entry_index_values;
+        if (cfg->storage && cfg->lease_ms > 0 && !cfg->read_only) {
+            /* the instances share the note seed with the service keys: the queue's MAC key is
+             * derived from it, so the database cannot queue entries of its own */
+            uint8_t in[32 + SCITT_NOTE_ED25519_KEY_LEN];
+            memset(in, 0, 32);
+            memcpy(in, "scitt queue key v1", 18);
+            memcpy(in + 32, s->note_seed, sizeof(s->note_seed));
+            scitt_sha256(in, sizeof(in), s->queue_key);
+            scitt_wipe(in, sizeof(in));
+            snprintf(s->head_file, sizeof(s->head_file), "%s/signed-head", cfg->data_dir);
+            lc.lease_ms = cfg->lease_ms;
+            lc.holder = cfg->holder;
+            lc.queue_key = s->queue_key;
+            lc.head_file = s->head_file;
+        }
         e = scitt_ledger_open(&lc, &s->ledger);
         if (e != SCITT_OK) {
             snprintf(reason, cap, "cannot open the ledger in %s: %s",
@@ -265,6 +284,7 @@ void scitt_service_close(scitt_service *s)
     scitt_policy_free(s->policy);
     scitt_key_cache_free(s->cache);
     scitt__identity_clear(s);
+    scitt_wipe(s->queue_key, sizeof(s->queue_key));
     scitt_free(s->issuer);
     scitt_free(s->origin);
     scitt_free(s);

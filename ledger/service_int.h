@@ -24,6 +24,9 @@ struct scitt_service {
     uint8_t *identity;
     size_t identity_len;
     scitt_ledger_signer signer;
+    /* several instances: the key of queued rows (from the shared note seed), the head file */
+    uint8_t queue_key[SCITT_HASH_LEN];
+    char head_file[4096];
 };
 
 /* identity.c: loads or creates the keys (or, read-only, the public keys from the meta record). */

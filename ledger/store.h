@@ -73,10 +73,59 @@ extern const scitt__storage_ops scitt__pg_ops;
 /* Whether @p storage names a PostgreSQL database (postgresql:// or postgres://). */
 bool scitt__pg_url(const char *storage);
 /*
- * Connects to the PostgreSQL database @p url (ledger/store_pg.c), creates or checks its tables
- * and, unless read-only, takes the writer's fencing token.
+ * Connects to the PostgreSQL database @p url (ledger/store_pg.c), creates, upgrades or checks its
+ * tables and, when @p take_token (not read-only), takes the writer's fencing token at once.
  */
-scitt_err scitt__pg_open(scitt__store *s, const char *url, bool read_only);
+scitt_err scitt__pg_open(scitt__store *s, const char *url, bool read_only, bool take_token);
+/*
+ * The lease of several instances (docs/ha.md): the writer's token with an expiry on the
+ * database's clock. acquire takes it (a new token) only when the current one has expired; renew
+ * pushes the expiry of the token held (*held false: another instance took it); drop forgets the
+ * token held (release: and lets it expire now, for a quick handover).
+ */
+scitt_err scitt__pg_lease_acquire(scitt__store *s, const char *holder, unsigned lease_ms,
+                                  bool *got);
+scitt_err scitt__pg_lease_renew(scitt__store *s, unsigned lease_ms, bool *held);
+void scitt__pg_lease_drop(scitt__store *s, bool release);
+/* Whether this store holds a writer's token. */
+bool scitt__pg_writer(const scitt__store *s);
+/*
+ * The queue (scitt_queue) of registrations an instance that does not sequence hands to the one
+ * that does: put inserts rows (one transaction, then a notification), claim takes up to @p max
+ * unanswered rows of one policy (@p any_policy: the oldest row's) inside the batch transaction
+ * @p t (spans valid until it ends; *rows freed by the caller), finish writes a row's result in
+ * it, notify tells the waiting instances at its commit, results deletes the answered rows among
+ * @p ids and visits their results, withdraw deletes a row nobody has claimed.
+ */
+typedef struct scitt__pg_qrow {
+    int64_t id;
+    uint64_t policy;
+    scitt_span rec, entry, mac;
+} scitt__pg_qrow;
+scitt_err scitt__pg_queue_put(scitt__store *s, size_t n, const uint64_t *policy,
+                              const scitt_span *rec, const scitt_span *entry, const scitt_span *mac,
+                              int64_t *ids);
+scitt_err scitt__pg_queue_claim(scitt__txn *t, bool any_policy, uint64_t policy, unsigned max,
+                                scitt__pg_qrow **rows, size_t *n);
+scitt_err scitt__pg_queue_finish(scitt__txn *t, int64_t id, const scitt_ledger_result *res);
+scitt_err scitt__pg_queue_notify(scitt__txn *t);
+scitt_err scitt__pg_queue_results(scitt__store *s, const int64_t *ids, size_t n,
+                                  void (*visit)(void *ctx, int64_t id,
+                                                const scitt_ledger_result *res),
+                                  void *ctx);
+scitt_err scitt__pg_queue_withdraw(scitt__store *s, int64_t id, bool *withdrawn);
+/*
+ * The entry IDs of a batch looked up in one query (index transaction @p t): cand[i] is false when
+ * no posting of `ids` can belong to ids[i] (it is not in the index), true when one may.
+ */
+scitt_err scitt__pg_ids_candidates(scitt__txn *t, const uint8_t *const *ids, size_t n, bool *cand);
+/* A connection that listens for the queue's notifications (reconnecting when it breaks). */
+typedef struct scitt__pg_listener scitt__pg_listener;
+scitt_err scitt__pg_listen(scitt__store *s, scitt__pg_listener **out);
+/* Waits up to @p timeout_ms for a notification or for @p wake_fd (an eventfd, drained). */
+void scitt__pg_listen_wait(scitt__pg_listener *L, int wake_fd, int timeout_ms, bool *queued,
+                           bool *done);
+void scitt__pg_listen_close(scitt__pg_listener *L);
 /* Closes whichever backend @p s was opened with (nothing when none was). */
 void scitt__store_close(scitt__store *s);
 /* Makes room after SCITT_ERR_MAP_FULL; no transaction may be active in this process. */

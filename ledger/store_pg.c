@@ -18,12 +18,16 @@
 #include "store.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Version of the PostgreSQL layout (docs/storage.md); a newer one is refused. */
-#define PG_SCHEMA_VERSION 1
+/* 2: the lease has an expiry and a holder (automatic takeover), and scitt_queue (registrations
+ * that other instances hand to the sequencing one); a version-1 database is upgraded in place. */
+#define PG_SCHEMA_VERSION 2
 #define PG_POOL_MAX       16u
 
 static const char *const table_names[SCITT__T_COUNT] = {
@@ -63,14 +67,20 @@ struct scitt__pg {
     pthread_mutex_t mu;
     pg_conn *idle;
     unsigned idle_count;
-    int64_t token; /* the fencing token this writer holds (0: not a writer) */
+    _Atomic int64_t token; /* the fencing token this writer holds (0: not a writer) */
 };
 
 struct scitt__txn {
     scitt__store *s;
     pg_conn *pc;
     bool write;
+    bool fenced; /* a write of the log: commits only under this writer's token */
     bool shared; /* a snapshot's second handle: ends with the first */
+    /* writes are pipelined: sent without waiting for their results, which are read (and
+     * checked) before the next read, the fence or the commit */
+    bool piped;
+    unsigned pending;
+    scitt_err pipe_err;
     PGresult **res;
     size_t nres, cap;
 };
@@ -177,6 +187,101 @@ static scitt_err pg_exec(PGconn *c, const char *sql)
     return e;
 }
 
+/* Writes sent ahead and not yet read back, at most (then they are read, and sending goes on). */
+#define PIPE_MAX 512u
+
+/* Reads back every pipelined write and leaves pipeline mode; the first failure is kept. */
+static scitt_err pg_drain(scitt__txn *t)
+{
+    if (!t->piped) {
+        return t->pipe_err;
+    }
+    PGconn *c = t->pc->c;
+    scitt_err e = SCITT_OK;
+    if (PQpipelineSync(c) != 1) {
+        e = SCITT_ERR_IO;
+    }
+    unsigned nulls = 0;
+    while (e != SCITT_ERR_IO) {
+        PGresult *r = PQgetResult(c);
+        if (!r) {
+            /* one NULL ends each statement's results */
+            if (++nulls > t->pending + 1 || PQstatus(c) != CONNECTION_OK) {
+                e = SCITT_ERR_IO;
+            }
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st == PGRES_PIPELINE_ABORTED) {
+            e = e ? e : SCITT_ERR_IO;
+        } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            scitt_err f = pg_result_err(r);
+            e = e ? e : (f ? f : SCITT_ERR_IO);
+        }
+        PQclear(r);
+    }
+    if (PQexitPipelineMode(c) != 1 && e == SCITT_OK) {
+        e = SCITT_ERR_IO;
+    }
+    t->piped = false;
+    t->pending = 0;
+    if (t->pipe_err == SCITT_OK) {
+        t->pipe_err = e;
+    }
+    return t->pipe_err;
+}
+
+/* Sends a write (statement @p id, prepared as @p sql) without waiting for its result. */
+static scitt_err pg_send(scitt__txn *t, unsigned id, const char *sql, int n,
+                         const scitt_span *params)
+{
+    if (t->pipe_err != SCITT_OK) {
+        return t->pipe_err;
+    }
+    PGconn *c = t->pc->c;
+    char name[16];
+    snprintf(name, sizeof(name), "s%u", id);
+    if (!t->pc->prepared[id]) {
+        scitt_err e = pg_drain(t); /* PQprepare waits for its answer: not in a pipeline */
+        if (e != SCITT_OK) {
+            return e;
+        }
+        PGresult *p = PQprepare(c, name, sql, n, NULL);
+        e = pg_result_err(p);
+        PQclear(p);
+        if (e != SCITT_OK) {
+            return e;
+        }
+        t->pc->prepared[id] = true;
+    }
+    if (!t->piped) {
+        if (PQenterPipelineMode(c) != 1) {
+            return SCITT_ERR_IO;
+        }
+        t->piped = true;
+    }
+    const char *values[3];
+    int lengths[3], formats[3];
+    static const char empty[1] = {0};
+    for (int i = 0; i < n && i < 3; i++) {
+        values[i] = params[i].ptr ? (const char *)params[i].ptr : empty;
+        lengths[i] = (int)params[i].len;
+        formats[i] = 1;
+    }
+    if (PQsendQueryPrepared(c, name, n, values, lengths, formats, 1) != 1) {
+        t->pipe_err = SCITT_ERR_IO;
+        return pg_drain(t);
+    }
+    if (++t->pending >= PIPE_MAX) {
+        return pg_drain(t);
+    }
+    return SCITT_OK;
+}
+
 /*
  * Runs statement @p kind of table @p tb (text @p sql, prepared on the connection the first time)
  * with binary parameters and results; the result is kept by the transaction.
@@ -184,6 +289,10 @@ static scitt_err pg_exec(PGconn *c, const char *sql)
 static scitt_err pg_query(scitt__txn *t, scitt__table tb, int kind, const char *sql, int n,
                           const scitt_span *params, PGresult **out)
 {
+    scitt_err d = pg_drain(t);
+    if (d != SCITT_OK) {
+        return d;
+    }
     if (t->nres == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
         PGresult **res = scitt_realloc(t->res, cap * sizeof(*res));
@@ -258,6 +367,13 @@ static scitt_err pg_txn_begin(scitt__store *s, scitt__txn_kind kind, scitt__txn 
     }
     t->s = s;
     t->write = write;
+    /* The log is fenced; the index is derived data, and a deposed writer's postings name entries
+     * it committed while it held the token, so they need no fence. */
+    t->fenced = kind == SCITT__TXN_LOG_WRITE;
+    if (t->fenced && atomic_load(&s->pg->token) == 0) {
+        scitt_free(t);
+        return SCITT_ERR_STATE; /* not the writer (a follower, or deposed) */
+    }
     /* a pooled connection may have died with its server (a database failover): one retry on a
      * fresh connection */
     scitt_err e = SCITT_ERR_IO;
@@ -286,6 +402,7 @@ static void pg_txn_abort(scitt__store *s, scitt__txn *t)
     if (!t || t->shared) {
         return;
     }
+    (void)pg_drain(t);
     bool ok = pg_exec(t->pc->c, "ROLLBACK") == SCITT_OK;
     txn_free(t, ok);
 }
@@ -300,7 +417,7 @@ static scitt_err pg_fence(scitt__txn *t)
     char sql[128];
     snprintf(sql, sizeof(sql),
              "UPDATE scitt_lease SET renewed = now() WHERE id = 1 AND token = %lld",
-             (long long)t->s->pg->token);
+             (long long)atomic_load(&t->s->pg->token));
     PGresult *r = PQexec(t->pc->c, sql);
     scitt_err e = pg_result_err(r);
     if (e == SCITT_OK && strcmp(PQcmdTuples(r), "1") != 0) {
@@ -312,7 +429,8 @@ static scitt_err pg_fence(scitt__txn *t)
 
 static scitt_err pg_txn_commit(scitt__store *s, scitt__txn *t)
 {
-    scitt_err e = t->write ? pg_fence(t) : SCITT_OK;
+    scitt_err e = pg_drain(t);
+    e = e ? e : t->fenced ? pg_fence(t) : SCITT_OK;
     if (e != SCITT_OK) {
         pg_txn_abort(s, t);
         return e;
@@ -395,8 +513,7 @@ static scitt_err pg_put(const scitt__store *s, scitt__txn *t, scitt__table tb, s
                  n);
     }
     scitt_span p[2] = {key, val};
-    PGresult *r;
-    return pg_query(t, tb, kind, sql, 2, p, &r);
+    return pg_send(t, (unsigned)tb * Q_KINDS + (unsigned)kind, sql, 2, p);
 }
 
 static scitt_err pg_cursor_open(const scitt__store *s, scitt__txn *t, scitt__table tb,
@@ -596,9 +713,19 @@ const scitt__storage_ops scitt__pg_ops = {
     .bytes_used = pg_bytes_used,
 };
 
+/* The tables of layout version 2 beyond version 1's, and the upgrade of a version-1 database. */
+static const char *const v2_sql[] = {
+    "ALTER TABLE scitt_lease ADD COLUMN IF NOT EXISTS expires timestamptz NOT NULL DEFAULT now()",
+    "ALTER TABLE scitt_lease ADD COLUMN IF NOT EXISTS holder text NOT NULL DEFAULT ''",
+    "CREATE TABLE IF NOT EXISTS scitt_queue (id bigserial PRIMARY KEY, policy bigint NOT NULL, "
+    "rec bytea NOT NULL, entry bytea NOT NULL, mac bytea NOT NULL, idx bigint, size bigint, "
+    "dup boolean, err integer)",
+};
+
 /*
- * Creates the tables when missing and checks the layout version, in one transaction (an advisory
- * transaction lock keeps two instances starting together from racing on CREATE).
+ * Creates the tables when missing, upgrades a version-1 layout and checks the version, in one
+ * transaction (an advisory transaction lock keeps two instances starting together from racing on
+ * CREATE).
  */
 static scitt_err pg_schema(PGconn *c, bool read_only)
 {
@@ -636,15 +763,26 @@ static scitt_err pg_schema(PGconn *c, bool read_only)
         r = PQexec(c, "SELECT max(version) FROM scitt_schema");
         e = pg_result_err(r);
     }
+    int version = 0;
     if (e == SCITT_OK) {
         if (PQgetisnull(r, 0, 0)) {
             e = read_only ? SCITT_ERR_NOT_FOUND
                           : pg_exec(c, "INSERT INTO scitt_schema (version) VALUES (1)");
-        } else if (atoi(PQgetvalue(r, 0, 0)) != PG_SCHEMA_VERSION) {
-            e = SCITT_ERR_UNSUPPORTED; /* written by another version of scittd */
+            version = 1;
+        } else {
+            version = atoi(PQgetvalue(r, 0, 0));
+        }
+        if (e == SCITT_OK && (version < 1 || version > PG_SCHEMA_VERSION)) {
+            e = SCITT_ERR_UNSUPPORTED; /* written by a newer version of scittd */
         }
     }
     PQclear(r);
+    if (e == SCITT_OK && !read_only && version < PG_SCHEMA_VERSION) {
+        for (size_t i = 0; e == SCITT_OK && i < sizeof(v2_sql) / sizeof(v2_sql[0]); i++) {
+            e = pg_exec(c, v2_sql[i]);
+        }
+        e = e ? e : pg_exec(c, "UPDATE scitt_schema SET version = 2");
+    }
     if (e == SCITT_OK) {
         e = pg_exec(c, "COMMIT");
     } else {
@@ -656,8 +794,8 @@ static scitt_err pg_schema(PGconn *c, bool read_only)
 /* Takes the writer's fencing token: every writer before this one can no longer commit. */
 static scitt_err pg_take_token(PGconn *c, int64_t *token)
 {
-    PGresult *r = PQexec(c, "UPDATE scitt_lease SET token = token + 1, renewed = now() WHERE id = "
-                            "1 RETURNING token");
+    PGresult *r = PQexec(c, "UPDATE scitt_lease SET token = token + 1, renewed = now(), expires = "
+                            "now() WHERE id = 1 RETURNING token");
     scitt_err e = pg_result_err(r);
     if (e == SCITT_OK && PQntuples(r) != 1) {
         e = SCITT_ERR_CORRUPT;
@@ -669,7 +807,7 @@ static scitt_err pg_take_token(PGconn *c, int64_t *token)
     return e;
 }
 
-scitt_err scitt__pg_open(scitt__store *s, const char *url, bool read_only)
+scitt_err scitt__pg_open(scitt__store *s, const char *url, bool read_only, bool take_token)
 {
     memset(s, 0, sizeof(*s));
     s->ops = &scitt__pg_ops;
@@ -696,8 +834,10 @@ scitt_err scitt__pg_open(scitt__store *s, const char *url, bool read_only)
         return e;
     }
     e = pg_schema(pc->c, read_only);
-    if (e == SCITT_OK && !read_only) {
-        e = pg_take_token(pc->c, &pg->token);
+    if (e == SCITT_OK && !read_only && take_token) {
+        int64_t token = 0;
+        e = pg_take_token(pc->c, &token);
+        atomic_store(&pg->token, token);
     }
     pg_put_conn(pg, pc, e == SCITT_OK);
     if (e != SCITT_OK) {
@@ -710,4 +850,444 @@ bool scitt__pg_url(const char *storage)
 {
     return storage &&
            (strncmp(storage, "postgresql://", 13) == 0 || strncmp(storage, "postgres://", 11) == 0);
+}
+
+/* ---- the lease (several instances) --------------------------------------------------------- */
+
+/* Runs @p sql with text parameters on a pooled connection, outside any transaction. */
+static scitt_err pg_simple(scitt__store *s, const char *sql, int n, const char *const *params,
+                           PGresult **out)
+{
+    *out = NULL;
+    pg_conn *pc;
+    scitt_err e = pg_get_conn(s->pg, &pc, false);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    PGresult *r = PQexecParams(pc->c, sql, n, NULL, params, NULL, NULL, 0);
+    e = pg_result_err(r);
+    pg_put_conn(s->pg, pc, e == SCITT_OK);
+    if (e != SCITT_OK) {
+        PQclear(r);
+        return e;
+    }
+    *out = r;
+    return SCITT_OK;
+}
+
+scitt_err scitt__pg_lease_acquire(scitt__store *s, const char *holder, unsigned lease_ms, bool *got)
+{
+    *got = false;
+    char ms[24];
+    snprintf(ms, sizeof(ms), "%u", lease_ms);
+    const char *params[2] = {ms, holder ? holder : ""};
+    PGresult *r;
+    /* the database's clock decides expiry: one clock for every instance */
+    scitt_err e = pg_simple(s,
+                            "UPDATE scitt_lease SET token = token + 1, renewed = now(), "
+                            "expires = now() + $1::bigint * interval '1 millisecond', "
+                            "holder = $2 WHERE id = 1 AND expires <= now() RETURNING token",
+                            2, params, &r);
+    if (e == SCITT_OK && PQntuples(r) == 1) {
+        atomic_store(&s->pg->token, strtoll(PQgetvalue(r, 0, 0), NULL, 10));
+        *got = true;
+    }
+    PQclear(r);
+    return e;
+}
+
+scitt_err scitt__pg_lease_renew(scitt__store *s, unsigned lease_ms, bool *held)
+{
+    *held = false;
+    int64_t token = atomic_load(&s->pg->token);
+    if (token == 0) {
+        return SCITT_OK;
+    }
+    char ms[24], tk[24];
+    snprintf(ms, sizeof(ms), "%u", lease_ms);
+    snprintf(tk, sizeof(tk), "%lld", (long long)token);
+    const char *params[2] = {ms, tk};
+    PGresult *r;
+    scitt_err e = pg_simple(s,
+                            "UPDATE scitt_lease SET renewed = now(), expires = now() + "
+                            "$1::bigint * interval '1 millisecond' WHERE id = 1 AND token = $2",
+                            2, params, &r);
+    if (e == SCITT_OK) {
+        *held = strcmp(PQcmdTuples(r), "1") == 0;
+    }
+    PQclear(r);
+    return e;
+}
+
+void scitt__pg_lease_drop(scitt__store *s, bool release)
+{
+    int64_t token = atomic_exchange(&s->pg->token, 0);
+    if (!release || token == 0) {
+        return;
+    }
+    char tk[24];
+    snprintf(tk, sizeof(tk), "%lld", (long long)token);
+    const char *params[1] = {tk};
+    PGresult *r;
+    if (pg_simple(s, "UPDATE scitt_lease SET expires = now() WHERE id = 1 AND token = $1", 1,
+                  params, &r) == SCITT_OK) {
+        PQclear(r);
+    }
+}
+
+bool scitt__pg_writer(const scitt__store *s)
+{
+    return s->pg && atomic_load(&s->pg->token) != 0;
+}
+
+/* ---- the queue of registrations handed to the sequencing instance -------------------------- */
+
+scitt_err scitt__pg_queue_put(scitt__store *s, size_t n, const uint64_t *policy,
+                              const scitt_span *rec, const scitt_span *entry, const scitt_span *mac,
+                              int64_t *ids)
+{
+    pg_conn *pc;
+    scitt_err e = pg_get_conn(s->pg, &pc, false);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    e = pg_exec(pc->c, "BEGIN");
+    for (size_t i = 0; e == SCITT_OK && i < n; i++) {
+        uint8_t pol[8];
+        scitt__be64(pol, policy[i]);
+        const char *values[4] = {(const char *)pol, (const char *)rec[i].ptr,
+                                 (const char *)entry[i].ptr, (const char *)mac[i].ptr};
+        int lengths[4] = {8, (int)rec[i].len, (int)entry[i].len, (int)mac[i].len};
+        int formats[4] = {1, 1, 1, 1};
+        PGresult *r = PQexecParams(pc->c,
+                                   "INSERT INTO scitt_queue (policy, rec, entry, mac) VALUES "
+                                   "($1::bigint, $2, $3, $4) RETURNING id",
+                                   4, NULL, values, lengths, formats, 0);
+        e = pg_result_err(r);
+        if (e == SCITT_OK && PQntuples(r) == 1) {
+            ids[i] = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        } else if (e == SCITT_OK) {
+            e = SCITT_ERR_IO;
+        }
+        PQclear(r);
+    }
+    /* delivered at commit, to every instance listening */
+    e = e ? e : pg_exec(pc->c, "NOTIFY scitt_queue");
+    if (e == SCITT_OK) {
+        PGresult *r = PQexec(pc->c, "COMMIT");
+        e = pg_result_err(r);
+        if (e == SCITT_OK && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+            e = SCITT_ERR_IO;
+        }
+        PQclear(r);
+    } else {
+        (void)pg_exec(pc->c, "ROLLBACK");
+    }
+    pg_put_conn(s->pg, pc, e == SCITT_OK);
+    return e;
+}
+
+scitt_err scitt__pg_queue_claim(scitt__txn *t, bool any_policy, uint64_t policy, unsigned max,
+                                scitt__pg_qrow **rows, size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    scitt_err d = pg_drain(t);
+    if (d != SCITT_OK) {
+        return d;
+    }
+    uint8_t pol[8], lim[8];
+    scitt__be64(pol, policy);
+    scitt__be64(lim, max);
+    const char *values[2] = {(const char *)lim, (const char *)pol};
+    int lengths[2] = {8, 8};
+    int formats[2] = {1, 1};
+    /* rows another batch is writing are skipped, not waited for; one policy per batch */
+    PGresult *r = PQexecParams(
+        t->pc->c,
+        any_policy ? "SELECT id, policy, rec, entry, mac FROM scitt_queue WHERE size IS NULL AND "
+                     "err IS NULL AND policy = (SELECT policy FROM scitt_queue WHERE size IS NULL "
+                     "AND err IS NULL ORDER BY id LIMIT 1) ORDER BY id LIMIT $1::bigint FOR "
+                     "UPDATE SKIP LOCKED"
+                   : "SELECT id, policy, rec, entry, mac FROM scitt_queue WHERE size IS NULL AND "
+                     "err IS NULL AND policy = $2::bigint ORDER BY id LIMIT $1::bigint FOR UPDATE "
+                     "SKIP LOCKED",
+        any_policy ? 1 : 2, NULL, values, lengths, formats, 1);
+    scitt_err e = pg_result_err(r);
+    if (e != SCITT_OK) {
+        PQclear(r);
+        return e;
+    }
+    if (t->nres == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        PGresult **res = scitt_realloc(t->res, cap * sizeof(*res));
+        if (!res) {
+            PQclear(r);
+            return SCITT_ERR_NOMEM;
+        }
+        t->res = res;
+        t->cap = cap;
+    }
+    t->res[t->nres++] = r;
+    int count = PQntuples(r);
+    if (count == 0) {
+        return SCITT_OK;
+    }
+    scitt__pg_qrow *out = scitt_calloc((size_t)count, sizeof(*out));
+    if (!out) {
+        return SCITT_ERR_NOMEM;
+    }
+    for (int i = 0; i < count; i++) {
+        scitt_span id = pg_value(r, i, 0), pl = pg_value(r, i, 1);
+        if (id.len != 8 || pl.len != 8) {
+            scitt_free(out);
+            return SCITT_ERR_CORRUPT;
+        }
+        out[i].id = (int64_t)scitt__get_be64(id.ptr);
+        out[i].policy = scitt__get_be64(pl.ptr);
+        out[i].rec = pg_value(r, i, 2);
+        out[i].entry = pg_value(r, i, 3);
+        out[i].mac = pg_value(r, i, 4);
+    }
+    *rows = out;
+    *n = (size_t)count;
+    return SCITT_OK;
+}
+
+scitt_err scitt__pg_queue_finish(scitt__txn *t, int64_t id, const scitt_ledger_result *res)
+{
+    scitt_err d = pg_drain(t);
+    if (d != SCITT_OK) {
+        return d;
+    }
+    char sid[24], idx[24], size[24], err[16];
+    snprintf(sid, sizeof(sid), "%lld", (long long)id);
+    snprintf(idx, sizeof(idx), "%llu", (unsigned long long)res->index);
+    snprintf(size, sizeof(size), "%llu", (unsigned long long)res->tree_size);
+    snprintf(err, sizeof(err), "%d", (int)res->err);
+    const char *values[5] = {sid, idx, size, res->duplicate ? "t" : "f", err};
+    PGresult *r = PQexecParams(t->pc->c,
+                               "UPDATE scitt_queue SET idx = $2::bigint, size = $3::bigint, dup = "
+                               "$4::boolean, err = $5::integer WHERE id = $1::bigint",
+                               5, NULL, values, NULL, NULL, 0);
+    scitt_err e = pg_result_err(r);
+    PQclear(r);
+    return e;
+}
+
+scitt_err scitt__pg_queue_notify(scitt__txn *t)
+{
+    scitt_err d = pg_drain(t);
+    return d ? d : pg_exec(t->pc->c, "NOTIFY scitt_done");
+}
+
+scitt_err scitt__pg_queue_results(scitt__store *s, const int64_t *ids, size_t n,
+                                  void (*visit)(void *ctx, int64_t id,
+                                                const scitt_ledger_result *res),
+                                  void *ctx)
+{
+    if (n == 0) {
+        return SCITT_OK;
+    }
+    scitt_dynbuf list;
+    scitt_dynbuf_init(&list, 0);
+    scitt_dynbuf_put(&list, (const uint8_t *)"{", 1);
+    for (size_t i = 0; i < n; i++) {
+        char one[24];
+        int k = snprintf(one, sizeof(one), "%s%lld", i ? "," : "", (long long)ids[i]);
+        scitt_dynbuf_put(&list, (const uint8_t *)one, (size_t)k);
+    }
+    scitt_dynbuf_put(&list, (const uint8_t *)"}", 2); /* with the terminating NUL */
+    if (list.err != SCITT_OK) {
+        scitt_err e = list.err;
+        scitt_dynbuf_clear(&list);
+        return e;
+    }
+    const char *params[1] = {(const char *)list.ptr};
+    PGresult *r;
+    /* a row answered is gone: the leader wrote its result in the batch that sequenced it */
+    scitt_err e = pg_simple(s,
+                            "DELETE FROM scitt_queue WHERE id = ANY($1::bigint[]) AND (size IS NOT "
+                            "NULL OR err IS NOT NULL) RETURNING id, idx, size, dup, err",
+                            1, params, &r);
+    scitt_dynbuf_clear(&list);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        scitt_ledger_result res;
+        memset(&res, 0, sizeof(res));
+        res.err = (scitt_err)atoi(PQgetvalue(r, i, 4));
+        res.index = strtoull(PQgetvalue(r, i, 1), NULL, 10);
+        res.tree_size = strtoull(PQgetvalue(r, i, 2), NULL, 10);
+        res.duplicate = strcmp(PQgetvalue(r, i, 3), "t") == 0;
+        visit(ctx, strtoll(PQgetvalue(r, i, 0), NULL, 10), &res);
+    }
+    PQclear(r);
+    return SCITT_OK;
+}
+
+scitt_err scitt__pg_queue_withdraw(scitt__store *s, int64_t id, bool *withdrawn)
+{
+    *withdrawn = false;
+    char sid[24];
+    snprintf(sid, sizeof(sid), "%lld", (long long)id);
+    const char *params[1] = {sid};
+    PGresult *r;
+    /* SKIP LOCKED: a row a batch is sequencing right now is not withdrawn */
+    scitt_err e = pg_simple(s,
+                            "DELETE FROM scitt_queue WHERE id = (SELECT id FROM scitt_queue WHERE "
+                            "id = $1::bigint AND size IS NULL AND err IS NULL FOR UPDATE SKIP "
+                            "LOCKED)",
+                            1, params, &r);
+    if (e == SCITT_OK) {
+        *withdrawn = strcmp(PQcmdTuples(r), "1") == 0;
+    }
+    PQclear(r);
+    return e;
+}
+
+/* ---- notifications ------------------------------------------------------------------------- */
+
+struct scitt__pg_listener {
+    char *url;
+    PGconn *c;
+};
+
+static bool listener_connect(scitt__pg_listener *L)
+{
+    if (L->c && PQstatus(L->c) == CONNECTION_OK) {
+        return true;
+    }
+    PQfinish(L->c);
+    L->c = PQconnectdb(L->url);
+    if (!L->c || PQstatus(L->c) != CONNECTION_OK ||
+        pg_exec(L->c, "LISTEN scitt_queue") != SCITT_OK ||
+        pg_exec(L->c, "LISTEN scitt_done") != SCITT_OK) {
+        PQfinish(L->c);
+        L->c = NULL;
+        return false;
+    }
+    PQsetNoticeProcessor(L->c, pg_quiet, NULL);
+    return true;
+}
+
+scitt_err scitt__pg_listen(scitt__store *s, scitt__pg_listener **out)
+{
+    scitt__pg_listener *L = scitt_calloc(1, sizeof(*L));
+    size_t n = strlen(s->pg->url);
+    char *url = scitt_malloc(n + 1);
+    if (!L || !url) {
+        scitt_free(L);
+        scitt_free(url);
+        return SCITT_ERR_NOMEM;
+    }
+    memcpy(url, s->pg->url, n + 1);
+    L->url = url;
+    (void)listener_connect(L); /* retried at every wait */
+    *out = L;
+    return SCITT_OK;
+}
+
+void scitt__pg_listen_wait(scitt__pg_listener *L, int wake_fd, int timeout_ms, bool *queued,
+                           bool *done)
+{
+    struct pollfd fds[2];
+    nfds_t n = 0;
+    fds[n].fd = wake_fd;
+    fds[n].events = POLLIN;
+    n++;
+    bool connected = listener_connect(L);
+    if (connected) {
+        fds[n].fd = PQsocket(L->c);
+        fds[n].events = POLLIN;
+        n++;
+    }
+    (void)poll(fds, n, timeout_ms);
+    if (fds[0].revents & POLLIN) {
+        uint64_t v;
+        (void)!read(wake_fd, &v, sizeof(v));
+    }
+    if (!connected) {
+        return;
+    }
+    if (!PQconsumeInput(L->c)) {
+        PQfinish(L->c);
+        L->c = NULL; /* reconnected at the next wait */
+        *queued = *done = true;
+        return;
+    }
+    PGnotify *note;
+    while ((note = PQnotifies(L->c)) != NULL) {
+        if (strcmp(note->relname, "scitt_queue") == 0) {
+            *queued = true;
+        } else if (strcmp(note->relname, "scitt_done") == 0) {
+            *done = true;
+        }
+        PQfreemem(note);
+    }
+}
+
+void scitt__pg_listen_close(scitt__pg_listener *L)
+{
+    if (!L) {
+        return;
+    }
+    PQfinish(L->c);
+    scitt_free(L->url);
+    scitt_free(L);
+}
+
+/* ---- lookups of a whole batch ------------------------------------------------------------ */
+
+scitt_err scitt__pg_ids_candidates(scitt__txn *t, const uint8_t *const *ids, size_t n, bool *cand)
+{
+    for (size_t i = 0; i < n; i++) {
+        cand[i] = false;
+    }
+    if (n == 0) {
+        return SCITT_OK;
+    }
+    scitt_err e = pg_drain(t);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    /* two text arrays of hex: the bucket (the ID's first byte) and the next three bytes */
+    scitt_dynbuf k, lo;
+    scitt_dynbuf_init(&k, 0);
+    scitt_dynbuf_init(&lo, 0);
+    scitt_dynbuf_put(&k, (const uint8_t *)"{", 1);
+    scitt_dynbuf_put(&lo, (const uint8_t *)"{", 1);
+    for (size_t i = 0; i < n; i++) {
+        char a[8], b[12];
+        int na = snprintf(a, sizeof(a), "%s%02x", i ? "," : "", ids[i][0]);
+        int nb =
+            snprintf(b, sizeof(b), "%s%02x%02x%02x", i ? "," : "", ids[i][1], ids[i][2], ids[i][3]);
+        scitt_dynbuf_put(&k, (const uint8_t *)a, (size_t)na);
+        scitt_dynbuf_put(&lo, (const uint8_t *)b, (size_t)nb);
+    }
+    scitt_dynbuf_put(&k, (const uint8_t *)"}", 2);
+    scitt_dynbuf_put(&lo, (const uint8_t *)"}", 2);
+    e = k.err ? k.err : lo.err;
+    PGresult *r = NULL;
+    if (e == SCITT_OK) {
+        const char *values[2] = {(const char *)k.ptr, (const char *)lo.ptr};
+        r = PQexecParams(t->pc->c,
+                         "SELECT q.n FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS "
+                         "q(k, lo, n) WHERE EXISTS (SELECT 1 FROM scitt_ids i WHERE i.k = "
+                         "decode(q.k, 'hex') AND i.v >= decode(q.lo || '0000000000', 'hex') AND "
+                         "i.v <= decode(q.lo || 'ffffffffff', 'hex'))",
+                         2, NULL, values, NULL, NULL, 0);
+        e = pg_result_err(r);
+    }
+    for (int i = 0; e == SCITT_OK && i < PQntuples(r); i++) {
+        long long at = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        if (at >= 1 && (unsigned long long)at <= n) {
+            cand[at - 1] = true;
+        }
+    }
+    PQclear(r);
+    scitt_dynbuf_clear(&k);
+    scitt_dynbuf_clear(&lo);
+    return e;
 }

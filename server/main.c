@@ -165,6 +165,7 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_signal_stop(&sig_int);
     uv_signal_stop(&sig_hup);
     scittd_events_stop(d); /* event streams never finish by themselves */
+    scittd_lease_stop(d);
     scitt_http_server_shutdown(d->http, 10000, on_http_closed, d);
 }
 
@@ -395,6 +396,9 @@ int main(int argc, char **argv)
     sc.batch_max = d.cfg.batch_max;
     sc.batch_delay_ms = d.cfg.batch_delay_ms;
     sc.storage = d.cfg.storage;
+    sc.lease_ms = d.cfg.lease_ms;
+    scittd_lease_holder(&d);
+    sc.holder = d.holder;
     sc.keystore = &d.keystore;
     e = scitt_service_open(&sc, &d.svc, reason, sizeof(reason));
     free(policy);
@@ -418,6 +422,7 @@ int main(int argc, char **argv)
                   "platform=virtual INSECURE=1 warning=\"no TEE: keys in a plain file, evidence "
                   "unsigned\"");
     }
+    scittd_lease_watch(&d);
     scitt_err state = scitt_ledger_state(scitt_service_ledger(d.svc));
     if (state != SCITT_OK) {
         SCITT_LOG(SCITT_LOG_ERROR, "integrity", "err=%s action=\"registrations refused\"",

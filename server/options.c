@@ -67,6 +67,9 @@ static const scittd_option table[] = {
      RESTART | SECRET, "URL",
      "keep the log in PostgreSQL (postgresql://...) instead of LMDB in --data, which then "
      "holds the service keys only (docs/ha.md); redacted: it may hold a password"},
+    {"lease-ms", SCITTD_OPT_UNSIGNED, F(lease_ms), 0, "2000", NULL, 0, 60000, NULL, RESTART, "T",
+     "with --storage: the sequencing instance's lease; when it stops renewing, another instance "
+     "takes over within T + T/4 (docs/ha.md); 0: take the writer's token at start"},
     {"batch-max", SCITTD_OPT_UNSIGNED, F(batch_max), 0, "4096", NULL, 1, 1u << 20, NULL, RESTART,
      "N", "entries per batch"},
     {"batch-delay-ms", SCITTD_OPT_UNSIGNED, F(batch_delay_ms), 0, "0", NULL, 0, 10000, NULL,

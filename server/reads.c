@@ -35,6 +35,7 @@ void scittd_fail(scitt_http_req *req, scitt_err e, const char *detail)
     case SCITT_ERR_BUSY:
     case SCITT_ERR_CLOSED:
     case SCITT_ERR_INTEGRITY:
+    case SCITT_ERR_CONSISTENCY: /* storage behind the newest signed head (ledger/ha.c) */
     case SCITT_ERR_STATE:
         snprintf(msg, sizeof(msg), "%s: %s", detail, scitt_err_str(e));
         scittd_header(req, "Retry-After", scittd_retry_after(e));
@@ -55,7 +56,7 @@ void scittd_fail(scitt_http_req *req, scitt_err e, const char *detail)
 
 const char *scittd_retry_after(scitt_err e)
 {
-    return e == SCITT_ERR_INTEGRITY ? "3600" : "5";
+    return e == SCITT_ERR_INTEGRITY || e == SCITT_ERR_CONSISTENCY ? "3600" : "5";
 }
 
 void scittd_send(scitt_http_req *req, int status, const char *type, scitt_dynbuf *b)

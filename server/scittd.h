@@ -45,6 +45,7 @@ typedef struct scittd_config {
     unsigned workers;                           /* 0 = 2 x cores */
     unsigned read_workers, costly_read_workers; /* read_workers 0 = 2 x cores */
     const char *storage;                        /* postgresql://...; NULL = LMDB in data_dir */
+    unsigned lease_ms;                          /* --lease-ms (several instances, docs/ha.md) */
     const char *cosigned_checkpoint;        /* GET /checkpoint serves it (scitt witness collect) */
     const char *witness[SCITTD_MAX_LISTEN]; /* --witness URL=VKEY (server/witness.c) */
     size_t nwitness;
@@ -112,7 +113,19 @@ typedef struct scittd {
     _Atomic uint64_t duplicates;    /* registrations answered with an existing entry */
     _Atomic uint64_t rejections;    /* statements refused by the check stage */
     scittd_hist batch_size, batch_ms, commit_ms;
+    /* several instances (lease.c): this instance's name in the lease, what was last logged */
+    char holder[300];
+    uv_timer_t lease_timer;
+    bool lease_watching;
+    int lease_role; /* -1 unknown, 0 follower, 1 sequencing */
+    int lease_state;
 } scittd;
+
+/* lease.c: several instances on one PostgreSQL log: logs each change of role and of state
+ * (a rollback of the database refused, with the head it fell behind). */
+void scittd_lease_holder(scittd *d);
+void scittd_lease_watch(scittd *d);
+void scittd_lease_stop(scittd *d);
 
 /* platform.c: SEV-SNP or the INSECURE virtual platform; the keystore; the service bundle. */
 scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap);

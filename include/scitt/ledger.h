@@ -80,6 +80,22 @@ typedef struct scitt_ledger_config {
     scitt_err (*index_values)(void *ctx, scitt_span entry, scitt_span *iss, scitt_span *sub,
                               scitt_span *digest, uint8_t storage[64]);
     void *index_ctx;
+    /**
+     * PostgreSQL, several instances on one log (docs/ha.md). 0: this instance takes the writer's
+     * token at open (the one opened last writes). Otherwise the lease in milliseconds: the
+     * instance sequences while it holds the lease (renewed every lease_ms / 4), takes it over
+     * once it lapses, and while another instance holds it hands its submissions to that one
+     * through the database (needs queue_key).
+     */
+    unsigned lease_ms;
+    const char *holder;       /**< names this instance in the lease row (e.g. "host:pid") */
+    const uint8_t *queue_key; /**< 32 bytes shared by the instances: authenticates queued rows */
+    /**
+     * A file (beside the service keys) keeping the newest signed tree head's size and root,
+     * which a database restored from an old backup cannot take back: the ledger refuses to
+     * extend a log that is older than it or does not extend it. NULL: memory only.
+     */
+    const char *head_file;
 } scitt_ledger_config;
 
 /**
@@ -114,6 +130,15 @@ void scitt_ledger_close(scitt_ledger *l);
 
 /** SCITT_OK when writable; otherwise the reason writes are refused (integrity, map full...). */
 scitt_err scitt_ledger_state(const scitt_ledger *l);
+
+/**
+ * Several instances (scitt_ledger_config.lease_ms): whether this instance sequences now (always
+ * true for a writable ledger without a lease). SCITT_ERR_CONSISTENCY from scitt_ledger_state
+ * means storage is older than, or does not extend, the newest tree head the service signed
+ * (see head_file); scitt_ledger_signed says which head that is.
+ */
+bool scitt_ledger_leader(const scitt_ledger *l);
+void scitt_ledger_signed(scitt_ledger *l, uint64_t *size, uint8_t root[SCITT_HASH_LEN]);
 
 /** A registration ready for the log: the check stage produced everything here. */
 typedef struct scitt_submission {

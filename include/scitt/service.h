@@ -55,6 +55,12 @@ typedef struct scitt_service_config {
     unsigned batch_max, batch_delay_ms;
     const scitt_keystore *keystore; /**< required unless read_only; borrowed until close */
     bool read_only;                 /**< for tools: no keys needed, no writes */
+    /**
+     * PostgreSQL, several instances (scitt_ledger_config.lease_ms; docs/ha.md): 0 takes the
+     * writer's token at open. The newest signed head is kept in data_dir/signed-head.
+     */
+    unsigned lease_ms;
+    const char *holder; /**< this instance's name in the lease row */
 } scitt_service_config;
 
 typedef struct scitt_service scitt_service;

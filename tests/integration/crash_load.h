@@ -215,6 +215,7 @@ typedef struct cl_client {
     sd_issuer issuer;
     uint64_t seq, rng;
     uint64_t sent, answered;
+    int port; /* the server it talks to (0: CL.port) */
 } cl_client;
 
 static uint64_t cl_rand(uint64_t *s)
@@ -346,7 +347,7 @@ static void cl_answer(cl_client *c, cl_req *q, const cl_resp *r)
 static void *cl_main(void *arg)
 {
     cl_client *c = arg;
-    int fd = it_connect_fd(CL.port);
+    int fd = it_connect_fd(c->port ? c->port : CL.port);
     if (fd < 0) {
         return NULL;
     }

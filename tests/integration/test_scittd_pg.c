@@ -1,18 +1,29 @@
 /*
  * scittd with its log in PostgreSQL (--storage postgresql://...), against a real server the test
- * starts (tests/pg_server.h): registrations answered 201 with receipts that verify, a restart
- * that continues the same tree with the same keys; and two instances on one database, where the
- * one started last holds the fencing token: the other can no longer append (503, /healthz 503,
- * its statement not in the log), still serves reads from the database, and both sign with the
- * same service keys (the keystore file copied to the second instance).
+ * starts (tests/pg_server.h):
+ *  - pg_register: registrations answered 201 with receipts that verify, a restart that continues
+ *    the same tree with the same keys;
+ *  - pg_fenced (--lease-ms 0): the instance started last takes the fencing token: the other can
+ *    no longer append (503, /healthz 503, its statement not in the log), still serves reads, and
+ *    both sign with the same service keys (the keystore file copied to the second instance);
+ *  - pg_follower: with the lease, a second instance follows: registrations through it are
+ *    sequenced by the first (the same 201 and receipt); a queued row the database made up (no
+ *    valid MAC) is refused, never appended; the leader stopped (SIGSTOP) past its lease is
+ *    replaced, and once woken it cannot append: what it is sent goes to the new leader;
+ *  - pg_failover: the multi-instance crash test (below);
+ *  - pg_rollback: the database restored from an old dump: the service refuses to sign, with a log
+ *    line and an unhealthy /healthz, on a running instance and on a restarted one.
  *
  * Run as `test_scittd_pg <case>`.
  */
-#include "scittd_util.h"
+#include <libpq-fe.h>
+#include <signal.h>
+
+#include "crash_load.h"
 #include "pg_server.h"
 
 static pg_server pg;
-static sd_daemon a, b;
+static sd_daemon a, b, c3;
 static sd_issuer alice;
 
 static int setup(void **state)
@@ -25,6 +36,7 @@ static int setup(void **state)
     }
     sd_init(&a);
     sd_init(&b);
+    sd_init(&c3);
     sd_issuer_init(&alice, SCITT_COSE_ALG_ES256, "https://ci.example");
     const sd_issuer *list[] = {&alice};
     sd_write_policy(sd_path(&a, "policy.json"), list, 1, NULL);
@@ -35,17 +47,32 @@ static int teardown(void **state)
 {
     (void)state;
     sd_issuer_clear(&alice);
+    if (a.srv.pid > 0) {
+        kill(a.srv.pid, SIGCONT); /* a case that failed while it was stopped */
+    }
     int st = sd_teardown(&a);
     int st2 = sd_teardown(&b);
+    (void)sd_teardown(&c3);
     pg_server_destroy(&pg);
     assert_int_equal(st, 0);
     assert_int_equal(st2, 0);
     return 0;
 }
 
+/* The lease of the instances of these tests (shorter than the default: quicker takeovers). */
+#define LEASE_MS "1000"
+
 static void start(sd_daemon *d)
 {
-    const char *args[] = {"--policy", sd_path(&a, "policy.json"), "--storage", pg.url, NULL};
+    const char *args[] = {
+        "--policy", sd_path(&a, "policy.json"), "--storage", pg.url, "--lease-ms", LEASE_MS, NULL};
+    sd_start(d, args);
+}
+
+static void start_fenced(sd_daemon *d)
+{
+    const char *args[] = {
+        "--policy", sd_path(&a, "policy.json"), "--storage", pg.url, "--lease-ms", "0", NULL};
     sd_start(d, args);
 }
 
@@ -134,7 +161,7 @@ static void copy_file(const char *from, const char *to)
 static void test_pg_fenced(void **state)
 {
     (void)state;
-    start(&a);
+    start_fenced(&a);
     scitt_cose_keyset *keys = sd_keys(&a);
     scitt_dynbuf st[7];
     statements("f", st, 7);
@@ -145,7 +172,7 @@ static void test_pg_fenced(void **state)
     snprintf(from, sizeof(from), "%s/service-keys", a.data);
     snprintf(to, sizeof(to), "%s/service-keys", b.data);
     copy_file(from, to);
-    start(&b);
+    start_fenced(&b);
     /* it took the fencing token: the first instance cannot append any more */
     scitt_span x = scitt_span_make(st[5].ptr, st[5].len);
     it_resp *r = sd_post(&a, x, NULL);
@@ -168,12 +195,543 @@ static void test_pg_fenced(void **state)
     free_statements(st, 7);
 }
 
+/* ---- several instances ------------------------------------------------------------------- */
+
+static PGconn *db_connect(void)
+{
+    PGconn *c = PQconnectdb(pg.url);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fail_msg("cannot connect to the test's PostgreSQL: %s", PQerrorMessage(c));
+    }
+    return c;
+}
+
+/* The first column of the first row of @p q as text ("" and false when there is none). */
+static bool db_value(const char *q, char *out, size_t cap)
+{
+    PGconn *c = db_connect();
+    PGresult *r = PQexec(c, q);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fail_msg("%s: %s", q, PQresultErrorMessage(r));
+    }
+    snprintf(out, cap, "%s", ok ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    PQfinish(c);
+    return ok;
+}
+
+static void db_exec(const char *q)
+{
+    char out[8];
+    (void)db_value(q, out, sizeof(out));
+}
+
+/* The virtual platform's keystore copied from @p from (instances share the service keys). */
+static void share_keys(const sd_daemon *from, const sd_daemon *to)
+{
+    if (mkdir(to->data, 0700) != 0) {
+        assert_int_equal(errno, EEXIST);
+    }
+    char src[256], dst[256];
+    snprintf(src, sizeof(src), "%s/service-keys", from->data);
+    snprintf(dst, sizeof(dst), "%s/service-keys", to->data);
+    copy_file(src, dst);
+}
+
+/* The pid named by an unexpired lease (0: none). */
+static pid_t lease_pid(void)
+{
+    char holder[320];
+    if (!db_value("SELECT holder FROM scitt_lease WHERE id = 1 AND expires > now()", holder,
+                  sizeof(holder))) {
+        return 0;
+    }
+    const char *colon = strrchr(holder, ':');
+    return colon ? (pid_t)atol(colon + 1) : 0;
+}
+
+/* Waits up to @p s seconds for @p want to hold the lease; true when it does. */
+static bool wait_holder(const sd_daemon *want, double s)
+{
+    double until = it_now() + s;
+    while (lease_pid() != want->srv.pid) {
+        if (it_now() > until) {
+            return false;
+        }
+        it_sleep_ms(20);
+    }
+    return true;
+}
+
+/* Which of @p d holds the lease, waiting up to @p s seconds for one to (NULL: none did). */
+static sd_daemon *wait_leader(sd_daemon *const *d, size_t n, double s)
+{
+    double until = it_now() + s;
+    for (;;) {
+        pid_t pid = lease_pid();
+        for (size_t i = 0; pid > 0 && i < n; i++) {
+            if (d[i]->srv.pid == pid) {
+                return d[i];
+            }
+        }
+        if (it_now() > until) {
+            return NULL;
+        }
+        it_sleep_ms(20);
+    }
+}
+
+static void hex_of(const uint8_t *p, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        snprintf(out + 2 * i, 3, "%02x", p[i]);
+    }
+}
+
+static void test_pg_follower(void **state)
+{
+    (void)state;
+    start(&a);
+    scitt_cose_keyset *keys = sd_keys(&a);
+    enum { N = 12 };
+    scitt_dynbuf st[N];
+    statements("w", st, N);
+    sd_register_many(&a, keys, st, 3, NULL);
+    share_keys(&a, &b);
+    start(&b);
+    sd_daemon *both[] = {&a, &b};
+    assert_ptr_equal(wait_leader(both, 2, 5), &a);
+    /* through the follower: sequenced by the leader, the same 201 and receipt */
+    scitt_receipt_info info;
+    for (size_t i = 3; i < 6; i++) {
+        assert_int_equal(sd_register(&b, keys, scitt_span_make(st[i].ptr, st[i].len), &info, NULL),
+                         i + 1);
+        assert_int_equal(info.tree_size, i + 2);
+    }
+    /* the same statement again through the other instance: its index, no new entry */
+    assert_int_equal(sd_register(&a, keys, scitt_span_make(st[4].ptr, st[4].len), &info, NULL), 5);
+
+    /* A row the database made up (no MAC under the service's key) is refused, never appended. */
+    scitt_dynbuf entry;
+    char id[65];
+    sd_entry(scitt_span_make(st[6].ptr, st[6].len), &entry, id);
+    uint8_t rec[66], digest[32];
+    memset(rec, 0, sizeof(rec));
+    rec[0] = 1;
+    scitt_sha256(entry.ptr, entry.len, digest);
+    memcpy(rec + 1, digest, 32);
+    size_t qlen = 400 + 2 * entry.len + 2 * sizeof(rec);
+    char *q = malloc(qlen), *ehex = malloc(2 * entry.len + 1), rhex[2 * sizeof(rec) + 1];
+    hex_of(entry.ptr, entry.len, ehex);
+    hex_of(rec, sizeof(rec), rhex);
+    snprintf(q, qlen,
+             "INSERT INTO scitt_queue (policy, rec, entry, mac) VALUES (0, '\\x%s', '\\x%s', "
+             "'\\x%064d') RETURNING id",
+             rhex, ehex, 7);
+    char qid[32];
+    assert_true(db_value(q, qid, sizeof(qid)));
+    db_exec("NOTIFY scitt_queue");
+    snprintf(q, qlen, "SELECT err FROM scitt_queue WHERE id = %s AND err IS NOT NULL", qid);
+    char err[32] = "";
+    double until = it_now() + 5;
+    while (!db_value(q, err, sizeof(err)) && it_now() < until) {
+        it_sleep_ms(20);
+    }
+    assert_int_equal(atoi(err), (int)SCITT_ERR_INTEGRITY);
+    assert_int_equal(receipt_status(&a, scitt_span_make(st[6].ptr, st[6].len), keys), 404);
+    free(q);
+    free(ehex);
+    scitt_dynbuf_clear(&entry);
+
+    /* The leader stopped past its lease: the follower takes over, continues the tree. */
+    double t0 = it_now();
+    assert_int_equal(kill(a.srv.pid, SIGSTOP), 0);
+    bool took_over = wait_holder(&b, 10);
+    double took = it_now() - t0;
+    if (!took_over) {
+        kill(a.srv.pid, SIGCONT);
+        fail_msg("the follower did not take over within 10 s");
+    }
+    print_message("pg_follower: takeover after %.2f s (lease " LEASE_MS " ms)\n", took);
+    assert_true(took < 5.0);
+    assert_int_equal(sd_register(&b, keys, scitt_span_make(st[7].ptr, st[7].len), &info, NULL), 7);
+    /* woken, the old leader cannot append: what it is sent goes to the new one */
+    assert_int_equal(kill(a.srv.pid, SIGCONT), 0);
+    assert_int_equal(sd_register(&a, keys, scitt_span_make(st[8].ptr, st[8].len), &info, NULL), 8);
+    assert_int_equal(info.tree_size, 9);
+    assert_ptr_equal(wait_leader(both, 2, 1), &b);
+    it_resp *r = sd_get(&a, "/healthz");
+    assert_int_equal(r->status, 200);
+    free(r);
+    sd_checkpoint cp;
+    sd_expect_intact(&a, &cp);
+    assert_int_equal(cp.cp.size, 9);
+    scitt_cose_keyset_free(keys);
+    free_statements(st, N);
+}
+
+/*
+ * The multi-instance crash test: three instances on one database, a client registering through
+ * each, the leader SIGKILLed at a random moment under load in every round (SCITT_PG_KILLS rounds,
+ * default 10). After each round (the killed instance restarted as a follower):
+ *  - every acknowledged entry is in the log at its acknowledged index, byte for byte, and its
+ *    receipt verifies with the keys the service publishes;
+ *  - the entries read back hash, at every tree size any client saw in a receipt or a checkpoint,
+ *    to the root it saw there, and so does every signed head stored in the database: every head
+ *    is consistent with every later one, and no size was signed with two roots;
+ *  - the log holds no entry twice.
+ * Failover time (kill to the next 201) is printed.
+ */
+typedef struct pgc_head {
+    uint64_t size;
+    uint8_t root[32];
+} pgc_head;
+
+static int cmp_pgc(const void *x, const void *y)
+{
+    const pgc_head *p = x, *q = y;
+    return p->size < q->size ? -1 : p->size > q->size;
+}
+
+static void failover_check(sd_daemon *d, sd_config *cfg)
+{
+    scitt_cose_keyset *keys = sd_keys(d);
+    sd_checkpoint now;
+    sd_get_checkpoint(d, cfg, &now);
+    uint64_t n = now.cp.size;
+    it_conn *c = sd_connect(d);
+    sd_log lc;
+    sd_read_log(c, n, &lc);
+    it_close(c);
+    assert_memory_equal(lc.id[n], now.cp.root, 32);
+    /* every head any client saw, and every head stored, against the entries */
+    PGconn *db = db_connect();
+    PGresult *r =
+        PQexecParams(db, "SELECT k, v FROM scitt_heads ORDER BY k", 0, NULL, NULL, NULL, NULL, 1);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    size_t nstored = (size_t)PQntuples(r);
+    size_t total = CL.nheads + nstored + 1;
+    pgc_head *h = calloc(total, sizeof(*h));
+    size_t k = 0;
+    for (size_t i = 0; i < CL.nheads; i++, k++) {
+        h[k].size = CL.heads[i].size;
+        memcpy(h[k].root, CL.heads[i].root, 32);
+    }
+    for (size_t i = 0; i < nstored; i++, k++) {
+        const uint8_t *key = (const uint8_t *)PQgetvalue(r, (int)i, 0);
+        const uint8_t *val = (const uint8_t *)PQgetvalue(r, (int)i, 1);
+        assert_int_equal(PQgetlength(r, (int)i, 0), 8);
+        assert_true(PQgetlength(r, (int)i, 1) > 33);
+        for (int j = 0; j < 8; j++) {
+            h[k].size = h[k].size << 8 | key[j];
+        }
+        memcpy(h[k].root, val + 1, 32);
+    }
+    h[k].size = n;
+    memcpy(h[k].root, now.cp.root, 32);
+    k++;
+    PQclear(r);
+    PQfinish(db);
+    qsort(h, k, sizeof(*h), cmp_pgc);
+    scitt_merkle_compact mc;
+    scitt_merkle_compact_init(&mc);
+    uint64_t at = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (h[i].size > n) {
+            fail_msg("a head of size %llu was seen; the log has %llu",
+                     (unsigned long long)h[i].size, (unsigned long long)n);
+        }
+        while (at < h[i].size) {
+            uint8_t leaf[32];
+            scitt_merkle_leaf_hash(scitt_span_make(lc.bytes.ptr + lc.off[at], lc.len[at]), leaf);
+            assert_int_equal(scitt_merkle_compact_append(&mc, leaf, NULL, NULL), SCITT_OK);
+            at++;
+        }
+        uint8_t root[32];
+        scitt_merkle_compact_root(&mc, root);
+        if (h[i].size > 0 && memcmp(root, h[i].root, 32) != 0) {
+            fail_msg("the head of size %llu is not consistent with the log (a fork)",
+                     (unsigned long long)h[i].size);
+        }
+    }
+    free(h);
+    CL.nheads = 0;
+    /* every acknowledged entry at its index, its receipt verifying */
+    for (size_t i = 0; i < CL.nacks; i++) {
+        const cl_ack *ak = &CL.acks[i];
+        if (ak->index >= n) {
+            fail_msg("entry acknowledged at %llu is gone: the log has %llu",
+                     (unsigned long long)ak->index, (unsigned long long)n);
+        }
+        if (lc.len[ak->index] != ak->entry_len ||
+            memcmp(lc.bytes.ptr + lc.off[ak->index], ak->entry, ak->entry_len) != 0) {
+            fail_msg("index %llu does not hold the entry acknowledged there",
+                     (unsigned long long)ak->index);
+        }
+        scitt_receipt_info info;
+        assert_int_equal(
+            scitt_receipt_verify_inclusion(scitt_span_make(ak->receipt, ak->receipt_len),
+                                           scitt_span_make(ak->entry, ak->entry_len), keys,
+                                           SD_VERIFY_FLAGS, &info),
+            SCITT_OK);
+        assert_int_equal(info.leaf_index, ak->index);
+    }
+    qsort(lc.id, n, 32, sd_cmp_id);
+    for (uint64_t i = 1; i < n; i++) {
+        if (memcmp(lc.id[i - 1], lc.id[i], 32) == 0) {
+            fail_msg("an entry occurs twice in a log of %llu", (unsigned long long)n);
+        }
+    }
+    sd_log_free(&lc);
+    scitt_cose_keyset_free(keys);
+}
+
+#define PG_CLIENTS 3
+
+static void test_pg_failover(void **state)
+{
+    (void)state;
+    const char *env = getenv("SCITT_PG_KILLS");
+    unsigned rounds = env ? (unsigned)atoi(env) : 10;
+    uint64_t rng = (uint64_t)time(NULL) * 2654435761u | 1;
+    print_message("pg_failover: seed %llu\n", (unsigned long long)rng);
+    sd_issuer issuers[PG_CLIENTS];
+    cl_client clients[PG_CLIENTS];
+    memset(clients, 0, sizeof(clients));
+    const sd_issuer *list[PG_CLIENTS + 1];
+    for (unsigned i = 0; i < PG_CLIENTS; i++) {
+        char iss[64];
+        snprintf(iss, sizeof(iss), "https://client%u.example", i);
+        sd_issuer_init(&issuers[i], SCITT_COSE_ALG_ES256, iss);
+        list[i] = &issuers[i];
+    }
+    list[PG_CLIENTS] = &alice;
+    sd_write_policy(sd_path(&a, "policy.json"), list, PG_CLIENTS + 1, NULL);
+    sd_daemon *inst[3] = {&a, &b, &c3};
+    start(&a);
+    share_keys(&a, &b);
+    share_keys(&a, &c3);
+    start(&b);
+    start(&c3);
+    scitt_cose_keyset *keys = sd_keys(&a);
+    sd_config cfg;
+    sd_get_config(&a, &cfg);
+    memset(&CL, 0, sizeof(CL));
+    pthread_mutex_init(&CL.mu, NULL);
+    CL.keys = keys;
+    assert_int_equal(scitt_note_vkey_parse(scitt_span_str(cfg.vkey), &CL.vkey), SCITT_OK);
+    snprintf(CL.origin, sizeof(CL.origin), "%s", cfg.origin);
+    double worst = 0, sum = 0, t_start = it_now();
+    for (unsigned round = 0; round < rounds; round++) {
+        CL.round = round;
+        atomic_store(&CL.stop, false);
+        atomic_store(&CL.round_acks, 0);
+        for (unsigned i = 0; i < PG_CLIENTS; i++) {
+            clients[i].id = i;
+            clients[i].issuer = issuers[i];
+            clients[i].depth = 4;
+            clients[i].rng = rng + i + 1 + round * 7919u;
+            clients[i].port = inst[i]->port;
+            clients[i].sent = clients[i].answered = 0;
+            assert_int_equal(pthread_create(&clients[i].thread, NULL, cl_main, &clients[i]), 0);
+        }
+        double until = it_now() + 20;
+        while (atomic_load(&CL.round_acks) < 10 && it_now() < until) {
+            it_sleep_ms(5);
+        }
+        assert_true(atomic_load(&CL.round_acks) >= 10);
+        it_sleep_ms((int)(cl_rand(&rng) % 400));
+        sd_daemon *leader = wait_leader(inst, 3, 5);
+        assert_non_null(leader);
+        pid_t pid = leader->srv.pid;
+        double t_kill = it_now();
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        leader->srv.pid = 0;
+        size_t before = atomic_load(&CL.round_acks);
+        /* the next 201s come through the survivors, from the instance that took over */
+        until = it_now() + 15;
+        while (atomic_load(&CL.round_acks) < before + 3 && it_now() < until) {
+            it_sleep_ms(2);
+        }
+        double took = it_now() - t_kill;
+        if (atomic_load(&CL.round_acks) < before + 3) {
+            fail_msg("round %u: no registration acknowledged within 15 s of the kill", round);
+        }
+        worst = took > worst ? took : worst;
+        sum += took;
+        atomic_store(&CL.stop, true);
+        for (unsigned i = 0; i < PG_CLIENTS; i++) {
+            pthread_join(clients[i].thread, NULL);
+        }
+        if (CL.violation[0]) {
+            fail_msg("round %u: %s", round, CL.violation);
+        }
+        start(leader); /* back as a follower */
+        sd_daemon *now = wait_leader(inst, 3, 5);
+        assert_non_null(now);
+        failover_check(now, &cfg);
+    }
+    print_message("pg_failover: %u kills, %zu acknowledged, failover (kill to the next 201) mean "
+                  "%.2f s, worst %.2f s (lease " LEASE_MS " ms), %.1f s in all\n",
+                  rounds, CL.nacks, rounds ? sum / rounds : 0, worst, it_now() - t_start);
+    assert_true(worst < 5.0);
+    for (size_t i = 0; i < CL.nacks; i++) {
+        free(CL.acks[i].entry);
+        free(CL.acks[i].receipt);
+    }
+    free(CL.acks);
+    free(CL.heads);
+    pthread_mutex_destroy(&CL.mu);
+    for (unsigned i = 0; i < PG_CLIENTS; i++) {
+        sd_issuer_clear(&issuers[i]);
+    }
+    scitt_cose_keyset_free(keys);
+}
+
+/*
+ * Rollback: the database restored from a dump older than the newest head the service signed.
+ * The running instance (which remembers that head) and a restarted one (which reads it from the
+ * head file beside its keystore) refuse to sign: a "rollback" log line, /healthz 503,
+ * registrations 503, nothing appended.
+ */
+static void start_logged(sd_daemon *d, const char *log, bool healthy)
+{
+    const char *argv[32];
+    size_t n = 0;
+    char script[600];
+    snprintf(script, sizeof(script), "exec \"$0\" \"$@\" 2>>'%s'", log);
+    argv[n++] = "/bin/sh";
+    argv[n++] = "-c";
+    argv[n++] = script;
+    argv[n++] = sd_bin();
+    const char *rest[] = {
+        "--data",      d->data,   "--listen",           "127.0.0.1:0",
+        "--platform",  "virtual", "--insecure-virtual", "--print-ports",
+        "--log-level", "info",    "--policy",           sd_path(&a, "policy.json"),
+        "--storage",   pg.url,    "--lease-ms",         LEASE_MS,
+        NULL};
+    for (size_t i = 0; rest[i]; i++) {
+        argv[n++] = rest[i];
+    }
+    argv[n] = NULL;
+    char line[128];
+    it_spawn_ready(&d->srv, argv, line, sizeof(line));
+    assert_int_equal(sscanf(line, "READY port=%d", &d->port), 1);
+    double until = it_now() + 10;
+    int want = healthy ? 200 : 503;
+    for (;;) {
+        it_resp *r = sd_get(d, "/healthz");
+        int status = r->status;
+        free(r);
+        if (status == want) {
+            return;
+        }
+        if (it_now() > until) {
+            fail_msg("/healthz answered %d, wanted %d", status, want);
+        }
+        it_sleep_ms(20);
+    }
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    char line[2048];
+    bool found = false;
+    while (f && !found && fgets(line, sizeof(line), f)) {
+        found = strstr(line, needle) != NULL;
+    }
+    if (f) {
+        fclose(f);
+    }
+    return found;
+}
+
+static void pg_tool(const char *tool, const char *arg, const char *file)
+{
+    char bin[256], port[16], path[400];
+    snprintf(bin, sizeof(bin), "%s/%s", SCITT_PG_BIN, tool);
+    snprintf(port, sizeof(port), "%d", pg.port);
+    snprintf(path, sizeof(path), "%s/%s", pg.dir, file);
+    char *argv[] = {bin,  "-h",       "127.0.0.1", "-p",         port, "-U", "scitt",
+                    "-d", "postgres", (char *)arg, (char *)"-f", path, NULL};
+    char log[400];
+    snprintf(log, sizeof(log), "%s/%s.log", pg.dir, tool);
+    if (!pg__run(argv, pg.dir, log)) {
+        pg__dump(tool, log);
+        fail_msg("%s failed", tool);
+    }
+}
+
+static void expect_refused(sd_daemon *d, scitt_span stmt, const char *log)
+{
+    double until = it_now() + 5;
+    int status = 0;
+    while (it_now() < until) {
+        it_resp *r = sd_get(d, "/healthz");
+        status = r->status;
+        free(r);
+        if (status == 503) {
+            break;
+        }
+        it_sleep_ms(20);
+    }
+    assert_int_equal(status, 503);
+    it_resp *r = sd_post(d, stmt, NULL);
+    assert_int_equal(r->status, 503);
+    free(r);
+    until = it_now() + 3;
+    while (!file_has(log, "rollback") && it_now() < until) {
+        it_sleep_ms(20);
+    }
+    if (!file_has(log, "event=rollback") && !file_has(log, "rollback")) {
+        fail_msg("no rollback line in %s", log);
+    }
+}
+
+static void test_pg_rollback(void **state)
+{
+    (void)state;
+    char log[256];
+    snprintf(log, sizeof(log), "%s", sd_path(&a, "scittd.log"));
+    start_logged(&a, log, true);
+    scitt_cose_keyset *keys = sd_keys(&a);
+    scitt_dynbuf st[12];
+    statements("r", st, 12);
+    sd_register_many(&a, keys, st, 4, NULL);
+    pg_tool("pg_dump", "--clean", "old.sql");
+    sd_register_many(&a, keys, st + 4, 4, NULL); /* tree size 9, signed */
+    /* the database goes back to size 5 under the running instance */
+    pg_tool("psql", "-q", "old.sql");
+    scitt_span x = scitt_span_make(st[8].ptr, st[8].len);
+    expect_refused(&a, x, log);
+    /* restarted, it reads the newest signed head from beside its keystore */
+    sd_stop(&a);
+    char log2[256];
+    snprintf(log2, sizeof(log2), "%s", sd_path(&a, "scittd2.log"));
+    start_logged(&a, log2, false);
+    expect_refused(&a, x, log2);
+    assert_true(file_has(log2, "signed_size=9"));
+    char size[32];
+    /* nothing appended to the restored log: the policy and four entries */
+    assert_true(db_value("SELECT count(*) FROM scitt_recent", size, sizeof(size)));
+    assert_int_equal(atoi(size), 5);
+    scitt_cose_keyset_free(keys);
+    free_statements(st, 12);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pg_register, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_fenced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_follower, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_failover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_rollback, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
