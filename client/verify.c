@@ -153,6 +153,9 @@ static void verify_one(const scitt_verify_opts *o, scitt_span receipt, scitt_spa
 {
     scitt_span kid = scitt_span_make(NULL, 0);
     bool have_kid = false;
+    if (scitt_receipt_checkpoint(receipt, &ri->checkpoint) != SCITT_OK) {
+        ri->checkpoint = scitt_span_make(NULL, 0);
+    }
     if (o->legacy_labels && is_legacy_receipt(receipt)) {
         scitt__legacy_info li;
         ri->legacy = true;
@@ -216,13 +219,23 @@ static scitt_err witness_check(const scitt_verify_opts *o, scitt_verify_result *
     }
     const scitt_verify_receipt *ri = r->receipts;
     size_t nri = r->nreceipts;
-    if (o->checkpoint.name == NULL) {
-        note(r, "witnesses", FAILED, "--witness-policy needs --checkpoint (a cosigned checkpoint)");
+    scitt_span cpn = o->checkpoint.data;
+    for (size_t i = 0; o->checkpoint.name == NULL && i < nri && cpn.len == 0; i++) {
+        if (ri[i].err == SCITT_OK && ri[i].checkpoint.len > 0) { /* a witnessed receipt's own */
+            cpn = ri[i].checkpoint;
+        }
+    }
+    if (o->checkpoint.name == NULL && cpn.len == 0) {
+        note(r, "witnesses", FAILED,
+             "--witness-policy needs --checkpoint or a receipt carrying its cosigned checkpoint "
+             "(scitt get --witnessed)");
         return SCITT_OK;
     }
-    if (o->witness_policy.err != SCITT_OK || o->checkpoint.err != SCITT_OK) {
+    if (o->witness_policy.err != SCITT_OK ||
+        (o->checkpoint.name && o->checkpoint.err != SCITT_OK)) {
         note(r, "witnesses", FAILED, "cannot read %s or %s (or over their size limits)",
-             o->witness_policy.name, o->checkpoint.name);
+             o->witness_policy.name,
+             o->checkpoint.name ? o->checkpoint.name : "the carried checkpoint");
         return SCITT_OK;
     }
     scitt_tlog_policy *p = scitt_malloc(sizeof(*p));
@@ -239,7 +252,7 @@ static scitt_err witness_check(const scitt_verify_opts *o, scitt_verify_result *
     }
     scitt_checkpoint cp;
     char missing[512];
-    e = scitt_tlog_policy_check(p, o->checkpoint.data, NULL, 0, &cp, missing, sizeof(missing));
+    e = scitt_tlog_policy_check(p, cpn, NULL, 0, &cp, missing, sizeof(missing));
     if (e == SCITT_ERR_POLICY) {
         note(r, "witnesses", FAILED, "the checkpoint does not meet the witness quorum; missing: %s",
              missing);

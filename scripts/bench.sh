@@ -34,6 +34,7 @@ tools_bench|$build/bench/tools_bench
 load|$build/bench/load --scittd $build/server/scittd --seconds 10 --rate 5000
 readflood|$build/bench/readflood --scittd $build/server/scittd --seconds 10 --rate 2000
 pkcs11_load|bench/pkcs11_load.sh $build --seconds 10 --rate 2000
+witness_bench|$build/bench/witness_bench --scittd $build/server/scittd --scitt $build/tools/scitt --seconds 9
 scale|$build/bench/scale --scittd $build/server/scittd --entries $scale_entries --dir $scale_dir"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -136,6 +137,11 @@ raw2=$(fig cose_bench ecdsa_p256_verify_raw_again)
 chk=$(fig check_bench service_check)
 chk_prod=$(fig check_bench service_check_production)
 chkraw=$(fig check_bench ecdsa_p256_verify_raw)
+# --- figures: witness_bench (three witnesses configured vs none, head signed -> witnessed) ---
+wreg=$(fig witness_bench registrations_witnessed)
+wnone=$(fig witness_bench registrations_none)
+wit_how="development policy; three scitt witness serve on loopback, all required, their state on $(fig witness_bench witness_state | sed 's|/scitt-witness-bench.*||') (witnesses elsewhere: their fsyncs are not the log's); $(fig witness_bench witness_rounds_during_closed_loops) rounds during the closed loops; 3 alternating rounds each; data on $(fs witness_bench)"
+lag_how="one registration at a time: from its 201 to GET /checkpoint serving a witnessed checkpoint of at least the newest size (polled every 0.5 ms)"
 # --- figures: ledger_bench ---
 la=$(fig ledger_bench ledger_append)
 lraw=$(fig ledger_bench lmdb_raw_append)
@@ -175,6 +181,10 @@ lraw=$(fig ledger_bench lmdb_raw_append)
     # --- rows: check_bench ---
     row "check stage alone, one thread, development policy (check_bench)" "$chk" "/s" "raw ECDSA P-256 verify" "$chkraw" "$(ratio "$chk" "$chkraw")" "" "" "" "" "" "x5chain leaf key through the key cache; in process"
     row "check stage alone, one thread, production policy (check_bench)" "$chk_prod" "/s" "raw ECDSA P-256 verify" "$chkraw" "$(ratio "$chk_prod" "$chkraw")" "" "" "" "" "" "x5chain validated to the root CA at every check; in process"
+    # --- rows: witness_bench ---
+    row "registrations, closed loop, three witnesses configured (witness_bench)" "$wreg" "/s" "no witnesses, same run" "$wnone" "$(ratio "$wreg" "$wnone")" "ratio ≥ 0.95" ">=" 0 ">=" 0.95 "$wit_how"
+    row "head signed to witnessed, p50 (witness_bench)" "$(fig witness_bench witness_lag_p50)" "ms" "" "" "" "" "" "" "" "" "$lag_how"
+    row "head signed to witnessed, p99 (witness_bench)" "$(fig witness_bench witness_lag_p99)" "ms" "" "" "" "" "" "" "" "" "$lag_how"
     # --- rows: ledger_bench ---
     row "ledger append, durable, no HTTP (ledger_bench)" "$la" "entries/s" "raw LMDB append" "$lraw" "$(ratio "$la" "$lraw")" "" "" "" "" "" "durable LMDB commits on $(fs ledger_bench) (tmpfs refused)"
     echo

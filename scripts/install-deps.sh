@@ -33,9 +33,10 @@ lib_pkgs="$lib_pkgs libp11-kit-dev"
 # Node.js + npm (its npm packages come from tests/interop/js/package-lock.json).
 test_pkgs="curl openssl ca-certificates valgrind python3 python3-cbor2 python3-cryptography golang-go golang-golang-x-mod-dev libclang-rt-14-dev"
 # Install tests (tests/package): systemd for `systemd-analyze verify/security` on the unit (only
-# the tool is used: nothing is booted or started), groff-base to render the man pages, binutils
-# for readelf on the installed library.
-test_pkgs="$test_pkgs systemd groff-base binutils"
+# the tool is used: nothing is booted or started), groff-base to render the man pages, man-db
+# because systemd-analyze verify looks up the unit's Documentation= pages with man(1) (a minimal
+# Debian has no man), binutils for readelf on the installed library.
+test_pkgs="$test_pkgs systemd groff-base man-db binutils"
 # PostgreSQL storage tests: the Debian server (initdb, pg_ctl under /usr/lib/postgresql/15/bin),
 # started by the tests themselves on loopback in a temporary folder (tests/pg_server.h).
 test_pkgs="$test_pkgs postgresql"

@@ -8,6 +8,7 @@
 #include "options.h"
 #include "receipt_key.h"
 #include "scittd.h"
+#include "witness.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -459,6 +460,10 @@ int main(int argc, char **argv)
         return fail(1, SCITT_ERR_NOMEM, "cannot start the worker threads");
     }
     scittd_metrics_init(&d);
+    char wreason[512] = "";
+    if (scittd_witness_start(&d, wreason, sizeof(wreason)) != SCITT_OK) {
+        return fail(2, SCITT_ERR_INVALID_ARG, wreason);
+    }
     if (scittd_add_routes(&d, max_body) != SCITT_OK || scittd_events_init(&d) != SCITT_OK) {
         return fail(1, SCITT_ERR_NOMEM, "cannot add the routes");
     }
@@ -493,6 +498,7 @@ int main(int argc, char **argv)
     scitt_ledger_drain(scitt_service_ledger(d.svc));
     scittd_register_stop(&d);
     scittd_reads_stop(&d);
+    scittd_witness_stop(&d); /* its threads read the ledger */
     scitt_service_close(d.svc);
     scittd_receipt_key_close();
     scitt_http_server_free(d.http);

@@ -144,6 +144,14 @@ static const scittd_option table[] = {
      "the newest signed head", 0, 0, NULL, RESTART, "FILE",
      "GET /checkpoint serves this cosigned checkpoint (what scitt witness collect writes) if "
      "the note key signed it; the newest head stays at /checkpoint/latest (docs/witness.md)"},
+    {"witness", SCITTD_OPT_LIST, F(witness), F(nwitness), NULL, "none", 0, 0, NULL, RESTART,
+     "URL=VKEY",
+     "a witness to ask for cosignatures of each signed head (C2SP tlog-witness at URL, its "
+     "cosignature vkey), repeatable (at most 8); GET /checkpoint then serves the newest "
+     "checkpoint meeting the witness policy (docs/witness.md)"},
+    {"witness-policy", SCITTD_OPT_STRING, F(witness_policy), 0, NULL, "every witness must cosign",
+     0, 0, NULL, RESTART, "FILE",
+     "the C2SP tlog-policy file whose quorum a checkpoint must meet to be served as witnessed"},
     /* running */
     {"log-level", SCITTD_OPT_CHOICE, F(log_level), 0, "info", NULL, 0, 0,
      "error|warn|info|debug", RESTART, "L", "error, warn, info or debug"},

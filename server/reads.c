@@ -8,6 +8,7 @@
  * neither delay a registration nor take every read thread.
  */
 #include "scittd.h"
+#include "witness.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -496,6 +497,10 @@ static scitt_err read_small_file(const char *path, scitt_dynbuf *b)
  * unwitnessed head in its place). Without it, the newest signed head, as /checkpoint/latest. */
 static void checkpoint_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
 {
+    if (d->witnesses != NULL) {
+        scittd_witness_checkpoint(d, req); /* --witness: server/witness.c */
+        return;
+    }
     if (d->cfg.cosigned_checkpoint == NULL) {
         checkpoint_latest_read(d, req, r);
         return;

@@ -6,6 +6,7 @@
  * failed ones; GET /entries/{id}/statement serves the transparent statement.
  */
 #include "scittd.h"
+#include "witness.h"
 
 #include <string.h>
 #include <time.h>
@@ -202,6 +203,7 @@ static void on_committed(void *ctx, const scitt_ledger_result *res)
     atomic_fetch_sub(&d->submitted_bytes, j->entry_len);
     if (res->err == SCITT_OK) {
         atomic_fetch_add(res->duplicate ? &d->duplicates : &d->registrations, 1);
+        scittd_witness_head(d, res->tree_size); /* a signed head for the witnesses */
     }
     if (j->async) {
         pthread_mutex_lock(&d->pending->mu);
@@ -517,7 +519,27 @@ static void entry_read(scittd *d, scitt_http_req *req, scitt_ledger_read *r)
     scitt_dynbuf out;
     scitt_dynbuf_init(&out, 0);
     bool known = e == SCITT_OK;
-    if (e == SCITT_OK) {
+    scitt_span wv;
+    if (e == SCITT_OK && scitt_http_req_query_param(req, "witnessed", &wv) &&
+        !scitt_span_eq(wv, scitt_span_str("1"))) {
+        scitt_dynbuf_clear(&out);
+        scittd_problem(req, 400, "Bad Request", "witnessed takes the value 1");
+        return;
+    }
+    if (e == SCITT_OK && scitt_http_req_query_param(req, "witnessed", &wv)) {
+        /* against the newest witnessed checkpoint, carrying it (server/witness.c) */
+        char detail[160];
+        e = scittd_witnessed_entry(d, r, index, statement, &out, detail, sizeof(detail));
+        if (e == SCITT_ERR_UNSUPPORTED || e == SCITT_ERR_BUSY) {
+            scitt_dynbuf_clear(&out);
+            if (e == SCITT_ERR_BUSY) {
+                scittd_header(req, "Retry-After", RETRY_AFTER_S);
+            }
+            scittd_problem(req, e == SCITT_ERR_BUSY ? 503 : 404,
+                           e == SCITT_ERR_BUSY ? "Not Yet Witnessed" : "No Witnesses", detail);
+            return;
+        }
+    } else if (e == SCITT_OK) {
         e = statement ? scitt_service_transparent(d->svc, r, index, 0, &out)
                       : scitt_service_receipt(d->svc, r, index, 0, &out);
     }

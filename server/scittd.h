@@ -47,11 +47,14 @@ typedef struct scittd_config {
     unsigned read_workers, costly_read_workers; /* read_workers 0 = 2 x cores */
     const char *storage;                        /* postgresql://...; NULL = LMDB in data_dir */
     unsigned lease_ms;                          /* --lease-ms (several instances, docs/ha.md) */
-    const char *cosigned_checkpoint; /* GET /checkpoint serves it (scitt witness collect) */
-    const char *dcap_collateral;     /* Intel DCAP collateral served with TDX evidence */
-    const char *public_url;          /* --public-url: base of absolute discovery URLs (compat.c) */
-    bool compat_operations;          /* --compat-operations: the older SCRAPI operation flow */
-    bool no_ui;                      /* the explorer at /ui/ is off */
+    const char *cosigned_checkpoint;        /* GET /checkpoint serves it (scitt witness collect) */
+    const char *witness[SCITTD_MAX_LISTEN]; /* --witness URL=VKEY (server/witness.c) */
+    size_t nwitness;
+    const char *witness_policy;  /* --witness-policy FILE (tlog-policy) */
+    const char *dcap_collateral; /* Intel DCAP collateral served with TDX evidence */
+    const char *public_url;      /* --public-url: base of absolute discovery URLs (compat.c) */
+    bool compat_operations;      /* --compat-operations: the older SCRAPI operation flow */
+    bool no_ui;                  /* the explorer at /ui/ is off */
 } scittd_config;
 
 /* The read pool (reads.c): two lanes of threads with bounded queues. */
@@ -82,6 +85,7 @@ typedef struct scittd_hist {
 typedef struct scittd_pending scittd_pending;
 typedef struct scittd_events scittd_events;
 typedef struct scittd_receipter scittd_receipter;
+typedef struct scittd_witnesses scittd_witnesses;
 
 typedef struct scittd {
     scittd_config cfg;
@@ -104,6 +108,7 @@ typedef struct scittd {
     scittd_reads *reads;
     _Atomic uint64_t submitted_bytes; /* entry bytes submitted and not yet committed */
     scittd_events *events;            /* GET /events, when started */
+    scittd_witnesses *witnesses;      /* --witness: server/witness.c */
     /* metrics */
     _Atomic uint64_t registrations; /* new entries acknowledged */
     _Atomic uint64_t duplicates;    /* registrations answered with an existing entry */

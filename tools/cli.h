@@ -41,6 +41,7 @@ int cmd_export_tiles(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_witness(int argc, char **argv);
+int cmd_refresh(int argc, char **argv);
 
 /* ---- messages ------------------------------------------------------------------------------ */
 

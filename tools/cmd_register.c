@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "scitt/cbor.h"
 #include "scitt/receipt.h"
@@ -53,12 +55,14 @@ static const char register_help[] =
     "  scitt register --url https://scitt.example app.statement --out app.transparent\n";
 
 static const char get_help[] =
-    "usage: scitt get --url URL ENTRY_ID [--statement] --out FILE|- [--force] [--timeout S]\n"
-    "                 [--json]\n"
+    "usage: scitt get --url URL ENTRY_ID [--statement] [--witnessed] --out FILE|- [--force]\n"
+    "                 [--timeout S] [--json]\n"
     "\n"
     "Fetches the receipt of an entry (GET /entries/{id}) or, with --statement, its transparent\n"
     "statement (GET /entries/{id}/statement). While the registration is pending (204) it polls\n"
-    "until --timeout.\n"
+    "until --timeout. --witnessed asks for the receipt against the newest witnessed checkpoint,\n"
+    "carrying that cosigned checkpoint (?witnessed=1; docs/witness.md), waiting until --timeout\n"
+    "while the entry is not witnessed yet.\n"
     "  --out FILE         where to write it; \"-\" writes it to standard output (then no --json)\n"
     "  --force            replace FILE if it exists (without it, an existing FILE is "
     "refused)\n" NET_OPTIONS_HELP "\n"
@@ -476,16 +480,35 @@ static int out_usable(const char *out, bool force, bool json)
 
 /* ---- get ----------------------------------------------------------------------------------- */
 
+/* GET /entries/{id}[/statement]?witnessed=1, again after Retry-After while it answers 503 (not
+ * witnessed yet), until @p timeout_s. */
+static scitt_err witnessed_get(scitt_client *cl, const char *id, bool statement, unsigned timeout_s,
+                               scitt_dynbuf *body, char *why, size_t cap)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/entries/%s%s?witnessed=1", id, statement ? "/statement" : "");
+    time_t end = time(NULL) + (time_t)timeout_s;
+    for (;;) {
+        scitt_dynbuf_clear(body);
+        scitt_dynbuf_init(body, 0);
+        scitt_err e = scitt_client_get(cl, path, "application/cose", body, why, cap);
+        const scitt_client_reply *rep = scitt_client_last(cl);
+        unsigned wait = rep->has_retry_after && rep->retry_after > 0 ? rep->retry_after : 1;
+        if (e != SCITT_ERR_BUSY || time(NULL) + (time_t)wait > end) {
+            return e;
+        }
+        sleep(wait);
+    }
+}
+
 int cmd_get(int argc, char **argv)
 {
-    enum { O_STMT = 1, O_OUT, O_FORCE };
-    static const struct option lo[] = {{"statement", 0, 0, O_STMT},
-                                       {"out", 1, 0, O_OUT},
-                                       {"force", 0, 0, O_FORCE},
-                                       NET_OPTIONS,
-                                       {0, 0, 0, 0}};
+    enum { O_STMT = 1, O_OUT, O_FORCE, O_WITNESSED };
+    static const struct option lo[] = {
+        {"statement", 0, 0, O_STMT},      {"out", 1, 0, O_OUT}, {"force", 0, 0, O_FORCE},
+        {"witnessed", 0, 0, O_WITNESSED}, NET_OPTIONS,          {0, 0, 0, 0}};
     const char *out = NULL;
-    bool statement = false, force = false;
+    bool statement = false, force = false, witnessed = false;
     net_opts net;
     net_opts_init(&net, &get_net);
     int c;
@@ -499,6 +522,9 @@ int cmd_get(int argc, char **argv)
             break;
         case O_FORCE:
             force = true;
+            break;
+        case O_WITNESSED:
+            witnessed = true;
             break;
         default:
             if ((c = net_option(&net, &get_net, c, argv)) != CLI_OK) {
@@ -528,7 +554,8 @@ int cmd_get(int argc, char **argv)
     scitt_dynbuf body;
     scitt_dynbuf_init(&body, 0);
     scitt_err e =
-        statement
+        witnessed ? witnessed_get(cl, id, statement, (unsigned)net.timeout, &body, why, sizeof(why))
+        : statement
             ? scitt_client_statement(cl, id, (uint32_t)net.timeout * 1000, &body, why, sizeof(why))
             : scitt_client_receipt(cl, id, (uint32_t)net.timeout * 1000, &body, why, sizeof(why));
     if (e != SCITT_OK) {

@@ -89,7 +89,8 @@ static const char help_witness[] =
     "                       and cosigned per its quorum (the missing witnesses are named), and\n"
     "                       each RFC 9162 receipt must be of that tree: the same root at the\n"
     "                       same size, or an older tree proven a prefix by --consistency\n"
-    "  --checkpoint FILE    the cosigned checkpoint (what scitt witness collect writes)\n"
+    "  --checkpoint FILE    the cosigned checkpoint (what scitt witness collect writes); without\n"
+    "                       it, the one a witnessed receipt carries (scitt get --witnessed)\n"
     "  --consistency FILE   the log's consistency receipt from the receipt's tree size to the\n"
     "                       checkpoint's (GET /proofs/consistency?from=N&to=M), checked with\n"
     "                       the trusted keys\n";
@@ -511,7 +512,7 @@ static void inputs_init(inputs *in, const opts *o, const trust *t, const attest_
     v->want_digest = o->want_digest;
     v->want_iss = o->want_iss;
     v->want_sub = o->want_sub;
-    if (o->witness_policy && o->checkpoint) {
+    if (o->witness_policy) { /* without --checkpoint: the one a witnessed receipt carries */
         input_read(&v->witness_policy, o->witness_policy, SCITT_POLICY_MAX_BYTES, &in->policy);
         input_read(&v->checkpoint, o->checkpoint, SCITT_LIMIT_NOTE_BYTES, &in->checkpoint);
         input_read(&v->consistency, o->consistency, CLI_FILE_MAX, &in->consistency);

@@ -12,6 +12,7 @@
 #include "http.h" /* libscitt-client's transport: a POST with its own headers */
 #include "net.h"
 #include "witness.h"
+#include "witness_submit.h" /* the add-checkpoint exchange, shared with scittd */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +68,7 @@ static const char help_vkey[] = "usage: scitt witness vkey --key FILE\n"
 static const char help_serve[] =
     "usage: scitt witness serve --key FILE --state DIR --log [ORIGIN=]VKEY [--log ...]\n"
     "                           [--listen ADDR:PORT] [--max-connections N] [--timeout-ms N]\n"
+    "                           [--rate-limit N] [--rate-burst N]\n"
     "\n"
     "Runs the witness: POST /add-checkpoint (C2SP tlog-witness), GET /witness/vkey, GET /metrics.\n"
     "  --key FILE         the witness key file\n"
@@ -76,6 +78,9 @@ static const char help_serve[] =
     "  --listen ADDR:PORT default 127.0.0.1:8480 (port 0: any free port, printed on stderr)\n"
     "  --max-connections N  concurrent connections (default 32; more get 503)\n"
     "  --timeout-ms N     per request, to read it whole (default 5000)\n"
+    "  --rate-limit N     requests per second from one client address (default 100; more get\n"
+    "                     429 with Retry-After)\n"
+    "  --rate-burst N     requests a client address may send at once (default 2 x the rate)\n"
     "\n"
     "Example:\n"
     "  scitt witness serve --key w1.key --state w1-state --log \"$(cat log.vkey)\"\n";
@@ -115,7 +120,41 @@ typedef struct witness {
     atomic_uint active;
     atomic_ulong count[6]; /* 200 400 403 404 409 422 */
     atomic_ulong other_errors;
+    /* per client address token buckets, used by the accept loop only */
+    struct rl_bucket {
+        uint32_t addr;
+        double tokens;
+        struct timespec last;
+    } * rl;
+    double rate, burst;
+    atomic_ulong rate_limited;
 } witness;
+
+/* Token buckets per client IPv4 address, hashed into RL_BUCKETS (addresses that share a bucket
+ * share its rate: never more than the rate per bucket, whoever sends). */
+#define RL_BUCKETS 4096u
+
+static bool rl_admit(witness *w, uint32_t addr)
+{
+    uint32_t h = (addr * 2654435761u) >> 20; /* 12 bits */
+    struct rl_bucket *b = &w->rl[h % RL_BUCKETS];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (b->last.tv_sec == 0 && b->last.tv_nsec == 0) {
+        b->tokens = w->burst;
+    } else {
+        double dt =
+            (double)(now.tv_sec - b->last.tv_sec) + (double)(now.tv_nsec - b->last.tv_nsec) / 1e9;
+        b->tokens = b->tokens + dt * w->rate > w->burst ? w->burst : b->tokens + dt * w->rate;
+    }
+    b->last = now;
+    b->addr = addr;
+    if (b->tokens < 1) {
+        return false;
+    }
+    b->tokens -= 1;
+    return true;
+}
 
 static volatile sig_atomic_t stopping;
 
@@ -301,11 +340,12 @@ static void send_all(int fd, const void *p, size_t n)
 
 static void respond(int fd, int status, const char *reason, const char *ctype, scitt_span body)
 {
-    char head[256];
+    char head[320];
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\nCache-Control: no-store\r\n\r\n",
-                     status, reason, ctype, body.len);
+                     "Connection: close\r\nCache-Control: no-store\r\n%s\r\n",
+                     status, reason, ctype, body.len,
+                     status == 429 || status == 503 ? "Retry-After: 1\r\n" : "");
     send_all(fd, head, (size_t)n);
     send_all(fd, body.ptr, body.len);
 }
@@ -485,6 +525,10 @@ static void metrics(witness *w, int fd)
                             verdicts[i], atomic_load(&w->count[i]));
     }
     scitt_dynbuf_printf(&b, "scitt_witness_errors_total %lu\n", atomic_load(&w->other_errors));
+    scitt_dynbuf_printf(&b,
+                        "# TYPE scitt_witness_rate_limited_total counter\n"
+                        "scitt_witness_rate_limited_total %lu\n",
+                        atomic_load(&w->rate_limited));
     scitt_dynbuf_str(&b, "# TYPE scitt_witness_cosigned_size gauge\n");
     pthread_mutex_lock(&w->lock);
     for (size_t i = 0; i < w->n_logs; i++) {
@@ -613,7 +657,7 @@ static int listen_on(const char *addr, int *port_out)
 static int cmd_serve(int argc, char **argv)
 {
     const char *key_path = NULL, *state_dir = NULL, *listen_addr = "127.0.0.1:8480";
-    uint64_t max_conns = 32, timeout_ms = 5000;
+    uint64_t max_conns = 32, timeout_ms = 5000, rate = 100, burst = 0;
     witness *w = scitt_calloc(1, sizeof(*w));
     if (w == NULL) {
         return cli_fail(CLI_USAGE, "out of memory");
@@ -625,12 +669,26 @@ static int cmd_serve(int argc, char **argv)
                                        {"listen", 1, 0, 'L'},
                                        {"max-connections", 1, 0, 'm'},
                                        {"timeout-ms", 1, 0, 't'},
+                                       {"rate-limit", 1, 0, 'r'},
+                                       {"rate-burst", 1, 0, 'b'},
                                        {"help", 0, 0, 'h'},
                                        {0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
+        case 'r':
+            if (!cli_parse_u64(optarg, 1, 100000, &rate)) {
+                rc = cli_usage("--rate-limit: 1..100000");
+                goto out;
+            }
+            break;
+        case 'b':
+            if (!cli_parse_u64(optarg, 1, 1000000, &burst)) {
+                rc = cli_usage("--rate-burst: 1..1000000");
+                goto out;
+            }
+            break;
         case 'k':
             key_path = optarg;
             break;
@@ -683,6 +741,13 @@ static int cmd_serve(int argc, char **argv)
     }
     w->timeout_ms = (int)timeout_ms;
     w->max_conns = (unsigned)max_conns;
+    w->rate = (double)rate;
+    w->burst = burst ? (double)burst : 2.0 * (double)rate;
+    w->rl = scitt_calloc(RL_BUCKETS, sizeof(*w->rl));
+    if (w->rl == NULL) {
+        rc = cli_fail(CLI_USAGE, "out of memory");
+        goto out;
+    }
     uint8_t seed[32];
     if ((rc = load_key(key_path, w->name, seed)) != CLI_OK) {
         goto out;
@@ -740,8 +805,22 @@ static int cmd_serve(int argc, char **argv)
         if (poll(&p, 1, 200) <= 0) {
             continue;
         }
-        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        struct sockaddr_in peer;
+        socklen_t pl = sizeof(peer);
+        int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
         if (fd < 0) {
+            continue;
+        }
+        if (!rl_admit(w, ntohl(peer.sin_addr.s_addr))) {
+            atomic_fetch_add(&w->rate_limited, 1);
+            problem(fd, 429, "Too Many Requests", "this client address is over the rate limit");
+            shutdown(fd, SHUT_WR);
+            /* what the client has sent already is read, so closing does not reset the
+             * connection before it reads the answer (never waiting: this is the accept loop) */
+            uint8_t sink[4096];
+            for (int k = 0; k < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; k++) {
+            }
+            close(fd);
             continue;
         }
         if (atomic_fetch_add(&w->active, 1) >= w->max_conns) {
@@ -786,6 +865,7 @@ out:
     }
     if (w != NULL) {
         scitt_note_key_free(w->key);
+        scitt_free(w->rl);
         scitt_free(w);
     }
     return rc;
@@ -831,33 +911,24 @@ static void remember_size(const char *dir, const char *name, uint64_t size)
     (void)cli_write_file(path, scitt_span_make(txt, (size_t)n), 0644);
 }
 
-/* Builds the add-checkpoint body from @p old to the checkpoint's size, with the log's proof. */
-static scitt_err make_body(scitt_client *log, uint64_t old, uint64_t size, scitt_span note,
-                           scitt_dynbuf *body, char *why, size_t cap)
+/* The log's consistency proof, read out of its consistency receipt over HTTP. */
+static scitt_err log_proof(void *ctx, uint64_t old, uint64_t size, uint8_t path[][SCITT_HASH_LEN],
+                           size_t *n, char *why, size_t cap)
 {
-    uint8_t(*path)[32] = scitt_calloc(SCITT_WITNESS_PROOF_MAX, 32);
-    size_t n = 0;
-    scitt_err e = path ? SCITT_OK : SCITT_ERR_NOMEM;
-    if (e == SCITT_OK && old > 0 && old < size) {
-        char q[96];
-        snprintf(q, sizeof(q), "/proofs/consistency?from=%llu&to=%llu", (unsigned long long)old,
-                 (unsigned long long)size);
-        scitt_dynbuf rb;
-        scitt_dynbuf_init(&rb, 0);
-        e = scitt_client_get(log, q, "application/cose", &rb, why, cap);
-        if (e == SCITT_OK) {
-            e = witness_receipt_proof(scitt_span_make(rb.ptr, rb.len), old, size, path, &n);
-            if (e != SCITT_OK) {
-                snprintf(why, cap, "the log's consistency receipt: %s", scitt_err_str(e));
-            }
-        }
-        scitt_dynbuf_clear(&rb);
-    }
+    scitt_client *log = ctx;
+    char q[96];
+    snprintf(q, sizeof(q), "/proofs/consistency?from=%llu&to=%llu", (unsigned long long)old,
+             (unsigned long long)size);
+    scitt_dynbuf rb;
+    scitt_dynbuf_init(&rb, 0);
+    scitt_err e = scitt_client_get(log, q, "application/cose", &rb, why, cap);
     if (e == SCITT_OK) {
-        scitt_dynbuf_init(body, SCITT_WITNESS_BODY_MAX);
-        e = scitt_witness_request_format(old, (const uint8_t(*)[32])path, n, note, body);
+        e = witness_receipt_proof(scitt_span_make(rb.ptr, rb.len), old, size, path, n);
+        if (e != SCITT_OK) {
+            snprintf(why, cap, "the log's consistency receipt: %s", scitt_err_str(e));
+        }
     }
-    scitt_free(path);
+    scitt_dynbuf_clear(&rb);
     return e;
 }
 
@@ -866,98 +937,16 @@ static bool ask_witness(scitt_client *log, const char *state, const scitt_tlog_p
                         const char *url, scitt_span note, uint64_t size, int timeout_ms,
                         scitt_dynbuf *lines, char *why, size_t cap, long *ms)
 {
-    scitt__http_url wurl;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (scitt__http_url_parse(url, &wurl) != SCITT_OK) {
-        snprintf(why, cap, "bad URL");
-        return false;
-    }
-    scitt__http_opts wopts = {timeout_ms, 64u << 10, NULL, NULL};
     const char *name = p->witness_names[wi];
-    uint64_t old = known_size(state, name);
-    if (old > size) {
-        old = 0; /* we cannot prove a smaller tree: ask the witness again */
+    uint64_t known = known_size(state, name);
+    scitt__witness_outcome o;
+    scitt_err e = scitt__witness_submit(url, &p->witnesses[wi], note, size, &known, log_proof, log,
+                                        timeout_ms, lines, &o, why, cap);
+    if (e == SCITT_OK || o.learnt) {
+        remember_size(state, name, e == SCITT_OK ? size : o.latest);
     }
-    bool ok = false;
-    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
-        scitt_dynbuf body;
-        scitt_err e = make_body(log, old, size, note, &body, why, cap);
-        if (e != SCITT_OK) {
-            scitt_dynbuf_clear(&body);
-            break;
-        }
-        static const char *const hdr[] = {"Content-Type: text/plain"};
-        scitt__http_request rq = {"POST", "/add-checkpoint", hdr, 1,
-                                  scitt_span_make(body.ptr, body.len)};
-        scitt__http_result r;
-        e = scitt__http_do(&wurl, &rq, &wopts, &r, why, cap);
-        scitt_dynbuf_clear(&body);
-        if (e != SCITT_OK) {
-            break;
-        }
-        if (r.res.status == 409 && attempt == 0) {
-            char txt[24] = {0};
-            uint64_t v;
-            if (r.body.len > 1 && r.body.len < sizeof(txt) && r.body.ptr[r.body.len - 1] == '\n') {
-                memcpy(txt, r.body.ptr, r.body.len - 1);
-            }
-            if (!cli_parse_u64(txt, 0, UINT64_MAX, &v) || v > size) {
-                snprintf(why, cap, "409 with latest size \"%.20s\" (above ours: a fork?)", txt);
-                scitt__http_result_clear(&r);
-                break;
-            }
-            old = v;
-            scitt__http_result_clear(&r);
-            continue;
-        }
-        if (r.res.status != 200) {
-            scitt_client_reply reply;
-            scitt__http_reply_of(&r, &reply);
-            size_t n = strnlen(reply.problem, cap - 1); /* a shortened message is fine */
-            memcpy(why, reply.problem, n);
-            why[n] = 0;
-            scitt__http_result_clear(&r);
-            break;
-        }
-        /* keep only what verifies as this witness's cosignature of this checkpoint */
-        scitt_dynbuf both;
-        scitt_dynbuf_init(&both, SCITT_LIMIT_NOTE_BYTES);
-        scitt_dynbuf_put(&both, note.ptr, note.len);
-        scitt_dynbuf_put(&both, r.body.ptr, r.body.len);
-        scitt_cosig_result cr;
-        scitt_note_parsed *np = scitt_malloc(sizeof(*np));
-        e = both.err ? both.err : np ? SCITT_OK : SCITT_ERR_NOMEM;
-        e = e ? e
-              : scitt_cosig_verify(scitt_span_make(both.ptr, both.len), &p->witnesses[wi], 1, &cr);
-        e = e ? e : scitt_note_parse(scitt_span_make(both.ptr, both.len), np);
-        if (e == SCITT_OK && cr.cosigned == 1) {
-            for (size_t i = 0; i < np->n_sigs; i++) {
-                const scitt_note_sig *l = &np->sigs[i];
-                if (l->key_id == p->witnesses[wi].key_id &&
-                    scitt_span_eq(l->name, scitt_span_make(p->witnesses[wi].name,
-                                                           p->witnesses[wi].name_len)) &&
-                    l->name.ptr >= both.ptr + note.len) {
-                    scitt_dynbuf_put(lines, "\xe2\x80\x94 ", 4);
-                    scitt_dynbuf_put(lines, l->name.ptr, l->name.len);
-                    scitt_dynbuf_u8(lines, ' ');
-                    scitt_dynbuf_put(lines, l->blob_b64.ptr, l->blob_b64.len);
-                    scitt_dynbuf_u8(lines, '\n');
-                    break;
-                }
-            }
-            ok = true;
-            remember_size(state, name, size);
-        } else {
-            snprintf(why, cap, "the answer holds no valid cosignature of this witness (%s)",
-                     e ? scitt_err_str(e) : "none");
-        }
-        scitt_free(np);
-        scitt_dynbuf_clear(&both);
-        scitt__http_result_clear(&r);
-    }
-    *ms = ms_since(&t0);
-    return ok;
+    *ms = o.ms;
+    return e == SCITT_OK;
 }
 
 static int cmd_collect(int argc, char **argv)

@@ -25,6 +25,8 @@ static const command commands[] = {
     {"verify", cmd_verify, "verify a transparent statement offline, or an image's in its registry"},
     {"attach", cmd_attach, "push a transparent statement next to its image in the registry"},
     {"get", cmd_get, "fetch the receipt or transparent statement of an entry"},
+    {"refresh", cmd_refresh,
+     "replace a statement's receipt by a fresh (witnessed), consistent one"},
     {"keys", cmd_keys, "fetch the service's keys once, to verify offline later"},
     {"inspect", cmd_inspect, "print a COSE/CBOR object in diagnostic notation"},
     {"query", cmd_query, "find entries by issuer, subject, digest or time"},

@@ -111,6 +111,9 @@ typedef struct scitt_verify_receipt {
     bool size_signed, legacy;
     char iss[200]; /**< the service it names, printable */
     uint8_t root[SCITT_HASH_LEN];
+    /** The cosigned checkpoint the receipt carries (scitt_receipt_checkpoint; empty when none):
+     *  the witness check's checkpoint when none is given. Points into the statement. */
+    scitt_span checkpoint;
 } scitt_verify_receipt;
 
 typedef struct scitt_verify_result {

@@ -183,6 +183,31 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_tlog_policy_check(const scitt_tlog_poli
                                                            size_t n_log_keys, scitt_checkpoint *cp,
                                                            char *missing, size_t missing_cap);
 
+/* ---- witnessed receipts ------------------------------------------------------------------ */
+
+/** Unprotected header label of a receipt holding the cosigned checkpoint (signed note text) it
+ *  was made against: COSE private use (RFC 9052 §11), beside -65537, the signed tree size. */
+#define SCITT_RECEIPT_HDR_CHECKPOINT (-65538)
+
+/**
+ * Appends to @p out receipt @p receipt (a tagged COSE_Sign1) with cosigned checkpoint @p note
+ * (1..SCITT_LIMIT_NOTE_BYTES bytes of UTF-8) added to its unprotected header under
+ * SCITT_RECEIPT_HDR_CHECKPOINT, in deterministic key order; everything else is copied as it was,
+ * so the receipt's signature and proofs are unchanged. SCITT_ERR_HEADER if the label is there
+ * already; CBOR errors for a receipt that does not decode. On error @p out is left as it was.
+ */
+SCITT_API SCITT_MUST_USE scitt_err scitt_receipt_attach_checkpoint(scitt_span receipt,
+                                                                   scitt_span note,
+                                                                   scitt_dynbuf *out);
+
+/**
+ * The cosigned checkpoint note a receipt carries in its unprotected header (a span into
+ * @p receipt; nothing is verified: check it with scitt_tlog_policy_check, then compare its size
+ * and root with the receipt's). SCITT_ERR_NOT_FOUND without one, SCITT_ERR_HEADER when the label
+ * holds anything but a text string of at most SCITT_LIMIT_NOTE_BYTES, CBOR errors otherwise.
+ */
+SCITT_API SCITT_MUST_USE scitt_err scitt_receipt_checkpoint(scitt_span receipt, scitt_span *note);
+
 #ifdef __cplusplus
 }
 #endif

@@ -48,6 +48,7 @@ while read -r cmd def lo hi; do
 done <<EOF_CMDS
 register 60 1 86400
 get 0 0 86400
+refresh 30 1 3600
 keys 30 1 3600
 query 60 1 3600
 attest_export 30 1 3600

@@ -6,6 +6,10 @@ check what scittd and `scitt witness` produce, and to produce what they consume.
 
     c2sp.py verify-note NOTE_FILE LOG_VKEY [WITNESS_VKEY...]   prints the cosigners that verify
     c2sp.py verify-policy NOTE_FILE POLICY_FILE               exit 0 when the quorum is met
+    c2sp.py verify-witnessed TS_FILE POLICY_FILE              a transparent statement whose
+        receipts carry their cosigned checkpoint (scittd's ?witnessed=1, label -65538): each
+        checkpoint meets the policy and is the tree the receipt's RFC 9162 inclusion proof of the
+        statement's registered form leads to (python3-cbor2 for this mode)
 """
 import base64
 import hashlib
@@ -173,6 +177,61 @@ def consistency_proof(m, leaves):
     return subproof(m, leaves, True)
 
 
+def inclusion_root(index, size, leaf, path):
+    """RFC 9162 section 2.1.3.2: the root an inclusion proof leads to."""
+    if index >= size:
+        raise Bad("index beyond size")
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            raise Bad("proof too long")
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn != 0 and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise Bad("proof too short")
+    return r
+
+
+def verify_witnessed(ts_bytes, policy):
+    """Checks every receipt of a transparent statement against the checkpoint it carries."""
+    import cbor2
+    ts = cbor2.loads(ts_bytes)
+    if not isinstance(ts, cbor2.CBORTag) or ts.tag != 18 or len(ts.value) != 4:
+        raise Bad("not a tagged COSE_Sign1")
+    prot, unprot, payload, sig = ts.value
+    registered = cbor2.dumps(cbor2.CBORTag(18, [prot, {}, payload, sig]))
+    leaf = leaf_hash(registered)
+    receipts = unprot.get(394) or []
+    if not receipts:
+        raise Bad("no receipts")
+    sizes = []
+    for rb in receipts:
+        r = cbor2.loads(rb)
+        rprot, runprot = cbor2.loads(r.value[0]), r.value[1]
+        note = runprot.get(-65538)
+        if not isinstance(note, str):
+            raise Bad("the receipt carries no cosigned checkpoint")
+        met, missing = policy_met(note.encode(), policy)
+        if not met:
+            raise Bad("quorum not met; missing: " + ", ".join(missing))
+        _, cp_size, cp_root = parse_checkpoint(split_note(note.encode())[0])
+        size, index, path = cbor2.loads(runprot[396][-1][0])
+        if rprot.get(-65537) != size or cp_size != size:
+            raise Bad("the checkpoint's size is not the receipt's signed size")
+        if inclusion_root(index, size, leaf, path) != cp_root:
+            raise Bad("the inclusion proof does not lead to the witnessed root")
+        sizes.append(size)
+    return sizes
+
+
 # ---- tlog-policy ------------------------------------------------------------------------------
 
 def parse_policy(text):
@@ -241,6 +300,10 @@ def main(argv):
         if not met:
             print("quorum not met; missing: " + ", ".join(missing), file=sys.stderr)
             return 1
+        return 0
+    if len(argv) == 4 and argv[1] == "verify-witnessed":
+        sizes = verify_witnessed(open(argv[2], "rb").read(), parse_policy(open(argv[3]).read()))
+        print("witnessed at " + ", ".join(str(n) for n in sizes))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -211,6 +211,30 @@ def test_protocol(tmp):
     check(rc != 0 and "unreadable witness state" in line, "corrupt state refuses to start")
 
 
+def test_rate_limit(tmp):
+    """A client address over --rate-limit gets 429 with Retry-After, counted; others are not."""
+    w = Witness(tmp, extra=["--rate-limit", "1", "--rate-burst", "3"])
+    w.start()
+    answers = []
+    for _ in range(8):
+        c = http.client.HTTPConnection("127.0.0.1", w.port, timeout=10)
+        c.request("GET", "/witness/vkey")
+        r = c.getresponse()
+        answers.append((r.status, r.getheader("Retry-After")))
+        r.read()
+        c.close()
+    ok = [a for a in answers if a[0] == 200]
+    limited = [a for a in answers if a[0] == 429]
+    check(3 <= len(ok) <= 4 and len(limited) == 8 - len(ok),
+          "a burst of 3 at 1/s: the rest answered 429 (%s)" % answers)
+    check(all(a[1] == "1" for a in limited), "429 carries Retry-After: 1")
+    time.sleep(2.2)
+    st, _, m = w.request("GET", "/metrics")
+    check(st == 200 and "scitt_witness_rate_limited_total %d" % len(limited) in m.decode(),
+          "the refusals are counted in /metrics")
+    check(w.kill(signal.SIGTERM) == 0, "stopped")
+
+
 def test_crash(tmp, rounds=12):
     """SIGKILL the witness at random moments while honest and forked checkpoints race; across all
     restarts no size is ever cosigned with two roots, and it never cosigns a smaller tree."""
@@ -262,10 +286,12 @@ def main():
     try:
         os.makedirs(os.path.join(tmp, "a"))
         os.makedirs(os.path.join(tmp, "b"))
+        os.makedirs(os.path.join(tmp, "c"))
         test_protocol(os.path.join(tmp, "a"))
         test_crash(os.path.join(tmp, "b"))
+        test_rate_limit(os.path.join(tmp, "c"))
     finally:
-        for d in ("a", "b"):
+        for d in ("a", "b", "c"):
             p = os.path.join(tmp, d, "witness.log")
             if failures and os.path.exists(p):
                 print(open(p, "rb").read().decode(errors="replace")[-3000:])

@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include "memtree.h"
+#include "scitt/cbor.h"
 #include "scitt/witness.h"
 
 #define ORIGIN "log.example/a"
@@ -603,12 +604,109 @@ static void test_policy(void **state)
     free(p);
 }
 
+/* A receipt-shaped COSE_Sign1 whose unprotected map is {396: {-1: [h'00']}} and, with @p extra,
+ * a text key "z" after it (text keys sort after every integer). */
+static size_t fake_receipt(uint8_t *buf, size_t cap, bool extra)
+{
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, buf, cap);
+    scitt_cbor_put_tag(&w, 18);
+    scitt_cbor_put_array(&w, 4);
+    static const uint8_t prot[] = {0xa1, 0x01, 0x26};
+    scitt_cbor_put_bytes(&w, scitt_span_make(prot, sizeof(prot)));
+    scitt_cbor_put_map(&w, extra ? 2 : 1);
+    scitt_cbor_put_uint(&w, 396);
+    scitt_cbor_put_map(&w, 1);
+    scitt_cbor_put_int(&w, -1);
+    scitt_cbor_put_array(&w, 1);
+    scitt_cbor_put_bytes(&w, scitt_span_make(prot, 1));
+    if (extra) {
+        scitt_cbor_put_cstr(&w, "z");
+        scitt_cbor_put_uint(&w, 1);
+    }
+    scitt_cbor_put_null(&w);
+    scitt_cbor_put_bytes(&w, scitt_span_make(prot, sizeof(prot)));
+    scitt_span out;
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_OK);
+    return out.len;
+}
+
+/* The cosigned checkpoint a witnessed receipt carries: attached in deterministic key order with
+ * every other byte kept, found again, never two, and only as text. */
+static void test_receipt_checkpoint(void **state)
+{
+    (void)state;
+    static const char note[] = "log.example\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n";
+    static const uint8_t key[] = {0x3a, 0x00, 0x01, 0x00, 0x01};
+    uint8_t buf[256];
+    for (int extra = 0; extra < 2; extra++) {
+        size_t n = fake_receipt(buf, sizeof(buf), extra);
+        scitt_span in = scitt_span_make(buf, n), got;
+        assert_int_equal(scitt_receipt_checkpoint(in, &got), SCITT_ERR_NOT_FOUND);
+        scitt_dynbuf out;
+        scitt_dynbuf_init(&out, 0);
+        assert_int_equal(scitt_receipt_attach_checkpoint(in, scitt_span_str(note), &out), SCITT_OK);
+        assert_int_equal(scitt_receipt_checkpoint(scitt_span_make(out.ptr, out.len), &got),
+                         SCITT_OK);
+        assert_int_equal(got.len, strlen(note));
+        assert_memory_equal(got.ptr, note, got.len);
+        /* tag, array head and protected header unchanged; map head one larger */
+        assert_memory_equal(out.ptr, buf, 6);
+        assert_int_equal(out.ptr[6], buf[6] + 1);
+        /* the label after 396 and before "z"; payload and signature are the input's last bytes */
+        const uint8_t *at = memmem(out.ptr, out.len, key, sizeof(key));
+        assert_non_null(at);
+        const uint8_t *k396 = memmem(out.ptr, out.len, "\x19\x01\x8c", 3);
+        assert_true(k396 != NULL && k396 < at);
+        if (extra) {
+            const uint8_t *z = memmem(out.ptr, out.len, "\x61z", 2);
+            assert_true(z != NULL && at < z);
+        }
+        assert_memory_equal(out.ptr + out.len - 5, buf + n - 5, 5);
+        assert_int_equal(scitt_cbor_validate(scitt_span_make(out.ptr, out.len)), SCITT_OK);
+        /* never a second one; out untouched on error */
+        scitt_dynbuf again;
+        scitt_dynbuf_init(&again, 0);
+        assert_int_equal(scitt_receipt_attach_checkpoint(scitt_span_make(out.ptr, out.len),
+                                                         scitt_span_str(note), &again),
+                         SCITT_ERR_HEADER);
+        assert_int_equal(again.len, 0);
+        scitt_dynbuf_clear(&again);
+        /* a byte string under the label is not a checkpoint */
+        uint8_t *bad = scitt_malloc(out.len);
+        memcpy(bad, out.ptr, out.len);
+        bad[(size_t)(at - out.ptr) + sizeof(key)] ^=
+            0x60 ^ 0x40; /* text head to byte string head */
+        assert_int_equal(scitt_receipt_checkpoint(scitt_span_make(bad, out.len), &got),
+                         SCITT_ERR_HEADER);
+        scitt_free(bad);
+        scitt_dynbuf_clear(&out);
+    }
+    /* not a receipt: an error, nothing written */
+    size_t n = fake_receipt(buf, sizeof(buf), false);
+    scitt_dynbuf out;
+    scitt_dynbuf_init(&out, 0);
+    assert_int_not_equal(scitt_receipt_attach_checkpoint(scitt_span_make(buf + 1, n - 1),
+                                                         scitt_span_str(note), &out),
+                         SCITT_OK);
+    assert_int_equal(out.len, 0);
+    assert_int_not_equal(
+        scitt_receipt_attach_checkpoint(scitt_span_make(buf, n - 1), scitt_span_str(note), &out),
+        SCITT_OK);
+    assert_int_equal(
+        scitt_receipt_attach_checkpoint(scitt_span_make(buf, n), scitt_span_make("", 0), &out),
+        SCITT_ERR_INVALID_ARG);
+    assert_int_equal(out.len, 0);
+    scitt_dynbuf_clear(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cosig_round_trip), cmocka_unit_test(test_cosig_tampered),
-        cmocka_unit_test(test_request_parse),    cmocka_unit_test(test_check),
-        cmocka_unit_test(test_check_fresh),      cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_cosig_round_trip),   cmocka_unit_test(test_cosig_tampered),
+        cmocka_unit_test(test_request_parse),      cmocka_unit_test(test_check),
+        cmocka_unit_test(test_check_fresh),        cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_receipt_checkpoint),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
