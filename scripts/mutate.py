@@ -10,7 +10,8 @@ names a file, an exact piece of its text, what to put in
 its place, and the ctest cases that should fail when it is planted. The script copies the tracked
 files of the repository into a scratch folder (the checkout itself is never touched), builds them
 once, runs every mutation's tests on the unmutated code (they must pass there, or the table means
-nothing), then for each mutation: plants it, rebuilds, runs its tests, and restores the file. It
+nothing), then for each mutation: plants it, rebuilds what its tests run (--full: everything),
+runs its tests, restores the file and rebuilds the same programs again. It
 prints a kill table (with the cases that failed: the ones that caught it) and exits 1 unless
 every mutation was killed.
 
@@ -131,7 +132,9 @@ def copy_tree(dest):
             continue  # unchanged since an earlier run in this scratch folder: keep its time
         if os.path.lexists(dst):
             os.remove(dst)
-        shutil.copy2(src, dst, follow_symlinks=False)
+        # A fresh time, never the checkout's: an object built from a planted copy of this file
+        # (a run stopped in the middle of a row) must not look newer than the restored source.
+        shutil.copy(src, dst, follow_symlinks=False)
 
 
 def prune_tree(dest):
@@ -166,6 +169,43 @@ def count_tests(build, regex):
     return int(found.group(1)) if found else 0
 
 
+def executables(build):
+    """Names of the executables the build made (each is also its target's name)."""
+    names = set()
+    for top, dirs, files in os.walk(build):
+        dirs[:] = [d for d in dirs if d != "CMakeFiles"]
+        for n in files:
+            p = os.path.join(top, n)
+            if ".so" not in n and not n.endswith((".sh", ".py")) and os.access(p, os.X_OK) and \
+                    os.path.isfile(p) and not os.path.islink(p):
+                names.add(n)
+    return names
+
+
+def targets_for(build, regex, exes):
+    """What a row's tests run: the executables named by their ctest commands, and for any test
+    that is not a plain unit or corpus-replay case, the programs the integration tests start
+    (scittd, scitt, the fixtures: every executable that is not a test, a replay or a bench).
+    Building only these keeps a row to one compile and a few links instead of relinking the
+    whole tree."""
+    out = subprocess.run(["ctest", "--test-dir", build, "-N", "-V", "-R", regex], cwd=build,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+    want, helpers = set(), False
+    for line in out.splitlines():
+        cmd = re.match(r"^\d+: Test command: (.*)$", line)
+        if cmd:
+            for tok in re.findall(r'"([^"]*)"|(\S+)', cmd.group(1)):
+                name = os.path.basename(tok[0] or tok[1])
+                if name in exes:
+                    want.add(name)
+        labels = re.match(r"^Labels: (.*)$", line)
+        if labels and not set(labels.group(1).split()) <= {"unit", "fuzz-regress"}:
+            helpers = True
+    if helpers:
+        want |= {n for n in exes if not re.match(r"^(test_|replay_)|.*_bench$", n)}
+    return sorted(want)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--list", action="append",
@@ -175,6 +215,8 @@ def main():
     ap.add_argument("--scratch", help="use (and keep) this scratch folder")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--markdown", help="also write the kill table to this file")
+    ap.add_argument("--full", action="store_true",
+                    help="rebuild the whole tree for every row, not only what its tests run")
     args = ap.parse_args()
 
     lists = args.list or [os.path.join(ROOT, p) for p in LISTS]
@@ -233,6 +275,7 @@ def main():
         return 1
     print(f"mutate: baseline built and green in {time.time() - t0:.0f} s", flush=True)
 
+    exes = executables(build)
     rows = []
     for m in muts:
         path = os.path.join(src, m["file"])
@@ -243,7 +286,8 @@ def main():
         with open(log, "a", encoding="utf-8") as f:
             f.write(f"\n==== {m['id']}: {m['why']}\n")
         caught = []
-        if run(["cmake", "--build", build, "-j", str(args.jobs)], src, log):
+        targets = ["--target"] + targets_for(build, m["tests"], exes) if not args.full else []
+        if run(["cmake", "--build", build, "-j", str(args.jobs)] + targets, src, log):
             verdict = "BROKEN"
         else:
             start = os.path.getsize(log)
@@ -253,6 +297,11 @@ def main():
             verdict = "killed" if caught else "SURVIVED" if rc == 0 else "ERROR"
         with open(path, "w", encoding="utf-8") as f:
             f.write(original)
+        # Rebuild what the row built, so that no program is left with the planted bug: a later
+        # row that runs it without rebuilding it could otherwise be "caught" by this one.
+        if run(["cmake", "--build", build, "-j", str(args.jobs)] + targets, src, log):
+            print(f"mutate: the copy does not build again after {m['id']}; see {log}")
+            return 1
         secs = time.time() - t1
         rows.append((m, verdict, secs, caught))
         print(f"  {verdict:8} {m['id']:28} {secs:5.0f} s  {m['why']}", flush=True)
