@@ -10,8 +10,8 @@ names a file, an exact piece of its text, what to put in
 its place, and the ctest cases that should fail when it is planted. The script copies the tracked
 files of the repository into a scratch folder (the checkout itself is never touched), builds them
 once, runs every mutation's tests on the unmutated code (they must pass there, or the table means
-nothing), then for each mutation: plants it, rebuilds what its tests run and whatever an earlier
-row rebuilt (--full: everything), runs its tests and restores the file. It
+nothing), then for each mutation: plants it, rebuilds what its tests run (--full: everything),
+runs its tests and restores the file. It
 prints a kill table (with the cases that failed: the ones that caught it) and exits 1 unless
 every mutation was killed.
 
@@ -187,10 +187,12 @@ def targets_for(build, regex, exes):
     that is not a plain unit or corpus-replay case, the programs the integration tests start
     (scittd, scitt, the fixtures: every executable that is not a test, a replay or a bench).
     Building only these keeps a row to one compile and a few links instead of relinking the
-    whole tree. Every program a row rebuilds is rebuilt by every later row too (make relinks
-    only what changed): the restored file brings it back, so when a row's tests run no program
-    carries an earlier row's bug, and one the selection misses is the baseline's, which can only
-    make the row survive, never be killed by another row's bug."""
+    whole tree. make brings every selected program up to date with the files as they are (the
+    earlier rows' files restored, this row's planted), so a row's tests run no earlier row's
+    bug as long as they start only what is selected: a unit case starts nothing but itself,
+    an integration case the programs that are not tests. A program built with an earlier row's
+    bug and selected by no later row stays so until the run ends with a full build; --full
+    rebuilds everything for every row instead."""
     out = subprocess.run(["ctest", "--test-dir", build, "-N", "-V", "-R", regex], cwd=build,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
     want, helpers = set(), False
@@ -279,7 +281,6 @@ def main():
     print(f"mutate: baseline built and green in {time.time() - t0:.0f} s", flush=True)
 
     exes = executables(build)
-    built = set()
     rows = []
     for m in muts:
         path = os.path.join(src, m["file"])
@@ -290,10 +291,7 @@ def main():
         with open(log, "a", encoding="utf-8") as f:
             f.write(f"\n==== {m['id']}: {m['why']}\n")
         caught = []
-        # What this row's tests run, and everything an earlier row rebuilt: those programs were
-        # built with that row's bug, and this build brings them back to the code as it is now.
-        built |= set(targets_for(build, m["tests"], exes))
-        targets = ["--target"] + sorted(built) if not args.full else []
+        targets = ["--target"] + targets_for(build, m["tests"], exes) if not args.full else []
         if run(["cmake", "--build", build, "-j", str(args.jobs)] + targets, src, log):
             verdict = "BROKEN"
         else:
