@@ -94,14 +94,27 @@ def load(paths):
 
 
 def failed_tests(log, start):
-    """The ctest cases reported failed in @p log after offset @p start."""
-    with open(log, encoding="utf-8") as f:
+    """The ctest cases reported failed in @p log after offset @p start, each with the cmocka
+    functions that failed in it: "test_sign1 (test_ec_signature_length)"."""
+    with open(log, encoding="utf-8", errors="replace") as f:
         f.seek(start)
         text = f.read()
     tail = text.split("The following tests FAILED:", 1)
     if len(tail) < 2:
         return []
-    return re.findall(r"^\s*\d+ - (\S+) \(", tail[1], re.M)
+    funcs, current = {}, None
+    for line in tail[0].splitlines():
+        case = re.match(r"^\s*\d+/\d+ Test +#\d+: (\S+) ", line)
+        if case:
+            current = case.group(1)
+            continue
+        fn = re.match(r"^\[  FAILED  \] (\w+)$", line)
+        if fn and current and fn.group(1) not in funcs.setdefault(current, []):
+            funcs[current].append(fn.group(1))
+    out = []
+    for name in re.findall(r"^\s*\d+ - (\S+) \(", tail[1], re.M):
+        out.append(f"{name} ({', '.join(funcs[name])})" if funcs.get(name) else name)
+    return out
 
 
 def run(cmd, cwd, log, timeout=None):
