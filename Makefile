@@ -103,8 +103,9 @@ soak: build
 bench: build
 	@scripts/bench.sh $(BUILD)
 
-# Plants each bug of scripts/mutations.txt in a scratch copy, runs the tests that must catch it,
-# prints the kill table (docs/testing.md); fails unless every planted bug is caught.
+# Plants each bug of every list (scripts/mutations*.txt, tests/unit/tee/*_mutations.txt) in a
+# scratch copy, runs the tests that must catch it, prints the kill table (docs/testing.md); fails
+# unless every planted bug is caught.
 mutate: deps
 	@scripts/mutate.py --jobs $(JOBS)
 

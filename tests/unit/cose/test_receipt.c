@@ -505,6 +505,92 @@ static void test_several_proofs(void **state)
                      SCITT_OK);
 }
 
+/* A receipt of head @p h with one proof under vdp key @p kind and @p payload attached (RFC 9942
+ * allows the root to be carried instead of left detached). */
+static scitt_span attached_receipt(const scitt_receipt_head *h, int64_t kind, scitt_span proof,
+                                   scitt_span payload, uint8_t *buf, size_t cap)
+{
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, buf, cap);
+    scitt_cbor_put_tag(&w, SCITT_COSE_TAG_SIGN1);
+    scitt_cbor_put_array(&w, 4);
+    scitt_cbor_put_bytes(&w, scitt_span_make(h->protected_map, h->protected_len));
+    scitt_cbor_put_map(&w, 1);
+    scitt_cbor_put_uint(&w, SCITT_COSE_HDR_VDP);
+    scitt_cbor_put_map(&w, 1);
+    scitt_cbor_put_int(&w, kind);
+    scitt_cbor_put_array(&w, 1);
+    scitt_cbor_put_bytes(&w, proof);
+    scitt_cbor_put_bytes(&w, payload);
+    scitt_cbor_put_bytes(&w, scitt_span_make(h->signature, h->signature_len));
+    scitt_span out;
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_OK);
+    return out;
+}
+
+/*
+ * An attached root is compared with the root the proof computes, never trusted: the signature is
+ * checked over the computed root, so a receipt carrying any other payload is a COSE_Sign1 whose
+ * signature does not cover its own payload, and a reader of that payload would take a root the
+ * service never signed for this entry. The root of the same log at another size, a root one byte
+ * short or long, and an empty payload are all refused, for inclusion and consistency receipts.
+ */
+static void test_attached_root(void **state)
+{
+    (void)state;
+    const uint64_t leaf = 4, old = 6;
+    scitt_receipt_head h;
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB), 9,
+                                             N, roots[N], &h),
+                     SCITT_OK);
+    uint8_t path[SCITT_LIMIT_PROOF_HASHES][SCITT_HASH_LEN], c[SCITT_LIMIT_PROOF_HASHES][32];
+    size_t n, nc;
+    assert_int_equal(scitt_merkle_inclusion_proof(&src, leaf, N, path, &n), SCITT_OK);
+    assert_int_equal(scitt_merkle_consistency_proof(&src, old, N, c, &nc), SCITT_OK);
+    uint8_t pb[1024], cb[1024], buf[4096], longer[SCITT_HASH_LEN + 1];
+    scitt_span inc = encode_proof(N, leaf, (const uint8_t(*)[32])path, n, pb, sizeof(pb));
+    scitt_span con = encode_proof(old, N, (const uint8_t(*)[32])c, nc, cb, sizeof(cb));
+    scitt_span e = scitt_span_make(entry[leaf], entry_len[leaf]);
+
+    /* The signed root attached: verifies, as a detached receipt does. */
+    scitt_receipt_info info;
+    scitt_span r = attached_receipt(&h, SCITT_VDP_INCLUSION, inc, scitt_span_make(roots[N], 32),
+                                    buf, sizeof(buf));
+    assert_int_equal(scitt_receipt_verify_inclusion(r, e, trusted, 0, &info), SCITT_OK);
+    assert_memory_equal(info.root, roots[N], 32);
+    r = attached_receipt(&h, SCITT_VDP_CONSISTENCY, con, scitt_span_make(roots[N], 32), buf,
+                         sizeof(buf));
+    assert_int_equal(scitt_receipt_verify_consistency(r, old, roots[old], trusted, 0, NULL),
+                     SCITT_OK);
+
+    memcpy(longer, roots[N], 32);
+    longer[32] = 0;
+    struct {
+        const char *why;
+        scitt_span payload;
+    } rows[] = {
+        {"the root at another size", scitt_span_make(roots[N - 1], 32)},
+        {"the root of the old size", scitt_span_make(roots[old], 32)},
+        {"the signed root less its last byte", scitt_span_make(roots[N], 31)},
+        {"the signed root and one more byte", scitt_span_make(longer, 33)},
+        {"an empty payload", scitt_span_make(roots[N], 0)},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        r = attached_receipt(&h, SCITT_VDP_INCLUSION, inc, rows[i].payload, buf, sizeof(buf));
+        scitt_err err = scitt_receipt_verify_inclusion(r, e, trusted, 0, NULL);
+        if (err != SCITT_ERR_PROOF_MISMATCH) {
+            fail_msg("inclusion receipt with %s attached: %s", rows[i].why, scitt_err_name(err));
+        }
+        assert_int_equal(scitt_receipt_verify_inclusion_leaf(r, leaves[leaf], trusted, 0, NULL),
+                         SCITT_ERR_PROOF_MISMATCH);
+        r = attached_receipt(&h, SCITT_VDP_CONSISTENCY, con, rows[i].payload, buf, sizeof(buf));
+        err = scitt_receipt_verify_consistency(r, old, roots[old], trusted, 0, NULL);
+        if (err != SCITT_ERR_PROOF_MISMATCH) {
+            fail_msg("consistency receipt with %s attached: %s", rows[i].why, scitt_err_name(err));
+        }
+    }
+}
+
 static void test_consistency_every_pair(void **state)
 {
     (void)state;
@@ -973,6 +1059,7 @@ int main(void)
         cmocka_unit_test(test_memo),
         cmocka_unit_test(test_consistency_every_pair),
         cmocka_unit_test(test_several_proofs),
+        cmocka_unit_test(test_attached_root),
         cmocka_unit_test(test_head_load),
         cmocka_unit_test(test_rfc9942_examples),
         cmocka_unit_test(test_tree_size_label),

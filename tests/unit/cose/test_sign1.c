@@ -227,6 +227,64 @@ static void test_alg_key_binding(void **state)
     scitt_cose_key_free(ed);
 }
 
+/*
+ * An ECDSA signature is exactly 2 * the curve's coordinate length (RFC 9053 §2.1). A shorter one
+ * must be refused by its length: the raw r||s is read as two coordinates, so without the length
+ * check the verifier reads past the end of the signature into whatever bytes follow it (the next
+ * item of an enclosing structure) and a truncated signature whose missing bytes sit just after it
+ * verifies.
+ */
+static void test_ec_signature_length(void **state)
+{
+    (void)state;
+    static const int64_t ec[] = {SCITT_COSE_ALG_ES256, SCITT_COSE_ALG_ES384, SCITT_COSE_ALG_ES512};
+    for (size_t i = 0; i < sizeof(ec) / sizeof(ec[0]); i++) {
+        scitt_cose_key *k = NULL;
+        assert_int_equal(scitt_cose_key_generate(ec[i], &k), SCITT_OK);
+        scitt_cose_key *pub = public_copy(k);
+        scitt_dynbuf b;
+        scitt_dynbuf_init(&b, 0);
+        scitt_span msg =
+            tc_statement(k, "{\"short\": 1}", "https://i.example", "s", false, NULL, &b);
+        scitt_cose_sign1 *m = malloc(sizeof(*m));
+        assert_int_equal(scitt_cose_sign1_decode(msg, 0, m), SCITT_OK);
+        scitt_span sig = m->signature;
+        assert_true(sig.len >= 64 && sig.len % 2 == 0);
+        assert_int_equal(scitt_cose_signature_verify(pub, ec[i], m->protected_map,
+                                                     scitt_span_make(NULL, 0), m->payload, sig),
+                         SCITT_OK);
+        /* The whole signature stays in memory; the span given covers one byte less, then half. */
+        const size_t lens[] = {sig.len - 1, sig.len / 2};
+        for (size_t c = 0; c < 2; c++) {
+            if (scitt_cose_signature_verify(pub, ec[i], m->protected_map, scitt_span_make(NULL, 0),
+                                            m->payload, scitt_span_make(sig.ptr, lens[c])) !=
+                SCITT_ERR_SIGNATURE) {
+                fail_msg("alg %lld: a signature of %zu of %zu bytes is not refused",
+                         (long long)ec[i], lens[c], sig.len);
+            }
+        }
+        /* The same through a message: its signature bstr says one byte less, and the message ends
+         * there, while the byte it no longer covers still follows in the buffer. */
+        uint8_t *mut = malloc(msg.len);
+        memcpy(mut, msg.ptr, msg.len);
+        size_t sig_at = (size_t)(sig.ptr - msg.ptr);
+        assert_int_equal(sig_at + sig.len, msg.len);
+        assert_int_equal(mut[sig_at - 2], 0x58); /* bstr, one-byte length */
+        assert_int_equal(mut[sig_at - 1], sig.len);
+        mut[sig_at - 1] = (uint8_t)(sig.len - 1);
+        assert_int_equal(scitt_cose_sign1_decode(scitt_span_make(mut, msg.len - 1), 0, m),
+                         SCITT_OK);
+        assert_int_equal(m->signature.len, sig.len - 1);
+        assert_int_equal(scitt_cose_sign1_verify(m, pub, scitt_span_make(NULL, 0), NULL),
+                         SCITT_ERR_SIGNATURE);
+        free(mut);
+        free(m);
+        scitt_dynbuf_clear(&b);
+        scitt_cose_key_free(pub);
+        scitt_cose_key_free(k);
+    }
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Structurally malformed messages (signature never reached)                                   */
 
@@ -302,6 +360,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trips_and_mutations),
         cmocka_unit_test(test_alg_key_binding),
+        cmocka_unit_test(test_ec_signature_length),
         cmocka_unit_test(test_malformed_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
