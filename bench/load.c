@@ -72,24 +72,6 @@ static void metric(int port, double *batches, double *entries)
     }
 }
 
-/* Hands out the pre-signed statements in order, each once, across every run. */
-typedef struct pool {
-    const hc_request *reqs;
-    size_t count, next;
-    bool exhausted;
-} pool;
-
-static const hc_request *pool_next(void *ctx, uint64_t n)
-{
-    pool *p = ctx;
-    (void)n;
-    if (p->next == p->count) {
-        p->exhausted = true; /* sent again: a duplicate, which the run then reports as an error */
-        return &p->reqs[p->count - 1];
-    }
-    return &p->reqs[p->next++];
-}
-
 typedef struct server {
     pid_t pid;
     int port;
@@ -108,7 +90,7 @@ static double cpu_s(void)
 static double client_cpu, client_requests; /* the load client's CPU over the closed loops */
 
 /* One run against @p d; false (after printing why) when any response was bad. */
-static bool run(const char *name, server *d, pool *p, const hc_config *base, double rate,
+static bool run(const char *name, server *d, sr_pool *p, const hc_config *base, double rate,
                 double warmup, double seconds, hc_result *res)
 {
     double c0 = cpu_s();
@@ -117,7 +99,7 @@ static bool run(const char *name, server *d, pool *p, const hc_config *base, dou
     cfg.rate = rate;
     cfg.warmup_s = warmup;
     cfg.duration_s = seconds;
-    cfg.next = pool_next;
+    cfg.next = sr_pool_next;
     cfg.next_ctx = p;
     cfg.check = sr_receipt_check;
     cfg.check_ctx = d->check;
@@ -280,7 +262,7 @@ int main(int argc, char **argv)
     cfg.host = "127.0.0.1";
     cfg.connections = conns;
     cfg.depth = 1;
-    pool p = {reqs, count, 0, false};
+    sr_pool p = {reqs, count, 0, false};
     /* closed loop, rounds alternating between the policies so other load hits both alike */
     uint64_t good[2] = {0, 0};
     double secs[2] = {0, 0}, b0[2] = {0, 0}, e0[2] = {0, 0}, b1[2] = {0, 0}, e1[2] = {0, 0};

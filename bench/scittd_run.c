@@ -141,6 +141,17 @@ void sr_stop(pid_t pid)
     }
 }
 
+const hc_request *sr_pool_next(void *ctx, uint64_t n)
+{
+    sr_pool *p = ctx;
+    (void)n;
+    if (p->next == p->count) {
+        p->exhausted = true;
+        return &p->reqs[p->count - 1];
+    }
+    return &p->reqs[p->next++];
+}
+
 double sr_cpu_s(pid_t pid)
 {
     char path[64], buf[1024];

@@ -5,6 +5,7 @@
 #ifndef SCITT_BENCH_SCITTD_RUN_H
 #define SCITT_BENCH_SCITTD_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,6 +34,15 @@ pid_t sr_start_args(const char *bin, const char *dir, const char *policy_file,
                     const char *const *extra, int *port, double *ready_s);
 /** SIGTERM and wait. */
 void sr_stop(pid_t pid);
+
+/** Pre-signed statements handed out in order, each once, across every run of a benchmark. */
+typedef struct sr_pool {
+    const hc_request *reqs;
+    size_t count, next;
+    bool exhausted; /* set when one was asked for past the end (it is sent again: a duplicate) */
+} sr_pool;
+/** hc_config.next for an sr_pool (@p ctx). */
+const hc_request *sr_pool_next(void *ctx, uint64_t n);
 /** CPU seconds (user + system, every thread) process @p pid has used so far; -1 if unknown. */
 double sr_cpu_s(pid_t pid);
 

@@ -35,23 +35,6 @@
 #define WARMUP    1.0
 #define WITNESSES 3
 
-typedef struct pool {
-    const hc_request *reqs;
-    size_t count, next;
-    bool exhausted;
-} pool;
-
-static const hc_request *pool_next(void *ctx, uint64_t n)
-{
-    pool *p = ctx;
-    (void)n;
-    if (p->next == p->count) {
-        p->exhausted = true;
-        return &p->reqs[p->count - 1];
-    }
-    return &p->reqs[p->next++];
-}
-
 /* The checkpoint_vkey of the transparency configuration (CBOR map) of the scittd on @p port. */
 static int log_vkey(int port, char *out, size_t cap)
 {
@@ -284,9 +267,9 @@ int main(int argc, char **argv)
     cfg.host = "127.0.0.1";
     cfg.connections = conns;
     cfg.depth = 1;
-    cfg.next = pool_next;
+    cfg.next = sr_pool_next;
     cfg.check = sr_receipt_check;
-    pool p = {reqs, count, 0, false};
+    sr_pool p = {reqs, count, 0, false};
     cfg.next_ctx = &p;
     uint64_t good[2] = {0, 0};
     double secs[2] = {0, 0};
