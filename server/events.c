@@ -413,23 +413,6 @@ static scitt_err no_time(void *ctx, int64_t ms, uint64_t *size)
     return SCITT_ERR_INVALID_ARG;
 }
 
-/* Parses a decimal entry index ("Last-Event-ID: 41"); false for anything else. */
-static bool parse_index(scitt_span s, uint64_t *out)
-{
-    if (s.len == 0 || s.len > 19) {
-        return false;
-    }
-    uint64_t v = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.ptr[i] < '0' || s.ptr[i] > '9') {
-            return false;
-        }
-        v = v * 10 + (uint64_t)(s.ptr[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 void scittd_route_events(scitt_http_req *req, void *ctx)
 {
     scittd *d = ctx;
@@ -462,11 +445,11 @@ void scittd_route_events(scitt_http_req *req, void *ctx)
     uint64_t last = 0, from = 0;
     scitt_span v;
     bool has_last = scitt_http_req_header(req, "Last-Event-ID", &v);
-    if (!bad && has_last && !parse_index(v, &last)) {
+    if (!bad && has_last && !scittd_parse_u64(v, &last)) {
         bad = "Last-Event-ID must be the index of an entry";
     }
     bool has_from = !has_last && scitt_http_req_query_param(req, "from", &v);
-    if (!bad && has_from && !parse_index(v, &from)) {
+    if (!bad && has_from && !scittd_parse_u64(v, &from)) {
         bad = "from must be an entry index";
     }
     if (bad) {

@@ -740,7 +740,7 @@ void scittd_route_tile(scitt_http_req *req, void *ctx)
 
 /* ---- consistency receipts ------------------------------------------------------------------ */
 
-static bool parse_u64(scitt_span s, uint64_t *out)
+bool scittd_parse_u64(scitt_span s, uint64_t *out)
 {
     if (s.len == 0 || s.len > 19) {
         return false;
@@ -761,8 +761,8 @@ static void consistency_read(scittd *d, scitt_http_req *req, scitt_ledger_read *
     scitt_span from, to;
     uint64_t m, n;
     if (!scitt_http_req_query_param(req, "from", &from) ||
-        !scitt_http_req_query_param(req, "to", &to) || !parse_u64(from, &m) || !parse_u64(to, &n) ||
-        m == 0 || m >= n) {
+        !scitt_http_req_query_param(req, "to", &to) || !scittd_parse_u64(from, &m) ||
+        !scittd_parse_u64(to, &n) || m == 0 || m >= n) {
         scittd_problem(req, 400, "Malformed request",
                        "from and to must be tree sizes with 0 < from < to");
         return;

@@ -149,6 +149,8 @@ void scittd_route_entries_get(scitt_http_req *req, void *ctx);
 /* Whether a check-stage error is the statement's fault (400, counted as a rejection); every
  * other class (resource, internal, misuse) is answered 5xx by scittd_fail. */
 bool scittd_check_refuses(scitt_err e);
+/** A decimal number of 1-19 digits, nothing else (query parameters, Last-Event-ID). */
+bool scittd_parse_u64(scitt_span s, uint64_t *out);
 
 /* media.c: RFC 9943 media types, chosen by Accept (application/cose when not asked for). */
 #define SCITTD_TYPE_COSE      "application/cose"

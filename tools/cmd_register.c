@@ -480,25 +480,13 @@ static int out_usable(const char *out, bool force, bool json)
 
 /* ---- get ----------------------------------------------------------------------------------- */
 
-/* GET /entries/{id}[/statement]?witnessed=1, again after Retry-After while it answers 503 (not
- * witnessed yet), until @p timeout_s. */
+/* GET /entries/{id}[/statement]?witnessed=1, waiting while it is not witnessed yet. */
 static scitt_err witnessed_get(scitt_client *cl, const char *id, bool statement, unsigned timeout_s,
                                scitt_dynbuf *body, char *why, size_t cap)
 {
     char path[128];
     snprintf(path, sizeof(path), "/entries/%s%s?witnessed=1", id, statement ? "/statement" : "");
-    time_t end = time(NULL) + (time_t)timeout_s;
-    for (;;) {
-        scitt_dynbuf_clear(body);
-        scitt_dynbuf_init(body, 0);
-        scitt_err e = scitt_client_get(cl, path, "application/cose", body, why, cap);
-        const scitt_client_reply *rep = scitt_client_last(cl);
-        unsigned wait = rep->has_retry_after && rep->retry_after > 0 ? rep->retry_after : 1;
-        if (e != SCITT_ERR_BUSY || time(NULL) + (time_t)wait > end) {
-            return e;
-        }
-        sleep(wait);
-    }
+    return cli_get_waiting(cl, path, timeout_s, body, why, cap);
 }
 
 int cmd_get(int argc, char **argv)

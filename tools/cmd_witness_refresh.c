@@ -47,24 +47,6 @@ static const net_spec refresh_net = {refresh_help,
                                      3600,
                                      "print entry_id, old_size, new_size and out as JSON"};
 
-/* GET @p path, again after Retry-After while it answers 503, until @p timeout_s. */
-static scitt_err get_waiting(scitt_client *cl, const char *path, unsigned timeout_s,
-                             scitt_dynbuf *body, char *why, size_t cap)
-{
-    time_t end = time(NULL) + (time_t)timeout_s;
-    for (;;) {
-        scitt_dynbuf_clear(body);
-        scitt_dynbuf_init(body, 0);
-        scitt_err e = scitt_client_get(cl, path, "application/cose", body, why, cap);
-        const scitt_client_reply *rep = scitt_client_last(cl);
-        unsigned wait = rep->has_retry_after && rep->retry_after > 0 ? rep->retry_after : 1;
-        if (e != SCITT_ERR_BUSY || time(NULL) + (time_t)wait > end) {
-            return e;
-        }
-        sleep(wait);
-    }
-}
-
 /* The carried checkpoint of @p receipt meets the policy in file @p path and is its tree. */
 static int check_policy(const char *path, scitt_span receipt, const scitt_receipt_info *ri)
 {
@@ -208,7 +190,7 @@ int cmd_refresh(int argc, char **argv)
     }
     char path[160];
     snprintf(path, sizeof(path), "/entries/%s%s", id, latest ? "" : "?witnessed=1");
-    e = get_waiting(cl, path, (unsigned)net.timeout, &fresh, why, sizeof(why));
+    e = cli_get_waiting(cl, path, (unsigned)net.timeout, &fresh, why, sizeof(why));
     if (e != SCITT_OK) {
         rc = cli_fail(CLI_FAIL, "%s", why);
         scitt_dynbuf_clear(&entry);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 int cli_client_open(const char *url, const char *cacert, uint32_t timeout_ms, const char *token,
                     scitt_client **out)
@@ -144,4 +146,21 @@ scitt_err source_get(source *s, const char *rel, size_t max, scitt_dynbuf *out, 
     snprintf(path, sizeof(path), "/%s", rel);
     scitt_dynbuf_init(out, max);
     return scitt_client_get(s->http, path, "*/*", out, why, cap);
+}
+
+scitt_err cli_get_waiting(scitt_client *cl, const char *path, unsigned timeout_s,
+                          scitt_dynbuf *body, char *why, size_t cap)
+{
+    time_t end = time(NULL) + (time_t)timeout_s;
+    for (;;) {
+        scitt_dynbuf_clear(body);
+        scitt_dynbuf_init(body, 0);
+        scitt_err e = scitt_client_get(cl, path, "application/cose", body, why, cap);
+        const scitt_client_reply *rep = scitt_client_last(cl);
+        unsigned wait = rep->has_retry_after && rep->retry_after > 0 ? rep->retry_after : 1;
+        if (e != SCITT_ERR_BUSY || time(NULL) + (time_t)wait > end) {
+            return e;
+        }
+        sleep(wait);
+    }
 }

@@ -18,6 +18,13 @@ int cli_client_open(const char *url, const char *cacert, uint32_t timeout_ms, co
                     scitt_client **out);
 
 /**
+ * GET @p path (application/cose) into @p body, again after Retry-After (1 s without one) while
+ * the service answers 503 (e.g. an entry not witnessed yet), until @p timeout_s has passed.
+ */
+scitt_err cli_get_waiting(scitt_client *cl, const char *path, unsigned timeout_s,
+                          scitt_dynbuf *body, char *why, size_t cap);
+
+/**
  * Where an auditor reads the log: "http(s)://..." (the service or any static mirror),
  * "file:///path" or a plain directory path (what `scitt export-tiles` writes).
  */
