@@ -109,6 +109,18 @@ static inline void sd_start(sd_daemon *d, const char *const *args)
     }
 }
 
+/* sd_start with "--policy <scratch>/policy.json" (as sd_write_policy wrote it) ahead of @p more. */
+static inline void sd_start_policy(sd_daemon *d, const char *const *more)
+{
+    const char *args[48] = {"--policy", sd_path(d, "policy.json")};
+    size_t n = 2;
+    for (size_t i = 0; more && more[i] && n < 47; i++) {
+        args[n++] = more[i];
+    }
+    args[n] = NULL;
+    sd_start(d, args);
+}
+
 /* Runs scittd with @p args (NULL-terminated), stdout and stderr captured in @p out; its exit
  * status (-1: still running after 20 s, then killed). */
 static inline int sd_run(const char *const *args, char *out, size_t cap)

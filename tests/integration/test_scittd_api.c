@@ -33,22 +33,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static void start_with_policy(const char *const *more)
-{
-    const char *args[32] = {"--policy", sd_path(&sd, "policy.json")};
-    size_t n = 2;
-    for (size_t i = 0; more && more[i]; i++) {
-        args[n++] = more[i];
-    }
-    args[n] = NULL;
-    sd_start(&sd, args);
-}
-
 /* POST /entries, GET /entries/{id} and /entries/{id}/statement, unknown and malformed IDs. */
 static void test_register_sync(void **state)
 {
     (void)state;
-    start_with_policy(NULL);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     scitt_dynbuf stmt, entry;
     sd_statement(&alice, "pkg:demo@1.0", "{\"build\": 1}", &stmt);
@@ -156,7 +145,7 @@ static void test_register_async(void **state)
 {
     (void)state;
     const char *more[] = {"--batch-delay-ms", "1500", NULL};
-    start_with_policy(more);
+    sd_start_policy(&sd, more);
     scitt_cose_keyset *keys = sd_keys(&sd);
     scitt_dynbuf stmt, entry;
     sd_statement(&alice, "pkg:async@1", "{\"async\": true}", &stmt);
@@ -221,7 +210,7 @@ static void test_register_async(void **state)
 static void test_keys(void **state)
 {
     (void)state;
-    start_with_policy(NULL);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     assert_int_equal(scitt_cose_keyset_count(keys), 1);
     const scitt_cose_key *k = scitt_cose_keyset_at(keys, 0);
@@ -316,7 +305,7 @@ static void test_configuration(void **state)
 {
     (void)state;
     const char *more[] = {"--issuer", "ts.example", "--origin", "ts.example/log", NULL};
-    start_with_policy(more);
+    sd_start_policy(&sd, more);
     sd_config c;
     sd_get_config(&sd, &c);
     assert_string_equal(c.issuer, "ts.example");
@@ -444,7 +433,7 @@ static void free_statements(scitt_dynbuf *s, size_t n)
 static void test_checkpoint_tiles(void **state)
 {
     (void)state;
-    start_with_policy(NULL);
+    sd_start_policy(&sd, NULL);
     sd_config c;
     sd_get_config(&sd, &c);
     scitt_cose_keyset *keys = sd_keys(&sd);
@@ -566,7 +555,7 @@ static void test_checkpoint_tiles(void **state)
 static void test_consistency(void **state)
 {
     (void)state;
-    start_with_policy(NULL);
+    sd_start_policy(&sd, NULL);
     sd_config c;
     sd_get_config(&sd, &c);
     scitt_cose_keyset *keys = sd_keys(&sd);
@@ -645,7 +634,7 @@ static void test_receipt_eddsa(void **state)
 {
     (void)state;
     const char *more[] = {"--receipt-alg", "EdDSA", NULL};
-    start_with_policy(more);
+    sd_start_policy(&sd, more);
     scitt_cose_keyset *keys = sd_keys(&sd);
     assert_int_equal(scitt_cose_keyset_count(keys), 1);
     assert_int_equal(scitt_cose_key_kty(scitt_cose_keyset_at(keys, 0)), SCITT_COSE_KTY_OKP);
@@ -670,7 +659,7 @@ static void test_large_entry(void **state)
     const sd_issuer *list[] = {&alice};
     sd_write_policy(sd_path(&sd, "policy.json"), list, 1, "\"max_statement_bytes\": 100000, ");
     const char *more[] = {"--max-body", "200K", NULL};
-    start_with_policy(more);
+    sd_start_policy(&sd, more);
     scitt_cose_keyset *keys = sd_keys(&sd);
     /* Find the payload size whose registered form is exactly 65,535 bytes. */
     static char payload[70001];

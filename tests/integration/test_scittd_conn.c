@@ -34,17 +34,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void start(const char *const *more)
-{
-    const char *args[32] = {"--policy", sd_path(&sd, "policy.json")};
-    size_t n = 2;
-    for (size_t i = 0; more && more[i]; i++) {
-        args[n++] = more[i];
-    }
-    args[n] = NULL;
-    sd_start(&sd, args);
-}
-
 static scitt_span span(const scitt_dynbuf *b)
 {
     return scitt_span_make(b->ptr, b->len);
@@ -147,7 +136,7 @@ static void run_pipeline(const scitt_cose_keyset *keys)
 static void test_pipelining(void **state)
 {
     (void)state;
-    start(NULL);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     run_pipeline(keys);
     scitt_cose_keyset_free(keys);
@@ -165,7 +154,7 @@ static void test_tls(void **state)
     assert_int_equal(SSL_CTX_load_verify_locations(sd.tls, cert, NULL), 1);
     SSL_CTX_set_verify(sd.tls, SSL_VERIFY_PEER, NULL);
     const char *more[] = {"--tls-cert", cert, "--tls-key", key, NULL};
-    start(more);
+    sd_start_policy(&sd, more);
     scitt_cose_keyset *keys = sd_keys(&sd);
     sd_config c;
     sd_get_config(&sd, &c);
@@ -259,7 +248,7 @@ static bool same_keys(const scitt_cose_keyset *a, const scitt_cose_keyset *b)
 static void test_restart(void **state)
 {
     (void)state;
-    start(NULL);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     sd_config c0;
     sd_get_config(&sd, &c0);
@@ -284,7 +273,7 @@ static void test_restart(void **state)
     sd_stop(&sd);
 
     /* Same data, same policy: nothing new registered, everything served. */
-    start(NULL);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys1 = sd_keys(&sd);
     assert_true(same_keys(keys, keys1));
     sd_config c1;
@@ -302,7 +291,7 @@ static void test_restart(void **state)
     /* A changed policy (bob added): registered as a new entry at the end of the log. */
     const sd_issuer *list[] = {&alice, &bob};
     sd_write_policy(sd_path(&sd, "policy.json"), list, 2, NULL);
-    start(NULL);
+    sd_start_policy(&sd, NULL);
     sd_config c2;
     sd_get_config(&sd, &c2);
     assert_int_equal(c2.policy_entry, N + 2);
@@ -325,7 +314,7 @@ static void test_restart(void **state)
 
     /* A rotated receipt key: both published, new receipts under the new kid, old ones valid. */
     const char *rotate[] = {"--rotate-receipt-key", NULL};
-    start(rotate);
+    sd_start_policy(&sd, rotate);
     scitt_cose_keyset *keys3 = sd_keys(&sd);
     assert_int_equal(scitt_cose_keyset_count(keys3), 2);
     const scitt_cose_key *old_key = scitt_cose_keyset_at(keys, 0);
@@ -375,7 +364,7 @@ static void test_shutdown_drain(void **state)
 {
     (void)state;
     const char *more[] = {"--batch-delay-ms", "3000", NULL};
-    start(more);
+    sd_start_policy(&sd, more);
     scitt_cose_keyset *keys = sd_keys(&sd);
     scitt_dynbuf st[3];
     char loc[3][128];
@@ -408,7 +397,7 @@ static void test_shutdown_drain(void **state)
     assert_int_equal(it_wait(&sd.srv, 10000), 0);
     assert_true(it_now() - t0 < 9);
     scitt_dynbuf_clear(&sync);
-    start(NULL);
+    sd_start_policy(&sd, NULL);
     for (int i = 0; i < 3; i++) {
         r = sd_get(&sd, loc[i]);
         assert_int_equal(r->status, 200);
@@ -428,7 +417,7 @@ static void test_shutdown_drain(void **state)
 static void test_concurrent_dedup(void **state)
 {
     (void)state;
-    start(NULL);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     enum { CONNS = 8, SHARED = 5, OWN = 3 };
     static scitt_dynbuf shared[SHARED], own[CONNS][OWN];
@@ -659,9 +648,9 @@ static void memory_attack(bool tls)
         assert_int_equal(SSL_CTX_load_verify_locations(sd.tls, cert, NULL), 1);
         SSL_CTX_set_verify(sd.tls, SSL_VERIFY_PEER, NULL);
         const char *more[] = {"--tls-cert", cert, "--tls-key", key, NULL};
-        start(more);
+        sd_start_policy(&sd, more);
     } else {
-        start(NULL);
+        sd_start_policy(&sd, NULL);
     }
     scitt_cose_keyset *keys = sd_keys(&sd);
     /* 255 statements of about 40 KB: with the policy entry, a full first bundle of 10 MB. */

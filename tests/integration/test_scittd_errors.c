@@ -359,8 +359,7 @@ static void test_startup_errors(void **state)
     sd_write_file(sd_path(&sd, "bad.json"), "{\"version\": 1,", 14);
     sd_write_file(sd_path(&sd, "junk.pem"), "not a pem\n", 10);
     sd_write_file(sd_path(&sd, "short-tokens"), "short\n", 6);
-    const char *args[] = {"--policy", sd_path(&sd, "policy.json"), NULL};
-    sd_start(&sd, args);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     static char other[256], policy[256], bad[256], junk[256], tokens[256], port[64];
     snprintf(other, sizeof(other), "%s", sd_path(&sd, "other"));

@@ -324,8 +324,7 @@ static void test_key_ceiling(void **state)
     write_keystore(ks, 64);
 
     /* at the ceiling: it starts, publishes every key, registers */
-    const char *args[] = {"--policy", sd_path(&sd, "policy.json"), NULL};
-    sd_start(&sd, args);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     assert_int_equal(scitt_cose_keyset_count(keys), 64);
     scitt_dynbuf stmt;
@@ -361,7 +360,7 @@ static void test_key_ceiling(void **state)
     }
 
     /* and the service at the ceiling still starts, with its entry */
-    sd_start(&sd, args);
+    sd_start_policy(&sd, NULL);
     sd_checkpoint cp;
     sd_expect_intact(&sd, &cp);
     assert_int_equal(cp.cp.size, 2);

@@ -73,8 +73,7 @@ static void start(bool development)
 static void start_doc(const char *doc)
 {
     sd_write_file(sd_path(&sd, "policy.json"), doc, strlen(doc));
-    const char *args[] = {"--policy", sd_path(&sd, "policy.json"), NULL};
-    sd_start(&sd, args);
+    sd_start_policy(&sd, NULL);
     keys = sd_keys(&sd);
     tree_size = 1;
 }

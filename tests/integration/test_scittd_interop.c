@@ -280,8 +280,7 @@ static void test_interop_consistency(void **state)
     (void)state;
     const sd_issuer *list[] = {&alice};
     sd_write_policy(sd_path(&sd, "policy.json"), list, 1, NULL);
-    const char *args[] = {"--policy", sd_path(&sd, "policy.json"), NULL};
-    sd_start(&sd, args);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     put_service_keys(keys);
     sd_config c;
@@ -504,8 +503,7 @@ static void test_interop_js_statements(void **state)
     put("policy.json", span(&pol));
     scitt_dynbuf_clear(&pol);
     free(jwk);
-    const char *args[] = {"--policy", sd_path(&sd, "policy.json"), NULL};
-    sd_start(&sd, args);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     put_service_keys(keys);
     /* tu_shared returns one static buffer: keep copies of the paths */

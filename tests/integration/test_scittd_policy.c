@@ -158,8 +158,7 @@ static void test_x509_policy(void **state)
              "{\"did_x509\": true, \"x509_roots\": [\"%s\"]}]}\n",
              pem, pem);
     sd_write_file(sd_path(&sd, "policy.json"), doc, strlen(doc));
-    const char *args[] = {"--policy", sd_path(&sd, "policy.json"), NULL};
-    sd_start(&sd, args);
+    sd_start_policy(&sd, NULL);
     sd_config c;
     sd_get_config(&sd, &c);
     assert_false(c.has_policy_warning);

@@ -20,8 +20,7 @@ static int setup(void **state)
     sd_issuer_init(&bob, SCITT_COSE_ALG_EDDSA, "https://bob.example");
     const sd_issuer *list[] = {&alice, &bob};
     sd_write_policy(sd_path(&sd, "policy.json"), list, 2, NULL);
-    const char *args[] = {"--policy", sd_path(&sd, "policy.json"), NULL};
-    sd_start(&sd, args);
+    sd_start_policy(&sd, NULL);
     return 0;
 }
 

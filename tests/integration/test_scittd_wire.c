@@ -35,17 +35,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void start_with(const char *const *more)
-{
-    const char *args[32] = {"--policy", sd_path(&sd, "policy.json")};
-    size_t n = 2;
-    for (size_t i = 0; more && more[i]; i++) {
-        args[n++] = more[i];
-    }
-    args[n] = NULL;
-    sd_start(&sd, args);
-}
-
 static void expect_type(const it_resp *r, int status, const char *type)
 {
     if (r->status != status) {
@@ -64,7 +53,7 @@ static void expect_type(const it_resp *r, int status, const char *type)
 static void test_media_types(void **state)
 {
     (void)state;
-    start_with(NULL);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     scitt_dynbuf s1, s2, s3;
     sd_statement(&alice, "pkg:media@1", "{}", &s1);
@@ -166,7 +155,7 @@ static void first_entry_id(char id[65], scitt_dynbuf *entry)
 static void test_one_leaf(void **state)
 {
     (void)state;
-    start_with(NULL);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     sd_config c;
     sd_get_config(&sd, &c);
@@ -218,7 +207,7 @@ static void test_discovery(void **state)
 {
     (void)state;
     const char *more[] = {"--public-url", "https://scitt.example.com/base/", NULL};
-    start_with(more);
+    sd_start_policy(&sd, more);
     it_resp *r = sd_get(&sd, "/.well-known/transparency-configuration");
     assert_int_equal(r->status, 200);
     assert_true(body_has(r, "https://scitt.example.com/base/jwks"));
@@ -227,7 +216,7 @@ static void test_discovery(void **state)
     assert_int_equal(r->status, 200);
     free(r);
     sd_stop(&sd);
-    start_with(NULL);
+    sd_start_policy(&sd, NULL);
     char want[64];
     snprintf(want, sizeof(want), "http://127.0.0.1/jwks");
     r = sd_get(&sd, "/.well-known/transparency-configuration");
@@ -270,14 +259,14 @@ static void test_compat_operations(void **state)
 {
     (void)state;
     it_resp *r;
-    start_with(NULL);
+    sd_start_policy(&sd, NULL);
     r = sd_get(&sd, "/operations/0000000000000000000000000000000000000000000000000000000000000000");
     assert_int_equal(r->status, 404);
     free(r);
     sd_stop(&sd);
 
     const char *more[] = {"--compat-operations", NULL};
-    start_with(more);
+    sd_start_policy(&sd, more);
     scitt_cose_keyset *keys = sd_keys(&sd);
     scitt_dynbuf s;
     sd_statement(&alice, "pkg:compat@1", "{}", &s);
@@ -370,7 +359,7 @@ static void gunzip(const it_resp *r, scitt_dynbuf *out)
 static void test_gzip(void **state)
 {
     (void)state;
-    start_with(NULL);
+    sd_start_policy(&sd, NULL);
     scitt_cose_keyset *keys = sd_keys(&sd);
     for (int i = 0; i < 5; i++) {
         char sub[32];
