@@ -777,7 +777,7 @@ void scittd_route_witnesses(scitt_http_req *req, void *ctx)
     scittd *d = ctx;
     scittd_witnesses *ws = d->witnesses;
     scitt_dynbuf b;
-    scitt_dynbuf_init(&b, 64u << 10);
+    scitt_dynbuf_init(&b, 256u << 10); /* R_LARGE: a 64 KiB policy even if escaped twice over */
     scitt_json_writer w;
     scitt_json_writer_init(&w, &b);
     scitt_json_begin_object(&w);
