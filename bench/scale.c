@@ -21,17 +21,28 @@
  *                                         random indices over the whole log each read once; the
  *                                         residency of the data files in the page cache is printed
  *                                         before and after (mincore)
- *   registrations_at_scale: n /s          POST /entries with the receipt, closed loop
- *   registrations_empty: n /s             the same on an empty ledger beside it, in this run
- *                                         (three alternating rounds each, the best of each)
- *   ratio receipt_reads/http_ceiling, ratio receipt_reads_cold/receipt_reads,
- *   ratio registrations_at_scale/registrations_empty
- * A read counts when it is a 200 (every 64th receipt is verified for its entry, which the
- * benchmark reads from the ledger itself), a registration when it is a 201 whose receipt
- * verifies; any other response fails the benchmark with an "error:" line on stdout.
- * Usage: scale [--scittd PATH] [--entries N] [--dir DIR] [--seconds S] [--connections C]
- *              [--cold-reads N]
- *        (defaults: build/server/scittd, 10000000, build/bench-scale, 5, 64, 16384)
+ *   search_sub/_iss/_digest/_time_range_p50/p99: x ms   GET /query as the explorer's search
+ *                                         page asks it (20 rows, JSON, pages followed while empty):
+ *                                         time to the first row for --searches random searches of
+ *                                         each kind, after the cold reads: by subject (1 in 5,000
+ *                                         entries), by issuer from a random cursor (every entry),
+ *                                         by payload digest (one entry) and by a second of
+ *                                         registration time; every answer checked against what the
+ *                                         builder registered (statement i: sub pkg:oci/app-(i mod
+ *                                         5000), its payload's digest), two subjects paged through
+ *                                         whole and counted (search_subject_paged_whole: ms each);
+ *                                         search_wrong: answers that were not right (fails the
+ * run). It uses the index the ledger keeps as it is built (issuer, subject and digest postings, the
+ * heads' times) and writes nothing registrations_at_scale: n /s          POST /entries with the
+ * receipt, closed loop registrations_empty: n /s             the same on an empty ledger beside it,
+ * in this run (three alternating rounds each, the best of each) ratio receipt_reads/http_ceiling,
+ * ratio receipt_reads_cold/receipt_reads, ratio registrations_at_scale/registrations_empty A read
+ * counts when it is a 200 (every 64th receipt is verified for its entry, which the benchmark reads
+ * from the ledger itself), a registration when it is a 201 whose receipt verifies; any other
+ * response fails the benchmark with an "error:" line on stdout. Usage: scale [--scittd PATH]
+ * [--entries N] [--dir DIR] [--seconds S] [--connections C]
+ *              [--cold-reads N] [--searches N]
+ *        (defaults: build/server/scittd, 10000000, build/bench-scale, 5, 64, 16384, 200)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -42,12 +53,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "scitt/cose.h"
+#include "scitt/json.h"
 #include "scitt/ledger.h"
 #include "scitt/service.h"
 #include "scittd_run.h"
@@ -56,8 +72,11 @@
 #define SAMPLE            65536 /* entry IDs kept for random reads */
 #define IN_FLIGHT         16384 /* submissions queued at most */
 #define FILL_SERIES       0
-#define ROUNDS            3  /* alternating registration rounds, at scale and empty */
-#define READ_VERIFY_EVERY 64 /* receipt reads: every 64th receipt is verified */
+#define ROUNDS            3    /* alternating registration rounds, at scale and empty */
+#define READ_VERIFY_EVERY 64   /* receipt reads: every 64th receipt is verified */
+#define SUBJECTS          5000 /* sr_statement's subjects: pkg:oci/app-(i mod 5000) */
+#define SEARCH_PAGE       20   /* rows per page, as the explorer's search page asks */
+#define SEARCH_BODY       (4u << 20)
 
 typedef struct fill {
     scitt_service *svc;
@@ -433,20 +452,348 @@ out:
     return rc;
 }
 
+/* ---- search (GET /query) on the built ledger: measured, the ledger left as it was built ---- */
+
+/* GET @p path with Accept: application/json on a fresh connection: the status, the body in @p b
+ * (NUL-terminated), -1 on a transport error. */
+static int get_json(int port, const char *path, char *b, size_t cap, size_t *len)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char req[1024];
+    int rl = snprintf(req, sizeof(req),
+                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
+                      "Connection: close\r\n\r\n",
+                      path);
+    size_t got = 0;
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || write(fd, req, (size_t)rl) != rl) {
+        close(fd);
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = read(fd, b + got, cap - 1 - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+        if (got == cap - 1) {
+            close(fd);
+            return -1;
+        }
+    }
+    close(fd);
+    b[got] = 0;
+    char *body = strstr(b, "\r\n\r\n");
+    if (got < 12 || !body) {
+        return -1;
+    }
+    int status = atoi(b + 9);
+    body += 4;
+    *len = got - (size_t)(body - b);
+    memmove(b, body, *len + 1);
+    return status;
+}
+
+typedef struct search_row {
+    uint64_t index, registered;
+    char sub[64], digest[72];
+    bool iss_ok;
+} search_row;
+
+/* Parses a /query JSON page into @p rows (at most @p cap); its next cursor in @p next (empty when
+ * none). Returns the rows, or -1 when the page does not parse. */
+static long parse_page(const char *body, size_t len, search_row *rows, size_t cap, char *next,
+                       size_t ncap)
+{
+    scitt_json j;
+    if (scitt_json_parse(scitt_span_make(body, len), &j) != SCITT_OK) {
+        return -1;
+    }
+    long ents = scitt_json_get(&j, 0, "entries"), nx = scitt_json_get(&j, 0, "next");
+    long out = -1;
+    next[0] = 0;
+    if (ents < 0 || scitt_json_type_of(&j, (size_t)ents) != SCITT_JSON_ARRAY || nx < 0) {
+        goto done;
+    }
+    if (scitt_json_type_of(&j, (size_t)nx) != SCITT_JSON_NULL) {
+        const scitt_json_tok *t = &j.toks[nx];
+        snprintf(next, ncap, "%.*s", (int)(t->end - t->start), body + t->start);
+    }
+    size_t n = j.toks[ents].count;
+    if (n > cap) {
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        long e = scitt_json_at(&j, (size_t)ents, i);
+        long ix = scitt_json_get(&j, (size_t)e, "index");
+        long rg = scitt_json_get(&j, (size_t)e, "registered");
+        long is = scitt_json_get(&j, (size_t)e, "iss");
+        long sb = scitt_json_get(&j, (size_t)e, "sub");
+        long dg = scitt_json_get(&j, (size_t)e, "digest");
+        size_t l;
+        if (ix < 0 || rg < 0 || is < 0 || sb < 0 ||
+            scitt_json_u64(&j, (size_t)ix, &rows[i].index) != SCITT_OK ||
+            scitt_json_u64(&j, (size_t)rg, &rows[i].registered) != SCITT_OK ||
+            scitt_json_string(&j, (size_t)sb, rows[i].sub, sizeof(rows[i].sub), &l) != SCITT_OK) {
+            goto done;
+        }
+        rows[i].iss_ok = scitt_json_str_eq(&j, (size_t)is, SR_ISSUER);
+        rows[i].digest[0] = 0;
+        if (dg >= 0 && scitt_json_type_of(&j, (size_t)dg) == SCITT_JSON_STRING &&
+            scitt_json_string(&j, (size_t)dg, rows[i].digest, sizeof(rows[i].digest), &l) !=
+                SCITT_OK) {
+            goto done;
+        }
+    }
+    out = (long)n;
+done:
+    scitt_json_clear(&j);
+    return out;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Prints NAME_p50 and NAME_p99 (ms) of @p t[0..n). */
+static void print_pct(const char *name, double *t, size_t n)
+{
+    char k[96];
+    if (n == 0) {
+        return;
+    }
+    qsort(t, n, sizeof(double), cmp_dbl);
+    snprintf(k, sizeof(k), "%s_p50", name);
+    bench_print(k, t[n / 2] * 1000, "ms");
+    snprintf(k, sizeof(k), "%s_p99", name);
+    bench_print(k, t[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] * 1000, "ms");
+}
+
+/* Entries of the first @p n statements under subject K: those i < n with i mod SUBJECTS == K. */
+static uint64_t subject_count(uint64_t n, uint64_t k)
+{
+    return n / SUBJECTS + (k < n % SUBJECTS ? 1 : 0);
+}
+
+/*
+ * One search as the explorer's search page makes it: pages of SEARCH_PAGE rows from @p query,
+ * followed until the first row (a page may end early at the service's scan bound, with a
+ * cursor). @p first_s gets the time to the first result, @p rows the rows of that page. Returns
+ * the rows of that page, 0 when the query matched nothing, -1 on a bad answer.
+ */
+static long first_result(int port, const char *query, char *buf, search_row *rows, double *first_s)
+{
+    char path[768], next[64] = "";
+    double t0 = bench_now();
+    for (int page = 0; page < 1000; page++) {
+        snprintf(path, sizeof(path), "/query?%s&limit=%d%s%s", query, SEARCH_PAGE,
+                 next[0] ? "&cursor=" : "", next);
+        size_t len = 0;
+        if (get_json(port, path, buf, SEARCH_BODY, &len) != 200) {
+            return -1;
+        }
+        long n = parse_page(buf, len, rows, SEARCH_PAGE, next, sizeof(next));
+        if (n != 0 || !next[0]) {
+            *first_s = bench_now() - t0;
+            return n;
+        }
+    }
+    return -1;
+}
+
+/*
+ * The search phase: latency to the first result and correctness of GET /query by subject, issuer
+ * (from a random start), payload digest and registration time range, on the ledger as built (its
+ * statement i is sr_statement(FILL_SERIES, i): iss SR_ISSUER, sub pkg:oci/app-(i mod 5000), a
+ * payload whose SHA-256 is the digest). Two subjects are also paged through whole and counted.
+ */
+static void search_phase(int port, const sr_fleet *fleet, uint64_t n, size_t nsearch)
+{
+    char *buf = malloc(SEARCH_BODY);
+    search_row *rows = malloc(1000 * sizeof(*rows));
+    double *t_sub = calloc(nsearch, sizeof(double)), *t_iss = calloc(nsearch, sizeof(double));
+    double *t_dig = calloc(nsearch, sizeof(double)), *t_time = calloc(nsearch, sizeof(double));
+    scitt_cose_sign1 *m = malloc(sizeof(*m));
+    scitt_dynbuf st;
+    scitt_dynbuf_init(&st, 0);
+    uint64_t seed = 0x5ea2c4;
+    size_t wrong = 0, nsub = 0, niss = 0, ndig = 0, ntime = 0;
+    char q[512], first_wrong[256] = "";
+    if (!buf || !rows || !t_sub || !t_iss || !t_dig || !t_time || !m) {
+        printf("error: search: out of memory\n");
+        failed = true;
+        goto out;
+    }
+#define WRONG(...)                                                                                 \
+    do {                                                                                           \
+        if (!wrong++) {                                                                            \
+            snprintf(first_wrong, sizeof(first_wrong), __VA_ARGS__);                               \
+        }                                                                                          \
+    } while (0)
+    for (size_t s = 0; s < nsearch; s++) {
+        /* by subject: every row under it, in index order, a full first page */
+        uint64_t k = bench_rand(&seed) % SUBJECTS;
+        char want[64];
+        snprintf(want, sizeof(want), "pkg:oci/app-%llu", (unsigned long long)k);
+        snprintf(q, sizeof(q), "sub=%s", want);
+        long r = first_result(port, q, buf, rows, &t_sub[nsub]);
+        /* a full page, or (a small ledger) at least what was built: later runs of this
+         * benchmark register more under the same subjects */
+        uint64_t expect = subject_count(n, k) < SEARCH_PAGE ? subject_count(n, k) : SEARCH_PAGE;
+        bool ok = r >= (long)expect && r <= SEARCH_PAGE;
+        for (long i = 0; ok && i < r; i++) {
+            ok = strcmp(rows[i].sub, want) == 0 && rows[i].iss_ok &&
+                 (i == 0 || rows[i].index > rows[i - 1].index);
+        }
+        if (!ok) {
+            WRONG("sub=%s: %ld rows, %llu expected or a row of another subject", want, r,
+                  (unsigned long long)expect);
+        }
+        nsub++;
+
+        /* by issuer, from a random place in the log: every row the issuer's */
+        uint64_t from = 1 + bench_rand(&seed) % (n > SEARCH_PAGE ? n - SEARCH_PAGE : 1);
+        snprintf(q, sizeof(q), "iss=%s&cursor=%llu", SR_ISSUER, (unsigned long long)from);
+        r = first_result(port, q, buf, rows, &t_iss[niss]);
+        ok = r > 0 && rows[0].index >= from;
+        for (long i = 0; ok && i < r; i++) {
+            ok = rows[i].iss_ok;
+        }
+        if (!ok) {
+            WRONG("iss from %llu: %ld rows", (unsigned long long)from, r);
+        }
+        niss++;
+
+        /* by payload digest: statement i's, exactly one row, its subject */
+        uint64_t i = bench_rand(&seed) % n;
+        st.len = 0;
+        uint8_t d[32];
+        char hex[65];
+        if (sr_statement(fleet, FILL_SERIES, i, &st) != 0 ||
+            scitt_cose_sign1_decode(scitt_span_make(st.ptr, st.len), 0, m) != SCITT_OK) {
+            WRONG("statement %llu cannot be made again", (unsigned long long)i);
+            continue;
+        }
+        scitt_sha256(m->payload.ptr, m->payload.len, d);
+        for (int b = 0; b < 32; b++) {
+            snprintf(hex + 2 * b, 3, "%02x", d[b]);
+        }
+        snprintf(q, sizeof(q), "digest=%s", hex);
+        r = first_result(port, q, buf, rows, &t_dig[ndig]);
+        snprintf(want, sizeof(want), "pkg:oci/app-%llu", (unsigned long long)(i % SUBJECTS));
+        if (r != 1 || strcmp(rows[0].sub, want) != 0 || strcmp(rows[0].digest, hex) != 0) {
+            WRONG("digest of statement %llu: %ld rows", (unsigned long long)i, r);
+        }
+        ndig++;
+
+        /* by registration time: a second of the log's history (from a random entry's time) */
+        uint64_t at = 1 + bench_rand(&seed) % (n - 1);
+        snprintf(q, sizeof(q), "cursor=%llu", (unsigned long long)at);
+        double unused;
+        r = first_result(port, q, buf, rows, &unused);
+        if (r < 1) {
+            WRONG("entry %llu not listed", (unsigned long long)at);
+            continue;
+        }
+        uint64_t t = rows[0].registered;
+        snprintf(q, sizeof(q), "after=%llu&before=%llu", (unsigned long long)t,
+                 (unsigned long long)t + 1);
+        r = first_result(port, q, buf, rows, &t_time[ntime]);
+        ok = r > 0;
+        for (long x = 0; ok && x < r; x++) {
+            ok = rows[x].registered >= t && rows[x].registered <= t + 1;
+        }
+        if (!ok) {
+            WRONG("time range [%llu, %llu]: %ld rows or one outside", (unsigned long long)t,
+                  (unsigned long long)t + 1, r);
+        }
+        ntime++;
+    }
+    /* completeness: two subjects paged through whole, 1,000 rows a page */
+    size_t paged = 0;
+    double t_all = 0;
+    for (uint64_t k = 0; k < 2; k++) {
+        uint64_t kk = (k * 2477 + 17) % SUBJECTS, count = 0, last = 0;
+        char next[64] = "", path[256];
+        double t0 = bench_now();
+        do {
+            snprintf(path, sizeof(path), "/query?sub=pkg:oci/app-%llu&limit=1000%s%s",
+                     (unsigned long long)kk, next[0] ? "&cursor=" : "", next);
+            size_t len = 0;
+            long r = get_json(port, path, buf, SEARCH_BODY, &len) == 200
+                         ? parse_page(buf, len, rows, 1000, next, sizeof(next))
+                         : -1;
+            if (r < 0) {
+                WRONG("paging sub app-%llu failed", (unsigned long long)kk);
+                break;
+            }
+            for (long x = 0; x < r; x++) {
+                if ((count && rows[x].index <= last) || !rows[x].iss_ok) {
+                    WRONG("paging sub app-%llu: out of order", (unsigned long long)kk);
+                }
+                last = rows[x].index;
+            }
+            count += (uint64_t)r;
+            paged++;
+        } while (next[0]);
+        t_all += bench_now() - t0;
+        /* later runs of this benchmark register more under these subjects: at least as built */
+        if (count < subject_count(n, kk)) {
+            WRONG("sub app-%llu: %llu rows paged, %llu built", (unsigned long long)kk,
+                  (unsigned long long)count, (unsigned long long)subject_count(n, kk));
+        }
+    }
+#undef WRONG
+    printf("search: %zu searches of each kind, %d rows a page, time to the first row (pages "
+           "followed while empty), Accept: application/json, one connection per request\n",
+           nsearch, SEARCH_PAGE);
+    print_pct("search_sub", t_sub, nsub);
+    print_pct("search_iss", t_iss, niss);
+    print_pct("search_digest", t_dig, ndig);
+    print_pct("search_time_range", t_time, ntime);
+    bench_print("search_subject_paged_whole", t_all / 2 * 1000, "ms");
+    bench_print("search_wrong", (double)wrong, "");
+    if (wrong) {
+        printf("error: search: %zu wrong answers; first: %s\n", wrong, first_wrong);
+        failed = true;
+    }
+out:
+    scitt_dynbuf_clear(&st);
+    free(m);
+    free(buf);
+    free(rows);
+    free(t_sub);
+    free(t_iss);
+    free(t_dig);
+    free(t_time);
+}
+
 int main(int argc, char **argv)
 {
     bench_help(
         argc, argv,
         "usage: scale [--scittd PATH] [--entries N] [--dir DIR] [--seconds S] [--connections C]\n"
-        "             [--cold-reads N]\n  "
-        "builds (once) and measures a large ledger: restart, reads warm and cold, registrations\n"
-        "  against empty (defaults: build/server/scittd, 10000000, build/bench-scale, 5 s, 64\n"
-        "  connections, 16384 cold reads)\n");
+        "             [--cold-reads N] [--searches N]\n  "
+        "builds (once) and measures a large ledger: restart, reads warm and cold, search,\n"
+        "  registrations against empty (defaults: build/server/scittd, 10000000,\n"
+        "  build/bench-scale, 5 s, 64 connections, 16384 cold reads, 200 searches of each "
+        "kind)\n");
     const char *bin = "build/server/scittd", *dir = "build/bench-scale";
     uint64_t n = 10000000;
     double seconds = 5;
     unsigned conns = 64;
-    size_t ncold = 16384;
+    size_t ncold = 16384, nsearch = 200;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--scittd")) {
             bin = argv[i + 1];
@@ -460,14 +807,16 @@ int main(int argc, char **argv)
             conns = (unsigned)atoi(argv[i + 1]);
         } else if (!strcmp(argv[i], "--cold-reads")) {
             ncold = strtoull(argv[i + 1], NULL, 10);
+        } else if (!strcmp(argv[i], "--searches")) {
+            nsearch = strtoull(argv[i + 1], NULL, 10);
         } else {
             fprintf(stderr, "scale: unknown option %s\n", argv[i]);
             return 2;
         }
     }
-    if (n == 0 || ncold == 0 || !(seconds > 0) || conns == 0) {
-        fprintf(stderr,
-                "scale: --entries, --cold-reads, --seconds and --connections must be > 0\n");
+    if (n < 2 || ncold == 0 || nsearch == 0 || !(seconds > 0) || conns == 0) {
+        fprintf(stderr, "scale: --entries (2 or more), --cold-reads, --searches, --seconds and "
+                        "--connections must be > 0\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -606,6 +955,10 @@ int main(int argc, char **argv)
     bench_print("receipt_reads_cold", cold, "/s");
     printf("receipts_verified: every %d-th read, every registration's 201\n", READ_VERIFY_EVERY);
     printf("read_verify_every: %d\n", READ_VERIFY_EVERY);
+
+    /* Search on the log as built, right after the cold reads (scittd on it, the page cache as
+     * those reads left it) */
+    search_phase(port, fleet, n, nsearch);
 
     /* Registrations at scale and on an empty ledger (same file system), both daemons up, in
      * alternating rounds with fresh statements for each; the best round of each is reported, so

@@ -35,6 +35,7 @@ load|$build/bench/load --scittd $build/server/scittd --seconds 10 --rate 5000
 readflood|$build/bench/readflood --scittd $build/server/scittd --seconds 10 --rate 2000
 pkcs11_load|bench/pkcs11_load.sh $build --seconds 10 --rate 2000
 witness_bench|$build/bench/witness_bench --scittd $build/server/scittd --scitt $build/tools/scitt --seconds 9
+events_bench|$build/bench/events_bench --scittd $build/server/scittd --seconds 10 --rate 5000 --subscribers 1000
 scale|$build/bench/scale --scittd $build/server/scittd --entries $scale_entries --dir $scale_dir"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -142,6 +143,10 @@ wreg=$(fig witness_bench registrations_witnessed)
 wnone=$(fig witness_bench registrations_none)
 wit_how="development policy; three scitt witness serve on loopback, all required, their state on $(fig witness_bench witness_state | sed 's|/scitt-witness-bench.*||') (witnesses elsewhere: their fsyncs are not the log's); $(fig witness_bench witness_rounds_during_closed_loops) rounds during the closed loops; 3 alternating rounds each; data on $(fs witness_bench)"
 lag_how="one registration at a time: from its 201 to GET /checkpoint serving a witnessed checkpoint of at least the newest size (polled every 0.5 ms)"
+# --- figures: events_bench (1,000 /events subscribers vs none at 5,000/s offered, same run) ---
+ev_reg=$(fig events_bench registrations_subscribers)
+ev_none=$(fig events_bench registrations_none)
+ev_how="development policy, 5,000/s offered in phases alternating with and without $(fig events_bench subscribers | cut -d' ' -f1) subscribers (990 watching one subject each, 10 every entry); every 4th 201's receipt verified; $(fig events_bench events_delivered) events delivered, each subscriber's checked; scittd's resident memory at most $(fig events_bench server_rss_max_subscribers) MiB with them, $(fig events_bench server_rss_max_none) MiB without; data on $(fs events_bench)"
 # --- figures: ledger_bench ---
 la=$(fig ledger_bench ledger_append)
 lraw=$(fig ledger_bench lmdb_raw_append)
@@ -174,6 +179,11 @@ lraw=$(fig ledger_bench lmdb_raw_append)
     row "receipt reads, cold-ish, random over the whole log, at $scale_entries entries (scale)" "$cold" "/s" "warm receipt reads" "$reads" "$(ratio "$cold" "$reads")" "" "" "" "" "" "$cold_how"
     row "registrations at $scale_entries entries vs empty (scale)" "$at_scale" "/s" "empty ledger" "$empty" "$(ratio "$at_scale" "$empty")" "ratio ≥ 0.8" ">=" 0 ">=" 0.8 "$scale_reg_how"
     row "restart at $scale_entries entries, exec to READY (scale)" "$(fig scale restart)" "ms" "" "" "" "≤ 1,000 ms" "<=" 1000 "" "" "median of 3; data on $scale_fs"
+    search_how="GET /query, 20 rows, JSON, time to the first row, $(fig scale search_wrong) wrong answers (every answer checked against what was built); p50 by subject $(fig scale search_sub_p50) ms, by issuer $(fig scale search_iss_p50) ms, by digest $(fig scale search_digest_p50) ms, by time $(fig scale search_time_range_p50) ms; after the cold reads; data on $scale_fs"
+    row "search p99 by subject at $scale_entries entries (scale)" "$(fig scale search_sub_p99)" "ms" "" "" "" "" "" "" "" "" "$search_how"
+    row "search p99 by issuer, from a random cursor, at $scale_entries entries (scale)" "$(fig scale search_iss_p99)" "ms" "" "" "" "" "" "" "" "" "$search_how"
+    row "search p99 by payload digest at $scale_entries entries (scale)" "$(fig scale search_digest_p99)" "ms" "" "" "" "" "" "" "" "" "$search_how"
+    row "search p99 by a second of registration time at $scale_entries entries (scale)" "$(fig scale search_time_range_p99)" "ms" "" "" "" "" "" "" "" "" "$search_how"
     row "storage overhead at $scale_entries entries (scale)" "$(fig scale storage_overhead)" "B/entry" "" "" "" "≤ 200 B/entry" "<=" 200 "" "" "allocated blocks as built; data on $scale_fs"
     # --- rows: cose_bench (offline verification) ---
     row "offline verification, cold: issuer signature + receipt (cose_bench)" "$tv_cold" "/s" "two raw ECDSA P-256 verifies" "$pair" "$(ratio "$tv_cold" "$pair")" "ratio ≥ 0.85" ">=" 0 ">=" 0.85 "every receipt against its own tree head, no signature memo (a relying party verifying one statement); in process, one thread, no disk"
@@ -185,6 +195,10 @@ lraw=$(fig ledger_bench lmdb_raw_append)
     row "registrations, closed loop, three witnesses configured (witness_bench)" "$wreg" "/s" "no witnesses, same run" "$wnone" "$(ratio "$wreg" "$wnone")" "ratio ≥ 0.95" ">=" 0 ">=" 0.95 "$wit_how"
     row "head signed to witnessed, p50 (witness_bench)" "$(fig witness_bench witness_lag_p50)" "ms" "" "" "" "" "" "" "" "" "$lag_how"
     row "head signed to witnessed, p99 (witness_bench)" "$(fig witness_bench witness_lag_p99)" "ms" "" "" "" "" "" "" "" "" "$lag_how"
+    # --- rows: events_bench ---
+    row "registrations at 5,000/s offered with 1,000 /events subscribers (events_bench)" "$ev_reg" "/s" "no subscriber, same run" "$ev_none" "$(ratio "$ev_reg" "$ev_none")" "" "" "" "" "" "$ev_how"
+    row "registration latency p99 with 1,000 /events subscribers (events_bench)" "$(fig events_bench latency_subscribers_p99)" "ms" "no subscriber, same run" "$(fig events_bench latency_none_p99)" "$(ratio "$(fig events_bench latency_subscribers_p99)" "$(fig events_bench latency_none_p99)")" "" "" "" "" "" "$ev_how"
+    row "event lag p99, 201 to the subscriber (events_bench)" "$(fig events_bench event_lag_p99)" "ms" "" "" "" "" "" "" "" "" "from the load client receiving a 201 to a subscriber receiving its event; p50 $(fig events_bench event_lag_p50) ms"
     # --- rows: ledger_bench ---
     row "ledger append, durable, no HTTP (ledger_bench)" "$la" "entries/s" "raw LMDB append" "$lraw" "$(ratio "$la" "$lraw")" "" "" "" "" "" "durable LMDB commits on $(fs ledger_bench) (tmpfs refused)"
     echo

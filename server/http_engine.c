@@ -619,6 +619,16 @@ void scitt__http_conn_eof(scitt__http_conn *c)
     if (c->dead) {
         return;
     }
+    /* A stream (server-sent events) runs until its reader goes, and a reader that closes has
+     * gone: end it now rather than at its next write, which may be a heartbeat away. */
+    if (c->qhead && c->qhead->push && !c->qhead->push_ended) {
+        c->no_more = true;
+        if (!c->closing) {
+            c->closing = true;
+            c->ops->close(c, false);
+        }
+        return;
+    }
     /* Requests still waiting behind a full pipeline were sent before the close: answer them. */
     if (c->paused && c->pending_len > 0) {
         c->eof_pending = true;

@@ -3,6 +3,7 @@
  * media types. Shared by the daemon and the fuzz target that drives the real routes.
  */
 #include "scittd.h"
+#include "witness.h"
 
 #include <string.h>
 
@@ -50,6 +51,9 @@ static const route_row table[] = {
      R_SMALL, NULL},
     {"query", SCITT_HTTP_GET, "/query", false, scittd_route_query, false, R_QUERY, NULL},
     {"attestation", SCITT_HTTP_GET, "/attestation", false, scittd_route_attestation, false, R_LARGE,
+     NULL},
+    /* the policy file (at most 64 KiB) escaped in JSON, and up to 8 witnesses */
+    {"witnesses", SCITT_HTTP_GET, "/witnesses", false, scittd_route_witnesses, false, R_LARGE,
      NULL},
     {"metrics", SCITT_HTTP_GET, "/metrics", false, scittd_route_metrics, false, R_LARGE, NULL},
     {"healthz", SCITT_HTTP_GET, "/healthz", false, scittd_route_healthz, false, R_SMALL, NULL},

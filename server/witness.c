@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "scitt/file.h"
+#include "scitt/json.h"
 #include "scitt/receipt.h"
 #include "scitt/witness.h"
 #include "witness_submit.h"
@@ -73,6 +74,7 @@ struct scittd_witnesses {
     wit w[SCITTD_MAX_LISTEN];
     size_t n;
     scitt_tlog_policy *policy;
+    scitt_dynbuf policy_text; /* the --witness-policy file as read (GET /witnesses) */
     scitt_note_verifier logkey;
     /* the newest signed size, written by the sequencer thread, and when it was seen */
     _Atomic uint64_t newest;
@@ -116,7 +118,8 @@ static void abs_time(int64_t mono_ns, struct timespec *out)
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
-static scitt_err read_policy(const char *path, scitt_tlog_policy *p, char *reason, size_t cap)
+static scitt_err read_policy(const char *path, scitt_tlog_policy *p, scitt_dynbuf *text,
+                             char *reason, size_t cap)
 {
     scitt_dynbuf b;
     scitt_dynbuf_init(&b, SCITT_POLICY_MAX_BYTES);
@@ -150,6 +153,9 @@ static scitt_err read_policy(const char *path, scitt_tlog_policy *p, char *reaso
         if (e != SCITT_OK) {
             snprintf(reason, cap, "--witness-policy %s:%zu: %s", path, line,
                      e == SCITT_ERR_POLICY ? why : scitt_err_str(e));
+        } else {
+            scitt_dynbuf_put(text, b.ptr, b.len);
+            e = text->err;
         }
     } else {
         snprintf(reason, cap, "--witness-policy %s: %s", path, scitt_err_str(e));
@@ -238,7 +244,7 @@ static scitt_err configure(scittd_witnesses *ws, char *reason, size_t cap)
         policy_all(ws);
         return SCITT_OK;
     }
-    e = read_policy(d->cfg.witness_policy, ws->policy, reason, cap);
+    e = read_policy(d->cfg.witness_policy, ws->policy, &ws->policy_text, reason, cap);
     if (e != SCITT_OK) {
         return e;
     }
@@ -536,6 +542,7 @@ scitt_err scittd_witness_start(scittd *d, char *reason, size_t cap)
     pthread_condattr_destroy(&ca);
     scitt_dynbuf_init(&ws->target_note, SCITT_LIMIT_NOTE_BYTES);
     scitt_dynbuf_init(&ws->witnessed, SCITT_LIMIT_NOTE_BYTES);
+    scitt_dynbuf_init(&ws->policy_text, SCITT_POLICY_MAX_BYTES);
     ws->backoff_ms = BACKOFF_MIN_MS;
     ws->lag.bounds = ms_bounds;
     ws->latency.bounds = ms_bounds;
@@ -603,6 +610,7 @@ void scittd_witness_stop(scittd *d)
     pthread_cond_destroy(&ws->cv_wit);
     scitt_dynbuf_clear(&ws->target_note);
     scitt_dynbuf_clear(&ws->witnessed);
+    scitt_dynbuf_clear(&ws->policy_text);
     scitt_free(ws->policy);
     scitt_free(ws);
     d->witnesses = NULL;
@@ -758,4 +766,65 @@ void scittd_witness_checkpoint(scittd *d, scitt_http_req *req)
                        "signed head is at /checkpoint/latest");
     }
     scitt_dynbuf_clear(&b);
+}
+
+/* GET /witnesses: what a browser needs to check the cosignatures of /checkpoint itself (the
+ * explorer's service page): each configured witness (policy name, vkey, URL, whether the policy
+ * counts it, the newest size it cosigned here), the policy file as given (null: every witness
+ * must cosign) and the newest witnessed size. Nothing secret: relying parties need the same. */
+void scittd_route_witnesses(scitt_http_req *req, void *ctx)
+{
+    scittd *d = ctx;
+    scittd_witnesses *ws = d->witnesses;
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, 256u << 10); /* R_LARGE: a 64 KiB policy even if escaped twice over */
+    scitt_json_writer w;
+    scitt_json_writer_init(&w, &b);
+    scitt_json_begin_object(&w);
+    scitt_json_put_key(&w, "witnesses");
+    scitt_json_begin_array(&w);
+    if (ws != NULL) {
+        pthread_mutex_lock(&ws->mu);
+        for (size_t i = 0; i < ws->n; i++) {
+            const wit *x = &ws->w[i];
+            const char *eq = strchr(d->cfg.witness[i], '=');
+            uint64_t last = 0;
+            for (size_t h = 0; h < HISTORY; h++) {
+                if (x->hist[h].len && x->hist[h].size > last) {
+                    last = x->hist[h].size;
+                }
+            }
+            scitt_json_begin_object(&w);
+            scitt_json_put_key(&w, "name");
+            scitt_json_put_cstr(&w, x->name);
+            scitt_json_put_key(&w, "vkey");
+            scitt_json_put_cstr(&w, eq ? eq + 1 : "");
+            scitt_json_put_key(&w, "url");
+            scitt_json_put_cstr(&w, x->url);
+            scitt_json_put_key(&w, "counted");
+            scitt_json_put_bool(&w, x->policy_index >= 0);
+            scitt_json_put_key(&w, "cosigned_size");
+            scitt_json_put_uint(&w, last);
+            scitt_json_end_object(&w);
+        }
+    }
+    scitt_json_end_array(&w);
+    scitt_json_put_key(&w, "policy");
+    if (ws != NULL && ws->policy_text.len > 0) {
+        scitt_json_put_text(&w, scitt_span_make(ws->policy_text.ptr, ws->policy_text.len));
+    } else {
+        scitt_json_put_null(&w);
+    }
+    scitt_json_put_key(&w, "witnessed_size");
+    scitt_json_put_uint(&w, ws != NULL ? ws->witnessed_size : 0);
+    if (ws != NULL) {
+        pthread_mutex_unlock(&ws->mu);
+    }
+    scitt_json_end_object(&w);
+    if (scitt_json_writer_finish(&w) != SCITT_OK) {
+        b.err = SCITT_ERR_NOMEM;
+    }
+    scittd_header(req, "Cache-Control", "no-cache");
+    scittd_send(req, 200, "application/json", &b);
+    scitt_http_complete(req);
 }

@@ -27,6 +27,8 @@ SCITT_MUST_USE scitt_err scittd_witnessed_entry(scittd *d, scitt_ledger_read *r,
                                                 size_t cap);
 /* GET /checkpoint with --witness: the newest witnessed checkpoint, else 503. */
 void scittd_witness_checkpoint(scittd *d, scitt_http_req *req);
+/* GET /witnesses: the configured witnesses, the witness policy and the witnessed size (JSON). */
+void scittd_route_witnesses(scitt_http_req *req, void *ctx);
 /* The witness metrics (Prometheus text), nothing without --witness. */
 void scittd_witness_metrics(scittd *d, scitt_dynbuf *b);
 

@@ -4,7 +4,8 @@
  *   #/entry/<entry-id>        an entry, decoded and verified here
  *   #/entry/index/<n>         the same by index
  *   #/search?iss=&sub=&digest=&after=&before=&cursor=
- *   #/service                 keys (with pins), configuration, attestation summary
+ *   #/service                 checkpoint signature, witnesses, keys, policy history, attestation
+ *                             (service.js)
  * Every untrusted string reaches the page through textContent, never as markup. When a page is
  * finished, <body> gets data-state="done" and, where something was verified, data-verdict.
  */
@@ -83,12 +84,26 @@ function parseCheckpoint(text) {
 }
 
 async function pageLog() {
-    const cp = parseCheckpoint(await (await fetchOk("/checkpoint")).text());
+    const note = await fetchCheckpointNote();
+    const cp = parseCheckpoint(note);
+    const witnesses = await (await fetchOk("/witnesses", "application/json")).json();
     const table = el("table", {},
         row("Origin", cp.origin), row("Tree size", String(cp.size)), row("Root", mono(toHex(cp.root))),
-        row("Witnesses", "none configured for this log"));
+        row("Witnesses", witnesses.witnesses.length === 0 ? "none configured for this log"
+            : el("span", {}, witnesses.witnesses.length + " configured: " + witnesses.witnesses.map((w) => w.name).join(", ") +
+                 " (cosignatures checked on the ", el("a", { href: "#/service" }, "service page"), ")")));
     const checks = el("ul", { class: "checks" });
     let verdict = "ok", text;
+    try {
+        const config = cborDecode(await fetchBytes("/.well-known/transparency-configuration"));
+        const vkey = config.get("checkpoint_vkey");
+        await verifyNoteSignature(note, vkey);
+        check(checks, true, "checkpoint signed by the log key " + vkey + " (" + pinnedNoteKey(cp.origin, vkey) + ")");
+    } catch (e) {
+        check(checks, false, e.message);
+        verdict = "failed";
+        text = "VERIFICATION FAILED: " + e.message;
+    }
     let last = null;
     try {
         last = JSON.parse(localStorage.getItem(LAST_SEEN) || "null");
@@ -96,7 +111,9 @@ async function pageLog() {
         last = null;
     }
     try {
-        if (!last || last.origin !== cp.origin) {
+        if (verdict === "failed") {
+            /* the note signature failed: nothing is remembered */
+        } else if (!last || last.origin !== cp.origin) {
             text = "First visit: this checkpoint is remembered; the next visit checks that the log only grew from it.";
             verdict = "warn";
         } else if (cp.size < last.size) {
@@ -114,7 +131,7 @@ async function pageLog() {
             check(checks, true, "checkpoint root equals the proven root");
             text = "Verified: the log grew from size " + last.size + " to " + cp.size + " without rewriting history.";
         }
-        localStorage.setItem(LAST_SEEN, JSON.stringify({ origin: cp.origin, size: cp.size, root: toHex(cp.root) }));
+        if (verdict !== "failed") localStorage.setItem(LAST_SEEN, JSON.stringify({ origin: cp.origin, size: cp.size, root: toHex(cp.root) }));
     } catch (e) {
         check(checks, false, e.message);
         verdict = "failed";
@@ -396,40 +413,7 @@ async function pageSearch(params) {
     done();
 }
 
-/* ---- service ---- */
-
-async function pageService() {
-    const jwks = await fetchJwks();
-    const pins = loadPins();
-    const keys = el("table", { id: "keys" }, el("tr", {}, el("th", {}, "kid"), el("th", {}, "alg"), el("th", {}, "SHA-256 fingerprint"), el("th", {}, "pin")));
-    for (const k of jwks.keys || []) {
-        const fp = await jwkFingerprint(k);
-        const pin = pins[k.kid] === undefined ? "not pinned yet" : pins[k.kid] === fp ? "pinned" : "DIFFERS FROM PIN " + pins[k.kid];
-        keys.append(el("tr", {}, el("td", {}, mono(k.kid)), el("td", {}, k.alg || ""), el("td", {}, mono(fp)), el("td", {}, pin)));
-    }
-    const forget = el("button", { type: "button", id: "forget" }, "Forget the pinned keys and checkpoint");
-    forget.addEventListener("click", () => {
-        localStorage.removeItem(PIN_STORE);
-        localStorage.removeItem(LAST_SEEN);
-        route();
-    });
-    let config;
-    try {
-        config = el("pre", {}, cborShow(cborDecode(await fetchBytes("/.well-known/transparency-configuration"))));
-    } catch (e) {
-        config = "unavailable: " + e.message;
-    }
-    let att;
-    try {
-        att = el("pre", {}, cborShow(cborDecode(await fetchBytes("/attestation"))));
-    } catch (e) {
-        att = "unavailable: " + e.message;
-    }
-    setPage("Service", el("h3", {}, "Receipt keys"), keys, forget,
-            el("h3", {}, "Transparency configuration"), config,
-            el("h3", {}, "Attestation (as served; verify it with scitt attest)"), att);
-    done();
-}
+/* ---- service: service.js ---- */
 
 /* ---- routing ---- */
 

@@ -248,6 +248,47 @@ def case_events_slow_reader(tmp):
         srv.stop()
 
 
+def case_events_closed_reader(tmp):
+    """A subscriber that closes its connection gives its slot back at once, not at the stream's
+    next write (a heartbeat, 15 s away, for a filter nothing matches): 1,024 streams (the bound;
+    one more gets 503) are closed, and 1,024 new ones are all admitted right after."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 4096:
+        ok(False, "this case needs 4,096 file descriptors (hard limit %d)" % hard)
+        return
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4096), hard))
+    srv = Scittd(tmp, "--max-conns-per-ip", "3000")  # scittd inherits the raised limit
+
+    def open_all(n):
+        subs = []
+        for _ in range(n):
+            e = Events(srv.port, "?sub=nobody")
+            subs.append(e)
+        heads = [e.read_head().split("\r\n")[0] for e in subs]
+        return subs, heads
+
+    try:
+        first, heads = open_all(1024)
+        ok(all(" 200 " in h for h in heads), "1,024 subscribers admitted",
+           [h for h in heads if " 200 " not in h][:3])
+        extra = Events(srv.port, "?sub=nobody")
+        h = extra.read_head()
+        ok(" 503 " in h.split("\r\n")[0], "the 1,025th is refused (503)", h)
+        extra.close()
+        for e in first:
+            e.close()
+        time.sleep(1.0)
+        second, heads = open_all(1024)
+        refused = [h for h in heads if " 200 " not in h]
+        ok(not refused, "1,024 new subscribers admitted 1 s after the first closed (%d refused)"
+           % len(refused), refused[:3])
+        for e in second:
+            e.close()
+    finally:
+        srv.stop()
+
+
 class Monitor:
     def __init__(self, tmp, url, *args):
         self.out = open(os.path.join(tmp, "monitor.out"), "ab")
@@ -396,6 +437,7 @@ def case_monitor_fork(tmp):
 
 
 CASES = {"events_stream": case_events_stream, "events_slow_reader": case_events_slow_reader,
+         "events_closed_reader": case_events_closed_reader,
          "monitor_restart": case_monitor_restart, "monitor_fork": case_monitor_fork}
 
 

@@ -157,6 +157,8 @@ class Proxy:
             root[0] ^= 1
             lines[2] = __import__("base64").b64encode(bytes(root)).decode()
             return "\n".join(lines).encode()
+        if m in SERVICE_MODES:
+            return tamper_service(self, path, body, m)
         if path.startswith("/proofs/consistency") and m == "consistency":
             rec = cbor2.loads(body)
             un = rec.value[1]
@@ -165,6 +167,107 @@ class Proxy:
             un[396][-2][0] = cbor2.dumps(p)
             return cbor2.dumps(rec)
         return body
+
+
+# ---- tampering with what the service page checks ----
+
+SERVICE_MODES = ("note-sig", "note-key", "cosig", "drop-cosig", "witness-set", "policy-sig",
+                 "policy-entry", "identity", "identity-key")
+
+
+def b64(b):
+    import base64
+    return base64.b64encode(b).decode()
+
+
+def unb64(s):
+    import base64
+    return base64.b64decode(s)
+
+
+def note_parts(body):
+    text = body.decode()
+    at = text.index("\n\n")
+    return text[:at + 1], [ln for ln in text[at + 2:].split("\n") if ln]
+
+
+def note_join(text, sigs):
+    return (text + "\n" + "".join(ln + "\n" for ln in sigs)).encode()
+
+
+def flip_sig_line(line, at=-5):
+    dash, name, blob = line.split(" ")
+    raw = bytearray(unb64(blob))
+    raw[at] ^= 1
+    return " ".join([dash, name, b64(bytes(raw))])
+
+
+def attacker_vkey(proxy, origin):
+    """An Ed25519 note key of the attacker's (C2SP vkey, same name), made once per proxy."""
+    import hashlib
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives import serialization
+    if getattr(proxy, "evil", None) is None:
+        k = ed25519.Ed25519PrivateKey.generate()
+        pub = k.public_key().public_bytes(serialization.Encoding.Raw,
+                                          serialization.PublicFormat.Raw)
+        kid = hashlib.sha256(origin.encode() + b"\n\x01" + pub).digest()[:4]
+        proxy.evil = (k, kid, "%s+%s+%s" % (origin, kid.hex(), b64(b"\x01" + pub)))
+    return proxy.evil
+
+
+def tamper_service(proxy, path, body, m):
+    origin = proxy.origin
+    if path in ("/checkpoint", "/checkpoint/latest") and m in ("note-sig", "note-key", "cosig",
+                                                               "drop-cosig"):
+        text, sigs = note_parts(body)
+        logline = [ln for ln in sigs if ln.split(" ")[1] == origin]
+        cosigs = [ln for ln in sigs if ln.split(" ")[1] != origin]
+        if m == "note-sig":
+            logline = [flip_sig_line(logline[0])]
+        elif m == "note-key":  # the attacker's own key signs, and /.well-known names it
+            k, kid, _ = attacker_vkey(proxy, origin)
+            logline = ["\u2014 %s %s" % (origin, b64(kid + k.sign(text.encode())))]
+        elif m == "cosig":
+            cosigs[0] = flip_sig_line(cosigs[0])
+        elif m == "drop-cosig":
+            cosigs = cosigs[1:]
+        return note_join(text, logline + cosigs)
+    if path == "/.well-known/transparency-configuration" and m in ("note-key", "policy-entry"):
+        c = cbor2.loads(body)
+        if m == "note-key":
+            c["checkpoint_vkey"] = attacker_vkey(proxy, origin)[2]
+        else:
+            c["policy_entry"] = 0
+        return cbor2.dumps(c)
+    if path == "/witnesses" and m == "witness-set":
+        j = json.loads(body)
+        j["witnesses"] = j["witnesses"][:1]  # a service that drops a witness and the quorum
+        j["policy"] = None
+        return json.dumps(j).encode()
+    if path.endswith("/statement") and m == "policy-sig" and path.split("/")[2] in proxy.policy_ids:
+        st = cbor2.loads(body)
+        prot, unprot, payload, sig = st.value
+        return cbor2.dumps(cbor2.CBORTag(18, [prot, unprot, payload, flip(sig, 7)]))
+    if path == "/attestation" and m in ("identity", "identity-key"):
+        import hashlib
+        b = cbor2.loads(body)
+        ident = cbor2.loads(b["identity"])
+        if m == "identity":  # another issuer, the evidence left as it is
+            ident[3] = "https://attacker.example"
+            b["identity"] = cbor2.dumps(ident)
+        else:  # another receipt key, and (unsigned virtual evidence) a matching binding
+            from cryptography.hazmat.primitives.asymmetric import ec
+            nums = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+            key = dict(ident[1])
+            key[-2], key[-3] = nums.x.to_bytes(32, "big"), nums.y.to_bytes(32, "big")
+            ident[1] = key
+            b["identity"] = cbor2.dumps(ident)
+            ev = cbor2.loads(b["evidence"])
+            ev["report_data"] = hashlib.sha256(b["identity"]).digest() + ev["report_data"][32:]
+            b["evidence"] = cbor2.dumps(ev)
+        return cbor2.dumps(b)
+    return body
 
 
 def flip(b, i=0):
@@ -418,7 +521,142 @@ def case_disabled(tmp):
         srv.stop()
 
 
-CASES = {"pages": case_pages, "tampered": case_tampered, "consistency": case_consistency,
+class Witness:
+    def __init__(self, tmp, name, log_vkey):
+        d = os.path.join(tmp, "w-" + name)
+        os.makedirs(d)
+        key = os.path.join(d, "key")
+        r = subprocess.run([SCITT, "witness", "keygen", "--name", name + ".test", "--out", key],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("witness keygen: " + r.stderr)
+        self.vkey = r.stdout.strip()
+        self.log = open(os.path.join(tmp, "w-%s.log" % name), "w+")
+        self.proc = subprocess.Popen([SCITT, "witness", "serve", "--key", key, "--state",
+                                      os.path.join(d, "state"), "--log", log_vkey, "--listen",
+                                      "127.0.0.1:0"], stdout=subprocess.DEVNULL, stderr=self.log)
+        for _ in range(400):
+            self.log.seek(0)
+            t = self.log.read()
+            m = re.search(r"event=listening.*?port=(\d+)", t)
+            if m:
+                self.url = "http://127.0.0.1:" + m.group(1)
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("witness did not start: " + t)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(20)
+        self.log.close()
+
+
+def case_service(tmp):
+    """The service page: checkpoint signature, witnesses (two, both required) and their
+    cosignatures, the policy history (two policy statements: a change), the attestation binding;
+    each tampered in turn through the proxy must be shown as failed."""
+    first = Scittd(tmp, "--origin", "ui.test")
+    cfg = cbor2.loads(urllib.request.urlopen(
+        first.url + "/.well-known/transparency-configuration").read())
+    first.stop()
+    wits = [Witness(tmp, n, cfg["checkpoint_vkey"]) for n in ("wa", "wb")]
+    pol = os.path.join(tmp, "witness.policy")
+    with open(pol, "w") as f:
+        f.write("log %s\n" % cfg["checkpoint_vkey"])
+        for i, w in enumerate(wits):
+            f.write("witness W%d %s %s\n" % (i, w.vkey, w.url))
+        f.write("group both 2 W0 W1\nquorum both\n")
+    # another registration policy than the first start's: a second policy statement (a change)
+    rp = os.path.join(tmp, "policy.json")
+    with open(rp, "w") as f:
+        f.write('{"version": 1, "development": true, "clock_skew_seconds": 120,'
+                ' "issuers": [{"iss_prefix": "", "self_signed": true}]}')
+    extra = ["--origin", "ui.test", "--policy", rp, "--witness-policy", pol]
+    for w in wits:
+        extra += ["--witness", "%s=%s" % (w.url, w.vkey)]
+    srv = Scittd(tmp, *extra)
+    signer = Signer(tmp)
+    proxy = Proxy(srv.url)
+    proxy.origin = "ui.test"
+    b = Browser()
+    try:
+        signer.register(srv.url, "https://ci.example/app", "app", b'{"n":1}')
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(srv.url + "/checkpoint") as r:
+                    note = r.read().decode()
+                if note.count("\u2014") == 3 and note.split("\n")[1] == "3":
+                    break
+            except urllib.error.HTTPError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("no witnessed checkpoint of size 3")
+            time.sleep(0.2)
+        q = json.loads(urllib.request.urlopen(urllib.request.Request(
+            srv.url + "/query?sub=scittd/registration-policy",
+            headers={"Accept": "application/json"})).read())
+        proxy.policy_ids = [e["entry_id"] for e in q["entries"]]
+        ok(len(proxy.policy_ids) == 2, "two policy statements in the log", q)
+        b.open_page()
+        text = page(b, proxy.url + "/ui/#/service")
+        vs = b.eval("Object.fromEntries([...document.querySelectorAll('.verdict[data-verdict]')]"
+                    ".map(x => [x.id, x.dataset.verdict]))")
+        ok(vs.get("verdict-note") == "ok", "the checkpoint's note signature verifies", text)
+        ok(vs.get("verdict-witness") == "ok" and "cosigned by W0, W1" in text,
+           "both cosignatures verify and meet the policy", text)
+        ok(vs.get("verdict-policy") == "ok" and "POLICY CHANGE" in text and
+           b.eval("document.querySelectorAll('#policy-history tr.ok a').length") == 2,
+           "the policy history: two statements verified, the second a change, linked", text)
+        ok(vs.get("verdict-attest") == "warn" and "INSECURE" in text and
+           "REPORT_DATA[0:32] = SHA-256(identity document)" in text,
+           "the attestation binding is checked (virtual: INSECURE)", text)
+        ok(verdict(b) == "warn", "page verdict: warn (the insecure platform)", vs)
+        shot(b, "service")
+        text = page(b, proxy.url + "/ui/#/log")
+        ok(verdict(b) != "failed" and "signed by the log key" in text and "W0, W1" in text,
+           "the log page checks the note signature and names the witnesses", text)
+        want = {
+            "note-sig": ("note", "signature by the log key ui.test does not verify"),
+            "note-key": ("note", "is not the key this browser pinned"),
+            "cosig": ("witness", "cosignature of witness W0 does not verify"),
+            "drop-cosig": ("witness", "do not meet the policy's quorum"),
+            "witness-set": ("witness", "changed since this browser pinned them"),
+            "policy-sig": ("policy", "does not verify with the service key"),
+            "policy-entry": ("policy", "the policy in force is entry 0"),
+            "identity": ("attest", "does not bind the identity document"),
+            "identity-key": ("attest", "is not one of the keys at /jwks"),
+        }
+        for mode, (sec, msg) in want.items():
+            proxy.mode = mode
+            text = page(b, proxy.url + "/ui/#/service")
+            got = b.eval("(document.getElementById('verdict-%s') || {dataset: {}}).dataset.verdict"
+                         % sec)
+            box = b.eval("(document.getElementById('verdict-%s') || {}).innerText || ''" % sec)
+            ok(got == "failed" and verdict(b) == "failed" and msg in box,
+               "a tampered %s is shown as failed (%s)" % (mode, msg), box or text)
+            if mode == "cosig":
+                shot(b, "service-tampered")
+        proxy.mode = "note-sig"
+        text = page(b, proxy.url + "/ui/#/log")
+        ok(verdict(b) == "failed" and "does not verify" in text,
+           "the log page fails a tampered checkpoint signature", text)
+        proxy.mode = None
+        page(b, proxy.url + "/ui/#/service")
+        ok(verdict(b) == "warn", "honest again: verified (warn: insecure platform)")
+        ok(b.problems() == [], "no console errors, exceptions or CSP violations", b.problems())
+    finally:
+        b.close()
+        proxy.stop()
+        srv.stop()
+        for w in wits:
+            w.stop()
+
+
+CASES = {"pages": case_pages, "service": case_service, "tampered": case_tampered, "consistency": case_consistency,
          "hostile_text": case_hostile_text, "disabled": case_disabled}
 
 
