@@ -17,7 +17,9 @@
  * Run as `test_scittd_pg <case>`.
  */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 
 #include "crash_load.h"
 #include "pg_server.h"
@@ -723,6 +725,245 @@ static void test_pg_rollback(void **state)
     free_statements(st, 12);
 }
 
+/*
+ * Instances started at once on an empty database: one takes the lease and records the settings
+ * and the policy, the others wait for them and adopt them (one policy entry, every instance's
+ * /config naming it, registrations through each one sequenced with it), or refuse cleanly when
+ * they were given other settings or other keys (exit before READY, a line saying why, nothing
+ * appended by them).
+ */
+typedef struct racer {
+    sd_daemon *d;
+    int fd;        /* its stdout, where READY comes */
+    bool up;       /* READY */
+    int status;    /* its exit status when it refused */
+    char log[256]; /* its stderr */
+} racer;
+
+static void race_spawn(racer *r, const char *url, const char *issuer)
+{
+    char script[600];
+    snprintf(script, sizeof(script), "exec \"$0\" \"$@\" 2>'%s'", r->log);
+    const char *argv[] = {"/bin/sh",
+                          "-c",
+                          script,
+                          sd_bin(),
+                          "--data",
+                          r->d->data,
+                          "--listen",
+                          "127.0.0.1:0",
+                          "--platform",
+                          "virtual",
+                          "--insecure-virtual",
+                          "--print-ports",
+                          "--log-level",
+                          "warn",
+                          "--policy",
+                          sd_path(&a, "policy.json"),
+                          "--storage",
+                          url,
+                          "--lease-ms",
+                          LEASE_MS,
+                          "--issuer",
+                          issuer,
+                          NULL};
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, pfd[0]);
+    assert_int_equal(posix_spawn(&r->d->srv.pid, argv[0], &fa, NULL, (char *const *)argv, environ),
+                     0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pfd[1]);
+    r->fd = pfd[0];
+    r->up = false;
+    r->status = -1;
+}
+
+/* Reads its READY line (up) or sees it exit (its status kept). */
+static void race_settle(racer *r)
+{
+    char line[128];
+    size_t len = 0;
+    double until = it_now() + 30;
+    while (len < sizeof(line) - 1 && (len == 0 || line[len - 1] != '\n')) {
+        struct pollfd p = {r->fd, POLLIN, 0};
+        int left = (int)((until - it_now()) * 1000);
+        if (left <= 0 || poll(&p, 1, left) <= 0) {
+            fail_msg("scittd neither became ready nor exited within 30 s");
+        }
+        if (read(r->fd, line + len, 1) <= 0) {
+            break;
+        }
+        len++;
+    }
+    line[len] = 0;
+    close(r->fd);
+    if (sscanf(line, "READY port=%d", &r->d->port) == 1) {
+        r->up = true;
+        double deadline = it_now() + 10;
+        while (sd_probe(r->d, "/healthz", 2000) != 0) {
+            if (it_now() > deadline) {
+                it_resp *h = sd_get(r->d, "/healthz");
+                fail_msg("scittd did not answer /healthz with 200 (%d: %.*s)", h->status,
+                         (int)sd_body(h).len, (const char *)sd_body(h).ptr);
+            }
+            it_sleep_ms(20);
+        }
+        return;
+    }
+    r->status = it_wait(&r->d->srv, 10000);
+    r->d->srv.pid = 0;
+}
+
+/* A fresh database on the test's server: its URL. */
+static void race_db(int round, char *url, size_t cap)
+{
+    char q[64], out[8];
+    snprintf(q, sizeof(q), "CREATE DATABASE race%d", round);
+    (void)db_value(q, out, sizeof(out));
+    snprintf(url, cap, "postgresql://scitt@127.0.0.1:%d/race%d", pg.port, round);
+}
+
+/* A new database for the same instances: the newest head they signed on the last one goes. */
+static void race_forget(sd_daemon *const *all)
+{
+    for (int i = 0; i < 3; i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/signed-head", all[i]->data);
+        (void)unlink(path);
+    }
+}
+
+static long race_count(const char *url, const char *q)
+{
+    PGconn *c = PQconnectdb(url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, q);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    long n = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
+static void test_pg_first_start(void **state)
+{
+    (void)state;
+    /* the service keys, made once and given to every instance */
+    const char *lmdb[] = {"--policy", sd_path(&a, "policy.json"), NULL};
+    sd_start(&a, lmdb);
+    sd_stop(&a);
+    share_keys(&a, &b);
+    share_keys(&a, &c3);
+    sd_daemon *all[3] = {&a, &b, &c3};
+    racer rc[3];
+    for (int i = 0; i < 3; i++) {
+        rc[i].d = all[i];
+        snprintf(rc[i].log, sizeof(rc[i].log), "%s", sd_path(all[i], "race.log"));
+    }
+    scitt_dynbuf st[3 * 4];
+    statements("race", st, 12);
+    /* Rounds 0-2: the same settings and keys: all three run, one policy entry. */
+    for (int round = 0; round < 3; round++) {
+        char url[200];
+        race_db(round, url, sizeof(url));
+        race_forget(all);
+        for (int i = 0; i < 3; i++) {
+            race_spawn(&rc[i], url, "race.example");
+        }
+        for (int i = 0; i < 3; i++) {
+            race_settle(&rc[i]);
+            if (!rc[i].up) {
+                char line[600] = "";
+                FILE *f = fopen(rc[i].log, "r");
+                if (f) {
+                    (void)!fgets(line, sizeof(line), f);
+                    fclose(f);
+                }
+                fail_msg("round %d: instance %d refused (status %d): %s", round, i, rc[i].status,
+                         line);
+            }
+        }
+        long holder = race_count(url, "SELECT coalesce(max(split_part(holder, ':', 2)), '0') "
+                                      "FROM scitt_lease WHERE expires > now()");
+        assert_true(holder == a.srv.pid || holder == b.srv.pid || holder == c3.srv.pid);
+        assert_int_equal(race_count(url, "SELECT count(*) FROM scitt_recent"), 1);
+        scitt_cose_keyset *keys = sd_keys(&a);
+        bool seen[4] = {false};
+        for (int i = 0; i < 3; i++) {
+            sd_config cfg;
+            sd_get_config(all[i], &cfg);
+            assert_int_equal(cfg.policy_entry, 0);
+            assert_string_equal(cfg.issuer, "race.example");
+            scitt_receipt_info info;
+            uint64_t at = sd_register(all[i], keys,
+                                      scitt_span_make(st[4 * round + i].ptr, st[4 * round + i].len),
+                                      &info, NULL);
+            assert_true(at >= 1 && at <= 3 && !seen[at]);
+            seen[at] = true;
+        }
+        /* every head of the log names the one policy entry */
+        assert_int_equal(race_count(url, "SELECT count(*) FROM scitt_recent"), 4);
+        scitt_cose_keyset_free(keys);
+        for (int i = 0; i < 3; i++) {
+            sd_stop(all[i]);
+        }
+    }
+    /* Round 3: one instance given another issuer: whichever records the settings, the instances
+     * whose issuer differs refuse, with a line saying so, and the others run. */
+    char url[200];
+    race_db(3, url, sizeof(url));
+    race_forget(all);
+    const char *issuer[3] = {"race.example", "race.example", "other.example"};
+    for (int i = 0; i < 3; i++) {
+        race_spawn(&rc[i], url, issuer[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        race_settle(&rc[i]);
+    }
+    bool odd_won = rc[2].up;
+    for (int i = 0; i < 3; i++) {
+        bool should_run = (i == 2) == odd_won;
+        if (should_run != rc[i].up) {
+            fail_msg("round 3: instance %d %s", i, rc[i].up ? "runs" : "refused");
+        }
+        if (!rc[i].up) {
+            assert_true(rc[i].status != 0);
+            assert_true(file_has(rc[i].log, "every instance must run the same settings"));
+        }
+    }
+    assert_int_equal(race_count(url, "SELECT count(*) FROM scitt_recent"), 1);
+    for (int i = 0; i < 3; i++) {
+        sd_stop(all[i]);
+    }
+    /* Round 4: one instance with keys of its own (an empty data directory): whichever signs the
+     * first head, the instances holding the other keys refuse. */
+    snprintf(c3.data, sizeof(c3.data), "%s/other", c3.dir);
+    race_db(4, url, sizeof(url));
+    race_forget(all);
+    for (int i = 0; i < 3; i++) {
+        race_spawn(&rc[i], url, "race.example");
+    }
+    for (int i = 0; i < 3; i++) {
+        race_settle(&rc[i]);
+    }
+    odd_won = rc[2].up;
+    for (int i = 0; i < 3; i++) {
+        bool should_run = (i == 2) == odd_won;
+        if (should_run != rc[i].up) {
+            fail_msg("round 4: instance %d %s", i, rc[i].up ? "runs" : "refused");
+        }
+        if (!rc[i].up) {
+            assert_true(file_has(rc[i].log, "every instance must hold the same keystore"));
+        }
+    }
+    assert_int_equal(race_count(url, "SELECT count(*) FROM scitt_recent"), 1);
+    free_statements(st, 12);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -732,6 +973,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_pg_follower, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_failover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_first_start, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
