@@ -824,6 +824,21 @@ static scitt_err pg_index_reset(scitt__store *s)
     return e;
 }
 
+scitt_err scitt__pg_clear_log(scitt__store *s)
+{
+    pg_conn *pc;
+    scitt_err e = pg_get_conn(s->pg, &pc, false);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    e = pg_exec(pc->c,
+                "TRUNCATE scitt_meta, scitt_heads, scitt_times, scitt_tiles, scitt_bundles, "
+                "scitt_recent, scitt_boffsets, scitt_imeta, scitt_ids, scitt_iss, scitt_sub, "
+                "scitt_dig");
+    pg_put_conn(s->pg, pc, e == SCITT_OK);
+    return e;
+}
+
 static uint64_t pg_bytes_used(scitt__store *s)
 {
     pg_conn *pc;

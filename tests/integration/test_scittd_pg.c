@@ -979,6 +979,126 @@ static void test_pg_first_start(void **state)
     free_statements(st, 12);
 }
 
+/*
+ * Moving an LMDB log into PostgreSQL (scitt migrate): the copy keeps every entry at its index, the
+ * receipts signed before verify, scittd started on the database continues the same tree with the
+ * same keys (no new policy entry: the policy in force came along); a second migration into it is
+ * refused, and a source whose entries no longer hash to its signed heads is refused as a copy.
+ */
+static int run_migrate(const char *data, const char *url, char *out, size_t cap)
+{
+    char scitt[4200];
+    const char *bin = getenv("SCITT_BINARY_DIR");
+    snprintf(scitt, sizeof(scitt), "%s/tools/scitt", bin ? bin : ".");
+    const char *argv[] = {
+        "sh", "-c", "exec \"$0\" \"$@\" 2>&1", scitt, "migrate", "--data", data, "--storage",
+        url,  NULL};
+    return it_run(argv, out, cap, 60000);
+}
+
+/* Flips one byte of every occurrence of @p needle in @p path (LMDB keeps no checksums, and the
+ * pages it freed may still hold older copies). */
+static void corrupt_file(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    size_t len = strlen(needle), found = 0;
+    for (char *at = buf; (at = memmem(at, (size_t)(buf + n - at), needle, len)) != NULL; at++) {
+        fseek(f, (long)(at - buf) + (long)len - 1, SEEK_SET);
+        fputc(at[len - 1] ^ 1, f);
+        found++;
+    }
+    assert_true(found > 0);
+    fclose(f);
+    free(buf);
+}
+
+static void test_pg_migrate(void **state)
+{
+    (void)state;
+    const char *lmdb[] = {"--policy", sd_path(&a, "policy.json"), NULL};
+    sd_start(&a, lmdb);
+    scitt_cose_keyset *keys = sd_keys(&a);
+    enum { N = 30, M = 5 };
+    scitt_dynbuf st[N + M], receipt[3];
+    statements("m", st, N + M);
+    sd_register_many(&a, keys, st, N - 3, NULL);
+    scitt_receipt_info info;
+    for (int i = 0; i < 3; i++) {
+        scitt_dynbuf_init(&receipt[i], 0);
+        assert_int_equal(sd_register(&a, keys,
+                                     scitt_span_make(st[N - 3 + i].ptr, st[N - 3 + i].len), &info,
+                                     &receipt[i]),
+                         (uint64_t)(N - 2 + i));
+    }
+    sd_checkpoint before;
+    sd_expect_intact(&a, &before);
+    assert_int_equal(before.cp.size, N + 1);
+    sd_stop(&a);
+
+    char out[4096];
+    int rc = run_migrate(a.data, pg.url, out, sizeof(out));
+    if (rc != 0) {
+        fail_msg("scitt migrate exited %d: %s", rc, out);
+    }
+    assert_non_null(strstr(out, "migrated 31 entries"));
+    /* a database that holds a log is never migrated into */
+    rc = run_migrate(a.data, pg.url, out, sizeof(out));
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(out, "already holds a log"));
+
+    /* scittd on the database: the same keys, the same tree, the old receipts */
+    share_keys(&a, &b);
+    start(&b);
+    sd_config cfg;
+    sd_get_config(&b, &cfg);
+    assert_int_equal(cfg.policy_entry, 0);
+    for (int i = 0; i < 3; i++) {
+        sd_verify_receipt(scitt_span_make(receipt[i].ptr, receipt[i].len),
+                          scitt_span_make(st[N - 3 + i].ptr, st[N - 3 + i].len), keys, NULL);
+    }
+    for (int i = 0; i < N; i += 7) {
+        assert_int_equal(receipt_status(&b, scitt_span_make(st[i].ptr, st[i].len), keys), 200);
+    }
+    /* registered before: answered with its index, no new entry */
+    assert_int_equal(sd_register(&b, keys, scitt_span_make(st[4].ptr, st[4].len), &info, NULL), 5);
+    for (int i = 0; i < M; i++) {
+        assert_int_equal(
+            sd_register(&b, keys, scitt_span_make(st[N + i].ptr, st[N + i].len), &info, NULL),
+            (uint64_t)(N + 1 + i));
+    }
+    sd_checkpoint after;
+    sd_expect_intact(&b, &after);
+    assert_int_equal(after.cp.size, N + 1 + M);
+    sd_stop(&b);
+
+    /* a source altered on disk: copied, but refused as a copy of the signed log */
+    char q[64], db[200];
+    snprintf(q, sizeof(q), "CREATE DATABASE altered");
+    (void)db_value(q, out, sizeof(out));
+    snprintf(db, sizeof(db), "postgresql://scitt@127.0.0.1:%d/altered", pg.port);
+    char mdb[300];
+    snprintf(mdb, sizeof(mdb), "%s/data.mdb", a.data);
+    corrupt_file(mdb, "pkg:m@17");
+    rc = run_migrate(a.data, db, out, sizeof(out));
+    if (rc != 1 || !strstr(out, "hash to")) {
+        fail_msg("an altered source was migrated (exit %d): %s", rc, out);
+    }
+    /* and what it copied is gone */
+    assert_int_equal(race_count(db, "SELECT count(*) FROM scitt_heads"), 0);
+    assert_int_equal(race_count(db, "SELECT count(*) FROM scitt_bundles"), 0);
+    for (int i = 0; i < 3; i++) {
+        scitt_dynbuf_clear(&receipt[i]);
+    }
+    scitt_cose_keyset_free(keys);
+    free_statements(st, N + M);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -989,6 +1109,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_pg_failover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_first_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_migrate, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
