@@ -7,6 +7,7 @@ BUILD_FUZZ  ?= build-fuzz
 BUILD_VALGRIND ?= build-valgrind
 CRASH_ROUNDS ?= 500
 SOAK_SECONDS ?= 600
+PG_KILLS ?= 200
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
@@ -22,7 +23,7 @@ IMAGE_TAG   ?= latest
 # make run ARGS="--policy p.json ...": more scittd flags.
 ARGS        ?=
 
-.PHONY: all deps build run test test-sanitize test-valgrind crash-soak soak bench fuzz mutate format clean \
+.PHONY: all deps build run test test-sanitize test-valgrind crash-soak crash-soak-pg soak bench fuzz mutate format clean \
         install uninstall deb test-package test-fresh-clone image
 
 all: build
@@ -95,6 +96,12 @@ test-valgrind: deps
 crash-soak: build
 	SCITT_BINARY_DIR=$(abspath $(BUILD)) SCITT_CRASH_ROUNDS=$(CRASH_ROUNDS) \
 	    $(BUILD)/tests/integration/test_scittd_crash
+
+# The multi-instance PostgreSQL crash test (scittd.pg_failover, 10 kills in make test) with
+# PG_KILLS (200) leader kills: three instances, a client through each (docs/testing.md).
+crash-soak-pg: build
+	SCITT_BINARY_DIR=$(abspath $(BUILD)) SCITT_PG_KILLS=$(PG_KILLS) \
+	    $(BUILD)/tests/integration/test_scittd_pg test_pg_failover
 
 # scittd at 70% of its measured capacity for SOAK_SECONDS (600); fails if its heap grows >10%.
 soak: build

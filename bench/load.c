@@ -34,8 +34,12 @@
  * receipts with the key that PKCS#11 URI names (scittd --receipt-key): the figures are then
  * named file_key and pkcs11_key, and the last line is ratio pkcs11_key/file_key
  * (bench/pkcs11_load.sh makes a SoftHSM2 token for it).
+ * With --storage URL both daemons run the development policy, the first with its log in LMDB,
+ * the second in the PostgreSQL database URL names (scittd --storage; "new": a server the bench
+ * starts with initdb under TMPDIR, default settings, so fsync and synchronous_commit on): the
+ * figures are named lmdb and postgresql, and the last line is ratio postgresql/lmdb.
  * Usage: load [--scittd PATH] [--rate N] [--seconds S] [--connections C] [--keep DIR]
- *             [--verify-every N] [--statements N] [--receipt-key URI]
+ *             [--verify-every N] [--statements N] [--receipt-key URI] [--storage URL|new]
  */
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +51,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "pg_server.h"
 #include "scittd_run.h"
 
 #define KEYS   1000
@@ -131,14 +136,18 @@ int main(int argc, char **argv)
 {
     bench_help(argc, argv,
                "usage: load [--scittd PATH] [--rate N] [--seconds S] [--connections C] [--keep "
-               "DIR]\n            [--verify-every N] [--statements N] [--receipt-key URI]\n"
+               "DIR]\n            [--verify-every N] [--statements N] [--receipt-key URI] "
+               "[--storage URL|new]\n"
                "  closed-loop registrations and latency at a fixed rate against two scittd it "
                "starts,\n  one with a production policy (x5chain validated to a root CA), one "
                "with the\n  development policy; every 201's receipt is verified (or every N-th)\n"
                "  (defaults: build/server/scittd, 5000/s, 10 s, 64 connections, every 201)\n"
                "  --receipt-key URI: instead, both with the development policy, the second\n"
-               "  signing receipts with that PKCS#11 key (file_key vs pkcs11_key)\n");
-    const char *bin = "build/server/scittd", *keep = NULL, *receipt_key = NULL;
+               "  signing receipts with that PKCS#11 key (file_key vs pkcs11_key)\n"
+               "  --storage URL|new: instead, both with the development policy, the second\n"
+               "  with its log in that PostgreSQL database (new: a server started here under\n"
+               "  TMPDIR) (lmdb vs postgresql)\n");
+    const char *bin = "build/server/scittd", *keep = NULL, *receipt_key = NULL, *storage = NULL;
     double rate = 5000, seconds = 10;
     unsigned conns = 64, every = 1;
     size_t statements = 0;
@@ -157,6 +166,8 @@ int main(int argc, char **argv)
             every = (unsigned)atoi(argv[i + 1]);
         } else if (!strcmp(argv[i], "--receipt-key")) {
             receipt_key = argv[i + 1];
+        } else if (!strcmp(argv[i], "--storage")) {
+            storage = argv[i + 1];
         } else if (!strcmp(argv[i], "--statements")) {
             statements = strtoull(argv[i + 1], NULL, 10);
         } else {
@@ -191,7 +202,30 @@ int main(int argc, char **argv)
         }
         return 1;
     }
-    if (receipt_key) {
+    pg_server pg;
+    memset(&pg, 0, sizeof(pg));
+    if (storage && !strcmp(storage, "new")) {
+        pg.parent = getenv("TMPDIR");
+        if (!pg_server_start(&pg)) {
+            fprintf(stderr, "load: cannot start PostgreSQL under %s\n",
+                    pg.parent ? pg.parent : "/tmp");
+            pg_server_destroy(&pg);
+            if (!keep) {
+                sr_rm_tree(dir);
+            }
+            return 1;
+        }
+        storage = pg.url;
+        printf("storage_postgresql: a server started by the bench (PostgreSQL's defaults: fsync "
+               "on, synchronous_commit on) in %s\n",
+               pg.dir);
+    }
+    if (storage) {
+        receipt_key = NULL;
+        policy_name[0] = "lmdb", policy_name[1] = "postgresql";
+        printf("storage: lmdb = the log in LMDB in its --data, postgresql = in PostgreSQL "
+               "(--storage); both the development policy\n");
+    } else if (receipt_key) {
         policy_name[0] = "file_key", policy_name[1] = "pkcs11_key";
         printf("receipt_keys: file_key = ES256 in the keystore, pkcs11_key = --receipt-key in a "
                "PKCS#11 token; both the development policy\n");
@@ -242,9 +276,10 @@ int main(int argc, char **argv)
     for (int k = 0; k < 2; k++) {
         snprintf(data[k], sizeof(data[k]), "%s/%s", dir, policy_name[k]);
         mkdir(data[k], 0700);
-        const char *extra[] = {"--receipt-key", receipt_key, NULL};
+        const char *extra[] = {storage ? "--storage" : "--receipt-key",
+                               storage ? storage : receipt_key, NULL};
         d[k].pid =
-            receipt_key
+            receipt_key || storage
                 ? sr_start_args(bin, data[k], NULL, k == DEV ? extra : NULL, &d[k].port, NULL)
                 : sr_start_policy(bin, data[k], k == PROD ? policy : NULL, &d[k].port, NULL);
         d[k].check = d[k].pid > 0 ? sr_receipts_new(d[k].port, reqs, (const uint8_t(*)[32])leaves,
@@ -349,7 +384,9 @@ int main(int argc, char **argv)
                     "us CPU per verified receipt");
         bench_print("client_cpu_per_request", client_cpu / client_requests * 1e6,
                     "us (closed loops, receipt checks included)");
-        if (receipt_key) {
+        if (storage) {
+            printf("ratio postgresql/lmdb: %.3f\n", reg[DEV] / reg[PROD]);
+        } else if (receipt_key) {
             printf("ratio pkcs11_key/file_key: %.3f\n", reg[DEV] / reg[PROD]);
         } else {
             printf("ratio registrations_production/ceiling: %.3f\n", reg[PROD] / ceiling);
@@ -362,6 +399,7 @@ out:
         sr_stop(d[k].pid);
         sr_receipts_free(d[k].check);
     }
+    pg_server_destroy(&pg);
     if (!keep && sr_rm_tree(dir) != 0) {
         fprintf(stderr, "load: could not remove %s\n", dir);
     }

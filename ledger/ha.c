@@ -536,6 +536,12 @@ static void *ha_main(void *arg)
             watch_storage(l);
             head_file_store(l);
             collect(l);
+            if (atomic_load(&l->leader)) {
+                /* the next batch looks at the queue even without a notification */
+                pthread_mutex_lock(&l->mu);
+                l->queue_ready = true;
+                pthread_mutex_unlock(&l->mu);
+            }
         }
         flush_outbox(l);
         bool queued = false, done = false;

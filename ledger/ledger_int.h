@@ -70,6 +70,7 @@ struct scitt_ledger {
     _Atomic bool leader; /* this instance holds the lease and sequences */
     bool takeover;       /* under mu: the lease was taken, the sequencer loads the edge */
     bool queue_ready;    /* under mu: the database queue may hold rows for this sequencer */
+    bool claim_queue;    /* the sequencer's: queue_ready when it took the batch (else no claim) */
 
     pthread_mutex_t stats_mu;
     scitt_ledger_stats stats;

@@ -161,6 +161,122 @@ static scitt_err establish_policy(scitt_service *s, char *reason, size_t cap)
     return e;
 }
 
+/*
+ * A follower's view of the settings and policy the sequencing instance recorded: @p ready once the
+ * issuer, the origin and a policy in force are in the log. What this instance was given must be
+ * what is recorded (the same issuer, origin and policy text, and its keys must verify the newest
+ * signed head): otherwise it refuses with @p reason, as it would with a data directory of its own.
+ */
+static scitt_err follow_settings(scitt_service *s, bool *ready, char *reason, size_t cap)
+{
+    *ready = false;
+    scitt_ledger_read *r;
+    scitt_err e = scitt_ledger_read_begin(s->ledger, &r);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    const char *names[2] = {"issuer", "origin"};
+    const char *want[2] = {s->issuer, s->origin};
+    bool recorded = true;
+    for (int i = 0; e == SCITT_OK && i < 2; i++) {
+        scitt_span have;
+        scitt_err g = scitt_ledger_meta_get(r, names[i], &have);
+        if (g == SCITT_ERR_NOT_FOUND) {
+            recorded = false;
+        } else if (g != SCITT_OK) {
+            e = g;
+        } else if (!scitt_span_eq_str(have, want[i])) {
+            snprintf(reason, cap,
+                     "the log's %s is \"%.*s\" (recorded by the sequencing instance); this "
+                     "instance was given \"%s\": every instance must run the same settings",
+                     names[i], (int)(have.len < 200 ? have.len : 200), (const char *)have.ptr,
+                     want[i]);
+            e = SCITT_ERR_STATE;
+        }
+    }
+    scitt_tree_head h;
+    scitt_err g = e == SCITT_OK && recorded ? scitt_ledger_latest(r, &h) : SCITT_ERR_NOT_FOUND;
+    if (e == SCITT_OK && g != SCITT_OK && g != SCITT_ERR_NOT_FOUND) {
+        e = g;
+    }
+    if (e == SCITT_OK && g == SCITT_OK && h.policy_index != SCITT_LEDGER_NO_POLICY) {
+        if (s->signer.verify && s->signer.verify(s->signer.ctx, &h) != SCITT_OK) {
+            snprintf(reason, cap,
+                     "the log's newest tree head (size %llu) does not verify under this "
+                     "instance's service keys: every instance must hold the same keystore (copy "
+                     "service-keys from the instance that made it)",
+                     (unsigned long long)h.size);
+            e = SCITT_ERR_STATE;
+        } else if (!is_current_policy(s, r, h.policy_index)) {
+            snprintf(reason, cap,
+                     "the policy in force (entry %llu) is not this instance's policy: every "
+                     "instance must run the same policy (--policy)",
+                     (unsigned long long)h.policy_index);
+            e = SCITT_ERR_STATE;
+        } else {
+            s->policy_index = h.policy_index;
+            *ready = true;
+        }
+    }
+    scitt_ledger_read_end(r);
+    return e;
+}
+
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/*
+ * Several instances on one database (docs/ha.md): the instance holding the lease records the
+ * settings and registers the policy; the others wait until they are in the log and adopt them, or
+ * refuse (follow_settings). Instances started together on an empty database thus end with one
+ * issuer, one origin and one policy entry, whichever took the lease. One that takes the lease
+ * while it waits (the first holder died before recording them) records them itself; a holder that
+ * loses the lease while recording (its write fenced) waits like the others. Bounded: five leases,
+ * at least 10 s.
+ */
+static scitt_err settle_shared(scitt_service *s, char *reason, size_t cap)
+{
+    double wait_s = 5.0 * s->cfg.lease_ms / 1000.0;
+    double until = mono_s() + (wait_s > 10 ? wait_s : 10);
+    for (;;) {
+        scitt_err e;
+        if (scitt_ledger_leader(s->ledger)) {
+            reason[0] = 0;
+            e = check_setting(s, "issuer", s->issuer, reason, cap);
+            e = e ? e : check_setting(s, "origin", s->origin, reason, cap);
+            e = e ? e : establish_policy(s, reason, cap);
+            bool settled = e == SCITT_OK && s->policy_index != SCITT_LEDGER_NO_POLICY;
+            if (settled || scitt_ledger_state(s->ledger) != SCITT_OK ||
+                (e != SCITT_OK && scitt_ledger_leader(s->ledger))) {
+                return e;
+            }
+            /* deposed while writing them: follow (a refusal of the settings recurs there) */
+        }
+        bool ready = false;
+        reason[0] = 0;
+        e = follow_settings(s, &ready, reason, cap);
+        if (e != SCITT_OK || ready) {
+            return e;
+        }
+        if (scitt_ledger_state(s->ledger) != SCITT_OK) {
+            return SCITT_OK; /* refusing writes already (a rollback): served read-only, logged */
+        }
+        if (mono_s() > until) {
+            snprintf(reason, cap,
+                     "no instance recorded the log's settings and policy in the database within "
+                     "%.0f s (is another instance holding the lease but unable to write?)",
+                     wait_s > 10 ? wait_s : 10);
+            return SCITT_ERR_BUSY;
+        }
+        struct timespec nap = {0, 50 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+}
+
 /* The auditor index values of a stored statement, for rebuilding the index from the log. */
 static scitt_err entry_index_values(void *ctx, scitt_span entry, scitt_span *iss, scitt_span *sub,
                                     scitt_span *digest, uint8_t storage[64])
@@ -256,10 +372,14 @@ scitt_err scitt_service_open(const scitt_service_config *cfg, scitt_service **ou
                      cfg->storage ? "the PostgreSQL database" : cfg->data_dir, scitt_err_str(e));
         }
     }
-    e = e ? e : check_setting(s, "issuer", s->issuer, reason, cap);
-    e = e ? e : check_setting(s, "origin", s->origin, reason, cap);
-    if (e == SCITT_OK && !cfg->read_only) {
-        e = establish_policy(s, reason, cap);
+    if (e == SCITT_OK && cfg->storage && cfg->lease_ms > 0 && !cfg->read_only) {
+        e = settle_shared(s, reason, cap);
+    } else {
+        e = e ? e : check_setting(s, "issuer", s->issuer, reason, cap);
+        e = e ? e : check_setting(s, "origin", s->origin, reason, cap);
+        if (e == SCITT_OK && !cfg->read_only) {
+            e = establish_policy(s, reason, cap);
+        }
     }
     if (e != SCITT_OK) {
         /* every failure says what failed, never "ok" (a step that left no reason of its own) */

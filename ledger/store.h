@@ -77,6 +77,8 @@ bool scitt__pg_url(const char *storage);
  * tables and, when @p take_token (not read-only), takes the writer's fencing token at once.
  */
 scitt_err scitt__pg_open(scitt__store *s, const char *url, bool read_only, bool take_token);
+/* Empties every table of the log and the index (a migration that failed its checks). */
+scitt_err scitt__pg_clear_log(scitt__store *s);
 /*
  * The lease of several instances (docs/ha.md): the writer's token with an expiry on the
  * database's clock. acquire takes it (a new token) only when the current one has expired; renew

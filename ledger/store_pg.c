@@ -56,10 +56,13 @@ enum {
     Q_KINDS
 };
 
+/* Statements of no table, numbered after the tables' (prepared once per connection too). */
+enum { X_FENCE = SCITT__T_COUNT * Q_KINDS, X_NOTIFY_DONE, X_QUEUE_FINISH, X_END };
+
 typedef struct pg_conn {
     struct pg_conn *next;
     PGconn *c;
-    bool prepared[SCITT__T_COUNT * Q_KINDS];
+    bool prepared[X_END];
 } pg_conn;
 
 struct scitt__pg {
@@ -81,9 +84,24 @@ struct scitt__txn {
     bool piped;
     unsigned pending;
     scitt_err pipe_err;
+    /* the fence and the COMMIT, sent in the pipeline after the writes: their places in it */
+    unsigned fence_at, commit_at;
+    bool fence_sent, commit_sent, committed;
+    bool answered; /* queued rows were answered: their instances are told at commit */
     PGresult **res;
     size_t nres, cap;
+    /* a read snapshot's answers by query (REPEATABLE READ: the same query, the same rows), so
+     * that the receipts of one batch read each tile and head once: an open-addressed table */
+    struct pg_memo *memo;
+    size_t nmemo, capmemo;
 };
+
+typedef struct pg_memo {
+    uint64_t hash;
+    uint8_t *key; /* the statement's number, then each parameter's length and bytes */
+    size_t len;
+    PGresult *r;
+} pg_memo;
 
 struct scitt__cursor {
     scitt__txn *t;
@@ -216,10 +234,18 @@ static scitt_err pg_drain(scitt__txn *t)
             PQclear(r);
             break;
         }
+        /* results come in the order sent: statement number `nulls` */
+        if (t->commit_sent && nulls == t->commit_at) {
+            t->committed = st == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+        }
         if (st == PGRES_PIPELINE_ABORTED) {
             e = e ? e : SCITT_ERR_IO;
         } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
             scitt_err f = pg_result_err(r);
+            if (t->fence_sent && nulls == t->fence_at && code && strcmp(code, "22012") == 0) {
+                f = SCITT_ERR_STATE; /* the fence's division by zero: another writer's token */
+            }
             e = e ? e : (f ? f : SCITT_ERR_IO);
         }
         PQclear(r);
@@ -229,6 +255,7 @@ static scitt_err pg_drain(scitt__txn *t)
     }
     t->piped = false;
     t->pending = 0;
+    t->fence_sent = t->commit_sent = false;
     if (t->pipe_err == SCITT_OK) {
         t->pipe_err = e;
     }
@@ -264,15 +291,15 @@ static scitt_err pg_send(scitt__txn *t, unsigned id, const char *sql, int n,
         }
         t->piped = true;
     }
-    const char *values[3];
-    int lengths[3], formats[3];
+    const char *values[5];
+    int lengths[5], formats[5];
     static const char empty[1] = {0};
-    for (int i = 0; i < n && i < 3; i++) {
+    for (int i = 0; i < n && i < 5; i++) {
         values[i] = params[i].ptr ? (const char *)params[i].ptr : empty;
         lengths[i] = (int)params[i].len;
         formats[i] = 1;
     }
-    if (PQsendQueryPrepared(c, name, n, values, lengths, formats, 1) != 1) {
+    if (n > 5 || PQsendQueryPrepared(c, name, n, values, lengths, formats, 1) != 1) {
         t->pipe_err = SCITT_ERR_IO;
         return pg_drain(t);
     }
@@ -286,12 +313,112 @@ static scitt_err pg_send(scitt__txn *t, unsigned id, const char *sql, int n,
  * Runs statement @p kind of table @p tb (text @p sql, prepared on the connection the first time)
  * with binary parameters and results; the result is kept by the transaction.
  */
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* The memo's key of a query (statement @p id, @p n parameters) in @p buf (NULL when too long). */
+static size_t memo_key(unsigned id, int n, const scitt_span *params, uint8_t *buf, size_t cap)
+{
+    size_t len = 4;
+    for (int i = 0; i < n; i++) {
+        len += 4 + params[i].len;
+    }
+    if (len > cap) {
+        return 0;
+    }
+    put_be32(buf, id);
+    size_t at = 4;
+    for (int i = 0; i < n; i++) {
+        put_be32(buf + at, (uint32_t)params[i].len);
+        if (params[i].len) {
+            memcpy(buf + at + 4, params[i].ptr, params[i].len);
+        }
+        at += 4 + params[i].len;
+    }
+    return len;
+}
+
+static uint64_t memo_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ p[i]) * 1099511628211ull;
+    }
+    return h;
+}
+
+static pg_memo *memo_find(scitt__txn *t, uint64_t h, const uint8_t *key, size_t len)
+{
+    if (!t->capmemo) {
+        return NULL;
+    }
+    for (size_t i = (size_t)h & (t->capmemo - 1);; i = (i + 1) & (t->capmemo - 1)) {
+        pg_memo *m = &t->memo[i];
+        if (!m->key || (m->hash == h && m->len == len && memcmp(m->key, key, len) == 0)) {
+            return m;
+        }
+    }
+}
+
+/* Remembers @p r (kept by the transaction) as the answer to @p key; best effort. */
+static void memo_put(scitt__txn *t, uint64_t h, const uint8_t *key, size_t len, PGresult *r)
+{
+    if (2 * (t->nmemo + 1) > t->capmemo) {
+        size_t cap = t->capmemo ? 2 * t->capmemo : 64;
+        pg_memo *m = scitt_calloc(cap, sizeof(*m));
+        if (!m) {
+            return;
+        }
+        pg_memo *old = t->memo;
+        size_t oldcap = t->capmemo;
+        t->memo = m;
+        t->capmemo = cap;
+        for (size_t i = 0; i < oldcap; i++) {
+            if (old[i].key) {
+                *memo_find(t, old[i].hash, old[i].key, old[i].len) = old[i];
+            }
+        }
+        scitt_free(old);
+    }
+    pg_memo *m = memo_find(t, h, key, len);
+    if (m->key) {
+        return;
+    }
+    m->key = scitt_malloc(len);
+    if (!m->key) {
+        return;
+    }
+    memcpy(m->key, key, len);
+    m->hash = h;
+    m->len = len;
+    m->r = r;
+    t->nmemo++;
+}
+
 static scitt_err pg_query(scitt__txn *t, scitt__table tb, int kind, const char *sql, int n,
                           const scitt_span *params, PGresult **out)
 {
     scitt_err d = pg_drain(t);
     if (d != SCITT_OK) {
         return d;
+    }
+    /* a read-only snapshot answers a query it was asked before from memory */
+    uint8_t kbuf[256];
+    size_t klen =
+        t->write ? 0
+                 : memo_key((unsigned)tb * Q_KINDS + (unsigned)kind, n, params, kbuf, sizeof(kbuf));
+    uint64_t kh = klen ? memo_hash(kbuf, klen) : 0;
+    if (klen) {
+        pg_memo *m = memo_find(t, kh, kbuf, klen);
+        if (m && m->key) {
+            *out = m->r;
+            return SCITT_OK;
+        }
     }
     if (t->nres == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
@@ -330,6 +457,9 @@ static scitt_err pg_query(scitt__txn *t, scitt__table tb, int kind, const char *
         return e;
     }
     t->res[t->nres++] = r;
+    if (klen) {
+        memo_put(t, kh, kbuf, klen, r);
+    }
     *out = r;
     return SCITT_OK;
 }
@@ -348,6 +478,10 @@ static void txn_free(scitt__txn *t, bool healthy)
         PQclear(t->res[i]);
     }
     scitt_free(t->res);
+    for (size_t i = 0; i < t->capmemo; i++) {
+        scitt_free(t->memo[i].key);
+    }
+    scitt_free(t->memo);
     if (t->pc) {
         pg_put_conn(t->s->pg, t->pc, healthy);
     }
@@ -408,42 +542,57 @@ static void pg_txn_abort(scitt__store *s, scitt__txn *t)
 }
 
 /*
- * The fence: the lease row must still hold this writer's token. The UPDATE takes the row's lock
- * and, under READ COMMITTED, re-reads a row that a takeover changed meanwhile, so a writer whose
- * token was replaced finds no row and cannot commit.
+ * The writes, the fence and the COMMIT go in one pipeline, read back at once: one round trip. The
+ * fence fails its statement (a division by zero) when the row no longer holds this writer's
+ * token, which aborts the transaction before the COMMIT runs.
  */
-static scitt_err pg_fence(scitt__txn *t)
-{
-    char sql[128];
-    snprintf(sql, sizeof(sql),
-             "UPDATE scitt_lease SET renewed = now() WHERE id = 1 AND token = %lld",
-             (long long)atomic_load(&t->s->pg->token));
-    PGresult *r = PQexec(t->pc->c, sql);
-    scitt_err e = pg_result_err(r);
-    if (e == SCITT_OK && strcmp(PQcmdTuples(r), "1") != 0) {
-        e = SCITT_ERR_STATE; /* another writer took over */
-    }
-    PQclear(r);
-    return e;
-}
+static const char fence_sql[] =
+    "WITH f AS (UPDATE scitt_lease SET renewed = now() WHERE id = 1 AND token = $1::bigint "
+    "RETURNING 1) SELECT 1 / (SELECT count(*)::integer FROM f)";
 
 static scitt_err pg_txn_commit(scitt__store *s, scitt__txn *t)
 {
-    scitt_err e = pg_drain(t);
-    e = e ? e : t->fenced ? pg_fence(t) : SCITT_OK;
-    if (e != SCITT_OK) {
-        pg_txn_abort(s, t);
-        return e;
+    scitt_err e = t->pipe_err;
+    if (e == SCITT_OK && t->pending + 3 >= PIPE_MAX) {
+        e = pg_drain(t); /* room for the fence and the COMMIT in this pipeline */
     }
-    PGresult *r = PQexec(t->pc->c, "COMMIT");
-    e = pg_result_err(r);
+    if (e == SCITT_OK && t->fenced) {
+        uint8_t tk[8];
+        scitt__be64(tk, (uint64_t)atomic_load(&s->pg->token));
+        scitt_span p = scitt_span_make(tk, sizeof(tk));
+        unsigned at = t->pending;
+        e = pg_send(t, X_FENCE, fence_sql, 1, &p);
+        if (e == SCITT_OK) {
+            t->fence_at = at;
+            t->fence_sent = true;
+        }
+    }
+    if (e == SCITT_OK) {
+        if (!t->piped) {
+            e = PQenterPipelineMode(t->pc->c) == 1 ? SCITT_OK : SCITT_ERR_IO;
+            t->piped = e == SCITT_OK;
+        }
+        if (e == SCITT_OK &&
+            PQsendQueryParams(t->pc->c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1) {
+            e = SCITT_ERR_IO;
+        }
+        if (e == SCITT_OK) {
+            t->commit_at = t->pending++;
+            t->commit_sent = true;
+            t->committed = false;
+        }
+    }
+    e = pg_drain(t);
     /* a COMMIT of a failed transaction reports ROLLBACK, not an error */
-    if (e == SCITT_OK && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+    if (e == SCITT_OK && !t->committed) {
         e = SCITT_ERR_IO;
     }
-    PQclear(r);
-    txn_free(t, e == SCITT_OK);
-    return e;
+    if (e != SCITT_OK) {
+        pg_txn_abort(s, t); /* (ROLLBACK outside a transaction only warns) */
+        return e;
+    }
+    txn_free(t, true);
+    return SCITT_OK;
 }
 
 static scitt_err pg_snapshot_begin(scitt__store *s, scitt__txn **log, scitt__txn **index)
@@ -671,6 +820,21 @@ static scitt_err pg_index_reset(scitt__store *s)
         return e;
     }
     e = pg_exec(pc->c, "TRUNCATE scitt_imeta, scitt_ids, scitt_iss, scitt_sub, scitt_dig");
+    pg_put_conn(s->pg, pc, e == SCITT_OK);
+    return e;
+}
+
+scitt_err scitt__pg_clear_log(scitt__store *s)
+{
+    pg_conn *pc;
+    scitt_err e = pg_get_conn(s->pg, &pc, false);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    e = pg_exec(pc->c,
+                "TRUNCATE scitt_meta, scitt_heads, scitt_times, scitt_tiles, scitt_bundles, "
+                "scitt_recent, scitt_boffsets, scitt_imeta, scitt_ids, scitt_iss, scitt_sub, "
+                "scitt_dig");
     pg_put_conn(s->pg, pc, e == SCITT_OK);
     return e;
 }
@@ -1056,29 +1220,31 @@ scitt_err scitt__pg_queue_claim(scitt__txn *t, bool any_policy, uint64_t policy,
 
 scitt_err scitt__pg_queue_finish(scitt__txn *t, int64_t id, const scitt_ledger_result *res)
 {
-    scitt_err d = pg_drain(t);
-    if (d != SCITT_OK) {
-        return d;
+    uint8_t sid[8], idx[8], size[8], dup[1], err[4];
+    scitt__be64(sid, (uint64_t)id);
+    scitt__be64(idx, res->index);
+    scitt__be64(size, res->tree_size);
+    dup[0] = res->duplicate ? 1 : 0;
+    put_be32(err, (uint32_t)(int32_t)res->err);
+    scitt_span p[5] = {scitt_span_make(sid, 8), scitt_span_make(idx, 8), scitt_span_make(size, 8),
+                       scitt_span_make(dup, 1), scitt_span_make(err, 4)};
+    /* pipelined with the batch's writes: its result is read before the commit */
+    scitt_err e = pg_send(t, X_QUEUE_FINISH,
+                          "UPDATE scitt_queue SET idx = $2::bigint, size = $3::bigint, dup = "
+                          "$4::boolean, err = $5::integer WHERE id = $1::bigint",
+                          5, p);
+    if (e == SCITT_OK) {
+        t->answered = true;
     }
-    char sid[24], idx[24], size[24], err[16];
-    snprintf(sid, sizeof(sid), "%lld", (long long)id);
-    snprintf(idx, sizeof(idx), "%llu", (unsigned long long)res->index);
-    snprintf(size, sizeof(size), "%llu", (unsigned long long)res->tree_size);
-    snprintf(err, sizeof(err), "%d", (int)res->err);
-    const char *values[5] = {sid, idx, size, res->duplicate ? "t" : "f", err};
-    PGresult *r = PQexecParams(t->pc->c,
-                               "UPDATE scitt_queue SET idx = $2::bigint, size = $3::bigint, dup = "
-                               "$4::boolean, err = $5::integer WHERE id = $1::bigint",
-                               5, NULL, values, NULL, NULL, 0);
-    scitt_err e = pg_result_err(r);
-    PQclear(r);
     return e;
 }
 
 scitt_err scitt__pg_queue_notify(scitt__txn *t)
 {
-    scitt_err d = pg_drain(t);
-    return d ? d : pg_exec(t->pc->c, "NOTIFY scitt_done");
+    if (!t->answered) {
+        return SCITT_OK; /* no row answered: nobody waits for this commit */
+    }
+    return pg_send(t, X_NOTIFY_DONE, "SELECT pg_notify('scitt_done', '')", 0, NULL);
 }
 
 scitt_err scitt__pg_queue_results(scitt__store *s, const int64_t *ids, size_t n,

@@ -34,6 +34,8 @@ tools_bench|$build/bench/tools_bench
 load|$build/bench/load --scittd $build/server/scittd --seconds 10 --rate 5000
 readflood|$build/bench/readflood --scittd $build/server/scittd --seconds 10 --rate 2000
 pkcs11_load|bench/pkcs11_load.sh $build --seconds 10 --rate 2000
+pg_load|$build/bench/load --scittd $build/server/scittd --seconds 10 --rate 5000 --storage new
+failover|bench/failover.sh $build 20
 witness_bench|$build/bench/witness_bench --scittd $build/server/scittd --scitt $build/tools/scitt --seconds 9
 events_bench|$build/bench/events_bench --scittd $build/server/scittd --seconds 10 --rate 5000 --subscribers 1000
 scale|$build/bench/scale --scittd $build/server/scittd --entries $scale_entries --dir $scale_dir"
@@ -114,6 +116,12 @@ lat_dev="$load_dev; $(fig load unanswered_development) requests unanswered at th
 reg_p11=$(fig pkcs11_load registrations_pkcs11_key)
 reg_p11_file=$(fig pkcs11_load registrations_file_key)
 p11_how="development policy, both daemons in alternating rounds; scittd --receipt-key pkcs11: with an ES256 key in SoftHSM2 (one token signature per batch, $(fig pkcs11_load entries_per_batch_pkcs11_key) entries per batch; $(fig pkcs11_load server_cpu_per_registration_pkcs11_key) µs of scittd CPU per registration against $(fig pkcs11_load server_cpu_per_registration_file_key)); only 201s whose receipt verifies count; data on $(fs pkcs11_load)"
+# --- figures: pg_load (the log in PostgreSQL vs LMDB, same run) and failover (PostgreSQL) ---
+reg_pg=$(fig pg_load registrations_postgresql)
+reg_pg_lmdb=$(fig pg_load registrations_lmdb)
+pg_how="development policy, both daemons in alternating rounds; scittd --storage on a PostgreSQL server the bench starts on the same machine and disk (PostgreSQL's defaults: fsync and synchronous_commit on, so every 201 follows a WAL flush), one instance with its lease; $(fig pg_load entries_per_batch_postgresql) entries per batch against $(fig pg_load entries_per_batch_lmdb); $(fig pg_load server_cpu_per_registration_postgresql) µs of scittd CPU per registration against $(fig pg_load server_cpu_per_registration_lmdb) (the database's own CPU not counted); only 201s whose receipt verifies count; data on $(fs pg_load)"
+pg_lat_how="$pg_how; $(fig pg_load unanswered_postgresql) requests unanswered at the end count at their age then"
+fo_how="three scittd instances on one PostgreSQL (--lease-ms $(fig failover failover_lease | cut -d' ' -f1)), a client registering through each; the sequencing instance SIGKILLed at a random moment under load $(fig failover failover_kills) times; from the kill to three 201s through the survivors; every round checked for lost entries and forks"
 # --- figures: readflood (registration latency alone and beside a flood of costly queries) ---
 flood_p99=$(fig readflood registration_p99_query_flood)
 alone_p99=$(fig readflood registration_p99_alone)
@@ -174,6 +182,11 @@ lraw=$(fig ledger_bench lmdb_raw_append)
     row "latency p99 at 5,000/s offered, development policy (load)" "$(fig load latency_development_p99)" "ms" "" "" "" "" "" "" "" "" "$lat_dev"
     row "registrations, closed loop, receipt key in a PKCS#11 token (pkcs11_load)" "$reg_p11" "/s" "keystore key, same run" "$reg_p11_file" "$(ratio "$reg_p11" "$reg_p11_file")" "" "" "" "" "" "$p11_how"
     row "registration latency p99 at 2,000/s beside a /query flood (readflood)" "$flood_p99" "ms" "alone, same run" "$alone_p99" "$(ratio "$flood_p99" "$alone_p99")" "" "" "" "" "" "$flood_how"
+    # --- rows: pg_load, failover (PostgreSQL) ---
+    row "registrations, closed loop, log in PostgreSQL (pg_load)" "$reg_pg" "/s" "LMDB, same run" "$reg_pg_lmdb" "$(ratio "$reg_pg" "$reg_pg_lmdb")" "ratio ≥ 0.4" ">=" 0 ">=" 0.4 "$pg_how"
+    row "latency p99 at 5,000/s offered, log in PostgreSQL (pg_load)" "$(fig pg_load latency_postgresql_p99)" "ms" "LMDB, same run" "$(fig pg_load latency_lmdb_p99)" "$(ratio "$(fig pg_load latency_postgresql_p99)" "$(fig pg_load latency_lmdb_p99)")" "" "" "" "" "" "$pg_lat_how"
+    row "failover, leader killed to next 201, p50 (failover)" "$(fig failover failover_p50)" "s" "" "" "" "" "" "" "" "" "$fo_how"
+    row "failover, leader killed to next 201, max (failover)" "$(fig failover failover_max)" "s" "" "" "" "≤ 5 s" "<=" 5 "" "" "$fo_how"
     # --- rows: scale ---
     row "receipt reads, warm, at $scale_entries entries (scale)" "$reads" "/s" "GET /healthz" "$hceil" "$(ratio "$reads" "$hceil")" "≥ 20,000/s" ">=" 20000 "" "" "$warm_how"
     row "receipt reads, cold-ish, random over the whole log, at $scale_entries entries (scale)" "$cold" "/s" "warm receipt reads" "$reads" "$(ratio "$cold" "$reads")" "" "" "" "" "" "$cold_how"

@@ -29,6 +29,7 @@ typedef struct pg_server {
     char url[200];  /* postgresql://scitt@127.0.0.1:<port>/postgres */
     int port;
     bool running;
+    const char *parent; /* where the temporary folder goes (NULL: /tmp); `nobody` must reach it */
 } pg_server;
 
 static inline int pg__free_port(void)
@@ -115,7 +116,14 @@ static inline bool pg_server_start(pg_server *p)
 {
     char log[320], opts[400], bin[200], bin2[200];
     if (!p->dir[0]) {
-        snprintf(p->dir, sizeof(p->dir), "/tmp/scitt-pg-XXXXXX");
+        /* absolute: the server programs run in the folder */
+        char *parent = p->parent ? realpath(p->parent, NULL) : NULL;
+        int n = snprintf(p->dir, sizeof(p->dir), "%s/scitt-pg-XXXXXX", parent ? parent : "/tmp");
+        free(parent);
+        if (n < 0 || (size_t)n >= sizeof(p->dir)) {
+            p->dir[0] = 0;
+            return false;
+        }
         if (!mkdtemp(p->dir) || chmod(p->dir, 0700) != 0 || !pg__chown_nobody(p->dir)) {
             return false;
         }
@@ -165,7 +173,8 @@ static inline void pg_server_stop(pg_server *p, const char *mode)
 static inline void pg_server_destroy(pg_server *p)
 {
     pg_server_stop(p, "immediate");
-    if (p->dir[0] && strncmp(p->dir, "/tmp/scitt-pg-", 14) == 0) {
+    const char *base = strrchr(p->dir, '/');
+    if (p->dir[0] && base && strncmp(base, "/scitt-pg-", 10) == 0 && !strchr(p->dir, '\'')) {
         char cmd[320];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p->dir);
         if (system(cmd) != 0) {

@@ -38,6 +38,7 @@ int cmd_query(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_export_tiles(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_witness(int argc, char **argv);

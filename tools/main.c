@@ -33,6 +33,7 @@ static const command commands[] = {
     {"audit", cmd_audit, "replay the log incrementally and check every entry"},
     {"monitor", cmd_monitor, "follow the log and report new statements for an issuer or subject"},
     {"export-tiles", cmd_export_tiles, "write checkpoint, tiles and bundles as static files"},
+    {"migrate", cmd_migrate, "copy an LMDB log into an empty PostgreSQL database and check it"},
     {"attest", cmd_attest, "export a service's TEE attestation bundle; verify TEE evidence"},
     {"witness", cmd_witness, "run a C2SP witness that cosigns consistent checkpoints"},
 };

@@ -106,6 +106,16 @@ typedef struct scitt_ledger_config {
  */
 SCITT_MUST_USE scitt_err scitt_ledger_open(const scitt_ledger_config *cfg, scitt_ledger **out);
 
+/*
+ * Copies the LMDB log in @p dir (stopped: one read snapshot is copied) into the PostgreSQL database
+ * @p url, which must hold no log (SCITT_ERR_STATE otherwise), then checks the copy: every record
+ * read back equals the source's, the entries hash to the root of every stored head, and the tiles
+ * give the newest head's root (SCITT_ERR_INTEGRITY otherwise). The index is built by the first
+ * scittd that opens the database. @p entries: the tree size copied; @p reason says what failed.
+ */
+SCITT_MUST_USE scitt_err scitt_ledger_migrate(const char *dir, const char *url, uint64_t *entries,
+                                              char *reason, size_t cap);
+
 /**
  * Stops accepting submissions, commits everything already queued and stops the sequencer; every
  * completion callback has run when it returns. Reads keep working until scitt_ledger_close.

@@ -17,7 +17,9 @@
  * Run as `test_scittd_pg <case>`.
  */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 
 #include "crash_load.h"
 #include "pg_server.h"
@@ -388,6 +390,12 @@ typedef struct pgc_head {
     uint8_t root[32];
 } pgc_head;
 
+static int cmp_double(const void *x, const void *y)
+{
+    double p = *(const double *)x, q = *(const double *)y;
+    return p < q ? -1 : p > q;
+}
+
 static int cmp_pgc(const void *x, const void *y)
 {
     const pgc_head *p = x, *q = y;
@@ -523,6 +531,8 @@ static void test_pg_failover(void **state)
     assert_int_equal(scitt_note_vkey_parse(scitt_span_str(cfg.vkey), &CL.vkey), SCITT_OK);
     snprintf(CL.origin, sizeof(CL.origin), "%s", cfg.origin);
     double worst = 0, sum = 0, t_start = it_now();
+    double *times = calloc(rounds ? rounds : 1, sizeof(*times));
+    assert_non_null(times);
     for (unsigned round = 0; round < rounds; round++) {
         CL.round = round;
         atomic_store(&CL.stop, false);
@@ -562,6 +572,7 @@ static void test_pg_failover(void **state)
         }
         worst = took > worst ? took : worst;
         sum += took;
+        times[round] = took;
         atomic_store(&CL.stop, true);
         for (unsigned i = 0; i < PG_CLIENTS; i++) {
             pthread_join(clients[i].thread, NULL);
@@ -577,6 +588,12 @@ static void test_pg_failover(void **state)
     print_message("pg_failover: %u kills, %zu acknowledged, failover (kill to the next 201) mean "
                   "%.2f s, worst %.2f s (lease " LEASE_MS " ms), %.1f s in all\n",
                   rounds, CL.nacks, rounds ? sum / rounds : 0, worst, it_now() - t_start);
+    /* for bench/failover.sh */
+    qsort(times, rounds, sizeof(*times), cmp_double);
+    print_message("failover_kills: %u\nfailover_lease: " LEASE_MS " ms\nfailover_p50: %.3f s\n"
+                  "failover_max: %.3f s\n",
+                  rounds, rounds ? times[rounds / 2] : 0, worst);
+    free(times);
     assert_true(worst < 5.0);
     for (size_t i = 0; i < CL.nacks; i++) {
         free(CL.acks[i].entry);
@@ -723,6 +740,365 @@ static void test_pg_rollback(void **state)
     free_statements(st, 12);
 }
 
+/*
+ * Instances started at once on an empty database: one takes the lease and records the settings
+ * and the policy, the others wait for them and adopt them (one policy entry, every instance's
+ * /config naming it, registrations through each one sequenced with it), or refuse cleanly when
+ * they were given other settings or other keys (exit before READY, a line saying why, nothing
+ * appended by them).
+ */
+typedef struct racer {
+    sd_daemon *d;
+    int fd;        /* its stdout, where READY comes */
+    bool up;       /* READY */
+    int status;    /* its exit status when it refused */
+    char log[256]; /* its stderr */
+} racer;
+
+static void race_spawn(racer *r, const char *url, const char *issuer)
+{
+    char script[600];
+    snprintf(script, sizeof(script), "exec \"$0\" \"$@\" 2>'%s'", r->log);
+    const char *argv[] = {"/bin/sh",
+                          "-c",
+                          script,
+                          sd_bin(),
+                          "--data",
+                          r->d->data,
+                          "--listen",
+                          "127.0.0.1:0",
+                          "--platform",
+                          "virtual",
+                          "--insecure-virtual",
+                          "--print-ports",
+                          "--log-level",
+                          "warn",
+                          "--policy",
+                          sd_path(&a, "policy.json"),
+                          "--storage",
+                          url,
+                          "--lease-ms",
+                          LEASE_MS,
+                          "--issuer",
+                          issuer,
+                          NULL};
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, pfd[0]);
+    assert_int_equal(posix_spawn(&r->d->srv.pid, argv[0], &fa, NULL, (char *const *)argv, environ),
+                     0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pfd[1]);
+    r->fd = pfd[0];
+    r->up = false;
+    r->status = -1;
+}
+
+/* Reads its READY line (up) or sees it exit (its status kept). */
+static void race_settle(racer *r)
+{
+    char line[128];
+    size_t len = 0;
+    double until = it_now() + 30;
+    while (len < sizeof(line) - 1 && (len == 0 || line[len - 1] != '\n')) {
+        struct pollfd p = {r->fd, POLLIN, 0};
+        int left = (int)((until - it_now()) * 1000);
+        if (left <= 0 || poll(&p, 1, left) <= 0) {
+            fail_msg("scittd neither became ready nor exited within 30 s");
+        }
+        if (read(r->fd, line + len, 1) <= 0) {
+            break;
+        }
+        len++;
+    }
+    line[len] = 0;
+    close(r->fd);
+    if (sscanf(line, "READY port=%d", &r->d->port) == 1) {
+        r->up = true;
+        double deadline = it_now() + 10;
+        while (sd_probe(r->d, "/healthz", 2000) != 0) {
+            if (it_now() > deadline) {
+                it_resp *h = sd_get(r->d, "/healthz");
+                fail_msg("scittd did not answer /healthz with 200 (%d: %.*s)", h->status,
+                         (int)sd_body(h).len, (const char *)sd_body(h).ptr);
+            }
+            it_sleep_ms(20);
+        }
+        return;
+    }
+    r->status = it_wait(&r->d->srv, 10000);
+    r->d->srv.pid = 0;
+}
+
+/* A fresh database on the test's server: its URL. */
+static void race_db(int round, char *url, size_t cap)
+{
+    char q[64], out[8];
+    snprintf(q, sizeof(q), "CREATE DATABASE race%d", round);
+    (void)db_value(q, out, sizeof(out));
+    snprintf(url, cap, "postgresql://scitt@127.0.0.1:%d/race%d", pg.port, round);
+}
+
+/* A new database for the same instances: the newest head they signed on the last one goes. */
+static void race_forget(sd_daemon *const *all)
+{
+    for (int i = 0; i < 3; i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/signed-head", all[i]->data);
+        (void)unlink(path);
+    }
+}
+
+static long race_count(const char *url, const char *q)
+{
+    PGconn *c = PQconnectdb(url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, q);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    long n = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
+static void test_pg_first_start(void **state)
+{
+    (void)state;
+    /* the service keys, made once and given to every instance */
+    const char *lmdb[] = {"--policy", sd_path(&a, "policy.json"), NULL};
+    sd_start(&a, lmdb);
+    sd_stop(&a);
+    share_keys(&a, &b);
+    share_keys(&a, &c3);
+    sd_daemon *all[3] = {&a, &b, &c3};
+    racer rc[3];
+    for (int i = 0; i < 3; i++) {
+        rc[i].d = all[i];
+        snprintf(rc[i].log, sizeof(rc[i].log), "%s", sd_path(all[i], "race.log"));
+    }
+    scitt_dynbuf st[3 * 4];
+    statements("race", st, 12);
+    /* Rounds 0-2: the same settings and keys: all three run, one policy entry. */
+    for (int round = 0; round < 3; round++) {
+        char url[200];
+        race_db(round, url, sizeof(url));
+        race_forget(all);
+        for (int i = 0; i < 3; i++) {
+            race_spawn(&rc[i], url, "race.example");
+        }
+        for (int i = 0; i < 3; i++) {
+            race_settle(&rc[i]);
+            if (!rc[i].up) {
+                char line[600] = "";
+                FILE *f = fopen(rc[i].log, "r");
+                if (f) {
+                    (void)!fgets(line, sizeof(line), f);
+                    fclose(f);
+                }
+                fail_msg("round %d: instance %d refused (status %d): %s", round, i, rc[i].status,
+                         line);
+            }
+        }
+        long holder = race_count(url, "SELECT coalesce(max(split_part(holder, ':', 2)), '0') "
+                                      "FROM scitt_lease WHERE expires > now()");
+        assert_true(holder == a.srv.pid || holder == b.srv.pid || holder == c3.srv.pid);
+        assert_int_equal(race_count(url, "SELECT count(*) FROM scitt_recent"), 1);
+        scitt_cose_keyset *keys = sd_keys(&a);
+        bool seen[4] = {false};
+        for (int i = 0; i < 3; i++) {
+            sd_config cfg;
+            sd_get_config(all[i], &cfg);
+            assert_int_equal(cfg.policy_entry, 0);
+            assert_string_equal(cfg.issuer, "race.example");
+            scitt_receipt_info info;
+            uint64_t at = sd_register(all[i], keys,
+                                      scitt_span_make(st[4 * round + i].ptr, st[4 * round + i].len),
+                                      &info, NULL);
+            assert_true(at >= 1 && at <= 3 && !seen[at]);
+            seen[at] = true;
+        }
+        /* every head of the log names the one policy entry */
+        assert_int_equal(race_count(url, "SELECT count(*) FROM scitt_recent"), 4);
+        scitt_cose_keyset_free(keys);
+        for (int i = 0; i < 3; i++) {
+            sd_stop(all[i]);
+        }
+    }
+    /* Round 3: one instance given another issuer: whichever records the settings, the instances
+     * whose issuer differs refuse, with a line saying so, and the others run. */
+    char url[200];
+    race_db(3, url, sizeof(url));
+    race_forget(all);
+    const char *issuer[3] = {"race.example", "race.example", "other.example"};
+    for (int i = 0; i < 3; i++) {
+        race_spawn(&rc[i], url, issuer[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        race_settle(&rc[i]);
+    }
+    bool odd_won = rc[2].up;
+    for (int i = 0; i < 3; i++) {
+        bool should_run = (i == 2) == odd_won;
+        if (should_run != rc[i].up) {
+            fail_msg("round 3: instance %d %s", i, rc[i].up ? "runs" : "refused");
+        }
+        if (!rc[i].up) {
+            assert_true(rc[i].status != 0);
+            assert_true(file_has(rc[i].log, "every instance must run the same settings"));
+        }
+    }
+    assert_int_equal(race_count(url, "SELECT count(*) FROM scitt_recent"), 1);
+    for (int i = 0; i < 3; i++) {
+        sd_stop(all[i]);
+    }
+    /* Round 4: one instance with keys of its own (an empty data directory): whichever signs the
+     * first head, the instances holding the other keys refuse. */
+    snprintf(c3.data, sizeof(c3.data), "%s/other", c3.dir);
+    race_db(4, url, sizeof(url));
+    race_forget(all);
+    for (int i = 0; i < 3; i++) {
+        race_spawn(&rc[i], url, "race.example");
+    }
+    for (int i = 0; i < 3; i++) {
+        race_settle(&rc[i]);
+    }
+    odd_won = rc[2].up;
+    for (int i = 0; i < 3; i++) {
+        bool should_run = (i == 2) == odd_won;
+        if (should_run != rc[i].up) {
+            fail_msg("round 4: instance %d %s", i, rc[i].up ? "runs" : "refused");
+        }
+        if (!rc[i].up) {
+            assert_true(file_has(rc[i].log, "every instance must hold the same keystore"));
+        }
+    }
+    assert_int_equal(race_count(url, "SELECT count(*) FROM scitt_recent"), 1);
+    free_statements(st, 12);
+}
+
+/*
+ * Moving an LMDB log into PostgreSQL (scitt migrate): the copy keeps every entry at its index, the
+ * receipts signed before verify, scittd started on the database continues the same tree with the
+ * same keys (no new policy entry: the policy in force came along); a second migration into it is
+ * refused, and a source whose entries no longer hash to its signed heads is refused as a copy.
+ */
+static int run_migrate(const char *data, const char *url, char *out, size_t cap)
+{
+    char scitt[4200];
+    const char *bin = getenv("SCITT_BINARY_DIR");
+    snprintf(scitt, sizeof(scitt), "%s/tools/scitt", bin ? bin : ".");
+    const char *argv[] = {
+        "sh", "-c", "exec \"$0\" \"$@\" 2>&1", scitt, "migrate", "--data", data, "--storage",
+        url,  NULL};
+    return it_run(argv, out, cap, 60000);
+}
+
+/* Flips one byte of every occurrence of @p needle in @p path (LMDB keeps no checksums, and the
+ * pages it freed may still hold older copies). */
+static void corrupt_file(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    size_t len = strlen(needle), found = 0;
+    for (char *at = buf; (at = memmem(at, (size_t)(buf + n - at), needle, len)) != NULL; at++) {
+        fseek(f, (long)(at - buf) + (long)len - 1, SEEK_SET);
+        fputc(at[len - 1] ^ 1, f);
+        found++;
+    }
+    assert_true(found > 0);
+    fclose(f);
+    free(buf);
+}
+
+static void test_pg_migrate(void **state)
+{
+    (void)state;
+    const char *lmdb[] = {"--policy", sd_path(&a, "policy.json"), NULL};
+    sd_start(&a, lmdb);
+    scitt_cose_keyset *keys = sd_keys(&a);
+    enum { N = 30, M = 5 };
+    scitt_dynbuf st[N + M], receipt[3];
+    statements("m", st, N + M);
+    sd_register_many(&a, keys, st, N - 3, NULL);
+    scitt_receipt_info info;
+    for (int i = 0; i < 3; i++) {
+        scitt_dynbuf_init(&receipt[i], 0);
+        assert_int_equal(sd_register(&a, keys,
+                                     scitt_span_make(st[N - 3 + i].ptr, st[N - 3 + i].len), &info,
+                                     &receipt[i]),
+                         (uint64_t)(N - 2 + i));
+    }
+    sd_checkpoint before;
+    sd_expect_intact(&a, &before);
+    assert_int_equal(before.cp.size, N + 1);
+    sd_stop(&a);
+
+    char out[4096];
+    int rc = run_migrate(a.data, pg.url, out, sizeof(out));
+    if (rc != 0) {
+        fail_msg("scitt migrate exited %d: %s", rc, out);
+    }
+    assert_non_null(strstr(out, "migrated 31 entries"));
+    /* a database that holds a log is never migrated into */
+    rc = run_migrate(a.data, pg.url, out, sizeof(out));
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(out, "already holds a log"));
+
+    /* scittd on the database: the same keys, the same tree, the old receipts */
+    share_keys(&a, &b);
+    start(&b);
+    sd_config cfg;
+    sd_get_config(&b, &cfg);
+    assert_int_equal(cfg.policy_entry, 0);
+    for (int i = 0; i < 3; i++) {
+        sd_verify_receipt(scitt_span_make(receipt[i].ptr, receipt[i].len),
+                          scitt_span_make(st[N - 3 + i].ptr, st[N - 3 + i].len), keys, NULL);
+    }
+    for (int i = 0; i < N; i += 7) {
+        assert_int_equal(receipt_status(&b, scitt_span_make(st[i].ptr, st[i].len), keys), 200);
+    }
+    /* registered before: answered with its index, no new entry */
+    assert_int_equal(sd_register(&b, keys, scitt_span_make(st[4].ptr, st[4].len), &info, NULL), 5);
+    for (int i = 0; i < M; i++) {
+        assert_int_equal(
+            sd_register(&b, keys, scitt_span_make(st[N + i].ptr, st[N + i].len), &info, NULL),
+            (uint64_t)(N + 1 + i));
+    }
+    sd_checkpoint after;
+    sd_expect_intact(&b, &after);
+    assert_int_equal(after.cp.size, N + 1 + M);
+    sd_stop(&b);
+
+    /* a source altered on disk: copied, but refused as a copy of the signed log */
+    char q[64], db[200];
+    snprintf(q, sizeof(q), "CREATE DATABASE altered");
+    (void)db_value(q, out, sizeof(out));
+    snprintf(db, sizeof(db), "postgresql://scitt@127.0.0.1:%d/altered", pg.port);
+    char mdb[300];
+    snprintf(mdb, sizeof(mdb), "%s/data.mdb", a.data);
+    corrupt_file(mdb, "pkg:m@17");
+    rc = run_migrate(a.data, db, out, sizeof(out));
+    if (rc != 1 || !strstr(out, "hash to")) {
+        fail_msg("an altered source was migrated (exit %d): %s", rc, out);
+    }
+    /* and what it copied is gone */
+    assert_int_equal(race_count(db, "SELECT count(*) FROM scitt_heads"), 0);
+    assert_int_equal(race_count(db, "SELECT count(*) FROM scitt_bundles"), 0);
+    for (int i = 0; i < 3; i++) {
+        scitt_dynbuf_clear(&receipt[i]);
+    }
+    scitt_cose_keyset_free(keys);
+    free_statements(st, N + M);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -732,6 +1108,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_pg_follower, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_failover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_first_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_migrate, setup, teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
