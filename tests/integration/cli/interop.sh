@@ -5,8 +5,9 @@
 # registered in a real scittd and written by `scitt register`, verified by the harness; what
 # `scitt sign` makes with every algorithm (attached, detached, hash envelope) through the strict
 # Python checker; a static `scitt export-tiles` copy through the Go tlog checker; and the
-# operation flow of older SCRAPI drafts (scittd --compat-operations) driven by a pyscitt-style
-# client on cbor2 and by `scitt register`, each result verified by @transmute/cose.
+# operation flow of older SCRAPI drafts (scittd --compat-operations) driven by a strict
+# pyscitt-style client on cbor2 (the keys spelled as the published API description spells them)
+# and by `scitt register`, each result verified by @transmute/cose.
 SCITT=$1
 SCITTD=$2
 H=$3
@@ -113,19 +114,21 @@ req = urllib.request.Request(url + "/entries", data=open(stmt, "rb").read(), met
 with urllib.request.urlopen(req) as r:
     assert r.status == 202, r.status
     loc, op = r.headers["Location"], cbor2.loads(r.read())
-    assert loc == "/operations/" + op["operationId"], (loc, op)
+    # the keys exactly as the published API description spells them (case matters here)
+    assert set(op) == {"OperationID", "Status"} and op["Status"] == "running", op
+    assert loc == "/operations/" + op["OperationID"], (loc, op)
     wait = int(r.headers["Retry-After"])
 for _ in range(60):
     time.sleep(wait)
     with urllib.request.urlopen(url + loc) as r:
         op = cbor2.loads(r.read())
         wait = int(r.headers.get("Retry-After", "1"))
-    if op["status"] != "running":
+    if op["Status"] != "running":
         break
-assert op["status"] == "succeeded", op
-with urllib.request.urlopen(url + "/entries/" + op["entryId"] + "/statement") as r:
+assert set(op) == {"EntryID", "Status"} and op["Status"] == "succeeded", op
+with urllib.request.urlopen(url + "/entries/" + op["EntryID"] + "/statement") as r:
     open(out, "wb").write(r.read())
-print("entry", op["entryId"])
+print("entry", op["EntryID"])
 PY
 expect 0 "verify-receipt (@transmute/cose) accepts what the compat flow gave it" \
     "$H/bin/verify-receipt" --key compat.jwks --transparent py.ts --issuer-key ci.pub
