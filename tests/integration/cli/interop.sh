@@ -6,14 +6,16 @@
 # `scitt sign` makes with every algorithm (attached, detached, hash envelope) through the strict
 # Python checker; a static `scitt export-tiles` copy through the Go tlog checker; and the
 # operation flow of older SCRAPI drafts (scittd --compat-operations) driven by a strict
-# pyscitt-style client on cbor2 (the keys spelled as the published API description spells them)
-# and by `scitt register`, each result verified by @transmute/cose.
+# pyscitt-style client on cbor2 and by `scitt register`, each result verified by
+# @transmute/cose; and a pyscitt-style key lookup: the receipt's kid read as ASCII text is the
+# kid of exactly one /jwks key, which verifies the receipt's signature.
 SCITT=$1
 SCITTD=$2
 H=$3
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 2
 . "$H/lib/env.sh" || exit 2
+PYKID=$(cd "$(dirname "$0")/../../interop/py" && pwd)/receipt_kid.py
 node=${SCITT_INTEROP_NODE:-$SCITT_INTEROP_INSTALLED_NODE}
 
 step "a fresh @transmute/cose fixture, verified by scitt"
@@ -36,6 +38,9 @@ expect 0 "keys --jwks" "$SCITT" keys --url "$URL" --jwks --out keys.jwks
 expect 0 "verify-receipt (@transmute/cose) accepts scitt's transparent statement" \
     "$H/bin/verify-receipt" --key keys.jwks --transparent p.ts --issuer-key ci.pub
 has "$T/out" "RESULT: OK" "the harness says OK"
+expect 0 "a pyscitt-style client (cbor2, cryptography): the receipt kid as text is a /jwks kid" \
+    /usr/bin/python3 "$PYKID" p.ts keys.jwks
+has "$T/out" "RESULT: OK" "the receipt was matched to its /jwks key by kid and verified"
 expect 0 "cose-check (cbor2, cryptography) accepts scitt's statement" \
     "$H/bin/cose-check" p.stmt --key ci.pub --require-tag --deterministic
 step "scitt sign, every algorithm and form, through the strict checker (cbor2, cryptography)"
@@ -133,6 +138,9 @@ PY
 expect 0 "verify-receipt (@transmute/cose) accepts what the compat flow gave it" \
     "$H/bin/verify-receipt" --key compat.jwks --transparent py.ts --issuer-key ci.pub
 has "$T/out" "RESULT: OK" "the harness says OK"
+expect 0 "the pyscitt-style client matches the compat receipt's kid with /jwks" \
+    /usr/bin/python3 "$PYKID" py.ts compat.jwks
+has "$T/out" "RESULT: OK" "kid matched and receipt verified"
 expect 0 "scitt register through /operations/{id}" "$SCITT" register --url "$URL" \
     "a-ES384.stmt" --out compat.ts
 expect 0 "verify-receipt (@transmute/cose) accepts scitt's transparent statement (compat)" \
