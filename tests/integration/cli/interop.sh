@@ -1,6 +1,8 @@
 #!/bin/sh
 # interop.sh SCITT SCITTD INTEROP_HOME
 # Both directions with the independent harness (label interop, needs the interop fixture):
+# RFC 9943 media types, gzip of tiles and bundles and the 65,535-byte entry limit seen by an
+# independent client (tests/interop/py/scrapi_wire.py);
 # a fresh fixture from @transmute/cose verified by `scitt verify`; a transparent statement
 # registered in a real scittd and written by `scitt register`, verified by the harness; what
 # `scitt sign` makes with every algorithm (attached, detached, hash envelope) through the strict
@@ -41,6 +43,20 @@ has "$T/out" "RESULT: OK" "the harness says OK"
 expect 0 "a pyscitt-style client (cbor2, cryptography): the receipt kid as text is a /jwks kid" \
     /usr/bin/python3 "$PYKID" p.ts keys.jwks
 has "$T/out" "RESULT: OK" "the receipt was matched to its /jwks key by kid and verified"
+step "RFC 9943 media types, gzip tiles and bundles, the 65,535-byte entry limit: an independent client"
+printf '{"wire":true}' >w.json
+"$SCITT" sign --key ci.key --cert ci.crt --iss https://ci.example --sub interop-wire \
+    --payload w.json --out w.stmt >/dev/null
+/usr/bin/python3 -c 'import sys; open(sys.argv[1], "w").write("\"" + "z" * 70000 + "\"")' big.json
+"$SCITT" sign --key ci.key --cert ci.crt --iss https://ci.example --sub interop-big \
+    --payload big.json --out big.stmt >/dev/null 2>&1
+mkdir -p wire
+expect 0 "media types, gzip, entry size (urllib, gzip, cbor2)" /usr/bin/python3 \
+    "$(dirname "$PYKID")/scrapi_wire.py" "$URL" w.stmt big.stmt wire
+has "$T/out" "RESULT: OK" "the wire checks pass"
+expect 0 "verify-receipt (@transmute/cose) accepts the statement fetched as scitt-statement+cose" \
+    "$H/bin/verify-receipt" --key keys.jwks --transparent wire/ts.cbor --issuer-key ci.pub
+has "$T/out" "RESULT: OK" "the harness says OK"
 expect 0 "cose-check (cbor2, cryptography) accepts scitt's statement" \
     "$H/bin/cose-check" p.stmt --key ci.pub --require-tag --deterministic
 step "scitt sign, every algorithm and form, through the strict checker (cbor2, cryptography)"
