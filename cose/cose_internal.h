@@ -140,4 +140,14 @@ scitt_err scitt__receipt_signed_size(const scitt_cose_headers *h, bool *present,
 scitt_err scitt__ccf_inclusion_root(const scitt_span *entry_parts, size_t nparts, scitt_span proof,
                                     uint8_t root[32], scitt_span *evidence_out);
 
+/**
+ * Runs a CCF consistency proof (the contents of one bstr of 396/-2, draft -06 section 4): writes
+ * the older root (the anchor folded with the left siblings) and the newer root (folded with all).
+ * With @p old_size non-zero the anchor must be the one the draft requires for that size (the path
+ * holds popcount(old_size) - 1 left siblings), else SCITT_ERR_PROOF_MISMATCH. Shape errors are
+ * SCITT_ERR_PROOF_MALFORMED.
+ */
+scitt_err scitt__ccf_consistency_roots(scitt_span proof, uint64_t old_size, uint8_t older[32],
+                                       uint8_t newer[32]);
+
 #endif /* SCITT_COSE_INTERNAL_H */

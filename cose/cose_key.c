@@ -307,6 +307,10 @@ static scitt_err key_from_reader(scitt_cbor_reader *r, scitt_cose_key **out)
     if (e == SCITT_OK && kid.ptr) {
         e = scitt_cose_key_set_kid(k, kid);
     }
+    if (e == SCITT_OK && kid.ptr && scitt_cose_key_is_text_kid(k)) {
+        /* the text kid of scitt_cose_key_use_text_kid: the thumbprint bytes stay an alias */
+        e = scitt__key_set_jwk_kid(k, kid);
+    }
     if (e != SCITT_OK) {
         scitt_cose_key_free(k);
         return e;
@@ -470,6 +474,34 @@ const scitt_cose_key *scitt_cose_keyset_at(const scitt_cose_keyset *s, size_t i)
     return i < s->n ? s->keys[i] : NULL;
 }
 
+/* The bytes @p kid stands for when it is base64url text (a text kid naming a raw kid). */
+static bool kid_decoded(scitt_span kid, uint8_t out[SCITT_LIMIT_KID_BYTES], size_t *len)
+{
+    return kid.len > 0 && kid.len <= SCITT_LIMIT_KID_BYTES * 4 / 3 + 2 &&
+           scitt_base64url_decode(kid, out, SCITT_LIMIT_KID_BYTES, len) == SCITT_OK && *len > 0;
+}
+
+bool scitt_cose_key_matches_kid(const scitt_cose_key *k, scitt_span kid)
+{
+    scitt_span own = scitt_cose_key_kid(k);
+    if (kid.len == 0 || own.len == 0) {
+        return false;
+    }
+    if (scitt_span_eq(own, kid)) {
+        return true;
+    }
+    scitt_span alias = scitt__key_kid_alias(k);
+    if (alias.len && scitt_span_eq(alias, kid)) {
+        return true; /* a raw kid, the key's kid its base64url text */
+    }
+    uint8_t raw[SCITT_LIMIT_KID_BYTES];
+    size_t n = 0;
+    if (kid_decoded(kid, raw, &n) && scitt_span_eq(own, scitt_span_make(raw, n))) {
+        return true; /* a text kid, the key's kid the raw bytes it names */
+    }
+    return kid_decoded(own, raw, &n) && scitt_span_eq(kid, scitt_span_make(raw, n));
+}
+
 const scitt_cose_key *scitt_cose_keyset_find(const scitt_cose_keyset *s, scitt_span kid)
 {
     for (size_t i = 0; i < s->n; i++) {
@@ -478,8 +510,7 @@ const scitt_cose_key *scitt_cose_keyset_find(const scitt_cose_keyset *s, scitt_s
         }
     }
     for (size_t i = 0; i < s->n; i++) {
-        scitt_span alias = scitt__key_kid_alias(s->keys[i]);
-        if (alias.len && scitt_span_eq(alias, kid)) {
+        if (scitt_cose_key_matches_kid(s->keys[i], kid)) {
             return s->keys[i];
         }
     }

@@ -623,6 +623,38 @@ scitt_err scitt__key_set_jwk_kid(scitt_cose_key *k, scitt_span text)
     return SCITT_OK;
 }
 
+/* The base64url text of the key's RFC 9679 thumbprint (43 characters and the NUL). */
+static void thumbprint_text(const scitt_cose_key *k, char out[SCITT_SHA256_LEN * 2])
+{
+    uint8_t tp[SCITT_SHA256_LEN];
+    scitt_cose_key_thumbprint(k, tp);
+    if (scitt_base64url_encode(scitt_span_make(tp, sizeof(tp)), out, SCITT_SHA256_LEN * 2) !=
+        SCITT_OK) {
+        out[0] = 0; /* cannot happen: 64 bytes hold 44 */
+    }
+}
+
+bool scitt_cose_key_is_text_kid(const scitt_cose_key *k)
+{
+    char text[SCITT_SHA256_LEN * 2];
+    thumbprint_text(k, text);
+    return scitt_span_eq(scitt_cose_key_kid(k), scitt_span_str(text));
+}
+
+scitt_err scitt_cose_key_use_text_kid(scitt_cose_key *k)
+{
+    uint8_t tp[SCITT_SHA256_LEN];
+    scitt_cose_key_thumbprint(k, tp);
+    scitt_span kid = scitt_cose_key_kid(k);
+    if (kid.len && !scitt_span_eq(kid, scitt_span_make(tp, sizeof(tp))) &&
+        !scitt_cose_key_is_text_kid(k)) {
+        return SCITT_OK; /* a kid of its own: left as it is */
+    }
+    char text[SCITT_SHA256_LEN * 2];
+    thumbprint_text(k, text);
+    return scitt__key_set_jwk_kid(k, scitt_span_str(text));
+}
+
 scitt_span scitt__key_kid_alias(const scitt_cose_key *k)
 {
     return scitt_span_make(k->kid_alias, k->kid_alias_len);

@@ -137,3 +137,90 @@ scitt_err scitt__ccf_inclusion_root(const scitt_span *entry_parts, size_t nparts
     }
     return e;
 }
+
+/*
+ * CCF consistency proofs (draft-ietf-scitt-receipts-ccf-profile-06, section 4):
+ *   bstr .cbor { 1: anchor: bstr .size 32, 2: path: [+ [left: bool, hash: bstr .size 32]] }
+ * The anchor is the root of the older tree's rightmost complete subtree (R_m itself when m is a
+ * power of two). Left siblings belong to both trees, right ones to the newer tree only, so
+ *   older = anchor folded with the left siblings alone, newer = anchor folded with all of them.
+ * Neither size is carried. When the caller knows the older size m, the anchor must be the one the
+ * draft requires: the older tree is popcount(m) complete subtrees, the anchor the last, so the path
+ * holds exactly popcount(m) - 1 left siblings (a longer, non-canonical proof folds to the same
+ * roots but is refused, SCITT_ERR_PROOF_MISMATCH).
+ */
+scitt_err scitt__ccf_consistency_roots(scitt_span proof, uint64_t old_size,
+                                       uint8_t older[SCITT_HASH_LEN], uint8_t newer[SCITT_HASH_LEN])
+{
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, proof);
+    size_t pairs = 0, n = 0, lefts = 0;
+    scitt_span anchor = {NULL, 0};
+    uint64_t key;
+    scitt_err e = scitt_cbor_read_map(&r, &pairs);
+    if (e == SCITT_OK && pairs != 2) {
+        e = SCITT_ERR_PROOF_MALFORMED; /* the map is closed: anchor and path, nothing else */
+    }
+    /* deterministic order: key 1 (the anchor) first, then key 2 (the path) */
+    e = e ? e : scitt_cbor_read_uint(&r, &key);
+    if (e == SCITT_OK && key != 1) {
+        e = SCITT_ERR_PROOF_MALFORMED;
+    }
+    e = e ? e : scitt_cbor_read_bytes(&r, &anchor);
+    if (e == SCITT_OK && anchor.len != SCITT_HASH_LEN) {
+        e = SCITT_ERR_PROOF_MALFORMED;
+    }
+    e = e ? e : scitt_cbor_read_uint(&r, &key);
+    if (e == SCITT_OK && key != 2) {
+        e = SCITT_ERR_PROOF_MALFORMED;
+    }
+    e = e ? e : scitt_cbor_read_array(&r, &n);
+    if (e == SCITT_OK && (n == 0 || n > SCITT_LIMIT_PROOF_HASHES)) {
+        e = SCITT_ERR_PROOF_MALFORMED; /* [+ ccf-proof-element] */
+    }
+    if (e == SCITT_OK) {
+        memcpy(older, anchor.ptr, SCITT_HASH_LEN);
+        memcpy(newer, anchor.ptr, SCITT_HASH_LEN);
+    }
+    for (size_t i = 0; i < n && e == SCITT_OK; i++) {
+        size_t two;
+        scitt_cbor_item left;
+        scitt_span hash;
+        e = scitt_cbor_read_array(&r, &two);
+        if (e == SCITT_OK && two != 2) {
+            e = SCITT_ERR_PROOF_MALFORMED;
+        }
+        e = e ? e : scitt_cbor_next(&r, &left);
+        if (e == SCITT_OK && left.type != SCITT_CBOR_TRUE && left.type != SCITT_CBOR_FALSE) {
+            e = SCITT_ERR_PROOF_MALFORMED;
+        }
+        e = e ? e : scitt_cbor_read_bytes(&r, &hash);
+        if (e == SCITT_OK && hash.len != SCITT_HASH_LEN) {
+            e = SCITT_ERR_PROOF_MALFORMED;
+        }
+        if (e != SCITT_OK) {
+            break;
+        }
+        uint8_t next[SCITT_HASH_LEN];
+        if (left.type == SCITT_CBOR_TRUE) {
+            scitt_span o[2] = {hash, scitt_span_make(older, SCITT_HASH_LEN)};
+            scitt_sha256_v(o, 2, next);
+            memcpy(older, next, SCITT_HASH_LEN);
+            scitt_span w[2] = {hash, scitt_span_make(newer, SCITT_HASH_LEN)};
+            scitt_sha256_v(w, 2, next);
+            lefts++;
+        } else {
+            scitt_span w[2] = {scitt_span_make(newer, SCITT_HASH_LEN), hash};
+            scitt_sha256_v(w, 2, next);
+        }
+        memcpy(newer, next, SCITT_HASH_LEN);
+    }
+    e = e ? e : scitt_cbor_reader_finish(&r);
+    if (e == SCITT_ERR_BAD_TYPE || e == SCITT_ERR_BAD_TAG || e == SCITT_ERR_TRAILING) {
+        e = SCITT_ERR_PROOF_MALFORMED;
+    }
+    if (e == SCITT_OK && old_size != 0 && lefts + 1 != (size_t)__builtin_popcountll(old_size)) {
+        e = SCITT_ERR_PROOF_MISMATCH; /* not the anchor of a tree of old_size leaves */
+    }
+    return e;
+}

@@ -125,10 +125,25 @@ static scitt_err ccf_inclusion(const proof_input *in, scitt_span proof,
     return scitt__ccf_inclusion_root(in->parts, in->nparts, proof, root, NULL);
 }
 
+/* draft -06 section 4.2: the proof must recompute the trusted older root; the newer root is what
+ * the signature covers. Stricter than the draft's loop, which takes the first proof that matches:
+ * here every proof of the receipt must match and lead to the same newer root (section 5). */
+static scitt_err ccf_consistency(const proof_input *in, scitt_span proof,
+                                 uint8_t root[SCITT_HASH_LEN], scitt_receipt_info *info)
+{
+    uint8_t older[SCITT_HASH_LEN];
+    scitt_err e = scitt__ccf_consistency_roots(proof, in->old_size, older, root);
+    if (e == SCITT_OK && memcmp(older, in->old_root, SCITT_HASH_LEN) != 0) {
+        e = SCITT_ERR_PROOF_MISMATCH; /* proves nothing about the state the caller trusts */
+    }
+    info->old_size = in->old_size; /* the proof names no size: the caller's, tree_size stays 0 */
+    return e;
+}
+
 static const vds_row vds_table[] = {
     {SCITT_VDS_RFC9162_SHA256, rfc9162_inclusion, rfc9162_consistency, false},
-    /* draft-ietf-scitt-receipts-ccf-profile-04; its -05 consistency proofs are not final yet */
-    {SCITT_VDS_CCF_LEDGER_SHA256, ccf_inclusion, NULL, true},
+    /* draft-ietf-scitt-receipts-ccf-profile-04 inclusion, -06 consistency */
+    {SCITT_VDS_CCF_LEDGER_SHA256, ccf_inclusion, ccf_consistency, true},
 };
 
 static const vds_row *find_vds(int64_t vds)

@@ -111,6 +111,7 @@ static scitt_err blob_decode(scitt_service *s, scitt_span blob)
         scitt_cose_key *k = NULL;
         e = scitt_cbor_skip(&r, &raw);
         e = e ? e : scitt_cose_key_from_cose(raw, &k);
+        e = e ? e : scitt_cose_key_use_text_kid(k);
         e = e ? e : scitt_cose_keyset_add(s->keys, k);
         scitt_cose_key_free(k);
     }
@@ -187,6 +188,7 @@ static scitt_err add_receipt_key(scitt_service *s)
 {
     scitt_cose_key *k = NULL;
     scitt_err e = scitt_cose_key_generate(s->cfg.receipt_alg, &k);
+    e = e ? e : scitt_cose_key_use_text_kid(k);
     e = e ? e : scitt_cose_keyset_add(s->keys, k);
     scitt_cose_key_free(k);
     return e;
@@ -276,6 +278,10 @@ scitt_err scitt__identity_load(scitt_service *s, char *reason, size_t cap)
                  "--rotate-receipt-key makes a new key in the keystore, but the receipt key is "
                  "held in a PKCS#11 token: name another token key with --receipt-key instead");
         e = SCITT_ERR_INVALID_ARG;
+    }
+    if (e == SCITT_OK && ext) {
+        /* the token's key publishes, and signs receipts under, the same text kid as ours */
+        e = scitt_cose_key_use_text_kid((scitt_cose_key *)ext->pub);
     }
     if (e == SCITT_OK && ext && !scitt_cose_keyset_find(s->keys, scitt_cose_key_kid(ext->pub))) {
         /* the token's key joins the published set (public: the token keeps the private half) */

@@ -5,10 +5,11 @@
  *   or (without it) from the request's Host and the listener's scheme;
  * - --compat-operations: the SCRAPI operation flow of drafts before -04, as scitt-ccf-ledger
  *   serves it. POST /entries answers 202 with Location /operations/{id}, Retry-After and a CBOR
- *   operation {"operationId": id, "status": "running"}; GET /operations/{id} answers the same
- *   map with "status" "running" (with Retry-After), "succeeded" (with "entryId") or "failed"
- *   (with "error": {"title", "detail"}), and 404 for an operation it does not know. The
- *   operation ID is the entry ID, so an operation outlives a restart once it succeeded.
+ *   operation {"OperationID": id, "Status": "running"}; GET /operations/{id} answers that map
+ *   while it runs (with Retry-After), {"EntryID": id, "Status": "succeeded"} or {"Status":
+ *   "failed", "Error": {-1: title, -2: detail}} (the spelling of the published API description,
+ *   see send_operation), and 404 for an operation it does not know. The operation ID is the
+ *   entry ID, so an operation outlives a restart once it succeeded.
  */
 #include "scittd.h"
 
@@ -75,7 +76,14 @@ static void put_text(scitt_cbor_writer *w, const char *k, const char *v)
     scitt_cbor_put_cstr(w, v);
 }
 
-/* {"status": s, "entryId"?: id, "operationId": id, "error"?: {...}} in deterministic order. */
+/*
+ * The operation as the published API description of the Code Transparency service spells it
+ * (azure-rest-api-specs, specification/confidentialledger/Microsoft.CodeTransparency/main.tsp,
+ * api-version 2025-01-31-preview, CreateEntryPending and OperationStatusComplete): running
+ * {"OperationID": id, "Status": "running"}, succeeded {"EntryID": id, "Status": "succeeded"},
+ * failed {"Status": "failed", "Error": {-1: title, -2: detail}}. Keys in deterministic order
+ * (RFC 8949 4.2.1: shorter encodings first): "Error", "Status", "EntryID", "OperationID".
+ */
 static void send_operation(scitt_http_req *req, int http_status, const char *hex,
                            const char *status, const char *error_detail)
 {
@@ -84,18 +92,21 @@ static void send_operation(scitt_http_req *req, int http_status, const char *hex
     scitt_cbor_writer w;
     scitt_cbor_writer_init_dynbuf(&w, &b);
     bool done = strcmp(status, "succeeded") == 0;
-    scitt_cbor_put_map(&w, 2u + (done || error_detail ? 1u : 0u));
+    scitt_cbor_put_map(&w, 2);
     if (error_detail) {
-        scitt_cbor_put_cstr(&w, "error");
+        scitt_cbor_put_cstr(&w, "Error");
         scitt_cbor_put_map(&w, 2);
-        put_text(&w, "title", "Registration Failed");
-        put_text(&w, "detail", error_detail);
+        scitt_cbor_put_int(&w, -1);
+        scitt_cbor_put_cstr(&w, "Registration Failed");
+        scitt_cbor_put_int(&w, -2);
+        scitt_cbor_put_cstr(&w, error_detail);
     }
-    put_text(&w, "status", status);
+    put_text(&w, "Status", status);
     if (done) {
-        put_text(&w, "entryId", hex);
+        put_text(&w, "EntryID", hex);
+    } else if (!error_detail) {
+        put_text(&w, "OperationID", hex);
     }
-    put_text(&w, "operationId", hex);
     if (scitt_cbor_writer_finish(&w, NULL) != SCITT_OK) {
         scitt_dynbuf_clear(&b);
         scittd_problem(req, 500, "Internal Server Error", "response too large");

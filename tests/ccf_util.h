@@ -133,8 +133,8 @@ static inline scitt_err ccf_kid(const scitt_cose_key *k, char hex[65])
  * Appends a tagged CCF receipt: @p proof (bstr contents) at 396/-1, signed with @p key over
  * @p root. @p attach writes the root as payload (which the profile forbids).
  */
-static inline scitt_err ccf_receipt(const scitt_cose_key *key, scitt_span proof,
-                                    const uint8_t root[32], bool attach, scitt_dynbuf *out)
+static inline scitt_err ccf_receipt_vdp(const scitt_cose_key *key, int64_t label, scitt_span proof,
+                                        const uint8_t root[32], bool attach, scitt_dynbuf *out)
 {
     char kid[65];
     scitt_err e = ccf_kid(key, kid);
@@ -187,7 +187,7 @@ static inline scitt_err ccf_receipt(const scitt_cose_key *key, scitt_span proof,
     scitt_cbor_put_map(&w, 1);
     scitt_cbor_put_uint(&w, 396);
     scitt_cbor_put_map(&w, 1);
-    scitt_cbor_put_int(&w, -1);
+    scitt_cbor_put_int(&w, label);
     scitt_cbor_put_array(&w, 1);
     scitt_cbor_put_bytes(&w, proof);
     if (attach) {
@@ -197,6 +197,13 @@ static inline scitt_err ccf_receipt(const scitt_cose_key *key, scitt_span proof,
     }
     scitt_cbor_put_bytes(&w, scitt_span_make(sig, sig_len));
     return scitt_cbor_writer_finish(&w, NULL);
+}
+
+/* An inclusion receipt (396/-1). */
+static inline scitt_err ccf_receipt(const scitt_cose_key *key, scitt_span proof,
+                                    const uint8_t root[32], bool attach, scitt_dynbuf *out)
+{
+    return ccf_receipt_vdp(key, -1, proof, root, attach, out);
 }
 
 /*
@@ -235,6 +242,55 @@ static inline scitt_err ccf_receipt_for(const scitt_cose_key *key, scitt_span en
     e = e ? e : ccf_receipt(key, scitt_span_make(proof.ptr, proof.len), root, false, out);
     scitt_dynbuf_clear(&proof);
     return e;
+}
+
+/*
+ * draft-ietf-scitt-receipts-ccf-profile-06 section 4, from its definitions: the anchor of a proof
+ * from m leaves is the root of the subtree [m - 2^t, m), 2^t the largest power of two dividing m
+ * (an aligned complete subtree, so a node of every larger tree); the path is the sibling of each
+ * node from the anchor up to the root of D[0:n], leaf-side first, tagged left or right.
+ */
+static inline size_t ccf_node_path(const ccf_tree *t, size_t a, size_t width, size_t lo, size_t hi,
+                                   bool *left, uint8_t (*hashes)[32])
+{
+    if (lo == a && hi - lo == width) {
+        return 0;
+    }
+    size_t k = ccf_split(hi - lo), n;
+    if (a < lo + k) {
+        n = ccf_node_path(t, a, width, lo, lo + k, left, hashes);
+        ccf_mth(t, lo + k, hi, hashes[n]);
+        left[n] = false;
+    } else {
+        n = ccf_node_path(t, a, width, lo + k, hi, left, hashes);
+        ccf_mth(t, lo, lo + k, hashes[n]);
+        left[n] = true;
+    }
+    return n + 1;
+}
+
+/* Writes the consistency proof bstr contents {1: anchor, 2: path} from @p m to t->n leaves. */
+static inline scitt_err ccf_consistency_proof(const ccf_tree *t, size_t m, scitt_dynbuf *out)
+{
+    size_t width = m & (~m + 1); /* the largest power of two dividing m */
+    uint8_t anchor[32];
+    ccf_mth(t, m - width, m, anchor);
+    bool left[64];
+    uint8_t hashes[64][32];
+    size_t n = ccf_node_path(t, m - width, width, 0, t->n, left, hashes);
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init_dynbuf(&w, out);
+    scitt_cbor_put_map(&w, 2);
+    scitt_cbor_put_uint(&w, 1);
+    scitt_cbor_put_bytes(&w, scitt_span_make(anchor, 32));
+    scitt_cbor_put_uint(&w, 2);
+    scitt_cbor_put_array(&w, n);
+    for (size_t i = 0; i < n; i++) {
+        scitt_cbor_put_array(&w, 2);
+        scitt_cbor_put_bool(&w, left[i]);
+        scitt_cbor_put_bytes(&w, scitt_span_make(hashes[i], 32));
+    }
+    return scitt_cbor_writer_finish(&w, NULL);
 }
 
 #endif

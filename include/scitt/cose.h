@@ -169,6 +169,22 @@ SCITT_API bool scitt_cose_key_allows(const scitt_cose_key *k, int64_t alg);
 SCITT_API scitt_span scitt_cose_key_kid(const scitt_cose_key *k);
 /** Replaces the kid (copied; at most 256 bytes). */
 SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_set_kid(scitt_cose_key *k, scitt_span kid);
+/**
+ * Makes the key's kid the text form of its RFC 9679 thumbprint: the base64url (no padding) of the
+ * 32 bytes, 43 ASCII characters, which is also the JWK "kid" a JWKS publishes, so that clients
+ * that read a receipt's kid as text and compare it with the JWKS kid find the key. The thumbprint
+ * bytes stay an alias (scitt_cose_keyset_find finds the key by either). A key whose kid is
+ * neither its thumbprint nor that text keeps its kid. Call before sharing the key.
+ */
+SCITT_API SCITT_MUST_USE scitt_err scitt_cose_key_use_text_kid(scitt_cose_key *k);
+/** True when the key's kid is the text form of its thumbprint (scitt_cose_key_use_text_kid). */
+SCITT_API bool scitt_cose_key_is_text_kid(const scitt_cose_key *k);
+/**
+ * True when @p kid names the key: equal to its kid, or one of the two is the base64url text of
+ * the other (a receipt with a raw thumbprint kid and a key with the text kid, or the reverse).
+ * An empty kid names no key.
+ */
+SCITT_API bool scitt_cose_key_matches_kid(const scitt_cose_key *k, scitt_span kid);
 /** RFC 9679 COSE Key Thumbprint (SHA-256 over the deterministic required public parameters). */
 SCITT_API void scitt_cose_key_thumbprint(const scitt_cose_key *k, uint8_t out[SCITT_SHA256_LEN]);
 
@@ -210,7 +226,9 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_cose_keyset_memo(scitt_cose_keyset *s, 
 SCITT_API size_t scitt_cose_keyset_count(const scitt_cose_keyset *s);
 /** Key @p i (borrowed: valid while the set is), or NULL. */
 SCITT_API const scitt_cose_key *scitt_cose_keyset_at(const scitt_cose_keyset *s, size_t i);
-/** The key whose kid (or, for JWK keys, base64url-decoded kid) equals @p kid (borrowed), or NULL.
+/**
+ * The key whose kid equals @p kid, else the first that scitt_cose_key_matches_kid (a kid and its
+ * base64url text name the same key) (borrowed), or NULL.
  */
 SCITT_API const scitt_cose_key *scitt_cose_keyset_find(const scitt_cose_keyset *s, scitt_span kid);
 /** Parses a COSE_Key_Set (a CBOR array of COSE_Key maps). */

@@ -140,8 +140,19 @@ function savePins(p) {
 }
 
 /*
- * The key for kid (base64url) checked against the pins: a kid seen before must have the same
- * fingerprint; a new kid is pinned now (trust on first use) and reported as such.
+ * The JWK "kid" a receipt kid names: the kid's bytes as text (receipts now carry the /jwks kid,
+ * the base64url of the key's thumbprint, as ASCII), else their base64url (receipts issued before
+ * carried the 32 raw thumbprint bytes). docs/receipts.md, "Keys and kids".
+ */
+function jwkKidFor(jwks, kid) {
+    const text = String.fromCharCode(...kid);
+    if (/^[A-Za-z0-9_-]+$/.test(text) && (jwks.keys || []).some((k) => k.kid === text)) return text;
+    return bytesToB64url(kid);
+}
+
+/*
+ * The key for kid (the JWK kid string) checked against the pins: a kid seen before must have the
+ * same fingerprint; a new kid is pinned now (trust on first use) and reported as such.
  */
 async function pinnedKey(jwks, kidB64) {
     const jwk = (jwks.keys || []).find((k) => k.kid === kidB64);
@@ -213,7 +224,7 @@ async function verifyInclusionReceipt(receiptBytes, leaf, jwks) {
     if (!Array.isArray(incl) || incl.length === 0) throw new Error("the receipt has no inclusion proof");
     const kid = r.ph.get(4);
     if (!(kid instanceof Uint8Array)) throw new Error("the receipt names no key (kid)");
-    const key = await pinnedKey(jwks, bytesToB64url(kid));
+    const key = await pinnedKey(jwks, jwkKidFor(jwks, kid));
     const signedSize = r.ph.get(TREE_SIZE_LABEL);
     const results = [];
     for (const pb of incl) {
@@ -248,7 +259,7 @@ async function verifyConsistencyReceipt(receiptBytes, oldSize, oldRoot, jwks) {
     if (signedSize !== undefined && signedSize !== to) throw new Error("the proof ends at " + to + " but the signature is for " + signedSize);
     const kid = r.ph.get(4);
     if (!(kid instanceof Uint8Array)) throw new Error("the receipt names no key (kid)");
-    const key = await pinnedKey(jwks, bytesToB64url(kid));
+    const key = await pinnedKey(jwks, jwkKidFor(jwks, kid));
     const root = await rootFromConsistency(from, to, oldRoot, path);
     const ok = await verifySignature(r.ph.get(1), key.jwk, sigStructure(r.prot, root), r.sig);
     if (!ok) throw new Error("the consistency receipt's signature does not verify over the computed root");

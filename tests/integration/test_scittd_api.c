@@ -215,10 +215,14 @@ static void test_keys(void **state)
     assert_int_equal(scitt_cose_keyset_count(keys), 1);
     const scitt_cose_key *k = scitt_cose_keyset_at(keys, 0);
     assert_int_equal(scitt_cose_key_alg(k), SCITT_COSE_ALG_ES256);
-    /* The kid is the RFC 9679 thumbprint, and receipts carry it. */
+    /* The kid is the text of the RFC 9679 thumbprint (its base64url, the /jwks kid), and
+     * receipts carry it: a client that reads the receipt kid as text finds the JWKS key. */
     uint8_t tp[32];
     scitt_cose_key_thumbprint(k, tp);
-    assert_true(scitt_span_eq(scitt_cose_key_kid(k), scitt_span_make(tp, 32)));
+    char tptext[64];
+    assert_int_equal(scitt_base64url_encode(scitt_span_make(tp, 32), tptext, sizeof(tptext)),
+                     SCITT_OK);
+    assert_true(scitt_span_eq_str(scitt_cose_key_kid(k), tptext));
     scitt_dynbuf stmt;
     sd_statement(&alice, "pkg:keys@1", "{}", &stmt);
     it_resp *r = sd_post(&sd, scitt_span_make(stmt.ptr, stmt.len), NULL);
@@ -239,6 +243,12 @@ static void test_keys(void **state)
     assert_int_equal(scitt_cose_key_from_cose(sd_body(r), &one), SCITT_OK);
     assert_true(scitt_span_eq(scitt_cose_key_kid(one), scitt_cose_key_kid(k)));
     assert_false(scitt_cose_key_has_private(one));
+    free(r);
+    /* ... and by the kid's raw form (the text is URI-safe), which is also the base64url of the
+     * thumbprint a receipt issued before carries */
+    snprintf(path, sizeof(path), "/.well-known/scitt-keys/%s", tptext);
+    r = sd_call(&sd, "GET", path, "Accept: application/cbor\r\n", scitt_span_make(NULL, 0));
+    assert_int_equal(r->status, 200);
     uint8_t tp1[32];
     scitt_cose_key_thumbprint(one, tp1);
     assert_memory_equal(tp1, tp, 32);
@@ -263,6 +273,16 @@ static void test_keys(void **state)
     assert_int_equal(scitt_cose_keyset_from_jwks(sd_body(r), &jwks), SCITT_OK);
     assert_int_equal(scitt_cose_keyset_count(jwks), 1);
     assert_non_null(scitt_cose_keyset_find(jwks, scitt_cose_key_kid(k)));
+    {
+        char want[80];
+        snprintf(want, sizeof(want), "\"kid\":\"%s\"", tptext);
+        scitt_span jb = sd_body(r);
+        bool found = false;
+        for (size_t i = 0; !found && i + strlen(want) <= jb.len; i++) {
+            found = memcmp(jb.ptr + i, want, strlen(want)) == 0;
+        }
+        assert_true(found); /* the JWKS kid string is the receipt kid's text */
+    }
     scitt_cose_key_thumbprint(scitt_cose_keyset_at(jwks, 0), tp1);
     assert_memory_equal(tp1, tp, 32);
     free(r);

@@ -155,7 +155,7 @@ const scitt_cose_key *audit_key_find(const audit *a, scitt_span kid)
     }
     const scitt_cose_key *k = scitt_cose_keyset_find(a->keys.pinned, kid);
     for (size_t i = 0; !k && i < a->keys.nserved; i++) {
-        if (scitt_span_eq(scitt_cose_key_kid(a->keys.served[i]), kid)) {
+        if (scitt_cose_key_matches_kid(a->keys.served[i], kid)) {
             k = a->keys.served[i];
         }
     }
@@ -167,7 +167,7 @@ void audit_key_proven(audit *a, const scitt_cose_key *k, const char *how)
     audit_keys *ks = &a->keys;
     scitt_span kid = scitt_cose_key_kid(k);
     for (size_t i = 0; i < ks->nserved; i++) {
-        if (scitt_span_eq(scitt_cose_key_kid(ks->served[i]), kid)) {
+        if (scitt_cose_key_matches_kid(ks->served[i], kid)) {
             ks->served_proven[i] = true;
         }
     }
@@ -204,7 +204,7 @@ void audit_keys_churn(audit *a)
         scitt_span kid = scitt_cose_key_kid(scitt_cose_keyset_at(ks->pinned, i));
         bool served = false;
         for (size_t j = 0; j < ks->nserved && !served; j++) {
-            served = scitt_span_eq(scitt_cose_key_kid(ks->served[j]), kid);
+            served = scitt_cose_key_matches_kid(ks->served[j], kid);
         }
         if (!served) {
             listed(ks->withdrawn, &ks->nwithdrawn, kid,

@@ -1,18 +1,23 @@
 #!/bin/sh
 # interop.sh SCITT SCITTD INTEROP_HOME
 # Both directions with the independent harness (label interop, needs the interop fixture):
+# RFC 9943 media types, gzip of tiles and bundles and the 65,535-byte entry limit seen by an
+# independent client (tests/interop/py/scrapi_wire.py);
 # a fresh fixture from @transmute/cose verified by `scitt verify`; a transparent statement
 # registered in a real scittd and written by `scitt register`, verified by the harness; what
 # `scitt sign` makes with every algorithm (attached, detached, hash envelope) through the strict
 # Python checker; a static `scitt export-tiles` copy through the Go tlog checker; and the
-# operation flow of older SCRAPI drafts (scittd --compat-operations) driven by a pyscitt-style
-# client on cbor2 and by `scitt register`, each result verified by @transmute/cose.
+# operation flow of older SCRAPI drafts (scittd --compat-operations) driven by a strict
+# pyscitt-style client on cbor2 and by `scitt register`, each result verified by
+# @transmute/cose; and a pyscitt-style key lookup: the receipt's kid read as ASCII text is the
+# kid of exactly one /jwks key, which verifies the receipt's signature.
 SCITT=$1
 SCITTD=$2
 H=$3
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 2
 . "$H/lib/env.sh" || exit 2
+PYKID=$(cd "$(dirname "$0")/../../interop/py" && pwd)/receipt_kid.py
 node=${SCITT_INTEROP_NODE:-$SCITT_INTEROP_INSTALLED_NODE}
 
 step "a fresh @transmute/cose fixture, verified by scitt"
@@ -34,6 +39,23 @@ expect 0 "register" "$SCITT" register --url "$URL" p.stmt --out p.ts
 expect 0 "keys --jwks" "$SCITT" keys --url "$URL" --jwks --out keys.jwks
 expect 0 "verify-receipt (@transmute/cose) accepts scitt's transparent statement" \
     "$H/bin/verify-receipt" --key keys.jwks --transparent p.ts --issuer-key ci.pub
+has "$T/out" "RESULT: OK" "the harness says OK"
+expect 0 "a pyscitt-style client (cbor2, cryptography): the receipt kid as text is a /jwks kid" \
+    /usr/bin/python3 "$PYKID" p.ts keys.jwks
+has "$T/out" "RESULT: OK" "the receipt was matched to its /jwks key by kid and verified"
+step "RFC 9943 media types, gzip tiles and bundles, the 65,535-byte entry limit: an independent client"
+printf '{"wire":true}' >w.json
+"$SCITT" sign --key ci.key --cert ci.crt --iss https://ci.example --sub interop-wire \
+    --payload w.json --out w.stmt >/dev/null
+/usr/bin/python3 -c 'import sys; open(sys.argv[1], "w").write("\"" + "z" * 70000 + "\"")' big.json
+"$SCITT" sign --key ci.key --cert ci.crt --iss https://ci.example --sub interop-big \
+    --payload big.json --out big.stmt >/dev/null 2>&1
+mkdir -p wire
+expect 0 "media types, gzip, entry size (urllib, gzip, cbor2)" /usr/bin/python3 \
+    "$(dirname "$PYKID")/scrapi_wire.py" "$URL" w.stmt big.stmt wire
+has "$T/out" "RESULT: OK" "the wire checks pass"
+expect 0 "verify-receipt (@transmute/cose) accepts the statement fetched as scitt-statement+cose" \
+    "$H/bin/verify-receipt" --key keys.jwks --transparent wire/ts.cbor --issuer-key ci.pub
 has "$T/out" "RESULT: OK" "the harness says OK"
 expect 0 "cose-check (cbor2, cryptography) accepts scitt's statement" \
     "$H/bin/cose-check" p.stmt --key ci.pub --require-tag --deterministic
@@ -113,23 +135,28 @@ req = urllib.request.Request(url + "/entries", data=open(stmt, "rb").read(), met
 with urllib.request.urlopen(req) as r:
     assert r.status == 202, r.status
     loc, op = r.headers["Location"], cbor2.loads(r.read())
-    assert loc == "/operations/" + op["operationId"], (loc, op)
+    # the keys exactly as the published API description spells them (case matters here)
+    assert set(op) == {"OperationID", "Status"} and op["Status"] == "running", op
+    assert loc == "/operations/" + op["OperationID"], (loc, op)
     wait = int(r.headers["Retry-After"])
 for _ in range(60):
     time.sleep(wait)
     with urllib.request.urlopen(url + loc) as r:
         op = cbor2.loads(r.read())
         wait = int(r.headers.get("Retry-After", "1"))
-    if op["status"] != "running":
+    if op["Status"] != "running":
         break
-assert op["status"] == "succeeded", op
-with urllib.request.urlopen(url + "/entries/" + op["entryId"] + "/statement") as r:
+assert set(op) == {"EntryID", "Status"} and op["Status"] == "succeeded", op
+with urllib.request.urlopen(url + "/entries/" + op["EntryID"] + "/statement") as r:
     open(out, "wb").write(r.read())
-print("entry", op["entryId"])
+print("entry", op["EntryID"])
 PY
 expect 0 "verify-receipt (@transmute/cose) accepts what the compat flow gave it" \
     "$H/bin/verify-receipt" --key compat.jwks --transparent py.ts --issuer-key ci.pub
 has "$T/out" "RESULT: OK" "the harness says OK"
+expect 0 "the pyscitt-style client matches the compat receipt's kid with /jwks" \
+    /usr/bin/python3 "$PYKID" py.ts compat.jwks
+has "$T/out" "RESULT: OK" "kid matched and receipt verified"
 expect 0 "scitt register through /operations/{id}" "$SCITT" register --url "$URL" \
     "a-ES384.stmt" --out compat.ts
 expect 0 "verify-receipt (@transmute/cose) accepts scitt's transparent statement (compat)" \

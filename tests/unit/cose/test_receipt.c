@@ -988,6 +988,115 @@ static void check_example(const char *name, int64_t vdp, uint64_t a, uint64_t b,
     free(cbor);
 }
 
+/* A receipt from a key with the text kid (the base64url of its thumbprint, what /jwks publishes)
+ * carries that text as its kid; key sets find its key whatever form their kid has, and receipts
+ * with the raw thumbprint kid (issued before) still find the text-kid key; another key's text kid
+ * finds nothing. */
+static void test_text_kid(void **state)
+{
+    (void)state;
+    uint8_t tp[32];
+    scitt_cose_key_thumbprint(service, tp);
+    char text[64];
+    assert_int_equal(scitt_base64url_encode(scitt_span_make(tp, 32), text, sizeof(text)), SCITT_OK);
+    assert_int_equal(strlen(text), 43);
+    /* the same key with the text kid */
+    scitt_dynbuf der;
+    scitt_dynbuf_init(&der, 0);
+    assert_int_equal(scitt_cose_key_encode_der(service, true, &der), SCITT_OK);
+    scitt_cose_key *tk = NULL;
+    assert_int_equal(scitt_cose_key_from_der(scitt_span_make(der.ptr, der.len), &tk), SCITT_OK);
+    scitt_dynbuf_clear(&der);
+    assert_false(scitt_cose_key_is_text_kid(tk));
+    assert_int_equal(scitt_cose_key_use_text_kid(tk), SCITT_OK);
+    assert_true(scitt_cose_key_is_text_kid(tk));
+    assert_true(scitt_span_eq_str(scitt_cose_key_kid(tk), text));
+    assert_int_equal(scitt_cose_key_use_text_kid(tk), SCITT_OK); /* idempotent */
+    assert_true(scitt_span_eq_str(scitt_cose_key_kid(tk), text));
+    /* the JWK writes it as the same "kid" string, a COSE_Key as its bytes, which reads back as
+     * the text kid again */
+    scitt_dynbuf j;
+    scitt_dynbuf_init(&j, 0);
+    assert_int_equal(scitt_cose_key_encode_jwk(tk, false, &j), SCITT_OK);
+    char want[80];
+    snprintf(want, sizeof(want), "\"kid\":\"%s\"", text);
+    scitt_dynbuf_u8(&j, 0);
+    assert_non_null(strstr((const char *)j.ptr, want));
+    scitt_dynbuf_clear(&j);
+    uint8_t cbuf[512];
+    scitt_cbor_writer cw;
+    scitt_cbor_writer_init(&cw, cbuf, sizeof(cbuf));
+    assert_int_equal(scitt_cose_key_encode_cose(tk, false, &cw), SCITT_OK);
+    scitt_span cose;
+    assert_int_equal(scitt_cbor_writer_finish(&cw, &cose), SCITT_OK);
+    scitt_cose_key *back = NULL;
+    assert_int_equal(scitt_cose_key_from_cose(cose, &back), SCITT_OK);
+    assert_true(scitt_cose_key_is_text_kid(back));
+    assert_true(scitt_span_eq_str(scitt_cose_key_kid(back), text));
+
+    /* a key with a kid of its own keeps it */
+    scitt_cose_key *own = NULL;
+    assert_int_equal(scitt_cose_key_generate(0, &own), SCITT_OK);
+    assert_int_equal(scitt_cose_key_set_kid(own, scitt_span_str("test-key-1")), SCITT_OK);
+    assert_int_equal(scitt_cose_key_use_text_kid(own), SCITT_OK);
+    assert_true(scitt_span_eq_str(scitt_cose_key_kid(own), "test-key-1"));
+
+    scitt_receipt_head h_text, h_raw;
+    assert_int_equal(scitt_receipt_head_sign(tk, scitt_span_str(ISS), scitt_span_str(SUB),
+                                             1767225600, N, roots[N], &h_text),
+                     SCITT_OK);
+    assert_int_equal(scitt_receipt_head_sign(service, scitt_span_str(ISS), scitt_span_str(SUB),
+                                             1767225600, N, roots[N], &h_raw),
+                     SCITT_OK);
+    uint8_t b1[4096], b2[4096];
+    scitt_span r_text = inclusion_receipt(&h_text, 2, b1, sizeof(b1));
+    scitt_span r_raw = inclusion_receipt(&h_raw, 2, b2, sizeof(b2));
+    scitt_span e2 = scitt_span_make(entry[2], entry_len[2]);
+    scitt_cose_keyset *by_text = tc_keyset(&tk, 1);
+    scitt_cose_keyset *by_back = tc_keyset(&back, 1);
+    scitt_receipt_info info;
+    /* the text kid is in the receipt */
+    assert_int_equal(scitt_receipt_verify_inclusion(r_text, e2, by_text, 0, &info), SCITT_OK);
+    assert_true(scitt_span_eq_str(info.kid, text));
+    /* a raw-kid key set (a COSE_Key_Set or key of before) finds the key of a text-kid receipt */
+    assert_int_equal(scitt_receipt_verify_inclusion(r_text, e2, trusted, 0, NULL), SCITT_OK);
+    assert_ptr_equal(scitt_cose_keyset_find(trusted, scitt_span_str(text)),
+                     scitt_cose_keyset_at(trusted, 0));
+    /* receipts of before (raw thumbprint kid) find the text-kid key, also read from a COSE_Key */
+    assert_int_equal(scitt_receipt_verify_inclusion(r_raw, e2, by_text, 0, &info), SCITT_OK);
+    assert_memory_equal(info.kid.ptr, tp, 32);
+    assert_int_equal(scitt_receipt_verify_inclusion(r_raw, e2, by_back, 0, NULL), SCITT_OK);
+    assert_int_equal(scitt_receipt_verify_inclusion(r_text, e2, by_back, 0, NULL), SCITT_OK);
+    assert_true(scitt_cose_key_matches_kid(tk, scitt_span_make(tp, 32)));
+    assert_true(scitt_cose_key_matches_kid(service, scitt_span_str(text)));
+    assert_false(scitt_cose_key_matches_kid(service, scitt_span_make(NULL, 0)));
+
+    /* another key's text kid names neither */
+    uint8_t otp[32];
+    scitt_cose_key_thumbprint(own, otp);
+    char other[64];
+    assert_int_equal(scitt_base64url_encode(scitt_span_make(otp, 32), other, sizeof(other)),
+                     SCITT_OK);
+    assert_null(scitt_cose_keyset_find(trusted, scitt_span_str(other)));
+    assert_null(scitt_cose_keyset_find(by_text, scitt_span_str(other)));
+    assert_null(scitt_cose_keyset_find(by_text, scitt_span_make(otp, 32)));
+    assert_false(scitt_cose_key_matches_kid(tk, scitt_span_str(other)));
+    scitt_cose_keyset *wrong = tc_keyset(&own, 1);
+    assert_int_equal(scitt_receipt_verify_inclusion(r_text, e2, wrong, 0, NULL),
+                     SCITT_ERR_UNTRUSTED);
+    /* a key set holding a raw and a text kid of the same key: one is a duplicate */
+    scitt_cose_keyset *both = tc_keyset(&service, 1);
+    assert_int_equal(scitt_cose_keyset_add(both, tk), SCITT_ERR_DUPLICATE_KEY);
+
+    scitt_cose_keyset_free(both);
+    scitt_cose_keyset_free(wrong);
+    scitt_cose_keyset_free(by_back);
+    scitt_cose_keyset_free(by_text);
+    scitt_cose_key_free(own);
+    scitt_cose_key_free(back);
+    scitt_cose_key_free(tk);
+}
+
 static void test_rfc9942_examples(void **state)
 {
     (void)state;
@@ -1061,6 +1170,7 @@ int main(void)
         cmocka_unit_test(test_several_proofs),
         cmocka_unit_test(test_attached_root),
         cmocka_unit_test(test_head_load),
+        cmocka_unit_test(test_text_kid),
         cmocka_unit_test(test_rfc9942_examples),
         cmocka_unit_test(test_tree_size_label),
         cmocka_unit_test(test_ed25519_alg),

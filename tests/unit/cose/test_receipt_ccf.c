@@ -7,6 +7,7 @@
 #include "cose_testutil.h"
 
 #include "ccf_util.h"
+#include "cose_internal.h" /* scitt__ccf_consistency_roots */
 
 typedef struct fixture {
     scitt_cose_key *key;   /* ES384 service key, as Azure uses */
@@ -348,8 +349,8 @@ static void test_keys_and_modes(void **state)
     scitt_merkle_leaf_hash(entry_of(f), leaf);
     assert_int_equal(scitt_receipt_verify_inclusion_leaf(rs, leaf, f->keys, 0, NULL),
                      SCITT_ERR_UNSUPPORTED);
-    assert_int_equal(scitt_receipt_verify_consistency(rs, 3, leaf, f->keys, 0, NULL),
-                     SCITT_ERR_UNSUPPORTED);
+    /* an inclusion receipt holds no consistency proof (-2) */
+    assert_int_not_equal(scitt_receipt_verify_consistency(rs, 3, leaf, f->keys, 0, NULL), SCITT_OK);
     /* RFC 9943 receipts carry sub; this one does, so the SCITT flag passes. */
     assert_int_equal(
         scitt_receipt_verify_inclusion(rs, entry_of(f), f->keys, SCITT_RECEIPT_REQUIRE_SUB, NULL),
@@ -361,6 +362,272 @@ static void test_keys_and_modes(void **state)
     scitt_dynbuf_clear(&r);
 }
 
+/* ---- consistency proofs (draft -06 section 4) ------------------------------------------- */
+
+static void fill_tree(ccf_tree *t, size_t n)
+{
+    t->n = n;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t seed[8] = {(uint8_t)i, (uint8_t)(i >> 8), 0xcc, 0xf0};
+        scitt_sha256(seed, sizeof(seed), t->leaf[i]);
+    }
+}
+
+/* A signed consistency receipt (396/-2) from @p m to t->n leaves. */
+static scitt_span consistency_receipt(const fixture *f, const ccf_tree *t, size_t m,
+                                      scitt_dynbuf *proof, scitt_dynbuf *out)
+{
+    scitt_dynbuf_init(proof, 0);
+    assert_int_equal(ccf_consistency_proof(t, m, proof), SCITT_OK);
+    uint8_t newer[32];
+    ccf_mth(t, 0, t->n, newer);
+    scitt_dynbuf_init(out, 0);
+    assert_int_equal(
+        ccf_receipt_vdp(f->key, -2, scitt_span_make(proof->ptr, proof->len), newer, false, out),
+        SCITT_OK);
+    return scitt_span_make(out->ptr, out->len);
+}
+
+/* Every pair of sizes 1 <= m < n <= 40: the proof recomputes R_m and R_n; the wrong older root,
+ * or an older size whose tree has another number of complete subtrees, is refused. */
+static void test_consistency_all_pairs(void **state)
+{
+    fixture *f = *state;
+    ccf_tree t;
+    for (size_t n = 2; n <= 40; n++) {
+        fill_tree(&t, n);
+        uint8_t newer[32];
+        ccf_mth(&t, 0, n, newer);
+        for (size_t m = 1; m < n; m++) {
+            uint8_t older[32];
+            ccf_mth(&t, 0, m, older);
+            scitt_dynbuf proof, rb;
+            scitt_span r = consistency_receipt(f, &t, m, &proof, &rb);
+            scitt_receipt_info info;
+            assert_int_equal(scitt_receipt_verify_consistency(r, m, older, f->keys, 0, &info),
+                             SCITT_OK);
+            assert_memory_equal(info.root, newer, 32);
+            assert_int_equal(info.vds, SCITT_VDS_CCF_LEDGER_SHA256);
+            assert_int_equal(info.old_size, m);
+            assert_int_equal(info.tree_size, 0); /* not in the proof */
+            /* without the size: the anchor cannot be checked, the roots still are */
+            assert_int_equal(scitt_receipt_verify_consistency(r, 0, older, f->keys, 0, NULL),
+                             SCITT_OK);
+            uint8_t wrong[32];
+            memcpy(wrong, older, 32);
+            wrong[31] ^= 1;
+            assert_int_equal(scitt_receipt_verify_consistency(r, m, wrong, f->keys, 0, NULL),
+                             SCITT_ERR_PROOF_MISMATCH);
+            if (m > 1 && __builtin_popcountll(m) != __builtin_popcountll(m - 1)) {
+                assert_int_equal(
+                    scitt_receipt_verify_consistency(r, m - 1, older, f->keys, 0, NULL),
+                    SCITT_ERR_PROOF_MISMATCH);
+            }
+            /* another key: untrusted; an inclusion verifier finds no inclusion proof */
+            scitt_cose_keyset *other = tc_keyset(&f->other, 1);
+            assert_int_equal(scitt_receipt_verify_consistency(r, m, older, other, 0, NULL),
+                             SCITT_ERR_UNTRUSTED);
+            scitt_cose_keyset_free(other);
+            assert_int_not_equal(scitt_receipt_verify_inclusion(r, entry_of(f), f->keys, 0, NULL),
+                                 SCITT_OK);
+            scitt_dynbuf_clear(&proof);
+            scitt_dynbuf_clear(&rb);
+        }
+    }
+}
+
+/* Re-signs an edited proof over @p newer and verifies it from (m, older). */
+static scitt_err verify_edited_consistency(const fixture *f, const uint8_t *proof, size_t len,
+                                           size_t m, const uint8_t older[32],
+                                           const uint8_t newer[32])
+{
+    scitt_dynbuf rb;
+    scitt_dynbuf_init(&rb, 0);
+    assert_int_equal(ccf_receipt_vdp(f->key, -2, scitt_span_make(proof, len), newer, false, &rb),
+                     SCITT_OK);
+    scitt_err e = scitt_receipt_verify_consistency(scitt_span_make(rb.ptr, rb.len), m, older,
+                                                   f->keys, 0, NULL);
+    scitt_dynbuf_clear(&rb);
+    return e;
+}
+
+/* Writes {1: anchor, 2: [[left, hash]...]} from parts (for hand-made proofs). */
+static size_t hand_proof(uint8_t *buf, size_t cap, const uint8_t anchor[32], const bool *left,
+                         const uint8_t (*hashes)[32], size_t n)
+{
+    scitt_cbor_writer w;
+    scitt_cbor_writer_init(&w, buf, cap);
+    scitt_cbor_put_map(&w, 2);
+    scitt_cbor_put_uint(&w, 1);
+    scitt_cbor_put_bytes(&w, scitt_span_make(anchor, 32));
+    scitt_cbor_put_uint(&w, 2);
+    scitt_cbor_put_array(&w, n);
+    for (size_t i = 0; i < n; i++) {
+        scitt_cbor_put_array(&w, 2);
+        scitt_cbor_put_bool(&w, left[i]);
+        scitt_cbor_put_bytes(&w, scitt_span_make(hashes[i], 32));
+    }
+    scitt_span out;
+    assert_int_equal(scitt_cbor_writer_finish(&w, &out), SCITT_OK);
+    return out.len;
+}
+
+/* Tampered proofs (the older or the newer root changes), the non-canonical anchor, and every
+ * shape the CDDL refuses. */
+static void test_consistency_mutations(void **state)
+{
+    fixture *f = *state;
+    ccf_tree t;
+    fill_tree(&t, 40);
+    const size_t m = 23;
+    uint8_t older[32], newer[32];
+    ccf_mth(&t, 0, m, older);
+    ccf_mth(&t, 0, 40, newer);
+    size_t width = m & (~m + 1);
+    uint8_t anchor[32];
+    ccf_mth(&t, m - width, m, anchor);
+    bool left[64];
+    uint8_t hashes[64][32];
+    size_t n = ccf_node_path(&t, m - width, width, 0, 40, left, hashes);
+    assert_true(n >= 4);
+    uint8_t buf[4096];
+    size_t len = hand_proof(buf, sizeof(buf), anchor, left, (const uint8_t(*)[32])hashes, n);
+    assert_int_equal(verify_edited_consistency(f, buf, len, m, older, newer), SCITT_OK);
+
+    /* first element re-tagged as left: the older root changes */
+    bool l2[64];
+    memcpy(l2, left, sizeof(l2));
+    l2[0] = !l2[0];
+    len = hand_proof(buf, sizeof(buf), anchor, l2, (const uint8_t(*)[32])hashes, n);
+    assert_int_not_equal(verify_edited_consistency(f, buf, len, 0, older, newer), SCITT_OK);
+    /* a shared left sibling re-tagged as right */
+    memcpy(l2, left, sizeof(l2));
+    for (size_t i = 0; i < n; i++) {
+        if (left[i]) {
+            l2[i] = false;
+            break;
+        }
+    }
+    len = hand_proof(buf, sizeof(buf), anchor, l2, (const uint8_t(*)[32])hashes, n);
+    assert_int_not_equal(verify_edited_consistency(f, buf, len, 0, older, newer), SCITT_OK);
+    /* the anchor zeroed */
+    uint8_t zero[32] = {0};
+    len = hand_proof(buf, sizeof(buf), zero, left, (const uint8_t(*)[32])hashes, n);
+    assert_int_equal(verify_edited_consistency(f, buf, len, m, older, newer),
+                     SCITT_ERR_PROOF_MISMATCH);
+    /* a newer-only (right) sibling zeroed: R_m still matches, the signature fails */
+    uint8_t h2[64][32];
+    memcpy(h2, hashes, sizeof(h2));
+    size_t right = n;
+    for (size_t i = 0; i < n && right == n; i++) {
+        right = left[i] ? n : i;
+    }
+    memset(h2[right], 0, 32);
+    len = hand_proof(buf, sizeof(buf), anchor, left, (const uint8_t(*)[32])h2, n);
+    assert_int_equal(verify_edited_consistency(f, buf, len, m, older, newer), SCITT_ERR_SIGNATURE);
+    /* last element dropped / an extra right sibling: the newer root changes */
+    len = hand_proof(buf, sizeof(buf), anchor, left, (const uint8_t(*)[32])hashes, n - 1);
+    assert_int_not_equal(verify_edited_consistency(f, buf, len, m, older, newer), SCITT_OK);
+    bool l3[65];
+    memcpy(l3, left, n);
+    l3[n] = false;
+    uint8_t h3[65][32];
+    memcpy(h3, hashes, n * 32);
+    memset(h3[n], 7, 32);
+    len = hand_proof(buf, sizeof(buf), anchor, l3, (const uint8_t(*)[32])h3, n + 1);
+    assert_int_equal(verify_edited_consistency(f, buf, len, m, older, newer), SCITT_ERR_SIGNATURE);
+
+    /* 8 -> 12 with the anchor [4,8) and [0,4) as a left sibling: folds to R_8 and R_12, but the
+     * anchor of a proof from 8 must be R_8: refused when the size is known */
+    ccf_tree t12;
+    fill_tree(&t12, 12);
+    uint8_t a48[32], r8[32], r12[32];
+    bool lnc[2] = {true, false};
+    uint8_t hnc[2][32];
+    ccf_mth(&t12, 4, 8, a48);
+    ccf_mth(&t12, 0, 4, hnc[0]);
+    ccf_mth(&t12, 8, 12, hnc[1]);
+    ccf_mth(&t12, 0, 8, r8);
+    ccf_mth(&t12, 0, 12, r12);
+    len = hand_proof(buf, sizeof(buf), a48, lnc, (const uint8_t(*)[32])hnc, 2);
+    assert_int_equal(verify_edited_consistency(f, buf, len, 8, r8, r12), SCITT_ERR_PROOF_MISMATCH);
+    assert_int_equal(verify_edited_consistency(f, buf, len, 0, r8, r12), SCITT_OK);
+
+    /* shapes the CDDL refuses (ccf-consistency-proof is a closed map) */
+    static const struct {
+        const char *what, *hex;
+    } bad[] = {
+        {"anchor 31 bytes",
+         "a201581f00000000000000000000000000000000000000000000000000000000000000028182f458"
+         "200000000000000000000000000000000000000000000000000000000000000000"},
+        {"anchor 33 bytes",
+         "a2015821000000000000000000000000000000000000000000000000000000000000000000028182"
+         "f458200000000000000000000000000000000000000000000000000000000000000000"},
+        {"text anchor",
+         "a20178206161616161616161616161616161616161616161616161616161616161616161028182f4"
+         "58200000000000000000000000000000000000000000000000000000000000000000"},
+        {"only the anchor",
+         "a10158200000000000000000000000000000000000000000000000000000000000000000"},
+        {"only the path",
+         "a1028182f458200000000000000000000000000000000000000000000000000000000000000000"},
+        {"empty path",
+         "a201582000000000000000000000000000000000000000000000000000000000000000000280"},
+        {"unknown key 3",
+         "a30158200000000000000000000000000000000000000000000000000000000000000000028182f4"
+         "582000000000000000000000000000000000000000000000000000000000000000000301"},
+        {"text keys",
+         "a266616e63686f725820000000000000000000000000000000000000000000000000000000000000"
+         "000064706174688182f4582000000000000000000000000000000000000000000000000000000000"
+         "00000000"},
+        {"element of three items",
+         "a20158200000000000000000000000000000000000000000000000000000000000000000028183f4"
+         "5820000000000000000000000000000000000000000000000000000000000000000001"},
+        {"element as a map",
+         "a201582000000000000000000000000000000000000000000000000000000000000000000281a1f4"
+         "58200000000000000000000000000000000000000000000000000000000000000000"},
+        {"left not a bool",
+         "a2015820000000000000000000000000000000000000000000000000000000000000000002818200"
+         "58200000000000000000000000000000000000000000000000000000000000000000"},
+        {"element hash 33 bytes",
+         "a20158200000000000000000000000000000000000000000000000000000000000000000028182f4"
+         "5821000000000000000000000000000000000000000000000000000000000000000000"},
+        {"path before anchor",
+         "a2028182f45820000000000000000000000000000000000000000000000000000000000000000001"
+         "58200000000000000000000000000000000000000000000000000000000000000000"},
+        {"an array, not a map",
+         "82582000000000000000000000000000000000000000000000000000000000000000008182f45820"
+         "0000000000000000000000000000000000000000000000000000000000000000"},
+        {"wrapped twice",
+         "584aa201582000000000000000000000000000000000000000000000000000000000000000000281"
+         "82f458200000000000000000000000000000000000000000000000000000000000000000"},
+        {"trailing byte",
+         "a20158200000000000000000000000000000000000000000000000000000000000000000028182f4"
+         "5820000000000000000000000000000000000000000000000000000000000000000000"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint8_t raw[256];
+        size_t rl = 0;
+        assert_int_equal(scitt_hex_decode(scitt_span_str(bad[i].hex), raw, sizeof(raw), &rl),
+                         SCITT_OK);
+        uint8_t o[32], w[32];
+        scitt_err e = scitt__ccf_consistency_roots(scitt_span_make(raw, rl), 0, o, w);
+        if (e != SCITT_ERR_PROOF_MALFORMED) {
+            fail_msg("%s: %s", bad[i].what, scitt_err_str(e));
+        }
+    }
+
+    /* an attached root is refused (the profile requires it detached) */
+    scitt_dynbuf rb;
+    scitt_dynbuf_init(&rb, 0);
+    len = hand_proof(buf, sizeof(buf), anchor, left, (const uint8_t(*)[32])hashes, n);
+    assert_int_equal(ccf_receipt_vdp(f->key, -2, scitt_span_make(buf, len), newer, true, &rb),
+                     SCITT_OK);
+    assert_int_equal(scitt_receipt_verify_consistency(scitt_span_make(rb.ptr, rb.len), m, older,
+                                                      f->keys, 0, NULL),
+                     SCITT_ERR_PROOF_MALFORMED);
+    scitt_dynbuf_clear(&rb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +636,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_tree_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_and_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_consistency_all_pairs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_consistency_mutations, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
