@@ -199,6 +199,7 @@ static void on_hup(uv_signal_t *h, int signum)
     scittd_config nc;
     scittd_cli cli;
     const char *file;
+    scittd_platform_reload(d); /* TDX: the DCAP collateral, on its own */
     scitt_err e = scittd_options_load(g_argc, g_argv, SCITTD_CONFIG_FILE, &nc, &cli, &file, reason,
                                       sizeof(reason));
     if (e == SCITT_OK && nc.auth_tokens_file) {
@@ -505,6 +506,7 @@ int main(int argc, char **argv)
     scittd_register_free(&d);
     scittd_reads_free(&d);
     scitt_dynbuf_clear(&d.bundle);
+    scitt_dynbuf_clear(&d.dcap_collateral);
     uv_loop_close(d.loop);
     scittd_config_free(&d.cfg);
     SCITT_LOG(SCITT_LOG_INFO, "stopped", "clean=1");
