@@ -302,6 +302,12 @@ static scitt_err parse_tee(const scitt_json *j, long tok, tee_rule *t, size_t ri
                 return SCITT_ERR_POLICY;
             }
             t->evidence = j->toks[v].type == SCITT_JSON_TRUE;
+        } else if (scitt_json_str_eq(j, (size_t)k, "attested_issuer")) {
+            if (j->toks[v].type != SCITT_JSON_TRUE && j->toks[v].type != SCITT_JSON_FALSE) {
+                say(reason, cap, "issuers[%zu].tee.attested_issuer must be true or false", ri);
+                return SCITT_ERR_POLICY;
+            }
+            t->attested_issuer = j->toks[v].type == SCITT_JSON_TRUE;
         } else if (scitt_json_str_eq(j, (size_t)k, "accept_tcb")) {
             accept = v;
         } else if (scitt_json_str_eq(j, (size_t)k, "root_sha256")) {
@@ -342,9 +348,11 @@ static scitt_err parse_tee(const scitt_json *j, long tok, tee_rule *t, size_t ri
             return SCITT_ERR_POLICY;
         }
     }
-    if ((accept >= 0 || root >= 0) && !t->evidence) {
+    if ((accept >= 0 || root >= 0 || t->attested_issuer) && !t->evidence) {
         say(reason, cap,
-            "issuers[%zu].tee: \"accept_tcb\" and \"root_sha256\" need \"evidence\": true", ri);
+            "issuers[%zu].tee: \"accept_tcb\", \"root_sha256\" and \"attested_issuer\" need "
+            "\"evidence\": true",
+            ri);
         return SCITT_ERR_POLICY;
     }
     if (accept >= 0) {

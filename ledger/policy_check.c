@@ -745,12 +745,55 @@ static bool int_claim_agrees(const scitt_cose_headers *h, const char *key, int64
 }
 
 /*
+ * "attested_issuer": whatever the statement is about, the key that signed it is one a TD or an
+ * enclave published: the verified quote's REPORTDATA[0:32] is the key's RFC 9679 thumbprint. The
+ * lists judge the quote's measurements.
+ */
+static scitt_err check_attested_issuer(const scitt_policy *p, const tee_rule *t,
+                                       const scitt_cose_sign1 *m, const scitt_cose_key *key,
+                                       int64_t now, char *reason, size_t cap)
+{
+    bool tdx = t->platform == SCITT_DCAP_TEE_TDX;
+    scitt_dcap_result *res = scitt_malloc(sizeof(*res));
+    if (!res) {
+        return SCITT_ERR_NOMEM;
+    }
+    scitt_err e = check_evidence(p, t, m, now, res, reason, cap);
+    uint8_t tp[SCITT_SHA256_LEN];
+    scitt_cose_key_thumbprint(key, tp);
+    const uint8_t *rd = tdx ? res->td.report_data : res->enclave.report_data;
+    if (e == SCITT_OK && memcmp(rd, tp, sizeof(tp)) != 0) {
+        say(reason, cap,
+            "the quote's REPORTDATA does not bind the key that signed the statement (its first "
+            "32 bytes must be the key's RFC 9679 thumbprint)");
+        e = SCITT_ERR_POLICY;
+    }
+    const uint8_t *meas = tdx ? res->td.mrtd : res->enclave.mrenclave;
+    if (e == SCITT_OK && t->payload.set && !meas_allowed(&t->payload, meas, tdx ? 48 : 32)) {
+        say(reason, cap, "the quote's %s is not one the registration policy lists",
+            tdx ? "MRTD" : "MRENCLAVE");
+        e = SCITT_ERR_POLICY;
+    }
+    for (size_t i = 0; e == SCITT_OK && i < (tdx ? 4u : 1u); i++) {
+        const meas_list *l = tdx ? &t->rtmr[i] : &t->mrsigner;
+        const uint8_t *v = tdx ? res->td.rtmr[i] : res->enclave.mrsigner;
+        if (l->set && !meas_allowed(l, v, tdx ? 48 : 32)) {
+            say(reason, cap, "the quote's %s is not one the registration policy lists",
+                tdx ? "RTMR" : "MRSIGNER");
+            e = SCITT_ERR_POLICY;
+        }
+    }
+    scitt_free(res);
+    return e;
+}
+
+/*
  * "tee": a measurement statement of the rule's platform whose measurements the rule lists; with
  * "evidence", the measurements are the verified quote's, and the statement's claims must agree
  * with them.
  */
 static scitt_err check_tee(const scitt_policy *p, const tee_rule *t, const scitt_cose_sign1 *m,
-                           int64_t now, char *reason, size_t cap)
+                           const scitt_cose_key *key, int64_t now, char *reason, size_t cap)
 {
     const scitt_cose_headers *h = &m->hdr;
     bool tdx = t->platform == SCITT_DCAP_TEE_TDX;
@@ -760,6 +803,9 @@ static scitt_err check_tee(const scitt_policy *p, const tee_rule *t, const scitt
     scitt_span tee_v = cwt_claim(h, "tee"), tee_name = {NULL, 0};
     scitt_cbor_reader r;
     scitt_cbor_reader_init(&r, tee_v);
+    if (t->attested_issuer) {
+        return check_attested_issuer(p, t, m, key, now, reason, cap);
+    }
     if (!(h->prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) || h->payload_hash_alg != alg ||
         m->payload.len != mlen || tee_v.len == 0 ||
         scitt_cbor_read_text(&r, &tee_name) != SCITT_OK || !scitt_span_eq_str(tee_name, name)) {
@@ -775,10 +821,10 @@ static scitt_err check_tee(const scitt_policy *p, const tee_rule *t, const scitt
     bool has[4] = {false};
     size_t nclaims = tdx ? 4 : 1;
     for (size_t i = 0; i < nclaims; i++) {
-        const char *key = tdx ? rn[i] : "mrsigner";
-        scitt_span v = cwt_claim(h, key);
+        const char *cname = tdx ? rn[i] : "mrsigner";
+        scitt_span v = cwt_claim(h, cname);
         if (v.len && !item_bytes(v, tdx ? 48 : 32, &claimed[i])) {
-            say(reason, cap, "the CWT claim \"%s\" must be a byte string of %d bytes", key,
+            say(reason, cap, "the CWT claim \"%s\" must be a byte string of %d bytes", cname,
                 tdx ? 48 : 32);
             return SCITT_ERR_POLICY;
         }
@@ -906,16 +952,15 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
         return e;
     }
     e = scitt_cose_sign1_verify(m, key, scitt_span_make(NULL, 0), NULL);
-    scitt_cose_key_free(key);
     if (e != SCITT_OK) {
         say(reason, cap, "issuer signature: %s", scitt_err_str(e));
-        return e;
     }
-    if (r->endorse.required) {
+    if (e == SCITT_OK && r->endorse.required) {
         e = check_endorsement(&r->endorse, m, reason, cap);
-        if (e != SCITT_OK) {
-            return e;
-        }
     }
-    return r->tee.required ? check_tee(p, &r->tee, m, now, reason, cap) : SCITT_OK;
+    if (e == SCITT_OK && r->tee.required) {
+        e = check_tee(p, &r->tee, m, key, now, reason, cap);
+    }
+    scitt_cose_key_free(key);
+    return e;
 }

@@ -42,13 +42,15 @@ typedef struct meas_list {
 
 typedef struct tee_rule {
     bool required;
-    int platform;       /* scitt_dcap_tee */
-    meas_list payload;  /* MRTD (TDX) or MRENCLAVE (SGX): the hash envelope's payload */
-    meas_list rtmr[4];  /* TDX: the "rtmr0".."rtmr3" claims (or the quote's) */
-    meas_list mrsigner; /* SGX: the "mrsigner" claim (or the quote's) */
-    bool evidence;      /* a quote and collateral must be carried and verify */
-    uint32_t accept;    /* SCITT_DCAP_ACCEPT bits; default UpToDate only */
-    bool has_root;      /* root_sha256 replaces the Intel SGX Root CA pin */
+    int platform;         /* scitt_dcap_tee */
+    meas_list payload;    /* MRTD (TDX) or MRENCLAVE (SGX): the hash envelope's payload */
+    meas_list rtmr[4];    /* TDX: the "rtmr0".."rtmr3" claims (or the quote's) */
+    meas_list mrsigner;   /* SGX: the "mrsigner" claim (or the quote's) */
+    bool evidence;        /* a quote and collateral must be carried and verify */
+    bool attested_issuer; /* the quote's REPORTDATA binds the key that signed the statement,
+                           * whatever the statement says (not a measurement statement) */
+    uint32_t accept;      /* SCITT_DCAP_ACCEPT bits; default UpToDate only */
+    bool has_root;        /* root_sha256 replaces the Intel SGX Root CA pin */
     uint8_t root[SCITT_SHA256_LEN];
 } tee_rule;
 

@@ -39,6 +39,9 @@ static const char help[] =
     "                       --collateral DIR carries the quote and the DCAP collateral in the\n"
     "                       protected header (dcap_quote, dcap_collateral) for a registration\n"
     "                       policy that verifies them at iat (docs/policy.md)\n"
+    "  --attest-quote FILE --collateral DIR   with any SOURCE: carries a TDX or SGX quote whose\n"
+    "                       REPORTDATA names the signing key, and its collateral (the policy's\n"
+    "                       tee attested_issuer rule)\n"
     "  --hash-envelope FILE --preimage-content-type CT [--location URI] [--hash-alg ALG]\n"
     "                       a hash envelope of any file (sha256, sha384 or sha512)\n"
     "\n"
@@ -62,7 +65,7 @@ typedef struct opts {
     const char *key, *cert, *chain, *iss, *sub, *out, *alg;
     const char *payload, *ctype, *image, *oci, *docker, *ref, *image_name;
     const char *measurement, *snp_report, *host_data, *policy_file, *tdx_quote, *sgx_quote;
-    const char *hash_file, *ptype, *location, *hash_alg, *collateral;
+    const char *hash_file, *ptype, *location, *hash_alg, *collateral, *attest_quote;
     bool detached, index, no_iat, json, has_iat, has_svn;
     uint64_t iat, svn;
     oci_client_opts reg;
@@ -102,7 +105,8 @@ static int parse(int argc, char **argv, opts *o)
         O_HELP,
         O_TDXQ,
         O_SGXQ,
-        O_COLL
+        O_COLL,
+        O_AQUOTE
     };
     static const struct option lo[] = {{"key", 1, 0, O_KEY},
                                        {"cert", 1, 0, O_CERT},
@@ -125,6 +129,7 @@ static int parse(int argc, char **argv, opts *o)
                                        {"tdx-quote", 1, 0, O_TDXQ},
                                        {"sgx-quote", 1, 0, O_SGXQ},
                                        {"collateral", 1, 0, O_COLL},
+                                       {"attest-quote", 1, 0, O_AQUOTE},
                                        {"host-data", 1, 0, O_HOSTDATA},
                                        {"policy-file", 1, 0, O_POLICY},
                                        {"svn", 1, 0, O_SVN},
@@ -165,6 +170,9 @@ static int parse(int argc, char **argv, opts *o)
             break;
         case O_COLL:
             o->collateral = optarg;
+            break;
+        case O_AQUOTE:
+            o->attest_quote = optarg;
             break;
         case O_INDEX:
             o->index = true;
@@ -212,8 +220,12 @@ static int parse(int argc, char **argv, opts *o)
     if (o->cert && o->chain) {
         return cli_usage("--cert and --chain exclude each other");
     }
-    if (o->collateral && !o->tdx_quote && !o->sgx_quote) {
-        return cli_usage("--collateral goes with --tdx-quote or --sgx-quote");
+    if (o->collateral && !o->tdx_quote && !o->sgx_quote && !o->attest_quote) {
+        return cli_usage("--collateral goes with --tdx-quote, --sgx-quote or --attest-quote");
+    }
+    if (o->attest_quote && (!o->collateral || o->tdx_quote || o->sgx_quote)) {
+        return cli_usage("--attest-quote needs --collateral DIR, and not --tdx-quote or "
+                         "--sgx-quote (which carry their own quote)");
     }
     if ((o->ctype || o->detached) && !o->payload) {
         return cli_usage("--content-type and --detached go with --payload");
@@ -309,7 +321,19 @@ static scitt_err claims_encode(const opts *o, const char *sub, const sign_plan *
     return w->err;
 }
 
+static int make_source(const opts *o, sign_plan *p);
+
+/* The source, then --attest-quote's evidence on whatever it is. */
 static int make_plan(const opts *o, sign_plan *p)
+{
+    int rc = make_source(o, p);
+    if (rc == CLI_OK && o->attest_quote) {
+        rc = plan_dcap_evidence(p, o->attest_quote, o->collateral);
+    }
+    return rc;
+}
+
+static int make_source(const opts *o, sign_plan *p)
 {
     int rc;
     if (o->payload) {

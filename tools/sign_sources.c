@@ -379,6 +379,13 @@ int plan_dcap_evidence(sign_plan *p, const char *file, const char *dir)
         scitt_dynbuf_init(&files[i], 0);
         spans[i] = scitt_span_make(NULL, 0);
     }
+    scitt_dcap_quote *pq = scitt_malloc(sizeof(*pq));
+    scitt_tee_reason qwhy = SCITT_TEE_OK;
+    if (rc == CLI_OK &&
+        (!pq || scitt_dcap_quote_parse(scitt_span_make(q.ptr, q.len), pq, &qwhy) != SCITT_OK)) {
+        rc = cli_fail(CLI_USAGE, "%s: not a DCAP quote: %s", file, scitt_tee_reason_str(qwhy));
+    }
+    scitt_free(pq);
     scitt_dcap_collateral *c = NULL;
     if (rc == CLI_OK && scitt_dcap_collateral_new(&c) != SCITT_OK) {
         rc = cli_fail(CLI_FAIL, "out of memory");

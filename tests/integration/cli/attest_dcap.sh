@@ -201,8 +201,19 @@ expect 2 "--collateral with a broken TCB info" "$SCITT" sign --key k.key \
     --iss https://builder.example --sub td --tdx-quote "$GCPQ" --collateral badc --out x.cose
 has "$T/err" "tcb_info.json" "the message names the file"
 PEM=$(awk '{printf "%s\\n", $0}' k.pub)
-printf '{"version": 1, "issuers": [{"iss": "https://builder.example", "keys": ["%s"], "tee": {"platform": "tdx", "evidence": true}}]}\n' \
-    "$PEM" >tee-policy.json
+printf '{"version": 1, "issuers": [{"iss": "https://builder.example", "keys": ["%s"], "tee": {"platform": "tdx", "evidence": true}}, {"iss": "https://workload.example", "keys": ["%s"], "tee": {"platform": "tdx", "evidence": true, "attested_issuer": true}}]}\n' \
+    "$PEM" "$PEM" >tee-policy.json
+printf 'an SBOM' >sbom.txt
+expect 0 "sign --payload --attest-quote --collateral" "$SCITT" sign --key k.key \
+    --iss https://workload.example --sub sbom --payload sbom.txt --attest-quote "$GCPQ" \
+    --collateral "$TDXC" --iat $T_AT --out att.cose
+expect 2 "--attest-quote without --collateral" "$SCITT" sign --key k.key \
+    --iss https://workload.example --sub sbom --payload sbom.txt --attest-quote "$GCPQ" \
+    --out x.cose
+expect 2 "--attest-quote that is no quote" "$SCITT" sign --key k.key \
+    --iss https://workload.example --sub sbom --payload sbom.txt --attest-quote sbom.txt \
+    --collateral "$TDXC" --out x.cose
+has "$T/err" "not a DCAP quote" "the message says why"
 start_scittd "$T/dpol" --policy tee-policy.json
 expect 0 "admitted: UpToDate at its iat" "$SCITT" register --url "$URL" ev.cose --out ev.ts
 expect 1 "refused: the collateral is not current at today's iat" "$SCITT" register \
@@ -213,6 +224,9 @@ has "$T/err" "TCB status" "the refusal names the TCB status"
 expect 1 "refused: a measurement statement without its evidence" "$SCITT" register \
     --url "$URL" bare.cose --out x.ts
 has "$T/err" '("dcap_quote")' "the refusal names what is missing"
+expect 1 "refused: the quote's REPORTDATA names another key than ours" "$SCITT" register \
+    --url "$URL" att.cose --out x.ts
+has "$T/err" "does not bind the key that signed the statement" "the refusal names the binding"
 expect 0 "the auditor replays the log today, after the collateral expired" "$SCITT" audit \
     --url "$URL" --state ast --json
 has "$T/out" '"discrepancies":[]' "no discrepancy"

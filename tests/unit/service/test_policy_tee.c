@@ -43,6 +43,7 @@ static struct {
     scitt_dcap_result gcp_r, sgx_r; /* what they verify to */
     int64_t t_tdx, t_sgx;           /* their pinned times */
     ds_world dbg, nodbg;            /* synthetic TDX worlds with and without DEBUG */
+    ds_world att, att_other;        /* REPORTDATA = the thumbprint of our key, of another key */
     scitt_dcap_result nodbg_r;
     int64_t t_syn;
 } W;
@@ -484,6 +485,14 @@ static int setup(void **state)
     evidence ev;
     from_world(&ev, &W.nodbg);
     verify_at(&ev, W.t_syn, W.nodbg.root_sha256, 0, &W.nodbg_r);
+    memset(sp.report_data, 0, sizeof(sp.report_data));
+    scitt_cose_key_thumbprint(W.key, sp.report_data);
+    ds_build(&sp, &W.att);
+    scitt_cose_key *other = NULL;
+    assert_int_equal(scitt_cose_key_generate(SCITT_COSE_ALG_ES256, &other), SCITT_OK);
+    scitt_cose_key_thumbprint(other, sp.report_data);
+    scitt_cose_key_free(other);
+    ds_build(&sp, &W.att_other);
     return 0;
 }
 
@@ -497,6 +506,8 @@ static int teardown(void **state)
     free_evidence(&W.sgx);
     ds_world_free(&W.dbg);
     ds_world_free(&W.nodbg);
+    ds_world_free(&W.att);
+    ds_world_free(&W.att_other);
     lu_rmdir(W.dir);
     return 0;
 }
@@ -520,7 +531,8 @@ static void test_policy_document(void **state)
         "{\"platform\": \"tdx\", \"evidence\": true, \"accept_tcb\": []}",
         "{\"platform\": \"tdx\", \"evidence\": true, \"root_sha256\": \"00\"}",
         "{\"platform\": \"tdx\", \"evidence\": 1}",
-        "{\"platform\": \"tdx\", \"allow_debug\": true}", /* unknown member */
+        "{\"platform\": \"tdx\", \"allow_debug\": true}",     /* unknown member */
+        "{\"platform\": \"tdx\", \"attested_issuer\": true}", /* without evidence */
         "[]",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -748,6 +760,66 @@ static void test_evidence_debug_and_root(void **state)
     REFUSED(tee_d, &d, now, "has DEBUG set");
 }
 
+/* attested_issuer: any statement, signed by a key the quote's REPORTDATA names. */
+static void test_attested_issuer(void **state)
+{
+    (void)state;
+    int64_t now = (int64_t)time(NULL);
+    evidence att, other;
+    from_world(&att, &W.att);
+    from_world(&other, &W.att_other);
+    scitt_dcap_result r;
+    verify_at(&att, W.t_syn, W.att.root_sha256, 0, &r);
+    char root[65], mrtd[97], rtmr0[97], tee[1024];
+    hex(W.att.root_sha256, 32, root);
+    hex(r.td.mrtd, 48, mrtd);
+    hex(r.td.rtmr[0], 48, rtmr0);
+    stmt s;
+    memset(&s, 0, sizeof(s));
+    s.payload = scitt_span_str("an SBOM the workload wrote");
+    s.has_iat = true;
+    s.iat = W.t_syn;
+    s.ev = &att;
+    snprintf(tee, sizeof(tee),
+             "{\"platform\": \"tdx\", \"evidence\": true, \"attested_issuer\": true, "
+             "\"root_sha256\": \"%s\", \"mrtd\": [\"%s\"], \"rtmr0\": [\"%s\"]}",
+             root, mrtd, rtmr0);
+    ADMITTED(tee, &s, now);
+    /* a quote that names another key */
+    hex(W.att_other.root_sha256, 32, root);
+    char tee2[1024];
+    snprintf(tee2, sizeof(tee2),
+             "{\"platform\": \"tdx\", \"evidence\": true, \"attested_issuer\": true, "
+             "\"root_sha256\": \"%s\"}",
+             root);
+    stmt o = s;
+    o.ev = &other;
+    REFUSED(tee2, &o, now, "does not bind the key that signed the statement");
+    /* the lists judge the quote */
+    hex(W.att.root_sha256, 32, root);
+    char other48[97];
+    memset(other48, 'e', 96);
+    other48[96] = 0;
+    snprintf(tee2, sizeof(tee2),
+             "{\"platform\": \"tdx\", \"evidence\": true, \"attested_issuer\": true, "
+             "\"root_sha256\": \"%s\", \"mrtd\": [\"%s\"]}",
+             root, other48);
+    REFUSED(tee2, &s, now, "the quote's MRTD is not one the registration policy lists");
+    snprintf(tee2, sizeof(tee2),
+             "{\"platform\": \"tdx\", \"evidence\": true, \"attested_issuer\": true, "
+             "\"root_sha256\": \"%s\", \"rtmr0\": [\"%s\"]}",
+             root, other48);
+    REFUSED(tee2, &s, now, "the quote's RTMR is not one the registration policy lists");
+    /* the evidence rules hold here too: no quote, DEBUG */
+    stmt n = s;
+    n.no_quote = true;
+    REFUSED(tee, &n, now, "needs its DCAP quote");
+    /* without attested_issuer the rule wants a measurement statement */
+    snprintf(tee2, sizeof(tee2),
+             "{\"platform\": \"tdx\", \"evidence\": true, \"root_sha256\": \"%s\"}", root);
+    REFUSED(tee2, &s, now, "must be tdx measurement statements");
+}
+
 /*
  * The evidence is judged at the statement's iat: a replay at any later instant (`scitt audit`
  * calls scitt_policy_check with its own time) reaches the decision registration reached, also
@@ -867,9 +939,10 @@ static void test_unprotected_twins(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_policy_document),     cmocka_unit_test(test_claims_lists),
-        cmocka_unit_test(test_evidence_real),       cmocka_unit_test(test_evidence_debug_and_root),
-        cmocka_unit_test(test_replay_after_expiry), cmocka_unit_test(test_unprotected_twins),
+        cmocka_unit_test(test_policy_document),   cmocka_unit_test(test_claims_lists),
+        cmocka_unit_test(test_evidence_real),     cmocka_unit_test(test_evidence_debug_and_root),
+        cmocka_unit_test(test_attested_issuer),   cmocka_unit_test(test_replay_after_expiry),
+        cmocka_unit_test(test_unprotected_twins),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
