@@ -2,7 +2,8 @@
  * scittd: the transparency service daemon. Reads its configuration (options.c: the file, then
  * the command line), starts the HTTP listeners, opens the service and runs the event loop until
  * SIGTERM or SIGINT, then stops accepting, finishes what is in flight and closes the ledger
- * cleanly. SIGHUP reloads the TLS certificate and key, the bearer tokens and the rate limit.
+ * cleanly. SIGHUP reloads the TLS certificate and key, the bearer tokens, the rate limit and, on
+ * TDX, the DCAP collateral (platform.c).
  */
 #include "notify.h"
 #include "options.h"
