@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scitt/dcap.h"
 #include "scitt/json.h"
 #include "scitt/limits.h"
 #include "scitt/x509.h"
@@ -231,6 +232,170 @@ static scitt_err parse_endorsement(const scitt_json *j, long tok, endorsement_ru
     return SCITT_OK;
 }
 
+/* An array of 1..MAX_MEAS hex strings of @p want bytes each. */
+static scitt_err parse_meas(const scitt_json *j, long tok, meas_list *l, size_t want,
+                            const char *what, size_t ri, char *reason, size_t cap)
+{
+    if (j->toks[tok].type != SCITT_JSON_ARRAY || j->toks[tok].count == 0 ||
+        j->toks[tok].count > MAX_MEAS) {
+        say(reason, cap, "issuers[%zu].tee.%s must be an array of 1..%d hex strings", ri, what,
+            MAX_MEAS);
+        return SCITT_ERR_POLICY;
+    }
+    for (size_t i = 0; i < j->toks[tok].count; i++) {
+        char hex[2 * 48 + 2];
+        size_t hl = 0, n = 0;
+        long t = scitt_json_at(j, (size_t)tok, i);
+        if (scitt_json_string(j, (size_t)t, hex, sizeof(hex), &hl) != SCITT_OK ||
+            scitt_hex_decode(scitt_span_make(hex, hl), l->v[i], sizeof(l->v[i]), &n) != SCITT_OK ||
+            n != want) {
+            say(reason, cap, "issuers[%zu].tee.%s[%zu] must be %zu hex digits", ri, what, i,
+                2 * want);
+            return SCITT_ERR_POLICY;
+        }
+    }
+    l->n = j->toks[tok].count;
+    l->set = true;
+    return SCITT_OK;
+}
+
+static scitt_err parse_tee(const scitt_json *j, long tok, tee_rule *t, size_t ri, char *reason,
+                           size_t cap)
+{
+    if (j->toks[tok].type != SCITT_JSON_OBJECT) {
+        say(reason, cap, "issuers[%zu].tee must be an object", ri);
+        return SCITT_ERR_POLICY;
+    }
+    t->required = true;
+    t->platform = -1;
+    t->accept = SCITT_DCAP_ACCEPT_DEFAULT;
+    long mrtd = -1, mrenclave = -1, mrsigner = -1, rtmr[4] = {-1, -1, -1, -1}, accept = -1,
+         root = -1;
+    for (size_t m = 0; m < j->toks[tok].count; m++) {
+        long k = scitt_json_member(j, (size_t)tok, m), v = k + 1;
+        if (scitt_json_str_eq(j, (size_t)k, "platform")) {
+            if (scitt_json_str_eq(j, (size_t)v, "tdx")) {
+                t->platform = SCITT_DCAP_TEE_TDX;
+            } else if (scitt_json_str_eq(j, (size_t)v, "sgx")) {
+                t->platform = SCITT_DCAP_TEE_SGX;
+            } else {
+                say(reason, cap, "issuers[%zu].tee.platform must be \"tdx\" or \"sgx\"", ri);
+                return SCITT_ERR_POLICY;
+            }
+        } else if (scitt_json_str_eq(j, (size_t)k, "mrtd")) {
+            mrtd = v;
+        } else if (scitt_json_str_eq(j, (size_t)k, "mrenclave")) {
+            mrenclave = v;
+        } else if (scitt_json_str_eq(j, (size_t)k, "mrsigner")) {
+            mrsigner = v;
+        } else if (scitt_json_str_eq(j, (size_t)k, "rtmr0")) {
+            rtmr[0] = v;
+        } else if (scitt_json_str_eq(j, (size_t)k, "rtmr1")) {
+            rtmr[1] = v;
+        } else if (scitt_json_str_eq(j, (size_t)k, "rtmr2")) {
+            rtmr[2] = v;
+        } else if (scitt_json_str_eq(j, (size_t)k, "rtmr3")) {
+            rtmr[3] = v;
+        } else if (scitt_json_str_eq(j, (size_t)k, "evidence")) {
+            if (j->toks[v].type != SCITT_JSON_TRUE && j->toks[v].type != SCITT_JSON_FALSE) {
+                say(reason, cap, "issuers[%zu].tee.evidence must be true or false", ri);
+                return SCITT_ERR_POLICY;
+            }
+            t->evidence = j->toks[v].type == SCITT_JSON_TRUE;
+        } else if (scitt_json_str_eq(j, (size_t)k, "attested_issuer")) {
+            if (j->toks[v].type != SCITT_JSON_TRUE && j->toks[v].type != SCITT_JSON_FALSE) {
+                say(reason, cap, "issuers[%zu].tee.attested_issuer must be true or false", ri);
+                return SCITT_ERR_POLICY;
+            }
+            t->attested_issuer = j->toks[v].type == SCITT_JSON_TRUE;
+        } else if (scitt_json_str_eq(j, (size_t)k, "accept_tcb")) {
+            accept = v;
+        } else if (scitt_json_str_eq(j, (size_t)k, "root_sha256")) {
+            root = v;
+        } else {
+            say(reason, cap, "issuers[%zu].tee: unknown member", ri);
+            return SCITT_ERR_POLICY;
+        }
+    }
+    bool tdx = t->platform == SCITT_DCAP_TEE_TDX;
+    if (t->platform < 0) {
+        say(reason, cap, "issuers[%zu].tee needs \"platform\": \"tdx\" or \"sgx\"", ri);
+        return SCITT_ERR_POLICY;
+    }
+    if (tdx ? (mrenclave >= 0 || mrsigner >= 0)
+            : (mrtd >= 0 || rtmr[0] >= 0 || rtmr[1] >= 0 || rtmr[2] >= 0 || rtmr[3] >= 0)) {
+        say(reason, cap,
+            "issuers[%zu].tee: \"mrtd\" and \"rtmr0\"..\"rtmr3\" are for tdx, \"mrenclave\" and "
+            "\"mrsigner\" for sgx",
+            ri);
+        return SCITT_ERR_POLICY;
+    }
+    static const char *const rn[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+    if (mrtd >= 0 && parse_meas(j, mrtd, &t->payload, 48, "mrtd", ri, reason, cap) != SCITT_OK) {
+        return SCITT_ERR_POLICY;
+    }
+    if (mrenclave >= 0 &&
+        parse_meas(j, mrenclave, &t->payload, 32, "mrenclave", ri, reason, cap) != SCITT_OK) {
+        return SCITT_ERR_POLICY;
+    }
+    if (mrsigner >= 0 &&
+        parse_meas(j, mrsigner, &t->mrsigner, 32, "mrsigner", ri, reason, cap) != SCITT_OK) {
+        return SCITT_ERR_POLICY;
+    }
+    for (size_t i = 0; i < 4; i++) {
+        if (rtmr[i] >= 0 &&
+            parse_meas(j, rtmr[i], &t->rtmr[i], 48, rn[i], ri, reason, cap) != SCITT_OK) {
+            return SCITT_ERR_POLICY;
+        }
+    }
+    if ((accept >= 0 || root >= 0 || t->attested_issuer) && !t->evidence) {
+        say(reason, cap,
+            "issuers[%zu].tee: \"accept_tcb\", \"root_sha256\" and \"attested_issuer\" need "
+            "\"evidence\": true",
+            ri);
+        return SCITT_ERR_POLICY;
+    }
+    if (accept >= 0) {
+        /* The same names as `scitt attest verify --accept-tcb`, as an array. */
+        char list[512];
+        size_t len = 0;
+        bool ok = j->toks[accept].type == SCITT_JSON_ARRAY && j->toks[accept].count > 0;
+        for (size_t i = 0; ok && i < j->toks[accept].count; i++) {
+            size_t nl = 0;
+            if (len + 2 >= sizeof(list) ||
+                scitt_json_string(j, (size_t)scitt_json_at(j, (size_t)accept, i), list + len,
+                                  sizeof(list) - len - 1, &nl) != SCITT_OK ||
+                memchr(list + len, ',', nl) != NULL) {
+                ok = false;
+                break;
+            }
+            len += nl;
+            list[len++] = ',';
+        }
+        if (!ok ||
+            scitt_dcap_accept_parse(scitt_span_make(list, len - 1), &t->accept) != SCITT_OK) {
+            say(reason, cap,
+                "issuers[%zu].tee.accept_tcb must be a non-empty array of TCB status names "
+                "(UpToDate, SWHardeningNeeded, ConfigurationNeeded, "
+                "ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded)",
+                ri);
+            return SCITT_ERR_POLICY;
+        }
+    }
+    if (root >= 0) {
+        char hex[2 * SCITT_SHA256_LEN + 2];
+        size_t hl = 0, n = 0;
+        if (scitt_json_string(j, (size_t)root, hex, sizeof(hex), &hl) != SCITT_OK ||
+            scitt_hex_decode(scitt_span_make(hex, hl), t->root, sizeof(t->root), &n) != SCITT_OK ||
+            n != SCITT_SHA256_LEN) {
+            say(reason, cap, "issuers[%zu].tee.root_sha256 must be 64 hex digits", ri);
+            return SCITT_ERR_POLICY;
+        }
+        t->has_root = true;
+    }
+    return SCITT_OK;
+}
+
 static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, char *reason,
                             size_t cap)
 {
@@ -273,6 +438,11 @@ static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, c
             bind = v;
         } else if (scitt_json_str_eq(j, (size_t)k, "measurement_endorsement")) {
             e = parse_endorsement(j, v, &r->endorse, ri, reason, cap);
+            if (e) {
+                return e;
+            }
+        } else if (scitt_json_str_eq(j, (size_t)k, "tee")) {
+            e = parse_tee(j, v, &r->tee, ri, reason, cap);
             if (e) {
                 return e;
             }

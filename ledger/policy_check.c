@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scitt/attest.h"
+#include "scitt/dcap.h"
 #include "scitt/limits.h"
 #include "scitt/receipt.h"
 
@@ -547,6 +549,346 @@ static scitt_err check_endorsement(const endorsement_rule *en, const scitt_cose_
     return e;
 }
 
+/* ---- TDX / SGX measurement statements ------------------------------------------------------ */
+
+/* The encoded value of the text-keyed claim @p key in the protected CWT claims; empty if none. */
+static scitt_span cwt_claim(const scitt_cose_headers *h, const char *key)
+{
+    scitt_span none = {NULL, 0};
+    if (!(h->prot & SCITT_COSE_H_CWT) || h->cwt.raw.len == 0) {
+        return none;
+    }
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, h->cwt.raw);
+    size_t n = 0;
+    if (scitt_cbor_read_map(&r, &n) != SCITT_OK) {
+        return none;
+    }
+    for (size_t i = 0; i < n; i++) {
+        scitt_cbor_item it;
+        scitt_span k = {NULL, 0}, v;
+        if (scitt_cbor_peek(&r, &it) != SCITT_OK) {
+            return none;
+        }
+        bool text = it.type == SCITT_CBOR_TEXT;
+        if ((text ? scitt_cbor_read_text(&r, &k) : scitt_cbor_skip(&r, NULL)) != SCITT_OK ||
+            scitt_cbor_skip(&r, &v) != SCITT_OK) {
+            return none;
+        }
+        if (text && scitt_span_eq_str(k, key)) {
+            return v;
+        }
+    }
+    return none;
+}
+
+/* One encoded item @p v as a byte string of exactly @p want bytes. */
+static bool item_bytes(scitt_span v, size_t want, scitt_span *out)
+{
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, v);
+    return v.len && scitt_cbor_read_bytes(&r, out) == SCITT_OK &&
+           scitt_cbor_reader_finish(&r) == SCITT_OK && out->len == want;
+}
+
+static bool meas_allowed(const meas_list *l, const uint8_t *v, size_t len)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (memcmp(l->v[i], v, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The protected bstr under text label @p label; empty when absent or of another type. */
+static scitt_span protected_bytes(const scitt_cose_headers *h, const char *label)
+{
+    scitt_span b = {NULL, 0};
+    const scitt_cose_param *prm = scitt_cose_headers_find_text(h, label);
+    if (prm && prm->bucket == SCITT_COSE_PROTECTED) {
+        scitt_cbor_reader r;
+        scitt_cbor_reader_init(&r, prm->value);
+        if (scitt_cbor_read_bytes(&r, &b) != SCITT_OK) {
+            b.len = 0;
+        }
+    }
+    return b;
+}
+
+/* The protected "dcap_collateral" map {file name: bstr} into a collateral set. */
+static scitt_err read_collateral(const scitt_cose_headers *h, scitt_dcap_collateral *c,
+                                 char *reason, size_t cap)
+{
+    const scitt_cose_param *prm = scitt_cose_headers_find_text(h, TEE_COLLATERAL_LABEL);
+    if (!prm || prm->bucket != SCITT_COSE_PROTECTED) {
+        say(reason, cap,
+            "the statement needs the DCAP collateral in the protected header "
+            "(\"" TEE_COLLATERAL_LABEL "\")");
+        return SCITT_ERR_POLICY;
+    }
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, prm->value);
+    size_t n = 0;
+    scitt_err e = scitt_cbor_read_map(&r, &n);
+    for (size_t i = 0; e == SCITT_OK && i < n; i++) {
+        scitt_span k, v;
+        e = scitt_cbor_read_text(&r, &k);
+        if (e == SCITT_OK) {
+            e = scitt_cbor_read_bytes(&r, &v);
+        }
+        size_t item = SCITT_DCAP_ITEMS;
+        for (size_t x = 0; e == SCITT_OK && x < SCITT_DCAP_ITEMS; x++) {
+            if (scitt_span_eq_str(k, scitt_dcap_item_file((scitt_dcap_item)x))) {
+                item = x;
+            }
+        }
+        if (e == SCITT_OK && item == SCITT_DCAP_ITEMS) {
+            e = SCITT_ERR_HEADER;
+        }
+        scitt_tee_reason why = SCITT_TEE_OK;
+        if (e == SCITT_OK &&
+            scitt_dcap_collateral_set(c, (scitt_dcap_item)item, v, &why) != SCITT_OK) {
+            say(reason, cap, "the DCAP collateral's %s: %s",
+                scitt_dcap_item_file((scitt_dcap_item)item), scitt_tee_reason_str(why));
+            return SCITT_ERR_POLICY;
+        }
+    }
+    if (e == SCITT_OK) {
+        e = scitt_cbor_reader_finish(&r);
+    }
+    if (e != SCITT_OK) {
+        say(reason, cap,
+            "\"" TEE_COLLATERAL_LABEL "\" must map collateral file names (tcb_info.json, ...) to "
+            "byte strings");
+        return SCITT_ERR_POLICY;
+    }
+    return SCITT_OK;
+}
+
+/*
+ * The evidence: the protected quote verified with the protected collateral at the statement's
+ * iat (signed and logged, so a replay decides at the same instant), under the Intel root (or the
+ * rule's), with both CRLs checked and the rule's TCB statuses; then the quote must be of the
+ * rule's platform, not DEBUG, and say what the statement claims. Fills @p res.
+ */
+static scitt_err check_evidence(const scitt_policy *p, const tee_rule *t, const scitt_cose_sign1 *m,
+                                int64_t now, scitt_dcap_result *res, char *reason, size_t cap)
+{
+    const scitt_cose_headers *h = &m->hdr;
+    if (!(h->prot & SCITT_COSE_H_CWT) || !h->cwt.has_iat) {
+        say(reason, cap, "the evidence is judged at the statement's iat, and it has none");
+        return SCITT_ERR_POLICY;
+    }
+    if (h->cwt.iat > now + p->clock_skew) {
+        say(reason, cap, "the statement's iat (%lld) is in the future", (long long)h->cwt.iat);
+        return SCITT_ERR_POLICY;
+    }
+    scitt_span quote = protected_bytes(h, TEE_QUOTE_LABEL);
+    if (quote.len == 0) {
+        say(reason, cap,
+            "the statement needs its DCAP quote in the protected header (\"" TEE_QUOTE_LABEL "\")");
+        return SCITT_ERR_POLICY;
+    }
+    scitt_dcap_collateral *c = NULL;
+    scitt_err e = scitt_dcap_collateral_new(&c);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    e = read_collateral(h, c, reason, cap);
+    if (e == SCITT_OK) {
+        scitt_dcap_verify_opts o;
+        scitt_dcap_verify_opts_init(&o, h->cwt.iat);
+        o.root_sha256 = t->has_root ? t->root : NULL;
+        o.accept = t->accept;
+        e = scitt_dcap_verify(quote, c, &o, res);
+        if (e != SCITT_OK) {
+            /* Every refusal is the policy's, also one of a window (SCITT_ERR_EXPIRED): the
+             * instant is the iat, so a replay reaches it again and must call it a discrepancy. */
+            say(reason, cap, "the %s evidence at iat %lld: %s",
+                t->platform == SCITT_DCAP_TEE_TDX ? "TDX" : "SGX", (long long)h->cwt.iat,
+                scitt_tee_reason_str(res->why));
+            e = SCITT_ERR_POLICY;
+        } else if (!res->pck_crl_checked || !res->root_crl_checked) {
+            say(reason, cap,
+                "the DCAP collateral must hold the PCK CRL and the root CA CRL, "
+                "current at the statement's iat");
+            e = SCITT_ERR_POLICY;
+        } else if ((int)res->tee != t->platform) {
+            say(reason, cap, "the quote is %s evidence, the rule wants %s",
+                scitt_dcap_tee_name(res->tee), scitt_dcap_tee_name((scitt_dcap_tee)t->platform));
+            e = SCITT_ERR_POLICY;
+        } else if (t->platform == SCITT_DCAP_TEE_TDX
+                       ? (res->td.td_attributes[0] & SCITT_ATTEST_TD_DEBUG) != 0
+                       : (res->enclave.attributes[0] & SCITT_ATTEST_SGX_DEBUG) != 0) {
+            say(reason, cap, "the quote's %s has DEBUG set: its memory is open to the host",
+                t->platform == SCITT_DCAP_TEE_TDX ? "TD" : "enclave");
+            e = SCITT_ERR_POLICY;
+        }
+    }
+    scitt_dcap_collateral_free(c);
+    return e;
+}
+
+/* An integer claim @p key, when present, must be @p want. */
+static bool int_claim_agrees(const scitt_cose_headers *h, const char *key, int64_t want)
+{
+    scitt_span v = cwt_claim(h, key);
+    if (v.len == 0) {
+        return true;
+    }
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, v);
+    int64_t got;
+    return scitt_cbor_read_int(&r, &got) == SCITT_OK && scitt_cbor_reader_finish(&r) == SCITT_OK &&
+           got == want;
+}
+
+/*
+ * "attested_issuer": whatever the statement is about, the key that signed it is one a TD or an
+ * enclave published: the verified quote's REPORTDATA[0:32] is the key's RFC 9679 thumbprint. The
+ * lists judge the quote's measurements.
+ */
+static scitt_err check_attested_issuer(const scitt_policy *p, const tee_rule *t,
+                                       const scitt_cose_sign1 *m, const scitt_cose_key *key,
+                                       int64_t now, char *reason, size_t cap)
+{
+    bool tdx = t->platform == SCITT_DCAP_TEE_TDX;
+    scitt_dcap_result *res = scitt_malloc(sizeof(*res));
+    if (!res) {
+        return SCITT_ERR_NOMEM;
+    }
+    scitt_err e = check_evidence(p, t, m, now, res, reason, cap);
+    uint8_t tp[SCITT_SHA256_LEN];
+    scitt_cose_key_thumbprint(key, tp);
+    const uint8_t *rd = tdx ? res->td.report_data : res->enclave.report_data;
+    if (e == SCITT_OK && memcmp(rd, tp, sizeof(tp)) != 0) {
+        say(reason, cap,
+            "the quote's REPORTDATA does not bind the key that signed the statement (its first "
+            "32 bytes must be the key's RFC 9679 thumbprint)");
+        e = SCITT_ERR_POLICY;
+    }
+    const uint8_t *meas = tdx ? res->td.mrtd : res->enclave.mrenclave;
+    if (e == SCITT_OK && t->payload.set && !meas_allowed(&t->payload, meas, tdx ? 48 : 32)) {
+        say(reason, cap, "the quote's %s is not one the registration policy lists",
+            tdx ? "MRTD" : "MRENCLAVE");
+        e = SCITT_ERR_POLICY;
+    }
+    for (size_t i = 0; e == SCITT_OK && i < (tdx ? 4u : 1u); i++) {
+        const meas_list *l = tdx ? &t->rtmr[i] : &t->mrsigner;
+        const uint8_t *v = tdx ? res->td.rtmr[i] : res->enclave.mrsigner;
+        if (l->set && !meas_allowed(l, v, tdx ? 48 : 32)) {
+            say(reason, cap, "the quote's %s is not one the registration policy lists",
+                tdx ? "RTMR" : "MRSIGNER");
+            e = SCITT_ERR_POLICY;
+        }
+    }
+    scitt_free(res);
+    return e;
+}
+
+/*
+ * "tee": a measurement statement of the rule's platform whose measurements the rule lists; with
+ * "evidence", the measurements are the verified quote's, and the statement's claims must agree
+ * with them.
+ */
+static scitt_err check_tee(const scitt_policy *p, const tee_rule *t, const scitt_cose_sign1 *m,
+                           const scitt_cose_key *key, int64_t now, char *reason, size_t cap)
+{
+    const scitt_cose_headers *h = &m->hdr;
+    bool tdx = t->platform == SCITT_DCAP_TEE_TDX;
+    const char *name = tdx ? "tdx" : "sgx";
+    size_t mlen = tdx ? 48 : 32;
+    int64_t alg = tdx ? SCITT_COSE_ALG_SHA384 : SCITT_COSE_ALG_SHA256;
+    scitt_span tee_v = cwt_claim(h, "tee"), tee_name = {NULL, 0};
+    scitt_cbor_reader r;
+    scitt_cbor_reader_init(&r, tee_v);
+    if (t->attested_issuer) {
+        return check_attested_issuer(p, t, m, key, now, reason, cap);
+    }
+    if (!(h->prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) || h->payload_hash_alg != alg ||
+        m->payload.len != mlen || tee_v.len == 0 ||
+        scitt_cbor_read_text(&r, &tee_name) != SCITT_OK || !scitt_span_eq_str(tee_name, name)) {
+        say(reason, cap,
+            "this issuer's statements must be %s measurement statements (hash envelope with %s, "
+            "CWT claim \"tee\": \"%s\")",
+            name, tdx ? "SHA-384 and the MRTD" : "SHA-256 and the MRENCLAVE", name);
+        return SCITT_ERR_POLICY;
+    }
+    /* The values claimed: the payload, and the rtmrN / mrsigner claims when present. */
+    static const char *const rn[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+    scitt_span claimed[4] = {{NULL, 0}};
+    bool has[4] = {false};
+    size_t nclaims = tdx ? 4 : 1;
+    for (size_t i = 0; i < nclaims; i++) {
+        const char *cname = tdx ? rn[i] : "mrsigner";
+        scitt_span v = cwt_claim(h, cname);
+        if (v.len && !item_bytes(v, tdx ? 48 : 32, &claimed[i])) {
+            say(reason, cap, "the CWT claim \"%s\" must be a byte string of %d bytes", cname,
+                tdx ? 48 : 32);
+            return SCITT_ERR_POLICY;
+        }
+        has[i] = v.len != 0;
+    }
+    const uint8_t *meas = m->payload.ptr, *values[4] = {NULL};
+    for (size_t i = 0; i < nclaims; i++) {
+        values[i] = has[i] ? claimed[i].ptr : NULL;
+    }
+    scitt_dcap_result *res = NULL;
+    scitt_err e = SCITT_OK;
+    if (t->evidence) {
+        res = scitt_malloc(sizeof(*res));
+        if (!res) {
+            return SCITT_ERR_NOMEM;
+        }
+        e = check_evidence(p, t, m, now, res, reason, cap);
+        const uint8_t *q_meas = tdx ? res->td.mrtd : res->enclave.mrenclave;
+        if (e == SCITT_OK && memcmp(q_meas, meas, mlen) != 0) {
+            say(reason, cap, "the statement's %s is not the quote's", tdx ? "MRTD" : "MRENCLAVE");
+            e = SCITT_ERR_POLICY;
+        }
+        for (size_t i = 0; e == SCITT_OK && i < nclaims; i++) {
+            const uint8_t *q = tdx ? res->td.rtmr[i] : res->enclave.mrsigner;
+            if (has[i] && memcmp(q, claimed[i].ptr, tdx ? 48 : 32) != 0) {
+                say(reason, cap, "the statement's \"%s\" is not the quote's",
+                    tdx ? rn[i] : "mrsigner");
+                e = SCITT_ERR_POLICY;
+            }
+            values[i] = q; /* the lists judge what the quote measured */
+        }
+        if (e == SCITT_OK && !tdx &&
+            (!int_claim_agrees(h, "isv_prod_id", res->enclave.isv_prod_id) ||
+             !int_claim_agrees(h, "svn", res->enclave.isv_svn))) {
+            say(reason, cap, "the statement's \"isv_prod_id\" or \"svn\" is not the quote's");
+            e = SCITT_ERR_POLICY;
+        }
+    }
+    if (e == SCITT_OK && t->payload.set && !meas_allowed(&t->payload, meas, mlen)) {
+        say(reason, cap, "the %s is not one the registration policy lists",
+            tdx ? "MRTD" : "MRENCLAVE");
+        e = SCITT_ERR_POLICY;
+    }
+    for (size_t i = 0; e == SCITT_OK && i < nclaims; i++) {
+        const meas_list *l = tdx ? &t->rtmr[i] : &t->mrsigner;
+        if (!l->set) {
+            continue;
+        }
+        if (!values[i]) {
+            say(reason, cap,
+                "the registration policy lists the %s values, and the statement "
+                "has no protected CWT claim \"%s\"",
+                tdx ? rn[i] : "mrsigner", tdx ? rn[i] : "mrsigner");
+            e = SCITT_ERR_POLICY;
+        } else if (!meas_allowed(l, values[i], tdx ? 48 : 32)) {
+            say(reason, cap, "the %s is not one the registration policy lists",
+                tdx ? rn[i] : "mrsigner");
+            e = SCITT_ERR_POLICY;
+        }
+    }
+    scitt_free(res);
+    return e;
+}
+
 scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, int64_t now,
                              scitt_key_cache *cache, scitt_policy_decision *d, char *reason,
                              size_t cap)
@@ -610,10 +952,15 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
         return e;
     }
     e = scitt_cose_sign1_verify(m, key, scitt_span_make(NULL, 0), NULL);
-    scitt_cose_key_free(key);
     if (e != SCITT_OK) {
         say(reason, cap, "issuer signature: %s", scitt_err_str(e));
-        return e;
     }
-    return r->endorse.required ? check_endorsement(&r->endorse, m, reason, cap) : SCITT_OK;
+    if (e == SCITT_OK && r->endorse.required) {
+        e = check_endorsement(&r->endorse, m, reason, cap);
+    }
+    if (e == SCITT_OK && r->tee.required) {
+        e = check_tee(p, &r->tee, m, key, now, reason, cap);
+    }
+    scitt_cose_key_free(key);
+    return e;
 }

@@ -29,6 +29,35 @@ typedef struct endorsement_rule {
 /* The protected header label that carries the endorsing transparent statement. */
 #define ENDORSEMENT_LABEL "measurement_endorsement"
 
+/* "tee": the rule's statements are Intel TDX or SGX measurement statements (as `scitt sign
+ * --measurement tdx:/sgx:`, --tdx-quote, --sgx-quote make them), with allow-lists of the
+ * measurements and, with "evidence", a DCAP quote and its collateral carried in the protected
+ * header, verified at the statement's iat (docs/policy.md). */
+#define MAX_MEAS 16
+typedef struct meas_list {
+    bool set; /* listed in the policy: the value must be one of these */
+    size_t n;
+    uint8_t v[MAX_MEAS][48]; /* each of the rule's length (48, or 32 for SGX) */
+} meas_list;
+
+typedef struct tee_rule {
+    bool required;
+    int platform;         /* scitt_dcap_tee */
+    meas_list payload;    /* MRTD (TDX) or MRENCLAVE (SGX): the hash envelope's payload */
+    meas_list rtmr[4];    /* TDX: the "rtmr0".."rtmr3" claims (or the quote's) */
+    meas_list mrsigner;   /* SGX: the "mrsigner" claim (or the quote's) */
+    bool evidence;        /* a quote and collateral must be carried and verify */
+    bool attested_issuer; /* the quote's REPORTDATA binds the key that signed the statement,
+                           * whatever the statement says (not a measurement statement) */
+    uint32_t accept;      /* SCITT_DCAP_ACCEPT bits; default UpToDate only */
+    bool has_root;        /* root_sha256 replaces the Intel SGX Root CA pin */
+    uint8_t root[SCITT_SHA256_LEN];
+} tee_rule;
+
+/* The protected header labels that carry the evidence. */
+#define TEE_QUOTE_LABEL      "dcap_quote"
+#define TEE_COLLATERAL_LABEL "dcap_collateral"
+
 /* How a rule with x509_roots ties the statement's iss to its x5chain leaf. */
 typedef enum { BIND_NONE, BIND_SAN_URI, BIND_DID_X509 } iss_binding;
 
@@ -45,6 +74,7 @@ typedef struct rule {
     iss_binding bind;
     bool self_signed;
     endorsement_rule endorse;
+    tee_rule tee;
     /* SHA-256 of everything a validation of an x5chain under this rule depends on besides the
      * chain, the iss and the instant: the roots and CRLs (their digest), did_x509, bind_iss and
      * the EKUs (scitt__policy_rule_digest). */

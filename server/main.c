@@ -2,7 +2,8 @@
  * scittd: the transparency service daemon. Reads its configuration (options.c: the file, then
  * the command line), starts the HTTP listeners, opens the service and runs the event loop until
  * SIGTERM or SIGINT, then stops accepting, finishes what is in flight and closes the ledger
- * cleanly. SIGHUP reloads the TLS certificate and key, the bearer tokens and the rate limit.
+ * cleanly. SIGHUP reloads the TLS certificate and key, the bearer tokens, the rate limit and, on
+ * TDX, the DCAP collateral (platform.c).
  */
 #include "notify.h"
 #include "options.h"
@@ -199,6 +200,7 @@ static void on_hup(uv_signal_t *h, int signum)
     scittd_config nc;
     scittd_cli cli;
     const char *file;
+    scittd_platform_reload(d); /* TDX: the DCAP collateral, on its own */
     scitt_err e = scittd_options_load(g_argc, g_argv, SCITTD_CONFIG_FILE, &nc, &cli, &file, reason,
                                       sizeof(reason));
     if (e == SCITT_OK && nc.auth_tokens_file) {
@@ -505,6 +507,7 @@ int main(int argc, char **argv)
     scittd_register_free(&d);
     scittd_reads_free(&d);
     scitt_dynbuf_clear(&d.bundle);
+    scitt_dynbuf_clear(&d.dcap_collateral);
     uv_loop_close(d.loop);
     scittd_config_free(&d.cfg);
     SCITT_LOG(SCITT_LOG_INFO, "stopped", "clean=1");

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +19,9 @@
 #include "scitt/attest.h"
 
 static const char seal_aad[] = "scittd-service-keys-v1";
+
+/* Guards d->dcap_collateral: nonce bundles copy it on read threads, SIGHUP replaces it. */
+static pthread_mutex_t collateral_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- the sealed keystore (SEV-SNP) -------------------------------------------------------- */
 
@@ -208,12 +212,24 @@ scitt_err scittd_platform_bundle(scittd *d, scitt_span nonce, scitt_dynbuf *out)
                   scitt_tee_reason_str(why));
     }
     if (e == SCITT_OK && evidence.platform == SCITT_TEE_TDX) {
-        /* Read at every bundle: a nonce request serves the collateral the directory now holds. */
-        e = scitt_tee_dcap_collateral_read(d->cfg.dcap_collateral, &ev, &why);
-        if (e != SCITT_OK) {
-            SCITT_LOG(SCITT_LOG_ERROR, "collateral", "dir=\"%s\" err=%s reason=\"%s\"",
-                      d->cfg.dcap_collateral, scitt_err_name(e), scitt_tee_reason_str(why));
+        /* The collateral loaded at start (the first bundle reads the directory) or by the last
+         * SIGHUP: a directory being rewritten never reaches a relying party half-done. */
+        pthread_mutex_lock(&collateral_mu);
+        if (d->dcap_collateral.len == 0) {
+            scitt_dynbuf_clear(&d->dcap_collateral);
+            scitt_dynbuf_init(&d->dcap_collateral, 0);
+            e = scitt_tee_dcap_collateral_read(d->cfg.dcap_collateral, &d->dcap_collateral, &why);
+            if (e != SCITT_OK) {
+                scitt_dynbuf_clear(&d->dcap_collateral);
+                SCITT_LOG(SCITT_LOG_ERROR, "collateral", "dir=\"%s\" err=%s reason=\"%s\"",
+                          d->cfg.dcap_collateral, scitt_err_name(e), scitt_tee_reason_str(why));
+            }
         }
+        if (e == SCITT_OK) {
+            scitt_dynbuf_put(&ev, d->dcap_collateral.ptr, d->dcap_collateral.len);
+            e = ev.err;
+        }
+        pthread_mutex_unlock(&collateral_mu);
         e = e ? e
               : scitt_attest_bundle_encode("tdx", identity,
                                            scitt_span_make(evidence.report, evidence.report_len),
@@ -230,4 +246,45 @@ scitt_err scittd_platform_bundle(scittd *d, scitt_span nonce, scitt_dynbuf *out)
     scitt_tee_evidence_clear(&evidence);
     scitt_dynbuf_clear(&ev);
     return e;
+}
+
+void scittd_platform_reload(scittd *d)
+{
+    if (d->insecure || !d->platform || strcmp(d->platform, "tdx") != 0) {
+        return;
+    }
+    scitt_dynbuf fresh, bundle;
+    scitt_dynbuf_init(&fresh, 0);
+    scitt_dynbuf_init(&bundle, 0);
+    scitt_tee_reason why = SCITT_TEE_OK;
+    scitt_err e = scitt_tee_dcap_collateral_read(d->cfg.dcap_collateral, &fresh, &why);
+    const char *reason = scitt_tee_reason_str(why);
+    /* The start bundle again: its quote (bound to the identity, no nonce: it is still the
+     * evidence) with the new collateral. No device I/O on the loop thread. */
+    scitt_attest_bundle b;
+    if (e == SCITT_OK) {
+        e = scitt_attest_bundle_parse(scitt_span_make(d->bundle.ptr, d->bundle.len), &b);
+        e = e ? e
+              : scitt_attest_bundle_encode("tdx", b.identity, b.evidence,
+                                           scitt_span_make(fresh.ptr, fresh.len), &bundle);
+        reason = "the start bundle cannot be made again";
+    }
+    if (e != SCITT_OK) {
+        SCITT_LOG(SCITT_LOG_ERROR, "collateral",
+                  "reload=0 dir=\"%s\" err=%s reason=\"%s\" action=\"old collateral kept\"",
+                  d->cfg.dcap_collateral, scitt_err_name(e), reason);
+        scitt_dynbuf_clear(&fresh);
+        scitt_dynbuf_clear(&bundle);
+        return;
+    }
+    pthread_mutex_lock(&collateral_mu);
+    scitt_dynbuf old = d->dcap_collateral;
+    d->dcap_collateral = fresh;
+    pthread_mutex_unlock(&collateral_mu);
+    scitt_dynbuf tmp = d->bundle; /* served on this thread only, and responses copy it */
+    d->bundle = bundle;
+    SCITT_LOG(SCITT_LOG_INFO, "collateral", "reload=1 dir=\"%s\" bytes=%zu", d->cfg.dcap_collateral,
+              d->dcap_collateral.len);
+    scitt_dynbuf_clear(&old);
+    scitt_dynbuf_clear(&tmp);
 }

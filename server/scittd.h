@@ -99,6 +99,9 @@ typedef struct scittd {
     scitt_keystore file_ks;  /* the file under a sealed keystore */
     char ks_path[4200];
     scitt_dynbuf bundle; /* the service bundle without a nonce, made at start */
+    /* TDX: the DCAP collateral map every bundle carries, read from --dcap-collateral at start
+     * and on SIGHUP (platform.c, which guards it with its own lock) */
+    scitt_dynbuf dcap_collateral;
     uint8_t binary_sha384[48];
     /* bearer tokens as SHA-256 digests, compared in constant time */
     uint8_t tokens[SCITTD_MAX_TOKENS][32];
@@ -131,6 +134,11 @@ void scittd_lease_stop(scittd *d);
 /* platform.c: SEV-SNP or the INSECURE virtual platform; the keystore; the service bundle. */
 scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap);
 scitt_err scittd_platform_bundle(scittd *d, scitt_span nonce, scitt_dynbuf *out);
+/* SIGHUP (loop thread), TDX: reads the --dcap-collateral directory again; a set that parses
+ * replaces the collateral of every bundle from now on, and the start bundle is made again with
+ * its quote and the new collateral; anything wrong keeps the old collateral and bundle, and the
+ * log says why. */
+void scittd_platform_reload(scittd *d);
 
 /* routes.c: adds every route of the daemon to d->http (POST /entries takes @p max_body). */
 SCITT_MUST_USE scitt_err scittd_add_routes(scittd *d, size_t max_body);

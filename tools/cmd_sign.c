@@ -35,7 +35,13 @@ static const char help[] =
     "                       Confidential ACI policy), --svn N; tdx:MRTD,rtmr0=HEX,... adds\n"
     "                       RTMR claims\n"
     "  --tdx-quote FILE | --sgx-quote FILE   the same from a DCAP quote (not verified): MRTD\n"
-    "                       and RTMR0-3; MRENCLAVE, MRSIGNER, ISV product ID and SVN\n"
+    "                       and RTMR0-3; MRENCLAVE, MRSIGNER, ISV product ID and SVN;\n"
+    "                       --collateral DIR carries the quote and the DCAP collateral in the\n"
+    "                       protected header (dcap_quote, dcap_collateral) for a registration\n"
+    "                       policy that verifies them at iat (docs/policy.md)\n"
+    "  --attest-quote FILE --collateral DIR   with any SOURCE: carries a TDX or SGX quote whose\n"
+    "                       REPORTDATA names the signing key, and its collateral (the policy's\n"
+    "                       tee attested_issuer rule)\n"
     "  --hash-envelope FILE --preimage-content-type CT [--location URI] [--hash-alg ALG]\n"
     "                       a hash envelope of any file (sha256, sha384 or sha512)\n"
     "\n"
@@ -59,7 +65,7 @@ typedef struct opts {
     const char *key, *cert, *chain, *iss, *sub, *out, *alg;
     const char *payload, *ctype, *image, *oci, *docker, *ref, *image_name;
     const char *measurement, *snp_report, *host_data, *policy_file, *tdx_quote, *sgx_quote;
-    const char *hash_file, *ptype, *location, *hash_alg;
+    const char *hash_file, *ptype, *location, *hash_alg, *collateral, *attest_quote;
     bool detached, index, no_iat, json, has_iat, has_svn;
     uint64_t iat, svn;
     oci_client_opts reg;
@@ -98,7 +104,9 @@ static int parse(int argc, char **argv, opts *o)
         O_JSON,
         O_HELP,
         O_TDXQ,
-        O_SGXQ
+        O_SGXQ,
+        O_COLL,
+        O_AQUOTE
     };
     static const struct option lo[] = {{"key", 1, 0, O_KEY},
                                        {"cert", 1, 0, O_CERT},
@@ -120,6 +128,8 @@ static int parse(int argc, char **argv, opts *o)
                                        {"snp-report", 1, 0, O_SNP},
                                        {"tdx-quote", 1, 0, O_TDXQ},
                                        {"sgx-quote", 1, 0, O_SGXQ},
+                                       {"collateral", 1, 0, O_COLL},
+                                       {"attest-quote", 1, 0, O_AQUOTE},
                                        {"host-data", 1, 0, O_HOSTDATA},
                                        {"policy-file", 1, 0, O_POLICY},
                                        {"svn", 1, 0, O_SVN},
@@ -157,6 +167,12 @@ static int parse(int argc, char **argv, opts *o)
             break;
         case O_SGXQ:
             o->sgx_quote = optarg;
+            break;
+        case O_COLL:
+            o->collateral = optarg;
+            break;
+        case O_AQUOTE:
+            o->attest_quote = optarg;
             break;
         case O_INDEX:
             o->index = true;
@@ -203,6 +219,13 @@ static int parse(int argc, char **argv, opts *o)
     }
     if (o->cert && o->chain) {
         return cli_usage("--cert and --chain exclude each other");
+    }
+    if (o->collateral && !o->tdx_quote && !o->sgx_quote && !o->attest_quote) {
+        return cli_usage("--collateral goes with --tdx-quote, --sgx-quote or --attest-quote");
+    }
+    if (o->attest_quote && (!o->collateral || o->tdx_quote || o->sgx_quote)) {
+        return cli_usage("--attest-quote needs --collateral DIR, and not --tdx-quote or "
+                         "--sgx-quote (which carry their own quote)");
     }
     if ((o->ctype || o->detached) && !o->payload) {
         return cli_usage("--content-type and --detached go with --payload");
@@ -298,7 +321,19 @@ static scitt_err claims_encode(const opts *o, const char *sub, const sign_plan *
     return w->err;
 }
 
+static int make_source(const opts *o, sign_plan *p);
+
+/* The source, then --attest-quote's evidence on whatever it is. */
 static int make_plan(const opts *o, sign_plan *p)
+{
+    int rc = make_source(o, p);
+    if (rc == CLI_OK && o->attest_quote) {
+        rc = plan_dcap_evidence(p, o->attest_quote, o->collateral);
+    }
+    return rc;
+}
+
+static int make_source(const opts *o, sign_plan *p)
 {
     int rc;
     if (o->payload) {
@@ -314,7 +349,9 @@ static int make_plan(const opts *o, sign_plan *p)
         return plan_hash_envelope(p, o->hash_file, o->ptype, o->location, o->hash_alg);
     }
     if (o->tdx_quote || o->sgx_quote) {
-        return plan_dcap_quote(p, o->tdx_quote ? o->tdx_quote : o->sgx_quote, o->tdx_quote != NULL);
+        const char *q = o->tdx_quote ? o->tdx_quote : o->sgx_quote;
+        rc = plan_dcap_quote(p, q, o->tdx_quote != NULL);
+        return rc == CLI_OK && o->collateral ? plan_dcap_evidence(p, q, o->collateral) : rc;
     }
     rc = o->measurement ? plan_measurement(p, o->measurement) : plan_snp_report(p, o->snp_report);
     if (rc == CLI_OK && (o->host_data || o->policy_file)) {
@@ -487,9 +524,17 @@ int cmd_sign(int argc, char **argv)
             spec.payload_location = scitt_span_str(p.location);
         }
     }
-    spec.extra_labels = &l15;
-    spec.extra_values = &cwt_item;
+    scitt_cose_label labels[3] = {l15};
+    scitt_span values[3] = {cwt_item};
     spec.nextra = 1;
+    if (p.dcap_quote.len) {
+        labels[spec.nextra] = (scitt_cose_label){true, 0, scitt_span_str("dcap_quote")};
+        values[spec.nextra++] = scitt_span_make(p.dcap_quote.ptr, p.dcap_quote.len);
+        labels[spec.nextra] = (scitt_cose_label){true, 0, scitt_span_str("dcap_collateral")};
+        values[spec.nextra++] = scitt_span_make(p.dcap_collateral.ptr, p.dcap_collateral.len);
+    }
+    spec.extra_labels = labels;
+    spec.extra_values = values;
     scitt_dynbuf prot;
     scitt_dynbuf_init(&prot, 0);
     scitt_cbor_writer pw;

@@ -31,6 +31,9 @@ typedef struct sign_plan {
     size_t nclaims;
     char default_sub[1024]; /* when --sub is not given (images: the repository) */
     const char *kind;       /* "payload", "image", "measurement", "hash-envelope" */
+    /* --collateral DIR with a DCAP quote: protected "dcap_quote" (bstr) and "dcap_collateral"
+     * ({file name: bstr}), as encoded CBOR items; empty when not asked for */
+    scitt_dynbuf dcap_quote, dcap_collateral;
 } sign_plan;
 
 void plan_init(sign_plan *p);
@@ -53,6 +56,10 @@ int plan_measurement(sign_plan *p, const char *spec);
 /** --tdx-quote FILE (@p tdx) or --sgx-quote FILE: the measurements of a DCAP quote, parsed
  *  strictly but not verified. */
 int plan_dcap_quote(sign_plan *p, const char *file, bool tdx);
+/** --collateral DIR: the quote @p file and the collateral directory @p dir carried in the
+ *  protected header (the registration policy's "tee" evidence, docs/policy.md); every file of
+ *  the directory must parse and the required ones be there. */
+int plan_dcap_evidence(sign_plan *p, const char *file, const char *dir);
 /** --snp-report FILE: the measurement, host_data and guest SVN of a report. */
 int plan_snp_report(sign_plan *p, const char *file);
 /** --host-data HEX or --policy-file FILE (host_data = SHA-256 of the policy). */

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "parsers.h"
+#include "scitt/attest.h"
 #include "scitt/dcap.h"
 #include "scitt/tee.h"
 
@@ -27,11 +28,15 @@ void plan_init(sign_plan *p)
 {
     memset(p, 0, sizeof(*p));
     scitt_dynbuf_init(&p->payload, CLI_FILE_MAX);
+    scitt_dynbuf_init(&p->dcap_quote, 0);
+    scitt_dynbuf_init(&p->dcap_collateral, 0);
 }
 
 void plan_clear(sign_plan *p)
 {
     scitt_dynbuf_clear(&p->payload);
+    scitt_dynbuf_clear(&p->dcap_quote);
+    scitt_dynbuf_clear(&p->dcap_collateral);
 }
 
 static sign_claim *add_claim(sign_plan *p, const char *key)
@@ -362,6 +367,63 @@ int plan_dcap_quote(sign_plan *p, const char *file, bool tdx)
     }
     scitt_free(q);
     scitt_dynbuf_clear(&b);
+    return rc;
+}
+
+int plan_dcap_evidence(sign_plan *p, const char *file, const char *dir)
+{
+    scitt_dynbuf q, files[SCITT_DCAP_ITEMS];
+    scitt_span spans[SCITT_DCAP_ITEMS];
+    int rc = cli_slurp(file, SCITT_DCAP_QUOTE_MAX + 4096, &q);
+    for (int i = 0; i < SCITT_DCAP_ITEMS; i++) {
+        scitt_dynbuf_init(&files[i], 0);
+        spans[i] = scitt_span_make(NULL, 0);
+    }
+    scitt_dcap_quote *pq = scitt_malloc(sizeof(*pq));
+    scitt_tee_reason qwhy = SCITT_TEE_OK;
+    if (rc == CLI_OK &&
+        (!pq || scitt_dcap_quote_parse(scitt_span_make(q.ptr, q.len), pq, &qwhy) != SCITT_OK)) {
+        rc = cli_fail(CLI_USAGE, "%s: not a DCAP quote: %s", file, scitt_tee_reason_str(qwhy));
+    }
+    scitt_free(pq);
+    scitt_dcap_collateral *c = NULL;
+    if (rc == CLI_OK && scitt_dcap_collateral_new(&c) != SCITT_OK) {
+        rc = cli_fail(CLI_FAIL, "out of memory");
+    }
+    for (int i = 0; rc == CLI_OK && i < SCITT_DCAP_ITEMS; i++) {
+        const char *name = scitt_dcap_item_file((scitt_dcap_item)i);
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        scitt_err e = cli_read_file(path, SCITT_DCAP_COLLATERAL_FILE_MAX, &files[i]);
+        if (e == SCITT_ERR_NOT_FOUND && !scitt_dcap_item_required((scitt_dcap_item)i)) {
+            continue;
+        }
+        scitt_tee_reason why = SCITT_TEE_OK;
+        if (e != SCITT_OK) {
+            rc = cli_fail(CLI_USAGE, "--collateral %s: cannot read %s: %s", dir, name,
+                          scitt_err_str(e));
+        } else if (scitt_dcap_collateral_set(c, (scitt_dcap_item)i,
+                                             scitt_span_make(files[i].ptr, files[i].len),
+                                             &why) != SCITT_OK) {
+            rc = cli_fail(CLI_USAGE, "--collateral %s: %s: %s", dir, name,
+                          scitt_tee_reason_str(why));
+        }
+        spans[i] = scitt_span_make(files[i].ptr, files[i].len);
+    }
+    if (rc == CLI_OK) {
+        scitt_cbor_writer w;
+        scitt_cbor_writer_init_dynbuf(&w, &p->dcap_quote);
+        scitt_cbor_put_bytes(&w, scitt_span_make(q.ptr, q.len));
+        if (p->dcap_quote.err != SCITT_OK ||
+            scitt_attest_collateral_encode(spans, &p->dcap_collateral) != SCITT_OK) {
+            rc = cli_fail(CLI_FAIL, "out of memory");
+        }
+    }
+    scitt_dcap_collateral_free(c);
+    for (int i = 0; i < SCITT_DCAP_ITEMS; i++) {
+        scitt_dynbuf_clear(&files[i]);
+    }
+    scitt_dynbuf_clear(&q);
     return rc;
 }
 

@@ -6,7 +6,9 @@
 # MRTD, RTMRs, MRENCLAVE, MRSIGNER and REPORTDATA (right and wrong), a flipped byte, a time
 # outside the collateral, and bundles made by attest_fixtures: the quote binds somebody else's
 # identity, a bundle without collateral, the other platform's evidence. scitt sign with
-# --tdx-quote, --sgx-quote and tdx:MRTD,rtmrN=HEX. scittd --platform tdx where there is no TDX.
+# --tdx-quote, --sgx-quote and tdx:MRTD,rtmrN=HEX; with --collateral, registered under a policy
+# whose "tee" rule verifies the evidence at iat, and audited after the collateral expired.
+# scittd --platform tdx where there is no TDX.
 SCITT=$1
 DATA=$2
 FIXTURES=$3
@@ -173,6 +175,63 @@ expect 2 "rtmr1 twice" "$SCITT" sign --key k.key --iss https://b.example --sub e
     --measurement "tdx:$MRTD,rtmr1=$OTHER48,rtmr1=$OTHER48" --out m.cose
 expect 2 "an RTMR of 47 bytes" "$SCITT" sign --key k.key --iss https://b.example --sub e \
     --measurement "tdx:$MRTD,rtmr0=$(printf 'ab%.0s' $(seq 47))" --out m.cose
+
+step "registration policy: TDX evidence judged at iat (scittd, then scitt audit)"
+# The tdx-gcp quote is UpToDate with the tdx-automata collateral at $AT; every piece of that
+# collateral has expired since, so the service and the auditor both decide at the statement's iat.
+GCPQ=$D/tdx-gcp/quote.bin
+T_AT=1752537600 # $AT
+expect 0 "sign --tdx-quote --collateral (iat $AT)" "$SCITT" sign --key k.key \
+    --iss https://builder.example --sub td --tdx-quote "$GCPQ" --collateral "$TDXC" \
+    --iat $T_AT --out ev.cose
+expect 0 "inspect it" "$SCITT" inspect ev.cose
+has "$T/out" '"dcap_quote": h' "the quote in the protected header"
+has "$T/out" '"pck_crl.der": h' "the collateral in the protected header"
+expect 0 "signed today with the same collateral" "$SCITT" sign --key k.key \
+    --iss https://builder.example --sub td --tdx-quote "$GCPQ" --collateral "$TDXC" \
+    --out stale.cose
+expect 0 "an OutOfDate platform" "$SCITT" sign --key k.key --iss https://builder.example \
+    --sub td --tdx-quote "$TDXQ" --collateral "$TDXC" --iat $T_AT --out ood.cose
+expect 0 "the quote alone (no --collateral)" "$SCITT" sign --key k.key \
+    --iss https://builder.example --sub td --tdx-quote "$GCPQ" --iat $T_AT --out bare.cose
+expect 2 "--collateral needs a quote" "$SCITT" sign --key k.key --iss https://builder.example \
+    --sub td --measurement "tdx:$MRTD" --collateral "$TDXC" --out x.cose
+mkdir badc && cp "$TDXC"/* badc/ && printf '{"tcbInfo":' >badc/tcb_info.json
+expect 2 "--collateral with a broken TCB info" "$SCITT" sign --key k.key \
+    --iss https://builder.example --sub td --tdx-quote "$GCPQ" --collateral badc --out x.cose
+has "$T/err" "tcb_info.json" "the message names the file"
+PEM=$(awk '{printf "%s\\n", $0}' k.pub)
+printf '{"version": 1, "issuers": [{"iss": "https://builder.example", "keys": ["%s"], "tee": {"platform": "tdx", "evidence": true}}, {"iss": "https://workload.example", "keys": ["%s"], "tee": {"platform": "tdx", "evidence": true, "attested_issuer": true}}]}\n' \
+    "$PEM" "$PEM" >tee-policy.json
+printf 'an SBOM' >sbom.txt
+expect 0 "sign --payload --attest-quote --collateral" "$SCITT" sign --key k.key \
+    --iss https://workload.example --sub sbom --payload sbom.txt --attest-quote "$GCPQ" \
+    --collateral "$TDXC" --iat $T_AT --out att.cose
+expect 2 "--attest-quote without --collateral" "$SCITT" sign --key k.key \
+    --iss https://workload.example --sub sbom --payload sbom.txt --attest-quote "$GCPQ" \
+    --out x.cose
+expect 2 "--attest-quote that is no quote" "$SCITT" sign --key k.key \
+    --iss https://workload.example --sub sbom --payload sbom.txt --attest-quote sbom.txt \
+    --collateral "$TDXC" --out x.cose
+has "$T/err" "not a DCAP quote" "the message says why"
+start_scittd "$T/dpol" --policy tee-policy.json
+expect 0 "admitted: UpToDate at its iat" "$SCITT" register --url "$URL" ev.cose --out ev.ts
+expect 1 "refused: the collateral is not current at today's iat" "$SCITT" register \
+    --url "$URL" stale.cose --out x.ts
+has "$T/err" "evidence at iat" "the refusal names the evidence"
+expect 1 "refused: OutOfDate" "$SCITT" register --url "$URL" ood.cose --out x.ts
+has "$T/err" "TCB status" "the refusal names the TCB status"
+expect 1 "refused: a measurement statement without its evidence" "$SCITT" register \
+    --url "$URL" bare.cose --out x.ts
+has "$T/err" '("dcap_quote")' "the refusal names what is missing"
+expect 1 "refused: the quote's REPORTDATA names another key than ours" "$SCITT" register \
+    --url "$URL" att.cose --out x.ts
+has "$T/err" "does not bind the key that signed the statement" "the refusal names the binding"
+expect 0 "the auditor replays the log today, after the collateral expired" "$SCITT" audit \
+    --url "$URL" --state ast --json
+has "$T/out" '"discrepancies":[]' "no discrepancy"
+has "$T/out" '"undecidable":[]' "nothing undecidable: the instant is the logged iat"
+stop_scittd
 
 step "scittd --platform tdx without TDX"
 mkdir tsm
