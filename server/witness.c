@@ -13,8 +13,13 @@
  * round that missed the quorum is tried again after a back-off (1 s doubling to 30 s) even if no
  * new head came.
  *
- * The witnessed checkpoint is kept in memory: after a restart /checkpoint answers 503 until the
- * first round meets the quorum again (witnesses cosign the same checkpoint again).
+ * The newest witnessed checkpoint is also kept in DATA/witnessed.checkpoint (replaced atomically
+ * and synced by the coordinator, at most once a second and at stop: never on the registration
+ * path). At start it is verified again before it is served: its cosignatures against the
+ * configured witness keys and policy, its log signature against this service's key, and its root
+ * against the ledger's signed head of the same size (a rolled-back or replaced ledger does not
+ * serve a checkpoint it no longer holds). A file that fails is not served (logged), and
+ * /checkpoint answers 503 until the first round meets the quorum again.
  */
 #include "witness.h"
 
@@ -33,9 +38,11 @@
 #define WITNESS_TIMEOUT_MS 5000
 #define BACKOFF_MIN_MS     1000u
 #define BACKOFF_MAX_MS     30000u
-#define POLL_MS            50  /* the coordinator looks for a new head at least this often */
-#define HISTORY            4   /* cosignatures kept per witness (the newest sizes) */
-#define COSIG_LINE_MAX     512 /* "— " name base64(76 bytes) "\n" */
+#define POLL_MS            50   /* the coordinator looks for a new head at least this often */
+#define HISTORY            4    /* cosignatures kept per witness (the newest sizes) */
+#define COSIG_LINE_MAX     512  /* "— " name base64(76 bytes) "\n" */
+#define PERSIST_MS         1000 /* the witnessed checkpoint is written at most this often */
+#define WITNESSED_FILE     "witnessed.checkpoint"
 
 static const double ms_bounds[SCITTD_HIST_BUCKETS] = {1,   2,   5,    10,   25,   50,    100,
                                                       250, 500, 1000, 2500, 5000, 10000, 30000};
@@ -89,6 +96,10 @@ struct scittd_witnesses {
     /* the newest checkpoint meeting the policy (under mu) */
     scitt_dynbuf witnessed;
     uint64_t witnessed_size;
+    /* its copy in DATA/witnessed.checkpoint (the coordinator writes it) */
+    char path[4096];
+    uint64_t persisted_size;
+    int64_t persist_at_ns;
     /* metrics */
     _Atomic uint64_t rounds, quorum_missed;
     scittd_hist lag, latency;
@@ -445,13 +456,123 @@ static scitt_err latest_head(scittd_witnesses *ws, scitt_dynbuf *note, uint64_t 
     return e;
 }
 
+/* Under mu, on the coordinator (or at stop): writes the witnessed checkpoint when it is newer
+ * than the file, with the lock released for the write. */
+static void persist(scittd_witnesses *ws, scitt_dynbuf *copy)
+{
+    if (ws->witnessed_size <= ws->persisted_size || ws->witnessed.len == 0) {
+        return;
+    }
+    uint64_t size = ws->witnessed_size;
+    reset(copy);
+    scitt_dynbuf_put(copy, ws->witnessed.ptr, ws->witnessed.len);
+    pthread_mutex_unlock(&ws->mu);
+    scitt_err e =
+        copy->err ? copy->err
+                  : scitt_file_replace(ws->path, scitt_span_make(copy->ptr, copy->len), 0644, 0);
+    if (e != SCITT_OK) {
+        SCITT_LOG(SCITT_LOG_WARN, "witnessed_write", "path=%s size=%llu err=%s errno=\"%s\"",
+                  ws->path, (unsigned long long)size, scitt_err_name(e), strerror(errno));
+    }
+    pthread_mutex_lock(&ws->mu);
+    if (e == SCITT_OK && size > ws->persisted_size) {
+        ws->persisted_size = size;
+    }
+    ws->persist_at_ns = now_ns() + (int64_t)PERSIST_MS * 1000000;
+}
+
+/* At start: the witnessed checkpoint the last run kept, verified again before it is served. */
+static void load_witnessed(scittd_witnesses *ws)
+{
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, SCITT_LIMIT_NOTE_BYTES);
+    char why[1024] = "";
+    scitt_err e = SCITT_OK;
+    int fd = open(ws->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT) {
+            snprintf(why, sizeof(why), "cannot read it: %s", strerror(errno));
+            e = SCITT_ERR_IO;
+        } else {
+            e = SCITT_ERR_NOT_FOUND;
+        }
+    }
+    while (fd >= 0) {
+        uint8_t chunk[4096];
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            e = n < 0 ? SCITT_ERR_IO : b.err;
+            break;
+        }
+        scitt_dynbuf_put(&b, chunk, (size_t)n);
+        if (b.err != SCITT_OK) {
+            e = b.err;
+            break;
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+        if (e != SCITT_OK) {
+            snprintf(why, sizeof(why), "cannot read it (or over %u bytes): %s",
+                     (unsigned)SCITT_LIMIT_NOTE_BYTES, scitt_err_str(e));
+        }
+    }
+    scitt_checkpoint cp;
+    if (e == SCITT_OK) {
+        char missing[1024] = "";
+        e = scitt_tlog_policy_check(ws->policy, scitt_span_make(b.ptr, b.len), &ws->logkey, 1, &cp,
+                                    missing, sizeof(missing));
+        if (e == SCITT_ERR_POLICY) {
+            snprintf(why, sizeof(why), "it does not meet the witness policy; missing: %s", missing);
+        } else if (e != SCITT_OK) {
+            snprintf(why, sizeof(why), "not a checkpoint of this log: %s", scitt_err_str(e));
+        }
+    }
+    if (e == SCITT_OK) {
+        scitt_ledger_read *r = NULL;
+        scitt_tree_head h;
+        e = scitt_ledger_read_begin(scitt_service_ledger(ws->d->svc), &r);
+        e = e ? e : scitt_ledger_head(r, cp.size, &h);
+        if (e != SCITT_OK) {
+            snprintf(why, sizeof(why), "the ledger has no signed head of size %llu: %s",
+                     (unsigned long long)cp.size, scitt_err_str(e));
+        } else if (memcmp(h.root, cp.root, SCITT_HASH_LEN) != 0) {
+            snprintf(why, sizeof(why), "its root is not the ledger's at size %llu",
+                     (unsigned long long)cp.size);
+            e = SCITT_ERR_INTEGRITY;
+        }
+        scitt_ledger_read_end(r);
+    }
+    if (e == SCITT_OK) {
+        scitt_dynbuf old = ws->witnessed;
+        ws->witnessed = b;
+        ws->witnessed_size = ws->persisted_size = cp.size;
+        scitt_dynbuf_clear(&old);
+        SCITT_LOG(SCITT_LOG_INFO, "witnessed_loaded", "path=%s size=%llu", ws->path,
+                  (unsigned long long)cp.size);
+        return;
+    }
+    if (e != SCITT_ERR_NOT_FOUND) {
+        SCITT_LOG(SCITT_LOG_WARN, "witnessed_refused", "path=%s why=\"%s\"", ws->path, why);
+    }
+    scitt_dynbuf_clear(&b);
+}
+
 static void *coord_main(void *arg)
 {
     scittd_witnesses *ws = arg;
-    scitt_dynbuf note;
+    scitt_dynbuf note, copy;
     scitt_dynbuf_init(&note, SCITT_LIMIT_NOTE_BYTES);
+    scitt_dynbuf_init(&copy, SCITT_LIMIT_NOTE_BYTES);
     pthread_mutex_lock(&ws->mu);
     while (!ws->stop) {
+        if (ws->witnessed_size > ws->persisted_size && now_ns() >= ws->persist_at_ns) {
+            persist(ws, &copy);
+            continue;
+        }
         int64_t now = now_ns();
         uint64_t newest = atomic_load(&ws->newest);
         bool fresh = newest > ws->target_size;
@@ -459,6 +580,9 @@ static void *coord_main(void *arg)
         if (ws->round_open || (!fresh && !due)) {
             struct timespec until;
             int64_t poll = now + (int64_t)POLL_MS * 1000000;
+            if (ws->witnessed_size > ws->persisted_size && ws->persist_at_ns < poll) {
+                poll = ws->persist_at_ns;
+            }
             abs_time(ws->retry && !ws->round_open && ws->retry_at_ns < poll ? ws->retry_at_ns
                                                                             : poll,
                      &until);
@@ -498,8 +622,10 @@ static void *coord_main(void *arg)
         atomic_fetch_add(&ws->rounds, 1);
         pthread_cond_broadcast(&ws->cv_wit);
     }
+    persist(ws, &copy); /* what the last rounds witnessed, before the daemon stops */
     pthread_mutex_unlock(&ws->mu);
     scitt_dynbuf_clear(&note);
+    scitt_dynbuf_clear(&copy);
     return NULL;
 }
 
@@ -543,6 +669,12 @@ scitt_err scittd_witness_start(scittd *d, char *reason, size_t cap)
     if (e != SCITT_OK) {
         return e;
     }
+    if ((size_t)snprintf(ws->path, sizeof(ws->path), "%s/%s", d->cfg.data_dir, WITNESSED_FILE) >=
+        sizeof(ws->path)) {
+        snprintf(reason, cap, "--data: the path is too long");
+        return SCITT_ERR_INVALID_ARG;
+    }
+    load_witnessed(ws);
     /* the newest head is submitted at start, whatever the log holds */
     atomic_store(&ws->newest, 1);
     atomic_store(&ws->newest_ns, now_ns());
