@@ -71,6 +71,16 @@ typedef struct wit {
     _Atomic uint64_t last_ms;
 } wit;
 
+/* A registration whose 201 waits for a witnessed checkpoint (--receipts-wait-for-witnesses). */
+typedef struct waiter {
+    struct waiter *next;
+    scitt_http_req *req;
+    uint8_t id[SCITT_HASH_LEN];
+    uint64_t index, tree_size;
+    int64_t deadline_ns;
+    bool witnessed; /* how it is answered */
+} waiter;
+
 struct scittd_witnesses {
     scittd *d;
     pthread_mutex_t mu;
@@ -100,6 +110,9 @@ struct scittd_witnesses {
     char path[4096];
     uint64_t persisted_size;
     int64_t persist_at_ns;
+    /* registrations waiting for a witnessed checkpoint (under mu), in arrival order */
+    waiter *wait_head, *wait_tail;
+    _Atomic uint64_t wait_witnessed, wait_timeouts;
     /* metrics */
     _Atomic uint64_t rounds, quorum_missed;
     scittd_hist lag, latency;
@@ -561,6 +574,51 @@ static void load_witnessed(scittd_witnesses *ws)
     scitt_dynbuf_clear(&b);
 }
 
+/* Under mu, on the coordinator (or at stop, @p all): answers the waiting registrations the
+ * witnessed checkpoint now covers, and those past their deadline with the plain receipt, with
+ * the lock released while answering. Returns whether it answered any. */
+static bool answer_waiters(scittd_witnesses *ws, bool all)
+{
+    int64_t now = now_ns();
+    waiter *done = NULL, **tail = &done, **at = &ws->wait_head;
+    ws->wait_tail = NULL;
+    while (*at) {
+        waiter *w = *at;
+        bool covered = ws->witnessed.len > 0 && w->index < ws->witnessed_size;
+        if (covered || all || now >= w->deadline_ns) {
+            w->witnessed = covered;
+            *at = w->next;
+            w->next = NULL;
+            *tail = w;
+            tail = &w->next;
+        } else {
+            ws->wait_tail = w;
+            at = &w->next;
+        }
+    }
+    if (done == NULL) {
+        return false;
+    }
+    pthread_mutex_unlock(&ws->mu);
+    scitt_ledger_read *r = NULL;
+    scitt_err e = scitt_ledger_read_begin(scitt_service_ledger(ws->d->svc), &r);
+    while (done) {
+        waiter *w = done;
+        done = w->next;
+        if (e != SCITT_OK) {
+            scittd_fail(w->req, e, "the receipt could not be built");
+            scitt_http_complete(w->req);
+        } else {
+            atomic_fetch_add(w->witnessed ? &ws->wait_witnessed : &ws->wait_timeouts, 1);
+            scittd_register_answer(ws->d, r, w->req, w->id, w->index, w->tree_size, w->witnessed);
+        }
+        scitt_free(w);
+    }
+    scitt_ledger_read_end(r);
+    pthread_mutex_lock(&ws->mu);
+    return true;
+}
+
 static void *coord_main(void *arg)
 {
     scittd_witnesses *ws = arg;
@@ -569,6 +627,9 @@ static void *coord_main(void *arg)
     scitt_dynbuf_init(&copy, SCITT_LIMIT_NOTE_BYTES);
     pthread_mutex_lock(&ws->mu);
     while (!ws->stop) {
+        if (ws->wait_head != NULL && answer_waiters(ws, false)) {
+            continue;
+        }
         if (ws->witnessed_size > ws->persisted_size && now_ns() >= ws->persist_at_ns) {
             persist(ws, &copy);
             continue;
@@ -582,6 +643,9 @@ static void *coord_main(void *arg)
             int64_t poll = now + (int64_t)POLL_MS * 1000000;
             if (ws->witnessed_size > ws->persisted_size && ws->persist_at_ns < poll) {
                 poll = ws->persist_at_ns;
+            }
+            if (ws->wait_head != NULL && ws->wait_head->deadline_ns < poll) {
+                poll = ws->wait_head->deadline_ns; /* the oldest waits the least */
             }
             abs_time(ws->retry && !ws->round_open && ws->retry_at_ns < poll ? ws->retry_at_ns
                                                                             : poll,
@@ -622,7 +686,8 @@ static void *coord_main(void *arg)
         atomic_fetch_add(&ws->rounds, 1);
         pthread_cond_broadcast(&ws->cv_wit);
     }
-    persist(ws, &copy); /* what the last rounds witnessed, before the daemon stops */
+    answer_waiters(ws, true); /* nothing waits past the stop: the plain receipts */
+    persist(ws, &copy);       /* what the last rounds witnessed, before the daemon stops */
     pthread_mutex_unlock(&ws->mu);
     scitt_dynbuf_clear(&note);
     scitt_dynbuf_clear(&copy);
@@ -634,8 +699,9 @@ static void *coord_main(void *arg)
 scitt_err scittd_witness_start(scittd *d, char *reason, size_t cap)
 {
     if (d->cfg.nwitness == 0) {
-        if (d->cfg.witness_policy != NULL) {
-            snprintf(reason, cap, "--witness-policy needs at least one --witness URL=VKEY");
+        if (d->cfg.witness_policy != NULL || d->cfg.receipts_wait_for_witnesses) {
+            snprintf(reason, cap, "%s needs at least one --witness URL=VKEY",
+                     d->cfg.witness_policy ? "--witness-policy" : "--receipts-wait-for-witnesses");
             return SCITT_ERR_INVALID_ARG;
         }
         return SCITT_OK;
@@ -709,6 +775,42 @@ void scittd_witness_head(scittd *d, uint64_t size)
         pthread_cond_signal(&ws->cv_coord);
         pthread_mutex_unlock(&ws->mu);
     }
+}
+
+bool scittd_witness_wait(scittd *d, scitt_http_req *req, const uint8_t id[SCITT_HASH_LEN],
+                         uint64_t index, uint64_t tree_size)
+{
+    scittd_witnesses *ws = d->witnesses;
+    if (ws == NULL || !d->cfg.receipts_wait_for_witnesses) {
+        return false;
+    }
+    waiter *w = scitt_calloc(1, sizeof(*w));
+    if (w == NULL) {
+        return false; /* answered at once, unwitnessed */
+    }
+    w->req = req;
+    memcpy(w->id, id, SCITT_HASH_LEN);
+    w->index = index;
+    w->tree_size = tree_size;
+    w->deadline_ns = now_ns() + (int64_t)d->cfg.receipts_witness_timeout_ms * 1000000;
+    pthread_mutex_lock(&ws->mu);
+    if (ws->stop) {
+        pthread_mutex_unlock(&ws->mu);
+        scitt_free(w);
+        return false;
+    }
+    if (ws->wait_tail) {
+        ws->wait_tail->next = w;
+    } else {
+        ws->wait_head = w;
+    }
+    ws->wait_tail = w;
+    /* already covered: the coordinator answers at once */
+    if (ws->witnessed.len > 0 && index < ws->witnessed_size) {
+        pthread_cond_signal(&ws->cv_coord);
+    }
+    pthread_mutex_unlock(&ws->mu);
+    return true;
 }
 
 void scittd_witness_stop(scittd *d)
@@ -825,6 +927,13 @@ void scittd_witness_metrics(scittd *d, scitt_dynbuf *b)
     put_head(b, "scittd_witnessed_size", "gauge",
              "Tree size of the newest checkpoint meeting the witness policy (0: none yet).");
     scitt_dynbuf_printf(b, "scittd_witnessed_size %llu\n", (unsigned long long)ws_size);
+    put_head(b, "scittd_witness_waited_total", "counter",
+             "Registrations whose 201 waited for witnesses (--receipts-wait-for-witnesses), by "
+             "how it ended: a witnessed receipt, or the plain one at the timeout or stop.");
+    scitt_dynbuf_printf(b, "scittd_witness_waited_total{result=\"witnessed\"} %llu\n",
+                        (unsigned long long)atomic_load(&ws->wait_witnessed));
+    scitt_dynbuf_printf(b, "scittd_witness_waited_total{result=\"timeout\"} %llu\n",
+                        (unsigned long long)atomic_load(&ws->wait_timeouts));
     put_head(b, "scittd_witness_rounds_total", "counter",
              "Checkpoints submitted to the witnesses.");
     scitt_dynbuf_printf(b, "scittd_witness_rounds_total %llu\n",
