@@ -274,6 +274,8 @@ int main(int argc, char **argv)
     uint64_t good[2] = {0, 0};
     double secs[2] = {0, 0};
     double rounds0 = metric(port[WIT], "scittd_witness_rounds_total");
+    double cpu[2] = {0, 0}; /* scittd's CPU seconds during the closed loops */
+    double wcpu = 0;        /* the witnesses' during the loops with witnesses */
     for (int r = 0; r < ROUNDS && rc == 0; r++) {
         for (int j = 0; j < 2 && rc == 0; j++) {
             int k = (r % 2) ? 1 - j : j; /* which goes first alternates too */
@@ -284,7 +286,18 @@ int main(int argc, char **argv)
             cfg.check_ctx = check[k];
             cfg.warmup_s = WARMUP;
             cfg.duration_s = seconds / ROUNDS;
-            if (hc_run(&cfg, &res) != 0 || !sr_report_errors(run, &res) || p.exhausted) {
+            double cpu0 = sr_cpu_s(pid[k]), wcpu0 = 0;
+            for (int i = 0; i < WITNESSES; i++) {
+                wcpu0 += sr_cpu_s(wpid[i]);
+            }
+            int hr = hc_run(&cfg, &res);
+            /* the warm-up's CPU is counted, its registrations estimated at the measured rate */
+            cpu[k] += sr_cpu_s(pid[k]) - cpu0;
+            for (int i = 0; i < WITNESSES && k == WIT; i++) {
+                wcpu += sr_cpu_s(wpid[i]);
+            }
+            wcpu -= k == WIT ? wcpu0 : 0;
+            if (hr != 0 || !sr_report_errors(run, &res) || p.exhausted) {
                 printf("error: %s failed%s\n", run, p.exhausted ? " (statements ran out)" : "");
                 rc = 1;
                 break;
@@ -304,6 +317,15 @@ int main(int argc, char **argv)
         snprintf(n, sizeof(n), "registrations_%s", name[k]);
         bench_print(n, reg[k], "/s");
     }
+    for (int k = 0; k < 2; k++) {
+        char n[64];
+        snprintf(n, sizeof(n), "scittd_cpu_us_per_registration_%s", name[k]);
+        double regs = (double)good[k] * (1 + WARMUP / (seconds / ROUNDS));
+        bench_print(n, regs > 0 ? cpu[k] * 1e6 / regs : 0, "us");
+    }
+    double wregs = (double)good[WIT] * (1 + WARMUP / (seconds / ROUNDS));
+    bench_print("witness_daemons_cpu_us_per_registration", wregs > 0 ? wcpu * 1e6 / wregs : 0,
+                "us");
     bench_print("witness_rounds_during_closed_loops",
                 metric(port[WIT], "scittd_witness_rounds_total") - rounds0, "");
 

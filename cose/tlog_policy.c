@@ -275,6 +275,36 @@ static bool satisfied(const scitt_tlog_policy *p, int m, uint32_t cosigned, unsi
     return have >= g->k;
 }
 
+bool scitt_tlog_policy_met(const scitt_tlog_policy *p, uint32_t cosigned, char *missing,
+                           size_t missing_cap)
+{
+    if (missing != NULL && missing_cap > 0) {
+        missing[0] = 0;
+    }
+    if (p->quorum < 0 || satisfied(p, p->quorum, cosigned, 0)) {
+        return true;
+    }
+    size_t used = 0;
+    for (size_t i = 0; missing != NULL && i < p->n_witnesses; i++) {
+        if ((cosigned >> i) & 1u) {
+            continue;
+        }
+        size_t len = strlen(p->witness_names[i]);
+        size_t need = len + (used ? 2 : 0);
+        if (missing_cap == 0 || need >= missing_cap - used) {
+            break;
+        }
+        if (used) {
+            memcpy(missing + used, ", ", 2);
+            used += 2;
+        }
+        memcpy(missing + used, p->witness_names[i], len);
+        used += len;
+        missing[used] = 0;
+    }
+    return false;
+}
+
 scitt_err scitt_tlog_policy_check(const scitt_tlog_policy *p, scitt_span note,
                                   const scitt_note_verifier *log_keys, size_t n_log_keys,
                                   scitt_checkpoint *cp_out, char *missing, size_t missing_cap)
@@ -312,25 +342,7 @@ scitt_err scitt_tlog_policy_check(const scitt_tlog_policy *p, scitt_span note,
     if (e != SCITT_OK) {
         return e;
     }
-    if (p->quorum >= 0 && !satisfied(p, p->quorum, cr.cosigned, 0)) {
-        size_t used = 0;
-        for (size_t i = 0; missing != NULL && i < p->n_witnesses; i++) {
-            if ((cr.cosigned >> i) & 1u) {
-                continue;
-            }
-            size_t len = strlen(p->witness_names[i]);
-            size_t need = len + (used ? 2 : 0);
-            if (missing_cap == 0 || need >= missing_cap - used) {
-                break;
-            }
-            if (used) {
-                memcpy(missing + used, ", ", 2);
-                used += 2;
-            }
-            memcpy(missing + used, p->witness_names[i], len);
-            used += len;
-            missing[used] = 0;
-        }
+    if (!scitt_tlog_policy_met(p, cr.cosigned, missing, missing_cap)) {
         return SCITT_ERR_POLICY;
     }
     if (cp_out != NULL) {

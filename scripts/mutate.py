@@ -183,7 +183,9 @@ def count_tests(build, regex):
 
 
 def executables(build):
-    """Names of the executables the build made (each is also its target's name)."""
+    """The executables the build made: file name -> the target that links it. A target's file
+    name may differ from the target's own (scitt_cli makes `scitt`, while `scitt` is the
+    library's target): each target's link.txt names its output after -o."""
     names = set()
     for top, dirs, files in os.walk(build):
         dirs[:] = [d for d in dirs if d != "CMakeFiles"]
@@ -192,7 +194,14 @@ def executables(build):
             if ".so" not in n and not n.endswith((".sh", ".py")) and os.access(p, os.X_OK) and \
                     os.path.isfile(p) and not os.path.islink(p):
                 names.add(n)
-    return names
+    target = {}
+    for top, dirs, files in os.walk(build):
+        if os.path.basename(top).endswith(".dir") and "link.txt" in files:
+            toks = open(os.path.join(top, "link.txt"), encoding="utf-8", errors="replace").read()
+            out = re.search(r"(?:^|\s)-o\s+(\S+)", toks)
+            if out and os.path.basename(out.group(1)) in names:
+                target[os.path.basename(out.group(1))] = os.path.basename(top)[:-len(".dir")]
+    return {n: target.get(n, n) for n in names}
 
 
 def targets_for(build, regex, exes):
@@ -215,12 +224,12 @@ def targets_for(build, regex, exes):
             for tok in re.findall(r'"([^"]*)"|(\S+)', cmd.group(1)):
                 name = os.path.basename(tok[0] or tok[1])
                 if name in exes:
-                    want.add(name)
+                    want.add(exes[name])
         labels = re.match(r"^Labels: (.*)$", line)
         if labels and not set(labels.group(1).split()) & {"unit", "fuzz-regress"}:
             helpers = True
     if helpers:
-        want |= {n for n in exes if not re.match(r"^(test_|replay_)|.*_bench$", n)}
+        want |= {t for n, t in exes.items() if not re.match(r"^(test_|replay_)|.*_bench$", n)}
     return sorted(want)
 
 

@@ -152,6 +152,14 @@ static const scittd_option table[] = {
     {"witness-policy", SCITTD_OPT_STRING, F(witness_policy), 0, NULL, "every witness must cosign",
      0, 0, NULL, RESTART, "FILE",
      "the C2SP tlog-policy file whose quorum a checkpoint must meet to be served as witnessed"},
+    {"receipts-wait-for-witnesses", SCITTD_OPT_FLAG, F(receipts_wait_for_witnesses), 0, NULL, NULL,
+     0, 0, NULL, RESTART, NULL,
+     "with --witness: POST /entries answers 201 once a checkpoint meeting the witness policy "
+     "covers the entry, with a receipt carrying it (docs/witness.md); after "
+     "--receipts-witness-timeout-ms the plain receipt"},
+    {"receipts-witness-timeout-ms", SCITTD_OPT_UNSIGNED, F(receipts_witness_timeout_ms), 0, "5000",
+     NULL, 1, 600000, NULL, RESTART, "T",
+     "with --receipts-wait-for-witnesses: the longest a 201 waits for witnesses"},
     /* running */
     {"log-level", SCITTD_OPT_CHOICE, F(log_level), 0, "info", NULL, 0, 0,
      "error|warn|info|debug", RESTART, "L", "error, warn, info or debug"},

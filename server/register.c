@@ -141,15 +141,19 @@ static void set_location(scitt_http_req *req, const uint8_t id[SCITT_HASH_LEN])
     scittd_header(req, "Location", loc);
 }
 
-static void answer_receipt(scittd *d, scitt_ledger_read *r, job *j)
+void scittd_register_answer(scittd *d, scitt_ledger_read *r, scitt_http_req *req,
+                            const uint8_t id[SCITT_HASH_LEN], uint64_t index, uint64_t tree_size,
+                            bool witnessed)
 {
-    scitt_http_req *req = j->req;
     scitt_dynbuf out;
     scitt_dynbuf_init(&out, 0);
-    scitt_err e = scitt_service_receipt(d->svc, r, j->res.index, j->res.tree_size, &out);
+    char detail[256];
+    scitt_err e = witnessed
+                      ? scittd_witnessed_entry(d, r, index, false, &out, detail, sizeof(detail))
+                      : scitt_service_receipt(d->svc, r, index, tree_size, &out);
     if (e == SCITT_OK) {
         scitt_http_res_status(req, 201);
-        set_location(req, j->id);
+        set_location(req, id);
         e = scitt_http_res_body_dynbuf(req, scittd_cose_type(req, SCITTD_TYPE_RECEIPT), &out);
     }
     if (e != SCITT_OK) {
@@ -183,8 +187,8 @@ static void *receipter_main(void *arg)
             if (j->res.err != SCITT_OK || re != SCITT_OK) {
                 scittd_fail(j->req, j->res.err ? j->res.err : re, "the registration failed");
                 scitt_http_complete(j->req);
-            } else {
-                answer_receipt(d, r, j);
+            } else if (!scittd_witness_wait(d, j->req, j->id, j->res.index, j->res.tree_size)) {
+                scittd_register_answer(d, r, j->req, j->id, j->res.index, j->res.tree_size, false);
             }
             scitt_free(j);
         }

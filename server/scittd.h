@@ -50,11 +50,13 @@ typedef struct scittd_config {
     const char *cosigned_checkpoint;        /* GET /checkpoint serves it (scitt witness collect) */
     const char *witness[SCITTD_MAX_LISTEN]; /* --witness URL=VKEY (server/witness.c) */
     size_t nwitness;
-    const char *witness_policy;  /* --witness-policy FILE (tlog-policy) */
-    const char *dcap_collateral; /* Intel DCAP collateral served with TDX evidence */
-    const char *public_url;      /* --public-url: base of absolute discovery URLs (compat.c) */
-    bool compat_operations;      /* --compat-operations: the older SCRAPI operation flow */
-    bool no_ui;                  /* the explorer at /ui/ is off */
+    const char *witness_policy;           /* --witness-policy FILE (tlog-policy) */
+    bool receipts_wait_for_witnesses;     /* a 201 waits for a witnessed checkpoint */
+    unsigned receipts_witness_timeout_ms; /* ... at most this long */
+    const char *dcap_collateral;          /* Intel DCAP collateral served with TDX evidence */
+    const char *public_url; /* --public-url: base of absolute discovery URLs (compat.c) */
+    bool compat_operations; /* --compat-operations: the older SCRAPI operation flow */
+    bool no_ui;             /* the explorer at /ui/ is off */
 } scittd_config;
 
 /* The read pool (reads.c): two lanes of threads with bounded queues. */
@@ -150,6 +152,12 @@ size_t scittd_largest_response(size_t max_body);
 scitt_err scittd_register_init(scittd *d);
 void scittd_register_stop(scittd *d);
 void scittd_register_free(scittd *d);
+/* Answers a registration of @p id at @p index with 201 and its receipt (any thread; the request
+ * is complete after it): with @p witnessed, against the newest witnessed checkpoint and carrying
+ * it (it must cover the entry), else against the head of @p tree_size. */
+void scittd_register_answer(scittd *d, scitt_ledger_read *r, scitt_http_req *req,
+                            const uint8_t id[SCITT_HASH_LEN], uint64_t index, uint64_t tree_size,
+                            bool witnessed);
 void scittd_route_entries_post(scitt_http_req *req, void *ctx);
 /* Admission of POST /entries when its headers are complete: bearer token, ledger state. */
 bool scittd_entries_admit(scitt_http_req *req, void *ctx);

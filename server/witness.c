@@ -13,8 +13,13 @@
  * round that missed the quorum is tried again after a back-off (1 s doubling to 30 s) even if no
  * new head came.
  *
- * The witnessed checkpoint is kept in memory: after a restart /checkpoint answers 503 until the
- * first round meets the quorum again (witnesses cosign the same checkpoint again).
+ * The newest witnessed checkpoint is also kept in DATA/witnessed.checkpoint (replaced atomically
+ * and synced by the coordinator, at most once a second and at stop: never on the registration
+ * path). At start it is verified again before it is served: its cosignatures against the
+ * configured witness keys and policy, its log signature against this service's key, and its root
+ * against the ledger's signed head of the same size (a rolled-back or replaced ledger does not
+ * serve a checkpoint it no longer holds). A file that fails is not served (logged), and
+ * /checkpoint answers 503 until the first round meets the quorum again.
  */
 #include "witness.h"
 
@@ -34,9 +39,11 @@
 #define WITNESS_TIMEOUT_MS 5000
 #define BACKOFF_MIN_MS     1000u
 #define BACKOFF_MAX_MS     30000u
-#define POLL_MS            50  /* the coordinator looks for a new head at least this often */
-#define HISTORY            4   /* cosignatures kept per witness (the newest sizes) */
-#define COSIG_LINE_MAX     512 /* "— " name base64(76 bytes) "\n" */
+#define POLL_MS            50   /* the coordinator looks for a new head at least this often */
+#define HISTORY            4    /* cosignatures kept per witness (the newest sizes) */
+#define COSIG_LINE_MAX     512  /* "— " name base64(76 bytes) "\n" */
+#define PERSIST_MS         1000 /* the witnessed checkpoint is written at most this often */
+#define WITNESSED_FILE     "witnessed.checkpoint"
 
 static const double ms_bounds[SCITTD_HIST_BUCKETS] = {1,   2,   5,    10,   25,   50,    100,
                                                       250, 500, 1000, 2500, 5000, 10000, 30000};
@@ -65,6 +72,16 @@ typedef struct wit {
     _Atomic uint64_t last_ms;
 } wit;
 
+/* A registration whose 201 waits for a witnessed checkpoint (--receipts-wait-for-witnesses). */
+typedef struct waiter {
+    struct waiter *next;
+    scitt_http_req *req;
+    uint8_t id[SCITT_HASH_LEN];
+    uint64_t index, tree_size;
+    int64_t deadline_ns;
+    bool witnessed; /* how it is answered */
+} waiter;
+
 struct scittd_witnesses {
     scittd *d;
     pthread_mutex_t mu;
@@ -91,6 +108,13 @@ struct scittd_witnesses {
     /* the newest checkpoint meeting the policy (under mu) */
     scitt_dynbuf witnessed;
     uint64_t witnessed_size;
+    /* its copy in DATA/witnessed.checkpoint (the coordinator writes it) */
+    char path[4096];
+    uint64_t persisted_size;
+    int64_t persist_at_ns;
+    /* registrations waiting for a witnessed checkpoint (under mu), in arrival order */
+    waiter *wait_head, *wait_tail;
+    _Atomic uint64_t wait_witnessed, wait_timeouts;
     /* metrics */
     _Atomic uint64_t rounds, quorum_missed;
     scittd_hist lag, latency;
@@ -288,42 +312,54 @@ static scitt_err configure(scittd_witnesses *ws, char *reason, size_t cap)
 /* ---- rounds -------------------------------------------------------------------------------- */
 
 /* Under mu: the cosigned checkpoint of the round's size from the lines witnesses gave for it;
- * published when it meets the policy and is newer than the one served. */
+ * published when it meets the policy and is newer than the one served. Nothing is verified again
+ * here: the round's note is this service's own signed head, and each line in hist[] was verified
+ * against its witness's key over exactly that note when it arrived (scitt__witness_submit), so
+ * the quorum is counted over the witnesses' policy indices. */
 static void evaluate(scittd_witnesses *ws, char *missing, size_t cap)
 {
-    scitt_dynbuf note;
-    scitt_dynbuf_init(&note, SCITT_LIMIT_NOTE_BYTES);
-    scitt_dynbuf_put(&note, ws->target_note.ptr, ws->target_note.len);
+    uint32_t cosigned = 0;
+    const char *line[SCITTD_MAX_LISTEN] = {0};
+    size_t len[SCITTD_MAX_LISTEN] = {0};
     for (size_t i = 0; i < ws->n; i++) {
         for (size_t h = 0; h < HISTORY; h++) {
             if (ws->w[i].hist[h].len && ws->w[i].hist[h].size == ws->target_size) {
-                scitt_dynbuf_put(&note, ws->w[i].hist[h].line, ws->w[i].hist[h].len);
+                line[i] = ws->w[i].hist[h].line;
+                len[i] = ws->w[i].hist[h].len;
+                if (ws->w[i].policy_index >= 0) {
+                    cosigned |= 1u << ws->w[i].policy_index;
+                }
                 break;
             }
         }
     }
-    scitt_checkpoint cp;
-    scitt_err e = note.err
-                      ? note.err
-                      : scitt_tlog_policy_check(ws->policy, scitt_span_make(note.ptr, note.len),
-                                                &ws->logkey, 1, &cp, missing, cap);
-    if (e == SCITT_OK && cp.size == ws->target_size) {
-        ws->round_met = true;
-        if (cp.size > ws->witnessed_size || ws->witnessed.len == 0) {
-            scitt_dynbuf old = ws->witnessed;
-            ws->witnessed = note;
-            ws->witnessed_size = cp.size;
-            scitt_dynbuf_clear(&old);
-            double ms = (double)(now_ns() - ws->target_ns) / 1e6;
-            scittd_hist_observe(&ws->lag, ms < 0 ? 0 : ms);
-            SCITT_LOG(SCITT_LOG_DEBUG, "witnessed", "size=%llu ms=%.1f",
-                      (unsigned long long)cp.size, ms);
-            return;
-        }
-    } else if (e != SCITT_OK && e != SCITT_ERR_POLICY) {
-        snprintf(missing, cap, "(%s)", scitt_err_str(e));
+    if (!scitt_tlog_policy_met(ws->policy, cosigned, missing, cap)) {
+        return;
     }
-    scitt_dynbuf_clear(&note);
+    ws->round_met = true;
+    if (ws->target_size <= ws->witnessed_size && ws->witnessed.len != 0) {
+        return;
+    }
+    scitt_dynbuf note;
+    scitt_dynbuf_init(&note, SCITT_LIMIT_NOTE_BYTES);
+    scitt_dynbuf_put(&note, ws->target_note.ptr, ws->target_note.len);
+    for (size_t i = 0; i < ws->n; i++) {
+        scitt_dynbuf_put(&note, line[i], len[i]);
+    }
+    if (note.err != SCITT_OK) {
+        snprintf(missing, cap, "(%s)", scitt_err_str(note.err));
+        ws->round_met = false;
+        scitt_dynbuf_clear(&note);
+        return;
+    }
+    scitt_dynbuf old = ws->witnessed;
+    ws->witnessed = note;
+    ws->witnessed_size = ws->target_size;
+    scitt_dynbuf_clear(&old);
+    double ms = (double)(now_ns() - ws->target_ns) / 1e6;
+    scittd_hist_observe(&ws->lag, ms < 0 ? 0 : ms);
+    SCITT_LOG(SCITT_LOG_DEBUG, "witnessed", "size=%llu ms=%.1f",
+              (unsigned long long)ws->target_size, ms);
 }
 
 /* The ledger's consistency proof, for a witness's add-checkpoint request. */
@@ -451,13 +487,171 @@ static scitt_err latest_head(scittd_witnesses *ws, scitt_dynbuf *note, uint64_t 
     return e;
 }
 
+/* Under mu, on the coordinator (or at stop): writes the witnessed checkpoint when it is newer
+ * than the file, with the lock released for the write. */
+static void persist(scittd_witnesses *ws, scitt_dynbuf *copy)
+{
+    if (ws->witnessed_size <= ws->persisted_size || ws->witnessed.len == 0) {
+        return;
+    }
+    uint64_t size = ws->witnessed_size;
+    reset(copy);
+    scitt_dynbuf_put(copy, ws->witnessed.ptr, ws->witnessed.len);
+    pthread_mutex_unlock(&ws->mu);
+    scitt_err e =
+        copy->err ? copy->err
+                  : scitt_file_replace(ws->path, scitt_span_make(copy->ptr, copy->len), 0644, 0);
+    if (e != SCITT_OK) {
+        SCITT_LOG(SCITT_LOG_WARN, "witnessed_write", "path=%s size=%llu err=%s errno=\"%s\"",
+                  ws->path, (unsigned long long)size, scitt_err_name(e), strerror(errno));
+    }
+    pthread_mutex_lock(&ws->mu);
+    if (e == SCITT_OK && size > ws->persisted_size) {
+        ws->persisted_size = size;
+    }
+    ws->persist_at_ns = now_ns() + (int64_t)PERSIST_MS * 1000000;
+}
+
+/* At start: the witnessed checkpoint the last run kept, verified again before it is served. */
+static void load_witnessed(scittd_witnesses *ws)
+{
+    scitt_dynbuf b;
+    scitt_dynbuf_init(&b, SCITT_LIMIT_NOTE_BYTES);
+    char why[1024] = "";
+    scitt_err e = SCITT_OK;
+    int fd = open(ws->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT) {
+            snprintf(why, sizeof(why), "cannot read it: %s", strerror(errno));
+            e = SCITT_ERR_IO;
+        } else {
+            e = SCITT_ERR_NOT_FOUND;
+        }
+    }
+    while (fd >= 0) {
+        uint8_t chunk[4096];
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            e = n < 0 ? SCITT_ERR_IO : b.err;
+            break;
+        }
+        scitt_dynbuf_put(&b, chunk, (size_t)n);
+        if (b.err != SCITT_OK) {
+            e = b.err;
+            break;
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+        if (e != SCITT_OK) {
+            snprintf(why, sizeof(why), "cannot read it (or over %u bytes): %s",
+                     (unsigned)SCITT_LIMIT_NOTE_BYTES, scitt_err_str(e));
+        }
+    }
+    scitt_checkpoint cp;
+    if (e == SCITT_OK) {
+        char missing[1024] = "";
+        e = scitt_tlog_policy_check(ws->policy, scitt_span_make(b.ptr, b.len), &ws->logkey, 1, &cp,
+                                    missing, sizeof(missing));
+        if (e == SCITT_ERR_POLICY) {
+            snprintf(why, sizeof(why), "it does not meet the witness policy; missing: %s", missing);
+        } else if (e != SCITT_OK) {
+            snprintf(why, sizeof(why), "not a checkpoint of this log: %s", scitt_err_str(e));
+        }
+    }
+    if (e == SCITT_OK) {
+        scitt_ledger_read *r = NULL;
+        scitt_tree_head h;
+        e = scitt_ledger_read_begin(scitt_service_ledger(ws->d->svc), &r);
+        e = e ? e : scitt_ledger_head(r, cp.size, &h);
+        if (e != SCITT_OK) {
+            snprintf(why, sizeof(why), "the ledger has no signed head of size %llu: %s",
+                     (unsigned long long)cp.size, scitt_err_str(e));
+        } else if (memcmp(h.root, cp.root, SCITT_HASH_LEN) != 0) {
+            snprintf(why, sizeof(why), "its root is not the ledger's at size %llu",
+                     (unsigned long long)cp.size);
+            e = SCITT_ERR_INTEGRITY;
+        }
+        scitt_ledger_read_end(r);
+    }
+    if (e == SCITT_OK) {
+        scitt_dynbuf old = ws->witnessed;
+        ws->witnessed = b;
+        ws->witnessed_size = ws->persisted_size = cp.size;
+        scitt_dynbuf_clear(&old);
+        SCITT_LOG(SCITT_LOG_INFO, "witnessed_loaded", "path=%s size=%llu", ws->path,
+                  (unsigned long long)cp.size);
+        return;
+    }
+    if (e != SCITT_ERR_NOT_FOUND) {
+        SCITT_LOG(SCITT_LOG_WARN, "witnessed_refused", "path=%s why=\"%s\"", ws->path, why);
+    }
+    scitt_dynbuf_clear(&b);
+}
+
+/* Under mu, on the coordinator (or at stop, @p all): answers the waiting registrations the
+ * witnessed checkpoint now covers, and those past their deadline with the plain receipt, with
+ * the lock released while answering. Returns whether it answered any. */
+static bool answer_waiters(scittd_witnesses *ws, bool all)
+{
+    int64_t now = now_ns();
+    waiter *done = NULL, **tail = &done, **at = &ws->wait_head;
+    ws->wait_tail = NULL;
+    while (*at) {
+        waiter *w = *at;
+        bool covered = ws->witnessed.len > 0 && w->index < ws->witnessed_size;
+        if (covered || all || now >= w->deadline_ns) {
+            w->witnessed = covered;
+            *at = w->next;
+            w->next = NULL;
+            *tail = w;
+            tail = &w->next;
+        } else {
+            ws->wait_tail = w;
+            at = &w->next;
+        }
+    }
+    if (done == NULL) {
+        return false;
+    }
+    pthread_mutex_unlock(&ws->mu);
+    scitt_ledger_read *r = NULL;
+    scitt_err e = scitt_ledger_read_begin(scitt_service_ledger(ws->d->svc), &r);
+    while (done) {
+        waiter *w = done;
+        done = w->next;
+        if (e != SCITT_OK) {
+            scittd_fail(w->req, e, "the receipt could not be built");
+            scitt_http_complete(w->req);
+        } else {
+            atomic_fetch_add(w->witnessed ? &ws->wait_witnessed : &ws->wait_timeouts, 1);
+            scittd_register_answer(ws->d, r, w->req, w->id, w->index, w->tree_size, w->witnessed);
+        }
+        scitt_free(w);
+    }
+    scitt_ledger_read_end(r);
+    pthread_mutex_lock(&ws->mu);
+    return true;
+}
+
 static void *coord_main(void *arg)
 {
     scittd_witnesses *ws = arg;
-    scitt_dynbuf note;
+    scitt_dynbuf note, copy;
     scitt_dynbuf_init(&note, SCITT_LIMIT_NOTE_BYTES);
+    scitt_dynbuf_init(&copy, SCITT_LIMIT_NOTE_BYTES);
     pthread_mutex_lock(&ws->mu);
     while (!ws->stop) {
+        if (ws->wait_head != NULL && answer_waiters(ws, false)) {
+            continue;
+        }
+        if (ws->witnessed_size > ws->persisted_size && now_ns() >= ws->persist_at_ns) {
+            persist(ws, &copy);
+            continue;
+        }
         int64_t now = now_ns();
         uint64_t newest = atomic_load(&ws->newest);
         bool fresh = newest > ws->target_size;
@@ -465,6 +659,12 @@ static void *coord_main(void *arg)
         if (ws->round_open || (!fresh && !due)) {
             struct timespec until;
             int64_t poll = now + (int64_t)POLL_MS * 1000000;
+            if (ws->witnessed_size > ws->persisted_size && ws->persist_at_ns < poll) {
+                poll = ws->persist_at_ns;
+            }
+            if (ws->wait_head != NULL && ws->wait_head->deadline_ns < poll) {
+                poll = ws->wait_head->deadline_ns; /* the oldest waits the least */
+            }
             abs_time(ws->retry && !ws->round_open && ws->retry_at_ns < poll ? ws->retry_at_ns
                                                                             : poll,
                      &until);
@@ -504,8 +704,11 @@ static void *coord_main(void *arg)
         atomic_fetch_add(&ws->rounds, 1);
         pthread_cond_broadcast(&ws->cv_wit);
     }
+    answer_waiters(ws, true); /* nothing waits past the stop: the plain receipts */
+    persist(ws, &copy);       /* what the last rounds witnessed, before the daemon stops */
     pthread_mutex_unlock(&ws->mu);
     scitt_dynbuf_clear(&note);
+    scitt_dynbuf_clear(&copy);
     return NULL;
 }
 
@@ -514,8 +717,9 @@ static void *coord_main(void *arg)
 scitt_err scittd_witness_start(scittd *d, char *reason, size_t cap)
 {
     if (d->cfg.nwitness == 0) {
-        if (d->cfg.witness_policy != NULL) {
-            snprintf(reason, cap, "--witness-policy needs at least one --witness URL=VKEY");
+        if (d->cfg.witness_policy != NULL || d->cfg.receipts_wait_for_witnesses) {
+            snprintf(reason, cap, "%s needs at least one --witness URL=VKEY",
+                     d->cfg.witness_policy ? "--witness-policy" : "--receipts-wait-for-witnesses");
             return SCITT_ERR_INVALID_ARG;
         }
         return SCITT_OK;
@@ -550,6 +754,12 @@ scitt_err scittd_witness_start(scittd *d, char *reason, size_t cap)
     if (e != SCITT_OK) {
         return e;
     }
+    if ((size_t)snprintf(ws->path, sizeof(ws->path), "%s/%s", d->cfg.data_dir, WITNESSED_FILE) >=
+        sizeof(ws->path)) {
+        snprintf(reason, cap, "--data: the path is too long");
+        return SCITT_ERR_INVALID_ARG;
+    }
+    load_witnessed(ws);
     /* the newest head is submitted at start, whatever the log holds */
     atomic_store(&ws->newest, 1);
     atomic_store(&ws->newest_ns, now_ns());
@@ -584,6 +794,42 @@ void scittd_witness_head(scittd *d, uint64_t size)
         pthread_cond_signal(&ws->cv_coord);
         pthread_mutex_unlock(&ws->mu);
     }
+}
+
+bool scittd_witness_wait(scittd *d, scitt_http_req *req, const uint8_t id[SCITT_HASH_LEN],
+                         uint64_t index, uint64_t tree_size)
+{
+    scittd_witnesses *ws = d->witnesses;
+    if (ws == NULL || !d->cfg.receipts_wait_for_witnesses) {
+        return false;
+    }
+    waiter *w = scitt_calloc(1, sizeof(*w));
+    if (w == NULL) {
+        return false; /* answered at once, unwitnessed */
+    }
+    w->req = req;
+    memcpy(w->id, id, SCITT_HASH_LEN);
+    w->index = index;
+    w->tree_size = tree_size;
+    w->deadline_ns = now_ns() + (int64_t)d->cfg.receipts_witness_timeout_ms * 1000000;
+    pthread_mutex_lock(&ws->mu);
+    if (ws->stop) {
+        pthread_mutex_unlock(&ws->mu);
+        scitt_free(w);
+        return false;
+    }
+    if (ws->wait_tail) {
+        ws->wait_tail->next = w;
+    } else {
+        ws->wait_head = w;
+    }
+    ws->wait_tail = w;
+    /* already covered: the coordinator answers at once */
+    if (ws->witnessed.len > 0 && index < ws->witnessed_size) {
+        pthread_cond_signal(&ws->cv_coord);
+    }
+    pthread_mutex_unlock(&ws->mu);
+    return true;
 }
 
 void scittd_witness_stop(scittd *d)
@@ -701,6 +947,13 @@ void scittd_witness_metrics(scittd *d, scitt_dynbuf *b)
     put_head(b, "scittd_witnessed_size", "gauge",
              "Tree size of the newest checkpoint meeting the witness policy (0: none yet).");
     scitt_dynbuf_printf(b, "scittd_witnessed_size %llu\n", (unsigned long long)ws_size);
+    put_head(b, "scittd_witness_waited_total", "counter",
+             "Registrations whose 201 waited for witnesses (--receipts-wait-for-witnesses), by "
+             "how it ended: a witnessed receipt, or the plain one at the timeout or stop.");
+    scitt_dynbuf_printf(b, "scittd_witness_waited_total{result=\"witnessed\"} %llu\n",
+                        (unsigned long long)atomic_load(&ws->wait_witnessed));
+    scitt_dynbuf_printf(b, "scittd_witness_waited_total{result=\"timeout\"} %llu\n",
+                        (unsigned long long)atomic_load(&ws->wait_timeouts));
     put_head(b, "scittd_witness_rounds_total", "counter",
              "Checkpoints submitted to the witnesses.");
     scitt_dynbuf_printf(b, "scittd_witness_rounds_total %llu\n",

@@ -25,6 +25,12 @@ SCITT_MUST_USE scitt_err scittd_witnessed(scittd *d, scitt_dynbuf *out, uint64_t
 SCITT_MUST_USE scitt_err scittd_witnessed_entry(scittd *d, scitt_ledger_read *r, uint64_t index,
                                                 bool statement, scitt_dynbuf *out, char *detail,
                                                 size_t cap);
+/* Receipt thread, with --receipts-wait-for-witnesses: takes over answering the registration of
+ * @p id at @p index (201 once a witnessed checkpoint covers it, with the receipt carrying it; the
+ * plain receipt of @p tree_size after --receipts-witness-timeout-ms or at stop). False when the
+ * option is off (the caller answers). */
+bool scittd_witness_wait(scittd *d, scitt_http_req *req, const uint8_t id[SCITT_HASH_LEN],
+                         uint64_t index, uint64_t tree_size);
 /* GET /checkpoint with --witness: the newest witnessed checkpoint, else 503. */
 void scittd_witness_checkpoint(scittd *d, scitt_http_req *req);
 /* GET /witnesses: the configured witnesses, the witness policy and the witnessed size (JSON). */

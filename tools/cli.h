@@ -37,6 +37,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
+int cmd_mirror(int argc, char **argv);
 int cmd_export_tiles(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_attest(int argc, char **argv);

@@ -415,6 +415,7 @@ int audit_pass(audit *a, const char *url, const char *cacert, uint64_t timeout, 
     scitt_dynbuf pinned_keys;
     scitt_dynbuf_init(&pinned_keys, 0);
     int rc = source_open(&a->src, url, cacert, (uint32_t)timeout * 1000);
+    a->src.stage = a->stage_dir;
     if (rc != CLI_OK) {
         a->cannot = true; /* source_open printed why */
         snprintf(a->cannot_why, sizeof(a->cannot_why), "%s is not a usable source", url);

@@ -20,11 +20,13 @@
 #include "scitt/cbor.h"
 #include "scitt/receipt.h"
 #include "scitt/service.h"
+#include "scitt/witness.h"
 
 static const char register_help[] =
     "usage: scitt register --url URL STATEMENT [--out TRANSPARENT] [--async] [--timeout S]\n"
     "                      [--token T | --token-file F] [--receipt-out FILE] [--trust FILE]\n"
-    "                      [--cacert FILE] [--attach IMAGE] [--api-version V] [--json]\n"
+    "                      [--cacert FILE] [--attach IMAGE] [--api-version V] [--witnessed]\n"
+    "                      [--json]\n"
     "\n"
     "Submits a Signed Statement (POST /entries), waits for its receipt and writes the transparent\n"
     "statement: the statement with the receipt added at 394 (receipts from other services are\n"
@@ -38,6 +40,9 @@ static const char register_help[] =
     "                     output, then no --json). If it cannot be written, the message names\n"
     "                     the entry and the command that fetches it again\n"
     "  --async            ask for 202 (Prefer: respond-async) and poll\n"
+    "  --witnessed        write a receipt against a witnessed checkpoint, carrying it: the 201's\n"
+    "                     when it carries one (scittd --receipts-wait-for-witnesses), else GET\n"
+    "                     /entries/{id}?witnessed=1, waiting within --timeout (docs/witness.md)\n"
     "  --token T          bearer token (or --token-file F, or $SCITT_TOKEN)\n"
     "  --receipt-out FILE also write the receipt alone\n"
     "  --trust FILE       verify the receipt against these service keys before "
@@ -135,14 +140,14 @@ static void receipt_peek(scitt_span receipt, uint64_t *size, uint64_t *index)
 typedef struct reg_opts {
     net_opts net;
     const char *statement, *out, *token, *token_file, *receipt_out, *trust, *api_version;
-    bool async;
+    bool async, witnessed;
     const char *attach; /* --attach IMAGE */
     oci_client_opts reg;
 } reg_opts;
 
 static int reg_parse(int argc, char **argv, reg_opts *o)
 {
-    enum { O_OUT = 1, O_ASYNC, O_TOKEN, O_TOKFILE, O_ROUT, O_TRUST, O_ATTACH, O_APIVER };
+    enum { O_OUT = 1, O_ASYNC, O_TOKEN, O_TOKFILE, O_ROUT, O_TRUST, O_ATTACH, O_APIVER, O_WIT };
     static const struct option lo[] = {{"out", 1, 0, O_OUT},
                                        {"async", 0, 0, O_ASYNC},
                                        {"token", 1, 0, O_TOKEN},
@@ -151,6 +156,7 @@ static int reg_parse(int argc, char **argv, reg_opts *o)
                                        {"trust", 1, 0, O_TRUST},
                                        {"attach", 1, 0, O_ATTACH},
                                        {"api-version", 1, 0, O_APIVER},
+                                       {"witnessed", 0, 0, O_WIT},
                                        OCI_LONG_OPTIONS,
                                        NET_OPTIONS,
                                        {0, 0, 0, 0}};
@@ -182,6 +188,9 @@ static int reg_parse(int argc, char **argv, reg_opts *o)
             break;
         case O_APIVER:
             o->api_version = optarg;
+            break;
+        case O_WIT:
+            o->witnessed = true;
             break;
         default:
             if (oci_option(&o->reg, c, optarg)) {
@@ -332,7 +341,27 @@ int cmd_register(int argc, char **argv)
     bool again = rc == CLI_OK && already_held(cl, m);
     rc = rc ? rc : obtain_receipt(&o, cl, st, &reg);
     const char *id = reg.entry_id;
-    scitt_span rs = scitt_span_make(reg.receipt.ptr, reg.receipt.len);
+    scitt_span rs = scitt_span_make(reg.receipt.ptr, reg.receipt.len), note;
+    scitt_dynbuf wrec;
+    scitt_dynbuf_init(&wrec, SCITT_CLIENT_RECEIPT_MAX);
+    bool carried = rc == CLI_OK && scitt_receipt_checkpoint(rs, &note) == SCITT_OK;
+    if (rc == CLI_OK && o.witnessed && !carried) {
+        /* the 201 did not wait for witnesses: the receipt against the witnessed checkpoint */
+        char path[128], why[600];
+        snprintf(path, sizeof(path), "/entries/%s?witnessed=1", id);
+        scitt_err e = cli_get_waiting(cl, path, o.net.timeout, &wrec, why, sizeof(why));
+        if (e != SCITT_OK) {
+            rc = cli_fail(CLI_USAGE,
+                          "registered as entry %s, but no witnessed receipt within --timeout: %s "
+                          "(scitt get --url %s %s --witnessed --statement fetches it later)",
+                          id, why, o.net.url, id);
+        } else if (scitt_receipt_checkpoint(scitt_span_make(wrec.ptr, wrec.len), &note) !=
+                   SCITT_OK) {
+            rc = cli_fail(CLI_USAGE, "the service's witnessed receipt carries no checkpoint");
+        } else {
+            rs = scitt_span_make(wrec.ptr, wrec.len);
+        }
+    }
     int verified = -1;
     size_t replaced = 0;
     if (rc == CLI_OK && o.trust) {
@@ -429,6 +458,8 @@ int cmd_register(int argc, char **argv)
                 scitt_json_put_key(&j, "attached");
                 scitt_json_put_cstr(&j, artifact);
             }
+            scitt_json_put_key(&j, "witnessed");
+            scitt_json_put_bool(&j, scitt_receipt_checkpoint(rs, &note) == SCITT_OK);
             scitt_json_put_key(&j, "already_registered");
             scitt_json_put_bool(&j, again);
             scitt_json_put_key(&j, "replaced_receipts");
@@ -459,6 +490,7 @@ int cmd_register(int argc, char **argv)
     scitt_free(m);
     scitt_dynbuf_clear(&stmt);
     scitt_client_registration_clear(&reg);
+    scitt_dynbuf_clear(&wrec);
     scitt_dynbuf_clear(&ts);
     scitt_client_free(cl);
     return rc;

@@ -31,6 +31,7 @@ static const command commands[] = {
     {"inspect", cmd_inspect, "print a COSE/CBOR object in diagnostic notation"},
     {"query", cmd_query, "find entries by issuer, subject, digest or time"},
     {"audit", cmd_audit, "replay the log incrementally and check every entry"},
+    {"mirror", cmd_mirror, "keep a verified static copy of a log (tiles, bundles, checkpoint)"},
     {"monitor", cmd_monitor, "follow the log and report new statements for an issuer or subject"},
     {"export-tiles", cmd_export_tiles, "write checkpoint, tiles and bundles as static files"},
     {"migrate", cmd_migrate, "copy an LMDB log into an empty PostgreSQL database and check it"},

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "scitt/file.h"
 
 int cli_client_open(const char *url, const char *cacert, uint32_t timeout_ms, const char *token,
                     scitt_client **out)
@@ -125,8 +126,42 @@ void source_close(source *s)
     s->http = NULL;
 }
 
+static scitt_err source_get_once(source *s, const char *rel, size_t max, scitt_dynbuf *out,
+                                 char *why, size_t cap);
+
+/* scitt mirror: the bytes just read, also written (synced) under s->stage at the same path. */
+static scitt_err stage_file(const source *s, const char *rel, const scitt_dynbuf *b, char *why,
+                            size_t cap)
+{
+    char path[4608];
+    if (strstr(rel, "..") != NULL || rel[0] == '/' ||
+        (size_t)snprintf(path, sizeof(path), "%s/%s", s->stage, rel) >= sizeof(path)) {
+        snprintf(why, cap, "%.300s: not a path to copy", rel);
+        return SCITT_ERR_INVALID_ARG;
+    }
+    char *slash = strrchr(path, '/');
+    *slash = 0;
+    scitt_err e = cli_mkdirs(path, 0755);
+    *slash = '/';
+    e = e ? e : scitt_file_replace(path, scitt_span_make(b->ptr, b->len), 0644, 0);
+    if (e != SCITT_OK) {
+        snprintf(why, cap, "cannot write %.400s: %s", path, strerror(errno));
+    }
+    return e;
+}
+
 scitt_err source_get(source *s, const char *rel, size_t max, scitt_dynbuf *out, char *why,
                      size_t cap)
+{
+    scitt_err e = source_get_once(s, rel, max, out, why, cap);
+    if (e == SCITT_OK && s->stage != NULL) {
+        e = stage_file(s, rel, out, why, cap);
+    }
+    return e;
+}
+
+static scitt_err source_get_once(source *s, const char *rel, size_t max, scitt_dynbuf *out,
+                                 char *why, size_t cap)
 {
     if (!s->is_http) {
         char path[4608];

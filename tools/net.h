@@ -32,7 +32,8 @@ typedef struct source {
     bool is_http;
     scitt_client *http;
     char dir[4096];
-    char label[512]; /* for messages */
+    char label[512];   /* for messages */
+    const char *stage; /* scitt mirror: every file read is also written under this folder */
 } source;
 
 /** Prints a message and returns CLI_USAGE when @p where is not usable. Close with source_close. */

@@ -183,6 +183,15 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_tlog_policy_check(const scitt_tlog_poli
                                                            size_t n_log_keys, scitt_checkpoint *cp,
                                                            char *missing, size_t missing_cap);
 
+/**
+ * Whether the witnesses in @p cosigned (bit i: the policy's witness i cosigned; the caller has
+ * verified each cosignature) meet the quorum of @p p. When they do not, @p missing (optional)
+ * receives the names of the policy's witnesses not in the set, comma-separated (as
+ * scitt_tlog_policy_check). A policy without a quorum line is met by any set.
+ */
+SCITT_API bool scitt_tlog_policy_met(const scitt_tlog_policy *p, uint32_t cosigned, char *missing,
+                                     size_t missing_cap);
+
 /* ---- witnessed receipts ------------------------------------------------------------------ */
 
 /** Unprotected header label of a receipt holding the cosigned checkpoint (signed note text) it

@@ -97,6 +97,7 @@ typedef struct audit audit;
 struct audit {
     source src;
     const char *state_dir;
+    const char *stage_dir; /* scitt mirror: what the source serves is staged here (net.h) */
     scitt_note_verifier vkey;
     char vkey_text[SCITT_NOTE_VKEY_MAX + 1];
     audit_keys keys;
