@@ -104,13 +104,16 @@ scitt_err scitt_receipt_attach_checkpoint(scitt_span receipt, scitt_span note, s
     scitt_cbor_reader_init(&r, p.pairs);
     bool placed = false;
     for (size_t i = 0; e == SCITT_OK && i < p.n; i++) {
-        scitt_span key, val;
+        scitt_span key = {NULL, 0}, val = {NULL, 0};
         e = scitt_cbor_skip(&r, &key);
         e = e ? e : scitt_cbor_skip(&r, &val);
         if (e == SCITT_OK && key_cmp(key, scitt_span_make(KEY, sizeof(KEY))) == 0) {
             e = SCITT_ERR_HEADER; /* one already: never two */
         }
-        if (e == SCITT_OK && !placed && key_cmp(key, scitt_span_make(KEY, sizeof(KEY))) > 0) {
+        if (e != SCITT_OK) {
+            break;
+        }
+        if (!placed && key_cmp(key, scitt_span_make(KEY, sizeof(KEY))) > 0) {
             scitt_cbor_put_raw(&w, scitt_span_make(KEY, sizeof(KEY)));
             scitt_cbor_put_text(&w, note);
             placed = true;

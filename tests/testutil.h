@@ -12,10 +12,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fnmatch.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include "scitt/base.h"
+
+/*
+ * Keeps only the case named by argv[1] (ctest runs each case of a binary as its own test; cmocka's
+ * pattern, * and ? allowed). A name that matches no case is an error: cmocka would run nothing
+ * and report a pass. 0 to go on, else the exit status.
+ */
+#define TU_SELECT(tests, argc, argv)                                                               \
+    tu__select((tests), sizeof(tests) / sizeof((tests)[0]), (argc), (argv))
+static inline int tu__select(const struct CMUnitTest *t, size_t n, int argc, char **argv)
+{
+    if (argc < 2) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (fnmatch(argv[1], t[i].name, 0) == 0) {
+            cmocka_set_test_filter(argv[1]);
+            return 0;
+        }
+    }
+    fprintf(stderr, "no test case matches \"%s\"\n", argv[1]);
+    return 1;
+}
 
 /*
  * Path under the repository's test data, tests/data (SCITT_TEST_DATA, set by ctest; see

@@ -437,8 +437,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_expect_continue, teardown),
         cmocka_unit_test_teardown(test_metrics, teardown),
     };
-    if (argc > 1) {
-        cmocka_set_test_filter(argv[1]);
+    int sel = TU_SELECT(tests, argc, argv);
+    if (sel != 0) {
+        return sel;
     }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -554,8 +554,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_shutdown_inflight, teardown),
         cmocka_unit_test_teardown(test_shutdown_forced, teardown),
     };
-    if (argc > 1) {
-        cmocka_set_test_filter(argv[1]);
+    int sel = TU_SELECT(tests, argc, argv);
+    if (sel != 0) {
+        return sel;
     }
     return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
 }

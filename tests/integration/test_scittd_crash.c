@@ -644,8 +644,9 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test_teardown(test_crash, teardown),
                                        cmocka_unit_test_teardown(test_power_cut, teardown)};
-    if (argc > 1) {
-        cmocka_set_test_filter(argv[1]);
+    int sel = TU_SELECT(tests, argc, argv);
+    if (sel != 0) {
+        return sel;
     }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

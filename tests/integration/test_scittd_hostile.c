@@ -1401,8 +1401,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_hostile_admission, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_limits, setup, teardown),
     };
-    if (argc > 1) {
-        cmocka_set_test_filter(argv[1]);
+    int sel = TU_SELECT(tests, argc, argv);
+    if (sel != 0) {
+        return sel;
     }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,8 +93,11 @@ flip() {
 start_scittd() {
     data=$1
     shift
+    # emptied here, not by the redirection below: that one runs in the child, and a loaded machine
+    # can let the loop read the port of the scittd started before it from the old log first
+    : >"$T/scittd.log"
     "$SCITTD" --data "$data" --listen 127.0.0.1:0 --platform virtual --insecure-virtual \
-        --log-level info "$@" 2>"$T/scittd.log" &
+        --log-level info "$@" 2>>"$T/scittd.log" &
     SERVER_PID=$!
     port=
     i=0
