@@ -439,7 +439,7 @@ static void *witness_main(void *arg)
         w->done_seq = seq;
         if (seq == ws->seq && ws->round_open) {
             ws->round_answers++;
-            char missing[1024] = "";
+            char missing[512] = "";
             if (e == SCITT_OK) {
                 evaluate(ws, missing, sizeof(missing));
             }
@@ -553,7 +553,7 @@ static void load_witnessed(scittd_witnesses *ws)
     }
     scitt_checkpoint cp;
     if (e == SCITT_OK) {
-        char missing[1024] = "";
+        char missing[512] = "";
         e = scitt_tlog_policy_check(ws->policy, scitt_span_make(b.ptr, b.len), &ws->logkey, 1, &cp,
                                     missing, sizeof(missing));
         if (e == SCITT_ERR_POLICY) {

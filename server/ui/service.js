@@ -36,9 +36,10 @@ async function verifyStatementSignature(bytes, jwks) {
     const ph = cborDecode(prot.value);
     const kid = ph.get(4);
     if (!(kid instanceof Uint8Array)) throw new Error("the statement names no kid");
-    const key = await pinnedKey(jwks, bytesToB64url(kid));
+    const jwkKid = jwkKidFor(jwks, kid);
+    const key = await pinnedKey(jwks, jwkKid);
     if (!(await verifySignature(ph.get(1), key.jwk, sigStructure(prot.value, payload.value), sig.value))) {
-        throw new Error("its signature does not verify with the service key " + bytesToB64url(kid));
+        throw new Error("its signature does not verify with the service key " + jwkKid);
     }
     return key;
 }
