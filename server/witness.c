@@ -142,6 +142,25 @@ static void abs_time(int64_t mono_ns, struct timespec *out)
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
+/* Reads @p fd to its end into @p b (whose bound refuses a larger file). */
+static scitt_err read_to_end(int fd, scitt_dynbuf *b)
+{
+    for (;;) {
+        uint8_t chunk[4096];
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return n < 0 ? SCITT_ERR_IO : b->err;
+        }
+        scitt_dynbuf_put(b, chunk, (size_t)n);
+        if (b->err != SCITT_OK) {
+            return b->err;
+        }
+    }
+}
+
 static scitt_err read_policy(const char *path, scitt_tlog_policy *p, scitt_dynbuf *text,
                              char *reason, size_t cap)
 {
@@ -153,22 +172,7 @@ static scitt_err read_policy(const char *path, scitt_tlog_policy *p, scitt_dynbu
         snprintf(reason, cap, "--witness-policy %s: %s", path, strerror(errno));
         return SCITT_ERR_IO;
     }
-    for (;;) {
-        uint8_t chunk[4096];
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            e = n < 0 ? SCITT_ERR_IO : b.err;
-            break;
-        }
-        scitt_dynbuf_put(&b, chunk, (size_t)n);
-        if (b.err != SCITT_OK) {
-            e = b.err;
-            break;
-        }
-    }
+    e = read_to_end(fd, &b);
     close(fd);
     const char *why = "";
     size_t line = 0;
@@ -528,23 +532,8 @@ static void load_witnessed(scittd_witnesses *ws)
             e = SCITT_ERR_NOT_FOUND;
         }
     }
-    while (fd >= 0) {
-        uint8_t chunk[4096];
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            e = n < 0 ? SCITT_ERR_IO : b.err;
-            break;
-        }
-        scitt_dynbuf_put(&b, chunk, (size_t)n);
-        if (b.err != SCITT_OK) {
-            e = b.err;
-            break;
-        }
-    }
     if (fd >= 0) {
+        e = read_to_end(fd, &b);
         close(fd);
         if (e != SCITT_OK) {
             snprintf(why, sizeof(why), "cannot read it (or over %u bytes): %s",
