@@ -1,8 +1,10 @@
 /*
- * The one OpenSSL adapter of tee/: certificate parsing, the AMD KDS extensions, RSASSA-PSS chain
- * signatures and the ECDSA P-384 report signature. OpenSSL types stay in this file.
+ * The OpenSSL adapter of tee/ for AMD: certificate parsing (also used by dcap_openssl.c), the AMD
+ * KDS extensions, RSASSA-PSS chain signatures and the ECDSA P-384 report signature. OpenSSL types
+ * stay in this file, dcap_openssl.c and x509_int.h.
  */
 #include "tee_internal.h"
+#include "x509_int.h"
 
 #include <string.h>
 #include <time.h>
@@ -17,10 +19,6 @@
 #include <openssl/x509.h>
 
 #include "scitt/limits.h"
-
-struct scitt__x509 {
-    X509 *x;
-};
 
 /* DER contents of the OID 1.3.6.1.4.1.3704.1 (AMD KDS certificate extensions). */
 static const uint8_t amd_kds_prefix[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x9c, 0x78, 0x01};
@@ -67,7 +65,7 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
     return era * 146097 + doe - 719468;
 }
 
-static bool asn1_time_unix(const ASN1_TIME *t, int64_t *out)
+bool scitt__asn1_time_unix(const ASN1_TIME *t, int64_t *out)
 {
     struct tm tm;
     memset(&tm, 0, sizeof(tm));
@@ -123,8 +121,8 @@ scitt_err scitt__x509_info_get(const scitt__x509 *w, scitt__x509_info *out)
     ERR_clear_error();
     out->self_issued = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
     common_name(X509_get_subject_name(x), out->subject_cn);
-    if (!asn1_time_unix(X509_get0_notBefore(x), &out->not_before) ||
-        !asn1_time_unix(X509_get0_notAfter(x), &out->not_after)) {
+    if (!scitt__asn1_time_unix(X509_get0_notBefore(x), &out->not_before) ||
+        !scitt__asn1_time_unix(X509_get0_notAfter(x), &out->not_after)) {
         return SCITT_ERR_CERT_MALFORMED;
     }
     return SCITT_OK;
