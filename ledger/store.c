@@ -163,6 +163,29 @@ scitt_err scitt__head_latest(scitt__txn *txn, const scitt__store *s, scitt_tree_
     return scitt__head_decode(scitt__get_be64(k.ptr), v, out);
 }
 
+scitt_err scitt__head_latest_copy(scitt__txn *txn, const scitt__store *s, scitt_tree_head *out,
+                                  scitt_dynbuf *storage)
+{
+    scitt_tree_head h;
+    scitt_err e = scitt__head_latest(txn, s, &h);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    const scitt_span parts[3] = {h.receipt_protected, h.receipt_signature, h.checkpoint};
+    scitt_span *dst[3] = {&out->receipt_protected, &out->receipt_signature, &out->checkpoint};
+    *out = h;
+    size_t at[3];
+    for (int i = 0; i < 3; i++) {
+        at[i] = storage->len;
+        scitt_dynbuf_put(storage, parts[i].ptr, parts[i].len);
+    }
+    /* the spans point into the copy only once every append is done (the buffer may move) */
+    for (int i = 0; storage->err == SCITT_OK && i < 3; i++) {
+        *dst[i] = scitt_span_make(storage->ptr + at[i], parts[i].len);
+    }
+    return storage->err;
+}
+
 scitt_err scitt__tile_get(scitt__txn *txn, const scitt__store *s, unsigned level, uint64_t index,
                           const uint8_t **hashes)
 {
