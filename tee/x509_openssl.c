@@ -54,17 +54,6 @@ void scitt__x509_free(scitt__x509 *x)
     }
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (no time-zone or locale involved). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 bool scitt__asn1_time_unix(const ASN1_TIME *t, int64_t *out)
 {
     struct tm tm;
@@ -73,7 +62,8 @@ bool scitt__asn1_time_unix(const ASN1_TIME *t, int64_t *out)
         ERR_clear_error();
         return false;
     }
-    int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday);
+    int64_t days = scitt_days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+                                         (unsigned)tm.tm_mday);
     *out = days * 86400 + (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
     return true;
 }
