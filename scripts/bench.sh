@@ -136,7 +136,7 @@ at_scale=$(fig scale registrations_at_scale)
 empty=$(fig scale registrations_empty)
 scale_fs=$(fs scale)
 read_check="200s only, $(sampled receipt "$(fig scale read_verify_every)") verified"
-warm_how="warm: $(fig scale warm_reads_entries) entries spread over the log read round robin ($(fig scale page_cache_warm) % of the data files in the page cache before); $read_check; data on $scale_fs"
+warm_how="warm: $(fig scale warm_reads_entries) entries spread over the log read round robin after one untimed pass over all of them ($(fig scale page_cache_warm) % of the data files in the page cache then); $read_check; data on $scale_fs"
 cold_how="cold-ish: $(fig scale cold_reads_entries) random entries over the whole log read once each, scittd restarted after the data files' pages were dropped (POSIX_FADV_DONTNEED; in cache $(fig scale page_cache_cold_before) % → $(fig scale page_cache_cold_dropped) %, $(fig scale page_cache_cold_after) % after the reads); $read_check; data on $scale_fs"
 scale_reg_how="development policy; only 201s whose receipt verifies (every one checked); best of 3 alternating rounds; data on $scale_fs"
 # --- figures: cose_bench (offline verification, cold and cached) ---
