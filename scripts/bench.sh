@@ -138,7 +138,7 @@ scale_fs=$(fs scale)
 read_check="200s only, $(sampled receipt "$(fig scale read_verify_every)") verified"
 warm_how="warm: $(fig scale warm_reads_entries) entries spread over the log read round robin after one untimed pass over all of them ($(fig scale page_cache_warm) % of the data files in the page cache then); $read_check; data on $scale_fs"
 cold_how="cold-ish: $(fig scale cold_reads_entries) random entries over the whole log read once each, scittd restarted after the data files' pages were dropped (POSIX_FADV_DONTNEED; in cache $(fig scale page_cache_cold_before) % → $(fig scale page_cache_cold_dropped) %, $(fig scale page_cache_cold_after) % after the reads); $read_check; data on $scale_fs"
-scale_reg_how="development policy; only 201s whose receipt verifies (every one checked); best of 3 alternating rounds; data on $scale_fs"
+scale_reg_how="development policy; only 201s whose receipt verifies (every one checked); best of 3 alternating rounds; the index read into the page cache before ($(fig scale page_cache_index_at_scale) % resident), the data file as the reads left it; data on $scale_fs"
 # --- figures: cose_bench (offline verification, cold and cached) ---
 tv_cold=$(fig cose_bench transparent_verify_cold)
 pair=$(fig cose_bench ecdsa_p256_verify_raw_pair)
