@@ -180,6 +180,9 @@ static const scittd_option table[] = {
 /* clang-format on */
 
 #define NOPT (sizeof(table) / sizeof(table[0]))
+/* getopt_long's value of row i: past every character, so that no row is read as ':' (58) or
+ * '?' (63) once the table has that many rows. */
+#define VAL0 256
 
 const scittd_option *scittd_options(size_t *n)
 {
@@ -467,7 +470,7 @@ scitt_err scittd_options_parse_args(int argc, char **argv, scittd_config *c, sci
         const scittd_option *o = &table[i];
         bool arg = o->type != SCITTD_OPT_FLAG && o->type != SCITTD_OPT_ACTION;
         longopts[i] =
-            (struct option){o->name, arg ? required_argument : no_argument, NULL, (int)i + 1};
+            (struct option){o->name, arg ? required_argument : no_argument, NULL, VAL0 + (int)i};
     }
     longopts[NOPT] = (struct option){NULL, 0, NULL, 0};
     bool listed[NOPT];
@@ -486,7 +489,7 @@ scitt_err scittd_options_parse_args(int argc, char **argv, scittd_config *c, sci
                        bad);
             return SCITT_ERR_INVALID_ARG;
         }
-        const scittd_option *opt = &table[o - 1];
+        const scittd_option *opt = &table[o - VAL0];
         switch (opt->type) {
         case SCITTD_OPT_ACTION:
             cli->help |= strcmp(opt->name, "help") == 0;
@@ -502,8 +505,8 @@ scitt_err scittd_options_parse_args(int argc, char **argv, scittd_config *c, sci
         default:
             break;
         }
-        scitt_err e = set_value(c, opt, optarg, !listed[o - 1], why, sizeof(why));
-        listed[o - 1] = true;
+        scitt_err e = set_value(c, opt, optarg, !listed[o - VAL0], why, sizeof(why));
+        listed[o - VAL0] = true;
         if (e != SCITT_OK) {
             set_reason(reason, cap, "--%s %s, not \"%.200s\"", opt->name, why, optarg);
             return e;
