@@ -63,6 +63,13 @@ static const scittd_option table[] = {
     {"snp-endorsements", SCITTD_OPT_STRING, F(snp_endorsements), 0, NULL,
      "the firmware's certificate table, then $UVM_SECURITY_CONTEXT_DIR", 0, 0, NULL, RESTART,
      "FILE", "PEM of the VCEK, ASK and ARK for SEV-SNP evidence"},
+    {"key-release-policy", SCITTD_OPT_STRING, F(key_release_policy), 0, NULL, NULL, 0, 0, NULL,
+     RESTART, "FILE",
+     "serve the service keys to joining instances whose evidence this policy accepts (JSON: "
+     "platform and measurements, docs/tee.md); with --join, the holder must meet it too"},
+    {"join", SCITTD_OPT_STRING, F(join_url), 0, NULL, NULL, 0, 0, NULL, RESTART, "URL",
+     "without service keys at start, obtain them from the running instance at URL by attested "
+     "key release (needs --key-release-policy; docs/tee.md)"},
     {"tee-configfs", SCITTD_OPT_STRING, F(tee_configfs), 0, NULL, "/sys/kernel/config/tsm/report",
      0, 0, NULL, RESTART, "DIR", "configfs-tsm report directory"},
     {"sev-guest", SCITTD_OPT_STRING, F(sev_guest), 0, NULL, "/dev/sev-guest", 0, 0, NULL, RESTART,
