@@ -71,6 +71,23 @@ static void holder_url(char *url, size_t cap, int port)
     snprintf(url, cap, "http://127.0.0.1:%d", port);
 }
 
+/* @p tmpl with "@" replaced by @p meas and "@64" by its first 64 digits. */
+static void expand(const char *tmpl, const char *meas, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = tmpl; *p && n + 100 < cap; p++) {
+        if (*p != '@') {
+            out[n++] = *p;
+            continue;
+        }
+        size_t len = strncmp(p, "@64", 3) == 0 ? 64 : 96;
+        p += len == 64 ? 2 : 0;
+        memcpy(out + n, meas, len);
+        n += len;
+    }
+    out[n] = 0;
+}
+
 /* Runs a joiner to completion (it must fail): its exit status, its output in @p out. */
 static int run_joiner(const char *url, const char *policy, char *out, size_t cap)
 {
@@ -180,6 +197,33 @@ static void test_keyrel_refused(void **state)
     sd_write_file(empty, none, strlen(none));
     assert_int_equal(run_joiner(url, empty, out, sizeof(out)), 2);
     assert_non_null(strstr(out, "at least one accepted measurement"));
+    /* every other way a policy file is wrong: a usage error naming it, before anything runs */
+    static const struct {
+        const char *text, *says;
+    } bad_policies[] = {
+        {"[]", "not a JSON object"},
+        {"{\"platform\": \"virtual\", \"measurements\": [\"@\"], \"extra\": 1}", "unknown member"},
+        {"{\"measurements\": [\"@\"]}", "\"platform\" must be"},
+        {"{\"platform\": \"sgx\", \"measurements\": [\"@\"]}", "\"platform\" must be"},
+        {"{\"platform\": \"virtual\", \"measurements\": [\"abcd\"]}", "48 bytes in hex"},
+        {"{\"platform\": \"virtual\", \"measurements\": \"@\"}", "must be an array"},
+        {"{\"platform\": \"virtual\", \"measurements\": [\"@\"], \"host_data\": [\"@64\"]}",
+         "\"host_data\" is for \"snp\" only"},
+        {"{\"platform\": \"virtual\", \"measurements\": [\"@\"], \"accept_tcb\": \"UpToDate\"}",
+         "\"tdx\" only"},
+        {"{\"platform\": \"tdx\", \"measurements\": [\"@\"], \"accept_tcb\": \"Sometimes\"}",
+         "list of TCB statuses"},
+    };
+    for (size_t i = 0; i < sizeof(bad_policies) / sizeof(bad_policies[0]); i++) {
+        char text[1024];
+        expand(bad_policies[i].text, meas, text, sizeof(text));
+        const char *pf = sd_path(&holder, "bad.json");
+        sd_write_file(pf, text, strlen(text));
+        st = run_joiner(url, pf, out, sizeof(out));
+        if (st != 2 || !strstr(out, bad_policies[i].says)) {
+            fail_msg("policy %s: exit %d, %s", text, st, out);
+        }
+    }
 }
 
 /* ---- crafted requests against the holder ---- */
