@@ -490,10 +490,16 @@ scitt_err scittd_keyrel_join(scittd *d, char *reason, size_t cap)
         scitt_attest_bundle hb;
         e = scitt_attest_bundle_parse(scitt_span_make(holder.ptr, holder.len), &hb);
         if (e == SCITT_OK && !platform_ok(&d->keyrel->policy, hb.platform)) {
+            snprintf(reason, cap,
+                     "the holder's evidence is of platform \"%.*s\", the key-release "
+                     "policy requires \"%s\"",
+                     (int)(hb.platform.len < 32 ? hb.platform.len : 32),
+                     (const char *)hb.platform.ptr, d->keyrel->policy.platform);
             e = SCITT_ERR_POLICY;
+        } else if (e == SCITT_OK) {
+            e = scitt_attest_verify(scitt_span_make(holder.ptr, holder.len), &o, r);
         }
-        e = e ? e : scitt_attest_verify(scitt_span_make(holder.ptr, holder.len), &o, r);
-        if (e != SCITT_OK) {
+        if (e != SCITT_OK && !reason[0]) {
             snprintf(
                 reason, cap, "the holder's evidence does not meet the key-release policy: %s%s%s",
                 scitt_err_str(e), r->why ? ": " : "", r->why ? scitt_tee_reason_str(r->why) : "");

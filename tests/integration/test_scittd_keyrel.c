@@ -180,6 +180,17 @@ static void test_keyrel_refused(void **state)
     /* the joiner's own policy (the same file) refuses the holder's evidence first */
     assert_int_equal(st, 1);
     assert_non_null(strstr(out, "the holder's evidence does not meet the key-release policy"));
+    /* a joiner whose policy names another platform refuses the holder's (virtual) evidence */
+    char snp_policy[300];
+    snprintf(snp_policy, sizeof(snp_policy), "{\"platform\": \"snp\", \"measurements\": [\"%s\"]}",
+             meas);
+    const char *snp = sd_path(&holder, "snp.json");
+    sd_write_file(snp, snp_policy, strlen(snp_policy));
+    st = run_joiner(url, snp, out, sizeof(out));
+    if (st != 1 || !strstr(out, "the holder's evidence is of platform \"virtual\", the "
+                                "key-release policy requires \"snp\"")) {
+        fail_msg("exit %d: %s", st, out);
+    }
     /* with a policy the holder meets, the holder refuses the joiner's measurement */
     st = run_joiner(url, good, out, sizeof(out));
     if (st != 1 || !strstr(out, "Evidence refused") ||

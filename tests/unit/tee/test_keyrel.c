@@ -54,8 +54,8 @@ static void test_request(void **state)
         const char *why;
         const char *type;
         size_t ch_len, pub_len;
-        int pub_mode; /* 0 real, 1 off the curve, 2 compressed prefix */
-        int order;    /* 0: 1,2,3; 1: 1,3,2; 2: four members */
+        int pub_mode; /* 0 real, 1 off the curve, 2 compressed prefix, 3 hybrid prefix */
+        int order;    /* 0: 1,2,3; 1: 1,3,2; 2: four members; 3: a map head of two */
     } rows[] = {
         {"another type", "scittd-key-join-v2", 32, 65, 0, 0},
         {"short challenge", SCITT_KEYREL_TYPE, 31, 65, 0, 0},
@@ -63,8 +63,10 @@ static void test_request(void **state)
         {"short key", SCITT_KEYREL_TYPE, 32, 64, 0, 0},
         {"a point off the curve", SCITT_KEYREL_TYPE, 32, 65, 1, 0},
         {"a key not in uncompressed form", SCITT_KEYREL_TYPE, 32, 65, 2, 0},
+        {"a key in hybrid form", SCITT_KEYREL_TYPE, 32, 65, 3, 0},
         {"members out of order", SCITT_KEYREL_TYPE, 32, 65, 0, 1},
         {"an extra member", SCITT_KEYREL_TYPE, 32, 65, 0, 2},
+        {"a map of two followed by a third member", SCITT_KEYREL_TYPE, 32, 65, 0, 3},
     };
     uint8_t big[80];
     memset(big, 0x11, sizeof(big));
@@ -75,12 +77,14 @@ static void test_request(void **state)
             p[64] ^= 1;
         } else if (rows[i].pub_mode == 2) {
             p[0] = 0x02;
+        } else if (rows[i].pub_mode == 3) {
+            p[0] = (uint8_t)(0x06 | (p[64] & 1)); /* the same point, hybrid (X9.62) */
         }
         scitt_dynbuf b;
         scitt_dynbuf_init(&b, 0);
         scitt_cbor_writer w;
         scitt_cbor_writer_init_dynbuf(&w, &b);
-        scitt_cbor_put_map(&w, rows[i].order == 2 ? 4 : 3);
+        scitt_cbor_put_map(&w, rows[i].order == 2 ? 4 : rows[i].order == 3 ? 2 : 3);
         scitt_cbor_put_uint(&w, 1);
         scitt_cbor_put_cstr(&w, rows[i].type);
         scitt_span cs = scitt_span_make(big, rows[i].ch_len);
