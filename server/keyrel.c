@@ -101,7 +101,12 @@ static scitt_err policy_parse(scitt_span text, bool holder_insecure, keyrel_poli
 {
     memset(p, 0, sizeof(*p));
     scitt_json j;
-    if (scitt_json_parse(text, &j) != SCITT_OK || scitt_json_type_of(&j, 0) != SCITT_JSON_OBJECT) {
+    if (scitt_json_parse(text, &j) != SCITT_OK) {
+        snprintf(reason, cap, "not a JSON object");
+        return SCITT_ERR_POLICY;
+    }
+    if (scitt_json_type_of(&j, 0) != SCITT_JSON_OBJECT) {
+        scitt_json_clear(&j);
         snprintf(reason, cap, "not a JSON object");
         return SCITT_ERR_POLICY;
     }
@@ -354,6 +359,7 @@ static void join_work(scittd_read_job *job)
 out:
     scitt_wipe(blob.ptr, blob.len);
     scitt_dynbuf_clear(&blob);
+    scitt_dynbuf_clear(&ans); /* empty when sent: the response took it */
     scitt_free(r);
     scitt_free(j);
     scitt_http_complete(req);
