@@ -359,6 +359,10 @@ int main(int argc, char **argv)
         free(policy);
         return fail(1, e, reason);
     }
+    if ((e = scittd_keyrel_load(&d, reason, sizeof(reason))) != SCITT_OK) {
+        free(policy);
+        return fail(e == SCITT_ERR_NOMEM ? 1 : 2, e, reason);
+    }
     /* The libuv pool runs the registrations' check stage only; reads have a pool of their own. */
     unsigned cores2 = (unsigned)(2 * sysconf(_SC_NPROCESSORS_ONLN));
     char workers[16];
@@ -401,6 +405,14 @@ int main(int argc, char **argv)
     if (e != SCITT_OK) {
         free(policy);
         return fail(2, e, reason);
+    }
+    /* --join: the keys of the running instance, after attestation, when we have none */
+    if ((e = scittd_keyrel_join(&d, reason, sizeof(reason))) != SCITT_OK) {
+        if (created) {
+            nftw(d.cfg.data_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        }
+        free(policy);
+        return fail(e == SCITT_ERR_INVALID_ARG ? 2 : 1, e, reason);
     }
     scitt_service_config sc;
     memset(&sc, 0, sizeof(sc));
@@ -466,7 +478,8 @@ int main(int argc, char **argv)
     if (scittd_witness_start(&d, wreason, sizeof(wreason)) != SCITT_OK) {
         return fail(2, SCITT_ERR_INVALID_ARG, wreason);
     }
-    if (scittd_add_routes(&d, max_body) != SCITT_OK || scittd_events_init(&d) != SCITT_OK) {
+    if (scittd_add_routes(&d, max_body) != SCITT_OK || scittd_keyrel_routes(&d) != SCITT_OK ||
+        scittd_events_init(&d) != SCITT_OK) {
         return fail(1, SCITT_ERR_NOMEM, "cannot add the routes");
     }
     char ready[16 + 8 * SCITTD_MAX_LISTEN] = "READY port=";
@@ -508,6 +521,7 @@ int main(int argc, char **argv)
     scittd_reads_free(&d);
     scitt_dynbuf_clear(&d.bundle);
     scitt_dynbuf_clear(&d.dcap_collateral);
+    scittd_keyrel_free(&d);
     uv_loop_close(d.loop);
     scittd_config_free(&d.cfg);
     SCITT_LOG(SCITT_LOG_INFO, "stopped", "clean=1");

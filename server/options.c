@@ -63,6 +63,13 @@ static const scittd_option table[] = {
     {"snp-endorsements", SCITTD_OPT_STRING, F(snp_endorsements), 0, NULL,
      "the firmware's certificate table, then $UVM_SECURITY_CONTEXT_DIR", 0, 0, NULL, RESTART,
      "FILE", "PEM of the VCEK, ASK and ARK for SEV-SNP evidence"},
+    {"key-release-policy", SCITTD_OPT_STRING, F(key_release_policy), 0, NULL, NULL, 0, 0, NULL,
+     RESTART, "FILE",
+     "serve the service keys to joining instances whose evidence this policy accepts (JSON: "
+     "platform and measurements, docs/tee.md); with --join, the holder must meet it too"},
+    {"join", SCITTD_OPT_STRING, F(join_url), 0, NULL, NULL, 0, 0, NULL, RESTART, "URL",
+     "without service keys at start, obtain them from the running instance at URL by attested "
+     "key release (needs --key-release-policy; docs/tee.md)"},
     {"tee-configfs", SCITTD_OPT_STRING, F(tee_configfs), 0, NULL, "/sys/kernel/config/tsm/report",
      0, 0, NULL, RESTART, "DIR", "configfs-tsm report directory"},
     {"sev-guest", SCITTD_OPT_STRING, F(sev_guest), 0, NULL, "/dev/sev-guest", 0, 0, NULL, RESTART,
@@ -180,6 +187,9 @@ static const scittd_option table[] = {
 /* clang-format on */
 
 #define NOPT (sizeof(table) / sizeof(table[0]))
+/* getopt_long's value of row i: past every character, so that no row is read as ':' (58) or
+ * '?' (63) once the table has that many rows. */
+#define VAL0 256
 
 const scittd_option *scittd_options(size_t *n)
 {
@@ -467,7 +477,7 @@ scitt_err scittd_options_parse_args(int argc, char **argv, scittd_config *c, sci
         const scittd_option *o = &table[i];
         bool arg = o->type != SCITTD_OPT_FLAG && o->type != SCITTD_OPT_ACTION;
         longopts[i] =
-            (struct option){o->name, arg ? required_argument : no_argument, NULL, (int)i + 1};
+            (struct option){o->name, arg ? required_argument : no_argument, NULL, VAL0 + (int)i};
     }
     longopts[NOPT] = (struct option){NULL, 0, NULL, 0};
     bool listed[NOPT];
@@ -486,7 +496,7 @@ scitt_err scittd_options_parse_args(int argc, char **argv, scittd_config *c, sci
                        bad);
             return SCITT_ERR_INVALID_ARG;
         }
-        const scittd_option *opt = &table[o - 1];
+        const scittd_option *opt = &table[o - VAL0];
         switch (opt->type) {
         case SCITTD_OPT_ACTION:
             cli->help |= strcmp(opt->name, "help") == 0;
@@ -502,8 +512,8 @@ scitt_err scittd_options_parse_args(int argc, char **argv, scittd_config *c, sci
         default:
             break;
         }
-        scitt_err e = set_value(c, opt, optarg, !listed[o - 1], why, sizeof(why));
-        listed[o - 1] = true;
+        scitt_err e = set_value(c, opt, optarg, !listed[o - VAL0], why, sizeof(why));
+        listed[o - VAL0] = true;
         if (e != SCITT_OK) {
             set_reason(reason, cap, "--%s %s, not \"%.200s\"", opt->name, why, optarg);
             return e;

@@ -186,7 +186,12 @@ static scitt_err endorsements(scittd *d, const scitt_tee_evidence *ev, scitt_dyn
 
 scitt_err scittd_platform_bundle(scittd *d, scitt_span nonce, scitt_dynbuf *out)
 {
-    scitt_span identity = scitt_service_identity(d->svc);
+    return scittd_platform_bundle_for(d, scitt_service_identity(d->svc), nonce, out);
+}
+
+scitt_err scittd_platform_bundle_for(scittd *d, scitt_span identity, scitt_span nonce,
+                                     scitt_dynbuf *out)
+{
     uint8_t report_data[SCITT_TEE_REPORT_DATA_LEN];
     scitt_err e = scitt_attest_report_data(identity, nonce, report_data);
     if (e != SCITT_OK) {

@@ -54,6 +54,8 @@ typedef struct scittd_config {
     bool receipts_wait_for_witnesses;     /* a 201 waits for a witnessed checkpoint */
     unsigned receipts_witness_timeout_ms; /* ... at most this long */
     const char *dcap_collateral;          /* Intel DCAP collateral served with TDX evidence */
+    const char *key_release_policy;       /* --key-release-policy FILE (keyrel.c) */
+    const char *join_url;                 /* --join URL: obtain the keys at start (keyrel.c) */
     const char *public_url; /* --public-url: base of absolute discovery URLs (compat.c) */
     bool compat_operations; /* --compat-operations: the older SCRAPI operation flow */
     bool no_ui;             /* the explorer at /ui/ is off */
@@ -114,6 +116,7 @@ typedef struct scittd {
     _Atomic uint64_t submitted_bytes; /* entry bytes submitted and not yet committed */
     scittd_events *events;            /* GET /events, when started */
     scittd_witnesses *witnesses;      /* --witness: server/witness.c */
+    struct scittd_keyrel *keyrel;     /* --key-release-policy: server/keyrel.c */
     /* metrics */
     _Atomic uint64_t registrations; /* new entries acknowledged */
     _Atomic uint64_t duplicates;    /* registrations answered with an existing entry */
@@ -136,6 +139,19 @@ void scittd_lease_stop(scittd *d);
 /* platform.c: SEV-SNP or the INSECURE virtual platform; the keystore; the service bundle. */
 scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap);
 scitt_err scittd_platform_bundle(scittd *d, scitt_span nonce, scitt_dynbuf *out);
+/* The same for another document than the service identity (a key-release join request). */
+scitt_err scittd_platform_bundle_for(scittd *d, scitt_span document, scitt_span nonce,
+                                     scitt_dynbuf *out);
+
+/* keyrel.c: attested key release (docs/tee.md). scittd_keyrel_load reads and checks
+ * --key-release-policy (before the data directory is touched); scittd_keyrel_join obtains the
+ * keystore from --join URL when this instance has none (after the platform is chosen, before
+ * the service opens); scittd_keyrel_routes adds GET /keys/join/challenge and POST /keys/join
+ * when a policy is given. */
+scitt_err scittd_keyrel_load(scittd *d, char *reason, size_t cap);
+scitt_err scittd_keyrel_join(scittd *d, char *reason, size_t cap);
+scitt_err scittd_keyrel_routes(scittd *d);
+void scittd_keyrel_free(scittd *d);
 /* SIGHUP (loop thread), TDX: reads the --dcap-collateral directory again; a set that parses
  * replaces the collateral of every bundle from now on, and the start bundle is made again with
  * its quote and the new collateral; anything wrong keeps the old collateral and bundle, and the

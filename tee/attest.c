@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scitt/cbor.h"
+#include "tee_internal.h"
 
 scitt_err scitt_identity_parse(scitt_span doc, scitt_identity *out)
 {
@@ -375,15 +376,12 @@ scitt_err scitt_attest_verify_quote(scitt_span quote, const scitt_attest_opts *o
     return verify_dcap(quote, scitt_span_make(NULL, 0), q.tee, opts, out);
 }
 
-scitt_err scitt_attest_verify(scitt_span in, const scitt_attest_opts *opts,
-                              scitt_attest_result *out)
+scitt_err scitt__attest_verify_bound(const scitt_attest_bundle *bp, const scitt_attest_opts *opts,
+                                     scitt_attest_result *out)
 {
     memset(out, 0, sizeof(*out));
-    scitt_attest_bundle b;
-    scitt_err e = scitt_attest_bundle_parse(in, &b);
-    if (e != SCITT_OK) {
-        return e;
-    }
+    scitt_attest_bundle b = *bp;
+    scitt_err e = SCITT_OK;
     if (b.platform.len >= sizeof(out->platform)) {
         return SCITT_ERR_EVIDENCE_MALFORMED;
     }
@@ -438,5 +436,15 @@ scitt_err scitt_attest_verify(scitt_span in, const scitt_attest_opts *opts,
         out->why = SCITT_TEE_POLICY_REPORT_DATA;
         return SCITT_ERR_BINDING;
     }
-    return scitt_identity_parse(b.identity, &out->identity);
+    return SCITT_OK;
+}
+
+scitt_err scitt_attest_verify(scitt_span in, const scitt_attest_opts *opts,
+                              scitt_attest_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    scitt_attest_bundle b;
+    scitt_err e = scitt_attest_bundle_parse(in, &b);
+    e = e ? e : scitt__attest_verify_bound(&b, opts, out);
+    return e ? e : scitt_identity_parse(b.identity, &out->identity);
 }

@@ -241,4 +241,16 @@ struct scitt_dcap_collateral {
     scitt__dcap_cache *cache; /* the only part that changes while verifications run */
 };
 
+/*
+ * scitt_attest_verify without its last step: the evidence of @p b (platform, chain, policy of
+ * @p opts) and the binding REPORT_DATA = SHA-256(b->identity) || opts->nonce, whatever document
+ * b->identity holds (an identity document, or a key-release join request).
+ */
+struct scitt_attest_bundle;
+struct scitt_attest_opts;
+struct scitt_attest_result;
+scitt_err scitt__attest_verify_bound(const struct scitt_attest_bundle *b,
+                                     const struct scitt_attest_opts *opts,
+                                     struct scitt_attest_result *out);
+
 #endif /* SCITT_TEE_INTERNAL_H */

@@ -25,3 +25,7 @@ if(TARGET scitt_tee)
     target_compile_definitions(fuzz_dcap_quote PRIVATE SCITT_SOURCE_DIR_DEFAULT="${CMAKE_SOURCE_DIR}")
   endif()
 endif()
+# Attested key release: join bundles (the holder's input) and answers (the joiner's input).
+if(TARGET scitt_tee)
+  scitt_fuzz_target(keyrel_join SOURCES keyrel_join.c LIBS scitt)
+endif()
