@@ -151,8 +151,14 @@ static scitt_err pg_get_conn(struct scitt__pg *pg, pg_conn **out, bool fresh)
     return SCITT_OK;
 }
 
+/*
+ * Back to the pool, or closed. A connection its server dropped (the server stopped or died, a
+ * failover of the database) closes every idle one too: they went to the same server, and each
+ * would fail one more statement before its turn to be replaced came.
+ */
 static void pg_put_conn(struct scitt__pg *pg, pg_conn *pc, bool healthy)
 {
+    pg_conn *drop = NULL;
     pthread_mutex_lock(&pg->mu);
     if (healthy && PQstatus(pc->c) == CONNECTION_OK && PQtransactionStatus(pc->c) == PQTRANS_IDLE &&
         pg->idle_count < PG_POOL_MAX) {
@@ -160,11 +166,21 @@ static void pg_put_conn(struct scitt__pg *pg, pg_conn *pc, bool healthy)
         pg->idle = pc;
         pg->idle_count++;
         pc = NULL;
+    } else if (PQstatus(pc->c) == CONNECTION_BAD) {
+        drop = pg->idle;
+        pg->idle = NULL;
+        pg->idle_count = 0;
     }
     pthread_mutex_unlock(&pg->mu);
     if (pc) {
         PQfinish(pc->c);
         scitt_free(pc);
+    }
+    while (drop) {
+        pg_conn *next = drop->next;
+        PQfinish(drop->c);
+        scitt_free(drop);
+        drop = next;
     }
 }
 
