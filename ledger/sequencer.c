@@ -680,6 +680,16 @@ static size_t process_batch(scitt_ledger *l, pending_sub *list, size_t count)
         }
         /* Nothing was committed: rebuild the edge from storage before anything else. */
         scitt_err r = scitt__edge_load(l, l->edge, false);
+        if (r == SCITT_ERR_IO && l->ha) {
+            /* The database does not answer (its own failover, a cut network): this instance
+             * stops sequencing rather than refusing writes until a restart. Its lease ticks take
+             * the lease again once a database answers, with every check of a takeover (the edge
+             * rebuilt from storage); the batch goes to the queue (a commit whose answer was lost
+             * is found there as a duplicate), or fails when the queue cannot be reached. */
+            scitt__ha_step_down(l);
+            scitt__ha_forward(l, list);
+            return 0;
+        }
         if (r != SCITT_OK) {
             atomic_store(&l->state, (int)r);
             break;
