@@ -297,6 +297,13 @@ static scitt_err put_bundle(batch_ctx *b, uint64_t bundle)
     if (e != SCITT_OK || edge->bundle_stored == 0) {
         return e; /* none of its entries reached `recent`: the bundle filled up in one batch */
     }
+    if (s->ops->del_range) {
+        uint8_t lo[8], hi[8];
+        scitt__be64(lo, bundle * BUNDLE_ENTRIES);
+        scitt__be64(hi, (bundle + 1) * BUNDLE_ENTRIES);
+        return s->ops->del_range(s, b->txn, SCITT__T_RECENT, scitt_span_make(lo, 8),
+                                 scitt_span_make(hi, 8));
+    }
     scitt__cursor *c = NULL;
     e = scitt__cursor_open(s, b->txn, SCITT__T_RECENT, &c);
     scitt_err rc = SCITT_ERR_NOT_FOUND;

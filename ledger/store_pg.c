@@ -53,6 +53,7 @@ enum {
     Q_GET_BOTH_RANGE,
     Q_NEXT_DUP,
     Q_DEL,
+    Q_DEL_RANGE,
     Q_KINDS
 };
 
@@ -913,6 +914,21 @@ static void pg_cursor_close(scitt__cursor *c)
     scitt_free(c);
 }
 
+/* One statement, pipelined with the batch's writes (a bundle sealed: its entries leave
+ * `recent` at once, not one seek and one delete each). */
+static scitt_err pg_del_range(const scitt__store *s, scitt__txn *t, scitt__table tb, scitt_span lo,
+                              scitt_span hi)
+{
+    (void)s;
+    if (!t->write || is_dup(tb)) {
+        return SCITT_ERR_STATE;
+    }
+    char sql[128];
+    snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE k >= $1 AND k < $2", table_names[tb]);
+    scitt_span p[2] = {lo, hi};
+    return pg_send(t, (unsigned)tb * Q_KINDS + Q_DEL_RANGE, sql, 2, p);
+}
+
 /* ---- the store ----------------------------------------------------------------------------- */
 
 static void pg_close(scitt__store *s)
@@ -1004,6 +1020,7 @@ const scitt__storage_ops scitt__pg_ops = {
     .cursor_open = pg_cursor_open,
     .cursor_get = pg_cursor_get,
     .cursor_del = pg_cursor_del,
+    .del_range = pg_del_range,
     .cursor_close = pg_cursor_close,
     .grow = pg_grow,
     .sync = pg_sync,

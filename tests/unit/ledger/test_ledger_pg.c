@@ -45,6 +45,21 @@ static void sql(const char *q)
     PQfinish(c);
 }
 
+/* The number of rows of @p table. */
+static long count_rows(const char *table)
+{
+    PGconn *c = PQconnectdb(server.url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    char q[128];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM %s", table);
+    PGresult *r = PQexec(c, q);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    long n = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -202,6 +217,9 @@ static void pg_append_read_reopen(void **state)
     append_range(f, 100, 300);
     append_range(f, 300, 600);
     check_all(f);
+    /* the two sealed bundles left `recent` (one range delete each): only the third's entries */
+    assert_int_equal(count_rows("scitt_recent"), 600 - 512);
+    assert_int_equal(count_rows("scitt_bundles"), 2);
     /* a duplicate is answered with the existing index */
     lu_entry e;
     lu_make(&e, 42, 0);
