@@ -687,10 +687,10 @@ static scitt_err pg_txn_commit(scitt__store *s, scitt__txn *t)
         uint8_t tk[8];
         scitt__be64(tk, (uint64_t)atomic_load(&s->pg->token));
         scitt_span p = scitt_span_make(tk, sizeof(tk));
-        unsigned at = t->pending;
         e = pg_send(t, X_FENCE, fence_sql, 1, &p);
         if (e == SCITT_OK) {
-            t->fence_at = at;
+            /* its place once sent: preparing it first (a new connection) drains the pipeline */
+            t->fence_at = t->pending - 1;
             t->fence_sent = true;
         }
     }
