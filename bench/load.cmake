@@ -1,7 +1,7 @@
 # Benchmarks against a running scittd: registrations (closed loop, fixed-rate latency) and the
 # 10M-entry scale run. Both start the scittd built here.
 if(TARGET scittd)
-  foreach(b load scale)
+  foreach(b load scale pg_reads)
     scitt_executable(${b} SOURCES ${b}.c scittd_run.c httpclient.c
                      LIBS scitt_ledger scitt_server scitt OpenSSL::Crypto)
     target_include_directories(${b} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/bench)

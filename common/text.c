@@ -1,4 +1,4 @@
-/* Hex, base64, base64url and UTF-8 validation. Decoders are strict. */
+/* Hex, base64, base64url, UTF-8 validation and UTC timestamps. Decoders are strict. */
 #include "scitt/base.h"
 
 #include <string.h>
@@ -215,4 +215,50 @@ bool scitt_text_plain(scitt_span s)
         }
     }
     return true;
+}
+
+/* ---- civil dates ----------------------------------------------------------------------- */
+
+int64_t scitt_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    /* Years start in March, so that the leap day is the last day of a year. */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;                                           /* 0..399 */
+    int64_t doy = (153 * ((int64_t)m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1; /* 0..365 */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                   /* 0..146096 */
+    return era * 146097 + doe - 719468;
+}
+
+static bool dec_digits(const uint8_t *p, size_t n, unsigned *out)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return false;
+        }
+        v = v * 10 + (unsigned)(p[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+scitt_err scitt_utc_parse(scitt_span t, int64_t *out)
+{
+    unsigned y, mo, d, h, mi, s;
+    const uint8_t *p = t.ptr;
+    if (t.len != 20 || !p || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
+        p[16] != ':' || p[19] != 'Z' || !dec_digits(p, 4, &y) || !dec_digits(p + 5, 2, &mo) ||
+        !dec_digits(p + 8, 2, &d) || !dec_digits(p + 11, 2, &h) || !dec_digits(p + 14, 2, &mi) ||
+        !dec_digits(p + 17, 2, &s)) {
+        return SCITT_ERR_MALFORMED;
+    }
+    static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
+        h > 23 || mi > 59 || s > 59) {
+        return SCITT_ERR_MALFORMED;
+    }
+    *out = scitt_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s;
+    return SCITT_OK;
 }

@@ -27,17 +27,6 @@ struct scitt_x509_roots {
 
 /* ----------------------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* @p t in Unix seconds, whole seconds as OpenSSL compares certificate and CRL times with the
  * instant checked (X509_cmp_time); false when it does not convert. */
 static bool time_seconds(const ASN1_TIME *t, int64_t *out)
@@ -48,7 +37,8 @@ static bool time_seconds(const ASN1_TIME *t, int64_t *out)
         ERR_clear_error();
         return false;
     }
-    int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday);
+    int64_t days = scitt_days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+                                         (unsigned)tm.tm_mday);
     *out = days * 86400 + (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
     return true;
 }

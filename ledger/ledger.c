@@ -160,23 +160,7 @@ scitt_err scitt_ledger_peek_latest_url(const char *url, scitt_tree_head *out, sc
     scitt_err e = scitt__pg_open(&s, url, true, false);
     scitt__txn *txn = NULL;
     e = e ? e : scitt__txn_begin(&s, SCITT__TXN_LOG_READ, &txn);
-    scitt_tree_head h;
-    e = e ? e : scitt__head_latest(txn, &s, &h);
-    if (e == SCITT_OK) {
-        /* copy out of the result, then point the spans at the copy */
-        const scitt_span parts[3] = {h.receipt_protected, h.receipt_signature, h.checkpoint};
-        scitt_span *dst[3] = {&out->receipt_protected, &out->receipt_signature, &out->checkpoint};
-        *out = h;
-        size_t at[3];
-        for (int i = 0; i < 3; i++) {
-            at[i] = storage->len;
-            scitt_dynbuf_put(storage, parts[i].ptr, parts[i].len);
-        }
-        e = storage->err;
-        for (int i = 0; e == SCITT_OK && i < 3; i++) {
-            *dst[i] = scitt_span_make(storage->ptr + at[i], parts[i].len);
-        }
-    }
+    e = e ? e : scitt__head_latest_copy(txn, &s, out, storage);
     if (txn) {
         scitt__txn_abort(&s, txn);
     }

@@ -21,8 +21,8 @@ static const char development_text[] =
     "  \"issuers\": [{\"iss_prefix\": \"\", \"self_signed\": true}]\n"
     "}\n";
 
-static void say(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *out, size_t cap, const char *fmt, ...)
+/* Declared in policy_int.h: shared by the parser and the checks. */
+void scitt__policy_say(char *out, size_t cap, const char *fmt, ...)
 {
     if (!out || !cap) {
         return;
@@ -73,13 +73,14 @@ static scitt_err string_list(const scitt_json *j, long tok, char **out, size_t c
                              const char *what, char *reason, size_t rcap)
 {
     if (tok < 0 || j->toks[tok].type != SCITT_JSON_ARRAY || j->toks[tok].count > cap) {
-        say(reason, rcap, "\"%s\" must be an array of at most %zu strings", what, cap);
+        scitt__policy_say(reason, rcap, "\"%s\" must be an array of at most %zu strings", what,
+                          cap);
         return SCITT_ERR_POLICY;
     }
     for (size_t i = 0; i < j->toks[tok].count; i++) {
         long t = scitt_json_at(j, (size_t)tok, i);
         if (scitt_json_strdup(j, (size_t)t, &out[*n]) != SCITT_OK) {
-            say(reason, rcap, "\"%s\"[%zu] must be a string", what, i);
+            scitt__policy_say(reason, rcap, "\"%s\"[%zu] must be a string", what, i);
             return SCITT_ERR_POLICY;
         }
         (*n)++;
@@ -92,7 +93,7 @@ static scitt_err parse_keyset(const scitt_json *j, long tok, scitt_cose_keyset *
                               const char *what, size_t ri, char *reason, size_t cap)
 {
     if (j->toks[tok].type != SCITT_JSON_ARRAY || j->toks[tok].count == 0) {
-        say(reason, cap, "issuers[%zu].%s must be a non-empty array", ri, what);
+        scitt__policy_say(reason, cap, "issuers[%zu].%s must be a non-empty array", ri, what);
         return SCITT_ERR_POLICY;
     }
     scitt_err e = scitt_cose_keyset_new(out);
@@ -116,7 +117,8 @@ static scitt_err parse_keyset(const scitt_json *j, long tok, scitt_cose_keyset *
         }
         scitt_cose_key_free(k);
         if (e != SCITT_OK) {
-            say(reason, cap, "issuers[%zu].%s[%zu]: %s", ri, what, i, scitt_err_str(e));
+            scitt__policy_say(reason, cap, "issuers[%zu].%s[%zu]: %s", ri, what, i,
+                              scitt_err_str(e));
         }
     }
     return e == SCITT_OK ? SCITT_OK : SCITT_ERR_POLICY;
@@ -126,7 +128,8 @@ static scitt_err parse_roots(const scitt_json *j, long tok, rule *r, size_t ri, 
                              size_t cap)
 {
     if (j->toks[tok].type != SCITT_JSON_ARRAY || j->toks[tok].count == 0) {
-        say(reason, cap, "issuers[%zu].x509_roots must be a non-empty array of PEM strings", ri);
+        scitt__policy_say(reason, cap,
+                          "issuers[%zu].x509_roots must be a non-empty array of PEM strings", ri);
         return SCITT_ERR_POLICY;
     }
     scitt_err e = scitt_x509_roots_new(&r->roots);
@@ -138,7 +141,8 @@ static scitt_err parse_roots(const scitt_json *j, long tok, rule *r, size_t ri, 
         }
         scitt_free(pem);
         if (e != SCITT_OK) {
-            say(reason, cap, "issuers[%zu].x509_roots[%zu]: %s", ri, i, scitt_err_str(e));
+            scitt__policy_say(reason, cap, "issuers[%zu].x509_roots[%zu]: %s", ri, i,
+                              scitt_err_str(e));
         }
     }
     return e == SCITT_OK ? SCITT_OK : SCITT_ERR_POLICY;
@@ -176,7 +180,8 @@ static scitt_err parse_crls(const scitt_json *j, long tok, rule *r, size_t ri, c
                             size_t cap)
 {
     if (j->toks[tok].type != SCITT_JSON_ARRAY || j->toks[tok].count == 0) {
-        say(reason, cap, "issuers[%zu].crls must be a non-empty array of PEM strings", ri);
+        scitt__policy_say(reason, cap, "issuers[%zu].crls must be a non-empty array of PEM strings",
+                          ri);
         return SCITT_ERR_POLICY;
     }
     scitt_err e = SCITT_OK;
@@ -188,7 +193,7 @@ static scitt_err parse_crls(const scitt_json *j, long tok, rule *r, size_t ri, c
         }
         scitt_free(pem);
         if (e != SCITT_OK) {
-            say(reason, cap, "issuers[%zu].crls[%zu]: %s", ri, i, scitt_err_str(e));
+            scitt__policy_say(reason, cap, "issuers[%zu].crls[%zu]: %s", ri, i, scitt_err_str(e));
         }
     }
     return e == SCITT_OK ? SCITT_OK : SCITT_ERR_POLICY;
@@ -198,7 +203,8 @@ static scitt_err parse_endorsement(const scitt_json *j, long tok, endorsement_ru
                                    char *reason, size_t cap)
 {
     if (j->toks[tok].type != SCITT_JSON_OBJECT) {
-        say(reason, cap, "issuers[%zu].measurement_endorsement must be an object", ri);
+        scitt__policy_say(reason, cap, "issuers[%zu].measurement_endorsement must be an object",
+                          ri);
         return SCITT_ERR_POLICY;
     }
     en->required = true;
@@ -215,7 +221,8 @@ static scitt_err parse_endorsement(const scitt_json *j, long tok, endorsement_ru
             e = parse_keyset(j, v, &en->receipt_keys, "measurement_endorsement.receipt_keys", ri,
                              reason, cap);
         } else {
-            say(reason, cap, "issuers[%zu].measurement_endorsement: unknown member", ri);
+            scitt__policy_say(reason, cap, "issuers[%zu].measurement_endorsement: unknown member",
+                              ri);
             return SCITT_ERR_POLICY;
         }
         if (e != SCITT_OK) {
@@ -223,7 +230,8 @@ static scitt_err parse_endorsement(const scitt_json *j, long tok, endorsement_ru
         }
     }
     if (!en->nissuers || !en->issuer_keys || !en->receipt_keys) {
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "issuers[%zu].measurement_endorsement needs \"issuers\", \"issuer_keys\" and "
             "\"receipt_keys\"",
             ri);
@@ -238,8 +246,8 @@ static scitt_err parse_meas(const scitt_json *j, long tok, meas_list *l, size_t 
 {
     if (j->toks[tok].type != SCITT_JSON_ARRAY || j->toks[tok].count == 0 ||
         j->toks[tok].count > MAX_MEAS) {
-        say(reason, cap, "issuers[%zu].tee.%s must be an array of 1..%d hex strings", ri, what,
-            MAX_MEAS);
+        scitt__policy_say(reason, cap, "issuers[%zu].tee.%s must be an array of 1..%d hex strings",
+                          ri, what, MAX_MEAS);
         return SCITT_ERR_POLICY;
     }
     for (size_t i = 0; i < j->toks[tok].count; i++) {
@@ -249,8 +257,8 @@ static scitt_err parse_meas(const scitt_json *j, long tok, meas_list *l, size_t 
         if (scitt_json_string(j, (size_t)t, hex, sizeof(hex), &hl) != SCITT_OK ||
             scitt_hex_decode(scitt_span_make(hex, hl), l->v[i], sizeof(l->v[i]), &n) != SCITT_OK ||
             n != want) {
-            say(reason, cap, "issuers[%zu].tee.%s[%zu] must be %zu hex digits", ri, what, i,
-                2 * want);
+            scitt__policy_say(reason, cap, "issuers[%zu].tee.%s[%zu] must be %zu hex digits", ri,
+                              what, i, 2 * want);
             return SCITT_ERR_POLICY;
         }
     }
@@ -263,7 +271,7 @@ static scitt_err parse_tee(const scitt_json *j, long tok, tee_rule *t, size_t ri
                            size_t cap)
 {
     if (j->toks[tok].type != SCITT_JSON_OBJECT) {
-        say(reason, cap, "issuers[%zu].tee must be an object", ri);
+        scitt__policy_say(reason, cap, "issuers[%zu].tee must be an object", ri);
         return SCITT_ERR_POLICY;
     }
     t->required = true;
@@ -279,7 +287,8 @@ static scitt_err parse_tee(const scitt_json *j, long tok, tee_rule *t, size_t ri
             } else if (scitt_json_str_eq(j, (size_t)v, "sgx")) {
                 t->platform = SCITT_DCAP_TEE_SGX;
             } else {
-                say(reason, cap, "issuers[%zu].tee.platform must be \"tdx\" or \"sgx\"", ri);
+                scitt__policy_say(reason, cap,
+                                  "issuers[%zu].tee.platform must be \"tdx\" or \"sgx\"", ri);
                 return SCITT_ERR_POLICY;
             }
         } else if (scitt_json_str_eq(j, (size_t)k, "mrtd")) {
@@ -298,13 +307,15 @@ static scitt_err parse_tee(const scitt_json *j, long tok, tee_rule *t, size_t ri
             rtmr[3] = v;
         } else if (scitt_json_str_eq(j, (size_t)k, "evidence")) {
             if (j->toks[v].type != SCITT_JSON_TRUE && j->toks[v].type != SCITT_JSON_FALSE) {
-                say(reason, cap, "issuers[%zu].tee.evidence must be true or false", ri);
+                scitt__policy_say(reason, cap, "issuers[%zu].tee.evidence must be true or false",
+                                  ri);
                 return SCITT_ERR_POLICY;
             }
             t->evidence = j->toks[v].type == SCITT_JSON_TRUE;
         } else if (scitt_json_str_eq(j, (size_t)k, "attested_issuer")) {
             if (j->toks[v].type != SCITT_JSON_TRUE && j->toks[v].type != SCITT_JSON_FALSE) {
-                say(reason, cap, "issuers[%zu].tee.attested_issuer must be true or false", ri);
+                scitt__policy_say(reason, cap,
+                                  "issuers[%zu].tee.attested_issuer must be true or false", ri);
                 return SCITT_ERR_POLICY;
             }
             t->attested_issuer = j->toks[v].type == SCITT_JSON_TRUE;
@@ -313,18 +324,20 @@ static scitt_err parse_tee(const scitt_json *j, long tok, tee_rule *t, size_t ri
         } else if (scitt_json_str_eq(j, (size_t)k, "root_sha256")) {
             root = v;
         } else {
-            say(reason, cap, "issuers[%zu].tee: unknown member", ri);
+            scitt__policy_say(reason, cap, "issuers[%zu].tee: unknown member", ri);
             return SCITT_ERR_POLICY;
         }
     }
     bool tdx = t->platform == SCITT_DCAP_TEE_TDX;
     if (t->platform < 0) {
-        say(reason, cap, "issuers[%zu].tee needs \"platform\": \"tdx\" or \"sgx\"", ri);
+        scitt__policy_say(reason, cap, "issuers[%zu].tee needs \"platform\": \"tdx\" or \"sgx\"",
+                          ri);
         return SCITT_ERR_POLICY;
     }
     if (tdx ? (mrenclave >= 0 || mrsigner >= 0)
             : (mrtd >= 0 || rtmr[0] >= 0 || rtmr[1] >= 0 || rtmr[2] >= 0 || rtmr[3] >= 0)) {
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "issuers[%zu].tee: \"mrtd\" and \"rtmr0\"..\"rtmr3\" are for tdx, \"mrenclave\" and "
             "\"mrsigner\" for sgx",
             ri);
@@ -349,7 +362,8 @@ static scitt_err parse_tee(const scitt_json *j, long tok, tee_rule *t, size_t ri
         }
     }
     if ((accept >= 0 || root >= 0 || t->attested_issuer) && !t->evidence) {
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "issuers[%zu].tee: \"accept_tcb\", \"root_sha256\" and \"attested_issuer\" need "
             "\"evidence\": true",
             ri);
@@ -374,7 +388,8 @@ static scitt_err parse_tee(const scitt_json *j, long tok, tee_rule *t, size_t ri
         }
         if (!ok ||
             scitt_dcap_accept_parse(scitt_span_make(list, len - 1), &t->accept) != SCITT_OK) {
-            say(reason, cap,
+            scitt__policy_say(
+                reason, cap,
                 "issuers[%zu].tee.accept_tcb must be a non-empty array of TCB status names "
                 "(UpToDate, SWHardeningNeeded, ConfigurationNeeded, "
                 "ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded)",
@@ -388,7 +403,8 @@ static scitt_err parse_tee(const scitt_json *j, long tok, tee_rule *t, size_t ri
         if (scitt_json_string(j, (size_t)root, hex, sizeof(hex), &hl) != SCITT_OK ||
             scitt_hex_decode(scitt_span_make(hex, hl), t->root, sizeof(t->root), &n) != SCITT_OK ||
             n != SCITT_SHA256_LEN) {
-            say(reason, cap, "issuers[%zu].tee.root_sha256 must be 64 hex digits", ri);
+            scitt__policy_say(reason, cap, "issuers[%zu].tee.root_sha256 must be 64 hex digits",
+                              ri);
             return SCITT_ERR_POLICY;
         }
         t->has_root = true;
@@ -400,7 +416,7 @@ static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, c
                             size_t cap)
 {
     if (j->toks[tok].type != SCITT_JSON_OBJECT) {
-        say(reason, cap, "issuers[%zu] must be an object", ri);
+        scitt__policy_say(reason, cap, "issuers[%zu] must be an object", ri);
         return SCITT_ERR_POLICY;
     }
     int matchers = 0, bindings = 0;
@@ -456,30 +472,34 @@ static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, c
             if (scitt_json_string(j, (size_t)k, name, sizeof(name), &nl) != SCITT_OK) {
                 snprintf(name, sizeof(name), "?");
             }
-            say(reason, cap, "issuers[%zu]: unknown member \"%s\"", ri, name);
+            scitt__policy_say(reason, cap, "issuers[%zu]: unknown member \"%s\"", ri, name);
             return SCITT_ERR_POLICY;
         }
         if (e != SCITT_OK) {
-            say(reason, cap, "issuers[%zu]: a member has the wrong type", ri);
+            scitt__policy_say(reason, cap, "issuers[%zu]: a member has the wrong type", ri);
             return SCITT_ERR_POLICY;
         }
     }
     if (matchers != 1) {
-        say(reason, cap, "issuers[%zu] needs exactly one of \"iss\", \"iss_prefix\", \"did_x509\"",
-            ri);
+        scitt__policy_say(reason, cap,
+                          "issuers[%zu] needs exactly one of \"iss\", \"iss_prefix\", \"did_x509\"",
+                          ri);
         return SCITT_ERR_POLICY;
     }
     if (!r->did_x509 && bindings != 1) {
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "issuers[%zu] needs exactly one of \"keys\", \"x509_roots\", \"self_signed\"", ri);
         return SCITT_ERR_POLICY;
     }
     if (r->did_x509 && (r->keys || r->self_signed)) {
-        say(reason, cap, "issuers[%zu]: a did_x509 rule takes only \"x509_roots\"", ri);
+        scitt__policy_say(reason, cap, "issuers[%zu]: a did_x509 rule takes only \"x509_roots\"",
+                          ri);
         return SCITT_ERR_POLICY;
     }
     if ((crls >= 0 || ekus >= 0 || bind >= 0) && !r->roots) {
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "issuers[%zu]: \"crls\", \"eku\" and \"bind_iss\" apply to \"x509_roots\" rules", ri);
         return SCITT_ERR_POLICY;
     }
@@ -489,13 +509,13 @@ static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, c
     if (ekus >= 0) {
         if (string_list(j, ekus, r->ekus, MAX_EKUS, &r->nekus, "eku", reason, cap) != SCITT_OK ||
             r->nekus == 0) {
-            say(reason, cap, "issuers[%zu].eku must be an array of 1..%d dotted OIDs", ri,
-                MAX_EKUS);
+            scitt__policy_say(reason, cap, "issuers[%zu].eku must be an array of 1..%d dotted OIDs",
+                              ri, MAX_EKUS);
             return SCITT_ERR_POLICY;
         }
         for (size_t i = 0; i < r->nekus; i++) {
             if (!dotted_oid(r->ekus[i])) {
-                say(reason, cap, "issuers[%zu].eku[%zu] is not a dotted OID", ri, i);
+                scitt__policy_say(reason, cap, "issuers[%zu].eku[%zu] is not a dotted OID", ri, i);
                 return SCITT_ERR_POLICY;
             }
         }
@@ -506,12 +526,14 @@ static scitt_err parse_rule(const scitt_json *j, long tok, rule *r, size_t ri, c
         } else if (scitt_json_str_eq(j, (size_t)bind, "did_x509")) {
             r->bind = BIND_DID_X509;
         } else {
-            say(reason, cap, "issuers[%zu].bind_iss must be \"san_uri\" or \"did_x509\"", ri);
+            scitt__policy_say(reason, cap,
+                              "issuers[%zu].bind_iss must be \"san_uri\" or \"did_x509\"", ri);
             return SCITT_ERR_POLICY;
         }
         if (r->did_x509) {
-            say(reason, cap, "issuers[%zu]: a did_x509 rule binds iss already (no \"bind_iss\")",
-                ri);
+            scitt__policy_say(reason, cap,
+                              "issuers[%zu]: a did_x509 rule binds iss already (no \"bind_iss\")",
+                              ri);
             return SCITT_ERR_POLICY;
         }
     }
@@ -543,7 +565,7 @@ void scitt__policy_rule_digest(rule *r)
 static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, size_t cap)
 {
     if (j->toks[0].type != SCITT_JSON_OBJECT) {
-        say(reason, cap, "the policy must be a JSON object");
+        scitt__policy_say(reason, cap, "the policy must be a JSON object");
         return SCITT_ERR_POLICY;
     }
     bool have_version = false, have_issuers = false;
@@ -552,7 +574,7 @@ static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, s
         int64_t n;
         if (scitt_json_str_eq(j, (size_t)k, "version")) {
             if (scitt_json_int(j, (size_t)v, &n) != SCITT_OK || n != 1) {
-                say(reason, cap, "\"version\" must be 1");
+                scitt__policy_say(reason, cap, "\"version\" must be 1");
                 return SCITT_ERR_POLICY;
             }
             have_version = true;
@@ -565,7 +587,8 @@ static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, s
             for (size_t i = 0; e == SCITT_OK && i < nn; i++) {
                 int64_t alg = scitt_cose_alg_from_name(scitt_span_str(names[i]));
                 if (alg == 0) {
-                    say(reason, cap, "\"algorithms\": unknown algorithm \"%s\"", names[i]);
+                    scitt__policy_say(reason, cap, "\"algorithms\": unknown algorithm \"%s\"",
+                                      names[i]);
                     e = SCITT_ERR_POLICY;
                 }
                 p->algs[p->nalgs++] = alg;
@@ -579,14 +602,15 @@ static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, s
         } else if (scitt_json_str_eq(j, (size_t)k, "max_statement_bytes")) {
             if (scitt_json_int(j, (size_t)v, &n) != SCITT_OK || n < 64 ||
                 (uint64_t)n > SCITT_LIMIT_STATEMENT_MAX) {
-                say(reason, cap, "\"max_statement_bytes\" must be 64..%u",
-                    SCITT_LIMIT_STATEMENT_MAX);
+                scitt__policy_say(reason, cap, "\"max_statement_bytes\" must be 64..%u",
+                                  SCITT_LIMIT_STATEMENT_MAX);
                 return SCITT_ERR_POLICY;
             }
             p->max_bytes = (size_t)n;
         } else if (scitt_json_str_eq(j, (size_t)k, "clock_skew_seconds")) {
             if (scitt_json_int(j, (size_t)v, &n) != SCITT_OK || n < 0 || n > CLOCK_SKEW_MAX) {
-                say(reason, cap, "\"clock_skew_seconds\" must be 0..%d", CLOCK_SKEW_MAX);
+                scitt__policy_say(reason, cap, "\"clock_skew_seconds\" must be 0..%d",
+                                  CLOCK_SKEW_MAX);
                 return SCITT_ERR_POLICY;
             }
             p->clock_skew = n;
@@ -599,7 +623,8 @@ static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, s
             } else if (scitt_json_str_eq(j, (size_t)v, "off")) {
                 p->tmode = TIME_OFF;
             } else {
-                say(reason, cap, "\"x509_time\" must be \"registration\", \"iat\" or \"off\"");
+                scitt__policy_say(reason, cap,
+                                  "\"x509_time\" must be \"registration\", \"iat\" or \"off\"");
                 return SCITT_ERR_POLICY;
             }
         } else if (scitt_json_str_eq(j, (size_t)k, "required_claims")) {
@@ -614,7 +639,8 @@ static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, s
                 } else if (!strcmp(names[i], "exp")) {
                     p->need_exp = true;
                 } else if (strcmp(names[i], "iss") != 0 && strcmp(names[i], "sub") != 0) {
-                    say(reason, cap, "\"required_claims\": unknown claim \"%s\"", names[i]);
+                    scitt__policy_say(reason, cap, "\"required_claims\": unknown claim \"%s\"",
+                                      names[i]);
                     e = SCITT_ERR_POLICY;
                 }
             }
@@ -641,7 +667,8 @@ static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, s
         } else if (scitt_json_str_eq(j, (size_t)k, "issuers")) {
             if (j->toks[v].type != SCITT_JSON_ARRAY || j->toks[v].count == 0 ||
                 j->toks[v].count > MAX_RULES) {
-                say(reason, cap, "\"issuers\" must be an array of 1..%d rules", MAX_RULES);
+                scitt__policy_say(reason, cap, "\"issuers\" must be an array of 1..%d rules",
+                                  MAX_RULES);
                 return SCITT_ERR_POLICY;
             }
             for (size_t i = 0; i < j->toks[v].count; i++) {
@@ -658,12 +685,12 @@ static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, s
             if (scitt_json_string(j, (size_t)k, name, sizeof(name), &nl) != SCITT_OK) {
                 snprintf(name, sizeof(name), "?");
             }
-            say(reason, cap, "unknown member \"%s\"", name);
+            scitt__policy_say(reason, cap, "unknown member \"%s\"", name);
             return SCITT_ERR_POLICY;
         }
     }
     if (!have_version || !have_issuers) {
-        say(reason, cap, "the policy needs \"version\": 1 and \"issuers\"");
+        scitt__policy_say(reason, cap, "the policy needs \"version\": 1 and \"issuers\"");
         return SCITT_ERR_POLICY;
     }
     return SCITT_OK;
@@ -672,7 +699,7 @@ static scitt_err parse_doc(scitt_policy *p, const scitt_json *j, char *reason, s
 scitt_err scitt_policy_parse(scitt_span json, scitt_policy **out, char *reason, size_t cap)
 {
     *out = NULL;
-    say(reason, cap, "ok");
+    scitt__policy_say(reason, cap, "ok");
     scitt_policy *p = scitt_calloc(1, sizeof(*p));
     if (!p) {
         return SCITT_ERR_NOMEM;
@@ -692,7 +719,7 @@ scitt_err scitt_policy_parse(scitt_span json, scitt_policy **out, char *reason, 
     scitt_json j;
     scitt_err e = scitt_json_parse(scitt_span_make(p->text, p->text_len), &j);
     if (e != SCITT_OK) {
-        say(reason, cap, "the policy is not valid JSON: %s", scitt_err_str(e));
+        scitt__policy_say(reason, cap, "the policy is not valid JSON: %s", scitt_err_str(e));
         scitt_policy_free(p);
         return SCITT_ERR_POLICY;
     }

@@ -6,7 +6,6 @@
 #include "policy_int.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,24 +13,6 @@
 #include "scitt/dcap.h"
 #include "scitt/limits.h"
 #include "scitt/receipt.h"
-
-static void say(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *out, size_t cap, const char *fmt, ...)
-{
-    if (!out || !cap) {
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out, cap, fmt, ap);
-    va_end(ap);
-    /* A reason is one line of text even when it quotes a name from the input. */
-    for (char *c = out; *c; c++) {
-        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            *c = '?';
-        }
-    }
-}
 
 /* ------------------------------------------------------------------------------------------ */
 
@@ -274,7 +255,8 @@ static scitt_err check_validity(const scitt_policy *p, const scitt_cose_cwt *c, 
 {
     if (c->has_exp && c->exp <= now - p->clock_skew) {
         d->title = "Statement Expired";
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "the statement expired at %lld (CWT exp), %llu s before registration; the "
             "registration policy allows %lld s of clock skew",
             (long long)c->exp, (unsigned long long)((uint64_t)now - (uint64_t)c->exp),
@@ -283,7 +265,8 @@ static scitt_err check_validity(const scitt_policy *p, const scitt_cose_cwt *c, 
     }
     if (c->has_nbf && c->nbf > now + p->clock_skew) {
         d->title = "Statement Not Yet Valid";
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "the statement is not valid before %lld (CWT nbf), %llu s after registration; the "
             "registration policy allows %lld s of clock skew",
             (long long)c->nbf, (unsigned long long)((uint64_t)c->nbf - (uint64_t)now),
@@ -304,13 +287,15 @@ static scitt_err check_rules(const scitt_policy *p, const scitt_cose_sign1 *m, i
     }
     if (!alg_ok) {
         const char *name = scitt_cose_alg_name(h->alg);
-        say(reason, cap, "algorithm %s (%lld) is not accepted by the registration policy",
-            name ? name : "unknown", (long long)h->alg);
+        scitt__policy_say(reason, cap,
+                          "algorithm %s (%lld) is not accepted by the registration policy",
+                          name ? name : "unknown", (long long)h->alg);
         return SCITT_ERR_ALG;
     }
     if ((p->need_iat && !h->cwt.has_iat) || (p->need_nbf && !h->cwt.has_nbf) ||
         (p->need_exp && !h->cwt.has_exp)) {
-        say(reason, cap, "a CWT claim the registration policy requires (%s) is missing",
+        scitt__policy_say(
+            reason, cap, "a CWT claim the registration policy requires (%s) is missing",
             p->need_iat && !h->cwt.has_iat ? "iat"
                                            : (p->need_nbf && !h->cwt.has_nbf ? "nbf" : "exp"));
         return SCITT_ERR_POLICY;
@@ -320,27 +305,31 @@ static scitt_err check_rules(const scitt_policy *p, const scitt_cose_sign1 *m, i
         return e;
     }
     if (m->detached) {
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "the payload is detached: register an attached payload or a hash envelope");
         return SCITT_ERR_PAYLOAD_MISSING;
     }
     if (h->prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) {
         size_t want = digest_len(h->payload_hash_alg);
         if (want == 0 || m->payload.len != want) {
-            say(reason, cap,
+            scitt__policy_say(
+                reason, cap,
                 "hash envelope payload is %zu bytes, its hash algorithm %lld needs %zu",
                 m->payload.len, (long long)h->payload_hash_alg, want);
             return SCITT_ERR_HEADER;
         }
         if (p->have_ptypes && !type_allowed(&h->preimage_content_type, p->ptypes, p->nptypes)) {
-            say(reason, cap,
+            scitt__policy_say(
+                reason, cap,
                 "preimage content type (259) is not accepted by the registration policy");
             return SCITT_ERR_POLICY;
         }
         d->digest = m->payload;
     } else {
         if (p->have_ctypes && !type_allowed(&h->content_type, p->ctypes, p->nctypes)) {
-            say(reason, cap, "content type (3) is not accepted by the registration policy");
+            scitt__policy_say(reason, cap,
+                              "content type (3) is not accepted by the registration policy");
             return SCITT_ERR_POLICY;
         }
         scitt_sha256(m->payload.ptr, m->payload.len, d->payload_sha256);
@@ -356,8 +345,9 @@ static scitt_err bind_iss_did(const scitt_cose_headers *h, const scitt_x509_time
     const char *why = NULL;
     scitt_err e = scitt_didx509_resolve(h->cwt.iss, h->x5chain, h->nx5chain, when, NULL, &why);
     if (e != SCITT_OK) {
-        say(reason, cap, "iss must be a did:x509 of the x5chain (bind_iss), and is not: %s",
-            why ? why : scitt_err_str(e));
+        scitt__policy_say(reason, cap,
+                          "iss must be a did:x509 of the x5chain (bind_iss), and is not: %s",
+                          why ? why : scitt_err_str(e));
     }
     return e;
 }
@@ -372,8 +362,9 @@ static scitt_err validate_chain(const rule *r, const scitt_cose_headers *h,
     if (r->did_x509) {
         e = scitt_didx509_resolve(h->cwt.iss, h->x5chain, h->nx5chain, when, NULL, &why);
         if (e != SCITT_OK) {
-            say(reason, cap, "did:x509 issuer does not resolve against the x5chain: %s",
-                why ? why : scitt_err_str(e));
+            scitt__policy_say(reason, cap,
+                              "did:x509 issuer does not resolve against the x5chain: %s",
+                              why ? why : scitt_err_str(e));
             return e;
         }
     }
@@ -386,12 +377,12 @@ static scitt_err validate_chain(const rule *r, const scitt_cose_headers *h,
                                                               : scitt_span_make(NULL, 0)};
         e = scitt_x509_verify_chain_leaf(r->roots, h->x5chain, h->nx5chain, when, &leaf, &why);
         if (e == SCITT_ERR_POLICY) {
-            say(reason, cap, "x5chain leaf: %s", why ? why : scitt_err_str(e));
+            scitt__policy_say(reason, cap, "x5chain leaf: %s", why ? why : scitt_err_str(e));
             return e;
         }
         if (e != SCITT_OK) {
-            say(reason, cap, "x5chain does not validate to the policy's roots: %s",
-                why ? why : scitt_err_str(e));
+            scitt__policy_say(reason, cap, "x5chain does not validate to the policy's roots: %s",
+                              why ? why : scitt_err_str(e));
             return e;
         }
         if (r->bind == BIND_DID_X509) {
@@ -424,7 +415,8 @@ static scitt_err validated_key(const rule *r, const scitt_cose_headers *h,
     }
     e = scitt_cose_key_from_cert_der(h->x5chain[0], key);
     if (e != SCITT_OK) {
-        say(reason, cap, "the x5chain leaf certificate's key cannot be used: %s", scitt_err_str(e));
+        scitt__policy_say(reason, cap, "the x5chain leaf certificate's key cannot be used: %s",
+                          scitt_err_str(e));
         return e;
     }
     int64_t from = INT64_MIN, until = INT64_MAX;
@@ -448,14 +440,14 @@ static scitt_err resolve_key(const scitt_policy *p, const rule *r, const scitt_c
     if (r->keys) {
         const scitt_cose_key *k = h->kid.len ? scitt_cose_keyset_find(r->keys, h->kid) : NULL;
         if (!k) {
-            say(reason, cap, "no key pinned for this issuer has the statement's kid");
+            scitt__policy_say(reason, cap, "no key pinned for this issuer has the statement's kid");
             return SCITT_ERR_UNTRUSTED;
         }
         *key = scitt_cose_key_ref((scitt_cose_key *)k);
         return SCITT_OK;
     }
     if (!(h->prot & SCITT_COSE_H_X5CHAIN) || h->nx5chain == 0) {
-        say(reason, cap, "this issuer's rule needs a protected x5chain (33)");
+        scitt__policy_say(reason, cap, "this issuer's rule needs a protected x5chain (33)");
         return SCITT_ERR_UNTRUSTED;
     }
     scitt_x509_time when = scitt_x509_time_none();
@@ -463,7 +455,8 @@ static scitt_err resolve_key(const scitt_policy *p, const rule *r, const scitt_c
         when = scitt_x509_time_at(now);
     } else if (p->tmode == TIME_IAT) {
         if (!h->cwt.has_iat) {
-            say(reason, cap, "the policy checks certificates at iat, and the statement has none");
+            scitt__policy_say(reason, cap,
+                              "the policy checks certificates at iat, and the statement has none");
             return SCITT_ERR_POLICY;
         }
         when = scitt_x509_time_at(h->cwt.iat);
@@ -475,7 +468,8 @@ static scitt_err resolve_key(const scitt_policy *p, const rule *r, const scitt_c
     scitt_err e = cache ? scitt_key_cache_get(cache, h->x5chain[0], key)
                         : scitt_cose_key_from_cert_der(h->x5chain[0], key);
     if (e != SCITT_OK) {
-        say(reason, cap, "the x5chain leaf certificate's key cannot be used: %s", scitt_err_str(e));
+        scitt__policy_say(reason, cap, "the x5chain leaf certificate's key cannot be used: %s",
+                          scitt_err_str(e));
     }
     return e;
 }
@@ -491,7 +485,8 @@ static scitt_err check_endorsement(const endorsement_rule *en, const scitt_cose_
 {
     const scitt_cose_headers *h = &m->hdr;
     if (!(h->prot & SCITT_COSE_H_PAYLOAD_HASH_ALG)) {
-        say(reason, cap, "this issuer's statements must be measurement hash envelopes");
+        scitt__policy_say(reason, cap,
+                          "this issuer's statements must be measurement hash envelopes");
         return SCITT_ERR_POLICY;
     }
     const scitt_cose_param *prm = scitt_cose_headers_find_text(h, ENDORSEMENT_LABEL);
@@ -504,7 +499,8 @@ static scitt_err check_endorsement(const endorsement_rule *en, const scitt_cose_
         }
     }
     if (ts.len == 0) {
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "the measurement needs an endorsing transparent statement in the protected "
             "header (\"" ENDORSEMENT_LABEL "\")");
         return SCITT_ERR_POLICY;
@@ -519,14 +515,15 @@ static scitt_err check_endorsement(const endorsement_rule *en, const scitt_cose_
         issuer_ok = issuer_ok || scitt_span_eq_str(es->hdr.cwt.iss, en->issuers[i]);
     }
     if (e != SCITT_OK) {
-        say(reason, cap, "the endorsement is not a valid COSE_Sign1: %s", scitt_err_str(e));
+        scitt__policy_say(reason, cap, "the endorsement is not a valid COSE_Sign1: %s",
+                          scitt_err_str(e));
     } else if (!issuer_ok) {
-        say(reason, cap, "the endorsement's issuer is not one the policy trusts");
+        scitt__policy_say(reason, cap, "the endorsement's issuer is not one the policy trusts");
         e = SCITT_ERR_POLICY;
     } else if (!(es->hdr.prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) ||
                es->hdr.payload_hash_alg != h->payload_hash_alg || es->detached ||
                !scitt_span_eq(es->payload, m->payload)) {
-        say(reason, cap, "the endorsement is not about this measurement");
+        scitt__policy_say(reason, cap, "the endorsement is not about this measurement");
         e = SCITT_ERR_POLICY;
     }
     if (e == SCITT_OK) {
@@ -535,14 +532,15 @@ static scitt_err check_endorsement(const endorsement_rule *en, const scitt_cose_
         e = k ? scitt_cose_sign1_verify(es, k, scitt_span_make(NULL, 0), NULL)
               : SCITT_ERR_UNTRUSTED;
         if (e != SCITT_OK) {
-            say(reason, cap, "the endorsement's signature: %s", scitt_err_str(e));
+            scitt__policy_say(reason, cap, "the endorsement's signature: %s", scitt_err_str(e));
         }
     }
     if (e == SCITT_OK) {
         e = scitt_receipt_verify_transparent(ts, en->receipt_keys, SCITT_TS_ANY, NULL);
         if (e != SCITT_OK) {
-            say(reason, cap, "the endorsement has no receipt from a trusted service: %s",
-                scitt_err_str(e));
+            scitt__policy_say(reason, cap,
+                              "the endorsement has no receipt from a trusted service: %s",
+                              scitt_err_str(e));
         }
     }
     scitt_free(es);
@@ -622,9 +620,9 @@ static scitt_err read_collateral(const scitt_cose_headers *h, scitt_dcap_collate
 {
     const scitt_cose_param *prm = scitt_cose_headers_find_text(h, TEE_COLLATERAL_LABEL);
     if (!prm || prm->bucket != SCITT_COSE_PROTECTED) {
-        say(reason, cap,
-            "the statement needs the DCAP collateral in the protected header "
-            "(\"" TEE_COLLATERAL_LABEL "\")");
+        scitt__policy_say(reason, cap,
+                          "the statement needs the DCAP collateral in the protected header "
+                          "(\"" TEE_COLLATERAL_LABEL "\")");
         return SCITT_ERR_POLICY;
     }
     scitt_cbor_reader r;
@@ -649,8 +647,9 @@ static scitt_err read_collateral(const scitt_cose_headers *h, scitt_dcap_collate
         scitt_tee_reason why = SCITT_TEE_OK;
         if (e == SCITT_OK &&
             scitt_dcap_collateral_set(c, (scitt_dcap_item)item, v, &why) != SCITT_OK) {
-            say(reason, cap, "the DCAP collateral's %s: %s",
-                scitt_dcap_item_file((scitt_dcap_item)item), scitt_tee_reason_str(why));
+            scitt__policy_say(reason, cap, "the DCAP collateral's %s: %s",
+                              scitt_dcap_item_file((scitt_dcap_item)item),
+                              scitt_tee_reason_str(why));
             return SCITT_ERR_POLICY;
         }
     }
@@ -658,9 +657,10 @@ static scitt_err read_collateral(const scitt_cose_headers *h, scitt_dcap_collate
         e = scitt_cbor_reader_finish(&r);
     }
     if (e != SCITT_OK) {
-        say(reason, cap,
-            "\"" TEE_COLLATERAL_LABEL "\" must map collateral file names (tcb_info.json, ...) to "
-            "byte strings");
+        scitt__policy_say(reason, cap,
+                          "\"" TEE_COLLATERAL_LABEL
+                          "\" must map collateral file names (tcb_info.json, ...) to "
+                          "byte strings");
         return SCITT_ERR_POLICY;
     }
     return SCITT_OK;
@@ -677,16 +677,19 @@ static scitt_err check_evidence(const scitt_policy *p, const tee_rule *t, const 
 {
     const scitt_cose_headers *h = &m->hdr;
     if (!(h->prot & SCITT_COSE_H_CWT) || !h->cwt.has_iat) {
-        say(reason, cap, "the evidence is judged at the statement's iat, and it has none");
+        scitt__policy_say(reason, cap,
+                          "the evidence is judged at the statement's iat, and it has none");
         return SCITT_ERR_POLICY;
     }
     if (h->cwt.iat > now + p->clock_skew) {
-        say(reason, cap, "the statement's iat (%lld) is in the future", (long long)h->cwt.iat);
+        scitt__policy_say(reason, cap, "the statement's iat (%lld) is in the future",
+                          (long long)h->cwt.iat);
         return SCITT_ERR_POLICY;
     }
     scitt_span quote = protected_bytes(h, TEE_QUOTE_LABEL);
     if (quote.len == 0) {
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "the statement needs its DCAP quote in the protected header (\"" TEE_QUOTE_LABEL "\")");
         return SCITT_ERR_POLICY;
     }
@@ -705,24 +708,26 @@ static scitt_err check_evidence(const scitt_policy *p, const tee_rule *t, const 
         if (e != SCITT_OK) {
             /* Every refusal is the policy's, also one of a window (SCITT_ERR_EXPIRED): the
              * instant is the iat, so a replay reaches it again and must call it a discrepancy. */
-            say(reason, cap, "the %s evidence at iat %lld: %s",
-                t->platform == SCITT_DCAP_TEE_TDX ? "TDX" : "SGX", (long long)h->cwt.iat,
-                scitt_tee_reason_str(res->why));
+            scitt__policy_say(reason, cap, "the %s evidence at iat %lld: %s",
+                              t->platform == SCITT_DCAP_TEE_TDX ? "TDX" : "SGX",
+                              (long long)h->cwt.iat, scitt_tee_reason_str(res->why));
             e = SCITT_ERR_POLICY;
         } else if (!res->pck_crl_checked || !res->root_crl_checked) {
-            say(reason, cap,
-                "the DCAP collateral must hold the PCK CRL and the root CA CRL, "
-                "current at the statement's iat");
+            scitt__policy_say(reason, cap,
+                              "the DCAP collateral must hold the PCK CRL and the root CA CRL, "
+                              "current at the statement's iat");
             e = SCITT_ERR_POLICY;
         } else if ((int)res->tee != t->platform) {
-            say(reason, cap, "the quote is %s evidence, the rule wants %s",
-                scitt_dcap_tee_name(res->tee), scitt_dcap_tee_name((scitt_dcap_tee)t->platform));
+            scitt__policy_say(reason, cap, "the quote is %s evidence, the rule wants %s",
+                              scitt_dcap_tee_name(res->tee),
+                              scitt_dcap_tee_name((scitt_dcap_tee)t->platform));
             e = SCITT_ERR_POLICY;
         } else if (t->platform == SCITT_DCAP_TEE_TDX
                        ? (res->td.td_attributes[0] & SCITT_ATTEST_TD_DEBUG) != 0
                        : (res->enclave.attributes[0] & SCITT_ATTEST_SGX_DEBUG) != 0) {
-            say(reason, cap, "the quote's %s has DEBUG set: its memory is open to the host",
-                t->platform == SCITT_DCAP_TEE_TDX ? "TD" : "enclave");
+            scitt__policy_say(reason, cap,
+                              "the quote's %s has DEBUG set: its memory is open to the host",
+                              t->platform == SCITT_DCAP_TEE_TDX ? "TD" : "enclave");
             e = SCITT_ERR_POLICY;
         }
     }
@@ -763,23 +768,25 @@ static scitt_err check_attested_issuer(const scitt_policy *p, const tee_rule *t,
     scitt_cose_key_thumbprint(key, tp);
     const uint8_t *rd = tdx ? res->td.report_data : res->enclave.report_data;
     if (e == SCITT_OK && memcmp(rd, tp, sizeof(tp)) != 0) {
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "the quote's REPORTDATA does not bind the key that signed the statement (its first "
             "32 bytes must be the key's RFC 9679 thumbprint)");
         e = SCITT_ERR_POLICY;
     }
     const uint8_t *meas = tdx ? res->td.mrtd : res->enclave.mrenclave;
     if (e == SCITT_OK && t->payload.set && !meas_allowed(&t->payload, meas, tdx ? 48 : 32)) {
-        say(reason, cap, "the quote's %s is not one the registration policy lists",
-            tdx ? "MRTD" : "MRENCLAVE");
+        scitt__policy_say(reason, cap, "the quote's %s is not one the registration policy lists",
+                          tdx ? "MRTD" : "MRENCLAVE");
         e = SCITT_ERR_POLICY;
     }
     for (size_t i = 0; e == SCITT_OK && i < (tdx ? 4u : 1u); i++) {
         const meas_list *l = tdx ? &t->rtmr[i] : &t->mrsigner;
         const uint8_t *v = tdx ? res->td.rtmr[i] : res->enclave.mrsigner;
         if (l->set && !meas_allowed(l, v, tdx ? 48 : 32)) {
-            say(reason, cap, "the quote's %s is not one the registration policy lists",
-                tdx ? "RTMR" : "MRSIGNER");
+            scitt__policy_say(reason, cap,
+                              "the quote's %s is not one the registration policy lists",
+                              tdx ? "RTMR" : "MRSIGNER");
             e = SCITT_ERR_POLICY;
         }
     }
@@ -809,7 +816,8 @@ static scitt_err check_tee(const scitt_policy *p, const tee_rule *t, const scitt
     if (!(h->prot & SCITT_COSE_H_PAYLOAD_HASH_ALG) || h->payload_hash_alg != alg ||
         m->payload.len != mlen || tee_v.len == 0 ||
         scitt_cbor_read_text(&r, &tee_name) != SCITT_OK || !scitt_span_eq_str(tee_name, name)) {
-        say(reason, cap,
+        scitt__policy_say(
+            reason, cap,
             "this issuer's statements must be %s measurement statements (hash envelope with %s, "
             "CWT claim \"tee\": \"%s\")",
             name, tdx ? "SHA-384 and the MRTD" : "SHA-256 and the MRENCLAVE", name);
@@ -824,8 +832,8 @@ static scitt_err check_tee(const scitt_policy *p, const tee_rule *t, const scitt
         const char *cname = tdx ? rn[i] : "mrsigner";
         scitt_span v = cwt_claim(h, cname);
         if (v.len && !item_bytes(v, tdx ? 48 : 32, &claimed[i])) {
-            say(reason, cap, "the CWT claim \"%s\" must be a byte string of %d bytes", cname,
-                tdx ? 48 : 32);
+            scitt__policy_say(reason, cap, "the CWT claim \"%s\" must be a byte string of %d bytes",
+                              cname, tdx ? 48 : 32);
             return SCITT_ERR_POLICY;
         }
         has[i] = v.len != 0;
@@ -844,14 +852,15 @@ static scitt_err check_tee(const scitt_policy *p, const tee_rule *t, const scitt
         e = check_evidence(p, t, m, now, res, reason, cap);
         const uint8_t *q_meas = tdx ? res->td.mrtd : res->enclave.mrenclave;
         if (e == SCITT_OK && memcmp(q_meas, meas, mlen) != 0) {
-            say(reason, cap, "the statement's %s is not the quote's", tdx ? "MRTD" : "MRENCLAVE");
+            scitt__policy_say(reason, cap, "the statement's %s is not the quote's",
+                              tdx ? "MRTD" : "MRENCLAVE");
             e = SCITT_ERR_POLICY;
         }
         for (size_t i = 0; e == SCITT_OK && i < nclaims; i++) {
             const uint8_t *q = tdx ? res->td.rtmr[i] : res->enclave.mrsigner;
             if (has[i] && memcmp(q, claimed[i].ptr, tdx ? 48 : 32) != 0) {
-                say(reason, cap, "the statement's \"%s\" is not the quote's",
-                    tdx ? rn[i] : "mrsigner");
+                scitt__policy_say(reason, cap, "the statement's \"%s\" is not the quote's",
+                                  tdx ? rn[i] : "mrsigner");
                 e = SCITT_ERR_POLICY;
             }
             values[i] = q; /* the lists judge what the quote measured */
@@ -859,13 +868,14 @@ static scitt_err check_tee(const scitt_policy *p, const tee_rule *t, const scitt
         if (e == SCITT_OK && !tdx &&
             (!int_claim_agrees(h, "isv_prod_id", res->enclave.isv_prod_id) ||
              !int_claim_agrees(h, "svn", res->enclave.isv_svn))) {
-            say(reason, cap, "the statement's \"isv_prod_id\" or \"svn\" is not the quote's");
+            scitt__policy_say(reason, cap,
+                              "the statement's \"isv_prod_id\" or \"svn\" is not the quote's");
             e = SCITT_ERR_POLICY;
         }
     }
     if (e == SCITT_OK && t->payload.set && !meas_allowed(&t->payload, meas, mlen)) {
-        say(reason, cap, "the %s is not one the registration policy lists",
-            tdx ? "MRTD" : "MRENCLAVE");
+        scitt__policy_say(reason, cap, "the %s is not one the registration policy lists",
+                          tdx ? "MRTD" : "MRENCLAVE");
         e = SCITT_ERR_POLICY;
     }
     for (size_t i = 0; e == SCITT_OK && i < nclaims; i++) {
@@ -874,14 +884,14 @@ static scitt_err check_tee(const scitt_policy *p, const tee_rule *t, const scitt
             continue;
         }
         if (!values[i]) {
-            say(reason, cap,
-                "the registration policy lists the %s values, and the statement "
-                "has no protected CWT claim \"%s\"",
-                tdx ? rn[i] : "mrsigner", tdx ? rn[i] : "mrsigner");
+            scitt__policy_say(reason, cap,
+                              "the registration policy lists the %s values, and the statement "
+                              "has no protected CWT claim \"%s\"",
+                              tdx ? rn[i] : "mrsigner", tdx ? rn[i] : "mrsigner");
             e = SCITT_ERR_POLICY;
         } else if (!meas_allowed(l, values[i], tdx ? 48 : 32)) {
-            say(reason, cap, "the %s is not one the registration policy lists",
-                tdx ? rn[i] : "mrsigner");
+            scitt__policy_say(reason, cap, "the %s is not one the registration policy lists",
+                              tdx ? rn[i] : "mrsigner");
             e = SCITT_ERR_POLICY;
         }
     }
@@ -894,17 +904,19 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
                              size_t cap)
 {
     memset(d, 0, sizeof(*d));
-    say(reason, cap, "ok");
+    scitt__policy_say(reason, cap, "ok");
     /* The log keeps the statement with its unprotected header emptied, and an auditor replays
      * this check on that: a rule that could see an unprotected parameter would admit what the
      * replay rejects. So the check runs on the registered form only, where there is none. */
     if (m->unprotected_item.len != 1 || m->unprotected_item.ptr[0] != 0xa0 || m->hdr.unprot != 0) {
-        say(reason, cap, "the policy decides on the registered form only (unprotected header {})");
+        scitt__policy_say(reason, cap,
+                          "the policy decides on the registered form only (unprotected header {})");
         return SCITT_ERR_INVALID_ARG;
     }
     if (m->raw.len > p->max_bytes) {
-        say(reason, cap, "the statement is %zu bytes, the registration policy allows %zu",
-            m->raw.len, p->max_bytes);
+        scitt__policy_say(reason, cap,
+                          "the statement is %zu bytes, the registration policy allows %zu",
+                          m->raw.len, p->max_bytes);
         return SCITT_ERR_TOO_LARGE;
     }
     const char *why = NULL;
@@ -913,14 +925,16 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
         if (why && strncmp(why, "iss ", 4) == 0) {
             d->title = "Invalid Issuer";
         }
-        say(reason, cap, "not a SCITT Signed Statement: %s", why ? why : scitt_err_str(e));
+        scitt__policy_say(reason, cap, "not a SCITT Signed Statement: %s",
+                          why ? why : scitt_err_str(e));
         return e;
     }
     e = scitt_cose_check_x5t(m);
     if (e != SCITT_OK) {
         d->title = e == SCITT_ERR_KEY_MISMATCH ? "Certificate Thumbprint Mismatch"
                                                : "Unverifiable Certificate Thumbprint";
-        say(reason, cap, "%s",
+        scitt__policy_say(
+            reason, cap, "%s",
             e == SCITT_ERR_KEY_MISMATCH
                 ? "the protected x5t (34) names another certificate than the x5chain (33) leaf"
             : e == SCITT_ERR_ALG
@@ -943,7 +957,7 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
         }
     }
     if (!r) {
-        say(reason, cap, "issuer is not accepted by the registration policy");
+        scitt__policy_say(reason, cap, "issuer is not accepted by the registration policy");
         return SCITT_ERR_POLICY;
     }
     scitt_cose_key *key = NULL;
@@ -953,7 +967,7 @@ scitt_err scitt_policy_check(const scitt_policy *p, const scitt_cose_sign1 *m, i
     }
     e = scitt_cose_sign1_verify(m, key, scitt_span_make(NULL, 0), NULL);
     if (e != SCITT_OK) {
-        say(reason, cap, "issuer signature: %s", scitt_err_str(e));
+        scitt__policy_say(reason, cap, "issuer signature: %s", scitt_err_str(e));
     }
     if (e == SCITT_OK && r->endorse.required) {
         e = check_endorsement(&r->endorse, m, reason, cap);

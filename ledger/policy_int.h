@@ -106,6 +106,9 @@ uint64_t scitt__key_cache_hits(scitt_key_cache *c);
 
 /* Sets @p r->digest from the rule as parsed. */
 void scitt__policy_rule_digest(rule *r);
+/* A refusal reason into @p out (NULL or 0: nothing): one line, control characters as '?'. */
+void scitt__policy_say(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * The name under which the policy cache keeps a successful validation: SHA-256 over the rule's

@@ -90,6 +90,13 @@ typedef struct scitt__storage_ops {
 
     scitt_err (*get)(const scitt__store *s, scitt__txn *t, scitt__table tb, scitt_span key,
                      scitt_span *val);
+    /*
+     * Optional (NULL: get, then the slice): bytes [off, off + len) of the value of @p key, fewer
+     * when the value ends first, for a backend that copies values to the caller (one entry of a
+     * bundle without the other 255).
+     */
+    scitt_err (*get_range)(const scitt__store *s, scitt__txn *t, scitt__table tb, scitt_span key,
+                           uint32_t off, uint32_t len, scitt_span *val);
     scitt_err (*put)(const scitt__store *s, scitt__txn *t, scitt__table tb, scitt_span key,
                      scitt_span val, unsigned flags);
     scitt_err (*cursor_open)(const scitt__store *s, scitt__txn *t, scitt__table tb,

@@ -163,6 +163,29 @@ scitt_err scitt__head_latest(scitt__txn *txn, const scitt__store *s, scitt_tree_
     return scitt__head_decode(scitt__get_be64(k.ptr), v, out);
 }
 
+scitt_err scitt__head_latest_copy(scitt__txn *txn, const scitt__store *s, scitt_tree_head *out,
+                                  scitt_dynbuf *storage)
+{
+    scitt_tree_head h;
+    scitt_err e = scitt__head_latest(txn, s, &h);
+    if (e != SCITT_OK) {
+        return e;
+    }
+    const scitt_span parts[3] = {h.receipt_protected, h.receipt_signature, h.checkpoint};
+    scitt_span *dst[3] = {&out->receipt_protected, &out->receipt_signature, &out->checkpoint};
+    *out = h;
+    size_t at[3];
+    for (int i = 0; i < 3; i++) {
+        at[i] = storage->len;
+        scitt_dynbuf_put(storage, parts[i].ptr, parts[i].len);
+    }
+    /* the spans point into the copy only once every append is done (the buffer may move) */
+    for (int i = 0; storage->err == SCITT_OK && i < 3; i++) {
+        *dst[i] = scitt_span_make(storage->ptr + at[i], parts[i].len);
+    }
+    return storage->err;
+}
+
 scitt_err scitt__tile_get(scitt__txn *txn, const scitt__store *s, unsigned level, uint64_t index,
                           const uint8_t **hashes)
 {
@@ -243,15 +266,63 @@ scitt_err scitt__bundle_offsets_put(scitt__txn *txn, const scitt__store *s, uint
                          scitt_span_make(off, sizeof(off)), 0);
 }
 
-scitt_err scitt__entry_get(scitt__txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
-                           scitt_span *entry)
+/*
+ * Entry @p pos of a complete bundle by its offset, reading only its bytes: for backends that copy
+ * values out (get_range). SCITT_ERR_NOT_FOUND when the bundle has no offsets record.
+ */
+static scitt_err bundle_entry_range(scitt__txn *txn, const scitt__store *s, scitt_span k,
+                                    unsigned pos, scitt_span *entry)
 {
-    if (index >= size) {
-        return SCITT_ERR_NOT_FOUND;
+    scitt_span ov;
+    scitt_err e = scitt__kv_get(s, txn, SCITT__T_BOFFSETS, k, &ov);
+    if (e != SCITT_OK) {
+        return e;
     }
+    if (ov.len != 4u * BUNDLE_ENTRIES) {
+        return SCITT_ERR_CORRUPT;
+    }
+    scitt_reader o;
+    scitt_reader_init(&o, ov);
+    (void)scitt_reader_take(&o, 4u * pos);
+    uint32_t off = scitt_reader_be32(&o);
+    /* up to the next entry's offset; the last entry runs to the end of the bundle */
+    uint32_t end = pos + 1 < BUNDLE_ENTRIES ? scitt_reader_be32(&o) : UINT32_C(0x7fffffff);
+    if (end < off || end - off < 4 || off > UINT32_C(0x7fffffff)) {
+        return SCITT_ERR_CORRUPT;
+    }
+    scitt_span v;
+    e = s->ops->get_range(s, txn, SCITT__T_BUNDLES, k, off, end - off, &v);
+    if (e == SCITT_ERR_NOT_FOUND) {
+        return SCITT_ERR_CORRUPT; /* offsets without their bundle */
+    }
+    if (e != SCITT_OK) {
+        return e;
+    }
+    scitt_reader r;
+    scitt_reader_init(&r, v);
+    uint32_t len = scitt_reader_be32(&r);
+    *entry = scitt_reader_take(&r, len);
+    /* the slice is exactly the entry, up to the next offset (the leaf hash in the tile is the
+     * check of the bytes themselves) */
+    bool exact = pos + 1 == BUNDLE_ENTRIES || scitt_reader_left(&r) == 0;
+    return r.err == SCITT_OK && exact ? SCITT_OK : SCITT_ERR_CORRUPT;
+}
+
+/* Where entry @p index is kept: in its complete bundle, or on its own while its bundle is the
+ * last, incomplete one. The bytes are not checked yet. */
+static scitt_err entry_find(scitt__txn *txn, const scitt__store *s, uint64_t index,
+                            scitt_span *entry)
+{
     uint8_t kb[8];
     scitt__be64(kb, index / BUNDLE_ENTRIES);
     scitt_span k = scitt_span_make(kb, 8), v;
+    unsigned pos = (unsigned)(index % BUNDLE_ENTRIES);
+    if (s->has_boffsets && s->ops->get_range) {
+        scitt_err e = bundle_entry_range(txn, s, k, pos, entry);
+        if (e != SCITT_ERR_NOT_FOUND) {
+            return e;
+        }
+    }
     scitt_err e = scitt__kv_get(s, txn, SCITT__T_BUNDLES, k, &v);
     if (e == SCITT_OK) {
         scitt_span ov = {NULL, 0};
@@ -264,12 +335,23 @@ scitt_err scitt__entry_get(scitt__txn *txn, const scitt__store *s, uint64_t inde
                 ov = scitt_span_make(NULL, 0);
             }
         }
-        e = bundle_pick(v, ov, (unsigned)(index % BUNDLE_ENTRIES), entry);
-    } else if (e == SCITT_ERR_NOT_FOUND) {
+        return bundle_pick(v, ov, pos, entry);
+    }
+    if (e == SCITT_ERR_NOT_FOUND) {
         /* not in a complete bundle: one of the last, incomplete bundle's entries */
         scitt__be64(kb, index);
         e = scitt__kv_get(s, txn, SCITT__T_RECENT, k, entry);
     }
+    return e;
+}
+
+scitt_err scitt__entry_get(scitt__txn *txn, const scitt__store *s, uint64_t index, uint64_t size,
+                           scitt_span *entry)
+{
+    if (index >= size) {
+        return SCITT_ERR_NOT_FOUND;
+    }
+    scitt_err e = entry_find(txn, s, index, entry);
     if (e == SCITT_ERR_NOT_FOUND) {
         return SCITT_ERR_CORRUPT; /* below the tree size, so it must exist */
     }

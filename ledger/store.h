@@ -149,6 +149,9 @@ scitt_err scitt__head_decode(uint64_t size, scitt_span value, scitt_tree_head *o
 scitt_err scitt__head_get(scitt__txn *txn, const scitt__store *s, uint64_t size,
                           scitt_tree_head *out);
 scitt_err scitt__head_latest(scitt__txn *txn, const scitt__store *s, scitt_tree_head *out);
+/* The newest head with its spans copied into @p storage (appended), so that it outlives @p txn. */
+scitt_err scitt__head_latest_copy(scitt__txn *txn, const scitt__store *s, scitt_tree_head *out,
+                                  scitt_dynbuf *storage);
 
 /* Tiles: the stored record (exactly TILE_BYTES) of (level, index), zero-copy. */
 scitt_err scitt__tile_get(scitt__txn *txn, const scitt__store *s, unsigned level, uint64_t index,

@@ -469,23 +469,7 @@ scitt_err scitt__lmdb_peek_latest(const char *dir, scitt_tree_head *out, scitt_d
         rc = mdb_dbi_open(txn, "heads", 0, &s.lmdb->dbi[SCITT__T_HEADS]);
     }
     scitt_err e = rc == ENOENT ? SCITT_ERR_NOT_FOUND : scitt__mdb_err(rc);
-    scitt_tree_head h;
-    e = e ? e : scitt__head_latest((scitt__txn *)txn, &s, &h);
-    if (e == SCITT_OK) {
-        /* copy out of the map, then point the spans at the copy */
-        const scitt_span parts[3] = {h.receipt_protected, h.receipt_signature, h.checkpoint};
-        scitt_span *dst[3] = {&out->receipt_protected, &out->receipt_signature, &out->checkpoint};
-        *out = h;
-        size_t at[3];
-        for (int i = 0; i < 3; i++) {
-            at[i] = storage->len;
-            scitt_dynbuf_put(storage, parts[i].ptr, parts[i].len);
-        }
-        e = storage->err;
-        for (int i = 0; e == SCITT_OK && i < 3; i++) {
-            *dst[i] = scitt_span_make(storage->ptr + at[i], parts[i].len);
-        }
-    }
+    e = e ? e : scitt__head_latest_copy((scitt__txn *)txn, &s, out, storage);
     if (txn) {
         mdb_txn_abort(txn);
     }

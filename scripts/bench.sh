@@ -36,6 +36,7 @@ readflood|$build/bench/readflood --scittd $build/server/scittd --seconds 10 --ra
 pkcs11_load|bench/pkcs11_load.sh $build --seconds 10 --rate 2000
 pg_load|$build/bench/load --scittd $build/server/scittd --seconds 10 --rate 5000 --storage new
 failover|bench/failover.sh $build 20
+pg_reads|$build/bench/pg_reads --scittd $build/server/scittd --entries 20000 --seconds 5
 witness_bench|$build/bench/witness_bench --scittd $build/server/scittd --scitt $build/tools/scitt --seconds 9
 events_bench|$build/bench/events_bench --scittd $build/server/scittd --seconds 10 --rate 5000 --subscribers 1000
 scale|$build/bench/scale --scittd $build/server/scittd --entries $scale_entries --dir $scale_dir"
@@ -121,6 +122,7 @@ reg_pg=$(fig pg_load registrations_postgresql)
 reg_pg_lmdb=$(fig pg_load registrations_lmdb)
 pg_how="development policy, both daemons in alternating rounds; scittd --storage on a PostgreSQL server the bench starts on the same machine and disk (PostgreSQL's defaults: fsync and synchronous_commit on, so every 201 follows a WAL flush), one instance with its lease; $(fig pg_load entries_per_batch_postgresql) entries per batch against $(fig pg_load entries_per_batch_lmdb); $(fig pg_load server_cpu_per_registration_postgresql) µs of scittd CPU per registration against $(fig pg_load server_cpu_per_registration_lmdb) (the database's own CPU not counted); only 201s whose receipt verifies count; data on $(fs pg_load)"
 pg_lat_how="$pg_how; $(fig pg_load unanswered_postgresql) requests unanswered at the end count at their age then"
+pgr_how="GET /entries/{id} round robin over $(fig pg_reads entries | cut -d' ' -f1) entries, closed loop, 32 connections (split between the instances for two); a second instance on the same database with the first's service keys; the database, the instances and the client on the same 2 cores; every 16th receipt verified; $(fig pg_reads server_cpu_per_read_pg) µs of scittd CPU per read against $(fig pg_reads server_cpu_per_read_lmdb) on LMDB (the database's own CPU not counted); data on $(fs pg_reads)"
 fo_how="three scittd instances on one PostgreSQL (--lease-ms $(fig failover failover_lease | cut -d' ' -f1)), a client registering through each; the sequencing instance SIGKILLed at a random moment under load $(fig failover failover_kills) times; from the kill to three 201s through the survivors; every round checked for lost entries and forks"
 # --- figures: readflood (registration latency alone and beside a flood of costly queries) ---
 flood_p99=$(fig readflood registration_p99_query_flood)
@@ -134,9 +136,9 @@ at_scale=$(fig scale registrations_at_scale)
 empty=$(fig scale registrations_empty)
 scale_fs=$(fs scale)
 read_check="200s only, $(sampled receipt "$(fig scale read_verify_every)") verified"
-warm_how="warm: $(fig scale warm_reads_entries) entries spread over the log read round robin ($(fig scale page_cache_warm) % of the data files in the page cache before); $read_check; data on $scale_fs"
+warm_how="warm: $(fig scale warm_reads_entries) entries spread over the log read round robin after one untimed pass over all of them ($(fig scale page_cache_warm) % of the data files in the page cache then); $read_check; data on $scale_fs"
 cold_how="cold-ish: $(fig scale cold_reads_entries) random entries over the whole log read once each, scittd restarted after the data files' pages were dropped (POSIX_FADV_DONTNEED; in cache $(fig scale page_cache_cold_before) % → $(fig scale page_cache_cold_dropped) %, $(fig scale page_cache_cold_after) % after the reads); $read_check; data on $scale_fs"
-scale_reg_how="development policy; only 201s whose receipt verifies (every one checked); best of 3 alternating rounds; data on $scale_fs"
+scale_reg_how="development policy; only 201s whose receipt verifies (every one checked); best of 3 alternating rounds; the index read into the page cache before ($(fig scale page_cache_index_at_scale) % resident), the data file as the reads left it; data on $scale_fs"
 # --- figures: cose_bench (offline verification, cold and cached) ---
 tv_cold=$(fig cose_bench transparent_verify_cold)
 pair=$(fig cose_bench ecdsa_p256_verify_raw_pair)
@@ -185,6 +187,8 @@ lraw=$(fig ledger_bench lmdb_raw_append)
     # --- rows: pg_load, failover (PostgreSQL) ---
     row "registrations, closed loop, log in PostgreSQL (pg_load)" "$reg_pg" "/s" "LMDB, same run" "$reg_pg_lmdb" "$(ratio "$reg_pg" "$reg_pg_lmdb")" "ratio ≥ 0.4" ">=" 0 ">=" 0.4 "$pg_how"
     row "latency p99 at 5,000/s offered, log in PostgreSQL (pg_load)" "$(fig pg_load latency_postgresql_p99)" "ms" "LMDB, same run" "$(fig pg_load latency_lmdb_p99)" "$(ratio "$(fig pg_load latency_postgresql_p99)" "$(fig pg_load latency_lmdb_p99)")" "" "" "" "" "" "$pg_lat_how"
+    row "receipt reads, log in PostgreSQL, one instance (pg_reads)" "$(fig pg_reads reads_pg_one)" "/s" "LMDB, same run" "$(fig pg_reads reads_lmdb)" "$(ratio "$(fig pg_reads reads_pg_one)" "$(fig pg_reads reads_lmdb)")" "" "" "" "" "" "$pgr_how"
+    row "receipt reads, log in PostgreSQL, two instances (pg_reads)" "$(fig pg_reads reads_pg_two)" "/s" "one instance, same run" "$(fig pg_reads reads_pg_one)" "$(ratio "$(fig pg_reads reads_pg_two)" "$(fig pg_reads reads_pg_one)")" "" "" "" "" "" "$pgr_how"
     row "failover, leader killed to next 201, p50 (failover)" "$(fig failover failover_p50)" "s" "" "" "" "" "" "" "" "" "$fo_how"
     row "failover, leader killed to next 201, max (failover)" "$(fig failover failover_max)" "s" "" "" "" "≤ 5 s" "<=" 5 "" "" "$fo_how"
     # --- rows: scale ---

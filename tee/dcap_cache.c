@@ -19,7 +19,7 @@
 typedef struct slot {
     uint8_t hash[32];
     uint64_t used; /* tick of the last use; 0: empty */
-    scitt__dcap_cert *cert;
+    scitt__x509 *cert;
     scitt__dcap_key *key;
 } slot;
 
@@ -44,7 +44,7 @@ scitt_err scitt__dcap_cache_new(scitt__dcap_cache **out)
 
 static void slot_clear(slot *s)
 {
-    scitt__dcap_cert_free(s->cert);
+    scitt__x509_free(s->cert);
     scitt__dcap_key_free(s->key);
     memset(s, 0, sizeof(*s));
 }
@@ -94,7 +94,7 @@ static slot *victim(slot *s, size_t n, const uint8_t h[32])
 
 /* Looks @p h up in @p slots; on a hit takes a reference into *cert or *key and returns true. */
 static bool lookup(scitt__dcap_cache *c, slot *slots, size_t n, const uint8_t h[32],
-                   scitt__dcap_cert **cert, scitt__dcap_key **key, scitt_err *err)
+                   scitt__x509 **cert, scitt__dcap_key **key, scitt_err *err)
 {
     if (CRYPTO_THREAD_write_lock(c->lock) != 1) {
         return false; /* parse without the cache */
@@ -113,16 +113,16 @@ static bool lookup(scitt__dcap_cache *c, slot *slots, size_t n, const uint8_t h[
 
 /* Stores references to @p cert or @p key under @p h (nothing when out of memory). */
 static void store(scitt__dcap_cache *c, slot *slots, size_t n, const uint8_t h[32],
-                  const scitt__dcap_cert *cert, const scitt__dcap_key *key)
+                  const scitt__x509 *cert, const scitt__dcap_key *key)
 {
-    scitt__dcap_cert *cref = NULL;
+    scitt__x509 *cref = NULL;
     scitt__dcap_key *kref = NULL;
     if ((cert && scitt__dcap_cert_ref(cert, &cref) != SCITT_OK) ||
         (key && scitt__dcap_key_ref(key, &kref) != SCITT_OK)) {
         return;
     }
     if (CRYPTO_THREAD_write_lock(c->lock) != 1) {
-        scitt__dcap_cert_free(cref);
+        scitt__x509_free(cref);
         scitt__dcap_key_free(kref);
         return;
     }
@@ -136,11 +136,11 @@ static void store(scitt__dcap_cache *c, slot *slots, size_t n, const uint8_t h[3
     slot_clear(&old); /* outside the lock: it may free OpenSSL objects */
 }
 
-scitt_err scitt__dcap_cache_cert(scitt__dcap_cache *c, scitt_span der, scitt__dcap_cert **out)
+scitt_err scitt__dcap_cache_cert(scitt__dcap_cache *c, scitt_span der, scitt__x509 **out)
 {
     *out = NULL;
     if (!c) {
-        return scitt__dcap_cert_parse(der, out);
+        return scitt__tee_x509_parse(der, out);
     }
     uint8_t h[32];
     scitt_sha256(der.ptr, der.len, h);
@@ -148,7 +148,7 @@ scitt_err scitt__dcap_cache_cert(scitt__dcap_cache *c, scitt_span der, scitt__dc
     if (lookup(c, c->certs, SCITT__DCAP_CACHE_CERTS, h, out, NULL, &err)) {
         return err;
     }
-    err = scitt__dcap_cert_parse(der, out);
+    err = scitt__tee_x509_parse(der, out);
     if (err == SCITT_OK) {
         store(c, c->certs, SCITT__DCAP_CACHE_CERTS, h, *out, NULL);
     }

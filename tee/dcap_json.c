@@ -73,47 +73,9 @@ scitt_err scitt_dcap_accept_parse(scitt_span list, uint32_t *out)
     return SCITT_OK;
 }
 
-static bool digits(const uint8_t *p, size_t n, int *out)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return false;
-        }
-        v = v * 10 + (p[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 scitt_err scitt_dcap_time_parse(scitt_span t, int64_t *out)
 {
-    /* YYYY-MM-DDTHH:MM:SSZ */
-    int y, mo, d, h, mi, s;
-    if (t.len != 20 || !t.ptr || t.ptr[4] != '-' || t.ptr[7] != '-' || t.ptr[10] != 'T' ||
-        t.ptr[13] != ':' || t.ptr[16] != ':' || t.ptr[19] != 'Z' || !digits(t.ptr, 4, &y) ||
-        !digits(t.ptr + 5, 2, &mo) || !digits(t.ptr + 8, 2, &d) || !digits(t.ptr + 11, 2, &h) ||
-        !digits(t.ptr + 14, 2, &mi) || !digits(t.ptr + 17, 2, &s)) {
-        return SCITT_ERR_MALFORMED;
-    }
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
-        h > 23 || mi > 59 || s > 59) {
-        return SCITT_ERR_MALFORMED;
-    }
-    *out = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s;
-    return SCITT_OK;
+    return scitt_utc_parse(t, out);
 }
 
 /* ---- documents ---- */

@@ -1,11 +1,12 @@
 /*
  * The OpenSSL adapter of the DCAP verifier: Intel's certificates and CRLs, the SGX extension of
  * the PCK certificate, and ECDSA P-256/SHA-256 with raw (r, s) signatures. OpenSSL types stay in
- * this file; everything else in dcap_*.c is plain C over bytes. Parsed certificates and imported
- * keys are immutable once made, so references to them (scitt__dcap_cert_ref,
- * scitt__dcap_key_ref) may be used by several threads at once.
+ * this file (and x509_int.h, shared with x509_openssl.c); everything else in dcap_*.c is plain C
+ * over bytes. Parsed certificates and imported keys are immutable once made, so references to them
+ * (scitt__dcap_cert_ref, scitt__dcap_key_ref) may be used by several threads at once.
  */
 #include "tee_internal.h"
+#include "x509_int.h"
 
 #include <string.h>
 #include <time.h>
@@ -22,74 +23,12 @@
 
 #include "scitt/limits.h"
 
-struct scitt__dcap_cert {
-    X509 *x;
-};
-
 struct scitt__dcap_crl {
     X509_CRL *c;
 };
 
 /* DER contents of the OID 1.2.840.113741.1.13.1 (Intel SGX extensions). */
 static const uint8_t sgx_ext_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
-
-scitt_err scitt__dcap_cert_parse(scitt_span der, scitt__dcap_cert **out)
-{
-    *out = NULL;
-    if (der.len == 0) {
-        return SCITT_ERR_CERT_MALFORMED;
-    }
-    if (der.len > SCITT_LIMIT_TEE_CERT) {
-        return SCITT_ERR_TOO_LARGE;
-    }
-    const unsigned char *p = der.ptr;
-    X509 *x = d2i_X509(NULL, &p, (long)der.len);
-    if (!x || p != der.ptr + der.len) {
-        X509_free(x);
-        ERR_clear_error();
-        return SCITT_ERR_CERT_MALFORMED;
-    }
-    scitt__dcap_cert *w = scitt_malloc(sizeof(*w));
-    if (!w) {
-        X509_free(x);
-        return SCITT_ERR_NOMEM;
-    }
-    w->x = x;
-    *out = w;
-    return SCITT_OK;
-}
-
-void scitt__dcap_cert_free(scitt__dcap_cert *c)
-{
-    if (c) {
-        X509_free(c->x);
-        scitt_free(c);
-    }
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static bool asn1_time_unix(const ASN1_TIME *t, int64_t *out)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) {
-        ERR_clear_error();
-        return false;
-    }
-    int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday);
-    *out = days * 86400 + (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
-    return true;
-}
 
 static bool is_p256(const EVP_PKEY *pk)
 {
@@ -102,7 +41,7 @@ static bool is_p256(const EVP_PKEY *pk)
     return ok;
 }
 
-scitt_err scitt__dcap_cert_info_get(const scitt__dcap_cert *c, scitt__dcap_cert_info *out)
+scitt_err scitt__dcap_cert_info_get(const scitt__x509 *c, scitt__dcap_cert_info *out)
 {
     memset(out, 0, sizeof(*out));
     out->p256 = is_p256(X509_get0_pubkey(c->x));
@@ -112,14 +51,14 @@ scitt_err scitt__dcap_cert_info_get(const scitt__dcap_cert *c, scitt__dcap_cert_
     bool ku_ok = !(flags & EXFLAG_KUSAGE) || (X509_get_key_usage(c->x) & KU_DIGITAL_SIGNATURE);
     out->signer = ku_ok && !(flags & EXFLAG_CA);
     ERR_clear_error();
-    if (!asn1_time_unix(X509_get0_notBefore(c->x), &out->not_before) ||
-        !asn1_time_unix(X509_get0_notAfter(c->x), &out->not_after)) {
+    if (!scitt__asn1_time_unix(X509_get0_notBefore(c->x), &out->not_before) ||
+        !scitt__asn1_time_unix(X509_get0_notAfter(c->x), &out->not_after)) {
         return SCITT_ERR_CERT_MALFORMED;
     }
     return SCITT_OK;
 }
 
-bool scitt__dcap_cert_issued_by(const scitt__dcap_cert *child, const scitt__dcap_cert *parent)
+bool scitt__dcap_cert_issued_by(const scitt__x509 *child, const scitt__x509 *parent)
 {
     return X509_NAME_cmp(X509_get_issuer_name(child->x), X509_get_subject_name(parent->x)) == 0;
 }
@@ -137,8 +76,7 @@ static bool algor_is_ecdsa_sha256(const X509_ALGOR *a)
     return OBJ_obj2nid(obj) == NID_ecdsa_with_SHA256 && ptype == V_ASN1_UNDEF;
 }
 
-scitt_err scitt__dcap_cert_check_signed(const scitt__dcap_cert *child,
-                                        const scitt__dcap_cert *parent)
+scitt_err scitt__dcap_cert_check_signed(const scitt__x509 *child, const scitt__x509 *parent)
 {
     const X509_ALGOR *alg = NULL;
     X509_get0_signature(NULL, &alg, child->x);
@@ -154,7 +92,7 @@ scitt_err scitt__dcap_cert_check_signed(const scitt__dcap_cert *child,
     return rc == 1 ? SCITT_OK : SCITT_ERR_SIGNATURE;
 }
 
-scitt_err scitt__dcap_cert_sgx_ext(const scitt__dcap_cert *c, scitt_span *value)
+scitt_err scitt__dcap_cert_sgx_ext(const scitt__x509 *c, scitt_span *value)
 {
     *value = scitt_span_make(NULL, 0);
     bool found = false;
@@ -207,7 +145,7 @@ out:
     return err;
 }
 
-scitt_err scitt__dcap_cert_verify(const scitt__dcap_cert *c, scitt_span msg, const uint8_t sig[64])
+scitt_err scitt__dcap_cert_verify(const scitt__x509 *c, scitt_span msg, const uint8_t sig[64])
 {
     EVP_PKEY *pk = X509_get0_pubkey(c->x);
     if (!is_p256(pk)) {
@@ -216,10 +154,10 @@ scitt_err scitt__dcap_cert_verify(const scitt__dcap_cert *c, scitt_span msg, con
     return verify_raw(pk, msg, sig);
 }
 
-scitt_err scitt__dcap_cert_ref(const scitt__dcap_cert *c, scitt__dcap_cert **out)
+scitt_err scitt__dcap_cert_ref(const scitt__x509 *c, scitt__x509 **out)
 {
     *out = NULL;
-    scitt__dcap_cert *w = scitt_malloc(sizeof(*w));
+    scitt__x509 *w = scitt_malloc(sizeof(*w));
     if (!w) {
         return SCITT_ERR_NOMEM;
     }
@@ -355,19 +293,19 @@ void scitt__dcap_crl_free(scitt__dcap_crl *c)
 scitt_err scitt__dcap_crl_times(const scitt__dcap_crl *c, int64_t *this_update,
                                 int64_t *next_update)
 {
-    if (!asn1_time_unix(X509_CRL_get0_lastUpdate(c->c), this_update) ||
-        !asn1_time_unix(X509_CRL_get0_nextUpdate(c->c), next_update)) {
+    if (!scitt__asn1_time_unix(X509_CRL_get0_lastUpdate(c->c), this_update) ||
+        !scitt__asn1_time_unix(X509_CRL_get0_nextUpdate(c->c), next_update)) {
         return SCITT_ERR_EVIDENCE_MALFORMED;
     }
     return SCITT_OK;
 }
 
-bool scitt__dcap_crl_issued_by(const scitt__dcap_crl *crl, const scitt__dcap_cert *issuer)
+bool scitt__dcap_crl_issued_by(const scitt__dcap_crl *crl, const scitt__x509 *issuer)
 {
     return X509_NAME_cmp(X509_CRL_get_issuer(crl->c), X509_get_subject_name(issuer->x)) == 0;
 }
 
-scitt_err scitt__dcap_crl_check_signed(const scitt__dcap_crl *crl, const scitt__dcap_cert *issuer)
+scitt_err scitt__dcap_crl_check_signed(const scitt__dcap_crl *crl, const scitt__x509 *issuer)
 {
     const X509_ALGOR *alg = NULL;
     X509_CRL_get0_signature(crl->c, NULL, &alg);
@@ -384,7 +322,7 @@ scitt_err scitt__dcap_crl_check_signed(const scitt__dcap_crl *crl, const scitt__
     return rc == 1 ? SCITT_OK : SCITT_ERR_SIGNATURE;
 }
 
-bool scitt__dcap_crl_lists(const scitt__dcap_crl *crl, const scitt__dcap_cert *c)
+bool scitt__dcap_crl_lists(const scitt__dcap_crl *crl, const scitt__x509 *c)
 {
     X509_REVOKED *entry = NULL;
     /* 1: listed; 2: listed as removeFromCRL (not revoked); 0: not listed. */

@@ -132,7 +132,7 @@ scitt_err scitt__dcap_pem_decode(scitt_span pem, const char *label, scitt_dynbuf
 void scitt__dcap_chain_clear(scitt__dcap_chain *c)
 {
     for (size_t i = 0; i < c->n; i++) {
-        scitt__dcap_cert_free(c->cert[i]);
+        scitt__x509_free(c->cert[i]);
     }
     memset(c, 0, sizeof(*c));
 }
@@ -147,7 +147,7 @@ scitt_err scitt__dcap_chain_parse(scitt_span pem, scitt__dcap_chain *out)
     scitt_err err =
         scitt__dcap_pem_decode(pem, "CERTIFICATE", &der, spans, SCITT__DCAP_CHAIN_MAX, &n);
     for (size_t i = 0; err == SCITT_OK && i < n; i++) {
-        err = scitt__dcap_cert_parse(spans[i], &out->cert[i]);
+        err = scitt__tee_x509_parse(spans[i], &out->cert[i]);
         if (err == SCITT_OK) {
             scitt_sha256(spans[i].ptr, spans[i].len, out->sha256[i]);
             out->n = i + 1;

@@ -28,7 +28,7 @@ typedef struct vstate {
     const scitt_dcap_collateral *col;
     scitt_dcap_quote q;
     scitt_dynbuf pem_der;
-    scitt__dcap_cert *leaf, *ca, *root;
+    scitt__x509 *leaf, *ca, *root;
     scitt_dcap_pck_ext ext;
     scitt_dcap_result *r; /* the working result, copied out at the end */
 } vstate;
@@ -63,9 +63,9 @@ static scitt_err check_time(vstate *s, const scitt__dcap_cert_info *i)
 }
 
 /* @p child is issued and signed by the CA @p parent, both with P-256 keys. */
-static scitt_err check_link(vstate *s, const scitt__dcap_cert *child,
-                            const scitt__dcap_cert_info *ci, const scitt__dcap_cert *parent,
-                            const scitt__dcap_cert_info *pi, scitt_tee_reason bad_sig)
+static scitt_err check_link(vstate *s, const scitt__x509 *child, const scitt__dcap_cert_info *ci,
+                            const scitt__x509 *parent, const scitt__dcap_cert_info *pi,
+                            scitt_tee_reason bad_sig)
 {
     if (!scitt__dcap_cert_issued_by(child, parent)) {
         return rej(s, SCITT_TEE_DCAP_CHAIN_NAMES, SCITT_ERR_CERT_CHAIN);
@@ -79,7 +79,7 @@ static scitt_err check_link(vstate *s, const scitt__dcap_cert *child,
     return SCITT_OK;
 }
 
-static scitt_err info(vstate *s, const scitt__dcap_cert *c, scitt__dcap_cert_info *i,
+static scitt_err info(vstate *s, const scitt__x509 *c, scitt__dcap_cert_info *i,
                       scitt_tee_reason why)
 {
     scitt_err err = scitt__dcap_cert_info_get(c, i);
@@ -121,7 +121,7 @@ static scitt_err step_pck_chain(vstate *s)
         return rej(s, SCITT_TEE_DCAP_ROOT_NOT_PINNED, SCITT_ERR_UNTRUSTED);
     }
     memcpy(s->r->root_sha256, fp, 32);
-    scitt__dcap_cert **dst[3] = {&s->leaf, &s->ca, &s->root};
+    scitt__x509 **dst[3] = {&s->leaf, &s->ca, &s->root};
     for (int i = 0; i < 3; i++) {
         err = scitt__dcap_cache_cert(s->col->cache, der[i], dst[i]);
         if (err != SCITT_OK) {
@@ -152,8 +152,8 @@ static scitt_err step_pck_chain(vstate *s)
 }
 
 /* One CRL: issued and signed by @p issuer, current, @p subject not listed. */
-static scitt_err check_crl(vstate *s, const scitt__dcap_crl *crl, const scitt__dcap_cert *issuer,
-                           const scitt__dcap_cert *subject)
+static scitt_err check_crl(vstate *s, const scitt__dcap_crl *crl, const scitt__x509 *issuer,
+                           const scitt__x509 *subject)
 {
     if (!scitt__dcap_crl_issued_by(crl, issuer)) {
         return rej(s, SCITT_TEE_DCAP_CRL_ISSUER, SCITT_ERR_CERT_CHAIN);
@@ -253,9 +253,9 @@ static scitt_err step_signatures(vstate *s)
 
 /* The TCB Signing certificate of an issuer chain: [signer, pinned root] or [signer] (then the
  * quote's pinned root is the parent). Returns the checked signer. */
-static scitt_err check_signer(vstate *s, const scitt__dcap_chain *ch, const scitt__dcap_cert **out)
+static scitt_err check_signer(vstate *s, const scitt__dcap_chain *ch, const scitt__x509 **out)
 {
-    const scitt__dcap_cert *root = s->root;
+    const scitt__x509 *root = s->root;
     if (ch->n == 2) {
         if (memcmp(ch->sha256[1], s->pin, 32) != 0) {
             return rej(s, SCITT_TEE_DCAP_ROOT_NOT_PINNED, SCITT_ERR_UNTRUSTED);
@@ -282,7 +282,7 @@ static scitt_err check_signer(vstate *s, const scitt__dcap_chain *ch, const scit
     return SCITT_OK;
 }
 
-static scitt_err check_doc_sig(vstate *s, const scitt__dcap_doc *d, const scitt__dcap_cert *signer,
+static scitt_err check_doc_sig(vstate *s, const scitt__dcap_doc *d, const scitt__x509 *signer,
                                scitt_tee_reason bad_sig)
 {
     if (scitt__dcap_cert_verify(signer, d->body, d->sig) != SCITT_OK) {
@@ -316,7 +316,7 @@ static scitt_err step_collateral(vstate *s)
 {
     const scitt_dcap_collateral *c = s->col;
     const scitt__dcap_doc *ti = c->tcb_info, *qi = c->qe_identity;
-    const scitt__dcap_cert *ti_signer = NULL, *qi_signer = NULL;
+    const scitt__x509 *ti_signer = NULL, *qi_signer = NULL;
     scitt_err err;
     if ((err = check_signer(s, &c->tcb_info_chain, &ti_signer))) {
         return err;
@@ -567,9 +567,9 @@ scitt_err scitt_dcap_verify(scitt_span quote, const scitt_dcap_collateral *col,
     } else {
         out->why = r->why;
     }
-    scitt__dcap_cert_free(s.leaf);
-    scitt__dcap_cert_free(s.ca);
-    scitt__dcap_cert_free(s.root);
+    scitt__x509_free(s.leaf);
+    scitt__x509_free(s.ca);
+    scitt__x509_free(s.root);
     scitt_dynbuf_clear(&s.pem_der);
     scitt_free(r);
     return err;

@@ -44,7 +44,8 @@ typedef struct scitt__amd_ext {
     scitt_span value;
 } scitt__amd_ext;
 
-/* Strict DER: the whole span must be one certificate. SCITT_ERR_CERT_MALFORMED otherwise. */
+/* Strict DER: the whole span must be one certificate. SCITT_ERR_CERT_MALFORMED otherwise, or
+ * SCITT_ERR_TOO_LARGE over SCITT_LIMIT_TEE_CERT. */
 scitt_err scitt__tee_x509_parse(scitt_span der, scitt__x509 **out);
 void scitt__x509_free(scitt__x509 *x);
 scitt_err scitt__x509_info_get(const scitt__x509 *x, scitt__x509_info *out);
@@ -79,8 +80,7 @@ extern const uint8_t scitt__snp_guid_ark[16];
 
 #include "scitt/dcap.h"
 
-/* A parsed certificate or CRL of the DCAP adapter (dcap_openssl.c). */
-typedef struct scitt__dcap_cert scitt__dcap_cert;
+/* A CRL of the DCAP adapter (dcap_openssl.c); certificates are the scitt__x509 above. */
 typedef struct scitt__dcap_crl scitt__dcap_crl;
 
 typedef struct scitt__dcap_cert_info {
@@ -92,25 +92,21 @@ typedef struct scitt__dcap_cert_info {
     int64_t not_after;
 } scitt__dcap_cert_info;
 
-/* Strict DER: the whole span one certificate. SCITT_ERR_CERT_MALFORMED / SCITT_ERR_TOO_LARGE. */
-scitt_err scitt__dcap_cert_parse(scitt_span der, scitt__dcap_cert **out);
-void scitt__dcap_cert_free(scitt__dcap_cert *c);
-scitt_err scitt__dcap_cert_info_get(const scitt__dcap_cert *c, scitt__dcap_cert_info *out);
+scitt_err scitt__dcap_cert_info_get(const scitt__x509 *c, scitt__dcap_cert_info *out);
 /* True when @p child's issuer name equals @p parent's subject name. */
-bool scitt__dcap_cert_issued_by(const scitt__dcap_cert *child, const scitt__dcap_cert *parent);
+bool scitt__dcap_cert_issued_by(const scitt__x509 *child, const scitt__x509 *parent);
 /* ecdsa-with-SHA256 (outer and inner algorithm) verified with @p parent's key: SCITT_OK,
  * SCITT_ERR_ALG (another algorithm) or SCITT_ERR_SIGNATURE. */
-scitt_err scitt__dcap_cert_check_signed(const scitt__dcap_cert *child,
-                                        const scitt__dcap_cert *parent);
+scitt_err scitt__dcap_cert_check_signed(const scitt__x509 *child, const scitt__x509 *parent);
 /* The extnValue contents of the SGX extensions (1.2.840.113741.1.13.1), pointing into @p c.
  * SCITT_ERR_NOT_FOUND when absent, SCITT_ERR_CERT_MALFORMED when repeated. */
-scitt_err scitt__dcap_cert_sgx_ext(const scitt__dcap_cert *c, scitt_span *value);
+scitt_err scitt__dcap_cert_sgx_ext(const scitt__x509 *c, scitt_span *value);
 /* ECDSA P-256 / SHA-256 of @p msg, signature raw r || s, with the certificate's key. */
-scitt_err scitt__dcap_cert_verify(const scitt__dcap_cert *c, scitt_span msg, const uint8_t sig[64]);
+scitt_err scitt__dcap_cert_verify(const scitt__x509 *c, scitt_span msg, const uint8_t sig[64]);
 /* The same with a raw public key x || y: SCITT_ERR_KEY_MALFORMED when it is not a P-256 point. */
 scitt_err scitt__dcap_key_verify(const uint8_t key[64], scitt_span msg, const uint8_t sig[64]);
 /* Another reference to @p c (free each with scitt__dcap_cert_free). */
-scitt_err scitt__dcap_cert_ref(const scitt__dcap_cert *c, scitt__dcap_cert **out);
+scitt_err scitt__dcap_cert_ref(const scitt__x509 *c, scitt__x509 **out);
 
 /* An imported attestation key (P-256 point x || y). */
 typedef struct scitt__dcap_key scitt__dcap_key;
@@ -137,7 +133,7 @@ scitt_err scitt__dcap_cache_new(scitt__dcap_cache **out);
 void scitt__dcap_cache_free(scitt__dcap_cache *c);
 /* The certificate of @p der, parsed now or earlier (free with scitt__dcap_cert_free): what
  * scitt__dcap_cert_parse returns for it. @p c NULL parses without a cache. */
-scitt_err scitt__dcap_cache_cert(scitt__dcap_cache *c, scitt_span der, scitt__dcap_cert **out);
+scitt_err scitt__dcap_cache_cert(scitt__dcap_cache *c, scitt_span der, scitt__x509 **out);
 /* The key @p key, imported now or earlier (free with scitt__dcap_key_free): what
  * scitt__dcap_key_import returns for it. @p c NULL imports without a cache. */
 scitt_err scitt__dcap_cache_key(scitt__dcap_cache *c, const uint8_t key[64], scitt__dcap_key **out);
@@ -149,11 +145,11 @@ void scitt__dcap_crl_free(scitt__dcap_crl *c);
 /* thisUpdate and nextUpdate (a CRL without nextUpdate is SCITT_ERR_EVIDENCE_MALFORMED). */
 scitt_err scitt__dcap_crl_times(const scitt__dcap_crl *c, int64_t *this_update,
                                 int64_t *next_update);
-bool scitt__dcap_crl_issued_by(const scitt__dcap_crl *crl, const scitt__dcap_cert *issuer);
+bool scitt__dcap_crl_issued_by(const scitt__dcap_crl *crl, const scitt__x509 *issuer);
 /* ecdsa-with-SHA256 verified with @p issuer's key: SCITT_OK / SCITT_ERR_ALG / SIGNATURE. */
-scitt_err scitt__dcap_crl_check_signed(const scitt__dcap_crl *crl, const scitt__dcap_cert *issuer);
+scitt_err scitt__dcap_crl_check_signed(const scitt__dcap_crl *crl, const scitt__x509 *issuer);
 /* True when @p c's serial number is listed in @p crl. */
-bool scitt__dcap_crl_lists(const scitt__dcap_crl *crl, const scitt__dcap_cert *c);
+bool scitt__dcap_crl_lists(const scitt__dcap_crl *crl, const scitt__x509 *c);
 
 /* PEM blocks labelled @p label ("CERTIFICATE", "X509 CRL"): strict base64 lines, whitespace
  * between blocks and NUL bytes after the last one allowed, nothing else. The DER of each block is
@@ -168,7 +164,7 @@ bool scitt__dcap_is_pem(scitt_span in);
 #define SCITT__DCAP_CHAIN_MAX 4
 typedef struct scitt__dcap_chain {
     size_t n;
-    scitt__dcap_cert *cert[SCITT__DCAP_CHAIN_MAX];
+    scitt__x509 *cert[SCITT__DCAP_CHAIN_MAX];
     uint8_t sha256[SCITT__DCAP_CHAIN_MAX][32];
 } scitt__dcap_chain;
 

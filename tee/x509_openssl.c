@@ -1,8 +1,10 @@
 /*
- * The one OpenSSL adapter of tee/: certificate parsing, the AMD KDS extensions, RSASSA-PSS chain
- * signatures and the ECDSA P-384 report signature. OpenSSL types stay in this file.
+ * The OpenSSL adapter of tee/ for AMD: certificate parsing (also used by dcap_openssl.c), the AMD
+ * KDS extensions, RSASSA-PSS chain signatures and the ECDSA P-384 report signature. OpenSSL types
+ * stay in this file, dcap_openssl.c and x509_int.h.
  */
 #include "tee_internal.h"
+#include "x509_int.h"
 
 #include <string.h>
 #include <time.h>
@@ -17,10 +19,6 @@
 #include <openssl/x509.h>
 
 #include "scitt/limits.h"
-
-struct scitt__x509 {
-    X509 *x;
-};
 
 /* DER contents of the OID 1.3.6.1.4.1.3704.1 (AMD KDS certificate extensions). */
 static const uint8_t amd_kds_prefix[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x9c, 0x78, 0x01};
@@ -56,18 +54,7 @@ void scitt__x509_free(scitt__x509 *x)
     }
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (no time-zone or locale involved). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static bool asn1_time_unix(const ASN1_TIME *t, int64_t *out)
+bool scitt__asn1_time_unix(const ASN1_TIME *t, int64_t *out)
 {
     struct tm tm;
     memset(&tm, 0, sizeof(tm));
@@ -75,7 +62,8 @@ static bool asn1_time_unix(const ASN1_TIME *t, int64_t *out)
         ERR_clear_error();
         return false;
     }
-    int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday);
+    int64_t days = scitt_days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+                                         (unsigned)tm.tm_mday);
     *out = days * 86400 + (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
     return true;
 }
@@ -123,8 +111,8 @@ scitt_err scitt__x509_info_get(const scitt__x509 *w, scitt__x509_info *out)
     ERR_clear_error();
     out->self_issued = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
     common_name(X509_get_subject_name(x), out->subject_cn);
-    if (!asn1_time_unix(X509_get0_notBefore(x), &out->not_before) ||
-        !asn1_time_unix(X509_get0_notAfter(x), &out->not_after)) {
+    if (!scitt__asn1_time_unix(X509_get0_notBefore(x), &out->not_before) ||
+        !scitt__asn1_time_unix(X509_get0_notAfter(x), &out->not_after)) {
         return SCITT_ERR_CERT_MALFORMED;
     }
     return SCITT_OK;

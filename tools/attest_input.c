@@ -270,17 +270,6 @@ scitt_err attest_parse_min_tcb(const char *arg, scitt_snp_min_tcb *out, char *wh
     return SCITT_OK;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static bool digits(const char *s, size_t n, int64_t *out)
 {
     int64_t v = 0;
@@ -300,19 +289,11 @@ bool attest_parse_time(const char *s, int64_t *out)
     if (n >= 1 && n <= 11 && strspn(s, "0123456789") == n) {
         return digits(s, n, out); /* Unix seconds */
     }
-    /* RFC 3339 in UTC, whole seconds: YYYY-MM-DDTHH:MM:SSZ */
-    int64_t y, mo, d, h, mi, se;
-    if (n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
-        s[19] != 'Z' || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
-        !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se)) {
+    /* RFC 3339 in UTC, whole seconds, not before 1970 */
+    int64_t t;
+    if (scitt_utc_parse(scitt_span_make((const uint8_t *)s, n), &t) != SCITT_OK || t < 0) {
         return false;
     }
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-        (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || se > 59) {
-        return false;
-    }
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    *out = t;
     return true;
 }

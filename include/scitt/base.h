@@ -279,6 +279,15 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_base64url_decode(scitt_span text, uint8
 
 /** True when @p s is valid UTF-8 (RFC 3629: no overlongs, no surrogates, max U+10FFFF). */
 SCITT_API bool scitt_utf8_valid(scitt_span s);
+
+/** Days from 1970-01-01 to @p y - @p m - @p d in the proleptic Gregorian calendar (negative
+ *  before 1970); @p m 1..12 and @p d 1..31 are the caller's to check. */
+SCITT_API int64_t scitt_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/** Strict RFC 3339 in UTC with whole seconds, exactly "YYYY-MM-DDTHH:MM:SSZ", as Unix seconds
+ *  (negative before 1970). SCITT_ERR_MALFORMED for any other form, a field out of range or a day
+ *  its month does not have. */
+SCITT_API SCITT_MUST_USE scitt_err scitt_utc_parse(scitt_span text, int64_t *out);
 /**
  * True when @p s is non-empty UTF-8 with no control character but tab, CR and LF: a text file,
  * which no CBOR item of a statement, receipt or bundle can be (their first byte is a control).

@@ -208,6 +208,51 @@ static void test_base64(void **state)
     }
 }
 
+static void test_utc_time(void **state)
+{
+    (void)state;
+    /* Days against values computed independently (timegm of the same dates). */
+    assert_int_equal(scitt_days_from_civil(1970, 1, 1), 0);
+    assert_int_equal(scitt_days_from_civil(1969, 12, 31), -1);
+    assert_int_equal(scitt_days_from_civil(2000, 2, 29), 11016);
+    assert_int_equal(scitt_days_from_civil(2000, 3, 1), 11017);
+    assert_int_equal(scitt_days_from_civil(2100, 3, 1), 47541);
+    assert_int_equal(scitt_days_from_civil(1600, 1, 1), -135140);
+    int64_t t = 0;
+    assert_int_equal(scitt_utc_parse(scitt_span_str("2025-07-15T12:34:56Z"), &t), SCITT_OK);
+    assert_int_equal(t, 1752582896);
+    assert_int_equal(scitt_utc_parse(scitt_span_str("1970-01-01T00:00:00Z"), &t), SCITT_OK);
+    assert_int_equal(t, 0);
+    assert_int_equal(scitt_utc_parse(scitt_span_str("1969-12-31T23:59:59Z"), &t), SCITT_OK);
+    assert_int_equal(t, -1);
+    assert_int_equal(scitt_utc_parse(scitt_span_str("2024-02-29T00:00:00Z"), &t), SCITT_OK);
+    assert_int_equal(t, 1709164800);
+    static const char *bad[] = {
+        "2023-02-29T00:00:00Z",      /* not a leap year */
+        "1900-02-29T00:00:00Z",      /* a century that is not a leap year */
+        "2024-04-31T00:00:00Z",      /* April has 30 days */
+        "2024-13-01T00:00:00Z",      /* month */
+        "2024-00-01T00:00:00Z",      /* month */
+        "2024-01-00T00:00:00Z",      /* day */
+        "2024-01-01T24:00:00Z",      /* hour */
+        "2024-01-01T00:60:00Z",      /* minute */
+        "2024-01-01T00:00:60Z",      /* leap seconds are not taken */
+        "2024-01-01T00:00:00",       /* no zone */
+        "2024-01-01T00:00:00+00:00", /* only Z */
+        "2024-01-01 00:00:00Z",      /* separator */
+        "2024-01-01T00:00:00.5Z",    /* fractions */
+        "2024-1-01T00:00:00Z",       /* short field */
+        "+024-01-01T00:00:00Z",      /* sign */
+        "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        t = 42;
+        assert_int_equal(scitt_utc_parse(scitt_span_str(bad[i]), &t), SCITT_ERR_MALFORMED);
+        assert_int_equal(t, 42);
+    }
+    assert_int_equal(scitt_utc_parse(scitt_span_make(NULL, 20), &t), SCITT_ERR_MALFORMED);
+}
+
 static void test_utf8(void **state)
 {
     (void)state;
@@ -295,11 +340,12 @@ static void test_allocator_hooks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_strings), cmocka_unit_test(test_reader),
-        cmocka_unit_test(test_writer),      cmocka_unit_test(test_dynbuf),
-        cmocka_unit_test(test_ct_equal),    cmocka_unit_test(test_hex),
-        cmocka_unit_test(test_base64),      cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_sha),         cmocka_unit_test(test_allocator_hooks),
+        cmocka_unit_test(test_err_strings),     cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_writer),          cmocka_unit_test(test_dynbuf),
+        cmocka_unit_test(test_ct_equal),        cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_base64),          cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_utc_time),        cmocka_unit_test(test_sha),
+        cmocka_unit_test(test_allocator_hooks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

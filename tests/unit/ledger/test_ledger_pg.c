@@ -330,6 +330,62 @@ static void pg_altered_rows(void **state)
     assert_int_equal(scitt_ledger_state(f->l), SCITT_ERR_INTEGRITY);
 }
 
+/* Reads @p index and compares it with the entry made for it (SCITT_OK) or returns the error. */
+static scitt_err read_entry(fixture *f, uint64_t index)
+{
+    scitt_ledger_read *r;
+    assert_int_equal(scitt_ledger_read_begin(f->l, &r), SCITT_OK);
+    scitt_span got;
+    scitt_err e = scitt_ledger_entry(r, index, &got);
+    if (e == SCITT_OK) {
+        lu_entry want;
+        lu_make(&want, index, 0);
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.ptr, want.bytes, want.len);
+    }
+    scitt_ledger_read_end(r);
+    return e;
+}
+
+/*
+ * An entry of a complete bundle is read alone (its slice of the bundle, found by the offsets
+ * record): the first, the last and any entry come back whole, and offsets the database altered
+ * (out of order, pointing at another entry, cut short, or with the bundle gone) are refused.
+ */
+static void pg_entry_slices(void **state)
+{
+    fixture *f = *state;
+    append_range(f, 0, 600); /* two complete bundles, 88 entries in `recent` */
+    static const uint64_t probe[] = {0, 1, 127, 254, 255, 256, 257, 511, 512, 599};
+    for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+        assert_int_equal(read_entry(f, probe[i]), SCITT_OK);
+    }
+    /* entry 5's offset made that of entry 6: the bytes read are another entry's */
+    sql("UPDATE scitt_boffsets SET v = overlay(v PLACING substring(v FROM 25 FOR 4) FROM 21 FOR 4) "
+        "WHERE k = '\\x0000000000000000'::bytea");
+    assert_int_equal(read_entry(f, 5), SCITT_ERR_CORRUPT);
+    assert_int_equal(read_entry(f, 4), SCITT_ERR_CORRUPT); /* now runs into entry 6 */
+    assert_int_equal(read_entry(f, 7), SCITT_OK);
+    /* entry 9's offset past entry 10's: out of order */
+    sql("UPDATE scitt_boffsets SET v = overlay(v PLACING '\\x7fffff00'::bytea FROM 37 FOR 4) "
+        "WHERE k = '\\x0000000000000000'::bytea");
+    assert_int_equal(read_entry(f, 9), SCITT_ERR_CORRUPT);
+    /* the last entry's offset past the end of the bundle */
+    sql("UPDATE scitt_boffsets SET v = overlay(v PLACING '\\x00ffffff'::bytea FROM 1021 FOR 4) "
+        "WHERE k = '\\x0000000000000001'::bytea");
+    assert_int_equal(read_entry(f, 511), SCITT_ERR_CORRUPT);
+    assert_int_equal(read_entry(f, 300), SCITT_OK);
+    /* offsets cut short */
+    sql("UPDATE scitt_boffsets SET v = substring(v FROM 1 FOR 1000) WHERE k = "
+        "'\\x0000000000000001'::bytea");
+    assert_int_equal(read_entry(f, 300), SCITT_ERR_CORRUPT);
+    /* offsets whose bundle is gone */
+    sql("DELETE FROM scitt_bundles WHERE k = '\\x0000000000000001'::bytea");
+    assert_int_equal(read_entry(f, 300), SCITT_ERR_CORRUPT);
+    /* the incomplete last bundle is read as before */
+    assert_int_equal(read_entry(f, 599), SCITT_OK);
+}
+
 /* The database restarts under an idle ledger: its pooled connections are dead, it reconnects. */
 static void pg_server_restarted(void **state)
 {
@@ -378,6 +434,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pg_fenced_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_altered_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(pg_entry_slices, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_server_restarted, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_fenced_new_connection, setup, teardown),
     };
