@@ -29,6 +29,10 @@
  *                                     a request still unanswered at the end counts at its age
  *                                     then (unanswered_P says how many)
  *   ratio registrations_P/ceiling: x, ratio production/development: x
+ *   database_*_postgresql (with --storage): the database's CPU per registration (the server the
+ *                                     bench started: postmaster and all its processes), commits
+ *                                     and WAL syncs per batch, rows written per registration
+ *                                     (pg_stat_database, pg_stat_wal), over the closed loops
  * The load client runs on the same machine and shares its cores with the servers.
  * With --receipt-key URI both daemons run the development policy, and the second signs its
  * receipts with the key that PKCS#11 URI names (scittd --receipt-key): the figures are then
@@ -49,6 +53,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "bench.h"
 #include "pg_server.h"
@@ -75,6 +81,81 @@ static void metric(int port, double *batches, double *entries)
         *batches = atof(b + strlen("\nscittd_batches_total "));
         *entries = atof(e + strlen("\nscittd_tree_size "));
     }
+}
+
+/*
+ * The CPU seconds (user + system) of the PostgreSQL server the bench started: the postmaster
+ * with the children it reaped, and every process it has now (the backends serving scittd, the
+ * WAL writer, the checkpointer...). -1 when there is none.
+ */
+static double pg_cpu_s(const pg_server *pg)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/postmaster.pid", pg->data);
+    FILE *f = pg->running ? fopen(path, "r") : NULL;
+    long pm = 0;
+    if (!f || fscanf(f, "%ld", &pm) != 1) {
+        pm = 0;
+    }
+    if (f) {
+        fclose(f);
+    }
+    if (pm <= 0) {
+        return -1;
+    }
+    double ticks = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        long pid = atol(e->d_name);
+        if (pid <= 0) {
+            continue;
+        }
+        char buf[1024];
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        FILE *s = fopen(path, "r");
+        size_t n = s ? fread(buf, 1, sizeof(buf) - 1, s) : 0;
+        if (s) {
+            fclose(s);
+        }
+        buf[n] = 0;
+        const char *p = strrchr(buf, ')');
+        long ppid;
+        unsigned long long ut, st, cut, cst;
+        if (!p || sscanf(p + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+                         &ppid, &ut, &st, &cut, &cst) != 5) {
+            continue;
+        }
+        if (pid == pm) {
+            ticks += (double)(ut + st + cut + cst);
+        } else if (ppid == pm) {
+            ticks += (double)(ut + st);
+        }
+    }
+    if (d) {
+        closedir(d);
+    }
+    return ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The database's counters: [0] commits (pg_stat_database), [1] WAL syncs (pg_stat_wal),
+ * [2] rows written (inserted + updated + deleted); PostgreSQL publishes them within a second. */
+static void pg_counters(const char *url, double out[3])
+{
+    out[0] = out[1] = out[2] = 0;
+    PGconn *c = PQconnectdb(url);
+    PGresult *r = PQstatus(c) == CONNECTION_OK
+                      ? PQexec(c, "SELECT xact_commit, (SELECT wal_sync FROM pg_stat_wal), "
+                                  "tup_inserted + tup_updated + tup_deleted FROM pg_stat_database "
+                                  "WHERE datname = current_database()")
+                      : NULL;
+    if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        for (int i = 0; i < 3; i++) {
+            out[i] = atof(PQgetvalue(r, 0, i));
+        }
+    }
+    PQclear(r);
+    PQfinish(c);
 }
 
 typedef struct server {
@@ -302,6 +383,8 @@ int main(int argc, char **argv)
     uint64_t good[2] = {0, 0};
     double secs[2] = {0, 0}, b0[2] = {0, 0}, e0[2] = {0, 0}, b1[2] = {0, 0}, e1[2] = {0, 0};
     double batches[2] = {0, 0}, entries[2] = {0, 0}, server_cpu[2] = {0, 0};
+    double db_cpu = 0, db_n0[3], db_n1[3], db_delta[3] = {0, 0, 0};
+    bool db_ours = pg.running;
     for (int r = 0; r < ROUNDS && rc == 0; r++) {
         for (int k = 0; k < 2 && rc == 0; k++) {
             char name[64];
@@ -309,8 +392,20 @@ int main(int argc, char **argv)
             hc_result res;
             metric(d[k].port, &b0[k], &e0[k]);
             double cpu0 = sr_cpu_s(d[k].pid);
+            double dcpu0 = storage && k == DEV ? pg_cpu_s(&pg) : 0;
+            if (storage && k == DEV) {
+                pg_counters(storage, db_n0);
+            }
             rc = run(name, &d[k], &p, &cfg, 0, WARMUP, seconds / ROUNDS, &res) ? 0 : 1;
             server_cpu[k] += sr_cpu_s(d[k].pid) - cpu0;
+            if (storage && k == DEV) {
+                db_cpu += db_ours ? pg_cpu_s(&pg) - dcpu0 : 0;
+                usleep(1100 * 1000); /* the counters are published within a second */
+                pg_counters(storage, db_n1);
+                for (int i = 0; i < 3; i++) {
+                    db_delta[i] += db_n1[i] - db_n0[i];
+                }
+            }
             metric(d[k].port, &b1[k], &e1[k]);
             good[k] += res.good;
             secs[k] += res.elapsed_s;
@@ -343,6 +438,17 @@ int main(int argc, char **argv)
             snprintf(name, sizeof(name), "server_cpu_per_registration_%s", policy_name[k]);
             bench_print(name, server_cpu[k] / entries[k] * 1e6, "us");
         }
+    }
+    if (storage && entries[DEV] > 0 && batches[DEV] > 0) {
+        /* where a registration's time goes in the database, over the same closed loops */
+        if (db_ours) {
+            bench_print("database_cpu_per_registration_postgresql", db_cpu / entries[DEV] * 1e6,
+                        "us");
+        }
+        bench_print("database_commits_per_batch_postgresql", db_delta[0] / batches[DEV], "");
+        bench_print("database_wal_syncs_per_batch_postgresql", db_delta[1] / batches[DEV], "");
+        bench_print("database_rows_written_per_registration_postgresql", db_delta[2] / entries[DEV],
+                    "");
     }
 
     /* fixed rate, each policy in turn, with statements not sent before */

@@ -297,6 +297,13 @@ static scitt_err put_bundle(batch_ctx *b, uint64_t bundle)
     if (e != SCITT_OK || edge->bundle_stored == 0) {
         return e; /* none of its entries reached `recent`: the bundle filled up in one batch */
     }
+    if (s->ops->del_range) {
+        uint8_t lo[8], hi[8];
+        scitt__be64(lo, bundle * BUNDLE_ENTRIES);
+        scitt__be64(hi, (bundle + 1) * BUNDLE_ENTRIES);
+        return s->ops->del_range(s, b->txn, SCITT__T_RECENT, scitt_span_make(lo, 8),
+                                 scitt_span_make(hi, 8));
+    }
     scitt__cursor *c = NULL;
     e = scitt__cursor_open(s, b->txn, SCITT__T_RECENT, &c);
     scitt_err rc = SCITT_ERR_NOT_FOUND;
@@ -680,6 +687,16 @@ static size_t process_batch(scitt_ledger *l, pending_sub *list, size_t count)
         }
         /* Nothing was committed: rebuild the edge from storage before anything else. */
         scitt_err r = scitt__edge_load(l, l->edge, false);
+        if (r == SCITT_ERR_IO && l->ha) {
+            /* The database does not answer (its own failover, a cut network): this instance
+             * stops sequencing rather than refusing writes until a restart. Its lease ticks take
+             * the lease again once a database answers, with every check of a takeover (the edge
+             * rebuilt from storage); the batch goes to the queue (a commit whose answer was lost
+             * is found there as a duplicate), or fails when the queue cannot be reached. */
+            scitt__ha_step_down(l);
+            scitt__ha_forward(l, list);
+            return 0;
+        }
         if (r != SCITT_OK) {
             atomic_store(&l->state, (int)r);
             break;

@@ -105,6 +105,10 @@ typedef struct scitt__storage_ops {
     /* Deletes the record the cursor is on. */
     scitt_err (*cursor_del)(scitt__cursor *c);
     void (*cursor_close)(scitt__cursor *c);
+    /* Deletes every record with @p lo <= key < @p hi (a table of unique keys); NULL: the
+     * caller deletes them one by one with a cursor. */
+    scitt_err (*del_range)(const scitt__store *s, scitt__txn *t, scitt__table tb, scitt_span lo,
+                           scitt_span hi);
 
     /* Makes room after SCITT_ERR_MAP_FULL (no transaction active in this process). */
     scitt_err (*grow)(scitt__store *s);

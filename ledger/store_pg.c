@@ -53,12 +53,20 @@ enum {
     Q_GET_BOTH_RANGE,
     Q_NEXT_DUP,
     Q_DEL,
+    Q_DEL_RANGE,
     Q_RANGE,
     Q_KINDS
 };
 
 /* Statements of no table, numbered after the tables' (prepared once per connection too). */
-enum { X_FENCE = SCITT__T_COUNT * Q_KINDS, X_NOTIFY_DONE, X_QUEUE_FINISH, X_END };
+/* X_ROWS + table: the rows of a table's inserts gathered in one statement (pg_rows_flush) */
+enum {
+    X_FENCE = SCITT__T_COUNT * Q_KINDS,
+    X_NOTIFY_DONE,
+    X_QUEUE_FINISH,
+    X_ROWS,
+    X_END = X_ROWS + SCITT__T_COUNT
+};
 
 typedef struct pg_conn {
     struct pg_conn *next;
@@ -95,6 +103,14 @@ struct scitt__txn {
      * that the receipts of one batch read each tile and head once: an open-addressed table */
     struct pg_memo *memo;
     size_t nmemo, capmemo;
+    /* Inserts that add rows (appends, the duplicate tables' postings) gathered per table and
+     * sent as one statement of two arrays (PostgreSQL's binary array format) before anything
+     * else is sent or read: one statement per table and batch instead of one per row. */
+    struct pg_rows {
+        scitt_dynbuf k, v; /* an array header (filled in when sent), then each element */
+        uint32_t n;
+    } rows[SCITT__T_COUNT];
+    bool has_rows, flushing;
 };
 
 typedef struct pg_memo {
@@ -152,8 +168,14 @@ static scitt_err pg_get_conn(struct scitt__pg *pg, pg_conn **out, bool fresh)
     return SCITT_OK;
 }
 
+/*
+ * Back to the pool, or closed. A connection its server dropped (the server stopped or died, a
+ * failover of the database) closes every idle one too: they went to the same server, and each
+ * would fail one more statement before its turn to be replaced came.
+ */
 static void pg_put_conn(struct scitt__pg *pg, pg_conn *pc, bool healthy)
 {
+    pg_conn *drop = NULL;
     pthread_mutex_lock(&pg->mu);
     if (healthy && PQstatus(pc->c) == CONNECTION_OK && PQtransactionStatus(pc->c) == PQTRANS_IDLE &&
         pg->idle_count < PG_POOL_MAX) {
@@ -161,11 +183,21 @@ static void pg_put_conn(struct scitt__pg *pg, pg_conn *pc, bool healthy)
         pg->idle = pc;
         pg->idle_count++;
         pc = NULL;
+    } else if (PQstatus(pc->c) == CONNECTION_BAD) {
+        drop = pg->idle;
+        pg->idle = NULL;
+        pg->idle_count = 0;
     }
     pthread_mutex_unlock(&pg->mu);
     if (pc) {
         PQfinish(pc->c);
         scitt_free(pc);
+    }
+    while (drop) {
+        pg_conn *next = drop->next;
+        PQfinish(drop->c);
+        scitt_free(drop);
+        drop = next;
     }
 }
 
@@ -209,9 +241,17 @@ static scitt_err pg_exec(PGconn *c, const char *sql)
 /* Writes sent ahead and not yet read back, at most (then they are read, and sending goes on). */
 #define PIPE_MAX 512u
 
+static scitt_err pg_rows_flush(scitt__txn *t);
+
 /* Reads back every pipelined write and leaves pipeline mode; the first failure is kept. */
 static scitt_err pg_drain(scitt__txn *t)
 {
+    if (t->has_rows && !t->flushing) {
+        scitt_err f = pg_rows_flush(t);
+        if (f != SCITT_OK && t->pipe_err == SCITT_OK) {
+            t->pipe_err = f;
+        }
+    }
     if (!t->piped) {
         return t->pipe_err;
     }
@@ -263,12 +303,23 @@ static scitt_err pg_drain(scitt__txn *t)
     return t->pipe_err;
 }
 
+static bool is_dup(scitt__table tb)
+{
+    return tb >= SCITT__T_FIRST_DUP;
+}
+
 /* Sends a write (statement @p id, prepared as @p sql) without waiting for its result. */
 static scitt_err pg_send(scitt__txn *t, unsigned id, const char *sql, int n,
                          const scitt_span *params)
 {
     if (t->pipe_err != SCITT_OK) {
         return t->pipe_err;
+    }
+    if (t->has_rows && !t->flushing) {
+        scitt_err f = pg_rows_flush(t); /* what was written before goes first */
+        if (f != SCITT_OK) {
+            return f;
+        }
     }
     PGconn *c = t->pc->c;
     char name[16];
@@ -308,6 +359,66 @@ static scitt_err pg_send(scitt__txn *t, unsigned id, const char *sql, int n,
         return pg_drain(t);
     }
     return SCITT_OK;
+}
+
+/* The header of a one-dimensional bytea[] of @p n elements, no NULLs (binary format). */
+#define ROWS_HEADER 20
+static void rows_header(uint8_t *h, uint32_t n)
+{
+    static const uint32_t fields[5] = {1, 0, 17 /* bytea */, 0, 1};
+    for (unsigned i = 0; i < 5; i++) {
+        uint32_t v = i == 3 ? n : fields[i];
+        h[4 * i] = (uint8_t)(v >> 24);
+        h[4 * i + 1] = (uint8_t)(v >> 16);
+        h[4 * i + 2] = (uint8_t)(v >> 8);
+        h[4 * i + 3] = (uint8_t)v;
+    }
+}
+
+static void rows_put(scitt_dynbuf *b, scitt_span x)
+{
+    if (b->len == 0) {
+        uint8_t h[ROWS_HEADER] = {0};
+        scitt_dynbuf_put(b, h, sizeof(h));
+    }
+    uint8_t len[4] = {(uint8_t)(x.len >> 24), (uint8_t)(x.len >> 16), (uint8_t)(x.len >> 8),
+                      (uint8_t)x.len};
+    scitt_dynbuf_put(b, len, 4);
+    if (x.len) {
+        scitt_dynbuf_put(b, x.ptr, x.len);
+    }
+}
+
+/* Sends every table's gathered rows, one statement per table. */
+static scitt_err pg_rows_flush(scitt__txn *t)
+{
+    scitt_err e = SCITT_OK;
+    t->flushing = true;
+    for (unsigned tb = 0; tb < SCITT__T_COUNT; tb++) {
+        struct pg_rows *r = &t->rows[tb];
+        if (r->n == 0) {
+            continue;
+        }
+        if (e == SCITT_OK && (r->k.err != SCITT_OK || r->v.err != SCITT_OK)) {
+            e = SCITT_ERR_NOMEM;
+        }
+        if (e == SCITT_OK) {
+            rows_header(r->k.ptr, r->n);
+            rows_header(r->v.ptr, r->n);
+            char sql[200];
+            snprintf(sql, sizeof(sql),
+                     "INSERT INTO %s (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[])%s",
+                     table_names[tb], is_dup((scitt__table)tb) ? " ON CONFLICT DO NOTHING" : "");
+            scitt_span p[2] = {scitt_span_make(r->k.ptr, r->k.len),
+                               scitt_span_make(r->v.ptr, r->v.len)};
+            e = pg_send(t, X_ROWS + tb, sql, 2, p);
+        }
+        r->k.len = r->v.len = 0;
+        r->n = 0;
+    }
+    t->has_rows = false;
+    t->flushing = false;
+    return e;
 }
 
 /*
@@ -475,6 +586,10 @@ static scitt_span pg_value(const PGresult *r, int row, int col)
 
 static void txn_free(scitt__txn *t, bool healthy)
 {
+    for (unsigned i = 0; i < SCITT__T_COUNT; i++) {
+        scitt_dynbuf_clear(&t->rows[i].k);
+        scitt_dynbuf_clear(&t->rows[i].v);
+    }
     for (size_t i = 0; i < t->nres; i++) {
         PQclear(t->res[i]);
     }
@@ -502,6 +617,10 @@ static scitt_err pg_txn_begin(scitt__store *s, scitt__txn_kind kind, scitt__txn 
     }
     t->s = s;
     t->write = write;
+    for (unsigned i = 0; i < SCITT__T_COUNT; i++) {
+        scitt_dynbuf_init(&t->rows[i].k, 0);
+        scitt_dynbuf_init(&t->rows[i].v, 0);
+    }
     /* The log is fenced; the index is derived data, and a deposed writer's postings name entries
      * it committed while it held the token, so they need no fence. */
     t->fenced = kind == SCITT__TXN_LOG_WRITE;
@@ -537,6 +656,11 @@ static void pg_txn_abort(scitt__store *s, scitt__txn *t)
     if (!t || t->shared) {
         return;
     }
+    for (unsigned i = 0; i < SCITT__T_COUNT; i++) {
+        t->rows[i].n = 0; /* rolled back: nothing gathered is sent */
+        t->rows[i].k.len = t->rows[i].v.len = 0;
+    }
+    t->has_rows = false;
     (void)pg_drain(t);
     bool ok = pg_exec(t->pc->c, "ROLLBACK") == SCITT_OK;
     txn_free(t, ok);
@@ -554,6 +678,9 @@ static const char fence_sql[] =
 static scitt_err pg_txn_commit(scitt__store *s, scitt__txn *t)
 {
     scitt_err e = t->pipe_err;
+    if (e == SCITT_OK && t->has_rows) {
+        e = pg_rows_flush(t); /* before the fence's place in the pipeline is taken */
+    }
     if (e == SCITT_OK && t->pending + 3 >= PIPE_MAX) {
         e = pg_drain(t); /* room for the fence and the COMMIT in this pipeline */
     }
@@ -561,10 +688,10 @@ static scitt_err pg_txn_commit(scitt__store *s, scitt__txn *t)
         uint8_t tk[8];
         scitt__be64(tk, (uint64_t)atomic_load(&s->pg->token));
         scitt_span p = scitt_span_make(tk, sizeof(tk));
-        unsigned at = t->pending;
         e = pg_send(t, X_FENCE, fence_sql, 1, &p);
         if (e == SCITT_OK) {
-            t->fence_at = at;
+            /* its place once sent: preparing it first (a new connection) drains the pipeline */
+            t->fence_at = t->pending - 1;
             t->fence_sent = true;
         }
     }
@@ -616,11 +743,6 @@ static void pg_snapshot_end(scitt__store *s, scitt__txn *log, scitt__txn *index)
 }
 
 /* ---- records ------------------------------------------------------------------------------- */
-
-static bool is_dup(scitt__table tb)
-{
-    return tb >= SCITT__T_FIRST_DUP;
-}
 
 static scitt_err pg_get(const scitt__store *s, scitt__txn *t, scitt__table tb, scitt_span key,
                         scitt_span *val)
@@ -678,6 +800,19 @@ static scitt_err pg_put(const scitt__store *s, scitt__txn *t, scitt__table tb, s
     (void)s;
     if (!t->write) {
         return SCITT_ERR_STATE;
+    }
+    if (is_dup(tb) || (flags & SCITT__PUT_APPEND)) {
+        /* rows added, never replaced: gathered, sent as one statement per table */
+        struct pg_rows *r = &t->rows[tb];
+        rows_put(&r->k, key);
+        rows_put(&r->v, val);
+        r->n++;
+        t->has_rows = true;
+        if (r->k.err != SCITT_OK || r->v.err != SCITT_OK) {
+            return SCITT_ERR_NOMEM;
+        }
+        /* a statement's arrays stay small (a rebuild of the index adds rows by the thousand) */
+        return r->n >= 4096 || r->v.len >= (4u << 20) ? pg_rows_flush(t) : SCITT_OK;
     }
     char sql[160];
     const char *n = table_names[tb];
@@ -812,6 +947,21 @@ static void pg_cursor_close(scitt__cursor *c)
     scitt_free(c);
 }
 
+/* One statement, pipelined with the batch's writes (a bundle sealed: its entries leave
+ * `recent` at once, not one seek and one delete each). */
+static scitt_err pg_del_range(const scitt__store *s, scitt__txn *t, scitt__table tb, scitt_span lo,
+                              scitt_span hi)
+{
+    (void)s;
+    if (!t->write || is_dup(tb)) {
+        return SCITT_ERR_STATE;
+    }
+    char sql[128];
+    snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE k >= $1 AND k < $2", table_names[tb]);
+    scitt_span p[2] = {lo, hi};
+    return pg_send(t, (unsigned)tb * Q_KINDS + Q_DEL_RANGE, sql, 2, p);
+}
+
 /* ---- the store ----------------------------------------------------------------------------- */
 
 static void pg_close(scitt__store *s)
@@ -904,6 +1054,7 @@ const scitt__storage_ops scitt__pg_ops = {
     .cursor_open = pg_cursor_open,
     .cursor_get = pg_cursor_get,
     .cursor_del = pg_cursor_del,
+    .del_range = pg_del_range,
     .cursor_close = pg_cursor_close,
     .grow = pg_grow,
     .sync = pg_sync,

@@ -156,6 +156,11 @@ void scittd_register_answer(scittd *d, scitt_ledger_read *r, scitt_http_req *req
         set_location(req, id);
         e = scitt_http_res_body_dynbuf(req, scittd_cose_type(req, SCITTD_TYPE_RECEIPT), &out);
     }
+    if (e == SCITT_ERR_NOT_FOUND) {
+        /* committed, but the head is not (or no longer) in the database this instance reads:
+         * its failover lost the commit, or a reader lags. Not acknowledged: come back later. */
+        e = SCITT_ERR_BUSY;
+    }
     if (e != SCITT_OK) {
         scittd_fail(req, e, "the receipt could not be built");
     }

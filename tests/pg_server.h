@@ -8,8 +8,10 @@
 #define SCITT_TESTS_PG_SERVER_H
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,24 +112,33 @@ static inline bool pg__chown_nobody(const char *path)
     return pw && chown(path, pw->pw_uid, pw->pw_gid) == 0;
 }
 
+/* The server's temporary folder (owned by `nobody` when root) and its data path. */
+static inline bool pg__make_dir(pg_server *p)
+{
+    /* absolute: the server programs run in the folder */
+    char *parent = p->parent ? realpath(p->parent, NULL) : NULL;
+    int n = snprintf(p->dir, sizeof(p->dir), "%s/scitt-pg-XXXXXX", parent ? parent : "/tmp");
+    free(parent);
+    if (n < 0 || (size_t)n >= sizeof(p->dir)) {
+        p->dir[0] = 0;
+        return false;
+    }
+    if (!mkdtemp(p->dir) || chmod(p->dir, 0700) != 0 || !pg__chown_nobody(p->dir)) {
+        return false;
+    }
+    snprintf(p->data, sizeof(p->data), "%s/data", p->dir);
+    return true;
+}
+
 /* Creates the cluster (once) and starts it (again after pg_server_stop, on the same port);
  * false (with the log on stderr) when it cannot. */
 static inline bool pg_server_start(pg_server *p)
 {
     char log[320], opts[400], bin[200], bin2[200];
     if (!p->dir[0]) {
-        /* absolute: the server programs run in the folder */
-        char *parent = p->parent ? realpath(p->parent, NULL) : NULL;
-        int n = snprintf(p->dir, sizeof(p->dir), "%s/scitt-pg-XXXXXX", parent ? parent : "/tmp");
-        free(parent);
-        if (n < 0 || (size_t)n >= sizeof(p->dir)) {
-            p->dir[0] = 0;
+        if (!pg__make_dir(p)) {
             return false;
         }
-        if (!mkdtemp(p->dir) || chmod(p->dir, 0700) != 0 || !pg__chown_nobody(p->dir)) {
-            return false;
-        }
-        snprintf(p->data, sizeof(p->data), "%s/data", p->dir);
         snprintf(log, sizeof(log), "%s/initdb.log", p->dir);
         snprintf(bin, sizeof(bin), "%s/initdb", SCITT_PG_BIN);
         char *argv[] = {bin, "-D", p->data, "-U", "scitt", "-A", "trust", "-E", "UTF8", NULL};
@@ -167,6 +178,102 @@ static inline void pg_server_stop(pg_server *p, const char *mode)
     char *argv[] = {bin, "-D", p->data, "-m", (char *)mode, "-w", "stop", NULL};
     (void)pg__run(argv, p->dir, NULL);
     p->running = false;
+}
+
+/*
+ * A streaming standby of @p primary (running): `pg_basebackup -R` into a new folder (the
+ * recovery settings and standby.signal written), started on its own port (@p s->port when set,
+ * so a URL naming it stays valid). false (with the log on stderr) when it cannot.
+ */
+static inline bool pg_server_standby(pg_server *s, const pg_server *primary)
+{
+    char log[320], bin[200], port[16];
+    if (!pg__make_dir(s)) {
+        return false;
+    }
+    snprintf(log, sizeof(log), "%s/basebackup.log", s->dir);
+    snprintf(bin, sizeof(bin), "%s/pg_basebackup", SCITT_PG_BIN);
+    snprintf(port, sizeof(port), "%d", primary->port);
+    char *argv[] = {bin,     "-h", "127.0.0.1", "-p",     port, "-U",   "scitt", "-D",
+                    s->data, "-R", "-X",        "stream", "-c", "fast", NULL};
+    if (!pg__run(argv, s->dir, log)) {
+        pg__dump("pg_basebackup", log);
+        return false;
+    }
+    return pg_server_start(s);
+}
+
+/* Promotes a standby to a primary (pg_ctl promote, waiting until it accepts writes). */
+static inline bool pg_server_promote(pg_server *p)
+{
+    char bin[200];
+    snprintf(bin, sizeof(bin), "%s/pg_ctl", SCITT_PG_BIN);
+    char *argv[] = {bin, "-D", p->data, "-w", "-t", "60", "promote", NULL};
+    return pg__run(argv, p->dir, NULL);
+}
+
+/* The parent pid of @p pid from /proc (0: gone). */
+static inline long pg__ppid(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    if (f) {
+        fclose(f);
+    }
+    buf[n] = 0;
+    const char *end = strrchr(buf, ')'); /* the command name may hold anything */
+    char state = 0;
+    long ppid = 0;
+    if (!end || sscanf(end + 1, " %c %ld", &state, &ppid) != 2 || state == 'Z') {
+        return 0;
+    }
+    return ppid;
+}
+
+/*
+ * SIGKILLs the server and every process of it at once, as the loss of its host would: the
+ * postmaster stopped first (it forks no more), its children found in /proc, then all killed.
+ * Waits until the postmaster is gone.
+ */
+static inline bool pg_server_kill(pg_server *p)
+{
+    char path[320];
+    snprintf(path, sizeof(path), "%s/postmaster.pid", p->data);
+    FILE *f = fopen(path, "r");
+    long pid = 0;
+    if (!f || fscanf(f, "%ld", &pid) != 1) {
+        pid = 0;
+    }
+    if (f) {
+        fclose(f);
+    }
+    if (pid <= 1 || kill((pid_t)pid, SIGSTOP) != 0) {
+        return false;
+    }
+    long kids[256];
+    size_t nkids = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL && nkids < 256) {
+        long child = atol(e->d_name);
+        if (child > 0 && pg__ppid(child) == pid) {
+            kids[nkids++] = child;
+        }
+    }
+    if (d) {
+        closedir(d);
+    }
+    kill((pid_t)pid, SIGKILL);
+    for (size_t i = 0; i < nkids; i++) {
+        kill((pid_t)kids[i], SIGKILL);
+    }
+    for (int i = 0; i < 1000 && pg__ppid(pid) != 0; i++) {
+        usleep(10000);
+    }
+    p->running = false;
+    return pg__ppid(pid) == 0;
 }
 
 /* Stops the server and removes its folder. */

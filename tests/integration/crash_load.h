@@ -293,6 +293,9 @@ static void cl_answer(cl_client *c, cl_req *q, const cl_resp *r)
 {
     scitt_span body = scitt_span_make(r->body, r->body_len);
     if (q->kind == REQ_CHECKPOINT) {
+        if (r->status == 503) {
+            return; /* the database out of reach: nothing served, nothing to check */
+        }
         scitt_checkpoint cp;
         if (r->status != 200 || scitt_checkpoint_open(body, &CL.vkey, 1, scitt_span_str(CL.origin),
                                                       &cp, NULL) != SCITT_OK) {

@@ -24,7 +24,7 @@
 #include "crash_load.h"
 #include "pg_server.h"
 
-static pg_server pg;
+static pg_server pg, sb; /* sb: the standby of pg_standby_* */
 static sd_daemon a, b, c3;
 static sd_issuer alice;
 
@@ -56,6 +56,7 @@ static int teardown(void **state)
     int st2 = sd_teardown(&b);
     (void)sd_teardown(&c3);
     pg_server_destroy(&pg);
+    pg_server_destroy(&sb);
     assert_int_equal(st, 0);
     assert_int_equal(st2, 0);
     return 0;
@@ -206,9 +207,12 @@ static void test_pg_fenced(void **state)
 
 /* ---- several instances ------------------------------------------------------------------- */
 
+/* The database the checks read (NULL: the test's server; the promoted standby in pg_standby). */
+static const char *db_url;
+
 static PGconn *db_connect(void)
 {
-    PGconn *c = PQconnectdb(pg.url);
+    PGconn *c = PQconnectdb(db_url ? db_url : pg.url);
     if (PQstatus(c) != CONNECTION_OK) {
         fail_msg("cannot connect to the test's PostgreSQL: %s", PQerrorMessage(c));
     }
@@ -613,6 +617,354 @@ static void test_pg_failover(void **state)
         sd_issuer_clear(&issuers[i]);
     }
     scitt_cose_keyset_free(keys);
+}
+
+/*
+ * PostgreSQL's own failover (pg_standby_sync, pg_standby_async): a streaming standby made with
+ * pg_basebackup, scittd on the primary under load (two clients registering, pipelined), every
+ * process of the primary SIGKILLed at a random moment, the standby promoted (pg_ctl promote).
+ * scittd's --storage names both servers with target_session_attrs=read-write, so libpq finds
+ * the promoted one; scittd is restarted only when it does not come back by itself within 5 s
+ * (docs/ha.md: it refuses writes when the database was unreachable as it reloaded its state).
+ * Then the dead primary is rebuilt as a standby of the new one (on its old port) and the next
+ * round kills the new primary (SCITT_PG_STANDBY_ROUNDS rounds, default 3).
+ *  - synchronous (synchronous_standby_names = '*', synchronous_commit = on): after each round,
+ *    every acknowledged entry is in the promoted database's log at its index with a receipt that
+ *    verifies, every head any client saw and every stored head hash to the entries read back
+ *    (no fork), no entry twice, and registrations continue the tree;
+ *  - asynchronous: the acknowledged entries missing from the promoted database are counted and
+ *    printed (docs/ha.md); the service must not sign a fork: when the promoted database lacks
+ *    anything the instance signed, it refuses to sign (/healthz 503, registrations 503) and the
+ *    round ends there; otherwise the round is checked as the synchronous one.
+ */
+/* The first column of the first row of @p q on @p s ("" when none). */
+static void sql_on(const pg_server *s, const char *q, char *out, size_t cap)
+{
+    PGconn *c = PQconnectdb(s->url);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fail_msg("cannot connect to %s: %s", s->url, PQerrorMessage(c));
+    }
+    PGresult *r = PQexec(c, q);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fail_msg("%s: %s", q, PQresultErrorMessage(r));
+    }
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0);
+    snprintf(out, cap, "%s", ok ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* Makes @p standby a streaming standby of @p primary and waits until the primary reports it
+ * streaming, as a synchronous standby when @p sync. */
+static void standby_up(pg_server *standby, pg_server *primary, bool sync)
+{
+    char out[64];
+    if (!pg_server_standby(standby, primary)) {
+        fail_msg("cannot make a standby with pg_basebackup");
+    }
+    /* set after the base backup: the standby, once promoted, has no standby to wait for */
+    sql_on(primary,
+           sync ? "ALTER SYSTEM SET synchronous_standby_names = '*'"
+                : "ALTER SYSTEM RESET synchronous_standby_names",
+           out, sizeof(out));
+    sql_on(primary, "ALTER SYSTEM SET synchronous_commit = on", out, sizeof(out));
+    sql_on(primary, "SELECT pg_reload_conf()", out, sizeof(out));
+    double until = it_now() + 30;
+    for (;;) {
+        sql_on(primary, "SELECT sync_state FROM pg_stat_replication WHERE state = 'streaming'", out,
+               sizeof(out));
+        if (strcmp(out, sync ? "sync" : "async") == 0) {
+            break;
+        }
+        if (it_now() > until) {
+            fail_msg("the standby is not streaming as %s (\"%s\")", sync ? "sync" : "async", out);
+        }
+        it_sleep_ms(20);
+    }
+}
+
+/* scittd on @p url without waiting for /healthz (it may refuse to sign). */
+static void spawn_on(sd_daemon *d, const char *url)
+{
+    const char *argv[] = {sd_bin(),
+                          "--data",
+                          d->data,
+                          "--listen",
+                          "127.0.0.1:0",
+                          "--platform",
+                          "virtual",
+                          "--insecure-virtual",
+                          "--print-ports",
+                          "--log-level",
+                          "warn",
+                          "--policy",
+                          sd_path(&a, "policy.json"),
+                          "--storage",
+                          url,
+                          "--lease-ms",
+                          LEASE_MS,
+                          NULL};
+    char line[128];
+    it_spawn_ready(&d->srv, argv, line, sizeof(line));
+    assert_int_equal(sscanf(line, "READY port=%d", &d->port), 1);
+}
+
+static void start_on(sd_daemon *d, const char *url)
+{
+    const char *args[] = {"--policy",    sd_path(&a, "policy.json"),
+                          "--storage",   url,
+                          "--lease-ms",  LEASE_MS,
+                          "--log-level", "info",
+                          NULL};
+    sd_start(d, args);
+}
+
+/* /healthz 200 within @p s seconds. */
+static bool healthy_within(const sd_daemon *d, double s)
+{
+    double until = it_now() + s;
+    while (sd_probe(d, "/healthz", 1000) != 0) {
+        if (it_now() > until) {
+            return false;
+        }
+        it_sleep_ms(50);
+    }
+    return true;
+}
+
+/* The acknowledged entries the log served by @p d lacks (not at their acknowledged index). */
+static size_t count_lost(sd_daemon *d, sd_config *cfg, uint64_t *size)
+{
+    sd_checkpoint now;
+    sd_get_checkpoint(d, cfg, &now);
+    uint64_t n = now.cp.size;
+    it_conn *c = sd_connect(d);
+    sd_log lc;
+    sd_read_log(c, n, &lc);
+    it_close(c);
+    size_t lost = 0;
+    for (size_t i = 0; i < CL.nacks; i++) {
+        const cl_ack *ak = &CL.acks[i];
+        if (ak->index >= n || lc.len[ak->index] != ak->entry_len ||
+            memcmp(lc.bytes.ptr + lc.off[ak->index], ak->entry, ak->entry_len) != 0) {
+            lost++;
+        }
+    }
+    sd_log_free(&lc);
+    *size = n;
+    return lost;
+}
+
+#define SB_CLIENTS 2
+
+/* A client that connects again when scittd closed its connection (an error answered with
+ * Connection: close while the database was out of reach), until told to stop. */
+static void *sb_client_main(void *arg)
+{
+    while (!atomic_load(&CL.stop)) {
+        (void)cl_main(arg);
+        if (!atomic_load(&CL.stop)) {
+            it_sleep_ms(50);
+        }
+    }
+    return NULL;
+}
+
+static void run_load(cl_client *clients, sd_issuer *issuers, unsigned round, uint64_t rng)
+{
+    CL.round = round;
+    CL.port = a.port;
+    atomic_store(&CL.stop, false);
+    atomic_store(&CL.round_acks, 0);
+    for (unsigned i = 0; i < SB_CLIENTS; i++) {
+        memset(&clients[i], 0, sizeof(clients[i]));
+        clients[i].id = i;
+        clients[i].issuer = issuers[i];
+        clients[i].depth = 4;
+        clients[i].rng = rng + i + 1 + round * 7919u;
+        clients[i].port = a.port;
+        assert_int_equal(pthread_create(&clients[i].thread, NULL, sb_client_main, &clients[i]), 0);
+    }
+}
+
+static void stop_load(cl_client *clients, unsigned round)
+{
+    atomic_store(&CL.stop, true);
+    for (unsigned i = 0; i < SB_CLIENTS; i++) {
+        pthread_join(clients[i].thread, NULL);
+    }
+    if (CL.violation[0]) {
+        fail_msg("round %u: %s", round, CL.violation);
+    }
+}
+
+static void standby_failover(bool sync)
+{
+    const char *mode = sync ? "pg_standby_sync" : "pg_standby_async";
+    const char *env = getenv("SCITT_PG_STANDBY_ROUNDS");
+    unsigned rounds = env ? (unsigned)atoi(env) : 3;
+    uint64_t rng = (uint64_t)time(NULL) * 2654435761u | 1;
+    print_message("%s: seed %llu\n", mode, (unsigned long long)rng);
+    sd_issuer issuers[SB_CLIENTS];
+    cl_client clients[SB_CLIENTS];
+    const sd_issuer *list[SB_CLIENTS + 1];
+    for (unsigned i = 0; i < SB_CLIENTS; i++) {
+        char iss[64];
+        snprintf(iss, sizeof(iss), "https://client%u.example", i);
+        sd_issuer_init(&issuers[i], SCITT_COSE_ALG_ES256, iss);
+        list[i] = &issuers[i];
+    }
+    list[SB_CLIENTS] = &alice;
+    sd_write_policy(sd_path(&a, "policy.json"), list, SB_CLIENTS + 1, NULL);
+
+    memset(&sb, 0, sizeof(sb));
+    sb.port = pg__free_port();
+    pg_server *srv[2] = {&pg, &sb};
+    standby_up(&sb, &pg, sync);
+    char url[300];
+    snprintf(
+        url, sizeof(url),
+        "postgresql://scitt@127.0.0.1:%d,127.0.0.1:%d/postgres?target_session_attrs=read-write",
+        pg.port, sb.port);
+    start_on(&a, url);
+    scitt_cose_keyset *keys = sd_keys(&a);
+    sd_config cfg;
+    sd_get_config(&a, &cfg);
+    memset(&CL, 0, sizeof(CL));
+    pthread_mutex_init(&CL.mu, NULL);
+    CL.keys = keys;
+    assert_int_equal(scitt_note_vkey_parse(scitt_span_str(cfg.vkey), &CL.vkey), SCITT_OK);
+    snprintf(CL.origin, sizeof(CL.origin), "%s", cfg.origin);
+
+    unsigned cur = 0, restarts = 0, refused = 0;
+    size_t lost_total = 0, nkills = 0;
+    double *times = calloc(rounds ? rounds : 1, sizeof(*times));
+    assert_non_null(times);
+    double t_start = it_now();
+    for (unsigned round = 0; round < rounds; round++) {
+        pg_server *primary = srv[cur], *standby = srv[1 - cur];
+        run_load(clients, issuers, round, rng);
+        double until = it_now() + 20;
+        while (atomic_load(&CL.round_acks) < 20 && it_now() < until) {
+            it_sleep_ms(5);
+        }
+        assert_true(atomic_load(&CL.round_acks) >= 20);
+        it_sleep_ms((int)(cl_rand(&rng) % 300));
+        size_t before = atomic_load(&CL.round_acks);
+        double t_kill = it_now();
+        if (!pg_server_kill(primary)) {
+            fail_msg("round %u: cannot kill the primary", round);
+        }
+        if (!pg_server_promote(standby)) {
+            fail_msg("round %u: pg_ctl promote failed", round);
+        }
+        double promoted = it_now() - t_kill;
+        db_url = standby->url;
+        /* the load goes on: libpq finds the promoted server (answers cut by the kill are not
+         * acknowledged: 503 or the connection closed) */
+        until = it_now() + 20;
+        while (atomic_load(&CL.round_acks) < before + 3 && it_now() < until) {
+            it_sleep_ms(2);
+        }
+        bool resumed = atomic_load(&CL.round_acks) >= before + 3;
+        double took = it_now() - t_kill;
+        if (!resumed) {
+            /* a sequencer that gave up is restarted (as a supervisor would) */
+            stop_load(clients, round);
+            (void)it_stop(&a.srv);
+            a.srv.pid = 0;
+            restarts++;
+            spawn_on(&a, url);
+            if (!healthy_within(&a, 10)) {
+                if (sync) {
+                    fail_msg("round %u: scittd does not run on the promoted database", round);
+                }
+                /* the promoted database lacks a head the instance signed: it refuses to sign */
+                uint64_t size;
+                size_t lost = count_lost(&a, &cfg, &size);
+                lost_total += lost;
+                refused++;
+                print_message("%s: round %u: %zu of %zu acknowledged entries lost; the instance "
+                              "refuses to sign\n",
+                              mode, round, lost, CL.nacks);
+                it_resp *r =
+                    sd_post(&a, scitt_span_make(CL.acks[0].entry, CL.acks[0].entry_len), NULL);
+                assert_int_equal(r->status, 503);
+                free(r);
+                break;
+            }
+            took = it_now() - t_kill;
+            run_load(clients, issuers, round, rng ^ 0x5bd1e995u);
+            before = 0;
+        }
+        times[nkills++] = took;
+        print_message("%s: round %u: standby promoted %.2f s after the kill, next 201s after "
+                      "%.2f s%s\n",
+                      mode, round, promoted, took, resumed ? "" : " (scittd restarted)");
+        /* the tree continues on the promoted database */
+        until = it_now() + 20;
+        while (atomic_load(&CL.round_acks) < before + 20 && it_now() < until) {
+            it_sleep_ms(5);
+        }
+        stop_load(clients, round);
+        if (atomic_load(&CL.round_acks) < before + 20) {
+            fail_msg("round %u: registrations did not resume on the promoted database", round);
+        }
+        uint64_t size;
+        size_t lost = count_lost(&a, &cfg, &size);
+        if (lost > 0) {
+            /* signing on over acknowledged entries that are gone is a fork */
+            fail_msg("round %u: %zu acknowledged entries are not in the promoted database, and "
+                     "the service signed on (%s replication)",
+                     round, lost, sync ? "synchronous" : "asynchronous");
+        }
+        cl_head *seen = malloc((CL.nheads ? CL.nheads : 1) * sizeof(*seen));
+        size_t nseen = CL.nheads;
+        memcpy(seen, CL.heads, nseen * sizeof(*seen));
+        failover_check(&a, &cfg);
+        for (size_t i = 0; i < nseen; i++) { /* kept: checked again against later logs */
+            cl_add_head(seen[i].size, seen[i].root);
+        }
+        free(seen);
+        /* the dead primary comes back as a standby of the new one, on its old port */
+        pg_server_destroy(primary);
+        memset(primary->dir, 0, sizeof(primary->dir));
+        standby_up(primary, standby, sync);
+        cur = 1 - cur;
+    }
+    qsort(times, nkills, sizeof(*times), cmp_double);
+    print_message("%s: %u kills of the primary, %zu acknowledged, %zu lost, %u refusals to sign, "
+                  "%u scittd restarts; kill to the next 201s p50 %.2f s, max %.2f s; %.1f s\n",
+                  mode, rounds, CL.nacks, lost_total, refused, restarts,
+                  nkills ? times[nkills / 2] : 0, nkills ? times[nkills - 1] : 0,
+                  it_now() - t_start);
+    free(times);
+    db_url = NULL;
+    for (size_t i = 0; i < CL.nacks; i++) {
+        free(CL.acks[i].entry);
+        free(CL.acks[i].receipt);
+    }
+    free(CL.acks);
+    free(CL.heads);
+    pthread_mutex_destroy(&CL.mu);
+    for (unsigned i = 0; i < SB_CLIENTS; i++) {
+        sd_issuer_clear(&issuers[i]);
+    }
+    scitt_cose_keyset_free(keys);
+    sd_stop(&a); /* a clean stop, on whichever server is the primary now */
+    pg_server_destroy(&sb);
+}
+
+static void test_pg_standby_sync(void **state)
+{
+    (void)state;
+    standby_failover(true);
+}
+
+static void test_pg_standby_async(void **state)
+{
+    (void)state;
+    standby_failover(false);
 }
 
 /*
@@ -1117,6 +1469,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_pg_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_first_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_migrate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_standby_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_standby_async, setup, teardown),
     };
     int sel = TU_SELECT(tests, argc, argv);
     if (sel != 0) {

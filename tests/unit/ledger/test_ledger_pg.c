@@ -45,6 +45,21 @@ static void sql(const char *q)
     PQfinish(c);
 }
 
+/* The number of rows of @p table. */
+static long count_rows(const char *table)
+{
+    PGconn *c = PQconnectdb(server.url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    char q[128];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM %s", table);
+    PGresult *r = PQexec(c, q);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    long n = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -202,6 +217,9 @@ static void pg_append_read_reopen(void **state)
     append_range(f, 100, 300);
     append_range(f, 300, 600);
     check_all(f);
+    /* the two sealed bundles left `recent` (one range delete each): only the third's entries */
+    assert_int_equal(count_rows("scitt_recent"), 600 - 512);
+    assert_int_equal(count_rows("scitt_bundles"), 2);
     /* a duplicate is answered with the existing index */
     lu_entry e;
     lu_make(&e, 42, 0);
@@ -385,6 +403,30 @@ static void pg_server_restarted(void **state)
     check_all(f);
 }
 
+/* A writer replaced while its connections were new ones (the server restarted): its next
+ * batch, whose fence is prepared on a new connection, is refused as fenced (SCITT_ERR_STATE),
+ * not as an I/O error. */
+static void pg_fenced_new_connection(void **state)
+{
+    fixture *f = *state;
+    append_range(f, 0, 10);
+    pg_server_stop(&server, "fast");
+    assert_true(pg_server_start(&server));
+    for (int i = 0; i < 100 && scitt_ledger_state(f->l) != SCITT_OK; i++) {
+        usleep(100000);
+    }
+    scitt_ledger *second;
+    assert_int_equal(scitt_ledger_open(&f->cfg, &second), SCITT_OK);
+    lu_entry e;
+    lu_make(&e, 1000, 0);
+    scitt_ledger_result res;
+    assert_int_equal(scitt_ledger_append(f->l, &e.sub_, &res), SCITT_ERR_STATE);
+    lu_make(&e, 10, 0);
+    assert_int_equal(scitt_ledger_append(second, &e.sub_, &res), SCITT_OK);
+    assert_int_equal(res.index, 10);
+    scitt_ledger_close(second);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +436,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pg_altered_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_entry_slices, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_server_restarted, setup, teardown),
+        cmocka_unit_test_setup_teardown(pg_fenced_new_connection, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
