@@ -152,6 +152,16 @@ static const scittd_option table[] = {
     {"witness-policy", SCITTD_OPT_STRING, F(witness_policy), 0, NULL, "every witness must cosign",
      0, 0, NULL, RESTART, "FILE",
      "the C2SP tlog-policy file whose quorum a checkpoint must meet to be served as witnessed"},
+    {"witness-key", SCITTD_OPT_STRING, F(witness_key), 0, NULL, "not a witness", 0, 0, NULL,
+     RESTART, "FILE",
+     "act as a C2SP tlog-witness for the --witness-log logs: POST /add-checkpoint, "
+     "GET /witness/vkey; FILE is a key from scitt witness keygen (0600; sealed in place on "
+     "SEV-SNP); the latest cosigned checkpoint of each log is kept in DATA/witness-state "
+     "(docs/witness.md)"},
+    {"witness-log", SCITTD_OPT_LIST, F(witness_log), F(nwitness_log), NULL, "none", 0, 0, NULL,
+     RESTART, "ORIGIN=VKEY",
+     "with --witness-key: a log to witness, its origin and checkpoint verifier key (C2SP "
+     "signed-note vkey), repeatable (at most 8)"},
     {"receipts-wait-for-witnesses", SCITTD_OPT_FLAG, F(receipts_wait_for_witnesses), 0, NULL, NULL,
      0, 0, NULL, RESTART, NULL,
      "with --witness: POST /entries answers 201 once a checkpoint meeting the witness policy "
@@ -462,12 +472,15 @@ scitt_err scittd_options_parse_args(int argc, char **argv, scittd_config *c, sci
     if (cap) {
         reason[0] = 0;
     }
+    /* getopt_long returns each row's val: OPT_VAL0 + its index, above every character getopt
+     * itself returns ('?' and ':' among them: a row whose val were 58 would read as ':') */
+    enum { OPT_VAL0 = 256 };
     struct option longopts[NOPT + 1];
     for (size_t i = 0; i < NOPT; i++) {
         const scittd_option *o = &table[i];
         bool arg = o->type != SCITTD_OPT_FLAG && o->type != SCITTD_OPT_ACTION;
-        longopts[i] =
-            (struct option){o->name, arg ? required_argument : no_argument, NULL, (int)i + 1};
+        longopts[i] = (struct option){o->name, arg ? required_argument : no_argument, NULL,
+                                      (int)i + OPT_VAL0};
     }
     longopts[NOPT] = (struct option){NULL, 0, NULL, 0};
     bool listed[NOPT];
@@ -486,7 +499,7 @@ scitt_err scittd_options_parse_args(int argc, char **argv, scittd_config *c, sci
                        bad);
             return SCITT_ERR_INVALID_ARG;
         }
-        const scittd_option *opt = &table[o - 1];
+        const scittd_option *opt = &table[o - OPT_VAL0];
         switch (opt->type) {
         case SCITTD_OPT_ACTION:
             cli->help |= strcmp(opt->name, "help") == 0;
@@ -502,8 +515,8 @@ scitt_err scittd_options_parse_args(int argc, char **argv, scittd_config *c, sci
         default:
             break;
         }
-        scitt_err e = set_value(c, opt, optarg, !listed[o - 1], why, sizeof(why));
-        listed[o - 1] = true;
+        scitt_err e = set_value(c, opt, optarg, !listed[o - OPT_VAL0], why, sizeof(why));
+        listed[o - OPT_VAL0] = true;
         if (e != SCITT_OK) {
             set_reason(reason, cap, "--%s %s, not \"%.200s\"", opt->name, why, optarg);
             return e;
