@@ -210,6 +210,18 @@ def test_protocol(tmp):
     check(M_TOTAL + '{status="409"} 3' in m, "metrics count the 409 refusals:\n" + m)
     check(M_SIZE + '{origin="log.test/a"} 17' in m, "metrics: cosigned size")
 
+    # the state cannot be recorded (its file replaced by a non-empty folder, so the rename over
+    # it fails): nothing is cosigned, the answer is 503, and the state is as before
+    rec = [os.path.join(w.state, f) for f in os.listdir(w.state) if f.endswith(".checkpoint")][0]
+    os.rename(rec, rec + ".saved")
+    os.makedirs(os.path.join(rec, "x"))
+    st, _, b = w.add(body(17, H[:20]))
+    check(st == 503, "a state that cannot be written: 503, no cosignature (got %d %r)" % (st, b[:60]))
+    os.rmdir(os.path.join(rec, "x"))
+    os.rmdir(rec)
+    os.rename(rec + ".saved", rec)
+    refused(body(0, H[:20]), 409, "the failed write left the latest size", b"17\n")
+
     # a second witness on the same state is refused
     other = Witness(tmp)
     rc, line = other.start(expect_fail=True)
