@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A witness that answers 429 (its per-client rate limit) slows the log down, it does not fail
-its rounds: one scittd, one `scitt witness serve --rate-limit 4 --rate-burst 2` as its only
-witness, registrations one after the other (a signed head each, more than the witness allows).
+its rounds: one scittd, one `scitt witness serve --rate-limit 1 --rate-burst 1` as its only
+witness, registrations from four clients at once (signed heads faster than the witness allows).
 scittd paces that witness (counted in scittd_witness_rate_limited_total) instead of ending
 rounds as missed quorums (which wait a back-off of 1 s and more: the head-to-witnessed p99 of
 bench/witness_bench went to about 1 s that way), and the newest head is witnessed.
@@ -10,6 +10,7 @@ bench/witness_bench went to about 1 s that way), and the newest head is witnesse
 """
 import os
 import sys
+import threading
 import time
 
 import cbor2
@@ -38,7 +39,7 @@ def body(tmp):
     wvkey = run(SCITT, "witness", "keygen", "--name", "w.test", "--out", wkey).stdout.strip()
     w, wport = start([SCITT, "witness", "serve", "--key", wkey, "--state",
                       os.path.join(tmp, "wstate"), "--log", vkey, "--listen", "127.0.0.1:0",
-                      "--rate-limit", "4", "--rate-burst", "2"], os.path.join(tmp, "w.log"))
+                      "--rate-limit", "1", "--rate-burst", "1"], os.path.join(tmp, "w.log"))
     p, port = start(base + ["--witness", "http://127.0.0.1:%d=%s" % (wport, wvkey)],
                     os.path.join(tmp, "scittd.log"))
     url = "http://127.0.0.1:%d" % port
@@ -47,10 +48,19 @@ def body(tmp):
         open(payload, "w").write('{"n": %d}' % i)
         r = run(SCITT, "sign", "--key", "ci.key", "--cert", "ci.crt", "--iss",
                 "https://ci.example/app", "--sub", "s%d" % i, "--payload", payload,
-                "--content-type", "application/json", "--out", "s.stmt", cwd=tmp)
-        r = r if r.returncode else run(SCITT, "register", "--url", url, "s.stmt", "--out", "s.ts",
-                                       cwd=tmp)
-        check(r.returncode == 0, "register %d: %s" % (i, r.stderr))
+                "--content-type", "application/json", "--out", "s%d.stmt" % i, cwd=tmp)
+        check(r.returncode == 0, "sign %d: %s" % (i, r.stderr))
+
+    def client(k):
+        for i in range(k, 16, 4):
+            r = run(SCITT, "register", "--url", url, "s%d.stmt" % i, "--out", "s%d.ts" % i,
+                    cwd=tmp)
+            check(r.returncode == 0, "register %d: %s" % (i, r.stderr))
+    clients = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join()
     st, latest = get(url, "/checkpoint/latest")
     want = int(latest.split(b"\n")[1])
     deadline = time.time() + 60
