@@ -36,6 +36,7 @@ LOG_VKEY = c2sp.vkey(ORIGIN, c2sp.TYPE_ED25519, c2sp.raw_public(LOG))
 
 checks = 0
 failures = 0
+STARTED = []  # every witness process, stopped at the end whatever happened
 
 
 def check(cond, what):
@@ -96,6 +97,7 @@ class Witness:
             cmd = [SCITT, "witness", "serve", "--key", self.key, "--state", self.state,
                    "--log", LOG_VKEY, "--listen", "127.0.0.1:0", "--timeout-ms", "1500"]
         self.proc = subprocess.Popen(cmd + self.extra, stderr=subprocess.PIPE)
+        STARTED.append(self.proc)
         line = ""
         while True:  # scittd logs a few lines before it listens
             got = self.proc.stderr.readline().decode()
@@ -212,15 +214,18 @@ def test_protocol(tmp):
 
     # the state cannot be recorded (its file replaced by a non-empty folder, so the rename over
     # it fails): nothing is cosigned, the answer is 503, and the state is as before
-    rec = [os.path.join(w.state, f) for f in os.listdir(w.state) if f.endswith(".checkpoint")][0]
-    os.rename(rec, rec + ".saved")
-    os.makedirs(os.path.join(rec, "x"))
-    st, _, b = w.add(body(17, H[:20]))
-    check(st == 503, "a state that cannot be written: 503, no cosignature (got %d %r)" % (st, b[:60]))
-    os.rmdir(os.path.join(rec, "x"))
-    os.rmdir(rec)
-    os.rename(rec + ".saved", rec)
-    refused(body(0, H[:20]), 409, "the failed write left the latest size", b"17\n")
+    recs = [os.path.join(w.state, f) for f in os.listdir(w.state) if f.endswith(".checkpoint")]
+    check(len(recs) == 1, "the log's state file is there (%s)" % recs)
+    for rec in recs[:1]:
+        os.rename(rec, rec + ".saved")
+        os.makedirs(os.path.join(rec, "x"))
+        st, _, b = w.add(body(17, H[:20]))
+        check(st == 503, "a state that cannot be written: 503, no cosignature (got %d %r)"
+              % (st, b[:60]))
+        os.rmdir(os.path.join(rec, "x"))
+        os.rmdir(rec)
+        os.rename(rec + ".saved", rec)
+        refused(body(0, H[:20]), 409, "the failed write left the latest size", b"17\n")
 
     # a second witness on the same state is refused
     other = Witness(tmp)
@@ -322,6 +327,10 @@ def main():
         test_crash(os.path.join(tmp, "b"))
         test_rate_limit(os.path.join(tmp, "c"))
     finally:
+        for p in STARTED:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         for d in ("a", "b", "c"):
             p = os.path.join(tmp, d, "witness.log")
             if failures and os.path.exists(p):
