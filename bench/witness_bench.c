@@ -130,6 +130,21 @@ static double metric(int port, const char *name)
     return at ? atof(at + strlen(key)) : -1;
 }
 
+/* The sum of the scittd's /metrics lines starting with @p prefix (labelled series), or -1. */
+static double metric_sum(int port, const char *prefix)
+{
+    static char body[1 << 17];
+    if (hc_fetch("127.0.0.1", port, "/metrics", body, sizeof(body)) != 200) {
+        return -1;
+    }
+    double sum = 0;
+    for (const char *at = strstr(body, prefix); at; at = strstr(at + 1, prefix)) {
+        const char *sp = strchr(at, ' ');
+        sum += sp && (at == body || at[-1] == '\n') ? atof(sp + 1) : 0;
+    }
+    return sum;
+}
+
 /* The size in the checkpoint at @p path (0 when it is not served). */
 static uint64_t served_size(scitt_client *c, const char *path)
 {
@@ -372,6 +387,12 @@ int main(int argc, char **argv)
         bench_print("witness_lag_p99", lag[(got * 99) / 100 < got ? (got * 99) / 100 : got - 1],
                     "ms");
         bench_print("witnessed_size", metric(port[WIT], "scittd_witnessed_size"), "");
+        /* a round that missed the quorum waits the round back-off (1 s and more); a witness
+         * that answers 429 (its rate limit) is paced instead */
+        bench_print("witness_quorum_missed",
+                    metric(port[WIT], "scittd_witness_quorum_missed_total"), "");
+        bench_print("witness_rate_limited",
+                    metric_sum(port[WIT], "scittd_witness_rate_limited_total{"), "");
         printf("ratio witnessed/none: %.3f\n", reg[WIT] / reg[NONE]);
     }
 out:

@@ -10,6 +10,7 @@
 #include "receipt_key.h"
 #include "scittd.h"
 #include "witness.h"
+#include "witness_role.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -478,6 +479,9 @@ int main(int argc, char **argv)
     if (scittd_witness_start(&d, wreason, sizeof(wreason)) != SCITT_OK) {
         return fail(2, SCITT_ERR_INVALID_ARG, wreason);
     }
+    if (scittd_witness_role_start(&d, wreason, sizeof(wreason)) != SCITT_OK) {
+        return fail(2, SCITT_ERR_INVALID_ARG, wreason);
+    }
     if (scittd_add_routes(&d, max_body) != SCITT_OK || scittd_keyrel_routes(&d) != SCITT_OK ||
         scittd_events_init(&d) != SCITT_OK) {
         return fail(1, SCITT_ERR_NOMEM, "cannot add the routes");
@@ -514,6 +518,7 @@ int main(int argc, char **argv)
     scittd_register_stop(&d);
     scittd_reads_stop(&d);
     scittd_witness_stop(&d); /* its threads read the ledger */
+    scittd_witness_role_stop(&d);
     scitt_service_close(d.svc);
     scittd_receipt_key_close();
     scitt_http_server_free(d.http);

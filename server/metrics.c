@@ -1,6 +1,7 @@
 /* GET /metrics: Prometheus text exposition of the HTTP layer, the ledger and registrations. */
 #include "scittd.h"
 #include "witness.h"
+#include "witness_role.h"
 
 #include <stdio.h>
 
@@ -121,6 +122,7 @@ void scittd_route_metrics(scitt_http_req *req, void *ctx)
     put_hist(&b, "scittd_batch_milliseconds", "Batch assembly to durable commit.", &d->batch_ms);
     put_hist(&b, "scittd_commit_milliseconds", "The LMDB commit of a batch.", &d->commit_ms);
     scittd_witness_metrics(d, &b);
+    scittd_witness_role_metrics(d, &b);
     scittd_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
     scitt_http_complete(req);
 }

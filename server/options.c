@@ -159,6 +159,16 @@ static const scittd_option table[] = {
     {"witness-policy", SCITTD_OPT_STRING, F(witness_policy), 0, NULL, "every witness must cosign",
      0, 0, NULL, RESTART, "FILE",
      "the C2SP tlog-policy file whose quorum a checkpoint must meet to be served as witnessed"},
+    {"witness-key", SCITTD_OPT_STRING, F(witness_key), 0, NULL, "not a witness", 0, 0, NULL,
+     RESTART, "FILE",
+     "act as a C2SP tlog-witness for the --witness-log logs: POST /add-checkpoint, "
+     "GET /witness/vkey; FILE is a key from scitt witness keygen (0600; sealed in place on "
+     "SEV-SNP); the latest cosigned checkpoint of each log is kept in DATA/witness-state "
+     "(docs/witness.md)"},
+    {"witness-log", SCITTD_OPT_LIST, F(witness_log), F(nwitness_log), NULL, "none", 0, 0, NULL,
+     RESTART, "ORIGIN=VKEY",
+     "with --witness-key: a log to witness, its origin and checkpoint verifier key (C2SP "
+     "signed-note vkey), repeatable (at most 8)"},
     {"receipts-wait-for-witnesses", SCITTD_OPT_FLAG, F(receipts_wait_for_witnesses), 0, NULL, NULL,
      0, 0, NULL, RESTART, NULL,
      "with --witness: POST /entries answers 201 once a checkpoint meeting the witness policy "

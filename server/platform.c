@@ -68,6 +68,21 @@ static scitt_err sealed_store(void *ctx, scitt_span blob)
     return e;
 }
 
+scitt_err scittd_platform_seal(scittd *d, bool seal, const char *aad, scitt_span in,
+                               scitt_dynbuf *out)
+{
+    if (d->platform == NULL || strcmp(d->platform, "snp") != 0) {
+        return SCITT_ERR_UNSUPPORTED;
+    }
+    uint8_t key[SCITT_SEAL_KEY_LEN];
+    scitt_err e = derive(d, key);
+    e = e      ? e
+        : seal ? scitt_seal(key, in, scitt_span_str(aad), out)
+               : scitt_unseal(key, in, scitt_span_str(aad), out);
+    scitt_wipe(key, sizeof(key));
+    return e;
+}
+
 /* ---- choosing the platform ----------------------------------------------------------------- */
 
 scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap)

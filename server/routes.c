@@ -4,6 +4,9 @@
  */
 #include "scittd.h"
 #include "witness.h"
+#include "witness_role.h"
+
+#include "scitt/witness.h"
 
 #include <string.h>
 
@@ -114,6 +117,36 @@ scitt_err scittd_add_routes(scittd *d, size_t max_body)
         scitt_err e = scitt_http_server_route(d->http, &r);
         if (e != SCITT_OK) {
             return e;
+        }
+    }
+    if (d->witness_role != NULL) {
+        /* scittd as a witness (witness_role.c): the add-checkpoint body is bounded by
+         * tlog-witness (63 proof lines and a note) */
+        static const struct {
+            const char *name, *path;
+            unsigned methods;
+            scitt_http_handler handler;
+            size_t max_body;
+        } wr[] = {
+            {"add_checkpoint", "/add-checkpoint", SCITT_HTTP_POST, scittd_route_add_checkpoint,
+             SCITT_WITNESS_BODY_MAX},
+            {"witness_vkey", "/witness/vkey", SCITT_HTTP_GET, scittd_route_witness_vkey, 0},
+        };
+        for (size_t i = 0; i < sizeof(wr) / sizeof(wr[0]); i++) {
+            scitt_http_route r;
+            memset(&r, 0, sizeof(r));
+            r.name = wr[i].name;
+            r.methods = wr[i].methods;
+            r.path = wr[i].path;
+            r.handler = wr[i].handler;
+            r.ctx = d;
+            r.max_body = wr[i].max_body;
+            r.require_length = wr[i].max_body != 0;
+            r.max_response = scittd_route_max_response(R_SMALL, max_body);
+            scitt_err e = scitt_http_server_route(d->http, &r);
+            if (e != SCITT_OK) {
+                return e;
+            }
         }
     }
     if (d->cfg.compat_operations) {

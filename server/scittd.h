@@ -50,7 +50,10 @@ typedef struct scittd_config {
     const char *cosigned_checkpoint;        /* GET /checkpoint serves it (scitt witness collect) */
     const char *witness[SCITTD_MAX_LISTEN]; /* --witness URL=VKEY (server/witness.c) */
     size_t nwitness;
-    const char *witness_policy;           /* --witness-policy FILE (tlog-policy) */
+    const char *witness_policy;                 /* --witness-policy FILE (tlog-policy) */
+    const char *witness_key;                    /* --witness-key: scittd as a witness */
+    const char *witness_log[SCITTD_MAX_LISTEN]; /* --witness-log ORIGIN=VKEY (witness_role.c) */
+    size_t nwitness_log;
     bool receipts_wait_for_witnesses;     /* a 201 waits for a witnessed checkpoint */
     unsigned receipts_witness_timeout_ms; /* ... at most this long */
     const char *dcap_collateral;          /* Intel DCAP collateral served with TDX evidence */
@@ -90,6 +93,7 @@ typedef struct scittd_pending scittd_pending;
 typedef struct scittd_events scittd_events;
 typedef struct scittd_receipter scittd_receipter;
 typedef struct scittd_witnesses scittd_witnesses;
+struct scittd_witness_role;
 
 typedef struct scittd {
     scittd_config cfg;
@@ -113,10 +117,11 @@ typedef struct scittd {
     scittd_pending *pending;
     scittd_receipter *receipter;
     scittd_reads *reads;
-    _Atomic uint64_t submitted_bytes; /* entry bytes submitted and not yet committed */
-    scittd_events *events;            /* GET /events, when started */
-    scittd_witnesses *witnesses;      /* --witness: server/witness.c */
-    struct scittd_keyrel *keyrel;     /* --key-release-policy: server/keyrel.c */
+    _Atomic uint64_t submitted_bytes;         /* entry bytes submitted and not yet committed */
+    scittd_events *events;                    /* GET /events, when started */
+    scittd_witnesses *witnesses;              /* --witness: server/witness.c */
+    struct scittd_witness_role *witness_role; /* --witness-key: server/witness_role.c */
+    struct scittd_keyrel *keyrel;             /* --key-release-policy: server/keyrel.c */
     /* metrics */
     _Atomic uint64_t registrations; /* new entries acknowledged */
     _Atomic uint64_t duplicates;    /* registrations answered with an existing entry */
@@ -152,6 +157,11 @@ scitt_err scittd_keyrel_load(scittd *d, char *reason, size_t cap);
 scitt_err scittd_keyrel_join(scittd *d, char *reason, size_t cap);
 scitt_err scittd_keyrel_routes(scittd *d);
 void scittd_keyrel_free(scittd *d);
+
+/* SEV-SNP: seals (@p seal) or unseals @p in under the key the firmware derives for this
+ * measurement, bound to @p aad, appending to @p out; SCITT_ERR_UNSUPPORTED on other platforms. */
+SCITT_MUST_USE scitt_err scittd_platform_seal(scittd *d, bool seal, const char *aad, scitt_span in,
+                                              scitt_dynbuf *out);
 /* SIGHUP (loop thread), TDX: reads the --dcap-collateral directory again; a set that parses
  * replaces the collateral of every bundle from now on, and the start bundle is made again with
  * its quote and the new collateral; anything wrong keeps the old collateral and bundle, and the

@@ -43,6 +43,8 @@
 #define HISTORY            4    /* cosignatures kept per witness (the newest sizes) */
 #define COSIG_LINE_MAX     512  /* "— " name base64(76 bytes) "\n" */
 #define PERSIST_MS         1000 /* the witnessed checkpoint is written at most this often */
+#define GAP_MIN_MS         5    /* pacing of a witness that answered 429: from this ... */
+#define GAP_MAX_MS         1000 /* ... doubling up to this */
 #define WITNESSED_FILE     "witnessed.checkpoint"
 
 static const double ms_bounds[SCITTD_HIST_BUCKETS] = {1,   2,   5,    10,   25,   50,    100,
@@ -69,7 +71,11 @@ typedef struct wit {
     } hist[HISTORY]; /* under mu */
     size_t hist_next;
     _Atomic uint64_t cosigned, failed, refused[NREFUSALS];
-    _Atomic uint64_t last_ms;
+    _Atomic uint64_t last_ms, rate_limited;
+    /* pacing after a 429 (its per-client rate limit): the gap kept between two submissions to
+     * this witness, doubled by each 429 and cut by a quarter by each other answer (under mu) */
+    unsigned gap_ms;
+    int64_t next_ns;
 } wit;
 
 /* A registration whose 201 waits for a witnessed checkpoint (--receipts-wait-for-witnesses). */
@@ -403,6 +409,13 @@ static void *witness_main(void *arg)
             pthread_cond_wait(&ws->cv_wit, &ws->mu);
             continue;
         }
+        if (w->next_ns > now_ns()) {
+            /* paced after a 429: wait, then submit the newest round's head */
+            struct timespec until;
+            abs_time(w->next_ns, &until);
+            pthread_cond_timedwait(&ws->cv_wit, &ws->mu, &until);
+            continue;
+        }
         uint64_t seq = ws->seq, size = ws->target_size;
         reset(&note);
         scitt_dynbuf_put(&note, ws->target_note.ptr, ws->target_note.len);
@@ -420,6 +433,9 @@ static void *witness_main(void *arg)
             atomic_fetch_add(&w->cosigned, 1);
             SCITT_LOG(SCITT_LOG_DEBUG, "witness_cosigned", "witness=%s size=%llu ms=%ld", w->name,
                       (unsigned long long)size, o.ms);
+        } else if (o.status == 429) {
+            SCITT_LOG(SCITT_LOG_DEBUG, "witness_rate_limited", "witness=%s size=%llu gap_ms=%u",
+                      w->name, (unsigned long long)size, w->gap_ms);
         } else if (e == SCITT_ERR_POLICY) {
             count_refusal(w, o.status);
             SCITT_LOG(SCITT_LOG_WARN, "witness_refused",
@@ -433,6 +449,23 @@ static void *witness_main(void *arg)
         }
 
         pthread_mutex_lock(&ws->mu);
+        bool limited = e != SCITT_OK && o.status == 429;
+        if (limited) {
+            /* not an answer to the round: the witness asked us to slow down, so this witness is
+             * paced and asked again (with the newest head) after the gap, instead of the round
+             * ending as missed and waiting the round back-off (1 s and more) */
+            atomic_fetch_add(&w->rate_limited, 1);
+            w->gap_ms = w->gap_ms * 2 < GAP_MIN_MS   ? GAP_MIN_MS
+                        : w->gap_ms * 2 > GAP_MAX_MS ? GAP_MAX_MS
+                                                     : w->gap_ms * 2;
+        } else {
+            w->gap_ms = w->gap_ms * 3 / 4; /* eases off slower than it backs off */
+        }
+        w->next_ns = w->gap_ms ? now_ns() + (int64_t)w->gap_ms * 1000000 : 0;
+        if (limited) {
+            scitt_dynbuf_clear(&line);
+            continue;
+        }
         if (e == SCITT_OK && line.len < COSIG_LINE_MAX) {
             size_t h = w->hist_next++ % HISTORY;
             memcpy(w->hist[h].line, line.ptr, line.len);
@@ -924,6 +957,12 @@ void scittd_witness_metrics(scittd *d, scitt_dynbuf *b)
     for (size_t i = 0; i < ws->n; i++) {
         scitt_dynbuf_printf(b, "scittd_witness_last_milliseconds{witness=\"%s\"} %llu\n",
                             ws->w[i].name, (unsigned long long)atomic_load(&ws->w[i].last_ms));
+    }
+    put_head(b, "scittd_witness_rate_limited_total", "counter",
+             "Submissions a witness answered 429 (its rate limit): that witness is then paced.");
+    for (size_t i = 0; i < ws->n; i++) {
+        scitt_dynbuf_printf(b, "scittd_witness_rate_limited_total{witness=\"%s\"} %llu\n",
+                            ws->w[i].name, (unsigned long long)atomic_load(&ws->w[i].rate_limited));
     }
     put_hist(b, "scittd_witness_request_milliseconds",
              "Duration of a submission to a witness (all witnesses).", &ws->latency);

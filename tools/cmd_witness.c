@@ -3,10 +3,8 @@
  * key, `serve` runs the witness: POST /add-checkpoint (tlog-witness), GET /witness/vkey and
  * GET /metrics, on a small threaded HTTP/1.1 server (one request per connection).
  *
- * The state of each configured log (the latest cosigned checkpoint) is one file in the state
- * folder, replaced atomically and synced before a cosignature leaves; check and update run under
- * one lock, and the folder is locked against a second witness process, so the witness never
- * cosigns two roots for one size nor a smaller tree, across restarts and crashes.
+ * The witness's decisions and its durable state are libscitt's cosigner (scitt/cosigner.h), the
+ * same state machine scittd --witness-key serves: this file is its HTTP front and its options.
  */
 #include "cli.h"
 #include "http.h" /* libscitt-client's transport: a POST with its own headers */
@@ -31,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scitt/cosigner.h"
 #include "scitt/file.h"
 #include "scitt/problem.h"
 #include "scitt/witness.h"
@@ -98,23 +97,12 @@ static const char help_collect[] =
     "  --out FILE         where the cosigned checkpoint goes (default: stdout)\n"
     "  --timeout-ms N     per request (default 10000)\n";
 
-#define MAX_LOGS 32
-
-typedef struct wlog {
-    char origin[SCITT_NOTE_NAME_MAX + 1];
-    scitt_note_verifier key;
-    char path[4096];
-} wlog;
+#define MAX_LOGS SCITT_COSIGNER_MAX_LOGS
 
 typedef struct witness {
-    char name[SCITT_NOTE_NAME_MAX + 1];
-    char vkey[SCITT_NOTE_VKEY_MAX];
-    scitt_note_key *key;
+    scitt_cosigner *cosigner;
     size_t n_logs;
-    wlog logs[MAX_LOGS];
-    scitt_witness_log cfg[MAX_LOGS];
-    scitt_witness_state state[MAX_LOGS];
-    pthread_mutex_t lock; /* check, persist and update of state[] */
+    scitt_cosigner_log logs[MAX_LOGS];
     int timeout_ms;
     unsigned max_conns;
     atomic_uint active;
@@ -169,11 +157,11 @@ static void on_signal(int sig)
 static int load_key(const char *path, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t seed[32])
 {
     scitt_dynbuf b;
-    int rc = cli_slurp(path, WITNESS_KEY_FILE_MAX, &b);
+    int rc = cli_slurp(path, SCITT_COSIGNER_KEY_FILE_MAX, &b);
     if (rc != CLI_OK) {
         return rc;
     }
-    scitt_err e = witness_key_parse(scitt_span_make(b.ptr, b.len), name, seed);
+    scitt_err e = scitt_cosigner_key_parse(scitt_span_make(b.ptr, b.len), name, seed);
     scitt_wipe(b.ptr, b.len);
     scitt_dynbuf_clear(&b);
     if (e != SCITT_OK) {
@@ -239,8 +227,8 @@ static int cmd_keygen_witness(int argc, char **argv)
     }
     fclose(r);
     scitt_dynbuf b;
-    scitt_dynbuf_init(&b, WITNESS_KEY_FILE_MAX);
-    int rc = witness_key_format(name, seed, &b) == SCITT_OK
+    scitt_dynbuf_init(&b, SCITT_COSIGNER_KEY_FILE_MAX);
+    int rc = scitt_cosigner_key_format(name, seed, &b) == SCITT_OK
                  ? cli_save(out, scitt_span_make(b.ptr, b.len), 0600)
                  : cli_fail(CLI_USAGE, "cannot format the key");
     if (rc == CLI_OK) {
@@ -271,54 +259,6 @@ static int cmd_vkey(int argc, char **argv)
 }
 
 /* ---- state --------------------------------------------------------------------------------- */
-
-/* "[ORIGIN=]VKEY": the first split at '=' whose right side is a vkey, else the whole as a vkey. */
-static bool parse_log_arg(const char *arg, wlog *out)
-{
-    for (const char *eq = strchr(arg, '='); eq != NULL; eq = strchr(eq + 1, '=')) {
-        size_t olen = (size_t)(eq - arg);
-        if (olen > 0 && olen <= SCITT_NOTE_NAME_MAX &&
-            scitt_note_vkey_parse(scitt_span_str(eq + 1), &out->key) == SCITT_OK &&
-            scitt_note_name_valid(scitt_span_make(arg, olen))) {
-            memcpy(out->origin, arg, olen);
-            out->origin[olen] = 0;
-            return true;
-        }
-    }
-    if (scitt_note_vkey_parse(scitt_span_str(arg), &out->key) != SCITT_OK) {
-        return false;
-    }
-    memcpy(out->origin, out->key.name, out->key.name_len + 1);
-    return true;
-}
-
-static int load_state(witness *w, size_t i)
-{
-    scitt_dynbuf b;
-    scitt_err e = cli_read_file(w->logs[i].path, SCITT_LIMIT_NOTE_BYTES, &b);
-    if (e == SCITT_ERR_NOT_FOUND) {
-        scitt_dynbuf_clear(&b);
-        return CLI_OK; /* never cosigned for this log */
-    }
-    scitt_checkpoint cp;
-    if (e == SCITT_OK) {
-        e = scitt_checkpoint_parse(scitt_span_make(b.ptr, b.len), &cp);
-    }
-    if (e == SCITT_OK && !scitt_span_eq_str(cp.origin, w->logs[i].origin)) {
-        e = SCITT_ERR_INTEGRITY;
-    }
-    if (e == SCITT_OK) {
-        w->state[i].size = cp.size;
-        memcpy(w->state[i].root, cp.root, 32);
-    }
-    scitt_dynbuf_clear(&b);
-    if (e != SCITT_OK) {
-        /* never start from nothing when the record is unreadable: that would allow a rollback */
-        return cli_fail(CLI_USAGE, "%s: unreadable witness state: %s", w->logs[i].path,
-                        scitt_err_str(e));
-    }
-    return CLI_OK;
-}
 
 /* ---- HTTP ---------------------------------------------------------------------------------- */
 
@@ -445,74 +385,33 @@ static const char *status_reason(int s)
 
 static void add_checkpoint(witness *w, int fd, scitt_span body)
 {
-    scitt_witness_request *req = scitt_malloc(sizeof(*req));
-    if (req == NULL) {
-        problem(fd, 503, "Service Unavailable", "out of memory");
-        return;
-    }
-    scitt_err pe = scitt_witness_request_parse(body, req);
-    if (pe != SCITT_OK) {
-        count(w, 400);
-        problem(fd, 400, "Bad Request", "the body is not an add-checkpoint request");
-        scitt_free(req);
-        return;
-    }
-    size_t li = 0;
-    scitt_witness_state next, prev;
-    scitt_span text = {0};
-    const char *why = "";
-    bool persisted = true;
-    pthread_mutex_lock(&w->lock);
-    scitt_witness_verdict v =
-        scitt_witness_check(w->cfg, w->state, w->n_logs, req, &li, &next, &text, &why);
-    prev = li < w->n_logs ? w->state[li] : (scitt_witness_state){0};
-    if (v == SCITT_WITNESS_COSIGN) {
-        /* durable before anything is signed: the record is the checkpoint text itself */
-        persisted = scitt_file_replace(w->logs[li].path, text, 0600, 0) == SCITT_OK;
-        if (persisted) {
-            w->state[li] = next;
-        }
-    }
-    pthread_mutex_unlock(&w->lock);
-
-    if (v == SCITT_WITNESS_COSIGN && !persisted) {
-        count(w, 500);
-        fprintf(stderr, "scitt witness: event=state-write-failed origin=%s error=%s\n",
-                w->logs[li].origin, strerror(errno));
-        problem(fd, 503, "Service Unavailable", "the witness could not record its state");
-    } else if (v == SCITT_WITNESS_COSIGN) {
-        scitt_dynbuf out;
-        scitt_dynbuf_init(&out, 1024);
-        uint64_t now = (uint64_t)time(NULL);
-        if (scitt_cosig_sign(w->key, scitt_span_str(w->name), text, now ? now : 1, &out) ==
-            SCITT_OK) {
-            count(w, 200);
-            fprintf(stderr, "scitt witness: event=cosigned origin=%s old=%llu size=%llu\n",
-                    w->logs[li].origin, (unsigned long long)prev.size,
-                    (unsigned long long)next.size);
-            respond(fd, 200, "OK", "text/plain; charset=utf-8", scitt_span_make(out.ptr, out.len));
-        } else {
-            count(w, 500);
-            problem(fd, 503, "Service Unavailable", "signing failed");
-        }
-        scitt_dynbuf_clear(&out);
-    } else if (v == SCITT_WITNESS_CONFLICT) {
-        count(w, 409);
-        char size[32];
-        int n = snprintf(size, sizeof(size), "%llu\n", (unsigned long long)prev.size);
+    scitt_dynbuf out;
+    scitt_dynbuf_init(&out, 1024);
+    scitt_cosigner_answer a;
+    scitt_cosigner_add(w->cosigner, body, &out, &a);
+    count(w, a.status == 503 ? 500 : a.status);
+    if (a.status == 200) {
+        fprintf(stderr, "scitt witness: event=cosigned origin=%s old=%llu size=%llu\n", a.origin,
+                (unsigned long long)a.prev_size, (unsigned long long)a.size);
+        respond(fd, 200, "OK", a.content_type, scitt_span_make(out.ptr, out.len));
+    } else if (a.status == 409) {
         fprintf(stderr,
                 "scitt witness: event=refused status=409 origin=%s old=%llu latest=%llu "
                 "reason=\"%s\"\n",
-                w->logs[li].origin, (unsigned long long)req->old_size,
-                (unsigned long long)prev.size, why);
-        respond(fd, 409, "Conflict", "text/x.tlog.size", scitt_span_make(size, (size_t)n));
+                a.origin, (unsigned long long)a.old_size, (unsigned long long)a.prev_size, a.why);
+        respond(fd, 409, "Conflict", a.content_type, scitt_span_make(out.ptr, out.len));
+    } else if (a.status == 503) {
+        if (a.write_errno) {
+            fprintf(stderr, "scitt witness: event=state-write-failed origin=%s error=%s\n",
+                    a.origin, strerror(a.write_errno));
+        }
+        problem(fd, 503, "Service Unavailable", a.why);
     } else {
-        count(w, (int)v);
-        fprintf(stderr, "scitt witness: event=refused status=%d old=%llu reason=\"%s\"\n", (int)v,
-                (unsigned long long)req->old_size, why);
-        problem(fd, (int)v, status_reason((int)v), why);
+        fprintf(stderr, "scitt witness: event=refused status=%d old=%llu reason=\"%s\"\n", a.status,
+                (unsigned long long)a.old_size, a.why);
+        problem(fd, a.status, status_reason(a.status), a.why);
     }
-    scitt_free(req);
+    scitt_dynbuf_clear(&out);
 }
 
 static void metrics(witness *w, int fd)
@@ -530,12 +429,12 @@ static void metrics(witness *w, int fd)
                         "scitt_witness_rate_limited_total %lu\n",
                         atomic_load(&w->rate_limited));
     scitt_dynbuf_str(&b, "# TYPE scitt_witness_cosigned_size gauge\n");
-    pthread_mutex_lock(&w->lock);
-    for (size_t i = 0; i < w->n_logs; i++) {
-        scitt_dynbuf_printf(&b, "scitt_witness_cosigned_size{origin=\"%s\"} %llu\n",
-                            w->logs[i].origin, (unsigned long long)w->state[i].size);
+    const char *origin;
+    uint64_t size;
+    for (size_t i = 0; scitt_cosigner_size(w->cosigner, i, &origin, &size); i++) {
+        scitt_dynbuf_printf(&b, "scitt_witness_cosigned_size{origin=\"%s\"} %llu\n", origin,
+                            (unsigned long long)size);
     }
-    pthread_mutex_unlock(&w->lock);
     respond(fd, 200, "OK", "text/plain; version=0.0.4", scitt_span_make(b.ptr, b.len));
     scitt_dynbuf_clear(&b);
 }
@@ -599,7 +498,7 @@ static void serve_conn(witness *w, int fd)
         add_checkpoint(w, fd, scitt_span_make(b.ptr + rq.head_len, (size_t)rq.length));
     } else if (rq.method == WH_GET && scitt_span_eq_str(rq.path, "/witness/vkey")) {
         char line[SCITT_NOTE_VKEY_MAX + 1];
-        int n = snprintf(line, sizeof(line), "%s\n", w->vkey);
+        int n = snprintf(line, sizeof(line), "%s\n", scitt_cosigner_vkey(w->cosigner));
         respond(fd, 200, "OK", "text/plain; charset=utf-8", scitt_span_make(line, (size_t)n));
     } else if (rq.method == WH_GET && scitt_span_eq_str(rq.path, "/metrics")) {
         metrics(w, fd);
@@ -662,7 +561,7 @@ static int cmd_serve(int argc, char **argv)
     if (w == NULL) {
         return cli_fail(CLI_USAGE, "out of memory");
     }
-    int rc = CLI_USAGE, lfd = -1, dfd = -1;
+    int rc = CLI_USAGE, lfd = -1;
     static const struct option lo[] = {{"key", 1, 0, 'k'},
                                        {"state", 1, 0, 's'},
                                        {"log", 1, 0, 'l'},
@@ -703,7 +602,7 @@ static int cmd_serve(int argc, char **argv)
                 rc = cli_usage("at most %d --log", MAX_LOGS);
                 goto out;
             }
-            if (!parse_log_arg(optarg, &w->logs[w->n_logs])) {
+            if (scitt_cosigner_log_parse(optarg, &w->logs[w->n_logs]) != SCITT_OK) {
                 rc = cli_usage("--log %s: not [ORIGIN=]VKEY with an Ed25519 vkey", optarg);
                 goto out;
             }
@@ -749,45 +648,23 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     uint8_t seed[32];
-    if ((rc = load_key(key_path, w->name, seed)) != CLI_OK) {
+    char name[SCITT_NOTE_NAME_MAX + 1];
+    if ((rc = load_key(key_path, name, seed)) != CLI_OK) {
         goto out;
     }
-    uint8_t pub[32];
-    scitt_err e = scitt_note_key_new(seed, &w->key);
-    if (e == SCITT_OK) {
-        e = scitt_note_ed25519_public(seed, pub);
+    if (cli_mkdirs(state_dir, 0700) != SCITT_OK) {
+        scitt_wipe(seed, sizeof(seed));
+        rc = cli_fail(CLI_USAGE, "%s: cannot create the state folder: %s", state_dir,
+                      strerror(errno));
+        goto out;
     }
+    char why[4200];
+    scitt_cosigner_config cc = {state_dir, name, seed, w->logs, w->n_logs};
+    scitt_err e = scitt_cosigner_open(&cc, &w->cosigner, why, sizeof(why));
     scitt_wipe(seed, sizeof(seed));
-    if (e == SCITT_OK) {
-        e = scitt_cosig_vkey_format(scitt_span_str(w->name), pub, w->vkey, sizeof(w->vkey));
-    }
     if (e != SCITT_OK) {
-        rc = cli_fail(CLI_USAGE, "cannot load the witness key: %s", scitt_err_str(e));
+        rc = cli_fail(CLI_USAGE, "%s", why);
         goto out;
-    }
-    if (cli_mkdirs(state_dir, 0700) != SCITT_OK ||
-        (dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        rc =
-            cli_fail(CLI_USAGE, "%s: cannot open the state folder: %s", state_dir, strerror(errno));
-        goto out;
-    }
-    if (flock(dfd, LOCK_EX | LOCK_NB) != 0) {
-        rc = cli_fail(CLI_USAGE, "%s: another witness holds this state folder", state_dir);
-        goto out;
-    }
-    pthread_mutex_init(&w->lock, NULL);
-    for (size_t i = 0; i < w->n_logs; i++) {
-        uint8_t h[32];
-        char hex[65];
-        scitt_sha256(w->logs[i].origin, strlen(w->logs[i].origin), h);
-        if (scitt_hex_encode(scitt_span_make(h, 32), hex, sizeof(hex)) != SCITT_OK) {
-            goto out;
-        }
-        snprintf(w->logs[i].path, sizeof(w->logs[i].path), "%s/%s.checkpoint", state_dir, hex);
-        w->cfg[i] = (scitt_witness_log){scitt_span_str(w->logs[i].origin), &w->logs[i].key, 1};
-        if ((rc = load_state(w, i)) != CLI_OK) {
-            goto out;
-        }
     }
     int port = 0;
     if ((lfd = listen_on(listen_addr, &port)) < 0) {
@@ -798,7 +675,7 @@ static int cmd_serve(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    fprintf(stderr, "scitt witness: event=listening port=%d name=%s logs=%zu\n", port, w->name,
+    fprintf(stderr, "scitt witness: event=listening port=%d name=%s logs=%zu\n", port, name,
             w->n_logs);
     while (!stopping) {
         struct pollfd p = {lfd, POLLIN, 0};
@@ -860,11 +737,8 @@ out:
     if (lfd >= 0) {
         close(lfd);
     }
-    if (dfd >= 0) {
-        close(dfd);
-    }
     if (w != NULL) {
-        scitt_note_key_free(w->key);
+        scitt_cosigner_close(w->cosigner);
         scitt_free(w->rl);
         scitt_free(w);
     }

@@ -1,7 +1,7 @@
 /*
  * tools/witness.h — the pieces of `scitt witness` that read untrusted bytes, kept apart so unit
  * tests and fuzz targets link them alone: the request head of the witness's small HTTP/1.1
- * server and the witness key file. Internal to tools/.
+ * server (the witness key file is scitt/cosigner.h's). Internal to tools/.
  */
 #ifndef SCITT_TOOLS_WITNESS_H
 #define SCITT_TOOLS_WITNESS_H
@@ -34,16 +34,6 @@ typedef struct wh_request {
  * a bad value; SCITT_OK with @p out filled.
  */
 scitt_err wh_parse_head(scitt_span in, wh_request *out);
-
-/** The witness key file: "PRIVATE+KEY+<name>+<8 hex key ID>+base64(0x04 || 32-byte seed)\n". */
-#define WITNESS_KEY_FILE_MAX 512u
-
-/** Parses a witness key file into its name (NUL-terminated) and seed; SCITT_ERR_KEY_MALFORMED,
- *  SCITT_ERR_KEY_MISMATCH (the key ID is not the name and key's). */
-scitt_err witness_key_parse(scitt_span text, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t seed[32]);
-
-/** Formats a witness key file for @p name and @p seed into @p out. */
-scitt_err witness_key_format(const char *name, const uint8_t seed[32], scitt_dynbuf *out);
 
 #endif /* SCITT_TOOLS_WITNESS_H */
 

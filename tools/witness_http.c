@@ -1,4 +1,4 @@
-/* The request head parser of the witness's HTTP/1.1 server, and its key file. */
+/* The request head parser of the witness's HTTP/1.1 server (its key file: scitt/cosigner.h). */
 #include "witness.h"
 
 #include <string.h>
@@ -156,83 +156,6 @@ scitt_err wh_parse_head(scitt_span in, wh_request *out)
         pos = stop + 2;
     }
     return first ? SCITT_ERR_MALFORMED : SCITT_OK;
-}
-
-/* ---- key file ------------------------------------------------------------------------------ */
-
-static const char key_prefix[] = "PRIVATE+KEY+";
-
-scitt_err witness_key_parse(scitt_span text, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t seed[32])
-{
-    if (text.len > WITNESS_KEY_FILE_MAX || text.len < sizeof(key_prefix) ||
-        memcmp(text.ptr, key_prefix, sizeof(key_prefix) - 1) != 0) {
-        return SCITT_ERR_KEY_MALFORMED;
-    }
-    scitt_span s =
-        scitt_span_make(text.ptr + sizeof(key_prefix) - 1, text.len - (sizeof(key_prefix) - 1));
-    if (s.len && s.ptr[s.len - 1] == '\n') {
-        s.len--;
-    }
-    /* name+id+key: a name holds no '+', the base64 may */
-    const uint8_t *mid = s.len ? memchr(s.ptr, '+', s.len) : NULL;
-    if (mid == NULL || (size_t)(s.ptr + s.len - mid) < 11 || mid[9] != '+') {
-        return SCITT_ERR_KEY_MALFORMED;
-    }
-    const uint8_t *last = mid + 9;
-    scitt_span nm = scitt_span_make(s.ptr, (size_t)(mid - s.ptr));
-    if (!scitt_note_name_valid(nm)) {
-        return SCITT_ERR_KEY_MALFORMED;
-    }
-    uint8_t id[4], raw[48];
-    size_t idlen, rawlen;
-    if (scitt_hex_decode(scitt_span_make(mid + 1, 8), id, sizeof(id), &idlen) != SCITT_OK ||
-        idlen != 4 ||
-        scitt_base64_decode(scitt_span_make(last + 1, s.len - (size_t)(last + 1 - s.ptr)), raw,
-                            sizeof(raw), &rawlen) != SCITT_OK ||
-        rawlen != 33 || raw[0] != SCITT_NOTE_SIG_TYPE_COSIG) {
-        scitt_wipe(raw, sizeof(raw));
-        return SCITT_ERR_KEY_MALFORMED;
-    }
-    uint8_t pub[32];
-    scitt_err e = scitt_note_ed25519_public(raw + 1, pub);
-    uint32_t want = (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 | (uint32_t)id[2] << 8 | id[3];
-    if (e == SCITT_OK &&
-        scitt_note_key_id(nm, SCITT_NOTE_SIG_TYPE_COSIG, scitt_span_make(pub, 32)) != want) {
-        e = SCITT_ERR_KEY_MISMATCH;
-    }
-    if (e == SCITT_OK) {
-        memcpy(name, nm.ptr, nm.len);
-        name[nm.len] = 0;
-        memcpy(seed, raw + 1, 32);
-    }
-    scitt_wipe(raw, sizeof(raw));
-    return e;
-}
-
-scitt_err witness_key_format(const char *name, const uint8_t seed[32], scitt_dynbuf *out)
-{
-    uint8_t pub[32], raw[33] = {SCITT_NOTE_SIG_TYPE_COSIG};
-    scitt_span nm = scitt_span_str(name);
-    if (!scitt_note_name_valid(nm)) {
-        return SCITT_ERR_INVALID_ARG;
-    }
-    scitt_err e = scitt_note_ed25519_public(seed, pub);
-    if (e != SCITT_OK) {
-        return e;
-    }
-    memcpy(raw + 1, seed, 32);
-    char b64[SCITT_BASE64_LEN(33)];
-    e = scitt_base64_encode(scitt_span_make(raw, sizeof(raw)), b64, sizeof(b64));
-    scitt_wipe(raw, sizeof(raw));
-    if (e == SCITT_OK) {
-        scitt_dynbuf_printf(
-            out, "%s%s+%08x+%s\n", key_prefix, name,
-            (unsigned)scitt_note_key_id(nm, SCITT_NOTE_SIG_TYPE_COSIG, scitt_span_make(pub, 32)),
-            b64);
-        e = out->err;
-    }
-    scitt_wipe(b64, sizeof(b64));
-    return e;
 }
 
 /* ---- consistency receipts ------------------------------------------------------------------ */

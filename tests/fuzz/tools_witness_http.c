@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scitt/cosigner.h"
 #include "scitt/witness.h"
 #include "witness.h"
 
@@ -29,13 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char name[SCITT_NOTE_NAME_MAX + 1];
     uint8_t seed[32];
-    if (witness_key_parse(in, name, seed) == SCITT_OK) {
+    if (scitt_cosigner_key_parse(in, name, seed) == SCITT_OK) {
         scitt_dynbuf b;
-        scitt_dynbuf_init(&b, WITNESS_KEY_FILE_MAX);
+        scitt_dynbuf_init(&b, SCITT_COSIGNER_KEY_FILE_MAX);
         char name2[SCITT_NOTE_NAME_MAX + 1];
         uint8_t seed2[32];
-        if (witness_key_format(name, seed, &b) != SCITT_OK ||
-            witness_key_parse(scitt_span_make(b.ptr, b.len), name2, seed2) != SCITT_OK ||
+        if (scitt_cosigner_key_format(name, seed, &b) != SCITT_OK ||
+            scitt_cosigner_key_parse(scitt_span_make(b.ptr, b.len), name2, seed2) != SCITT_OK ||
             strcmp(name, name2) != 0 || memcmp(seed, seed2, 32) != 0) {
             __builtin_trap();
         }

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""`scitt witness serve` as a real process on loopback, driven over HTTP with checkpoints and
-proofs made by c2sp.py (an independent reading of the C2SP texts), which also checks every
-cosignature the witness returns.
+"""A witness as a real process on loopback, driven over HTTP with checkpoints and proofs made by
+c2sp.py (an independent reading of the C2SP texts), which also checks every cosignature the
+witness returns: `scitt witness serve`, or with --scittd the witness role of scittd
+(--witness-key, --witness-log), which must answer exactly the same.
 
-    test_witness_daemon.py SCITT
+    test_witness_daemon.py SCITT [--scittd SCITTD]
 """
 import base64
 import os
@@ -23,6 +24,11 @@ import c2sp  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 SCITT = sys.argv[1]
+SCITTD = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--scittd" else None
+# the names of the metrics each witness exports
+M_TOTAL = "scittd_witness_role_add_checkpoint_total" if SCITTD else "scitt_witness_add_checkpoint_total"
+M_SIZE = "scittd_witness_role_cosigned_size" if SCITTD else "scitt_witness_cosigned_size"
+M_LIMITED = "scittd_http_rate_limited_total" if SCITTD else "scitt_witness_rate_limited_total"
 ORIGIN = "log.test/a"
 LOG = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
 OTHER = Ed25519PrivateKey.from_private_bytes(bytes(range(2, 34)))
@@ -30,6 +36,7 @@ LOG_VKEY = c2sp.vkey(ORIGIN, c2sp.TYPE_ED25519, c2sp.raw_public(LOG))
 
 checks = 0
 failures = 0
+STARTED = []  # every witness process, stopped at the end whatever happened
 
 
 def check(cond, what):
@@ -68,7 +75,8 @@ class Witness:
     def __init__(self, tmp, name="w.test/1", extra=()):
         self.tmp = tmp
         self.key = os.path.join(tmp, "w.key")
-        self.state = os.path.join(tmp, "state")
+        self.data = os.path.join(tmp, "data")
+        self.state = os.path.join(self.data, "witness-state") if SCITTD else os.path.join(tmp, "state")
         if not os.path.exists(self.key):
             out = subprocess.run([SCITT, "witness", "keygen", "--name", name, "--out", self.key],
                                  check=True, capture_output=True, text=True).stdout
@@ -81,15 +89,26 @@ class Witness:
 
     def start(self, expect_fail=False):
         self.log = open(os.path.join(self.tmp, "witness.log"), "ab+")
-        self.proc = subprocess.Popen(
-            [SCITT, "witness", "serve", "--key", self.key, "--state", self.state,
-             "--log", LOG_VKEY, "--listen", "127.0.0.1:0", "--timeout-ms", "1500"] + self.extra,
-            stderr=subprocess.PIPE)
-        line = self.proc.stderr.readline().decode()
+        if SCITTD:
+            cmd = [SCITTD, "--data", self.data, "--platform", "virtual", "--insecure-virtual",
+                   "--listen", "127.0.0.1:0", "--header-timeout-ms", "1500", "--body-timeout-ms",
+                   "1500", "--witness-key", self.key, "--witness-log", ORIGIN + "=" + LOG_VKEY]
+        else:
+            cmd = [SCITT, "witness", "serve", "--key", self.key, "--state", self.state,
+                   "--log", LOG_VKEY, "--listen", "127.0.0.1:0", "--timeout-ms", "1500"]
+        self.proc = subprocess.Popen(cmd + self.extra, stderr=subprocess.PIPE)
+        STARTED.append(self.proc)
+        line = ""
+        while True:  # scittd logs a few lines before it listens
+            got = self.proc.stderr.readline().decode()
+            line += got
+            if not got or "event=listening" in got:
+                break
         if expect_fail:
-            self.proc.wait(10)
+            self.proc.wait(30)
             return self.proc.returncode, line
         check("event=listening" in line, "witness started: " + line)
+        line = line.split("event=listening", 1)[1]
         self.port = int(line.split("port=")[1].split()[0])
         threading.Thread(target=self._drain, daemon=True).start()
         return 0, line
@@ -190,14 +209,30 @@ def test_protocol(tmp):
 
     st, _, m = w.request("GET", "/metrics")
     m = m.decode()
-    check('scitt_witness_add_checkpoint_total{status="409"} 3' in m,
-          "metrics count the 409 refusals:\n" + m)
-    check('scitt_witness_cosigned_size{origin="log.test/a"} 17' in m, "metrics: cosigned size")
+    check(M_TOTAL + '{status="409"} 3' in m, "metrics count the 409 refusals:\n" + m)
+    check(M_SIZE + '{origin="log.test/a"} 17' in m, "metrics: cosigned size")
+
+    # the state cannot be recorded (its file replaced by a non-empty folder, so the rename over
+    # it fails): nothing is cosigned, the answer is 503, and the state is as before
+    recs = [os.path.join(w.state, f) for f in os.listdir(w.state) if f.endswith(".checkpoint")]
+    check(len(recs) == 1, "the log's state file is there (%s)" % recs)
+    for rec in recs[:1]:
+        os.rename(rec, rec + ".saved")
+        os.makedirs(os.path.join(rec, "x"))
+        st, _, b = w.add(body(17, H[:20]))
+        check(st == 503, "a state that cannot be written: 503, no cosignature (got %d %r)"
+              % (st, b[:60]))
+        os.rmdir(os.path.join(rec, "x"))
+        os.rmdir(rec)
+        os.rename(rec + ".saved", rec)
+        refused(body(0, H[:20]), 409, "the failed write left the latest size", b"17\n")
 
     # a second witness on the same state is refused
     other = Witness(tmp)
     rc, line = other.start(expect_fail=True)
-    check(rc != 0 and "another witness" in line, "a second process on the state folder refused")
+    # (scittd: its data directory's lock, which holds the witness state, refuses it first)
+    check(rc != 0 and ("in use by another scittd" if SCITTD else "another witness") in line,
+          "a second process on the state folder refused: " + line[-300:])
     check(w.kill(signal.SIGTERM) == 0, "SIGTERM stops the witness cleanly")
 
     # the state survives; a corrupt state file stops the start rather than forgetting
@@ -208,7 +243,8 @@ def test_protocol(tmp):
     check(len(path) == 1, "one state file per log")
     open(path[0], "w").write("garbage\n")
     rc, line = Witness(tmp).start(expect_fail=True)
-    check(rc != 0 and "unreadable witness state" in line, "corrupt state refuses to start")
+    check(rc != 0 and "unreadable witness state" in line,
+          "corrupt state refuses to start: " + line[-300:])
 
 
 def test_rate_limit(tmp):
@@ -230,7 +266,7 @@ def test_rate_limit(tmp):
     check(all(a[1] == "1" for a in limited), "429 carries Retry-After: 1")
     time.sleep(2.2)
     st, _, m = w.request("GET", "/metrics")
-    check(st == 200 and "scitt_witness_rate_limited_total %d" % len(limited) in m.decode(),
+    check(st == 200 and "%s %d" % (M_LIMITED, len(limited)) in m.decode(),
           "the refusals are counted in /metrics")
     check(w.kill(signal.SIGTERM) == 0, "stopped")
 
@@ -291,6 +327,10 @@ def main():
         test_crash(os.path.join(tmp, "b"))
         test_rate_limit(os.path.join(tmp, "c"))
     finally:
+        for p in STARTED:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         for d in ("a", "b", "c"):
             p = os.path.join(tmp, d, "witness.log")
             if failures and os.path.exists(p):

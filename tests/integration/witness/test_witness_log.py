@@ -7,12 +7,11 @@ data directory that then registers other entries under the same key) is refused 
     test_witness_log.py SCITT SCITTD
 """
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import cbor2
@@ -24,43 +23,8 @@ import c2sp  # noqa: E402
 
 SCITT, SCITTD = sys.argv[1], sys.argv[2]
 C2SP_PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "c2sp.py")
-checks = 0
-failures = 0
-procs = []
-
-
-def check(cond, what):
-    global checks, failures
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what, flush=True)
-
-
-def run(*args, cwd=None):
-    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True)
-
-
-def start(cmd, log_path, marker):
-    log = open(log_path, "w+")
-    p = subprocess.Popen(cmd, stderr=log, stdout=subprocess.DEVNULL)
-    procs.append(p)
-    for _ in range(200):
-        log.seek(0)
-        text = log.read()
-        if marker in text and "port=" in text.split(marker, 1)[1]:
-            port = int(text.split(marker, 1)[1].split("port=")[1].split()[0])
-            return p, port
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    log.seek(0)
-    raise SystemExit("did not start: %s\n%s" % (cmd, log.read()))
-
-
-def stop(p, sig=signal.SIGTERM):
-    p.send_signal(sig)
-    p.wait(30)
+from harness import check, run, start, stop  # noqa: E402
+import harness  # noqa: E402
 
 
 def start_scittd(tmp, data):
@@ -87,21 +51,7 @@ def collect(tmp, url, state, out):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="witness-log-")
-    try:
-        body(tmp)
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        if failures:
-            for f in sorted(os.listdir(tmp)):
-                if f.endswith(".log"):
-                    print("--- %s\n%s" % (f, open(os.path.join(tmp, f)).read()[-1500:]))
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("%d checks, %d failures" % (checks, failures))
-    return 1 if failures or checks == 0 else 0
+    return harness.main("witness-log-", body, tail=1500)
 
 
 def body(tmp):

@@ -13,14 +13,10 @@ the witness role) that witnesses the other two logs; each log collects cosignatu
     test_witness_scittd.py SCITT SCITTD
 """
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 
 import cbor2
 
@@ -31,51 +27,8 @@ SCITT, SCITTD = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
 C2SP_PY = os.path.join(HERE, "c2sp.py")
 CDDL_PY = os.path.join(HERE, "..", "..", "unit", "cose", "receipt_cddl.py")
-checks = 0
-failures = 0
-procs = []
-
-
-def check(cond, what):
-    global checks, failures
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what, flush=True)
-
-
-def run(*args, cwd=None):
-    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True)
-
-
-def start(cmd, log_path, marker):
-    log = open(log_path, "a+")
-    at = log.tell()
-    p = subprocess.Popen(cmd, stderr=log, stdout=subprocess.DEVNULL)
-    procs.append(p)
-    for _ in range(400):
-        log.seek(at)
-        text = log.read()
-        if marker in text and "port=" in text.split(marker, 1)[1]:
-            return p, int(text.split(marker, 1)[1].split("port=")[1].split()[0])
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    log.seek(0)
-    raise SystemExit("did not start: %s\n%s" % (cmd, log.read()))
-
-
-def stop(p, sig=signal.SIGTERM):
-    p.send_signal(sig)
-    p.wait(60)
-
-
-def get(url, path):
-    try:
-        with urllib.request.urlopen(url + path, timeout=30) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+from harness import check, run, start, stop, get  # noqa: E402
+import harness  # noqa: E402
 
 
 def size_of(note):
@@ -83,21 +36,7 @@ def size_of(note):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="witness-scittd-")
-    try:
-        body(tmp)
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        if failures:
-            for f in sorted(os.listdir(tmp)):
-                if f.endswith(".log"):
-                    print("--- %s\n%s" % (f, open(os.path.join(tmp, f)).read()[-2500:]))
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("%d checks, %d failures" % (checks, failures))
-    return 1 if failures or checks == 0 else 0
+    return harness.main("witness-scittd-", body, tail=2500)
 
 
 def body(tmp):

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""A witness that answers 429 (its per-client rate limit) slows the log down, it does not fail
+its rounds: one scittd, one `scitt witness serve --rate-limit 1 --rate-burst 1` as its only
+witness, registrations from four clients at once (signed heads faster than the witness allows).
+scittd paces that witness (counted in scittd_witness_rate_limited_total) instead of ending
+rounds as missed quorums (which wait a back-off of 1 s and more: the head-to-witnessed p99 of
+bench/witness_bench went to about 1 s that way), and the newest head is witnessed.
+
+    test_witness_paced.py SCITT SCITTD
+"""
+import os
+import sys
+import threading
+import time
+
+import cbor2
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check, run, start, get  # noqa: E402
+
+SCITT, SCITTD = sys.argv[1], sys.argv[2]
+
+
+def metric(text, prefix):
+    return sum(float(line.split()[-1]) for line in text.split("\n") if line.startswith(prefix))
+
+
+def body(tmp):
+    r = run(SCITT, "keygen", "--out", "ci", "--self-signed-cert", "--subject", "CI signer", cwd=tmp)
+    check(r.returncode == 0, "keygen: " + r.stderr)
+    base = [SCITTD, "--platform", "virtual", "--insecure-virtual", "--log-level", "info",
+            "--data", os.path.join(tmp, "data"), "--listen", "127.0.0.1:0"]
+    p, port = start(base, os.path.join(tmp, "scittd.log"))
+    url = "http://127.0.0.1:%d" % port
+    vkey = cbor2.loads(get(url, "/.well-known/transparency-configuration")[1])["checkpoint_vkey"]
+    harness.stop(p)
+    wkey = os.path.join(tmp, "w.key")
+    wvkey = run(SCITT, "witness", "keygen", "--name", "w.test", "--out", wkey).stdout.strip()
+    w, wport = start([SCITT, "witness", "serve", "--key", wkey, "--state",
+                      os.path.join(tmp, "wstate"), "--log", vkey, "--listen", "127.0.0.1:0",
+                      "--rate-limit", "1", "--rate-burst", "1"], os.path.join(tmp, "w.log"))
+    p, port = start(base + ["--witness", "http://127.0.0.1:%d=%s" % (wport, wvkey)],
+                    os.path.join(tmp, "scittd.log"))
+    url = "http://127.0.0.1:%d" % port
+    payload = os.path.join(tmp, "p.json")
+    for i in range(16):
+        open(payload, "w").write('{"n": %d}' % i)
+        r = run(SCITT, "sign", "--key", "ci.key", "--cert", "ci.crt", "--iss",
+                "https://ci.example/app", "--sub", "s%d" % i, "--payload", payload,
+                "--content-type", "application/json", "--out", "s%d.stmt" % i, cwd=tmp)
+        check(r.returncode == 0, "sign %d: %s" % (i, r.stderr))
+
+    def client(k):
+        for i in range(k, 16, 4):
+            r = run(SCITT, "register", "--url", url, "s%d.stmt" % i, "--out", "s%d.ts" % i,
+                    cwd=tmp)
+            check(r.returncode == 0, "register %d: %s" % (i, r.stderr))
+    clients = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join()
+    st, latest = get(url, "/checkpoint/latest")
+    want = int(latest.split(b"\n")[1])
+    deadline = time.time() + 60
+    size = -1
+    while time.time() < deadline and size < want:
+        st, cp = get(url, "/checkpoint")
+        size = int(cp.split(b"\n")[1]) if st == 200 else -1
+        time.sleep(0.1)
+    check(size >= want, "the newest head (%d) is witnessed (%d)" % (want, size))
+    m = get(url, "/metrics")[1].decode()
+    limited = metric(m, "scittd_witness_rate_limited_total{")
+    missed = metric(m, "scittd_witness_quorum_missed_total ")
+    failed = metric(m, "scittd_witness_failures_total{")
+    check(limited > 0, "the witness answered 429 and scittd counted it (%s)" % limited)
+    check(missed == 0 and failed == 0,
+          "a 429 is not a missed round nor a failure (missed %s, failures %s)" % (missed, failed))
+    time.sleep(1)  # the witness's rate limit covers this read too
+    st, wm = get("http://127.0.0.1:%d" % wport, "/metrics")
+    wm = wm.decode(errors="replace") if st == 200 else ""
+    check(metric(wm, "scitt_witness_rate_limited_total ") >= limited,
+          "the witness's own count of 429s agrees")
+    harness.stop(p)
+    harness.stop(w)
+
+
+def main():
+    return harness.main("witness-paced-", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
