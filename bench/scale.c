@@ -314,12 +314,14 @@ static double closed_loop(int port, const hc_request *reqs, size_t n, unsigned c
 /*
  * Adds the bytes of the data extents of @p fd (holes of sparse files are skipped: LMDB files can
  * be sparse up to their map size) to *total, and those of them in the page cache to *resident
- * (mincore over a read-only mapping, a window at a time).
+ * (mincore over a read-only mapping, a window at a time); with @p load each window is read first,
+ * so that it is in the page cache.
  */
-static void count_resident(int fd, uint64_t size, uint64_t *resident, uint64_t *total)
+static void count_resident(int fd, uint64_t size, bool load, uint64_t *resident, uint64_t *total)
 {
     const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), window = 256ull << 20;
     static unsigned char vec[(256u << 20) / 4096];
+    static char buf[1u << 20];
     off_t at = 0;
     while ((uint64_t)at < size) {
         off_t data = lseek(fd, at, SEEK_DATA);
@@ -332,6 +334,14 @@ static void count_resident(int fd, uint64_t size, uint64_t *resident, uint64_t *
         }
         for (uint64_t off = (uint64_t)data / page * page; off < (uint64_t)hole; off += window) {
             uint64_t len = (uint64_t)hole - off < window ? (uint64_t)hole - off : window;
+            for (uint64_t done = 0; load && done < len;) {
+                size_t want = len - done < sizeof(buf) ? (size_t)(len - done) : sizeof(buf);
+                ssize_t got = pread(fd, buf, want, (off_t)(off + done));
+                if (got <= 0) {
+                    break;
+                }
+                done += (uint64_t)got;
+            }
             size_t pages = (size_t)((len + page - 1) / page);
             void *m = pages <= sizeof(vec)
                           ? mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, fd, (off_t)off)
@@ -347,31 +357,6 @@ static void count_resident(int fd, uint64_t size, uint64_t *resident, uint64_t *
             *total += (uint64_t)pages * page;
         }
         at = hole;
-    }
-}
-
-/* Reads the data extents of @p fd once, so that they are in the page cache. */
-static void load_extents(int fd, uint64_t size)
-{
-    static char buf[1u << 20];
-    off_t at = 0;
-    while ((uint64_t)at < size) {
-        off_t data = lseek(fd, at, SEEK_DATA);
-        if (data < 0) {
-            break;
-        }
-        off_t hole = lseek(fd, data, SEEK_HOLE);
-        if (hole < 0) {
-            hole = (off_t)size;
-        }
-        for (at = data; at < hole;) {
-            size_t want = (uint64_t)(hole - at) < sizeof(buf) ? (size_t)(hole - at) : sizeof(buf);
-            ssize_t got = pread(fd, buf, want, at);
-            if (got <= 0) {
-                return;
-            }
-            at += got;
-        }
     }
 }
 
@@ -411,10 +396,8 @@ static void cache_walk(const char *dir, int mode, uint64_t *resident, uint64_t *
         if (mode == CACHE_EVICT) {
             fdatasync(fd);
             posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-        } else if (mode == CACHE_LOAD) {
-            load_extents(fd, (uint64_t)st.st_size);
         }
-        count_resident(fd, (uint64_t)st.st_size, resident, total);
+        count_resident(fd, (uint64_t)st.st_size, mode == CACHE_LOAD, resident, total);
         close(fd);
     }
     closedir(d);

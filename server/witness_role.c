@@ -201,22 +201,6 @@ typedef struct add_job {
     scitt_http_req *req;
 } add_job;
 
-static const char *title(int status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 422:
-        return "Unprocessable Entity";
-    default:
-        return "Service Unavailable";
-    }
-}
-
 static void add_work(scittd_read_job *j)
 {
     add_job *a = (add_job *)j;
@@ -254,7 +238,7 @@ static void add_work(scittd_read_job *j)
         if (ans.status == 503) {
             scittd_header(req, "Retry-After", "1");
         }
-        scittd_problem(req, ans.status, title(ans.status), ans.why);
+        scittd_problem(req, ans.status, scitt_http_status_reason(ans.status), ans.why);
     }
     scitt_dynbuf_clear(&out);
     scitt_http_complete(req);
