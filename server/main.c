@@ -452,8 +452,9 @@ int main(int argc, char **argv)
     }
     if (d.insecure) {
         SCITT_LOG(SCITT_LOG_WARN, "platform",
-                  "platform=virtual INSECURE=1 warning=\"no TEE: keys in a plain file, evidence "
-                  "unsigned\"");
+                  "platform=virtual INSECURE=1 warning=\"no TEE: keys %s, evidence unsigned\"",
+                  d.cfg.keystore_key ? "encrypted under --keystore-key (no TEE protects that key)"
+                                     : "in a plain file");
     }
     scittd_lease_watch(&d);
     scitt_err state = scitt_ledger_state(scitt_service_ledger(d.svc));

@@ -63,6 +63,11 @@ static const scittd_option table[] = {
     {"snp-endorsements", SCITTD_OPT_STRING, F(snp_endorsements), 0, NULL,
      "the firmware's certificate table, then $UVM_SECURITY_CONTEXT_DIR", 0, 0, NULL, RESTART,
      "FILE", "PEM of the VCEK, ASK and ARK for SEV-SNP evidence"},
+    {"keystore-key", SCITTD_OPT_STRING, F(keystore_key), 0, NULL, "not encrypted", 0, 0, NULL,
+     RESTART, "FILE",
+     "virtual platform: keep the service keys encrypted (AES-256-GCM) under the 32-byte key in "
+     "FILE (raw or 64 hex digits, not readable by group or others); instances given the same "
+     "keystore file and key share the service keys"},
     {"key-release-policy", SCITTD_OPT_STRING, F(key_release_policy), 0, NULL, NULL, 0, 0, NULL,
      RESTART, "FILE",
      "serve the service keys to joining instances whose evidence this policy accepts (JSON: "

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "scitt/attest.h"
@@ -25,8 +26,63 @@ static pthread_mutex_t collateral_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- the sealed keystore (SEV-SNP) -------------------------------------------------------- */
 
+/* The --keystore-key file: exactly 32 bytes, or 64 hex digits (a final newline allowed), and
+ * readable by its owner only. */
+static scitt_err keyfile_read(const char *path, uint8_t key[SCITT_SEAL_KEY_LEN], char *why,
+                              size_t cap)
+{
+    uint8_t buf[80];
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(why, cap, "--keystore-key %s: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return SCITT_ERR_IO;
+    }
+    if (st.st_mode & 077) {
+        close(fd);
+        snprintf(why, cap, "--keystore-key %s is readable by group or others (chmod 600 it)", path);
+        return SCITT_ERR_INVALID_ARG;
+    }
+    ssize_t n = read(fd, buf, sizeof(buf));
+    close(fd);
+    scitt_err e = SCITT_ERR_INVALID_ARG;
+    size_t len = n > 0 ? (size_t)n : 0;
+    if (len == SCITT_SEAL_KEY_LEN) {
+        memcpy(key, buf, SCITT_SEAL_KEY_LEN);
+        e = SCITT_OK;
+    } else {
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) {
+            len--;
+        }
+        size_t got = 0;
+        if (len == 2 * SCITT_SEAL_KEY_LEN &&
+            scitt_hex_decode(scitt_span_make(buf, len), key, SCITT_SEAL_KEY_LEN, &got) ==
+                SCITT_OK &&
+            got == SCITT_SEAL_KEY_LEN) {
+            e = SCITT_OK;
+        }
+    }
+    scitt_wipe(buf, sizeof(buf));
+    if (e != SCITT_OK) {
+        snprintf(why, cap, "--keystore-key %s must hold 32 bytes or 64 hex digits", path);
+    }
+    return e;
+}
+
 static scitt_err derive(scittd *d, uint8_t key[SCITT_SEAL_KEY_LEN])
 {
+    if (d->cfg.keystore_key) {
+        char why[256];
+        scitt_err e = keyfile_read(d->cfg.keystore_key, key, why, sizeof(why));
+        if (e != SCITT_OK) {
+            SCITT_LOG(SCITT_LOG_ERROR, "keystore_key", "reason=\"%s\"", why);
+        }
+        return e;
+    }
+
     scitt_snp_key_request req;
     scitt_snp_key_request_init(&req);
     scitt_tee_reason why = SCITT_TEE_OK;
@@ -102,6 +158,13 @@ scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap)
     if (!strcmp(p, "auto")) {
         p = found == SCITT_TEE_SEV_SNP ? "snp" : found == SCITT_TEE_TDX ? "tdx" : "virtual";
     }
+    if (d->cfg.keystore_key && strcmp(p, "virtual") != 0) {
+        snprintf(reason, cap,
+                 "--keystore-key is for the virtual platform: on %s the service keys are kept "
+                 "as docs/tee.md says",
+                 p);
+        return SCITT_ERR_INVALID_ARG;
+    }
     if (!strcmp(p, "tdx")) {
         if (found != SCITT_TEE_TDX) {
             snprintf(reason, cap, "no TDX guest (configfs-tsm provider tdx_guest) answers: %s",
@@ -150,6 +213,22 @@ scitt_err scittd_platform_choose(scittd *d, char *reason, size_t cap)
     }
     d->platform = "virtual";
     d->insecure = true;
+    if (d->cfg.keystore_key) {
+        uint8_t key[SCITT_SEAL_KEY_LEN];
+        scitt_err e = keyfile_read(d->cfg.keystore_key, key, reason, cap);
+        scitt_wipe(key, sizeof(key));
+        if (e != SCITT_OK) {
+            return e;
+        }
+        scitt_keystore_file(d->cfg.data_dir, "service-keys.enc", d->ks_path, sizeof(d->ks_path),
+                            &d->file_ks);
+        d->keystore.load = sealed_load;
+        d->keystore.store = sealed_store;
+        d->keystore.description = "INSECURE virtual platform: service keys encrypted "
+                                  "(AES-256-GCM) under --keystore-key";
+        d->keystore.ctx = d;
+        return SCITT_OK;
+    }
     scitt_keystore_file(d->cfg.data_dir, NULL, d->ks_path, sizeof(d->ks_path), &d->keystore);
     return SCITT_OK;
 }

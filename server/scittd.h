@@ -57,6 +57,7 @@ typedef struct scittd_config {
     bool receipts_wait_for_witnesses;     /* a 201 waits for a witnessed checkpoint */
     unsigned receipts_witness_timeout_ms; /* ... at most this long */
     const char *dcap_collateral;          /* Intel DCAP collateral served with TDX evidence */
+    const char *keystore_key;             /* --keystore-key FILE (platform.c) */
     const char *key_release_policy;       /* --key-release-policy FILE (keyrel.c) */
     const char *join_url;                 /* --join URL: obtain the keys at start (keyrel.c) */
     const char *public_url; /* --public-url: base of absolute discovery URLs (compat.c) */

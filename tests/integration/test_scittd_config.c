@@ -381,11 +381,106 @@ static void test_reload(void **state)
     sd_stop(&sd);
 }
 
+/* Copies @p from to @p to (small files). */
+static void copy_small(const char *from, const char *to)
+{
+    static char buf[1 << 16];
+    FILE *f = fopen(from, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    sd_write_file(to, buf, n);
+}
+
+/*
+ * --keystore-key: the virtual platform's service keys encrypted under a key the operator gives;
+ * a second data directory given the same encrypted keystore and key signs with the same keys
+ * (instances sharing keys), another key or a key file others can read is refused.
+ */
+static void test_keystore_key(void **state)
+{
+    (void)state;
+    static char out[8192], ks_key[256], other_key[256], enc[256], plain[256];
+    const sd_issuer *list[] = {&alice};
+    sd_write_policy(sd_path(&sd, "policy.json"), list, 1, NULL);
+    snprintf(ks_key, sizeof(ks_key), "%s", sd_path(&sd, "keystore.key"));
+    snprintf(other_key, sizeof(other_key), "%s", sd_path(&sd, "other.key"));
+    const char hex[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+    sd_write_file(ks_key, hex, sizeof(hex) - 1);
+    assert_int_equal(chmod(ks_key, 0600), 0);
+    const char *ka[] = {"--keystore-key", ks_key, NULL};
+    sd_start_policy(&sd, ka);
+    scitt_cose_keyset *keys = sd_keys(&sd);
+    scitt_dynbuf st;
+    sd_statement(&alice, "pkg:a", "{\"n\":1}", &st);
+    assert_int_equal(sd_register(&sd, keys, scitt_span_make(st.ptr, st.len), NULL, NULL), 1);
+    scitt_dynbuf_clear(&st);
+    sd_stop(&sd);
+    /* encrypted on disk, no plain keystore beside it */
+    snprintf(enc, sizeof(enc), "%s/service-keys.enc", sd.data);
+    snprintf(plain, sizeof(plain), "%s/service-keys", sd.data);
+    struct stat sb;
+    assert_int_equal(stat(enc, &sb), 0);
+    assert_int_not_equal(stat(plain, &sb), 0);
+
+    /* another data directory with the same encrypted keystore and key: the same service keys
+     * (its receipts verify under the first one's) */
+    sd_daemon b;
+    sd_init(&b);
+    assert_int_equal(mkdir(b.data, 0700), 0);
+    char benc[256];
+    snprintf(benc, sizeof(benc), "%s/service-keys.enc", b.data);
+    copy_small(enc, benc);
+    copy_small(sd_path(&sd, "policy.json"), sd_path(&b, "policy.json"));
+    sd_start_policy(&b, ka);
+    sd_statement(&alice, "pkg:b", "{\"n\":2}", &st);
+    assert_int_equal(sd_register(&b, keys, scitt_span_make(st.ptr, st.len), NULL, NULL), 1);
+    scitt_dynbuf_clear(&st);
+    sd_stop(&b);
+
+    /* another key cannot open it: refused at start, nothing replaced */
+    const char hex2[] = "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    sd_write_file(other_key, hex2, sizeof(hex2) - 1);
+    assert_int_equal(chmod(other_key, 0600), 0);
+    const char *wrong[] = {"--data",
+                           b.data,
+                           "--listen",
+                           "127.0.0.1:0",
+                           "--platform",
+                           "virtual",
+                           "--insecure-virtual",
+                           "--policy",
+                           sd_path(&b, "policy.json"),
+                           "--keystore-key",
+                           other_key,
+                           NULL};
+    assert_int_not_equal(sd_run(wrong, out, sizeof(out)), 0);
+    assert_int_equal(stat(benc, &sb), 0);
+    /* a key file others can read, a malformed one, and another platform: usage errors */
+    assert_int_equal(chmod(other_key, 0644), 0);
+    assert_int_equal(sd_run(wrong, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "readable by group or others"));
+    sd_write_file(other_key, "short", 5);
+    assert_int_equal(chmod(other_key, 0600), 0);
+    assert_int_equal(sd_run(wrong, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "32 bytes or 64 hex digits"));
+    const char *snp[] = {"--data", b.data,           "--listen", "127.0.0.1:0", "--platform",
+                         "snp",    "--keystore-key", ks_key,     NULL};
+    assert_int_equal(sd_run(snp, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "--keystore-key is for the virtual platform"));
+    /* the right key still opens it */
+    sd_start_policy(&b, ka);
+    sd_stop(&b);
+    assert_int_equal(sd_teardown(&b), 0);
+    scitt_cose_keyset_free(keys);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keystore_key, setup, teardown),
     };
     int sel = TU_SELECT(tests, argc, argv);
     if (sel != 0) {
