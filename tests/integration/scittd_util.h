@@ -69,6 +69,18 @@ static inline void sd_write_file(const char *path, const void *data, size_t len)
     assert_int_equal(fclose(f), 0);
 }
 
+/* Copies a small file (under 64 KiB: a keystore, a policy) from @p from to @p to. */
+static inline void sd_copy_file(const char *from, const char *to)
+{
+    static char buf[65536];
+    FILE *f = fopen(from, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    assert_true(n > 0 && n < sizeof(buf));
+    sd_write_file(to, buf, n);
+}
+
 static inline void sd_connect_conn(const sd_daemon *d, it_conn **out);
 
 /* One GET on a fresh connection; 0 on a 200 within @p ms. */

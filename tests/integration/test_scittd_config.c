@@ -381,17 +381,6 @@ static void test_reload(void **state)
     sd_stop(&sd);
 }
 
-/* Copies @p from to @p to (small files). */
-static void copy_small(const char *from, const char *to)
-{
-    static char buf[1 << 16];
-    FILE *f = fopen(from, "rb");
-    assert_non_null(f);
-    size_t n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    sd_write_file(to, buf, n);
-}
-
 /*
  * --keystore-key: the virtual platform's service keys encrypted under a key the operator gives;
  * a second data directory given the same encrypted keystore and key signs with the same keys
@@ -430,8 +419,8 @@ static void test_keystore_key(void **state)
     assert_int_equal(mkdir(b.data, 0700), 0);
     char benc[256];
     snprintf(benc, sizeof(benc), "%s/service-keys.enc", b.data);
-    copy_small(enc, benc);
-    copy_small(sd_path(&sd, "policy.json"), sd_path(&b, "policy.json"));
+    sd_copy_file(enc, benc);
+    sd_copy_file(sd_path(&sd, "policy.json"), sd_path(&b, "policy.json"));
     sd_start_policy(&b, ka);
     sd_statement(&alice, "pkg:b", "{\"n\":2}", &st);
     assert_int_equal(sd_register(&b, keys, scitt_span_make(st.ptr, st.len), NULL, NULL), 1);

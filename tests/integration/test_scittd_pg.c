@@ -150,17 +150,6 @@ static void test_pg_register(void **state)
     free_statements(st, N + 1);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *f = fopen(from, "rb");
-    assert_non_null(f);
-    char buf[65536];
-    size_t n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    assert_true(n > 0 && n < sizeof(buf));
-    sd_write_file(to, buf, n);
-}
-
 static void test_pg_fenced(void **state)
 {
     (void)state;
@@ -174,7 +163,7 @@ static void test_pg_fenced(void **state)
     char from[256], to[256];
     snprintf(from, sizeof(from), "%s/service-keys", a.data);
     snprintf(to, sizeof(to), "%s/service-keys", b.data);
-    copy_file(from, to);
+    sd_copy_file(from, to);
     start_fenced(&b);
     /* it took the fencing token: the first instance cannot append any more */
     scitt_span x = scitt_span_make(st[5].ptr, st[5].len);
@@ -249,7 +238,7 @@ static void share_keys(const sd_daemon *from, const sd_daemon *to)
     char src[256], dst[256];
     snprintf(src, sizeof(src), "%s/service-keys", from->data);
     snprintf(dst, sizeof(dst), "%s/service-keys", to->data);
-    copy_file(src, dst);
+    sd_copy_file(src, dst);
 }
 
 /* The pid named by an unexpired lease (0: none). */
