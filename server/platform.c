@@ -26,46 +26,81 @@ static pthread_mutex_t collateral_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- the sealed keystore (SEV-SNP) -------------------------------------------------------- */
 
-/* The --keystore-key file: exactly 32 bytes, or 64 hex digits (a final newline allowed), and
- * readable by its owner only. */
-static scitt_err keyfile_read(const char *path, uint8_t key[SCITT_SEAL_KEY_LEN], char *why,
-                              size_t cap)
+/* A file of secrets (a key): its bytes into @p b, whose capacity is the bound; refused when group
+ * or others may read it. */
+scitt_err scittd_read_secret_file(const char *option, const char *path, scitt_dynbuf *b,
+                                  char *reason, size_t cap)
 {
-    uint8_t buf[80];
-    struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(why, cap, "--keystore-key %s: %s", path, strerror(errno));
+        snprintf(reason, cap, "%s %s: cannot open: %s", option, path, strerror(errno));
         if (fd >= 0) {
             close(fd);
         }
         return SCITT_ERR_IO;
     }
-    if (st.st_mode & 077) {
-        close(fd);
-        snprintf(why, cap, "--keystore-key %s is readable by group or others (chmod 600 it)", path);
-        return SCITT_ERR_INVALID_ARG;
+    scitt_err e = SCITT_OK;
+    if ((st.st_mode & 077) != 0) {
+        snprintf(reason, cap, "%s %s is readable by group or others (chmod 600 it)", option, path);
+        e = SCITT_ERR_KEY_MALFORMED;
     }
-    ssize_t n = read(fd, buf, sizeof(buf));
+    while (e == SCITT_OK) {
+        uint8_t *dst = scitt_dynbuf_reserve(b, 256);
+        if (dst == NULL) {
+            snprintf(reason, cap, "%s %s: over %zu bytes", option, path, b->max);
+            e = SCITT_ERR_TOO_LARGE;
+            break;
+        }
+        b->len -= 256;
+        ssize_t k = read(fd, dst, 256);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k < 0) {
+            snprintf(reason, cap, "%s %s: %s", option, path, strerror(errno));
+            e = SCITT_ERR_IO;
+        } else if (k == 0) {
+            break;
+        } else {
+            b->len += (size_t)k;
+        }
+    }
     close(fd);
-    scitt_err e = SCITT_ERR_INVALID_ARG;
-    size_t len = n > 0 ? (size_t)n : 0;
+    return e;
+}
+
+/* The --keystore-key file: exactly 32 bytes, or 64 hex digits (a final newline allowed). */
+static scitt_err keyfile_read(const char *path, uint8_t key[SCITT_SEAL_KEY_LEN], char *why,
+                              size_t cap)
+{
+    scitt_dynbuf buf;
+    scitt_dynbuf_init(&buf, 512); /* the reader takes 256 bytes at a time */
+    scitt_err e = scittd_read_secret_file("--keystore-key", path, &buf, why, cap);
+    if (e != SCITT_OK) {
+        scitt_wipe(buf.ptr, buf.len);
+        scitt_dynbuf_clear(&buf);
+        return e;
+    }
+    size_t len = buf.len;
+    e = SCITT_ERR_INVALID_ARG;
     if (len == SCITT_SEAL_KEY_LEN) {
-        memcpy(key, buf, SCITT_SEAL_KEY_LEN);
+        memcpy(key, buf.ptr, SCITT_SEAL_KEY_LEN);
         e = SCITT_OK;
     } else {
-        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) {
+        while (len > 0 && (buf.ptr[len - 1] == '\n' || buf.ptr[len - 1] == '\r')) {
             len--;
         }
         size_t got = 0;
         if (len == 2 * SCITT_SEAL_KEY_LEN &&
-            scitt_hex_decode(scitt_span_make(buf, len), key, SCITT_SEAL_KEY_LEN, &got) ==
+            scitt_hex_decode(scitt_span_make(buf.ptr, len), key, SCITT_SEAL_KEY_LEN, &got) ==
                 SCITT_OK &&
             got == SCITT_SEAL_KEY_LEN) {
             e = SCITT_OK;
         }
     }
-    scitt_wipe(buf, sizeof(buf));
+    scitt_wipe(buf.ptr, buf.len);
+    scitt_dynbuf_clear(&buf);
     if (e != SCITT_OK) {
         snprintf(why, cap, "--keystore-key %s must hold 32 bytes or 64 hex digits", path);
     }

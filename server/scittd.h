@@ -159,6 +159,11 @@ scitt_err scittd_keyrel_join(scittd *d, char *reason, size_t cap);
 scitt_err scittd_keyrel_routes(scittd *d);
 void scittd_keyrel_free(scittd *d);
 
+/* The bytes of a secret file (a key) named by @p option into @p b (its max is the bound:
+ * SCITT_ERR_TOO_LARGE past it); refused (SCITT_ERR_KEY_MALFORMED) when group or others may read
+ * it, with the reason in @p reason. */
+scitt_err scittd_read_secret_file(const char *option, const char *path, scitt_dynbuf *b,
+                                  char *reason, size_t cap);
 /* SEV-SNP: seals (@p seal) or unseals @p in under the key the firmware derives for this
  * measurement, bound to @p aad, appending to @p out; SCITT_ERR_UNSUPPORTED on other platforms. */
 SCITT_MUST_USE scitt_err scittd_platform_seal(scittd *d, bool seal, const char *aad, scitt_span in,

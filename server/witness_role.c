@@ -39,48 +39,6 @@ struct scittd_witness_role {
     _Atomic uint64_t count[NSTATUSES];
 };
 
-/* The key file's bytes (at most KEY_FILE_MAX), refusing one that others may read. */
-static scitt_err read_key_file(const char *path, scitt_dynbuf *b, char *reason, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(reason, cap, "--witness-key %s: cannot open: %s", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return SCITT_ERR_IO;
-    }
-    scitt_err e = SCITT_OK;
-    if ((st.st_mode & 077) != 0) {
-        snprintf(reason, cap, "--witness-key %s: readable by group or others (chmod 600 it)", path);
-        e = SCITT_ERR_KEY_MALFORMED;
-    }
-    while (e == SCITT_OK) {
-        uint8_t *dst = scitt_dynbuf_reserve(b, 256);
-        if (dst == NULL) {
-            snprintf(reason, cap, "--witness-key %s: over %d bytes", path, KEY_FILE_MAX);
-            e = SCITT_ERR_TOO_LARGE;
-            break;
-        }
-        b->len -= 256;
-        ssize_t k = read(fd, dst, 256);
-        if (k < 0 && errno == EINTR) {
-            continue;
-        }
-        if (k < 0) {
-            snprintf(reason, cap, "--witness-key %s: %s", path, strerror(errno));
-            e = SCITT_ERR_IO;
-        } else if (k == 0) {
-            break;
-        } else {
-            b->len += (size_t)k;
-        }
-    }
-    close(fd);
-    return e;
-}
-
 /* The witness key's name and seed, sealed (SEV-SNP) or plain (other platforms). */
 static scitt_err load_key(scittd *d, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t seed[32],
                           char *reason, size_t cap)
@@ -90,7 +48,7 @@ static scitt_err load_key(scittd *d, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t
     scitt_dynbuf raw, plain;
     scitt_dynbuf_init(&raw, KEY_FILE_MAX);
     scitt_dynbuf_init(&plain, KEY_FILE_MAX);
-    scitt_err e = read_key_file(path, &raw, reason, cap);
+    scitt_err e = scittd_read_secret_file("--witness-key", path, &raw, reason, cap);
     bool sealed = e == SCITT_OK && raw.len >= sizeof(SEAL_MAGIC) - 1 &&
                   memcmp(raw.ptr, SEAL_MAGIC, sizeof(SEAL_MAGIC) - 1) == 0;
     if (e == SCITT_OK && sealed && !snp) {
