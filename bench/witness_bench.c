@@ -5,15 +5,19 @@
  *   registrations_none / registrations_witnessed: n /s   closed loop, verified 201s per second,
  *                                   in rounds alternating between the two (and which goes first)
  *   ratio witnessed/none: x         the headline (registration must not wait for witnesses)
- *   witness_lag_p50 / p99: x ms     from a 201 (its head signed and durable) to GET /checkpoint
- *                                   serving a witnessed checkpoint of at least that size, for
- *                                   registrations made one at a time (polled every 0.5 ms)
+ *   witness_lag_idle_p50 / p99: x ms   from a 201 (its head signed and durable) to GET
+ *                                   /checkpoint serving a witnessed checkpoint of at least that
+ *                                   size (polled every 0.5 ms), for registrations made one at a
+ *                                   time on an idle log (each after the round interval passed)
+ *   witness_lag_busy_p50 / p99: x ms   the same for registrations made back to back (each as
+ *                                   soon as the last one was witnessed: it waits for the round
+ *                                   interval, --witness-interval-ms)
  *   witnessed_size, witness_rounds  from the witnessed scittd's /metrics, to show the witnesses
  *                                   were really asked during the closed loops
  * The witnesses, the load client and both servers share the machine's cores; the witnesses'
  * state lives on /dev/shm when it exists (witnesses run elsewhere: their fsyncs are not the log's).
  * Usage: witness_bench [--scittd PATH] [--scitt PATH] [--seconds S] [--connections C]
- *                      [--samples N]
+ *                      [--samples N] [--interval-ms T]
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -166,19 +170,51 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* One registration, then the time until GET /checkpoint serves a witnessed checkpoint of at
+ * least the size it was registered at (polled every 0.5 ms), into @p ms. */
+static int lag_sample(scitt_client *cl, sr_fleet *fleet, uint64_t series, size_t i, double *ms)
+{
+    scitt_dynbuf st;
+    scitt_dynbuf_init(&st, 0);
+    scitt_client_registration reg;
+    scitt_client_registration_init(&reg);
+    int rc = 0;
+    if (sr_statement(fleet, series, i, &st) != 0 ||
+        scitt_client_submit(cl, scitt_span_make(st.ptr, st.len), 0, &reg, NULL, 0) != SCITT_OK ||
+        !reg.done) {
+        printf("error: registration %zu for the lag failed\n", i);
+        rc = 1;
+    }
+    double t0 = bench_now();
+    uint64_t want = rc == 0 ? served_size(cl, "/checkpoint/latest") : 0;
+    while (rc == 0 && served_size(cl, "/checkpoint") < want) {
+        if (bench_now() - t0 > 30) {
+            printf("error: size %llu not witnessed within 30 s\n", (unsigned long long)want);
+            rc = 1;
+        }
+        usleep(500);
+    }
+    *ms = (bench_now() - t0) * 1000;
+    scitt_client_registration_clear(&reg);
+    scitt_dynbuf_clear(&st);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     bench_help(argc, argv,
                "usage: witness_bench [--scittd PATH] [--scitt PATH] [--seconds S] "
-               "[--connections C] [--samples N]\n"
+               "[--connections C] [--samples N] [--interval-ms T]\n"
                "  registrations/s of a scittd with three witnesses against one without (same "
                "run,\n  alternating rounds), and the time from a signed head to it being "
                "witnessed\n  (defaults: build/server/scittd, build/tools/scitt, 9 s, 64 "
-               "connections, 200 samples)\n");
+               "connections, 100 samples\n  idle and 100 back to back, scittd's "
+               "--witness-interval-ms 100)\n");
     const char *bin = "build/server/scittd", *scitt = "build/tools/scitt";
     double seconds = 9;
     unsigned conns = 64;
-    size_t samples = 200;
+    size_t samples = 100;
+    unsigned interval_ms = 100;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--scittd")) {
             bin = argv[i + 1];
@@ -190,6 +226,8 @@ int main(int argc, char **argv)
             conns = (unsigned)atoi(argv[i + 1]);
         } else if (!strcmp(argv[i], "--samples")) {
             samples = strtoull(argv[i + 1], NULL, 10);
+        } else if (!strcmp(argv[i], "--interval-ms")) {
+            interval_ms = (unsigned)atoi(argv[i + 1]);
         } else {
             fprintf(stderr, "witness_bench: unknown option %s\n", argv[i]);
             return 2;
@@ -250,7 +288,9 @@ int main(int argc, char **argv)
         goto out;
     }
     sr_stop(pid[WIT]);
-    const char *extra[2 * WITNESSES + 1] = {NULL};
+    char interval[16];
+    snprintf(interval, sizeof(interval), "%u", interval_ms);
+    const char *extra[2 * WITNESSES + 3] = {"--witness-interval-ms", interval};
     for (int i = 0; i < WITNESSES; i++) {
         wpid[i] = start_witness(scitt, dir, wstate, i, vkey, wvkey[i], sizeof(wvkey[i]), &wport[i]);
         if (wpid[i] < 0) {
@@ -259,8 +299,8 @@ int main(int argc, char **argv)
             goto out;
         }
         snprintf(warg[i], sizeof(warg[i]), "http://127.0.0.1:%d=%s", wport[i], wvkey[i]);
-        extra[2 * i] = "--witness";
-        extra[2 * i + 1] = warg[i];
+        extra[2 + 2 * i] = "--witness";
+        extra[2 + 2 * i + 1] = warg[i];
     }
     pid[NONE] = sr_start(bin, data[NONE], &port[NONE], NULL);
     pid[WIT] = sr_start_args(bin, data[WIT], NULL, extra, &port[WIT], NULL);
@@ -352,40 +392,28 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    size_t got = 0;
-    for (size_t i = 0; i < samples && rc == 0; i++) {
-        scitt_dynbuf st;
-        scitt_dynbuf_init(&st, 0);
-        scitt_client_registration reg1;
-        scitt_client_registration_init(&reg1);
-        if (sr_statement(fleet, series + 1, i, &st) != 0 ||
-            scitt_client_submit(cl, scitt_span_make(st.ptr, st.len), 0, &reg1, NULL, 0) !=
-                SCITT_OK ||
-            !reg1.done) {
-            printf("error: registration %zu for the lag failed\n", i);
-            rc = 1;
-        }
-        double t0 = bench_now();
-        uint64_t want = rc == 0 ? served_size(cl, "/checkpoint/latest") : 0;
-        while (rc == 0 && served_size(cl, "/checkpoint") < want) {
-            if (bench_now() - t0 > 30) {
-                printf("error: size %llu not witnessed within 30 s\n", (unsigned long long)want);
-                rc = 1;
-                break;
+    /* on an idle log (the round interval passed since the last round), then back to back */
+    for (int phase = 0; phase < 2 && rc == 0; phase++) {
+        size_t got = 0;
+        for (size_t i = 0; i < samples && rc == 0; i++) {
+            if (phase == 0) {
+                usleep((interval_ms + 5) * 1000u);
             }
-            usleep(500);
+            if (lag_sample(cl, fleet, series + 1, (size_t)phase * samples + i, &lag[got]) != 0) {
+                rc = 1;
+            }
+            got++;
         }
         if (rc == 0) {
-            lag[got++] = (bench_now() - t0) * 1000;
+            char n[64];
+            qsort(lag, got, sizeof(double), cmp_double);
+            snprintf(n, sizeof(n), "witness_lag_%s_p50", phase ? "busy" : "idle");
+            bench_print(n, lag[got / 2], "ms");
+            snprintf(n, sizeof(n), "witness_lag_%s_p99", phase ? "busy" : "idle");
+            bench_print(n, lag[(got * 99) / 100 < got ? (got * 99) / 100 : got - 1], "ms");
         }
-        scitt_client_registration_clear(&reg1);
-        scitt_dynbuf_clear(&st);
     }
     if (rc == 0) {
-        qsort(lag, got, sizeof(double), cmp_double);
-        bench_print("witness_lag_p50", lag[got / 2], "ms");
-        bench_print("witness_lag_p99", lag[(got * 99) / 100 < got ? (got * 99) / 100 : got - 1],
-                    "ms");
         bench_print("witnessed_size", metric(port[WIT], "scittd_witnessed_size"), "");
         /* a round that missed the quorum waits the round back-off (1 s and more); a witness
          * that answers 429 (its rate limit) is paced instead */

@@ -174,6 +174,10 @@ static const scittd_option table[] = {
      RESTART, "ORIGIN=VKEY",
      "with --witness-key: a log to witness, its origin and checkpoint verifier key (C2SP "
      "signed-note vkey), repeatable (at most 8)"},
+    {"witness-interval-ms", SCITTD_OPT_UNSIGNED, F(witness_interval_ms), 0, "100", NULL, 0, 60000,
+     NULL, RESTART, "T",
+     "with --witness: the least time between two rounds of submissions; heads signed meanwhile "
+     "are covered by the next round's newer head (0: a round as soon as the last one ended)"},
     {"receipts-wait-for-witnesses", SCITTD_OPT_FLAG, F(receipts_wait_for_witnesses), 0, NULL, NULL,
      0, 0, NULL, RESTART, NULL,
      "with --witness: POST /entries answers 201 once a checkpoint meeting the witness policy "

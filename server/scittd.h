@@ -56,6 +56,7 @@ typedef struct scittd_config {
     size_t nwitness_log;
     bool receipts_wait_for_witnesses;     /* a 201 waits for a witnessed checkpoint */
     unsigned receipts_witness_timeout_ms; /* ... at most this long */
+    unsigned witness_interval_ms;         /* the least time between two witness rounds */
     const char *dcap_collateral;          /* Intel DCAP collateral served with TDX evidence */
     const char *keystore_key;             /* --keystore-key FILE (platform.c) */
     const char *key_release_policy;       /* --key-release-policy FILE (keyrel.c) */

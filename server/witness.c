@@ -111,6 +111,8 @@ struct scittd_witnesses {
     bool retry;
     int64_t retry_at_ns;
     unsigned backoff_ms;
+    int64_t round_start_ns; /* when the last round started */
+    int64_t interval_ns;    /* --witness-interval-ms: the least time between two round starts */
     /* the newest checkpoint meeting the policy (under mu) */
     scitt_dynbuf witnessed;
     uint64_t witnessed_size;
@@ -678,18 +680,24 @@ static void *coord_main(void *arg)
         uint64_t newest = atomic_load(&ws->newest);
         bool fresh = newest > ws->target_size;
         bool due = ws->retry && now >= ws->retry_at_ns;
-        if (ws->round_open || (!fresh && !due)) {
+        /* rounds start at most every --witness-interval-ms: heads signed meanwhile are covered
+         * by the next round's newer head */
+        int64_t paced_until = ws->round_start_ns + ws->interval_ns;
+        if (ws->round_open || (!fresh && !due) || now < paced_until) {
             struct timespec until;
             int64_t poll = now + (int64_t)POLL_MS * 1000000;
+            if (!ws->round_open && (fresh || ws->retry)) {
+                int64_t next =
+                    fresh || ws->retry_at_ns < paced_until ? paced_until : ws->retry_at_ns;
+                poll = next < poll ? next : poll;
+            }
             if (ws->witnessed_size > ws->persisted_size && ws->persist_at_ns < poll) {
                 poll = ws->persist_at_ns;
             }
             if (ws->wait_head != NULL && ws->wait_head->deadline_ns < poll) {
                 poll = ws->wait_head->deadline_ns; /* the oldest waits the least */
             }
-            abs_time(ws->retry && !ws->round_open && ws->retry_at_ns < poll ? ws->retry_at_ns
-                                                                            : poll,
-                     &until);
+            abs_time(poll, &until);
             pthread_cond_timedwait(&ws->cv_coord, &ws->mu, &until);
             continue;
         }
@@ -719,6 +727,7 @@ static void *coord_main(void *arg)
         ws->target_size = size;
         ws->target_ns = size == newest && seen ? seen : now_ns();
         ws->seq++;
+        ws->round_start_ns = now_ns();
         ws->round_open = true;
         ws->round_met = false;
         ws->round_answers = 0;
@@ -770,6 +779,7 @@ scitt_err scittd_witness_start(scittd *d, char *reason, size_t cap)
     scitt_dynbuf_init(&ws->witnessed, SCITT_LIMIT_NOTE_BYTES);
     scitt_dynbuf_init(&ws->policy_text, SCITT_POLICY_MAX_BYTES);
     ws->backoff_ms = BACKOFF_MIN_MS;
+    ws->interval_ns = (int64_t)d->cfg.witness_interval_ms * 1000000;
     ws->lag.bounds = ms_bounds;
     ws->latency.bounds = ms_bounds;
     scitt_err e = configure(ws, reason, cap);
