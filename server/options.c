@@ -168,7 +168,7 @@ static const scittd_option table[] = {
      RESTART, "FILE",
      "act as a C2SP tlog-witness for the --witness-log logs: POST /add-checkpoint, "
      "GET /witness/vkey; FILE is a key from scitt witness keygen (0600; sealed in place on "
-     "SEV-SNP); the latest cosigned checkpoint of each log is kept in DATA/witness-state "
+     "SEV-SNP and with --keystore-key); the latest cosigned checkpoint of each log is kept in DATA/witness-state "
      "(docs/witness.md)"},
     {"witness-log", SCITTD_OPT_LIST, F(witness_log), F(nwitness_log), NULL, "none", 0, 0, NULL,
      RESTART, "ORIGIN=VKEY",

@@ -159,10 +159,16 @@ static scitt_err sealed_store(void *ctx, scitt_span blob)
     return e;
 }
 
+bool scittd_platform_can_seal(const scittd *d)
+{
+    return d->platform != NULL && (!strcmp(d->platform, "snp") ||
+                                   (!strcmp(d->platform, "virtual") && d->cfg.keystore_key));
+}
+
 scitt_err scittd_platform_seal(scittd *d, bool seal, const char *aad, scitt_span in,
                                scitt_dynbuf *out)
 {
-    if (d->platform == NULL || strcmp(d->platform, "snp") != 0) {
+    if (!scittd_platform_can_seal(d)) {
         return SCITT_ERR_UNSUPPORTED;
     }
     uint8_t key[SCITT_SEAL_KEY_LEN];

@@ -165,8 +165,11 @@ void scittd_keyrel_free(scittd *d);
  * it, with the reason in @p reason. */
 scitt_err scittd_read_secret_file(const char *option, const char *path, scitt_dynbuf *b,
                                   char *reason, size_t cap);
-/* SEV-SNP: seals (@p seal) or unseals @p in under the key the firmware derives for this
- * measurement, bound to @p aad, appending to @p out; SCITT_ERR_UNSUPPORTED on other platforms. */
+/* Whether this platform has a sealing key: SEV-SNP (the firmware's key derived for this
+ * measurement), or the virtual platform given --keystore-key (the operator's key). */
+bool scittd_platform_can_seal(const scittd *d);
+/* Seals (@p seal) or unseals @p in under the platform's sealing key (above), bound to @p aad,
+ * appending to @p out; SCITT_ERR_UNSUPPORTED on a platform without one. */
 SCITT_MUST_USE scitt_err scittd_platform_seal(scittd *d, bool seal, const char *aad, scitt_span in,
                                               scitt_dynbuf *out);
 /* SIGHUP (loop thread), TDX: reads the --dcap-collateral directory again; a set that parses

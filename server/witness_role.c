@@ -6,10 +6,11 @@
  * opens the state in DATA/witness-state and answers over the daemon's HTTP layer, whose limits
  * (rate limit, connections, header and body timeouts) apply as to every other route.
  *
- * The witness key: on SEV-SNP the file holds the key sealed to the measurement like the service
- * keys (AES-256-GCM under the firmware's derived key); a plain key file given there is sealed in
- * place at the first start. On the virtual platform and TDX (no sealing key) it is the plain key
- * file `scitt witness keygen` writes, which must not be readable by group or others.
+ * The witness key is sealed like the service keys: on SEV-SNP the file holds the key under the
+ * firmware's key derived for the measurement, on the virtual platform given --keystore-key under
+ * that key (AES-256-GCM both); a plain key file given there is sealed in place at the first
+ * start. Elsewhere (TDX, the virtual platform without --keystore-key: no sealing key) it is the
+ * plain key file `scitt witness keygen` writes. Either must not be readable by group or others.
  *
  * A request's state write (a synced file) runs on a read-pool thread, never on the loop thread.
  */
@@ -39,21 +40,23 @@ struct scittd_witness_role {
     _Atomic uint64_t count[NSTATUSES];
 };
 
-/* The witness key's name and seed, sealed (SEV-SNP) or plain (other platforms). */
+/* The witness key's name and seed, sealed (a platform with a sealing key) or plain. */
 static scitt_err load_key(scittd *d, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t seed[32],
                           char *reason, size_t cap)
 {
     const char *path = d->cfg.witness_key;
-    bool snp = !strcmp(d->platform, "snp");
+    bool can_seal = scittd_platform_can_seal(d);
     scitt_dynbuf raw, plain;
     scitt_dynbuf_init(&raw, KEY_FILE_MAX);
     scitt_dynbuf_init(&plain, KEY_FILE_MAX);
     scitt_err e = scittd_read_secret_file("--witness-key", path, &raw, reason, cap);
     bool sealed = e == SCITT_OK && raw.len >= sizeof(SEAL_MAGIC) - 1 &&
                   memcmp(raw.ptr, SEAL_MAGIC, sizeof(SEAL_MAGIC) - 1) == 0;
-    if (e == SCITT_OK && sealed && !snp) {
-        snprintf(reason, cap, "--witness-key %s: sealed to SEV-SNP, and this is platform %s", path,
-                 d->platform);
+    if (e == SCITT_OK && sealed && !can_seal) {
+        snprintf(reason, cap,
+                 "--witness-key %s: a sealed key, and platform %s has no sealing key (SEV-SNP, or "
+                 "--keystore-key on the virtual platform)",
+                 path, d->platform);
         e = SCITT_ERR_KEY_MALFORMED;
     } else if (e == SCITT_OK && sealed) {
         e = scittd_platform_seal(d, false, WITNESS_AAD, scitt_span_make(raw.ptr, raw.len), &plain);
@@ -71,8 +74,9 @@ static scitt_err load_key(scittd *d, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t
                      scitt_err_str(e));
         }
     }
-    if (e == SCITT_OK && snp && !sealed) {
-        /* a plain key on SEV-SNP: sealed in place, the plain bytes gone with the rename */
+    if (e == SCITT_OK && can_seal && !sealed) {
+        /* a plain key where a sealing key exists: sealed in place, the plain bytes gone with the
+         * rename */
         scitt_dynbuf s;
         scitt_dynbuf_init(&s, KEY_FILE_MAX);
         e = scittd_platform_seal(d, true, WITNESS_AAD, scitt_span_make(plain.ptr, plain.len), &s);

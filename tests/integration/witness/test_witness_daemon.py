@@ -2,7 +2,8 @@
 """A witness as a real process on loopback, driven over HTTP with checkpoints and proofs made by
 c2sp.py (an independent reading of the C2SP texts), which also checks every cosignature the
 witness returns: `scitt witness serve`, or with --scittd the witness role of scittd
-(--witness-key, --witness-log), which must answer exactly the same.
+(--witness-key, --witness-log), which must answer exactly the same, and whose key is sealed in
+place with --keystore-key.
 
     test_witness_daemon.py SCITT [--scittd SCITTD]
 """
@@ -317,21 +318,66 @@ def test_crash(tmp, rounds=12):
     check(len(roots) > 3, "the crash test cosigned several sizes (%d)" % len(roots))
 
 
+def test_sealed(tmp):
+    """scittd only: with --keystore-key on the virtual platform the witness key is sealed like
+    the service keys: a plain key file is sealed in place at the first start (the same vkey, its
+    cosignatures valid), opens again at a restart under the same key, and a sealed file is refused
+    under another keystore key and without one (fresh data directories: the witness key alone is
+    the reason)."""
+    kk = []
+    for i in range(2):
+        kk.append(os.path.join(tmp, "keystore%d.key" % i))
+        with open(kk[i], "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        os.chmod(kk[i], 0o600)
+    w = Witness(os.path.join(tmp, "1"), extra=["--keystore-key", kk[0]])
+    plain = open(w.key, "rb").read()
+    w.start()
+    sealed = open(w.key, "rb").read()
+    check(sealed.startswith(b"SCSEAL01") and plain.split(b"\n")[-2] not in sealed,
+          "the plain key file was sealed in place")
+    check(os.stat(w.key).st_mode & 0o077 == 0, "the sealed file is readable by its owner only")
+    st, _, vk = w.request("GET", "/witness/vkey")
+    check(st == 200 and vk.decode().strip() == w.vkey, "the same witness key after sealing")
+    H = leaves(20)
+    d = body(0, H[:5])
+    check(cosigned(w, d, w.add(d)) is not None, "a cosignature by the sealed key")
+    check(w.kill(signal.SIGTERM) == 0, "stopped")
+    w.start()
+    check(open(w.key, "rb").read() == sealed, "a sealed file is used as it is")
+    d = body(5, H[:9])
+    check(cosigned(w, d, w.add(d)) is not None, "after a restart the sealed key opens and cosigns")
+    check(w.kill(signal.SIGTERM) == 0, "stopped")
+    for name, extra, why in (("2", ["--keystore-key", kk[1]], "cannot unseal"),
+                             ("3", [], "no sealing key")):
+        o = Witness(os.path.join(tmp, name), extra=extra)
+        with open(o.key, "wb") as f:
+            f.write(sealed)
+        rc, line = o.start(expect_fail=True)
+        check(rc != 0 and "--witness-key" in line and why in line,
+              "a sealed witness key %s is refused: %s" % ("under another key" if extra else
+                                                          "without --keystore-key", line[-300:]))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="witness-test-")
     try:
         os.makedirs(os.path.join(tmp, "a"))
         os.makedirs(os.path.join(tmp, "b"))
         os.makedirs(os.path.join(tmp, "c"))
+        for d in ("1", "2", "3"):
+            os.makedirs(os.path.join(tmp, "d", d))
         test_protocol(os.path.join(tmp, "a"))
         test_crash(os.path.join(tmp, "b"))
         test_rate_limit(os.path.join(tmp, "c"))
+        if SCITTD:
+            test_sealed(os.path.join(tmp, "d"))
     finally:
         for p in STARTED:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        for d in ("a", "b", "c"):
+        for d in ("a", "b", "c", "d/1", "d/2", "d/3"):
             p = os.path.join(tmp, d, "witness.log")
             if failures and os.path.exists(p):
                 print(open(p, "rb").read().decode(errors="replace")[-3000:])
