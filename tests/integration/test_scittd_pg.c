@@ -839,7 +839,6 @@ static void standby_failover(bool sync)
         }
         assert_true(atomic_load(&CL.round_acks) >= 20);
         it_sleep_ms((int)(cl_rand(&rng) % 300));
-        size_t before = atomic_load(&CL.round_acks);
         double t_kill = it_now();
         if (!pg_server_kill(primary)) {
             fail_msg("round %u: cannot kill the primary", round);
@@ -847,6 +846,11 @@ static void standby_failover(bool sync)
         if (!pg_server_promote(standby)) {
             fail_msg("round %u: pg_ctl promote failed", round);
         }
+        /* counted once the standby is promoted: 201s for commits the dead primary acknowledged
+         * may still arrive during the promotion, and "resumed" below must mean 201s from the
+         * promoted server (with asynchronous replication, commits it lacks make scittd refuse
+         * to sign, and no 201 follows) */
+        size_t before = atomic_load(&CL.round_acks);
         double promoted = it_now() - t_kill;
         db_url = standby->url;
         /* the load goes on: libpq finds the promoted server (answers cut by the kill are not
