@@ -67,7 +67,7 @@ static const scittd_option table[] = {
      RESTART, "FILE",
      "virtual platform: keep the service keys encrypted (AES-256-GCM) under the 32-byte key in "
      "FILE (raw or 64 hex digits, not readable by group or others); instances given the same "
-     "keystore file and key share the service keys"},
+     "keystore file and key share the service keys; a --witness-key file is sealed under it too"},
     {"key-release-policy", SCITTD_OPT_STRING, F(key_release_policy), 0, NULL, NULL, 0, 0, NULL,
      RESTART, "FILE",
      "serve the service keys to joining instances whose evidence this policy accepts (JSON: "
