@@ -89,6 +89,7 @@ struct scittd_reads {
 static void *lane_main(void *arg)
 {
     lane *l = arg;
+    pthread_setname_np(pthread_self(), "reads");
     if (l->nice > 0) {
         /* Linux keeps a nice value per thread: the costly lane yields the cores to the rest. */
         (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), l->nice);

@@ -172,6 +172,7 @@ static void *receipter_main(void *arg)
 {
     scittd *d = arg;
     scittd_receipter *rc = d->receipter;
+    pthread_setname_np(pthread_self(), "receipts");
     pthread_mutex_lock(&rc->mu);
     for (;;) {
         while (!rc->head && !rc->stop) {
