@@ -719,13 +719,17 @@ static void *coord_main(void *arg)
                 /* a newer head stays pending: without this the next look would be at once */
                 ws->hold_until_ns = ws->retry_at_ns;
             }
-            if (atomic_load(&ws->newest) <= ws->target_size || e == SCITT_ERR_NOT_FOUND) {
-                atomic_store(&ws->newest, 0);
+            /* compare-and-swap: a head the sequencer records meanwhile is not undone */
+            uint64_t cur = atomic_load(&ws->newest);
+            if (cur <= ws->target_size || e == SCITT_ERR_NOT_FOUND) {
+                atomic_compare_exchange_strong(&ws->newest, &cur, 0);
             }
             continue;
         }
-        if (atomic_load(&ws->newest) < size) {
-            atomic_store(&ws->newest, size);
+        /* newest only grows: a plain store could put back a smaller size over a head the
+         * sequencer recorded since this read, and that head would get no round of its own */
+        uint64_t cur = atomic_load(&ws->newest);
+        while (cur < size && !atomic_compare_exchange_weak(&ws->newest, &cur, size)) {
         }
         scitt_dynbuf old = ws->target_note;
         ws->target_note = note;
