@@ -104,14 +104,22 @@ static scitt_err load_key(scittd *d, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t
         scitt_dynbuf s;
         scitt_dynbuf_init(&s, KEY_FILE_MAX);
         e = scittd_platform_seal(d, true, WITNESS_AAD, scitt_span_make(plain.ptr, plain.len), &s);
-        e = e ? e : scitt_file_replace(path, scitt_span_make(s.ptr, s.len), 0600, 0);
-        scitt_dynbuf_clear(&s);
         if (e != SCITT_OK) {
             snprintf(reason, cap, "--witness-key %s: cannot seal it: %s", path, scitt_err_str(e));
         } else {
-            SCITT_LOG(SCITT_LOG_INFO, "witness_key", "path=%s sealed=1 action=\"sealed in place\"",
-                      path);
+            e = scitt_file_replace(path, scitt_span_make(s.ptr, s.len), 0600, 0);
+            if (e != SCITT_OK) {
+                /* a read-only /etc (systemd's ProtectSystem=strict), a folder owned by root */
+                snprintf(reason, cap,
+                         "--witness-key %s: cannot write the sealed key in its place (scittd "
+                         "must be able to create files in the key's folder): %s",
+                         path, strerror(errno));
+            } else {
+                SCITT_LOG(SCITT_LOG_INFO, "witness_key",
+                          "path=%s sealed=1 action=\"sealed in place\"", path);
+            }
         }
+        scitt_dynbuf_clear(&s);
     }
     scitt_wipe(raw.ptr, raw.len);
     scitt_wipe(plain.ptr, plain.len);
