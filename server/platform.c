@@ -26,8 +26,8 @@ static pthread_mutex_t collateral_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- the sealed keystore (SEV-SNP) -------------------------------------------------------- */
 
-/* A file of secrets (a key): its bytes into @p b, whose capacity is the bound; refused when group
- * or others may read it. */
+/* A file of secrets (a key): its bytes into @p b, whose capacity is the bound (allocated at
+ * once: keep it small); refused when group or others may read it. */
 scitt_err scittd_read_secret_file(const char *option, const char *path, scitt_dynbuf *b,
                                   char *reason, size_t cap)
 {
@@ -45,6 +45,14 @@ scitt_err scittd_read_secret_file(const char *option, const char *path, scitt_dy
         snprintf(reason, cap, "%s %s is readable by group or others (chmod 600 it)", option, path);
         e = SCITT_ERR_KEY_MALFORMED;
     }
+    /* the whole bound at once: a buffer grown by realloc as the file is read would leave a copy
+     * of the key in the block it gave back, where no wipe reaches */
+    size_t at = b->len;
+    if (e == SCITT_OK && scitt_dynbuf_reserve(b, b->max - at) == NULL) {
+        snprintf(reason, cap, "%s %s: %s", option, path, scitt_err_str(b->err));
+        e = b->err;
+    }
+    b->len = at;
     while (e == SCITT_OK) {
         uint8_t *dst = scitt_dynbuf_reserve(b, 256);
         if (dst == NULL) {

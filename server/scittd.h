@@ -161,8 +161,9 @@ scitt_err scittd_keyrel_routes(scittd *d);
 void scittd_keyrel_free(scittd *d);
 
 /* The bytes of a secret file (a key) named by @p option into @p b (its max is the bound:
- * SCITT_ERR_TOO_LARGE past it); refused (SCITT_ERR_KEY_MALFORMED) when group or others may read
- * it, with the reason in @p reason. */
+ * SCITT_ERR_TOO_LARGE past it; allocated at once, so that no grown buffer leaves a copy of the
+ * key behind: the caller wipes @p b before clearing it); refused (SCITT_ERR_KEY_MALFORMED) when
+ * group or others may read it, with the reason in @p reason. */
 scitt_err scittd_read_secret_file(const char *option, const char *path, scitt_dynbuf *b,
                                   char *reason, size_t cap);
 /* Whether this platform has a sealing key: SEV-SNP (the firmware's key derived for this

@@ -112,6 +112,7 @@ struct scittd_witnesses {
     int64_t retry_at_ns;
     unsigned backoff_ms;
     int64_t round_start_ns; /* when the last round started */
+    int64_t hold_until_ns;  /* the newest head could not be read: no round before this */
     int64_t interval_ns;    /* --witness-interval-ms: the least time between two round starts */
     /* the newest checkpoint meeting the policy (under mu) */
     scitt_dynbuf witnessed;
@@ -683,6 +684,9 @@ static void *coord_main(void *arg)
         /* rounds start at most every --witness-interval-ms: heads signed meanwhile are covered
          * by the next round's newer head */
         int64_t paced_until = ws->round_start_ns + ws->interval_ns;
+        if (paced_until < ws->hold_until_ns) {
+            paced_until = ws->hold_until_ns; /* a failed read is tried again later, not at once */
+        }
         if (ws->round_open || (!fresh && !due) || now < paced_until) {
             struct timespec until;
             int64_t poll = now + (int64_t)POLL_MS * 1000000;
@@ -708,18 +712,24 @@ static void *coord_main(void *arg)
         pthread_mutex_lock(&ws->mu);
         if (e != SCITT_OK || size == 0) {
             /* an empty log, or a read that failed: look again later */
-            if (e != SCITT_ERR_NOT_FOUND) {
-                SCITT_LOG(SCITT_LOG_WARN, "witness_round", "err=%s", scitt_err_name(e));
-            }
             ws->retry = true;
             ws->retry_at_ns = now_ns() + (int64_t)BACKOFF_MIN_MS * 1000000;
-            if (atomic_load(&ws->newest) <= ws->target_size || e == SCITT_ERR_NOT_FOUND) {
-                atomic_store(&ws->newest, 0);
+            if (e != SCITT_ERR_NOT_FOUND) {
+                SCITT_LOG(SCITT_LOG_WARN, "witness_round", "err=%s", scitt_err_name(e));
+                /* a newer head stays pending: without this the next look would be at once */
+                ws->hold_until_ns = ws->retry_at_ns;
+            }
+            /* compare-and-swap: a head the sequencer records meanwhile is not undone */
+            uint64_t cur = atomic_load(&ws->newest);
+            if (cur <= ws->target_size || e == SCITT_ERR_NOT_FOUND) {
+                atomic_compare_exchange_strong(&ws->newest, &cur, 0);
             }
             continue;
         }
-        if (atomic_load(&ws->newest) < size) {
-            atomic_store(&ws->newest, size);
+        /* newest only grows: a plain store could put back a smaller size over a head the
+         * sequencer recorded since this read, and that head would get no round of its own */
+        uint64_t cur = atomic_load(&ws->newest);
+        while (cur < size && !atomic_compare_exchange_weak(&ws->newest, &cur, size)) {
         }
         scitt_dynbuf old = ws->target_note;
         ws->target_note = note;

@@ -75,19 +75,51 @@ static scitt_err load_key(scittd *d, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t
         }
     }
     if (e == SCITT_OK && can_seal && !sealed) {
+        /* the rename below replaces one name: the plain bytes would live on at a link's target
+         * or under another hard link, so such a file is refused rather than sealed */
+        struct stat ls;
+        const char *why = NULL;
+        char err[160];
+        if (lstat(path, &ls) != 0) {
+            snprintf(err, sizeof(err), "cannot be looked at again: %s", strerror(errno));
+            why = err;
+        } else if (S_ISLNK(ls.st_mode)) {
+            why = "is a symbolic link: sealing it in place would replace the link and leave the "
+                  "plain key at its target";
+        } else if (!S_ISREG(ls.st_mode)) {
+            why = "is not a regular file: it cannot be sealed in place";
+        } else if (ls.st_nlink != 1) {
+            why = "has another hard link: sealing it in place would leave the plain key under "
+                  "the other name";
+        }
+        if (why != NULL) {
+            snprintf(reason, cap, "--witness-key %s %s; give the key file itself, with one name",
+                     path, why);
+            e = SCITT_ERR_INVALID_ARG;
+        }
+    }
+    if (e == SCITT_OK && can_seal && !sealed) {
         /* a plain key where a sealing key exists: sealed in place, the plain bytes gone with the
-         * rename */
+         * rename (the file has one name, above) */
         scitt_dynbuf s;
         scitt_dynbuf_init(&s, KEY_FILE_MAX);
         e = scittd_platform_seal(d, true, WITNESS_AAD, scitt_span_make(plain.ptr, plain.len), &s);
-        e = e ? e : scitt_file_replace(path, scitt_span_make(s.ptr, s.len), 0600, 0);
-        scitt_dynbuf_clear(&s);
         if (e != SCITT_OK) {
             snprintf(reason, cap, "--witness-key %s: cannot seal it: %s", path, scitt_err_str(e));
         } else {
-            SCITT_LOG(SCITT_LOG_INFO, "witness_key", "path=%s sealed=1 action=\"sealed in place\"",
-                      path);
+            e = scitt_file_replace(path, scitt_span_make(s.ptr, s.len), 0600, 0);
+            if (e != SCITT_OK) {
+                /* a read-only /etc (systemd's ProtectSystem=strict), a folder owned by root */
+                snprintf(reason, cap,
+                         "--witness-key %s: cannot write the sealed key in its place (scittd "
+                         "must be able to create files in the key's folder): %s",
+                         path, strerror(errno));
+            } else {
+                SCITT_LOG(SCITT_LOG_INFO, "witness_key",
+                          "path=%s sealed=1 action=\"sealed in place\"", path);
+            }
         }
+        scitt_dynbuf_clear(&s);
     }
     scitt_wipe(raw.ptr, raw.len);
     scitt_wipe(plain.ptr, plain.len);

@@ -359,25 +359,68 @@ def test_sealed(tmp):
                                                           "without --keystore-key", line[-300:]))
 
 
+def test_sealed_links(tmp):
+    """scittd only: sealing the witness key in place leaves no plain copy of it behind. A
+    --witness-key that is a symbolic link (the rename would replace the link and leave its target
+    plain) or a file with another hard link (the other name keeps the plain bytes) is refused
+    with one line where it would be sealed, and every name still holds the key as given; so is a
+    key whose folder takes no new file, with a line that says so."""
+    kk = os.path.join(tmp, "keystore.key")
+    with open(kk, "w") as f:
+        f.write(os.urandom(32).hex() + "\n")
+    os.chmod(kk, 0o600)
+    real = os.path.join(tmp, "real.key")
+    subprocess.run([SCITT, "witness", "keygen", "--name", "w.test/1", "--out", real], check=True,
+                   capture_output=True)
+    plain = open(real, "rb").read()
+    for name, what, make in (("4", "symbolic link", os.symlink), ("5", "hard link", os.link)):
+        make(real, os.path.join(tmp, name, "w.key"))
+        o = Witness(os.path.join(tmp, name), extra=["--keystore-key", kk])
+        try:
+            rc, line = o.start(expect_fail=True)
+        except subprocess.TimeoutExpired:
+            o.kill()
+            rc, line = 0, "it started and serves"
+        check(rc != 0 and "--witness-key" in line and what in line,
+              "a --witness-key that is a %s is refused where it would be sealed: %s" %
+              (what, line[-300:]))
+        check(open(real, "rb").read() == plain and open(o.key, "rb").read() == plain,
+              "no name of the key is left plain beside a sealed one (%s)" % what)
+        check(what != "symbolic link" or os.path.islink(o.key), "the link is left as it was")
+    # where the sealed file cannot be written beside the key (a read-only /etc under systemd's
+    # ProtectSystem=strict, a folder owned by root; here a name too long for the temporary file,
+    # which fails the same way whoever runs the test): one line that says so, the key untouched
+    o = Witness(os.path.join(tmp, "6"), extra=["--keystore-key", kk])
+    longer = os.path.join(tmp, "6", "k" * 250)
+    os.rename(o.key, longer)
+    o.key = longer
+    mine = open(o.key, "rb").read()
+    rc, line = o.start(expect_fail=True)
+    check(rc != 0 and "cannot write the sealed key in its place" in line and "folder" in line,
+          "a key whose folder takes no new file is refused, saying why: " + line[-300:])
+    check(open(o.key, "rb").read() == mine, "the key is left as given")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="witness-test-")
     try:
         os.makedirs(os.path.join(tmp, "a"))
         os.makedirs(os.path.join(tmp, "b"))
         os.makedirs(os.path.join(tmp, "c"))
-        for d in ("1", "2", "3"):
+        for d in ("1", "2", "3", "4", "5", "6"):
             os.makedirs(os.path.join(tmp, "d", d))
         test_protocol(os.path.join(tmp, "a"))
         test_crash(os.path.join(tmp, "b"))
         test_rate_limit(os.path.join(tmp, "c"))
         if SCITTD:
             test_sealed(os.path.join(tmp, "d"))
+            test_sealed_links(os.path.join(tmp, "d"))
     finally:
         for p in STARTED:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        for d in ("a", "b", "c", "d/1", "d/2", "d/3"):
+        for d in ("a", "b", "c", "d/1", "d/2", "d/3", "d/4", "d/5", "d/6"):
             p = os.path.join(tmp, d, "witness.log")
             if failures and os.path.exists(p):
                 print(open(p, "rb").read().decode(errors="replace")[-3000:])

@@ -5,6 +5,9 @@
  * collateral; a directory with a broken or missing file keeps the old collateral and bundle, and
  * the log says why. The quote is the real TDX sample (tests/data/dcap); no TDX is needed, since
  * the reload makes no new quote.
+ *
+ * The reader of secret key files (scittd_read_secret_file, for --keystore-key and --witness-key)
+ * leaves no copy of the key in memory it gives back to the allocator.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -196,10 +200,86 @@ static void test_reload(void **state)
     scitt_dynbuf_clear(&d.dcap_collateral);
 }
 
+/* ---- secret files (scittd_read_secret_file) ------------------------------------------------ */
+
+/* An allocator that moves every block realloc grows and looks into every block it frees for the
+ * secret a test read: a key's bytes must never reach the allocator's free lists (no realloc left
+ * a copy behind; the reader's caller wipes the buffer before freeing it). */
+#define SECRET_HEX "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2"
+static int freed_with_secret;
+
+static void *hdr_alloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    size_t *h = malloc(n + 16);
+    if (h == NULL) {
+        return NULL;
+    }
+    *h = n;
+    return (uint8_t *)h + 16;
+}
+
+static void hdr_free(void *ctx, void *p)
+{
+    (void)ctx;
+    if (p == NULL) {
+        return;
+    }
+    size_t *h = (size_t *)((uint8_t *)p - 16);
+    if (memmem(p, *h, SECRET_HEX, 16) != NULL) {
+        freed_with_secret++;
+    }
+    free(h);
+}
+
+static void *hdr_realloc(void *ctx, void *p, size_t n)
+{
+    uint8_t *q = hdr_alloc(ctx, n);
+    if (q != NULL && p != NULL) {
+        size_t old = *(size_t *)((uint8_t *)p - 16);
+        memcpy(q, p, old < n ? old : n);
+        hdr_free(ctx, p);
+    }
+    return q;
+}
+
+static void test_secret_file_left_nowhere(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/scitt-secret-XXXXXX", path[64], reason[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/k", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%s\n", SECRET_HEX);
+    fclose(f);
+    assert_int_equal(chmod(path, 0600), 0);
+    const scitt_allocator hooks = {hdr_alloc, hdr_realloc, hdr_free, NULL};
+    /* the bounds of --keystore-key (512) and --witness-key (2048) */
+    const size_t bounds[] = {512, 2048};
+    for (size_t i = 0; i < 2; i++) {
+        freed_with_secret = 0;
+        scitt_set_allocator(&hooks);
+        scitt_dynbuf b;
+        scitt_dynbuf_init(&b, bounds[i]);
+        assert_int_equal(scittd_read_secret_file("--k", path, &b, reason, sizeof(reason)),
+                         SCITT_OK);
+        assert_int_equal(b.len, sizeof(SECRET_HEX));
+        assert_memory_equal(b.ptr, SECRET_HEX, sizeof(SECRET_HEX) - 1);
+        scitt_wipe(b.ptr, b.len);
+        scitt_dynbuf_clear(&b);
+        scitt_set_allocator(NULL);
+        assert_int_equal(freed_with_secret, 0);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reload),
+        cmocka_unit_test(test_secret_file_left_nowhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
