@@ -60,7 +60,12 @@ static scitt_err load_key(scittd *d, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t
         e = SCITT_ERR_KEY_MALFORMED;
     } else if (e == SCITT_OK && sealed) {
         e = scittd_platform_seal(d, false, WITNESS_AAD, scitt_span_make(raw.ptr, raw.len), &plain);
-        if (e != SCITT_OK) {
+        if (e == SCITT_ERR_INTEGRITY) {
+            snprintf(reason, cap,
+                     "--witness-key %s: cannot unseal it: it was sealed under another key (another "
+                     "--keystore-key, another measurement), for another use, or changed since",
+                     path);
+        } else if (e != SCITT_OK) {
             snprintf(reason, cap, "--witness-key %s: cannot unseal it: %s", path, scitt_err_str(e));
         }
     } else if (e == SCITT_OK) {

@@ -348,7 +348,7 @@ def test_sealed(tmp):
     d = body(5, H[:9])
     check(cosigned(w, d, w.add(d)) is not None, "after a restart the sealed key opens and cosigns")
     check(w.kill(signal.SIGTERM) == 0, "stopped")
-    for name, extra, why in (("2", ["--keystore-key", kk[1]], "cannot unseal"),
+    for name, extra, why in (("2", ["--keystore-key", kk[1]], "sealed under another key"),
                              ("3", [], "no sealing key")):
         o = Witness(os.path.join(tmp, name), extra=extra)
         with open(o.key, "wb") as f:
