@@ -37,7 +37,7 @@ void scittd_metrics_init(scittd *d)
     scitt_ledger_set_batch_observer(scitt_service_ledger(d->svc), on_batch, d);
 }
 
-static void put_hist(scitt_dynbuf *b, const char *name, const char *help, scittd_hist *h)
+void scittd_hist_put(scitt_dynbuf *b, const char *name, const char *help, scittd_hist *h)
 {
     scitt_dynbuf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     uint64_t cum = 0;
@@ -118,9 +118,10 @@ void scittd_route_metrics(scitt_http_req *req, void *ctx)
                 "Submissions failed with their batch.", st.failures);
     put_counter(&b, "scittd_lmdb_bytes", "gauge", "Bytes of the LMDB map in use.", st.db_bytes);
     put_counter(&b, "scittd_lmdb_map_bytes", "gauge", "Size of the LMDB map.", st.map_size);
-    put_hist(&b, "scittd_batch_entries", "Submissions per batch.", &d->batch_size);
-    put_hist(&b, "scittd_batch_milliseconds", "Batch assembly to durable commit.", &d->batch_ms);
-    put_hist(&b, "scittd_commit_milliseconds", "The LMDB commit of a batch.", &d->commit_ms);
+    scittd_hist_put(&b, "scittd_batch_entries", "Submissions per batch.", &d->batch_size);
+    scittd_hist_put(&b, "scittd_batch_milliseconds", "Batch assembly to durable commit.",
+                    &d->batch_ms);
+    scittd_hist_put(&b, "scittd_commit_milliseconds", "The LMDB commit of a batch.", &d->commit_ms);
     scittd_witness_metrics(d, &b);
     scittd_witness_role_metrics(d, &b);
     scittd_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);

@@ -284,6 +284,8 @@ void scittd_route_events(scitt_http_req *req, void *ctx);
 /* metrics.c */
 void scittd_metrics_init(scittd *d);
 void scittd_hist_observe(scittd_hist *h, double v);
+/* Appends @p h to @p b in the Prometheus text format, with its HELP and TYPE lines. */
+void scittd_hist_put(scitt_dynbuf *b, const char *name, const char *help, scittd_hist *h);
 void scittd_route_metrics(scitt_http_req *req, void *ctx);
 
 /*

@@ -101,7 +101,7 @@ struct scittd_witnesses {
     scitt_note_verifier logkey;
     /* the newest signed size, written by the sequencer thread, and when it was seen */
     _Atomic uint64_t newest;
-    _Atomic int64_t newest_ns;
+    _Atomic int64_t pending_ns; /* when the oldest head no round has carried yet was seen */
     /* the round (under mu) */
     uint64_t seq, target_size;
     int64_t target_ns;
@@ -705,7 +705,8 @@ static void *coord_main(void *arg)
             pthread_cond_timedwait(&ws->cv_coord, &ws->mu, &until);
             continue;
         }
-        int64_t seen = atomic_load(&ws->newest_ns);
+        /* the lag of a round counts from the oldest head it covers that no round carried */
+        int64_t first = atomic_exchange(&ws->pending_ns, 0);
         pthread_mutex_unlock(&ws->mu);
         uint64_t size = 0;
         scitt_err e = latest_head(ws, &note, &size);
@@ -719,6 +720,8 @@ static void *coord_main(void *arg)
                 /* a newer head stays pending: without this the next look would be at once */
                 ws->hold_until_ns = ws->retry_at_ns;
             }
+            int64_t zero = 0; /* still pending, unless a newer head was seen meanwhile */
+            atomic_compare_exchange_strong(&ws->pending_ns, &zero, first);
             /* compare-and-swap: a head the sequencer records meanwhile is not undone */
             uint64_t cur = atomic_load(&ws->newest);
             if (cur <= ws->target_size || e == SCITT_ERR_NOT_FOUND) {
@@ -734,8 +737,10 @@ static void *coord_main(void *arg)
         scitt_dynbuf old = ws->target_note;
         ws->target_note = note;
         note = old;
+        ws->target_ns = first                     ? first
+                        : size == ws->target_size ? ws->target_ns /* tried again */
+                                                  : now_ns();
         ws->target_size = size;
-        ws->target_ns = size == newest && seen ? seen : now_ns();
         ws->seq++;
         ws->round_start_ns = now_ns();
         ws->round_open = true;
@@ -804,7 +809,7 @@ scitt_err scittd_witness_start(scittd *d, char *reason, size_t cap)
     load_witnessed(ws);
     /* the newest head is submitted at start, whatever the log holds */
     atomic_store(&ws->newest, 1);
-    atomic_store(&ws->newest_ns, now_ns());
+    atomic_store(&ws->pending_ns, now_ns());
     for (size_t i = 0; i < ws->n; i++) {
         if (pthread_create(&ws->w[i].thread, NULL, witness_main, &ws->w[i]) != 0) {
             snprintf(reason, cap, "cannot start the witness threads");
@@ -828,7 +833,8 @@ void scittd_witness_head(scittd *d, uint64_t size)
     if (ws == NULL || size <= atomic_load(&ws->newest)) {
         return;
     }
-    atomic_store(&ws->newest_ns, now_ns());
+    int64_t zero = 0; /* the oldest head waiting for a round keeps its time */
+    atomic_compare_exchange_strong(&ws->pending_ns, &zero, now_ns());
     atomic_store(&ws->newest, size);
     /* never wait for the lock on the sequencer thread: when a witness thread holds it, the
      * coordinator sees the new size at its next look (at most POLL_MS later) */
@@ -926,21 +932,6 @@ static void put_head(scitt_dynbuf *b, const char *name, const char *type, const 
     scitt_dynbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void put_hist(scitt_dynbuf *b, const char *name, const char *help, scittd_hist *h)
-{
-    put_head(b, name, "histogram", help);
-    uint64_t cum = 0;
-    for (size_t i = 0; i < SCITTD_HIST_BUCKETS; i++) {
-        cum += atomic_load(&h->counts[i]);
-        scitt_dynbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, h->bounds[i],
-                            (unsigned long long)cum);
-    }
-    cum += atomic_load(&h->counts[SCITTD_HIST_BUCKETS]);
-    scitt_dynbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
-                        (unsigned long long)cum, name, (double)atomic_load(&h->sum_micro) / 1e6,
-                        name, (unsigned long long)atomic_load(&h->total));
-}
-
 void scittd_witness_metrics(scittd *d, scitt_dynbuf *b)
 {
     scittd_witnesses *ws = d->witnesses;
@@ -984,11 +975,13 @@ void scittd_witness_metrics(scittd *d, scitt_dynbuf *b)
         scitt_dynbuf_printf(b, "scittd_witness_rate_limited_total{witness=\"%s\"} %llu\n",
                             ws->w[i].name, (unsigned long long)atomic_load(&ws->w[i].rate_limited));
     }
-    put_hist(b, "scittd_witness_request_milliseconds",
-             "Duration of a submission to a witness (all witnesses).", &ws->latency);
-    put_hist(b, "scittd_witness_lag_milliseconds",
-             "From a signed head being seen to its checkpoint meeting the witness policy.",
-             &ws->lag);
+    scittd_hist_put(b, "scittd_witness_request_milliseconds",
+                    "Duration of a submission to a witness (all witnesses).", &ws->latency);
+    scittd_hist_put(
+        b, "scittd_witness_lag_milliseconds",
+        "From the oldest signed head no round had carried to a checkpoint covering it meeting "
+        "the witness policy (the wait for --witness-interval-ms included).",
+        &ws->lag);
     pthread_mutex_lock(&ws->mu);
     uint64_t ws_size = ws->witnessed_size;
     pthread_mutex_unlock(&ws->mu);

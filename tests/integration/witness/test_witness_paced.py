@@ -85,6 +85,13 @@ def interval(tmp, base, wvkey, wport):
     bound = elapsed / 0.4 + 2
     check(0 < rounds <= bound, "at most elapsed / interval + 2 rounds: %d in %.2f s (bound %.1f)"
           % (rounds, elapsed, bound))
+    # the lag counts from the oldest head a round covers: heads signed while a round was open
+    # waited for the next one, most of the interval, and the histogram shows it
+    m = get(url, "/metrics")[1].decode()
+    count = metric(m, "scittd_witness_lag_milliseconds_count ")
+    under = metric(m, 'scittd_witness_lag_milliseconds_bucket{le="250"} ')
+    check(count - under >= 1, "a head's wait for its round is in the lag (%d of %d rounds over "
+          "250 ms)" % (count - under, count))
     # an isolated registration on an idle log starts its round at once: one more round, and its
     # head is witnessed well before two intervals passed
     time.sleep(0.5)
