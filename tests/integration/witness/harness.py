@@ -4,10 +4,12 @@ every process started and prints the logs of a failed run.
 
     import harness as h
     h.check(cond, "what"); p, port = h.start(cmd, log, "event=listening"); h.main("prefix-", body)
+    h.sign(SCITT, tmp, "name") signs a statement; h.free_port() a loopback port nobody listens on
 """
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -49,6 +51,25 @@ def start(cmd, log_path, marker="event=listening"):
         time.sleep(0.05)
     log.seek(0)
     raise SystemExit("did not start: %s\n%s" % (cmd, log.read()[-3000:]))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def sign(scitt, tmp, name, payload=None):
+    """Signs a JSON statement with the CI key `scitt keygen --out ci` made in @tmp: subject @name,
+    payload @payload (else {"artifact": name}), written to tmp/<name>.stmt. The finished run."""
+    path = os.path.join(tmp, name + ".json")
+    with open(path, "w") as f:
+        f.write(payload if payload is not None else '{"artifact": "%s"}' % name)
+    return run(scitt, "sign", "--key", "ci.key", "--cert", "ci.crt", "--iss",
+               "https://ci.example/app", "--sub", name, "--payload", path, "--content-type",
+               "application/json", "--out", name + ".stmt", cwd=tmp)
 
 
 def stop(p, sig=signal.SIGTERM):

@@ -16,6 +16,9 @@ import time
 import json
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
 SCITT, SCITTD = sys.argv[1], sys.argv[2]
 checks = 0
 failures = 0
@@ -87,11 +90,7 @@ def body(tmp):
     check(r.returncode == 0, "keygen: " + r.stderr)
 
     def register(url, name):
-        payload = os.path.join(tmp, name + ".json")
-        open(payload, "w").write('{"artifact": "%s"}' % name)
-        r = run(SCITT, "sign", "--key", "ci.key", "--cert", "ci.crt", "--iss",
-                "https://ci.example/app", "--sub", name, "--payload", payload, "--content-type",
-                "application/json", "--out", name + ".stmt", cwd=tmp)
+        r = harness.sign(SCITT, tmp, name)
         check(r.returncode == 0, "sign %s: %s" % (name, r.stderr))
         r = run(SCITT, "register", "--url", url, name + ".stmt", "--out", name + ".ts", cwd=tmp)
         check(r.returncode == 0, "register %s: %s" % (name, r.stderr))

@@ -35,11 +35,7 @@ def start_scittd(tmp, data):
 
 
 def register(tmp, url, name):
-    payload = os.path.join(tmp, name + ".json")
-    open(payload, "w").write('{"artifact": "%s"}' % name)
-    r = run(SCITT, "sign", "--key", "ci.key", "--cert", "ci.crt", "--iss", "https://ci.example/app",
-            "--sub", name, "--payload", payload, "--content-type", "application/json",
-            "--out", name + ".stmt", cwd=tmp)
+    r = harness.sign(SCITT, tmp, name)
     check(r.returncode == 0, "sign %s: %s" % (name, r.stderr))
     r = run(SCITT, "register", "--url", url, name + ".stmt", "--out", name + ".ts", cwd=tmp)
     check(r.returncode == 0, "register %s: %s" % (name, r.stderr))

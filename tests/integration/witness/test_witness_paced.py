@@ -97,10 +97,7 @@ def interval(tmp, base, wvkey, wport):
     time.sleep(0.5)
     r0 = metric(get(url, "/metrics")[1].decode(), "scittd_witness_rounds_total ")
     t1 = time.time()
-    open(os.path.join(tmp, "p.json"), "w").write('{"n": "idle"}')
-    r = run(SCITT, "sign", "--key", "ci.key", "--cert", "ci.crt", "--iss", "https://ci.example/app",
-            "--sub", "idle", "--payload", "p.json", "--content-type", "application/json", "--out",
-            "idle.stmt", cwd=tmp)
+    r = harness.sign(SCITT, tmp, "idle", '{"n": "idle"}')
     check(r.returncode == 0, "sign: " + r.stderr)
     t1 = time.time()
     check(post(url, open(os.path.join(tmp, "idle.stmt"), "rb").read()) == 201, "idle register")
@@ -124,12 +121,8 @@ def body(tmp):
     url = "http://127.0.0.1:%d" % port
     vkey = cbor2.loads(get(url, "/.well-known/transparency-configuration")[1])["checkpoint_vkey"]
     harness.stop(p)
-    payload = os.path.join(tmp, "p.json")
     for i in range(56):
-        open(payload, "w").write('{"n": %d}' % i)
-        r = run(SCITT, "sign", "--key", "ci.key", "--cert", "ci.crt", "--iss",
-                "https://ci.example/app", "--sub", "s%d" % i, "--payload", payload,
-                "--content-type", "application/json", "--out", "s%d.stmt" % i, cwd=tmp)
+        r = harness.sign(SCITT, tmp, "s%d" % i, '{"n": %d}' % i)
         check(r.returncode == 0, "sign %d: %s" % (i, r.stderr))
     wkey = os.path.join(tmp, "w.key")
     wvkey = run(SCITT, "witness", "keygen", "--name", "w.test", "--out", wkey).stdout.strip()

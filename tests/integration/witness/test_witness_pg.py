@@ -14,7 +14,6 @@ tests/pg_server.h does for the C tests.
 """
 import os
 import pwd
-import socket
 import subprocess
 import sys
 import time
@@ -41,14 +40,6 @@ def pg(cwd, *args):
                           preexec_fn=as_nobody, capture_output=True, text=True, timeout=120)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def pg_start(d, port):
     r = pg(d, "pg_ctl", "-D", os.path.join(d, "data"), "-l", os.path.join(d, "server.log"), "-o",
            "-p %d -k %s -c listen_addresses=127.0.0.1" % (port, d), "-w", "-t", "60", "start")
@@ -69,7 +60,7 @@ def body(tmp):
     r = pg(d, "initdb", "-D", os.path.join(d, "data"), "-U", "scitt", "-A", "trust", "-E", "UTF8")
     if not check(r.returncode == 0, "initdb: " + r.stderr):
         return
-    port = free_port()
+    port = harness.free_port()
     if not pg_start(d, port):
         return
     try:
@@ -81,12 +72,8 @@ def body(tmp):
 def scenario(tmp, d, pgport):
     r = run(SCITT, "keygen", "--out", "ci", "--self-signed-cert", "--subject", "CI signer", cwd=tmp)
     check(r.returncode == 0, "keygen: " + r.stderr)
-    payload = os.path.join(tmp, "p.json")
     for i in range(2):
-        open(payload, "w").write('{"n": %d}' % i)
-        r = run(SCITT, "sign", "--key", "ci.key", "--cert", "ci.crt", "--iss",
-                "https://ci.example/app", "--sub", "s%d" % i, "--payload", payload,
-                "--content-type", "application/json", "--out", "s%d.stmt" % i, cwd=tmp)
+        r = harness.sign(SCITT, tmp, "s%d" % i, '{"n": %d}' % i)
         check(r.returncode == 0, "sign %d: %s" % (i, r.stderr))
     base = [SCITTD, "--platform", "virtual", "--insecure-virtual", "--log-level", "info",
             "--data", os.path.join(tmp, "data"), "--listen", "127.0.0.1:0", "--storage",

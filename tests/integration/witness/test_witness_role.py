@@ -19,7 +19,6 @@ daemon runs. Shows:
 """
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,14 +34,6 @@ from harness import check, run, start, stop, get  # noqa: E402
 SCITT, SCITTD = sys.argv[1], sys.argv[2]
 C2SP_PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "c2sp.py")
 NAMES = ["a", "b", "c"]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def size_root(note):
@@ -73,7 +64,7 @@ def body(tmp):
         key = os.path.join(tmp, "w%s.key" % n)
         r = run(SCITT, "witness", "keygen", "--name", "w%s.test" % n, "--out", key)
         check(r.returncode == 0, "witness keygen: " + r.stderr)
-        port = free_port()
+        port = harness.free_port()
         logs[n] = {"data": data, "vkey": cfg["checkpoint_vkey"], "wkey": key,
                    "wvkey": r.stdout.strip(), "port": port,
                    "url": "http://127.0.0.1:%d" % port, "origin": "log-%s.test" % n}
@@ -125,11 +116,7 @@ def body(tmp):
 
     def register(n, name, url=None):
         url = url or logs[n]["url"]
-        payload = os.path.join(tmp, name + ".json")
-        open(payload, "w").write('{"artifact": "%s"}' % name)
-        r = run(SCITT, "sign", "--key", "ci.key", "--cert", "ci.crt", "--iss",
-                "https://ci.example/app", "--sub", name, "--payload", payload, "--content-type",
-                "application/json", "--out", name + ".stmt", cwd=tmp)
+        r = harness.sign(SCITT, tmp, name)
         r = r if r.returncode else run(SCITT, "register", "--url", url, name + ".stmt", "--out",
                                        name + ".ts", "--json", cwd=tmp)
         check(r.returncode == 0, "register %s: %s" % (name, r.stderr))
