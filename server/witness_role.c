@@ -23,11 +23,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scitt/attest.h"
 #include "scitt/cosigner.h"
 #include "scitt/file.h"
 
 #define KEY_FILE_MAX   2048 /* a sealed key: magic, nonce, the key file, tag */
-#define SEAL_MAGIC     "SCSEAL01"
 #define WITNESS_AAD    "scittd-witness-key-v1"
 #define STATE_DIR_NAME "witness-state"
 
@@ -50,8 +50,7 @@ static scitt_err load_key(scittd *d, char name[SCITT_NOTE_NAME_MAX + 1], uint8_t
     scitt_dynbuf_init(&raw, KEY_FILE_MAX);
     scitt_dynbuf_init(&plain, KEY_FILE_MAX);
     scitt_err e = scittd_read_secret_file("--witness-key", path, &raw, reason, cap);
-    bool sealed = e == SCITT_OK && raw.len >= sizeof(SEAL_MAGIC) - 1 &&
-                  memcmp(raw.ptr, SEAL_MAGIC, sizeof(SEAL_MAGIC) - 1) == 0;
+    bool sealed = e == SCITT_OK && scitt_is_sealed(scitt_span_make(raw.ptr, raw.len));
     if (e == SCITT_OK && sealed && !can_seal) {
         snprintf(reason, cap,
                  "--witness-key %s: a sealed key, and platform %s has no sealing key (SEV-SNP, or "

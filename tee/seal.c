@@ -40,11 +40,16 @@ scitt_err scitt_seal(const uint8_t key[SCITT_SEAL_KEY_LEN], scitt_span plaintext
     return SCITT_OK;
 }
 
+bool scitt_is_sealed(scitt_span blob)
+{
+    return blob.len >= sizeof(magic) + NONCE_LEN + TAG_LEN &&
+           memcmp(blob.ptr, magic, sizeof(magic)) == 0;
+}
+
 scitt_err scitt_unseal(const uint8_t key[SCITT_SEAL_KEY_LEN], scitt_span sealed, scitt_span aad,
                        scitt_dynbuf *out)
 {
-    if (sealed.len < sizeof(magic) + NONCE_LEN + TAG_LEN ||
-        memcmp(sealed.ptr, magic, sizeof(magic)) != 0) {
+    if (!scitt_is_sealed(sealed)) {
         return SCITT_ERR_MALFORMED;
     }
     if (sealed.len > INT32_MAX || aad.len > INT32_MAX) {

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scitt/attest.h"
 #include "scitt/cosigner.h"
 #include "scitt/file.h"
 #include "scitt/problem.h"
@@ -161,9 +162,16 @@ static int load_key(const char *path, char name[SCITT_NOTE_NAME_MAX + 1], uint8_
     if (rc != CLI_OK) {
         return rc;
     }
+    bool sealed = scitt_is_sealed(scitt_span_make(b.ptr, b.len));
     scitt_err e = scitt_cosigner_key_parse(scitt_span_make(b.ptr, b.len), name, seed);
     scitt_wipe(b.ptr, b.len);
     scitt_dynbuf_clear(&b);
+    if (e != SCITT_OK && sealed) {
+        return cli_fail(CLI_USAGE,
+                        "%s: a key sealed by scittd --witness-key (on SEV-SNP or with "
+                        "--keystore-key); only that scittd opens it: give the plain key file",
+                        path);
+    }
     if (e != SCITT_OK) {
         return cli_fail(CLI_USAGE, "%s: not a witness key file: %s", path, scitt_err_str(e));
     }

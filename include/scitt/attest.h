@@ -186,6 +186,9 @@ SCITT_API SCITT_MUST_USE scitt_err scitt_seal(const uint8_t key[SCITT_SEAL_KEY_L
 SCITT_API SCITT_MUST_USE scitt_err scitt_unseal(const uint8_t key[SCITT_SEAL_KEY_LEN],
                                                 scitt_span sealed, scitt_span aad,
                                                 scitt_dynbuf *out);
+/* Whether @p blob has the sealed blob's form (its magic and room for the nonce and tag): a file
+ * to unseal rather than to read as it is. Says nothing of its key or integrity. */
+SCITT_API bool scitt_is_sealed(scitt_span blob);
 
 #ifdef __cplusplus
 }

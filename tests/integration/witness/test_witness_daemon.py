@@ -348,6 +348,12 @@ def test_sealed(tmp):
     d = body(5, H[:9])
     check(cosigned(w, d, w.add(d)) is not None, "after a restart the sealed key opens and cosigns")
     check(w.kill(signal.SIGTERM) == 0, "stopped")
+    # the separate daemon given the sealed file: refused, saying so
+    r = subprocess.run([SCITT, "witness", "serve", "--key", w.key, "--state",
+                        os.path.join(tmp, "state"), "--log", LOG_VKEY, "--listen", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 2 and "sealed by scittd --witness-key" in r.stderr,
+          "scitt witness serve refuses a sealed key naming what it is: " + r.stderr)
     for name, extra, why in (("2", ["--keystore-key", kk[1]], "sealed under another key"),
                              ("3", [], "no sealing key")):
         o = Witness(os.path.join(tmp, name), extra=extra)

@@ -428,7 +428,11 @@ static void test_seal(void **state)
         sealed.ptr[i] ^= 0x40;
     }
     assert_int_equal(opened.len, 0);
+    assert_true(scitt_is_sealed(s));
+    assert_false(scitt_is_sealed(scitt_span_str(secret)));
+    assert_false(scitt_is_sealed(scitt_span_make(sealed.ptr, 8 + 12 + 15))); /* no room */
     sealed.ptr[0] ^= 1;
+    assert_false(scitt_is_sealed(s));
     assert_int_equal(scitt_unseal(key, s, aad, &opened), SCITT_ERR_MALFORMED);
     assert_int_equal(scitt_unseal(key, scitt_span_make(sealed.ptr, 20), aad, &opened),
                      SCITT_ERR_MALFORMED);
