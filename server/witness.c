@@ -102,6 +102,7 @@ struct scittd_witnesses {
     /* the newest signed size, written by the sequencer thread, and when it was seen */
     _Atomic uint64_t newest;
     _Atomic int64_t pending_ns; /* when the oldest head no round has carried yet was seen */
+    _Atomic bool want_head;     /* the coordinator would start a round on a new head at once */
     /* the round (under mu) */
     uint64_t seq, target_size;
     int64_t target_ns;
@@ -690,11 +691,15 @@ static void *coord_main(void *arg)
         if (ws->round_open || (!fresh && !due) || now < paced_until) {
             struct timespec until;
             int64_t poll = now + (int64_t)POLL_MS * 1000000;
-            if (!ws->round_open && (fresh || ws->retry)) {
+            bool paced = now < paced_until;
+            if (!ws->round_open && (fresh || ws->retry || paced)) {
+                /* paced: it looks when the pacing ends, whatever the sequencer signed meanwhile */
                 int64_t next =
-                    fresh || ws->retry_at_ns < paced_until ? paced_until : ws->retry_at_ns;
+                    fresh || paced || ws->retry_at_ns < paced_until ? paced_until : ws->retry_at_ns;
                 poll = next < poll ? next : poll;
             }
+            /* only then does a new head need a signal: the sequencer need not wake it per batch */
+            atomic_store(&ws->want_head, !ws->round_open && !paced);
             if (ws->witnessed_size > ws->persisted_size && ws->persist_at_ns < poll) {
                 poll = ws->persist_at_ns;
             }
@@ -834,11 +839,15 @@ void scittd_witness_head(scittd *d, uint64_t size)
         return;
     }
     int64_t zero = 0; /* the oldest head waiting for a round keeps its time */
-    atomic_compare_exchange_strong(&ws->pending_ns, &zero, now_ns());
+    if (atomic_load(&ws->pending_ns) == 0) {
+        atomic_compare_exchange_strong(&ws->pending_ns, &zero, now_ns());
+    }
     atomic_store(&ws->newest, size);
-    /* never wait for the lock on the sequencer thread: when a witness thread holds it, the
-     * coordinator sees the new size at its next look (at most POLL_MS later) */
-    if (pthread_mutex_trylock(&ws->mu) == 0) {
+    /* Signalled only when the coordinator would start a round at once (not during a round, whose
+     * end it is told of, nor while paced, whose end it wakes for), and never waiting for the lock
+     * on the sequencer thread: when a witness thread holds it, the coordinator sees the new size
+     * at its next look (at most POLL_MS later). */
+    if (atomic_load(&ws->want_head) && pthread_mutex_trylock(&ws->mu) == 0) {
         pthread_cond_signal(&ws->cv_coord);
         pthread_mutex_unlock(&ws->mu);
     }
